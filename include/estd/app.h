@@ -1,0 +1,27 @@
+/* app.h - the process-wide context handed to the HTTP routes and intake.
+ *
+ * Created once by `estd serve` before any thread starts and destroyed after
+ * every thread has stopped; its pointers are therefore stable for the
+ * lifetime of every request. */
+#ifndef ESTD_APP_H
+#define ESTD_APP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include "estd/config.h"
+#include "estd/pool.h"
+
+struct est_intake;
+struct est_auth;
+
+typedef struct est_app {
+  const est_config *cfg;
+  est_pool *pool;
+  struct est_intake *intake;  /* NULL when Kafka intake is off */
+  struct est_auth *auth;      /* API-key verification, NULL = auth disabled */
+  atomic_bool draining;       /* set on SIGTERM: readiness fails */
+  atomic_int in_flight;       /* requests currently in a handler */
+  bool migrations_current;    /* checked at start and by /readyz */
+} est_app;
+
+#endif

@@ -1,0 +1,53 @@
+/* config.h - process configuration, read from environment variables.
+ *
+ * Every variable is documented in README.md and docs/OPERATIONS.md with its
+ * default. Loading is pure (the environment lookup is injected) so it is
+ * unit-testable; errors name the variable in one clear line. */
+#ifndef ESTD_CONFIG_H
+#define ESTD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "estd/result.h"
+
+typedef const char *(*est_env_fn)(const char *name);
+
+typedef struct est_config {
+  char *database_url;          /* ESTD_DATABASE_URL */
+  char *listen_address;        /* ESTD_LISTEN_ADDRESS (IPv4 literal) */
+  int port;                    /* ESTD_PORT */
+  int http_threads;            /* ESTD_HTTP_THREADS: MHD thread-pool size */
+  int http_max_connections;    /* ESTD_HTTP_MAX_CONNECTIONS */
+  int http_timeout_s;          /* ESTD_HTTP_TIMEOUT_S: idle connection timeout */
+  size_t max_body_bytes;       /* ESTD_MAX_BODY_BYTES: larger bodies get 413 */
+  int db_pool_size;            /* ESTD_DB_POOL_SIZE */
+  int db_acquire_timeout_ms;   /* ESTD_DB_ACQUIRE_TIMEOUT_MS: then 503 */
+  int db_statement_timeout_ms; /* ESTD_DB_STATEMENT_TIMEOUT_MS */
+  int log_level;               /* ESTD_LOG_LEVEL: debug|info|warn|error */
+  char *sql_dir;               /* ESTD_SQL_DIR: migrations and seed */
+  bool migrate_on_start;       /* ESTD_MIGRATE_ON_START */
+  int shutdown_grace_s;        /* ESTD_SHUTDOWN_GRACE_S */
+  int page_default;            /* ESTD_PAGE_DEFAULT: default list page size */
+  int page_max;                /* ESTD_PAGE_MAX: maximum list page size */
+  /* Kafka intake (off when kafka_brokers is NULL). */
+  char *kafka_brokers;         /* ESTD_KAFKA_BROKERS */
+  char *kafka_topics;          /* ESTD_KAFKA_TOPICS: comma-separated */
+  char *kafka_group_id;        /* ESTD_KAFKA_GROUP_ID */
+  int kafka_batch_max;         /* ESTD_KAFKA_BATCH_MAX: messages per transaction */
+  int kafka_batch_wait_ms;     /* ESTD_KAFKA_BATCH_WAIT_MS: max wait to fill a batch */
+  int events_batch_max;        /* ESTD_EVENTS_BATCH_MAX: HTTP intake batch size limit */
+  int privacy_min_count;       /* ESTD_PRIVACY_MIN_COUNT: suppression threshold */
+} est_config;
+
+/* Fills *cfg from the environment (env == NULL means getenv). On error
+ * returns EST_ECONFIG and writes one line naming the variable into err.
+ * The caller owns the strings; release them with est_config_free. */
+est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t errlen);
+void est_config_free(est_config *cfg);
+
+/* Parses "true/false/1/0/yes/no/on/off"; returns EST_EINVAL otherwise. */
+est_result est_parse_bool(const char *s, bool *out);
+/* Parses a decimal integer in [min,max], whole string; EST_EINVAL otherwise. */
+est_result est_parse_int(const char *s, long min, long max, long *out);
+
+#endif

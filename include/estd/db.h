@@ -1,0 +1,36 @@
+/* db.h - statement execution on a pooled connection (store/ only).
+ *
+ * Statements are declared once as static est_stmt values and prepared
+ * lazily on each connection the first time they are used there. Every
+ * value reaches PostgreSQL as a parameter; SQL text is never built from
+ * user input. */
+#ifndef ESTD_DB_H
+#define ESTD_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include "estd/pool.h"
+
+typedef struct est_stmt {
+  const char *name; /* unique, used as the prepared statement name */
+  const char *sql;
+  int nparams;
+} est_stmt;
+
+/* Executes stmt with text parameters (NULL entries are SQL NULL).
+ * On success *out is the result (PGRES_TUPLES_OK or PGRES_COMMAND_OK),
+ * owned by the caller (PQclear). On failure returns a mapped est_result,
+ * and if sqlstate is not NULL copies the 5-char SQLSTATE into it (or ""). */
+est_result est_db_exec(est_conn *c, const est_stmt *stmt, const char *const *params, PGresult **out,
+                       char sqlstate[6]);
+/* Runs a parameterless utility command (BEGIN, COMMIT, ROLLBACK, ...). */
+est_result est_db_command(est_conn *c, const char *sql);
+/* Maps a failed result's SQLSTATE to an est_result. */
+est_result est_db_map_error(const PGresult *r);
+PGconn *est_conn_pg(est_conn *c);
+/* Marks the connection as broken so release closes it. */
+void est_conn_mark_broken(est_conn *c);
+/* A valid one-line message for the last error on c (owned by libpq). */
+const char *est_conn_error(est_conn *c);
+
+#endif

@@ -1,0 +1,138 @@
+/* http.h - the HTTP door: route table, request context and helpers.
+ *
+ * Every route is an http_route with one handler. A single dispatcher
+ * (http/server.c) wraps all handlers: request id, body limits, auth,
+ * problem+json rendering of failures, access log and metrics. A handler
+ * either replies with http_reply_* and returns EST_OK, or returns a
+ * negative est_result (optionally after http_fail/http_fail_field to add
+ * detail) and the dispatcher renders the RFC 9457 problem. */
+#ifndef ESTD_HTTP_H
+#define ESTD_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <ulfius.h>
+
+#include "estd/app.h"
+#include "estd/result.h"
+
+/* Scopes a route may require (issue: security). */
+enum {
+  HTTP_SCOPE_NONE = 0,
+  HTTP_SCOPE_READ = 1u << 0,
+  HTTP_SCOPE_READ_DETAIL = 1u << 1,
+  HTTP_SCOPE_WRITE_EVENTS = 1u << 2,
+  HTTP_SCOPE_WRITE_COMMITMENTS = 1u << 3,
+  HTTP_SCOPE_ADMIN = 1u << 4,
+};
+
+enum {
+  HTTP_ROUTE_PUBLIC = 1u << 0, /* no credentials needed (probes) */
+  HTTP_ROUTE_BODY = 1u << 1,   /* takes a JSON request body */
+  HTTP_ROUTE_NOLOG = 1u << 2,  /* not access-logged at info (probes, metrics) */
+};
+
+typedef struct http_ctx http_ctx;
+typedef est_result (*http_handler_fn)(http_ctx *ctx);
+
+typedef struct http_route {
+  const char *method;   /* "GET", "POST", ... */
+  const char *path;     /* OpenAPI template, e.g. "/v1/commitments/{id}" */
+  http_handler_fn handler;
+  unsigned scopes;      /* required scopes (any admin key passes) */
+  unsigned flags;       /* HTTP_ROUTE_* */
+} http_route;
+
+/* Authenticated caller (filled by the auth step; zeroed when auth is off). */
+typedef struct http_principal {
+  long long key_id;     /* 0 = anonymous */
+  long long party_id;   /* party the key is bound to */
+  unsigned scopes;
+  char key_prefix[24];
+} http_principal;
+
+struct http_ctx {
+  const struct _u_request *req;
+  struct _u_response *res;
+  est_app *app;
+  const http_route *route;
+  int route_index;
+  char request_id[72];
+  http_principal who;
+  int status;            /* set by http_reply_* */
+  char *problem_detail;  /* owned; set by http_fail */
+  json_t *problem_errors;/* owned; array of {field, detail} */
+  json_t *problem_extra; /* owned; object merged into the problem document */
+};
+
+/* Route tables are NULL-terminated arrays defined by each routes_*.c. */
+extern const http_route http_routes_ops[];
+extern const http_route http_routes_parties[];
+extern const http_route http_routes_commitments[];
+extern const http_route http_routes_areas[];
+extern const http_route http_routes_focuses[];
+
+/* All route tables, NULL-terminated (server.c). */
+extern const http_route *const *http_route_tables(void);
+
+/* Path or query parameter by name (path parameters shadow query ones),
+ * NULL if absent. Query values are not yet validated. */
+const char *http_param(http_ctx *ctx, const char *name);
+const char *http_header(http_ctx *ctx, const char *name);
+
+/* Parses the request body as one strict JSON value (UTF-8, no duplicate
+ * keys, Content-Type application/json or +json). On failure records the
+ * detail and returns EST_EPARSE / EST_EUNSUPPORTED. *out is owned by caller. */
+est_result http_body_json(http_ctx *ctx, json_t **out);
+
+/* Replies; *_steal takes ownership of body. */
+void http_reply_json_steal(http_ctx *ctx, int status, json_t *body);
+void http_reply_raw(http_ctx *ctx, int status, const char *content_type, const char *body, size_t len);
+void http_reply_empty(http_ctx *ctx, int status);
+void http_set_header(http_ctx *ctx, const char *name, const char *value);
+
+/* Records a detail for the problem document and returns rc. */
+est_result http_fail(http_ctx *ctx, est_result rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Adds a field-level validation error (JSON pointer-ish name); returns EST_EINVAL. */
+est_result http_fail_field(http_ctx *ctx, const char *field, const char *detail);
+/* Moves the field errors of a domain validation (array of {field, detail}) into ctx. */
+est_result http_fail_errors(http_ctx *ctx, json_t *errors_steal);
+
+/* Status code for a result (the one place this mapping lives). */
+int http_status_for_result(est_result rc);
+
+/* Parses the standard list parameters: limit (1..page_max, default
+ * page_default) and cursor (opaque, may be NULL). */
+est_result http_page_params(http_ctx *ctx, int *limit, const char **cursor);
+/* Parses an optional positive int64 id parameter; *present tells if given. */
+est_result http_param_id(http_ctx *ctx, const char *name, long long *out, bool *present);
+
+/* Lifecycle: start listening with explicit MHD options; stop gracefully. */
+typedef struct http_server http_server;
+est_result http_server_start(http_server **out, est_app *app);
+/* Stops accepting new connections, waits up to grace_ms for in-flight
+ * requests, then stops the framework and frees everything. */
+void http_server_stop(http_server *srv, int grace_ms);
+
+#endif
+
+/* ---- list and document helpers (http/respond.c) ---- */
+#include "estd/store.h"
+
+/* Validates limit, sort (against sorts, NULL-terminated) and cursor into *q. */
+est_result http_list_params(http_ctx *ctx, const char *const *sorts, est_list_query *q);
+/* Replies 200 {"items": [...], "next_cursor": ..., "next": link-or-null}; frees page. */
+void http_reply_page(http_ctx *ctx, est_page *page);
+/* Replies status with the document and its ETag; frees doc. Honors
+ * If-None-Match on GET (304). */
+void http_reply_doc(http_ctx *ctx, int status, est_doc *doc);
+/* Parses If-Match ("N", W/"N" or *). *present false when absent; a
+ * wildcard sets *version = 0. EST_EPARSE on a malformed tag. */
+est_result http_if_match(http_ctx *ctx, long long *version, bool *present);
+/* Validates an optional query string parameter against a closed set. */
+est_result http_param_enum(http_ctx *ctx, const char *name, const char *const *allowed, const char **out);
+/* Validates an optional YYYY-MM-DD query parameter. */
+est_result http_param_date(http_ctx *ctx, const char *name, const char **out);
+/* Requires the path id parameter "id"; 404 when it is not a valid id. */
+est_result http_path_id(http_ctx *ctx, long long *id);

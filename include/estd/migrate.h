@@ -1,0 +1,20 @@
+/* migrate.h - schema migrations and seed data from the sql/ directory.
+ *
+ * Migrations are sql/migrations/NNNN_name.sql, applied in lexical order,
+ * each in its own transaction together with its row in schema_migrations.
+ * A session advisory lock serialises concurrent instances, so two estd
+ * processes starting at once apply each migration exactly once. */
+#ifndef ESTD_MIGRATE_H
+#define ESTD_MIGRATE_H
+
+#include "estd/pool.h"
+#include "estd/result.h"
+
+/* Applies pending migrations; *applied (may be NULL) gets how many. */
+est_result est_migrate_apply(est_pool *pool, const char *sql_dir, int *applied);
+/* Counts migrations present in sql_dir but not applied (0 = current). */
+est_result est_migrate_pending(est_pool *pool, const char *sql_dir, int *pending);
+/* Runs every .sql file of sql/seed in one transaction (the files are idempotent). */
+est_result est_seed_apply(est_pool *pool, const char *sql_dir);
+
+#endif

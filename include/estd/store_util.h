@@ -1,0 +1,27 @@
+/* store_util.h - helpers shared by store/ modules (store/ only). */
+#ifndef ESTD_STORE_UTIL_H
+#define ESTD_STORE_UTIL_H
+
+#include "estd/db.h"
+#include "estd/store.h"
+
+/* Collects a list result whose columns are (0) row JSON, (1) sort value
+ * text, (2) id, fetched with LIMIT q->limit + 1, into *out; the extra row
+ * only signals that a next page exists. sort_name binds the cursor. */
+est_result store_page_collect(PGresult *r, const est_list_query *q, const char *sort_name, est_page *out);
+
+/* Runs one statement on a pooled connection: acquire, exec, release. */
+est_result store_exec1(est_pool *pool, const est_stmt *s, const char *const *params, PGresult **out,
+                       char sqlstate[6]);
+
+/* Fills *out from a (json, version) single-row result; EST_ENOTFOUND if empty. */
+est_result store_doc_from(PGresult *r, est_doc *out);
+
+/* Formats ints into caller buffers for use as text parameters. */
+const char *store_lld(char buf[24], long long v);
+
+/* Cursor parameters for a list statement: returns the sort value ($k) and
+ * id ($k+1) text of q->after, or NULLs when there is no cursor. */
+void store_after_params(const est_list_query *q, char idbuf[24], const char **value, const char **id);
+
+#endif

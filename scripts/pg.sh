@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# pg.sh - a private PostgreSQL 15 (+PostGIS) cluster for development and tests.
+#
+#   scripts/pg.sh start      initdb (first time) and start; prints nothing else
+#   scripts/pg.sh stop       fast shutdown (idempotent)
+#   scripts/pg.sh restart    stop + start (used by the restart tests)
+#   scripts/pg.sh url [DB]   prints the libpq URL for database DB (default estd)
+#   scripts/pg.sh createdb DB [TEMPLATE]
+#   scripts/pg.sh wipe       stop and delete the data directory
+#
+# Listens on 127.0.0.1:${ESTD_PG_PORT:-55432} only. PostgreSQL refuses to run
+# as root, so as root the server runs as the 'postgres' OS user.
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+DATA=${ESTD_PG_DATA:-$REPO/.data/pg}
+PORT=${ESTD_PG_PORT:-55432}
+SOCK=${ESTD_PG_SOCKDIR:-$DATA/run}
+
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_running() { [ -f "$DATA/db/postmaster.pid" ] && as_owner "$PGBIN/pg_ctl" -D "$DATA/db" status >/dev/null 2>&1; }
+
+init() {
+  [ -f "$DATA/db/PG_VERSION" ] && return 0
+  mkdir -p "$DATA/db" "$SOCK"
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
+    chown -R postgres: "$DATA"
+    # The data dir's parents must be traversable by the postgres user.
+    d=$DATA; while [ "$d" != / ]; do d=$(dirname "$d"); chmod o+x "$d" 2>/dev/null || true; done
+  fi
+  as_owner "$PGBIN/initdb" -D "$DATA/db" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$DATA/initdb.log" 2>&1
+  cat >>"$DATA/db/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $PORT
+unix_socket_directories = '$SOCK'
+max_connections = 200
+shared_buffers = 256MB
+fsync = on
+synchronous_commit = on
+log_min_messages = warning
+log_min_error_statement = panic
+CONF
+}
+
+start() {
+  init
+  pg_running && return 0
+  as_owner "$PGBIN/pg_ctl" -D "$DATA/db" -l "$DATA/postgres.log" -w -t 60 start >/dev/null
+  for _ in $(seq 1 50); do
+    "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" && return 0
+    sleep 0.2
+  done
+  echo "pg.sh: PostgreSQL did not become ready; log:" >&2; tail -20 "$DATA/postgres.log" >&2; exit 1
+}
+
+stop() {
+  pg_running || return 0
+  as_owner "$PGBIN/pg_ctl" -D "$DATA/db" -m fast -w -t 60 stop >/dev/null
+}
+
+psql_admin() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U postgres "$@"; }
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  restart) stop; start ;;
+  url) echo "postgresql://postgres@127.0.0.1:$PORT/${2:-estd}" ;;
+  createdb)
+    db=$2; tmpl=${3:-template1}
+    psql_admin -d postgres -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" -c "CREATE DATABASE \"$db\" TEMPLATE \"$tmpl\"" ;;
+  psql) shift; psql_admin "$@" ;;
+  wipe) stop; rm -rf "$DATA" ;;
+  *) echo "usage: $0 start|stop|restart|url [DB]|createdb DB [TEMPLATE]|psql ARGS|wipe" >&2; exit 2 ;;
+esac

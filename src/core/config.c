@@ -1,0 +1,137 @@
+/* config.c - environment configuration (see config.h). */
+#include "estd/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "estd/log.h"
+
+#ifndef ESTD_DEFAULT_SQL_DIR
+#define ESTD_DEFAULT_SQL_DIR "sql"
+#endif
+
+est_result est_parse_bool(const char *s, bool *out) {
+  static const char *const yes[] = {"1", "true", "yes", "on"};
+  static const char *const no[] = {"0", "false", "no", "off"};
+  if (!s) return EST_EINVAL;
+  for (size_t i = 0; i < 4; i++) {
+    if (strcasecmp(s, yes[i]) == 0) { *out = true; return EST_OK; }
+    if (strcasecmp(s, no[i]) == 0) { *out = false; return EST_OK; }
+  }
+  return EST_EINVAL;
+}
+
+est_result est_parse_int(const char *s, long min, long max, long *out) {
+  if (!s || !*s) return EST_EINVAL;
+  char *end = NULL;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || !end || *end != '\0' || v < min || v > max) return EST_EINVAL;
+  *out = v;
+  return EST_OK;
+}
+
+typedef struct {
+  est_env_fn env;
+  char *err;
+  size_t errlen;
+  est_result rc;
+} loader;
+
+static const char *env_get(loader *l, const char *name) {
+  const char *v = l->env ? l->env(name) : getenv(name);
+  return (v && *v) ? v : NULL;
+}
+
+static void load_str(loader *l, char **dst, const char *name, const char *def) {
+  const char *v = env_get(l, name);
+  if (!v) v = def;
+  *dst = v ? strdup(v) : NULL;
+  if (v && !*dst && l->rc == EST_OK) l->rc = EST_ENOMEM;
+}
+
+static void load_int(loader *l, int *dst, const char *name, long def, long min, long max) {
+  const char *v = env_get(l, name);
+  long x = def;
+  if (v && est_parse_int(v, min, max, &x) != EST_OK) {
+    if (l->rc == EST_OK) {
+      snprintf(l->err, l->errlen, "%s=%s is not an integer in [%ld, %ld]", name, v, min, max);
+      l->rc = EST_ECONFIG;
+    }
+    return;
+  }
+  *dst = (int)x;
+}
+
+static void load_bool(loader *l, bool *dst, const char *name, bool def) {
+  const char *v = env_get(l, name);
+  *dst = def;
+  if (v && est_parse_bool(v, dst) != EST_OK && l->rc == EST_OK) {
+    snprintf(l->err, l->errlen, "%s=%s is not a boolean (true/false)", name, v);
+    l->rc = EST_ECONFIG;
+  }
+}
+
+est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t errlen) {
+  memset(cfg, 0, sizeof *cfg);
+  loader l = {env, err, errlen, EST_OK};
+  if (errlen) err[0] = '\0';
+  load_str(&l, &cfg->database_url, "ESTD_DATABASE_URL", "postgresql://estd@127.0.0.1:5432/estd");
+  load_str(&l, &cfg->listen_address, "ESTD_LISTEN_ADDRESS", "127.0.0.1");
+  load_int(&l, &cfg->port, "ESTD_PORT", 8080, 1, 65535);
+  load_int(&l, &cfg->http_threads, "ESTD_HTTP_THREADS", 4, 1, 256);
+  load_int(&l, &cfg->http_max_connections, "ESTD_HTTP_MAX_CONNECTIONS", 1024, 1, 65536);
+  load_int(&l, &cfg->http_timeout_s, "ESTD_HTTP_TIMEOUT_S", 30, 1, 3600);
+  int body_kib = 1024;
+  load_int(&l, &body_kib, "ESTD_MAX_BODY_KIB", 1024, 1, 1024 * 1024);
+  cfg->max_body_bytes = (size_t)body_kib * 1024u;
+  load_int(&l, &cfg->db_pool_size, "ESTD_DB_POOL_SIZE", 8, 1, 512);
+  load_int(&l, &cfg->db_acquire_timeout_ms, "ESTD_DB_ACQUIRE_TIMEOUT_MS", 2000, 1, 600000);
+  load_int(&l, &cfg->db_statement_timeout_ms, "ESTD_DB_STATEMENT_TIMEOUT_MS", 15000, 0, 3600000);
+  const char *lv = env_get(&l, "ESTD_LOG_LEVEL");
+  cfg->log_level = lv ? est_log_level_parse(lv) : EST_LOG_INFO;
+  if (cfg->log_level < 0 && l.rc == EST_OK) {
+    snprintf(err, errlen, "ESTD_LOG_LEVEL=%s is not one of debug, info, warn, error", lv);
+    l.rc = EST_ECONFIG;
+  }
+  load_str(&l, &cfg->sql_dir, "ESTD_SQL_DIR", ESTD_DEFAULT_SQL_DIR);
+  load_bool(&l, &cfg->migrate_on_start, "ESTD_MIGRATE_ON_START", true);
+  load_int(&l, &cfg->shutdown_grace_s, "ESTD_SHUTDOWN_GRACE_S", 25, 0, 3600);
+  load_int(&l, &cfg->page_default, "ESTD_PAGE_DEFAULT", 50, 1, 10000);
+  load_int(&l, &cfg->page_max, "ESTD_PAGE_MAX", 500, 1, 10000);
+  load_str(&l, &cfg->kafka_brokers, "ESTD_KAFKA_BROKERS", NULL);
+  load_str(&l, &cfg->kafka_topics, "ESTD_KAFKA_TOPICS", "est.events");
+  load_str(&l, &cfg->kafka_group_id, "ESTD_KAFKA_GROUP_ID", "estd");
+  load_int(&l, &cfg->kafka_batch_max, "ESTD_KAFKA_BATCH_MAX", 2000, 1, 100000);
+  load_int(&l, &cfg->kafka_batch_wait_ms, "ESTD_KAFKA_BATCH_WAIT_MS", 200, 1, 60000);
+  load_int(&l, &cfg->events_batch_max, "ESTD_EVENTS_BATCH_MAX", 500, 1, 10000);
+  load_int(&l, &cfg->privacy_min_count, "ESTD_PRIVACY_MIN_COUNT", 3, 0, 1000);
+  if (l.rc == EST_OK && cfg->page_default > cfg->page_max) {
+    snprintf(err, errlen, "ESTD_PAGE_DEFAULT=%d exceeds ESTD_PAGE_MAX=%d", cfg->page_default, cfg->page_max);
+    l.rc = EST_ECONFIG;
+  }
+  struct in_addr a;
+  if (l.rc == EST_OK && inet_pton(AF_INET, cfg->listen_address, &a) != 1) {
+    snprintf(err, errlen, "ESTD_LISTEN_ADDRESS=%s is not an IPv4 address", cfg->listen_address);
+    l.rc = EST_ECONFIG;
+  }
+  if (l.rc != EST_OK) {
+    if (l.rc == EST_ENOMEM) snprintf(err, errlen, "out of memory reading configuration");
+    est_config_free(cfg);
+  }
+  return l.rc;
+}
+
+void est_config_free(est_config *cfg) {
+  free(cfg->database_url);
+  free(cfg->listen_address);
+  free(cfg->sql_dir);
+  free(cfg->kafka_brokers);
+  free(cfg->kafka_topics);
+  free(cfg->kafka_group_id);
+  memset(cfg, 0, sizeof *cfg);
+}

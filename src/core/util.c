@@ -1,0 +1,121 @@
+/* util.c - small pure helpers (see util.h). */
+#include "estd/util.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+est_result est_parse_id(const char *s, long long *out) {
+  if (!s || !*s || strlen(s) > 19) return EST_EINVAL;
+  unsigned long long v = 0;
+  for (const char *p = s; *p; p++) {
+    if (*p < '0' || *p > '9') return EST_EINVAL;
+    v = v * 10u + (unsigned)(*p - '0');
+  }
+  if (v == 0 || v > (unsigned long long)INT64_MAX) return EST_EINVAL;
+  *out = (long long)v;
+  return EST_OK;
+}
+
+bool est_utf8_valid(const char *str, size_t len) {
+  const unsigned char *s = (const unsigned char *)str;
+  size_t i = 0;
+  while (i < len) {
+    unsigned char c = s[i];
+    if (c < 0x80) { i++; continue; }
+    size_t n;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
+    else return false;
+    for (size_t k = 1; k <= n; k++) {
+      if (i + k >= len || (s[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)) return false;
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+bool est_request_id_valid(const char *s) {
+  size_t n = 0;
+  for (; s[n]; n++) {
+    char c = s[n];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == ':' || c == '-';
+    if (!ok || n >= 64) return false;
+  }
+  return n > 0;
+}
+
+void est_request_id_generate(char *out, size_t n) {
+  unsigned char b[16];
+  if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) memset(b, 0, sizeof b);
+  static const char hex[] = "0123456789abcdef";
+  size_t j = 0;
+  for (size_t i = 0; i < sizeof b && j + 2 < n; i++) {
+    out[j++] = hex[b[i] >> 4];
+    out[j++] = hex[b[i] & 15];
+  }
+  out[j] = '\0';
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+char *est_b64url_encode(const unsigned char *d, size_t len) {
+  char *out = malloc(len / 3 * 4 + 5);
+  if (!out) return NULL;
+  size_t j = 0, i = 0;
+  for (; i + 2 < len; i += 3) {
+    uint32_t v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8 | d[i + 2];
+    out[j++] = b64[v >> 18];
+    out[j++] = b64[(v >> 12) & 63];
+    out[j++] = b64[(v >> 6) & 63];
+    out[j++] = b64[v & 63];
+  }
+  if (len - i == 1) {
+    uint32_t v = (uint32_t)d[i] << 16;
+    out[j++] = b64[v >> 18];
+    out[j++] = b64[(v >> 12) & 63];
+  } else if (len - i == 2) {
+    uint32_t v = (uint32_t)d[i] << 16 | (uint32_t)d[i + 1] << 8;
+    out[j++] = b64[v >> 18];
+    out[j++] = b64[(v >> 12) & 63];
+    out[j++] = b64[(v >> 6) & 63];
+  }
+  out[j] = '\0';
+  return out;
+}
+
+static int b64_val(char c) {
+  const char *p = c ? strchr(b64, c) : NULL;
+  return p ? (int)(p - b64) : -1;
+}
+
+unsigned char *est_b64url_decode(const char *s, size_t *len) {
+  size_t n = strlen(s);
+  if (n % 4 == 1) return NULL;
+  unsigned char *out = malloc(n / 4 * 3 + 3);
+  if (!out) return NULL;
+  size_t j = 0;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < n; i++) {
+    int v = b64_val(s[i]);
+    if (v < 0) { free(out); return NULL; }
+    acc = (acc << 6) | (uint32_t)v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[j++] = (unsigned char)((acc >> bits) & 0xFF);
+    }
+  }
+  out[j] = '\0';
+  *len = j;
+  return out;
+}

@@ -1,0 +1,61 @@
+/* routes_parties.c - GET /v1/parties, /v1/agreements (read-only). */
+#include "estd/http.h"
+
+static const char *const party_kinds[] = {"police", "municipality", "housing_company", "other", NULL};
+static const char *const agreement_kinds[] = {"samverkansoverenskommelse", "medborgarlofte", NULL};
+
+static est_result parties_list(http_ctx *ctx) {
+  est_list_query q;
+  store_party_filter f = {0};
+  est_result rc = http_list_params(ctx, store_parties_sorts, &q);
+  if (rc == EST_OK) rc = http_param_enum(ctx, "kind", party_kinds, &f.kind);
+  if (rc != EST_OK) return rc;
+  est_page page;
+  if ((rc = store_parties_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
+  http_reply_page(ctx, &page);
+  return EST_OK;
+}
+
+static est_result parties_get(http_ctx *ctx) {
+  long long id;
+  est_result rc = http_path_id(ctx, &id);
+  est_doc doc;
+  if (rc == EST_OK) rc = store_party_get(ctx->app->pool, id, &doc);
+  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "party %s does not exist", http_param(ctx, "id"));
+  if (rc != EST_OK) return rc;
+  http_reply_doc(ctx, 200, &doc);
+  return EST_OK;
+}
+
+static est_result agreements_list(http_ctx *ctx) {
+  est_list_query q;
+  store_agreement_filter f = {0};
+  est_result rc = http_list_params(ctx, store_agreements_sorts, &q);
+  if (rc == EST_OK) rc = http_param_enum(ctx, "kind", agreement_kinds, &f.kind);
+  if (rc == EST_OK) rc = http_param_id(ctx, "party_id", &f.party_id, NULL);
+  if (rc == EST_OK) rc = http_param_date(ctx, "active_on", &f.active_on);
+  if (rc != EST_OK) return rc;
+  est_page page;
+  if ((rc = store_agreements_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
+  http_reply_page(ctx, &page);
+  return EST_OK;
+}
+
+static est_result agreements_get(http_ctx *ctx) {
+  long long id;
+  est_result rc = http_path_id(ctx, &id);
+  est_doc doc;
+  if (rc == EST_OK) rc = store_agreement_get(ctx->app->pool, id, &doc);
+  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "agreement %s does not exist", http_param(ctx, "id"));
+  if (rc != EST_OK) return rc;
+  http_reply_doc(ctx, 200, &doc);
+  return EST_OK;
+}
+
+const http_route http_routes_parties[] = {
+    {"GET", "/v1/parties", parties_list, HTTP_SCOPE_READ, 0},
+    {"GET", "/v1/parties/{id}", parties_get, HTTP_SCOPE_READ, 0},
+    {"GET", "/v1/agreements", agreements_list, HTTP_SCOPE_READ, 0},
+    {"GET", "/v1/agreements/{id}", agreements_get, HTTP_SCOPE_READ, 0},
+    {NULL, NULL, NULL, 0, 0},
+};

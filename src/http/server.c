@@ -1,0 +1,426 @@
+/* server.c - Ulfius/MHD set-up and the one dispatcher every route goes
+ * through (request id, limits, auth, problem rendering, log, metrics). */
+#include "estd/http.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "estd/auth.h"
+#include "estd/log.h"
+#include "estd/metrics.h"
+#include "estd/problem.h"
+#include "estd/util.h"
+
+#define HTTP_MAX_ROUTES 256
+
+/* Per-route registration record handed to Ulfius as user_data. */
+typedef struct route_slot {
+  est_app *app;
+  const http_route *route;
+  int index;
+} route_slot;
+
+struct http_server {
+  struct _u_instance inst;
+  struct sockaddr_in bind;
+  est_app *app;
+  route_slot slots[HTTP_MAX_ROUTES];
+  int nslots;
+  route_slot fallback;
+};
+
+static const http_route *const g_tables[] = {
+    http_routes_ops, http_routes_parties, http_routes_commitments, http_routes_areas,
+    http_routes_focuses, NULL};
+
+const http_route *const *http_route_tables(void) { return g_tables; }
+
+int http_status_for_result(est_result rc) {
+  switch (rc) {
+  case EST_OK: return 200;
+  case EST_EINVAL: return 422;
+  case EST_EPARSE: return 400;
+  case EST_ENOTFOUND: return 404;
+  case EST_ECONFLICT: return 409;
+  case EST_EPRECONDITION: return 412;
+  case EST_EUNAVAILABLE: return 503;
+  case EST_ETOOLARGE: return 413;
+  case EST_EUNAUTHORIZED: return 401;
+  case EST_EFORBIDDEN: return 403;
+  case EST_ERATELIMIT: return 429;
+  case EST_EUNSUPPORTED: return 415;
+  case EST_ETIMEOUT: return 503;
+  default: return 500;
+  }
+}
+
+/* ---- helpers for handlers ---------------------------------------------- */
+
+const char *http_param(http_ctx *ctx, const char *name) {
+  return u_map_get(ctx->req->map_url, name);
+}
+
+const char *http_header(http_ctx *ctx, const char *name) {
+  return u_map_get_case(ctx->req->map_header, name);
+}
+
+static bool media_type_is_json(const char *ct) {
+  if (!ct) return false;
+  size_t n = strcspn(ct, ";");
+  while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
+  if (n == 16 && strncasecmp(ct, "application/json", 16) == 0) return true;
+  /* application/<anything>+json (cloudevents+json, merge-patch+json, ...) */
+  return n > 17 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+est_result http_body_json(http_ctx *ctx, json_t **out) {
+  *out = NULL;
+  if (!media_type_is_json(http_header(ctx, "Content-Type")))
+    return http_fail(ctx, EST_EUNSUPPORTED, "Content-Type must be application/json");
+  if (ctx->req->binary_body_length == 0 || !ctx->req->binary_body)
+    return http_fail(ctx, EST_EPARSE, "request body is empty");
+  json_error_t err;
+  json_t *j = json_loadb(ctx->req->binary_body, ctx->req->binary_body_length,
+                         JSON_REJECT_DUPLICATES, &err);
+  if (!j) return http_fail(ctx, EST_EPARSE, "invalid JSON at line %d column %d: %s", err.line, err.column, err.text);
+  *out = j;
+  return EST_OK;
+}
+
+void http_set_header(http_ctx *ctx, const char *name, const char *value) {
+  ulfius_add_header_to_response(ctx->res, name, value);
+}
+
+void http_reply_raw(http_ctx *ctx, int status, const char *content_type, const char *body, size_t len) {
+  ctx->status = status;
+  if (content_type) ulfius_add_header_to_response(ctx->res, "Content-Type", content_type);
+  ulfius_set_binary_body_response(ctx->res, (unsigned)status, body, len);
+}
+
+void http_reply_json_steal(http_ctx *ctx, int status, json_t *body) {
+  char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  json_decref(body);
+  if (!s) {
+    http_reply_raw(ctx, 500, "application/problem+json", "{\"type\":\"/problems/internal-error\",\"title\":\"Internal server error\",\"status\":500}", 86);
+    return;
+  }
+  http_reply_raw(ctx, status, "application/json", s, strlen(s));
+  free(s);
+}
+
+void http_reply_empty(http_ctx *ctx, int status) {
+  ctx->status = status;
+  ulfius_set_empty_body_response(ctx->res, (unsigned)status);
+}
+
+est_result http_fail(http_ctx *ctx, est_result rc, const char *fmt, ...) {
+  char buf[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  free(ctx->problem_detail);
+  ctx->problem_detail = strdup(buf);
+  return rc;
+}
+
+est_result http_fail_field(http_ctx *ctx, const char *field, const char *detail) {
+  return est_problem_add_error(&ctx->problem_errors, field, detail);
+}
+
+est_result http_fail_errors(http_ctx *ctx, json_t *errors) {
+  if (!errors) return EST_EINVAL;
+  if (!ctx->problem_errors) {
+    ctx->problem_errors = errors;
+  } else {
+    json_array_extend(ctx->problem_errors, errors);
+    json_decref(errors);
+  }
+  return EST_EINVAL;
+}
+
+est_result http_page_params(http_ctx *ctx, int *limit, const char **cursor) {
+  const est_config *cfg = ctx->app->cfg;
+  *limit = cfg->page_default;
+  const char *l = http_param(ctx, "limit");
+  if (l) {
+    long v;
+    if (est_parse_int(l, 1, cfg->page_max, &v) != EST_OK) {
+      char msg[96];
+      snprintf(msg, sizeof msg, "must be an integer from 1 to %d", cfg->page_max);
+      http_fail_field(ctx, "limit", msg);
+      return http_fail(ctx, EST_EPARSE, "invalid query parameter 'limit'");
+    }
+    *limit = (int)v;
+  }
+  *cursor = http_param(ctx, "cursor");
+  return EST_OK;
+}
+
+est_result http_param_id(http_ctx *ctx, const char *name, long long *out, bool *present) {
+  const char *v = http_param(ctx, name);
+  if (present) *present = v != NULL;
+  if (!v) return EST_OK;
+  long long x;
+  if (est_parse_id(v, &x) != EST_OK) {
+    http_fail_field(ctx, name, "must be a positive integer id");
+    return http_fail(ctx, EST_EPARSE, "invalid parameter '%s'", name);
+  }
+  *out = x;
+  return EST_OK;
+}
+
+/* ---- dispatcher ------------------------------------------------------------ */
+
+static double mono_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void request_id_init(http_ctx *ctx) {
+  const char *in = http_header(ctx, "X-Request-Id");
+  if (in && est_request_id_valid(in)) {
+    snprintf(ctx->request_id, sizeof ctx->request_id, "%s", in);
+  } else {
+    est_request_id_generate(ctx->request_id, sizeof ctx->request_id);
+  }
+}
+
+static void render_problem(http_ctx *ctx, est_result rc) {
+  int status = http_status_for_result(rc);
+  if (rc == EST_EINVAL && !ctx->problem_errors && !ctx->problem_detail) status = 422;
+  json_t *p = est_problem_new(rc, status, ctx->problem_detail, ctx->req->url_path, ctx->problem_errors);
+  ctx->problem_errors = NULL;
+  if (p && ctx->problem_extra) json_object_update(p, ctx->problem_extra);
+  if (p) json_object_set_new(p, "request_id", json_string(ctx->request_id));
+  char *s = p ? json_dumps(p, JSON_COMPACT) : NULL;
+  json_decref(p);
+  if (status == 503) ulfius_add_header_to_response(ctx->res, "Retry-After", "1");
+  if (s) {
+    http_reply_raw(ctx, status, "application/problem+json", s, strlen(s));
+    free(s);
+  } else {
+    http_reply_raw(ctx, status, "application/problem+json", "{}", 2);
+  }
+}
+
+/* True if the declared or received body is over the limit. MHD only hands
+ * Ulfius max_post_body_size bytes (it truncates silently), so a received
+ * length equal to that cap means the client sent more than the limit. */
+static bool body_too_large(http_ctx *ctx) {
+  size_t max = ctx->app->cfg->max_body_bytes;
+  const char *cl = http_header(ctx, "Content-Length");
+  if (cl) {
+    char *end;
+    unsigned long long n = strtoull(cl, &end, 10);
+    if (*end == '\0' && n > max) return true;
+  }
+  return ctx->req->binary_body_length > max;
+}
+
+static void access_log(http_ctx *ctx, const char *route_path, double dur) {
+  int level = (ctx->route && (ctx->route->flags & HTTP_ROUTE_NOLOG)) ? EST_LOG_DEBUG : EST_LOG_INFO;
+  if (ctx->status >= 500) level = EST_LOG_ERROR;
+  if (level < est_log_get_level()) return;
+  char st[16], ms[32];
+  snprintf(st, sizeof st, "%d", ctx->status);
+  snprintf(ms, sizeof ms, "%.3f", dur * 1000.0);
+  est_log_kv(level, "request", "request_id", ctx->request_id, "method", ctx->req->http_verb,
+             "route", route_path, "path", ctx->req->url_path, "#status", st, "#duration_ms", ms,
+             ctx->problem_detail ? "detail" : NULL, ctx->problem_detail, NULL);
+}
+
+static void ctx_cleanup(http_ctx *ctx) {
+  free(ctx->problem_detail);
+  json_decref(ctx->problem_errors);
+  json_decref(ctx->problem_extra);
+}
+
+static int dispatch(const struct _u_request *req, struct _u_response *res, void *user_data) {
+  route_slot *slot = user_data;
+  double t0 = mono_seconds();
+  http_ctx ctx;
+  memset(&ctx, 0, sizeof ctx);
+  ctx.req = req;
+  ctx.res = res;
+  ctx.app = slot->app;
+  ctx.route = slot->route;
+  ctx.route_index = slot->index;
+  atomic_fetch_add(&ctx.app->in_flight, 1);
+  request_id_init(&ctx);
+
+  est_result rc = EST_OK;
+  if ((ctx.route->flags & HTTP_ROUTE_BODY) && body_too_large(&ctx))
+    rc = http_fail(&ctx, EST_ETOOLARGE, "request body exceeds %zu bytes", ctx.app->cfg->max_body_bytes);
+  if (rc == EST_OK && !(ctx.route->flags & HTTP_ROUTE_PUBLIC))
+    rc = est_auth_check_request(&ctx);
+  if (rc == EST_OK) rc = ctx.route->handler(&ctx);
+  if (rc < 0) render_problem(&ctx, rc);
+  if (ctx.status == 0) render_problem(&ctx, EST_EINTERNAL);
+  ulfius_add_header_to_response(res, "X-Request-Id", ctx.request_id);
+
+  double dur = mono_seconds() - t0;
+  est_metrics_http_observe(ctx.route_index, ctx.status, dur);
+  access_log(&ctx, ctx.route->path, dur);
+  ctx_cleanup(&ctx);
+  atomic_fetch_sub(&ctx.app->in_flight, 1);
+  return U_CALLBACK_COMPLETE;
+}
+
+/* Does url_path match an OpenAPI template ({x} matches one segment)? */
+static bool path_matches(const char *tmpl, const char *path) {
+  while (*tmpl && *path) {
+    if (*tmpl == '{') {
+      const char *te = strchr(tmpl, '}');
+      if (!te) return false;
+      size_t seg = strcspn(path, "/");
+      if (seg == 0) return false;
+      tmpl = te + 1;
+      path += seg;
+    } else if (*tmpl == *path) {
+      tmpl++;
+      path++;
+    } else {
+      return false;
+    }
+  }
+  if (*path == '/' && path[1] == '\0') path++;
+  return *tmpl == '\0' && *path == '\0';
+}
+
+static const http_route fallback_route = {"*", "(unmatched)", NULL, 0, HTTP_ROUTE_PUBLIC};
+
+static int dispatch_unmatched(const struct _u_request *req, struct _u_response *res, void *user_data) {
+  http_server *srv = user_data;
+  double t0 = mono_seconds();
+  http_ctx ctx;
+  memset(&ctx, 0, sizeof ctx);
+  ctx.req = req;
+  ctx.res = res;
+  ctx.app = srv->app;
+  ctx.route = &fallback_route;
+  ctx.route_index = -1;
+  request_id_init(&ctx);
+  char allow[128] = "";
+  for (int i = 0; i < srv->nslots; i++) {
+    const http_route *r = srv->slots[i].route;
+    if (path_matches(r->path, req->url_path) && strlen(allow) + strlen(r->method) + 3 < sizeof allow) {
+      if (allow[0]) strcat(allow, ", ");
+      strcat(allow, r->method);
+    }
+  }
+  if (allow[0]) {
+    ulfius_add_header_to_response(res, "Allow", allow);
+    http_fail(&ctx, EST_EUNSUPPORTED, "method %s is not allowed here; allowed: %s", req->http_verb, allow);
+    /* 405 is not an est_result; render it directly. */
+    json_t *p = est_problem_new(EST_EUNSUPPORTED, 405, ctx.problem_detail, req->url_path, NULL);
+    json_object_set_new(p, "type", json_string("/problems/method-not-allowed"));
+    json_object_set_new(p, "title", json_string("Method not allowed"));
+    json_object_set_new(p, "request_id", json_string(ctx.request_id));
+    char *s = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    http_reply_raw(&ctx, 405, "application/problem+json", s ? s : "{}", s ? strlen(s) : 2);
+    free(s);
+  } else {
+    render_problem(&ctx, http_fail(&ctx, EST_ENOTFOUND, "no route for %s", req->url_path));
+  }
+  ulfius_add_header_to_response(res, "X-Request-Id", ctx.request_id);
+  double dur = mono_seconds() - t0;
+  est_metrics_http_observe(-1, ctx.status, dur);
+  access_log(&ctx, "(unmatched)", dur);
+  ctx_cleanup(&ctx);
+  return U_CALLBACK_COMPLETE;
+}
+
+/* "/v1/x/{id}" -> "/v1/x/:id" (Ulfius' placeholder syntax). */
+static void to_ulfius_format(const char *tmpl, char *out, size_t n) {
+  size_t j = 0;
+  for (size_t i = 0; tmpl[i] && j + 2 < n; i++) {
+    if (tmpl[i] == '{') out[j++] = ':';
+    else if (tmpl[i] != '}') out[j++] = tmpl[i];
+  }
+  out[j] = '\0';
+}
+
+est_result http_server_start(http_server **out, est_app *app) {
+  http_server *srv = calloc(1, sizeof *srv);
+  if (!srv) return EST_ENOMEM;
+  srv->app = app;
+  const est_config *cfg = app->cfg;
+  srv->bind.sin_family = AF_INET;
+  srv->bind.sin_port = htons((uint16_t)cfg->port);
+  inet_pton(AF_INET, cfg->listen_address, &srv->bind.sin_addr);
+  if (ulfius_init_instance(&srv->inst, (unsigned)cfg->port, &srv->bind, NULL) != U_OK) {
+    free(srv);
+    return EST_EINTERNAL;
+  }
+  /* One byte over the limit lets the dispatcher tell "exactly the limit"
+   * from "truncated by MHD" (see body_too_large). */
+  srv->inst.max_post_body_size = cfg->max_body_bytes + 1;
+  srv->inst.check_utf8 = 0; /* we validate ourselves instead of silently dropping */
+  srv->inst.allowed_post_processor = U_POST_PROCESS_NONE;
+
+  for (const http_route *const *t = g_tables; *t; t++) {
+    for (const http_route *r = *t; r->method; r++) {
+      if (srv->nslots >= HTTP_MAX_ROUTES) break;
+      route_slot *s = &srv->slots[srv->nslots];
+      s->app = app;
+      s->route = r;
+      s->index = srv->nslots;
+      char fmt[256];
+      to_ulfius_format(r->path, fmt, sizeof fmt);
+      if (ulfius_add_endpoint_by_val(&srv->inst, r->method, NULL, fmt, 0, dispatch, s) != U_OK) {
+        ulfius_clean_instance(&srv->inst);
+        free(srv);
+        return EST_EINTERNAL;
+      }
+      est_metrics_route_register(s->index, r->method, r->path);
+      srv->nslots++;
+    }
+  }
+  ulfius_set_default_endpoint(&srv->inst, dispatch_unmatched, srv);
+
+  struct MHD_OptionItem ops[] = {
+      {MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads, NULL},
+      {MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_connections, NULL},
+      {MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s, NULL},
+      {MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0, NULL},
+      {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+      {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL},
+      {MHD_OPTION_SOCK_ADDR, 0, &srv->bind},
+      {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
+      {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
+      {MHD_OPTION_END, 0, NULL}};
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  if (ulfius_start_framework_with_mhd_options(&srv->inst, flags, ops) != U_OK) {
+    est_log_kv(EST_LOG_ERROR, "cannot start HTTP listener", "address", cfg->listen_address, NULL);
+    ulfius_clean_instance(&srv->inst);
+    free(srv);
+    return EST_EIO;
+  }
+  est_log_kv(EST_LOG_INFO, "listening", "address", cfg->listen_address, NULL);
+  *out = srv;
+  return EST_OK;
+}
+
+void http_server_stop(http_server *srv, int grace_ms) {
+  if (!srv) return;
+  /* Stop accepting: close the listen socket, keep serving open connections. */
+  if (srv->inst.mhd_daemon) {
+    MHD_socket fd = MHD_quiesce_daemon(srv->inst.mhd_daemon);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
+  }
+  for (int waited = 0; waited < grace_ms && atomic_load(&srv->app->in_flight) > 0; waited += 10)
+    usleep(10 * 1000);
+  if (atomic_load(&srv->app->in_flight) > 0)
+    est_log(EST_LOG_WARN, "grace period over with %d requests in flight", atomic_load(&srv->app->in_flight));
+  ulfius_stop_framework(&srv->inst);
+  ulfius_clean_instance(&srv->inst);
+  free(srv);
+}

@@ -1,0 +1,94 @@
+/* main.c - the estd command line: serve, migrate, seed, routes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "estd/config.h"
+#include "estd/http.h"
+#include "estd/lifecycle.h"
+#include "estd/log.h"
+#include "estd/migrate.h"
+#include "estd/pool.h"
+#include "estd/version.h"
+
+int est_cli_keys(int argc, char **argv, const est_config *cfg);
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: estd <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  serve      run the HTTP API (and the Kafka consumer if ESTD_KAFKA_BROKERS is set)\n"
+          "  migrate    apply pending database migrations from ESTD_SQL_DIR/migrations\n"
+          "  seed       load the seed data (the Boras agreement 2018-2020); idempotent\n"
+          "  routes     print every registered route as \"METHOD PATH\"\n"
+          "  keys       manage API keys: keys create|list|revoke (see estd keys --help)\n"
+          "  --version  print the version\n"
+          "  --help     print this help\n"
+          "\n"
+          "Configuration comes from ESTD_* environment variables; see README.md.\n");
+}
+
+static int with_pool(const est_config *cfg, est_pool **pool) {
+  if (est_pool_create(pool, cfg->database_url, 1, cfg->db_acquire_timeout_ms, 0) != EST_OK) {
+    fprintf(stderr, "estd: cannot create database pool\n");
+    return 1;
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+    printf("estd %s\n", ESTD_VERSION);
+    return 0;
+  }
+  if (strcmp(cmd, "routes") == 0) {
+    for (const http_route *const *t = http_route_tables(); *t; t++)
+      for (const http_route *r = *t; r->method; r++) printf("%s %s\n", r->method, r->path);
+    return 0;
+  }
+  est_config cfg;
+  char err[512];
+  if (est_config_load(&cfg, NULL, err, sizeof err) != EST_OK) {
+    fprintf(stderr, "estd: configuration error: %s\n", err);
+    return 2;
+  }
+  est_log_set_level(cfg.log_level);
+  int code = 0;
+  if (strcmp(cmd, "serve") == 0) {
+    code = est_serve_run(&cfg);
+  } else if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "seed") == 0) {
+    est_pool *pool;
+    if ((code = with_pool(&cfg, &pool)) == 0) {
+      int applied = 0;
+      est_result rc = est_migrate_apply(pool, cfg.sql_dir, &applied);
+      if (rc == EST_OK && strcmp(cmd, "seed") == 0) rc = est_seed_apply(pool, cfg.sql_dir);
+      if (rc != EST_OK) {
+        fprintf(stderr, "estd: %s failed: %s\n", cmd, est_result_str(rc));
+        code = 1;
+      } else if (strcmp(cmd, "migrate") == 0) {
+        printf("%d migration(s) applied\n", applied);
+      } else {
+        printf("seed data loaded\n");
+      }
+      est_pool_destroy(pool);
+    }
+  } else if (strcmp(cmd, "keys") == 0) {
+    code = est_cli_keys(argc - 2, argv + 2, &cfg);
+  } else {
+    fprintf(stderr, "estd: unknown command '%s'\n", cmd);
+    usage(stderr);
+    code = 2;
+  }
+  est_config_free(&cfg);
+  return code;
+}

@@ -1,0 +1,229 @@
+/* metrics.c - Prometheus text-format metrics (see metrics.h). */
+#include "estd/metrics.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "estd/pool.h"
+#include "estd/version.h"
+
+#define MAX_ROUTES 257 /* slot 0 = unmatched, route i at i + 1 */
+#define NBUCKETS 13
+
+static const double bucket_le[NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                           0.1,    0.25,  0.5,    1.0,   2.5,   10.0};
+
+typedef struct {
+  const char *method;
+  const char *path;
+  atomic_uint_fast64_t by_status[500]; /* status 100..599 */
+  atomic_uint_fast64_t buckets[NBUCKETS];
+  atomic_uint_fast64_t count;
+  atomic_uint_fast64_t sum_ns;
+} route_metrics;
+
+static route_metrics g_routes[MAX_ROUTES];
+
+void est_metrics_route_register(int index, const char *method, const char *path) {
+  if (index < 0 || index + 1 >= MAX_ROUTES) return;
+  g_routes[index + 1].method = method;
+  g_routes[index + 1].path = path;
+}
+
+void est_metrics_http_observe(int route_index, int status, double seconds) {
+  int slot = route_index + 1;
+  if (slot < 0 || slot >= MAX_ROUTES) return;
+  route_metrics *m = &g_routes[slot];
+  if (status >= 100 && status <= 599) atomic_fetch_add(&m->by_status[status - 100], 1);
+  for (int b = 0; b < NBUCKETS; b++)
+    if (seconds <= bucket_le[b]) atomic_fetch_add(&m->buckets[b], 1);
+  atomic_fetch_add(&m->count, 1);
+  atomic_fetch_add(&m->sum_ns, (uint_fast64_t)(seconds * 1e9));
+}
+
+/* ---- labelled counters (small, closed label sets; mutex-protected) ---- */
+
+typedef struct label_counter {
+  char a[48], b[48];
+  long long partition;
+  double value;
+  struct label_counter *next;
+} label_counter;
+
+typedef struct {
+  pthread_mutex_t mu;
+  label_counter *head;
+} label_family;
+
+static label_family g_ingested = {PTHREAD_MUTEX_INITIALIZER, NULL};
+static label_family g_rejected = {PTHREAD_MUTEX_INITIALIZER, NULL};
+static label_family g_lag = {PTHREAD_MUTEX_INITIALIZER, NULL};
+static atomic_uint_fast64_t g_deadlettered;
+static atomic_uint_fast64_t g_batches;
+static atomic_uint_fast64_t g_batch_messages;
+static atomic_uint_fast64_t g_commit_ns;
+
+/* Adds (or with set=1, stores) v for the label pair. Labels are truncated
+ * and non-[a-z0-9_.-] bytes replaced so output is always valid. */
+static void family_add(label_family *f, const char *a, const char *b, long long part, double v, int set) {
+  char sa[48], sb[48];
+  snprintf(sa, sizeof sa, "%s", a ? a : "");
+  snprintf(sb, sizeof sb, "%s", b ? b : "");
+  for (char *p = sa; *p; p++)
+    if (*p == '"' || *p == '\\' || *p == '\n') *p = '_';
+  for (char *p = sb; *p; p++)
+    if (*p == '"' || *p == '\\' || *p == '\n') *p = '_';
+  pthread_mutex_lock(&f->mu);
+  label_counter *c = f->head;
+  for (; c; c = c->next)
+    if (strcmp(c->a, sa) == 0 && strcmp(c->b, sb) == 0 && c->partition == part) break;
+  if (!c && (c = calloc(1, sizeof *c)) != NULL) {
+    memcpy(c->a, sa, sizeof sa);
+    memcpy(c->b, sb, sizeof sb);
+    c->partition = part;
+    c->next = f->head;
+    f->head = c;
+  }
+  if (c) c->value = set ? v : c->value + v;
+  pthread_mutex_unlock(&f->mu);
+}
+
+void est_metrics_event_ingested(const char *source_kind, const char *category) {
+  family_add(&g_ingested, source_kind, category, 0, 1, 0);
+}
+void est_metrics_event_rejected(const char *reason) { family_add(&g_rejected, reason, "", 0, 1, 0); }
+void est_metrics_event_deadlettered(void) { atomic_fetch_add(&g_deadlettered, 1); }
+void est_metrics_consumer_batch(size_t messages, double commit_seconds) {
+  atomic_fetch_add(&g_batches, 1);
+  atomic_fetch_add(&g_batch_messages, messages);
+  atomic_fetch_add(&g_commit_ns, (uint_fast64_t)(commit_seconds * 1e9));
+}
+void est_metrics_consumer_lag_set(const char *topic, int partition, long long lag) {
+  family_add(&g_lag, topic, "", partition, (double)lag, 1);
+}
+
+/* ---- rendering ---------------------------------------------------------- */
+
+typedef struct {
+  char *buf;
+  size_t len, cap;
+} sbuf;
+
+static void sb_printf(sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *s, const char *fmt, ...) {
+  for (;;) {
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = s->cap - s->len;
+    int n = vsnprintf(s->buf ? s->buf + s->len : NULL, s->buf ? room : 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < room) { s->len += (size_t)n; return; }
+    size_t ncap = (s->cap + (size_t)n + 1) * 2;
+    char *nb = realloc(s->buf, ncap);
+    if (!nb) return;
+    s->buf = nb;
+    s->cap = ncap;
+  }
+}
+
+static void render_family(sbuf *s, label_family *f, const char *name, const char *la, const char *lb) {
+  pthread_mutex_lock(&f->mu);
+  for (label_counter *c = f->head; c; c = c->next) {
+    if (lb) sb_printf(s, "%s{%s=\"%s\",%s=\"%s\"} %.17g\n", name, la, c->a, lb, c->b, c->value);
+    else sb_printf(s, "%s{%s=\"%s\"} %.17g\n", name, la, c->a, c->value);
+  }
+  pthread_mutex_unlock(&f->mu);
+}
+
+char *est_metrics_render(est_app *app) {
+  sbuf s = {NULL, 0, 0};
+  sb_printf(&s, "# HELP estd_build_info Build information.\n# TYPE estd_build_info gauge\n");
+  sb_printf(&s, "estd_build_info{version=\"%s\"} 1\n", ESTD_VERSION);
+
+  sb_printf(&s, "# HELP estd_http_requests_total HTTP requests by route template, method and status.\n"
+                "# TYPE estd_http_requests_total counter\n");
+  for (int i = 0; i < MAX_ROUTES; i++) {
+    route_metrics *m = &g_routes[i];
+    const char *method = i == 0 ? "*" : m->method, *path = i == 0 ? "(unmatched)" : m->path;
+    if (!path) continue;
+    for (int st = 0; st < 500; st++) {
+      uint_fast64_t n = atomic_load(&m->by_status[st]);
+      if (n)
+        sb_printf(&s, "estd_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n", path,
+                  method, st + 100, (unsigned long long)n);
+    }
+  }
+  sb_printf(&s, "# HELP estd_http_request_duration_seconds HTTP request duration by route template and method.\n"
+                "# TYPE estd_http_request_duration_seconds histogram\n");
+  for (int i = 0; i < MAX_ROUTES; i++) {
+    route_metrics *m = &g_routes[i];
+    const char *method = i == 0 ? "*" : m->method, *path = i == 0 ? "(unmatched)" : m->path;
+    uint_fast64_t count = atomic_load(&m->count);
+    if (!path || !count) continue;
+    for (int b = 0; b < NBUCKETS; b++)
+      sb_printf(&s, "estd_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"%g\"} %llu\n",
+                path, method, bucket_le[b], (unsigned long long)atomic_load(&m->buckets[b]));
+    sb_printf(&s, "estd_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"+Inf\"} %llu\n",
+              path, method, (unsigned long long)count);
+    sb_printf(&s, "estd_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} %.9f\n", path, method,
+              (double)atomic_load(&m->sum_ns) / 1e9);
+    sb_printf(&s, "estd_http_request_duration_seconds_count{route=\"%s\",method=\"%s\"} %llu\n", path, method,
+              (unsigned long long)count);
+  }
+
+  sb_printf(&s, "# HELP estd_events_ingested_total Events stored, by source (kafka, http) and category.\n"
+                "# TYPE estd_events_ingested_total counter\n");
+  render_family(&s, &g_ingested, "estd_events_ingested_total", "source", "category");
+  sb_printf(&s, "# HELP estd_events_rejected_total Events rejected, by reason.\n"
+                "# TYPE estd_events_rejected_total counter\n");
+  render_family(&s, &g_rejected, "estd_events_rejected_total", "reason", NULL);
+  sb_printf(&s, "# HELP estd_events_deadlettered_total Kafka messages written to the dead-letter table.\n"
+                "# TYPE estd_events_deadlettered_total counter\nestd_events_deadlettered_total %llu\n",
+            (unsigned long long)atomic_load(&g_deadlettered));
+  sb_printf(&s, "# HELP estd_consumer_batches_total Consumer batches committed.\n"
+                "# TYPE estd_consumer_batches_total counter\nestd_consumer_batches_total %llu\n",
+            (unsigned long long)atomic_load(&g_batches));
+  sb_printf(&s, "# HELP estd_consumer_batch_messages_total Messages in committed consumer batches.\n"
+                "# TYPE estd_consumer_batch_messages_total counter\nestd_consumer_batch_messages_total %llu\n",
+            (unsigned long long)atomic_load(&g_batch_messages));
+  sb_printf(&s, "# HELP estd_consumer_commit_seconds_total Time spent committing consumer batches.\n"
+                "# TYPE estd_consumer_commit_seconds_total counter\nestd_consumer_commit_seconds_total %.9f\n",
+            (double)atomic_load(&g_commit_ns) / 1e9);
+  sb_printf(&s, "# HELP estd_consumer_lag_messages Consumer lag per partition.\n"
+                "# TYPE estd_consumer_lag_messages gauge\n");
+  pthread_mutex_lock(&g_lag.mu);
+  for (label_counter *c = g_lag.head; c; c = c->next)
+    sb_printf(&s, "estd_consumer_lag_messages{topic=\"%s\",partition=\"%lld\"} %.0f\n", c->a, c->partition,
+              c->value);
+  pthread_mutex_unlock(&g_lag.mu);
+
+  if (app && app->pool) {
+    est_pool_stats ps;
+    est_pool_stats_get(app->pool, &ps);
+    sb_printf(&s, "# HELP estd_db_pool_size Configured maximum database connections.\n"
+                  "# TYPE estd_db_pool_size gauge\nestd_db_pool_size %d\n", ps.size);
+    sb_printf(&s, "# HELP estd_db_pool_open Database connections open.\n"
+                  "# TYPE estd_db_pool_open gauge\nestd_db_pool_open %d\n", ps.open);
+    sb_printf(&s, "# HELP estd_db_pool_in_use Database connections in use.\n"
+                  "# TYPE estd_db_pool_in_use gauge\nestd_db_pool_in_use %d\n", ps.in_use);
+    sb_printf(&s, "# HELP estd_db_pool_acquired_total Successful connection acquisitions.\n"
+                  "# TYPE estd_db_pool_acquired_total counter\nestd_db_pool_acquired_total %llu\n",
+              (unsigned long long)ps.acquired_total);
+    sb_printf(&s, "# HELP estd_db_pool_timeouts_total Acquisitions that failed (timeout or database down).\n"
+                  "# TYPE estd_db_pool_timeouts_total counter\nestd_db_pool_timeouts_total %llu\n",
+              (unsigned long long)ps.timeouts_total);
+    sb_printf(&s, "# HELP estd_db_pool_wait_seconds_total Time spent waiting for a connection.\n"
+                  "# TYPE estd_db_pool_wait_seconds_total counter\nestd_db_pool_wait_seconds_total %.6f\n",
+              (double)ps.wait_us_total / 1e6);
+    sb_printf(&s, "# HELP estd_db_pool_connects_total Connections opened (including reconnects).\n"
+                  "# TYPE estd_db_pool_connects_total counter\nestd_db_pool_connects_total %llu\n",
+              (unsigned long long)ps.reconnects_total);
+  }
+  return s.buf;
+}

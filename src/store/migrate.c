@@ -1,0 +1,204 @@
+/* migrate.c - apply sql/migrations and sql/seed (see migrate.h). */
+#include "estd/migrate.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "estd/db.h"
+#include "estd/log.h"
+
+/* Arbitrary constant shared by every estd instance: "estd" in ASCII. */
+#define MIGRATE_LOCK_KEY "1702065252"
+
+typedef struct {
+  char **names;
+  size_t n;
+} file_list;
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void file_list_free(file_list *l) {
+  for (size_t i = 0; i < l->n; i++) free(l->names[i]);
+  free(l->names);
+  l->names = NULL;
+  l->n = 0;
+}
+
+/* Lists *.sql in dir, sorted. A missing directory is an empty list. */
+static est_result list_sql(const char *dir, file_list *out) {
+  out->names = NULL;
+  out->n = 0;
+  DIR *d = opendir(dir);
+  if (!d) return EST_OK;
+  struct dirent *e;
+  size_t cap = 0;
+  while ((e = readdir(d)) != NULL) {
+    size_t len = strlen(e->d_name);
+    if (len < 5 || strcmp(e->d_name + len - 4, ".sql") != 0) continue;
+    if (out->n == cap) {
+      cap = cap ? cap * 2 : 16;
+      char **nn = realloc(out->names, cap * sizeof *nn);
+      if (!nn) { closedir(d); file_list_free(out); return EST_ENOMEM; }
+      out->names = nn;
+    }
+    out->names[out->n] = strdup(e->d_name);
+    if (!out->names[out->n]) { closedir(d); file_list_free(out); return EST_ENOMEM; }
+    out->n++;
+  }
+  closedir(d);
+  if (out->n) qsort(out->names, out->n, sizeof *out->names, cmp_str);
+  return EST_OK;
+}
+
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *buf = NULL;
+  if (fseek(f, 0, SEEK_END) == 0) {
+    long len = ftell(f);
+    if (len >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1)) != NULL) {
+      if (fread(buf, 1, (size_t)len, f) != (size_t)len) { free(buf); buf = NULL; }
+      else buf[len] = '\0';
+    }
+  }
+  fclose(f);
+  return buf;
+}
+
+/* Runs trusted SQL text from the repository (may hold several statements). */
+static est_result exec_script(est_conn *c, const char *path) {
+  char *sql = read_file(path);
+  if (!sql) {
+    est_log_kv(EST_LOG_ERROR, "cannot read SQL file", "path", path, NULL);
+    return EST_EIO;
+  }
+  PGresult *r = PQexec(est_conn_pg(c), sql);
+  free(sql);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+    est_log_kv(EST_LOG_ERROR, "SQL file failed", "path", path, "error", PQresultErrorMessage(r), NULL);
+    est_result rc = est_db_map_error(r);
+    PQclear(r);
+    return rc == EST_OK ? EST_EINTERNAL : rc;
+  }
+  PQclear(r);
+  return EST_OK;
+}
+
+static const est_stmt st_create = {
+    "migrate_create",
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+    0};
+static const est_stmt st_lock = {"migrate_lock", "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0};
+static const est_stmt st_unlock = {"migrate_unlock", "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", 0};
+static const est_stmt st_is_applied = {"migrate_is_applied",
+                                       "SELECT 1 FROM schema_migrations WHERE version = $1", 1};
+static const est_stmt st_record = {"migrate_record", "INSERT INTO schema_migrations(version) VALUES ($1)", 1};
+static const est_stmt st_exists = {"migrate_table_exists",
+                                   "SELECT to_regclass('schema_migrations') IS NOT NULL", 0};
+
+static est_result simple(est_conn *c, const est_stmt *s, const char *p1, int *ntuples) {
+  const char *params[1] = {p1};
+  PGresult *r;
+  est_result rc = est_db_exec(c, s, params, &r, NULL);
+  if (rc == EST_OK && ntuples) *ntuples = PQntuples(r);
+  PQclear(r);
+  return rc;
+}
+
+/* Strips ".sql": the version recorded is the file's base name. */
+static void version_of(const char *file, char *out, size_t n) {
+  snprintf(out, n, "%.*s", (int)(strlen(file) - 4), file);
+}
+
+est_result est_migrate_apply(est_pool *pool, const char *sql_dir, int *applied) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/migrations", sql_dir);
+  file_list files;
+  est_result rc = list_sql(dir, &files);
+  if (rc != EST_OK) return rc;
+  if (files.n == 0) {
+    est_log_kv(EST_LOG_ERROR, "no migrations found", "dir", dir, NULL);
+    return EST_ECONFIG;
+  }
+  est_conn *c;
+  if ((rc = est_pool_acquire(pool, &c)) != EST_OK) { file_list_free(&files); return rc; }
+  int count = 0;
+  rc = simple(c, &st_lock, NULL, NULL);
+  if (rc == EST_OK) rc = simple(c, &st_create, NULL, NULL);
+  for (size_t i = 0; rc == EST_OK && i < files.n; i++) {
+    char version[256], path[4352];
+    version_of(files.names[i], version, sizeof version);
+    int n = 0;
+    if ((rc = simple(c, &st_is_applied, version, &n)) != EST_OK || n > 0) continue;
+    snprintf(path, sizeof path, "%s/%s", dir, files.names[i]);
+    rc = est_db_command(c, "BEGIN");
+    if (rc == EST_OK) rc = exec_script(c, path);
+    if (rc == EST_OK) rc = simple(c, &st_record, version, NULL);
+    if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+    if (rc != EST_OK) {
+      (void)est_db_command(c, "ROLLBACK");
+      est_log_kv(EST_LOG_ERROR, "migration failed", "version", version, NULL);
+    } else {
+      count++;
+      est_log_kv(EST_LOG_INFO, "migration applied", "version", version, NULL);
+    }
+  }
+  (void)simple(c, &st_unlock, NULL, NULL);
+  est_pool_release(pool, c);
+  file_list_free(&files);
+  if (applied) *applied = count;
+  return rc;
+}
+
+est_result est_migrate_pending(est_pool *pool, const char *sql_dir, int *pending) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/migrations", sql_dir);
+  file_list files;
+  est_result rc = list_sql(dir, &files);
+  if (rc != EST_OK) return rc;
+  est_conn *c;
+  if ((rc = est_pool_acquire(pool, &c)) != EST_OK) { file_list_free(&files); return rc; }
+  int count = 0;
+  PGresult *r;
+  rc = est_db_exec(c, &st_exists, NULL, &r, NULL);
+  bool exists = rc == EST_OK && PQgetvalue(r, 0, 0)[0] == 't';
+  PQclear(r);
+  for (size_t i = 0; rc == EST_OK && i < files.n; i++) {
+    char version[256];
+    version_of(files.names[i], version, sizeof version);
+    int n = 0;
+    if (exists) rc = simple(c, &st_is_applied, version, &n);
+    if (n == 0) count++;
+  }
+  est_pool_release(pool, c);
+  file_list_free(&files);
+  if (rc == EST_OK) *pending = count;
+  return rc;
+}
+
+est_result est_seed_apply(est_pool *pool, const char *sql_dir) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/seed", sql_dir);
+  file_list files;
+  est_result rc = list_sql(dir, &files);
+  if (rc != EST_OK) return rc;
+  est_conn *c;
+  if ((rc = est_pool_acquire(pool, &c)) != EST_OK) { file_list_free(&files); return rc; }
+  rc = est_db_command(c, "BEGIN");
+  for (size_t i = 0; rc == EST_OK && i < files.n; i++) {
+    char path[4352];
+    snprintf(path, sizeof path, "%s/%s", dir, files.names[i]);
+    rc = exec_script(c, path);
+    if (rc == EST_OK) est_log_kv(EST_LOG_INFO, "seed applied", "file", files.names[i], NULL);
+  }
+  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+  else (void)est_db_command(c, "ROLLBACK");
+  est_pool_release(pool, c);
+  file_list_free(&files);
+  return rc;
+}

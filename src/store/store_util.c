@@ -1,0 +1,84 @@
+/* store_util.c - helpers shared by store/ modules (see store_util.h). */
+#include "estd/store_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void est_page_free(est_page *p) {
+  free(p->items);
+  free(p->next_cursor);
+  p->items = p->next_cursor = NULL;
+}
+
+void est_doc_free(est_doc *d) {
+  free(d->json);
+  d->json = NULL;
+}
+
+const char *store_lld(char buf[24], long long v) {
+  snprintf(buf, 24, "%lld", v);
+  return buf;
+}
+
+void store_after_params(const est_list_query *q, char idbuf[24], const char **value, const char **id) {
+  if (!q->has_after) {
+    *value = NULL;
+    *id = NULL;
+    return;
+  }
+  *value = q->after.value;
+  *id = store_lld(idbuf, q->after.id);
+}
+
+est_result store_page_collect(PGresult *r, const est_list_query *q, const char *sort_name, est_page *out) {
+  out->items = out->next_cursor = NULL;
+  int n = PQntuples(r);
+  int take = n > q->limit ? q->limit : n;
+  size_t total = 3;
+  for (int i = 0; i < take; i++) total += (size_t)PQgetlength(r, i, 0) + 1;
+  char *buf = malloc(total);
+  if (!buf) return EST_ENOMEM;
+  size_t len = 0;
+  buf[len++] = '[';
+  for (int i = 0; i < take; i++) {
+    if (i) buf[len++] = ',';
+    size_t l = (size_t)PQgetlength(r, i, 0);
+    memcpy(buf + len, PQgetvalue(r, i, 0), l);
+    len += l;
+  }
+  buf[len++] = ']';
+  buf[len] = '\0';
+  out->items = buf;
+  if (n > q->limit && take > 0) {
+    long long id = strtoll(PQgetvalue(r, take - 1, 2), NULL, 10);
+    char name[40];
+    snprintf(name, sizeof name, "%s%s", q->desc ? "-" : "", sort_name);
+    out->next_cursor = est_cursor_encode(name, PQgetvalue(r, take - 1, 1), id);
+    if (!out->next_cursor) {
+      est_page_free(out);
+      return EST_ENOMEM;
+    }
+  }
+  return EST_OK;
+}
+
+est_result store_exec1(est_pool *pool, const est_stmt *s, const char *const *params, PGresult **out,
+                       char sqlstate[6]) {
+  est_conn *c;
+  est_result rc = est_pool_acquire(pool, &c);
+  if (rc != EST_OK) return rc;
+  rc = est_db_exec(c, s, params, out, sqlstate);
+  est_pool_release(pool, c);
+  return rc;
+}
+
+est_result store_doc_from(PGresult *r, est_doc *out) {
+  out->json = NULL;
+  out->version = 0;
+  if (PQntuples(r) == 0) return EST_ENOTFOUND;
+  out->json = strdup(PQgetvalue(r, 0, 0));
+  if (!out->json) return EST_ENOMEM;
+  if (PQnfields(r) > 1 && !PQgetisnull(r, 0, 1)) out->version = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+  return EST_OK;
+}
