@@ -138,6 +138,11 @@ min.insync.replicas=1
 # Fewer __consumer_offsets partitions than the default 50: faster first start.
 offsets.topic.num.partitions=4
 
+# After a crash/SIGKILL the controller keeps the old broker registration until
+# its session expires, and the restarted broker waits for that (default 9 s).
+broker.heartbeat.interval.ms=1000
+broker.session.timeout.ms=4000
+
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 num.partitions=1

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# deps.sh - installs what building, running and testing estd needs on
+# Debian 12: Debian packages (as root, only the missing ones), a Python
+# virtualenv for the integration tests, and the npm OpenAPI linter.
+# Idempotent and quick when everything is present.
+#   scripts/deps.sh [--runtime]   --runtime: only what `scripts/run.sh` needs
+set -euo pipefail
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${ESTD_CACHE_DIR:-$REPO/.cache}
+
+# The same list the Dockerfile's build stage installs (tests/integration/
+# test_container.py asserts they agree).
+BUILD_PKGS="build-essential cmake ninja-build pkg-config git ca-certificates curl \
+libulfius-dev libjansson-dev librdkafka-dev libpq-dev libmicrohttpd-dev libgnutls28-dev liborcania-dev"
+RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless"
+TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm"
+
+missing=()
+pkgs="$BUILD_PKGS $RUNTIME_PKGS"
+[ "${1:-}" = "--runtime" ] || pkgs="$pkgs $TEST_PKGS"
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# A machine may already carry Java, Node or Python from elsewhere: skip those packages then.
+filtered=()
+for p in "${missing[@]}"; do
+  case "$p" in
+    default-jre-headless) command -v java >/dev/null && continue ;;
+    nodejs|npm) command -v npm >/dev/null && continue ;;
+    python3|python3-venv) python3 -m venv --help >/dev/null 2>&1 && continue ;;
+  esac
+  filtered+=("$p")
+done
+if [ ${#filtered[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "deps.sh: missing Debian packages (run as root or install them): ${filtered[*]}" >&2; exit 1
+  fi
+  echo "deps.sh: installing ${filtered[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${filtered[@]}" >/dev/null
+fi
+# Debian's postgresql package may start a system cluster; estd uses its own.
+
+[ "${1:-}" = "--runtime" ] && exit 0
+
+# Python test tools, pinned.
+VENV=${ESTD_VENV:-$REPO/.venv}
+if [ ! -x "$VENV/bin/pytest" ] || ! cmp -s "$REPO/tests/requirements.txt" "$VENV/.requirements.txt"; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/tests/requirements.txt"
+  cp "$REPO/tests/requirements.txt" "$VENV/.requirements.txt"
+fi
+
+# OpenAPI linter from npm, pinned, installed under .cache.
+if [ ! -x "$CACHE/npm/node_modules/.bin/redocly" ]; then
+  mkdir -p "$CACHE/npm"
+  npm install --silent --no-audit --no-fund --prefix "$CACHE/npm" @redocly/cli@1.34.5 >/dev/null
+fi

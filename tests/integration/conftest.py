@@ -1,0 +1,201 @@
+"""Shared fixtures for the integration tests.
+
+Every test module gets its own database cloned from the migrated and seeded
+template (ESTD_TEMPLATE_DB, prepared by scripts/test.sh) and its own estd
+process on a free loopback port, so modules can run in parallel. The real
+PostgreSQL is the one scripts/pg.sh runs; Kafka (when a test needs it) is the
+real broker scripts/kafka.sh runs.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+
+import psycopg
+import pytest
+import requests
+
+REPO = os.environ.get("ESTD_REPO", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+ESTD_BIN = os.environ.get("ESTD_BIN", os.path.join(REPO, "build", "estd"))
+SQL_DIR = os.environ.get("ESTD_SQL_DIR", os.path.join(REPO, "sql"))
+PG_PORT = int(os.environ.get("ESTD_PG_PORT", "55432"))
+TEMPLATE_DB = os.environ.get("ESTD_TEMPLATE_DB", "estd_template")
+KAFKA_BOOTSTRAP = os.environ.get("ESTD_TEST_KAFKA", "127.0.0.1:19092")
+
+
+def pg_url(db):
+    return f"postgresql://postgres@127.0.0.1:{PG_PORT}/{db}"
+
+
+def admin_conn():
+    return psycopg.connect(pg_url("postgres"), autocommit=True)
+
+
+def create_db(name, template=TEMPLATE_DB):
+    with admin_conn() as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        c.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+
+def drop_db(name):
+    with admin_conn() as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pg_ctl(action):
+    """Stops/starts/restarts the shared PostgreSQL (tests holding the
+    'postgres' CTest resource lock only)."""
+    subprocess.run([os.path.join(REPO, "scripts", "pg.sh"), action], check=True)
+
+
+class Estd:
+    """A running `estd serve` process."""
+
+    def __init__(self, db, env=None, port=None):
+        self.db = db
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = dict(os.environ)
+        self.env.update({
+            "ESTD_DATABASE_URL": pg_url(db),
+            "ESTD_SQL_DIR": SQL_DIR,
+            "ESTD_LISTEN_ADDRESS": "127.0.0.1",
+            "ESTD_PORT": str(self.port),
+            "ESTD_LOG_LEVEL": "info",
+            "ESTD_DB_ACQUIRE_TIMEOUT_MS": "1000",
+        })
+        if env:
+            self.env.update(env)
+        self.log_path = os.path.join("/tmp", f"estd-{db}-{self.port}.log")
+        self.proc = None
+
+    def start(self, wait_ready=True, timeout=30):
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([ESTD_BIN, "serve"], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        if wait_ready:
+            self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"estd exited with {self.proc.returncode}: {self.read_log()[-3000:]}")
+            try:
+                if requests.get(self.base + "/readyz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("estd did not become ready: " + self.read_log()[-3000:])
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=40):
+        """Stops the process and returns its exit code (sanitizer reports
+        make it non-zero, so callers assert 0)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("estd did not stop within %s s" % timeout)
+        self.log.close()
+        return self.proc.returncode
+
+    # Convenience HTTP helpers -------------------------------------------
+    def url(self, path):
+        return self.base + path
+
+    def get(self, path, **kw):
+        return requests.get(self.base + path, timeout=kw.pop("timeout", 10), **kw)
+
+    def post(self, path, body=None, **kw):
+        if body is not None and "data" not in kw:
+            kw["json"] = body
+        return requests.post(self.base + path, timeout=kw.pop("timeout", 10), **kw)
+
+    def put(self, path, body=None, **kw):
+        if body is not None and "data" not in kw:
+            kw["json"] = body
+        return requests.put(self.base + path, timeout=kw.pop("timeout", 10), **kw)
+
+    def patch(self, path, body=None, **kw):
+        if body is not None and "data" not in kw:
+            kw["json"] = body
+        return requests.patch(self.base + path, timeout=kw.pop("timeout", 10), **kw)
+
+    def delete(self, path, **kw):
+        return requests.delete(self.base + path, timeout=kw.pop("timeout", 10), **kw)
+
+    def sql(self, query, params=None):
+        """Runs a query on this instance's database; returns all rows."""
+        with psycopg.connect(pg_url(self.db), autocommit=True) as c:
+            cur = c.execute(query, params)
+            return cur.fetchall() if cur.description else []
+
+
+def assert_problem(resp, status, field=None):
+    """Asserts an RFC 9457 problem response with the given status (and, if
+    given, a field-level error naming `field`)."""
+    assert resp.status_code == status, (resp.status_code, resp.text)
+    assert resp.headers["Content-Type"].startswith("application/problem+json"), resp.headers
+    doc = resp.json()
+    assert doc["status"] == status
+    assert doc["type"].startswith("/problems/")
+    assert isinstance(doc["title"], str) and doc["title"]
+    if field is not None:
+        fields = [e["field"] for e in doc.get("errors", [])]
+        assert any(f == field or f.startswith(field + "/") or f.startswith(field + ".") for f in fields), (field, doc)
+    return doc
+
+
+@pytest.fixture(scope="module")
+def db(request):
+    name = "t_" + request.module.__name__.replace("test_", "")[:30] + "_" + uuid.uuid4().hex[:8]
+    create_db(name)
+    yield name
+    drop_db(name)
+
+
+@pytest.fixture(scope="module")
+def estd(db):
+    """An estd serving the module's database with auth off (security tests
+    start their own instance with keys)."""
+    e = Estd(db).start()
+    yield e
+    code = e.stop()
+    assert code == 0, "estd exited with %s:\n%s" % (code, e.read_log()[-5000:])
+
+
+def page_all(server, path, params=None, limit=None):
+    """Follows `next` links and returns every item of a list."""
+    items = []
+    params = dict(params or {})
+    if limit:
+        params["limit"] = limit
+    r = server.get(path, params=params)
+    while True:
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        items.extend(doc["items"])
+        if not doc["next"]:
+            return items
+        r = server.get(doc["next"])
