@@ -68,10 +68,6 @@ cmd_install() {
   log "installed ${#jars[@]} jars"
 }
 
-need_lib() {
-  [[ -f "$LIB/.installed" ]] || cmd_install
-}
-
 # --- helpers -----------------------------------------------------------------
 
 # Short-lived tool JVMs (StorageTool, TopicCommand): C1 only and serial GC make
@@ -182,7 +178,7 @@ cmd_start() {
     log "already running (pid $pid) on $BOOTSTRAP"
     return 0
   fi
-  need_lib
+  cmd_install # no-op when the jars for this pom are present
   command -v "$JAVA" >/dev/null || die "java not found ($JAVA)"
   write_broker_config
 
