@@ -3,14 +3,9 @@
 #ifndef ESTD_AUDIT_H
 #define ESTD_AUDIT_H
 
+#include "estd/actor.h"
 #include "estd/db.h"
 
-/* Who performs a write: filled by http/ from the authenticated key. */
-typedef struct est_actor {
-  long long key_id;       /* 0 = none (auth off, CLI, system) */
-  long long party_id;     /* 0 = none */
-  const char *request_id; /* may be NULL */
-} est_actor;
 
 /* Inserts one audit row on c, inside the caller's open transaction.
  * action: create|update|delete|ingest|resubmit; entity: table-like name

@@ -138,7 +138,7 @@ est_result http_param_date(http_ctx *ctx, const char *name, const char **out);
 est_result http_path_id(http_ctx *ctx, long long *id);
 
 /* The audit actor for the current request (valid while ctx lives). */
-#include "estd/audit.h"
+#include "estd/actor.h"
 static inline est_actor http_actor(const http_ctx *ctx) {
   est_actor a = {ctx->who.key_id, ctx->who.party_id, ctx->request_id};
   return a;

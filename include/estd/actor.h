@@ -1,0 +1,11 @@
+/* actor.h - who performs a write (for the audit trail and party scoping). */
+#ifndef ESTD_ACTOR_H
+#define ESTD_ACTOR_H
+
+typedef struct est_actor {
+  long long key_id;       /* 0 = none (auth off, CLI, system) */
+  long long party_id;     /* 0 = none */
+  const char *request_id; /* may be NULL */
+} est_actor;
+
+#endif
