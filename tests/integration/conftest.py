@@ -199,3 +199,42 @@ def page_all(server, path, params=None, limit=None):
         if not doc["next"]:
             return items
         r = server.get(doc["next"])
+
+
+class PrivatePg:
+    """A second PostgreSQL cluster of this test's own (own data dir and
+    port), for tests that stop and start the database, so they never
+    disturb tests running in parallel against the shared cluster."""
+
+    def __init__(self, name):
+        self.port = free_port()
+        self.env = dict(os.environ, ESTD_PG_PORT=str(self.port),
+                        ESTD_PG_DATA=os.path.join(REPO, ".data", "pg-" + name + "-" + str(self.port)))
+
+    def ctl(self, *args):
+        return subprocess.run([os.path.join(REPO, "scripts", "pg.sh"), *args], env=self.env, check=True,
+                              capture_output=True, text=True).stdout.strip()
+
+    def url(self, db="estd"):
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
+
+    def start(self):
+        self.ctl("start")
+
+    def stop(self):
+        self.ctl("stop")
+
+    def create_db(self, db="estd"):
+        self.ctl("createdb", db)
+
+    def wipe(self):
+        self.ctl("wipe")
+
+
+@pytest.fixture
+def private_pg(request):
+    pg = PrivatePg(request.node.name[:20].replace("[", "_").replace("]", "_"))
+    pg.start()
+    pg.create_db("estd")
+    yield pg
+    pg.wipe()
