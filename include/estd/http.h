@@ -72,6 +72,9 @@ extern const http_route http_routes_parties[];
 extern const http_route http_routes_commitments[];
 extern const http_route http_routes_areas[];
 extern const http_route http_routes_focuses[];
+extern const http_route http_routes_events[];    /* events, dead letters */
+extern const http_route http_routes_situation[]; /* situation, progress, reports */
+extern const http_route http_routes_security[];  /* audit */
 
 /* All route tables, NULL-terminated (server.c). */
 extern const http_route *const *http_route_tables(void);

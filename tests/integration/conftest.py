@@ -72,6 +72,7 @@ class Estd:
             "ESTD_PORT": str(self.port),
             "ESTD_LOG_LEVEL": "info",
             "ESTD_DB_ACQUIRE_TIMEOUT_MS": "1000",
+            "ESTD_AUTH": "off",
         })
         if env:
             self.env.update(env)

@@ -1,0 +1,25 @@
+/* personnummer.h - screening free text for Swedish personal identity
+ * numbers (personnummer) and coordination numbers (samordningsnummer).
+ *
+ * Pure: no I/O. A match is 10 digits (YYMMDD-NNNC, separator '-' or '+'
+ * or none) or 12 digits (YYYYMMDD-NNNC / YYYYMMDDNNNC) whose date is a real
+ * calendar date (for coordination numbers the day is 61..91, i.e. day+60)
+ * and whose last digit is the Luhn check digit of the 9 digits before it.
+ * Digits that are part of a longer digit run never match (so longer order
+ * or phone numbers do not trigger it). */
+#ifndef ESTD_PERSONNUMMER_H
+#define ESTD_PERSONNUMMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Finds the first match in text[0..len) at or after *pos. On a match
+ * returns true and sets *start and *mlen (bytes). */
+bool est_pnr_find(const char *text, size_t len, size_t from, size_t *start, size_t *mlen);
+/* True if text contains at least one match. */
+bool est_pnr_contains(const char *text);
+/* Replaces the digits of every match in place with 'X' (separators kept);
+ * returns the number of matches redacted. */
+int est_pnr_redact(char *text);
+
+#endif
