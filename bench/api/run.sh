@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# bench/api/run.sh - REST read path under wrk (32 connections), beside two
+# baselines measured in the same run: estd's own trivial route /livez (the
+# HTTP ceiling) and pgbench select-only on the same database server (the
+# database ceiling). Writes bench/results/api.json and the "REST API"
+# section of docs/BENCHMARKS.md.
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+DUR=${BENCH_DURATION:-10s}
+ROWS=${BENCH_COMMITMENTS:-20000}
+mkdir -p "$REPO/bench/results"
+bench_build
+bench_pg_start
+trap 'kill $ESTD_PID 2>/dev/null; wait $ESTD_PID 2>/dev/null; bench_pg_stop' EXIT
+
+"$REPO/scripts/pg.sh" createdb estd_bench >/dev/null 2>&1
+URL=$("$REPO/scripts/pg.sh" url estd_bench)
+ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed >/dev/null
+# Bulk commitments so lists and lookups work on a realistic table size.
+"$REPO/scripts/pg.sh" psql -d estd_bench -c "
+  WITH a AS (SELECT id FROM agreements WHERE code = 'boras-polisen-2018-2020'),
+       ins AS (
+         INSERT INTO commitments (agreement_id, text, status)
+         SELECT (SELECT id FROM a), 'Benchmark commitment ' || g,
+                (ARRAY['planned','ongoing','fulfilled','partially_fulfilled','not_fulfilled'])[1 + g % 5]
+         FROM generate_series(1, $ROWS) g RETURNING id)
+  INSERT INTO commitment_parties (commitment_id, party_id)
+  SELECT ins.id, (SELECT id FROM parties WHERE code = 'boras-stad') FROM ins;
+  VACUUM ANALYZE;" >/dev/null
+ID=$("$REPO/scripts/pg.sh" psql -d estd_bench -tAc "SELECT id FROM commitments ORDER BY id OFFSET $((ROWS / 2)) LIMIT 1")
+AGR=$("$REPO/scripts/pg.sh" psql -d estd_bench -tAc "SELECT id FROM agreements WHERE code = 'boras-polisen-2018-2020'")
+
+PORT=${BENCH_PORT:-18181}
+ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_PORT=$PORT ESTD_LOG_LEVEL=warn ESTD_AUTH=off \
+  ESTD_HTTP_THREADS=${BENCH_HTTP_THREADS:-4} ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} "$ESTD" serve >/tmp/estd-bench.log 2>&1 &
+ESTD_PID=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+BASE=http://127.0.0.1:$PORT
+curl -fs "$BASE/v1/commitments/$ID" >/dev/null
+# warm-up
+wrk -t2 -c32 -d3s "$BASE/v1/commitments/$ID" >/dev/null 2>&1 || true
+
+RESULTS=$(mktemp)
+wrk_json livez "$BASE/livez" "$DUR" >>"$RESULTS"
+wrk_json commitment_get "$BASE/v1/commitments/$ID" "$DUR" >>"$RESULTS"
+wrk_json commitments_list "$BASE/v1/commitments?agreement_id=$AGR&status=ongoing&limit=20&sort=-id" "$DUR" >>"$RESULTS"
+RSS=$(rss_kib "$ESTD_PID")
+
+# Database ceiling: pgbench select-only (32 clients, 2 threads) on the same server.
+"$REPO/scripts/pg.sh" createdb pgbench >/dev/null 2>&1
+"$PGBIN/pgbench" -h 127.0.0.1 -p "$ESTD_PG_PORT" -U postgres -i -s 10 -q pgbench >/dev/null 2>&1
+PGB=$("$PGBIN/pgbench" -h 127.0.0.1 -p "$ESTD_PG_PORT" -U postgres -S -c 32 -j 2 -T "${DUR%s}" -M prepared pgbench 2>/dev/null \
+      | awk '/^tps/{print $3; exit}')
+python3 "$REPO/bench/report.py" api "$RESULTS" "$RSS" "$PGB" "$(nproc)"
+rm -f "$RESULTS"

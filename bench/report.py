@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Turns a benchmark run's raw numbers into bench/results/<name>.json and the
+matching section of docs/BENCHMARKS.md (between <!-- name:begin/end --> markers)."""
+import datetime
+import json
+import os
+import platform
+import sys
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+DOC = os.path.join(REPO, "docs", "BENCHMARKS.md")
+
+
+def replace_section(name, body):
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    text = open(DOC, encoding="utf-8").read() if os.path.exists(DOC) else "# Benchmarks\n"
+    block = f"{begin}\n{body.rstrip()}\n{end}"
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    with open(DOC, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def api(results_file, rss_kib, pgbench_tps, cores):
+    rows = {}
+    for line in open(results_file):
+        if line.strip():
+            d = json.loads(line)
+            rows[d["name"]] = d
+    base = rows["livez"]
+    pgb = float(pgbench_tps) if pgbench_tps else None
+    out = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "cores": int(cores), "cpu": platform.processor() or platform.machine(),
+           "rss_kib": int(rss_kib), "pgbench_select_only_tps": pgb, "wrk": rows}
+    os.makedirs(os.path.join(REPO, "bench", "results"), exist_ok=True)
+    with open(os.path.join(REPO, "bench", "results", "api.json"), "w") as f:
+        json.dump(out, f, indent=2)
+    lines = [
+        "## REST API read path",
+        "",
+        f"`bench/api/run.sh`, {out['when']}, {cores} cores; wrk 2 threads, 32 connections, same machine as",
+        "estd and PostgreSQL (they share the cores). Baselines from the same run: `/livez` (estd's HTTP",
+        "ceiling, no database) and `pgbench -S -M prepared -c 32` (the database ceiling).",
+        "",
+        "| route | req/s | p50 ms | p99 ms | non-2xx | vs /livez | vs pgbench |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, label in (("livez", "`GET /livez` (baseline)"), ("commitment_get", "`GET /v1/commitments/{id}`"),
+                        ("commitments_list", "`GET /v1/commitments?agreement_id&status&limit=20&sort=-id`")):
+        r = rows[name]
+        vs_pg = f"{r['rps'] / pgb:.2f}" if pgb else "n/a"
+        lines.append(f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['non2xx']} | "
+                     f"{r['rps'] / base['rps']:.2f} | {vs_pg} |")
+    lines += ["", f"pgbench select-only: {pgb:.0f} tps." if pgb else "pgbench: not measured.",
+              f"estd peak resident memory (VmHWM) after the run: {int(rss_kib) / 1024:.1f} MiB.",
+              "", "Targets (issue 2): single GET ≥ 10 000 req/s with p99 < 10 ms; RSS < 32 MiB."]
+    g = rows["commitment_get"]
+    verdict = []
+    verdict.append("met" if g["rps"] >= 10000 else "NOT met")
+    verdict.append("met" if g["p99_ms"] < 10 else "NOT met")
+    verdict.append("met" if int(rss_kib) < 32 * 1024 else "NOT met")
+    lines.append(f"Result: throughput {verdict[0]}, p99 {verdict[1]}, memory {verdict[2]}.")
+    replace_section("api", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "api":
+        api(*sys.argv[2:6])
