@@ -19,6 +19,7 @@ struct est_conn {
   bool broken;
   int nprepared;
   const est_stmt *prepared[EST_CONN_MAX_PREPARED]; /* identity of prepared stmts */
+  char last_constraint[64]; /* PG_DIAG_CONSTRAINT_NAME of the last failed statement */
 };
 
 struct est_pool {
@@ -184,6 +185,7 @@ void est_pool_stats_get(est_pool *p, est_pool_stats *out) {
 PGconn *est_conn_pg(est_conn *c) { return c->pg; }
 void est_conn_mark_broken(est_conn *c) { c->broken = true; }
 const char *est_conn_error(est_conn *c) { return c->pg ? PQerrorMessage(c->pg) : "not connected"; }
+const char *est_conn_last_constraint(est_conn *c) { return c->last_constraint; }
 
 est_result est_db_map_error(const PGresult *r) {
   const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -210,6 +212,8 @@ static est_result result_fail(est_conn *c, PGresult *r, char sqlstate[6]) {
   est_result rc = est_db_map_error(r);
   const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
   if (sqlstate) snprintf(sqlstate, 6, "%s", st ? st : "");
+  const char *cn = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
+  snprintf(c->last_constraint, sizeof c->last_constraint, "%s", cn ? cn : "");
   if (rc == EST_EUNAVAILABLE || PQstatus(c->pg) != CONNECTION_OK) {
     c->broken = true;
     rc = EST_EUNAVAILABLE;
@@ -225,6 +229,7 @@ est_result est_db_exec(est_conn *c, const est_stmt *s, const char *const *params
                        char sqlstate[6]) {
   *out = NULL;
   if (sqlstate) sqlstate[0] = '\0';
+  c->last_constraint[0] = '\0';
   if (!c->pg) return EST_EUNAVAILABLE;
   if (!conn_has_prepared(c, s)) {
     PGresult *r = PQprepare(c->pg, s->name, s->sql, s->nparams, NULL);
