@@ -1,0 +1,201 @@
+/* routes_commitments.c - /v1/commitments: list, get, create, merge-patch, delete.
+ *
+ * PATCH is a JSON merge patch (RFC 7396) applied to the stored document
+ * and validated as a whole; it needs If-Match (428 without it, 412 when
+ * stale). Non-admin callers may change only status and follow_up_note of
+ * commitments their party is responsible for (403 otherwise). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "estd/commitment.h"
+#include "estd/http.h"
+#include "estd/problem.h"
+#include "estd/store_commitments.h"
+
+static est_result list(http_ctx *ctx) {
+  est_list_query q;
+  store_commitment_filter f = {0};
+  /* Check every parameter so the problem lists each bad one. */
+  est_result rc = http_list_params(ctx, store_commitments_sorts, &q);
+  est_result rcs[5] = {
+      http_param_id(ctx, "agreement_id", &f.agreement_id, NULL),
+      http_param_id(ctx, "party_id", &f.party_id, NULL),
+      http_param_id(ctx, "cooperation_area_id", &f.cooperation_area_id, NULL),
+      http_param_id(ctx, "area_id", &f.area_id, NULL),
+      http_param_enum(ctx, "status", est_commitment_statuses, &f.status),
+  };
+  for (int i = 0; i < 5; i++)
+    if (rc == EST_OK && rcs[i] != EST_OK) rc = rcs[i];
+  if (rc != EST_OK) return rc;
+  est_page page;
+  rc = store_commitments_list(ctx->app->pool, &f, &q, &page);
+  if (rc == EST_EPARSE) {
+    http_fail_field(ctx, "cursor", "not a cursor issued for this list and sort");
+    return http_fail(ctx, rc, "invalid cursor");
+  }
+  if (rc != EST_OK) return rc;
+  http_reply_page(ctx, &page);
+  return EST_OK;
+}
+
+static est_result not_found(http_ctx *ctx) {
+  return http_fail(ctx, EST_ENOTFOUND, "commitment %s does not exist", http_param(ctx, "id"));
+}
+
+static est_result get(http_ctx *ctx) {
+  long long id;
+  est_result rc = http_path_id(ctx, &id);
+  if (rc != EST_OK) return rc;
+  est_doc doc;
+  rc = store_commitment_get(ctx->app->pool, id, &doc);
+  if (rc == EST_ENOTFOUND) return not_found(ctx);
+  if (rc != EST_OK) return rc;
+  http_reply_doc(ctx, 200, &doc);
+  return EST_OK;
+}
+
+/* Turns a store failure into the problem detail. */
+static est_result write_fail(http_ctx *ctx, est_result rc, const store_write_error *err) {
+  if (rc == EST_ENOTFOUND) return not_found(ctx);
+  if (rc == EST_EPRECONDITION)
+    return http_fail(ctx, rc, "the commitment has changed since the version in If-Match; fetch it again");
+  if ((rc == EST_EINVAL || rc == EST_ECONFLICT) && err->detail[0]) {
+    if (err->field[0]) http_fail_field(ctx, err->field, err->detail);
+    return http_fail(ctx, rc, "%s", err->detail);
+  }
+  return rc;
+}
+
+static est_result invalid(http_ctx *ctx, json_t *errors) {
+  http_fail(ctx, EST_EINVAL, "the commitment is not valid; see errors");
+  return http_fail_errors(ctx, errors);
+}
+
+static est_result create(http_ctx *ctx) {
+  json_t *body;
+  est_result rc = http_body_json(ctx, &body);
+  if (rc != EST_OK) return rc;
+  est_commitment_input in;
+  json_t *errors = NULL;
+  if (est_commitment_parse(body, EST_COMMITMENT_CREATE, &in, &errors) != EST_OK) {
+    json_decref(body);
+    return invalid(ctx, errors);
+  }
+  est_actor who = http_actor(ctx);
+  store_write_error err = {{0}, {0}};
+  est_doc doc;
+  long long id = 0;
+  rc = store_commitment_create(ctx->app->pool, &in, &who, &doc, &id, &err);
+  json_decref(body); /* in borrows from body until here */
+  if (rc != EST_OK) return write_fail(ctx, rc, &err);
+  char loc[64];
+  snprintf(loc, sizeof loc, "/v1/commitments/%lld", id);
+  http_set_header(ctx, "Location", loc);
+  http_reply_doc(ctx, 201, &doc);
+  return EST_OK;
+}
+
+/* 428 is not an est_result (it would be 412); render it here. */
+static est_result precondition_required(http_ctx *ctx) {
+  json_t *p = est_problem_new(EST_EPRECONDITION, 428,
+                              "If-Match is required: send the ETag of the version you are changing",
+                              ctx->req->url_path, NULL);
+  if (!p) return EST_ENOMEM;
+  json_object_set_new(p, "type", json_string("/problems/precondition-required"));
+  json_object_set_new(p, "title", json_string("Precondition required"));
+  json_object_set_new(p, "request_id", json_string(ctx->request_id));
+  char *s = json_dumps(p, JSON_COMPACT);
+  json_decref(p);
+  if (!s) return EST_ENOMEM;
+  http_reply_raw(ctx, 428, "application/problem+json", s, strlen(s));
+  free(s);
+  return EST_OK;
+}
+
+static est_result patch(http_ctx *ctx) {
+  long long id, want;
+  bool has_if_match;
+  est_result rc = http_path_id(ctx, &id);
+  if (rc != EST_OK) return rc;
+  if ((rc = http_if_match(ctx, &want, &has_if_match)) != EST_OK) return rc;
+  if (!has_if_match) return precondition_required(ctx);
+  const char *ct = http_header(ctx, "Content-Type");
+  if (ct && strncasecmp(ct, "application/json-patch+json", 27) == 0)
+    return http_fail(ctx, EST_EUNSUPPORTED, "use application/merge-patch+json (RFC 7396), not JSON Patch");
+  json_t *body;
+  if ((rc = http_body_json(ctx, &body)) != EST_OK) return rc;
+  json_t *errors = NULL;
+  if (est_commitment_patch_check(body, &errors) != EST_OK) {
+    json_decref(body);
+    return invalid(ctx, errors);
+  }
+  est_doc cur;
+  rc = store_commitment_get(ctx->app->pool, id, &cur);
+  if (rc != EST_OK) {
+    json_decref(body);
+    return rc == EST_ENOTFOUND ? not_found(ctx) : rc;
+  }
+  long long version = cur.version;
+  json_t *current = json_loads(cur.json, 0, NULL);
+  est_doc_free(&cur);
+  if (!current) {
+    json_decref(body);
+    return EST_EINTERNAL;
+  }
+  char why[160];
+  rc = est_commitment_patch_allowed(body, current, (ctx->who.scopes & HTTP_SCOPE_ADMIN) != 0, ctx->who.party_id,
+                                    why, sizeof why);
+  if (rc != EST_OK) {
+    json_decref(body);
+    json_decref(current);
+    return http_fail(ctx, rc, "%s", why);
+  }
+  if (want != 0 && want != version) {
+    json_decref(body);
+    json_decref(current);
+    return write_fail(ctx, EST_EPRECONDITION, NULL);
+  }
+  json_t *merged = est_json_merge_patch(current, body);
+  json_decref(body);
+  json_decref(current);
+  if (!merged) return EST_ENOMEM;
+  est_commitment_input in;
+  if (est_commitment_parse(merged, EST_COMMITMENT_MERGED, &in, &errors) != EST_OK) {
+    json_decref(merged);
+    return invalid(ctx, errors);
+  }
+  est_actor who = http_actor(ctx);
+  store_write_error err = {{0}, {0}};
+  est_doc doc;
+  /* The version is checked again in the UPDATE itself (no lost update). */
+  rc = store_commitment_update(ctx->app->pool, id, version, &in, &who, &doc, &err);
+  json_decref(merged);
+  if (rc != EST_OK) return write_fail(ctx, rc, &err);
+  http_reply_doc(ctx, 200, &doc);
+  return EST_OK;
+}
+
+static est_result delete_(http_ctx *ctx) {
+  long long id, want;
+  bool has_if_match;
+  est_result rc = http_path_id(ctx, &id);
+  if (rc == EST_OK) rc = http_if_match(ctx, &want, &has_if_match);
+  if (rc != EST_OK) return rc;
+  est_actor who = http_actor(ctx);
+  store_write_error err = {{0}, {0}};
+  rc = store_commitment_delete(ctx->app->pool, id, want, &who, &err);
+  if (rc != EST_OK) return write_fail(ctx, rc, &err);
+  http_reply_empty(ctx, 204);
+  return EST_OK;
+}
+
+const http_route http_routes_commitments[] = {
+    {"GET", "/v1/commitments", list, HTTP_SCOPE_READ, 0},
+    {"POST", "/v1/commitments", create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
+    {"GET", "/v1/commitments/{id}", get, HTTP_SCOPE_READ, 0},
+    {"PATCH", "/v1/commitments/{id}", patch, HTTP_SCOPE_WRITE_COMMITMENTS, HTTP_ROUTE_BODY},
+    {"DELETE", "/v1/commitments/{id}", delete_, HTTP_SCOPE_ADMIN, 0},
+    {NULL, NULL, NULL, 0, 0},
+};
