@@ -1,19 +1,386 @@
-/* auth.c - request authentication (see auth.h). */
+/* auth.c - API keys, request authentication, scopes and rate limits
+ * (see auth.h). */
 #include "estd/auth.h"
 
-#include "estd/http.h"
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
 
-est_result est_auth_check_request(http_ctx *ctx) {
-  if (!ctx->app->auth) {
-    ctx->who.scopes = ~0u;
-    return EST_OK;
-  }
-  return http_fail(ctx, EST_EUNAUTHORIZED, "authentication is not available");
+#include "estd/http.h"
+#include "estd/log.h"
+#include "estd/ratelimit.h"
+#include "estd/store_keys.h"
+#include "estd/util.h"
+
+/* ---- scopes ------------------------------------------------------------------ */
+
+static const struct {
+  const char *name;
+  unsigned bit;
+} g_scopes[] = {
+    {"read", HTTP_SCOPE_READ},
+    {"read-detail", HTTP_SCOPE_READ_DETAIL},
+    {"write-events", HTTP_SCOPE_WRITE_EVENTS},
+    {"write-commitments", HTTP_SCOPE_WRITE_COMMITMENTS},
+    {"admin", HTTP_SCOPE_ADMIN},
+};
+#define NSCOPES (sizeof g_scopes / sizeof g_scopes[0])
+
+unsigned est_scope_bit(const char *name, size_t len) {
+  for (size_t i = 0; i < NSCOPES; i++)
+    if (strlen(g_scopes[i].name) == len && strncmp(g_scopes[i].name, name, len) == 0) return g_scopes[i].bit;
+  return 0;
 }
 
-est_result est_auth_init(est_app *app) {
-  app->auth = NULL;
+est_result est_scopes_parse(const char *csv, unsigned *mask, char *bad, size_t badlen) {
+  *mask = 0;
+  if (bad && badlen) bad[0] = '\0';
+  if (!csv || !*csv) return EST_EINVAL;
+  const char *p = csv;
+  for (;;) {
+    size_t n = strcspn(p, ",");
+    unsigned bit = est_scope_bit(p, n);
+    if (!bit) {
+      if (bad && badlen) snprintf(bad, badlen, "%.*s", (int)(n < 64 ? n : 64), p);
+      return EST_EINVAL;
+    }
+    *mask |= bit;
+    if (p[n] == '\0') break;
+    p += n + 1;
+  }
   return EST_OK;
 }
 
-void est_auth_free(est_app *app) { app->auth = NULL; }
+void est_scopes_format(unsigned mask, char *buf, size_t n) {
+  size_t len = 0;
+  if (n) buf[0] = '\0';
+  for (size_t i = 0; i < NSCOPES; i++) {
+    if (!(mask & g_scopes[i].bit)) continue;
+    int w = snprintf(buf + len, n > len ? n - len : 0, "%s%s", len ? "," : "", g_scopes[i].name);
+    if (w < 0 || (size_t)w >= n - len) {
+      if (n > len) buf[len] = '\0'; /* never a partial name */
+      break;
+    }
+    len += (size_t)w;
+  }
+}
+
+/* ---- key tokens ---------------------------------------------------------------- */
+
+#define KEY_LEAD "estd_"
+#define KEY_LEAD_LEN 5
+#define KEY_SECRET_CHARS 43 /* base64url of 32 bytes, no padding */
+
+bool est_ct_equal(const unsigned char *a, const unsigned char *b, size_t n) {
+  volatile unsigned char d = 0;
+  for (size_t i = 0; i < n; i++) d |= (unsigned char)(a[i] ^ b[i]);
+  return d == 0;
+}
+
+static bool fill_random(unsigned char *b, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = getrandom(b + got, n - got, 0);
+    if (r <= 0) return false;
+    got += (size_t)r;
+  }
+  return true;
+}
+
+est_result est_key_generate(char **token, char prefix[EST_KEY_PREFIX_LEN + 1]) {
+  *token = NULL;
+  unsigned char pb[EST_KEY_PREFIX_LEN / 2], sb[EST_KEY_SECRET_BYTES];
+  if (!fill_random(pb, sizeof pb) || !fill_random(sb, sizeof sb)) return EST_EIO;
+  static const char hx[] = "0123456789abcdef";
+  for (size_t i = 0; i < sizeof pb; i++) {
+    prefix[2 * i] = hx[pb[i] >> 4];
+    prefix[2 * i + 1] = hx[pb[i] & 15];
+  }
+  prefix[EST_KEY_PREFIX_LEN] = '\0';
+  char *secret = est_b64url_encode(sb, sizeof sb);
+  explicit_bzero(sb, sizeof sb);
+  if (!secret) return EST_ENOMEM;
+  size_t n = KEY_LEAD_LEN + EST_KEY_PREFIX_LEN + 1 + strlen(secret) + 1;
+  char *t = malloc(n);
+  if (t) snprintf(t, n, KEY_LEAD "%s_%s", prefix, secret);
+  explicit_bzero(secret, strlen(secret));
+  free(secret);
+  if (!t) return EST_ENOMEM;
+  *token = t;
+  return EST_OK;
+}
+
+static bool is_b64url(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+est_result est_key_parse(const char *token, char prefix[EST_KEY_PREFIX_LEN + 1]) {
+  if (!token || strncmp(token, KEY_LEAD, KEY_LEAD_LEN) != 0) return EST_EINVAL;
+  if (strlen(token) != KEY_LEAD_LEN + EST_KEY_PREFIX_LEN + 1 + KEY_SECRET_CHARS) return EST_EINVAL;
+  const char *p = token + KEY_LEAD_LEN;
+  for (int i = 0; i < EST_KEY_PREFIX_LEN; i++)
+    if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f'))) return EST_EINVAL;
+  if (p[EST_KEY_PREFIX_LEN] != '_') return EST_EINVAL;
+  for (const char *s = p + EST_KEY_PREFIX_LEN + 1; *s; s++)
+    if (!is_b64url(*s)) return EST_EINVAL;
+  memcpy(prefix, p, EST_KEY_PREFIX_LEN);
+  prefix[EST_KEY_PREFIX_LEN] = '\0';
+  return EST_OK;
+}
+
+est_result est_key_hash(const char *server_secret, const char *token, unsigned char out[EST_KEY_HASH_LEN]) {
+  if (!server_secret || !token) return EST_EINVAL;
+  if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, server_secret, strlen(server_secret), token, strlen(token), out) != 0)
+    return EST_EINTERNAL;
+  return EST_OK;
+}
+
+est_result est_key_secret_check(const char *secret, char *err, size_t errlen) {
+  if (!secret || !*secret) {
+    snprintf(err, errlen,
+             "ESTD_KEY_SECRET is not set; it is required when ESTD_AUTH=required (at least %d random "
+             "characters, e.g. from 'openssl rand -base64 48')",
+             EST_KEY_SERVER_SECRET_MIN);
+    return EST_ECONFIG;
+  }
+  if (strlen(secret) < EST_KEY_SERVER_SECRET_MIN) {
+    snprintf(err, errlen, "ESTD_KEY_SECRET is too short (%zu characters); it must have at least %d",
+             strlen(secret), EST_KEY_SERVER_SECRET_MIN);
+    return EST_ECONFIG;
+  }
+  return EST_OK;
+}
+
+est_result est_auth_config_check(const est_config *cfg, char *err, size_t errlen) {
+  if (!cfg->auth_required) return EST_OK;
+  return est_key_secret_check(cfg->key_secret, err, errlen);
+}
+
+/* ---- the verified-key cache ---------------------------------------------------- */
+
+#define CACHE_SLOTS 1024
+#define TOUCH_INTERVAL_MS 60000
+#define RATE_SLOTS 4096
+
+typedef struct cache_entry {
+  char prefix[EST_KEY_PREFIX_LEN + 1]; /* "" = empty slot */
+  bool exists;                         /* false: negative entry (no such prefix) */
+  bool revoked;
+  unsigned char hash[EST_KEY_HASH_LEN];
+  long long key_id, party_id;
+  unsigned scopes;
+  int64_t expires_ms;
+  int64_t next_touch_ms;
+} cache_entry;
+
+struct est_auth {
+  char *secret;
+  int ttl_ms;
+  pthread_mutex_t mu;
+  est_ratelimit *rl;
+  cache_entry cache[CACHE_SLOTS];
+};
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t slot_of(const char *prefix) {
+  uint32_t h = 2166136261u; /* FNV-1a; prefixes are random already */
+  for (const char *p = prefix; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+  return h % CACHE_SLOTS;
+}
+
+/* Copies a live cache entry for prefix into *out; false on a miss. */
+static bool cache_get(struct est_auth *a, const char *prefix, int64_t now, cache_entry *out) {
+  if (a->ttl_ms <= 0) return false;
+  bool hit = false;
+  pthread_mutex_lock(&a->mu);
+  cache_entry *e = &a->cache[slot_of(prefix)];
+  if (strcmp(e->prefix, prefix) == 0 && now < e->expires_ms) {
+    *out = *e;
+    hit = true;
+  }
+  pthread_mutex_unlock(&a->mu);
+  return hit;
+}
+
+static void cache_put(struct est_auth *a, const cache_entry *in) {
+  if (a->ttl_ms <= 0) return;
+  pthread_mutex_lock(&a->mu);
+  a->cache[slot_of(in->prefix)] = *in;
+  pthread_mutex_unlock(&a->mu);
+}
+
+/* True if this request should write last_used_at (at most once a minute
+ * per key and process; the UPDATE itself also checks the age). */
+static bool touch_due(struct est_auth *a, const cache_entry *e, int64_t now) {
+  if (now < e->next_touch_ms) return false;
+  bool due = true;
+  pthread_mutex_lock(&a->mu);
+  cache_entry *c = &a->cache[slot_of(e->prefix)];
+  if (strcmp(c->prefix, e->prefix) == 0) {
+    if (now < c->next_touch_ms) due = false;
+    else c->next_touch_ms = now + TOUCH_INTERVAL_MS;
+  }
+  pthread_mutex_unlock(&a->mu);
+  return due;
+}
+
+static est_result load_key(struct est_auth *a, est_pool *pool, const char *prefix, int64_t now, cache_entry *e) {
+  memset(e, 0, sizeof *e);
+  memcpy(e->prefix, prefix, sizeof e->prefix);
+  e->expires_ms = now + a->ttl_ms;
+  store_key_row row;
+  est_result rc = store_key_find(pool, prefix, &row);
+  if (rc == EST_ENOTFOUND) {
+    cache_put(a, e);
+    return EST_OK;
+  }
+  if (rc != EST_OK) return rc;
+  e->exists = true;
+  e->revoked = row.revoked;
+  memcpy(e->hash, row.hash, sizeof e->hash);
+  e->key_id = row.id;
+  e->party_id = row.party_id;
+  /* Unknown names cannot be stored (CHECK constraint); ignore defensively. */
+  for (const char *p = row.scopes; *p;) {
+    size_t n = strcspn(p, ",");
+    e->scopes |= est_scope_bit(p, n);
+    p += n;
+    if (*p == ',') p++;
+  }
+  e->next_touch_ms = row.touch_due ? 0 : now + TOUCH_INTERVAL_MS;
+  explicit_bzero(&row, sizeof row);
+  cache_put(a, e);
+  return EST_OK;
+}
+
+/* ---- the request check ---------------------------------------------------------- */
+
+static est_result unauthorized(http_ctx *ctx, bool presented, const char *detail) {
+  http_set_header(ctx, "WWW-Authenticate",
+                  presented ? "Bearer realm=\"estd\", error=\"invalid_token\"" : "Bearer realm=\"estd\"");
+  return http_fail(ctx, EST_EUNAUTHORIZED, "%s", detail);
+}
+
+/* Extracts the token of "Bearer <token>" (scheme case-insensitive). */
+static const char *bearer_token(const char *h) {
+  if (!h) return NULL;
+  if (strncasecmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\t')) return NULL;
+  h += 6;
+  while (*h == ' ' || *h == '\t') h++;
+  return h;
+}
+
+est_result est_auth_check_request(http_ctx *ctx) {
+  struct est_auth *a = ctx->app->auth;
+  if (!a) {
+    ctx->who.scopes = ~0u;
+    return EST_OK;
+  }
+  const char *hdr = http_header(ctx, "Authorization");
+  if (!hdr) return unauthorized(ctx, false, "this request needs an API key: Authorization: Bearer <key>");
+  const char *token = bearer_token(hdr);
+  if (!token) return unauthorized(ctx, true, "the Authorization header must use the Bearer scheme");
+  char prefix[EST_KEY_PREFIX_LEN + 1];
+  if (strlen(token) > EST_KEY_TOKEN_MAX || est_key_parse(token, prefix) != EST_OK)
+    return unauthorized(ctx, true, "the API key is malformed, unknown or revoked");
+
+  unsigned char got[EST_KEY_HASH_LEN];
+  if (est_key_hash(a->secret, token, got) != EST_OK) return EST_EINTERNAL;
+  int64_t now = now_ms();
+  cache_entry e;
+  if (!cache_get(a, prefix, now, &e)) {
+    est_result rc = load_key(a, ctx->app->pool, prefix, now, &e);
+    if (rc != EST_OK) return http_fail(ctx, rc == EST_ETIMEOUT ? EST_EUNAVAILABLE : rc, "cannot verify the API key now");
+  }
+  /* Always compare (also for unknown prefixes) so timing tells nothing. */
+  bool same = est_ct_equal(got, e.hash, sizeof got);
+  explicit_bzero(got, sizeof got);
+  if (!e.exists || e.revoked || !same)
+    return unauthorized(ctx, true, "the API key is malformed, unknown or revoked");
+
+  ctx->who.key_id = e.key_id;
+  ctx->who.party_id = e.party_id;
+  ctx->who.scopes = e.scopes;
+  snprintf(ctx->who.key_prefix, sizeof ctx->who.key_prefix, "%s", e.prefix);
+
+  if (touch_due(a, &e, now)) {
+    est_result trc = store_key_touch(ctx->app->pool, e.key_id);
+    if (trc != EST_OK)
+      est_log_kv(EST_LOG_WARN, "cannot record API key use", "key_prefix", e.prefix, "error", est_result_str(trc), NULL);
+  }
+
+  int retry_s = 1;
+  if (!est_ratelimit_take(a->rl, e.key_id, now, &retry_s)) {
+    char ra[16];
+    snprintf(ra, sizeof ra, "%d", retry_s);
+    http_set_header(ctx, "Retry-After", ra);
+    return http_fail(ctx, EST_ERATELIMIT, "rate limit of %d requests per second (burst %d) exceeded for this key",
+                     ctx->app->cfg->rate_limit_rps, ctx->app->cfg->rate_limit_burst);
+  }
+
+  unsigned need = ctx->route->scopes;
+  if (!(e.scopes & HTTP_SCOPE_ADMIN) && (need & ~e.scopes) != 0) {
+    char names[128], hdrv[192];
+    est_scopes_format(need & ~e.scopes, names, sizeof names);
+    snprintf(hdrv, sizeof hdrv, "Bearer realm=\"estd\", error=\"insufficient_scope\", scope=\"%s\"", names);
+    http_set_header(ctx, "WWW-Authenticate", hdrv);
+    return http_fail(ctx, EST_EFORBIDDEN, "this API key lacks the scope(s) %s needed here", names);
+  }
+  return EST_OK;
+}
+
+/* ---- lifecycle -------------------------------------------------------------------- */
+
+est_result est_auth_init(est_app *app) {
+  app->auth = NULL;
+  const est_config *cfg = app->cfg;
+  if (!cfg->auth_required) {
+    est_log_kv(EST_LOG_WARN, "authentication is OFF (ESTD_AUTH=off): every request has every scope", NULL);
+    return EST_OK;
+  }
+  char err[256];
+  if (est_auth_config_check(cfg, err, sizeof err) != EST_OK) return EST_ECONFIG;
+  struct est_auth *a = calloc(1, sizeof *a);
+  if (!a) return EST_ENOMEM;
+  a->secret = strdup(cfg->key_secret);
+  bool failed = false;
+  a->rl = est_ratelimit_create(cfg->rate_limit_rps, cfg->rate_limit_burst, RATE_SLOTS, &failed);
+  if (!a->secret || failed) {
+    free(a->secret);
+    free(a);
+    return EST_ENOMEM;
+  }
+  a->ttl_ms = cfg->auth_cache_ttl_ms;
+  pthread_mutex_init(&a->mu, NULL);
+  app->auth = a;
+  char ttl[16], rps[16], burst[16];
+  snprintf(ttl, sizeof ttl, "%d", a->ttl_ms);
+  snprintf(rps, sizeof rps, "%d", cfg->rate_limit_rps);
+  snprintf(burst, sizeof burst, "%d", cfg->rate_limit_burst);
+  est_log_kv(EST_LOG_INFO, "authentication required (API keys)", "#cache_ttl_ms", ttl, "#rate_limit_rps", rps,
+             "#rate_limit_burst", burst, NULL);
+  return EST_OK;
+}
+
+void est_auth_free(est_app *app) {
+  struct est_auth *a = app->auth;
+  app->auth = NULL;
+  if (!a) return;
+  explicit_bzero(a->secret, strlen(a->secret));
+  free(a->secret);
+  explicit_bzero(a->cache, sizeof a->cache);
+  est_ratelimit_destroy(a->rl);
+  pthread_mutex_destroy(&a->mu);
+  free(a);
+}
