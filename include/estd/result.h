@@ -23,7 +23,9 @@ typedef enum est_result {
   EST_ECONFIG = -13,      /* invalid configuration */
   EST_EIO = -14,          /* file or socket I/O failed */
   EST_EUNSUPPORTED = -15, /* media type or operation not supported */
-  EST_ETIMEOUT = -16      /* an operation ran out of time */
+  EST_ETIMEOUT = -16,     /* an operation ran out of time */
+  EST_ENOPRECOND = -17,   /* a conditional request lacks If-Match (428) */
+  EST_EMETHOD = -18       /* the route exists, the method does not (405) */
 } est_result;
 
 /* Static, never-NULL, English name of a result ("EST_EINVAL"). */

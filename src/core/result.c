@@ -20,6 +20,8 @@ const char *est_result_name(est_result rc) {
   case EST_EIO: return "EST_EIO";
   case EST_EUNSUPPORTED: return "EST_EUNSUPPORTED";
   case EST_ETIMEOUT: return "EST_ETIMEOUT";
+  case EST_ENOPRECOND: return "EST_ENOPRECOND";
+  case EST_EMETHOD: return "EST_EMETHOD";
   }
   return "EST_EUNKNOWN";
 }
@@ -43,6 +45,8 @@ const char *est_result_str(est_result rc) {
   case EST_EIO: return "I/O error";
   case EST_EUNSUPPORTED: return "unsupported";
   case EST_ETIMEOUT: return "timed out";
+  case EST_ENOPRECOND: return "precondition required";
+  case EST_EMETHOD: return "method not allowed";
   }
   return "unknown result";
 }

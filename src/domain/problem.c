@@ -17,6 +17,8 @@ const char *est_problem_slug(est_result rc) {
   case EST_ERATELIMIT: return "rate-limited";
   case EST_EUNSUPPORTED: return "unsupported";
   case EST_ETIMEOUT: return "timeout";
+  case EST_ENOPRECOND: return "precondition-required";
+  case EST_EMETHOD: return "method-not-allowed";
   default: return "internal-error";
   }
 }
@@ -35,6 +37,8 @@ const char *est_problem_title(est_result rc) {
   case EST_ERATELIMIT: return "Too many requests";
   case EST_EUNSUPPORTED: return "Unsupported request";
   case EST_ETIMEOUT: return "The operation timed out";
+  case EST_ENOPRECOND: return "Precondition required";
+  case EST_EMETHOD: return "Method not allowed";
   default: return "Internal server error";
   }
 }

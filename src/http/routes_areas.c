@@ -8,22 +8,6 @@
 #include "estd/problem.h"
 #include "estd/store_areas.h"
 
-/* 428 is not an est_result: render the problem here (RFC 6585, RFC 9457). */
-static est_result precondition_required(http_ctx *ctx) {
-  http_fail(ctx, EST_EPRECONDITION, "If-Match is required: send the ETag of the version you are changing");
-  json_t *p = est_problem_new(EST_EPRECONDITION, 428, ctx->problem_detail, ctx->req->url_path, NULL);
-  if (!p) return EST_ENOMEM;
-  json_object_set_new(p, "type", json_string("/problems/precondition-required"));
-  json_object_set_new(p, "title", json_string("Precondition required"));
-  json_object_set_new(p, "request_id", json_string(ctx->request_id));
-  char *s = json_dumps(p, JSON_COMPACT);
-  json_decref(p);
-  if (!s) return EST_ENOMEM;
-  http_reply_raw(ctx, 428, "application/problem+json", s, strlen(s));
-  free(s);
-  return EST_OK;
-}
-
 /* Turns a store failure into the problem detail (and field error). */
 static est_result store_failed(http_ctx *ctx, est_result rc, const store_area_fail *f, long long id) {
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "area %lld does not exist", id);
@@ -118,7 +102,7 @@ static est_result areas_patch(http_ctx *ctx) {
   est_result rc = http_path_id(ctx, &id);
   if (rc == EST_OK) rc = http_if_match(ctx, &version, &present);
   if (rc != EST_OK) return rc;
-  if (!present) return precondition_required(ctx);
+  if (!present) return http_fail(ctx, EST_ENOPRECOND, "If-Match is required: send the ETag of the version you are changing");
   char *norm;
   if ((rc = read_body(ctx, true, &norm)) != EST_OK) return rc;
   est_actor who = http_actor(ctx);

@@ -97,30 +97,13 @@ static est_result create(http_ctx *ctx) {
   return EST_OK;
 }
 
-/* 428 is not an est_result (it would be 412); render it here. */
-static est_result precondition_required(http_ctx *ctx) {
-  json_t *p = est_problem_new(EST_EPRECONDITION, 428,
-                              "If-Match is required: send the ETag of the version you are changing",
-                              ctx->req->url_path, NULL);
-  if (!p) return EST_ENOMEM;
-  json_object_set_new(p, "type", json_string("/problems/precondition-required"));
-  json_object_set_new(p, "title", json_string("Precondition required"));
-  json_object_set_new(p, "request_id", json_string(ctx->request_id));
-  char *s = json_dumps(p, JSON_COMPACT);
-  json_decref(p);
-  if (!s) return EST_ENOMEM;
-  http_reply_raw(ctx, 428, "application/problem+json", s, strlen(s));
-  free(s);
-  return EST_OK;
-}
-
 static est_result patch(http_ctx *ctx) {
   long long id, want;
   bool has_if_match;
   est_result rc = http_path_id(ctx, &id);
   if (rc != EST_OK) return rc;
   if ((rc = http_if_match(ctx, &want, &has_if_match)) != EST_OK) return rc;
-  if (!has_if_match) return precondition_required(ctx);
+  if (!has_if_match) return http_fail(ctx, EST_ENOPRECOND, "If-Match is required: send the ETag of the version you are changing");
   const char *ct = http_header(ctx, "Content-Type");
   if (ct && strncasecmp(ct, "application/json-patch+json", 27) == 0)
     return http_fail(ctx, EST_EUNSUPPORTED, "use application/merge-patch+json (RFC 7396), not JSON Patch");

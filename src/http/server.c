@@ -32,7 +32,37 @@ struct http_server {
   route_slot slots[HTTP_MAX_ROUTES];
   int nslots;
   route_slot fallback;
+  char *tls_cert; /* PEM, ESTD_TLS_CERT_FILE (NULL = plain HTTP) */
+  char *tls_key;  /* PEM, ESTD_TLS_KEY_FILE; wiped before it is freed */
 };
+
+/* Requests MHD has started (request line received) and not yet completed
+ * (response sent or connection gone): what a graceful stop waits for. A
+ * request still uploading its body is not in a handler yet but counts here. */
+static atomic_int g_requests_open;
+
+static void *uri_log_counting(void *cls, const char *uri, struct MHD_Connection *con) {
+  (void)con;
+  atomic_fetch_add(&g_requests_open, 1);
+  return ulfius_uri_logger(cls, uri);
+}
+
+static void request_completed_counting(void *cls, struct MHD_Connection *con, void **con_cls,
+                                       enum MHD_RequestTerminationCode toe) {
+  mhd_request_completed(cls, con, con_cls, toe);
+  atomic_fetch_sub(&g_requests_open, 1);
+}
+
+/* MHD's own diagnostics (bind failures, protocol errors) as JSON log lines
+ * instead of raw text on stderr. */
+static void mhd_logger(void *cls, const char *fmt, va_list ap) {
+  (void)cls;
+  char buf[1024];
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  size_t n = strlen(buf);
+  while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
+  est_log_kv(EST_LOG_INFO, buf, "component", "microhttpd", NULL);
+}
 
 static const http_route *const g_tables[] = {
     http_routes_ops, http_routes_parties, http_routes_commitments, http_routes_areas,
@@ -55,6 +85,8 @@ int http_status_for_result(est_result rc) {
   case EST_ERATELIMIT: return 429;
   case EST_EUNSUPPORTED: return 415;
   case EST_ETIMEOUT: return 503;
+  case EST_ENOPRECOND: return 428;
+  case EST_EMETHOD: return 405;
   default: return 500;
   }
 }
@@ -242,6 +274,40 @@ static void ctx_cleanup(http_ctx *ctx) {
   json_decref(ctx->problem_extra);
 }
 
+/* Query limits (docs/SECURITY.md): a raw query string longer than
+ * ESTD_MAX_QUERY_BYTES is answered 414 here (ctx->status set); a decoded
+ * parameter name or value longer than ESTD_MAX_PARAM_BYTES gives 400. */
+static est_result query_limits(http_ctx *ctx) {
+  const est_config *cfg = ctx->app->cfg;
+  const char *q = ctx->req->http_url ? strchr(ctx->req->http_url, '?') : NULL;
+  if (q && strlen(q + 1) > (size_t)cfg->max_query_bytes) {
+    http_fail(ctx, EST_ETOOLARGE, "the query string exceeds %d bytes", cfg->max_query_bytes);
+    json_t *p = est_problem_new(EST_ETOOLARGE, 414, ctx->problem_detail, ctx->req->url_path, NULL);
+    char *s = NULL;
+    if (p) {
+      json_object_set_new(p, "type", json_string("/problems/uri-too-long"));
+      json_object_set_new(p, "title", json_string("URI too long"));
+      json_object_set_new(p, "request_id", json_string(ctx->request_id));
+      s = json_dumps(p, JSON_COMPACT);
+      json_decref(p);
+    }
+    http_reply_raw(ctx, 414, "application/problem+json", s ? s : "{}", s ? strlen(s) : 2);
+    free(s);
+    return EST_OK;
+  }
+  const char **keys = u_map_enum_keys(ctx->req->map_url);
+  for (int i = 0; keys && keys[i]; i++) {
+    const char *v = u_map_get(ctx->req->map_url, keys[i]);
+    if (strlen(keys[i]) > (size_t)cfg->max_param_bytes || (v && strlen(v) > (size_t)cfg->max_param_bytes)) {
+      char name[72];
+      snprintf(name, sizeof name, "%.64s", keys[i]);
+      http_fail_field(ctx, name, "longer than the parameter limit");
+      return http_fail(ctx, EST_EPARSE, "a query parameter exceeds %d bytes", cfg->max_param_bytes);
+    }
+  }
+  return EST_OK;
+}
+
 static int dispatch(const struct _u_request *req, struct _u_response *res, void *user_data) {
   route_slot *slot = user_data;
   double t0 = mono_seconds();
@@ -255,15 +321,17 @@ static int dispatch(const struct _u_request *req, struct _u_response *res, void 
   atomic_fetch_add(&ctx.app->in_flight, 1);
   request_id_init(&ctx);
 
-  est_result rc = EST_OK;
-  if ((ctx.route->flags & HTTP_ROUTE_BODY) && body_too_large(&ctx))
+  est_result rc = query_limits(&ctx); /* may reply 414 itself (ctx.status set) */
+  if (rc == EST_OK && ctx.status == 0 && (ctx.route->flags & HTTP_ROUTE_BODY) && body_too_large(&ctx))
     rc = http_fail(&ctx, EST_ETOOLARGE, "request body exceeds %zu bytes", ctx.app->cfg->max_body_bytes);
-  if (rc == EST_OK && !(ctx.route->flags & HTTP_ROUTE_PUBLIC))
+  if (rc == EST_OK && ctx.status == 0 && !(ctx.route->flags & HTTP_ROUTE_PUBLIC))
     rc = est_auth_check_request(&ctx);
-  if (rc == EST_OK) rc = ctx.route->handler(&ctx);
+  if (rc == EST_OK && ctx.status == 0) rc = ctx.route->handler(&ctx);
   if (rc < 0) render_problem(&ctx, rc);
   if (ctx.status == 0) render_problem(&ctx, EST_EINTERNAL);
   ulfius_add_header_to_response(res, "X-Request-Id", ctx.request_id);
+  /* Draining: tell keep-alive clients to reconnect (to another instance). */
+  if (atomic_load(&ctx.app->draining)) ulfius_add_header_to_response(res, "Connection", "close");
 
   double dur = mono_seconds() - t0;
   est_metrics_http_observe(ctx.route_index, ctx.status, dur);
@@ -317,16 +385,7 @@ static int dispatch_unmatched(const struct _u_request *req, struct _u_response *
   }
   if (allow[0]) {
     ulfius_add_header_to_response(res, "Allow", allow);
-    http_fail(&ctx, EST_EUNSUPPORTED, "method %s is not allowed here; allowed: %s", req->http_verb, allow);
-    /* 405 is not an est_result; render it directly. */
-    json_t *p = est_problem_new(EST_EUNSUPPORTED, 405, ctx.problem_detail, req->url_path, NULL);
-    json_object_set_new(p, "type", json_string("/problems/method-not-allowed"));
-    json_object_set_new(p, "title", json_string("Method not allowed"));
-    json_object_set_new(p, "request_id", json_string(ctx.request_id));
-    char *s = json_dumps(p, JSON_COMPACT);
-    json_decref(p);
-    http_reply_raw(&ctx, 405, "application/problem+json", s ? s : "{}", s ? strlen(s) : 2);
-    free(s);
+    render_problem(&ctx, http_fail(&ctx, EST_EMETHOD, "method %s is not allowed here; allowed: %s", req->http_verb, allow));
   } else {
     render_problem(&ctx, http_fail(&ctx, EST_ENOTFOUND, "no route for %s", req->url_path));
   }
@@ -346,6 +405,58 @@ static void to_ulfius_format(const char *tmpl, char *out, size_t n) {
     else if (tmpl[i] != '}') out[j++] = tmpl[i];
   }
   out[j] = '\0';
+}
+
+/* Reads a whole PEM file (at most 1 MiB) into a malloc'd string. */
+static char *read_pem(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 4096, len = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    if (len + 1 >= cap) {
+      char *nb = cap < (1u << 20) ? realloc(buf, cap * 2) : NULL;
+      if (!nb) {
+        explicit_bzero(buf, len);
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = nb;
+      cap *= 2;
+    }
+    size_t n = fread(buf + len, 1, cap - 1 - len, f);
+    len += n;
+    if (n == 0) break;
+  }
+  fclose(f);
+  if (buf) buf[len] = '\0';
+  return buf;
+}
+
+static void tls_free(http_server *srv) {
+  if (srv->tls_key) explicit_bzero(srv->tls_key, strlen(srv->tls_key));
+  free(srv->tls_key);
+  free(srv->tls_cert);
+  srv->tls_key = srv->tls_cert = NULL;
+}
+
+static est_result tls_load(http_server *srv, const est_config *cfg) {
+  if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+    est_log_kv(EST_LOG_ERROR, "TLS is configured but libmicrohttpd was built without TLS support", NULL);
+    return EST_EUNSUPPORTED;
+  }
+  srv->tls_cert = read_pem(cfg->tls_cert_file);
+  if (!srv->tls_cert || !strstr(srv->tls_cert, "-----BEGIN")) {
+    est_log_kv(EST_LOG_ERROR, "cannot read a PEM certificate from ESTD_TLS_CERT_FILE", "path", cfg->tls_cert_file, NULL);
+    return EST_ECONFIG;
+  }
+  srv->tls_key = read_pem(cfg->tls_key_file);
+  if (!srv->tls_key || !strstr(srv->tls_key, "PRIVATE KEY-----")) {
+    est_log_kv(EST_LOG_ERROR, "cannot read a PEM private key from ESTD_TLS_KEY_FILE", "path", cfg->tls_key_file, NULL);
+    return EST_ECONFIG;
+  }
+  return EST_OK;
 }
 
 est_result http_server_start(http_server **out, est_app *app) {
@@ -386,7 +497,14 @@ est_result http_server_start(http_server **out, est_app *app) {
   }
   ulfius_set_default_endpoint(&srv->inst, dispatch_unmatched, srv);
 
+  if (cfg->tls_cert_file && tls_load(srv, cfg) != EST_OK) {
+    ulfius_clean_instance(&srv->inst);
+    tls_free(srv);
+    free(srv);
+    return EST_ECONFIG;
+  }
   struct MHD_OptionItem ops[] = {
+      {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL}, /* first, so it gets every message */
       {MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads, NULL},
       {MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_connections, NULL},
       {MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s, NULL},
@@ -394,33 +512,48 @@ est_result http_server_start(http_server **out, est_app *app) {
       {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
       {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL},
       {MHD_OPTION_SOCK_ADDR, 0, &srv->bind},
-      {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)mhd_request_completed, NULL},
-      {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)ulfius_uri_logger, NULL},
+      {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed_counting, NULL},
+      {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log_counting, NULL},
+      /* TLS (docs/SECURITY.md); without it the first entry ends the list. */
+      {srv->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
+      {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
+      {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
       {MHD_OPTION_END, 0, NULL}};
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  if (srv->tls_cert) flags |= MHD_USE_TLS;
   if (ulfius_start_framework_with_mhd_options(&srv->inst, flags, ops) != U_OK) {
     est_log_kv(EST_LOG_ERROR, "cannot start HTTP listener", "address", cfg->listen_address, NULL);
     ulfius_clean_instance(&srv->inst);
+    tls_free(srv);
     free(srv);
     return EST_EIO;
   }
-  est_log_kv(EST_LOG_INFO, "listening", "address", cfg->listen_address, NULL);
+  est_log_kv(EST_LOG_INFO, "listening", "address", cfg->listen_address, "scheme", srv->tls_cert ? "https" : "http",
+             NULL);
   *out = srv;
   return EST_OK;
 }
 
-void http_server_stop(http_server *srv, int grace_ms) {
-  if (!srv) return;
-  /* Stop accepting: close the listen socket, keep serving open connections. */
-  if (srv->inst.mhd_daemon) {
+void http_server_quiesce(http_server *srv) {
+  /* Close the listen socket (new connections are refused); open
+   * connections keep being served. Idempotent. */
+  if (srv && srv->inst.mhd_daemon) {
     MHD_socket fd = MHD_quiesce_daemon(srv->inst.mhd_daemon);
     if (fd != MHD_INVALID_SOCKET) close(fd);
   }
-  for (int waited = 0; waited < grace_ms && atomic_load(&srv->app->in_flight) > 0; waited += 10)
+}
+
+void http_server_stop(http_server *srv, int grace_ms) {
+  if (!srv) return;
+  http_server_quiesce(srv);
+  for (int waited = 0; waited < grace_ms &&
+                       (atomic_load(&g_requests_open) > 0 || atomic_load(&srv->app->in_flight) > 0);
+       waited += 10)
     usleep(10 * 1000);
-  if (atomic_load(&srv->app->in_flight) > 0)
-    est_log(EST_LOG_WARN, "grace period over with %d requests in flight", atomic_load(&srv->app->in_flight));
+  if (atomic_load(&g_requests_open) > 0 || atomic_load(&srv->app->in_flight) > 0)
+    est_log(EST_LOG_WARN, "grace period over with %d requests open", atomic_load(&g_requests_open));
   ulfius_stop_framework(&srv->inst);
   ulfius_clean_instance(&srv->inst);
+  tls_free(srv);
   free(srv);
 }
