@@ -12,11 +12,13 @@
 #include "estd/log.h"
 
 #define EST_CONN_MAX_PREPARED 128
+#define EST_POOL_IDLE_PROBE_US (5u * 1000000u)
 
 struct est_conn {
   PGconn *pg;
   bool in_use;
   bool broken;
+  uint64_t released_us; /* when it was last returned to the pool */
   int nprepared;
   const est_stmt *prepared[EST_CONN_MAX_PREPARED]; /* identity of prepared stmts */
   char last_constraint[64]; /* PG_DIAG_CONSTRAINT_NAME of the last failed statement */
@@ -138,6 +140,14 @@ est_result est_pool_acquire(est_pool *p, est_conn **out) {
   p->stats.in_use++;
   pthread_mutex_unlock(&p->mu);
 
+  /* A connection idle for a while may have been cut by a database restart
+   * that happened meanwhile; PQstatus cannot tell until it is used, so
+   * probe it once instead of failing the caller's first statement. */
+  if (c->pg && now_us() - c->released_us > EST_POOL_IDLE_PROBE_US) {
+    PGresult *r = PQexec(c->pg, "");
+    if (PQresultStatus(r) != PGRES_EMPTY_QUERY || PQstatus(c->pg) != CONNECTION_OK) c->broken = true;
+    PQclear(r);
+  }
   est_result rc = conn_open(p, c);
   pthread_mutex_lock(&p->mu);
   if (rc != EST_OK) {
@@ -165,6 +175,7 @@ void est_pool_release(est_pool *p, est_conn *c) {
     if (PQresultStatus(r) != PGRES_COMMAND_OK) conn_close(c);
     PQclear(r);
   }
+  c->released_us = now_us();
   pthread_mutex_lock(&p->mu);
   c->in_use = false;
   p->stats.in_use--;

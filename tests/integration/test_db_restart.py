@@ -164,3 +164,22 @@ def check_outage(private_pg, server, url, agreement_id, party_id):
                     "AND c.text LIKE 'Omstartstest %'") == [(0,)]
     n_rows = sql(url, "SELECT count(*) FROM commitments WHERE text LIKE 'Omstartstest %'")[0][0]
     assert n_rows >= len(created) and n_rows <= len([r for r in everything if r[2] == "post"])
+
+
+def test_idle_pooled_connections_survive_a_restart(private_pg):
+    """Connections that sat idle through a restart are probed before reuse:
+    the first request after the database is back succeeds (no stray 503)."""
+    url = private_pg.url("estd")
+    seed(url)
+    server = Estd("estd", env={"ESTD_DATABASE_URL": url, "ESTD_DB_POOL_SIZE": "2"}).start()
+    try:
+        for _ in range(4):  # open the pooled connections
+            assert server.get("/v1/parties").status_code == 200
+        private_pg.stop()
+        private_pg.start()
+        time.sleep(5.5)  # longer than the pool's idle-probe threshold (5 s)
+        for _ in range(4):
+            r = server.get("/v1/parties")
+            assert r.status_code == 200, r.text
+    finally:
+        assert server.stop() == 0
