@@ -8,10 +8,10 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${ESTD_CACHE_DIR:-$REPO/.cache}
 
-# The same list the Dockerfile's build stage installs (tests/integration/
-# test_container.py asserts they agree).
-BUILD_PKGS="build-essential cmake ninja-build pkg-config git ca-certificates curl \
-libulfius-dev libjansson-dev librdkafka-dev libpq-dev libmicrohttpd-dev libgnutls28-dev liborcania-dev"
+# Build and runtime library lists live in scripts/packages/*.txt, which the
+# Dockerfile installs too (tests/integration/test_container.py checks it).
+pkg_list() { sed -e 's/#.*//' "$REPO/scripts/packages/$1" | xargs; }
+BUILD_PKGS="$(pkg_list build.txt) $(pkg_list runtime.txt)"
 RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless"
 TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm"
 
@@ -50,6 +50,12 @@ if [ ! -x "$VENV/bin/pytest" ] || ! cmp -s "$REPO/tests/requirements.txt" "$VENV
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/tests/requirements.txt"
   cp "$REPO/tests/requirements.txt" "$VENV/.requirements.txt"
+fi
+
+# The Compose specification's JSON schema, as shipped in the docker-compose
+# wheel on PyPI (read by tests/integration/test_container.py, not installed).
+if ! ls "$CACHE"/pypi/docker_compose-1.29.2-*.whl >/dev/null 2>&1; then
+  "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$CACHE/pypi" docker-compose==1.29.2
 fi
 
 # OpenAPI linter from npm, pinned, installed under .cache.

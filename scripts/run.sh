@@ -17,8 +17,7 @@ export KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-$REPO/.data/kafka}
 TOPIC=${ESTD_RUN_TOPIC:-est.events}
 
 scripts/deps.sh
-if [ -x scripts/build.sh ]; then scripts/build.sh build "$REPO/.data/install" >/dev/null
-else cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null && ninja -C build >/dev/null; fi
+scripts/build.sh --quiet build
 ESTD=$REPO/build/estd
 
 started=()

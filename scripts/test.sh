@@ -42,10 +42,8 @@ scripts/pg.sh wipe; scripts/kafka.sh wipe
 scripts/pg.sh start; started+=(pg)
 scripts/kafka.sh start; started+=(kafka)
 
-build() { # build DIR [cmake args...]
-  local dir=$1; shift
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
-  ninja -C "$dir" >/dev/null
+build() { # build DIR [cmake args...]: the one recipe the Dockerfile uses too
+  scripts/build.sh --quiet "$@"
 }
 
 template() { # template BIN: the migrated, seeded database every test clones

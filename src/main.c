@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "estd/auth.h"
 #include "estd/config.h"
 #include "estd/http.h"
 #include "estd/lifecycle.h"
@@ -21,7 +22,8 @@ static void usage(FILE *f) {
           "  serve      run the HTTP API (and the Kafka consumer if ESTD_KAFKA_BROKERS is set)\n"
           "  migrate    apply pending database migrations from ESTD_SQL_DIR/migrations\n"
           "  seed       load the seed data (the Boras agreement 2018-2020); idempotent\n"
-          "  routes     print every registered route as \"METHOD PATH\"\n"
+          "  routes     print every registered route as \"METHOD PATH\" (--scopes: and its scopes)\n"
+          "  healthcheck  GET /livez on ESTD_PORT (exit 0 when healthy; for container health checks)\n"
           "  keys       manage API keys: keys create|list|revoke (see estd keys --help)\n"
           "  --version  print the version\n"
           "  --help     print this help\n"
@@ -52,20 +54,36 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (strcmp(cmd, "routes") == 0) {
+    /* --scopes adds a third column: "public", "-" (any key) or the scopes. */
+    bool scopes = argc > 2 && strcmp(argv[2], "--scopes") == 0;
     for (const http_route *const *t = http_route_tables(); *t; t++)
-      for (const http_route *r = *t; r->method; r++) printf("%s %s\n", r->method, r->path);
+      for (const http_route *r = *t; r->method; r++) {
+        char sc[128] = "-";
+        if (r->flags & HTTP_ROUTE_PUBLIC) snprintf(sc, sizeof sc, "public");
+        else if (r->scopes) est_scopes_format(r->scopes, sc, sizeof sc);
+        if (scopes) printf("%s %s %s\n", r->method, r->path, sc);
+        else printf("%s %s\n", r->method, r->path);
+      }
     return 0;
   }
   est_config cfg;
   char err[512];
   if (est_config_load(&cfg, NULL, err, sizeof err) != EST_OK) {
+    /* Exactly one line: control characters from the offending value are
+     * masked so a stray newline cannot split it. */
+    for (char *p = err; *p; p++)
+      if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
     fprintf(stderr, "estd: configuration error: %s\n", err);
     return 2;
   }
   est_log_set_level(cfg.log_level);
   int code = 0;
   if (strcmp(cmd, "serve") == 0) {
+    est_log_bridge_init();
     code = est_serve_run(&cfg);
+    est_log_bridge_close();
+  } else if (strcmp(cmd, "healthcheck") == 0) {
+    code = est_healthcheck_run(&cfg, argc > 2 ? argv[2] : "/livez", 3000);
   } else if (strcmp(cmd, "migrate") == 0 || strcmp(cmd, "seed") == 0) {
     est_pool *pool;
     if ((code = with_pool(&cfg, &pool)) == 0) {

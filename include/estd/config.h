@@ -19,7 +19,7 @@ typedef struct est_config {
   int http_threads;            /* ESTD_HTTP_THREADS: MHD thread-pool size */
   int http_max_connections;    /* ESTD_HTTP_MAX_CONNECTIONS */
   int http_timeout_s;          /* ESTD_HTTP_TIMEOUT_S: idle connection timeout */
-  size_t max_body_bytes;       /* ESTD_MAX_BODY_BYTES: larger bodies get 413 */
+  size_t max_body_bytes;       /* ESTD_MAX_BODY_KIB (in KiB): larger bodies get 413 */
   int db_pool_size;            /* ESTD_DB_POOL_SIZE */
   int db_acquire_timeout_ms;   /* ESTD_DB_ACQUIRE_TIMEOUT_MS: then 503 */
   int db_statement_timeout_ms; /* ESTD_DB_STATEMENT_TIMEOUT_MS */
@@ -27,6 +27,7 @@ typedef struct est_config {
   char *sql_dir;               /* ESTD_SQL_DIR: migrations and seed */
   bool migrate_on_start;       /* ESTD_MIGRATE_ON_START */
   int shutdown_grace_s;        /* ESTD_SHUTDOWN_GRACE_S */
+  int shutdown_delay_ms;       /* ESTD_SHUTDOWN_DELAY_MS: readiness 503 before the listener closes */
   int page_default;            /* ESTD_PAGE_DEFAULT: default list page size */
   int page_max;                /* ESTD_PAGE_MAX: maximum list page size */
   /* Kafka intake (off when kafka_brokers is NULL). */
@@ -35,8 +36,22 @@ typedef struct est_config {
   char *kafka_group_id;        /* ESTD_KAFKA_GROUP_ID */
   int kafka_batch_max;         /* ESTD_KAFKA_BATCH_MAX: messages per transaction */
   int kafka_batch_wait_ms;     /* ESTD_KAFKA_BATCH_WAIT_MS: max wait to fill a batch */
+  int kafka_writers;           /* ESTD_KAFKA_WRITERS: parallel transactions (slices) per batch */
+  char *kafka_topic_parties;   /* ESTD_KAFKA_TOPIC_PARTIES: "topic=party-code,..." (NULL = none bound) */
+  char **kafka_props;          /* ESTD_KAFKA_PROP_<NAME>=v: librdkafka property pairs {name, value, ...} */
+  size_t n_kafka_props;        /* number of pairs in kafka_props (NAME lowercased, '_' -> '.') */
   int events_batch_max;        /* ESTD_EVENTS_BATCH_MAX: HTTP intake batch size limit */
   int privacy_min_count;       /* ESTD_PRIVACY_MIN_COUNT: suppression threshold */
+  /* Security (docs/SECURITY.md). */
+  bool auth_required;          /* ESTD_AUTH: required (default) | off */
+  char *key_secret;            /* ESTD_KEY_SECRET: HMAC key for API key hashes (never logged) */
+  int auth_cache_ttl_ms;       /* ESTD_AUTH_CACHE_TTL_MS: verified-key cache lifetime */
+  int rate_limit_rps;          /* ESTD_RATE_LIMIT_RPS: per key, 0 = off */
+  int rate_limit_burst;        /* ESTD_RATE_LIMIT_BURST: bucket size */
+  char *tls_cert_file;         /* ESTD_TLS_CERT_FILE: PEM certificate (chain); with the key enables TLS */
+  char *tls_key_file;          /* ESTD_TLS_KEY_FILE: PEM private key */
+  int max_query_bytes;         /* ESTD_MAX_QUERY_BYTES: longer query strings get 414 */
+  int max_param_bytes;         /* ESTD_MAX_PARAM_BYTES: longer parameter values get 400 */
 } est_config;
 
 /* Fills *cfg from the environment (env == NULL means getenv). On error

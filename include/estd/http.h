@@ -114,6 +114,9 @@ est_result http_param_id(http_ctx *ctx, const char *name, long long *out, bool *
 /* Lifecycle: start listening with explicit MHD options; stop gracefully. */
 typedef struct http_server http_server;
 est_result http_server_start(http_server **out, est_app *app);
+/* Closes the listen socket so new connections are refused; requests
+ * already open go on. Idempotent; http_server_stop does it too. */
+void http_server_quiesce(http_server *srv);
 /* Stops accepting new connections, waits up to grace_ms for in-flight
  * requests, then stops the framework and frees everything. */
 void http_server_stop(http_server *srv, int grace_ms);

@@ -76,6 +76,28 @@ static void load_bool(loader *l, bool *dst, const char *name, bool def) {
   }
 }
 
+/* ESTD_KAFKA_PROP_SECURITY_PROTOCOL=SASL_SSL -> {"security.protocol", "SASL_SSL"}.
+ * Only the real environment can be enumerated (an injected env has no list). */
+extern char **environ;
+static void load_kafka_props(loader *l, est_config *cfg) {
+  static const char prefix[] = "ESTD_KAFKA_PROP_";
+  if (l->env || !environ) return;
+  for (char **e = environ; *e; e++) {
+    if (strncmp(*e, prefix, sizeof prefix - 1) != 0) continue;
+    const char *name = *e + sizeof prefix - 1, *eq = strchr(name, '=');
+    if (!eq || eq == name) continue;
+    char **np = realloc(cfg->kafka_props, (cfg->n_kafka_props + 1) * 2 * sizeof *np);
+    if (!np) { l->rc = EST_ENOMEM; return; }
+    cfg->kafka_props = np;
+    char *k = strndup(name, (size_t)(eq - name)), *v = strdup(eq + 1);
+    if (!k || !v) { free(k); free(v); l->rc = EST_ENOMEM; return; }
+    for (char *p = k; *p; p++) *p = *p == '_' ? '.' : (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+    np[cfg->n_kafka_props * 2] = k;
+    np[cfg->n_kafka_props * 2 + 1] = v;
+    cfg->n_kafka_props++;
+  }
+}
+
 est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t errlen) {
   memset(cfg, 0, sizeof *cfg);
   loader l = {env, err, errlen, EST_OK};
@@ -101,6 +123,7 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_str(&l, &cfg->sql_dir, "ESTD_SQL_DIR", ESTD_DEFAULT_SQL_DIR);
   load_bool(&l, &cfg->migrate_on_start, "ESTD_MIGRATE_ON_START", true);
   load_int(&l, &cfg->shutdown_grace_s, "ESTD_SHUTDOWN_GRACE_S", 25, 0, 3600);
+  load_int(&l, &cfg->shutdown_delay_ms, "ESTD_SHUTDOWN_DELAY_MS", 0, 0, 600000);
   load_int(&l, &cfg->page_default, "ESTD_PAGE_DEFAULT", 50, 1, 10000);
   load_int(&l, &cfg->page_max, "ESTD_PAGE_MAX", 500, 1, 10000);
   load_str(&l, &cfg->kafka_brokers, "ESTD_KAFKA_BROKERS", NULL);
@@ -109,7 +132,31 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_int(&l, &cfg->kafka_batch_max, "ESTD_KAFKA_BATCH_MAX", 2000, 1, 100000);
   load_int(&l, &cfg->kafka_batch_wait_ms, "ESTD_KAFKA_BATCH_WAIT_MS", 200, 1, 60000);
   load_int(&l, &cfg->events_batch_max, "ESTD_EVENTS_BATCH_MAX", 500, 1, 10000);
+  load_int(&l, &cfg->kafka_writers, "ESTD_KAFKA_WRITERS", 2, 1, 8);
+  load_str(&l, &cfg->kafka_topic_parties, "ESTD_KAFKA_TOPIC_PARTIES", NULL);
+  if (l.rc == EST_OK) load_kafka_props(&l, cfg);
   load_int(&l, &cfg->privacy_min_count, "ESTD_PRIVACY_MIN_COUNT", 3, 0, 1000);
+  {
+    const char *a = env_get(&l, "ESTD_AUTH");
+    cfg->auth_required = true;
+    if (a && strcmp(a, "off") == 0) cfg->auth_required = false;
+    else if (a && strcmp(a, "required") != 0 && l.rc == EST_OK) {
+      snprintf(err, errlen, "ESTD_AUTH=%s is not one of required, off", a);
+      l.rc = EST_ECONFIG;
+    }
+  }
+  load_str(&l, &cfg->key_secret, "ESTD_KEY_SECRET", NULL);
+  load_int(&l, &cfg->auth_cache_ttl_ms, "ESTD_AUTH_CACHE_TTL_MS", 5000, 0, 3600000);
+  load_int(&l, &cfg->rate_limit_rps, "ESTD_RATE_LIMIT_RPS", 50, 0, 1000000);
+  load_int(&l, &cfg->rate_limit_burst, "ESTD_RATE_LIMIT_BURST", 100, 1, 1000000);
+  load_str(&l, &cfg->tls_cert_file, "ESTD_TLS_CERT_FILE", NULL);
+  load_str(&l, &cfg->tls_key_file, "ESTD_TLS_KEY_FILE", NULL);
+  load_int(&l, &cfg->max_query_bytes, "ESTD_MAX_QUERY_BYTES", 4096, 64, 65536);
+  load_int(&l, &cfg->max_param_bytes, "ESTD_MAX_PARAM_BYTES", 1024, 16, 65536);
+  if (l.rc == EST_OK && (cfg->tls_cert_file == NULL) != (cfg->tls_key_file == NULL)) {
+    snprintf(err, errlen, "ESTD_TLS_CERT_FILE and ESTD_TLS_KEY_FILE must be set together");
+    l.rc = EST_ECONFIG;
+  }
   if (l.rc == EST_OK && cfg->page_default > cfg->page_max) {
     snprintf(err, errlen, "ESTD_PAGE_DEFAULT=%d exceeds ESTD_PAGE_MAX=%d", cfg->page_default, cfg->page_max);
     l.rc = EST_ECONFIG;
@@ -133,5 +180,12 @@ void est_config_free(est_config *cfg) {
   free(cfg->kafka_brokers);
   free(cfg->kafka_topics);
   free(cfg->kafka_group_id);
+  free(cfg->kafka_topic_parties);
+  for (size_t i = 0; i < cfg->n_kafka_props * 2; i++) free(cfg->kafka_props[i]);
+  free(cfg->kafka_props);
+  if (cfg->key_secret) explicit_bzero(cfg->key_secret, strlen(cfg->key_secret));
+  free(cfg->key_secret);
+  free(cfg->tls_cert_file);
+  free(cfg->tls_key_file);
   memset(cfg, 0, sizeof *cfg);
 }

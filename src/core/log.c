@@ -24,7 +24,23 @@ int est_log_level_parse(const char *s) {
   return -1;
 }
 
+/* A JSON string for v; bytes that are not valid UTF-8 (a client's raw
+ * path, a library message) become '?' instead of dropping the field. */
+static json_t *log_string(const char *v) {
+  json_t *j = json_string(v);
+  if (j) return j;
+  char *copy = strdup(v);
+  if (!copy) return json_string("?");
+  for (unsigned char *p = (unsigned char *)copy; *p; p++)
+    if (*p >= 0x80) *p = '?';
+  j = json_string(copy);
+  free(copy);
+  return j;
+}
+
 static void log_emit(int level, const char *msg, va_list ap) {
+  if (level < EST_LOG_DEBUG) level = EST_LOG_DEBUG;
+  if (level > EST_LOG_ERROR) level = EST_LOG_ERROR;
   struct timeval tv;
   struct tm tm;
   char ts[64];
@@ -36,7 +52,7 @@ static void log_emit(int level, const char *msg, va_list ap) {
   if (!o) return;
   json_object_set_new(o, "time", json_string(ts));
   json_object_set_new(o, "level", json_string(level_names[level]));
-  json_object_set_new(o, "msg", json_string(msg ? msg : ""));
+  json_object_set_new(o, "msg", log_string(msg ? msg : ""));
   const char *k;
   while ((k = va_arg(ap, const char *)) != NULL) {
     const char *v = va_arg(ap, const char *);
@@ -47,7 +63,7 @@ static void log_emit(int level, const char *msg, va_list ap) {
       double d = json_real_value(n);
       if (d == (double)(long long)d) json_object_set_new(o, k + 1, json_integer((long long)d));
     } else {
-      json_object_set_new(o, k, json_string(v));
+      json_object_set_new(o, k, log_string(v));
     }
   }
   char *line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9));

@@ -41,7 +41,8 @@ static bool check_position(gj_ctx *g, const json_t *pos, const char *ptr) {
   bool ok = true;
   for (size_t i = 0; i < n; i++) {
     const json_t *v = json_array_get(pos, i);
-    snprintf(p, sizeof p, "%s/%zu", ptr, i);
+    /* A pointer too long for the buffer is only truncated in the message. */
+    if (snprintf(p, sizeof p, "%s/%zu", ptr, i) >= (int)sizeof p) p[sizeof p - 1] = '\0';
     if (!json_is_number(v)) {
       gj_error(g, p, "must be a number");
       ok = false;
@@ -84,7 +85,8 @@ static void check_ring(gj_ctx *g, const json_t *ring, const char *ptr) {
   bool all_ok = true;
   char p[256];
   for (size_t i = 0; i < n && !gj_full(g); i++) {
-    snprintf(p, sizeof p, "%s/%zu", ptr, i);
+    /* A pointer too long for the buffer is only truncated in the message. */
+    if (snprintf(p, sizeof p, "%s/%zu", ptr, i) >= (int)sizeof p) p[sizeof p - 1] = '\0';
     if (!check_position(g, json_array_get(ring, i), p)) all_ok = false;
   }
   if (!all_ok || gj_full(g)) return;
@@ -109,7 +111,8 @@ static void check_polygon(gj_ctx *g, const json_t *poly, const char *ptr) {
   char p[256];
   for (size_t i = 0; i < n && !gj_full(g); i++) {
     const json_t *ring = json_array_get(poly, i);
-    snprintf(p, sizeof p, "%s/%zu", ptr, i);
+    /* A pointer too long for the buffer is only truncated in the message. */
+    if (snprintf(p, sizeof p, "%s/%zu", ptr, i) >= (int)sizeof p) p[sizeof p - 1] = '\0';
     /* Catch one nesting level too shallow: a ring given where a polygon's
      * ring list is expected would otherwise read as positions of numbers. */
     if (json_is_array(ring) && json_array_size(ring) > 0 && json_is_number(json_array_get(ring, 0))) {

@@ -1,7 +1,22 @@
-/* lifecycle.c - start, serve, drain and stop (see lifecycle.h). */
+/* lifecycle.c - start, serve, drain and stop (see lifecycle.h).
+ *
+ * Shutdown sequence on SIGTERM/SIGINT, all within ESTD_SHUTDOWN_GRACE_S
+ * counted from the signal:
+ *   1. draining = true: /readyz answers 503, responses carry Connection: close;
+ *   2. wait ESTD_SHUTDOWN_DELAY_MS (load balancers notice the 503);
+ *   3. close the listen socket: new connections are refused;
+ *   4. the Kafka consumer finishes its batch, commits and leaves the group,
+ *      while open HTTP requests keep being served by the MHD threads;
+ *   5. wait for open HTTP requests (the rest of the budget), stop MHD;
+ *   6. close the pool; exit 0.
+ * A watchdog ends the process (exit 0, logged) one second after the
+ * budget if anything above blocks past it, e.g. a handler stuck in I/O. */
 #include "estd/lifecycle.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,26 +30,113 @@
 #include "estd/migrate.h"
 #include "estd/pool.h"
 
-/* Waits for the database at start (e.g. a compose stack starting up). */
-static est_result migrate_with_retry(est_pool *pool, const char *sql_dir, int max_wait_s) {
-  int waited_ms = 0, delay_ms = 200;
+static long long mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits up to ms for one of the signals in set; returns the signal or 0. */
+static int wait_signal_ms(const sigset_t *set, long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  for (;;) {
+    int sig = sigtimedwait(set, NULL, &ts);
+    if (sig == SIGHUP) continue; /* reserved for log reopen; ignored */
+    if (sig > 0) return sig;
+    if (errno == EINTR) continue;
+    return 0; /* EAGAIN: timed out */
+  }
+}
+
+/* Waits for the database at start (e.g. a compose stack starting up). A
+ * termination signal meanwhile ends the wait: *sig gets it. */
+static est_result migrate_with_retry(est_pool *pool, const char *sql_dir, int max_wait_s,
+                                     const sigset_t *set, int *sig) {
+  long long deadline = mono_ms() + (long long)max_wait_s * 1000;
+  int delay_ms = 200;
   for (;;) {
     est_result rc = est_migrate_apply(pool, sql_dir, NULL);
-    if (rc != EST_EUNAVAILABLE || waited_ms >= max_wait_s * 1000) return rc;
-    est_log(EST_LOG_WARN, "database not reachable, retrying in %d ms", delay_ms);
-    usleep((useconds_t)delay_ms * 1000);
-    waited_ms += delay_ms;
+    if (rc != EST_EUNAVAILABLE || mono_ms() >= deadline) return rc;
+    char d[16];
+    snprintf(d, sizeof d, "%d", delay_ms);
+    est_log_kv(EST_LOG_WARN, "database not reachable, retrying", "#retry_in_ms", d, NULL);
+    if ((*sig = wait_signal_ms(set, delay_ms)) != 0) return rc;
     if (delay_ms < 2000) delay_ms *= 2;
   }
 }
 
+/* ---- shutdown watchdog ---------------------------------------------------- */
+
+static pthread_mutex_t g_wd_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_wd_cv;
+static bool g_wd_done;
+static long long g_wd_deadline_ms;
+
+static void *watchdog_main(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&g_wd_mu);
+  while (!g_wd_done) {
+    long long left = g_wd_deadline_ms - mono_ms();
+    if (left <= 0) break;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += left / 1000;
+    ts.tv_nsec += (left % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    pthread_cond_timedwait(&g_wd_cv, &g_wd_mu, &ts);
+  }
+  bool done = g_wd_done;
+  pthread_mutex_unlock(&g_wd_mu);
+  if (!done) {
+    est_log_kv(EST_LOG_ERROR, "shutdown did not finish within the grace period; exiting now", NULL);
+    _exit(0);
+  }
+  return NULL;
+}
+
+static bool watchdog_start(pthread_t *t, long long deadline_ms) {
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&g_wd_cv, &ca);
+  pthread_condattr_destroy(&ca);
+  g_wd_deadline_ms = deadline_ms;
+  g_wd_done = false;
+  return pthread_create(t, NULL, watchdog_main, NULL) == 0;
+}
+
+static void watchdog_stop(pthread_t t) {
+  pthread_mutex_lock(&g_wd_mu);
+  g_wd_done = true;
+  pthread_cond_signal(&g_wd_cv);
+  pthread_mutex_unlock(&g_wd_mu);
+  pthread_join(t, NULL);
+  pthread_cond_destroy(&g_wd_cv);
+}
+
+/* ---- serve ------------------------------------------------------------------ */
+
+static int fail_start(const char *msg, const char *key, const char *value) {
+  est_log_kv(EST_LOG_ERROR, msg, key, value, NULL);
+  return 1;
+}
+
 int est_serve_run(const est_config *cfg) {
+  {
+    /* Security configuration first: one clear line, before any connection. */
+    char aerr[320];
+    if (est_auth_config_check(cfg, aerr, sizeof aerr) != EST_OK) {
+      fprintf(stderr, "estd: configuration error: %s\n", aerr);
+      return 2;
+    }
+  }
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
-  /* Block before any thread starts so every thread inherits the mask. */
+  /* Block before any thread starts so every thread inherits the mask and
+   * the signals are only ever taken here, synchronously. */
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
@@ -42,59 +144,81 @@ int est_serve_run(const est_config *cfg) {
   memset(&app, 0, sizeof app);
   app.cfg = cfg;
   if (est_pool_create(&app.pool, cfg->database_url, cfg->db_pool_size, cfg->db_acquire_timeout_ms,
-                      cfg->db_statement_timeout_ms) != EST_OK) {
-    fprintf(stderr, "estd: cannot create the database pool\n");
-    return 1;
-  }
+                      cfg->db_statement_timeout_ms) != EST_OK)
+    return fail_start("cannot create the database pool", NULL, NULL);
+  int sig = 0;
   if (cfg->migrate_on_start) {
-    est_result rc = migrate_with_retry(app.pool, cfg->sql_dir, 30);
-    if (rc != EST_OK) {
-      fprintf(stderr, "estd: migrations failed: %s\n", est_result_str(rc));
+    est_result rc = migrate_with_retry(app.pool, cfg->sql_dir, 30, &set, &sig);
+    if (sig != 0) {
+      est_log_kv(EST_LOG_INFO, "signal received while waiting for the database; stopped", NULL);
       est_pool_destroy(app.pool);
-      return 1;
+      return 0;
     }
+    if (rc != EST_OK) {
+      est_pool_destroy(app.pool);
+      return fail_start("migrations failed", "error", est_result_str(rc));
+    }
+    app.migrations_current = true;
   }
   if (est_auth_init(&app) != EST_OK) {
-    fprintf(stderr, "estd: cannot initialise authentication\n");
     est_pool_destroy(app.pool);
-    return 1;
+    return fail_start("cannot initialise authentication", NULL, NULL);
   }
   http_server *srv = NULL;
   if (http_server_start(&srv, &app) != EST_OK) {
-    fprintf(stderr, "estd: cannot listen on %s:%d\n", cfg->listen_address, cfg->port);
+    char port[16];
+    snprintf(port, sizeof port, "%d", cfg->port);
     est_auth_free(&app);
     est_pool_destroy(app.pool);
+    est_log_kv(EST_LOG_ERROR, "cannot listen", "address", cfg->listen_address, "#port", port, NULL);
     return 1;
   }
   if (cfg->kafka_brokers) {
     if (est_intake_start(&app.intake, &app) != EST_OK) {
-      fprintf(stderr, "estd: cannot start the Kafka consumer (ESTD_KAFKA_BROKERS=%s)\n", cfg->kafka_brokers);
       http_server_stop(srv, 0);
       est_auth_free(&app);
       est_pool_destroy(app.pool);
-      return 1;
+      return fail_start("cannot start the Kafka consumer", "brokers", cfg->kafka_brokers);
     }
   }
-  est_log_kv(EST_LOG_INFO, "estd serving", NULL);
+  char port[16];
+  snprintf(port, sizeof port, "%d", cfg->port);
+  est_log_kv(EST_LOG_INFO, "estd serving", "address", cfg->listen_address, "#port", port,
+             "intake", app.intake ? "on" : "off", NULL);
 
-  int sig = 0;
   for (;;) {
     if (sigwait(&set, &sig) != 0) continue;
     if (sig == SIGHUP) continue; /* reserved for log reopen; ignored */
     break;
   }
-  est_log(EST_LOG_INFO, "signal %d received, draining (grace %d s)", sig, cfg->shutdown_grace_s);
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+  long long t0 = mono_ms();
+  long long deadline = t0 + (long long)cfg->shutdown_grace_s * 1000;
+  char sg[16], gr[16], dl[16];
+  snprintf(sg, sizeof sg, "%d", sig);
+  snprintf(gr, sizeof gr, "%d", cfg->shutdown_grace_s);
+  snprintf(dl, sizeof dl, "%d", cfg->shutdown_delay_ms);
+  est_log_kv(EST_LOG_INFO, "signal received, draining", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM",
+             "#signo", sg, "#grace_s", gr, "#delay_ms", dl, NULL);
+  pthread_t wd;
+  bool wd_on = watchdog_start(&wd, deadline + 1000);
+
   atomic_store(&app.draining, true);
-  int grace_ms = cfg->shutdown_grace_s * 1000;
-  /* The consumer and the listener drain in sequence within one budget. */
-  if (app.intake) est_intake_stop(app.intake, grace_ms);
-  clock_gettime(CLOCK_MONOTONIC, &t1);
-  int used = (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
-  http_server_stop(srv, grace_ms > used ? grace_ms - used : 0);
+  /* Readiness is failing now; give load balancers time to notice. A
+   * second signal skips the rest of the delay. */
+  long long delay = cfg->shutdown_delay_ms;
+  if (delay > deadline - mono_ms()) delay = deadline - mono_ms();
+  if (delay > 0) wait_signal_ms(&set, (long)delay);
+  http_server_quiesce(srv);
+  long long left = deadline - mono_ms();
+  if (app.intake) est_intake_stop(app.intake, left > 0 ? (int)left : 0);
+  app.intake = NULL;
+  left = deadline - mono_ms();
+  http_server_stop(srv, left > 0 ? (int)left : 0);
   est_auth_free(&app);
   est_pool_destroy(app.pool);
-  est_log(EST_LOG_INFO, "estd stopped");
+  if (wd_on) watchdog_stop(wd);
+  char ms[24];
+  snprintf(ms, sizeof ms, "%lld", mono_ms() - t0);
+  est_log_kv(EST_LOG_INFO, "estd stopped", "#shutdown_ms", ms, NULL);
   return 0;
 }

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "estd/pool.h"
 #include "estd/version.h"
@@ -69,19 +72,26 @@ static atomic_uint_fast64_t g_batch_messages;
 static atomic_uint_fast64_t g_commit_ns;
 
 /* Adds (or with set=1, stores) v for the label pair. Labels are truncated
- * and non-[a-z0-9_.-] bytes replaced so output is always valid. */
+ * to 47 bytes (escaped when rendered). A family holds at most
+ * FAMILY_MAX_SERIES label sets; further ones are counted under "other" so
+ * a misbehaving producer cannot blow up the cardinality. */
+#define FAMILY_MAX_SERIES 200
 static void family_add(label_family *f, const char *a, const char *b, long long part, double v, int set) {
   char sa[48], sb[48];
   snprintf(sa, sizeof sa, "%s", a ? a : "");
   snprintf(sb, sizeof sb, "%s", b ? b : "");
-  for (char *p = sa; *p; p++)
-    if (*p == '"' || *p == '\\' || *p == '\n') *p = '_';
-  for (char *p = sb; *p; p++)
-    if (*p == '"' || *p == '\\' || *p == '\n') *p = '_';
   pthread_mutex_lock(&f->mu);
+  int n = 0;
   label_counter *c = f->head;
-  for (; c; c = c->next)
+  for (; c; c = c->next, n++)
     if (strcmp(c->a, sa) == 0 && strcmp(c->b, sb) == 0 && c->partition == part) break;
+  if (!c && n >= FAMILY_MAX_SERIES) {
+    snprintf(sa, sizeof sa, "other");
+    snprintf(sb, sizeof sb, "%s", b && *b ? "other" : "");
+    part = -1;
+    for (c = f->head; c; c = c->next)
+      if (strcmp(c->a, sa) == 0 && strcmp(c->b, sb) == 0 && c->partition == part) break;
+  }
   if (!c && (c = calloc(1, sizeof *c)) != NULL) {
     memcpy(c->a, sa, sizeof sa);
     memcpy(c->b, sb, sizeof sb);
@@ -132,13 +142,113 @@ static void sb_printf(sbuf *s, const char *fmt, ...) {
   }
 }
 
+/* Prometheus label value escaping: backslash, double quote and newline. */
+static void sb_label(sbuf *s, const char *v) {
+  for (const char *p = v ? v : ""; *p; p++) {
+    if (*p == '\\') sb_printf(s, "\\\\");
+    else if (*p == '"') sb_printf(s, "\\\"");
+    else if (*p == '\n') sb_printf(s, "\\n");
+    else sb_printf(s, "%c", *p);
+  }
+}
+
+static void sb_help(sbuf *s, const char *name, const char *type, const char *help) {
+  sb_printf(s, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
 static void render_family(sbuf *s, label_family *f, const char *name, const char *la, const char *lb) {
   pthread_mutex_lock(&f->mu);
   for (label_counter *c = f->head; c; c = c->next) {
-    if (lb) sb_printf(s, "%s{%s=\"%s\",%s=\"%s\"} %.17g\n", name, la, c->a, lb, c->b, c->value);
-    else sb_printf(s, "%s{%s=\"%s\"} %.17g\n", name, la, c->a, c->value);
+    sb_printf(s, "%s{%s=\"", name, la);
+    sb_label(s, c->a);
+    if (lb) {
+      sb_printf(s, "\",%s=\"", lb);
+      sb_label(s, c->b);
+    }
+    sb_printf(s, "\"} %.17g\n", c->value);
   }
   pthread_mutex_unlock(&f->mu);
+}
+
+/* Standard process_* metrics from /proc/self (Linux); silently skipped
+ * where unavailable. */
+static void render_process(sbuf *s) {
+  long tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+  FILE *f = fopen("/proc/self/stat", "r");
+  if (f) {
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields after the parenthesised command name (which may hold spaces). */
+    char *p = strrchr(buf, ')');
+    unsigned long long utime = 0, stime = 0, start = 0, vsize = 0;
+    long long rss = 0;
+    if (p && tck > 0 &&
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu %llu %lld",
+               &utime, &stime, &start, &vsize, &rss) == 5) {
+      sb_help(s, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+      sb_printf(s, "process_cpu_seconds_total %.2f\n", (double)(utime + stime) / (double)tck);
+      sb_help(s, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+      sb_printf(s, "process_virtual_memory_bytes %llu\n", vsize);
+      sb_help(s, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+      sb_printf(s, "process_resident_memory_bytes %lld\n", rss * (long long)page);
+      /* Boot time + start ticks = start time in Unix seconds. */
+      FILE *st = fopen("/proc/stat", "r");
+      unsigned long long btime = 0;
+      if (st) {
+        char line[256];
+        while (fgets(line, sizeof line, st))
+          if (sscanf(line, "btime %llu", &btime) == 1) break;
+        fclose(st);
+      }
+      if (btime) {
+        sb_help(s, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+        sb_printf(s, "process_start_time_seconds %.2f\n", (double)btime + (double)start / (double)tck);
+      }
+    }
+  }
+  DIR *d = opendir("/proc/self/fd");
+  if (d) {
+    long nfd = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+      if (e->d_name[0] != '.') nfd++;
+    closedir(d);
+    sb_help(s, "process_open_fds", "gauge", "Number of open file descriptors.");
+    sb_printf(s, "process_open_fds %ld\n", nfd - 1); /* minus the one opendir holds */
+  }
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    sb_help(s, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+    sb_printf(s, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+  }
+}
+
+/* One route's histogram, made consistent: a scrape races with observe(),
+ * which bumps the buckets before the count, so buckets are read after the
+ * count and clamped: cumulative (non-decreasing) and never above _count. */
+static void render_histogram(sbuf *s, route_metrics *m, const char *path, const char *method) {
+  uint_fast64_t count = atomic_load(&m->count);
+  uint_fast64_t sum_ns = atomic_load(&m->sum_ns);
+  uint_fast64_t prev = 0;
+  for (int b = 0; b < NBUCKETS; b++) {
+    uint_fast64_t v = atomic_load(&m->buckets[b]);
+    if (v < prev) v = prev;
+    if (v > count) v = count;
+    prev = v;
+    sb_printf(s, "estd_http_request_duration_seconds_bucket{route=\"");
+    sb_label(s, path);
+    sb_printf(s, "\",method=\"%s\",le=\"%g\"} %llu\n", method, bucket_le[b], (unsigned long long)v);
+  }
+  sb_printf(s, "estd_http_request_duration_seconds_bucket{route=\"");
+  sb_label(s, path);
+  sb_printf(s, "\",method=\"%s\",le=\"+Inf\"} %llu\n", method, (unsigned long long)count);
+  sb_printf(s, "estd_http_request_duration_seconds_sum{route=\"");
+  sb_label(s, path);
+  sb_printf(s, "\",method=\"%s\"} %.9f\n", method, (double)sum_ns / 1e9);
+  sb_printf(s, "estd_http_request_duration_seconds_count{route=\"");
+  sb_label(s, path);
+  sb_printf(s, "\",method=\"%s\"} %llu\n", method, (unsigned long long)count);
 }
 
 char *est_metrics_render(est_app *app) {
@@ -146,35 +256,32 @@ char *est_metrics_render(est_app *app) {
   sb_printf(&s, "# HELP estd_build_info Build information.\n# TYPE estd_build_info gauge\n");
   sb_printf(&s, "estd_build_info{version=\"%s\"} 1\n", ESTD_VERSION);
 
-  sb_printf(&s, "# HELP estd_http_requests_total HTTP requests by route template, method and status.\n"
-                "# TYPE estd_http_requests_total counter\n");
+  sb_help(&s, "estd_http_requests_total", "counter", "HTTP requests by route template, method and status.");
   for (int i = 0; i < MAX_ROUTES; i++) {
     route_metrics *m = &g_routes[i];
     const char *method = i == 0 ? "*" : m->method, *path = i == 0 ? "(unmatched)" : m->path;
     if (!path) continue;
     for (int st = 0; st < 500; st++) {
       uint_fast64_t n = atomic_load(&m->by_status[st]);
-      if (n)
-        sb_printf(&s, "estd_http_requests_total{route=\"%s\",method=\"%s\",status=\"%d\"} %llu\n", path,
-                  method, st + 100, (unsigned long long)n);
+      if (!n) continue;
+      sb_printf(&s, "estd_http_requests_total{route=\"");
+      sb_label(&s, path);
+      sb_printf(&s, "\",method=\"%s\",status=\"%d\"} %llu\n", method, st + 100, (unsigned long long)n);
     }
   }
-  sb_printf(&s, "# HELP estd_http_request_duration_seconds HTTP request duration by route template and method.\n"
-                "# TYPE estd_http_request_duration_seconds histogram\n");
+  sb_help(&s, "estd_http_request_duration_seconds", "histogram",
+          "HTTP request duration (handler and response building) by route template and method.");
   for (int i = 0; i < MAX_ROUTES; i++) {
     route_metrics *m = &g_routes[i];
     const char *method = i == 0 ? "*" : m->method, *path = i == 0 ? "(unmatched)" : m->path;
-    uint_fast64_t count = atomic_load(&m->count);
-    if (!path || !count) continue;
-    for (int b = 0; b < NBUCKETS; b++)
-      sb_printf(&s, "estd_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"%g\"} %llu\n",
-                path, method, bucket_le[b], (unsigned long long)atomic_load(&m->buckets[b]));
-    sb_printf(&s, "estd_http_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"+Inf\"} %llu\n",
-              path, method, (unsigned long long)count);
-    sb_printf(&s, "estd_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} %.9f\n", path, method,
-              (double)atomic_load(&m->sum_ns) / 1e9);
-    sb_printf(&s, "estd_http_request_duration_seconds_count{route=\"%s\",method=\"%s\"} %llu\n", path, method,
-              (unsigned long long)count);
+    if (!path || !atomic_load(&m->count)) continue;
+    render_histogram(&s, m, path, method);
+  }
+  if (app) {
+    sb_help(&s, "estd_http_requests_in_flight", "gauge", "HTTP requests currently in a handler.");
+    sb_printf(&s, "estd_http_requests_in_flight %d\n", atomic_load(&app->in_flight));
+    sb_help(&s, "estd_draining", "gauge", "1 while the process shuts down (readiness fails), else 0.");
+    sb_printf(&s, "estd_draining %d\n", atomic_load(&app->draining) ? 1 : 0);
   }
 
   sb_printf(&s, "# HELP estd_events_ingested_total Events stored, by source (kafka, http) and category.\n"
@@ -198,9 +305,11 @@ char *est_metrics_render(est_app *app) {
   sb_printf(&s, "# HELP estd_consumer_lag_messages Consumer lag per partition.\n"
                 "# TYPE estd_consumer_lag_messages gauge\n");
   pthread_mutex_lock(&g_lag.mu);
-  for (label_counter *c = g_lag.head; c; c = c->next)
-    sb_printf(&s, "estd_consumer_lag_messages{topic=\"%s\",partition=\"%lld\"} %.0f\n", c->a, c->partition,
-              c->value);
+  for (label_counter *c = g_lag.head; c; c = c->next) {
+    sb_printf(&s, "estd_consumer_lag_messages{topic=\"");
+    sb_label(&s, c->a);
+    sb_printf(&s, "\",partition=\"%lld\"} %.0f\n", c->partition, c->value);
+  }
   pthread_mutex_unlock(&g_lag.mu);
 
   if (app && app->pool) {
@@ -225,5 +334,6 @@ char *est_metrics_render(est_app *app) {
                   "# TYPE estd_db_pool_connects_total counter\nestd_db_pool_connects_total %llu\n",
               (unsigned long long)ps.reconnects_total);
   }
+  render_process(&s);
   return s.buf;
 }

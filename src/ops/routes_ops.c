@@ -1,6 +1,8 @@
 /* routes_ops.c - probes and metrics: /livez, /readyz, /metrics. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "estd/http.h"
 #include "estd/intake.h"
@@ -12,24 +14,51 @@ static est_result livez(http_ctx *ctx) {
   return EST_OK;
 }
 
+/* The migrations check runs one query per migration file, so a "current"
+ * answer is reused for a second (migrations are only ever added, so a
+ * current schema stays current until a newer build is deployed). Failures
+ * and "pending" are not cached. */
+#define MIGRATION_CHECK_TTL_MS 1000
+static pthread_mutex_t g_mig_mu = PTHREAD_MUTEX_INITIALIZER;
+static long long g_mig_checked_ms = -1;
+
+static long long mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* NULL when current, else the reason readiness fails. */
+static const char *migrations_check(est_app *app) {
+  long long now = mono_ms();
+  pthread_mutex_lock(&g_mig_mu);
+  bool fresh = g_mig_checked_ms >= 0 && now - g_mig_checked_ms < MIGRATION_CHECK_TTL_MS;
+  pthread_mutex_unlock(&g_mig_mu);
+  if (fresh) return NULL;
+  int pending = 0;
+  est_result rc = est_migrate_pending(app->pool, app->cfg->sql_dir, &pending);
+  if (rc == EST_EUNAVAILABLE || rc == EST_ETIMEOUT) return "database unreachable";
+  if (rc != EST_OK) return "migration check failed";
+  if (pending > 0) return "database migrations pending";
+  pthread_mutex_lock(&g_mig_mu);
+  g_mig_checked_ms = now;
+  pthread_mutex_unlock(&g_mig_mu);
+  return NULL;
+}
+
 /* Ready = not draining, database answers, migrations current, and the
  * Kafka consumer (when on) has its partition assignment. */
 static est_result readyz(http_ctx *ctx) {
   est_app *app = ctx->app;
   const char *reason = NULL;
-  if (atomic_load(&app->draining)) {
-    reason = "shutting down";
-  } else if (est_pool_ping(app->pool) != EST_OK) {
-    reason = "database unreachable";
-  } else {
-    int pending = 0;
-    if (est_migrate_pending(app->pool, app->cfg->sql_dir, &pending) != EST_OK) reason = "database unreachable";
-    else if (pending > 0) reason = "database migrations pending";
-  }
-  if (!reason && app->intake && !est_intake_has_assignment(app->intake)) reason = "Kafka consumer has no partition assignment";
+  if (atomic_load(&app->draining)) reason = "shutting down";
+  else if (est_pool_ping(app->pool) != EST_OK) reason = "database unreachable";
+  else reason = migrations_check(app);
+  if (!reason && app->intake && !est_intake_has_assignment(app->intake))
+    reason = "Kafka consumer has no partition assignment";
   if (reason) {
-    json_t *extra = json_pack("{s:s, s:s}", "status", "unavailable", "reason", reason);
-    ctx->problem_extra = extra;
+    /* "status" stays the numeric HTTP status (RFC 9457); the reason is an extension member. */
+    ctx->problem_extra = json_pack("{s:s}", "reason", reason);
     return http_fail(ctx, EST_EUNAVAILABLE, "not ready: %s", reason);
   }
   http_reply_raw(ctx, 200, "application/json", "{\"status\":\"ready\"}", 18);

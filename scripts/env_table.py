@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""env_table.py - the environment-variable table of docs/OPERATIONS.md,
+generated from src/core/config.c (the load_* calls and the other ESTD_*
+names it reads) and the field comments of include/estd/config.h.
+
+  scripts/env_table.py            print the Markdown table
+  scripts/env_table.py --write    replace the table between the markers in docs/OPERATIONS.md
+  scripts/env_table.py --check    exit 1 if docs/OPERATIONS.md is not up to date
+  scripts/env_table.py --names    print the variable names, one a line
+"""
+import os
+import re
+import sys
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+CONFIG_C = os.path.join(REPO, "src", "core", "config.c")
+CONFIG_H = os.path.join(REPO, "include", "estd", "config.h")
+DOC = os.path.join(REPO, "docs", "OPERATIONS.md")
+BEGIN, END = "<!-- env-table:begin (scripts/env_table.py --write) -->", "<!-- env-table:end -->"
+
+# Defaults and meanings config.c does not state in a load_* call or config.h.
+DEFAULTS = {
+    "ESTD_LOG_LEVEL": "info",
+    "ESTD_AUTH": "required",
+    "ESTD_SQL_DIR": "`<prefix>/share/estd/sql` (`/opt/estd/share/estd/sql` in the image)",
+}
+MEANINGS = {
+    "ESTD_DATABASE_URL": "libpq connection URL or key=value string of the PostgreSQL database (secrets: prefer a password file or PGPASSWORD-style injection)",
+    "ESTD_LISTEN_ADDRESS": "IPv4 address the HTTP listener binds (`0.0.0.0` in the container image)",
+    "ESTD_PORT": "HTTP listen port",
+    "ESTD_MAX_BODY_KIB": "largest accepted request body in KiB; larger bodies get 413",
+    "ESTD_LOG_LEVEL": "lowest level written to the JSON log",
+    "ESTD_MIGRATE_ON_START": "`estd serve` applies pending migrations before it listens",
+    "ESTD_SHUTDOWN_GRACE_S": "budget from SIGTERM to exit: drain HTTP requests and the consumer batch",
+    "ESTD_SHUTDOWN_DELAY_MS": "after SIGTERM, keep listening this long with /readyz failing so load balancers stop routing, then close the listener (counts against the grace)",
+    "ESTD_HTTP_MAX_CONNECTIONS": "concurrent HTTP connections accepted; more wait in the kernel backlog",
+    "ESTD_DB_POOL_SIZE": "PostgreSQL connections per instance (instances × pool size must stay below max_connections)",
+    "ESTD_DB_ACQUIRE_TIMEOUT_MS": "longest wait for a pooled connection; then the request gets 503",
+    "ESTD_DB_STATEMENT_TIMEOUT_MS": "PostgreSQL statement_timeout of every pooled connection",
+    "ESTD_KAFKA_BROKERS": "bootstrap servers; unset = Kafka intake off",
+    "ESTD_KAFKA_TOPICS": "comma-separated topics the consumer subscribes to",
+    "ESTD_KAFKA_GROUP_ID": "consumer group; every instance uses the same one (partitions are shared out)",
+    "ESTD_AUTH": "`required`: API keys are checked; `off`: every request has every scope (development only)",
+    "ESTD_KAFKA_PROP_": "`ESTD_KAFKA_PROP_<NAME>=value` sets the librdkafka property <name> (lower-cased, `_` → `.`), e.g. `ESTD_KAFKA_PROP_SECURITY_PROTOCOL=SASL_SSL`",
+}
+
+CALL_RE = re.compile(
+    r'load_(str|int|bool)\(\s*&l\s*,\s*&[\w>.\-]+\s*,\s*"(ESTD_[A-Z0-9_]+)"\s*,\s*([^,)]+?)\s*(?:,\s*([^,)]+?)\s*,\s*([^,)]+?)\s*)?\)')
+NAME_RE = re.compile(r'"(ESTD_[A-Z0-9_]+)"')
+ENUM_RE = re.compile(r'"(ESTD_[A-Z0-9_]+)=%s is not one of ([^"]+)"')
+
+
+def header_comments():
+    out = {}
+    for m in re.finditer(r"/\*\s*(ESTD_[A-Z0-9_]+)(?:\s*\([^)]*\))?\s*:?\s*(.*?)\s*\*/", open(CONFIG_H).read()):
+        out.setdefault(m.group(1), m.group(2).strip())
+    return out
+
+
+def fmt_default(kind, raw):
+    raw = raw.strip()
+    if raw == "NULL":
+        return "(unset)"
+    if kind == "bool":
+        return raw
+    if raw.startswith('"'):
+        return "`" + raw.strip('"') + "`" if raw.strip('"') else "(empty)"
+    return "`" + raw + "`" if not re.fullmatch(r"[-0-9]+", raw) else raw
+
+
+def variables():
+    """[(name, type, default, allowed, meaning)] in config.c order."""
+    src = open(CONFIG_C).read()
+    comments = header_comments()
+    enums = {m.group(1): m.group(2) for m in ENUM_RE.finditer(src)}
+    calls = {m.group(2): m for m in CALL_RE.finditer(src)}
+    rows, prefixes, seen = [], [], set()
+    for m in NAME_RE.finditer(src):
+        name = m.group(1)
+        if name in seen:
+            continue
+        seen.add(name)
+        meaning = MEANINGS.get(name) or comments.get(name) or ""
+        if name.endswith("_"):  # a prefix, e.g. ESTD_KAFKA_PROP_
+            prefixes.append((name + "<NAME>", "string", "(unset)", "any", MEANINGS.get(name, meaning)))
+            continue
+        c = calls.get(name)
+        if c:
+            kind, default = c.group(1), fmt_default(c.group(1), c.group(3))
+            if kind == "int":
+                lo, hi = (str(eval(x)) if re.fullmatch(r"[0-9 *+]+", x) else x for x in (c.group(4), c.group(5)))
+                allowed = "integer %s … %s" % (lo, hi)
+            elif kind == "bool":
+                allowed = "true/false, 1/0, yes/no, on/off"
+            else:
+                allowed = "string"
+        elif name in enums:
+            kind, allowed = "enum", " \\| ".join(v.strip() for v in enums[name].split(","))
+            default = "`" + DEFAULTS[name] + "`" if name in DEFAULTS else "see meaning"
+        else:
+            kind, allowed, default = "string", "string", "(unset)"
+        if name in DEFAULTS and kind != "enum":
+            default = DEFAULTS[name]
+        if name == "ESTD_DB_STATEMENT_TIMEOUT_MS":
+            allowed += " (0 = none)"
+        rows.append((name, kind, default, allowed, meaning))
+    return rows + prefixes
+
+
+def table():
+    lines = ["| Variable | Default | Allowed | Meaning |", "|---|---|---|---|"]
+    for name, _kind, default, allowed, meaning in variables():
+        lines.append("| `%s` | %s | %s | %s |" % (name, default, allowed, meaning.replace("|", "\\|")))
+    return "\n".join(lines) + "\n"
+
+
+def doc_with_table(doc):
+    a, b = doc.index(BEGIN) + len(BEGIN), doc.index(END)
+    return doc[:a] + "\n" + table() + doc[b:]
+
+
+def main(argv):
+    if "--names" in argv:
+        print("\n".join(r[0] for r in variables()))
+        return 0
+    if "--write" in argv or "--check" in argv:
+        doc = open(DOC).read()
+        new = doc_with_table(doc)
+        if "--check" in argv:
+            if new != doc:
+                print("docs/OPERATIONS.md: the environment table is out of date; run scripts/env_table.py --write",
+                      file=sys.stderr)
+                return 1
+            return 0
+        open(DOC, "w").write(new)
+        return 0
+    sys.stdout.write(table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
