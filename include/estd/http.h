@@ -136,6 +136,10 @@ void http_reply_doc(http_ctx *ctx, int status, est_doc *doc);
 /* Parses If-Match ("N", W/"N" or *). *present false when absent; a
  * wildcard sets *version = 0. EST_EPARSE on a malformed tag. */
 est_result http_if_match(http_ctx *ctx, long long *version, bool *present);
+/* Like http_if_match, but the header is required: 428 without it. */
+est_result http_if_match_required(http_ctx *ctx, long long *version);
+/* Replies 201 with Location: <collection>/<id>, the document and its ETag; frees doc. */
+void http_reply_created(http_ctx *ctx, const char *collection, long long id, est_doc *doc);
 /* Validates an optional query string parameter against a closed set. */
 est_result http_param_enum(http_ctx *ctx, const char *name, const char *const *allowed, const char **out);
 /* Validates an optional YYYY-MM-DD query parameter. */

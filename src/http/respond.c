@@ -151,6 +151,21 @@ bad:
   return http_fail(ctx, EST_EPARSE, "If-Match must be an entity tag previously returned in ETag");
 }
 
+est_result http_if_match_required(http_ctx *ctx, long long *version) {
+  bool present;
+  est_result rc = http_if_match(ctx, version, &present);
+  if (rc == EST_OK && !present)
+    rc = http_fail(ctx, EST_ENOPRECOND, "If-Match is required: send the ETag of the version you are changing");
+  return rc;
+}
+
+void http_reply_created(http_ctx *ctx, const char *collection, long long id, est_doc *doc) {
+  char loc[160];
+  snprintf(loc, sizeof loc, "%s/%lld", collection, id);
+  http_set_header(ctx, "Location", loc);
+  http_reply_doc(ctx, 201, doc);
+}
+
 est_result http_param_enum(http_ctx *ctx, const char *name, const char *const *allowed, const char **out) {
   *out = NULL;
   const char *v = http_param(ctx, name);

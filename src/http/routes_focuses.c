@@ -73,20 +73,15 @@ static est_result focuses_create(http_ctx *ctx) {
   rc = store_focus_create(ctx->app->pool, &who, norm, &doc, &id, &fail);
   free(norm);
   if (rc != EST_OK) return store_failed(ctx, rc, &fail, id);
-  char loc[64];
-  snprintf(loc, sizeof loc, "/v1/area-focuses/%lld", id);
-  http_set_header(ctx, "Location", loc);
-  http_reply_doc(ctx, 201, &doc);
+  http_reply_created(ctx, "/v1/area-focuses", id, &doc);
   return EST_OK;
 }
 
 static est_result focuses_patch(http_ctx *ctx) {
   long long id, version;
-  bool present;
   est_result rc = http_path_id(ctx, &id);
-  if (rc == EST_OK) rc = http_if_match(ctx, &version, &present);
+  if (rc == EST_OK) rc = http_if_match_required(ctx, &version);
   if (rc != EST_OK) return rc;
-  if (!present) return http_fail(ctx, EST_ENOPRECOND, "If-Match is required: send the ETag of the version you are changing");
   char *norm;
   if ((rc = read_body(ctx, true, &norm)) != EST_OK) return rc;
   est_actor who = http_actor(ctx);
