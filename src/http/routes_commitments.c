@@ -13,6 +13,7 @@
 #include "estd/http.h"
 #include "estd/problem.h"
 #include "estd/store_commitments.h"
+#include "estd/store_situation.h"
 
 static est_result list(http_ctx *ctx) {
   est_list_query q;
@@ -28,9 +29,15 @@ static est_result list(http_ctx *ctx) {
   };
   for (int i = 0; i < 5; i++)
     if (rc == EST_OK && rcs[i] != EST_OK) rc = rcs[i];
+  /* include=progress: progress summary per item (store/progress.c). */
+  static const char *const list_includes[] = {"progress", NULL};
+  const char *include = NULL;
+  if (rc == EST_OK) rc = http_param_enum(ctx, "include", list_includes, &include);
   if (rc != EST_OK) return rc;
   est_page page;
   rc = store_commitments_list(ctx->app->pool, &f, &q, &page);
+  if (rc == EST_OK && include && (rc = store_progress_attach(ctx->app->pool, &page.items)) != EST_OK)
+    est_page_free(&page);
   if (rc == EST_EPARSE) {
     http_fail_field(ctx, "cursor", "not a cursor issued for this list and sort");
     return http_fail(ctx, rc, "invalid cursor");
@@ -90,20 +97,15 @@ static est_result create(http_ctx *ctx) {
   rc = store_commitment_create(ctx->app->pool, &in, &who, &doc, &id, &err);
   json_decref(body); /* in borrows from body until here */
   if (rc != EST_OK) return write_fail(ctx, rc, &err);
-  char loc[64];
-  snprintf(loc, sizeof loc, "/v1/commitments/%lld", id);
-  http_set_header(ctx, "Location", loc);
-  http_reply_doc(ctx, 201, &doc);
+  http_reply_created(ctx, "/v1/commitments", id, &doc);
   return EST_OK;
 }
 
 static est_result patch(http_ctx *ctx) {
   long long id, want;
-  bool has_if_match;
   est_result rc = http_path_id(ctx, &id);
+  if (rc == EST_OK) rc = http_if_match_required(ctx, &want);
   if (rc != EST_OK) return rc;
-  if ((rc = http_if_match(ctx, &want, &has_if_match)) != EST_OK) return rc;
-  if (!has_if_match) return http_fail(ctx, EST_ENOPRECOND, "If-Match is required: send the ETag of the version you are changing");
   const char *ct = http_header(ctx, "Content-Type");
   if (ct && strncasecmp(ct, "application/json-patch+json", 27) == 0)
     return http_fail(ctx, EST_EUNSUPPORTED, "use application/merge-patch+json (RFC 7396), not JSON Patch");

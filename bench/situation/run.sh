@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# bench/situation/run.sh - the situational picture (GET /v1/situation) under wrk
+# (32 connections) on 10 million events over two years, beside the /livez
+# baseline in the same run. Writes bench/results/situation.json and the
+# "Situational picture" section of docs/BENCHMARKS.md.
+#
+# Uses a private PostgreSQL cluster of its own (port 57442, .data/bench-situation-pg)
+# so the shared test cluster is not loaded; the generated database is kept and
+# reused by later runs (BENCH_REGEN=1 regenerates it). Generation: ~10 chunks of
+# 1M events with generate_series, secondary indexes dropped during the load and
+# rebuilt after it.
+#
+#   BENCH_EVENTS (10000000)  BENCH_DURATION (20s)  BENCH_WEEK (2024-W20)
+set -euo pipefail
+export BENCH_PG_PORT=${BENCH_PG_PORT:-57442}
+export BENCH_PG_DATA=${BENCH_PG_DATA:-$(cd "$(dirname "$0")/../.." && pwd)/.data/bench-situation-pg}
+source "$(dirname "$0")/../lib.sh"
+EVENTS=${BENCH_EVENTS:-10000000}
+DUR=${BENCH_DURATION:-20s}
+WEEK=${BENCH_WEEK:-2024-W20}
+CHUNK=1000000
+DB=estd_bench_situation
+mkdir -p "$REPO/bench/results"
+# Release build (bench/lib.sh); if another module does not build warning-free at -O3 yet,
+# fall back to a Release build of our own that keeps that warning a warning.
+if cmake -S "$REPO" -B "$REPO/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+   ninja -C "$REPO/build-bench" estd >/dev/null 2>&1; then
+  ESTD="$REPO/build-bench/estd"
+else
+  echo "note: build-bench failed; using build-situation-bench with -Wno-error=format-truncation" >&2
+  cmake -S "$REPO" -B "$REPO/build-situation-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_C_FLAGS=-Wno-error=format-truncation >/dev/null
+  ninja -C "$REPO/build-situation-bench" estd >/dev/null
+  ESTD="$REPO/build-situation-bench/estd"
+fi
+bench_pg_start
+psqlq() { "$REPO/scripts/pg.sh" psql -v ON_ERROR_STOP=1 -q "$@"; }
+trap 'kill $ESTD_PID 2>/dev/null; wait $ESTD_PID 2>/dev/null; bench_pg_stop' EXIT
+ESTD_PID=
+
+# Memory for a 10M-row working set (the machine has far more than this).
+if [ "$(psqlq -d postgres -tAc "SHOW shared_buffers")" != "2GB" ]; then
+  psqlq -d postgres -c "ALTER SYSTEM SET shared_buffers = '2GB'" -c "ALTER SYSTEM SET effective_cache_size = '8GB'" \
+        -c "ALTER SYSTEM SET work_mem = '32MB'" -c "ALTER SYSTEM SET maintenance_work_mem = '1GB'" \
+        -c "ALTER SYSTEM SET max_wal_size = '8GB'" -c "ALTER SYSTEM SET jit = off"
+  "$REPO/scripts/pg.sh" restart
+fi
+
+HAVE=$(psqlq -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'")
+if [ -n "$HAVE" ] && [ -z "${BENCH_REGEN:-}" ]; then
+  HAVE=$(psqlq -d $DB -tAc "SELECT count(*) FROM events" 2>/dev/null || echo 0)
+  [ "$HAVE" -ge "$EVENTS" ] || HAVE=
+fi
+URL=$("$REPO/scripts/pg.sh" url $DB)
+if [ -z "$HAVE" ] || [ -n "${BENCH_REGEN:-}" ]; then
+  T0=$(date +%s)
+  psqlq -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+  ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed >/dev/null
+  # Drop the secondary indexes of events/event_areas during the load; keep their definitions.
+  psqlq -d $DB -c "CREATE TABLE bench_indexes AS SELECT indexname, indexdef FROM pg_indexes
+                   WHERE tablename IN ('events', 'event_areas') AND indexname NOT IN
+                   (SELECT conname FROM pg_constraint WHERE conrelid IN ('events'::regclass, 'event_areas'::regclass))"
+  for idx in $(psqlq -d $DB -tAc "SELECT indexname FROM bench_indexes"); do psqlq -d $DB -c "DROP INDEX $idx"; done
+  for ((lo = 1; lo <= EVENTS; lo += CHUNK)); do
+    hi=$((lo + CHUNK - 1)); [ $hi -le "$EVENTS" ] || hi=$EVENTS
+    psqlq -d $DB -v lo=$lo -v hi=$hi -f "$REPO/bench/situation/gen.sql" >/dev/null
+    echo "events $hi / $EVENTS ($(( $(date +%s) - T0 )) s)"
+  done
+  psqlq -d $DB -c "INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id)
+                   SELECT e.id, a, e.occurred_at, e.kind, e.category, e.party_id FROM events e, unnest(e.area_ids) a"
+  echo "event_areas loaded ($(( $(date +%s) - T0 )) s)"
+  psqlq -d $DB -tAc "SELECT indexdef FROM bench_indexes" | while read -r def; do
+    [ -n "$def" ] && psqlq -d $DB -c "SET maintenance_work_mem = '1GB'" -c "$def"
+  done
+  psqlq -d $DB -c "DROP TABLE bench_indexes" -c "VACUUM (ANALYZE) events" -c "VACUUM (ANALYZE) event_areas"
+  echo "generated in $(( $(date +%s) - T0 )) s"
+fi
+GEN_S=${T0:+$(( $(date +%s) - T0 ))}
+
+NORRBY=$(psqlq -d $DB -tAc "SELECT id FROM areas WHERE code = 'norrby'")
+STATS=$(psqlq -d $DB -tAc "SELECT json_build_object(
+  'events', (SELECT count(*) FROM events), 'event_areas', (SELECT count(*) FROM event_areas),
+  'norrby_week_incidents', (SELECT count(*) FROM event_areas WHERE area_id = $NORRBY AND kind = 'incident'
+     AND occurred_at >= (date '2024-05-13')::timestamp AT TIME ZONE 'Europe/Stockholm'
+     AND occurred_at < (date '2024-05-20')::timestamp AT TIME ZONE 'Europe/Stockholm'),
+  'all_week_incidents', (SELECT count(*) FROM events WHERE kind = 'incident'
+     AND occurred_at >= (date '2024-05-13')::timestamp AT TIME ZONE 'Europe/Stockholm'
+     AND occurred_at < (date '2024-05-20')::timestamp AT TIME ZONE 'Europe/Stockholm'),
+  'db_size', pg_size_pretty(pg_database_size('$DB')))")
+echo "data: $STATS"
+
+PORT=${BENCH_PORT:-18191}
+ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_PORT=$PORT ESTD_LOG_LEVEL=warn ESTD_AUTH=off \
+  ESTD_HTTP_THREADS=${BENCH_HTTP_THREADS:-4} ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} \
+  ESTD_DB_STATEMENT_TIMEOUT_MS=60000 "$ESTD" serve >/tmp/estd-bench-situation.log 2>&1 &
+ESTD_PID=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+BASE=http://127.0.0.1:$PORT
+ONE="$BASE/v1/situation?area_id=$NORRBY&week=$WEEK"
+ALL="$BASE/v1/situation?week=$WEEK"
+curl -fs "$ONE" >/dev/null && curl -fs "$ALL" >/dev/null
+# Single-request latency (no concurrency): median of N sequential requests.
+single() { for _ in $(seq 1 "$2"); do curl -s -o /dev/null -w '%{time_total}\n' "$1"; done | sort -n | sed -n "$(( ($2 + 1) / 2 ))p"; }
+ONE_SINGLE=$(single "$ONE" 21); ALL_SINGLE=$(single "$ALL" 5)
+wrk -t2 -c32 -d3s "$ONE" >/dev/null 2>&1 || true  # warm-up
+
+RESULTS=$(mktemp)
+wrk_json livez "$BASE/livez" "$DUR" >>"$RESULTS"
+# wrk's default 2 s timeout would drop the slow requests from the percentiles: wait 60 s.
+wrk_json one_area_week "$ONE" "$DUR" --timeout 60s >>"$RESULTS"
+wrk_json all_areas_week "$ALL" "$DUR" --timeout 60s >>"$RESULTS"
+python3 "$REPO/bench/situation/report.py" "$RESULTS" "$STATS" "$ONE_SINGLE" "$ALL_SINGLE" "$(nproc)" "${GEN_S:-}"
+rm -f "$RESULTS"

@@ -1,0 +1,67 @@
+/* store_situation.h - the SQL of the situational picture (lägesbild) and of
+ * commitment progress. Every function returns JSON text built by
+ * PostgreSQL (malloc'd, caller frees); privacy suppression and CompStat
+ * change are applied by the caller (domain rules in situation.h). */
+#ifndef ESTD_STORE_SITUATION_H
+#define ESTD_STORE_SITUATION_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "estd/pool.h"
+#include "estd/result.h"
+
+/* Dates are local Europe/Stockholm dates "YYYY-MM-DD"; every range is
+ * [from, to) (to exclusive). */
+typedef struct store_situation_query {
+  long long area_id;             /* 0 = all areas */
+  char from[11], to[11];         /* the period */
+  char prev_from[11], prev_to[11];
+  char ya_from[11], ya_to[11];   /* same period a year earlier */
+  const char *bucket;            /* "day" | "week" */
+  double eps_m;                  /* DBSCAN eps in metres (EPSG:3006) */
+  int min_points;                /* DBSCAN minpoints */
+  bool detail;                   /* exact hulls (detail scope) or blurred */
+  int events_limit;              /* GeoJSON events: 0 = none */
+} store_situation_query;
+
+/* The situational picture as three JSON documents (each malloc'd):
+ *  counts:   {"total":{count,previous,year_ago}, "by_category":[..], "by_party":[..],
+ *             "series":[{start,count}], "by_weekday":[{weekday,count}], "by_hour":[{hour,count}]}
+ *  hotspots: [{rank, incident_count, centroid{lat,lon}, hull (GeoJSON Polygon), by_category[..],
+ *             presence{patrols{count,duration_s}, activities{..}}}]
+ *  context:  {"area", "presence":[per area], "focuses":[..], "commitments":[..], "freshness":{..}}
+ * EST_ENOTFOUND when area_id is given and does not exist. One pooled
+ * connection, one REPEATABLE READ READ ONLY snapshot for all three. */
+est_result store_situation_get(est_pool *pool, const store_situation_query *q, char **counts, char **hotspots,
+                               char **context);
+
+/* GeoJSON parts: the area features (JSON array of Features) and, when
+ * q->events_limit > 0, up to events_limit + 1 event Point features of the
+ * period (the extra one signals truncation). *events may be NULL on return
+ * when events_limit is 0. */
+est_result store_situation_geo(est_pool *pool, const store_situation_query *q, char **areas, char **events);
+
+/* Progress of commitments, evaluated today (Europe/Stockholm date of the
+ * wall clock): *out is a new JSON object {"<id>": progress, ...} with one
+ * member per existing id (unknown ids are left out). The progress object is
+ * CommitmentProgress in openapi.yaml. Meant for list responses
+ * (GET /v1/commitments?include=progress); n may be 0. Caller owns *out.
+ * (The evaluation uses the pure rules of estd/situation.h.) */
+est_result store_progress_for_commitments(est_pool *pool, const long long *ids, size_t n, json_t **out);
+
+/* Adds "progress" (as above, null for none) to every object of the JSON
+ * array text *items (a page of commitments with "id" members) and replaces
+ * *items with the new malloc'd text (the old one is freed). */
+est_result store_progress_attach(est_pool *pool, char **items);
+
+/* One commitment's progress; EST_ENOTFOUND when it does not exist. */
+est_result store_progress_get(est_pool *pool, long long id, json_t **out);
+
+/* The agreement report: {"agreement":{id, code, title, kind, valid_from, valid_to},
+ * "generated_on": date, "commitments":[{id, code, text, status, follow_up_note,
+ * cooperation_area, responsible_parties[{id, code, name}], target{..}|null,
+ * progress{..}}]}; EST_ENOTFOUND for an unknown agreement. */
+est_result store_agreement_report(est_pool *pool, long long agreement_id, json_t **out);
+
+#endif

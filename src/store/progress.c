@@ -1,0 +1,270 @@
+/* progress.c - commitment progress and the agreement follow-up report
+ * (see store_situation.h).
+ *
+ * The SQL measures (matching events per bucket of the target period, in
+ * Europe/Stockholm dates); the evaluation (current bucket, percentage,
+ * on_track) uses the pure rules of estd/situation.h with today's date. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "estd/situation.h"
+#include "estd/store_situation.h"
+#include "estd/store_util.h"
+
+#define TZ "'Europe/Stockholm'"
+#define PER_INTERVAL(x)                                                                                      \
+  "(CASE " x " WHEN 'year' THEN interval '1 year' WHEN 'quarter' THEN interval '3 months'"                   \
+  " WHEN 'month' THEN interval '1 month' WHEN 'week' THEN interval '1 week' ELSE interval '1 day' END)"
+
+/* $1 bigint[] commitment ids. One row (JSON text) per existing commitment.
+ * Target period: target_from..target_to (inclusive), else the agreement's
+ * validity. Buckets: the whole period (per = period or no target), or the
+ * calendar years/quarters/months/ISO weeks clipped to the period. */
+static const est_stmt progress_stmt = {
+    "progress_raw",
+    "WITH c AS ("
+    " SELECT c.id, c.code, c.status, c.target_value, c.target_unit, c.target_comparison, c.target_per,"
+    "   c.target_from, c.target_to, COALESCE(c.target_from, a.valid_from) AS pf,"
+    "   COALESCE(c.target_to, a.valid_to) AS pt, COALESCE(c.target_per, 'period') AS per,"
+    "   ci.id AS ind_id, ci.code AS ind_code, ci.description AS ind_desc, ci.event_kinds, ci.activity_types,"
+    "   ci.categories, ci.measure,"
+    "   CASE WHEN cardinality(ci.party_ids) > 0 THEN ci.party_ids ELSE ARRAY(SELECT cp.party_id"
+    "     FROM commitment_parties cp WHERE cp.commitment_id = c.id ORDER BY 1) END AS pids,"
+    "   CASE WHEN cardinality(ci.area_ids) > 0 THEN ci.area_ids ELSE ARRAY(SELECT x.area_id"
+    "     FROM commitment_areas x WHERE x.commitment_id = c.id ORDER BY 1) END AS aids"
+    " FROM commitments c JOIN agreements a ON a.id = c.agreement_id"
+    " LEFT JOIN commitment_indicators ci ON ci.commitment_id = c.id"
+    " WHERE c.id = ANY ($1::bigint[])),"
+    " m AS MATERIALIZED (SELECT c.id AS cid, e.id AS eid, e.occurred_at, e.kind,"
+    "   (e.occurred_at AT TIME ZONE " TZ ")::date AS d,"
+    "   CASE WHEN c.measure = 'duration_hours' THEN COALESCE(e.duration_s, 0) / 3600.0 ELSE 1 END AS v"
+    "  FROM c JOIN events e ON c.ind_id IS NOT NULL"
+    "   AND e.occurred_at >= (c.pf::timestamp AT TIME ZONE " TZ ")"
+    "   AND e.occurred_at < ((c.pt + 1)::timestamp AT TIME ZONE " TZ ")"
+    "   AND (cardinality(c.pids) = 0 OR e.party_id = ANY (c.pids))"
+    "   AND (cardinality(c.event_kinds) = 0 OR e.kind = ANY (c.event_kinds))"
+    "   AND (cardinality(c.activity_types) = 0 OR e.activity_type = ANY (c.activity_types))"
+    "   AND (cardinality(c.categories) = 0 OR e.category = ANY (c.categories))"
+    "   AND (cardinality(c.aids) = 0 OR EXISTS (SELECT 1 FROM event_areas ea WHERE ea.event_id = e.id"
+    "        AND ea.area_id = ANY (c.aids)))),"
+    " b AS (SELECT c.id AS cid, GREATEST(s::date, c.pf) AS bf,"
+    "   LEAST((s + " PER_INTERVAL("c.per") ")::date - 1, c.pt) AS bt"
+    "  FROM c, generate_series(date_trunc(CASE WHEN c.per = 'period' THEN 'day' ELSE c.per END, c.pf::timestamp),"
+    "    c.pt::timestamp, " PER_INTERVAL("c.per") ") s WHERE c.per <> 'period'"
+    "  UNION ALL SELECT c.id, c.pf, c.pt FROM c WHERE c.per = 'period')"
+    " SELECT json_build_object('commitment_id', c.id, 'code', c.code, 'status', c.status,"
+    "  'indicator', CASE WHEN c.ind_id IS NULL THEN NULL ELSE json_build_object('id', c.ind_id, 'code', c.ind_code,"
+    "     'description', c.ind_desc, 'event_kinds', c.event_kinds, 'activity_types', c.activity_types,"
+    "     'categories', c.categories, 'party_ids', c.pids, 'area_ids', c.aids, 'measure', c.measure) END,"
+    "  'target', CASE WHEN c.target_value IS NULL THEN NULL ELSE json_build_object('value', c.target_value,"
+    "     'unit', c.target_unit, 'comparison', c.target_comparison, 'per', c.target_per,"
+    "     'from', c.target_from, 'to', c.target_to) END,"
+    "  'period', json_build_object('from', c.pf, 'to', c.pt),"
+    "  'per', c.per,"
+    "  'total', CASE WHEN c.ind_id IS NULL THEN NULL ELSE (SELECT CASE WHEN c.measure = 'count'"
+    "     THEN count(*)::numeric ELSE round(COALESCE(sum(m.v), 0), 2) END FROM m WHERE m.cid = c.id) END,"
+    "  'buckets', (SELECT json_agg(json_build_object('from', b.bf, 'to', b.bt,"
+    "     'value', CASE WHEN c.ind_id IS NULL THEN NULL ELSE (SELECT CASE WHEN c.measure = 'count'"
+    "       THEN count(*)::numeric ELSE round(COALESCE(sum(m.v), 0), 2) END FROM m WHERE m.cid = c.id"
+    "       AND m.d BETWEEN b.bf AND b.bt) END) ORDER BY b.bf) FROM b WHERE b.cid = c.id),"
+    "  'last_event', (SELECT json_build_object('id', m.eid, 'occurred_at', m.occurred_at, 'kind', m.kind)"
+    "     FROM m WHERE m.cid = c.id ORDER BY m.occurred_at DESC, m.eid DESC LIMIT 1)"
+    " )::text, c.id FROM c ORDER BY c.id",
+    1};
+
+static const est_stmt report_stmt = {
+    "progress_agreement_report",
+    "SELECT json_build_object('agreement', json_build_object('id', a.id, 'code', a.code, 'kind', a.kind,"
+    "   'title', a.title, 'valid_from', a.valid_from, 'valid_to', a.valid_to),"
+    " 'commitments', COALESCE((SELECT json_agg(json_build_object('id', c.id, 'code', c.code, 'text', c.text,"
+    "   'status', c.status, 'follow_up_note', c.follow_up_note,"
+    "   'cooperation_area', (SELECT json_build_object('id', ca.id, 'code', ca.code, 'title', ca.title)"
+    "      FROM cooperation_areas ca WHERE ca.id = c.cooperation_area_id),"
+    "   'responsible_parties', COALESCE((SELECT json_agg(json_build_object('id', p.id, 'code', p.code,"
+    "      'name', p.name) ORDER BY p.id) FROM commitment_parties cp JOIN parties p ON p.id = cp.party_id"
+    "      WHERE cp.commitment_id = c.id), '[]'),"
+    "   'target', CASE WHEN c.target_value IS NULL THEN NULL ELSE json_build_object('value', c.target_value,"
+    "      'unit', c.target_unit, 'comparison', c.target_comparison, 'per', c.target_per,"
+    "      'from', c.target_from, 'to', c.target_to) END) ORDER BY c.id)"
+    "   FROM commitments c WHERE c.agreement_id = a.id), '[]'))::text"
+    " FROM agreements a WHERE a.id = $1",
+    1};
+
+/* Evaluates one raw progress object (see progress_stmt) at today, in place. */
+static void evaluate(json_t *p, est_date today) {
+  char td[16];
+  est_date_format(today, td, sizeof td);
+  json_object_set_new(p, "evaluated_on", json_string(td));
+  json_t *buckets = json_object_get(p, "buckets");
+  json_t *target = json_object_get(p, "target");
+  json_t *cur = NULL;
+  est_date bf = {0, 0, 0}, bt = {0, 0, 0};
+  long tdays = est_date_to_days(today);
+  size_t i, n = json_array_size(buckets);
+  for (i = 0; i < n; i++) {
+    json_t *b = json_array_get(buckets, i);
+    est_date f, t;
+    if (!est_date_parse(json_string_value(json_object_get(b, "from")), &f) ||
+        !est_date_parse(json_string_value(json_object_get(b, "to")), &t))
+      continue;
+    /* The bucket containing today, else the first (before) or last (after). */
+    if (!cur || (tdays >= est_date_to_days(f))) {
+      cur = b;
+      bf = f;
+      bt = t;
+    }
+    if (tdays <= est_date_to_days(t)) break;
+  }
+  json_t *value = cur ? json_object_get(cur, "value") : NULL;
+  json_object_set(p, "value", value && !json_is_null(value) ? value : json_null());
+  json_t *cb = json_object();
+  if (cur) {
+    json_object_set(cb, "from", json_object_get(cur, "from"));
+    json_object_set(cb, "to", json_object_get(cur, "to"));
+  }
+  json_object_set_new(p, "current_bucket", cur ? cb : json_null());
+  if (!cur) json_decref(cb);
+  double elapsed = cur ? est_elapsed_fraction(bf, bt, today) : 0.0;
+  json_object_set_new(p, "elapsed_fraction", json_real(((double)(long long)(elapsed * 10000.0 + 0.5)) / 10000.0));
+  double v = json_number_value(value), tv = json_number_value(json_object_get(target, "value"));
+  bool on = false;
+  if (json_is_number(value) && json_is_object(target) && tv > 0 &&
+      est_progress_on_track(v, tv, json_string_value(json_object_get(target, "comparison")), elapsed, &on)) {
+    double pct = v * 100.0 / tv;
+    json_object_set_new(p, "percentage", json_real((double)(long long)(pct * 10.0 + 0.5) / 10.0));
+    json_object_set_new(p, "on_track", json_boolean(on));
+  } else {
+    json_object_set_new(p, "percentage", json_null());
+    json_object_set_new(p, "on_track", json_null());
+  }
+}
+
+est_result store_progress_for_commitments(est_pool *pool, const long long *ids, size_t n, json_t **out) {
+  *out = NULL;
+  /* "{1,2,3}" array literal */
+  size_t cap = 3 + n * 21;
+  char *arr = malloc(cap);
+  if (!arr) return EST_ENOMEM;
+  size_t len = 0;
+  arr[len++] = '{';
+  for (size_t i = 0; i < n; i++) len += (size_t)snprintf(arr + len, cap - len, "%s%lld", i ? "," : "", ids[i]);
+  arr[len++] = '}';
+  arr[len] = '\0';
+  const char *params[1] = {arr};
+  PGresult *r;
+  est_result rc = store_exec1(pool, &progress_stmt, params, &r, NULL);
+  free(arr);
+  if (rc != EST_OK) return rc;
+  est_date today = est_stockholm_date(time(NULL));
+  json_t *obj = json_object();
+  for (int i = 0; obj && i < PQntuples(r); i++) {
+    json_t *p = json_loads(PQgetvalue(r, i, 0), JSON_DECODE_ANY, NULL);
+    if (!p) {
+      rc = EST_EINTERNAL;
+      break;
+    }
+    evaluate(p, today);
+    json_object_set_new(obj, PQgetvalue(r, i, 1), p);
+  }
+  PQclear(r);
+  if (!obj) return EST_ENOMEM;
+  if (rc != EST_OK) {
+    json_decref(obj);
+    return rc;
+  }
+  *out = obj;
+  return EST_OK;
+}
+
+est_result store_progress_attach(est_pool *pool, char **items) {
+  json_t *arr = json_loads(*items, 0, NULL);
+  if (!json_is_array(arr)) {
+    json_decref(arr);
+    return EST_EINTERNAL;
+  }
+  size_t n = json_array_size(arr);
+  long long *ids = calloc(n ? n : 1, sizeof *ids);
+  if (!ids) {
+    json_decref(arr);
+    return EST_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) ids[i] = json_integer_value(json_object_get(json_array_get(arr, i), "id"));
+  json_t *progress = NULL;
+  est_result rc = store_progress_for_commitments(pool, ids, n, &progress);
+  free(ids);
+  if (rc == EST_OK) {
+    for (size_t i = 0; i < n; i++) {
+      json_t *c = json_array_get(arr, i);
+      char key[24];
+      json_t *p = json_object_get(progress, store_lld(key, json_integer_value(json_object_get(c, "id"))));
+      json_object_set(c, "progress", p ? p : json_null());
+    }
+    char *text = json_dumps(arr, JSON_COMPACT);
+    if (text) {
+      free(*items);
+      *items = text;
+    } else {
+      rc = EST_ENOMEM;
+    }
+  }
+  json_decref(progress);
+  json_decref(arr);
+  return rc;
+}
+
+est_result store_progress_get(est_pool *pool, long long id, json_t **out) {
+  *out = NULL;
+  json_t *all;
+  est_result rc = store_progress_for_commitments(pool, &id, 1, &all);
+  if (rc != EST_OK) return rc;
+  char key[24];
+  json_t *p = json_object_get(all, store_lld(key, id));
+  if (p) *out = json_incref(p);
+  json_decref(all);
+  return p ? EST_OK : EST_ENOTFOUND;
+}
+
+est_result store_agreement_report(est_pool *pool, long long agreement_id, json_t **out) {
+  *out = NULL;
+  char ab[24];
+  const char *params[1] = {store_lld(ab, agreement_id)};
+  PGresult *r;
+  est_result rc = store_exec1(pool, &report_stmt, params, &r, NULL);
+  if (rc != EST_OK) return rc;
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    return EST_ENOTFOUND;
+  }
+  json_t *doc = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+  PQclear(r);
+  if (!doc) return EST_EINTERNAL;
+  json_t *cs = json_object_get(doc, "commitments");
+  size_t n = json_array_size(cs);
+  long long *ids = calloc(n ? n : 1, sizeof *ids);
+  if (!ids) {
+    json_decref(doc);
+    return EST_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++) ids[i] = json_integer_value(json_object_get(json_array_get(cs, i), "id"));
+  json_t *progress = NULL;
+  rc = store_progress_for_commitments(pool, ids, n, &progress);
+  free(ids);
+  if (rc != EST_OK) {
+    json_decref(doc);
+    return rc;
+  }
+  for (size_t i = 0; i < n; i++) {
+    json_t *c = json_array_get(cs, i);
+    char key[24];
+    json_t *p = json_object_get(progress, store_lld(key, json_integer_value(json_object_get(c, "id"))));
+    json_object_set(c, "progress", p ? p : json_null());
+  }
+  json_decref(progress);
+  char td[16];
+  est_date_format(est_stockholm_date(time(NULL)), td, sizeof td);
+  json_object_set_new(doc, "generated_on", json_string(td));
+  *out = doc;
+  return EST_OK;
+}

@@ -1,0 +1,468 @@
+"""The situational picture (lägesbild): counts, CompStat changes, time zone
+bucketing, hot spots, presence, GeoJSON and privacy suppression, over a
+fixed event set inserted with SQL (expected values computed by hand below).
+
+Fixture (Europe/Stockholm local times):
+  2024-W10 (Mon 03-04 .. Sun 03-10), Norrby:
+    cluster of 8 incidents within ~25 m of NORRBY:
+      skadegorelse x5: police 03-04 22:15, 03-05 22:40, 03-06 23:10; boras-stad 03-08 22:05, 03-09 21:30
+      klotter x3: ab-bostader 03-09 02:00, 03-10 02:30, 03-10 14:00
+    narkotika x1 police 03-07 12:00 at the far corner of Norrby (~300 m from the cluster)
+  2024-W10 elsewhere: Hulta 2 ordningsstorning (boras-stad, ~300 m apart), Centrum 1 narkotika (police),
+    1 brand outside every area (police)
+  2024-W09 Norrby: skadegorelse x2 (police), klotter x3 (ab-bostader), scattered
+  2023-W10 Norrby: skadegorelse x10 (police), Mon..Fri
+  presence W10: patrol P1 point at NORRBY 3600 s, patrol P2 track through the cluster (no point) 1800 s,
+    patrol P3 at Hulta 600 s, activity A1 trygghetsvandring at the cluster 5400 s (boras-stad);
+    patrol P4 at NORRBY in W09 999 s
+  DST, Sjöbo, ovrigt: 2024-03-24 23:30 (W12), 03-25 00:30, 03-31 00:30, 03-31 03:30, 03-31 23:30 (W13),
+    04-01 00:30 (W14)
+  New year, Kristineberg, klotter: 2023-12-31 12:00 (2023-W52), 2024-01-03 12:00 (2024-W01),
+    2024-12-29 23:59 (2024-W52), 2024-12-30 10:00 and 2025-01-05 23:59 (2025-W01), 2025-01-06 00:00 (2025-W02)
+"""
+import os
+import re
+import subprocess
+from datetime import datetime, timezone
+
+import pytest
+
+from conftest import ESTD_BIN, SQL_DIR, Estd, assert_problem, pg_url
+from sit_events import (CENTRUM, HULTA, KRISTINEBERG, NORRBY, OUTSIDE, SJOBO, area_ids, ev, insert, party_ids)
+
+CORNER = (12.9255, 57.7300)  # inside Norrby, ~300 m from NORRBY
+CLUSTER = [(-0.0003, -0.0002), (-0.00015, 0.0001), (0.0, 0.0), (0.00015, -0.0001), (0.0003, 0.0002),
+           (0.0001, 0.0002), (-0.0002, 0.00015), (0.0002, -0.0002)]
+
+
+def fixture_rows():
+    rows = []
+    skad = [("polisen-boras", "2024-03-04 22:15"), ("polisen-boras", "2024-03-05 22:40"),
+            ("polisen-boras", "2024-03-06 23:10"), ("boras-stad", "2024-03-08 22:05"),
+            ("boras-stad", "2024-03-09 21:30")]
+    klot = ["2024-03-09 02:00", "2024-03-10 02:30", "2024-03-10 14:00"]
+    for i, (party, t) in enumerate(skad):
+        dx, dy = CLUSTER[i]
+        rows.append(ev("incident", party, t, NORRBY, "skadegorelse", dx=dx, dy=dy))
+    for i, t in enumerate(klot):
+        dx, dy = CLUSTER[5 + i]
+        rows.append(ev("incident", "ab-bostader", t, NORRBY, "klotter", dx=dx, dy=dy))
+    rows.append(ev("incident", "polisen-boras", "2024-03-07 12:00", CORNER, "narkotika"))
+    rows.append(ev("incident", "boras-stad", "2024-03-05 19:00", HULTA, "ordningsstorning"))
+    rows.append(ev("incident", "boras-stad", "2024-03-06 19:00", HULTA, "ordningsstorning", dx=0.005))
+    rows.append(ev("incident", "polisen-boras", "2024-03-06 13:00", CENTRUM, "narkotika"))
+    rows.append(ev("incident", "polisen-boras", "2024-03-08 13:00", OUTSIDE, "brand"))
+    # W09 Norrby, scattered (no cluster)
+    w09 = [(-0.004, 0.0), (0.004, 0.0), (0.0, 0.0012), (-0.003, 0.0015), (0.003, -0.0015)]
+    for i, (dx, dy) in enumerate(w09):
+        cat, party = ("skadegorelse", "polisen-boras") if i < 2 else ("klotter", "ab-bostader")
+        rows.append(ev("incident", party, "2024-02-2%d 12:00" % (6 + i % 3), NORRBY, cat, dx=dx, dy=dy))
+    # 2023-W10 Norrby: 10 x skadegorelse, Mon 03-06 .. Fri 03-10
+    for i in range(10):
+        rows.append(ev("incident", "polisen-boras", "2023-03-%02d 1%d:00" % (6 + i % 5, i), NORRBY, "skadegorelse",
+                       dx=0.00001 * i))
+    # presence
+    rows.append(ev("patrol", "polisen-boras", "2024-03-05 20:00", NORRBY, duration_s=3600))
+    rows.append(ev("patrol", "polisen-boras", "2024-03-06 20:00", None, duration_s=1800,
+                   track="LINESTRING(12.9260 57.7285, 12.9340 57.7285)"))
+    rows.append(ev("patrol", "polisen-boras", "2024-03-06 21:00", HULTA, duration_s=600))
+    rows.append(ev("activity", "boras-stad", "2024-03-07 18:00", NORRBY, activity_type="trygghetsvandring",
+                   duration_s=5400, dx=0.0001))
+    rows.append(ev("patrol", "polisen-boras", "2024-02-28 20:00", NORRBY, duration_s=999))
+    # DST (Sjöbo)
+    for t in ["2024-03-24 23:30", "2024-03-25 00:30", "2024-03-31 00:30", "2024-03-31 03:30", "2024-03-31 23:30",
+              "2024-04-01 00:30"]:
+        rows.append(ev("incident", "polisen-boras", t, SJOBO, "ovrigt"))
+    # New year (Kristineberg)
+    for t in ["2023-12-31 12:00", "2024-01-03 12:00", "2024-12-29 23:59", "2024-12-30 10:00", "2025-01-05 23:59",
+              "2025-01-06 00:00"]:
+        rows.append(ev("incident", "boras-stad", t, KRISTINEBERG, "klotter"))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def data(estd):
+    insert(estd.db, fixture_rows())
+    return {"area": area_ids(estd), "party": party_ids(estd)}
+
+
+def sit(estd, **params):
+    r = estd.get("/v1/situation", params=params)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"].startswith("application/json")
+    return r.json()
+
+
+def parse_ts(s):
+    return datetime.fromisoformat(s)
+
+
+def by(items, key):
+    return {i[key]: i for i in items}
+
+
+# ---- counts and changes ----------------------------------------------------------
+
+def test_norrby_week_counts_and_changes(estd, data):
+    doc = sit(estd, area_id=data["area"]["norrby"], week="2024-W10")
+    assert doc["area"]["code"] == "norrby"
+    assert doc["period"] == {"from": "2024-03-04", "to": "2024-03-11", "week": "2024-W10", "to_exclusive": True,
+                             "time_zone": "Europe/Stockholm", "days": 7}
+    assert doc["previous_period"] == {"from": "2024-02-26", "to": "2024-03-04", "week": "2024-W09"}
+    assert doc["year_ago_period"] == {"from": "2023-03-06", "to": "2023-03-13", "week": "2023-W10"}
+    assert doc["privacy"]["suppression_applied"] is False
+    inc = doc["incidents"]
+    t = inc["total"]
+    assert (t["count"], t["previous"], t["year_ago"]) == (9, 5, 10)
+    assert t["change_previous"] == {"absolute": 4, "percent": 80.0}
+    assert t["change_year_ago"] == {"absolute": -1, "percent": -10.0}
+    cats = by(inc["by_category"], "code")
+    assert len(cats) == 14 and [c["code"] for c in inc["by_category"]][:2] == ["skadegorelse", "klotter"]
+    assert cats["skadegorelse"]["label_sv"] == "Skadegörelse" and cats["skadegorelse"]["label_en"].startswith("Vandalism")
+    s = cats["skadegorelse"]
+    assert (s["count"], s["previous"], s["year_ago"]) == (5, 2, 10)
+    assert s["change_previous"] == {"absolute": 3, "percent": 150.0}
+    assert s["change_year_ago"] == {"absolute": -5, "percent": -50.0}
+    k = cats["klotter"]
+    assert (k["count"], k["previous"], k["year_ago"]) == (3, 3, 0)
+    assert k["change_previous"] == {"absolute": 0, "percent": 0.0}
+    assert k["change_year_ago"] == {"absolute": 3, "percent": None}  # zero baseline
+    n = cats["narkotika"]
+    assert (n["count"], n["previous"], n["year_ago"]) == (1, 0, 0)
+    assert n["change_previous"] == {"absolute": 1, "percent": None}
+    assert cats["brand"]["count"] == 0 and cats["brand"]["change_previous"] == {"absolute": 0, "percent": None}
+    assert sum(c["count"] for c in inc["by_category"]) == 9
+    parties = {p["code"]: (p["count"], p["previous"], p["year_ago"]) for p in inc["by_party"]}
+    assert parties == {"polisen-boras": (4, 2, 10), "boras-stad": (2, 0, 0), "ab-bostader": (3, 3, 0)}
+
+
+def test_norrby_week_series_weekday_hour(estd, data):
+    doc = sit(estd, area_id=data["area"]["norrby"], week="2024-W10")
+    assert doc["series"]["bucket"] == "day"
+    assert [(i["start"], i["count"]) for i in doc["series"]["items"]] == [
+        ("2024-03-04", 1), ("2024-03-05", 1), ("2024-03-06", 1), ("2024-03-07", 1), ("2024-03-08", 1),
+        ("2024-03-09", 2), ("2024-03-10", 2)]
+    assert [(w["weekday"], w["name"], w["count"]) for w in doc["by_weekday"]] == [
+        (1, "Mon", 1), (2, "Tue", 1), (3, "Wed", 1), (4, "Thu", 1), (5, "Fri", 1), (6, "Sat", 2), (7, "Sun", 2)]
+    hours = {h["hour"]: h["count"] for h in doc["by_hour"]}
+    assert len(hours) == 24
+    assert {h: c for h, c in hours.items() if c} == {2: 2, 12: 1, 14: 1, 21: 1, 22: 3, 23: 1}
+
+
+def test_all_areas_counts_include_events_outside_areas(estd, data):
+    doc = sit(estd, week="2024-W10")
+    assert doc["area"] is None
+    t = doc["incidents"]["total"]
+    assert (t["count"], t["previous"], t["year_ago"]) == (13, 5, 10)
+    cats = {c["code"]: c["count"] for c in doc["incidents"]["by_category"] if c["count"]}
+    assert cats == {"skadegorelse": 5, "klotter": 3, "narkotika": 2, "ordningsstorning": 2, "brand": 1}
+    # Hulta's incidents also count in the särskilt utsatt område that contains Hulta.
+    suo = sit(estd, area_id=data["area"]["hassleholmen-hulta"], week="2024-W10")
+    assert suo["incidents"]["total"]["count"] == 2
+
+
+def test_from_to_is_inclusive_exclusive(estd, data):
+    doc = sit(estd, area_id=data["area"]["norrby"], **{"from": "2024-03-04", "to": "2024-03-11"})
+    assert doc["period"]["week"] is None and doc["period"]["days"] == 7
+    assert doc["previous_period"] == {"from": "2024-02-26", "to": "2024-03-04", "week": None}
+    assert doc["year_ago_period"] == {"from": "2023-03-04", "to": "2023-03-11", "week": None}
+    t = doc["incidents"]["total"]
+    assert (t["count"], t["previous"], t["year_ago"]) == (9, 5, 10)
+    # to is exclusive: ending on Sunday 03-10 drops Sunday's two incidents.
+    doc = sit(estd, area_id=data["area"]["norrby"], **{"from": "2024-03-04", "to": "2024-03-10"})
+    assert doc["incidents"]["total"]["count"] == 7
+
+
+def test_long_period_buckets_by_week(estd, data):
+    doc = sit(estd, area_id=data["area"]["norrby"], **{"from": "2024-01-01", "to": "2024-04-01"})
+    assert doc["series"]["bucket"] == "week"
+    items = doc["series"]["items"]
+    assert len(items) == 13 and items[0]["start"] == "2024-01-01" and items[-1]["start"] == "2024-03-25"
+    assert {i["start"]: i["count"] for i in items if i["count"]} == {"2024-02-26": 5, "2024-03-04": 9}
+    daily = sit(estd, area_id=data["area"]["norrby"], bucket="day", **{"from": "2024-01-01", "to": "2024-04-01"})
+    assert len(daily["series"]["items"]) == 91
+
+
+def test_daylight_saving_change_buckets(estd, data):
+    doc = sit(estd, area_id=data["area"]["sjobo"], week="2024-W13")
+    assert (doc["period"]["from"], doc["period"]["to"]) == ("2024-03-25", "2024-04-01")
+    t = doc["incidents"]["total"]
+    assert (t["count"], t["previous"]) == (4, 1)
+    days = {i["start"]: i["count"] for i in doc["series"]["items"] if i["count"]}
+    assert days == {"2024-03-25": 1, "2024-03-31": 3}
+    hours = {h["hour"]: h["count"] for h in doc["by_hour"] if h["count"]}
+    assert hours == {0: 2, 3: 1, 23: 1}
+    assert {w["weekday"]: w["count"] for w in doc["by_weekday"] if w["count"]} == {1: 1, 7: 3}
+    # 2024-04-01 00:30 CEST is 2024-03-31 22:30 UTC: it belongs to W14, Monday, hour 0.
+    w14 = sit(estd, area_id=data["area"]["sjobo"], week="2024-W14")
+    assert (w14["incidents"]["total"]["count"], w14["incidents"]["total"]["previous"]) == (1, 4)
+    assert {h["hour"]: h["count"] for h in w14["by_hour"] if h["count"]} == {0: 1}
+
+
+def test_iso_week_across_new_year(estd, data):
+    doc = sit(estd, area_id=data["area"]["kristineberg"], week="2025-W01")
+    assert (doc["period"]["from"], doc["period"]["to"]) == ("2024-12-30", "2025-01-06")
+    assert doc["previous_period"]["week"] == "2024-W52"
+    assert doc["year_ago_period"] == {"from": "2024-01-01", "to": "2024-01-08", "week": "2024-W01"}
+    t = doc["incidents"]["total"]
+    assert (t["count"], t["previous"], t["year_ago"]) == (2, 1, 1)
+    days = {i["start"]: i["count"] for i in doc["series"]["items"] if i["count"]}
+    assert days == {"2024-12-30": 1, "2025-01-05": 1}
+    # 2020 has an ISO week 53; its year-ago week is 2019-W52.
+    w53 = sit(estd, week="2020-W53")
+    assert (w53["period"]["from"], w53["period"]["to"]) == ("2020-12-28", "2021-01-04")
+    assert w53["year_ago_period"]["week"] == "2019-W52"
+
+
+def test_default_period_is_current_iso_week(estd, data):
+    doc = sit(estd)
+    assert re.fullmatch(r"\d{4}-W\d{2}", doc["period"]["week"])
+    assert doc["period"]["days"] == 7
+
+
+def test_bad_parameters(estd, data):
+    norrby = data["area"]["norrby"]
+    for params, field in [({"week": "2024-W53"}, "week"), ({"week": "2024-13"}, "week"),
+                          ({"week": "2024-W10", "from": "2024-03-04"}, "from"), ({"from": "2024-03-04"}, "to"),
+                          ({"from": "2024-03-04", "to": "2024-03-04"}, "to"),
+                          ({"from": "2024-02-30", "to": "2024-03-04"}, "from"),
+                          ({"from": "2020-01-01", "to": "2024-01-01"}, "to"), ({"bucket": "month"}, "bucket"),
+                          ({"eps_m": "5"}, "eps_m"), ({"eps_m": "abc"}, "eps_m"), ({"min_points": "1"}, "min_points"),
+                          ({"min_count": "2"}, "min_count"), ({"min_count": "x"}, "min_count"),
+                          ({"area_id": "abc"}, "area_id"), ({"include": "events"}, "include")]:
+        assert_problem(estd.get("/v1/situation", params=params), 400, field)
+    assert_problem(estd.get("/v1/situation", params={"area_id": 999999}), 422, "area_id")
+    assert sit(estd, area_id=norrby, min_count=3)["privacy"]["min_count"] == 3
+
+
+# ---- hot spots and presence ------------------------------------------------------
+
+def test_hot_spot_found_where_incidents_cluster(estd, data):
+    for params in ({"area_id": data["area"]["norrby"]}, {}):
+        doc = sit(estd, week="2024-W10", **params)
+        assert doc["hot_spots_parameters"]["eps_m"] == 150 and doc["hot_spots_parameters"]["min_points"] == 5
+        hs = doc["hot_spots"]
+        assert len(hs) == 1, hs
+        h = hs[0]
+        assert h["rank"] == 1 and h["incident_count"] == 8
+        assert {c["code"]: c["count"] for c in h["by_category"]} == {"skadegorelse": 5, "klotter": 3}
+        mean_lon = NORRBY[0] + sum(dx for dx, _ in CLUSTER) / 8
+        mean_lat = NORRBY[1] + sum(dy for _, dy in CLUSTER) / 8
+        assert abs(h["centroid"]["lon"] - mean_lon) < 2e-5 and abs(h["centroid"]["lat"] - mean_lat) < 2e-5
+        hull = h["hull"]
+        assert hull["type"] == "Polygon"
+        ring = hull["coordinates"][0]
+        assert ring[0] == ring[-1] and len(ring) >= 4
+        xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+        for dx, dy in CLUSTER:  # every incident is inside the hull's envelope
+            assert min(xs) - 1e-6 <= NORRBY[0] + dx <= max(xs) + 1e-6
+            assert min(ys) - 1e-6 <= NORRBY[1] + dy <= max(ys) + 1e-6
+        # Patrol presence inside the hot spot: P1 (point) and P2 (track through it), activity A1.
+        assert h["presence"] == {"patrols": {"count": 2, "duration_s": 5400},
+                                 "activities": {"count": 1, "duration_s": 5400}}
+    # Stricter parameters: no cluster of 9.
+    assert sit(estd, week="2024-W10", min_points=9)["hot_spots"] == []
+    # The scattered W09 incidents form no hot spot.
+    assert sit(estd, week="2024-W09", area_id=data["area"]["norrby"])["hot_spots"] == []
+
+
+def test_presence_per_area(estd, data):
+    doc = sit(estd, week="2024-W10")
+    pres = {p["code"]: (p["patrols"], p["activities"]) for p in doc["presence"]}
+    assert pres["norrby"] == ({"count": 1, "duration_s": 3600}, {"count": 1, "duration_s": 5400})
+    assert pres["hulta"] == ({"count": 1, "duration_s": 600}, {"count": 0, "duration_s": 0})
+    assert pres["hassleholmen-hulta"] == ({"count": 1, "duration_s": 600}, {"count": 0, "duration_s": 0})
+    assert pres["centrum"] == ({"count": 0, "duration_s": 0}, {"count": 0, "duration_s": 0})
+    one = sit(estd, week="2024-W10", area_id=data["area"]["norrby"])
+    assert [p["code"] for p in one["presence"]] == ["norrby"]
+
+
+def test_focuses_commitments_and_freshness(estd, data):
+    doc = sit(estd, week="2024-W10", area_id=data["area"]["norrby"])
+    codes = {c["code"] for c in doc["commitments"]}
+    # Linked to Norrby directly (ml-2, ml-6, ...); not Sjöbo-only ones.
+    assert {"ml-1", "ml-2", "ml-6", "so-3-polisen-1", "so-3-boras-stad-2"} <= codes
+    assert all(c["status"] and c["text"] for c in doc["commitments"])
+    fcodes = {f["code"] for f in doc["focuses"]}
+    assert {"so-2018-suo-norrby", "ml-2018-norrby", "so-2018-trygghetssatsning-norrby"} <= fcodes
+    assert "so-2018-motesplats-sjobo" not in fcodes
+    assert all(f["active"] is False for f in doc["focuses"])  # the 2018-2020 focuses are over in 2024
+    fr = doc["freshness"]
+    # Newest event: 2025-01-06 00:00 CET = 2025-01-05 23:00 UTC; in Norrby: 2024-03-10 14:00 CET.
+    assert parse_ts(fr["newest_occurred_at"]) == datetime(2025, 1, 5, 23, 0, tzinfo=timezone.utc)
+    assert parse_ts(fr["area_newest_occurred_at"]) == datetime(2024, 3, 10, 13, 0, tzinfo=timezone.utc)
+    assert fr["newest_received_at"] is not None and "consumer_lag" in fr
+
+
+# ---- privacy ---------------------------------------------------------------------
+
+def check_suppressed_norrby(doc):
+    cats = by(doc["incidents"]["by_category"], "code")
+    # count: skad 5, klotter 3, narkotika 1 -> narkotika (primary) and klotter (secondary)
+    assert cats["narkotika"]["count"] is None and cats["narkotika"]["suppressed"] is True
+    assert cats["klotter"]["count"] is None and cats["klotter"]["suppressed"] is True
+    assert cats["skadegorelse"]["count"] == 5 and cats["skadegorelse"]["suppressed"] is False
+    assert cats["brand"]["count"] == 0 and cats["brand"]["suppressed"] is False
+    # previous: skad 2 (primary), klotter 3 (secondary); year ago: 10 stays
+    assert cats["skadegorelse"]["previous"] is None and cats["skadegorelse"]["previous_suppressed"] is True
+    assert cats["klotter"]["previous"] is None
+    assert cats["skadegorelse"]["year_ago"] == 10
+    assert cats["skadegorelse"]["change_previous"] == {"absolute": None, "percent": None}
+    assert cats["skadegorelse"]["change_year_ago"] == {"absolute": -5, "percent": -50.0}
+    assert cats["narkotika"]["change_previous"] == {"absolute": None, "percent": None}
+    parties = {p["code"]: p["count"] for p in doc["incidents"]["by_party"]}
+    assert parties == {"polisen-boras": 4, "boras-stad": None, "ab-bostader": None}
+    t = doc["incidents"]["total"]
+    assert t["count"] == 9 and t["suppressed"] is False
+    # Nothing can be derived by subtraction: every table has 0 or >= 2 hidden non-zero cells.
+    for table in (doc["incidents"]["by_category"], doc["incidents"]["by_party"], doc["series"]["items"],
+                  doc["by_weekday"], doc["by_hour"]):
+        hidden = [c for c in table if c["suppressed"]]
+        assert len(hidden) != 1
+        assert all(c["count"] is None or c["count"] == 0 or c["count"] >= 3 for c in table)
+    assert {h["hour"]: h["count"] for h in doc["by_hour"] if h["count"]} == {22: 3}
+    assert all(i["count"] is None for i in doc["series"]["items"])
+    # The hot spot's categories (5 and 3) are at or above the threshold.
+    assert {c["code"]: c["count"] for c in doc["hot_spots"][0]["by_category"]} == {"skadegorelse": 5, "klotter": 3}
+
+
+def test_min_count_suppresses_small_counts(estd, data):
+    doc = sit(estd, week="2024-W10", area_id=data["area"]["norrby"], min_count=3)
+    assert doc["privacy"] == {"min_count": 3, "suppression_applied": True, "detail_scope": True}
+    check_suppressed_norrby(doc)
+    # Raising the threshold above the hot spot's size hides the hot spot.
+    doc = sit(estd, week="2024-W10", area_id=data["area"]["norrby"], min_count=9)
+    assert doc["hot_spots"] == []
+    t = doc["incidents"]["total"]
+    assert t["count"] == 9 and t["previous"] is None and t["previous_suppressed"] is True
+
+
+SECRET = "situation-key-secret-" + "0123456789abcdef" * 3
+
+
+def make_key(db, scopes):
+    env = dict(os.environ, ESTD_DATABASE_URL=pg_url(db), ESTD_SQL_DIR=SQL_DIR, ESTD_KEY_SECRET=SECRET,
+               ESTD_LOG_LEVEL="warn")
+    r = subprocess.run([ESTD_BIN, "keys", "create", "--party", "boras-stad", "--scopes", scopes], env=env,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
+def test_suppression_without_detail_scope_with_auth_on(estd, data):
+    read = make_key(estd.db, "read")
+    detail = make_key(estd.db, "read,read-detail")
+    sec = Estd(estd.db, env={"ESTD_AUTH": "required", "ESTD_KEY_SECRET": SECRET, "ESTD_RATE_LIMIT_RPS": "0"}).start()
+    try:
+        params = {"week": "2024-W10", "area_id": data["area"]["norrby"]}
+        assert_problem(sec.get("/v1/situation", params=params), 401)
+        r = sec.get("/v1/situation", params=params, headers={"Authorization": "Bearer " + read})
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        assert doc["privacy"] == {"min_count": 3, "suppression_applied": True, "detail_scope": False}
+        check_suppressed_norrby(doc)
+        # Without detail the hull is blurred (buffered), so it is larger than the exact one.
+        r = sec.get("/v1/situation", params=params, headers={"Authorization": "Bearer " + detail})
+        full = r.json()
+        assert full["privacy"]["suppression_applied"] is False
+        assert by(full["incidents"]["by_category"], "code")["narkotika"]["count"] == 1
+
+        def width(d):
+            xs = [p[0] for p in d["hot_spots"][0]["hull"]["coordinates"][0]]
+            return max(xs) - min(xs)
+        assert width(doc) > width(full)
+        # Individual events need the detail scope.
+        gj = {**params, "include": "events"}
+        assert_problem(sec.get("/v1/situation/geojson", params=gj, headers={"Authorization": "Bearer " + read}), 403)
+        r = sec.get("/v1/situation/geojson", params=gj, headers={"Authorization": "Bearer " + detail})
+        assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/geo+json")
+        events = [f for f in r.json()["features"] if f["properties"]["feature_type"] == "event"]
+        assert len(events) == 9 + 2  # 9 incidents, patrol P1, activity A1 (P2 has no point)
+    finally:
+        assert sec.stop() == 0, sec.read_log()[-3000:]
+
+
+# ---- GeoJSON ---------------------------------------------------------------------
+
+def check_position(p):
+    assert isinstance(p, list) and len(p) in (2, 3), p
+    lon, lat = p[0], p[1]
+    assert -180 <= lon <= 180 and -90 <= lat <= 90
+    # Borås: lon ~12.9, lat ~57.7; catches swapped axes.
+    assert 12.5 < lon < 13.5 and 57.5 < lat < 58.0, p
+
+
+def check_ring(ring):
+    assert len(ring) >= 4 and ring[0] == ring[-1], ring
+    for p in ring:
+        check_position(p)
+
+
+def check_geometry(g):
+    t = g["type"]
+    assert t in ("Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
+                 "GeometryCollection"), t
+    c = g["coordinates"]
+    if t == "Point":
+        check_position(c)
+    elif t == "Polygon":
+        assert len(c) >= 1
+        for ring in c:
+            check_ring(ring)
+    elif t == "MultiPolygon":
+        for poly in c:
+            for ring in poly:
+                check_ring(ring)
+    else:
+        raise AssertionError("unexpected geometry type " + t)
+
+
+def check_feature_collection(doc):
+    assert doc["type"] == "FeatureCollection"
+    assert "crs" not in doc
+    assert isinstance(doc["features"], list)
+    for f in doc["features"]:
+        assert f["type"] == "Feature" and isinstance(f["properties"], dict)
+        assert "crs" not in f
+        assert isinstance(f.get("id", ""), (str, int))
+        check_geometry(f["geometry"])
+
+
+def test_geojson_feature_collection(estd, data):
+    params = {"week": "2024-W10", "area_id": data["area"]["norrby"], "include": "events"}
+    r = estd.get("/v1/situation/geojson", params=params)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"] == "application/geo+json"
+    doc = r.json()
+    check_feature_collection(doc)
+    kinds = [f["properties"]["feature_type"] for f in doc["features"]]
+    assert kinds.count("area") == 1 and kinds.count("hot_spot") == 1 and kinds.count("event") == 11
+    area = next(f for f in doc["features"] if f["properties"]["feature_type"] == "area")
+    assert area["geometry"]["type"] == "MultiPolygon" and area["properties"]["code"] == "norrby"
+    hs = next(f for f in doc["features"] if f["properties"]["feature_type"] == "hot_spot")
+    assert hs["geometry"]["type"] == "Polygon" and hs["properties"]["incident_count"] == 8
+    pts = [f for f in doc["features"] if f["properties"]["feature_type"] == "event"]
+    assert all(f["geometry"]["type"] == "Point" for f in pts)
+    assert doc["events_truncated"] is False
+    # Same document through content negotiation on /v1/situation.
+    r2 = estd.get("/v1/situation", params=params, headers={"Accept": "application/geo+json"})
+    assert r2.status_code == 200 and r2.headers["Content-Type"] == "application/geo+json"
+    assert len(r2.json()["features"]) == len(doc["features"])
+    # All areas, no events.
+    doc = estd.get("/v1/situation/geojson", params={"week": "2024-W10"}).json()
+    check_feature_collection(doc)
+    assert sum(f["properties"]["feature_type"] == "area" for f in doc["features"]) == 8
+    assert not any(f["properties"]["feature_type"] == "event" for f in doc["features"])
+
+
+def test_hot_spot_saved_as_area(estd, data):
+    doc = sit(estd, week="2024-W10", area_id=data["area"]["norrby"])
+    hull = doc["hot_spots"][0]["hull"]
+    r = estd.post("/v1/areas", {"name": "Hot spot Norrby v10", "kind": "hot_spot", "geometry": hull})
+    if r.status_code == 404 or r.status_code == 405:
+        pytest.skip("POST /v1/areas is not available")
+    assert r.status_code == 201, r.text
+    saved = estd.get("/v1/areas/%d" % r.json()["id"]).json()
+    assert saved["kind"] == "hot_spot"
+    ring = saved["geometry"]["coordinates"][0][0]
+    assert sorted(map(tuple, ring)) == sorted(map(tuple, hull["coordinates"][0]))

@@ -1,0 +1,288 @@
+/* test_situation.c - unit tests for the pure situational-picture rules:
+ * calendar and ISO weeks, Stockholm local date, periods and comparison
+ * periods, percentage change, privacy suppression, progress evaluation,
+ * CSV quoting. Expected values computed by hand (see comments). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "estd/situation.h"
+
+static est_date D(int y, int m, int d) {
+  est_date r = {y, m, d};
+  return r;
+}
+
+static void assert_date(est_date got, int y, int m, int d) {
+  assert_int_equal(got.y, y);
+  assert_int_equal(got.m, m);
+  assert_int_equal(got.d, d);
+}
+
+static time_t utc(int y, int m, int d, int hh, int mm) {
+  return (time_t)est_date_to_days(D(y, m, d)) * 86400 + hh * 3600 + mm * 60;
+}
+
+static void test_calendar(void **state) {
+  (void)state;
+  assert_int_equal(est_date_to_days(D(1970, 1, 1)), 0);
+  assert_int_equal(est_date_to_days(D(2024, 3, 4)), 19786);
+  assert_date(est_date_from_days(19786), 2024, 3, 4);
+  assert_int_equal(est_date_weekday(D(2024, 3, 4)), 0);   /* Monday */
+  assert_int_equal(est_date_weekday(D(2024, 3, 31)), 6);  /* Sunday */
+  est_date d;
+  assert_true(est_date_parse("2024-02-29", &d));
+  assert_false(est_date_parse("2023-02-29", &d));
+  assert_false(est_date_parse("2024-13-01", &d));
+  assert_false(est_date_parse("2024-1-01", &d));
+  assert_false(est_date_parse(NULL, &d));
+  char buf[16];
+  est_date_format(D(2025, 1, 6), buf, sizeof buf);
+  assert_string_equal(buf, "2025-01-06");
+}
+
+static void test_iso_weeks(void **state) {
+  (void)state;
+  int y, w;
+  est_iso_week_of(D(2024, 12, 30), &y, &w); /* Monday of 2025-W01 */
+  assert_int_equal(y, 2025);
+  assert_int_equal(w, 1);
+  est_iso_week_of(D(2021, 1, 3), &y, &w); /* Sunday of 2020-W53 */
+  assert_int_equal(y, 2020);
+  assert_int_equal(w, 53);
+  est_iso_week_of(D(2024, 3, 4), &y, &w);
+  assert_int_equal(w, 10);
+  assert_int_equal(est_iso_weeks_in_year(2020), 53);
+  assert_int_equal(est_iso_weeks_in_year(2024), 52);
+  assert_int_equal(est_iso_weeks_in_year(2026), 53);
+  assert_date(est_iso_week_monday(2025, 1), 2024, 12, 30);
+  assert_date(est_iso_week_monday(2024, 1), 2024, 1, 1);
+  assert_date(est_iso_week_monday(2020, 53), 2020, 12, 28);
+  assert_true(est_iso_week_parse("2024-W05", &y, &w));
+  assert_int_equal(y, 2024);
+  assert_int_equal(w, 5);
+  assert_false(est_iso_week_parse("2024-W53", &y, &w));
+  assert_true(est_iso_week_parse("2020-W53", &y, &w));
+  assert_false(est_iso_week_parse("2024-W00", &y, &w));
+  assert_false(est_iso_week_parse("2024W05", &y, &w));
+  assert_false(est_iso_week_parse("2024-w05", &y, &w));
+}
+
+static void test_stockholm_date(void **state) {
+  (void)state;
+  /* CET (+1): 2024-03-30 23:30 UTC is 00:30 on the 31st. */
+  assert_date(est_stockholm_date(utc(2024, 3, 30, 23, 30)), 2024, 3, 31);
+  assert_date(est_stockholm_date(utc(2024, 3, 30, 22, 59)), 2024, 3, 30);
+  /* CEST (+2) from 2024-03-31 01:00 UTC: 22:30 UTC is 00:30 on April 1st. */
+  assert_date(est_stockholm_date(utc(2024, 3, 31, 22, 30)), 2024, 4, 1);
+  assert_date(est_stockholm_date(utc(2024, 6, 30, 22, 0)), 2024, 7, 1);
+  assert_date(est_stockholm_date(utc(2024, 6, 30, 21, 59)), 2024, 6, 30);
+  /* Back to CET at 2024-10-27 01:00 UTC. */
+  assert_date(est_stockholm_date(utc(2024, 10, 26, 22, 30)), 2024, 10, 27);
+  assert_date(est_stockholm_date(utc(2024, 10, 27, 22, 59)), 2024, 10, 27);
+  assert_date(est_stockholm_date(utc(2024, 10, 27, 23, 0)), 2024, 10, 28);
+  /* New year. */
+  assert_date(est_stockholm_date(utc(2024, 12, 31, 23, 0)), 2025, 1, 1);
+  assert_date(est_stockholm_date(utc(2024, 12, 31, 22, 59)), 2024, 12, 31);
+}
+
+static void test_periods(void **state) {
+  (void)state;
+  est_period p, q;
+  const char *field, *detail;
+  assert_int_equal(est_period_from_params("2025-W01", NULL, NULL, D(2000, 1, 1), &p, &field, &detail), EST_OK);
+  assert_date(p.from, 2024, 12, 30);
+  assert_date(p.to, 2025, 1, 6);
+  est_period_previous(&p, &q);
+  assert_int_equal(q.iso_year, 2024);
+  assert_int_equal(q.iso_week, 52);
+  assert_date(q.from, 2024, 12, 23);
+  est_period_year_ago(&p, &q);
+  assert_int_equal(q.iso_year, 2024);
+  assert_int_equal(q.iso_week, 1);
+  assert_date(q.from, 2024, 1, 1);
+  assert_date(q.to, 2024, 1, 8);
+  /* Week 53 of 2020 compares with week 52 of 2019. */
+  assert_int_equal(est_period_from_params("2020-W53", NULL, NULL, D(2000, 1, 1), &p, &field, &detail), EST_OK);
+  est_period_year_ago(&p, &q);
+  assert_int_equal(q.iso_week, 52);
+  assert_date(q.from, 2019, 12, 23);
+  /* Default: the ISO week of today. */
+  assert_int_equal(est_period_from_params(NULL, NULL, NULL, D(2024, 3, 31), &p, &field, &detail), EST_OK);
+  assert_int_equal(p.iso_week, 13);
+  assert_date(p.from, 2024, 3, 25);
+  /* from/to: previous is the equally long range before; year ago by calendar. */
+  assert_int_equal(est_period_from_params(NULL, "2024-02-29", "2024-03-10", D(2000, 1, 1), &p, &field, &detail),
+                   EST_OK);
+  assert_int_equal(p.iso_week, 0);
+  assert_int_equal(est_period_days(&p), 10);
+  est_period_previous(&p, &q);
+  assert_date(q.from, 2024, 2, 19);
+  assert_date(q.to, 2024, 2, 29);
+  est_period_year_ago(&p, &q);
+  assert_date(q.from, 2023, 2, 28);
+  assert_date(q.to, 2023, 3, 10);
+  /* Errors name the parameter. */
+  assert_int_equal(est_period_from_params("2024-W10", "2024-01-01", NULL, D(2000, 1, 1), &p, &field, &detail),
+                   EST_EPARSE);
+  assert_string_equal(field, "from");
+  assert_int_equal(est_period_from_params(NULL, NULL, "2024-01-01", D(2000, 1, 1), &p, &field, &detail), EST_EPARSE);
+  assert_string_equal(field, "from");
+  assert_int_equal(est_period_from_params(NULL, "2024-01-02", "2024-01-01", D(2000, 1, 1), &p, &field, &detail),
+                   EST_EPARSE);
+  assert_string_equal(field, "to");
+  assert_int_equal(est_period_from_params(NULL, "2020-01-01", "2022-01-02", D(2000, 1, 1), &p, &field, &detail),
+                   EST_EPARSE);
+  assert_int_equal(est_period_from_params(NULL, "2020-01-01", "2021-12-31", D(2000, 1, 1), &p, &field, &detail),
+                   EST_OK); /* 730 days */
+  assert_int_equal(est_period_from_params("2024-W53", NULL, NULL, D(2000, 1, 1), &p, &field, &detail), EST_EPARSE);
+  assert_string_equal(field, "week");
+}
+
+static void test_pct_change(void **state) {
+  (void)state;
+  double v;
+  assert_true(est_pct_change(9, 5, &v));
+  assert_true(v == 80.0);
+  assert_true(est_pct_change(9, 10, &v));
+  assert_true(v == -10.0);
+  assert_true(est_pct_change(1, 3, &v)); /* -66.666.. -> -66.7 */
+  assert_true(v == -66.7);
+  assert_true(est_pct_change(3, 3, &v));
+  assert_true(v == 0.0);
+  assert_false(est_pct_change(3, 0, &v)); /* division by zero -> null */
+  assert_false(est_pct_change(0, 0, &v));
+}
+
+static void test_suppress(void **state) {
+  (void)state;
+  bool sup[5], tsup;
+  /* One small cell: it and the smallest other non-zero cell are hidden. */
+  long long a[] = {5, 3, 1, 0, 7};
+  est_suppress(a, sup, 5, 16, &tsup, 3);
+  assert_false(sup[0]);
+  assert_true(sup[1]);
+  assert_true(sup[2]);
+  assert_false(sup[3]);
+  assert_false(sup[4]);
+  assert_false(tsup);
+  /* Two small cells: no secondary needed. */
+  long long b[] = {1, 2, 10, 0, 0};
+  est_suppress(b, sup, 5, 13, &tsup, 3);
+  assert_true(sup[0] && sup[1]);
+  assert_false(sup[2]);
+  assert_false(tsup);
+  /* Small total: everything non-zero and the total are hidden. */
+  long long c[] = {2, 0, 0, 0, 0};
+  est_suppress(c, sup, 5, 2, &tsup, 3);
+  assert_true(sup[0]);
+  assert_true(tsup);
+  /* A lone small cell with nothing else to hide: the total goes. */
+  long long d[] = {2, 0, 0, 0, 0};
+  est_suppress(d, sup, 5, 2, &tsup, 2); /* k=2: 2 is not small, total 2 not small */
+  assert_false(sup[0]);
+  assert_false(tsup);
+  long long e[] = {1, 5, 0, 0, 0};
+  est_suppress(e, sup, 1, 6, &tsup, 3); /* table of one cell {1}, total 6 published elsewhere */
+  assert_true(sup[0]);
+  assert_true(tsup);
+  /* k <= 1: nothing. */
+  est_suppress(a, sup, 5, 16, &tsup, 1);
+  for (int i = 0; i < 5; i++) assert_false(sup[i]);
+  assert_false(tsup);
+  /* Never exactly one hidden cell when the total is published. */
+  for (long long x = 0; x < 6; x++)
+    for (long long y = 0; y < 6; y++)
+      for (long long z = 0; z < 6; z++) {
+        long long v[3] = {x, y, z};
+        bool s[3];
+        est_suppress(v, s, 3, x + y + z, &tsup, 3);
+        int hidden = s[0] + s[1] + s[2];
+        assert_true(tsup || hidden != 1);
+        for (int i = 0; i < 3; i++)
+          if (!s[i]) assert_true(v[i] == 0 || v[i] >= 3);
+      }
+}
+
+static void test_suppress_json_and_change(void **state) {
+  (void)state;
+  json_t *cells = json_loads("[{\"count\":5,\"previous\":2},{\"count\":3,\"previous\":3},{\"count\":1,\"previous\":0}]",
+                             0, NULL);
+  assert_non_null(cells);
+  assert_false(est_suppress_json(cells, 9, "count", "suppressed", 3));
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, 0), "count")), 5);
+  assert_true(json_is_null(json_object_get(json_array_get(cells, 1), "count")));
+  assert_true(json_is_true(json_object_get(json_array_get(cells, 1), "suppressed")));
+  assert_true(json_is_null(json_object_get(json_array_get(cells, 2), "count")));
+  assert_true(json_is_false(json_object_get(json_array_get(cells, 0), "suppressed")));
+  json_t *c0 = json_array_get(cells, 0);
+  est_change_json(c0, "change_previous", "count", "previous");
+  json_t *ch = json_object_get(c0, "change_previous");
+  assert_int_equal(json_integer_value(json_object_get(ch, "absolute")), 3);
+  assert_true(json_real_value(json_object_get(ch, "percent")) == 150.0);
+  json_t *c1 = json_array_get(cells, 1); /* suppressed: change is null */
+  est_change_json(c1, "change_previous", "count", "previous");
+  assert_true(json_is_null(json_object_get(json_object_get(c1, "change_previous"), "absolute")));
+  json_t *c2 = json_array_get(cells, 2);
+  json_object_set_new(c2, "count", json_integer(4));
+  est_change_json(c2, "change_previous", "count", "previous"); /* base 0 */
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(c2, "change_previous"), "absolute")), 4);
+  assert_true(json_is_null(json_object_get(json_object_get(c2, "change_previous"), "percent")));
+  json_decref(cells);
+}
+
+static void test_progress_rules(void **state) {
+  (void)state;
+  bool on;
+  assert_true(est_progress_on_track(2, 4, "at_least", 0.5, &on));
+  assert_true(on);
+  assert_true(est_progress_on_track(1, 4, "at_least", 0.5, &on));
+  assert_false(on);
+  assert_true(est_progress_on_track(4, 4, "at_least", 1.0, &on));
+  assert_true(on);
+  assert_true(est_progress_on_track(3, 10, "at_most", 0.5, &on));
+  assert_true(on);
+  assert_true(est_progress_on_track(6, 10, "at_most", 0.5, &on));
+  assert_false(on);
+  assert_true(est_progress_on_track(5, 4, "exactly", 1.0, &on));
+  assert_false(on);
+  assert_true(est_progress_on_track(4, 4, "exactly", 1.0, &on));
+  assert_true(on);
+  assert_false(est_progress_on_track(1, 0, "at_least", 1.0, &on));
+  assert_false(est_progress_on_track(1, 4, "roughly", 1.0, &on));
+  /* 2024 (366 days): at the end of 2024-03-31, 91 days have elapsed. */
+  double f = est_elapsed_fraction(D(2024, 1, 1), D(2024, 12, 31), D(2024, 3, 31));
+  assert_true(f > 91.0 / 366 - 1e-12 && f < 91.0 / 366 + 1e-12);
+  assert_true(est_elapsed_fraction(D(2024, 1, 1), D(2024, 12, 31), D(2023, 12, 31)) == 0.0);
+  assert_true(est_elapsed_fraction(D(2024, 1, 1), D(2024, 12, 31), D(2024, 12, 31)) == 1.0);
+  assert_true(est_elapsed_fraction(D(2024, 1, 1), D(2024, 12, 31), D(2026, 1, 1)) == 1.0);
+}
+
+static void test_csv(void **state) {
+  (void)state;
+  est_buf b = {0};
+  assert_int_equal(est_csv_field(&b, "plain", true), EST_OK);
+  assert_int_equal(est_csv_field(&b, "a,b", false), EST_OK);
+  assert_int_equal(est_csv_field(&b, "say \"hej\"", false), EST_OK);
+  assert_int_equal(est_csv_field(&b, NULL, false), EST_OK);
+  assert_int_equal(est_csv_field(&b, "rad 1\nrad 2", false), EST_OK);
+  assert_int_equal(est_csv_field(&b, "Hässleholmen", false), EST_OK);
+  assert_int_equal(est_csv_end_row(&b), EST_OK);
+  assert_string_equal(b.p, "plain,\"a,b\",\"say \"\"hej\"\"\",,\"rad 1\nrad 2\",Hässleholmen\r\n");
+  free(b.p);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_calendar),        cmocka_unit_test(test_iso_weeks),
+      cmocka_unit_test(test_stockholm_date),  cmocka_unit_test(test_periods),
+      cmocka_unit_test(test_pct_change),      cmocka_unit_test(test_suppress),
+      cmocka_unit_test(test_suppress_json_and_change), cmocka_unit_test(test_progress_rules),
+      cmocka_unit_test(test_csv),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
