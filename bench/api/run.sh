@@ -11,7 +11,8 @@ ROWS=${BENCH_COMMITMENTS:-20000}
 mkdir -p "$REPO/bench/results"
 bench_build
 bench_pg_start
-trap 'kill $ESTD_PID 2>/dev/null; wait $ESTD_PID 2>/dev/null; bench_pg_stop' EXIT
+ESTD_PID=
+trap '[ -n "$ESTD_PID" ] && kill $ESTD_PID 2>/dev/null && wait $ESTD_PID 2>/dev/null; bench_pg_stop' EXIT
 
 "$REPO/scripts/pg.sh" createdb estd_bench >/dev/null 2>&1
 URL=$("$REPO/scripts/pg.sh" url estd_bench)
@@ -25,8 +26,8 @@ ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed >
                 (ARRAY['planned','ongoing','fulfilled','partially_fulfilled','not_fulfilled'])[1 + g % 5]
          FROM generate_series(1, $ROWS) g RETURNING id)
   INSERT INTO commitment_parties (commitment_id, party_id)
-  SELECT ins.id, (SELECT id FROM parties WHERE code = 'boras-stad') FROM ins;
-  VACUUM ANALYZE;" >/dev/null
+  SELECT ins.id, (SELECT id FROM parties WHERE code = 'boras-stad') FROM ins;" >/dev/null
+"$REPO/scripts/pg.sh" psql -d estd_bench -c "VACUUM ANALYZE" >/dev/null
 ID=$("$REPO/scripts/pg.sh" psql -d estd_bench -tAc "SELECT id FROM commitments ORDER BY id OFFSET $((ROWS / 2)) LIMIT 1")
 AGR=$("$REPO/scripts/pg.sh" psql -d estd_bench -tAc "SELECT id FROM agreements WHERE code = 'boras-polisen-2018-2020'")
 
