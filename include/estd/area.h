@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include "estd/result.h"
+#include "estd/util.h"
 
 #define EST_AREA_NAME_MAX 200
 #define EST_AREA_DESCRIPTION_MAX 4000
@@ -47,8 +48,6 @@ est_result est_focus_validate(const json_t *body, bool patch, char **normalized,
 
 /* A slug: 1..EST_SLUG_MAX chars of [a-z0-9] groups joined by single '-'. */
 bool est_slug_valid(const char *s);
-/* A real calendar date written YYYY-MM-DD. */
-bool est_date_valid(const char *s);
 
 /* Parses "lat,lon" (decimal degrees, lat in [-90,90], lon in [-180,180]). */
 est_result est_parse_latlon(const char *s, double *lat, double *lon);

@@ -91,7 +91,5 @@ json_t *est_json_merge_patch(const json_t *target, const json_t *patch);
 est_result est_commitment_patch_allowed(const json_t *patch, const json_t *current, bool admin,
                                         long long caller_party_id, char *detail, size_t detail_len);
 
-/* True if s is a real calendar date written YYYY-MM-DD. */
-bool est_commitment_date_valid(const char *s);
 
 #endif

@@ -10,10 +10,20 @@
 est_result est_parse_id(const char *s, long long *out);
 /* True if s is valid UTF-8 (no overlongs, no surrogates). */
 bool est_utf8_valid(const char *s, size_t len);
+/* Number of code points in a valid, NUL-terminated UTF-8 string. */
+size_t est_utf8_length(const char *s);
 /* An incoming X-Request-Id is kept if 1..64 chars of [A-Za-z0-9._:-]. */
 bool est_request_id_valid(const char *s);
 /* Writes a new random 32-hex-digit request id (needs n >= 33). */
 void est_request_id_generate(char *out, size_t n);
+/* Gregorian calendar helpers. */
+bool est_is_leap_year(int y);
+int est_days_in_month(int y, int m); /* 0 for an invalid month */
+/* True for a strict calendar date "YYYY-MM-DD" (year 0001-9999); NULL is false. */
+bool est_date_valid(const char *s);
+/* True for an RFC 3339 date-time with an explicit offset:
+ * YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM), at most 40 characters. */
+bool est_rfc3339_valid(const char *s);
 /* base64url without padding. est_b64url_encode returns a malloc'd string;
  * est_b64url_decode returns malloc'd bytes (NUL-terminated) and *len, or
  * NULL if the input is not base64url. */

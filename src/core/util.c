@@ -42,6 +42,13 @@ bool est_utf8_valid(const char *str, size_t len) {
   return true;
 }
 
+size_t est_utf8_length(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    if (((unsigned char)*s & 0xC0) != 0x80) n++;
+  return n;
+}
+
 bool est_request_id_valid(const char *s) {
   size_t n = 0;
   for (; s[n]; n++) {
@@ -118,4 +125,52 @@ unsigned char *est_b64url_decode(const char *s, size_t *len) {
   out[j] = '\0';
   *len = j;
   return out;
+}
+
+bool est_is_leap_year(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int est_days_in_month(int y, int m) {
+  static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12) return 0;
+  return m == 2 && est_is_leap_year(y) ? 29 : mdays[m - 1];
+}
+
+bool est_date_valid(const char *s) {
+  if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
+  int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+  int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+  return y >= 1 && d >= 1 && d <= est_days_in_month(y, m);
+}
+
+static bool digits(const char *s, int n) {
+  for (int i = 0; i < n; i++)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
+}
+
+static int two(const char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
+
+bool est_rfc3339_valid(const char *s) {
+  char date[11];
+  if (!s || strlen(s) < 20 || strlen(s) > 40) return false;
+  memcpy(date, s, 10);
+  date[10] = '\0';
+  if (!est_date_valid(date)) return false;
+  const char *t = s + 10;
+  if (*t != 'T' && *t != 't') return false;
+  t++;
+  if (!digits(t, 2) || t[2] != ':' || !digits(t + 3, 2) || t[5] != ':' || !digits(t + 6, 2)) return false;
+  if (two(t) > 23 || two(t + 3) > 59 || two(t + 6) > 59) return false;
+  t += 8;
+  if (*t == '.') {
+    int n = 0;
+    for (t++; *t >= '0' && *t <= '9'; t++) n++;
+    if (n < 1 || n > 9) return false;
+  }
+  if ((*t == 'Z' || *t == 'z') && t[1] == '\0') return true;
+  if ((*t != '+' && *t != '-') || !digits(t + 1, 2) || t[3] != ':' || !digits(t + 4, 2) || t[6] != '\0')
+    return false;
+  return two(t + 1) <= 14 && two(t + 4) <= 59;
 }

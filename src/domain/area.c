@@ -1,5 +1,6 @@
 /* area.c - area and area-focus body validation (see area.h). */
 #include "estd/area.h"
+#include "estd/util.h"
 
 #include <errno.h>
 #include <math.h>
@@ -25,26 +26,6 @@ bool est_slug_valid(const char *s) {
     }
   }
   return true;
-}
-
-bool est_date_valid(const char *s) {
-  if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (int i = 0; i < 10; i++)
-    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
-  int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-  int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
-  if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
-  return true;
-}
-
-/* Number of Unicode code points in a valid UTF-8 string (jansson strings are). */
-static size_t utf8_chars(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    if (((unsigned char)*s & 0xC0) != 0x80) n++;
-  return n;
 }
 
 /* ---- field checkers: each appends at most one error ----------------------- */
@@ -91,7 +72,7 @@ static void check_string(vctx *v, const json_t *body, const char *key, bool requ
     verr(v, p, "must be a string");
     return;
   }
-  size_t n = utf8_chars(json_string_value(x));
+  size_t n = est_utf8_length(json_string_value(x));
   if (n < minc || n > maxc) {
     if (minc > 0) snprintf(msg, sizeof msg, "must be %zu to %zu characters long", minc, maxc);
     else snprintf(msg, sizeof msg, "must be at most %zu characters long", maxc);

@@ -1,5 +1,6 @@
 /* commitment.c - validation and mapping of commitment JSON (see commitment.h). */
 #include "estd/commitment.h"
+#include "estd/util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -55,25 +56,6 @@ static void add_error(json_t **errors, const char *field, const char *detail) {
   est_problem_add_error(errors, field, detail);
 }
 
-static size_t utf8_chars(const char *s, size_t len) {
-  size_t n = 0;
-  for (size_t i = 0; i < len; i++)
-    if (((unsigned char)s[i] & 0xC0) != 0x80) n++;
-  return n;
-}
-
-bool est_commitment_date_valid(const char *s) {
-  if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (int i = 0; i < 10; i++)
-    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
-  int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-  int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
-  if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
-  return true;
-}
-
 static bool is_slug(const char *s) {
   /* ^[a-z0-9]+(-[a-z0-9]+)*$ */
   if (!*s) return false;
@@ -115,7 +97,7 @@ static const char *check_string(const json_t *v, const char *field, size_t min_c
     add_error(errors, field, "must not contain NUL characters");
     return NULL;
   }
-  size_t chars = utf8_chars(s, len);
+  size_t chars = est_utf8_length(s); /* no NULs: strlen(s) == len */
   if (chars < min_chars || chars > max_chars) {
     char msg[96];
     if (min_chars > 0)
@@ -242,7 +224,7 @@ static void check_target(const json_t *t, est_commitment_input *out, json_t **er
     if (!dv) continue;
     char f[32];
     pointer(f, sizeof f, "/target", names[i]);
-    if (!json_is_string(dv) || !est_commitment_date_valid(json_string_value(dv))) {
+    if (!json_is_string(dv) || !est_date_valid(json_string_value(dv))) {
       add_error(errors, f, "must be a date YYYY-MM-DD");
       ok = false;
     } else {

@@ -179,21 +179,9 @@ est_result http_param_enum(http_ctx *ctx, const char *name, const char *const *a
   return http_fail(ctx, EST_EPARSE, "invalid query parameter '%s'", name);
 }
 
-static bool is_date(const char *s) {
-  if (strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (int i = 0; i < 10; i++)
-    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
-  int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-  int y = atoi(s);
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
-  if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return false;
-  return true;
-}
-
 est_result http_param_date(http_ctx *ctx, const char *name, const char **out) {
   *out = http_param(ctx, name);
-  if (!*out || is_date(*out)) return EST_OK;
+  if (!*out || est_date_valid(*out)) return EST_OK;
   http_fail_field(ctx, name, "must be a date YYYY-MM-DD");
   return http_fail(ctx, EST_EPARSE, "invalid query parameter '%s'", name);
 }

@@ -5,52 +5,17 @@
 
 #include "estd/http.h"
 #include "estd/store_audit.h"
+#include "estd/util.h"
 
 static const char *const audit_actions[] = {"create", "update", "delete", "ingest", "resubmit", NULL};
-
-static bool digits(const char *s, int n) {
-  for (int i = 0; i < n; i++)
-    if (s[i] < '0' || s[i] > '9') return false;
-  return true;
-}
-
-static int two(const char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
-
-static bool valid_date(const char *s) {
-  if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2)) return false;
-  int y = atoi(s), m = two(s + 5), d = two(s + 8);
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
-  return !(m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0));
-}
-
-/* RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM). */
-static bool valid_timestamp(const char *s) {
-  if (strlen(s) < 20 || !valid_date(s)) return false;
-  const char *t = s + 10;
-  if (*t != 'T' && *t != 't' && *t != ' ') return false;
-  t++;
-  if (!digits(t, 2) || t[2] != ':' || !digits(t + 3, 2) || t[5] != ':' || !digits(t + 6, 2)) return false;
-  if (two(t) > 23 || two(t + 3) > 59 || two(t + 6) > 59) return false;
-  t += 8;
-  if (*t == '.') {
-    int n = 0;
-    for (t++; *t >= '0' && *t <= '9'; t++) n++;
-    if (n < 1 || n > 9) return false;
-  }
-  if ((*t == 'Z' || *t == 'z') && t[1] == '\0') return true;
-  if ((*t != '+' && *t != '-') || !digits(t + 1, 2) || t[3] != ':' || !digits(t + 4, 2) || t[6] != '\0')
-    return false;
-  return two(t + 1) <= 14 && two(t + 4) <= 59;
-}
 
 /* from/to: a date (whole day, Europe/Stockholm) or an RFC 3339 date-time. */
 static est_result time_param(http_ctx *ctx, const char *name, const char **ts, const char **date) {
   const char *v = http_param(ctx, name);
   *ts = *date = NULL;
   if (!v) return EST_OK;
-  if (strlen(v) == 10 && valid_date(v)) *date = v;
-  else if (valid_timestamp(v)) *ts = v;
+  if (est_date_valid(v)) *date = v;
+  else if (est_rfc3339_valid(v)) *ts = v;
   else {
     http_fail_field(ctx, name, "must be a date YYYY-MM-DD or an RFC 3339 date-time with offset");
     return http_fail(ctx, EST_EPARSE, "invalid query parameter '%s'", name);

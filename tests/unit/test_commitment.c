@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "estd/commitment.h"
+#include "estd/util.h"
 
 static json_t *load(const char *text) {
   json_error_t e;
@@ -296,16 +297,16 @@ static void test_errors_are_appended(void **state) {
 
 static void test_dates(void **state) {
   (void)state;
-  assert_true(est_commitment_date_valid("2020-02-29"));
-  assert_true(est_commitment_date_valid("2000-02-29"));
-  assert_false(est_commitment_date_valid("1900-02-29"));
-  assert_false(est_commitment_date_valid("2019-02-29"));
-  assert_false(est_commitment_date_valid("2019-04-31"));
-  assert_false(est_commitment_date_valid("2019-00-10"));
-  assert_false(est_commitment_date_valid("0000-01-01"));
-  assert_false(est_commitment_date_valid("2019-1-10"));
-  assert_false(est_commitment_date_valid("2019-01-10T00:00"));
-  assert_false(est_commitment_date_valid(NULL));
+  assert_true(est_date_valid("2020-02-29"));
+  assert_true(est_date_valid("2000-02-29"));
+  assert_false(est_date_valid("1900-02-29"));
+  assert_false(est_date_valid("2019-02-29"));
+  assert_false(est_date_valid("2019-04-31"));
+  assert_false(est_date_valid("2019-00-10"));
+  assert_false(est_date_valid("0000-01-01"));
+  assert_false(est_date_valid("2019-1-10"));
+  assert_false(est_date_valid("2019-01-10T00:00"));
+  assert_false(est_date_valid(NULL));
 }
 
 static void test_patch_check(void **state) {
