@@ -7,6 +7,7 @@
 #ifndef ESTD_SITUATION_H
 #define ESTD_SITUATION_H
 
+#include "estd/buf.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -113,11 +114,6 @@ double est_elapsed_fraction(est_date from, est_date to_inclusive, est_date today
 /* Appends one CSV field (RFC 4180: quoted when it contains a comma, quote,
  * CR or LF; quotes doubled) to a growing buffer. NULL s is an empty field.
  * Returns EST_ENOMEM on allocation failure. */
-typedef struct est_buf {
-  char *p;
-  size_t len, cap;
-} est_buf;
-est_result est_buf_append(est_buf *b, const char *s, size_t n);
 est_result est_csv_field(est_buf *b, const char *s, bool first_in_row);
 est_result est_csv_end_row(est_buf *b);
 

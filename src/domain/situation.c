@@ -339,32 +339,19 @@ double est_elapsed_fraction(est_date from, est_date to_inclusive, est_date today
 
 /* ---- CSV ----------------------------------------------------------------- */
 
-est_result est_buf_append(est_buf *b, const char *s, size_t n) {
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *p = realloc(b->p, cap);
-    if (!p) return EST_ENOMEM;
-    b->p = p;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-  return EST_OK;
-}
-
 est_result est_csv_field(est_buf *b, const char *s, bool first_in_row) {
-  est_result rc = EST_OK;
-  if (!first_in_row) rc = est_buf_append(b, ",", 1);
-  if (rc != EST_OK || !s) return rc;
-  if (strpbrk(s, ",\"\r\n") == NULL) return est_buf_append(b, s, strlen(s));
-  rc = est_buf_append(b, "\"", 1);
-  for (const char *p = s; rc == EST_OK && *p; p++) {
-    rc = *p == '"' ? est_buf_append(b, "\"\"", 2) : est_buf_append(b, p, 1);
+  if (!first_in_row) est_buf_append(b, ",", 1);
+  if (s && strpbrk(s, ",\"\r\n") == NULL) {
+    est_buf_puts(b, s);
+  } else if (s) {
+    est_buf_append(b, "\"", 1);
+    for (const char *p = s; *p; p++) *p == '"' ? est_buf_append(b, "\"\"", 2) : est_buf_append(b, p, 1);
+    est_buf_append(b, "\"", 1);
   }
-  if (rc == EST_OK) rc = est_buf_append(b, "\"", 1);
-  return rc;
+  return b->oom ? EST_ENOMEM : EST_OK;
 }
 
-est_result est_csv_end_row(est_buf *b) { return est_buf_append(b, "\r\n", 2); }
+est_result est_csv_end_row(est_buf *b) {
+  est_buf_append(b, "\r\n", 2);
+  return b->oom ? EST_ENOMEM : EST_OK;
+}

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "estd/buf.h"
 #include "estd/http.h"
 #include "estd/util.h"
 
@@ -34,43 +35,10 @@ est_result http_list_params(http_ctx *ctx, const char *const *sorts, est_list_qu
   return EST_OK;
 }
 
-static void url_encode_append(char **buf, size_t *len, size_t *cap, const char *s) {
-  static const char hex[] = "0123456789ABCDEF";
-  for (; *s; s++) {
-    if (*len + 4 >= *cap) {
-      size_t ncap = *cap * 2 + 64;
-      char *nb = realloc(*buf, ncap);
-      if (!nb) return;
-      *buf = nb;
-      *cap = ncap;
-    }
-    unsigned char c = (unsigned char)*s;
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~') {
-      (*buf)[(*len)++] = (char)c;
-    } else {
-      (*buf)[(*len)++] = '%';
-      (*buf)[(*len)++] = hex[c >> 4];
-      (*buf)[(*len)++] = hex[c & 15];
-    }
-  }
-  (*buf)[*len] = '\0';
-}
-
 /* next link: the request path with its query (minus cursor) plus cursor. */
 static char *next_link(http_ctx *ctx, const char *cursor) {
-  size_t cap = 256, len = 0;
-  char *buf = malloc(cap);
-  if (!buf) return NULL;
-  buf[0] = '\0';
-  const char *path = ctx->req->url_path;
-  size_t pl = strlen(path);
-  if (pl + 2 >= cap) {
-    free(buf);
-    return NULL;
-  }
-  memcpy(buf, path, pl + 1);
-  len = pl;
+  est_buf b = EST_BUF_INIT;
+  est_buf_puts(&b, ctx->req->url_path);
   /* map_url also holds path parameters; only repeat real query keys. */
   const char **keys = u_map_enum_keys(ctx->req->map_url);
   char sep = '?';
@@ -78,21 +46,16 @@ static char *next_link(http_ctx *ctx, const char *cursor) {
     if (strcmp(keys[i], "cursor") == 0) continue;
     if (strstr(ctx->route->path, "{") && strcmp(keys[i], "id") == 0) continue;
     const char *v = u_map_get(ctx->req->map_url, keys[i]);
-    char s[2] = {sep, '\0'};
-    url_encode_append(&buf, &len, &cap, "");
-    if (len + 2 < cap) { strcat(buf, s); len++; }
-    url_encode_append(&buf, &len, &cap, keys[i]);
-    if (len + 2 < cap) { strcat(buf, "="); len++; }
-    url_encode_append(&buf, &len, &cap, v ? v : "");
+    est_buf_append(&b, &sep, 1);
+    est_buf_urlencode(&b, keys[i]);
+    est_buf_puts(&b, "=");
+    est_buf_urlencode(&b, v ? v : "");
     sep = '&';
   }
-  char s[2] = {sep, '\0'};
-  url_encode_append(&buf, &len, &cap, "");
-  if (len + 2 < cap) { strcat(buf, s); len++; }
-  url_encode_append(&buf, &len, &cap, "cursor");
-  if (len + 2 < cap) { strcat(buf, "="); len++; }
-  url_encode_append(&buf, &len, &cap, cursor);
-  return buf;
+  est_buf_append(&b, &sep, 1);
+  est_buf_puts(&b, "cursor=");
+  est_buf_urlencode(&b, cursor);
+  return est_buf_steal(&b);
 }
 
 void http_reply_page(http_ctx *ctx, est_page *page) {

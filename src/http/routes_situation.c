@@ -400,18 +400,18 @@ static est_result report_get(http_ctx *ctx) {
     http_reply_json_steal(ctx, 200, doc);
     return EST_OK;
   }
-  est_buf b = {0};
+  est_buf b = EST_BUF_INIT;
   rc = report_csv(doc, &b);
   json_decref(doc);
   if (rc != EST_OK) {
-    free(b.p);
+    est_buf_free(&b);
     return rc;
   }
   char disp[96];
   snprintf(disp, sizeof disp, "attachment; filename=\"agreement-%lld-report.csv\"", id);
   http_set_header(ctx, "Content-Disposition", disp);
-  http_reply_raw(ctx, 200, "text/csv; charset=utf-8; header=present", b.p, b.len);
-  free(b.p);
+  http_reply_raw(ctx, 200, "text/csv; charset=utf-8; header=present", b.data, b.len);
+  est_buf_free(&b);
   return EST_OK;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "estd/auth.h"
+#include "estd/buf.h"
 #include "estd/log.h"
 #include "estd/metrics.h"
 #include "estd/problem.h"
@@ -375,20 +376,19 @@ static int dispatch_unmatched(const struct _u_request *req, struct _u_response *
   ctx.route = &fallback_route;
   ctx.route_index = -1;
   request_id_init(&ctx);
-  char allow[128] = "";
+  est_buf allow = EST_BUF_INIT;
   for (int i = 0; i < srv->nslots; i++) {
     const http_route *r = srv->slots[i].route;
-    if (path_matches(r->path, req->url_path) && strlen(allow) + strlen(r->method) + 3 < sizeof allow) {
-      if (allow[0]) strcat(allow, ", ");
-      strcat(allow, r->method);
-    }
+    if (path_matches(r->path, req->url_path)) est_buf_printf(&allow, "%s%s", allow.len ? ", " : "", r->method);
   }
-  if (allow[0]) {
-    ulfius_add_header_to_response(res, "Allow", allow);
-    render_problem(&ctx, http_fail(&ctx, EST_EMETHOD, "method %s is not allowed here; allowed: %s", req->http_verb, allow));
+  if (allow.len && !allow.oom) {
+    ulfius_add_header_to_response(res, "Allow", allow.data);
+    render_problem(&ctx, http_fail(&ctx, EST_EMETHOD, "method %s is not allowed here; allowed: %s", req->http_verb,
+                                   allow.data));
   } else {
     render_problem(&ctx, http_fail(&ctx, EST_ENOTFOUND, "no route for %s", req->url_path));
   }
+  est_buf_free(&allow);
   ulfius_add_header_to_response(res, "X-Request-Id", ctx.request_id);
   double dur = mono_seconds() - t0;
   est_metrics_http_observe(-1, ctx.status, dur);

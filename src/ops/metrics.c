@@ -1,6 +1,8 @@
 /* metrics.c - Prometheus text-format metrics (see metrics.h). */
 #include "estd/metrics.h"
 
+#include "estd/buf.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -119,60 +121,37 @@ void est_metrics_consumer_lag_set(const char *topic, int partition, long long la
 
 /* ---- rendering ---------------------------------------------------------- */
 
-typedef struct {
-  char *buf;
-  size_t len, cap;
-} sbuf;
-
-static void sb_printf(sbuf *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *s, const char *fmt, ...) {
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    size_t room = s->cap - s->len;
-    int n = vsnprintf(s->buf ? s->buf + s->len : NULL, s->buf ? room : 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n < room) { s->len += (size_t)n; return; }
-    size_t ncap = (s->cap + (size_t)n + 1) * 2;
-    char *nb = realloc(s->buf, ncap);
-    if (!nb) return;
-    s->buf = nb;
-    s->cap = ncap;
-  }
-}
-
 /* Prometheus label value escaping: backslash, double quote and newline. */
-static void sb_label(sbuf *s, const char *v) {
+static void sb_label(est_buf *s, const char *v) {
   for (const char *p = v ? v : ""; *p; p++) {
-    if (*p == '\\') sb_printf(s, "\\\\");
-    else if (*p == '"') sb_printf(s, "\\\"");
-    else if (*p == '\n') sb_printf(s, "\\n");
-    else sb_printf(s, "%c", *p);
+    if (*p == '\\') est_buf_printf(s, "\\\\");
+    else if (*p == '"') est_buf_printf(s, "\\\"");
+    else if (*p == '\n') est_buf_printf(s, "\\n");
+    else est_buf_printf(s, "%c", *p);
   }
 }
 
-static void sb_help(sbuf *s, const char *name, const char *type, const char *help) {
-  sb_printf(s, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+static void sb_help(est_buf *s, const char *name, const char *type, const char *help) {
+  est_buf_printf(s, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void render_family(sbuf *s, label_family *f, const char *name, const char *la, const char *lb) {
+static void render_family(est_buf *s, label_family *f, const char *name, const char *la, const char *lb) {
   pthread_mutex_lock(&f->mu);
   for (label_counter *c = f->head; c; c = c->next) {
-    sb_printf(s, "%s{%s=\"", name, la);
+    est_buf_printf(s, "%s{%s=\"", name, la);
     sb_label(s, c->a);
     if (lb) {
-      sb_printf(s, "\",%s=\"", lb);
+      est_buf_printf(s, "\",%s=\"", lb);
       sb_label(s, c->b);
     }
-    sb_printf(s, "\"} %.17g\n", c->value);
+    est_buf_printf(s, "\"} %.17g\n", c->value);
   }
   pthread_mutex_unlock(&f->mu);
 }
 
 /* Standard process_* metrics from /proc/self (Linux); silently skipped
  * where unavailable. */
-static void render_process(sbuf *s) {
+static void render_process(est_buf *s) {
   long tck = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
   FILE *f = fopen("/proc/self/stat", "r");
   if (f) {
@@ -188,11 +167,11 @@ static void render_process(sbuf *s) {
         sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d %llu %llu %lld",
                &utime, &stime, &start, &vsize, &rss) == 5) {
       sb_help(s, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
-      sb_printf(s, "process_cpu_seconds_total %.2f\n", (double)(utime + stime) / (double)tck);
+      est_buf_printf(s, "process_cpu_seconds_total %.2f\n", (double)(utime + stime) / (double)tck);
       sb_help(s, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
-      sb_printf(s, "process_virtual_memory_bytes %llu\n", vsize);
+      est_buf_printf(s, "process_virtual_memory_bytes %llu\n", vsize);
       sb_help(s, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
-      sb_printf(s, "process_resident_memory_bytes %lld\n", rss * (long long)page);
+      est_buf_printf(s, "process_resident_memory_bytes %lld\n", rss * (long long)page);
       /* Boot time + start ticks = start time in Unix seconds. */
       FILE *st = fopen("/proc/stat", "r");
       unsigned long long btime = 0;
@@ -204,7 +183,7 @@ static void render_process(sbuf *s) {
       }
       if (btime) {
         sb_help(s, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
-        sb_printf(s, "process_start_time_seconds %.2f\n", (double)btime + (double)start / (double)tck);
+        est_buf_printf(s, "process_start_time_seconds %.2f\n", (double)btime + (double)start / (double)tck);
       }
     }
   }
@@ -215,19 +194,19 @@ static void render_process(sbuf *s) {
       if (e->d_name[0] != '.') nfd++;
     closedir(d);
     sb_help(s, "process_open_fds", "gauge", "Number of open file descriptors.");
-    sb_printf(s, "process_open_fds %ld\n", nfd - 1); /* minus the one opendir holds */
+    est_buf_printf(s, "process_open_fds %ld\n", nfd - 1); /* minus the one opendir holds */
   }
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
     sb_help(s, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
-    sb_printf(s, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+    est_buf_printf(s, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
   }
 }
 
 /* One route's histogram, made consistent: a scrape races with observe(),
  * which bumps the buckets before the count, so buckets are read after the
  * count and clamped: cumulative (non-decreasing) and never above _count. */
-static void render_histogram(sbuf *s, route_metrics *m, const char *path, const char *method) {
+static void render_histogram(est_buf *s, route_metrics *m, const char *path, const char *method) {
   uint_fast64_t count = atomic_load(&m->count);
   uint_fast64_t sum_ns = atomic_load(&m->sum_ns);
   uint_fast64_t prev = 0;
@@ -236,25 +215,25 @@ static void render_histogram(sbuf *s, route_metrics *m, const char *path, const 
     if (v < prev) v = prev;
     if (v > count) v = count;
     prev = v;
-    sb_printf(s, "estd_http_request_duration_seconds_bucket{route=\"");
+    est_buf_printf(s, "estd_http_request_duration_seconds_bucket{route=\"");
     sb_label(s, path);
-    sb_printf(s, "\",method=\"%s\",le=\"%g\"} %llu\n", method, bucket_le[b], (unsigned long long)v);
+    est_buf_printf(s, "\",method=\"%s\",le=\"%g\"} %llu\n", method, bucket_le[b], (unsigned long long)v);
   }
-  sb_printf(s, "estd_http_request_duration_seconds_bucket{route=\"");
+  est_buf_printf(s, "estd_http_request_duration_seconds_bucket{route=\"");
   sb_label(s, path);
-  sb_printf(s, "\",method=\"%s\",le=\"+Inf\"} %llu\n", method, (unsigned long long)count);
-  sb_printf(s, "estd_http_request_duration_seconds_sum{route=\"");
+  est_buf_printf(s, "\",method=\"%s\",le=\"+Inf\"} %llu\n", method, (unsigned long long)count);
+  est_buf_printf(s, "estd_http_request_duration_seconds_sum{route=\"");
   sb_label(s, path);
-  sb_printf(s, "\",method=\"%s\"} %.9f\n", method, (double)sum_ns / 1e9);
-  sb_printf(s, "estd_http_request_duration_seconds_count{route=\"");
+  est_buf_printf(s, "\",method=\"%s\"} %.9f\n", method, (double)sum_ns / 1e9);
+  est_buf_printf(s, "estd_http_request_duration_seconds_count{route=\"");
   sb_label(s, path);
-  sb_printf(s, "\",method=\"%s\"} %llu\n", method, (unsigned long long)count);
+  est_buf_printf(s, "\",method=\"%s\"} %llu\n", method, (unsigned long long)count);
 }
 
 char *est_metrics_render(est_app *app) {
-  sbuf s = {NULL, 0, 0};
-  sb_printf(&s, "# HELP estd_build_info Build information.\n# TYPE estd_build_info gauge\n");
-  sb_printf(&s, "estd_build_info{version=\"%s\"} 1\n", ESTD_VERSION);
+  est_buf s = EST_BUF_INIT;
+  est_buf_printf(&s, "# HELP estd_build_info Build information.\n# TYPE estd_build_info gauge\n");
+  est_buf_printf(&s, "estd_build_info{version=\"%s\"} 1\n", ESTD_VERSION);
 
   sb_help(&s, "estd_http_requests_total", "counter", "HTTP requests by route template, method and status.");
   for (int i = 0; i < MAX_ROUTES; i++) {
@@ -264,9 +243,9 @@ char *est_metrics_render(est_app *app) {
     for (int st = 0; st < 500; st++) {
       uint_fast64_t n = atomic_load(&m->by_status[st]);
       if (!n) continue;
-      sb_printf(&s, "estd_http_requests_total{route=\"");
+      est_buf_printf(&s, "estd_http_requests_total{route=\"");
       sb_label(&s, path);
-      sb_printf(&s, "\",method=\"%s\",status=\"%d\"} %llu\n", method, st + 100, (unsigned long long)n);
+      est_buf_printf(&s, "\",method=\"%s\",status=\"%d\"} %llu\n", method, st + 100, (unsigned long long)n);
     }
   }
   sb_help(&s, "estd_http_request_duration_seconds", "histogram",
@@ -279,61 +258,61 @@ char *est_metrics_render(est_app *app) {
   }
   if (app) {
     sb_help(&s, "estd_http_requests_in_flight", "gauge", "HTTP requests currently in a handler.");
-    sb_printf(&s, "estd_http_requests_in_flight %d\n", atomic_load(&app->in_flight));
+    est_buf_printf(&s, "estd_http_requests_in_flight %d\n", atomic_load(&app->in_flight));
     sb_help(&s, "estd_draining", "gauge", "1 while the process shuts down (readiness fails), else 0.");
-    sb_printf(&s, "estd_draining %d\n", atomic_load(&app->draining) ? 1 : 0);
+    est_buf_printf(&s, "estd_draining %d\n", atomic_load(&app->draining) ? 1 : 0);
   }
 
-  sb_printf(&s, "# HELP estd_events_ingested_total Events stored, by source (kafka, http) and category.\n"
+  est_buf_printf(&s, "# HELP estd_events_ingested_total Events stored, by source (kafka, http) and category.\n"
                 "# TYPE estd_events_ingested_total counter\n");
   render_family(&s, &g_ingested, "estd_events_ingested_total", "source", "category");
-  sb_printf(&s, "# HELP estd_events_rejected_total Events rejected, by reason.\n"
+  est_buf_printf(&s, "# HELP estd_events_rejected_total Events rejected, by reason.\n"
                 "# TYPE estd_events_rejected_total counter\n");
   render_family(&s, &g_rejected, "estd_events_rejected_total", "reason", NULL);
-  sb_printf(&s, "# HELP estd_events_deadlettered_total Kafka messages written to the dead-letter table.\n"
+  est_buf_printf(&s, "# HELP estd_events_deadlettered_total Kafka messages written to the dead-letter table.\n"
                 "# TYPE estd_events_deadlettered_total counter\nestd_events_deadlettered_total %llu\n",
             (unsigned long long)atomic_load(&g_deadlettered));
-  sb_printf(&s, "# HELP estd_consumer_batches_total Consumer batches committed.\n"
+  est_buf_printf(&s, "# HELP estd_consumer_batches_total Consumer batches committed.\n"
                 "# TYPE estd_consumer_batches_total counter\nestd_consumer_batches_total %llu\n",
             (unsigned long long)atomic_load(&g_batches));
-  sb_printf(&s, "# HELP estd_consumer_batch_messages_total Messages in committed consumer batches.\n"
+  est_buf_printf(&s, "# HELP estd_consumer_batch_messages_total Messages in committed consumer batches.\n"
                 "# TYPE estd_consumer_batch_messages_total counter\nestd_consumer_batch_messages_total %llu\n",
             (unsigned long long)atomic_load(&g_batch_messages));
-  sb_printf(&s, "# HELP estd_consumer_commit_seconds_total Time spent committing consumer batches.\n"
+  est_buf_printf(&s, "# HELP estd_consumer_commit_seconds_total Time spent committing consumer batches.\n"
                 "# TYPE estd_consumer_commit_seconds_total counter\nestd_consumer_commit_seconds_total %.9f\n",
             (double)atomic_load(&g_commit_ns) / 1e9);
-  sb_printf(&s, "# HELP estd_consumer_lag_messages Consumer lag per partition.\n"
+  est_buf_printf(&s, "# HELP estd_consumer_lag_messages Consumer lag per partition.\n"
                 "# TYPE estd_consumer_lag_messages gauge\n");
   pthread_mutex_lock(&g_lag.mu);
   for (label_counter *c = g_lag.head; c; c = c->next) {
-    sb_printf(&s, "estd_consumer_lag_messages{topic=\"");
+    est_buf_printf(&s, "estd_consumer_lag_messages{topic=\"");
     sb_label(&s, c->a);
-    sb_printf(&s, "\",partition=\"%lld\"} %.0f\n", c->partition, c->value);
+    est_buf_printf(&s, "\",partition=\"%lld\"} %.0f\n", c->partition, c->value);
   }
   pthread_mutex_unlock(&g_lag.mu);
 
   if (app && app->pool) {
     est_pool_stats ps;
     est_pool_stats_get(app->pool, &ps);
-    sb_printf(&s, "# HELP estd_db_pool_size Configured maximum database connections.\n"
+    est_buf_printf(&s, "# HELP estd_db_pool_size Configured maximum database connections.\n"
                   "# TYPE estd_db_pool_size gauge\nestd_db_pool_size %d\n", ps.size);
-    sb_printf(&s, "# HELP estd_db_pool_open Database connections open.\n"
+    est_buf_printf(&s, "# HELP estd_db_pool_open Database connections open.\n"
                   "# TYPE estd_db_pool_open gauge\nestd_db_pool_open %d\n", ps.open);
-    sb_printf(&s, "# HELP estd_db_pool_in_use Database connections in use.\n"
+    est_buf_printf(&s, "# HELP estd_db_pool_in_use Database connections in use.\n"
                   "# TYPE estd_db_pool_in_use gauge\nestd_db_pool_in_use %d\n", ps.in_use);
-    sb_printf(&s, "# HELP estd_db_pool_acquired_total Successful connection acquisitions.\n"
+    est_buf_printf(&s, "# HELP estd_db_pool_acquired_total Successful connection acquisitions.\n"
                   "# TYPE estd_db_pool_acquired_total counter\nestd_db_pool_acquired_total %llu\n",
               (unsigned long long)ps.acquired_total);
-    sb_printf(&s, "# HELP estd_db_pool_timeouts_total Acquisitions that failed (timeout or database down).\n"
+    est_buf_printf(&s, "# HELP estd_db_pool_timeouts_total Acquisitions that failed (timeout or database down).\n"
                   "# TYPE estd_db_pool_timeouts_total counter\nestd_db_pool_timeouts_total %llu\n",
               (unsigned long long)ps.timeouts_total);
-    sb_printf(&s, "# HELP estd_db_pool_wait_seconds_total Time spent waiting for a connection.\n"
+    est_buf_printf(&s, "# HELP estd_db_pool_wait_seconds_total Time spent waiting for a connection.\n"
                   "# TYPE estd_db_pool_wait_seconds_total counter\nestd_db_pool_wait_seconds_total %.6f\n",
               (double)ps.wait_us_total / 1e6);
-    sb_printf(&s, "# HELP estd_db_pool_connects_total Connections opened (including reconnects).\n"
+    est_buf_printf(&s, "# HELP estd_db_pool_connects_total Connections opened (including reconnects).\n"
                   "# TYPE estd_db_pool_connects_total counter\nestd_db_pool_connects_total %llu\n",
               (unsigned long long)ps.reconnects_total);
   }
   render_process(&s);
-  return s.buf;
+  return est_buf_steal(&s);
 }

@@ -264,7 +264,7 @@ static void test_progress_rules(void **state) {
 
 static void test_csv(void **state) {
   (void)state;
-  est_buf b = {0};
+  est_buf b = EST_BUF_INIT;
   assert_int_equal(est_csv_field(&b, "plain", true), EST_OK);
   assert_int_equal(est_csv_field(&b, "a,b", false), EST_OK);
   assert_int_equal(est_csv_field(&b, "say \"hej\"", false), EST_OK);
@@ -272,8 +272,8 @@ static void test_csv(void **state) {
   assert_int_equal(est_csv_field(&b, "rad 1\nrad 2", false), EST_OK);
   assert_int_equal(est_csv_field(&b, "Hässleholmen", false), EST_OK);
   assert_int_equal(est_csv_end_row(&b), EST_OK);
-  assert_string_equal(b.p, "plain,\"a,b\",\"say \"\"hej\"\"\",,\"rad 1\nrad 2\",Hässleholmen\r\n");
-  free(b.p);
+  assert_string_equal(b.data, "plain,\"a,b\",\"say \"\"hej\"\"\",,\"rad 1\nrad 2\",Hässleholmen\r\n");
+  est_buf_free(&b);
 }
 
 int main(void) {
