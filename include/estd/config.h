@@ -42,6 +42,7 @@ typedef struct est_config {
   size_t n_kafka_props;        /* number of pairs in kafka_props (NAME lowercased, '_' -> '.') */
   int events_batch_max;        /* ESTD_EVENTS_BATCH_MAX: HTTP intake batch size limit */
   int privacy_min_count;       /* ESTD_PRIVACY_MIN_COUNT: suppression threshold */
+  int situation_cache_entries; /* ESTD_SITUATION_CACHE_ENTRIES: cached situational pictures (LRU, 16 MiB), 0 = off */
   /* Security (docs/SECURITY.md). */
   bool auth_required;          /* ESTD_AUTH: required (default) | off */
   char *key_secret;            /* ESTD_KEY_SECRET: HMAC key for API key hashes (never logged) */

@@ -1,0 +1,124 @@
+/* store_events.h - events and dead letters in PostgreSQL (store/events.c,
+ * store/deadletters.c).
+ *
+ * Every write is one transaction: a Kafka batch (valid events + dead
+ * letters) commits or rolls back as a whole, an HTTP batch commits with its
+ * audit row. Events are inserted with one multi-row statement
+ * (jsonb_to_recordset) ... ON CONFLICT (source, source_event_id) DO NOTHING,
+ * with the point-in-polygon area assignment and the event_areas rows in the
+ * same statement. */
+#ifndef ESTD_STORE_EVENTS_H
+#define ESTD_STORE_EVENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "estd/actor.h"
+#include "estd/event.h"
+#include "estd/store.h"
+
+/* ---- Kafka intake ----------------------------------------------------- */
+
+/* One consumed message of a batch. A message with reason != NULL is
+ * invalid: it becomes a dead letter with reason/detail (unless reason is
+ * "skipped_summary", which is only counted); otherwise ev is the parsed
+ * event. store_intake_batch may set reason itself (unknown_party,
+ * rejected_by_database). */
+typedef struct store_msg {
+  const char *topic;
+  int partition;
+  long long offset;
+  const void *key;
+  size_t key_len;
+  const void *payload;
+  size_t len;
+  const est_event_header *headers;
+  size_t nheaders;
+  est_event *ev;          /* parsed event, owned by the caller (party_id 0: resolved here) */
+  const char *reason;     /* reason code (static) or NULL when valid */
+  char *detail;           /* malloc'd, owned by the caller; may be NULL */
+  /* out */
+  bool stored;            /* the event was inserted (not a duplicate) */
+  bool deadlettered;      /* a dead-letter row was written (or already existed) */
+} store_msg;
+
+/* Writes the batch in one transaction: resolves party codes (unknown ->
+ * dead letter 'unknown_party'), inserts the valid events and the dead
+ * letters. If the database rejects the multi-row insert for a data reason,
+ * retries in the same call with one savepoint per event and dead-letters
+ * the rejected ones ('rejected_by_database'). EST_EUNAVAILABLE (or a
+ * serialization failure / deadlock, returned as EST_ECONFLICT) means
+ * nothing was written and the caller retries the whole batch. */
+est_result store_intake_batch(est_pool *pool, store_msg *msgs, size_t n);
+
+/* ---- HTTP intake ------------------------------------------------------ */
+
+/* Resolves a party code to its id (cached). EST_ENOTFOUND if unknown. */
+est_result store_party_resolve(est_pool *pool, const char *code, long long *id);
+
+typedef struct store_event_outcome {
+  long long event_id; /* the stored or the already existing event (0 if unknown) */
+  bool inserted;      /* false = duplicate */
+} store_event_outcome;
+
+/* Inserts evs[0..n) (party_id resolved) with channel 'http' and writes one
+ * 'ingest' audit row summarising the request (stored, duplicates and the
+ * given rejected count) in the same transaction. out[i] per event. */
+est_result store_events_ingest(est_pool *pool, est_event *const *evs, size_t n, size_t rejected,
+                               const est_actor *who, store_event_outcome *out);
+
+/* ---- reading ---------------------------------------------------------- */
+
+extern const char *const store_events_sorts[]; /* {"occurred_at","id",NULL} */
+
+typedef struct store_event_filter {
+  long long area_id;    /* 0 = any */
+  const char *category; /* NULL = any */
+  const char *kind;
+  long long party_id;
+  const char *from;     /* RFC 3339, inclusive; NULL = open */
+  const char *to;       /* RFC 3339, exclusive */
+  const char *source;
+  bool detail;          /* include description (scope read_detail) */
+} store_event_filter;
+
+est_result store_events_list(est_pool *pool, const store_event_filter *f, const est_list_query *q, est_page *out);
+est_result store_event_get(est_pool *pool, long long id, bool detail, est_doc *out);
+
+/* ---- dead letters ----------------------------------------------------- */
+
+extern const char *const store_dead_letters_sorts[]; /* {"id",NULL} */
+
+typedef struct store_dead_letter_filter {
+  const char *reason;
+  const char *topic;
+  const char *from; /* received_at, RFC 3339 */
+  const char *to;
+  int resolved;     /* -1 any, 0 open, 1 resolved */
+} store_dead_letter_filter;
+
+est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filter *f, const est_list_query *q,
+                                   est_page *out);
+est_result store_dead_letter_get(est_pool *pool, long long id, est_doc *out);
+
+/* The raw message of a dead letter (for resubmission); free with
+ * store_dead_letter_raw_free. headers is the stored JSON array text. */
+typedef struct store_dead_letter_raw {
+  long long id;
+  char *topic;           /* NULL for non-Kafka rows */
+  unsigned char *payload;
+  size_t len;
+  char *headers_json;
+  long long resolved_event_id; /* 0 = open */
+} store_dead_letter_raw;
+est_result store_dead_letter_raw_get(est_pool *pool, long long id, store_dead_letter_raw *out);
+void store_dead_letter_raw_free(store_dead_letter_raw *r);
+
+/* Stores ev (party_id resolved; channel 'kafka') and marks the dead letter
+ * resolved, with a 'resubmit' audit row, in one transaction. Idempotent: a
+ * dead letter that is already resolved is left alone and *already is set.
+ * EST_ENOTFOUND if there is no such dead letter. */
+est_result store_dead_letter_resolve(est_pool *pool, long long id, est_event *ev, const est_actor *who,
+                                     long long *event_id, bool *inserted, bool *already);
+
+#endif

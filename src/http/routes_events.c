@@ -1,0 +1,415 @@
+/* routes_events.c - event intake over HTTP, event reads, dead letters:
+ *   POST /v1/events                          one CloudEvent or a batch
+ *   GET  /v1/events, /v1/events/{id}
+ *   GET  /v1/dead-letters, /v1/dead-letters/{id}
+ *   POST /v1/dead-letters/{id}/resubmit
+ * See docs/EVENTS.md for the wire format and the result document. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "estd/event.h"
+#include "estd/http.h"
+#include "estd/metrics.h"
+#include "estd/problem.h"
+#include "estd/store_events.h"
+#include "estd/util.h"
+
+static const char *const kinds[] = {"incident", "patrol", "activity", NULL};
+static const char *const dl_reasons[] = {"not_json",        "not_cloudevent", "schema",
+                                         "unsupported_type", "unknown_category", "bad_coordinates",
+                                         "oversized",       "party_mismatch", "unknown_party",
+                                         "rejected_by_database", NULL};
+
+static bool media_is(const char *ct, const char *want) {
+  if (!ct) return false;
+  size_t n = strcspn(ct, ";");
+  while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
+  return n == strlen(want) && strncasecmp(ct, want, n) == 0;
+}
+
+/* May this caller submit events for any party? */
+static bool party_restricted(const http_ctx *ctx) {
+  return ctx->who.party_id != 0 && !(ctx->who.scopes & HTTP_SCOPE_ADMIN);
+}
+
+static bool may_read_detail(const http_ctx *ctx) {
+  return (ctx->who.scopes & (HTTP_SCOPE_READ_DETAIL | HTTP_SCOPE_ADMIN)) != 0;
+}
+
+/* Resolves ev->party (or the key's party) into ev->party_id. Returns the
+ * reason, or EST_REASON_NONE; *rc is set when the store failed. */
+static est_event_reason resolve_party(http_ctx *ctx, est_event *ev, json_t **errors, est_result *rc) {
+  *rc = EST_OK;
+  if (!ev->party) {
+    if (ctx->who.party_id) {
+      ev->party_id = ctx->who.party_id;
+      return EST_REASON_NONE;
+    }
+    est_problem_add_error(errors, "/party", "is required (CloudEvents extension attribute: party code)");
+    return EST_REASON_SCHEMA;
+  }
+  est_result r = store_party_resolve(ctx->app->pool, ev->party, &ev->party_id);
+  if (r == EST_ENOTFOUND) {
+    est_problem_add_error(errors, "/party", "is not a known party code");
+    return EST_REASON_UNKNOWN_PARTY;
+  }
+  if (r != EST_OK) {
+    *rc = r;
+    return EST_REASON_NONE;
+  }
+  if (party_restricted(ctx) && ev->party_id != ctx->who.party_id) {
+    est_problem_add_error(errors, "/party", "an API key may only submit events of its own party");
+    return EST_REASON_PARTY_MISMATCH;
+  }
+  return EST_REASON_NONE;
+}
+
+/* ---- POST /v1/events ---------------------------------------------------- */
+
+typedef struct {
+  est_event ev;
+  json_t *errors;
+  est_event_reason reason;
+} item;
+
+static json_t *result_entry(size_t index, const item *it, const store_event_outcome *o) {
+  json_t *r = json_object();
+  json_object_set_new(r, "index", json_integer((json_int_t)index));
+  json_object_set_new(r, "id", it->ev.id ? json_string(it->ev.id) : json_null());
+  json_object_set_new(r, "source", it->ev.source ? json_string(it->ev.source) : json_null());
+  if (it->reason == EST_REASON_SKIPPED_SUMMARY) {
+    json_object_set_new(r, "status", json_string("skipped"));
+    json_object_set_new(r, "reason", json_string("skipped_summary"));
+  } else if (it->reason != EST_REASON_NONE) {
+    json_object_set_new(r, "status", json_string("rejected"));
+    json_object_set_new(r, "reason", json_string(est_event_reason_name(it->reason)));
+    json_object_set_new(r, "errors", it->errors ? json_incref(it->errors) : json_array());
+  } else {
+    json_object_set_new(r, "status", json_string(o->inserted ? "stored" : "duplicate"));
+    json_object_set_new(r, "event_id", o->event_id ? json_integer(o->event_id) : json_null());
+  }
+  return r;
+}
+
+static est_result events_post(http_ctx *ctx) {
+  json_t *body;
+  est_result rc = http_body_json(ctx, &body);
+  if (rc != EST_OK) return rc;
+  bool batch_ct = media_is(http_header(ctx, "Content-Type"), "application/cloudevents-batch+json");
+  bool is_array = json_is_array(body);
+  if (batch_ct && !is_array) {
+    json_decref(body);
+    return http_fail(ctx, EST_EPARSE, "application/cloudevents-batch+json must be a JSON array of CloudEvents");
+  }
+  size_t n = is_array ? json_array_size(body) : 1;
+  if (n == 0) {
+    json_decref(body);
+    return http_fail(ctx, EST_EPARSE, "the batch is empty");
+  }
+  if (n > (size_t)ctx->app->cfg->events_batch_max) {
+    json_decref(body);
+    return http_fail(ctx, EST_ETOOLARGE, "a batch may hold at most %d events (ESTD_EVENTS_BATCH_MAX); got %zu",
+                     ctx->app->cfg->events_batch_max, n);
+  }
+  item *items = calloc(n, sizeof *items);
+  est_event **valid = calloc(n, sizeof *valid);
+  size_t *valid_idx = calloc(n, sizeof *valid_idx);
+  store_event_outcome *out = calloc(n, sizeof *out);
+  if (!items || !valid || !valid_idx || !out) {
+    rc = EST_ENOMEM;
+    goto done;
+  }
+  size_t nvalid = 0, rejected = 0, skipped = 0;
+  for (size_t i = 0; i < n && rc == EST_OK; i++) {
+    item *it = &items[i];
+    const json_t *ce = is_array ? json_array_get(body, i) : body;
+    size_t size = json_dumpb(ce, NULL, 0, JSON_COMPACT);
+    if (size > EST_EVENT_MAX_BYTES) {
+      est_problem_add_error(&it->errors, "/", "event exceeds 262144 bytes");
+      it->reason = EST_REASON_OVERSIZED;
+    } else {
+      it->reason = est_event_from_json(ce, &it->ev, &it->errors);
+    }
+    if (it->reason == EST_REASON_NONE) it->reason = resolve_party(ctx, &it->ev, &it->errors, &rc);
+    if (it->reason == EST_REASON_NONE && rc == EST_OK) it->reason = est_event_screen(&it->ev, false, &it->errors);
+    if (rc != EST_OK) break;
+    if (it->reason == EST_REASON_NONE) {
+      valid_idx[nvalid] = i;
+      valid[nvalid++] = &it->ev;
+    } else if (it->reason == EST_REASON_SKIPPED_SUMMARY) {
+      skipped++;
+      est_metrics_event_rejected("skipped_summary");
+    } else {
+      rejected++;
+      est_metrics_event_rejected(est_event_reason_name(it->reason));
+    }
+  }
+  if (rc != EST_OK) goto done;
+  store_event_outcome *vout = calloc(nvalid ? nvalid : 1, sizeof *vout);
+  if (!vout) {
+    rc = EST_ENOMEM;
+    goto done;
+  }
+  est_actor who = http_actor(ctx);
+  rc = store_events_ingest(ctx->app->pool, valid, nvalid, rejected, &who, vout);
+  for (size_t k = 0; k < nvalid && rc == EST_OK; k++) {
+    out[valid_idx[k]] = vout[k];
+    if (vout[k].inserted)
+      est_metrics_event_ingested("http", valid[k]->category ? valid[k]->category : valid[k]->kind);
+  }
+  free(vout);
+  if (rc != EST_OK) goto done;
+  json_t *results = json_array();
+  size_t stored = 0, dups = 0;
+  for (size_t i = 0; i < n; i++) {
+    json_array_append_new(results, result_entry(i, &items[i], &out[i]));
+    if (items[i].reason == EST_REASON_NONE) {
+      if (out[i].inserted) stored++;
+      else dups++;
+    }
+  }
+  json_t *doc = json_pack("{s:o,s:I,s:I,s:I,s:I}", "results", results, "stored", (json_int_t)stored, "duplicates",
+                          (json_int_t)dups, "rejected", (json_int_t)rejected, "skipped", (json_int_t)skipped);
+  if (rejected == n) {
+    /* Nothing usable: a problem document, with the per-event results. */
+    ctx->problem_extra = doc;
+    if (n == 1) {
+      json_object_set_new(doc, "reason", json_string(est_event_reason_name(items[0].reason)));
+      http_fail_errors(ctx, json_incref(items[0].errors));
+      rc = items[0].reason == EST_REASON_PARTY_MISMATCH
+               ? http_fail(ctx, EST_EFORBIDDEN, "the event was rejected: %s", est_event_reason_name(items[0].reason))
+               : http_fail(ctx, EST_EINVAL, "the event was rejected: %s", est_event_reason_name(items[0].reason));
+    } else {
+      rc = http_fail(ctx, EST_EINVAL, "all %zu events were rejected; see results", n);
+    }
+    goto done;
+  }
+  http_reply_json_steal(ctx, 200, doc);
+done:
+  if (items)
+    for (size_t i = 0; i < n; i++) {
+      est_event_free(&items[i].ev);
+      json_decref(items[i].errors);
+    }
+  free(items);
+  free(valid);
+  free(valid_idx);
+  free(out);
+  json_decref(body);
+  return rc;
+}
+
+/* ---- GET /v1/events ------------------------------------------------------ */
+
+static est_result param_time(http_ctx *ctx, const char *name, const char **out) {
+  *out = http_param(ctx, name);
+  if (!*out || est_rfc3339_valid(*out)) return EST_OK;
+  http_fail_field(ctx, name, "must be an RFC 3339 date-time with offset, e.g. 2024-05-01T00:00:00+02:00");
+  return http_fail(ctx, EST_EPARSE, "invalid query parameter '%s'", name);
+}
+
+static est_result events_list(http_ctx *ctx) {
+  est_list_query q;
+  store_event_filter f = {0};
+  est_result rc = http_list_params(ctx, store_events_sorts, &q);
+  if (rc == EST_OK) rc = http_param_id(ctx, "area_id", &f.area_id, NULL);
+  if (rc == EST_OK) rc = http_param_enum(ctx, "category", est_event_categories, &f.category);
+  if (rc == EST_OK) rc = http_param_enum(ctx, "kind", kinds, &f.kind);
+  if (rc == EST_OK) rc = http_param_id(ctx, "party_id", &f.party_id, NULL);
+  if (rc == EST_OK) rc = param_time(ctx, "from", &f.from);
+  if (rc == EST_OK) rc = param_time(ctx, "to", &f.to);
+  if (rc != EST_OK) return rc;
+  f.source = http_param(ctx, "source");
+  if (f.source && (strlen(f.source) > 512 || !est_utf8_valid(f.source, strlen(f.source)))) {
+    http_fail_field(ctx, "source", "must be at most 512 characters of UTF-8");
+    return http_fail(ctx, EST_EPARSE, "invalid query parameter 'source'");
+  }
+  f.detail = may_read_detail(ctx);
+  est_page page;
+  if ((rc = store_events_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
+  http_reply_page(ctx, &page);
+  return EST_OK;
+}
+
+static est_result events_get(http_ctx *ctx) {
+  long long id;
+  est_result rc = http_path_id(ctx, &id);
+  est_doc doc;
+  if (rc == EST_OK) rc = store_event_get(ctx->app->pool, id, may_read_detail(ctx), &doc);
+  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "event %s does not exist", http_param(ctx, "id"));
+  if (rc != EST_OK) return rc;
+  http_reply_doc(ctx, 200, &doc);
+  return EST_OK;
+}
+
+/* ---- dead letters ------------------------------------------------------- */
+
+static est_result dead_letters_list(http_ctx *ctx) {
+  est_list_query q;
+  store_dead_letter_filter f = {0};
+  f.resolved = -1;
+  est_result rc = http_list_params(ctx, store_dead_letters_sorts, &q);
+  if (rc == EST_OK) rc = http_param_enum(ctx, "reason", dl_reasons, &f.reason);
+  if (rc == EST_OK) rc = param_time(ctx, "from", &f.from);
+  if (rc == EST_OK) rc = param_time(ctx, "to", &f.to);
+  if (rc != EST_OK) return rc;
+  f.topic = http_param(ctx, "topic");
+  if (f.topic && (strlen(f.topic) > 249 || !est_utf8_valid(f.topic, strlen(f.topic)))) {
+    http_fail_field(ctx, "topic", "must be a Kafka topic name");
+    return http_fail(ctx, EST_EPARSE, "invalid query parameter 'topic'");
+  }
+  const char *res = http_param(ctx, "resolved");
+  if (res) {
+    bool b;
+    if (est_parse_bool(res, &b) != EST_OK) {
+      http_fail_field(ctx, "resolved", "must be true or false");
+      return http_fail(ctx, EST_EPARSE, "invalid query parameter 'resolved'");
+    }
+    f.resolved = b;
+  }
+  est_page page;
+  if ((rc = store_dead_letters_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
+  http_reply_page(ctx, &page);
+  return EST_OK;
+}
+
+static est_result dead_letters_get(http_ctx *ctx) {
+  long long id;
+  est_result rc = http_path_id(ctx, &id);
+  est_doc doc;
+  if (rc == EST_OK) rc = store_dead_letter_get(ctx->app->pool, id, &doc);
+  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "dead letter %s does not exist", http_param(ctx, "id"));
+  if (rc != EST_OK) return rc;
+  http_reply_doc(ctx, 200, &doc);
+  return EST_OK;
+}
+
+/* Rebuilds the Kafka headers from the stored JSON. bufs keeps decoded
+ * binary values alive (freed by the caller). */
+static size_t headers_from_json(json_t *arr, est_event_header *h, size_t max, void **bufs) {
+  size_t n = 0, i;
+  json_t *e;
+  json_array_foreach(arr, i, e) {
+    if (n >= max) break;
+    json_t *name = json_object_get(e, "name"), *val = json_object_get(e, "value");
+    json_t *b64 = json_object_get(e, "value_base64url");
+    if (!json_is_string(name)) continue;
+    h[n].name = json_string_value(name);
+    bufs[n] = NULL;
+    if (json_is_string(val)) {
+      h[n].value = json_string_value(val);
+      h[n].len = json_string_length(val);
+    } else if (json_is_string(b64)) {
+      size_t len = 0;
+      bufs[n] = est_b64url_decode(json_string_value(b64), &len);
+      h[n].value = bufs[n];
+      h[n].len = bufs[n] ? len : 0;
+    } else {
+      h[n].value = NULL;
+      h[n].len = 0;
+    }
+    n++;
+  }
+  return n;
+}
+
+static est_result resubmit_reply(http_ctx *ctx, long long dl_id, const char *status, long long event_id) {
+  json_t *doc = json_pack("{s:I,s:s,s:o}", "dead_letter_id", (json_int_t)dl_id, "status", status, "event_id",
+                          event_id > 0 ? json_integer(event_id) : json_null());
+  http_reply_json_steal(ctx, 200, doc);
+  return EST_OK;
+}
+
+#define MAX_HEADERS 64
+
+static est_result dead_letters_resubmit(http_ctx *ctx) {
+  long long id;
+  est_result rc = http_path_id(ctx, &id);
+  if (rc != EST_OK) return rc;
+  store_dead_letter_raw raw;
+  rc = store_dead_letter_raw_get(ctx->app->pool, id, &raw);
+  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "dead letter %lld does not exist", id);
+  if (rc != EST_OK) return rc;
+  if (raw.resolved_event_id != 0) {
+    long long done_id = raw.resolved_event_id;
+    store_dead_letter_raw_free(&raw);
+    return resubmit_reply(ctx, id, "already_resolved", done_id);
+  }
+  est_event ev;
+  memset(&ev, 0, sizeof ev);
+  json_t *errors = NULL, *body = NULL, *harr = NULL;
+  est_event_reason reason;
+  void *bufs[MAX_HEADERS] = {0};
+  size_t nh = 0;
+  if (ctx->req->binary_body_length > 0) {
+    /* A corrected CloudEvent (structured JSON) replaces the stored bytes. */
+    if ((rc = http_body_json(ctx, &body)) != EST_OK) goto done;
+    reason = est_event_from_json(body, &ev, &errors);
+  } else {
+    est_event_header hdrs[MAX_HEADERS];
+    harr = json_loads(raw.headers_json, 0, NULL);
+    nh = harr ? headers_from_json(harr, hdrs, MAX_HEADERS, bufs) : 0;
+    reason = est_event_from_message(raw.payload, raw.len, hdrs, nh, &ev, &errors);
+  }
+  if (reason == EST_REASON_NONE && raw.topic) {
+    char bound[128];
+    if (est_topic_bound_party(ctx->app->cfg->kafka_topic_parties, raw.topic, bound, sizeof bound)) {
+      if (!ev.party) {
+        ev.party = strdup(bound);
+      } else if (strcmp(ev.party, bound) != 0) {
+        est_problem_add_error(&errors, "/party", "differs from the party the topic is bound to");
+        reason = EST_REASON_PARTY_MISMATCH;
+      }
+    }
+  }
+  if (reason == EST_REASON_NONE && !ev.party) {
+    est_problem_add_error(&errors, "/party", "is required (CloudEvents extension attribute: party code)");
+    reason = EST_REASON_SCHEMA;
+  }
+  if (reason == EST_REASON_NONE) {
+    rc = store_party_resolve(ctx->app->pool, ev.party, &ev.party_id);
+    if (rc == EST_ENOTFOUND) {
+      rc = EST_OK;
+      est_problem_add_error(&errors, "/party", "is not a known party code");
+      reason = EST_REASON_UNKNOWN_PARTY;
+    }
+    if (rc != EST_OK) goto done;
+  }
+  if (reason == EST_REASON_NONE) reason = est_event_screen(&ev, true, &errors); /* Kafka policy: redact */
+  if (reason != EST_REASON_NONE) {
+    ctx->problem_extra = json_pack("{s:s}", "reason", est_event_reason_name(reason));
+    http_fail_errors(ctx, errors);
+    errors = NULL;
+    rc = http_fail(ctx, EST_EINVAL, "dead letter %lld still does not parse: %s", id, est_event_reason_name(reason));
+    goto done;
+  }
+  long long event_id = 0;
+  bool inserted = false, already = false;
+  est_actor who = http_actor(ctx);
+  rc = store_dead_letter_resolve(ctx->app->pool, id, &ev, &who, &event_id, &inserted, &already);
+  if (rc == EST_ENOTFOUND) rc = http_fail(ctx, rc, "dead letter %lld does not exist", id);
+  if (rc == EST_OK) {
+    if (inserted) est_metrics_event_ingested("kafka", ev.category ? ev.category : ev.kind);
+    resubmit_reply(ctx, id, already ? "already_resolved" : inserted ? "stored" : "duplicate", event_id);
+  }
+done:
+  for (size_t i = 0; i < nh; i++) free(bufs[i]);
+  json_decref(harr);
+  json_decref(body);
+  json_decref(errors);
+  est_event_free(&ev);
+  store_dead_letter_raw_free(&raw);
+  return rc;
+}
+
+const http_route http_routes_events[] = {
+    {"POST", "/v1/events", events_post, HTTP_SCOPE_WRITE_EVENTS, HTTP_ROUTE_BODY},
+    {"GET", "/v1/events", events_list, HTTP_SCOPE_READ, 0},
+    {"GET", "/v1/events/{id}", events_get, HTTP_SCOPE_READ, 0},
+    {"GET", "/v1/dead-letters", dead_letters_list, HTTP_SCOPE_ADMIN, 0},
+    {"GET", "/v1/dead-letters/{id}", dead_letters_get, HTTP_SCOPE_ADMIN, 0},
+    {"POST", "/v1/dead-letters/{id}/resubmit", dead_letters_resubmit, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
+    {NULL, NULL, NULL, 0, 0},
+};
