@@ -300,6 +300,7 @@ case "${1:-}" in
   create-topic) shift; cmd_create_topic "$@" ;;
   bootstrap) echo "$BOOTSTRAP" ;;
   wipe) cmd_wipe ;;
+  status) [[ -n "$(running_pid)" ]] ;;  # exit 0 when this data dir's broker runs
   *)
     echo "usage: $0 install|start|stop|create-topic NAME [PARTITIONS]|bootstrap|wipe" >&2
     exit 2

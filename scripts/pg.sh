@@ -4,6 +4,7 @@
 #   scripts/pg.sh start      initdb (first time) and start; prints nothing else
 #   scripts/pg.sh stop       fast shutdown (idempotent)
 #   scripts/pg.sh restart    stop + start (used by the restart tests)
+#   scripts/pg.sh status     exit 0 when the cluster runs
 #   scripts/pg.sh url [DB]   prints the libpq URL for database DB (default estd)
 #   scripts/pg.sh createdb DB [TEMPLATE]
 #   scripts/pg.sh wipe       stop and delete the data directory
@@ -68,11 +69,12 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   restart) stop; start ;;
+  status) pg_running ;;
   url) echo "postgresql://postgres@127.0.0.1:$PORT/${2:-estd}" ;;
   createdb)
     db=$2; tmpl=${3:-template1}
     psql_admin -d postgres -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" -c "CREATE DATABASE \"$db\" TEMPLATE \"$tmpl\"" ;;
   psql) shift; psql_admin "$@" ;;
   wipe) stop; rm -rf "$DATA" ;;
-  *) echo "usage: $0 start|stop|restart|url [DB]|createdb DB [TEMPLATE]|psql ARGS|wipe" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|status|url [DB]|createdb DB [TEMPLATE]|psql ARGS|wipe" >&2; exit 2 ;;
 esac

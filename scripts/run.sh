@@ -31,8 +31,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
-scripts/pg.sh start; started+=(pg)
-scripts/kafka.sh start; started+=(kafka)
+scripts/pg.sh status || { scripts/pg.sh start; started+=(pg); }
+scripts/kafka.sh status || { scripts/kafka.sh start; started+=(kafka); }
 scripts/kafka.sh create-topic "$TOPIC" 3
 
 if ! scripts/pg.sh psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'estd'" | grep -q 1; then

@@ -39,8 +39,8 @@ trap cleanup EXIT
 step "services: PostgreSQL on 127.0.0.1:$ESTD_PG_PORT, Kafka on $ESTD_TEST_KAFKA"
 # Start from a clean slate every run: tests must not depend on leftovers.
 scripts/pg.sh wipe; scripts/kafka.sh wipe
-scripts/pg.sh start; started+=(pg)
-scripts/kafka.sh start; started+=(kafka)
+scripts/pg.sh status || { scripts/pg.sh start; started+=(pg); }
+scripts/kafka.sh status || { scripts/kafka.sh start; started+=(kafka); }
 
 build() { # build DIR [cmake args...]: the one recipe the Dockerfile uses too
   scripts/build.sh --quiet "$@"
