@@ -379,7 +379,8 @@ static int dispatch_unmatched(const struct _u_request *req, struct _u_response *
   est_buf allow = EST_BUF_INIT;
   for (int i = 0; i < srv->nslots; i++) {
     const http_route *r = srv->slots[i].route;
-    if (path_matches(r->path, req->url_path)) est_buf_printf(&allow, "%s%s", allow.len ? ", " : "", r->method);
+    if (path_matches(r->path, req->url_path))
+      est_buf_printf(&allow, "%s%s%s", allow.len ? ", " : "", r->method, strcmp(r->method, "GET") ? "" : ", HEAD");
   }
   if (allow.len && !allow.oom) {
     ulfius_add_header_to_response(res, "Allow", allow.data);
@@ -486,7 +487,11 @@ est_result http_server_start(http_server **out, est_app *app) {
       s->index = srv->nslots;
       char fmt[256];
       to_ulfius_format(r->path, fmt, sizeof fmt);
-      if (ulfius_add_endpoint_by_val(&srv->inst, r->method, NULL, fmt, 0, dispatch, s) != U_OK) {
+      /* Every GET also answers HEAD (RFC 9110 9.3.2): same handler, MHD
+       * sends the headers and drops the body. */
+      bool is_get = strcmp(r->method, "GET") == 0;
+      if (ulfius_add_endpoint_by_val(&srv->inst, r->method, NULL, fmt, 0, dispatch, s) != U_OK ||
+          (is_get && ulfius_add_endpoint_by_val(&srv->inst, "HEAD", NULL, fmt, 0, dispatch, s) != U_OK)) {
         ulfius_clean_instance(&srv->inst);
         free(srv);
         return EST_EINTERNAL;

@@ -1,4 +1,6 @@
 """Parties and agreements: read API over the seeded Borås data."""
+import requests
+
 from conftest import assert_problem, page_all
 
 
@@ -74,4 +76,13 @@ def test_unknown_route_and_method(estd):
     assert_problem(estd.get("/v1/nothing"), 404)
     r = estd.delete("/v1/parties/1")
     assert_problem(r, 405)
-    assert r.headers["Allow"] == "GET"
+    assert r.headers["Allow"] == "GET, HEAD"
+
+
+def test_head_answers_like_get_without_a_body(estd):
+    get = estd.get("/v1/parties/1")
+    head = requests.head(estd.url("/v1/parties/1"), timeout=10)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["ETag"] == get.headers["ETag"]
+    assert head.headers["Content-Type"] == "application/json"
+    assert requests.head(estd.url("/v1/parties/999999"), timeout=10).status_code == 404
