@@ -10,13 +10,18 @@
 # 1M events with generate_series, secondary indexes dropped during the load and
 # rebuilt after it.
 #
-#   BENCH_EVENTS (10000000)  BENCH_DURATION (20s)  BENCH_WEEK (2024-W20)
+# Two estd instances on the same database: one with the response cache (default
+# ESTD_SITUATION_CACHE_ENTRIES=64) and one with ESTD_SITUATION_CACHE_ENTRIES=0, so the
+# uncached path (every request computes the picture) and the cached path (every request
+# reads the data version, then serves the stored body) are measured in the same run.
+#
+#   BENCH_EVENTS (10000000)  BENCH_DURATION (10s, keep <= 15s)  BENCH_WEEK (2024-W20)
 set -euo pipefail
 export BENCH_PG_PORT=${BENCH_PG_PORT:-57442}
 export BENCH_PG_DATA=${BENCH_PG_DATA:-$(cd "$(dirname "$0")/../.." && pwd)/.data/bench-situation-pg}
 source "$(dirname "$0")/../lib.sh"
 EVENTS=${BENCH_EVENTS:-10000000}
-DUR=${BENCH_DURATION:-20s}
+DUR=${BENCH_DURATION:-10s}
 WEEK=${BENCH_WEEK:-2024-W20}
 CHUNK=1000000
 DB=estd_bench_situation
@@ -35,8 +40,9 @@ else
 fi
 bench_pg_start
 psqlq() { "$REPO/scripts/pg.sh" psql -v ON_ERROR_STOP=1 -q "$@"; }
-trap 'kill $ESTD_PID 2>/dev/null; wait $ESTD_PID 2>/dev/null; bench_pg_stop' EXIT
+trap 'kill $ESTD_PID $ESTD_OFF_PID 2>/dev/null; wait $ESTD_PID $ESTD_OFF_PID 2>/dev/null; bench_pg_stop' EXIT
 ESTD_PID=
+ESTD_OFF_PID=
 
 # Memory for a 10M-row working set (the machine has far more than this).
 if [ "$(psqlq -d postgres -tAc "SHOW shared_buffers")" != "2GB" ]; then
@@ -90,24 +96,50 @@ STATS=$(psqlq -d $DB -tAc "SELECT json_build_object(
 echo "data: $STATS"
 
 PORT=${BENCH_PORT:-18191}
-ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_PORT=$PORT ESTD_LOG_LEVEL=warn ESTD_AUTH=off \
-  ESTD_HTTP_THREADS=${BENCH_HTTP_THREADS:-4} ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} \
-  ESTD_DB_STATEMENT_TIMEOUT_MS=60000 "$ESTD" serve >/tmp/estd-bench-situation.log 2>&1 &
-ESTD_PID=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+PORT_OFF=$((PORT + 1))
+start_estd() { # PORT CACHE_ENTRIES LOG
+  ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_PORT=$1 ESTD_LOG_LEVEL=warn ESTD_AUTH=off \
+    ESTD_HTTP_THREADS=${BENCH_HTTP_THREADS:-4} ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} \
+    ESTD_SITUATION_CACHE_ENTRIES=$2 ESTD_DB_STATEMENT_TIMEOUT_MS=60000 "$ESTD" serve >"$3" 2>&1 &
+}
+start_estd "$PORT" 64 /tmp/estd-bench-situation.log; ESTD_PID=$!
+start_estd "$PORT_OFF" 0 /tmp/estd-bench-situation-off.log; ESTD_OFF_PID=$!
+for p in "$PORT" "$PORT_OFF"; do
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$p/readyz" >/dev/null && break; sleep 0.1; done
+done
 BASE=http://127.0.0.1:$PORT
-ONE="$BASE/v1/situation?area_id=$NORRBY&week=$WEEK"
-ALL="$BASE/v1/situation?week=$WEEK"
-curl -fs "$ONE" >/dev/null && curl -fs "$ALL" >/dev/null
+OFF=http://127.0.0.1:$PORT_OFF
+Q_ONE="/v1/situation?area_id=$NORRBY&week=$WEEK"
+Q_ALL="/v1/situation?week=$WEEK"
+# Same body from both instances (the cache changes nothing but the latency).
+cmp <(curl -fs "$BASE$Q_ONE") <(curl -fs "$OFF$Q_ONE") && cmp <(curl -fs "$BASE$Q_ALL") <(curl -fs "$OFF$Q_ALL")
 # Single-request latency (no concurrency): median of N sequential requests.
 single() { for _ in $(seq 1 "$2"); do curl -s -o /dev/null -w '%{time_total}\n' "$1"; done | sort -n | sed -n "$(( ($2 + 1) / 2 ))p"; }
-ONE_SINGLE=$(single "$ONE" 21); ALL_SINGLE=$(single "$ALL" 5)
-wrk -t2 -c32 -d3s "$ONE" >/dev/null 2>&1 || true  # warm-up
+SINGLES=$(printf '{"one_uncached": %s, "all_uncached": %s, "one_cached": %s, "all_cached": %s}' \
+  "$(single "$OFF$Q_ONE" 21)" "$(single "$OFF$Q_ALL" 5)" "$(single "$BASE$Q_ONE" 21)" "$(single "$BASE$Q_ALL" 21)")
+# The data version statement alone (run by every request on the cached path).
+VERSION_MS=$(psqlq -d $DB -c '\timing on' -c "SELECT concat_ws(',', (SELECT max(id) FROM events), (SELECT count(*) FROM areas),
+  (SELECT max(updated_at) FROM areas), (SELECT count(*) FROM area_focuses), (SELECT max(updated_at) FROM area_focuses),
+  (SELECT count(*) FROM commitments), (SELECT max(updated_at) FROM commitments), (SELECT count(*) FROM commitment_areas))
+  || '#' || pg_current_snapshot()::text" | awk '/^Time:/{print $2}' | tail -1)
+wrk -t2 -c32 -d3s "$BASE$Q_ONE" >/dev/null 2>&1 || true  # warm-up
 
+# After wrk stops, estd still finishes the requests it had queued (an uncached all-areas
+# backlog is ~30 s of CPU): wait until PostgreSQL has no active statement of the benchmark
+# database before the next row, so one row's backlog never loads the next one.
+idle() {
+  for _ in $(seq 1 120); do
+    [ "$(psqlq -d postgres -tAc "SELECT count(*) FROM pg_stat_activity WHERE datname = '$DB'
+          AND state = 'active' AND pid <> pg_backend_pid()")" = 0 ] && return; sleep 0.5
+  done
+}
 RESULTS=$(mktemp)
 wrk_json livez "$BASE/livez" "$DUR" >>"$RESULTS"
 # wrk's default 2 s timeout would drop the slow requests from the percentiles: wait 60 s.
-wrk_json one_area_week "$ONE" "$DUR" --timeout 60s >>"$RESULTS"
-wrk_json all_areas_week "$ALL" "$DUR" --timeout 60s >>"$RESULTS"
-python3 "$REPO/bench/situation/report.py" "$RESULTS" "$STATS" "$ONE_SINGLE" "$ALL_SINGLE" "$(nproc)" "${GEN_S:-}"
+idle; wrk_json one_cached "$BASE$Q_ONE" "$DUR" --timeout 60s >>"$RESULTS"
+idle; wrk_json all_cached "$BASE$Q_ALL" "$DUR" --timeout 60s >>"$RESULTS"
+idle; wrk_json one_uncached "$OFF$Q_ONE" "$DUR" --timeout 60s >>"$RESULTS"
+idle; wrk_json all_uncached "$OFF$Q_ALL" "$DUR" --timeout 60s >>"$RESULTS"
+CACHE=$(curl -fs "$BASE/metrics" | awk '/^estd_situation_cache_(requests|coalesced)_total/{print}' | tr '\n' ';')
+python3 "$REPO/bench/situation/report.py" "$RESULTS" "$STATS" "$SINGLES" "$VERSION_MS" "$CACHE" "$(nproc)" "${GEN_S:-}"
 rm -f "$RESULTS"

@@ -22,25 +22,39 @@ typedef struct store_situation_query {
   double eps_m;                  /* DBSCAN eps in metres (EPSG:3006) */
   int min_points;                /* DBSCAN minpoints */
   bool detail;                   /* exact hulls (detail scope) or blurred */
-  int events_limit;              /* GeoJSON events: 0 = none */
+  bool geo;                      /* also the GeoJSON parts (areas, events) */
+  int events_limit;              /* GeoJSON events (with geo): 0 = none */
 } store_situation_query;
 
-/* The situational picture as three JSON documents (each malloc'd):
+/* Every member malloc'd (NULL when not asked for); store_situation_result_free. */
+typedef struct store_situation_result {
+  char *counts, *hotspots, *context; /* see store_situation_get */
+  char *areas;   /* with q->geo: JSON array of the area Features */
+  char *events;  /* with q->geo and events_limit > 0: up to events_limit + 1 event Point
+                    Features of the period (the extra one signals truncation) */
+  char *version; /* the data version of the snapshot read (store_situation_version) */
+} store_situation_result;
+void store_situation_result_free(store_situation_result *r);
+
+/* The data version: a short text that changes whenever data the
+ * situational picture depends on may have changed, read with one cheap
+ * statement (index lookups on small tables and events_pkey, plus the
+ * transaction snapshot, see store/situation.c). Equal versions mean the
+ * same committed data. Caller frees *version. */
+est_result store_situation_version(est_pool *pool, char **version);
+
+/* The situational picture (each document malloc'd into *out):
  *  counts:   {"total":{count,previous,year_ago}, "by_category":[..], "by_party":[..],
  *             "series":[{start,count}], "by_weekday":[{weekday,count}], "by_hour":[{hour,count}]}
  *  hotspots: [{rank, incident_count, centroid{lat,lon}, hull (GeoJSON Polygon), by_category[..],
- *             presence{patrols{count,duration_s}, activities{..}}}]
+ *             presence{patrols{count,duration_s}, activities{..}}}] (at most 50; weighted DBSCAN
+ *             over grid cells of eps / 4, see estd/hotspot.h)
  *  context:  {"area", "presence":[per area], "focuses":[..], "commitments":[..], "freshness":{..}}
+ *  areas, events: the GeoJSON parts when q->geo
+ *  version:  the data version of the snapshot all of them were read from.
  * EST_ENOTFOUND when area_id is given and does not exist. One pooled
- * connection, one REPEATABLE READ READ ONLY snapshot for all three. */
-est_result store_situation_get(est_pool *pool, const store_situation_query *q, char **counts, char **hotspots,
-                               char **context);
-
-/* GeoJSON parts: the area features (JSON array of Features) and, when
- * q->events_limit > 0, up to events_limit + 1 event Point features of the
- * period (the extra one signals truncation). *events may be NULL on return
- * when events_limit is 0. */
-est_result store_situation_geo(est_pool *pool, const store_situation_query *q, char **areas, char **events);
+ * connection, one REPEATABLE READ READ ONLY snapshot for everything. */
+est_result store_situation_get(est_pool *pool, const store_situation_query *q, store_situation_result *out);
 
 /* Progress of commitments, evaluated today (Europe/Stockholm date of the
  * wall clock): *out is a new JSON object {"<id>": progress, ...} with one

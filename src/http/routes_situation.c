@@ -9,7 +9,19 @@
  * Privacy: callers without the read:detail scope get small counts
  * suppressed (null + "suppressed": true) with threshold
  * ESTD_PRIVACY_MIN_COUNT; min_count may raise it (and applies suppression
- * for any caller); individual events in GeoJSON need read:detail (403). */
+ * for any caller); individual events in GeoJSON need read:detail (403).
+ *
+ * Caching: the rendered picture is kept in an in-process LRU
+ * (estd/situation_cache.h, ESTD_SITUATION_CACHE_ENTRIES) keyed by the
+ * normalised query including media type, detail scope and effective
+ * min_count. Every request reads the data version first
+ * (store_situation_version, sub-millisecond) and is served from the cache
+ * only when the entry was computed at the same version, so a new event or a
+ * changed area is visible to the next request, also across instances.
+ * Identical concurrent requests wait for one computation. Responses carry
+ * Cache-Control: private, max-age=0 and a strong ETag (hash of the body);
+ * If-None-Match gives 304. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +29,7 @@
 
 #include "estd/http.h"
 #include "estd/situation.h"
+#include "estd/situation_cache.h"
 #include "estd/store_situation.h"
 
 #define GEOJSON_EVENTS_MAX 5000
@@ -134,19 +147,9 @@ static void hotspots_finish(json_t *hs, int k) {
   }
 }
 
-/* Builds the situational picture document; NULL on allocation failure. */
-static est_result situation_doc(http_ctx *ctx, sit_params *sp, json_t **out) {
-  char *counts_s, *hot_s, *ctx_s;
-  est_result rc = store_situation_get(ctx->app->pool, &sp->q, &counts_s, &hot_s, &ctx_s);
-  if (rc == EST_ENOTFOUND) {
-    http_fail_field(ctx, "area_id", "no such area");
-    return http_fail(ctx, EST_EINVAL, "area %lld does not exist", sp->q.area_id);
-  }
-  if (rc != EST_OK) return rc;
-  json_t *counts = load(counts_s), *hot = load(hot_s), *cx = load(ctx_s);
-  free(counts_s);
-  free(hot_s);
-  free(ctx_s);
+/* Builds the situational picture document from the store's parts. */
+static est_result situation_doc(sit_params *sp, const store_situation_result *res, json_t **out) {
+  json_t *counts = load(res->counts), *hot = load(res->hotspots), *cx = load(res->context);
   if (!counts || !hot || !cx) {
     json_decref(counts);
     json_decref(hot);
@@ -207,38 +210,14 @@ static est_result situation_doc(http_ctx *ctx, sit_params *sp, json_t **out) {
   return EST_OK;
 }
 
-static void reply_geojson(http_ctx *ctx, json_t *fc) {
-  char *s = json_dumps(fc, JSON_COMPACT);
-  json_decref(fc);
-  if (!s) {
-    http_reply_raw(ctx, 500, "application/problem+json",
-                   "{\"type\":\"/problems/internal-error\",\"title\":\"Internal server error\",\"status\":500}", 86);
-    return;
-  }
-  http_reply_raw(ctx, 200, "application/geo+json", s, strlen(s));
-  free(s);
-}
-
-static est_result geojson(http_ctx *ctx, sit_params *sp) {
-  if (sp->include_events && !sp->detail)
-    return http_fail(ctx, EST_EFORBIDDEN,
-                     "include=events lists individual events and needs the read:detail scope");
-  sp->q.events_limit = sp->include_events ? GEOJSON_EVENTS_MAX : 0;
-  json_t *doc;
-  est_result rc = situation_doc(ctx, sp, &doc);
-  if (rc != EST_OK) return rc;
-  char *areas_s, *events_s = NULL;
-  rc = store_situation_geo(ctx->app->pool, &sp->q, &areas_s, &events_s);
-  if (rc != EST_OK) {
+/* Builds the GeoJSON FeatureCollection from the document and the store's
+ * GeoJSON parts; takes doc. */
+static est_result geojson_doc(sit_params *sp, json_t *doc, const store_situation_result *res, json_t **out) {
+  json_t *features = load(res->areas);
+  json_t *events = load(res->events);
+  if (!json_is_array(features)) {
     json_decref(doc);
-    return rc;
-  }
-  json_t *features = load(areas_s);
-  json_t *events = load(events_s);
-  free(areas_s);
-  free(events_s);
-  if (!features) {
-    json_decref(doc);
+    json_decref(features);
     json_decref(events);
     return EST_EINTERNAL;
   }
@@ -270,7 +249,111 @@ static est_result geojson(http_ctx *ctx, sit_params *sp) {
   json_object_set_new(fc, "events_included", json_boolean(sp->include_events));
   json_object_set_new(fc, "events_truncated", json_boolean(truncated));
   json_decref(doc);
-  reply_geojson(ctx, fc);
+  *out = fc;
+  return fc ? EST_OK : EST_ENOMEM;
+}
+
+/* Computes the rendered body (malloc'd, *len bytes) and the data version it
+ * was read at (malloc'd). */
+static est_result compute(http_ctx *ctx, sit_params *sp, bool geo, char **body, size_t *len, char **version) {
+  *body = *version = NULL;
+  sp->q.geo = geo;
+  sp->q.events_limit = geo && sp->include_events ? GEOJSON_EVENTS_MAX : 0;
+  store_situation_result res;
+  est_result rc = store_situation_get(ctx->app->pool, &sp->q, &res);
+  if (rc == EST_ENOTFOUND) {
+    http_fail_field(ctx, "area_id", "no such area");
+    return http_fail(ctx, EST_EINVAL, "area %lld does not exist", sp->q.area_id);
+  }
+  if (rc != EST_OK) return rc;
+  json_t *doc;
+  rc = situation_doc(sp, &res, &doc);
+  if (rc == EST_OK && geo) rc = geojson_doc(sp, doc, &res, &doc);
+  if (rc == EST_OK) {
+    *body = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!*body) rc = EST_ENOMEM;
+  }
+  if (rc == EST_OK) {
+    *len = strlen(*body);
+    *version = res.version;
+    res.version = NULL;
+  }
+  store_situation_result_free(&res);
+  return rc;
+}
+
+/* ---- response cache (estd/situation_cache.h) ------------------------------ */
+#define CACHE_MAX_BYTES (16u << 20)
+static pthread_once_t g_cache_once = PTHREAD_ONCE_INIT;
+static est_scache *g_cache;
+static int g_cache_entries;
+
+static void cache_init(void) { g_cache = est_scache_create((size_t)g_cache_entries, CACHE_MAX_BYTES); }
+
+static est_scache *cache(http_ctx *ctx) {
+  g_cache_entries = ctx->app->cfg->situation_cache_entries; /* read by the one cache_init call */
+  pthread_once(&g_cache_once, cache_init);
+  return g_cache;
+}
+
+/* The normalised query: everything that changes the body. */
+static void cache_key(const sit_params *sp, bool geo, char *out, size_t n) {
+  snprintf(out, n, "%s|area=%lld|%s..%s|week=%d-%d|bucket=%s|eps=%.3f|minpts=%d|detail=%d|k=%d|events=%d",
+           geo ? "geojson" : "json", sp->q.area_id, sp->q.from, sp->q.to, sp->period.iso_year, sp->period.iso_week,
+           sp->q.bucket, sp->q.eps_m, sp->q.min_points, sp->detail ? 1 : 0, sp->k, sp->include_events ? 1 : 0);
+}
+
+static void reply_body(http_ctx *ctx, bool geo, const char *body, size_t len, const char *etag) {
+  /* Always revalidate: the picture changes with every new event. */
+  http_set_header(ctx, "Cache-Control", "private, max-age=0");
+  http_set_header(ctx, "ETag", etag);
+  if (est_scache_etag_match(http_header(ctx, "If-None-Match"), etag)) {
+    http_reply_empty(ctx, 304);
+    return;
+  }
+  http_reply_raw(ctx, 200, geo ? "application/geo+json" : "application/json", body, len);
+}
+
+static int read_version(void *pool, char **version) { return (int)store_situation_version(pool, version); }
+
+/* Serves the picture from the cache when it is still valid for the current
+ * data version, else computes it (one computation per key at a time). */
+static est_result serve(http_ctx *ctx, sit_params *sp, bool geo) {
+  if (geo && sp->include_events && !sp->detail)
+    return http_fail(ctx, EST_EFORBIDDEN,
+                     "include=events lists individual events and needs the read:detail scope");
+  char key[256];
+  cache_key(sp, geo, key, sizeof key);
+  est_scache *c = cache(ctx);
+  uint64_t flight = 0;
+  if (c) {
+    uint64_t ticket = est_scache_ticket(c); /* before the version is read */
+    char *ver;
+    est_result rc = (est_result)est_scache_version(c, ticket, read_version, ctx->app->pool, &ver);
+    if (rc != EST_OK) return rc;
+    est_scache_body hit;
+    est_scache_outcome o = est_scache_begin(c, key, ver, ticket, &hit, &flight);
+    free(ver);
+    if (o == EST_SCACHE_HIT) {
+      reply_body(ctx, geo, hit.body, hit.len, hit.etag);
+      free(hit.body);
+      return EST_OK;
+    }
+  }
+  char *body, *version;
+  size_t len = 0;
+  est_result rc = compute(ctx, sp, geo, &body, &len, &version);
+  if (rc != EST_OK) {
+    est_scache_abandon(c, key, flight);
+    return rc;
+  }
+  char etag[24];
+  est_scache_etag(body, len, etag);
+  est_scache_fill(c, key, flight, version, body, len, etag);
+  reply_body(ctx, geo, body, len, etag);
+  free(body);
+  free(version);
   return EST_OK;
 }
 
@@ -278,22 +361,19 @@ static est_result situation_get(http_ctx *ctx) {
   sit_params sp;
   est_result rc = parse_params(ctx, &sp);
   if (rc != EST_OK) return rc;
-  if (accepts(ctx, "application/geo+json")) return geojson(ctx, &sp);
+  if (accepts(ctx, "application/geo+json")) return serve(ctx, &sp, true);
   if (sp.include_events) {
     http_fail_field(ctx, "include", "only for GeoJSON (/v1/situation/geojson)");
     return http_fail(ctx, EST_EPARSE, "include=events is only available as GeoJSON");
   }
-  json_t *doc;
-  if ((rc = situation_doc(ctx, &sp, &doc)) != EST_OK) return rc;
-  http_reply_json_steal(ctx, 200, doc);
-  return EST_OK;
+  return serve(ctx, &sp, false);
 }
 
 static est_result situation_geojson(http_ctx *ctx) {
   sit_params sp;
   est_result rc = parse_params(ctx, &sp);
   if (rc != EST_OK) return rc;
-  return geojson(ctx, &sp);
+  return serve(ctx, &sp, true);
 }
 
 static est_result progress_get(http_ctx *ctx) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "estd/pool.h"
+#include "estd/situation_cache.h"
 #include "estd/version.h"
 
 #define MAX_ROUTES 257 /* slot 0 = unmatched, route i at i + 1 */
@@ -291,6 +292,18 @@ char *est_metrics_render(est_app *app) {
   }
   pthread_mutex_unlock(&g_lag.mu);
 
+  { /* situational-picture cache (estd/situation_cache.h) */
+    uint64_t hits, misses, coalesced;
+    est_scache_counters(&hits, &misses, &coalesced);
+    est_buf_printf(&s, "# HELP estd_situation_cache_requests_total Situational pictures served from the cache (hit) or computed (miss).\n"
+                  "# TYPE estd_situation_cache_requests_total counter\n"
+                  "estd_situation_cache_requests_total{result=\"hit\"} %llu\n"
+                  "estd_situation_cache_requests_total{result=\"miss\"} %llu\n",
+                  (unsigned long long)hits, (unsigned long long)misses);
+    est_buf_printf(&s, "# HELP estd_situation_cache_coalesced_total Requests that waited for an identical computation in progress.\n"
+                  "# TYPE estd_situation_cache_coalesced_total counter\nestd_situation_cache_coalesced_total %llu\n",
+                  (unsigned long long)coalesced);
+  }
   if (app && app->pool) {
     est_pool_stats ps;
     est_pool_stats_get(app->pool, &ps);

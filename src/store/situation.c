@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "estd/buf.h"
+#include "estd/hotspot.h"
 #include "estd/store_situation.h"
 #include "estd/store_util.h"
 
@@ -73,54 +75,87 @@ static const est_stmt counts_all = {
     "situation_counts_all", COUNTS_SQL("events WHERE $1::bigint IS NULL AND kind = 'incident'"), 8};
 
 /* ---- hot spots ----------------------------------------------------------
- * DBSCAN over the period's incidents in SWEREF 99 TM (EPSG:3006, metres).
- * The hull is the convex hull of the cluster, or a 25 m buffer of it when it
- * is not a polygon (fewer than 3 distinct or collinear points). Without the
- * detail scope it is shown buffered by another 25 m, so its vertices are not
- * incident locations. Presence: patrols/activities of the period whose point
- * or track intersects the hull buffered by eps.
- * $1 area, $2/$3 period, $4 eps, $5 minpoints, $6 detail. */
-#define HOTSPOT_SQL(PTS)                                                                                       \
-  "WITH pts AS (" PTS "),"                                                                                     \
-  " cl AS MATERIALIZED (SELECT id, category, g,"                                                               \
-  "   ST_ClusterDBSCAN(g, eps := $4::float8, minpoints := $5::int) OVER () AS cid FROM pts),"                  \
-  " hs AS (SELECT cid, count(*) AS n, ST_ConvexHull(ST_Collect(g)) AS hull, ST_Centroid(ST_Collect(g)) AS c"   \
-  "   FROM cl WHERE cid IS NOT NULL GROUP BY cid),"                                                            \
-  " hs2 AS (SELECT cid, n, c, CASE WHEN ST_GeometryType(hull) = 'ST_Polygon' THEN hull"                        \
-  "   ELSE ST_Buffer(hull, 25, 8) END AS poly FROM hs),"                                                       \
-  " ranked AS (SELECT cid, n, c, row_number() OVER (ORDER BY n DESC, cid) AS rank,"                            \
-  "   CASE WHEN $6::bool THEN poly ELSE ST_Buffer(poly, 25, 4) END AS shown,"                                  \
-  "   ST_Transform(ST_Buffer(poly, $4::float8, 8), 4326) AS zone FROM hs2)"                                    \
-  " SELECT COALESCE(json_agg(json_build_object("                                                               \
-  "   'rank', k.rank, 'incident_count', k.n,"                                                                  \
-  "   'centroid', json_build_object('lat', round(ST_Y(ST_Transform(k.c, 4326))::numeric, 6),"                  \
-  "                                 'lon', round(ST_X(ST_Transform(k.c, 4326))::numeric, 6)),"                 \
-  "   'hull', ST_AsGeoJSON(ST_Transform(k.shown, 4326), 6, 0)::json,"                                          \
-  "   'by_category', (SELECT json_agg(json_build_object('code', ec.code, 'label_sv', ec.label_sv,"             \
-  "       'label_en', ec.label_en, 'count', bc.n) ORDER BY ec.ordinal)"                                        \
-  "     FROM (SELECT category, count(*) AS n FROM cl WHERE cl.cid = k.cid GROUP BY category) bc"               \
-  "     JOIN event_categories ec ON ec.code = bc.category),"                                                   \
-  "   'presence', (SELECT json_build_object("                                                                  \
-  "       'patrols', json_build_object('count', count(*) FILTER (WHERE e.kind = 'patrol'),"                    \
-  "          'duration_s', COALESCE(sum(e.duration_s) FILTER (WHERE e.kind = 'patrol'), 0)),"                  \
-  "       'activities', json_build_object('count', count(*) FILTER (WHERE e.kind = 'activity'),"               \
-  "          'duration_s', COALESCE(sum(e.duration_s) FILTER (WHERE e.kind = 'activity'), 0)))"                \
-  "     FROM events e WHERE e.kind <> 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3)      \
-  "       AND (ST_Intersects(e.geom, k.zone) OR (e.track IS NOT NULL AND ST_Intersects(e.track, k.zone))))"    \
-  "   ) ORDER BY k.rank), '[]')::text FROM ranked k WHERE k.rank <= 50"
+ * Weighted DBSCAN over grid cells (estd/hotspot.h) instead of
+ * ST_ClusterDBSCAN over every incident, in one pass over the period's
+ * incidents:
+ *  1. points: the period's incidents in SWEREF 99 TM (EPSG:3006, metres) with
+ *     their category ordinal;
+ *  2. est_hotspot_points (C): snaps them to cells of side eps / 4, clusters
+ *     the cells (weighted DBSCAN, spatial hash) and gives the 50 largest
+ *     clusters' count, centroid, category counts and convex hull vertices;
+ *  3. details (SQL): the hull polygon, its presentation and the presence of
+ *     patrols/activities around it.
+ * The hull is the convex hull of the cluster's incidents, or a 25 m buffer
+ * of it when it is not a polygon (fewer than 3 distinct or collinear
+ * points). Without the detail scope it is shown buffered by another 25 m, so
+ * its vertices are not incident locations. Presence: patrols/activities of
+ * the period whose point or track intersects the hull buffered by eps. */
+#define HOTSPOT_MAX 50
+#define PTS_AREA                                                                                               \
+  "SELECT e.category, ST_Transform(e.geom, 3006) AS g FROM event_areas ea"                                     \
+  " JOIN events e ON e.id = ea.event_id WHERE ea.area_id = $1 AND ea.kind = 'incident'"                        \
+  " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) " AND e.geom IS NOT NULL"
+#define PTS_ALL                                                                                                \
+  "SELECT e.category, ST_Transform(e.geom, 3006) AS g FROM events e"                                           \
+  " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3) \
+  " AND e.geom IS NOT NULL"
+/* $1 area, $2/$3 period: rows (x, y, category ordinal). */
+#define POINTS_SQL(PTS)                                                                                        \
+  "SELECT ST_X(p.g), ST_Y(p.g), c.ordinal FROM (" PTS ") p JOIN event_categories c ON c.code = p.category"
+static const est_stmt points_area = {"situation_points_area", POINTS_SQL(PTS_AREA), 3};
+static const est_stmt points_all = {"situation_points_all", POINTS_SQL(PTS_ALL), 3};
 
-static const est_stmt hotspots_area = {
-    "situation_hotspots_area",
-    HOTSPOT_SQL("SELECT e.id, e.category, ST_Transform(e.geom, 3006) AS g FROM event_areas ea"
-                " JOIN events e ON e.id = ea.event_id WHERE ea.area_id = $1 AND ea.kind = 'incident'"
-                " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) " AND e.geom IS NOT NULL"),
-    6};
-static const est_stmt hotspots_all = {
-    "situation_hotspots_all",
-    HOTSPOT_SQL("SELECT e.id, e.category, ST_Transform(e.geom, 3006) AS g FROM events e"
-                " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2)
-                " AND e.occurred_at < " TS(3) " AND e.geom IS NOT NULL"),
-    6};
+/* $1/$2 period, $3 eps, $4 detail; per hot spot: $5 rank, $6 incident count, $7/$8 centroid x/y,
+ * $9 hull vertices (MULTIPOINT WKT, EPSG:3006); per (hot spot, category): $10 rank, $11 ordinal,
+ * $12 count. */
+static const est_stmt hotspot_details = {
+    "situation_hotspot_details",
+    "WITH h AS (SELECT u.*, ST_ConvexHull(ST_GeomFromText(u.pts, 3006)) AS hull"
+    "   FROM unnest($5::int[], $6::int8[], $7::float8[], $8::float8[], $9::text[]) AS u(rank, n, x, y, pts)),"
+    " hs2 AS (SELECT rank, n, ST_SetSRID(ST_MakePoint(x, y), 3006) AS c,"
+    "   CASE WHEN ST_GeometryType(hull) = 'ST_Polygon' THEN hull ELSE ST_Buffer(hull, 25, 8) END AS poly FROM h),"
+    " ranked AS MATERIALIZED (SELECT rank, n, c, CASE WHEN $4::bool THEN poly ELSE ST_Buffer(poly, 25, 4) END AS shown,"
+    "   ST_Transform(ST_Buffer(poly, $3::float8, 8), 4326) AS zone FROM hs2),"
+    " bc AS MATERIALIZED (SELECT * FROM unnest($10::int[], $11::int[], $12::int8[]) AS u(rank, ordinal, n)"
+    "   WHERE n > 0)"
+    " SELECT COALESCE(json_agg(json_build_object("
+    "   'rank', k.rank, 'incident_count', k.n,"
+    "   'centroid', json_build_object('lat', round(ST_Y(ST_Transform(k.c, 4326))::numeric, 6),"
+    "                                 'lon', round(ST_X(ST_Transform(k.c, 4326))::numeric, 6)),"
+    "   'hull', ST_AsGeoJSON(ST_Transform(k.shown, 4326), 6, 0)::json,"
+    "   'by_category', (SELECT json_agg(json_build_object('code', ec.code, 'label_sv', ec.label_sv,"
+    "       'label_en', ec.label_en, 'count', bc.n) ORDER BY ec.ordinal)"
+    "     FROM bc JOIN event_categories ec ON ec.ordinal = bc.ordinal WHERE bc.rank = k.rank),"
+    "   'presence', (SELECT json_build_object("
+    "       'patrols', json_build_object('count', count(*) FILTER (WHERE e.kind = 'patrol'),"
+    "          'duration_s', COALESCE(sum(e.duration_s) FILTER (WHERE e.kind = 'patrol'), 0)),"
+    "       'activities', json_build_object('count', count(*) FILTER (WHERE e.kind = 'activity'),"
+    "          'duration_s', COALESCE(sum(e.duration_s) FILTER (WHERE e.kind = 'activity'), 0)))"
+    "     FROM events e WHERE e.kind <> 'incident' AND e.occurred_at >= " TS(1) " AND e.occurred_at < " TS(2)
+    "       AND (ST_Intersects(e.geom, k.zone) OR (e.track IS NOT NULL AND ST_Intersects(e.track, k.zone))))"
+    "   ) ORDER BY k.rank), '[]')::text FROM ranked k",
+    12};
+
+/* ---- data version ----------------------------------------------------------
+ * What a cached picture depends on, read in one statement from indexes and
+ * small tables (sub-millisecond): the newest event id (events_pkey), count
+ * and newest updated_at of areas, area_focuses and commitments (their
+ * updated_at indexes), the number of commitment_areas links, and the
+ * transaction snapshot (xmin:xmax:in-progress xids). The snapshot part
+ * makes the version exact: two reads see the same committed data when no
+ * transaction that wrote anything completed in between, and any completed
+ * writer changes xmax or the in-progress list. (Comparing only max(id) would
+ * miss an event committed late by a transaction that took its id before
+ * another one's.) It is also conservative: a write to any table of the
+ * cluster invalidates. */
+static const est_stmt version_stmt = {
+    "situation_data_version",
+    "SELECT concat_ws(',', (SELECT max(id) FROM events), (SELECT count(*) FROM areas),"
+    " (SELECT max(updated_at) FROM areas), (SELECT count(*) FROM area_focuses),"
+    " (SELECT max(updated_at) FROM area_focuses), (SELECT count(*) FROM commitments),"
+    " (SELECT max(updated_at) FROM commitments), (SELECT count(*) FROM commitment_areas))"
+    " || '#' || pg_current_snapshot()::text",
+    0};
 
 /* ---- context --------------------------------------------------------------
  * The area, patrol/activity presence per area (event_areas), the focuses
@@ -226,67 +261,131 @@ static est_result check_area(est_conn *c, const char *area) {
   return n == 1 ? EST_OK : EST_ENOTFOUND;
 }
 
-est_result store_situation_get(est_pool *pool, const store_situation_query *q, char **counts, char **hotspots,
-                               char **context) {
-  *counts = *hotspots = *context = NULL;
-  char ab[24], eps[32], mp[24];
-  const char *area = q->area_id ? store_lld(ab, q->area_id) : NULL;
-  snprintf(eps, sizeof eps, "%.3f", q->eps_m);
-  store_lld(mp, q->min_points);
-  est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+/* Hot spots: points (SQL) -> weighted DBSCAN over cells, hulls (C) -> details (SQL). */
+static est_result hotspots(est_conn *c, const store_situation_query *q, const char *area, char **out) {
+  const char *pp[3] = {area, q->from, q->to};
+  PGresult *r;
+  est_result rc = est_db_exec(c, area ? &points_area : &points_all, pp, &r, NULL);
   if (rc != EST_OK) return rc;
-  /* One snapshot: the counts, hot spots and freshness agree with each other. */
-  rc = est_db_command(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  if (rc == EST_OK) rc = check_area(c, area);
-  if (rc == EST_OK) {
-    const char *p[8] = {area, q->from, q->to, q->prev_from, q->prev_to, q->ya_from, q->ya_to, q->bucket};
-    rc = exec_text(c, area ? &counts_area : &counts_all, p, counts);
+  size_t n = (size_t)PQntuples(r);
+  est_hs_point *pts = malloc((n ? n : 1) * sizeof *pts);
+  int ncat = 0;
+  for (size_t i = 0; pts && i < n; i++) {
+    pts[i].x = strtod(PQgetvalue(r, (int)i, 0), NULL);
+    pts[i].y = strtod(PQgetvalue(r, (int)i, 1), NULL);
+    long ord = strtol(PQgetvalue(r, (int)i, 2), NULL, 10);
+    pts[i].cat = ord >= 0 && ord < 10000 ? (int)ord : -1;
+    if (pts[i].cat >= ncat) ncat = pts[i].cat + 1;
   }
-  if (rc == EST_OK) {
-    const char *p[6] = {area, q->from, q->to, eps, mp, q->detail ? "true" : "false"};
-    rc = exec_text(c, area ? &hotspots_area : &hotspots_all, p, hotspots);
+  PQclear(r);
+  if (!pts) return EST_ENOMEM;
+  est_hs_cluster *cl = NULL;
+  int k = est_hotspot_points(pts, n, q->eps_m, q->min_points, HOTSPOT_MAX, ncat, &cl);
+  free(pts);
+  if (k < 0) return EST_ENOMEM;
+  if (k == 0) {
+    *out = strdup("[]");
+    return *out ? EST_OK : EST_ENOMEM;
   }
-  if (rc == EST_OK) {
-    const char *p[3] = {area, q->from, q->to};
-    rc = exec_text(c, &context_stmt, p, context);
+  /* Array literals: one element per hot spot, and per (hot spot, category). */
+  est_buf rank = EST_BUF_INIT, cnt = EST_BUF_INIT, cx = EST_BUF_INIT, cy = EST_BUF_INIT, hull = EST_BUF_INIT;
+  est_buf crank = EST_BUF_INIT, cord = EST_BUF_INIT, ccnt = EST_BUF_INIT;
+  est_buf *all[] = {&rank, &cnt, &cx, &cy, &hull, &crank, &cord, &ccnt};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) est_buf_puts(all[i], "{");
+  bool cfirst = true;
+  for (int h = 0; h < k; h++) {
+    const char *sep = h ? "," : "";
+    est_buf_printf(&rank, "%s%d", sep, h + 1);
+    est_buf_printf(&cnt, "%s%lld", sep, cl[h].n);
+    est_buf_printf(&cx, "%s%.17g", sep, cl[h].cx);
+    est_buf_printf(&cy, "%s%.17g", sep, cl[h].cy);
+    est_buf_printf(&hull, "%s\"MULTIPOINT(", sep);
+    for (size_t v = 0; v < cl[h].hull_n; v++)
+      est_buf_printf(&hull, "%s%.17g %.17g", v ? "," : "", cl[h].hull[2 * v], cl[h].hull[2 * v + 1]);
+    est_buf_puts(&hull, ")\"");
+    for (int cat = 0; cat < ncat; cat++) {
+      if (cl[h].cat_counts[cat] == 0) continue;
+      const char *cs = cfirst ? "" : ",";
+      est_buf_printf(&crank, "%s%d", cs, h + 1);
+      est_buf_printf(&cord, "%s%d", cs, cat);
+      est_buf_printf(&ccnt, "%s%lld", cs, cl[h].cat_counts[cat]);
+      cfirst = false;
+    }
   }
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
-  est_pool_release(pool, c); /* rolls back anything left open */
-  if (rc != EST_OK) {
-    free(*counts);
-    free(*hotspots);
-    free(*context);
-    *counts = *hotspots = *context = NULL;
+  bool oom = false;
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+    est_buf_puts(all[i], "}");
+    oom = oom || all[i]->oom;
   }
+  est_hotspot_clusters_free(cl, k);
+  char eps[32];
+  snprintf(eps, sizeof eps, "%.3f", q->eps_m);
+  if (oom) {
+    rc = EST_ENOMEM;
+  } else {
+    const char *p[12] = {q->from,    q->to,     eps,      q->detail ? "true" : "false", rank.data, cnt.data,
+                         cx.data,    cy.data,   hull.data, crank.data, cord.data, ccnt.data};
+    rc = exec_text(c, &hotspot_details, p, out);
+  }
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) est_buf_free(all[i]);
   return rc;
 }
 
-est_result store_situation_geo(est_pool *pool, const store_situation_query *q, char **areas, char **events) {
-  *areas = NULL;
-  if (events) *events = NULL;
+void store_situation_result_free(store_situation_result *r) {
+  free(r->counts);
+  free(r->hotspots);
+  free(r->context);
+  free(r->areas);
+  free(r->events);
+  free(r->version);
+  memset(r, 0, sizeof *r);
+}
+
+est_result store_situation_version(est_pool *pool, char **version) {
+  *version = NULL;
+  est_conn *c;
+  est_result rc = est_pool_acquire(pool, &c);
+  if (rc != EST_OK) return rc;
+  rc = exec_text(c, &version_stmt, NULL, version);
+  est_pool_release(pool, c);
+  return rc;
+}
+
+est_result store_situation_get(est_pool *pool, const store_situation_query *q, store_situation_result *out) {
+  memset(out, 0, sizeof *out);
   char ab[24], lim[24];
   const char *area = q->area_id ? store_lld(ab, q->area_id) : NULL;
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
   if (rc != EST_OK) return rc;
-  rc = check_area(c, area);
+  /* One snapshot: the version, counts, hot spots, context and GeoJSON parts
+   * agree with each other; the version (first statement) names the snapshot. */
+  rc = est_db_command(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  /* No parallel workers: on the measured 2-core machine their start-up cost more
+   * than they saved (a few thousand rows per statement), and concurrent requests
+   * already use every core. */
+  if (rc == EST_OK) rc = est_db_command(c, "SET LOCAL max_parallel_workers_per_gather = 0");
+  if (rc == EST_OK) rc = exec_text(c, &version_stmt, NULL, &out->version);
+  if (rc == EST_OK) rc = check_area(c, area);
   if (rc == EST_OK) {
+    const char *p[8] = {area, q->from, q->to, q->prev_from, q->prev_to, q->ya_from, q->ya_to, q->bucket};
+    rc = exec_text(c, area ? &counts_area : &counts_all, p, &out->counts);
+  }
+  if (rc == EST_OK) rc = hotspots(c, q, area, &out->hotspots);
+  if (rc == EST_OK) {
+    const char *p[3] = {area, q->from, q->to};
+    rc = exec_text(c, &context_stmt, p, &out->context);
+  }
+  if (rc == EST_OK && q->geo) {
     const char *p[1] = {area};
-    rc = exec_text(c, &geo_areas, p, areas);
+    rc = exec_text(c, &geo_areas, p, &out->areas);
   }
-  if (rc == EST_OK && events && q->events_limit > 0) {
+  if (rc == EST_OK && q->geo && q->events_limit > 0) {
     const char *p[4] = {area, q->from, q->to, store_lld(lim, (long long)q->events_limit + 1)};
-    rc = exec_text(c, area ? &geo_events_area : &geo_events_all, p, events);
+    rc = exec_text(c, area ? &geo_events_area : &geo_events_all, p, &out->events);
   }
-  est_pool_release(pool, c);
-  if (rc != EST_OK) {
-    free(*areas);
-    *areas = NULL;
-    if (events) {
-      free(*events);
-      *events = NULL;
-    }
-  }
+  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+  est_pool_release(pool, c); /* rolls back anything left open */
+  if (rc != EST_OK) store_situation_result_free(out);
   return rc;
 }

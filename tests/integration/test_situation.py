@@ -466,3 +466,110 @@ def test_hot_spot_saved_as_area(estd, data):
     assert saved["kind"] == "hot_spot"
     ring = saved["geometry"]["coordinates"][0][0]
     assert sorted(map(tuple, ring)) == sorted(map(tuple, hull["coordinates"][0]))
+
+
+# ---- response cache ----------------------------------------------------------------
+
+def cache_counts(server):
+    text = server.get("/metrics").text
+    out = {}
+    for result in ("hit", "miss"):
+        m = re.search(r'^estd_situation_cache_requests_total\{result="%s"\} (\d+)$' % result, text, re.M)
+        out[result] = int(m.group(1)) if m else None
+    return out
+
+
+def test_cache_etag_304_and_hit(estd, data):
+    params = {"week": "2024-W10", "area_id": data["area"]["norrby"]}
+    r = estd.get("/v1/situation", params=params)
+    assert r.status_code == 200
+    assert r.headers["Cache-Control"] == "private, max-age=0"
+    etag = r.headers["ETag"]
+    assert re.fullmatch(r'"[0-9a-f]{16}"', etag)
+    r2 = estd.get("/v1/situation", params=params, headers={"If-None-Match": etag})
+    assert r2.status_code == 304 and r2.content == b"" and r2.headers["ETag"] == etag
+    assert estd.get("/v1/situation", params=params, headers={"If-None-Match": '"0000000000000000"'}).status_code == 200
+    # Served from the cache: a hit is counted (retried: a write anywhere in the shared
+    # PostgreSQL cluster between the two requests legitimately invalidates).
+    for _ in range(20):
+        before = cache_counts(estd)
+        again = estd.get("/v1/situation", params=params)
+        after = cache_counts(estd)
+        assert again.content == r.content and again.headers["ETag"] == etag
+        if after["hit"] == before["hit"] + 1:
+            break
+    else:
+        raise AssertionError("no cache hit: %s -> %s" % (before, after))
+    # GeoJSON is another entry with its own ETag.
+    g = estd.get("/v1/situation/geojson", params=params)
+    assert g.status_code == 200 and g.headers["ETag"] != etag
+    assert g.headers["Content-Type"] == "application/geo+json"
+
+
+def test_cache_new_event_invalidates(estd, data):
+    # An otherwise empty week so the other tests' expectations are untouched.
+    params = {"week": "2024-W30", "area_id": data["area"]["centrum"]}
+    first = sit(estd, **params)
+    assert first["incidents"]["total"]["count"] == 0
+    etag = estd.get("/v1/situation", params=params).headers["ETag"]
+    insert(estd.db, [ev("incident", "polisen-boras", "2024-07-24 12:00", CENTRUM, "narkotika")])
+    r = estd.get("/v1/situation", params=params, headers={"If-None-Match": etag})
+    assert r.status_code == 200, "stale 304 after a new event"
+    assert r.json()["incidents"]["total"]["count"] == 1
+    assert r.headers["ETag"] != etag
+    assert sit(estd, week="2024-W30")["incidents"]["total"]["count"] == 1
+
+
+def test_cache_changed_area_invalidates(estd, data):
+    params = {"week": "2024-W30", "area_id": data["area"]["centrum"]}
+    name = sit(estd, **params)["area"]["name"]
+    try:
+        estd.sql("UPDATE areas SET name = 'Centrum (renamed)', updated_at = now() WHERE id = %s",
+                 (data["area"]["centrum"],))
+        assert sit(estd, **params)["area"]["name"] == "Centrum (renamed)"
+    finally:
+        estd.sql("UPDATE areas SET name = %s, updated_at = now() WHERE id = %s", (name, data["area"]["centrum"]))
+    assert sit(estd, **params)["area"]["name"] == name
+
+
+def test_cache_never_mixes_queries(estd, data):
+    a = sit(estd, week="2024-W10", area_id=data["area"]["norrby"])
+    b = sit(estd, week="2024-W10", area_id=data["area"]["hulta"])
+    assert (a["area"]["code"], b["area"]["code"]) == ("norrby", "hulta")
+    w = sit(estd, area_id=data["area"]["norrby"], **{"from": "2024-03-04", "to": "2024-03-11"})
+    assert w["period"]["week"] is None and a["period"]["week"] == "2024-W10"
+    assert sit(estd, week="2024-W10", area_id=data["area"]["norrby"], min_points=9)["hot_spots"] == []
+    assert len(sit(estd, week="2024-W10", area_id=data["area"]["norrby"])["hot_spots"]) == 1
+    assert sit(estd, week="2024-W10", area_id=data["area"]["norrby"], min_count=3)["privacy"]["min_count"] == 3
+
+
+def test_cache_privacy_classes_never_share(estd, data):
+    read = make_key(estd.db, "read")
+    detail = make_key(estd.db, "read,read-detail")
+    sec = Estd(estd.db, env={"ESTD_AUTH": "required", "ESTD_KEY_SECRET": SECRET, "ESTD_RATE_LIMIT_RPS": "0"}).start()
+    try:
+        params = {"week": "2024-W10", "area_id": data["area"]["norrby"]}
+        # The detail picture first (it would be cached), then the read-only one.
+        for _ in range(2):
+            full = sec.get("/v1/situation", params=params, headers={"Authorization": "Bearer " + detail})
+            assert full.status_code == 200 and full.json()["privacy"]["detail_scope"] is True
+        r = sec.get("/v1/situation", params=params, headers={"Authorization": "Bearer " + read,
+                                                              "If-None-Match": full.headers["ETag"]})
+        assert r.status_code == 200, "the read-only caller matched the detail ETag"
+        check_suppressed_norrby(r.json())
+        assert r.json()["privacy"]["detail_scope"] is False
+    finally:
+        assert sec.stop() == 0, sec.read_log()[-3000:]
+
+
+def test_cache_off_gives_the_same_picture(estd, data):
+    off = Estd(estd.db, env={"ESTD_SITUATION_CACHE_ENTRIES": "0"}).start()
+    try:
+        for params in ({"week": "2024-W10", "area_id": data["area"]["norrby"]}, {"week": "2024-W10"}):
+            a = estd.get("/v1/situation", params=params)
+            b = off.get("/v1/situation", params=params)
+            assert a.status_code == b.status_code == 200
+            assert a.json() == b.json() and a.headers["ETag"] == b.headers["ETag"]
+        assert cache_counts(off)["hit"] == 0
+    finally:
+        assert off.stop() == 0, off.read_log()[-3000:]

@@ -1,0 +1,341 @@
+/* hotspot.c - weighted DBSCAN over grid cells (see hotspot.h).
+ *
+ * Neighbour search: cell positions are bucketed on a grid of side eps, so
+ * every neighbour of a cell lies in the 3 x 3 buckets around its own. The
+ * (bucket, cell) pairs are sorted once; a bucket's cells are found by binary
+ * search. Cost O(n log n + n * k), k = cells in the 9 buckets. */
+#include "estd/hotspot.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+double est_hotspot_cell_size(double eps) { return eps / 4.0; }
+
+typedef struct bucket_ref {
+  long long bx, by;
+  size_t i;
+} bucket_ref;
+
+static int cmp_ref(const void *a, const void *b) {
+  const bucket_ref *x = a, *y = b;
+  if (x->bx != y->bx) return x->bx < y->bx ? -1 : 1;
+  if (x->by != y->by) return x->by < y->by ? -1 : 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+typedef struct grid {
+  const est_hs_cell *cells;
+  double *px, *py;
+  bucket_ref *refs;
+  size_t n;
+  double eps, eps2;
+} grid;
+
+/* First index in refs with (bx, by) >= the given bucket. */
+static size_t lower(const grid *g, long long bx, long long by) {
+  size_t lo = 0, hi = g->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    const bucket_ref *r = &g->refs[mid];
+    if (r->bx < bx || (r->bx == bx && r->by < by))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+static long long bucket_of(double v, double eps) { return (long long)floor(v / eps); }
+
+/* Calls fn(j, arg) for every neighbour j of cell i (i itself included). */
+typedef void (*visit_fn)(const grid *g, size_t j, void *arg);
+static void neighbours(const grid *g, size_t i, visit_fn fn, void *arg) {
+  long long bx = bucket_of(g->px[i], g->eps), by = bucket_of(g->py[i], g->eps);
+  for (long long dx = -1; dx <= 1; dx++) {
+    for (long long dy = -1; dy <= 1; dy++) {
+      for (size_t k = lower(g, bx + dx, by + dy); k < g->n; k++) {
+        const bucket_ref *r = &g->refs[k];
+        if (r->bx != bx + dx || r->by != by + dy) break;
+        double ex = g->px[r->i] - g->px[i], ey = g->py[r->i] - g->py[i];
+        if (ex * ex + ey * ey <= g->eps2) fn(g, r->i, arg);
+      }
+    }
+  }
+}
+
+static void add_weight(const grid *g, size_t j, void *arg) { *(long long *)arg += g->cells[j].n; }
+
+typedef struct expand_state {
+  const bool *core;
+  int *label;
+  size_t *queue;
+  size_t *tail;
+  int cid;
+} expand_state;
+
+static void expand(const grid *g, size_t j, void *arg) {
+  (void)g;
+  expand_state *s = arg;
+  if (s->label[j] != -1) return;
+  s->label[j] = s->cid;
+  if (s->core[j]) s->queue[(*s->tail)++] = j; /* border cells join but do not spread */
+}
+
+typedef struct cl_order {
+  long long w;
+  int first, cid;
+} cl_order;
+
+static int cmp_cl(const void *a, const void *b) {
+  const cl_order *x = a, *y = b;
+  if (x->w != y->w) return x->w > y->w ? -1 : 1;
+  return x->first - y->first;
+}
+
+int est_hotspot_cluster(const est_hs_cell *cells, size_t n, double eps, long long min_points, int *label,
+                        long long **weight) {
+  if (weight) *weight = NULL;
+  if (!(eps > 0) || (n > 0 && (!cells || !label))) return -1;
+  if (n == 0) return 0;
+  grid g = {cells, malloc(n * sizeof(double)), malloc(n * sizeof(double)), malloc(n * sizeof(bucket_ref)), n, eps,
+            eps * eps};
+  bool *core = malloc(n * sizeof(bool));
+  size_t *queue = malloc(n * sizeof(size_t));
+  int nclusters = -1;
+  cl_order *order = NULL;
+  int *renum = NULL;
+  if (!g.px || !g.py || !g.refs || !core || !queue) goto done;
+  for (size_t i = 0; i < n; i++) {
+    double cnt = cells[i].n > 0 ? (double)cells[i].n : 1.0;
+    g.px[i] = cells[i].sx / cnt;
+    g.py[i] = cells[i].sy / cnt;
+    g.refs[i].bx = bucket_of(g.px[i], eps);
+    g.refs[i].by = bucket_of(g.py[i], eps);
+    g.refs[i].i = i;
+  }
+  qsort(g.refs, n, sizeof *g.refs, cmp_ref);
+  for (size_t i = 0; i < n; i++) {
+    long long w = 0;
+    neighbours(&g, i, add_weight, &w);
+    core[i] = w >= min_points;
+    label[i] = -1;
+  }
+  int cid = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!core[i] || label[i] != -1) continue;
+    size_t head = 0, tail = 0;
+    label[i] = cid;
+    queue[tail++] = i;
+    expand_state s = {core, label, queue, &tail, cid};
+    while (head < tail) neighbours(&g, queue[head++], expand, &s);
+    cid++;
+  }
+  /* Renumber: most incidents first, ties by first cell. */
+  order = calloc(cid ? (size_t)cid : 1, sizeof *order);
+  renum = malloc((cid ? (size_t)cid : 1) * sizeof *renum);
+  if (!order || !renum) goto done;
+  for (int c = 0; c < cid; c++) {
+    order[c].cid = c;
+    order[c].first = -1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (label[i] < 0) continue;
+    cl_order *o = &order[label[i]];
+    o->w += cells[i].n;
+    if (o->first < 0) o->first = (int)i;
+  }
+  qsort(order, (size_t)cid, sizeof *order, cmp_cl);
+  for (int c = 0; c < cid; c++) renum[order[c].cid] = c;
+  for (size_t i = 0; i < n; i++)
+    if (label[i] >= 0) label[i] = renum[label[i]];
+  if (weight && cid > 0) {
+    *weight = malloc((size_t)cid * sizeof **weight);
+    if (!*weight) goto done;
+    for (int c = 0; c < cid; c++) (*weight)[c] = order[c].w;
+  }
+  nclusters = cid;
+done:
+  free(g.px);
+  free(g.py);
+  free(g.refs);
+  free(core);
+  free(queue);
+  free(order);
+  free(renum);
+  return nclusters;
+}
+
+/* ---- convex hull ------------------------------------------------------------ */
+
+static int cmp_xy(const void *a, const void *b) {
+  const double *p = a, *q = b;
+  if (p[0] != q[0]) return p[0] < q[0] ? -1 : 1;
+  if (p[1] != q[1]) return p[1] < q[1] ? -1 : 1;
+  return 0;
+}
+
+static double cross(const double *o, const double *a, const double *b) {
+  return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+}
+
+size_t est_convex_hull(double *xy, size_t n) {
+  if (n == 0) return 0;
+  qsort(xy, n, 2 * sizeof(double), cmp_xy);
+  size_t m = 0; /* distinct points, compacted */
+  for (size_t i = 0; i < n; i++) {
+    if (m > 0 && xy[2 * (m - 1)] == xy[2 * i] && xy[2 * (m - 1) + 1] == xy[2 * i + 1]) continue;
+    xy[2 * m] = xy[2 * i];
+    xy[2 * m + 1] = xy[2 * i + 1];
+    m++;
+  }
+  if (m < 3) return m;
+  double *h = malloc(2 * (2 * m) * sizeof(double));
+  if (!h) return m; /* out of memory: every point (a superset of the hull) */
+  size_t k = 0;
+  for (size_t i = 0; i < m; i++) { /* lower hull */
+    while (k >= 2 && cross(&h[2 * (k - 2)], &h[2 * (k - 1)], &xy[2 * i]) <= 0) k--;
+    h[2 * k] = xy[2 * i];
+    h[2 * k + 1] = xy[2 * i + 1];
+    k++;
+  }
+  for (size_t i = m - 1, t = k + 1; i-- > 0;) { /* upper hull */
+    while (k >= t && cross(&h[2 * (k - 2)], &h[2 * (k - 1)], &xy[2 * i]) <= 0) k--;
+    h[2 * k] = xy[2 * i];
+    h[2 * k + 1] = xy[2 * i + 1];
+    k++;
+  }
+  k--; /* the last point repeats the first */
+  if (k < 2) k = 2; /* all collinear: the two extremes */
+  memcpy(xy, h, 2 * k * sizeof(double));
+  free(h);
+  return k;
+}
+
+/* ---- from incidents to hot spots ------------------------------------------ */
+
+typedef struct pt_ref {
+  long long cx, cy;
+  size_t i;
+} pt_ref;
+
+static int cmp_pt(const void *a, const void *b) {
+  const pt_ref *x = a, *y = b;
+  if (x->cx != y->cx) return x->cx < y->cx ? -1 : 1;
+  if (x->cy != y->cy) return x->cy < y->cy ? -1 : 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+void est_hotspot_clusters_free(est_hs_cluster *c, int n) {
+  if (!c) return;
+  for (int i = 0; i < n; i++) {
+    free(c[i].cat_counts);
+    free(c[i].hull);
+  }
+  free(c);
+}
+
+int est_hotspot_points(const est_hs_point *pts, size_t n, double eps, long long min_points, int max_clusters,
+                       int ncat, est_hs_cluster **out) {
+  *out = NULL;
+  if (!(eps > 0) || max_clusters < 0 || ncat < 0 || (n > 0 && !pts)) return -1;
+  if (n == 0 || max_clusters == 0) return 0;
+  double cell = est_hotspot_cell_size(eps);
+  pt_ref *refs = malloc(n * sizeof *refs);
+  est_hs_cell *cells = malloc(n * sizeof *cells);
+  size_t *pt_cell = malloc(n * sizeof *pt_cell);
+  int *label = malloc(n * sizeof *label);
+  size_t *fill = NULL;
+  double *xy = NULL;
+  est_hs_cluster *cl = NULL;
+  int k = -1, kept = 0;
+  if (!refs || !cells || !pt_cell || !label) goto done;
+  for (size_t i = 0; i < n; i++) {
+    refs[i].cx = (long long)floor(pts[i].x / cell);
+    refs[i].cy = (long long)floor(pts[i].y / cell);
+    refs[i].i = i;
+  }
+  qsort(refs, n, sizeof *refs, cmp_pt);
+  size_t nc = 0;
+  for (size_t r = 0; r < n; r++) {
+    if (nc == 0 || refs[r].cx != cells[nc - 1].cx || refs[r].cy != cells[nc - 1].cy) {
+      est_hs_cell c = {refs[r].cx, refs[r].cy, 0, 0, 0};
+      cells[nc++] = c;
+    }
+    est_hs_cell *c = &cells[nc - 1];
+    c->n++;
+    c->sx += pts[refs[r].i].x;
+    c->sy += pts[refs[r].i].y;
+    pt_cell[refs[r].i] = nc - 1;
+  }
+  k = est_hotspot_cluster(cells, nc, eps, min_points, label, NULL);
+  if (k <= 0) goto done;
+  kept = k < max_clusters ? k : max_clusters;
+  cl = calloc((size_t)kept, sizeof *cl);
+  fill = calloc((size_t)kept + 1, sizeof *fill);
+  if (!cl || !fill) {
+    k = -1;
+    goto done;
+  }
+  for (int c = 0; c < kept; c++) {
+    cl[c].cat_counts = calloc(ncat ? (size_t)ncat : 1, sizeof(long long));
+    if (!cl[c].cat_counts) {
+      k = -1;
+      goto done;
+    }
+  }
+  /* Count, sums and categories; then the points of each cluster, grouped
+   * (counting sort by cluster) for the hulls. */
+  for (size_t i = 0; i < n; i++) {
+    int c = label[pt_cell[i]];
+    if (c < 0 || c >= kept) continue;
+    cl[c].n++;
+    cl[c].cx += pts[i].x;
+    cl[c].cy += pts[i].y;
+    if (pts[i].cat >= 0 && pts[i].cat < ncat) cl[c].cat_counts[pts[i].cat]++;
+  }
+  size_t total = 0;
+  for (int c = 0; c < kept; c++) {
+    fill[c] = total;
+    total += (size_t)cl[c].n;
+  }
+  xy = malloc((total ? total : 1) * 2 * sizeof(double));
+  if (!xy) {
+    k = -1;
+    goto done;
+  }
+  for (size_t i = 0; i < n; i++) {
+    int c = label[pt_cell[i]];
+    if (c < 0 || c >= kept) continue;
+    xy[2 * fill[c]] = pts[i].x;
+    xy[2 * fill[c] + 1] = pts[i].y;
+    fill[c]++;
+  }
+  for (int c = 0, start = 0; c < kept; start += (int)cl[c].n, c++) {
+    double *p = &xy[2 * (size_t)start];
+    size_t h = est_convex_hull(p, (size_t)cl[c].n);
+    cl[c].hull = malloc((h ? h : 1) * 2 * sizeof(double));
+    if (!cl[c].hull) {
+      k = -1;
+      goto done;
+    }
+    memcpy(cl[c].hull, p, h * 2 * sizeof(double));
+    cl[c].hull_n = h;
+    cl[c].cx /= (double)cl[c].n;
+    cl[c].cy /= (double)cl[c].n;
+  }
+done:
+  free(refs);
+  free(cells);
+  free(pt_cell);
+  free(label);
+  free(fill);
+  free(xy);
+  if (k < 0) {
+    est_hotspot_clusters_free(cl, kept);
+    return -1;
+  }
+  *out = cl;
+  return k > 0 ? kept : 0;
+}

@@ -1,0 +1,288 @@
+/* situation_cache.c - bounded LRU cache with single flight (see
+ * situation_cache.h). One mutex and one condition variable per cache; the
+ * number of entries is small (ESTD_SITUATION_CACHE_ENTRIES, default 64), so
+ * lookups scan the slots comparing a 64-bit key hash first. */
+#include "estd/situation_cache.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct entry {
+  char *key; /* NULL: free slot */
+  uint64_t khash;
+  char *version;
+  char *body;
+  size_t len;
+  char etag[24];
+  uint64_t body_ticket; /* the flight that computed body */
+  uint64_t flight;      /* the flight in progress, when computing */
+  bool computing;
+  uint64_t last_use;
+} entry;
+
+struct est_scache {
+  pthread_mutex_t mu;
+  pthread_cond_t done;
+  entry *slots;
+  size_t max_entries, max_bytes, bytes;
+  uint64_t tick;
+  /* shared data version reads */
+  pthread_cond_t v_done;
+  bool v_reading;
+  char *v_last;           /* the last version read */
+  uint64_t v_last_ticket; /* the ticket taken just before that read began */
+};
+
+static atomic_uint_fast64_t g_hits, g_misses, g_coalesced;
+
+static uint64_t fnv1a(const char *s, size_t n) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+void est_scache_etag(const char *body, size_t len, char out[24]) {
+  snprintf(out, 24, "\"%016llx\"", (unsigned long long)fnv1a(body, len));
+}
+
+bool est_scache_etag_match(const char *inm, const char *etag) {
+  if (!inm || !etag) return false;
+  size_t el = strlen(etag);
+  const char *p = inm;
+  while (*p) {
+    while (*p == ' ' || *p == '\t' || *p == ',') p++;
+    if (!*p) break;
+    if (*p == '*') return true;
+    if (p[0] == 'W' && p[1] == '/') p += 2;
+    if (*p != '"') { /* malformed: skip to the next comma */
+      while (*p && *p != ',') p++;
+      continue;
+    }
+    const char *q = strchr(p + 1, '"');
+    if (!q) return false;
+    if ((size_t)(q + 1 - p) == el && memcmp(p, etag, el) == 0) return true;
+    p = q + 1;
+  }
+  return false;
+}
+
+est_scache *est_scache_create(size_t max_entries, size_t max_bytes) {
+  if (max_entries == 0) return NULL;
+  est_scache *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->slots = calloc(max_entries, sizeof *c->slots);
+  if (!c->slots) {
+    free(c);
+    return NULL;
+  }
+  pthread_mutex_init(&c->mu, NULL);
+  pthread_cond_init(&c->done, NULL);
+  pthread_cond_init(&c->v_done, NULL);
+  c->max_entries = max_entries;
+  c->max_bytes = max_bytes;
+  return c;
+}
+
+static void slot_clear(est_scache *c, entry *e) {
+  c->bytes -= e->body ? e->len : 0;
+  free(e->key);
+  free(e->version);
+  free(e->body);
+  memset(e, 0, sizeof *e);
+}
+
+void est_scache_destroy(est_scache *c) {
+  if (!c) return;
+  for (size_t i = 0; i < c->max_entries; i++) slot_clear(c, &c->slots[i]);
+  pthread_mutex_destroy(&c->mu);
+  pthread_cond_destroy(&c->done);
+  pthread_cond_destroy(&c->v_done);
+  free(c->v_last);
+  free(c->slots);
+  free(c);
+}
+
+uint64_t est_scache_ticket(est_scache *c) {
+  if (!c) return 0;
+  pthread_mutex_lock(&c->mu);
+  uint64_t t = ++c->tick;
+  pthread_mutex_unlock(&c->mu);
+  return t;
+}
+
+int est_scache_version(est_scache *c, uint64_t ticket, est_scache_read_fn fn, void *arg, char **version) {
+  *version = NULL;
+  if (!c) return fn(arg, version);
+  pthread_mutex_lock(&c->mu);
+  for (;;) {
+    if (c->v_last && c->v_last_ticket > ticket) { /* a read that began after this request arrived */
+      *version = strdup(c->v_last);
+      pthread_mutex_unlock(&c->mu);
+      return *version ? 0 : fn(arg, version);
+    }
+    if (c->v_reading) { /* one in progress: wait, then look again */
+      pthread_cond_wait(&c->v_done, &c->mu);
+      continue;
+    }
+    c->v_reading = true;
+    uint64_t mine = ++c->tick;
+    pthread_mutex_unlock(&c->mu);
+    char *v = NULL;
+    int rc = fn(arg, &v);
+    pthread_mutex_lock(&c->mu);
+    c->v_reading = false;
+    if (rc == 0 && v) {
+      char *keep = strdup(v);
+      if (keep) {
+        free(c->v_last);
+        c->v_last = keep;
+        c->v_last_ticket = mine;
+      }
+    }
+    pthread_cond_broadcast(&c->v_done);
+    pthread_mutex_unlock(&c->mu);
+    *version = v;
+    return rc;
+  }
+}
+
+static entry *find(est_scache *c, const char *key, uint64_t h) {
+  for (size_t i = 0; i < c->max_entries; i++) {
+    entry *e = &c->slots[i];
+    if (e->key && e->khash == h && strcmp(e->key, key) == 0) return e;
+  }
+  return NULL;
+}
+
+/* A free slot, or the least recently used one that is not computing
+ * (evicted); NULL when every slot is computing. */
+static entry *take_slot(est_scache *c) {
+  entry *lru = NULL;
+  for (size_t i = 0; i < c->max_entries; i++) {
+    entry *e = &c->slots[i];
+    if (!e->key) return e;
+    if (!e->computing && (!lru || e->last_use < lru->last_use)) lru = e;
+  }
+  if (lru) slot_clear(c, lru);
+  return lru;
+}
+
+est_scache_outcome est_scache_begin(est_scache *c, const char *key, const char *version, uint64_t ticket,
+                                    est_scache_body *out, uint64_t *flight) {
+  memset(out, 0, sizeof *out);
+  *flight = 0;
+  if (!c) {
+    atomic_fetch_add(&g_misses, 1);
+    return EST_SCACHE_MISS;
+  }
+  uint64_t h = fnv1a(key, strlen(key));
+  bool waited = false;
+  pthread_mutex_lock(&c->mu);
+  for (;;) {
+    entry *e = find(c, key, h);
+    if (e && e->body && ((version && e->version && strcmp(e->version, version) == 0) || e->body_ticket > ticket)) {
+      out->body = malloc(e->len ? e->len : 1);
+      if (out->body) {
+        memcpy(out->body, e->body, e->len);
+        out->len = e->len;
+        memcpy(out->etag, e->etag, sizeof out->etag);
+        e->last_use = ++c->tick;
+        pthread_mutex_unlock(&c->mu);
+        atomic_fetch_add(&g_hits, 1);
+        return EST_SCACHE_HIT;
+      }
+      break; /* out of memory: compute without the cache */
+    }
+    if (e && e->computing) { /* single flight: wait for it, then look again */
+      if (!waited) atomic_fetch_add(&g_coalesced, 1);
+      waited = true;
+      pthread_cond_wait(&c->done, &c->mu);
+      continue;
+    }
+    if (!e) {
+      e = take_slot(c);
+      if (!e) break;
+      e->key = strdup(key);
+      if (!e->key) break;
+      e->khash = h;
+    }
+    e->computing = true;
+    e->flight = *flight = ++c->tick;
+    e->last_use = e->flight;
+    break;
+  }
+  pthread_mutex_unlock(&c->mu);
+  atomic_fetch_add(&g_misses, 1);
+  return EST_SCACHE_MISS;
+}
+
+static entry *flight_entry(est_scache *c, const char *key, uint64_t flight) {
+  entry *e = find(c, key, fnv1a(key, strlen(key)));
+  return e && e->computing && e->flight == flight ? e : NULL;
+}
+
+void est_scache_fill(est_scache *c, const char *key, uint64_t flight, const char *version, const char *body,
+                     size_t len, const char *etag) {
+  if (!c || flight == 0) return;
+  pthread_mutex_lock(&c->mu);
+  entry *e = flight_entry(c, key, flight);
+  if (e) {
+    e->computing = false;
+    c->bytes -= e->body ? e->len : 0;
+    free(e->body);
+    free(e->version);
+    e->body = NULL;
+    e->version = NULL;
+    e->len = 0;
+    if (len <= c->max_bytes / 4) {
+      e->body = malloc(len ? len : 1);
+      e->version = version ? strdup(version) : NULL;
+    }
+    if (e->body && e->version) {
+      memcpy(e->body, body, len);
+      e->len = len;
+      snprintf(e->etag, sizeof e->etag, "%s", etag);
+      e->body_ticket = flight;
+      e->last_use = ++c->tick;
+      c->bytes += len;
+      /* Over the byte budget: evict the least recently used other entries. */
+      while (c->bytes > c->max_bytes) {
+        entry *lru = NULL;
+        for (size_t i = 0; i < c->max_entries; i++) {
+          entry *x = &c->slots[i];
+          if (x->key && x != e && x->body && !x->computing && (!lru || x->last_use < lru->last_use)) lru = x;
+        }
+        if (!lru) break;
+        slot_clear(c, lru);
+      }
+    } else {
+      slot_clear(c, e);
+    }
+  }
+  pthread_cond_broadcast(&c->done);
+  pthread_mutex_unlock(&c->mu);
+}
+
+void est_scache_abandon(est_scache *c, const char *key, uint64_t flight) {
+  if (!c || flight == 0) return;
+  pthread_mutex_lock(&c->mu);
+  entry *e = flight_entry(c, key, flight);
+  if (e) {
+    e->computing = false;
+    if (!e->body) slot_clear(c, e);
+  }
+  pthread_cond_broadcast(&c->done);
+  pthread_mutex_unlock(&c->mu);
+}
+
+void est_scache_counters(uint64_t *hits, uint64_t *misses, uint64_t *coalesced) {
+  if (hits) *hits = atomic_load(&g_hits);
+  if (misses) *misses = atomic_load(&g_misses);
+  if (coalesced) *coalesced = atomic_load(&g_coalesced);
+}

@@ -1,0 +1,192 @@
+/* test_hotspot.c - weighted DBSCAN over grid cells (estd/hotspot.h).
+ * Cells are given with their centroid (sx = x * n, sy = y * n); expected
+ * labels worked out by hand in the comments. eps = 10 throughout unless said. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+
+#include "estd/hotspot.h"
+
+static est_hs_cell C(double x, double y, long long n) {
+  est_hs_cell c = {(long long)(x / 2.5), (long long)(y / 2.5), n, x * (double)n, y * (double)n};
+  return c;
+}
+
+static void test_cell_size(void **state) {
+  (void)state;
+  assert_true(est_hotspot_cell_size(150) == 37.5);
+}
+
+static void test_empty_and_invalid(void **state) {
+  (void)state;
+  int label[1];
+  assert_int_equal(est_hotspot_cluster(NULL, 0, 10, 5, label, NULL), 0);
+  est_hs_cell c = C(0, 0, 9);
+  assert_int_equal(est_hotspot_cluster(&c, 1, 0, 5, label, NULL), -1);
+}
+
+/* One dense blob: 4 cells within 10 of each other, 2 incidents each (8 >= 5): one cluster. */
+static void test_dense_blob(void **state) {
+  (void)state;
+  est_hs_cell cells[] = {C(0, 0, 2), C(3, 0, 2), C(0, 3, 2), C(3, 3, 2)};
+  int label[4];
+  long long *w;
+  assert_int_equal(est_hotspot_cluster(cells, 4, 10, 5, label, &w), 1);
+  for (int i = 0; i < 4; i++) assert_int_equal(label[i], 0);
+  assert_int_equal(w[0], 8);
+  free(w);
+  /* min_points edge: 8 incidents, min_points 8 -> core; 9 -> nothing. */
+  assert_int_equal(est_hotspot_cluster(cells, 4, 10, 8, label, NULL), 1);
+  assert_int_equal(est_hotspot_cluster(cells, 4, 10, 9, label, NULL), 0);
+  for (int i = 0; i < 4; i++) assert_int_equal(label[i], -1);
+}
+
+/* A single heavy cell is a cluster by itself when its own count reaches min_points. */
+static void test_single_heavy_cell(void **state) {
+  (void)state;
+  est_hs_cell cells[] = {C(0, 0, 5), C(100, 100, 4)};
+  int label[2];
+  assert_int_equal(est_hotspot_cluster(cells, 2, 10, 5, label, NULL), 1);
+  assert_int_equal(label[0], 0);
+  assert_int_equal(label[1], -1);
+}
+
+/* Two blobs: A = 6 incidents at x 0..3, B = 10 incidents at x 13..16. The gap (3 -> 13) is
+ * exactly eps = 10, so the blobs touch: one cluster. With eps 9.9 they are two, and B (10)
+ * ranks before A (6) although A comes first. */
+static void test_two_blobs(void **state) {
+  (void)state;
+  est_hs_cell cells[] = {C(0, 0, 3), C(3, 0, 3), C(13, 0, 5), C(16, 0, 5)};
+  int label[4];
+  long long *w;
+  assert_int_equal(est_hotspot_cluster(cells, 4, 10, 5, label, &w), 1);
+  assert_int_equal(w[0], 16);
+  free(w);
+  assert_int_equal(est_hotspot_cluster(cells, 4, 9.9, 5, label, &w), 2);
+  assert_int_equal(label[0], 1);
+  assert_int_equal(label[1], 1);
+  assert_int_equal(label[2], 0);
+  assert_int_equal(label[3], 0);
+  assert_int_equal(w[0], 10);
+  assert_int_equal(w[1], 6);
+  free(w);
+}
+
+/* Noise: scattered single incidents 20 apart (no cell has a neighbour). */
+static void test_noise(void **state) {
+  (void)state;
+  est_hs_cell cells[] = {C(0, 0, 1), C(20, 0, 1), C(40, 0, 1), C(0, 20, 1), C(20, 20, 1)};
+  int label[5];
+  assert_int_equal(est_hotspot_cluster(cells, 5, 10, 2, label, NULL), 0);
+  for (int i = 0; i < 5; i++) assert_int_equal(label[i], -1);
+}
+
+/* Border cells: K (4 incidents at 0,0), R (2 at -8,0), L (1 at 8,0), F (1 at 16,0); min_points 7.
+ * K sums R + K + L = 7: core. R sums 6, L sums K + L + F = 6: not core, but within eps of K:
+ * border cells of K's cluster. F sums L + F = 2 and neighbours no core cell: noise. */
+static void test_border_cells(void **state) {
+  (void)state;
+  est_hs_cell cells[] = {C(-8, 0, 2), C(0, 0, 4), C(8, 0, 1), C(16, 0, 1)};
+  int label[4];
+  assert_int_equal(est_hotspot_cluster(cells, 4, 10, 7, label, NULL), 1);
+  assert_int_equal(label[0], 0);
+  assert_int_equal(label[1], 0);
+  assert_int_equal(label[2], 0);
+  assert_int_equal(label[3], -1);
+}
+
+/* Chain: cores connect transitively across more than eps (0 -> 8 -> 16 -> 24). */
+static void test_chain_and_min_points_one(void **state) {
+  (void)state;
+  est_hs_cell cells[] = {C(0, 0, 3), C(8, 0, 3), C(16, 0, 3), C(24, 0, 3), C(60, 0, 1)};
+  int label[5];
+  assert_int_equal(est_hotspot_cluster(cells, 5, 10, 6, label, NULL), 1);
+  for (int i = 0; i < 4; i++) assert_int_equal(label[i], 0);
+  assert_int_equal(label[4], -1);
+  /* min_points 1: every cell is core; the lone cell is a cluster of its own. */
+  assert_int_equal(est_hotspot_cluster(cells, 5, 10, 1, label, NULL), 2);
+  assert_int_equal(label[4], 1);
+}
+
+/* Many cells (a 60 x 60 grid, 3600 cells, 1 incident each, spacing 2.5): all one cluster;
+ * exercises the bucket search across bucket borders and negative coordinates. */
+static void test_large_grid(void **state) {
+  (void)state;
+  enum { N = 60 };
+  est_hs_cell *cells = malloc(N * N * sizeof *cells);
+  int *label = malloc(N * N * sizeof *label);
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < N; j++) cells[i * N + j] = C(-75 + 2.5 * i, -75 + 2.5 * j, 1);
+  long long *w;
+  assert_int_equal(est_hotspot_cluster(cells, N * N, 10, 5, label, &w), 1);
+  assert_int_equal(w[0], N * N);
+  for (int i = 0; i < N * N; i++) assert_int_equal(label[i], 0);
+  free(w);
+  free(cells);
+  free(label);
+}
+
+/* Convex hull: a square with interior, duplicate and edge points -> its 4 corners, CCW from (0,0). */
+static void test_convex_hull(void **state) {
+  (void)state;
+  double sq[] = {2, 2, 0, 0, 4, 0, 4, 4, 0, 4, 2, 0, 1, 3, 4, 4, 0, 2};
+  size_t n = est_convex_hull(sq, 9);
+  assert_int_equal(n, 4);
+  double want[] = {0, 0, 4, 0, 4, 4, 0, 4};
+  for (int i = 0; i < 8; i++) assert_true(sq[i] == want[i]);
+  double line[] = {3, 3, 1, 1, 2, 2, 0, 0};
+  assert_int_equal(est_convex_hull(line, 4), 2);
+  assert_true(line[0] == 0 && line[1] == 0 && line[2] == 3 && line[3] == 3);
+  double same[] = {5, 5, 5, 5, 5, 5};
+  assert_int_equal(est_convex_hull(same, 3), 1);
+  assert_int_equal(est_convex_hull(NULL, 0), 0);
+}
+
+/* Incidents to hot spots: 8 within 25 m (5 of category 1, 3 of category 2) plus one 300 m away,
+ * eps 150, min_points 5 (the integration fixture of test_situation.py in metres):
+ * one hot spot of 8 with the mean as centroid; min_points 9: none. Then two groups of 6 and 5
+ * 1 km apart: two hot spots, the larger first; max_clusters 1 keeps only it. */
+static void test_points_to_hot_spots(void **state) {
+  (void)state;
+  est_hs_point p[] = {{-18, -22, 1}, {-9, 11, 1}, {0, 0, 1}, {9, -11, 1}, {18, 22, 1},
+                      {6, 22, 2},    {-12, 17, 2}, {12, -22, 2}, {300, 0, 3}};
+  est_hs_cluster *c;
+  assert_int_equal(est_hotspot_points(p, 9, 150, 5, 50, 4, &c), 1);
+  assert_int_equal(c[0].n, 8);
+  assert_true(c[0].cx == (-18 - 9 + 0 + 9 + 18 + 6 - 12 + 12) / 8.0);
+  assert_true(c[0].cy == (-22 + 11 + 0 - 11 + 22 + 22 + 17 - 22) / 8.0);
+  assert_int_equal(c[0].cat_counts[1], 5);
+  assert_int_equal(c[0].cat_counts[2], 3);
+  assert_int_equal(c[0].cat_counts[3], 0);
+  assert_true(c[0].hull_n >= 3 && c[0].hull_n <= 8);
+  est_hotspot_clusters_free(c, 1);
+  assert_int_equal(est_hotspot_points(p, 9, 150, 9, 50, 4, &c), 0);
+  assert_null(c);
+  est_hs_point q[11];
+  for (int i = 0; i < 6; i++) q[i] = (est_hs_point){1000.0 + i, 0, 0};
+  for (int i = 0; i < 5; i++) q[6 + i] = (est_hs_point){(double)i, 0, 0};
+  assert_int_equal(est_hotspot_points(q, 11, 150, 5, 50, 1, &c), 2);
+  assert_int_equal(c[0].n, 6);
+  assert_int_equal(c[1].n, 5);
+  assert_int_equal(c[0].hull_n, 2); /* collinear */
+  est_hotspot_clusters_free(c, 2);
+  assert_int_equal(est_hotspot_points(q, 11, 150, 5, 1, 1, &c), 1);
+  assert_int_equal(c[0].n, 6);
+  est_hotspot_clusters_free(c, 1);
+  assert_int_equal(est_hotspot_points(q, 11, 0, 5, 1, 1, &c), -1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_cell_size),     cmocka_unit_test(test_empty_and_invalid),
+      cmocka_unit_test(test_dense_blob),    cmocka_unit_test(test_single_heavy_cell),
+      cmocka_unit_test(test_two_blobs),     cmocka_unit_test(test_noise),
+      cmocka_unit_test(test_border_cells),  cmocka_unit_test(test_chain_and_min_points_one),
+      cmocka_unit_test(test_large_grid),    cmocka_unit_test(test_convex_hull),
+      cmocka_unit_test(test_points_to_hot_spots),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
