@@ -136,7 +136,7 @@ def test_get_not_found_and_bad_ids(estd):
 def test_method_not_allowed(estd):
     r = estd.put("/v1/commitments/1", {})
     assert_problem(r, 405)
-    assert r.headers["Allow"] == "GET, PATCH, DELETE"
+    assert r.headers["Allow"] == "GET, HEAD, PATCH, DELETE"
 
 
 # --- list: filters, sorts, paging --------------------------------------------------------------
