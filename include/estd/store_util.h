@@ -17,6 +17,16 @@ est_result store_exec1(est_pool *pool, const est_stmt *s, const char *const *par
 /* Fills *out from a (json, version) single-row result; EST_ENOTFOUND if empty. */
 est_result store_doc_from(PGresult *r, est_doc *out);
 
+/* A write transaction on one pooled connection: begin acquires and sends
+ * BEGIN; end COMMITs when rc is EST_OK (returning the commit's result) and
+ * releases the connection, which rolls back anything left open. */
+est_result store_tx_begin(est_pool *pool, est_conn **c);
+est_result store_tx_end(est_pool *pool, est_conn *c, est_result rc);
+
+/* Runs a one-parameter (id) statement returning (json, version) into *out;
+ * EST_ENOTFOUND when it returns no row. */
+est_result store_doc_by_id(est_pool *pool, const est_stmt *s, long long id, est_doc *out);
+
 /* Formats ints into caller buffers for use as text parameters. */
 const char *store_lld(char buf[24], long long v);
 

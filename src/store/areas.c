@@ -145,25 +145,6 @@ static est_result explain_area_error(est_conn *c, est_result rc, const char *sql
   return rc;
 }
 
-static est_result tx_begin(est_pool *pool, est_conn **c) {
-  est_result rc = est_pool_acquire(pool, c);
-  if (rc != EST_OK) return rc;
-  rc = est_db_command(*c, "BEGIN");
-  if (rc != EST_OK) {
-    est_pool_release(pool, *c);
-    *c = NULL;
-  }
-  return rc;
-}
-
-/* Commits when rc is EST_OK (returning the commit's result), releases c
- * (which rolls back anything still open). */
-static est_result tx_end(est_pool *pool, est_conn *c, est_result rc) {
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
-  est_pool_release(pool, c);
-  return rc;
-}
-
 static est_result doc_take(PGresult *r, int col_json, int col_version, est_doc *out) {
   out->json = strdup(PQgetvalue(r, 0, col_json));
   out->version = strtoll(PQgetvalue(r, 0, col_version), NULL, 10);
@@ -201,14 +182,7 @@ est_result store_areas_list(est_pool *pool, const store_area_filter *f, const es
 }
 
 est_result store_area_get(est_pool *pool, long long id, est_doc *out) {
-  char idb[24];
-  const char *params[1] = {store_lld(idb, id)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &area_get, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_doc_from(r, out);
-  PQclear(r);
-  return rc;
+  return store_doc_by_id(pool, &area_get, id, out);
 }
 
 /* ---- writes ------------------------------------------------------------------- */
@@ -217,7 +191,7 @@ est_result store_area_create(est_pool *pool, const est_actor *who, const char *b
                              store_area_fail *fail) {
   out->json = NULL;
   est_conn *c;
-  est_result rc = tx_begin(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   char st[6];
   const char *params[1] = {body};
@@ -236,7 +210,7 @@ est_result store_area_create(est_pool *pool, const est_actor *who, const char *b
     if (rc == EST_OK) rc = store_audit_write(c, who, "create", "area", *id, NULL, out->json);
   }
   PQclear(r);
-  rc = tx_end(pool, c, rc);
+  rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
   return rc;
 }
@@ -245,7 +219,7 @@ est_result store_area_update(est_pool *pool, const est_actor *who, long long id,
                              const char *patch, est_doc *out, store_area_fail *fail) {
   out->json = NULL;
   est_conn *c;
-  est_result rc = tx_begin(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   char idb[24], vb[24] = "", st[6];
   const char *lp[1] = {store_lld(idb, id)};
@@ -272,7 +246,7 @@ est_result store_area_update(est_pool *pool, const est_actor *who, long long id,
   }
   PQclear(before);
   PQclear(r);
-  rc = tx_end(pool, c, rc);
+  rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
   return rc;
 }
@@ -280,7 +254,7 @@ est_result store_area_update(est_pool *pool, const est_actor *who, long long id,
 est_result store_area_delete(est_pool *pool, const est_actor *who, long long id, long long version,
                              store_area_fail *fail) {
   est_conn *c;
-  est_result rc = tx_begin(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   char idb[24], vb[24] = "", st[6];
   const char *lp[1] = {store_lld(idb, id)};
@@ -314,5 +288,5 @@ est_result store_area_delete(est_pool *pool, const est_actor *who, long long id,
   PQclear(before);
   PQclear(refs);
   PQclear(r);
-  return tx_end(pool, c, rc);
+  return store_tx_end(pool, c, rc);
 }

@@ -115,14 +115,7 @@ est_result store_commitments_list(est_pool *pool, const store_commitment_filter 
 }
 
 est_result store_commitment_get(est_pool *pool, long long id, est_doc *out) {
-  char idb[24];
-  const char *params[1] = {store_lld(idb, id)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &commitment_get, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_doc_from(r, out);
-  PQclear(r);
-  return rc;
+  return store_doc_by_id(pool, &commitment_get, id, out);
 }
 
 /* "{1,2,3}" into buf (sized for EST_COMMITMENT_MAX_AREAS ids). */

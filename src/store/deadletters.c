@@ -147,14 +147,7 @@ est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filte
 }
 
 est_result store_dead_letter_get(est_pool *pool, long long id, est_doc *out) {
-  char idb[24];
-  const char *params[1] = {store_lld(idb, id)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &dl_get, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_doc_from(r, out);
-  PQclear(r);
-  return rc;
+  return store_doc_by_id(pool, &dl_get, id, out);
 }
 
 /* ---- resubmission --------------------------------------------------------- */

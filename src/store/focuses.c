@@ -124,23 +124,6 @@ static est_result explain_focus_error(est_conn *c, est_result rc, const char *sq
   return rc;
 }
 
-static est_result tx_begin(est_pool *pool, est_conn **c) {
-  est_result rc = est_pool_acquire(pool, c);
-  if (rc != EST_OK) return rc;
-  rc = est_db_command(*c, "BEGIN");
-  if (rc != EST_OK) {
-    est_pool_release(pool, *c);
-    *c = NULL;
-  }
-  return rc;
-}
-
-static est_result tx_end(est_pool *pool, est_conn *c, est_result rc) {
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
-  est_pool_release(pool, c);
-  return rc;
-}
-
 /* ---- reads -------------------------------------------------------------------- */
 
 est_result store_focuses_list(est_pool *pool, const store_focus_filter *f, const est_list_query *q, est_page *out) {
@@ -164,14 +147,7 @@ est_result store_focuses_list(est_pool *pool, const store_focus_filter *f, const
 }
 
 est_result store_focus_get(est_pool *pool, long long id, est_doc *out) {
-  char idb[24];
-  const char *params[1] = {store_lld(idb, id)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &focus_get, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_doc_from(r, out);
-  PQclear(r);
-  return rc;
+  return store_doc_by_id(pool, &focus_get, id, out);
 }
 
 /* ---- writes ------------------------------------------------------------------- */
@@ -180,7 +156,7 @@ est_result store_focus_create(est_pool *pool, const est_actor *who, const char *
                               store_area_fail *fail) {
   out->json = NULL;
   est_conn *c;
-  est_result rc = tx_begin(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   char st[6];
   const char *params[1] = {body};
@@ -196,7 +172,7 @@ est_result store_focus_create(est_pool *pool, const est_actor *who, const char *
     }
   }
   PQclear(r);
-  rc = tx_end(pool, c, rc);
+  rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
   return rc;
 }
@@ -205,7 +181,7 @@ est_result store_focus_update(est_pool *pool, const est_actor *who, long long id
                               const char *patch, est_doc *out, store_area_fail *fail) {
   out->json = NULL;
   est_conn *c;
-  est_result rc = tx_begin(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   char idb[24], vb[24] = "", st[6];
   const char *lp[1] = {store_lld(idb, id)};
@@ -228,7 +204,7 @@ est_result store_focus_update(est_pool *pool, const est_actor *who, long long id
   }
   PQclear(before);
   PQclear(r);
-  rc = tx_end(pool, c, rc);
+  rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
   return rc;
 }
@@ -236,7 +212,7 @@ est_result store_focus_update(est_pool *pool, const est_actor *who, long long id
 est_result store_focus_delete(est_pool *pool, const est_actor *who, long long id, long long version,
                               store_area_fail *fail) {
   est_conn *c;
-  est_result rc = tx_begin(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   char idb[24], vb[24] = "", st[6];
   const char *lp[1] = {store_lld(idb, id)};
@@ -256,5 +232,5 @@ est_result store_focus_delete(est_pool *pool, const est_actor *who, long long id
   if (rc == EST_OK) rc = store_audit_write(c, who, "delete", "area_focus", id, PQgetvalue(before, 0, 0), NULL);
   PQclear(before);
   PQclear(r);
-  return tx_end(pool, c, rc);
+  return store_tx_end(pool, c, rc);
 }

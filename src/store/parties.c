@@ -42,14 +42,7 @@ est_result store_parties_list(est_pool *pool, const store_party_filter *f, const
 }
 
 est_result store_party_get(est_pool *pool, long long id, est_doc *out) {
-  char idb[24];
-  const char *params[1] = {store_lld(idb, id)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &party_get, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_doc_from(r, out);
-  PQclear(r);
-  return rc;
+  return store_doc_by_id(pool, &party_get, id, out);
 }
 
 #define AGREEMENT_JSON                                                                               \
@@ -100,12 +93,5 @@ est_result store_agreements_list(est_pool *pool, const store_agreement_filter *f
 }
 
 est_result store_agreement_get(est_pool *pool, long long id, est_doc *out) {
-  char idb[24];
-  const char *params[1] = {store_lld(idb, id)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &agreement_get, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_doc_from(r, out);
-  PQclear(r);
-  return rc;
+  return store_doc_by_id(pool, &agreement_get, id, out);
 }

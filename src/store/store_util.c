@@ -82,3 +82,31 @@ est_result store_doc_from(PGresult *r, est_doc *out) {
   if (PQnfields(r) > 1 && !PQgetisnull(r, 0, 1)) out->version = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
   return EST_OK;
 }
+
+est_result store_tx_begin(est_pool *pool, est_conn **c) {
+  est_result rc = est_pool_acquire(pool, c);
+  if (rc != EST_OK) return rc;
+  rc = est_db_command(*c, "BEGIN");
+  if (rc != EST_OK) {
+    est_pool_release(pool, *c);
+    *c = NULL;
+  }
+  return rc;
+}
+
+est_result store_tx_end(est_pool *pool, est_conn *c, est_result rc) {
+  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+  est_pool_release(pool, c);
+  return rc;
+}
+
+est_result store_doc_by_id(est_pool *pool, const est_stmt *s, long long id, est_doc *out) {
+  char idb[24];
+  const char *params[1] = {store_lld(idb, id)};
+  PGresult *r;
+  est_result rc = store_exec1(pool, s, params, &r, NULL);
+  if (rc != EST_OK) return rc;
+  rc = store_doc_from(r, out);
+  PQclear(r);
+  return rc;
+}
