@@ -71,4 +71,9 @@ if [ "$SKIP_ASAN" != 1 ]; then
   LSAN_OPTIONS=suppressions=$REPO/tests/lsan.supp:print_suppressions=0 \
     ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900
 fi
+if [ "${ESTD_SKIP_FUZZ:-0}" != 1 ]; then
+  step "fuzz (clang libFuzzer + ASan/UBSan, bounded runs from the seed corpora)"
+  CC=clang scripts/build.sh --quiet build-fuzz -DESTD_FUZZ=ON
+  ctest --test-dir build-fuzz --output-on-failure -j "$JOBS" --timeout 600
+fi
 step "all tests passed"

@@ -218,8 +218,10 @@ static void parse_location(const json_t *loc, est_event *ev, est_event_reason *r
   opt_string(loc, "crs", "/data/location/crs", &crs, r, errors);
   double lat = 0, lon = 0, e = 0, n = 0;
   bool has_lat, has_lon, has_e, has_n;
-  bool ok = num_member(loc, "lat", &lat, &has_lat) & num_member(loc, "lon", &lon, &has_lon) &
-            num_member(loc, "easting", &e, &has_e) & num_member(loc, "northing", &n, &has_n);
+  /* Evaluate all four (no short-circuit) so every has_* is set. */
+  bool ok_lat = num_member(loc, "lat", &lat, &has_lat), ok_lon = num_member(loc, "lon", &lon, &has_lon);
+  bool ok_e = num_member(loc, "easting", &e, &has_e), ok_n = num_member(loc, "northing", &n, &has_n);
+  bool ok = ok_lat && ok_lon && ok_e && ok_n;
   if (!ok) {
     fail(r, errors, EST_REASON_BAD_COORDINATES, "/data/location", "coordinates must be numbers");
     return;

@@ -56,6 +56,7 @@ static void request_completed_counting(void *cls, struct MHD_Connection *con, vo
 
 /* MHD's own diagnostics (bind failures, protocol errors) as JSON log lines
  * instead of raw text on stderr. */
+static void mhd_logger(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void mhd_logger(void *cls, const char *fmt, va_list ap) {
   (void)cls;
   char buf[1024];
