@@ -60,8 +60,9 @@ def pg_ctl(action):
 class Estd:
     """A running `estd serve` process."""
 
-    def __init__(self, db, env=None, port=None):
+    def __init__(self, db, env=None, port=None, binary=None):
         self.db = db
+        self.binary = binary or ESTD_BIN  # e.g. a valgrind wrapper
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ)
@@ -81,7 +82,7 @@ class Estd:
 
     def start(self, wait_ready=True, timeout=30):
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([ESTD_BIN, "serve"], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([self.binary, "serve"], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         if wait_ready:
             self.wait_ready(timeout)
         return self
