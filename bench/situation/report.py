@@ -8,19 +8,8 @@ import os
 import sys
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-DOC = os.path.join(REPO, "docs", "BENCHMARKS.md")
-
-
-def replace_section(name, body):
-    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
-    text = open(DOC, encoding="utf-8").read() if os.path.exists(DOC) else "# Benchmarks\n"
-    block = f"{begin}\n{body.rstrip()}\n{end}"
-    if begin in text and end in text:
-        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    with open(DOC, "w", encoding="utf-8") as f:
-        f.write(text)
+sys.path.insert(0, os.path.join(REPO, "bench"))
+from report import replace_section  # noqa: E402  (bench/report.py: the shared section writer)
 
 
 NOTES = """
