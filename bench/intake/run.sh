@@ -18,7 +18,12 @@
 #        N=50000 SWEEP=2000:2 PERF=1 bench/intake/run.sh
 # Environment: ESTD_BIN (default: builds build-bench, RelWithDebInfo),
 #   ESTD_PG_PORT (55432), KAFKA (127.0.0.1:19092), PARTITIONS (4),
-#   TEMPLATE_DB (estd_template), OUT (bench/results/intake-<time>.txt).
+#   TEMPLATE_DB (estd_template), OUT (bench/results/intake-<time>.txt),
+#   TOPIC (reuse a topic already preloaded with exactly N events by an earlier
+#   run, so that before/after runs consume the same messages; default: a new one),
+#   KEEP_DB=1 (keep the last configuration's database for EXPLAIN ANALYZE),
+#   SQL_DIR (migrations estd applies at start; default sql/: a "before" run uses
+#   an old binary, a TEMPLATE_DB and a SQL_DIR without the newer migrations).
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO"
@@ -45,9 +50,13 @@ fi
 
 ESTD_PID=
 DBS=()
+LAST_DB=
 cleanup() {
   [[ -n "$ESTD_PID" ]] && kill "$ESTD_PID" 2>/dev/null && wait "$ESTD_PID" 2>/dev/null || true
-  for d in "${DBS[@]}"; do psql_q postgres "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" || true; done
+  for d in "${DBS[@]}"; do
+    [[ "${KEEP_DB:-0}" == 1 && "$d" == "$LAST_DB" ]] && { log "kept database $d"; continue; }
+    psql_q postgres "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" || true
+  done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -55,21 +64,24 @@ trap cleanup EXIT
 fresh_db() { DBS+=("$1"); psql_q postgres "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)"; psql_q postgres "CREATE DATABASE \"$1\" TEMPLATE \"$TEMPLATE_DB\""; }
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-TOPIC=bench.intake.$STAMP.$RANDOM
-log "preloading $N events into $TOPIC ($PARTITIONS partitions)"
-"$PY" scripts/sample_events.py --bootstrap "$KAFKA" --topic "$TOPIC" --count "$N" --create-topic "$PARTITIONS" \
-  --database-url "$(PGURL "$TEMPLATE_DB")" --seed 42 --run-id bench >"$WORK/produce.json"
-log "produced: $(cat "$WORK/produce.json")"
+if [[ -n "${TOPIC:-}" ]]; then
+  log "reusing topic $TOPIC (must hold exactly $N events)"
+else
+  TOPIC=bench.intake.$STAMP.$RANDOM
+  log "preloading $N events into $TOPIC ($PARTITIONS partitions)"
+  "$PY" scripts/sample_events.py --bootstrap "$KAFKA" --topic "$TOPIC" --count "$N" --create-topic "$PARTITIONS" \
+    --database-url "$(PGURL "$TEMPLATE_DB")" --seed 42 --run-id bench >"$WORK/produce.json"
+  log "produced: $(cat "$WORK/produce.json") topic=$TOPIC"
+fi
 
 {
   echo "# estd intake benchmark $STAMP"
   echo "# host: $(nproc) cores, $(free -m | awk '/Mem:/{print $2}') MiB RAM; $(psql --version | head -1)"
   echo "# PostgreSQL: synchronous_commit=$(psql_q postgres 'SHOW synchronous_commit') fsync=$(psql_q postgres 'SHOW fsync') shared_buffers=$(psql_q postgres 'SHOW shared_buffers')"
-  echo "# events: $N on $PARTITIONS partitions; estd: $ESTD_BIN"
+  echo "# events: $N on $PARTITIONS partitions (topic $TOPIC); estd: $ESTD_BIN"
   echo "# load before the run: $(cut -d' ' -f1-3 /proc/loadavg) (the machine may be shared)"
 } >"$OUT"
 
-LAST_DB=
 for ENTRY in $SWEEP; do
   BATCH=${ENTRY%%:*}
   WRITERS=${ENTRY#*:}
@@ -78,7 +90,7 @@ for ENTRY in $SWEEP; do
   fresh_db "$DB"
   PORT=$(free_port)
   log "batch $BATCH, writers $WRITERS: consuming into $DB"
-  ESTD_DATABASE_URL=$(PGURL "$DB") ESTD_SQL_DIR=$REPO/sql ESTD_PORT=$PORT ESTD_AUTH=off ESTD_LOG_LEVEL=warn \
+  ESTD_DATABASE_URL=$(PGURL "$DB") ESTD_SQL_DIR=${SQL_DIR:-$REPO/sql} ESTD_PORT=$PORT ESTD_AUTH=off ESTD_LOG_LEVEL=warn \
     ESTD_KAFKA_BROKERS=$KAFKA ESTD_KAFKA_TOPICS=$TOPIC ESTD_KAFKA_GROUP_ID=bench-$BATCH-$WRITERS-$STAMP-$RANDOM \
     ESTD_KAFKA_BATCH_MAX=$BATCH ESTD_KAFKA_WRITERS=$WRITERS ESTD_KAFKA_BATCH_WAIT_MS=200 "$ESTD_BIN" serve >"$WORK/estd-$BATCH-$WRITERS.log" 2>&1 &
   ESTD_PID=$!

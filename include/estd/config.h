@@ -36,7 +36,7 @@ typedef struct est_config {
   char *kafka_group_id;        /* ESTD_KAFKA_GROUP_ID */
   int kafka_batch_max;         /* ESTD_KAFKA_BATCH_MAX: messages per transaction */
   int kafka_batch_wait_ms;     /* ESTD_KAFKA_BATCH_WAIT_MS: max wait to fill a batch */
-  int kafka_writers;           /* ESTD_KAFKA_WRITERS: parallel transactions (slices) per batch */
+  int kafka_writers;           /* ESTD_KAFKA_WRITERS: batches written concurrently */
   char *kafka_topic_parties;   /* ESTD_KAFKA_TOPIC_PARTIES: "topic=party-code,..." (NULL = none bound) */
   char **kafka_props;          /* ESTD_KAFKA_PROP_<NAME>=v: librdkafka property pairs {name, value, ...} */
   size_t n_kafka_props;        /* number of pairs in kafka_props (NAME lowercased, '_' -> '.') */

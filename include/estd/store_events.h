@@ -3,10 +3,10 @@
  *
  * Every write is one transaction: a Kafka batch (valid events + dead
  * letters) commits or rolls back as a whole, an HTTP batch commits with its
- * audit row. Events are inserted with one multi-row statement
- * (jsonb_to_recordset) ... ON CONFLICT (source, source_event_id) DO NOTHING,
- * with the point-in-polygon area assignment and the event_areas rows in the
- * same statement. */
+ * audit row. Events are inserted with one multi-row statement (one
+ * PostgreSQL array per column, unnest) ... ON CONFLICT (source,
+ * source_event_id) DO NOTHING, with the point-in-polygon area assignment
+ * and the event_areas rows in the same statement. */
 #ifndef ESTD_STORE_EVENTS_H
 #define ESTD_STORE_EVENTS_H
 

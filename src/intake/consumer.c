@@ -6,16 +6,20 @@
  *   -> one transaction: valid events (multi-row INSERT ... ON CONFLICT DO
  *      NOTHING) + dead letters (store/events.c)
  *   -> only then rd_kafka_offsets_store (auto commit sends stored offsets).
- * The write runs on a writer thread while the consumer thread already
- * polls and parses the next batch (two batches at most: the one being
- * written and the one being filled); offsets are stored strictly in batch
- * order, and if a batch is dropped the one after it is dropped too.
+ * Writes run on writer threads, one transaction per batch, up to
+ * ESTD_KAFKA_WRITERS batches at once, while the consumer thread already
+ * polls and parses the next batch: PostgreSQL works on several batches at
+ * a time and one batch's commit (WAL flush) overlaps with the next one's
+ * insert. Offsets are stored strictly in batch order (a batch that
+ * committed waits for every older batch to commit), and if a batch is
+ * dropped every younger one is dropped too.
  * A database failure keeps the batch in memory, pauses the partitions (so
  * nothing more is fetched), and retries with exponential backoff (100 ms
  * .. 5 s) while still polling, so group membership and rebalances are
- * served. On revoke the in-flight batch gets one write attempt; if that
- * fails it is dropped uncommitted and the partition's next owner re-reads
- * it (safe: the insert is idempotent). Offsets are committed synchronously
+ * served. On revoke each batch not yet committed gets one more write
+ * attempt; if that fails it is dropped uncommitted (with every younger one)
+ * and the partition's next owner re-reads it (safe: the insert is
+ * idempotent). Offsets are committed synchronously
  * before the partitions are given up. */
 #include "estd/intake.h"
 
@@ -36,7 +40,9 @@
 
 #define BACKOFF_MIN_MS 100
 #define MAX_WRITERS 8
-#define MIN_SLICE 100 /* smaller batches are not split */
+/* cur + up to writers + 1 handed over (see wait_writer): a younger batch
+ * that committed keeps its slot until every older one has. */
+#define MAX_SLOTS (MAX_WRITERS + 2)
 #define BACKOFF_MAX_MS 5000
 
 /* A batch of consumed messages and, once prepared, their parse results. */
@@ -47,8 +53,21 @@ typedef struct batch {
   est_event *evs;
   est_event_header **hdrs;
   bool prepared;
-  size_t nslices;                 /* slicing of the batch (0 = not tried yet) */
-  bool slice_done[MAX_WRITERS];   /* slices already committed */
+  /* Once prepared, the messages' bytes (value, key, headers) are copied
+   * into raw and the librdkafka messages are destroyed (msgs[i] = NULL): a
+   * message pins the whole decompressed record batch it came from (MiBs),
+   * so holding a few batches of messages would hold many record batches.
+   * offs: the offsets to store (next offset per partition). */
+  unsigned char *raw;
+  rd_kafka_topic_partition_list_t *offs;
+  /* writer thread (consumer thread only, except done/rc/secs: under in->mu) */
+  bool queued;          /* in in->fifo */
+  bool running;         /* a writer thread was started and not joined yet */
+  bool done;            /* the writer thread has finished (rc, secs valid) */
+  est_result rc;
+  double secs;
+  pthread_t thread;
+  struct est_intake *in;
 } batch;
 
 struct est_intake {
@@ -59,13 +78,14 @@ struct est_intake {
   atomic_bool stop;
   atomic_bool assigned;
   _Atomic long long stop_deadline_ms;
-  batch slots[2];
-  batch *cur;           /* being filled and parsed by the consumer thread */
-  batch *flight;        /* being written (by the writer thread while flight_running) */
-  pthread_t flight_thread;
-  bool flight_running;
-  est_result flight_rc;
-  double flight_secs;
+  batch slots[MAX_SLOTS];
+  batch *cur;               /* being filled and parsed by the consumer thread */
+  batch *fifo[MAX_SLOTS];   /* handed to the writers, oldest first, not finished yet */
+  size_t nfifo;
+  size_t writers;           /* ESTD_KAFKA_WRITERS */
+  pthread_mutex_t mu;       /* guards batch.done/rc/secs and nrunning */
+  pthread_cond_t cv;        /* a writer thread finished */
+  size_t nrunning;          /* writer threads not done yet */
   /* messages polled while a batch was being retried (start the next batch) */
   rd_kafka_message_t **carry;
   size_t ncarry, capcarry;
@@ -99,18 +119,43 @@ static char *errors_text(json_t *errors) {
   return strdup(buf);
 }
 
-static void prepare_one(est_intake *in, batch *b, size_t i) {
+/* Copies n bytes to *dst (advanced) and returns the copy; NULL for NULL. */
+static const void *raw_copy(unsigned char **dst, const void *src, size_t n, bool nul) {
+  if (!src) return NULL;
+  unsigned char *p = *dst;
+  if (n) memcpy(p, src, n);
+  if (nul) p[n++] = '\0';
+  *dst = p + n;
+  return p;
+}
+
+/* Bytes raw_copy needs for message m. */
+static size_t raw_size(rd_kafka_message_t *m) {
+  size_t total = m->len + m->key_len;
+  rd_kafka_headers_t *hs = NULL;
+  if (rd_kafka_message_headers(m, &hs) != RD_KAFKA_RESP_ERR_NO_ERROR || !hs) return total;
+  const char *name;
+  const void *val;
+  size_t size;
+  for (size_t k = 0; rd_kafka_header_get_all(hs, k, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; k++)
+    total += strlen(name) + 1 + size;
+  return total;
+}
+
+/* Parses message i; its bytes are copied to *raw (advanced). */
+static void prepare_one(est_intake *in, batch *b, size_t i, unsigned char **raw) {
   rd_kafka_message_t *m = b->msgs[i];
   store_msg *sm = &b->sm[i];
   est_event *ev = &b->evs[i];
   memset(sm, 0, sizeof *sm);
   memset(ev, 0, sizeof *ev);
-  sm->topic = rd_kafka_topic_name(m->rkt);
+  rd_kafka_topic_partition_t *op = rd_kafka_topic_partition_list_find(b->offs, rd_kafka_topic_name(m->rkt), m->partition);
+  sm->topic = op->topic; /* owned by b->offs */
   sm->partition = m->partition;
   sm->offset = m->offset;
-  sm->key = m->key;
+  sm->key = raw_copy(raw, m->key, m->key_len, false);
   sm->key_len = m->key_len;
-  sm->payload = m->payload;
+  sm->payload = raw_copy(raw, m->payload, m->len, false);
   sm->len = m->len;
   rd_kafka_headers_t *hs = NULL;
   size_t nh = 0;
@@ -122,15 +167,15 @@ static void prepare_one(est_intake *in, batch *b, size_t i) {
     const void *val;
     size_t size;
     if (rd_kafka_header_get_all(hs, k, &name, &val, &size) != RD_KAFKA_RESP_ERR_NO_ERROR) break;
-    b->hdrs[i][k].name = name;
-    b->hdrs[i][k].value = val;
+    b->hdrs[i][k].name = raw_copy(raw, name, strlen(name), true);
+    b->hdrs[i][k].value = raw_copy(raw, val, size, false);
     b->hdrs[i][k].len = size;
   }
   sm->headers = b->hdrs[i];
   sm->nheaders = nh;
   sm->ev = ev;
   json_t *errors = NULL;
-  est_event_reason r = est_event_from_message(m->payload, m->len, b->hdrs[i], nh, ev, &errors);
+  est_event_reason r = est_event_from_message(sm->payload, sm->len, b->hdrs[i], nh, ev, &errors);
   if (r == EST_REASON_NONE) {
     char bbuf[128];
     const char *bound =
@@ -161,16 +206,36 @@ static est_result batch_prepare(est_intake *in, batch *b) {
   b->sm = calloc(b->n, sizeof *b->sm);
   b->evs = calloc(b->n, sizeof *b->evs);
   b->hdrs = calloc(b->n, sizeof *b->hdrs);
-  if (!b->sm || !b->evs || !b->hdrs) {
+  b->offs = rd_kafka_topic_partition_list_new(8);
+  size_t total = 1;
+  for (size_t i = 0; i < b->n; i++) total += raw_size(b->msgs[i]);
+  b->raw = malloc(total);
+  if (!b->sm || !b->evs || !b->hdrs || !b->offs || !b->raw) {
     free(b->sm);
     free(b->evs);
     free(b->hdrs);
+    free(b->raw);
+    if (b->offs) rd_kafka_topic_partition_list_destroy(b->offs);
     b->sm = NULL;
     b->evs = NULL;
     b->hdrs = NULL;
+    b->raw = NULL;
+    b->offs = NULL;
     return EST_ENOMEM;
   }
-  for (size_t i = 0; i < b->n; i++) prepare_one(in, b, i);
+  for (size_t i = 0; i < b->n; i++) {
+    rd_kafka_message_t *m = b->msgs[i];
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(b->offs, topic, m->partition);
+    if (!p) p = rd_kafka_topic_partition_list_add(b->offs, topic, m->partition);
+    if (p->offset < m->offset + 1) p->offset = m->offset + 1;
+  }
+  unsigned char *raw = b->raw;
+  for (size_t i = 0; i < b->n; i++) {
+    prepare_one(in, b, i, &raw);
+    rd_kafka_message_destroy(b->msgs[i]);
+    b->msgs[i] = NULL;
+  }
   b->prepared = true;
   return EST_OK;
 }
@@ -183,18 +248,20 @@ static void batch_clear(batch *b) {
       free(b->sm[i].detail);
       free(b->hdrs[i]);
     }
-    rd_kafka_message_destroy(b->msgs[i]);
+    if (b->msgs[i]) rd_kafka_message_destroy(b->msgs[i]);
   }
   free(b->sm);
   free(b->evs);
   free(b->hdrs);
+  free(b->raw);
+  if (b->offs) rd_kafka_topic_partition_list_destroy(b->offs);
   b->sm = NULL;
   b->evs = NULL;
   b->hdrs = NULL;
+  b->raw = NULL;
+  b->offs = NULL;
   b->n = 0;
   b->prepared = false;
-  b->nslices = 0;
-  memset(b->slice_done, 0, sizeof b->slice_done);
 }
 
 static bool push(rd_kafka_message_t ***arr, size_t *n, size_t *cap, rd_kafka_message_t *m) {
@@ -211,20 +278,13 @@ static bool push(rd_kafka_message_t ***arr, size_t *n, size_t *cap, rd_kafka_mes
 
 /* ---- committing ------------------------------------------------------------- */
 
+/* Stores the offsets of a prepared (written) batch. */
 static void store_offsets(est_intake *in, batch *b) {
-  rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(8);
-  for (size_t i = 0; i < b->n; i++) {
-    rd_kafka_message_t *m = b->msgs[i];
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(offs, topic, m->partition);
-    if (!p) p = rd_kafka_topic_partition_list_add(offs, topic, m->partition);
-    if (p->offset < m->offset + 1) p->offset = m->offset + 1;
-  }
-  rd_kafka_resp_err_t err = rd_kafka_offsets_store(in->rk, offs);
+  if (!b->offs) return;
+  rd_kafka_resp_err_t err = rd_kafka_offsets_store(in->rk, b->offs);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
     est_log_kv(EST_LOG_WARN, "cannot store offsets (partition no longer assigned?)", "error", rd_kafka_err2str(err),
                NULL);
-  rd_kafka_topic_partition_list_destroy(offs);
 }
 
 static void count_committed(batch *b, double secs) {
@@ -257,59 +317,11 @@ static void count_committed(batch *b, double secs) {
   }
 }
 
-typedef struct slice_job {
-  est_pool *pool;
-  store_msg *sm;
-  size_t n;
-  est_result rc;
-} slice_job;
-
-static void *slice_main(void *arg) {
-  slice_job *j = arg;
-  j->rc = store_intake_batch(j->pool, j->sm, j->n);
-  return NULL;
-}
-
-/* One write attempt of batch b (no offsets). The batch is cut into up to
- * ESTD_KAFKA_WRITERS contiguous slices written concurrently, each in its own
- * transaction (PostgreSQL runs them on separate cores); a slice that
- * committed is not written again when another one is retried. EST_OK once
- * every slice has committed. */
+/* One write attempt of batch b as one transaction (no offsets). */
 static est_result batch_write(est_intake *in, batch *b) {
   est_result rc = batch_prepare(in, b);
   if (rc != EST_OK) return rc;
-  size_t w = (size_t)in->app->cfg->kafka_writers;
-  if (w > MAX_WRITERS) w = MAX_WRITERS;
-  if (w > 1 && b->n < w * MIN_SLICE) w = b->n / MIN_SLICE > 1 ? b->n / MIN_SLICE : 1;
-  if (b->nslices != w) {
-    /* first attempt for this batch (slicing is fixed from then on) */
-    b->nslices = w;
-    memset(b->slice_done, 0, sizeof b->slice_done);
-  }
-  slice_job jobs[MAX_WRITERS];
-  pthread_t threads[MAX_WRITERS];
-  bool started[MAX_WRITERS] = {false};
-  size_t per = (b->n + w - 1) / w, inline_job = w;
-  for (size_t k = 0; k < w; k++) {
-    size_t off = k * per, len = off < b->n ? (b->n - off < per ? b->n - off : per) : 0;
-    jobs[k] = (slice_job){in->app->pool, b->sm + off, len, EST_OK};
-    if (b->slice_done[k] || len == 0) continue;
-    if (inline_job == w) {
-      inline_job = k; /* run one slice on this thread */
-      continue;
-    }
-    started[k] = pthread_create(&threads[k], NULL, slice_main, &jobs[k]) == 0;
-    if (!started[k]) slice_main(&jobs[k]);
-  }
-  if (inline_job < w) slice_main(&jobs[inline_job]);
-  rc = EST_OK;
-  for (size_t k = 0; k < w; k++) {
-    if (started[k]) pthread_join(threads[k], NULL);
-    if (b->slice_done[k] || jobs[k].n == 0) continue;
-    if (jobs[k].rc == EST_OK) b->slice_done[k] = true;
-    else if (rc == EST_OK) rc = jobs[k].rc;
-  }
-  return rc;
+  return store_intake_batch(in->app->pool, b->sm, b->n);
 }
 
 /* After a successful write: store the offsets, count, clear. */
@@ -334,22 +346,85 @@ static est_result batch_try(est_intake *in, batch *b) {
   return rc;
 }
 
-static void *flight_main(void *arg) {
-  est_intake *in = arg;
+static void *writer_main(void *arg) {
+  batch *b = arg;
+  est_intake *in = b->in;
   struct timespec a;
   clock_gettime(CLOCK_MONOTONIC, &a);
-  in->flight_rc = batch_write(in, in->flight);
-  in->flight_secs = seconds_since(&a);
+  est_result rc = batch_write(in, b);
+  double secs = seconds_since(&a);
+  pthread_mutex_lock(&in->mu);
+  b->rc = rc;
+  b->secs = secs;
+  b->done = true;
+  in->nrunning--;
+  pthread_cond_broadcast(&in->cv);
+  pthread_mutex_unlock(&in->mu);
   return NULL;
 }
 
-/* Waits for the writer thread; a committed flight batch is finished (its
- * offsets stored), a failed one stays in in->flight for the caller. */
-static void flight_wait(est_intake *in) {
-  if (!in->flight_running) return;
-  pthread_join(in->flight_thread, NULL);
-  in->flight_running = false;
-  if (in->flight_rc == EST_OK) batch_finish(in, in->flight, in->flight_secs);
+/* Joins b's writer thread if it has finished (or, with block, once it has).
+ * Returns false if it is still running. */
+static bool writer_join(est_intake *in, batch *b, bool block) {
+  if (!b->running) return true;
+  pthread_mutex_lock(&in->mu);
+  while (block && !b->done) pthread_cond_wait(&in->cv, &in->mu);
+  bool done = b->done;
+  pthread_mutex_unlock(&in->mu);
+  if (!done) return false;
+  pthread_join(b->thread, NULL);
+  b->running = false;
+  return true;
+}
+
+/* Waits for every writer thread; their results stay in their batches. */
+static void join_all(est_intake *in) {
+  for (size_t k = 0; k < in->nfifo; k++) writer_join(in, in->fifo[k], true);
+}
+
+/* Removes finished (empty, joined) batches from the FIFO. */
+static void fifo_compact(est_intake *in) {
+  size_t w = 0;
+  for (size_t k = 0; k < in->nfifo; k++) {
+    batch *b = in->fifo[k];
+    if (b->n == 0 && !b->running) b->queued = false;
+    else in->fifo[w++] = b;
+  }
+  in->nfifo = w;
+}
+
+/* Finishes (stores the offsets of) the oldest batches whose write has
+ * committed; stops at the first one that is still running or failed. */
+static void finish_committed(est_intake *in) {
+  for (size_t k = 0; k < in->nfifo; k++) {
+    batch *b = in->fifo[k];
+    if (b->n == 0 && !b->running) continue;
+    if (b->running || b->rc != EST_OK) break;
+    batch_finish(in, b, b->secs);
+  }
+  fifo_compact(in);
+}
+
+/* Drops every uncommitted message (handed over, cur, carry) without
+ * storing offsets: they are read again from the committed offsets.
+ * Dropping all of them keeps offsets in order (a later batch never commits
+ * past a dropped one). Waits for the writer threads first; batches that
+ * committed in order are finished, not dropped. */
+static void drop_all(est_intake *in, const char *why) {
+  join_all(in);
+  finish_committed(in);
+  size_t total = in->cur->n + in->ncarry;
+  for (size_t k = 0; k < in->nfifo; k++) total += in->fifo[k]->n;
+  if (total == 0) return;
+  char n[24];
+  snprintf(n, sizeof n, "%zu", total);
+  est_log_kv(EST_LOG_WARN, "dropping uncommitted messages; they will be re-read", "reason", why, "#messages", n,
+             NULL);
+  for (size_t k = 0; k < in->nfifo; k++) batch_clear(in->fifo[k]);
+  fifo_compact(in);
+  batch_clear(in->cur);
+  for (size_t i = 0; i < in->ncarry; i++) rd_kafka_message_destroy(in->carry[i]);
+  in->ncarry = 0;
 }
 
 static void set_paused(est_intake *in, bool pause) {
@@ -361,23 +436,6 @@ static void set_paused(est_intake *in, bool pause) {
     rd_kafka_topic_partition_list_destroy(parts);
   }
   in->paused = pause;
-}
-
-/* Drops every uncommitted message (flight, cur, carry) without storing
- * offsets: they are read again from the committed offsets. Dropping all of
- * them keeps offsets in order (a later batch never commits past a dropped
- * one). Call with no writer thread running. */
-static void drop_all(est_intake *in, const char *why) {
-  size_t total = in->flight->n + in->cur->n + in->ncarry;
-  if (total == 0) return;
-  char n[24];
-  snprintf(n, sizeof n, "%zu", total);
-  est_log_kv(EST_LOG_WARN, "dropping uncommitted messages; they will be re-read", "reason", why, "#messages", n,
-             NULL);
-  batch_clear(in->flight);
-  batch_clear(in->cur);
-  for (size_t i = 0; i < in->ncarry; i++) rd_kafka_message_destroy(in->carry[i]);
-  in->ncarry = 0;
 }
 
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
@@ -399,9 +457,20 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     return;
   }
   est_log_kv(EST_LOG_INFO, "partitions revoked", "#partitions", cnt, NULL);
-  /* Finish the batches while we still own their partitions, oldest first. */
-  flight_wait(in);
-  if (in->flight->n > 0 && batch_try(in, in->flight) != EST_OK) drop_all(in, "database unavailable during rebalance");
+  /* Finish the batches while we still own their partitions, oldest first:
+   * one more attempt for a batch whose write failed. */
+  join_all(in);
+  for (size_t k = 0; k < in->nfifo; k++) {
+    batch *b = in->fifo[k];
+    if (b->n == 0) continue;
+    if (b->rc == EST_OK) {
+      batch_finish(in, b, b->secs);
+    } else if (batch_try(in, b) != EST_OK) {
+      drop_all(in, "database unavailable during rebalance");
+      break;
+    }
+  }
+  fifo_compact(in);
   if (in->cur->n > 0 && batch_try(in, in->cur) != EST_OK) drop_all(in, "database unavailable during rebalance");
   drop_all(in, "rebalance");
   rd_kafka_resp_err_t ce = rd_kafka_commit(rk, NULL, 0);
@@ -473,7 +542,6 @@ static void take(est_intake *in, rd_kafka_message_t *m) {
   if (!push(&b->msgs, &b->n, &b->cap, m)) {
     /* Out of memory: leave the message unconsumed by dropping everything. */
     rd_kafka_message_destroy(m);
-    flight_wait(in);
     drop_all(in, "out of memory");
   }
 }
@@ -491,14 +559,14 @@ static void fill(est_intake *in) {
       long long left = deadline - now_ms();
       if (left <= 0) break;
       if (left < timeout) timeout = (int)left;
-    } else if (in->flight_running) {
-      timeout = 10; /* idle: come back soon to finish the flight batch */
+    } else if (in->nfifo > 0) {
+      timeout = 10; /* idle: come back soon to finish the batches being written */
     }
     rd_kafka_message_t *m = rd_kafka_consumer_poll(in->rk, timeout);
     if (!m) {
       if (!in->cur->n) {
         update_lag(in);
-        return; /* idle: let the caller check stop and the flight batch */
+        return; /* idle: let the caller check stop and the batches being written */
       }
       continue;
     }
@@ -510,7 +578,9 @@ static void fill(est_intake *in) {
 
 /* Writes batch b synchronously, retrying until it commits, it is dropped
  * by a rebalance, or stop is requested and the grace period is over (then
- * everything uncommitted is dropped). No writer thread may be running. */
+ * everything uncommitted is dropped). b must be the oldest batch not
+ * finished (or cur with none handed over) and have no writer thread;
+ * younger batches may still be being written. */
 static void commit_batch(est_intake *in, batch *b) {
   int backoff = BACKOFF_MIN_MS, failures = 0;
   while (b->n > 0) {
@@ -541,37 +611,93 @@ static void commit_batch(est_intake *in, batch *b) {
   if (failures) est_log_kv(EST_LOG_INFO, "intake resumed", NULL);
 }
 
-/* Finishes the flight batch (retrying synchronously if its write failed). */
-static void settle_flight(est_intake *in) {
-  flight_wait(in);
-  if (in->flight->n > 0) commit_batch(in, in->flight);
+/* Finishes the oldest batches whose writes are over, in order; a failed
+ * write is retried synchronously (commit_batch) before anything younger is
+ * finished. With block, waits for the oldest writer to finish first. */
+static void retire(est_intake *in, bool block) {
+  while (in->nfifo > 0) {
+    batch *b = in->fifo[0];
+    if (!writer_join(in, b, block)) return;
+    if (b->n > 0 && b->rc == EST_OK) batch_finish(in, b, b->secs);
+    else if (b->n > 0) commit_batch(in, b); /* may be finished or dropped by a rebalance */
+    fifo_compact(in);
+  }
+}
+
+/* Waits until a writer is free: fewer than ESTD_KAFKA_WRITERS writes
+ * running and at most writers + 1 batches handed over (one younger batch
+ * that committed may wait for the oldest one; more would only hold memory:
+ * measured, 2 * writers is not faster). Finishes what is finished
+ * meanwhile. */
+static void wait_writer(est_intake *in) {
+  for (;;) {
+    retire(in, false);
+    if (in->nfifo > in->writers) {
+      retire(in, true); /* the oldest one holds the others back */
+      continue;
+    }
+    pthread_mutex_lock(&in->mu);
+    if (in->nrunning < in->writers) {
+      pthread_mutex_unlock(&in->mu);
+      return;
+    }
+    pthread_cond_wait(&in->cv, &in->mu); /* a writer thread finished */
+    pthread_mutex_unlock(&in->mu);
+  }
+}
+
+/* A slot that is neither cur nor handed over. */
+static batch *free_slot(est_intake *in) {
+  for (size_t k = 0; k < MAX_SLOTS; k++) {
+    batch *b = &in->slots[k];
+    if (b != in->cur && !b->queued) return b;
+  }
+  return NULL; /* not reached: wait_writer keeps one free */
+}
+
+/* Hands the parsed in->cur to a writer thread and starts a new cur. */
+static void launch(est_intake *in) {
+  batch *b = in->cur;
+  b->in = in;
+  b->queued = true;
+  b->done = false;
+  b->rc = EST_OK;
+  in->fifo[in->nfifo++] = b;
+  pthread_mutex_lock(&in->mu);
+  in->nrunning++;
+  pthread_mutex_unlock(&in->mu);
+  b->running = pthread_create(&b->thread, NULL, writer_main, b) == 0;
+  if (!b->running) {
+    pthread_mutex_lock(&in->mu);
+    in->nrunning--;
+    pthread_mutex_unlock(&in->mu);
+    b->rc = EST_ENOMEM; /* retire() writes it synchronously */
+  }
+  in->cur = free_slot(in);
+}
+
+/* Finishes every batch handed over (retrying failed writes). */
+static void settle_all(est_intake *in) {
+  while (in->nfifo > 0) retire(in, true);
 }
 
 static void *consumer_main(void *arg) {
   est_intake *in = arg;
   while (!atomic_load(&in->stop)) {
     fill(in);
+    retire(in, false);
     if (in->cur->n > 0 && batch_prepare(in, in->cur) != EST_OK) {
-      settle_flight(in);
+      settle_all(in);
       commit_batch(in, in->cur); /* out of memory: the synchronous path retries */
       continue;
     }
-    if (in->flight_running && in->cur->n == 0) {
-      /* idle: don't keep a finished write waiting */
-      settle_flight(in);
-      continue;
-    }
-    settle_flight(in);
-    if (in->cur->n == 0) continue;
-    /* hand the parsed batch to the writer thread and fill the other slot */
-    batch *t = in->flight;
-    in->flight = in->cur;
-    in->cur = t;
-    in->flight_running = pthread_create(&in->flight_thread, NULL, flight_main, in) == 0;
-    if (!in->flight_running) commit_batch(in, in->flight);
+    if (in->cur->n == 0) continue; /* idle: fill returns soon while writes are running */
+    wait_writer(in);
+    if (in->cur->n == 0) continue; /* dropped by a rebalance meanwhile */
+    launch(in);
   }
   /* Finish what was polled (fill returns at once when stop is set). */
-  settle_flight(in);
+  settle_all(in);
   if (in->cur->n > 0) commit_batch(in, in->cur);
   drop_all(in, "shutdown");
   rd_kafka_resp_err_t ce = rd_kafka_commit(in->rk, NULL, 0);
@@ -593,7 +719,9 @@ static bool conf_set(rd_kafka_conf_t *conf, const char *k, const char *v) {
 }
 
 static void intake_free(est_intake *in) {
-  for (int k = 0; k < 2; k++) {
+  pthread_mutex_destroy(&in->mu);
+  pthread_cond_destroy(&in->cv);
+  for (int k = 0; k < MAX_SLOTS; k++) {
     batch_clear(&in->slots[k]);
     free(in->slots[k].msgs);
   }
@@ -610,7 +738,9 @@ est_result est_intake_start(est_intake **out, est_app *app) {
   if (!in) return EST_ENOMEM;
   in->app = app;
   in->cur = &in->slots[0];
-  in->flight = &in->slots[1];
+  in->writers = cfg->kafka_writers < 1 ? 1 : cfg->kafka_writers > MAX_WRITERS ? MAX_WRITERS : (size_t)cfg->kafka_writers;
+  pthread_mutex_init(&in->mu, NULL);
+  pthread_cond_init(&in->cv, NULL);
   if (!est_topic_parties_valid(cfg->kafka_topic_parties)) {
     est_log_kv(EST_LOG_ERROR, "ESTD_KAFKA_TOPIC_PARTIES must be topic=party-code,...", "value",
                cfg->kafka_topic_parties, NULL);
@@ -626,9 +756,12 @@ est_result est_intake_start(est_intake **out, est_app *app) {
             conf_set(conf, "enable.partition.eof", "false") && conf_set(conf, "session.timeout.ms", "10000") &&
             conf_set(conf, "heartbeat.interval.ms", "2000") &&
             /* Bounded prefetch keeps RSS small: about two batches are buffered
-             * (a batch of 2000 typical events is ~1 MiB). */
+             * (a batch of 2000 typical events is ~1 MiB). A partition fetch
+             * takes a whole producer record batch (librdkafka producers: up to
+             * 1 MB): with 512 KiB the fetch cycle, not PostgreSQL, capped a
+             * backlog at ~16 000 events/s (docs/BENCHMARKS.md). */
             conf_set(conf, "queued.max.messages.kbytes", "4096") && conf_set(conf, "queued.min.messages", qmin) &&
-            conf_set(conf, "fetch.max.bytes", "4194304") && conf_set(conf, "max.partition.fetch.bytes", "524288") &&
+            conf_set(conf, "fetch.max.bytes", "4194304") && conf_set(conf, "max.partition.fetch.bytes", "1048576") &&
             conf_set(conf, "partition.assignment.strategy", "range,roundrobin");
   for (size_t i = 0; ok && i < cfg->n_kafka_props; i++)
     ok = conf_set(conf, cfg->kafka_props[2 * i], cfg->kafka_props[2 * i + 1]);

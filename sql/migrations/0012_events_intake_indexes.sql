@@ -1,0 +1,26 @@
+-- 0012 event intake: drop two events indexes that no query uses.
+--
+-- Every index on events is maintained by every intake insert (the Kafka
+-- consumer's hot path, see docs/BENCHMARKS.md "Event intake"). Measured with
+-- pg_stat_user_indexes over every read endpoint (GET /v1/events with each
+-- filter and sort, /v1/events/{id}, /v1/situation and /v1/situation/geojson
+-- per area and for all areas, commitment progress, agreement reports,
+-- areas): neither index below was ever scanned.
+--
+-- events_geom_idx (GiST on every event's point): the situational picture
+-- reads events by time (events_situation_idx, event_areas) and finds
+-- patrol/activity presence with the partial GiST indexes of 0020
+-- (events_presence_geom_idx, events_presence_track_idx); areas are assigned
+-- at intake from the areas GiST index. No query searches all events by
+-- location. GiST inserts are the dearest index maintenance on events
+-- (~5 % of the intake statement's CPU).
+--
+-- events_party_idx (party_id, occurred_at): with three parties a party is a
+-- third of the table; GET /v1/events?party_id= reads events_occurred_idx in
+-- order and filters, and commitment progress filters parties after its
+-- time range (events_situation_idx, events_activity_type_idx).
+--
+-- Idempotent and independent of the order in which it runs relative to
+-- 0020/0021 (it only touches indexes created by 0010).
+DROP INDEX IF EXISTS events_geom_idx;
+DROP INDEX IF EXISTS events_party_idx;
