@@ -16,6 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The field-error detail used wherever a free-text field is refused. */
+#define EST_PNR_DETAIL "contains a personnummer or samordningsnummer; remove it before reporting"
+
 /* Finds the first match in text[0..len) starting at or after from (a
  * position inside a digit run is skipped to the run's end). On a match
  * returns true and sets *start and *mlen (bytes). */

@@ -1,5 +1,6 @@
 /* area.c - area and area-focus body validation (see area.h). */
 #include "estd/area.h"
+#include "estd/personnummer.h"
 #include "estd/util.h"
 
 #include <errno.h>
@@ -81,6 +82,10 @@ static void check_string(vctx *v, const json_t *body, const char *key, bool requ
   }
   if (memchr(json_string_value(x), '\0', json_string_length(x))) {
     verr(v, p, "must not contain NUL characters");
+    return;
+  }
+  if (est_pnr_contains(json_string_value(x))) { /* free text must not carry personal identity numbers */
+    verr(v, p, EST_PNR_DETAIL);
     return;
   }
   json_object_set(v->out, key, (json_t *)x);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "estd/personnummer.h"
 #include "estd/problem.h"
 
 const char *const est_commitment_statuses[] = {"planned", "ongoing", "fulfilled", "partially_fulfilled",
@@ -105,6 +106,10 @@ static const char *check_string(const json_t *v, const char *field, size_t min_c
     else
       snprintf(msg, sizeof msg, "must be at most %zu characters long", max_chars);
     add_error(errors, field, msg);
+    return NULL;
+  }
+  if (est_pnr_contains(s)) { /* free text must not carry personal identity numbers */
+    add_error(errors, field, EST_PNR_DETAIL);
     return NULL;
   }
   return s;

@@ -555,14 +555,22 @@ est_event_reason est_event_from_message(const void *payload, size_t len, const e
   return r;
 }
 
+/* Free-text fields of an event that are screened, with their JSON pointers. */
 est_event_reason est_event_screen(est_event *ev, bool redact, json_t **errors) {
-  if (!ev->description || !est_pnr_contains(ev->description)) return EST_REASON_NONE;
-  if (!redact) {
-    est_problem_add_error(errors, "/data/description",
-                          "contains a personnummer or samordningsnummer; remove it before reporting");
-    return EST_REASON_PERSONNUMMER;
+  struct {
+    char *text;
+    const char *field;
+  } texts[] = {{ev->description, "/data/description"}, {ev->place_name, "/data/location/name"}};
+  est_event_reason r = EST_REASON_NONE;
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+    if (!texts[i].text || !est_pnr_contains(texts[i].text)) continue;
+    if (!redact) {
+      est_problem_add_error(errors, texts[i].field, EST_PNR_DETAIL);
+      r = EST_REASON_PERSONNUMMER;
+    } else {
+      est_pnr_redact(texts[i].text);
+      ev->flags |= EST_EVENT_FLAG_PNR_REDACTED;
+    }
   }
-  est_pnr_redact(ev->description);
-  ev->flags |= EST_EVENT_FLAG_PNR_REDACTED;
-  return EST_REASON_NONE;
+  return r;
 }
