@@ -201,6 +201,20 @@ static void prepare_one(est_intake *in, batch *b, size_t i, unsigned char **raw)
   json_decref(errors);
 }
 
+/* Frees the per-message arrays of a batch (not the messages) and NULLs them. */
+static void batch_free_arrays(batch *b) {
+  free(b->sm);
+  free(b->evs);
+  free(b->hdrs);
+  free(b->raw);
+  if (b->offs) rd_kafka_topic_partition_list_destroy(b->offs);
+  b->sm = NULL;
+  b->evs = NULL;
+  b->hdrs = NULL;
+  b->raw = NULL;
+  b->offs = NULL;
+}
+
 static est_result batch_prepare(est_intake *in, batch *b) {
   if (b->prepared || b->n == 0) return EST_OK;
   b->sm = calloc(b->n, sizeof *b->sm);
@@ -211,16 +225,7 @@ static est_result batch_prepare(est_intake *in, batch *b) {
   for (size_t i = 0; i < b->n; i++) total += raw_size(b->msgs[i]);
   b->raw = malloc(total);
   if (!b->sm || !b->evs || !b->hdrs || !b->offs || !b->raw) {
-    free(b->sm);
-    free(b->evs);
-    free(b->hdrs);
-    free(b->raw);
-    if (b->offs) rd_kafka_topic_partition_list_destroy(b->offs);
-    b->sm = NULL;
-    b->evs = NULL;
-    b->hdrs = NULL;
-    b->raw = NULL;
-    b->offs = NULL;
+    batch_free_arrays(b);
     return EST_ENOMEM;
   }
   for (size_t i = 0; i < b->n; i++) {
@@ -250,16 +255,7 @@ static void batch_clear(batch *b) {
     }
     if (b->msgs[i]) rd_kafka_message_destroy(b->msgs[i]);
   }
-  free(b->sm);
-  free(b->evs);
-  free(b->hdrs);
-  free(b->raw);
-  if (b->offs) rd_kafka_topic_partition_list_destroy(b->offs);
-  b->sm = NULL;
-  b->evs = NULL;
-  b->hdrs = NULL;
-  b->raw = NULL;
-  b->offs = NULL;
+  batch_free_arrays(b);
   b->n = 0;
   b->prepared = false;
 }
