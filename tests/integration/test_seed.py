@@ -153,3 +153,23 @@ def test_seed_rerun_changes_nothing(estd, db, ref):
         assert after[k] == before[k], k
     doc = estd.get(f"/v1/commitments/{ml1['id']}").json()
     assert (doc["status"], doc["follow_up_note"], doc["version"]) == ("ongoing", "Pågår", 2)
+
+
+def test_pure_sql_seed_and_constraint_checks():
+    """tests/sql/0001_boras_seed_check.sql asserts the seeded counts, targets,
+    links and geometry and probes the schema's constraints (rolled back), on
+    a fresh clone of the migrated and seeded template."""
+    import uuid as _uuid
+
+    from conftest import PG_PORT, REPO, create_db, drop_db
+    name = "t_seedcheck_" + _uuid.uuid4().hex[:8]
+    create_db(name)
+    try:
+        p = subprocess.run(["/usr/lib/postgresql/15/bin/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-1",
+                            "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "-d", name,
+                            "-f", os.path.join(REPO, "tests", "sql", "0001_boras_seed_check.sql")],
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "all checks passed" in p.stderr, p.stderr
+    finally:
+        drop_db(name)
