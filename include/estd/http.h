@@ -121,7 +121,6 @@ void http_server_quiesce(http_server *srv);
  * requests, then stops the framework and frees everything. */
 void http_server_stop(http_server *srv, int grace_ms);
 
-#endif
 
 /* ---- list and document helpers (http/respond.c) ---- */
 #include "estd/store.h"
@@ -153,3 +152,5 @@ static inline est_actor http_actor(const http_ctx *ctx) {
   est_actor a = {ctx->who.key_id, ctx->who.party_id, ctx->request_id};
   return a;
 }
+
+#endif

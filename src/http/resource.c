@@ -1,0 +1,87 @@
+/* resource.c - shared get/create/patch/delete handlers (see http_resource.h). */
+#include "estd/http_resource.h"
+
+#include <stdlib.h>
+
+/* Turns a store failure into the problem detail (and field error). */
+static est_result store_failed(http_ctx *ctx, const http_resource *res, est_result rc, const store_area_fail *f,
+                               long long id) {
+  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "%s %lld does not exist", res->noun, id);
+  if (f->field[0]) http_fail_field(ctx, f->field, f->detail);
+  if (f->detail[0]) return http_fail(ctx, rc, "%s", f->detail);
+  return rc;
+}
+
+/* Parses and validates the body; *norm is the normalized JSON text (caller frees). */
+static est_result read_body(http_ctx *ctx, const http_resource *res, bool patch, char **norm) {
+  json_t *body;
+  est_result rc = http_body_json(ctx, &body);
+  if (rc != EST_OK) return rc;
+  json_t *errors = NULL;
+  rc = res->validate(body, patch, norm, &errors);
+  json_decref(body);
+  if (rc == EST_EINVAL) {
+    http_fail_errors(ctx, errors);
+    return http_fail(ctx, EST_EINVAL, "the %s failed validation; see errors", res->noun);
+  }
+  json_decref(errors);
+  return rc;
+}
+
+est_result http_resource_get(http_ctx *ctx, const http_resource *res) {
+  long long id;
+  est_result rc = http_path_id(ctx, &id);
+  if (rc != EST_OK) return rc;
+  est_doc doc;
+  rc = res->get(ctx->app->pool, id, &doc);
+  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "%s %lld does not exist", res->noun, id);
+  if (rc != EST_OK) return rc;
+  http_reply_doc(ctx, 200, &doc);
+  return EST_OK;
+}
+
+est_result http_resource_create(http_ctx *ctx, const http_resource *res) {
+  char *norm;
+  est_result rc = read_body(ctx, res, false, &norm);
+  if (rc != EST_OK) return rc;
+  est_actor who = http_actor(ctx);
+  est_doc doc;
+  long long id = 0;
+  store_area_fail fail = {"", ""};
+  rc = res->create(ctx->app->pool, &who, norm, &doc, &id, &fail);
+  free(norm);
+  if (rc != EST_OK) return store_failed(ctx, res, rc, &fail, id);
+  http_reply_created(ctx, res->collection, id, &doc);
+  return EST_OK;
+}
+
+est_result http_resource_patch(http_ctx *ctx, const http_resource *res) {
+  long long id, version;
+  est_result rc = http_path_id(ctx, &id);
+  if (rc == EST_OK) rc = http_if_match_required(ctx, &version);
+  if (rc != EST_OK) return rc;
+  char *norm;
+  if ((rc = read_body(ctx, res, true, &norm)) != EST_OK) return rc;
+  est_actor who = http_actor(ctx);
+  est_doc doc;
+  store_area_fail fail = {"", ""};
+  rc = res->update(ctx->app->pool, &who, id, version, norm, &doc, &fail);
+  free(norm);
+  if (rc != EST_OK) return store_failed(ctx, res, rc, &fail, id);
+  http_reply_doc(ctx, 200, &doc);
+  return EST_OK;
+}
+
+est_result http_resource_delete(http_ctx *ctx, const http_resource *res) {
+  long long id, version;
+  bool present;
+  est_result rc = http_path_id(ctx, &id);
+  if (rc == EST_OK) rc = http_if_match(ctx, &version, &present); /* optional on DELETE */
+  if (rc != EST_OK) return rc;
+  est_actor who = http_actor(ctx);
+  store_area_fail fail = {"", ""};
+  rc = res->remove(ctx->app->pool, &who, id, version, &fail);
+  if (rc != EST_OK) return store_failed(ctx, res, rc, &fail, id);
+  http_reply_empty(ctx, 204);
+  return EST_OK;
+}
