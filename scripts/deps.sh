@@ -13,7 +13,7 @@ CACHE=${ESTD_CACHE_DIR:-$REPO/.cache}
 pkg_list() { sed -e 's/#.*//' "$REPO/scripts/packages/$1" | xargs; }
 BUILD_PKGS="$(pkg_list build.txt) $(pkg_list runtime.txt)"
 RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless"
-TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm clang"
+TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm clang libclang-rt-14-dev"
 
 missing=()
 pkgs="$BUILD_PKGS $RUNTIME_PKGS"
@@ -37,8 +37,8 @@ if [ ${#filtered[@]} -gt 0 ]; then
   fi
   echo "deps.sh: installing ${filtered[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${filtered[@]}" >/dev/null
+  apt-get -o DPkg::Lock::Timeout=900 update -qq
+  apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${filtered[@]}" >/dev/null
 fi
 # Debian's postgresql package may start a system cluster; estd uses its own.
 
