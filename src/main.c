@@ -1,4 +1,5 @@
-/* main.c - the estd command line: serve, migrate, seed, routes. */
+/* main.c - the estd command line: serve, migrate, seed, routes,
+ * healthcheck, keys. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

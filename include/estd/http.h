@@ -89,11 +89,18 @@ const char *http_header(http_ctx *ctx, const char *name);
  * detail and returns EST_EPARSE / EST_EUNSUPPORTED. *out is owned by caller. */
 est_result http_body_json(http_ctx *ctx, json_t **out);
 
+/* A string literal as the (body, len) arguments of http_reply_raw; the
+ * length is computed by the compiler, never written by hand. */
+#define HTTP_LITERAL(s) ("" s), (sizeof(s) - 1)
+
 /* Replies; *_steal takes ownership of body. */
 void http_reply_json_steal(http_ctx *ctx, int status, json_t *body);
 void http_reply_raw(http_ctx *ctx, int status, const char *content_type, const char *body, size_t len);
 void http_reply_empty(http_ctx *ctx, int status);
 void http_set_header(http_ctx *ctx, const char *name, const char *value);
+/* Replies 500 with a fixed problem document (needs no allocation: for the
+ * out-of-memory paths). */
+void http_reply_internal_error(http_ctx *ctx);
 
 /* Records a detail for the problem document and returns rc. */
 est_result http_fail(http_ctx *ctx, est_result rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -58,6 +58,12 @@ static char *next_link(http_ctx *ctx, const char *cursor) {
   return est_buf_steal(&b);
 }
 
+void http_reply_internal_error(http_ctx *ctx) {
+  static const char body[] =
+      "{\"type\":\"/problems/internal-error\",\"title\":\"Internal server error\",\"status\":500}";
+  http_reply_raw(ctx, 500, "application/problem+json", body, sizeof body - 1);
+}
+
 void http_reply_page(http_ctx *ctx, est_page *page) {
   char *link = page->next_cursor ? next_link(ctx, page->next_cursor) : NULL;
   json_t *nc = page->next_cursor ? json_string(page->next_cursor) : json_null();
@@ -72,8 +78,7 @@ void http_reply_page(http_ctx *ctx, est_page *page) {
     int len = snprintf(body, n, "{\"items\":%s,\"next_cursor\":%s,\"next\":%s}", page->items, ncs, nls);
     http_reply_raw(ctx, 200, "application/json", body, (size_t)len);
   } else {
-    http_reply_raw(ctx, 500, "application/problem+json",
-                   "{\"type\":\"/problems/internal-error\",\"title\":\"Internal server error\",\"status\":500}", 86);
+    http_reply_internal_error(ctx);
   }
   free(body);
   free(ncs);

@@ -140,7 +140,7 @@ void http_reply_json_steal(http_ctx *ctx, int status, json_t *body) {
   char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
   json_decref(body);
   if (!s) {
-    http_reply_raw(ctx, 500, "application/problem+json", "{\"type\":\"/problems/internal-error\",\"title\":\"Internal server error\",\"status\":500}", 86);
+    http_reply_internal_error(ctx);
     return;
   }
   http_reply_raw(ctx, status, "application/json", s, strlen(s));
@@ -240,7 +240,7 @@ static void render_problem(http_ctx *ctx, est_result rc) {
     http_reply_raw(ctx, status, "application/problem+json", s, strlen(s));
     free(s);
   } else {
-    http_reply_raw(ctx, status, "application/problem+json", "{}", 2);
+    http_reply_raw(ctx, status, "application/problem+json", HTTP_LITERAL("{}"));
   }
 }
 
@@ -293,7 +293,7 @@ static est_result query_limits(http_ctx *ctx) {
       s = json_dumps(p, JSON_COMPACT);
       json_decref(p);
     }
-    http_reply_raw(ctx, 414, "application/problem+json", s ? s : "{}", s ? strlen(s) : 2);
+    http_reply_raw(ctx, 414, "application/problem+json", s ? s : "{}", s ? strlen(s) : sizeof "{}" - 1);
     free(s);
     return EST_OK;
   }

@@ -10,7 +10,7 @@
 #include "estd/migrate.h"
 
 static est_result livez(http_ctx *ctx) {
-  http_reply_raw(ctx, 200, "application/json", "{\"status\":\"ok\"}", 15);
+  http_reply_raw(ctx, 200, "application/json", HTTP_LITERAL("{\"status\":\"ok\"}"));
   return EST_OK;
 }
 
@@ -61,7 +61,7 @@ static est_result readyz(http_ctx *ctx) {
     ctx->problem_extra = json_pack("{s:s}", "reason", reason);
     return http_fail(ctx, EST_EUNAVAILABLE, "not ready: %s", reason);
   }
-  http_reply_raw(ctx, 200, "application/json", "{\"status\":\"ready\"}", 18);
+  http_reply_raw(ctx, 200, "application/json", HTTP_LITERAL("{\"status\":\"ready\"}"));
   return EST_OK;
 }
 
