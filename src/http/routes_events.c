@@ -13,6 +13,7 @@
 #include "estd/http.h"
 #include "estd/metrics.h"
 #include "estd/problem.h"
+#include "estd/store_deadletters.h"
 #include "estd/store_events.h"
 #include "estd/util.h"
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "estd/audit.h"
+#include "estd/store_deadletters.h"
 #include "estd/store_events.h"
 #include "estd/store_util.h"
 #include "estd/util.h"
