@@ -7,7 +7,7 @@
 #include "estd/auth.h"
 #include "estd/config.h"
 #include "estd/healthcheck.h"
-#include "estd/http.h"
+#include "estd/http_server.h"
 #include "estd/keys_cli.h"
 #include "estd/lifecycle.h"
 #include "estd/log_bridge.h"
