@@ -18,18 +18,10 @@ const char *http_header(http_ctx *ctx, const char *name) {
   return u_map_get_case(ctx->req->map_header, name);
 }
 
-static bool media_type_is_json(const char *ct) {
-  if (!ct) return false;
-  size_t n = strcspn(ct, ";");
-  while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
-  if (n == 16 && strncasecmp(ct, "application/json", 16) == 0) return true;
-  /* application/<anything>+json (cloudevents+json, merge-patch+json, ...) */
-  return n > 17 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
-}
-
 est_result http_body_json(http_ctx *ctx, json_t **out) {
   *out = NULL;
-  if (!media_type_is_json(http_header(ctx, "Content-Type")))
+  const char *ct = http_header(ctx, "Content-Type");
+  if (!est_media_type_is_json(ct, ct ? strlen(ct) : 0))
     return http_fail(ctx, EST_EUNSUPPORTED, "Content-Type must be application/json");
   if (ctx->req->binary_body_length == 0 || !ctx->req->binary_body)
     return http_fail(ctx, EST_EPARSE, "request body is empty");
