@@ -232,17 +232,15 @@ est_result store_commitment_create(est_pool *pool, const est_commitment_input *i
                                    est_doc *out, long long *id_out, store_write_error *err) {
   out->json = NULL;
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   long long id = 0;
-  rc = est_db_command(c, "BEGIN");
-  if (rc == EST_OK) rc = write_rows(c, 0, 0, in, &id, err);
+  rc = write_rows(c, 0, 0, in, &id, err);
   if (rc == EST_OK) rc = read_doc(c, &commitment_get, id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "create", "commitment", id, NULL, out->json);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+  rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
   else *id_out = id;
-  est_pool_release(pool, c); /* rolls back anything left open */
   return rc;
 }
 
@@ -250,32 +248,29 @@ est_result store_commitment_update(est_pool *pool, long long id, long long versi
                                    const est_actor *who, est_doc *out, store_write_error *err) {
   out->json = NULL;
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   est_doc before = {0};
   long long unused = 0;
-  rc = est_db_command(c, "BEGIN");
-  if (rc == EST_OK) rc = read_doc(c, &commitment_lock, id, &before);
+  rc = read_doc(c, &commitment_lock, id, &before);
   if (rc == EST_OK) rc = write_rows(c, id, version, in, &unused, err);
   if (rc == EST_OK) rc = read_doc(c, &commitment_get, id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "update", "commitment", id, before.json, out->json);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+  rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
   est_doc_free(&before);
-  est_pool_release(pool, c);
   return rc;
 }
 
 est_result store_commitment_delete(est_pool *pool, long long id, long long version, const est_actor *who,
                                    store_write_error *err) {
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   est_doc before = {0};
   char idb[24], vb[24];
   const char *params[2] = {store_lld(idb, id), version ? store_lld(vb, version) : NULL};
-  rc = est_db_command(c, "BEGIN");
-  if (rc == EST_OK) rc = read_doc(c, &commitment_lock, id, &before);
+  rc = read_doc(c, &commitment_lock, id, &before);
   if (rc == EST_OK) {
     PGresult *r;
     rc = est_db_exec(c, &commitment_delete, params, &r, NULL);
@@ -287,8 +282,7 @@ est_result store_commitment_delete(est_pool *pool, long long id, long long versi
     }
   }
   if (rc == EST_OK) rc = store_audit_write(c, who, "delete", "commitment", id, before.json, NULL);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+  rc = store_tx_end(pool, c, rc);
   est_doc_free(&before);
-  est_pool_release(pool, c);
   return rc;
 }

@@ -280,16 +280,18 @@ static est_result insert_some(est_conn *c, store_msg *msgs, const size_t *idx, s
   return EST_OK;
 }
 
-static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool isolate) {
+/* One attempt at the batch in one transaction on c. On failure the
+ * transaction is rolled back; the message of the failure is kept in err. */
+static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool isolate, char *err, size_t errlen) {
   char sqlstate[6] = "";
   for (size_t i = 0; i < n; i++) msgs[i].stored = msgs[i].deadlettered = false;
   /* No JIT: from ~3500 rows on the planner's cost estimate of the insert
    * crosses jit_above_cost and compiling it takes longer (0.4 s for 5000
    * rows) than running it. */
-  est_result rc = est_db_command(c, "BEGIN; SET LOCAL jit = off");
+  est_result rc = store_tx_open(c, "BEGIN; SET LOCAL jit = off");
   if (rc != EST_OK) return rc;
   size_t *idx = malloc((n ? n : 1) * sizeof *idx);
-  if (!idx) return EST_ENOMEM;
+  if (!idx) return store_tx_close(c, EST_ENOMEM);
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     store_msg *m = &msgs[i];
@@ -325,8 +327,11 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
     }
   }
   if (rc == EST_OK) rc = store_deadletters_insert(c, msgs, n);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
 out:
+  if (rc != EST_OK) snprintf(err, errlen, "%s", est_conn_error(c)); /* before the ROLLBACK */
+  bool failed = rc != EST_OK;
+  rc = store_tx_close(c, rc);
+  if (rc != EST_OK && !failed) snprintf(err, errlen, "%s", est_conn_error(c)); /* the COMMIT failed */
   free(idx);
   if (rc != EST_OK) {
     for (size_t i = 0; i < n; i++) msgs[i].stored = msgs[i].deadlettered = false;
@@ -345,13 +350,13 @@ est_result store_intake_batch(est_pool *pool, store_msg *msgs, size_t n) {
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
   if (rc != EST_OK) return rc;
-  rc = batch_attempt(c, msgs, n, false);
+  char err[512] = "";
+  rc = batch_attempt(c, msgs, n, false, err, sizeof err);
   if (rc == EST_EINVAL) {
     /* One row the database refuses would block the partition forever:
      * isolate each event behind a savepoint and dead-letter the culprits. */
-    est_log_kv(EST_LOG_WARN, "batch insert refused, retrying event by event", "error", est_conn_error(c), NULL);
-    est_db_command(c, "ROLLBACK");
-    rc = batch_attempt(c, msgs, n, true);
+    est_log_kv(EST_LOG_WARN, "batch insert refused, retrying event by event", "error", err, NULL);
+    rc = batch_attempt(c, msgs, n, true, err, sizeof err);
   }
   est_pool_release(pool, c);
   return rc;
@@ -362,12 +367,11 @@ est_result store_intake_batch(est_pool *pool, store_msg *msgs, size_t n) {
 est_result store_events_ingest(est_pool *pool, est_event *const *evs, size_t n, size_t rejected,
                                const est_actor *who, store_event_outcome *out) {
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   PGresult *r = NULL;
   size_t stored = 0, dups = 0;
   json_t *ids = json_array();
-  if ((rc = est_db_command(c, "BEGIN")) != EST_OK) goto done;
   if (n > 0) {
     batch_arrays a;
     arrays_init(&a);
@@ -396,11 +400,10 @@ est_result store_events_ingest(est_pool *pool, est_event *const *evs, size_t n, 
   json_decref(summary);
   rc = store_audit_write(c, who, "ingest", "event", stored == 1 && n == 1 ? out[0].event_id : 0, NULL, after);
   free(after);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
 done:
+  rc = store_tx_end(pool, c, rc);
   json_decref(ids);
   PQclear(r);
-  est_pool_release(pool, c);
   return rc;
 }
 
