@@ -132,38 +132,31 @@ static const char *ids_literal(char *buf, size_t n, const long long *ids, int co
 static est_result write_error(est_conn *c, est_result rc, const est_commitment_input *in, store_write_error *err) {
   if (rc != EST_ECONFLICT && rc != EST_EINVAL) return rc;
   const char *cn = est_conn_last_constraint(c);
-  store_write_error tmp;
-  if (!err) err = &tmp;
   long long agr = in ? in->agreement_id : 0, ca = in ? in->cooperation_area_id : 0;
-  err->field[0] = '\0';
   if (strcmp(cn, "commitments_agreement_id_fkey") == 0) {
-    snprintf(err->field, sizeof err->field, "/agreement_id");
-    snprintf(err->detail, sizeof err->detail, "agreement %lld does not exist", agr);
+    store_write_error_set(err, "/agreement_id", "agreement %lld does not exist", agr);
     return EST_EINVAL;
   }
   if (strcmp(cn, "commitments_cooperation_area_same_agreement") == 0) {
-    snprintf(err->field, sizeof err->field, "/cooperation_area_id");
-    snprintf(err->detail, sizeof err->detail, "cooperation area %lld does not exist in agreement %lld", ca, agr);
+    store_write_error_set(err, "/cooperation_area_id", "cooperation area %lld does not exist in agreement %lld", ca,
+                          agr);
     return EST_EINVAL;
   }
   if (strcmp(cn, "commitment_parties_party_id_fkey") == 0) {
-    snprintf(err->field, sizeof err->field, "/responsible_party_ids");
-    snprintf(err->detail, sizeof err->detail, "responsible_party_ids names a party that does not exist");
+    store_write_error_set(err, "/responsible_party_ids", "responsible_party_ids names a party that does not exist");
     return EST_EINVAL;
   }
   if (strcmp(cn, "commitment_areas_area_id_fkey") == 0) {
-    snprintf(err->field, sizeof err->field, "/area_ids");
-    snprintf(err->detail, sizeof err->detail, "area_ids names an area that does not exist");
+    store_write_error_set(err, "/area_ids", "area_ids names an area that does not exist");
     return EST_EINVAL;
   }
   if (strcmp(cn, "commitments_code_key") == 0) {
-    snprintf(err->field, sizeof err->field, "/code");
-    snprintf(err->detail, sizeof err->detail, "a commitment with code '%.100s' already exists",
-             in && in->code ? in->code : "");
+    store_write_error_set(err, "/code", "a commitment with code '%.100s' already exists",
+                          in && in->code ? in->code : "");
     return EST_ECONFLICT;
   }
-  snprintf(err->detail, sizeof err->detail, "%s constraint %.60s",
-           rc == EST_ECONFLICT ? "conflicts with" : "violates", cn[0] ? cn : "(unnamed)");
+  store_write_error_set(err, "", "%s constraint %.60s", rc == EST_ECONFLICT ? "conflicts with" : "violates",
+                        cn[0] ? cn : "(unnamed)");
   return rc;
 }
 
