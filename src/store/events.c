@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "estd/audit.h"
+#include "estd/buf.h"
 #include "estd/log.h"
 #include "estd/store_events.h"
 #include "estd/store_util.h"
@@ -65,65 +66,41 @@ static const est_stmt ev_insert_h = {
 
 #define NCOLS 17
 
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-  bool oom;
-} sbuf;
-
-static void sb_reserve(sbuf *b, size_t more) {
-  if (b->oom || b->len + more + 1 <= b->cap) return;
-  size_t nc = b->cap ? b->cap : 1024;
-  while (nc < b->len + more + 1) nc *= 2;
-  char *np = realloc(b->p, nc);
-  if (!np) {
-    b->oom = true;
-    return;
-  }
-  b->p = np;
-  b->cap = nc;
-}
-
-static void sb_raw(sbuf *b, const char *s, size_t n) {
-  sb_reserve(b, n);
-  if (b->oom) return;
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
 /* Appends one array element: NULL, or s double-quoted with \ and " escaped. */
-static void sb_elem(sbuf *b, const char *s) {
-  if (b->len > 1) sb_raw(b, ",", 1);
+static void array_elem(est_buf *b, const char *s) {
+  if (b->len > 1) est_buf_append(b, ",", 1);
   if (!s) {
-    sb_raw(b, "NULL", 4);
+    est_buf_append(b, "NULL", 4);
     return;
   }
   size_t n = strlen(s);
-  sb_reserve(b, n * 2 + 2);
+  est_buf_reserve(b, n * 2 + 2);
   if (b->oom) return;
-  char *o = b->p + b->len;
+  char *o = b->data + b->len;
   *o++ = '"';
   for (const char *c = s; *c; c++) {
     if (*c == '"' || *c == '\\') *o++ = '\\';
     *o++ = *c;
   }
   *o++ = '"';
-  b->len = (size_t)(o - b->p);
-  b->p[b->len] = '\0';
+  b->len = (size_t)(o - b->data);
+  b->data[b->len] = '\0';
 }
 
 typedef struct batch_arrays {
-  sbuf col[NCOLS];
+  est_buf col[NCOLS];
 } batch_arrays;
 
 static void arrays_init(batch_arrays *a) {
-  memset(a, 0, sizeof *a);
-  for (int k = 0; k < NCOLS; k++) sb_raw(&a->col[k], "{", 1);
+  for (int k = 0; k < NCOLS; k++) {
+    a->col[k] = (est_buf)EST_BUF_INIT;
+    est_buf_reserve(&a->col[k], 1023); /* the batch's columns grow to kilobytes at once */
+    est_buf_append(&a->col[k], "{", 1);
+  }
 }
 
 static void arrays_free(batch_arrays *a) {
-  for (int k = 0; k < NCOLS; k++) free(a->col[k].p);
+  for (int k = 0; k < NCOLS; k++) est_buf_free(&a->col[k]);
 }
 
 /* Adds one event as row i. */
@@ -159,15 +136,15 @@ static void arrays_add(batch_arrays *a, const est_event *ev, size_t i) {
                           ev->description,
                           ev->attributes ? ev->attributes : "{}",
                           n5};
-  for (int k = 0; k < NCOLS; k++) sb_elem(&a->col[k], v[k]);
+  for (int k = 0; k < NCOLS; k++) array_elem(&a->col[k], v[k]);
 }
 
 /* Closes the arrays; fills params[0..17] (the last is the channel). */
 static est_result arrays_params(batch_arrays *a, const char *channel, const char *params[NCOLS + 1]) {
   for (int k = 0; k < NCOLS; k++) {
-    sb_raw(&a->col[k], "}", 1);
+    est_buf_append(&a->col[k], "}", 1);
     if (a->col[k].oom) return EST_ENOMEM;
-    params[k] = a->col[k].p;
+    params[k] = a->col[k].data;
   }
   params[NCOLS] = channel;
   return EST_OK;
