@@ -319,6 +319,9 @@ char *est_metrics_render(est_app *app) {
     est_buf_printf(&s, "# HELP estd_db_pool_timeouts_total Acquisitions that failed (timeout or database down).\n"
                   "# TYPE estd_db_pool_timeouts_total counter\nestd_db_pool_timeouts_total %llu\n",
               (unsigned long long)ps.timeouts_total);
+    est_buf_printf(&s, "# HELP estd_db_deadline_exceeded_total Database calls cancelled at their client-side deadline.\n"
+                  "# TYPE estd_db_deadline_exceeded_total counter\nestd_db_deadline_exceeded_total %llu\n",
+              (unsigned long long)ps.deadline_total);
     est_buf_printf(&s, "# HELP estd_db_pool_wait_seconds_total Time spent waiting for a connection.\n"
                   "# TYPE estd_db_pool_wait_seconds_total counter\nestd_db_pool_wait_seconds_total %.6f\n",
               (double)ps.wait_us_total / 1e6);
