@@ -484,17 +484,29 @@ est_result est_pool_ping(est_pool *p) {
   /* Another probe holds the connection: wait for it, within our deadline. */
   if (pthread_mutex_timedlock(&p->ping_mu, &abs) != 0) return EST_ETIMEOUT;
   est_conn *c = &p->ping;
-  c->timeout_ms = ms;
-  est_result rc = conn_open(p, c, ms);
-  if (rc == EST_OK) {
+  est_result rc = EST_EUNAVAILABLE;
+  /* A second attempt on a fresh connection when the kept one turns out to
+   * have been cut (a database restart since the last probe). */
+  for (int attempt = 0; attempt < 2; attempt++) {
+    bool reused = c->pg != NULL;
     uint64_t left = now_us() < deadline ? deadline - now_us() : 0;
-    c->timeout_ms = left > 1000 ? (int)(left / 1000u) : 1;
-    static const est_stmt ping = {"pool_ping", "SELECT 1", 0};
-    PGresult *r;
-    rc = est_db_exec(c, &ping, NULL, &r, NULL);
-    PQclear(r);
+    if (left < 1000u) {
+      rc = EST_ETIMEOUT;
+      break;
+    }
+    c->timeout_ms = (int)(left / 1000u);
+    rc = conn_open(p, c, c->timeout_ms);
+    if (rc == EST_OK) {
+      left = now_us() < deadline ? deadline - now_us() : 0;
+      c->timeout_ms = left > 1000u ? (int)(left / 1000u) : 1;
+      static const est_stmt ping = {"pool_ping", "SELECT 1", 0};
+      PGresult *r;
+      rc = est_db_exec(c, &ping, NULL, &r, NULL);
+      PQclear(r);
+    }
+    if (c->broken || c->dead) conn_close(c);
+    if (rc != EST_EUNAVAILABLE || !reused) break;
   }
-  if (c->broken || c->dead) conn_close(c);
   pthread_mutex_unlock(&p->ping_mu);
   return rc;
 }
