@@ -32,8 +32,6 @@ est_result est_db_map_error(const PGresult *r);
 PGconn *est_conn_pg(est_conn *c);
 /* Sets the deadline class of c until it is released (see pool.h). */
 void est_conn_set_class(est_conn *c, est_db_class cls);
-/* Marks the connection as broken so release closes it. */
-void est_conn_mark_broken(est_conn *c);
 /* The constraint named by the last failed est_db_exec on c
  * (PG_DIAG_CONSTRAINT_NAME), "" if none; valid until the next exec on c. */
 const char *est_conn_last_constraint(est_conn *c);

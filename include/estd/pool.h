@@ -65,6 +65,5 @@ void est_pool_stats_get(est_pool *pool, est_pool_stats *out);
  * busy pool does not read as a dead database), answered within the ping
  * deadline or EST_ETIMEOUT. Concurrent callers share that connection. */
 est_result est_pool_ping(est_pool *pool);
-const char *est_pool_conninfo(const est_pool *pool);
 
 #endif
