@@ -16,7 +16,6 @@ typedef struct est_config {
   char *database_url;          /* ESTD_DATABASE_URL */
   char *listen_address;        /* ESTD_LISTEN_ADDRESS (IPv4 literal) */
   int port;                    /* ESTD_PORT */
-  int http_threads;            /* ESTD_HTTP_THREADS: MHD thread-pool size */
   int http_max_connections;    /* ESTD_HTTP_MAX_CONNECTIONS */
   int http_timeout_s;          /* ESTD_HTTP_TIMEOUT_S: keep-alive idle timeout */
   int http_max_connections_per_ip; /* ESTD_HTTP_MAX_CONNECTIONS_PER_IP: 0 = no per-address limit */

@@ -214,6 +214,7 @@ int est_serve_run(const est_config *cfg) {
   if (delay > deadline - mono_ms()) delay = deadline - mono_ms();
   if (delay > 0) wait_signal_ms(&set, (long)delay);
   http_server_quiesce(srv);
+  http_server_drain(srv); /* idle and slow connections are closed now, not at the end of the grace */
   long long left = deadline - mono_ms();
   if (app.intake) est_intake_stop(app.intake, left > 0 ? (int)left : 0);
   app.intake = NULL;

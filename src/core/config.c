@@ -105,7 +105,6 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_str(&l, &cfg->database_url, "ESTD_DATABASE_URL", "postgresql://estd@127.0.0.1:5432/estd");
   load_str(&l, &cfg->listen_address, "ESTD_LISTEN_ADDRESS", "127.0.0.1");
   load_int(&l, &cfg->port, "ESTD_PORT", 8080, 1, 65535);
-  load_int(&l, &cfg->http_threads, "ESTD_HTTP_THREADS", 4, 1, 256);
   load_int(&l, &cfg->http_max_connections, "ESTD_HTTP_MAX_CONNECTIONS", 1024, 1, 65536);
   load_int(&l, &cfg->http_timeout_s, "ESTD_HTTP_TIMEOUT_S", 30, 1, 3600);
   load_int(&l, &cfg->http_max_connections_per_ip, "ESTD_HTTP_MAX_CONNECTIONS_PER_IP", 64, 0, 65536);
