@@ -16,8 +16,10 @@
  * Accepting: at max_connections open connections a new one is closed at
  * once (MHD's own limit is set above ours, so MHD never stops accepting
  * and leaves connections waiting in the kernel backlog).
- * Draining (http_guard_drain): every connection not in a handler is cut at
- * once, and each one as soon as its response is sent.
+ * Draining (http_guard_drain): idle connections (no request started, or
+ * keep-alive between requests) are cut at once, a request still arriving
+ * gets at most 2 s more (or its own head deadline), a request in its
+ * handler finishes, and every connection is cut once its response is sent.
  *
  * Threading: MHD runs one thread per connection (server.c). The request
  * line and handler hooks run on the connection's own thread (a thread-
@@ -63,7 +65,7 @@ void http_guard_request_line(http_guard *g, struct MHD_Connection *con, const ch
 void http_guard_handler(http_guard *g);
 void http_guard_request_done(http_guard *g, struct MHD_Connection *con);
 
-/* Cuts idle and slow connections now and from now on (SIGTERM drain). */
+/* Starts the drain (see above; SIGTERM). Idempotent. */
 void http_guard_drain(http_guard *g);
 void http_guard_counters_get(http_guard *g, http_guard_counters *out);
 

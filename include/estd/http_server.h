@@ -29,7 +29,8 @@ void http_server_drain(http_server *srv);
 /* Stops accepting new connections, waits up to grace_ms for in-flight
  * requests, then stops the framework and frees everything. */
 void http_server_stop(http_server *srv, int grace_ms);
-/* Connection counters (refusals, cuts) for /metrics; zeros for NULL. */
-void http_server_counters(http_server *srv, http_guard_counters *out);
+/* The listener's connection counters (refusals, cuts) for /metrics;
+ * zeros when no listener runs. */
+void http_server_counters(http_guard_counters *out);
 
 #endif

@@ -12,6 +12,9 @@
 #include "estd/log.h"
 
 #define GUARD_TICK_MS 100
+/* A request still arriving when the drain starts gets this long (at most
+ * its own head deadline) to arrive; idle connections go at once. */
+#define GUARD_DRAIN_HEAD_MS 2000
 
 typedef enum { PH_OPEN, PH_HEAD, PH_HANDLER, PH_IDLE } phase;
 
@@ -33,6 +36,7 @@ struct http_guard {
   conn_rec *head;
   http_guard_counters c;
   bool draining, stop;
+  long long drain_head_deadline_ms; /* requests arriving during the drain: complete by then */
   pthread_t thread;
 };
 
@@ -64,12 +68,13 @@ static void *watchdog_main(void *arg) {
     long long now = mono_ms();
     for (conn_rec *r = g->head; r; r = r->next) {
       if (r->cut) continue;
-      if (g->draining && r->ph != PH_HANDLER) {
+      if (g->draining && (r->ph == PH_OPEN || r->ph == PH_IDLE)) {
         cut(r, &g->c.cut_drain_total);
         continue;
       }
       if (!r->deadline_ms || now < r->deadline_ms) continue;
-      if (r->ph == PH_IDLE) cut(r, &g->c.cut_idle_total);
+      if (g->draining) cut(r, &g->c.cut_drain_total);
+      else if (r->ph == PH_IDLE) cut(r, &g->c.cut_idle_total);
       else if (r->ph == PH_HEAD && r->body_allowed) cut(r, &g->c.cut_body_total);
       else cut(r, &g->c.cut_header_total);
     }
@@ -189,6 +194,7 @@ void http_guard_request_line(http_guard *g, struct MHD_Connection *con, const ch
   r->ph = PH_HEAD;
   r->body_allowed = body;
   if (!r->cut) r->deadline_ms = r->head_ms + (body ? g->lim.body_ms : 0);
+  if (!r->cut && g->draining && r->deadline_ms > g->drain_head_deadline_ms) r->deadline_ms = g->drain_head_deadline_ms;
   pthread_mutex_unlock(&g->mu);
 }
 
@@ -217,9 +223,16 @@ void http_guard_request_done(http_guard *g, struct MHD_Connection *con) {
 void http_guard_drain(http_guard *g) {
   if (!g) return;
   pthread_mutex_lock(&g->mu);
-  g->draining = true;
-  for (conn_rec *r = g->head; r; r = r->next)
-    if (r->ph != PH_HANDLER) cut(r, &g->c.cut_drain_total);
+  if (!g->draining) {
+    g->draining = true;
+    long long allow = g->lim.header_ms < GUARD_DRAIN_HEAD_MS ? g->lim.header_ms : GUARD_DRAIN_HEAD_MS;
+    g->drain_head_deadline_ms = mono_ms() + allow;
+  }
+  for (conn_rec *r = g->head; r; r = r->next) {
+    if (r->ph == PH_OPEN || r->ph == PH_IDLE) cut(r, &g->c.cut_drain_total);
+    else if (r->ph == PH_HEAD && !r->cut && r->deadline_ms > g->drain_head_deadline_ms)
+      r->deadline_ms = g->drain_head_deadline_ms;
+  }
   pthread_mutex_unlock(&g->mu);
 }
 

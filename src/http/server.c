@@ -545,6 +545,4 @@ void http_server_stop(http_server *srv, int grace_ms) {
   free(srv);
 }
 
-void http_server_counters(http_server *srv, http_guard_counters *out) {
-  http_guard_counters_get(srv ? srv->guard : NULL, out);
-}
+void http_server_counters(http_guard_counters *out) { http_guard_counters_get(g_srv ? g_srv->guard : NULL, out); }
