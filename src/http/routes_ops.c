@@ -57,15 +57,12 @@ static json_t *intake_json(est_app *app, est_intake_status *h) {
 static void readiness_note(const char *reason) {
   static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
   static int last = -1; /* -1 unknown, 0 not ready, 1 ready */
-  static char last_reason[96];
   int now = reason ? 0 : 1;
   pthread_mutex_lock(&mu);
-  bool changed = now != last || (reason && strcmp(reason, last_reason) != 0);
-  if (changed) {
+  if (now != last) {
     if (now) est_log_kv(last == -1 ? EST_LOG_INFO : EST_LOG_WARN, "readiness: ready", NULL);
     else est_log_kv(EST_LOG_WARN, "readiness: not ready", "reason", reason, NULL);
     last = now;
-    snprintf(last_reason, sizeof last_reason, "%s", reason ? reason : "");
   }
   pthread_mutex_unlock(&mu);
 }

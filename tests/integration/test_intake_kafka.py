@@ -301,7 +301,8 @@ def test_broker_away_keeps_readiness_and_reports_the_intake(db):
     e.start(wait_ready=False)
     try:
         e.wait_ready(30)
-        wait_for(lambda: _get_json(e, "/healthz/intake")[0] == 200, 30, "intake ok")
+        wait_for(lambda: _get_json(e, "/healthz/intake")[0] == 200 and
+                 (_get_json(e, "/healthz/intake")[1].get("brokers_up") or 0) >= 1, 30, "intake ok")
         doc = _get_json(e, "/healthz/intake")[1]
         assert doc["state"] == "ok" and doc["assigned"] is True and doc["brokers_up"] >= 1, doc
         assert "partitions assigned" in e.read_log()
