@@ -272,6 +272,28 @@ def test_second_instance_on_a_used_port_fails_at_start(db):
         assert a.stop() == 0 and b.stop() == 0
 
 
+def test_requests_without_a_valid_key_are_rate_limited_per_address(db):
+    from test_security import SECRET, auth, create_key
+    token = create_key(db, "boras-stad", ["read"])
+    e = Estd(db, env={"ESTD_AUTH": "required", "ESTD_KEY_SECRET": SECRET, "ESTD_RATE_LIMIT_ANON_RPS": "1",
+                      "ESTD_RATE_LIMIT_ANON_BURST": "3", "ESTD_RATE_LIMIT_RPS": "0"}).start()
+    try:
+        bad = {"Authorization": "Bearer estd_000000000000_" + "A" * 43}
+        codes = [requests.get(e.url("/v1/parties"), headers=bad, timeout=5).status_code for _ in range(3)]
+        assert codes == [401, 401, 401], codes
+        r = requests.get(e.url("/v1/parties"), timeout=5)  # no key at all: same bucket
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1, r.text
+        assert r.headers["Content-Type"].startswith("application/problem+json")
+        # Another address has its own bucket; a valid key is not limited by it; probes never.
+        assert timed_get(e.port, "/v1/parties")[1] == 401
+        assert requests.get(e.url("/v1/parties"), headers=auth(token), timeout=5).status_code == 200
+        assert all(requests.get(e.url("/livez"), timeout=5).status_code == 200 for _ in range(10))
+        assert all(requests.get(e.url("/readyz"), timeout=5).status_code == 200 for _ in range(5))
+    finally:
+        code = e.stop()
+    assert code == 0, e.read_log()[-3000:]
+
+
 # ---- a frozen database --------------------------------------------------------
 
 
