@@ -73,8 +73,9 @@ def open_idle(port, n, src="127.0.0.1"):
 
 def is_open(s):
     """True while the server keeps the connection open (nothing to read, no EOF)."""
-    r, _, _ = select.select([s], [], [], 0)
-    if not r:
+    p = select.poll()
+    p.register(s, select.POLLIN)
+    if not p.poll(0):
         return True
     try:
         return s.recv(1, socket.MSG_PEEK) != b""
