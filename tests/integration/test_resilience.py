@@ -266,8 +266,10 @@ def test_second_instance_on_a_used_port_fails_at_start(db):
     # Sharing on purpose works when both ask for it.
     port = free_port()
     a = Estd(db, port=port, env={"ESTD_HTTP_REUSE_PORT": "on"}).start()
-    b = Estd(db, port=port, env={"ESTD_HTTP_REUSE_PORT": "on"}).start()
+    b = Estd(db, port=port, env={"ESTD_HTTP_REUSE_PORT": "on"}).start(wait_ready=False)
     try:
+        # (its /readyz may be answered by a: wait for b's own start line)
+        assert wait_until(lambda: '"estd serving"' in b.read_log(), 20), b.read_log()[-2000:]
         assert a.proc.poll() is None and b.proc.poll() is None
     finally:
         assert a.stop() == 0 and b.stop() == 0
