@@ -151,6 +151,11 @@ int est_serve_run(const est_config *cfg) {
   if (est_pool_create(&app.pool, cfg->database_url, cfg->db_pool_size, cfg->db_acquire_timeout_ms,
                       cfg->db_statement_timeout_ms) != EST_OK)
     return fail_start("cannot create the database pool", NULL, NULL);
+  {
+    est_pool_deadlines dl = {{cfg->db_query_timeout_ms, cfg->db_intake_timeout_ms, 0}, cfg->ready_timeout_ms,
+                             cfg->db_tcp_user_timeout_ms, 10};
+    est_pool_set_deadlines(app.pool, &dl);
+  }
   int sig = 0;
   if (cfg->migrate_on_start) {
     est_result rc = migrate_with_retry(app.pool, cfg->sql_dir, 30, &set, &sig);
@@ -218,6 +223,7 @@ int est_serve_run(const est_config *cfg) {
   if (delay > deadline - mono_ms()) delay = deadline - mono_ms();
   if (delay > 0) wait_signal_ms(&set, (long)delay);
   http_server_quiesce(srv);
+  http_server_drain(srv); /* idle and slow connections are closed now, not at the end of the grace */
   long long left = deadline - mono_ms();
   if (app.intake) est_intake_stop(app.intake, left > 0 ? (int)left : 0);
   app.intake = NULL;

@@ -327,6 +327,7 @@ est_result store_intake_batch(est_pool *pool, store_msg *msgs, size_t n) {
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
   if (rc != EST_OK) return rc;
+  est_conn_set_class(c, EST_DB_INTAKE);
   char err[512] = "";
   rc = batch_attempt(c, msgs, n, false, err, sizeof err);
   if (rc == EST_EINVAL) {

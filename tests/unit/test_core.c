@@ -35,6 +35,17 @@ static void test_config_defaults(void **state) {
   assert_int_equal((int)cfg.max_body_bytes, 1024 * 1024);
   assert_true(cfg.migrate_on_start);
   assert_null(cfg.kafka_brokers);
+  /* availability defaults (docs/OPERATIONS.md "Connections and deadlines") */
+  assert_int_equal(cfg.http_max_connections_per_ip, 64);
+  assert_int_equal(cfg.http_header_timeout_s, 10);
+  assert_int_equal(cfg.http_body_timeout_s, 30);
+  assert_int_equal(cfg.http_timeout_s, 30);
+  assert_false(cfg.http_reuse_port);
+  assert_int_equal(cfg.db_query_timeout_ms, 2000);
+  assert_int_equal(cfg.db_intake_timeout_ms, 30000);
+  assert_int_equal(cfg.db_tcp_user_timeout_ms, 10000);
+  assert_int_equal(cfg.ready_timeout_ms, 1000);
+  assert_int_equal(cfg.rate_limit_anon_rps, 5);
   est_config_free(&cfg);
 }
 
@@ -73,6 +84,11 @@ static void test_config_errors(void **state) {
   expect_config_error("ESTD_LOG_LEVEL", "loud");
   expect_config_error("ESTD_MIGRATE_ON_START", "maybe");
   expect_config_error("ESTD_LISTEN_ADDRESS", "localhost:80");
+  expect_config_error("ESTD_HTTP_REUSE_PORT", "sometimes");
+  expect_config_error("ESTD_HTTP_MAX_CONNECTIONS_PER_IP", "-1");
+  expect_config_error("ESTD_HTTP_HEADER_TIMEOUT_S", "0");
+  expect_config_error("ESTD_DB_QUERY_TIMEOUT_MS", "50");
+  expect_config_error("ESTD_READY_TIMEOUT_MS", "1x");
 }
 
 static void test_parse_id(void **state) {
