@@ -1,10 +1,11 @@
-/* main.c - the estd command line: serve, migrate, seed, routes. */
+/* main.c - the estd command line: serve, migrate, seed, routes, reasons, keys. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "estd/auth.h"
 #include "estd/config.h"
+#include "estd/event.h"
 #include "estd/http.h"
 #include "estd/lifecycle.h"
 #include "estd/log.h"
@@ -23,6 +24,7 @@ static void usage(FILE *f) {
           "  migrate    apply pending database migrations from ESTD_SQL_DIR/migrations\n"
           "  seed       load the seed data (the Boras agreement 2018-2020); idempotent\n"
           "  routes     print every registered route as \"METHOD PATH\" (--scopes: and its scopes)\n"
+          "  reasons    print the intake reason codes as \"CODE dead_letter|event\" (EST_EVENT_REASONS)\n"
           "  healthcheck  GET /livez on ESTD_PORT (exit 0 when healthy; for container health checks)\n"
           "  keys       manage API keys: keys create|list|revoke (see estd keys --help)\n"
           "  --version  print the version\n"
@@ -64,6 +66,14 @@ int main(int argc, char **argv) {
         if (scopes) printf("%s %s %s\n", r->method, r->path, sc);
         else printf("%s %s\n", r->method, r->path);
       }
+    return 0;
+  }
+  if (strcmp(cmd, "reasons") == 0) {
+    for (const char *const *r = est_event_reasons; *r; r++) {
+      bool dl = false;
+      for (const char *const *d = est_event_dead_letter_reasons; *d && !dl; d++) dl = strcmp(*d, *r) == 0;
+      printf("%s %s\n", *r, dl ? "dead_letter" : "event");
+    }
     return 0;
   }
   est_config cfg;

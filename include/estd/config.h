@@ -41,6 +41,7 @@ typedef struct est_config {
   char **kafka_props;          /* ESTD_KAFKA_PROP_<NAME>=v: librdkafka property pairs {name, value, ...} */
   size_t n_kafka_props;        /* number of pairs in kafka_props (NAME lowercased, '_' -> '.') */
   int events_batch_max;        /* ESTD_EVENTS_BATCH_MAX: HTTP intake batch size limit */
+  int event_max_future_s;      /* ESTD_EVENT_MAX_FUTURE_S: occurred_at at most this far ahead (implausible_time) */
   int privacy_min_count;       /* ESTD_PRIVACY_MIN_COUNT: suppression threshold */
   int situation_cache_entries; /* ESTD_SITUATION_CACHE_ENTRIES: cached situational pictures (LRU, 16 MiB), 0 = off */
   /* Security (docs/SECURITY.md). */

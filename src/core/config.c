@@ -132,6 +132,7 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_int(&l, &cfg->kafka_batch_max, "ESTD_KAFKA_BATCH_MAX", 2000, 1, 100000);
   load_int(&l, &cfg->kafka_batch_wait_ms, "ESTD_KAFKA_BATCH_WAIT_MS", 200, 1, 60000);
   load_int(&l, &cfg->events_batch_max, "ESTD_EVENTS_BATCH_MAX", 500, 1, 10000);
+  load_int(&l, &cfg->event_max_future_s, "ESTD_EVENT_MAX_FUTURE_S", 300, 0, 31 * 86400);
   load_int(&l, &cfg->kafka_writers, "ESTD_KAFKA_WRITERS", 2, 1, 8);
   load_str(&l, &cfg->kafka_topic_parties, "ESTD_KAFKA_TOPIC_PARTIES", NULL);
   if (l.rc == EST_OK) load_kafka_props(&l, cfg);

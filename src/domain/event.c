@@ -25,24 +25,23 @@ static const char *const activity_types[] = {"trygghetsvandring", "informationst
 #define TYPE_ACTIVITY "se.est.activity.v1"
 #define TYPE_POLICE "se.polisen.event.v1"
 
+#define EST_REASON_CASE_(name, code, what) \
+  case EST_REASON_##name: return code;
 const char *est_event_reason_name(est_event_reason r) {
   switch (r) {
   case EST_REASON_NONE: return "none";
-  case EST_REASON_NOT_JSON: return "not_json";
-  case EST_REASON_NOT_CLOUDEVENT: return "not_cloudevent";
-  case EST_REASON_SCHEMA: return "schema";
-  case EST_REASON_UNSUPPORTED_TYPE: return "unsupported_type";
-  case EST_REASON_UNKNOWN_CATEGORY: return "unknown_category";
-  case EST_REASON_BAD_COORDINATES: return "bad_coordinates";
-  case EST_REASON_OVERSIZED: return "oversized";
-  case EST_REASON_PARTY_MISMATCH: return "party_mismatch";
-  case EST_REASON_UNKNOWN_PARTY: return "unknown_party";
-  case EST_REASON_PERSONNUMMER: return "personnummer";
-  case EST_REASON_SKIPPED_SUMMARY: return "skipped_summary";
-  case EST_REASON_DATABASE: return "rejected_by_database";
+    EST_EVENT_REASONS(EST_REASON_CASE_, EST_REASON_CASE_)
   }
   return "none";
 }
+#undef EST_REASON_CASE_
+
+#define EST_REASON_CODE_(name, code, what) code,
+#define EST_REASON_SKIP_(name, code, what)
+const char *const est_event_reasons[] = {EST_EVENT_REASONS(EST_REASON_CODE_, EST_REASON_CODE_) NULL};
+const char *const est_event_dead_letter_reasons[] = {EST_EVENT_REASONS(EST_REASON_CODE_, EST_REASON_SKIP_) NULL};
+#undef EST_REASON_CODE_
+#undef EST_REASON_SKIP_
 
 static const char *lookup(const char *const *list, const char *s) {
   if (!s) return NULL;
@@ -555,13 +554,37 @@ est_event_reason est_event_from_message(const void *payload, size_t len, const e
   return r;
 }
 
-/* Free-text fields of an event that are screened, with their JSON pointers. */
+typedef struct {
+  json_t **errors;
+  const char *prefix;
+} screen_report;
+
+static void report_field(void *arg, const char *pointer) {
+  screen_report *r = arg;
+  char f[600];
+  snprintf(f, sizeof f, "%s%s", r->prefix, pointer);
+  est_problem_add_error(r->errors, f, EST_PNR_DETAIL);
+}
+
+/* Every text of an event is screened. The identifying attributes (id,
+ * source, subject) are refused on every path: redacting them would change
+ * the idempotency key. Free text (description, place name, attributes at
+ * any depth) is refused over HTTP and redacted on Kafka. */
 est_event_reason est_event_screen(est_event *ev, bool redact, json_t **errors) {
+  est_event_reason r = EST_REASON_NONE;
+  struct {
+    const char *text;
+    const char *field;
+  } ids[] = {{ev->id, "/id"}, {ev->source, "/source"}, {ev->subject, "/subject"}, {ev->party, "/party"}};
+  for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+    if (!ids[i].text || !est_pnr_contains(ids[i].text)) continue;
+    est_problem_add_error(errors, ids[i].field, EST_PNR_DETAIL " (an identifier is never redacted)");
+    r = EST_REASON_PERSONNUMMER;
+  }
   struct {
     char *text;
     const char *field;
   } texts[] = {{ev->description, "/data/description"}, {ev->place_name, "/data/location/name"}};
-  est_event_reason r = EST_REASON_NONE;
   for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
     if (!texts[i].text || !est_pnr_contains(texts[i].text)) continue;
     if (!redact) {
@@ -571,6 +594,27 @@ est_event_reason est_event_screen(est_event *ev, bool redact, json_t **errors) {
       est_pnr_redact(texts[i].text);
       ev->flags |= EST_EVENT_FLAG_PNR_REDACTED;
     }
+  }
+  if (ev->attributes) {
+    json_t *attrs = json_loads(ev->attributes, 0, NULL);
+    screen_report rep = {errors, "/data/attributes"};
+    if (attrs && est_pnr_screen_json(attrs, false, redact ? NULL : report_field, &rep) > 0) {
+      if (!redact) {
+        r = EST_REASON_PERSONNUMMER;
+      } else {
+        est_pnr_screen_json(attrs, true, NULL, NULL);
+        char *text = json_dumps(attrs, JSON_COMPACT | JSON_ENSURE_ASCII);
+        if (text) {
+          free(ev->attributes);
+          ev->attributes = text;
+          ev->flags |= EST_EVENT_FLAG_PNR_REDACTED;
+        } else {
+          est_problem_add_error(errors, "/data/attributes", "out of memory");
+          r = EST_REASON_PERSONNUMMER;
+        }
+      }
+    }
+    json_decref(attrs);
   }
   return r;
 }

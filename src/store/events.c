@@ -233,6 +233,15 @@ est_result store_party_resolve(est_pool *pool, const char *code, long long *id) 
   return rc;
 }
 
+static est_result admit_party(void *arg, const char *code, long long *id) {
+  return store_party_resolve(arg, code, id);
+}
+
+est_admit_lookup store_admit_lookup(est_pool *pool) {
+  est_admit_lookup lk = {admit_party, NULL, pool};
+  return lk;
+}
+
 /* ---- Kafka batch ---------------------------------------------------------- */
 
 est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n); /* deadletters.c */
@@ -298,7 +307,7 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
     if (!m->ev->party_id) {
       rc = party_lookup(c, m->ev->party, &m->ev->party_id);
       if (rc == EST_ENOTFOUND) {
-        m->reason = "unknown_party";
+        m->reason = est_event_reason_name(EST_REASON_UNKNOWN_PARTY);
         char d[128];
         snprintf(d, sizeof d, "party '%.64s' is not a known party code", m->ev->party);
         set_detail(m, d);
@@ -318,7 +327,7 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
         rc = est_db_command(c, "RELEASE SAVEPOINT ev");
       } else if (!retriable(rc, sqlstate)) {
         store_msg *m = &msgs[idx[j]];
-        m->reason = "rejected_by_database";
+        m->reason = est_event_reason_name(EST_REASON_DATABASE);
         set_detail(m, est_conn_error(c));
         sqlstate[0] = '\0';
         rc = est_db_command(c, "ROLLBACK TO SAVEPOINT ev");

@@ -148,6 +148,26 @@ def test_personnummer_in_description_is_rejected(estd):
     assert {x[0] for x in estd.sql("SELECT source_event_id FROM events WHERE source = %s", (s,))} == {"p3"}
 
 
+def test_implausible_times_are_rejected(estd):
+    s = src()
+    p = assert_problem(post(estd, ce("t1", s, occurred_at="2999-01-01T00:00:00Z")), 422, "/data/occurred_at")
+    assert p["reason"] == "implausible_time"
+    detail = p["errors"][0]["detail"]
+    assert "ESTD_EVENT_MAX_FUTURE_S" in detail and "300 s" in detail, detail
+    p = assert_problem(post(estd, ce("t2", s, occurred_at="1999-12-31T23:59:59Z")), 422, "/data/occurred_at")
+    assert p["reason"] == "implausible_time" and "2000-01-01T00:00:00Z" in p["errors"][0]["detail"]
+    # the CloudEvents time is judged the same when data has no occurred_at
+    late = ce("t3", s)
+    del late["data"]["occurred_at"]
+    late["time"] = "2999-06-01T00:00:00+02:00"
+    r = post(estd, [late, ce("t4", s, occurred_at="2000-01-01T00:00:00Z"),
+                    ce("t5", s, occurred_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60)))], BATCH)
+    assert r.status_code == 200, r.text
+    assert [x["status"] for x in r.json()["results"]] == ["rejected", "stored", "stored"]
+    assert r.json()["results"][0]["reason"] == "implausible_time"
+    assert {x[0] for x in estd.sql("SELECT source_event_id FROM events WHERE source = %s", (s,))} == {"t4", "t5"}
+
+
 def test_sweref_coordinates_land_in_the_right_district(estd, areas):
     s = src()
     for code in ("hulta", "kristineberg", "sjobo"):

@@ -177,6 +177,10 @@ def test_valid_duplicates_and_poison_messages(db, reader):
     big = {**good, "id": "p-big", "data": {**good["data"], "attributes": {"blob": "x" * (300 * 1024)}}}
     bad("p-oversized", "oversized", json.dumps(big).encode())
     bad("p-type", "unsupported_type", json.dumps({**good, "id": "p-type", "type": "se.est.unknown.v1"}).encode())
+    bad("p-future", "implausible_time",
+        json.dumps({**good, "id": "p-future", "data": {**good["data"], "occurred_at": "2999-01-01T00:00:00Z"}}).encode())
+    bad("p-past", "implausible_time",
+        json.dumps({**good, "id": "p-past", "data": {**good["data"], "occurred_at": "1999-12-31T23:59:59+00:00"}}).encode())
     bad("p-party", "unknown_party", json.dumps({**good, "id": "p-party", "party": "hemvarnet"}).encode())
     bad("p-binary-nojson", "not_json", b"<xml/>",
         [("ce_specversion", b"1.0"), ("ce_id", b"p-bin"), ("ce_source", source.encode()),
@@ -226,6 +230,10 @@ def test_valid_duplicates_and_poison_messages(db, reader):
                 assert bytes(payload) == b"\xff\xfe definitely { not json"
             if k == "p-binary-nojson":
                 assert {"name": "ce_id", "value": "p-bin"} in headers
+            if k == "p-future":
+                assert "/data/occurred_at" in detail and "ESTD_EVENT_MAX_FUTURE_S" in detail, detail
+            if k == "p-past":
+                assert "/data/occurred_at" in detail and "2000-01-01T00:00:00Z" in detail, detail
         over = e.sql("SELECT length(payload) FROM dead_letters WHERE convert_from(msg_key, 'UTF8') = 'p-oversized'")
         assert over[0][0] > 300 * 1024
         # the bound topic's events belong to its party
