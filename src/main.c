@@ -10,6 +10,7 @@
 #include "estd/lifecycle.h"
 #include "estd/log.h"
 #include "estd/migrate.h"
+#include "estd/personnummer.h"
 #include "estd/pool.h"
 #include "estd/version.h"
 
@@ -47,6 +48,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   const char *cmd = argv[1];
+  est_log_set_redactor(est_pnr_redact); /* no personal identity number in any log line */
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
     usage(stdout);
     return 0;

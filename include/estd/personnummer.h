@@ -38,7 +38,8 @@ int est_pnr_redact_bytes(void *buf, size_t len);
 
 /* est_pnr_redact_bytes, and also numbers written with JSON escapes
  * (\u0038\u0035...): each escaped digit of a match becomes \u0058 ('X').
- * Keeps the length, and keeps valid JSON valid. For anything kept raw
+ * Keeps the length; JSON strings stay valid (a bare JSON number that is a
+ * match becomes X's, which no longer parses). For anything kept raw
  * (dead letters). */
 int est_pnr_redact_raw(void *buf, size_t len);
 

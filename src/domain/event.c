@@ -563,6 +563,7 @@ static void report_field(void *arg, const char *pointer) {
   screen_report *r = arg;
   char f[600];
   snprintf(f, sizeof f, "%s%s", r->prefix, pointer);
+  est_pnr_redact(f); /* a key may be the number itself: never echo it */
   est_problem_add_error(r->errors, f, EST_PNR_DETAIL);
 }
 
