@@ -187,6 +187,17 @@ def estd(db):
     assert code == 0, "estd exited with %s:\n%s" % (code, e.read_log()[-5000:])
 
 
+def archive(server, path, headers=None):
+    """DELETE (which archives) with the row's current ETag as If-Match,
+    unless headers give one."""
+    h = dict(headers or {})
+    if "If-Match" not in h:
+        r = server.get(path, headers={k: v for k, v in h.items() if k.lower() == "authorization"})
+        if r.status_code == 200:
+            h["If-Match"] = r.headers["ETag"]
+    return server.delete(path, headers=h)
+
+
 def page_all(server, path, params=None, limit=None):
     """Follows `next` links and returns every item of a list."""
     items = []
