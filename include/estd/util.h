@@ -27,6 +27,16 @@ bool est_rfc3339_valid(const char *s);
 /* Seconds since 1970-01-01T00:00:00Z of a valid RFC 3339 date-time (the
  * fraction is dropped); false if est_rfc3339_valid(s) is false. */
 bool est_rfc3339_epoch(const char *s, long long *out);
+/* Media types (RFC 9110 8.3.1): v is a Content-Type value of len bytes
+ * (need not be NUL-terminated; NULL never matches). Its type/subtype is
+ * the part before any ';' parameters, trailing spaces and tabs dropped,
+ * compared without regard to case. est_media_type_is: equal to want;
+ * est_media_type_is_json: application/json or application/<x>+json
+ * (cloudevents+json, merge-patch+json, ...). est_media_type_len: the
+ * length of the type/subtype part. */
+size_t est_media_type_len(const char *v, size_t len);
+bool est_media_type_is(const char *v, size_t len, const char *want);
+bool est_media_type_is_json(const char *v, size_t len);
 /* base64url without padding. est_b64url_encode returns a malloc'd string;
  * est_b64url_decode returns malloc'd bytes (NUL-terminated) and *len, or
  * NULL if the input is not base64url. */
