@@ -16,6 +16,7 @@
 #include "estd/migrate.h"
 #include "estd/personnummer.h"
 #include "estd/pool.h"
+#include "estd/sources_cli.h"
 #include "estd/version.h"
 
 static void usage(FILE *f) {
@@ -25,7 +26,9 @@ static void usage(FILE *f) {
           "commands:\n"
           "  serve      run the HTTP API (and the Kafka consumer if ESTD_KAFKA_BROKERS is set)\n"
           "  migrate    apply pending database migrations from ESTD_SQL_DIR/migrations\n"
-          "  seed       load the seed data (the Boras agreement 2018-2020); idempotent\n"
+          "  seed       load the seed data (the Boras agreement 2018-2020); idempotent;\n"
+          "             --dev also the development/test data (sql/seed-dev: sample sources)\n"
+          "  sources    the event source registry: sources add|list|archive|restore\n"
           "  routes     print every registered route as \"METHOD PATH\" (--scopes: and its scopes)\n"
           "  reasons    print the intake reason codes as \"CODE dead_letter|event\" (EST_EVENT_REASONS)\n"
           "  healthcheck  GET /livez on ESTD_PORT (exit 0 when healthy; for container health checks)\n"
@@ -103,7 +106,8 @@ int main(int argc, char **argv) {
     if ((code = with_pool(&cfg, &pool)) == 0) {
       int applied = 0;
       est_result rc = est_migrate_apply(pool, cfg.sql_dir, &applied);
-      if (rc == EST_OK && strcmp(cmd, "seed") == 0) rc = est_seed_apply(pool, cfg.sql_dir);
+      bool dev = argc > 2 && strcmp(argv[2], "--dev") == 0;
+      if (rc == EST_OK && strcmp(cmd, "seed") == 0) rc = est_seed_apply(pool, cfg.sql_dir, dev);
       if (rc != EST_OK) {
         fprintf(stderr, "estd: %s failed: %s\n", cmd, est_result_str(rc));
         code = 1;
@@ -114,6 +118,8 @@ int main(int argc, char **argv) {
       }
       est_pool_destroy(pool);
     }
+  } else if (strcmp(cmd, "sources") == 0) {
+    code = est_sources_cli_run(argc - 2, argv + 2, &cfg);
   } else if (strcmp(cmd, "keys") == 0) {
     code = est_keys_cli_run(argc - 2, argv + 2, &cfg);
   } else {

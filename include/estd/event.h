@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "estd/result.h"
 #include "estd/util.h" /* est_rfc3339_valid */
 
 /* Larger messages / events are rejected with EST_REASON_OVERSIZED. */
@@ -131,6 +132,13 @@ bool est_topic_bound_party(const char *spec, const char *topic, char *out, size_
 /* True if spec is well-formed (empty/NULL is well-formed). */
 bool est_topic_parties_valid(const char *spec);
 
+
+/* Validates a POST /v1/sources body: {"party": code | "party_id": id,
+ * "source": URI-reference (1..512, as the CloudEvents source),
+ * "description"?: text <= 1000}; free text is screened for personnummer.
+ * *normalized is the compact JSON to store (caller frees). EST_EINVAL with
+ * field errors otherwise. Same shape as the http_resource validators. */
+est_result est_source_validate(const json_t *body, bool patch, char **normalized, json_t **errors);
 
 /* The closed category list (0010_events.sql), NULL-terminated. */
 extern const char *const est_event_categories[];

@@ -42,11 +42,13 @@ void store_after_params(const est_list_query *q, char idbuf[24], const char **va
 struct store_archivable {
   const char *entity; /* audit entity, e.g. "area" */
   est_stmt lock, set;
+  void (*changed)(void); /* called after a committed change (cache invalidation), or NULL */
 };
 
 /* The two statements of table `table` aliased `alias`, whose document
  * expression is `json`: e.g. STORE_ARCHIVE_STMTS("area", "areas", "a", AREA_JSON). */
-#define STORE_ARCHIVE_STMTS(entity, table, alias, json)                                                      \
+#define STORE_ARCHIVE_STMTS(entity, table, alias, json) STORE_ARCHIVE_STMTS_NOTIFY(entity, table, alias, json, NULL)
+#define STORE_ARCHIVE_STMTS_NOTIFY(entity, table, alias, json, notify)                                       \
   {entity,                                                                                                   \
    {entity "_archive_lock",                                                                                  \
     "SELECT " json ", " alias ".version, " alias ".archived_at IS NOT NULL FROM " table " " alias " WHERE "   \
@@ -56,6 +58,7 @@ struct store_archivable {
     "UPDATE " table " " alias " SET archived_at = CASE WHEN $3::bool THEN clock_timestamp() END, version = " \
     alias ".version + 1, updated_at = clock_timestamp() WHERE " alias ".id = $1 AND ($2::bigint = 0 OR " alias ".version = $2) " \
     "RETURNING " json ", " alias ".version",                                                                 \
-    3}}
+    3},                                                                                                      \
+   notify}
 
 #endif

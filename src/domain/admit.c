@@ -81,7 +81,7 @@ est_event_reason est_event_admit(est_event *ev, const est_admit_policy *p, const
     return refuse(errors, EST_REASON_PARTY_MISMATCH, "/party", d);
   }
   if (!ev->source) return refuse(errors, EST_REASON_SCHEMA, "/source", "is required");
-  est_result r = lk->source ? lk->source(lk->arg, ev->party_id, ev->source) : EST_OK;
+  est_result r = lk->source(lk->arg, ev->party_id, ev->source);
   if (r == EST_ENOTFOUND) {
     /* The source is not echoed: it may be what the screening below refuses. */
     snprintf(d, sizeof d, "is not registered for party %s (an administrator registers it: /v1/sources)",

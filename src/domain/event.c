@@ -609,3 +609,73 @@ est_event_reason est_event_screen(est_event *ev, bool redact, json_t **errors) {
   }
   return r;
 }
+
+/* ---- the source registry (POST /v1/sources) ------------------------------- */
+
+est_result est_source_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
+  *normalized = NULL;
+  (void)patch; /* a source is created and archived, never changed */
+  if (!json_is_object(body)) {
+    est_problem_add_error(errors, "/", "must be a JSON object");
+    return EST_EINVAL;
+  }
+  bool bad = false;
+  const char *key;
+  json_t *val;
+  json_object_foreach((json_t *)body, key, val) {
+    if (strcmp(key, "party_id") && strcmp(key, "party") && strcmp(key, "source") && strcmp(key, "description")) {
+      char f[96];
+      snprintf(f, sizeof f, "/%.64s", key);
+      est_pnr_redact(f);
+      est_problem_add_error(errors, f, "unknown field");
+      bad = true;
+    }
+  }
+  json_t *out = json_object();
+  json_t *pid = json_object_get(body, "party_id"), *pcode = json_object_get(body, "party");
+  if (pid && !(json_is_integer(pid) && json_integer_value(pid) >= 1)) {
+    est_problem_add_error(errors, "/party_id", "must be a positive integer id");
+    bad = true;
+  } else if (pid) {
+    json_object_set(out, "party_id", pid);
+  }
+  if (pcode && !(json_is_string(pcode) && slug_ok(json_string_value(pcode)))) {
+    est_problem_add_error(errors, "/party", "must be a party code such as polisen-boras");
+    bad = true;
+  } else if (pcode) {
+    json_object_set(out, "party", pcode);
+  }
+  if (!pid && !pcode) {
+    est_problem_add_error(errors, "/party", "party (code) or party_id is required");
+    bad = true;
+  }
+  json_t *src = json_object_get(body, "source");
+  const char *s = json_is_string(src) ? json_string_value(src) : NULL;
+  if (!s || est_utf8_length(s) > EST_EVENT_MAX_SOURCE || !uri_reference_ok(s)) {
+    est_problem_add_error(errors, "/source",
+                          "is required: the CloudEvents source, a URI-reference of 1..512 printable characters");
+    bad = true;
+  } else if (est_pnr_contains(s)) {
+    est_problem_add_error(errors, "/source", EST_PNR_DETAIL);
+    bad = true;
+  } else {
+    json_object_set(out, "source", src);
+  }
+  json_t *d = json_object_get(body, "description");
+  if (d && !json_is_null(d)) {
+    const char *ds = json_is_string(d) ? json_string_value(d) : NULL;
+    if (!ds || est_utf8_length(ds) > 1000) {
+      est_problem_add_error(errors, "/description", "must be a string of at most 1000 characters");
+      bad = true;
+    } else if (est_pnr_contains(ds)) {
+      est_problem_add_error(errors, "/description", EST_PNR_DETAIL);
+      bad = true;
+    } else {
+      json_object_set(out, "description", d);
+    }
+  }
+  if (!bad) *normalized = json_dumps(out, JSON_COMPACT);
+  json_decref(out);
+  if (bad) return EST_EINVAL;
+  return *normalized ? EST_OK : EST_ENOMEM;
+}

@@ -8,6 +8,7 @@
 #include "estd/audit.h"
 #include "estd/log.h"
 #include "estd/store_events.h"
+#include "estd/store_sources.h"
 #include "estd/store_util.h"
 #include "internal.h"
 
@@ -238,8 +239,12 @@ static est_result admit_party(void *arg, const char *code, long long *id) {
   return store_party_resolve(arg, code, id);
 }
 
+static est_result admit_source(void *arg, long long party_id, const char *source) {
+  return store_source_registered(arg, party_id, source);
+}
+
 est_admit_lookup store_admit_lookup(est_pool *pool) {
-  est_admit_lookup lk = {admit_party, NULL, pool};
+  est_admit_lookup lk = {admit_party, admit_source, pool};
   return lk;
 }
 

@@ -129,5 +129,6 @@ est_result store_archive_set(est_pool *pool, const store_archivable *t, const es
   PQclear(r);
   rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
+  else if (!done && t->changed) t->changed();
   return rc;
 }

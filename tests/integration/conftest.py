@@ -187,6 +187,21 @@ def estd(db):
     assert code == 0, "estd exited with %s:\n%s" % (code, e.read_log()[-5000:])
 
 
+PARTY_CODES = ("polisen-boras", "boras-stad", "ab-bostader")
+
+
+def register_source(db, source, parties=PARTY_CODES):
+    """Registers an event source for the parties (the registry refuses
+    events of unregistered (party, source): unknown_source). db is a test
+    database name or a postgresql:// URL. SQL, so it works with or without
+    a running estd; idempotent."""
+    url = db if db.startswith("postgresql://") else pg_url(db)
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute("INSERT INTO event_sources (party_id, source, description) SELECT id, %s, 'test' FROM parties "
+                  "WHERE code = ANY(%s) ON CONFLICT (party_id, source) DO NOTHING", (source, list(parties)))
+    return source
+
+
 def archive(server, path, headers=None):
     """DELETE (which archives) with the row's current ETag as If-Match,
     unless headers give one."""

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from conftest import Estd, assert_problem, page_all
+from conftest import Estd, assert_problem, page_all, register_source
 from test_intake_kafka import create_topic, kafka_env, produce_all, uniq, wait_for
 
 CE = "application/cloudevents+json"
@@ -39,8 +39,18 @@ def parties(estd):
     return dict(estd.sql("SELECT code, id FROM parties"))
 
 
-def src():
-    return "urn:http-test:" + uuid.uuid4().hex[:8]
+_DB = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_db(db):
+    _DB[:] = [db]
+
+
+def src(register=True):
+    """A fresh source, registered for every party (unless register=False)."""
+    s = "urn:http-test:" + uuid.uuid4().hex[:8]
+    return register_source(_DB[0], s) if register else s
 
 
 def test_single_event_stored_then_duplicate(estd, areas, parties):
@@ -204,7 +214,7 @@ def test_event_outside_every_area_and_place_only(estd):
 
 
 def test_police_feed_record_mapping(estd, parties):
-    s = "https://polisen.se/api/events#" + uuid.uuid4().hex[:6]
+    s = register_source(_DB[0], "https://polisen.se/api/events#" + uuid.uuid4().hex[:6])
 
     def police(pid, ptype, dt="2018-12-28 14:32:20 +01:00", gps="57.721035,12.939819"):
         return {"specversion": "1.0", "id": str(pid), "source": s, "type": "se.polisen.event.v1",

@@ -16,7 +16,7 @@ import requests
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from conftest import ESTD_BIN, KAFKA_BOOTSTRAP, SQL_DIR, Estd, free_port, pg_url
+from conftest import ESTD_BIN, KAFKA_BOOTSTRAP, SQL_DIR, Estd, free_port, pg_url, register_source
 
 CATEGORIES = ["skadegorelse", "klotter", "brand", "nedskrapning", "ordningsstorning", "narkotika",
               "hot_och_vald", "inbrott_och_stold", "olovlig_korning", "otrygg_plats"]
@@ -149,7 +149,7 @@ def test_valid_duplicates_and_poison_messages(db, reader):
     topic, bound = uniq("t.events"), uniq("t.bostader")
     create_topic(topic, 2)
     create_topic(bound, 1)
-    source = "urn:test:" + uuid.uuid4().hex[:8]
+    source = register_source(db, "urn:test:" + uuid.uuid4().hex[:8])
     n = 120
     msgs = [make_msg(i, source, points, binary=(i % 2 == 1)) for i in range(n)]
     # duplicates within the stream (identical re-sends, both modes)
@@ -321,7 +321,7 @@ def test_sigkill_mid_stream_then_restart_stores_each_event_once(db, reader):
     points = area_points(reader)
     topic, group = uniq("t.kill"), uniq("g")
     create_topic(topic, 4)
-    source = "urn:kill:" + uuid.uuid4().hex[:8]
+    source = register_source(db, "urn:kill:" + uuid.uuid4().hex[:8])
     total = 20000
     produce_all(topic, big_stream(source, points, total))
     env = kafka_env([topic], group, {"ESTD_KAFKA_BATCH_MAX": "500"})
@@ -377,7 +377,7 @@ def test_postgres_stopped_and_started_mid_stream_loses_nothing(private_pg, reade
                    env=dict(os.environ, ESTD_DATABASE_URL=private_pg.url(), ESTD_SQL_DIR=SQL_DIR, ESTD_LOG_LEVEL="warn"))
     topic = uniq("t.pgdown")
     create_topic(topic, 2)
-    source = "urn:pgdown:" + uuid.uuid4().hex[:8]
+    source = register_source(private_pg.url(), "urn:pgdown:" + uuid.uuid4().hex[:8])
     e = Estd("estd", env=kafka_env([topic], uniq("g"), {"ESTD_DATABASE_URL": private_pg.url(),
                                                         "ESTD_KAFKA_BATCH_MAX": "200"}))
     e.start()
@@ -413,7 +413,7 @@ def test_two_instances_share_partitions_and_one_stops_cleanly(db, reader):
     points = area_points(reader)
     topic, group = uniq("t.pair"), uniq("g")
     create_topic(topic, 4)
-    source = "urn:pair:" + uuid.uuid4().hex[:8]
+    source = register_source(db, "urn:pair:" + uuid.uuid4().hex[:8])
     env = kafka_env([topic], group, {"ESTD_KAFKA_BATCH_MAX": "200"})
     a = Estd(db, env=env).start()
     b = Estd(db, env=env).start()

@@ -31,7 +31,7 @@ NUMBERS = [
 
 # Every defect class; "valid" has none. unknown_source: a source no party has registered.
 DEFECTS = ["valid", "broken_json", "unknown_category", "missing_field", "implausible_time", "unknown_party",
-           "number_in_id", "not_cloudevent"]
+           "unknown_source", "number_in_id", "not_cloudevent"]
 
 SOURCE = "urn:sweep:registered"
 
@@ -105,7 +105,15 @@ def kafka_messages(number, n):
     return msgs
 
 
-def test_every_path_and_defect_leaves_no_number_anywhere(db, estd):
+@pytest.fixture(scope="module")
+def registered(estd):
+    """The sweep's source, registered for boras-stad through the API."""
+    r = estd.post("/v1/sources", {"party": "boras-stad", "source": SOURCE, "description": "sweep"})
+    assert r.status_code == 201, r.text
+    return SOURCE
+
+
+def test_every_path_and_defect_leaves_no_number_anywhere(db, estd, registered):
     served = []  # every HTTP answer body
     topic = uniq("t.sweep")
     create_topic(topic, 1)
@@ -127,7 +135,7 @@ def test_every_path_and_defect_leaves_no_number_anywhere(db, estd):
         # the dead letters are there with their reasons
         reasons = {r for (r,) in k.sql("SELECT DISTINCT reason FROM dead_letters WHERE topic = %s", (topic,))}
         assert reasons == {"not_json", "unknown_category", "schema", "implausible_time", "unknown_party",
-                           "personnummer", "not_cloudevent"}, reasons
+                           "unknown_source", "personnummer", "not_cloudevent"}, reasons
 
         # HTTP: single and batch, every defect (broken JSON as raw bytes)
         for n, (_kind, number, _digits) in enumerate(NUMBERS):
