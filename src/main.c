@@ -16,6 +16,7 @@
 #include "estd/migrate.h"
 #include "estd/personnummer.h"
 #include "estd/pool.h"
+#include "estd/retention.h"
 #include "estd/sources_cli.h"
 #include "estd/version.h"
 
@@ -29,6 +30,7 @@ static void usage(FILE *f) {
           "  seed       load the seed data (the Boras agreement 2018-2020); idempotent;\n"
           "             --dev also the development/test data (sql/seed-dev: sample sources)\n"
           "  sources    the event source registry: sources add|list|archive|restore\n"
+          "  retention  retention run: one gallring run now (serve runs it on a schedule)\n"
           "  routes     print every registered route as \"METHOD PATH\" (--scopes: and its scopes)\n"
           "  reasons    print the intake reason codes as \"CODE dead_letter|event\" (EST_EVENT_REASONS)\n"
           "  healthcheck  GET /livez on ESTD_PORT (exit 0 when healthy; for container health checks)\n"
@@ -118,6 +120,8 @@ int main(int argc, char **argv) {
       }
       est_pool_destroy(pool);
     }
+  } else if (strcmp(cmd, "retention") == 0) {
+    code = est_retention_cli_run(argc - 2, argv + 2, &cfg);
   } else if (strcmp(cmd, "sources") == 0) {
     code = est_sources_cli_run(argc - 2, argv + 2, &cfg);
   } else if (strcmp(cmd, "keys") == 0) {

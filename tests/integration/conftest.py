@@ -74,6 +74,10 @@ class Estd:
             "ESTD_LOG_LEVEL": "info",
             "ESTD_DB_ACQUIRE_TIMEOUT_MS": "1000",
             "ESTD_AUTH": "off",
+            # No retention schedule in tests unless a test asks for it (its audit rows would
+            # disturb tests that count audit rows): test_retention.py sets these.
+            "ESTD_DEAD_LETTER_RETENTION_DAYS": "0",
+            "ESTD_EVENT_RETENTION_DAYS": "0",
         })
         if env:
             self.env.update(env)
