@@ -61,7 +61,7 @@ URL=$("$REPO/scripts/pg.sh" url $DB)
 if [ -z "$HAVE" ] || [ -n "${BENCH_REGEN:-}" ]; then
   T0=$(date +%s)
   psqlq -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-  ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed >/dev/null
+  ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed --dev >/dev/null
   # Drop the secondary indexes of events/event_areas during the load; keep their definitions.
   psqlq -d $DB -c "CREATE TABLE bench_indexes AS SELECT indexname, indexdef FROM pg_indexes
                    WHERE tablename IN ('events', 'event_areas') AND indexname NOT IN

@@ -75,6 +75,7 @@ extern const http_route http_routes_commitments[];
 extern const http_route http_routes_areas[];
 extern const http_route http_routes_focuses[];
 extern const http_route http_routes_events[];    /* events, dead letters */
+extern const http_route http_routes_sources[];   /* the event source registry */
 extern const http_route http_routes_situation[]; /* situation, progress, reports */
 extern const http_route http_routes_security[];  /* audit */
 

@@ -26,6 +26,7 @@
 #include "estd/auth.h"
 #include "estd/http_server.h"
 #include "estd/intake.h"
+#include "estd/retention.h"
 #include "estd/log.h"
 #include "estd/migrate.h"
 #include "estd/pool.h"
@@ -195,6 +196,9 @@ int est_serve_run(const est_config *cfg) {
       return fail_start("cannot start the Kafka consumer", "brokers", cfg->kafka_brokers);
     }
   }
+  est_retention *retention = NULL;
+  if (est_retention_start(&retention, &app) != EST_OK)
+    est_log_kv(EST_LOG_ERROR, "cannot start the retention schedule; retention does not run", NULL);
   char port[16];
   snprintf(port, sizeof port, "%d", cfg->port);
   est_log_kv(EST_LOG_INFO, "estd serving", "address", cfg->listen_address, "#port", port,
@@ -224,6 +228,7 @@ int est_serve_run(const est_config *cfg) {
   if (delay > 0) wait_signal_ms(&set, (long)delay);
   http_server_quiesce(srv);
   http_server_drain(srv); /* idle and slow connections are closed now, not at the end of the grace */
+  est_retention_stop(retention); /* a run in progress is one transaction: it finishes first */
   long long left = deadline - mono_ms();
   if (app.intake) est_intake_stop(app.intake, left > 0 ? (int)left : 0);
   app.intake = NULL;

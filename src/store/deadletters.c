@@ -61,7 +61,7 @@ est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     store_msg *m = &msgs[i];
-    if (!m->reason || strcmp(m->reason, "skipped_summary") == 0) continue;
+    if (!m->reason || strcmp(m->reason, est_event_reason_name(EST_REASON_SKIPPED_SUMMARY)) == 0) continue;
     char *v = hex(m->payload ? m->payload : "", m->payload ? m->len : 0);
     char *key = m->key ? hex(m->key, m->key_len) : NULL;
     json_t *o = json_object();
@@ -94,7 +94,7 @@ est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n) {
   if (rc != EST_OK) return rc;
   PQclear(r);
   for (size_t i = 0; i < n; i++)
-    if (msgs[i].reason && strcmp(msgs[i].reason, "skipped_summary") != 0) msgs[i].deadlettered = true;
+    if (msgs[i].reason && strcmp(msgs[i].reason, est_event_reason_name(EST_REASON_SKIPPED_SUMMARY)) != 0) msgs[i].deadlettered = true;
   return EST_OK;
 }
 

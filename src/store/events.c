@@ -9,6 +9,7 @@
 #include "estd/buf.h"
 #include "estd/log.h"
 #include "estd/store_events.h"
+#include "estd/store_sources.h"
 #include "estd/store_util.h"
 #include "internal.h"
 
@@ -211,6 +212,19 @@ est_result store_party_resolve(est_pool *pool, const char *code, long long *id) 
   return rc;
 }
 
+static est_result admit_party(void *arg, const char *code, long long *id) {
+  return store_party_resolve(arg, code, id);
+}
+
+static est_result admit_source(void *arg, long long party_id, const char *source) {
+  return store_source_registered(arg, party_id, source);
+}
+
+est_admit_lookup store_admit_lookup(est_pool *pool) {
+  est_admit_lookup lk = {admit_party, admit_source, pool};
+  return lk;
+}
+
 /* ---- Kafka batch ---------------------------------------------------------- */
 
 static bool retriable(est_result rc, const char *sqlstate) {
@@ -276,7 +290,7 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
     if (!m->ev->party_id) {
       rc = party_lookup(c, m->ev->party, &m->ev->party_id);
       if (rc == EST_ENOTFOUND) {
-        m->reason = "unknown_party";
+        m->reason = est_event_reason_name(EST_REASON_UNKNOWN_PARTY);
         char d[128];
         snprintf(d, sizeof d, "party '%.64s' is not a known party code", m->ev->party);
         set_detail(m, d);
@@ -296,7 +310,7 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
         rc = est_db_command(c, "RELEASE SAVEPOINT ev");
       } else if (!retriable(rc, sqlstate)) {
         store_msg *m = &msgs[idx[j]];
-        m->reason = "rejected_by_database";
+        m->reason = est_event_reason_name(EST_REASON_DATABASE);
         set_detail(m, est_conn_error(c));
         sqlstate[0] = '\0';
         rc = est_db_command(c, "ROLLBACK TO SAVEPOINT ev");

@@ -178,9 +178,15 @@ est_result est_migrate_pending(est_pool *pool, const char *sql_dir, int *pending
   return rc;
 }
 
-est_result est_seed_apply(est_pool *pool, const char *sql_dir) {
+est_result est_seed_apply(est_pool *pool, const char *sql_dir, bool dev) {
+  est_result rc = est_seed_dir_apply(pool, sql_dir, "seed");
+  if (rc == EST_OK && dev) rc = est_seed_dir_apply(pool, sql_dir, "seed-dev");
+  return rc;
+}
+
+est_result est_seed_dir_apply(est_pool *pool, const char *sql_dir, const char *sub) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s/seed", sql_dir);
+  snprintf(dir, sizeof dir, "%s/%s", sql_dir, sub);
   file_list files;
   est_result rc = list_sql(dir, &files);
   if (rc != EST_OK) return rc;
