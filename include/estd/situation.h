@@ -1,7 +1,7 @@
 /* situation.h - pure rules of the situational picture (lägesbild) and of
  * commitment follow-up: calendar periods (ISO weeks, date ranges) in
- * Europe/Stockholm, comparison periods, CompStat-style change, privacy
- * suppression of small counts, progress evaluation and CSV quoting.
+ * Europe/Stockholm, comparison periods, CompStat-style change, progress
+ * evaluation and CSV quoting (disclosure control: estd/disclosure.h).
  *
  * No I/O, no libpq, no clock: "now" is always passed in. */
 #ifndef ESTD_SITUATION_H
@@ -77,27 +77,9 @@ json_t *est_period_json(const est_period *p);
  * number and "+inf %" is not a useful CompStat figure. */
 bool est_pct_change(long long cur, long long base, double *out);
 
-/* Privacy suppression of one table of counts with its total.
- *
- * Cells with 0 < count < k are suppressed (primary). If exactly one cell is
- * suppressed and the total is published, the smallest other non-zero cell
- * is suppressed too (secondary), so the suppressed value cannot be derived
- * as total minus the published cells. A total 0 < total < k is suppressed
- * (then every non-zero cell is below k as well). Zeros are published. k <= 1
- * suppresses nothing. sup[] and *total_sup are outputs. */
-void est_suppress(const long long *counts, bool *sup, size_t n, long long total, bool *total_sup, int k);
-
-/* Applies est_suppress to a JSON table in place: cells is an array of
- * objects whose integer member `key` is the count; total is the table's
- * total (negative: the sum of the cells). Suppressed counts become null and
- * the cell gets `flag` = true (e.g. "suppressed"); the others get false.
- * Returns true when the total must be suppressed too (the caller owns the
- * total, which several tables may share: OR the results). */
-bool est_suppress_json(json_t *cells, long long total, const char *key, const char *flag, int k);
-
 /* Adds CompStat change members to obj: name = {"absolute": cur - base,
  * "percent": est_pct_change or null}; both null when either count is
- * null (suppressed). */
+ * null (below the rounding base). */
 void est_change_json(json_t *obj, const char *name, const char *cur_key, const char *base_key);
 
 /* Progress evaluation of a commitment target.

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "estd/actor.h"
+#include "estd/disclosure.h"
 #include "estd/event.h"
 #include "estd/store.h"
 
@@ -79,11 +80,14 @@ typedef struct store_event_filter {
   const char *from;     /* RFC 3339, inclusive; NULL = open */
   const char *to;       /* RFC 3339, exclusive */
   const char *source;
-  bool detail;          /* include description (scope read_detail) */
+  est_rows rows;        /* which rows the caller may see (est_disclosure_rows) */
+  long long rows_party; /* with EST_ROWS_PARTY */
 } store_event_filter;
 
 est_result store_events_list(est_pool *pool, const store_event_filter *f, const est_list_query *q, est_page *out);
-est_result store_event_get(est_pool *pool, long long id, bool detail, est_doc *out);
+/* EST_ENOTFOUND also when the row policy hides the event (a hidden event
+ * looks like a missing one). */
+est_result store_event_get(est_pool *pool, long long id, est_rows rows, long long rows_party, est_doc *out);
 
 /* ---- dead letters ----------------------------------------------------- */
 

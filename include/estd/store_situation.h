@@ -1,13 +1,16 @@
 /* store_situation.h - the SQL of the situational picture (lägesbild) and of
  * commitment progress. Every function returns JSON text built by
- * PostgreSQL (malloc'd, caller frees); privacy suppression and CompStat
- * change are applied by the caller (domain rules in situation.h). */
+ * PostgreSQL (malloc'd, caller frees). Every count comes with its cell key
+ * as member "ck_<name>" (estd/disclosure.h); the caller publishes it only
+ * through est_protect_tree, which rounds it and removes the key. CompStat
+ * change is applied by the caller (domain rules in situation.h). */
 #ifndef ESTD_STORE_SITUATION_H
 #define ESTD_STORE_SITUATION_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "estd/disclosure.h"
 #include "estd/pool.h"
 #include "estd/result.h"
 
@@ -21,9 +24,12 @@ typedef struct store_situation_query {
   const char *bucket;            /* "day" | "week" */
   double eps_m;                  /* DBSCAN eps in metres (EPSG:3006) */
   int min_points;                /* DBSCAN minpoints */
-  bool detail;                   /* exact hulls (detail scope) or blurred */
+  bool detail;                   /* exact hot-spot geometry and event times (est_disclosure_exact_geometry),
+                                    else on the EST_DISCLOSURE_GRID_M grid and local dates */
   bool geo;                      /* also the GeoJSON parts (areas, events) */
   int events_limit;              /* GeoJSON events (with geo): 0 = none */
+  est_rows rows;                 /* which events' features may be listed (est_disclosure_rows) */
+  long long rows_party;          /* with EST_ROWS_PARTY */
 } store_situation_query;
 
 /* Every member malloc'd (NULL when not asked for); store_situation_result_free. */
@@ -61,21 +67,26 @@ est_result store_situation_get(est_pool *pool, const store_situation_query *q, s
  * member per existing id (unknown ids are left out). The progress object is
  * CommitmentProgress in openapi.yaml. Meant for list responses
  * (GET /v1/commitments?include=progress); n may be 0. Caller owns *out.
+ * Disclosure: count values are rounded to base k (est_disclosure_base;
+ * <= 1 exact) and last_event is null unless who may see that event; every
+ * progress function below goes through this one. 
  * (The evaluation uses the pure rules of estd/situation.h.) */
-est_result store_progress_for_commitments(est_pool *pool, const long long *ids, size_t n, json_t **out);
+est_result store_progress_for_commitments(est_pool *pool, const long long *ids, size_t n, const est_caller *who,
+                                          int k, json_t **out);
 
 /* Adds "progress" (as above, null for none) to every object of the JSON
  * array text *items (a page of commitments with "id" members) and replaces
  * *items with the new malloc'd text (the old one is freed). */
-est_result store_progress_attach(est_pool *pool, char **items);
+est_result store_progress_attach(est_pool *pool, const est_caller *who, int k, char **items);
 
 /* One commitment's progress; EST_ENOTFOUND when it does not exist. */
-est_result store_progress_get(est_pool *pool, long long id, json_t **out);
+est_result store_progress_get(est_pool *pool, long long id, const est_caller *who, int k, json_t **out);
 
 /* The agreement report: {"agreement":{id, code, title, kind, valid_from, valid_to},
  * "generated_on": date, "commitments":[{id, code, text, status, follow_up_note,
  * cooperation_area, responsible_parties[{id, code, name}], target{..}|null,
  * progress{..}}]}; EST_ENOTFOUND for an unknown agreement. */
-est_result store_agreement_report(est_pool *pool, long long agreement_id, json_t **out);
+est_result store_agreement_report(est_pool *pool, long long agreement_id, const est_caller *who, int k,
+                                  json_t **out);
 
 #endif

@@ -242,57 +242,6 @@ bool est_pct_change(long long cur, long long base, double *out) {
   return true;
 }
 
-void est_suppress(const long long *counts, bool *sup, size_t n, long long total, bool *total_sup, int k) {
-  size_t nsup = 0;
-  for (size_t i = 0; i < n; i++) {
-    sup[i] = k > 1 && counts[i] > 0 && counts[i] < k;
-    if (sup[i]) nsup++;
-  }
-  *total_sup = k > 1 && total > 0 && total < k;
-  if (*total_sup) {
-    /* Every non-zero cell is below k too; make sure none is left visible. */
-    for (size_t i = 0; i < n; i++)
-      if (counts[i] > 0) sup[i] = true;
-    return;
-  }
-  if (nsup == 1) {
-    size_t best = n;
-    for (size_t i = 0; i < n; i++)
-      if (!sup[i] && counts[i] > 0 && (best == n || counts[i] < counts[best])) best = i;
-    if (best < n) {
-      sup[best] = true;
-    } else {
-      *total_sup = true; /* no other cell to hide: hide the total */
-    }
-  }
-}
-
-bool est_suppress_json(json_t *cells, long long total, const char *key, const char *flag, int k) {
-  size_t n = json_array_size(cells);
-  long long *counts = calloc(n ? n : 1, sizeof *counts);
-  bool *sup = calloc(n ? n : 1, sizeof *sup);
-  bool tsup = false;
-  if (!counts || !sup) {
-    free(counts);
-    free(sup);
-    return true; /* fail closed */
-  }
-  long long sum = 0;
-  for (size_t i = 0; i < n; i++) {
-    counts[i] = json_integer_value(json_object_get(json_array_get(cells, i), key));
-    sum += counts[i];
-  }
-  est_suppress(counts, sup, n, total < 0 ? sum : total, &tsup, k);
-  for (size_t i = 0; i < n; i++) {
-    json_t *c = json_array_get(cells, i);
-    if (sup[i]) json_object_set_new(c, key, json_null());
-    json_object_set_new(c, flag, json_boolean(sup[i]));
-  }
-  free(counts);
-  free(sup);
-  return tsup;
-}
-
 void est_change_json(json_t *obj, const char *name, const char *cur_key, const char *base_key) {
   json_t *cur = json_object_get(obj, cur_key), *base = json_object_get(obj, base_key);
   json_t *ch = json_object();

@@ -35,8 +35,10 @@ static est_result list(http_ctx *ctx) {
   if (rc == EST_OK) rc = http_param_enum(ctx, "include", list_includes, &include);
   if (rc != EST_OK) return rc;
   est_page page;
+  est_caller who = http_caller(ctx);
+  int k = est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0);
   rc = store_commitments_list(ctx->app->pool, &f, &q, &page);
-  if (rc == EST_OK && include && (rc = store_progress_attach(ctx->app->pool, &page.items)) != EST_OK)
+  if (rc == EST_OK && include && (rc = store_progress_attach(ctx->app->pool, &who, k, &page.items)) != EST_OK)
     est_page_free(&page);
   if (rc == EST_EPARSE) {
     http_fail_field(ctx, "cursor", "not a cursor issued for this list and sort");

@@ -34,10 +34,6 @@ static bool party_restricted(const http_ctx *ctx) {
   return ctx->who.party_id != 0 && !(ctx->who.scopes & HTTP_SCOPE_ADMIN);
 }
 
-static bool may_read_detail(const http_ctx *ctx) {
-  return (ctx->who.scopes & (HTTP_SCOPE_READ_DETAIL | HTTP_SCOPE_ADMIN)) != 0;
-}
-
 /* Resolves ev->party (or the key's party) into ev->party_id. Returns the
  * reason, or EST_REASON_NONE; *rc is set when the store failed. */
 static est_event_reason resolve_party(http_ctx *ctx, est_event *ev, json_t **errors, est_result *rc) {
@@ -226,7 +222,8 @@ static est_result events_list(http_ctx *ctx) {
     http_fail_field(ctx, "source", "must be at most 512 characters of UTF-8");
     return http_fail(ctx, EST_EPARSE, "invalid query parameter 'source'");
   }
-  f.detail = may_read_detail(ctx);
+  est_caller who = http_caller(ctx);
+  f.rows = est_disclosure_rows(&who, &f.rows_party);
   est_page page;
   if ((rc = store_events_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
   http_reply_page(ctx, &page);
@@ -237,7 +234,10 @@ static est_result events_get(http_ctx *ctx) {
   long long id;
   est_result rc = http_path_id(ctx, &id);
   est_doc doc;
-  if (rc == EST_OK) rc = store_event_get(ctx->app->pool, id, may_read_detail(ctx), &doc);
+  est_caller who = http_caller(ctx);
+  long long party;
+  est_rows rows = est_disclosure_rows(&who, &party);
+  if (rc == EST_OK) rc = store_event_get(ctx->app->pool, id, rows, party, &doc);
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "event %s does not exist", http_param(ctx, "id"));
   if (rc != EST_OK) return rc;
   http_reply_doc(ctx, 200, &doc);

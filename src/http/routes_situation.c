@@ -6,10 +6,13 @@
  *   GET /v1/commitments/{id}/progress
  *   GET /v1/agreements/{id}/report    JSON, or CSV (Accept: text/csv or format=csv)
  *
- * Privacy: callers without the read:detail scope get small counts
- * suppressed (null + "suppressed": true) with threshold
- * ESTD_PRIVACY_MIN_COUNT; min_count may raise it (and applies suppression
- * for any caller); individual events in GeoJSON need read:detail (403).
+ * Disclosure (estd/disclosure.h, docs/SECURITY.md): callers without
+ * read-detail get every count rounded to a multiple of k =
+ * ESTD_PRIVACY_MIN_COUNT by the cell key method (a rounded 0 is null +
+ * "suppressed": true, "< k"); min_count may raise k (and protects for any
+ * caller); hot spots on a grid; individual events in GeoJSON only those of
+ * the caller's own party (all with read-detail; 403 for a key without a
+ * party).
  *
  * Caching: the rendered picture is kept in an in-process LRU
  * (estd/situation_cache.h, ESTD_SITUATION_CACHE_ENTRIES) keyed by the
@@ -27,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "estd/disclosure.h"
 #include "estd/http.h"
 #include "estd/situation.h"
 #include "estd/situation_cache.h"
@@ -37,8 +41,9 @@
 typedef struct sit_params {
   store_situation_query q;
   est_period period, prev, year_ago;
-  int k;          /* suppression threshold; 0 = no suppression */
-  bool detail;    /* caller has read:detail */
+  int k;          /* rounding base; <= 1 = exact */
+  bool detail;    /* caller has read-detail (admin implies it) */
+  est_caller who;
   bool include_events;
 } sit_params;
 
@@ -100,9 +105,11 @@ static est_result parse_params(http_ctx *ctx, sit_params *sp) {
   }
   sp->q.eps_m = (double)eps;
   sp->q.min_points = (int)minpts;
-  sp->detail = (ctx->who.scopes & HTTP_SCOPE_READ_DETAIL) != 0;
-  sp->q.detail = sp->detail;
-  sp->k = mcs ? (int)mc : (sp->detail ? 0 : cfg_min);
+  sp->who = http_caller(ctx);
+  sp->detail = sp->who.detail;
+  sp->q.detail = est_disclosure_exact_geometry(&sp->who);
+  sp->q.rows = est_disclosure_rows(&sp->who, &sp->q.rows_party);
+  sp->k = est_disclosure_base(&sp->who, cfg_min, mcs ? (int)mc : 0);
 
   static const char *const includes[] = {"events", NULL};
   const char *inc = NULL;
@@ -114,14 +121,8 @@ static est_result parse_params(http_ctx *ctx, sit_params *sp) {
 
 static json_t *load(const char *text) { return text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL; }
 
-/* Suppression and CompStat change for one table with three periods. */
-static void table_finish(json_t *cells, json_t *total, int k, bool *tsup) {
-  static const char *const keys[3] = {"count", "previous", "year_ago"};
-  static const char *const flags[3] = {"suppressed", "previous_suppressed", "year_ago_suppressed"};
-  for (int i = 0; i < 3; i++) {
-    long long t = json_integer_value(json_object_get(total, keys[i]));
-    if (est_suppress_json(cells, t, keys[i], flags[i], k)) tsup[i] = true;
-  }
+/* CompStat change of every cell of a table (from the published values). */
+static void table_changes(json_t *cells) {
   size_t j;
   json_t *c;
   json_array_foreach(cells, j, c) {
@@ -130,24 +131,26 @@ static void table_finish(json_t *cells, json_t *total, int k, bool *tsup) {
   }
 }
 
-static void hotspots_finish(json_t *hs, int k) {
+/* Drops hot spots whose published incident count is null (below k) and
+ * numbers the rest. */
+static void hotspots_finish(json_t *hs) {
   if (!json_is_array(hs)) return;
   for (size_t i = 0; i < json_array_size(hs);) {
     json_t *h = json_array_get(hs, i);
-    long long n = json_integer_value(json_object_get(h, "incident_count"));
-    if (k > 1 && n < k) {
-      json_array_remove(hs, i); /* a hot spot this small would disclose too much */
+    if (!json_is_integer(json_object_get(h, "incident_count"))) {
+      json_array_remove(hs, i); /* a hot spot of fewer than k incidents would disclose too much */
       continue;
     }
-    json_t *cats = json_object_get(h, "by_category");
-    if (!json_is_array(cats)) json_object_set_new(h, "by_category", cats = json_array());
-    est_suppress_json(cats, n, "count", "suppressed", k);
+    if (!json_is_array(json_object_get(h, "by_category"))) json_object_set_new(h, "by_category", json_array());
     json_object_set_new(h, "rank", json_integer((json_int_t)i + 1));
     i++;
   }
 }
 
-/* Builds the situational picture document from the store's parts. */
+/* Builds the situational picture document from the store's parts. The
+ * single publish point of its counts: est_protect_tree rounds every count
+ * that carries a cell key (or keeps it exact for k <= 1) and removes the
+ * keys, before anything is derived from them. */
 static est_result situation_doc(sit_params *sp, const store_situation_result *res, json_t **out) {
   json_t *counts = load(res->counts), *hot = load(res->hotspots), *cx = load(res->context);
   if (!counts || !hot || !cx) {
@@ -157,23 +160,15 @@ static est_result situation_doc(sit_params *sp, const store_situation_result *re
     return EST_EINTERNAL;
   }
   int k = sp->k;
+  est_protect_tree(counts, k);
+  est_protect_tree(hot, k);
+  est_protect_tree(cx, k);
   json_t *total = json_object_get(counts, "total");
-  bool tsup[3] = {false, false, false};
-  table_finish(json_object_get(counts, "by_category"), total, k, tsup);
-  table_finish(json_object_get(counts, "by_party"), total, k, tsup);
-  long long cur_total = json_integer_value(json_object_get(total, "count"));
-  if (est_suppress_json(json_object_get(counts, "series"), cur_total, "count", "suppressed", k)) tsup[0] = true;
-  if (est_suppress_json(json_object_get(counts, "by_weekday"), cur_total, "count", "suppressed", k)) tsup[0] = true;
-  if (est_suppress_json(json_object_get(counts, "by_hour"), cur_total, "count", "suppressed", k)) tsup[0] = true;
-  static const char *const keys[3] = {"count", "previous", "year_ago"};
-  static const char *const flags[3] = {"suppressed", "previous_suppressed", "year_ago_suppressed"};
-  for (int i = 0; i < 3; i++) {
-    if (tsup[i]) json_object_set_new(total, keys[i], json_null());
-    json_object_set_new(total, flags[i], json_boolean(tsup[i]));
-  }
+  table_changes(json_object_get(counts, "by_category"));
+  table_changes(json_object_get(counts, "by_party"));
   est_change_json(total, "change_previous", "count", "previous");
   est_change_json(total, "change_year_ago", "count", "year_ago");
-  hotspots_finish(hot, k);
+  hotspots_finish(hot);
 
   json_t *doc = json_object();
   json_object_set(doc, "area", json_object_get(cx, "area"));
@@ -184,8 +179,9 @@ static est_result situation_doc(sit_params *sp, const store_situation_result *re
   json_object_set_new(doc, "period", per);
   json_object_set_new(doc, "previous_period", est_period_json(&sp->prev));
   json_object_set_new(doc, "year_ago_period", est_period_json(&sp->year_ago));
-  json_object_set_new(doc, "privacy", json_pack("{s:i, s:b, s:b}", "min_count", k, "suppression_applied", k > 1,
-                                                "detail_scope", sp->detail));
+  json_object_set_new(doc, "privacy", json_pack("{s:i, s:b, s:b, s:o}", "min_count", k > 1 ? k : 0,
+                                                "suppression_applied", k > 1, "detail_scope", sp->detail,
+                                                "protection", est_protection_json(k)));
   json_t *inc = json_object();
   json_object_set(inc, "total", total);
   json_object_set(inc, "by_category", json_object_get(counts, "by_category"));
@@ -299,9 +295,12 @@ static est_scache *cache(http_ctx *ctx) {
 
 /* The normalised query: everything that changes the body. */
 static void cache_key(const sit_params *sp, bool geo, char *out, size_t n) {
-  snprintf(out, n, "%s|area=%lld|%s..%s|week=%d-%d|bucket=%s|eps=%.3f|minpts=%d|detail=%d|k=%d|events=%d",
+  /* The disclosure class: detail, exact geometry, k and (for listed events) the visible party. */
+  long long vis = sp->include_events ? (sp->q.rows == EST_ROWS_ALL ? -1 : sp->q.rows_party) : 0;
+  snprintf(out, n, "%s|area=%lld|%s..%s|week=%d-%d|bucket=%s|eps=%.3f|minpts=%d|detail=%d|geom=%d|k=%d|events=%d|vis=%lld",
            geo ? "geojson" : "json", sp->q.area_id, sp->q.from, sp->q.to, sp->period.iso_year, sp->period.iso_week,
-           sp->q.bucket, sp->q.eps_m, sp->q.min_points, sp->detail ? 1 : 0, sp->k, sp->include_events ? 1 : 0);
+           sp->q.bucket, sp->q.eps_m, sp->q.min_points, sp->detail ? 1 : 0, sp->q.detail ? 1 : 0, sp->k,
+           sp->include_events ? 1 : 0, vis);
 }
 
 static void reply_body(http_ctx *ctx, bool geo, const char *body, size_t len, const char *etag) {
@@ -320,9 +319,10 @@ static int read_version(void *pool, char **version) { return (int)store_situatio
 /* Serves the picture from the cache when it is still valid for the current
  * data version, else computes it (one computation per key at a time). */
 static est_result serve(http_ctx *ctx, sit_params *sp, bool geo) {
-  if (geo && sp->include_events && !sp->detail)
+  if (geo && sp->include_events && sp->q.rows == EST_ROWS_NONE)
     return http_fail(ctx, EST_EFORBIDDEN,
-                     "include=events lists individual events and needs the read:detail scope");
+                     "include=events lists individual events: it needs the read-detail scope, or a key bound to "
+                     "a party (which sees its own party's events)");
   char key[256];
   cache_key(sp, geo, key, sizeof key);
   est_scache *c = cache(ctx);
@@ -381,7 +381,8 @@ static est_result progress_get(http_ctx *ctx) {
   est_result rc = http_path_id(ctx, &id);
   if (rc != EST_OK) return rc;
   json_t *p;
-  rc = store_progress_get(ctx->app->pool, id, &p);
+  est_caller who = http_caller(ctx);
+  rc = store_progress_get(ctx->app->pool, id, &who, est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0), &p);
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "commitment %lld does not exist", id);
   if (rc != EST_OK) return rc;
   http_reply_json_steal(ctx, 200, p);
@@ -473,7 +474,9 @@ static est_result report_get(http_ctx *ctx) {
   if ((rc = http_param_enum(ctx, "format", formats, &format)) != EST_OK) return rc;
   bool csv = format ? strcmp(format, "csv") == 0 : accepts(ctx, "text/csv");
   json_t *doc;
-  rc = store_agreement_report(ctx->app->pool, id, &doc);
+  est_caller who = http_caller(ctx);
+  rc = store_agreement_report(ctx->app->pool, id, &who, est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0),
+                              &doc);
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "agreement %lld does not exist", id);
   if (rc != EST_OK) return rc;
   if (!csv) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "estd/disclosure.h"
 #include "estd/situation.h"
 #include "estd/store_situation.h"
 #include "estd/store_util.h"
@@ -17,6 +18,13 @@
 #define PER_INTERVAL(x)                                                                                      \
   "(CASE " x " WHEN 'year' THEN interval '1 year' WHEN 'quarter' THEN interval '3 months'"                   \
   " WHEN 'month' THEN interval '1 month' WHEN 'week' THEN interval '1 week' ELSE interval '1 day' END)"
+
+/* The cell key (estd/disclosure.h) of a count measure over the rows of m
+ * matching cond; null for other measures (sums of hours are published as
+ * they are, see docs/SECURITY.md). */
+#define CK(cond)                                                                                             \
+  "CASE WHEN c.ind_id IS NOT NULL AND c.measure = 'count' THEN (SELECT COALESCE(sum(m.rk), 0) % 2147483648"   \
+  " FROM m WHERE " cond ") END"
 
 /* $1 bigint[] commitment ids. One row (JSON text) per existing commitment.
  * Target period: target_from..target_to (inclusive), else the agreement's
@@ -37,7 +45,7 @@ static const est_stmt progress_stmt = {
     " FROM commitments c JOIN agreements a ON a.id = c.agreement_id"
     " LEFT JOIN commitment_indicators ci ON ci.commitment_id = c.id"
     " WHERE c.id = ANY ($1::bigint[])),"
-    " m AS MATERIALIZED (SELECT c.id AS cid, e.id AS eid, e.occurred_at, e.kind,"
+    " m AS MATERIALIZED (SELECT c.id AS cid, e.id AS eid, e.occurred_at, e.kind, e.party_id, e.record_key AS rk,"
     "   (e.occurred_at AT TIME ZONE " TZ ")::date AS d,"
     "   CASE WHEN c.measure = 'duration_hours' THEN COALESCE(e.duration_s, 0) / 3600.0 ELSE 1 END AS v"
     "  FROM c JOIN events e ON c.ind_id IS NOT NULL"
@@ -65,11 +73,14 @@ static const est_stmt progress_stmt = {
     "  'per', c.per,"
     "  'total', CASE WHEN c.ind_id IS NULL THEN NULL ELSE (SELECT CASE WHEN c.measure = 'count'"
     "     THEN count(*)::numeric ELSE round(COALESCE(sum(m.v), 0), 2) END FROM m WHERE m.cid = c.id) END,"
+    "  'ck_total', " CK("m.cid = c.id") ","
     "  'buckets', (SELECT json_agg(json_build_object('from', b.bf, 'to', b.bt,"
     "     'value', CASE WHEN c.ind_id IS NULL THEN NULL ELSE (SELECT CASE WHEN c.measure = 'count'"
     "       THEN count(*)::numeric ELSE round(COALESCE(sum(m.v), 0), 2) END FROM m WHERE m.cid = c.id"
-    "       AND m.d BETWEEN b.bf AND b.bt) END) ORDER BY b.bf) FROM b WHERE b.cid = c.id),"
-    "  'last_event', (SELECT json_build_object('id', m.eid, 'occurred_at', m.occurred_at, 'kind', m.kind)"
+    "       AND m.d BETWEEN b.bf AND b.bt) END,"
+    "     'ck_value', " CK("m.cid = c.id AND m.d BETWEEN b.bf AND b.bt") ") ORDER BY b.bf) FROM b WHERE b.cid = c.id),"
+    "  'last_event', (SELECT json_build_object('id', m.eid, 'occurred_at', m.occurred_at, 'kind', m.kind,"
+    "     'party_id', m.party_id)"
     "     FROM m WHERE m.cid = c.id ORDER BY m.occurred_at DESC, m.eid DESC LIMIT 1)"
     " )::text, c.id FROM c ORDER BY c.id",
     1};
@@ -141,7 +152,19 @@ static void evaluate(json_t *p, est_date today) {
   }
 }
 
-est_result store_progress_for_commitments(est_pool *pool, const long long *ids, size_t n, json_t **out) {
+/* The single publish point of progress (estd/disclosure.h): counts are
+ * rounded (k > 1) before the evaluation derives value, percentage and
+ * on_track from them; last_event only when the caller may see that event. */
+static void disclose(json_t *p, const est_caller *who, int k) {
+  est_protect_tree(p, k);
+  json_t *le = json_object_get(p, "last_event");
+  if (json_is_object(le) &&
+      !est_disclosure_event(who, (long long)json_integer_value(json_object_get(le, "party_id"))).visible)
+    json_object_set_new(p, "last_event", json_null());
+}
+
+est_result store_progress_for_commitments(est_pool *pool, const long long *ids, size_t n, const est_caller *who,
+                                          int k, json_t **out) {
   *out = NULL;
   /* "{1,2,3}" array literal */
   size_t cap = 3 + n * 21;
@@ -165,6 +188,7 @@ est_result store_progress_for_commitments(est_pool *pool, const long long *ids, 
       rc = EST_EINTERNAL;
       break;
     }
+    disclose(p, who, k);
     evaluate(p, today);
     json_object_set_new(obj, PQgetvalue(r, i, 1), p);
   }
@@ -178,7 +202,7 @@ est_result store_progress_for_commitments(est_pool *pool, const long long *ids, 
   return EST_OK;
 }
 
-est_result store_progress_attach(est_pool *pool, char **items) {
+est_result store_progress_attach(est_pool *pool, const est_caller *who, int k, char **items) {
   json_t *arr = json_loads(*items, 0, NULL);
   if (!json_is_array(arr)) {
     json_decref(arr);
@@ -192,7 +216,7 @@ est_result store_progress_attach(est_pool *pool, char **items) {
   }
   for (size_t i = 0; i < n; i++) ids[i] = json_integer_value(json_object_get(json_array_get(arr, i), "id"));
   json_t *progress = NULL;
-  est_result rc = store_progress_for_commitments(pool, ids, n, &progress);
+  est_result rc = store_progress_for_commitments(pool, ids, n, who, k, &progress);
   free(ids);
   if (rc == EST_OK) {
     for (size_t i = 0; i < n; i++) {
@@ -214,10 +238,10 @@ est_result store_progress_attach(est_pool *pool, char **items) {
   return rc;
 }
 
-est_result store_progress_get(est_pool *pool, long long id, json_t **out) {
+est_result store_progress_get(est_pool *pool, long long id, const est_caller *who, int k, json_t **out) {
   *out = NULL;
   json_t *all;
-  est_result rc = store_progress_for_commitments(pool, &id, 1, &all);
+  est_result rc = store_progress_for_commitments(pool, &id, 1, who, k, &all);
   if (rc != EST_OK) return rc;
   char key[24];
   json_t *p = json_object_get(all, store_lld(key, id));
@@ -226,7 +250,8 @@ est_result store_progress_get(est_pool *pool, long long id, json_t **out) {
   return p ? EST_OK : EST_ENOTFOUND;
 }
 
-est_result store_agreement_report(est_pool *pool, long long agreement_id, json_t **out) {
+est_result store_agreement_report(est_pool *pool, long long agreement_id, const est_caller *who, int k,
+                                  json_t **out) {
   *out = NULL;
   char ab[24];
   const char *params[1] = {store_lld(ab, agreement_id)};
@@ -249,7 +274,7 @@ est_result store_agreement_report(est_pool *pool, long long agreement_id, json_t
   }
   for (size_t i = 0; i < n; i++) ids[i] = json_integer_value(json_object_get(json_array_get(cs, i), "id"));
   json_t *progress = NULL;
-  rc = store_progress_for_commitments(pool, ids, n, &progress);
+  rc = store_progress_for_commitments(pool, ids, n, who, k, &progress);
   free(ids);
   if (rc != EST_OK) {
     json_decref(doc);
