@@ -438,8 +438,8 @@ const char *const store_events_sorts[] = {"occurred_at", "id", NULL};
   "e.party_id, 'kind', e.kind, 'activity_type', e.activity_type, 'category', e.category, 'occurred_at', "   \
   "e.occurred_at, 'received_at', e.received_at, 'duration_s', e.duration_s, 'location', CASE WHEN e.geom "  \
   "IS NULL THEN NULL ELSE json_build_object('lat', ST_Y(e.geom), 'lon', ST_X(e.geom)) END, 'place_name', "  \
-  "e.place_name, 'track', ST_AsGeoJSON(e.track)::json, 'area_ids', e.area_ids, 'description', CASE WHEN "   \
-  "$8::bool THEN e.description END, 'attributes', e.attributes, 'flags', e.flags, 'channel', e.channel)::text"
+  "e.place_name, 'track', ST_AsGeoJSON(e.track)::json, 'area_ids', e.area_ids, 'description', "              \
+  "e.description, 'attributes', e.attributes, 'flags', e.flags, 'channel', e.channel)::text"
 
 #define EVENT_LIST(name, sortval, after, order)                                                              \
   {name,                                                                                                     \
@@ -447,7 +447,8 @@ const char *const store_events_sorts[] = {"occurred_at", "id", NULL};
    " AND ($2::text IS NULL OR e.category = $2) AND ($3::text IS NULL OR e.kind = $3)"                        \
    " AND ($4::bigint IS NULL OR e.party_id = $4) AND ($5::timestamptz IS NULL OR e.occurred_at >= $5)"       \
    " AND ($6::timestamptz IS NULL OR e.occurred_at < $6) AND ($7::text IS NULL OR e.source = $7)"            \
-   " AND ($8::bigint IS NULL OR e.party_id = $8) AND ($10::bigint IS NULL OR " after ") ORDER BY " order " LIMIT $11",                                   \
+   " AND ($8::bigint IS NULL OR e.party_id = $8) AND ($10::bigint IS NULL OR " after ") ORDER BY " order   \
+   " LIMIT $11",                                                                                             \
    11}
 
 static const est_stmt event_list[2][2] = {
