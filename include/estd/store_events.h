@@ -41,6 +41,8 @@ typedef struct store_msg {
   /* out */
   bool stored;            /* the event was inserted (not a duplicate) */
   bool deadlettered;      /* a dead-letter row was written (or already existed) */
+  char party[128];        /* party code of the topic binding ("" = none); a dead letter's party
+                             (else the message's own party code, see 0041_dead_letter_party.sql) */
 } store_msg;
 
 /* Writes the batch in one transaction: resolves party codes (unknown ->
@@ -94,6 +96,8 @@ est_result store_event_get(est_pool *pool, long long id, est_rows rows, long lon
 extern const char *const store_dead_letters_sorts[]; /* {"id",NULL} */
 
 typedef struct store_dead_letter_filter {
+  est_rows rows;        /* est_disclosure_dead_letters */
+  long long rows_party; /* with EST_ROWS_PARTY */
   const char *reason;
   const char *topic;
   const char *from; /* received_at, RFC 3339 */
@@ -103,7 +107,8 @@ typedef struct store_dead_letter_filter {
 
 est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filter *f, const est_list_query *q,
                                    est_page *out);
-est_result store_dead_letter_get(est_pool *pool, long long id, est_doc *out);
+/* EST_ENOTFOUND also when the row policy hides it. */
+est_result store_dead_letter_get(est_pool *pool, long long id, est_rows rows, long long rows_party, est_doc *out);
 
 /* The raw message of a dead letter (for resubmission); free with
  * store_dead_letter_raw_free. headers is the stored JSON array text. */

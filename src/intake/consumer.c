@@ -176,10 +176,12 @@ static void prepare_one(est_intake *in, batch *b, size_t i, unsigned char **raw)
   sm->ev = ev;
   json_t *errors = NULL;
   est_event_reason r = est_event_from_message(sm->payload, sm->len, b->hdrs[i], nh, ev, &errors);
+  /* The topic's party, also for a message that does not parse (its dead letter's party). */
+  const char *bound =
+      est_topic_bound_party(in->app->cfg->kafka_topic_parties, sm->topic, sm->party, sizeof sm->party) ? sm->party
+                                                                                                       : NULL;
+  if (!bound) sm->party[0] = '\0';
   if (r == EST_REASON_NONE) {
-    char bbuf[128];
-    const char *bound =
-        est_topic_bound_party(in->app->cfg->kafka_topic_parties, sm->topic, bbuf, sizeof bbuf) ? bbuf : NULL;
     if (bound && ev->party && strcmp(ev->party, bound) != 0) {
       char d[320];
       snprintf(d, sizeof d, "topic %.64s is bound to party %.64s; the event claims %.64s", sm->topic, bound,
