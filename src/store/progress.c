@@ -130,6 +130,8 @@ static void evaluate(json_t *p, est_date today) {
   }
   json_t *value = cur ? json_object_get(cur, "value") : NULL;
   json_object_set(p, "value", value && !json_is_null(value) ? value : json_null());
+  json_t *vsup = cur ? json_object_get(cur, "value_suppressed") : NULL;
+  json_object_set_new(p, "value_suppressed", json_boolean(json_is_true(vsup)));
   json_t *cb = json_object();
   if (cur) {
     json_object_set(cb, "from", json_object_get(cur, "from"));
