@@ -41,7 +41,7 @@ typedef struct est_config {
   char **kafka_props;          /* ESTD_KAFKA_PROP_<NAME>=v: librdkafka property pairs {name, value, ...} */
   size_t n_kafka_props;        /* number of pairs in kafka_props (NAME lowercased, '_' -> '.') */
   int events_batch_max;        /* ESTD_EVENTS_BATCH_MAX: HTTP intake batch size limit */
-  int privacy_min_count;       /* ESTD_PRIVACY_MIN_COUNT: suppression threshold */
+  int privacy_min_count;       /* ESTD_PRIVACY_MIN_COUNT: rounding base k of the disclosure control (2..1000) */
   int situation_cache_entries; /* ESTD_SITUATION_CACHE_ENTRIES: cached situational pictures (LRU, 16 MiB), 0 = off */
   /* Security (docs/SECURITY.md). */
   bool auth_required;          /* ESTD_AUTH: required (default) | off */
