@@ -61,10 +61,11 @@
   "     " CELL("previous", "gs = 23 AND per = 1 AND g.party_id = p.id") ","                                   \
   "     " CELL("year_ago", "gs = 23 AND per = 2 AND g.party_id = p.id") ")"                                   \
   "     ORDER BY p.id) FROM parties p),"                                                                      \
-  "  'series', (SELECT json_agg(json_build_object('start', s.d::date,"                                        \
-  "     " CELL("count", "gs = 27 AND per = 0 AND g.b = s.d::date") ") ORDER BY s.d)"                          \
+  "  'series', (SELECT json_agg(json_build_object('start', s.d::date, 'count', COALESCE(sg.n, 0),"          \
+  "     'ck_count', COALESCE(sg.ck, 0)) ORDER BY s.d)"                                                        \
   "     FROM generate_series(CASE WHEN $8::text = 'week' THEN date_trunc('week', $2::date) ELSE $2::date END," \
-  "       $3::date - 1, CASE WHEN $8::text = 'week' THEN interval '1 week' ELSE interval '1 day' END) s(d)),"  \
+  "       $3::date - 1, CASE WHEN $8::text = 'week' THEN interval '1 week' ELSE interval '1 day' END) s(d)"    \
+  "     LEFT JOIN g sg ON sg.gs = 27 AND sg.per = 0 AND sg.b = s.d::date),"                                   \
   "  'by_weekday', (SELECT json_agg(json_build_object('weekday', w,"                                          \
   "     'name', (ARRAY['Mon','Tue','Wed','Thu','Fri','Sat','Sun'])[w],"                                       \
   "     " CELL("count", "gs = 29 AND per = 0 AND g.dow = w") ") ORDER BY w)"                                  \
