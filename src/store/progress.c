@@ -11,7 +11,7 @@
 
 #include "estd/disclosure.h"
 #include "estd/situation.h"
-#include "estd/store_situation.h"
+#include "estd/store_progress.h"
 #include "estd/store_util.h"
 
 #define TZ "'Europe/Stockholm'"
