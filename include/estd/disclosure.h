@@ -35,7 +35,8 @@
 /* Cell keys and record keys live in [0, 2^31). */
 #define EST_CELL_KEY_MOD 2147483648LL
 /* JSON members named EST_CK_PREFIX + X carry the cell key of member X
- * (store output only; est_protect_tree always removes them). */
+ * (store output only; the publication policy of privacy.h always removes
+ * them). */
 #define EST_CK_PREFIX "ck_"
 
 /* The caller as the policy sees it (built from the authenticated principal,
@@ -81,15 +82,6 @@ est_rows est_disclosure_dead_letters(const est_caller *c, long long *party);
 /* The published value of count c with cell key ck under base k (k <= 1:
  * c). Deterministic; a multiple of k; E[result] = c over uniform keys. */
 long long est_cell_round(long long c, uint32_t ck, int k);
-
-/* Walks every object of v (any depth). For each member EST_CK_PREFIX X
- * whose sibling X is an integer count: with k > 1 replaces X by its
- * rounded value (est_cell_round), or by null when that is 0 (the true count
- * is below k, possibly zero: show "< k"), and sets the flag member (X =
- * "count" -> "suppressed", otherwise X + "_suppressed") to whether it was
- * nulled; with k <= 1 keeps X and sets the flag false. Removes every
- * EST_CK_PREFIX member in both cases, so no cell key is ever published. */
-void est_protect_tree(json_t *v, int k);
 
 /* {"method": "cell-key-rounding", "base": k} or JSON null for exact (k <= 1). */
 json_t *est_protection_json(int k);

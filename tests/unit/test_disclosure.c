@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "estd/disclosure.h"
+#include "estd/privacy.h"
 
 static const est_caller no_party = {0, false, false};
 static const est_caller party7 = {7, false, false};
@@ -96,7 +97,8 @@ static void test_round_unbiased(void **state) {
   }
 }
 
-static void test_protect_tree(void **state) {
+/* The default publication policy (privacy.h) is this rounding. */
+static void test_publish_tree(void **state) {
   (void)state;
   const char *in = "{\"total\":{\"count\":4,\"ck_count\":0,\"previous\":2,\"ck_previous\":2147483000,"
                    "\"year_ago\":0,\"ck_year_ago\":0},"
@@ -104,7 +106,8 @@ static void test_protect_tree(void **state) {
                    "\"p\":{\"value\":2,\"ck_value\":-1}}";
   json_t *v = json_loads(in, 0, NULL);
   assert_non_null(v);
-  est_protect_tree(v, 3);
+  est_publish_policy pol3 = {3, false, NULL, NULL}, pol0 = {0, true, NULL, NULL};
+  est_publish_tree(&pol3, "t", v);
   char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
   assert_null(strstr(s, "ck_"));
   json_t *t = json_object_get(v, "total");
@@ -125,7 +128,7 @@ static void test_protect_tree(void **state) {
   json_decref(v);
 
   v = json_loads(in, 0, NULL);
-  est_protect_tree(v, 0); /* exact: counts kept, keys removed */
+  est_publish_tree(&pol0, "t", v); /* exact: counts kept, keys removed */
   s = json_dumps(v, JSON_COMPACT);
   assert_null(strstr(s, "ck_"));
   assert_int_equal(json_integer_value(json_object_get(json_object_get(v, "total"), "previous")), 2);
@@ -140,12 +143,25 @@ static void test_protect_tree(void **state) {
   assert_true(json_is_null(est_protection_json(0)));
 }
 
+static void test_publish_json_table(void **state) {
+  (void)state;
+  json_t *cells = json_loads("[{\"code\":\"a\",\"n\":1,\"ck_n\":0},{\"code\":\"b\",\"n\":4,"
+                             "\"ck_n\":2000000000},{\"code\":\"c\",\"n\":0}]", 0, NULL);
+  est_publish_policy pol = {3, false, NULL, NULL};
+  assert_false(est_publish_json(&pol, "t", cells, "code", -1, "n", "hidden"));
+  char *s = json_dumps(cells, JSON_COMPACT | JSON_SORT_KEYS);
+  assert_string_equal(s, "[{\"code\":\"a\",\"hidden\":false,\"n\":3},{\"code\":\"b\",\"hidden\":false,\"n\":3},"
+                         "{\"code\":\"c\",\"hidden\":true,\"n\":null}]");
+  free(s);
+  json_decref(cells);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rows),         cmocka_unit_test(test_event_view),
       cmocka_unit_test(test_base),         cmocka_unit_test(test_dead_letters),
       cmocka_unit_test(test_round_values), cmocka_unit_test(test_round_unbiased),
-      cmocka_unit_test(test_protect_tree),
+      cmocka_unit_test(test_publish_tree), cmocka_unit_test(test_publish_json_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
