@@ -154,7 +154,7 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_int(&l, &cfg->kafka_writers, "ESTD_KAFKA_WRITERS", 2, 1, 8);
   load_str(&l, &cfg->kafka_topic_parties, "ESTD_KAFKA_TOPIC_PARTIES", NULL);
   if (l.rc == EST_OK) load_kafka_props(&l, cfg);
-  load_int(&l, &cfg->privacy_min_count, "ESTD_PRIVACY_MIN_COUNT", 3, 0, 1000);
+  load_int(&l, &cfg->privacy_min_count, "ESTD_PRIVACY_MIN_COUNT", 3, 2, 1000);
   load_int(&l, &cfg->situation_cache_entries, "ESTD_SITUATION_CACHE_ENTRIES", 64, 0, 4096);
   {
     const char *a = env_get(&l, "ESTD_AUTH");

@@ -30,7 +30,10 @@ static est_result attach_progress(http_ctx *ctx, char **items) {
   free(ids);
   char *text = NULL;
   if (rc == EST_OK) {
-    est_progress_attach(arr, rows, est_stockholm_date(time(NULL)));
+    est_caller who = http_caller(ctx);
+    est_publish_policy pol = {est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0), who.detail, NULL,
+                              NULL};
+    est_progress_attach(arr, rows, est_stockholm_date(time(NULL)), &pol, &who);
     if (!(text = json_dumps(arr, JSON_COMPACT))) rc = EST_ENOMEM;
   }
   if (rc == EST_OK) {

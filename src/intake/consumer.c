@@ -226,11 +226,14 @@ static est_result batch_admit(est_intake *in, batch *b) {
     if (b->admitted[i]) continue;
     store_msg *sm = &b->sm[i];
     est_event *ev = &b->evs[i];
+    /* The topic's party, also for a message that does not parse: its dead letter's party. */
+    bool bound = est_topic_bound_party(in->app->cfg->kafka_topic_parties, sm->topic, sm->party, sizeof sm->party);
+    if (!bound) sm->party[0] = '\0';
     if (!sm->reason) {
-      char bbuf[128], chan[300];
+      char chan[300];
       est_admit_policy pol = {0};
-      if (est_topic_bound_party(in->app->cfg->kafka_topic_parties, sm->topic, bbuf, sizeof bbuf)) {
-        pol.bound_code = bbuf;
+      if (bound) {
+        pol.bound_code = sm->party;
         pol.bound_enforced = true;
       }
       snprintf(chan, sizeof chan, "topic %.249s", sm->topic);
