@@ -264,7 +264,8 @@ def test_valid_duplicates_and_poison_messages(db, reader):
         assert 'estd_events_rejected_total{reason="skipped_summary"}' in m
         assert 'estd_events_rejected_total{reason="party_mismatch"} 1' in m
         assert "estd_events_deadlettered_total %d" % len(poison) in m
-        assert 'estd_events_ingested_total{source="kafka",category="skadegorelse"}' in m
+        assert 'estd_events_ingested_total{source="kafka",kind="incident"}' in m
+        assert "category=" not in m  # no per-category counts past the disclosure control
         assert 'estd_consumer_lag_messages{topic="%s"' % topic in m
         dl = e.get("/v1/dead-letters", params={"topic": bound}).json()["items"]
         assert [d["reason"] for d in dl] == ["party_mismatch"] and dl[0]["partition"] == 0
