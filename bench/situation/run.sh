@@ -61,7 +61,7 @@ URL=$("$REPO/scripts/pg.sh" url $DB)
 if [ -z "$HAVE" ] || [ -n "${BENCH_REGEN:-}" ]; then
   T0=$(date +%s)
   psqlq -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-  ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed >/dev/null
+  ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed --dev >/dev/null
   # Drop the secondary indexes of events/event_areas during the load; keep their definitions.
   psqlq -d $DB -c "CREATE TABLE bench_indexes AS SELECT indexname, indexdef FROM pg_indexes
                    WHERE tablename IN ('events', 'event_areas') AND indexname NOT IN
@@ -100,7 +100,7 @@ PORT=${BENCH_PORT:-18191}
 PORT_OFF=$((PORT + 1))
 start_estd() { # PORT CACHE_ENTRIES LOG
   ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_PORT=$1 ESTD_LOG_LEVEL=warn ESTD_AUTH=off \
-    ESTD_HTTP_THREADS=${BENCH_HTTP_THREADS:-4} ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} \
+    ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} \
     ESTD_SITUATION_CACHE_ENTRIES=$2 ESTD_DB_STATEMENT_TIMEOUT_MS=60000 "$ESTD" serve >"$3" 2>&1 &
 }
 start_estd "$PORT" 64 /tmp/estd-bench-situation.log; ESTD_PID=$!

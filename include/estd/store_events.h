@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "estd/actor.h"
+#include "estd/admit.h"
 #include "estd/disclosure.h"
 #include "estd/event.h"
 #include "estd/store.h"
@@ -58,6 +59,9 @@ est_result store_intake_batch(est_pool *pool, store_msg *msgs, size_t n);
 
 /* Resolves a party code to its id (cached). EST_ENOTFOUND if unknown. */
 est_result store_party_resolve(est_pool *pool, const char *code, long long *id);
+
+/* The registry look-ups of the admission policy (admit.h) backed by pool. */
+est_admit_lookup store_admit_lookup(est_pool *pool);
 
 typedef struct store_event_outcome {
   long long event_id; /* the stored or the already existing event (0 if unknown) */

@@ -62,7 +62,7 @@ est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     store_msg *m = &msgs[i];
-    if (!m->reason || strcmp(m->reason, "skipped_summary") == 0) continue;
+    if (!m->reason || strcmp(m->reason, est_event_reason_name(EST_REASON_SKIPPED_SUMMARY)) == 0) continue;
     char *v = hex(m->payload ? m->payload : "", m->payload ? m->len : 0);
     char *key = m->key ? hex(m->key, m->key_len) : NULL;
     json_t *o = json_object();
@@ -96,7 +96,7 @@ est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n) {
   if (rc != EST_OK) return rc;
   PQclear(r);
   for (size_t i = 0; i < n; i++)
-    if (msgs[i].reason && strcmp(msgs[i].reason, "skipped_summary") != 0) msgs[i].deadlettered = true;
+    if (msgs[i].reason && strcmp(msgs[i].reason, est_event_reason_name(EST_REASON_SKIPPED_SUMMARY)) != 0) msgs[i].deadlettered = true;
   return EST_OK;
 }
 
@@ -229,12 +229,11 @@ est_result store_dead_letter_resolve(est_pool *pool, long long id, est_event *ev
   *event_id = 0;
   *inserted = *already = false;
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   char idb[24], eb[24];
   const char *params[2] = {store_lld(idb, id), NULL};
   PGresult *r = NULL;
-  if ((rc = est_db_command(c, "BEGIN")) != EST_OK) goto done;
   if ((rc = est_db_exec(c, &dl_lock, params, &r, NULL)) != EST_OK) goto done;
   if (PQntuples(r) == 0) {
     rc = EST_ENOTFOUND;
@@ -243,7 +242,6 @@ est_result store_dead_letter_resolve(est_pool *pool, long long id, est_event *ev
   if (PQgetvalue(r, 0, 1)[0] == 't') {
     *already = true;
     *event_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    rc = est_db_command(c, "COMMIT");
     goto done;
   }
   PQclear(r);
@@ -254,10 +252,8 @@ est_result store_dead_letter_resolve(est_pool *pool, long long id, est_event *ev
   char after[160];
   snprintf(after, sizeof after, "{\"event_id\": %lld, \"status\": \"%s\"}", *event_id,
            *inserted ? "stored" : "duplicate");
-  if ((rc = store_audit_write(c, who, "resubmit", "dead_letter", id, NULL, after)) != EST_OK) goto done;
-  rc = est_db_command(c, "COMMIT");
+  rc = store_audit_write(c, who, "resubmit", "dead_letter", id, NULL, after);
 done:
   PQclear(r);
-  est_pool_release(pool, c);
-  return rc;
+  return store_tx_end(pool, c, rc);
 }

@@ -302,14 +302,13 @@ est_result store_situation_open(est_pool *pool, long long area_id, store_situati
   if (!s) return EST_ENOMEM;
   s->pool = pool;
   s->area = area_id ? store_lld(s->area_buf, area_id) : NULL;
-  est_result rc = est_pool_acquire(pool, &s->c);
+  /* One snapshot: the version, counts, hot spots, context and GeoJSON parts
+   * agree with each other; the version (first statement) names the snapshot. */
+  est_result rc = store_tx_begin_mode(pool, &s->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   if (rc != EST_OK) {
     free(s);
     return rc;
   }
-  /* One snapshot: the version, counts, hot spots, context and GeoJSON parts
-   * agree with each other; the version (first statement) names the snapshot. */
-  rc = est_db_command(s->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   /* No parallel workers: on the measured 2-core machine their start-up cost more
    * than they saved (a few thousand rows per statement), and concurrent requests
    * already use every core. */
@@ -327,8 +326,7 @@ est_result store_situation_open(est_pool *pool, long long area_id, store_situati
 
 est_result store_situation_close(store_situation_snap *s, est_result rc) {
   if (!s) return rc;
-  if (rc == EST_OK) rc = est_db_command(s->c, "COMMIT");
-  est_pool_release(s->pool, s->c); /* rolls back anything left open */
+  rc = store_tx_end(s->pool, s->c, rc);
   free(s);
   return rc;
 }

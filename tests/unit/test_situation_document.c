@@ -61,7 +61,7 @@ static json_t *at(json_t *v, const char *path) { /* "incidents.by_category.1.cou
   char buf[128];
   snprintf(buf, sizeof buf, "%s", path);
   for (char *save = NULL, *t = strtok_r(buf, ".", &save); t && v; t = strtok_r(NULL, ".", &save))
-    v = json_is_array(v) ? json_array_get(v, (size_t)atoi(t)) : json_object_get(v, t);
+    v = json_is_array(v) ? json_array_get(v, (size_t)strtoul(t, NULL, 10)) : json_object_get(v, t);
   return v;
 }
 
