@@ -24,7 +24,7 @@
 #include "estd/privacy.h"
 #include "estd/result.h"
 
-#define EST_SITUATION_HOTSPOTS_MAX 50        /* hot spots in a picture */
+#define EST_SITUATION_HOTSPOTS_MAX 50         /* hot spots in a picture */
 #define EST_SITUATION_GEOJSON_EVENTS_MAX 5000 /* event Features in a GeoJSON picture */
 
 /* The normalised query: everything that changes the document. */

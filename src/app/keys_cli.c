@@ -115,8 +115,7 @@ static int keys_create(int argc, char **argv, const est_config *cfg) {
     unsigned char hash[EST_KEY_HASH_LEN];
     rc = est_key_generate(&token, prefix);
     if (rc == EST_OK) rc = est_key_hash(cfg->key_secret, token, hash);
-    if (rc == EST_OK)
-      rc = store_key_create(pool, &who, party, canon, name, desc, prefix, hash, &id, &party_id);
+    if (rc == EST_OK) rc = store_key_create(pool, &who, party, canon, name, desc, prefix, hash, &id, &party_id);
     explicit_bzero(hash, sizeof hash);
   }
   est_pool_destroy(pool);
@@ -187,11 +186,13 @@ static int keys_list(int argc, char **argv, const est_config *cfg) {
     json_t *s;
     json_array_foreach(json_object_get(k, "scopes"), j, s) {
       size_t len = strlen(scopes);
-      snprintf(scopes + len, sizeof scopes - len, "%s%s", j ? "," : "", json_string_value(s) ? json_string_value(s) : "");
+      snprintf(scopes + len, sizeof scopes - len, "%s%s", j ? "," : "",
+               json_string_value(s) ? json_string_value(s) : "");
     }
     printf("%-6lld %-12s %-16s %-8s %-40s %-26s %s\n", (long long)json_integer_value(json_object_get(k, "id")),
-           jstr(k, "prefix"), jstr(k, "party_code"), json_is_null(json_object_get(k, "revoked_at")) ? "active" : "revoked",
-           scopes, jstr(k, "last_used_at"), jstr(k, "name"));
+           jstr(k, "prefix"), jstr(k, "party_code"),
+           json_is_null(json_object_get(k, "revoked_at")) ? "active" : "revoked", scopes, jstr(k, "last_used_at"),
+           jstr(k, "name"));
   }
   json_decref(arr);
   return 0;

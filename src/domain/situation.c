@@ -138,8 +138,9 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
   json_object_set_new(doc, "period", per);
   json_object_set_new(doc, "previous_period", est_period_json(&q->previous));
   json_object_set_new(doc, "year_ago_period", est_period_json(&q->year_ago));
-  json_object_set_new(doc, "privacy", json_pack("{s:i, s:b, s:b}", "min_count", pol->k, "suppression_applied",
-                                                pol->k > 1, "detail_scope", q->detail));
+  json_object_set_new(
+      doc, "privacy",
+      json_pack("{s:i, s:b, s:b}", "min_count", pol->k, "suppression_applied", pol->k > 1, "detail_scope", q->detail));
   json_t *inc = json_object();
   json_object_set(inc, "total", total);
   json_object_set(inc, "by_category", json_object_get(counts, "by_category"));
@@ -149,8 +150,9 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
                       json_pack("{s:s, s:O}", "bucket", q->bucket, "items", json_object_get(counts, "series")));
   json_object_set(doc, "by_weekday", json_object_get(counts, "by_weekday"));
   json_object_set(doc, "by_hour", json_object_get(counts, "by_hour"));
-  json_object_set_new(doc, "hot_spots_parameters", json_pack("{s:f, s:i, s:s}", "eps_m", q->eps_m, "min_points",
-                                                             q->min_points, "srid", "EPSG:3006"));
+  json_object_set_new(
+      doc, "hot_spots_parameters",
+      json_pack("{s:f, s:i, s:s}", "eps_m", q->eps_m, "min_points", q->min_points, "srid", "EPSG:3006"));
   json_object_set(doc, "hot_spots", hot);
   json_object_set(doc, "presence", json_object_get(cx, "presence"));
   json_object_set(doc, "focuses", json_object_get(cx, "focuses"));

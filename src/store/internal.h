@@ -20,7 +20,6 @@ est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n);
  * on c with the given channel, in the caller's transaction (dead-letter
  * resubmission). *event_id is the stored or already existing event,
  * *inserted false for a duplicate. */
-est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channel, long long *event_id,
-                                  bool *inserted);
+est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channel, long long *event_id, bool *inserted);
 
 #endif
