@@ -157,6 +157,18 @@ static void access_log(http_ctx *ctx, const char *route_path, double dur) {
              ctx->problem_detail ? "detail" : NULL, ctx->problem_detail, NULL);
 }
 
+/* A request's context, with its request id (the client's X-Request-Id or a new one). */
+static void ctx_init(http_ctx *ctx, const struct _u_request *req, struct _u_response *res, est_app *app,
+                     const http_route *route, int route_index) {
+  memset(ctx, 0, sizeof *ctx);
+  ctx->req = req;
+  ctx->res = res;
+  ctx->app = app;
+  ctx->route = route;
+  ctx->route_index = route_index;
+  request_id_init(ctx);
+}
+
 static void ctx_cleanup(http_ctx *ctx) {
   free(ctx->problem_detail);
   json_decref(ctx->problem_errors);
@@ -201,14 +213,8 @@ static int dispatch(const struct _u_request *req, struct _u_response *res, void 
   route_slot *slot = user_data;
   double t0 = mono_seconds();
   http_ctx ctx;
-  memset(&ctx, 0, sizeof ctx);
-  ctx.req = req;
-  ctx.res = res;
-  ctx.app = slot->app;
-  ctx.route = slot->route;
-  ctx.route_index = slot->index;
+  ctx_init(&ctx, req, res, slot->app, slot->route, slot->index);
   atomic_fetch_add(&ctx.app->in_flight, 1);
-  request_id_init(&ctx);
 
   est_result rc = query_limits(&ctx); /* may reply 414 itself (ctx.status set) */
   if (rc == EST_OK && ctx.status == 0 && (ctx.route->flags & HTTP_ROUTE_BODY) && body_too_large(&ctx))
@@ -257,13 +263,7 @@ static int dispatch_unmatched(const struct _u_request *req, struct _u_response *
   http_server *srv = user_data;
   double t0 = mono_seconds();
   http_ctx ctx;
-  memset(&ctx, 0, sizeof ctx);
-  ctx.req = req;
-  ctx.res = res;
-  ctx.app = srv->app;
-  ctx.route = &fallback_route;
-  ctx.route_index = -1;
-  request_id_init(&ctx);
+  ctx_init(&ctx, req, res, srv->app, &fallback_route, -1);
   est_buf allow = EST_BUF_INIT;
   for (int i = 0; i < srv->nslots; i++) {
     const http_route *r = srv->slots[i].route;

@@ -160,13 +160,7 @@ est_result store_areas_list(est_pool *pool, const store_area_filter *f, const es
                             f->has_bbox ? bb[1] : NULL,
                             f->has_bbox ? bb[2] : NULL,
                             f->has_bbox ? bb[3] : NULL};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &area_list[q->sort_index][q->desc][f->include_geometry ? 1 : 0], params, &r,
-                              NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_areas_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  return store_list_page(pool, &area_list[q->sort_index][q->desc][f->include_geometry ? 1 : 0], params, q, store_areas_sorts[q->sort_index], out);
 }
 
 est_result store_area_get(est_pool *pool, long long id, est_doc *out) {
@@ -210,10 +204,9 @@ est_result store_area_update(est_pool *pool, const est_actor *who, long long id,
   est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   char idb[24], vb[24] = "", st[6];
-  const char *lp[1] = {store_lld(idb, id)};
+  store_lld(idb, id);
   PGresult *before = NULL, *r = NULL;
-  rc = est_db_exec(c, &area_lock, lp, &before, NULL);
-  if (rc == EST_OK && PQntuples(before) == 0) rc = EST_ENOTFOUND;
+  rc = store_lock_row(c, &area_lock, id, &before);
   if (rc == EST_OK) {
     const char *params[3] = {idb, version ? store_lld(vb, version) : NULL, patch};
     rc = est_db_exec(c, &area_update, params, &r, st);
@@ -247,8 +240,7 @@ est_result store_area_delete(est_pool *pool, const est_actor *who, long long id,
   char idb[24], vb[24] = "", st[6];
   const char *lp[1] = {store_lld(idb, id)};
   PGresult *before = NULL, *refs = NULL, *r = NULL;
-  rc = est_db_exec(c, &area_lock, lp, &before, NULL);
-  if (rc == EST_OK && PQntuples(before) == 0) rc = EST_ENOTFOUND;
+  rc = store_lock_row(c, &area_lock, id, &before);
   if (rc == EST_OK && version && strtoll(PQgetvalue(before, 0, 1), NULL, 10) != version) {
     store_write_error_set(fail, "", "the area was changed since version %lld was read", version);
     rc = EST_EPRECONDITION;

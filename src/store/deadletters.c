@@ -136,12 +136,7 @@ est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filte
   const char *params[8] = {f->reason, f->topic, f->from, f->to,
                            f->resolved < 0 ? NULL : f->resolved ? "true" : "false",
                            av, aid, store_lld(lim, q->limit + 1)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &dl_list[q->desc], params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_dead_letters_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  return store_list_page(pool, &dl_list[q->desc], params, q, store_dead_letters_sorts[q->sort_index], out);
 }
 
 est_result store_dead_letter_get(est_pool *pool, long long id, est_doc *out) {

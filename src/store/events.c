@@ -457,12 +457,7 @@ est_result store_events_list(est_pool *pool, const store_event_filter *f, const 
                             av,
                             aid,
                             store_lld(lim, q->limit + 1)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &event_list[q->sort_index][q->desc], params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_events_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  return store_list_page(pool, &event_list[q->sort_index][q->desc], params, q, store_events_sorts[q->sort_index], out);
 }
 
 est_result store_event_get(est_pool *pool, long long id, bool detail, est_doc *out) {
