@@ -56,7 +56,7 @@ const char *store_lld(char buf[24], long long v);
  * id ($k+1) text of q->after, or NULLs when there is no cursor. */
 void store_after_params(const est_list_query *q, char idbuf[24], const char **value, const char **id);
 
-/* An archivable table (see store_archive_set in store.h). lock: $1 id ->
+/* An archivable table (see store_archive_set in store_archive.h). lock: $1 id ->
  * (json, version, archived) FOR UPDATE; set: $1 id, $2 version (0 = any:
  * If-Match: *), $3 archive (bool) -> (json, version), no row when the
  * version differs. Define both
