@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "estd/auth.h"
+#include "estd/cli.h"
 #include "estd/config.h"
 #include "estd/keys_cli.h"
 #include "estd/pool.h"
@@ -28,39 +29,14 @@ static void keys_usage(FILE *f) {
           "scopes: read, read-detail, write-events, write-commitments, admin (implies all)\n");
 }
 
-/* Matches "--name VALUE" or "--name=VALUE"; advances *i past a separate value. */
-static bool opt(int argc, char **argv, int *i, const char *name, const char **val) {
-  size_t n = strlen(name);
-  if (strncmp(argv[*i], name, n) != 0) return false;
-  if (argv[*i][n] == '=') {
-    *val = argv[*i] + n + 1;
-    return true;
-  }
-  if (argv[*i][n] != '\0') return false;
-  if (*i + 1 >= argc) {
-    *val = NULL;
-    return true;
-  }
-  *val = argv[++*i];
-  return true;
-}
-
-static int open_pool(const est_config *cfg, est_pool **pool) {
-  if (est_pool_create(pool, cfg->database_url, 1, cfg->db_acquire_timeout_ms, 0) != EST_OK) {
-    fprintf(stderr, "estd: keys: cannot create the database pool\n");
-    return 1;
-  }
-  return 0;
-}
-
 static int keys_create(int argc, char **argv, const est_config *cfg) {
   const char *party = NULL, *scopes = NULL, *name = NULL, *desc = NULL;
   for (int i = 0; i < argc; i++) {
     const char *v = NULL;
-    if (opt(argc, argv, &i, "--party", &v)) party = v;
-    else if (opt(argc, argv, &i, "--scopes", &v)) scopes = v;
-    else if (opt(argc, argv, &i, "--name", &v)) name = v;
-    else if (opt(argc, argv, &i, "--description", &v)) desc = v;
+    if (est_cli_opt(argc, argv, &i, "--party", &v)) party = v;
+    else if (est_cli_opt(argc, argv, &i, "--scopes", &v)) scopes = v;
+    else if (est_cli_opt(argc, argv, &i, "--name", &v)) name = v;
+    else if (est_cli_opt(argc, argv, &i, "--description", &v)) desc = v;
     else {
       fprintf(stderr, "estd: keys create: unknown argument '%s'\n", argv[i]);
       return 2;
@@ -99,7 +75,7 @@ static int keys_create(int argc, char **argv, const est_config *cfg) {
   char canon[128];
   est_scopes_format(mask, canon, sizeof canon);
   est_pool *pool;
-  if (open_pool(cfg, &pool)) return 1;
+  if (est_cli_pool(cfg, "keys", &pool)) return 1;
   est_actor who = {0, 0, NULL};
   est_result rc = EST_ECONFLICT;
   char *token = NULL;
@@ -157,7 +133,7 @@ static int keys_list(int argc, char **argv, const est_config *cfg) {
     }
   }
   est_pool *pool;
-  if (open_pool(cfg, &pool)) return 1;
+  if (est_cli_pool(cfg, "keys", &pool)) return 1;
   char *text = NULL;
   est_result rc = store_keys_list(pool, &text);
   est_pool_destroy(pool);
@@ -214,7 +190,7 @@ static int keys_revoke(int argc, char **argv, const est_config *cfg) {
     which = prefix;
   }
   est_pool *pool;
-  if (open_pool(cfg, &pool)) return 1;
+  if (est_cli_pool(cfg, "keys", &pool)) return 1;
   est_actor who = {0, 0, NULL};
   char *json = NULL;
   est_result rc = store_key_revoke(pool, &who, which, &json);

@@ -403,6 +403,16 @@ static void fd_budget(const est_config *cfg) {
   }
 }
 
+/* Frees a server whose framework is not running (never started, or stopped). */
+static void server_free(http_server *srv) {
+  g_srv = NULL;
+  http_guard_destroy(srv->guard);
+  est_ratelimit_destroy(srv->anon);
+  ulfius_clean_instance(&srv->inst);
+  http_tls_free(&srv->tls);
+  free(srv);
+}
+
 est_result http_server_start(http_server **out, est_app *app) {
   http_server *srv = calloc(1, sizeof *srv);
   if (!srv) return EST_ENOMEM;
@@ -435,8 +445,7 @@ est_result http_server_start(http_server **out, est_app *app) {
       bool is_get = strcmp(r->method, "GET") == 0;
       if (ulfius_add_endpoint_by_val(&srv->inst, r->method, NULL, fmt, 0, dispatch, s) != U_OK ||
           (is_get && ulfius_add_endpoint_by_val(&srv->inst, "HEAD", NULL, fmt, 0, dispatch, s) != U_OK)) {
-        ulfius_clean_instance(&srv->inst);
-        free(srv);
+        server_free(srv);
         return EST_EINTERNAL;
       }
       est_metrics_route_register(s->index, r->method, r->path);
@@ -446,15 +455,11 @@ est_result http_server_start(http_server **out, est_app *app) {
   ulfius_set_default_endpoint(&srv->inst, dispatch_unmatched, srv);
 
   if (cfg->tls_cert_file && http_tls_load(&srv->tls, cfg) != EST_OK) {
-    ulfius_clean_instance(&srv->inst);
-    http_tls_free(&srv->tls);
-    free(srv);
+    server_free(srv);
     return EST_ECONFIG;
   }
   if (!cfg->http_reuse_port && port_free(cfg, &srv->bind) != EST_OK) {
-    ulfius_clean_instance(&srv->inst);
-    http_tls_free(&srv->tls);
-    free(srv);
+    server_free(srv);
     return EST_EIO;
   }
   fd_budget(cfg);
@@ -464,10 +469,7 @@ est_result http_server_start(http_server **out, est_app *app) {
   bool rl_failed = false;
   if (app->auth) srv->anon = est_ratelimit_create(cfg->rate_limit_anon_rps, cfg->rate_limit_anon_burst, 4096, &rl_failed);
   if (!srv->guard || rl_failed) {
-    http_guard_destroy(srv->guard);
-    ulfius_clean_instance(&srv->inst);
-    http_tls_free(&srv->tls);
-    free(srv);
+    server_free(srv);
     return EST_ENOMEM;
   }
   g_srv = srv;
@@ -499,12 +501,7 @@ est_result http_server_start(http_server **out, est_app *app) {
   if (srv->tls.cert) flags |= MHD_USE_TLS;
   if (ulfius_start_framework_with_mhd_options(&srv->inst, flags, ops) != U_OK) {
     est_log_kv(EST_LOG_ERROR, "cannot start HTTP listener", "address", cfg->listen_address, NULL);
-    g_srv = NULL;
-    http_guard_destroy(srv->guard);
-    est_ratelimit_destroy(srv->anon);
-    ulfius_clean_instance(&srv->inst);
-    http_tls_free(&srv->tls);
-    free(srv);
+    server_free(srv);
     return EST_EIO;
   }
   est_log_kv(EST_LOG_INFO, "listening", "address", cfg->listen_address, "scheme", srv->tls.cert ? "https" : "http",
@@ -537,12 +534,7 @@ void http_server_stop(http_server *srv, int grace_ms) {
   if (atomic_load(&g_requests_open) > 0 || atomic_load(&srv->app->in_flight) > 0)
     est_log(EST_LOG_WARN, "grace period over with %d requests open", atomic_load(&g_requests_open));
   ulfius_stop_framework(&srv->inst);
-  g_srv = NULL;
-  http_guard_destroy(srv->guard);
-  est_ratelimit_destroy(srv->anon);
-  ulfius_clean_instance(&srv->inst);
-  http_tls_free(&srv->tls);
-  free(srv);
+  server_free(srv);
 }
 
 void http_server_counters(http_guard_counters *out) { http_guard_counters_get(g_srv ? g_srv->guard : NULL, out); }
