@@ -37,6 +37,10 @@ est_result store_tx_end(est_pool *pool, est_conn *c, est_result rc);
 est_result store_tx_open(est_conn *c, const char *begin_sql);
 est_result store_tx_close(est_conn *c, est_result rc);
 
+/* Runs statement s returning one (json, version) row into *out on a pooled
+ * connection (_on: on c); EST_ENOTFOUND when it returns no row. */
+est_result store_doc_exec(est_pool *pool, const est_stmt *s, const char *const *params, est_doc *out);
+est_result store_doc_exec_on(est_conn *c, const est_stmt *s, const char *const *params, est_doc *out);
 /* Runs a one-parameter (id) statement returning (json, version) into *out;
  * EST_ENOTFOUND when it returns no row. _on: on a connection the caller
  * holds (inside its transaction). */
