@@ -461,7 +461,7 @@ static const est_stmt event_get = {
     8};
 
 /* $8 for a row policy: NULL (all), the party, or 0 (no party has id 0). */
-static const char *rows_param(est_rows rows, long long party, char buf[24]) {
+const char *store_rows_param(est_rows rows, long long party, char buf[24]) {
   if (rows == EST_ROWS_ALL) return NULL;
   return store_lld(buf, rows == EST_ROWS_PARTY ? party : 0);
 }
@@ -477,25 +477,15 @@ est_result store_events_list(est_pool *pool, const store_event_filter *f, const 
                             f->from,
                             f->to,
                             f->source,
-                            rows_param(f->rows, f->rows_party, vb),
+                            store_rows_param(f->rows, f->rows_party, vb),
                             av,
                             aid,
                             store_lld(lim, q->limit + 1)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &event_list[q->sort_index][q->desc], params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_events_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  return store_list_page(pool, &event_list[q->sort_index][q->desc], params, q, store_events_sorts[q->sort_index], out);
 }
 
 est_result store_event_get(est_pool *pool, long long id, est_rows rows, long long rows_party, est_doc *out) {
   char idb[24], vb[24];
-  const char *params[8] = {store_lld(idb, id), NULL, NULL, NULL, NULL, NULL, NULL, rows_param(rows, rows_party, vb)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &event_get, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_doc_from(r, out);
-  PQclear(r);
-  return rc;
+  const char *params[8] = {store_lld(idb, id), NULL, NULL, NULL, NULL, NULL, NULL, store_rows_param(rows, rows_party, vb)};
+  return store_doc_exec(pool, &event_get, params, out);
 }
