@@ -198,6 +198,16 @@ static void ptr_push(char *path, size_t cap, size_t *len, const char *key) {
   path[*len] = '\0';
 }
 
+/* A JSON number that is a whole number below 10^13 (8507099805, also
+ * written 8507099805.0 or 8.507099805e9), as an integer; else -1. */
+static json_int_t whole(const json_t *v) {
+  if (json_is_integer(v)) return json_integer_value(v);
+  if (!json_is_real(v)) return -1;
+  double d = json_real_value(v);
+  if (!(d >= 0 && d < 1e13) || d != (double)(json_int_t)d) return -1;
+  return (json_int_t)d;
+}
+
 /* An integer whose decimal digits form a whole number (e.g. 8507099805). */
 static bool int_is_pnr(json_int_t v) {
   char d[32];
@@ -261,7 +271,7 @@ static int screen_json(json_t *v, bool redact, est_pnr_report_fn report, void *a
         }
       }
     }
-  } else if (json_is_integer(v) && int_is_pnr(json_integer_value(v))) {
+  } else if (whole(v) >= 0 && int_is_pnr(whole(v))) {
     found++;
     if (report) report(arg, len ? path : "");
     /* A number cannot hold an X: the parent replaces it (see est_pnr_screen_json). */
@@ -275,9 +285,9 @@ static void redact_ints(json_t *v) {
     const char *key;
     json_t *val;
     json_object_foreach(v, key, val) {
-      if (json_is_integer(val) && int_is_pnr(json_integer_value(val))) {
+      if (whole(val) >= 0 && int_is_pnr(whole(val))) {
         char d[32];
-        snprintf(d, sizeof d, "%lld", (long long)json_integer_value(val));
+        snprintf(d, sizeof d, "%lld", (long long)whole(val));
         est_pnr_redact(d);
         json_object_set_new(v, key, json_string(d));
       } else {
@@ -288,9 +298,9 @@ static void redact_ints(json_t *v) {
     size_t i;
     json_t *val;
     json_array_foreach(v, i, val) {
-      if (json_is_integer(val) && int_is_pnr(json_integer_value(val))) {
+      if (whole(val) >= 0 && int_is_pnr(whole(val))) {
         char d[32];
-        snprintf(d, sizeof d, "%lld", (long long)json_integer_value(val));
+        snprintf(d, sizeof d, "%lld", (long long)whole(val));
         est_pnr_redact(d);
         json_array_set_new(v, i, json_string(d));
       } else {

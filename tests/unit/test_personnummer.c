@@ -237,6 +237,12 @@ static void test_screen_json(void **state) {
   free(text);
   assert_int_equal(est_pnr_screen_json(doc, false, NULL, NULL), 0);
   json_decref(doc);
+  doc = json_loads("{\"f\":8507099805.0,\"g\":[8.507099805e9],\"h\":0.5,\"i\":1e300}", 0, NULL);
+  assert_int_equal(est_pnr_screen_json(doc, false, NULL, NULL), 2); /* whole numbers written as reals */
+  assert_int_equal(est_pnr_screen_json(doc, true, NULL, NULL), 2);
+  assert_string_equal(json_string_value(json_object_get(doc, "f")), "XXXXXXXXXX");
+  assert_true(json_real_value(json_object_get(doc, "h")) == 0.5);
+  json_decref(doc);
   doc = json_loads("{\"x/y\":{\"~a\":\"811218-9876\"}}", 0, NULL);
   assert_int_equal(est_pnr_screen_json(doc, false, on_report, NULL), 1);
   assert_string_equal(last_ptr, "/x~1y/~0a");
