@@ -65,19 +65,32 @@ static size_t digit_run(const char *text, size_t len, size_t i) {
 
 /* Length of a separator between the date and the last four digits at
  * text[j]: '-' or '+' (optionally with one space on either side), an en
- * dash (U+2013), or one space or no-break space (U+00A0) alone; 0 if none. */
+ * dash (U+2013), or one space or no-break space (U+00A0) alone; 0 if none.
+ * A space may also be percent-encoded (%20, as in a logged URL path), a
+ * dash too (%2D). */
+static size_t space_at(const char *text, size_t len, size_t k) {
+  if (k < len && text[k] == ' ') return 1;
+  if (k + 1 < len && (unsigned char)text[k] == 0xC2 && (unsigned char)text[k + 1] == 0xA0) return 2;
+  if (k + 2 < len && text[k] == '%' && text[k + 1] == '2' && text[k + 2] == '0') return 3;
+  return 0;
+}
+
+static size_t dash_at(const char *text, size_t len, size_t k) {
+  if (k < len && (text[k] == '-' || text[k] == '+')) return 1;
+  if (k + 2 < len && (unsigned char)text[k] == 0xE2 && (unsigned char)text[k + 1] == 0x80 &&
+      (unsigned char)text[k + 2] == 0x93)
+    return 3;
+  if (k + 2 < len && text[k] == '%' && text[k + 1] == '2' && (text[k + 2] == 'D' || text[k + 2] == 'd')) return 3;
+  if (k + 2 < len && text[k] == '%' && text[k + 1] == '2' && (text[k + 2] == 'B' || text[k + 2] == 'b')) return 3;
+  return 0;
+}
+
 static size_t separator(const char *text, size_t len, size_t j) {
-  size_t k = j;
-  bool any = false;
-  if (k < len && text[k] == ' ') k++, any = true;
-  else if (k + 1 < len && (unsigned char)text[k] == 0xC2 && (unsigned char)text[k + 1] == 0xA0) k += 2, any = true;
-  if (k < len && (text[k] == '-' || text[k] == '+')) k++, any = true;
-  else if (k + 2 < len && (unsigned char)text[k] == 0xE2 && (unsigned char)text[k + 1] == 0x80 &&
-           (unsigned char)text[k + 2] == 0x93)
-    k += 3, any = true;
-  else return any ? k - j : 0; /* a space alone */
-  if (k < len && text[k] == ' ') k++;
-  return any ? k - j : 0;
+  size_t k = j + space_at(text, len, j);
+  size_t d = dash_at(text, len, k);
+  if (!d) return k - j; /* a space alone, or nothing */
+  k += d;
+  return k + space_at(text, len, k) - j;
 }
 
 bool est_pnr_find(const char *text, size_t len, size_t from, size_t *start, size_t *mlen) {

@@ -40,7 +40,7 @@ def needles():
     """Every string that must not appear: each form, its digits, and both as hex."""
     out = set()
     for _kind, typed, digits in NUMBERS:
-        for s in (typed, digits, digits[-10:]):
+        for s in (typed, digits, digits[-10:], typed.replace(" ", "%20"), typed.replace("-", "%2D")):
             out.add(s)
             out.add(s.encode().hex())
     return out
@@ -48,7 +48,7 @@ def needles():
 
 def find_needles(text):
     low = text.lower()
-    return sorted(n for n in needles() if n in low)
+    return sorted(n for n in needles() if n.lower() in low)
 
 
 def event(eid, number, defect, party="boras-stad"):

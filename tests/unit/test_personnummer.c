@@ -170,6 +170,11 @@ static void test_typed_forms(void **state) {
   assert_true(exact("850709\xe2\x80\x93" "9805"));    /* en dash */
   assert_true(exact("850709\xc2\xa0" "9805"));        /* no-break space */
   assert_true(exact("701063 2391"));               /* samordningsnummer, space */
+  assert_true(exact("19811218%209876"));           /* percent-encoded, as in a logged URL path */
+  assert_true(exact("811218%2D9876"));
+  assert_true(exact("811218%2b9876"));
+  assert_false(matches("811218%2"));
+  assert_false(matches("811218%209"));
   assert_true(exact("19701063 2391"));
   size_t st, n;
   const char *s = "Anmälare: Kalle Anka,19850709-9805,Storgatan 1";
