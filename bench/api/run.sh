@@ -33,7 +33,7 @@ AGR=$("$REPO/scripts/pg.sh" psql -d estd_bench -tAc "SELECT id FROM agreements W
 
 PORT=${BENCH_PORT:-18181}
 ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_PORT=$PORT ESTD_LOG_LEVEL=warn ESTD_AUTH=off \
-  ESTD_HTTP_THREADS=${BENCH_HTTP_THREADS:-4} ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} "$ESTD" serve >/tmp/estd-bench.log 2>&1 &
+  ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} "$ESTD" serve >/tmp/estd-bench.log 2>&1 &
 ESTD_PID=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 BASE=http://127.0.0.1:$PORT

@@ -15,6 +15,7 @@
 
 #include "estd/actor.h"
 #include "estd/admit.h"
+#include "estd/disclosure.h"
 #include "estd/event.h"
 #include "estd/store.h"
 
@@ -41,6 +42,8 @@ typedef struct store_msg {
   /* out */
   bool stored;            /* the event was inserted (not a duplicate) */
   bool deadlettered;      /* a dead-letter row was written (or already existed) */
+  char party[128];        /* party code of the topic binding ("" = none); a dead letter's party
+                             (else the message's own party code, see 0041_dead_letter_party.sql) */
 } store_msg;
 
 /* Writes the batch in one transaction: inserts the admitted events and
@@ -82,10 +85,13 @@ typedef struct store_event_filter {
   const char *from;     /* RFC 3339, inclusive; NULL = open */
   const char *to;       /* RFC 3339, exclusive */
   const char *source;
-  bool detail;          /* include description (scope read_detail) */
+  est_rows rows;        /* which rows the caller may see (est_disclosure_rows) */
+  long long rows_party; /* with EST_ROWS_PARTY */
 } store_event_filter;
 
 est_result store_events_list(est_pool *pool, const store_event_filter *f, const est_list_query *q, est_page *out);
-est_result store_event_get(est_pool *pool, long long id, bool detail, est_doc *out);
+/* EST_ENOTFOUND also when the row policy hides the event (a hidden event
+ * looks like a missing one). */
+est_result store_event_get(est_pool *pool, long long id, est_rows rows, long long rows_party, est_doc *out);
 
 #endif

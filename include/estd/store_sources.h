@@ -16,7 +16,7 @@
 
 #include "estd/actor.h"
 #include "estd/store.h"
-#include "estd/store_areas.h" /* store_area_fail */
+#include "estd/store.h" /* store_write_error */
 
 extern const char *const store_sources_sorts[]; /* {"id",NULL} */
 
@@ -31,7 +31,7 @@ est_result store_source_get(est_pool *pool, long long id, est_doc *out);
 /* EST_EINVAL (fail "/party") for an unknown party, EST_ECONFLICT (fail
  * "/source") when the party has the source already (archived or not). */
 est_result store_source_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                               store_area_fail *fail);
+                               store_write_error *fail);
 extern const store_archivable store_sources_archivable;
 
 /* EST_OK when source is registered (and not archived) for party_id,

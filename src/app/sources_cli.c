@@ -78,7 +78,7 @@ static int add(int argc, char **argv, const est_config *cfg) {
   est_actor who = {0, 0, "cli"};
   est_doc doc;
   long long id = 0;
-  store_area_fail fail = {"", ""};
+  store_write_error fail = {"", ""};
   rc = store_source_create(pool, &who, norm, &doc, &id, &fail);
   free(norm);
   est_pool_destroy(pool);

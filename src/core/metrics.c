@@ -271,6 +271,30 @@ char *est_metrics_render(const est_metrics_gauges *g) {
   est_buf_printf(&s, "estd_http_requests_in_flight %d\n", g->in_flight);
   sb_help(&s, "estd_draining", "gauge", "1 while the process shuts down (readiness fails), else 0.");
   est_buf_printf(&s, "estd_draining %d\n", g->draining ? 1 : 0);
+  sb_help(&s, "estd_http_connections_open", "gauge", "HTTP connections open.");
+  est_buf_printf(&s, "estd_http_connections_open %d\n", g->conn_open);
+  sb_help(&s, "estd_http_connections_closed_total", "counter",
+          "HTTP connections closed by estd: refused at ESTD_HTTP_MAX_CONNECTIONS, or cut at a deadline or by the drain.");
+  est_buf_printf(&s,
+                 "estd_http_connections_closed_total{reason=\"limit\"} %llu\n"
+                 "estd_http_connections_closed_total{reason=\"header_timeout\"} %llu\n"
+                 "estd_http_connections_closed_total{reason=\"body_timeout\"} %llu\n"
+                 "estd_http_connections_closed_total{reason=\"idle_timeout\"} %llu\n"
+                 "estd_http_connections_closed_total{reason=\"drain\"} %llu\n",
+                 (unsigned long long)g->conn_refused_total, (unsigned long long)g->conn_cut_header_total,
+                 (unsigned long long)g->conn_cut_body_total, (unsigned long long)g->conn_cut_idle_total,
+                 (unsigned long long)g->conn_cut_drain_total);
+  if (g->has_intake) {
+    sb_help(&s, "estd_intake_up", "gauge", "1 while the Kafka intake consumes normally (/healthz/intake state ok).");
+    est_buf_printf(&s, "estd_intake_up %d\n", g->intake_ok ? 1 : 0);
+    sb_help(&s, "estd_intake_brokers_up", "gauge", "Kafka brokers the intake is connected to (-1 until known).");
+    est_buf_printf(&s, "estd_intake_brokers_up %d\n", g->intake_brokers_up);
+    sb_help(&s, "estd_intake_seconds_since_last_batch", "gauge",
+            "Seconds since the intake last committed a batch (-1 until the first).");
+    est_buf_printf(&s, "estd_intake_seconds_since_last_batch %.3f\n", g->intake_last_batch_age_s);
+    sb_help(&s, "estd_intake_database_failing_seconds", "gauge", "How long intake writes have been failing (0 = they do not).");
+    est_buf_printf(&s, "estd_intake_database_failing_seconds %.3f\n", g->intake_db_failing_s);
+  }
 
   est_buf_printf(&s, "# HELP estd_events_ingested_total Events stored, by source (kafka, http) and category.\n"
                 "# TYPE estd_events_ingested_total counter\n");
@@ -333,6 +357,9 @@ char *est_metrics_render(const est_metrics_gauges *g) {
     est_buf_printf(&s, "# HELP estd_db_pool_timeouts_total Acquisitions that failed (timeout or database down).\n"
                   "# TYPE estd_db_pool_timeouts_total counter\nestd_db_pool_timeouts_total %llu\n",
               (unsigned long long)g->pool_timeouts_total);
+    est_buf_printf(&s, "# HELP estd_db_deadline_exceeded_total Database calls cancelled at their client-side deadline.\n"
+                  "# TYPE estd_db_deadline_exceeded_total counter\nestd_db_deadline_exceeded_total %llu\n",
+              (unsigned long long)g->pool_deadline_total);
     est_buf_printf(&s, "# HELP estd_db_pool_wait_seconds_total Time spent waiting for a connection.\n"
                   "# TYPE estd_db_pool_wait_seconds_total counter\nestd_db_pool_wait_seconds_total %.6f\n",
               (double)g->pool_wait_us_total / 1e6);

@@ -94,6 +94,12 @@ struct est_intake {
   size_t ncarry, capcarry;
   bool paused;
   long long last_lag_ms;
+  /* health (est_intake_health; written by the consumer thread) */
+  _Atomic long long started_ms;
+  _Atomic long long last_batch_ms;   /* last batch committed, 0 = none yet */
+  _Atomic long long db_failing_ms;   /* first failed write of the batch being retried, 0 = writes fine */
+  atomic_int brokers_up;             /* from the statistics callback, -1 = not known yet */
+  _Atomic long long lag_total;       /* summed over the assigned partitions, -1 = not known */
 };
 
 static long long now_ms(void) {
@@ -220,11 +226,14 @@ static est_result batch_admit(est_intake *in, batch *b) {
     if (b->admitted[i]) continue;
     store_msg *sm = &b->sm[i];
     est_event *ev = &b->evs[i];
+    /* The topic's party, also for a message that does not parse: its dead letter's party. */
+    bool bound = est_topic_bound_party(in->app->cfg->kafka_topic_parties, sm->topic, sm->party, sizeof sm->party);
+    if (!bound) sm->party[0] = '\0';
     if (!sm->reason) {
-      char bbuf[128], chan[300];
+      char chan[300];
       est_admit_policy pol = {0};
-      if (est_topic_bound_party(in->app->cfg->kafka_topic_parties, sm->topic, bbuf, sizeof bbuf)) {
-        pol.bound_code = bbuf;
+      if (bound) {
+        pol.bound_code = sm->party;
         pol.bound_enforced = true;
       }
       snprintf(chan, sizeof chan, "topic %.249s", sm->topic);
@@ -378,6 +387,8 @@ static est_result batch_write(est_intake *in, batch *b) {
 
 /* After a successful write: store the offsets, count, clear. */
 static void batch_finish(est_intake *in, batch *b, double secs) {
+  atomic_store(&in->last_batch_ms, now_ms());
+  atomic_store(&in->db_failing_ms, 0);
   store_offsets(in, b);
   count_committed(b, secs);
   batch_clear(b);
@@ -562,6 +573,53 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
              rd_kafka_err2name((rd_kafka_resp_err_t)err), "reason", reason, NULL);
 }
 
+/* librdkafka statistics (every few seconds, on the consumer thread): how
+ * many of the cluster's brokers (nodeid >= 0; bootstrap entries are -1)
+ * this client is connected to. Only the count is used. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
+  (void)rk;
+  est_intake *in = opaque;
+  json_t *j = json_loadb(json, len, 0, NULL);
+  json_t *brokers = j ? json_object_get(j, "brokers") : NULL;
+  if (json_is_object(brokers)) {
+    int up = 0;
+    const char *name;
+    json_t *b;
+    json_object_foreach(brokers, name, b) {
+      json_int_t id = json_integer_value(json_object_get(b, "nodeid"));
+      const char *st = json_string_value(json_object_get(b, "state"));
+      if (id >= 0 && st && strcmp(st, "UP") == 0) up++;
+    }
+    int was = atomic_exchange(&in->brokers_up, up);
+    if (was != 0 && up == 0) est_log_kv(EST_LOG_WARN, "Kafka intake: no broker reachable", NULL);
+    else if (was == 0 && up > 0) est_log_kv(EST_LOG_WARN, "Kafka intake: broker reachable again", NULL);
+  }
+  json_decref(j);
+  return 0; /* librdkafka frees json */
+}
+
+void est_intake_health(est_intake *in, est_intake_status *h) {
+  memset(h, 0, sizeof *h);
+  h->consumer_lag = -1;
+  h->last_batch_age_s = -1;
+  h->brokers_up = -1;
+  if (!in) {
+    h->state = "off";
+    return;
+  }
+  long long now = now_ms(), last = atomic_load(&in->last_batch_ms), fail = atomic_load(&in->db_failing_ms);
+  h->assigned = atomic_load(&in->assigned);
+  h->brokers_up = atomic_load(&in->brokers_up);
+  h->consumer_lag = atomic_load(&in->lag_total);
+  h->last_batch_age_s = last ? (double)(now - last) / 1000.0 : -1;
+  h->uptime_s = (double)(now - atomic_load(&in->started_ms)) / 1000.0;
+  h->db_failing_s = fail ? (double)(now - fail) / 1000.0 : 0;
+  if (h->brokers_up == 0) h->state = "broker_unreachable";
+  else if (fail) h->state = "database_unavailable";
+  else if (!h->assigned) h->state = h->brokers_up < 0 ? "starting" : "no_assignment";
+  else h->state = "ok";
+}
+
 /* ---- the loop ------------------------------------------------------------- */
 
 static void update_lag(est_intake *in) {
@@ -571,6 +629,7 @@ static void update_lag(est_intake *in) {
   rd_kafka_topic_partition_list_t *parts = NULL;
   if (rd_kafka_assignment(in->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts) return;
   rd_kafka_position(in->rk, parts);
+  long long total = 0;
   for (int i = 0; i < parts->cnt; i++) {
     rd_kafka_topic_partition_t *p = &parts->elems[i];
     int64_t lo = -1, hi = -1;
@@ -579,8 +638,10 @@ static void update_lag(est_intake *in) {
       continue;
     long long pos = p->offset >= 0 ? p->offset : lo;
     est_metrics_consumer_lag_set(p->topic, p->partition, hi > pos ? hi - pos : 0);
+    total += hi > pos ? hi - pos : 0;
   }
   rd_kafka_topic_partition_list_destroy(parts);
+  atomic_store(&in->lag_total, total);
 }
 
 static void take(est_intake *in, rd_kafka_message_t *m) {
@@ -639,6 +700,7 @@ static void commit_batch(est_intake *in, batch *b) {
     est_result rc = batch_try(in, b);
     if (rc == EST_OK) break;
     failures++;
+    if (failures == 1) atomic_store(&in->db_failing_ms, now_ms());
     if (failures == 1 || failures % 10 == 0) {
       char f[16], bo[16];
       snprintf(f, sizeof f, "%d", failures);
@@ -790,6 +852,9 @@ est_result est_intake_start(est_intake **out, est_app *app) {
   if (!in) return EST_ENOMEM;
   in->app = app;
   in->cur = &in->slots[0];
+  atomic_store(&in->started_ms, now_ms());
+  atomic_store(&in->brokers_up, -1);
+  atomic_store(&in->lag_total, -1);
   in->writers = cfg->kafka_writers < 1 ? 1 : cfg->kafka_writers > MAX_WRITERS ? MAX_WRITERS : (size_t)cfg->kafka_writers;
   pthread_mutex_init(&in->mu, NULL);
   pthread_cond_init(&in->cv, NULL);
@@ -817,7 +882,8 @@ est_result est_intake_start(est_intake **out, est_app *app) {
              * the 64 MiB budget, ESTD_KAFKA_PROP_FETCH_MAX_BYTES overrides it. */
             conf_set(conf, "queued.max.messages.kbytes", "4096") && conf_set(conf, "queued.min.messages", qmin) &&
             conf_set(conf, "fetch.max.bytes", "3145728") && conf_set(conf, "max.partition.fetch.bytes", "1048576") &&
-            conf_set(conf, "partition.assignment.strategy", "range,roundrobin");
+            conf_set(conf, "partition.assignment.strategy", "range,roundrobin") &&
+            conf_set(conf, "statistics.interval.ms", "2000"); /* broker reachability for est_intake_health */
   for (size_t i = 0; ok && i < cfg->n_kafka_props; i++)
     ok = conf_set(conf, cfg->kafka_props[2 * i], cfg->kafka_props[2 * i + 1]);
   if (!ok) {
@@ -829,6 +895,7 @@ est_result est_intake_start(est_intake **out, est_app *app) {
   rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
   rd_kafka_conf_set_log_cb(conf, log_cb);
   rd_kafka_conf_set_error_cb(conf, error_cb);
+  rd_kafka_conf_set_stats_cb(conf, stats_cb);
   char err[512];
   in->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (!in->rk) {

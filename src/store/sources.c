@@ -134,7 +134,7 @@ est_result store_source_get(est_pool *pool, long long id, est_doc *out) {
 }
 
 est_result store_source_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                               store_area_fail *fail) {
+                               store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);

@@ -260,7 +260,30 @@ class PrivatePg:
         self.ctl("createdb", db)
 
     def wipe(self):
+        self.thaw()
         self.ctl("wipe")
+
+    def pids(self):
+        """The postmaster and its children (backends, background workers)."""
+        with open(os.path.join(self.env["ESTD_PG_DATA"], "db", "postmaster.pid")) as f:
+            main = int(f.readline())
+        kids = subprocess.run(["pgrep", "-P", str(main)], capture_output=True, text=True).stdout.split()
+        return [main] + [int(k) for k in kids]
+
+    def freeze(self):
+        """SIGSTOP every process of the cluster: it keeps its sockets open
+        and answers nothing (a network partition, stuck storage)."""
+        self.frozen = self.pids()
+        for p in self.frozen:
+            os.kill(p, signal.SIGSTOP)
+
+    def thaw(self):
+        for p in getattr(self, "frozen", []):
+            try:
+                os.kill(p, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self.frozen = []
 
 
 @pytest.fixture

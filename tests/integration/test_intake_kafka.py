@@ -1,7 +1,7 @@
 """Kafka intake against the real broker and the real database: valid events
 in structured and binary mode, duplicates, poison messages -> dead letters,
 SIGKILL mid-stream, PostgreSQL stopped mid-stream, two instances sharing a
-group, readiness tied to the partition assignment."""
+group, readiness independent of the broker (intake health reported apart)."""
 import json
 import os
 import signal
@@ -276,33 +276,56 @@ def test_valid_duplicates_and_poison_messages(db, reader):
     assert code == 0, e.read_log()[-3000:]
 
 
-def test_readyz_needs_partition_assignment(db):
+def test_broker_away_keeps_readiness_and_reports_the_intake(db):
     # A broker address where nothing listens: the consumer never gets an assignment.
+    # Readiness means "send me HTTP traffic": the REST API serves, so /readyz stays 200
+    # (a broker outage must not take every instance out of the load balancer); the
+    # intake's health says what is wrong, in /readyz's body, /healthz/intake and metrics.
     dead = f"127.0.0.1:{free_port()}"
     e = Estd(db, env={**kafka_env([uniq("t.none")], uniq("g")), "ESTD_KAFKA_BROKERS": dead})
     e.start(wait_ready=False)
     try:
-        wait_for(lambda: e.proc.poll() is None and _get(e, "/livez") == 200, 20, "livez")
-        for _ in range(10):
+        e.wait_ready(20)
+        wait_for(lambda: _get_json(e, "/healthz/intake")[1].get("state") == "broker_unreachable", 20, "outage seen")
+        for _ in range(5):
             r = requests.get(e.url("/readyz"), timeout=2)
-            assert r.status_code == 503, r.text
-            assert "Kafka" in r.json()["reason"]
+            assert r.status_code == 200, r.text
+            assert r.json()["intake"]["state"] == "broker_unreachable", r.text
+            assert r.json()["intake"]["assigned"] is False
+            code, doc = _get_json(e, "/healthz/intake")
+            assert code == 503 and doc["state"] == "broker_unreachable" and doc["brokers_up"] == 0, doc
+            assert doc["seconds_since_last_batch"] is None
+            assert requests.get(e.url("/v1/parties"), timeout=2).status_code == 200  # the API serves
             time.sleep(0.2)
+        m = requests.get(e.url("/metrics"), timeout=2).text
+        assert "\nestd_intake_up 0\n" in m and "\nestd_intake_brokers_up 0\n" in m, m[-2000:]
     finally:
         code = e.stop()
     assert code == 0, e.read_log()[-3000:]
-    # With the real broker it becomes ready, and only after the assignment.
+    # With the real broker the intake reports ok once it has its assignment.
     topic = uniq("t.ready")
     create_topic(topic, 1)
     e = Estd(db, env=kafka_env([topic], uniq("g"), {"ESTD_LOG_LEVEL": "info"}))
     e.start(wait_ready=False)
     try:
         e.wait_ready(30)
-        log = e.read_log()
-        assert "partitions assigned" in log
+        wait_for(lambda: _get_json(e, "/healthz/intake")[0] == 200 and
+                 (_get_json(e, "/healthz/intake")[1].get("brokers_up") or 0) >= 1, 30, "intake ok")
+        doc = _get_json(e, "/healthz/intake")[1]
+        assert doc["state"] == "ok" and doc["assigned"] is True and doc["brokers_up"] >= 1, doc
+        assert "partitions assigned" in e.read_log()
+        assert "\nestd_intake_up 1\n" in requests.get(e.url("/metrics"), timeout=2).text
     finally:
         code = e.stop()
     assert code == 0, e.read_log()[-3000:]
+
+
+def _get_json(e, path):
+    try:
+        r = requests.get(e.url(path), timeout=2)
+        return r.status_code, r.json()
+    except requests.RequestException:
+        return None, {}
 
 
 def _get(e, path):
