@@ -45,5 +45,13 @@ typedef struct store_write_error {
 /* Sets e's field and detail (e may be NULL: then nothing happens). */
 void store_write_error_set(store_write_error *e, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* ---- archiving (DELETE archives, restore undoes it) ----
+ * A table whose rows are archived instead of removed: archived_at
+ * timestamptz (NULL = active), version. Each store module that has one
+ * exports a `const store_archivable` (defined with STORE_ARCHIVE_STMTS in
+ * store_util.h) that http_resource points at; store_archive_set
+ * (store_archive.h) archives and restores. */
+typedef struct store_archivable store_archivable;
+
 
 #endif

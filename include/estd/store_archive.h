@@ -1,9 +1,6 @@
-/* store_archive.h - archiving instead of deleting (store/archive.c).
- *
- * A table whose rows are archived instead of removed: archived_at
- * timestamptz (NULL = active), version. Each store module that has one
- * exports a `const store_archivable` (defined with STORE_ARCHIVE_STMTS in
- * store_util.h) that http_resource points at. */
+/* store_archive.h - archiving and restoring rows of archivable tables
+ * (store/store_archive.c): DELETE archives, restore undoes it. The tables
+ * are described by a store_archivable (store.h, defined in store_util.h). */
 #ifndef ESTD_STORE_ARCHIVE_H
 #define ESTD_STORE_ARCHIVE_H
 
@@ -11,8 +8,6 @@
 
 #include "estd/actor.h"
 #include "estd/store.h"
-
-typedef struct store_archivable store_archivable;
 
 /* Archives (archive=true) or restores row id if its version is `version`,
  * bumping version, with an 'archive'/'restore' audit row (before and after

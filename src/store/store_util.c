@@ -1,6 +1,7 @@
 /* store_util.c - helpers shared by store/ modules (see store_util.h). */
 #include "estd/store_util.h"
 
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

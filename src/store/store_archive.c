@@ -1,7 +1,5 @@
-/* archive.c - archive and restore rows of archivable tables (see store_archive.h). */
+/* store_archive.c - see estd/store_archive.h */
 #include "estd/store_archive.h"
-
-#include <string.h>
 
 #include "estd/audit.h"
 #include "estd/store_util.h"
