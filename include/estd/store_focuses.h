@@ -10,6 +10,7 @@
 
 #include "estd/actor.h"
 #include "estd/store.h"
+#include "estd/store_archive.h"
 
 extern const char *const store_focuses_sorts[]; /* {"id","priority","valid_from",NULL} */
 

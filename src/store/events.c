@@ -287,18 +287,7 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
   for (size_t i = 0; i < n; i++) {
     store_msg *m = &msgs[i];
     if (m->reason || !m->ev) continue;
-    if (!m->ev->party_id) {
-      rc = party_lookup(c, m->ev->party, &m->ev->party_id);
-      if (rc == EST_ENOTFOUND) {
-        m->reason = est_event_reason_name(EST_REASON_UNKNOWN_PARTY);
-        char d[128];
-        snprintf(d, sizeof d, "party '%.64s' is not a known party code", m->ev->party);
-        set_detail(m, d);
-        continue;
-      }
-      if (rc != EST_OK) goto out;
-    }
-    idx[k++] = i;
+    idx[k++] = i; /* admitted: party_id resolved by est_event_admit */
   }
   if (k > 0 && !isolate) {
     rc = insert_some(c, msgs, idx, k, sqlstate);
@@ -318,7 +307,6 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
     }
   }
   if (rc == EST_OK) rc = store_deadletters_insert(c, msgs, n);
-out:
   if (rc != EST_OK) snprintf(err, errlen, "%s", est_conn_error(c)); /* before the ROLLBACK */
   bool failed = rc != EST_OK;
   rc = store_tx_close(c, rc);
@@ -403,7 +391,6 @@ done:
 est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channel, long long *event_id,
                                   bool *inserted) {
   est_result rc = EST_OK;
-  if (!ev->party_id && (rc = party_lookup(c, ev->party, &ev->party_id)) != EST_OK) return rc;
   batch_arrays a;
   arrays_init(&a);
   arrays_add(&a, ev, 0);
