@@ -22,9 +22,11 @@ BEGIN, END = "<!-- env-table:begin (scripts/env_table.py --write) -->", "<!-- en
 DEFAULTS = {
     "ESTD_LOG_LEVEL": "info",
     "ESTD_AUTH": "required",
+    "ESTD_EVENT_RETENTION_MODE": "strip",
     "ESTD_SQL_DIR": "`<prefix>/share/estd/sql` (`/opt/estd/share/estd/sql` in the image)",
 }
 MEANINGS = {
+    "ESTD_EVENT_RETENTION_MODE": "`strip` (remove position, track, place name, description, attributes of old events; aggregates stay) or `delete` (remove old events); see \"Retention\"",
     "ESTD_DATABASE_URL": "libpq connection URL or key=value string of the PostgreSQL database (secrets: prefer a password file or PGPASSWORD-style injection)",
     "ESTD_LISTEN_ADDRESS": "IPv4 address the HTTP listener binds (`0.0.0.0` in the container image)",
     "ESTD_PORT": "HTTP listen port",

@@ -16,7 +16,7 @@ trap '[ -n "$ESTD_PID" ] && kill $ESTD_PID 2>/dev/null && wait $ESTD_PID 2>/dev/
 
 "$REPO/scripts/pg.sh" createdb estd_bench >/dev/null 2>&1
 URL=$("$REPO/scripts/pg.sh" url estd_bench)
-ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed >/dev/null
+ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed --dev >/dev/null
 # Bulk commitments so lists and lookups work on a realistic table size.
 "$REPO/scripts/pg.sh" psql -d estd_bench -c "
   WITH a AS (SELECT id FROM agreements WHERE code = 'boras-polisen-2018-2020'),

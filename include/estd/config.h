@@ -48,7 +48,12 @@ typedef struct est_config {
   char **kafka_props;          /* ESTD_KAFKA_PROP_<NAME>=v: librdkafka property pairs {name, value, ...} */
   size_t n_kafka_props;        /* number of pairs in kafka_props (NAME lowercased, '_' -> '.') */
   int events_batch_max;        /* ESTD_EVENTS_BATCH_MAX: HTTP intake batch size limit */
-  int privacy_min_count;       /* ESTD_PRIVACY_MIN_COUNT: suppression threshold */
+  int event_retention_days;    /* ESTD_EVENT_RETENTION_DAYS: events older lose detail / are deleted (0 = keep) */
+  bool event_retention_delete; /* ESTD_EVENT_RETENTION_MODE: strip (false, default) | delete */
+  int dead_letter_retention_days; /* ESTD_DEAD_LETTER_RETENTION_DAYS: older dead letters are deleted (0 = keep) */
+  int retention_interval_s;    /* ESTD_RETENTION_INTERVAL_S: seconds between retention runs */
+  int event_max_future_s;      /* ESTD_EVENT_MAX_FUTURE_S: occurred_at at most this far ahead (implausible_time) */
+  int privacy_min_count;       /* ESTD_PRIVACY_MIN_COUNT: rounding base k of the disclosure control (2..1000) */
   int situation_cache_entries; /* ESTD_SITUATION_CACHE_ENTRIES: cached situational pictures (LRU, 16 MiB), 0 = off */
   /* Security (docs/SECURITY.md). */
   bool auth_required;          /* ESTD_AUTH: required (default) | off */

@@ -19,6 +19,10 @@ void est_metrics_http_observe(int route_index, int status, double seconds);
 void est_metrics_event_ingested(const char *source_kind, const char *category);
 void est_metrics_event_rejected(const char *reason);
 void est_metrics_event_deadlettered(void);
+/* One retention (gallring) run: estd_retention_runs_total{result},
+ * estd_retention_rows_total{table,action}, and (ok) the end time. */
+void est_metrics_retention_run(bool ok, long long events_stripped, long long events_deleted,
+                               long long dead_letters_deleted, long long finished_epoch_s);
 void est_metrics_consumer_batch(size_t messages, double commit_seconds);
 /* Consumer lag per partition, set by the intake after each poll cycle. */
 void est_metrics_consumer_lag_set(const char *topic, int partition, long long lag);

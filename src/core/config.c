@@ -139,10 +139,22 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_int(&l, &cfg->kafka_batch_max, "ESTD_KAFKA_BATCH_MAX", 2000, 1, 100000);
   load_int(&l, &cfg->kafka_batch_wait_ms, "ESTD_KAFKA_BATCH_WAIT_MS", 200, 1, 60000);
   load_int(&l, &cfg->events_batch_max, "ESTD_EVENTS_BATCH_MAX", 500, 1, 10000);
+  load_int(&l, &cfg->event_max_future_s, "ESTD_EVENT_MAX_FUTURE_S", 300, 0, 31 * 86400);
+  load_int(&l, &cfg->event_retention_days, "ESTD_EVENT_RETENTION_DAYS", 0, 0, 36500);
+  {
+    const char *m = env_get(&l, "ESTD_EVENT_RETENTION_MODE");
+    cfg->event_retention_delete = m && strcmp(m, "delete") == 0;
+    if (m && strcmp(m, "delete") != 0 && strcmp(m, "strip") != 0 && l.rc == EST_OK) {
+      snprintf(err, errlen, "ESTD_EVENT_RETENTION_MODE=%s is not one of strip, delete", m);
+      l.rc = EST_ECONFIG;
+    }
+  }
+  load_int(&l, &cfg->dead_letter_retention_days, "ESTD_DEAD_LETTER_RETENTION_DAYS", 90, 0, 36500);
+  load_int(&l, &cfg->retention_interval_s, "ESTD_RETENTION_INTERVAL_S", 3600, 1, 7 * 86400);
   load_int(&l, &cfg->kafka_writers, "ESTD_KAFKA_WRITERS", 2, 1, 8);
   load_str(&l, &cfg->kafka_topic_parties, "ESTD_KAFKA_TOPIC_PARTIES", NULL);
   if (l.rc == EST_OK) load_kafka_props(&l, cfg);
-  load_int(&l, &cfg->privacy_min_count, "ESTD_PRIVACY_MIN_COUNT", 3, 0, 1000);
+  load_int(&l, &cfg->privacy_min_count, "ESTD_PRIVACY_MIN_COUNT", 3, 2, 1000);
   load_int(&l, &cfg->situation_cache_entries, "ESTD_SITUATION_CACHE_ENTRIES", 64, 0, 4096);
   {
     const char *a = env_get(&l, "ESTD_AUTH");

@@ -67,6 +67,9 @@ typedef struct {
 static label_family g_ingested = {PTHREAD_MUTEX_INITIALIZER, NULL};
 static label_family g_rejected = {PTHREAD_MUTEX_INITIALIZER, NULL};
 static label_family g_lag = {PTHREAD_MUTEX_INITIALIZER, NULL};
+static label_family g_retention_runs = {PTHREAD_MUTEX_INITIALIZER, NULL};
+static label_family g_retention_rows = {PTHREAD_MUTEX_INITIALIZER, NULL};
+static _Atomic long long g_retention_last_s;
 static atomic_uint_fast64_t g_deadlettered;
 static atomic_uint_fast64_t g_batches;
 static atomic_uint_fast64_t g_batch_messages;
@@ -109,6 +112,15 @@ void est_metrics_event_ingested(const char *source_kind, const char *category) {
 }
 void est_metrics_event_rejected(const char *reason) { family_add(&g_rejected, reason, "", 0, 1, 0); }
 void est_metrics_event_deadlettered(void) { atomic_fetch_add(&g_deadlettered, 1); }
+void est_metrics_retention_run(bool ok, long long events_stripped, long long events_deleted,
+                               long long dead_letters_deleted, long long finished_epoch_s) {
+  family_add(&g_retention_runs, ok ? "ok" : "error", "", 0, 1, 0);
+  if (!ok) return;
+  family_add(&g_retention_rows, "events", "strip", 0, (double)events_stripped, 0);
+  family_add(&g_retention_rows, "events", "delete", 0, (double)events_deleted, 0);
+  family_add(&g_retention_rows, "dead_letters", "delete", 0, (double)dead_letters_deleted, 0);
+  atomic_store(&g_retention_last_s, finished_epoch_s);
+}
 void est_metrics_consumer_batch(size_t messages, double commit_seconds) {
   atomic_fetch_add(&g_batches, 1);
   atomic_fetch_add(&g_batch_messages, messages);
@@ -290,6 +302,15 @@ char *est_metrics_render(const est_metrics_gauges *g) {
   est_buf_printf(&s, "# HELP estd_events_rejected_total Events rejected, by reason.\n"
                 "# TYPE estd_events_rejected_total counter\n");
   render_family(&s, &g_rejected, "estd_events_rejected_total", "reason", NULL);
+  est_buf_printf(&s, "# HELP estd_retention_runs_total Retention (gallring) runs by result.\n"
+                     "# TYPE estd_retention_runs_total counter\n");
+  render_family(&s, &g_retention_runs, "estd_retention_runs_total", "result", NULL);
+  est_buf_printf(&s, "# HELP estd_retention_rows_total Rows stripped of detail or deleted by retention.\n"
+                     "# TYPE estd_retention_rows_total counter\n");
+  render_family(&s, &g_retention_rows, "estd_retention_rows_total", "table", "action");
+  est_buf_printf(&s, "# HELP estd_retention_last_run_timestamp_seconds When the last successful retention run ended.\n"
+                     "# TYPE estd_retention_last_run_timestamp_seconds gauge\nestd_retention_last_run_timestamp_seconds %lld\n",
+                 (long long)atomic_load(&g_retention_last_s));
   est_buf_printf(&s, "# HELP estd_events_deadlettered_total Kafka messages written to the dead-letter table.\n"
                 "# TYPE estd_events_deadlettered_total counter\nestd_events_deadlettered_total %llu\n",
             (unsigned long long)atomic_load(&g_deadlettered));

@@ -32,7 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "estd/admit.h"
 #include "estd/event.h"
+#include "estd/personnummer.h"
 #include "estd/log.h"
 #include "estd/metrics.h"
 #include "estd/problem.h"
@@ -52,6 +54,7 @@ typedef struct batch {
   store_msg *sm;        /* n entries once prepared */
   est_event *evs;
   est_event_header **hdrs;
+  bool *admitted;       /* n entries: the admission policy has decided (and a dead letter is redacted) */
   bool prepared;
   /* Once prepared, the messages' bytes (value, key, headers) are copied
    * into raw and the librdkafka messages are destroyed (msgs[i] = NULL): a
@@ -149,7 +152,7 @@ static size_t raw_size(rd_kafka_message_t *m) {
 }
 
 /* Parses message i; its bytes are copied to *raw (advanced). */
-static void prepare_one(est_intake *in, batch *b, size_t i, unsigned char **raw) {
+static void prepare_one(batch *b, size_t i, unsigned char **raw) {
   rd_kafka_message_t *m = b->msgs[i];
   store_msg *sm = &b->sm[i];
   est_event *ev = &b->evs[i];
@@ -182,29 +185,81 @@ static void prepare_one(est_intake *in, batch *b, size_t i, unsigned char **raw)
   sm->ev = ev;
   json_t *errors = NULL;
   est_event_reason r = est_event_from_message(sm->payload, sm->len, b->hdrs[i], nh, ev, &errors);
-  if (r == EST_REASON_NONE) {
-    char bbuf[128];
-    const char *bound =
-        est_topic_bound_party(in->app->cfg->kafka_topic_parties, sm->topic, bbuf, sizeof bbuf) ? bbuf : NULL;
-    if (bound && ev->party && strcmp(ev->party, bound) != 0) {
-      char d[320];
-      snprintf(d, sizeof d, "topic %.64s is bound to party %.64s; the event claims %.64s", sm->topic, bound,
-               ev->party);
-      est_problem_add_error(&errors, "/party", d);
-      r = EST_REASON_PARTY_MISMATCH;
-    } else if (bound && !ev->party) {
-      ev->party = strdup(bound);
-    } else if (!ev->party) {
-      est_problem_add_error(&errors, "/party", "is required (CloudEvents extension attribute: party code)");
-      r = EST_REASON_SCHEMA;
-    }
-  }
-  if (r == EST_REASON_NONE) r = est_event_screen(ev, true, &errors);
   if (r != EST_REASON_NONE) {
     sm->reason = est_event_reason_name(r);
     sm->detail = errors ? errors_text(errors) : NULL;
   }
   json_decref(errors);
+}
+
+/* The writable copy (in b->raw) of bytes of message data. */
+static unsigned char *raw_at(batch *b, const void *p) { return b->raw + ((const unsigned char *)p - b->raw); }
+
+/* Redacts personal identity numbers from message i before it can be stored
+ * as a dead letter: value, key, header names and values (all copies in
+ * b->raw), the detail, and the id and source columns. */
+static void redact_dead_letter(batch *b, size_t i) {
+  store_msg *sm = &b->sm[i];
+  if (sm->payload) est_pnr_redact_raw(raw_at(b, sm->payload), sm->len);
+  if (sm->key) est_pnr_redact_raw(raw_at(b, sm->key), sm->key_len);
+  for (size_t k = 0; k < sm->nheaders; k++) {
+    const est_event_header *h = &sm->headers[k];
+    if (h->name) est_pnr_redact_raw(raw_at(b, h->name), strlen(h->name));
+    if (h->value) est_pnr_redact_raw(raw_at(b, h->value), h->len);
+  }
+  est_pnr_redact(sm->detail);
+  if (sm->ev) {
+    est_pnr_redact(sm->ev->id);
+    est_pnr_redact(sm->ev->source);
+  }
+}
+
+/* Applies the admission policy (admit.h) to every parsed message of b not
+ * decided yet, then redacts the raw bytes of every message (value, key,
+ * headers; detail, id and source), whether or not it parsed, before any
+ * can be stored as a dead letter. A failed registry look-up returns its result: the
+ * batch is retried, and the messages decided so far stay decided. */
+static est_result batch_admit(est_intake *in, batch *b) {
+  est_admit_lookup lk = store_admit_lookup(in->app->pool);
+  long long now = (long long)time(NULL);
+  for (size_t i = 0; i < b->n; i++) {
+    if (b->admitted[i]) continue;
+    store_msg *sm = &b->sm[i];
+    est_event *ev = &b->evs[i];
+    /* The topic's party, also for a message that does not parse: its dead letter's party. */
+    bool bound = est_topic_bound_party(in->app->cfg->kafka_topic_parties, sm->topic, sm->party, sizeof sm->party);
+    if (!bound) sm->party[0] = '\0';
+    if (!sm->reason) {
+      char chan[300];
+      est_admit_policy pol = {0};
+      if (bound) {
+        pol.bound_code = sm->party;
+        pol.bound_enforced = true;
+      }
+      snprintf(chan, sizeof chan, "topic %.249s", sm->topic);
+      pol.channel = chan;
+      pol.redact = true;
+      pol.now_s = now;
+      pol.max_future_s = in->app->cfg->event_max_future_s;
+      json_t *errors = NULL;
+      est_result rc;
+      est_event_reason r = est_event_admit(ev, &pol, &lk, &errors, &rc);
+      if (rc != EST_OK) {
+        json_decref(errors);
+        return rc;
+      }
+      if (r != EST_REASON_NONE) {
+        sm->reason = est_event_reason_name(r);
+        sm->detail = errors ? errors_text(errors) : NULL;
+      }
+      json_decref(errors);
+    }
+    /* Every message: one that is admitted may still become a dead letter
+     * (rejected_by_database), and its raw bytes were never redacted. */
+    redact_dead_letter(b, i);
+    b->admitted[i] = true;
+  }
+  return EST_OK;
 }
 
 /* Frees the per-message arrays of a batch (not the messages) and NULLs them. */
@@ -213,24 +268,27 @@ static void batch_free_arrays(batch *b) {
   free(b->evs);
   free(b->hdrs);
   free(b->raw);
+  free(b->admitted);
   if (b->offs) rd_kafka_topic_partition_list_destroy(b->offs);
   b->sm = NULL;
   b->evs = NULL;
   b->hdrs = NULL;
   b->raw = NULL;
+  b->admitted = NULL;
   b->offs = NULL;
 }
 
-static est_result batch_prepare(est_intake *in, batch *b) {
+static est_result batch_prepare(batch *b) {
   if (b->prepared || b->n == 0) return EST_OK;
   b->sm = calloc(b->n, sizeof *b->sm);
   b->evs = calloc(b->n, sizeof *b->evs);
   b->hdrs = calloc(b->n, sizeof *b->hdrs);
+  b->admitted = calloc(b->n, sizeof *b->admitted);
   b->offs = rd_kafka_topic_partition_list_new(8);
   size_t total = 1;
   for (size_t i = 0; i < b->n; i++) total += raw_size(b->msgs[i]);
   b->raw = malloc(total);
-  if (!b->sm || !b->evs || !b->hdrs || !b->offs || !b->raw) {
+  if (!b->sm || !b->evs || !b->hdrs || !b->admitted || !b->offs || !b->raw) {
     batch_free_arrays(b);
     return EST_ENOMEM;
   }
@@ -243,7 +301,7 @@ static est_result batch_prepare(est_intake *in, batch *b) {
   }
   unsigned char *raw = b->raw;
   for (size_t i = 0; i < b->n; i++) {
-    prepare_one(in, b, i, &raw);
+    prepare_one(b, i, &raw);
     rd_kafka_message_destroy(b->msgs[i]);
     b->msgs[i] = NULL;
   }
@@ -321,7 +379,8 @@ static void count_committed(batch *b, double secs) {
 
 /* One write attempt of batch b as one transaction (no offsets). */
 static est_result batch_write(est_intake *in, batch *b) {
-  est_result rc = batch_prepare(in, b);
+  est_result rc = batch_prepare(b);
+  if (rc == EST_OK) rc = batch_admit(in, b);
   if (rc != EST_OK) return rc;
   return store_intake_batch(in->app->pool, b->sm, b->n);
 }
@@ -741,7 +800,7 @@ static void *consumer_main(void *arg) {
   while (!atomic_load(&in->stop)) {
     fill(in);
     retire(in, false);
-    if (in->cur->n > 0 && batch_prepare(in, in->cur) != EST_OK) {
+    if (in->cur->n > 0 && batch_prepare(in->cur) != EST_OK) {
       settle_all(in);
       commit_batch(in, in->cur); /* out of memory: the synchronous path retries */
       continue;

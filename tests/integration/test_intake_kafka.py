@@ -16,7 +16,7 @@ import requests
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from conftest import ESTD_BIN, KAFKA_BOOTSTRAP, SQL_DIR, Estd, free_port, pg_url
+from conftest import ESTD_BIN, KAFKA_BOOTSTRAP, SQL_DIR, Estd, free_port, pg_url, register_source
 
 CATEGORIES = ["skadegorelse", "klotter", "brand", "nedskrapning", "ordningsstorning", "narkotika",
               "hot_och_vald", "inbrott_och_stold", "olovlig_korning", "otrygg_plats"]
@@ -149,7 +149,7 @@ def test_valid_duplicates_and_poison_messages(db, reader):
     topic, bound = uniq("t.events"), uniq("t.bostader")
     create_topic(topic, 2)
     create_topic(bound, 1)
-    source = "urn:test:" + uuid.uuid4().hex[:8]
+    source = register_source(db, "urn:test:" + uuid.uuid4().hex[:8])
     n = 120
     msgs = [make_msg(i, source, points, binary=(i % 2 == 1)) for i in range(n)]
     # duplicates within the stream (identical re-sends, both modes)
@@ -177,6 +177,10 @@ def test_valid_duplicates_and_poison_messages(db, reader):
     big = {**good, "id": "p-big", "data": {**good["data"], "attributes": {"blob": "x" * (300 * 1024)}}}
     bad("p-oversized", "oversized", json.dumps(big).encode())
     bad("p-type", "unsupported_type", json.dumps({**good, "id": "p-type", "type": "se.est.unknown.v1"}).encode())
+    bad("p-future", "implausible_time",
+        json.dumps({**good, "id": "p-future", "data": {**good["data"], "occurred_at": "2999-01-01T00:00:00Z"}}).encode())
+    bad("p-past", "implausible_time",
+        json.dumps({**good, "id": "p-past", "data": {**good["data"], "occurred_at": "1999-12-31T23:59:59+00:00"}}).encode())
     bad("p-party", "unknown_party", json.dumps({**good, "id": "p-party", "party": "hemvarnet"}).encode())
     bad("p-binary-nojson", "not_json", b"<xml/>",
         [("ce_specversion", b"1.0"), ("ce_id", b"p-bin"), ("ce_source", source.encode()),
@@ -226,6 +230,10 @@ def test_valid_duplicates_and_poison_messages(db, reader):
                 assert bytes(payload) == b"\xff\xfe definitely { not json"
             if k == "p-binary-nojson":
                 assert {"name": "ce_id", "value": "p-bin"} in headers
+            if k == "p-future":
+                assert "/data/occurred_at" in detail and "ESTD_EVENT_MAX_FUTURE_S" in detail, detail
+            if k == "p-past":
+                assert "/data/occurred_at" in detail and "2000-01-01T00:00:00Z" in detail, detail
         over = e.sql("SELECT length(payload) FROM dead_letters WHERE convert_from(msg_key, 'UTF8') = 'p-oversized'")
         assert over[0][0] > 300 * 1024
         # the bound topic's events belong to its party
@@ -336,7 +344,7 @@ def test_sigkill_mid_stream_then_restart_stores_each_event_once(db, reader):
     points = area_points(reader)
     topic, group = uniq("t.kill"), uniq("g")
     create_topic(topic, 4)
-    source = "urn:kill:" + uuid.uuid4().hex[:8]
+    source = register_source(db, "urn:kill:" + uuid.uuid4().hex[:8])
     total = 20000
     produce_all(topic, big_stream(source, points, total))
     env = kafka_env([topic], group, {"ESTD_KAFKA_BATCH_MAX": "500"})
@@ -392,7 +400,7 @@ def test_postgres_stopped_and_started_mid_stream_loses_nothing(private_pg, reade
                    env=dict(os.environ, ESTD_DATABASE_URL=private_pg.url(), ESTD_SQL_DIR=SQL_DIR, ESTD_LOG_LEVEL="warn"))
     topic = uniq("t.pgdown")
     create_topic(topic, 2)
-    source = "urn:pgdown:" + uuid.uuid4().hex[:8]
+    source = register_source(private_pg.url(), "urn:pgdown:" + uuid.uuid4().hex[:8])
     e = Estd("estd", env=kafka_env([topic], uniq("g"), {"ESTD_DATABASE_URL": private_pg.url(),
                                                         "ESTD_KAFKA_BATCH_MAX": "200"}))
     e.start()
@@ -428,7 +436,7 @@ def test_two_instances_share_partitions_and_one_stops_cleanly(db, reader):
     points = area_points(reader)
     topic, group = uniq("t.pair"), uniq("g")
     create_topic(topic, 4)
-    source = "urn:pair:" + uuid.uuid4().hex[:8]
+    source = register_source(db, "urn:pair:" + uuid.uuid4().hex[:8])
     env = kafka_env([topic], group, {"ESTD_KAFKA_BATCH_MAX": "200"})
     a = Estd(db, env=env).start()
     b = Estd(db, env=env).start()
