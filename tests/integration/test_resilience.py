@@ -20,7 +20,7 @@ import uuid
 import psycopg
 import requests
 
-from conftest import ESTD_BIN, SQL_DIR, Estd, free_port
+from conftest import ESTD_BIN, SQL_DIR, Estd, free_port, register_source
 from test_intake_kafka import Stream, create_topic, kafka_env, uniq
 
 OTHER = "127.0.0.2"
@@ -339,7 +339,7 @@ def test_frozen_database(private_pg):
              "WHERE kind = 'district' ORDER BY id")]
     topic = uniq("t.freeze")
     create_topic(topic, 2)
-    source = "urn:freeze:" + uuid.uuid4().hex[:8]
+    source = register_source(url, "urn:freeze:" + uuid.uuid4().hex[:8])
     e = Estd("estd", env=kafka_env([topic], uniq("g"), {
         "ESTD_DATABASE_URL": url, "ESTD_LOG_LEVEL": "info", "ESTD_KAFKA_BATCH_MAX": "100",
         "ESTD_DB_QUERY_TIMEOUT_MS": "2000", "ESTD_READY_TIMEOUT_MS": "1000",
