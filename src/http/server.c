@@ -252,9 +252,10 @@ static long long client_key(const struct _u_request *req) {
   return (long long)ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) + 1;
 }
 
-/* Requests without a valid key (refused by auth, or to public routes
- * other than the probes) take a token from their address's bucket
- * (ESTD_RATE_LIMIT_ANON_RPS); out of tokens -> 429 with Retry-After. */
+/* Requests refused for want of a valid key (401) take a token from their
+ * client address's bucket (ESTD_RATE_LIMIT_ANON_RPS); out of tokens they
+ * get 429 with Retry-After instead. Public routes (probes, sign-in, static
+ * pages) are not limited here. */
 static est_result anon_limit(http_ctx *ctx) {
   int retry_s = 1;
   if (!g_srv || !g_srv->anon || est_ratelimit_take(g_srv->anon, client_key(ctx->req), (int64_t)(mono_seconds() * 1000.0), &retry_s))
@@ -282,8 +283,6 @@ static int dispatch(const struct _u_request *req, struct _u_response *res, void 
   if (rc == EST_OK && ctx.status == 0 && !(ctx.route->flags & HTTP_ROUTE_PUBLIC)) {
     rc = est_auth_check_request(&ctx);
     if (rc == EST_EUNAUTHORIZED && anon_limit(&ctx) != EST_OK) rc = EST_ERATELIMIT;
-  } else if (rc == EST_OK && ctx.status == 0 && !(ctx.route->flags & HTTP_ROUTE_NOLOG) && ctx.app->auth) {
-    rc = anon_limit(&ctx); /* public, not a probe */
   }
   if (rc == EST_OK && ctx.status == 0) rc = ctx.route->handler(&ctx);
   if (rc < 0) render_problem(&ctx, rc);

@@ -355,7 +355,14 @@ def test_frozen_database(private_pg):
         time.sleep(1.0)
         t_freeze = time.monotonic()
         private_pg.freeze()
+        # Saturate: 16 clients keep reading (more than the pool and the old 4-thread
+        # pool), each waiting on the frozen database; the probes must not queue behind them.
+        load = [Prober(e.port, "/v1/commitments?limit=5", every=0) for _ in range(16)]
+        for p in load:
+            p.start()
         time.sleep(20)
+        for p in load:
+            p.halt.set()
         t_thaw = time.monotonic()
         private_pg.thaw()
         assert wait_until(lambda: timed_get(e.port, "/readyz")[1] == 200, 15), "not ready again after the thaw"
@@ -385,6 +392,9 @@ def test_frozen_database(private_pg):
             assert status == 503 and el < 5.0, (status, el)
             assert headers["content-type"].startswith("application/problem+json") and "retry-after" in headers
         assert all(r[2] in (200, 503) for r in reads.results), {r[2] for r in reads.results}
+        for p in load:
+            p.join(30)
+            assert all(r[2] in (200, 503) and r[1] < 5.0 for r in p.results), {(r[2], round(r[1], 1)) for r in p.results}
         # The intake reports the database outage (its writes pass their 5 s deadline).
         assert any(json.loads(r[4]).get("state") == "database_unavailable" for r in during(intake) if r[4]), \
             [r[4] for r in during(intake)][-3:]
