@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -352,12 +353,22 @@ def test_compose_estd_variables_are_real_and_substitutable(compose_raw):
 
 def test_compose_defaults_are_a_valid_estd_configuration(compose, tmp_path):
     """estd itself accepts the compose defaults (exit 1 = healthcheck found no
-    server, 2 = configuration error)."""
+    server, 2 = configuration error). The probe goes to a port this test holds
+    bound but not listening, so whatever serves on the machine (run.sh on
+    8080, say) cannot answer it; the default port itself is checked apart."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ESTD_")}
     env.update({k: str(v) for k, v in compose["services"]["estd"]["environment"].items()})
-    r = subprocess.run([ESTD_BIN, "healthcheck"], env=env, capture_output=True, text=True, timeout=20)
+    assert env["ESTD_PORT"] == "8080"
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        env["ESTD_PORT"] = str(held.getsockname()[1])
+        r = subprocess.run([ESTD_BIN, "healthcheck"], env=env, capture_output=True, text=True, timeout=20)
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert "configuration error" not in r.stderr
+    # The check would catch a bad compose default.
+    bad = dict(env, ESTD_HTTP_THREADS="many")
+    r = subprocess.run([ESTD_BIN, "healthcheck"], env=bad, capture_output=True, text=True, timeout=20)
+    assert r.returncode == 2 and "configuration error" in r.stderr, (r.returncode, r.stderr)
 
 
 def test_compose_defaults_equal_the_built_in_defaults(compose):
