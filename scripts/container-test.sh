@@ -173,6 +173,10 @@ qualify() { case $1 in */*/*) echo "$1" ;; */*) echo "docker.io/$1" ;; *) echo "
 PG_IMAGE=$(compose_image postgres)
 KAFKA_IMAGE=$(compose_image kafka)
 [ "$(compose_image kafka-init)" = "$KAFKA_IMAGE" ] || fail "kafka-init and kafka use different images"
+# The stand-in runs the tests' Kafka jars (scripts/kafka/pom.xml): same minor line as the tag.
+POM_KAFKA=$(sed -n 's|.*<kafka.version>\(.*\)</kafka.version>.*|\1|p' scripts/kafka/pom.xml)
+TAG_KAFKA=${KAFKA_IMAGE##*:}
+[ "${TAG_KAFKA%.*}" = "${POM_KAFKA%.*}" ] || fail "compose's $KAFKA_IMAGE and the pom's Kafka $POM_KAFKA differ in their minor version"
 t=$SECONDS
 podman build --format docker --pull=never -t "$(qualify "$PG_IMAGE")" scripts/container/postgis >"$CDIR/build-postgis.log" 2>&1 \
   || { tail -40 "$CDIR/build-postgis.log" >&2; fail "stand-in $PG_IMAGE (log: $CDIR/build-postgis.log)"; }
@@ -183,7 +187,7 @@ cp -a scripts/container/kafka/. "$ctx/"
 cp "$JARS"/*.jar "$ctx/libs/"
 podman build --format docker --pull=never -t "$(qualify "$KAFKA_IMAGE")" "$ctx" >"$CDIR/build-kafka.log" 2>&1 \
   || { tail -40 "$CDIR/build-kafka.log" >&2; fail "stand-in $KAFKA_IMAGE (log: $CDIR/build-kafka.log)"; }
-ok "stand-ins $PG_IMAGE and $KAFKA_IMAGE built in $(( SECONDS - t ))s"
+ok "stand-ins $PG_IMAGE and $KAFKA_IMAGE (Kafka $POM_KAFKA jars) built in $(( SECONDS - t ))s"
 
 # ---- 5. the whole docker-compose.yml -----------------------------------------------------
 lap "step 5: podman-compose up"

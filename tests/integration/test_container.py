@@ -2,6 +2,7 @@
 + structure), package lists, the shared build recipe, docker-compose.yml
 (Compose Specification schema + content), and the variable table of
 docs/OPERATIONS.md. No Docker engine is needed (CI has none)."""
+import glob
 import json
 import os
 import re
@@ -136,6 +137,16 @@ def test_dockerfile_structure():
     for p in pkg_list("build.txt") + pkg_list("runtime.txt"):
         if p.startswith("lib"):
             assert not re.search(r"\b%s\b" % re.escape(p), read("Dockerfile")), p
+
+
+def test_stand_in_dockerfiles_pass_hadolint():
+    """The container stage's stand-in images (scripts/container/*/Dockerfile)."""
+    hl = find_hadolint()
+    files = sorted(glob.glob(os.path.join(REPO, "scripts", "container", "*", "Dockerfile")))
+    assert len(files) == 2, files
+    for f in files:
+        r = subprocess.run([hl, "--no-color", "--failure-threshold", "info", f], capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_dockerignore_keeps_what_the_build_copies():
