@@ -202,10 +202,17 @@ compose() { "$VENV/bin/podman-compose" -f "$REPO/docker-compose.yml" "$@" 9>&-; 
 compose version >/dev/null 2>&1 || fail "podman-compose does not run ($VENV/bin/podman-compose)"
 
 # podman drives HEALTHCHECKs from systemd timers; without systemd (CI, this
-# sandbox) nothing runs them, so this loop does that job: every 2 s, one
-# `podman healthcheck run` per running container of the project.
-( while sleep 2; do
+# sandbox) nothing runs them, so this loop does that job: each running
+# container of the project gets `podman healthcheck run` at the interval its
+# healthcheck states (compose's `interval`, else the image's).
+( declare -A last
+  while sleep 1; do
     for c in $(podman ps -q --filter "label=io.podman.compose.project=$PROJECT" 2>/dev/null); do
+      every=$(podman inspect --format '{{if .Config.Healthcheck}}{{.Config.Healthcheck.Interval.Seconds}}{{end}}' "$c" 2>/dev/null)
+      every=${every%.*}
+      [ -n "$every" ] || continue
+      [ $(( SECONDS - ${last[$c]:--1000} )) -ge "$(( every > 0 ? every : 30 ))" ] || continue
+      last[$c]=$SECONDS
       podman healthcheck run "$c" >/dev/null 2>&1 || true
     done
   done ) 9>&- &

@@ -82,7 +82,7 @@ for p in "${missing[@]}"; do
 done
 
 if [ "$mode" = list ]; then
-  for p in "${filtered[@]}"; do echo "deb:$p"; done
+  for p in "${filtered[@]}"; do echo "deb:$p"; done | awk '!seen[$0]++'
   [ "$runtime" = 1 ] && exit 0
   if [ -n "$root" ] || [ ! -x "$VENV/bin/pytest" ] || ! cmp -s "$REPO/tests/requirements.txt" "$VENV/.requirements.txt"; then
     sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/^/pip:/' "$REPO/tests/requirements.txt"

@@ -320,6 +320,7 @@ def test_compose_services_health_and_dependencies(compose):
             assert "healthcheck" in svc[dep], dep
     assert e["command"] == ["serve"]
     assert e["healthcheck"]["test"] == ["CMD", "estd", "healthcheck"]
+    assert e.get("read_only") is True  # estd writes nothing to its filesystem
     env = e["environment"]
     assert env["ESTD_MIGRATE_ON_START"] == "true" and env["ESTD_LISTEN_ADDRESS"] == "0.0.0.0"
     assert env["ESTD_KAFKA_BROKERS"] == "kafka:9092"

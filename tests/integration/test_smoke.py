@@ -7,6 +7,7 @@ import json
 import os
 import time
 import uuid
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import requests
@@ -20,7 +21,7 @@ BESIDE = os.environ.get("ESTD_BESIDE_URL")  # run.sh's API, when run beside it
 
 def event(i, run):
     return {"specversion": "1.0", "id": "%s-%d" % (run, i), "source": "urn:estd:smoke", "type": "se.est.incident.v1",
-            "time": "2026-11-28T21:40:00+01:00", "party": "ab-bostader",
+            "time": datetime.now(timezone.utc).isoformat(timespec="seconds"), "party": "ab-bostader",
             "data": {"category": "klotter", "location": {"lat": 57.7284, "lon": 12.9302}, "description": "smoke %d" % i}}
 
 
