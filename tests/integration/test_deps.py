@@ -158,7 +158,7 @@ def shell_commands(text):
                 i += 1
                 expect = True
             elif expect:
-                if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\+?=.*", t):
+                if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=.*", t):  # a=, a+=, a[k]=
                     name, _, value = t.partition("=")
                     if name in ("CC", "CXX") and value:
                         cmds.append(value)
@@ -315,6 +315,7 @@ case $1 in
 esac
 for i in $(seq 1 3); do sleep 1; done
 ((n = n + 1))
+last[$c]=$(date +%s)
 CC=clang scripts/build.sh dir
 timeout 20 java -version
 runuser -u postgres -- pg_ctl start
@@ -326,7 +327,7 @@ EOF
     cmds, assigns = shell_commands(src)
     resolved = {resolve(c, assigns) for c in cmds} - {None}
     assert resolved == {"curl", "grep", "mything", "sha256sum", "cut", "podman", "/opt/x/bin/tool", "seq",
-                        "sleep", "clang", "timeout", "java", "runuser", "pg_ctl", "env", "setsid", "cat"}, resolved
+                        "sleep", "date", "clang", "timeout", "java", "runuser", "pg_ctl", "env", "setsid", "cat"}, resolved
 
 
 def test_test_command_reaches_its_scripts():
