@@ -41,7 +41,7 @@ if [ "$mode" = check ]; then
     else
       command -v "$name" >/dev/null && continue
     fi
-    echo "missing: $name (from $source; run scripts/deps.sh as root)" >&2
+    echo "deps.sh: missing $name (from $source; run scripts/deps.sh as root)" >&2
     rc=1
   done < "$REPO/scripts/packages/tools.txt"
   exit $rc

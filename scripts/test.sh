@@ -31,7 +31,7 @@ step() { printf '\n==> [%ss] %s\n' "$SECONDS" "$*"; }
 step "dependencies"
 scripts/deps.sh
 # Fail early, one line per missing tool or runtime (scripts/packages/tools.txt).
-scripts/deps.sh --check || { echo "test.sh: a tool the tests need is missing (see above)" >&2; exit 1; }
+scripts/deps.sh --check || exit 1
 # The bare debian:12-slim root (cached): the container stage's base, and what
 # tests/integration/test_deps.py checks deps.sh's --list against.
 scripts/container-test.sh base

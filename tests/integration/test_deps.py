@@ -430,5 +430,5 @@ def test_deps_check_names_a_missing_tool_on_one_line(tmp_path):
     r = subprocess.run([shutil.which("bash"), DEPS, "--check"], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
-    assert lines == ["missing: cmake (from deb:cmake; run scripts/deps.sh as root)",
-                     "missing: ctest (from deb:cmake; run scripts/deps.sh as root)"], lines
+    assert lines == ["deps.sh: missing cmake (from deb:cmake; run scripts/deps.sh as root)",
+                     "deps.sh: missing ctest (from deb:cmake; run scripts/deps.sh as root)"], lines
