@@ -298,19 +298,29 @@ KEY=$(compose run --rm --no-deps -T estd keys create --party boras-stad --scopes
 [ -n "$KEY" ] || { cat "$CDIR/keys.log" >&2; fail "estd keys create"; }
 ok "seeded (profile seed) and created an API key"
 
-# Events into the Kafka container: structured-mode CloudEvents, one per line.
-TOPIC=$(podman inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$ESTD_C" | sed -n 's/^ESTD_KAFKA_TOPICS=//p' | cut -d, -f1)
+# The events' source must be registered for their party (the source registry).
+SRC=urn:estd:container-test PARTY=ab-bostader
+code=$(curl -s -o "$CDIR/source.json" -w '%{http_code}' -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+  -d "{\"party\":\"$PARTY\",\"source\":\"$SRC\"}" "$API/v1/sources")
+case $code in 201|409) ;; *) cat "$CDIR/source.json" >&2; fail "POST /v1/sources answered $code" ;; esac
+ok "registered source $SRC for $PARTY (POST /v1/sources: $code)"
+
+# Events into the Kafka container, on the topic compose binds to the party:
+# structured-mode CloudEvents, one per line.
+cenv() { podman inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$ESTD_C" | sed -n "s/^$1=//p"; }
+TOPIC=$(cenv ESTD_KAFKA_TOPIC_PARTIES | tr ',' '\n' | sed -n "s/=$PARTY\$//p" | head -1)
+[ -n "$TOPIC" ] || TOPIC=$(cenv ESTD_KAFKA_TOPICS | cut -d, -f1)
 RUN_ID=ct-$(date +%s)-$$
 N=25
 for i in $(seq 1 $N); do
-  printf '{"specversion":"1.0","id":"%s-%d","source":"urn:estd:container-test","type":"se.est.incident.v1","time":"%s","party":"ab-bostader","data":{"category":"klotter","location":{"lat":57.7284,"lon":12.9302},"description":"container-test %d"}}\n' \
-    "$RUN_ID" "$i" "$(date -u +%FT%TZ)" "$i"
+  printf '{"specversion":"1.0","id":"%s-%d","source":"%s","type":"se.est.incident.v1","time":"%s","party":"%s","data":{"category":"klotter","location":{"lat":57.7284,"lon":12.9302},"description":"container-test %d"}}\n' \
+    "$RUN_ID" "$i" "$SRC" "$(date -u +%FT%TZ)" "$PARTY" "$i"
 done | podman exec -i "$KAFKA_C" /opt/kafka/bin/kafka-console-producer.sh --bootstrap-server kafka:9092 --topic "$TOPIC" \
   >"$CDIR/produce.log" 2>&1 || { cat "$CDIR/produce.log" >&2; fail "kafka-console-producer in the kafka container"; }
 ok "produced $N events to $TOPIC inside the kafka container"
 got=0
 for _ in $(seq 1 120); do
-  got=$(curl -s -H "Authorization: Bearer $KEY" "$API/v1/events?source=urn:estd:container-test&limit=500" \
+  got=$(curl -s -H "Authorization: Bearer $KEY" "$API/v1/events?source=$SRC&limit=500" \
     | "$VENV/bin/python" -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for e in d.get("items", []) if e["source_event_id"].startswith(sys.argv[1]) and e["channel"] == "kafka"))' "$RUN_ID" 2>/dev/null || echo 0)
   [ "$got" -ge "$N" ] && break
   sleep 1

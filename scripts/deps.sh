@@ -52,7 +52,7 @@ fi
 pkg_list() { sed -e 's/#.*//' "$REPO/scripts/packages/$1" | xargs; }
 BUILD_PKGS="$(pkg_list build.txt) $(pkg_list runtime.txt)"
 RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless"
-TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm clang libclang-rt-14-dev openssl"
+TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm clang libclang-rt-14-dev openssl procps"
 # The container stage (scripts/container-test.sh): rootful podman on runc,
 # netavark networking, and debootstrap for the debian:12-slim base.
 CONTAINER_PKGS="podman runc netavark aardvark-dns iptables debootstrap"

@@ -380,7 +380,7 @@ def test_compose_defaults_are_a_valid_estd_configuration(compose, tmp_path):
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert "configuration error" not in r.stderr
     # The check would catch a bad compose default.
-    bad = dict(env, ESTD_HTTP_THREADS="many")
+    bad = dict(env, ESTD_DB_POOL_SIZE="many")
     r = subprocess.run([ESTD_BIN, "healthcheck"], env=bad, capture_output=True, text=True, timeout=20)
     assert r.returncode == 2 and "configuration error" in r.stderr, (r.returncode, r.stderr)
 

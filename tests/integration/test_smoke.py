@@ -14,7 +14,7 @@ import requests
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from conftest import KAFKA_BOOTSTRAP, PG_PORT, Estd
+from conftest import KAFKA_BOOTSTRAP, PG_PORT, Estd, register_source
 
 BESIDE = os.environ.get("ESTD_BESIDE_URL")  # run.sh's API, when run beside it
 
@@ -37,6 +37,7 @@ def read_back(e, run, want, timeout=60):
 
 def test_smoke_http_and_kafka(db):
     run = uuid.uuid4().hex[:10]
+    register_source(db, "urn:estd:smoke", ["ab-bostader"])
     topic = "smoke." + run
     admin = AdminClient({"bootstrap.servers": KAFKA_BOOTSTRAP})
     admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
