@@ -289,7 +289,7 @@ rdy=$(curl -s -o /dev/null -w '%{http_code}' "$API/readyz")
 [ "$rdy" = 200 ] || fail "/readyz answered $rdy"
 ok "/readyz 200 on the published port"
 podman healthcheck run "$ESTD_C" >/dev/null || fail "estd healthcheck failed"
-ok "the healthcheck (`estd healthcheck`) passes in the container (podman healthcheck run)"
+ok "the healthcheck (estd healthcheck) passes in the container (podman healthcheck run)"
 
 # Seed through the compose profile, then an admin key with the same environment.
 compose --profile seed run --rm estd-seed >"$CDIR/seed.log" 2>&1 || { tail -20 "$CDIR/seed.log" >&2; fail "estd-seed"; }
