@@ -36,7 +36,6 @@ if [ "$mode" = check ]; then
   while read -r name source _; do
     case $name in ''|'#'*) continue ;; esac
     if [[ $name == /* ]]; then
-      # shellcheck disable=SC2086 # a glob on purpose (versioned directories)
       compgen -G "$name" >/dev/null && continue
     else
       command -v "$name" >/dev/null && continue
