@@ -280,7 +280,7 @@ ESTD_C=$(ctr estd); PG_C=$(ctr postgres); KAFKA_C=$(ctr kafka)
 [ "$(podman inspect --format '{{.HostConfig.ReadonlyRootfs}}' "$ESTD_C")" = true ] || fail "estd service is not read-only"
 ok "estd serves with a read-only root filesystem"
 [ "$(podman exec "$ESTD_C" id -u)" = 10001 ] || fail "estd service not running as uid 10001"
-podman exec "$PG_C" psql -U estd -d estd -tAc "SELECT extname FROM pg_extension WHERE extname = 'postgis'" | grep -qx postgis \
+[ "$(podman exec "$PG_C" psql -U estd -d estd -tAc "SELECT extname FROM pg_extension WHERE extname = 'postgis'")" = postgis ] \
   || fail "postgis extension missing in POSTGRES_DB"
 ok "stand-in postgres: POSTGRES_USER/DB honoured, postgis created at initdb"
 
@@ -333,6 +333,9 @@ lap "step 3b: SIGTERM drain"
 podman stop -t 40 "$ESTD_C" >/dev/null
 st=$(podman inspect --format '{{.State.ExitCode}}' "$ESTD_C")
 [ "$st" = 0 ] || fail "estd exited $st after SIGTERM"
-podman logs "$ESTD_C" 2>&1 | grep -q 'signal received, draining' || fail "no drain in estd's log"
+# (Into a file first: `| grep -q` would end the pipe early and pipefail would call that failure.)
+podman logs "$ESTD_C" >"$CDIR/estd.log" 2>&1
+grep -q 'signal received, draining' "$CDIR/estd.log" || fail "no drain in estd's log ($CDIR/estd.log)"
+grep -q '"estd stopped"' "$CDIR/estd.log" || fail "estd did not log its stop ($CDIR/estd.log)"
 ok "SIGTERM: estd drained and exited 0"
 lap "container stage passed"
