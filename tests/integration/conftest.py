@@ -21,9 +21,9 @@ import requests
 REPO = os.environ.get("ESTD_REPO", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 ESTD_BIN = os.environ.get("ESTD_BIN", os.path.join(REPO, "build", "estd"))
 SQL_DIR = os.environ.get("ESTD_SQL_DIR", os.path.join(REPO, "sql"))
-PG_PORT = int(os.environ.get("ESTD_PG_PORT", "55432"))
+PG_PORT = int(os.environ.get("ESTD_PG_PORT", "25532"))  # scripts/test.sh's default
 TEMPLATE_DB = os.environ.get("ESTD_TEMPLATE_DB", "estd_template")
-KAFKA_BOOTSTRAP = os.environ.get("ESTD_TEST_KAFKA", "127.0.0.1:19092")
+KAFKA_BOOTSTRAP = os.environ.get("ESTD_TEST_KAFKA", "127.0.0.1:19192")  # scripts/test.sh's default
 
 
 def pg_url(db):
