@@ -70,8 +70,8 @@ measure() {
            VALUES ('trickle', 't$i-$RANDOM', 1, 'incident', 'klotter', timestamptz '$OTHER_DAY 12:00+02', 'http',
            ARRAY[$hulta]::bigint[]);"
      sleep "$SLEEP"
-   done) | psqlq -d "$db" >/dev/null 2>&1 &
-  TRICKLE_PID=$!
+   done) | psql -X -q "$url" >/dev/null 2>&1 &
+  TRICKLE_PID=$! # psql itself: when it ends, the loop ends on its next write (SIGPIPE)
   sleep 1
   wrk_json "$name.trickle" "$q" "$DUR" --timeout 30s
   kill "$TRICKLE_PID" 2>/dev/null || true
@@ -79,7 +79,7 @@ measure() {
   TRICKLE_PID=
   local writes hits
   writes=$(psqlq -d "$db" -tAc "SELECT count(*) FROM events WHERE source = 'trickle'")
-  hits=$(curl -fs "http://127.0.0.1:$port/metrics" | awk '/^estd_situation_cache_requests_total/{printf "%s ", $0}')
+  hits=$(curl -fs "http://127.0.0.1:$port/metrics" | awk '/^estd_situation_cache_requests_total/{printf "%s ", $0}' | tr '"' "'")
   echo "{\"name\":\"$name.info\",\"trickle_writes\":$writes,\"cache\":\"$hits\"}"
   kill "$ESTD_PID"; wait "$ESTD_PID" 2>/dev/null || true
   ESTD_PID=
