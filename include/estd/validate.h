@@ -38,7 +38,8 @@ void est_v_bool(est_vctx *v, const json_t *body, const char *key);
 /* Integer in [lo, hi]; true (and kept) when valid and present. */
 bool est_v_int(est_vctx *v, const json_t *body, const char *key, bool required, bool nullable, long long lo,
                long long hi, const char *what);
-/* A finite number in [lo, hi]; true when valid and present (*out set). */
+/* A finite number in [lo, hi]; true when valid and present (*out set). It is
+ * kept as decimal text (15 significant digits) for the numeric column. */
 bool est_v_number(est_vctx *v, const json_t *body, const char *key, bool required, bool nullable, double lo,
                   double hi, double *out);
 /* YYYY-MM-DD; returns the date text (borrowed from body) or NULL. */

@@ -186,7 +186,11 @@ bool est_v_number(est_vctx *v, const json_t *body, const char *key, bool require
     est_v_err(v, p, msg);
     return false;
   }
-  json_object_set(v->out, key, (json_t *)x);
+  /* As decimal text of 15 significant digits: the store casts it to
+   * numeric, so 3.4 stays 3.4 (not the binary double's 3.3999999999999999). */
+  char t[40];
+  snprintf(t, sizeof t, "%.15g", d);
+  json_object_set_new(v->out, key, json_string(t));
   if (out) *out = d;
   return true;
 }
