@@ -64,6 +64,17 @@ est_result store_situation_get(est_pool *pool, const store_situation_query *q, s
  * (The evaluation uses the pure rules of estd/situation.h.) */
 est_result store_progress_for_commitments(est_pool *pool, const long long *ids, size_t n, json_t **out);
 
+/* As store_progress_for_commitments, with period_value measured over the
+ * window [from, to] (inclusive YYYY-MM-DD; both NULL = no window). */
+est_result store_progress_window(est_pool *pool, const long long *ids, size_t n, const char *from, const char *to,
+                                 json_t **out);
+
+/* Adds "outcome" (null when the commitment has no outcome target) to each
+ * progress object of obj ({"<id>": progress}) for the commitment ids in the
+ * array literal ids ("{1,2}"): the target, its baseline and latest values
+ * and the judgement of est_outcome_judge (estd/cycle.h). */
+est_result store_outcome_attach(est_pool *pool, const char *ids, json_t *obj);
+
 /* Adds "progress" (as above, null for none) to every object of the JSON
  * array text *items (a page of commitments with "id" members) and replaces
  * *items with the new malloc'd text (the old one is freed). */

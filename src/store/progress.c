@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "estd/situation.h"
+#include "estd/store_cycle.h"
 #include "estd/store_situation.h"
 #include "estd/store_util.h"
 
@@ -18,7 +19,8 @@
   "(CASE " x " WHEN 'year' THEN interval '1 year' WHEN 'quarter' THEN interval '3 months'"                   \
   " WHEN 'month' THEN interval '1 month' WHEN 'week' THEN interval '1 week' ELSE interval '1 day' END)"
 
-/* $1 bigint[] commitment ids. One row (JSON text) per existing commitment.
+/* $1 bigint[] commitment ids, $2/$3 an optional window (inclusive dates) for
+ * period_value. One row (JSON text) per existing commitment.
  * Target period: target_from..target_to (inclusive), else the agreement's
  * validity. Buckets: the whole period (per = period or no target), or the
  * calendar years/quarters/months/ISO weeks clipped to the period. */
@@ -39,7 +41,7 @@ static const est_stmt progress_stmt = {
     " WHERE c.id = ANY ($1::bigint[])),"
     " m AS MATERIALIZED (SELECT c.id AS cid, e.id AS eid, e.occurred_at, e.kind,"
     "   (e.occurred_at AT TIME ZONE " TZ ")::date AS d,"
-    "   CASE WHEN c.measure = 'duration_hours' THEN COALESCE(e.duration_s, 0) / 3600.0 ELSE 1 END AS v"
+    "   COALESCE(e.duration_s, 0) / 3600.0 AS hours, e.duration_s IS NOT NULL AS timed"
     "  FROM c JOIN events e ON c.ind_id IS NOT NULL"
     "   AND e.occurred_at >= (c.pf::timestamp AT TIME ZONE " TZ ")"
     "   AND e.occurred_at < ((c.pt + 1)::timestamp AT TIME ZONE " TZ ")"
@@ -49,6 +51,11 @@ static const est_stmt progress_stmt = {
     "   AND (cardinality(c.categories) = 0 OR e.category = ANY (c.categories))"
     "   AND (cardinality(c.aids) = 0 OR EXISTS (SELECT 1 FROM event_areas ea WHERE ea.event_id = e.id"
     "        AND ea.area_id = ANY (c.aids)))),"
+    /* Fallback: duration_hours with no matching event carrying a duration
+     * measures by count (a patrol reported without duration is still presence). */
+    " u AS (SELECT c.id AS cid, CASE WHEN c.measure = 'duration_hours' AND EXISTS (SELECT 1 FROM m WHERE"
+    "   m.cid = c.id AND m.timed) THEN 'duration_hours' WHEN c.measure IS NULL THEN NULL ELSE 'count' END AS mu"
+    "  FROM c),"
     " b AS (SELECT c.id AS cid, GREATEST(s::date, c.pf) AS bf,"
     "   LEAST((s + " PER_INTERVAL("c.per") ")::date - 1, c.pt) AS bt"
     "  FROM c, generate_series(date_trunc(CASE WHEN c.per = 'period' THEN 'day' ELSE c.per END, c.pf::timestamp),"
@@ -63,16 +70,22 @@ static const est_stmt progress_stmt = {
     "     'from', c.target_from, 'to', c.target_to) END,"
     "  'period', json_build_object('from', c.pf, 'to', c.pt),"
     "  'per', c.per,"
-    "  'total', CASE WHEN c.ind_id IS NULL THEN NULL ELSE (SELECT CASE WHEN c.measure = 'count'"
-    "     THEN count(*)::numeric ELSE round(COALESCE(sum(m.v), 0), 2) END FROM m WHERE m.cid = c.id) END,"
+    "  'total', CASE WHEN c.ind_id IS NULL THEN NULL ELSE (SELECT CASE WHEN u.mu = 'count'"
+    "     THEN count(*)::numeric ELSE round(COALESCE(sum(m.hours), 0), 2) END FROM m WHERE m.cid = c.id) END,"
+    "  'measure_used', u.mu,"
+    "  'events_without_duration', CASE WHEN c.measure = 'duration_hours' THEN (SELECT count(*) FROM m"
+    "     WHERE m.cid = c.id AND NOT m.timed) END,"
+    "  'period_value', CASE WHEN c.ind_id IS NULL OR $2::date IS NULL THEN NULL ELSE (SELECT CASE WHEN"
+    "     u.mu = 'count' THEN count(*)::numeric ELSE round(COALESCE(sum(m.hours), 0), 2) END FROM m WHERE"
+    "     m.cid = c.id AND m.d BETWEEN $2::date AND $3::date) END,"
     "  'buckets', (SELECT json_agg(json_build_object('from', b.bf, 'to', b.bt,"
-    "     'value', CASE WHEN c.ind_id IS NULL THEN NULL ELSE (SELECT CASE WHEN c.measure = 'count'"
-    "       THEN count(*)::numeric ELSE round(COALESCE(sum(m.v), 0), 2) END FROM m WHERE m.cid = c.id"
+    "     'value', CASE WHEN c.ind_id IS NULL THEN NULL ELSE (SELECT CASE WHEN u.mu = 'count'"
+    "       THEN count(*)::numeric ELSE round(COALESCE(sum(m.hours), 0), 2) END FROM m WHERE m.cid = c.id"
     "       AND m.d BETWEEN b.bf AND b.bt) END) ORDER BY b.bf) FROM b WHERE b.cid = c.id),"
     "  'last_event', (SELECT json_build_object('id', m.eid, 'occurred_at', m.occurred_at, 'kind', m.kind)"
     "     FROM m WHERE m.cid = c.id ORDER BY m.occurred_at DESC, m.eid DESC LIMIT 1)"
-    " )::text, c.id FROM c ORDER BY c.id",
-    1};
+    " )::text, c.id FROM c JOIN u ON u.cid = c.id ORDER BY c.id",
+    3};
 
 static const est_stmt report_stmt = {
     "progress_agreement_report",
@@ -142,6 +155,11 @@ static void evaluate(json_t *p, est_date today) {
 }
 
 est_result store_progress_for_commitments(est_pool *pool, const long long *ids, size_t n, json_t **out) {
+  return store_progress_window(pool, ids, n, NULL, NULL, out);
+}
+
+est_result store_progress_window(est_pool *pool, const long long *ids, size_t n, const char *from, const char *to,
+                                 json_t **out) {
   *out = NULL;
   /* "{1,2,3}" array literal */
   size_t cap = 3 + n * 21;
@@ -152,11 +170,13 @@ est_result store_progress_for_commitments(est_pool *pool, const long long *ids, 
   for (size_t i = 0; i < n; i++) len += (size_t)snprintf(arr + len, cap - len, "%s%lld", i ? "," : "", ids[i]);
   arr[len++] = '}';
   arr[len] = '\0';
-  const char *params[1] = {arr};
+  const char *params[3] = {arr, from, to};
   PGresult *r;
   est_result rc = store_exec1(pool, &progress_stmt, params, &r, NULL);
-  free(arr);
-  if (rc != EST_OK) return rc;
+  if (rc != EST_OK) {
+    free(arr);
+    return rc;
+  }
   est_date today = est_stockholm_date(time(NULL));
   json_t *obj = json_object();
   for (int i = 0; obj && i < PQntuples(r); i++) {
@@ -169,7 +189,12 @@ est_result store_progress_for_commitments(est_pool *pool, const long long *ids, 
     json_object_set_new(obj, PQgetvalue(r, i, 1), p);
   }
   PQclear(r);
-  if (!obj) return EST_ENOMEM;
+  if (!obj) {
+    free(arr);
+    return EST_ENOMEM;
+  }
+  if (rc == EST_OK) rc = store_outcome_attach(pool, arr, obj);
+  free(arr);
   if (rc != EST_OK) {
     json_decref(obj);
     return rc;
