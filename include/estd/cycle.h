@@ -142,6 +142,21 @@ est_result est_followup_period(const char *cadence, const char *value, est_date 
  * where). doc is the JSON report of GET /v1/agreements/{id}/follow-up. */
 est_result est_followup_csv(const json_t *doc, est_buf *b);
 
+/* Privacy of a follow-up report for a caller without read-detail (k > 1):
+ * incident counts by category and per area (totals, previous totals and
+ * each area's series) are suppressed as in the situational picture
+ * (est_suppress_json); an area whose total is suppressed has its whole
+ * series suppressed. Sets privacy {min_count, suppression_applied}. In place. */
+void est_followup_protect(json_t *doc, int k);
+
+/* What changed between a meeting's frozen lägesbild (then) and today's
+ * recount of the same query (now), both situational picture documents:
+ * {"total": {then, now, change}, "by_category": [{code, label_sv, then,
+ * now, change}] (categories in either), "hot_spots": {then, now},
+ * "newest_occurred_at": {then, now}, "changed": bool}. A suppressed
+ * (null) count gives a null change. Caller owns the result. */
+json_t *est_situation_diff(const json_t *then, const json_t *now);
+
 /* The statutory lägesbild (lag 2023:196 § 4) from the assembled data
  * {agreement, period, incidents, trends, indicators, presence, actions,
  * meetings, commitments}: sections kartlaggning (mapping: incidents by

@@ -76,6 +76,17 @@ extern const http_route http_routes_events[];    /* events, dead letters */
 extern const http_route http_routes_situation[]; /* situation, progress, reports */
 extern const http_route http_routes_security[];  /* audit */
 
+extern const http_route http_routes_cycle[];     /* parties/agreements writes, meetings, actions, indicators */
+
+/* The situational picture of one ISO week (week NULL = the current one)
+ * for area_id (0 = all) exactly as GET /v1/situation?week=..&area_id=..
+ * serves it to this caller (same defaults, same disclosure) when
+ * want_detail and want_k are -1; otherwise with that disclosure (the
+ * caller checks it may see it). *body is malloc'd (*len bytes), *detail
+ * and *k tell the disclosure it was made with (routes_situation.c). */
+est_result http_situation_render(http_ctx *ctx, long long area_id, const char *week, int want_detail, int want_k,
+                                 char **body, size_t *len, bool *detail, int *k);
+
 /* All route tables, NULL-terminated (server.c). */
 extern const http_route *const *http_route_tables(void);
 

@@ -609,7 +609,7 @@ est_result est_followup_csv(const json_t *doc, est_buf *b) {
     json_t *p = json_object_get(x, "progress");
     json_t *ind = json_object_get(p, "indicator");
     const char *v[] = {"commitment", S(&nb, x, "id"), S(&nb, x, "code"), NULL,
-                       S(&nb, x, "text"), S(&nb, x, "status"), S(&nb, p, "value"),
+                       S(&nb, x, "text"), S(&nb, x, "status"), S(&nb, p, "period_value"),
                        S(&nb, p, "measure_used") ? S(&nb, p, "measure_used")
                                                             : S(&nb, ind, "measure"),
                        S(&nb, per, "from"), S(&nb, per, "to"),
@@ -757,4 +757,90 @@ est_result est_statutory_csv(const json_t *doc, est_buf *b) {
     rc = csv_row(b, v, 5);
   }
   return rc;
+}
+
+/* ---- privacy and diff ------------------------------------------------------------- */
+
+void est_followup_protect(json_t *doc, int k) {
+  json_object_set_new(doc, "privacy", json_pack("{s:i, s:b}", "min_count", k, "suppression_applied", k > 1));
+  if (k <= 1) return;
+  json_t *inc = json_object_get(doc, "incidents");
+  json_t *total = json_object_get(inc, "total");
+  bool tsup = est_suppress_json(json_object_get(inc, "by_category"),
+                                json_is_integer(total) ? json_integer_value(total) : -1, "count", "suppressed", k);
+  if (tsup) json_object_set_new(inc, "total", json_null());
+  json_object_set_new(inc, "total_suppressed", json_boolean(tsup));
+  json_t *trends = json_object_get(doc, "incident_trends");
+  est_suppress_json(trends, -1, "total", "suppressed", k);
+  est_suppress_json(trends, -1, "previous_total", "previous_suppressed", k);
+  size_t i;
+  json_t *t;
+  json_array_foreach(trends, i, t) {
+    json_t *series = json_object_get(t, "series");
+    json_t *tt = json_object_get(t, "total");
+    if (json_is_null(tt)) {
+      size_t j;
+      json_t *cell;
+      json_array_foreach(series, j, cell) {
+        json_object_set_new(cell, "count", json_null());
+        json_object_set_new(cell, "suppressed", json_true());
+      }
+    } else {
+      est_suppress_json(series, json_integer_value(tt), "count", "suppressed", k);
+    }
+  }
+}
+
+static json_t *count_of(const json_t *v) { return json_is_integer(v) ? json_incref((json_t *)v) : json_null(); }
+
+static json_t *change_of(const json_t *then, const json_t *now) {
+  if (!json_is_integer(then) || !json_is_integer(now)) return json_null();
+  return json_integer(json_integer_value(now) - json_integer_value(then));
+}
+
+json_t *est_situation_diff(const json_t *then, const json_t *now) {
+  json_t *out = json_object();
+  json_t *tt = json_object_get(json_object_get(json_object_get(then, "incidents"), "total"), "count");
+  json_t *nt = json_object_get(json_object_get(json_object_get(now, "incidents"), "total"), "count");
+  json_object_set_new(out, "total",
+                      json_pack("{s:o, s:o, s:o}", "then", count_of(tt), "now", count_of(nt), "change", change_of(tt, nt)));
+  bool changed = !json_equal(tt ? tt : json_null(), nt ? nt : json_null());
+  json_t *cats = json_array();
+  const json_t *sides[2] = {json_object_get(json_object_get(then, "incidents"), "by_category"),
+                            json_object_get(json_object_get(now, "incidents"), "by_category")};
+  /* Every category in either document, in the order they first appear. */
+  for (int s = 0; s < 2; s++) {
+    size_t i;
+    json_t *c;
+    json_array_foreach(sides[s], i, c) {
+      const char *code = json_string_value(json_object_get(c, "code"));
+      if (!code) continue;
+      bool seen = false;
+      size_t j;
+      json_t *d;
+      json_array_foreach(cats, j, d) if (strcmp(json_string_value(json_object_get(d, "code")), code) == 0) seen = true;
+      if (seen) continue;
+      json_t *tv = NULL, *nv = NULL;
+      json_array_foreach(sides[0], j, d) if (json_string_value(json_object_get(d, "code")) &&
+                                             strcmp(json_string_value(json_object_get(d, "code")), code) == 0) tv =
+          json_object_get(d, "count");
+      json_array_foreach(sides[1], j, d) if (json_string_value(json_object_get(d, "code")) &&
+                                             strcmp(json_string_value(json_object_get(d, "code")), code) == 0) nv =
+          json_object_get(d, "count");
+      if (!json_equal(tv ? tv : json_null(), nv ? nv : json_null())) changed = true;
+      json_array_append_new(cats, json_pack("{s:s, s:O?, s:o, s:o, s:o}", "code", code, "label_sv",
+                                            json_object_get(c, "label_sv"), "then", count_of(tv), "now",
+                                            count_of(nv), "change", change_of(tv, nv)));
+    }
+  }
+  json_object_set_new(out, "by_category", cats);
+  size_t hthen = json_array_size(json_object_get(then, "hot_spots")), hnow = json_array_size(json_object_get(now, "hot_spots"));
+  if (hthen != hnow) changed = true;
+  json_object_set_new(out, "hot_spots", json_pack("{s:I, s:I}", "then", (json_int_t)hthen, "now", (json_int_t)hnow));
+  json_t *ft = json_object_get(json_object_get(then, "freshness"), "newest_occurred_at");
+  json_t *fn = json_object_get(json_object_get(now, "freshness"), "newest_occurred_at");
+  json_object_set_new(out, "newest_occurred_at",
+                      json_pack("{s:O?, s:O?}", "then", ft, "now", fn));
+  json_object_set_new(out, "changed", json_boolean(changed));
+  return out;
 }

@@ -20,9 +20,10 @@ static est_result read_body(http_ctx *ctx, const http_resource *res, bool patch,
   json_t *errors = NULL;
   rc = res->validate(body, patch, norm, &errors);
   json_decref(body);
-  if (rc == EST_EINVAL) {
+  if (rc == EST_EINVAL || rc == EST_ECONFLICT) { /* conflict: a member that may never change */
     http_fail_errors(ctx, errors);
-    return http_fail(ctx, EST_EINVAL, "the %s failed validation; see errors", res->noun);
+    return http_fail(ctx, rc, rc == EST_EINVAL ? "the %s failed validation; see errors"
+                                              : "the %s cannot be changed that way; see errors", res->noun);
   }
   json_decref(errors);
   return rc;

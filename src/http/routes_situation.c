@@ -357,6 +357,41 @@ static est_result serve(http_ctx *ctx, sit_params *sp, bool geo) {
   return EST_OK;
 }
 
+est_result http_situation_render(http_ctx *ctx, long long area_id, const char *week, int want_detail, int want_k,
+                                 char **body, size_t *len, bool *detail, int *k) {
+  sit_params sp;
+  memset(&sp, 0, sizeof sp);
+  sp.q.area_id = area_id;
+  const char *field, *why;
+  if (est_period_from_params(week, NULL, NULL, est_stockholm_date(time(NULL)), &sp.period, &field, &why) != EST_OK) {
+    http_fail_field(ctx, "/week", why);
+    return http_fail(ctx, EST_EINVAL, "invalid week: %s", why);
+  }
+  est_period_previous(&sp.period, &sp.prev);
+  est_period_year_ago(&sp.period, &sp.year_ago);
+  est_date_format(sp.period.from, sp.q.from, sizeof sp.q.from);
+  est_date_format(sp.period.to, sp.q.to, sizeof sp.q.to);
+  est_date_format(sp.prev.from, sp.q.prev_from, sizeof sp.q.prev_from);
+  est_date_format(sp.prev.to, sp.q.prev_to, sizeof sp.q.prev_to);
+  est_date_format(sp.year_ago.from, sp.q.ya_from, sizeof sp.q.ya_from);
+  est_date_format(sp.year_ago.to, sp.q.ya_to, sizeof sp.q.ya_to);
+  sp.q.bucket = "day";
+  sp.q.eps_m = 150.0; /* the defaults of GET /v1/situation */
+  sp.q.min_points = 5;
+  sp.detail = sp.q.detail = want_detail >= 0 ? want_detail != 0 : (ctx->who.scopes & HTTP_SCOPE_READ_DETAIL) != 0;
+  sp.k = want_k >= 0 ? want_k : sp.detail ? 0 : ctx->app->cfg->privacy_min_count;
+  *detail = sp.detail;
+  *k = sp.k;
+  char *version = NULL;
+  est_result rc = compute(ctx, &sp, false, body, len, &version);
+  free(version);
+  if (rc == EST_EINVAL) { /* unknown area: name the meeting's field */
+    if (ctx->problem_errors) json_array_clear(ctx->problem_errors);
+    http_fail_field(ctx, "/area_id", "no area with this id");
+  }
+  return rc;
+}
+
 static est_result situation_get(http_ctx *ctx) {
   sit_params sp;
   est_result rc = parse_params(ctx, &sp);

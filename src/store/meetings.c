@@ -85,8 +85,9 @@ static const est_stmt meeting_parties_add = {
     2};
 static const est_stmt *const meeting_links[] = {&meeting_parties_prune, &meeting_parties_add, NULL};
 
-/* A chosen hot spot of the snapshot: its hull becomes an area of kind
- * hot_spot and that area a focus of the meeting's agreement.
+/* A chosen hot spot of the snapshot: its hull, widened by 25 m (in SWEREF
+ * 99 TM, so a hull of collinear points is still an area), becomes an area
+ * of kind hot_spot and that area a focus of the meeting's agreement.
  * $1 meeting, $2 hot spot object {rank, reason, valid_from, valid_to,
  * priority}, $3 name. No row when the snapshot has no such rank. */
 #define FOCUS_OUT                                                                                            \
@@ -98,7 +99,8 @@ static const est_stmt focus_from_rank = {
     "WITH h AS (SELECT $2::jsonb AS e), m AS (SELECT id, agreement_id, snapshot_body::jsonb -> 'hot_spots' -> "
     "((h.e->>'rank')::int - 1) AS spot FROM meetings, h WHERE id = $1), "
     "a AS (INSERT INTO areas (name, kind, geom, approximate, description) SELECT $3, 'hot_spot', "
-    "ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON((m.spot->'hull')::text), 4326)), true, h.e->>'reason' FROM m, h "
+    "ST_Multi(ST_Transform(ST_Buffer(ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON((m.spot->'hull')::text), 4326), "
+    "3006), 25), 4326)), true, h.e->>'reason' FROM m, h "
     "WHERE jsonb_typeof(m.spot->'hull') = 'object' RETURNING id), "
     "f AS (INSERT INTO area_focuses (area_id, agreement_id, meeting_id, reason, priority, valid_from, valid_to) "
     "SELECT a.id, m.agreement_id, m.id, h.e->>'reason', COALESCE((h.e->>'priority')::smallint, 2), "

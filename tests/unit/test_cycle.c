@@ -222,7 +222,7 @@ static void test_followup_csv(void **state) {
   json_t *doc = json_loads(
       "{\"period\":{\"from\":\"2021-01-01\",\"to\":\"2021-03-31\"},"
       "\"commitments\":[{\"id\":7,\"code\":\"ml-1\",\"text\":\"Patrullering, hot spot\",\"status\":\"ongoing\","
-      "\"progress\":{\"value\":12,\"measure_used\":\"count\"},\"status_history\":[{\"status\":\"ongoing\","
+      "\"progress\":{\"period_value\":12,\"measure_used\":\"count\"},\"status_history\":[{\"status\":\"ongoing\","
       "\"previous\":\"planned\",\"changed_at\":\"2021-02-01T10:00:00+01:00\"}]}],"
       "\"actions\":[{\"id\":3,\"kind\":\"patrol\",\"area_id\":9,\"title\":\"Fotpatrull\",\"status\":\"done\","
       "\"evidence_count\":2}],\"incident_trends\":[],\"indicators\":[],\"meetings\":[]}",
