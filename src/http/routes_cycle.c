@@ -28,8 +28,12 @@
 #include "estd/http_resource.h"
 #include "estd/problem.h"
 #include "estd/situation.h"
-#include "estd/store_cycle.h"
-#include "estd/store_situation.h"
+#include "estd/store_actions.h"
+#include "estd/store_followup.h"
+#include "estd/store_indicators.h"
+#include "estd/store_meetings.h"
+#include "estd/store_parties.h"
+#include "estd/store_progress.h"
 
 static const char *const bools[] = {"true", "false", NULL};
 

@@ -3,7 +3,7 @@
  * report's shape are domain rules (estd/cycle.h). */
 #include <stdlib.h>
 
-#include "estd/store_cycle.h"
+#include "estd/store_followup.h"
 #include "estd/store_util.h"
 
 #define TZ "'Europe/Stockholm'"

@@ -6,8 +6,8 @@
 
 #include "estd/audit.h"
 #include "estd/cycle.h"
-#include "estd/store_situation.h"
-#include "estd/store_cycle.h"
+#include "estd/store_progress.h"
+#include "estd/store_indicators.h"
 #include "estd/store_records.h"
 #include "estd/store_util.h"
 

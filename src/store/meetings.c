@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "estd/audit.h"
-#include "estd/store_cycle.h"
+#include "estd/store_meetings.h"
 #include "estd/store_records.h"
 #include "estd/store_util.h"
 

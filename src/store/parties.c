@@ -1,13 +1,12 @@
 /* parties.c - parties, agreements and cooperation areas: lists,
- * documents and writes (revisions, signing; see store_cycle.h). */
+ * documents and writes (revisions, signing; see store_parties.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "estd/audit.h"
 #include "estd/cycle.h"
-#include "estd/store.h"
-#include "estd/store_cycle.h"
+#include "estd/store_parties.h"
 #include "estd/store_records.h"
 #include "estd/store_util.h"
 
