@@ -100,6 +100,9 @@ est_result est_agreement_validate(const json_t *body, bool patch, bool revision,
   const char *from = est_v_date(&v, body, "valid_from", !patch, false);
   const char *to = est_v_date(&v, body, "valid_to", !patch, false);
   date_order(&v, from, to, "/valid_to");
+  est_date cal;
+  if (from && !est_date_parse(from, &cal)) est_v_err(&v, "/valid_from", "must be a date from 1900 to 9999");
+  if (to && !est_date_parse(to, &cal)) est_v_err(&v, "/valid_to", "must be a date from 1900 to 9999");
   est_v_date(&v, body, "signed_on", false, true);
   est_v_int(&v, body, "complements_agreement_id", false, true, 1, INT64_MAX, ID_MSG);
   est_v_strings(&v, body, "goals", false, 50, 500);
@@ -297,7 +300,9 @@ est_result est_meeting_validate(const json_t *body, bool patch, char **normalize
     else if (w)
       json_object_set(v.out, "week", (json_t *)w);
     est_period per;
-    if (held && !v.nerrors && est_meeting_period(held, w ? json_string_value(w) : NULL, &per) == EST_OK) {
+    if (held && !v.nerrors && est_meeting_period(held, w ? json_string_value(w) : NULL, &per) != EST_OK) {
+      est_v_err(&v, "/held_on", "must be a date from 1900 to 9999");
+    } else if (held && !v.nerrors) {
       char f[11], t[11];
       est_date_format(per.from, f, sizeof f);
       est_date_format(per.to, t, sizeof t);

@@ -164,8 +164,16 @@ static const store_constraint target_map[] = {
     {NULL, NULL, NULL, EST_OK},
 };
 
+static est_result target_read(est_conn *c, const est_stmt *s, long long commitment_id, est_doc *out);
+
 est_result store_outcome_target_get(est_pool *pool, long long commitment_id, est_doc *out) {
-  return store_doc_by_id(pool, &target_get, commitment_id, out);
+  out->json = NULL;
+  est_conn *c;
+  est_result rc = est_pool_acquire(pool, &c);
+  if (rc != EST_OK) return rc;
+  rc = target_read(c, &target_get, commitment_id, out);
+  est_pool_release(pool, c);
+  return rc;
 }
 
 est_result store_outcome_target_put(est_pool *pool, const est_actor *who, long long commitment_id, long long version,
@@ -205,7 +213,7 @@ est_result store_outcome_target_put(est_pool *pool, const est_actor *who, long l
     }
     PQclear(r);
   }
-  if (rc == EST_OK) rc = store_jres_read_on(c, &target_get, commitment_id, out);
+  if (rc == EST_OK) rc = target_read(c, &target_get, commitment_id, out);
   if (rc == EST_OK)
     rc = store_audit_write(c, who, *created ? "create" : "update", "commitment_outcome_target", commitment_id,
                            before.json, out->json);
@@ -255,6 +263,46 @@ static bool num(const json_t *o, const char *k, double *out) {
   return true;
 }
 
+/* Adds "judgement" (est_outcome_judge over baseline and latest) to a target document. */
+static void judge(json_t *t) {
+  json_t *base = json_object_get(t, "baseline"), *latest = json_object_get(t, "latest");
+  double bv = 0, bm = 0, cv = 0, cm = 0;
+  num(base, "value", &bv);
+  bool hb = num(base, "margin_of_error", &bm);
+  bool hc = json_is_object(latest) && num(latest, "value", &cv);
+  bool hcm = hc && num(latest, "margin_of_error", &cm);
+  est_outcome_judgement j;
+  est_outcome_judge(bv, hb, bm, hc, cv, hcm, cm, json_string_value(json_object_get(t, "direction")), &j);
+  /* Two decimals: margins are survey figures, not binary fractions. */
+  json_t *jd = json_pack("{s:s, s:b, s:f, s:b}", "verdict", j.verdict, "significant", j.significant,
+                         "combined_margin", (double)(long long)(j.combined_margin * 100.0 + 0.5) / 100.0,
+                         "margins_known", j.margins_known);
+  double ch = j.change < 0 ? -(double)(long long)(-j.change * 100.0 + 0.5) / 100.0
+                           : (double)(long long)(j.change * 100.0 + 0.5) / 100.0;
+  json_object_set_new(jd, "change", hc ? json_real(ch) : json_null());
+  json_object_set_new(t, "judgement", jd);
+}
+
+/* The target document of commitment_id read with s on c, judged. */
+static est_result target_read(est_conn *c, const est_stmt *s, long long commitment_id, est_doc *out) {
+  est_result rc = store_jres_read_on(c, s, commitment_id, out);
+  if (rc != EST_OK) return rc;
+  json_t *t = json_loads(out->json, 0, NULL);
+  char *text = NULL;
+  if (t) {
+    judge(t);
+    text = json_dumps(t, JSON_COMPACT);
+  }
+  json_decref(t);
+  if (!text) {
+    est_doc_free(out);
+    return EST_ENOMEM;
+  }
+  free(out->json);
+  out->json = text;
+  return EST_OK;
+}
+
 est_result store_outcome_attach(est_pool *pool, const char *ids, json_t *obj) {
   const char *params[1] = {ids};
   PGresult *r;
@@ -270,18 +318,7 @@ est_result store_outcome_attach(est_pool *pool, const char *ids, json_t *obj) {
       json_decref(t);
       continue;
     }
-    json_t *base = json_object_get(t, "baseline"), *latest = json_object_get(t, "latest");
-    double bv = 0, bm = 0, cv = 0, cm = 0;
-    num(base, "value", &bv);
-    bool hb = num(base, "margin_of_error", &bm);
-    bool hc = json_is_object(latest) && num(latest, "value", &cv);
-    bool hcm = hc && num(latest, "margin_of_error", &cm);
-    est_outcome_judgement j;
-    est_outcome_judge(bv, hb, bm, hc, cv, hcm, cm, json_string_value(json_object_get(t, "direction")), &j);
-    json_t *jd = json_pack("{s:s, s:b, s:f, s:b}", "verdict", j.verdict, "significant", j.significant,
-                           "combined_margin", j.combined_margin, "margins_known", j.margins_known);
-    json_object_set_new(jd, "change", hc ? json_real(j.change) : json_null());
-    json_object_set_new(t, "judgement", jd);
+    judge(t);
     json_object_set_new(p, "outcome", t);
   }
   PQclear(r);

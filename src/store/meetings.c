@@ -101,11 +101,16 @@ static const est_stmt focus_from_rank = {
     "a AS (INSERT INTO areas (name, kind, geom, approximate, description) SELECT $3, 'hot_spot', "
     "ST_Multi(ST_Transform(ST_Buffer(ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON((m.spot->'hull')::text), 4326), "
     "3006), 25), 4326)), true, h.e->>'reason' FROM m, h "
-    "WHERE jsonb_typeof(m.spot->'hull') = 'object' RETURNING id), "
+    "WHERE jsonb_typeof(m.spot->'hull') = 'object' RETURNING id, geom), "
     "f AS (INSERT INTO area_focuses (area_id, agreement_id, meeting_id, reason, priority, valid_from, valid_to) "
     "SELECT a.id, m.agreement_id, m.id, h.e->>'reason', COALESCE((h.e->>'priority')::smallint, 2), "
-    "(h.e->>'valid_from')::date, (h.e->>'valid_to')::date FROM a, m, h RETURNING *) "
-    "SELECT " FOCUS_OUT " FROM f",
+    "(h.e->>'valid_from')::date, (h.e->>'valid_to')::date FROM a, m, h RETURNING *), "
+    /* The new area's history: the events already inside it (the intake
+     * assigns areas only to events that arrive after an area exists). */
+    "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id) SELECT e.id, a.id, "
+    "e.occurred_at, e.kind, e.category, e.party_id FROM a JOIN events e ON ST_Contains(a.geom, e.geom) "
+    "ON CONFLICT DO NOTHING RETURNING 1) "
+    "SELECT " FOCUS_OUT ", (SELECT count(*) FROM ea) FROM f",
     3};
 static const est_stmt focus_from_area = {
     "meeting_focus_from_area",

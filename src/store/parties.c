@@ -304,7 +304,10 @@ est_result store_agreement_revise(est_pool *pool, const est_actor *who, long lon
   bool dates = est_date_parse(json_string_value(json_object_get(b, "valid_from")), &nf) &&
                est_date_parse(json_string_value(json_object_get(b, "valid_to")), &nt);
   json_decref(b);
-  if (!dates) return EST_EINTERNAL; /* the validator requires both */
+  if (!dates) { /* valid dates the calendar rules do not cover (before 1900) */
+    store_fail_set(fail, "/valid_from", "valid_from and valid_to must be dates from 1900 to 9999");
+    return EST_EINVAL;
+  }
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
