@@ -203,6 +203,7 @@ static est_result situation_doc(sit_params *sp, const store_situation_result *re
   json_object_set(doc, "presence", json_object_get(cx, "presence"));
   json_object_set(doc, "focuses", json_object_get(cx, "focuses"));
   json_object_set(doc, "commitments", json_object_get(cx, "commitments"));
+  json_object_set(doc, "open_actions", json_object_get(cx, "open_actions"));
   json_object_set(doc, "freshness", json_object_get(cx, "freshness"));
   json_decref(counts);
   json_decref(hot);

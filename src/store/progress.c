@@ -81,6 +81,13 @@ static const est_stmt progress_stmt = {
     "     'value', CASE WHEN c.ind_id IS NULL THEN NULL ELSE (SELECT CASE WHEN u.mu = 'count'"
     "       THEN count(*)::numeric ELSE round(COALESCE(sum(m.hours), 0), 2) END FROM m WHERE m.cid = c.id"
     "       AND m.d BETWEEN b.bf AND b.bt) END) ORDER BY b.bf) FROM b WHERE b.cid = c.id),"
+    /* The open actions (planned or ongoing) serving the commitment, per area. */
+    "  'open_actions', (SELECT json_build_object('count', count(*), 'href', '/v1/actions?commitment_id=' || c.id"
+    "     || '&open=true', 'by_area', COALESCE((SELECT json_agg(json_build_object('area_id', q.aid, 'count', q.n)"
+    "     ORDER BY q.aid) FROM (SELECT COALESCE(y.area_id, f.area_id) AS aid, count(*) AS n FROM actions y LEFT JOIN"
+    "     area_focuses f ON f.id = y.area_focus_id WHERE y.commitment_id = c.id AND y.archived_at IS NULL AND"
+    "     y.status IN ('planned', 'ongoing') GROUP BY 1) q), '[]')) FROM actions x WHERE x.commitment_id = c.id"
+    "     AND x.archived_at IS NULL AND x.status IN ('planned', 'ongoing')),"
     "  'last_event', (SELECT json_build_object('id', m.eid, 'occurred_at', m.occurred_at, 'kind', m.kind)"
     "     FROM m WHERE m.cid = c.id ORDER BY m.occurred_at DESC, m.eid DESC LIMIT 1)"
     " )::text, c.id FROM c JOIN u ON u.cid = c.id ORDER BY c.id",

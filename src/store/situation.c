@@ -193,6 +193,12 @@ static const est_stmt context_stmt = {
     "                  WHERE x.commitment_id = c.id)) ORDER BY c.id), '[]')"
     "   FROM commitments c WHERE EXISTS (SELECT 1 FROM commitment_areas ca WHERE ca.commitment_id = c.id"
     "     AND " CONCERNS("ca.area_id") ")),"
+    /* Open actions (planned or ongoing) per area concerned: the action's area or its focus's. */
+    " 'open_actions', (SELECT COALESCE(json_agg(json_build_object('area_id', q.aid, 'count', q.n, 'href',"
+    "   '/v1/actions?area_id=' || q.aid || '&open=true') ORDER BY q.aid), '[]') FROM (SELECT"
+    "   COALESCE(x.area_id, f.area_id) AS aid, count(*) AS n FROM actions x LEFT JOIN area_focuses f ON f.id ="
+    "   x.area_focus_id WHERE x.archived_at IS NULL AND x.status IN ('planned', 'ongoing') GROUP BY 1) q"
+    "   WHERE " CONCERNS("q.aid") "),"
     " 'freshness', json_build_object("
     "   'newest_occurred_at', (SELECT max(occurred_at) FROM events),"
     "   'newest_received_at', (SELECT received_at FROM events ORDER BY id DESC LIMIT 1),"

@@ -491,6 +491,16 @@ def test_full_cycle_events_meeting_focus_action_patrols_quarterly_report(estd, d
                                   "2022-03-07", "planned_to": "2022-03-31"})
     assert r.status_code == 201, r.text
     action = r.json()
+    # the lägesbild and the commitments board show the open action in its area
+    sit = estd.get("/v1/situation", params={"week": "2022-W10"}).json()
+    oa = next(x for x in sit["open_actions"] if x["area_id"] == focus["area_id"])
+    assert oa["count"] == 1 and oa["href"] == "/v1/actions?area_id=%d&open=true" % focus["area_id"]
+    listed = estd.get(oa["href"]).json()["items"]
+    assert [x["id"] for x in listed] == [action["id"]]
+    board = next(x for x in page_all(estd, "/v1/commitments", {"agreement_id": follow_up["id"], "include": "progress"})
+                 if x["id"] == c["id"])
+    assert board["progress"]["open_actions"]["count"] == 1
+    assert board["progress"]["open_actions"]["by_area"] == [{"area_id": focus["area_id"], "count": 1}]
     insert(db, [ev("patrol", "polisen-boras", "2022-03-%02d 21:00" % d, HULTA, duration_s=3600) for d in (8, 15, 22)])
     patrols = [i for i, in estd.sql("SELECT id FROM events WHERE kind = 'patrol' AND occurred_at >= '2022-03-08' "
                                     "AND occurred_at < '2022-03-23' ORDER BY id")]
@@ -513,7 +523,8 @@ def test_full_cycle_events_meeting_focus_action_patrols_quarterly_report(estd, d
     hs = next(t for t in doc["incident_trends"] if t["area_id"] == focus["area_id"])
     assert hs["kind"] == "hot_spot" and hs["total"] >= 5
     cm = next(x for x in doc["commitments"] if x["id"] == c["id"])
-    assert cm["open_actions"] == 0
+    assert cm["open_actions"] == 0 and cm["progress"]["open_actions"]["count"] == 0
+    assert all(x["area_id"] != focus["area_id"] for x in estd.get("/v1/situation").json()["open_actions"])
     # the action appears in the quarter's CSV with its evidence
     text = estd.get("/v1/agreements/%d/follow-up" % follow_up["id"],
                     params={"cadence": "quarter", "period": "2022-Q1", "format": "csv"}).text
