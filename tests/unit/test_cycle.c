@@ -253,6 +253,68 @@ static void test_statutory_sections(void **state) {
   json_decref(data);
 }
 
+static void test_situation_diff(void **state) {
+  (void)state;
+  json_t *then = json_loads("{\"incidents\":{\"total\":{\"count\":8},\"by_category\":[{\"code\":\"skadegorelse\","
+                            "\"label_sv\":\"Skadegörelse\",\"count\":8},{\"code\":\"klotter\",\"count\":0}]},"
+                            "\"hot_spots\":[{}],\"freshness\":{\"newest_occurred_at\":\"a\"}}",
+                            0, NULL);
+  json_t *now = json_loads("{\"incidents\":{\"total\":{\"count\":9},\"by_category\":[{\"code\":\"skadegorelse\","
+                           "\"count\":8},{\"code\":\"klotter\",\"count\":1},{\"code\":\"brand\",\"count\":null}]},"
+                           "\"hot_spots\":[{},{}],\"freshness\":{\"newest_occurred_at\":\"b\"}}",
+                           0, NULL);
+  json_t *d = est_situation_diff(then, now);
+  assert_true(json_is_true(json_object_get(d, "changed")));
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "total"), "change")), 1);
+  json_t *cats = json_object_get(d, "by_category");
+  assert_int_equal(json_array_size(cats), 3);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(cats, 1), "change")), 1);
+  /* a category only now, suppressed: no number to compare */
+  assert_true(json_is_null(json_object_get(json_array_get(cats, 2), "change")));
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "hot_spots"), "now")), 2);
+  json_decref(d);
+  d = est_situation_diff(then, then);
+  assert_false(json_is_true(json_object_get(d, "changed")));
+  json_decref(d);
+  json_decref(then);
+  json_decref(now);
+}
+
+static void test_followup_protect(void **state) {
+  (void)state;
+  const char *text = "{\"incidents\":{\"total\":12,\"by_category\":[{\"category\":\"brand\",\"count\":10},"
+                     "{\"category\":\"klotter\",\"count\":2}]},\"incident_trends\":[{\"area_id\":1,\"total\":2,"
+                     "\"previous_total\":0,\"series\":[{\"count\":2},{\"count\":0}]},{\"area_id\":2,\"total\":10,"
+                     "\"previous_total\":4,\"series\":[{\"count\":7},{\"count\":3}]},{\"area_id\":3,\"total\":9,"
+                     "\"previous_total\":5,\"series\":[{\"count\":9}]}]}";
+  json_t *doc = json_loads(text, 0, NULL);
+  est_followup_protect(doc, 3);
+  json_t *cats = json_object_get(json_object_get(doc, "incidents"), "by_category");
+  assert_true(json_is_null(json_object_get(json_array_get(cats, 1), "count")));
+  /* one suppressed cell with a published total: the other goes too (no subtraction) */
+  assert_true(json_is_null(json_object_get(json_array_get(cats, 0), "count")));
+  json_t *t = json_object_get(doc, "incident_trends");
+  json_t *a1 = json_array_get(t, 0);
+  assert_true(json_is_null(json_object_get(a1, "total")));
+  /* an area whose total is suppressed shows no series either */
+  assert_true(json_is_null(json_object_get(json_array_get(json_object_get(a1, "series"), 0), "count")));
+  /* area 1's total alone would be derivable from the others: the smallest other (area 3) goes too */
+  json_t *a3 = json_array_get(t, 2);
+  assert_true(json_is_null(json_object_get(a3, "total")));
+  assert_true(json_is_null(json_object_get(json_array_get(json_object_get(a3, "series"), 0), "count")));
+  json_t *a2 = json_array_get(t, 1);
+  assert_int_equal(json_integer_value(json_object_get(a2, "total")), 10);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(a2, "series"), 0), "count")), 7);
+  assert_true(json_is_true(json_object_get(json_object_get(doc, "privacy"), "suppression_applied")));
+  json_decref(doc);
+  /* read-detail (k = 0): nothing suppressed */
+  doc = json_loads(text, 0, NULL);
+  est_followup_protect(doc, 0);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(json_object_get(doc, "incidents"),
+                                                                                    "by_category"), 1), "count")), 2);
+  json_decref(doc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_revision_rules),       cmocka_unit_test(test_action_transitions),
@@ -260,6 +322,7 @@ int main(void) {
       cmocka_unit_test(test_followup_periods),     cmocka_unit_test(test_indicator_needs_unit_and_source),
       cmocka_unit_test(test_meeting_snapshot_frozen), cmocka_unit_test(test_signing_roles_only),
       cmocka_unit_test(test_followup_csv),         cmocka_unit_test(test_statutory_sections),
+      cmocka_unit_test(test_situation_diff),       cmocka_unit_test(test_followup_protect),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
