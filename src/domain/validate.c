@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "estd/area.h"
+#include "estd/buf.h"
 #include "estd/personnummer.h"
 #include "estd/problem.h"
 #include "estd/util.h"
@@ -81,7 +82,7 @@ void est_v_slug(est_vctx *v, const json_t *body, const char *key) {
 void est_v_enum(est_vctx *v, const json_t *body, const char *key, bool required, const char *const *allowed) {
   const json_t *x = est_v_field(v, body, key, required, false);
   if (!x) return;
-  char p[80], msg[256] = "must be one of:";
+  char p[80];
   ptr_of(p, sizeof p, key);
   if (json_is_string(x))
     for (int i = 0; allowed[i]; i++)
@@ -89,11 +90,11 @@ void est_v_enum(est_vctx *v, const json_t *body, const char *key, bool required,
         json_object_set(v->out, key, (json_t *)x);
         return;
       }
-  for (int i = 0; allowed[i]; i++) {
-    strncat(msg, i ? ", " : " ", sizeof msg - strlen(msg) - 1);
-    strncat(msg, allowed[i], sizeof msg - strlen(msg) - 1);
-  }
-  est_v_err(v, p, msg);
+  est_buf msg = EST_BUF_INIT;
+  est_buf_puts(&msg, "must be one of:");
+  for (int i = 0; allowed[i]; i++) est_buf_printf(&msg, "%s%s", i ? ", " : " ", allowed[i]);
+  est_v_err(v, p, msg.oom ? "must be one of the allowed values" : msg.data);
+  est_buf_free(&msg);
 }
 
 void est_v_bool(est_vctx *v, const json_t *body, const char *key) {
