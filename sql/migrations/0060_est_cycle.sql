@@ -270,7 +270,7 @@ COMMENT ON TABLE commitment_outcome_targets IS
     'An outcome goal of a commitment (e.g. "Ökad trygghet bland invånarna"): the survey measure in an area '
     'that should move in a direction from a baseline value; judged with the margins of error.';
 
--- The audit trail gains archive/restore actions.
+-- The audit trail gains archive/restore actions (the same set as issue-11b's 0046, whichever runs last).
 ALTER TABLE audit_log DROP CONSTRAINT IF EXISTS audit_log_action_check;
 ALTER TABLE audit_log ADD CONSTRAINT audit_log_action_check
-    CHECK (action IN ('create', 'update', 'delete', 'ingest', 'resubmit', 'archive', 'restore'));
+    CHECK (action IN ('create', 'update', 'delete', 'ingest', 'resubmit', 'archive', 'restore', 'retention'));

@@ -13,7 +13,7 @@
  *   /v1/commitments/{id}/outcome-target            an outcome goal judged against a baseline
  *
  * DELETE archives (the row stays readable, lists leave it out unless
- * include_archived=true). Updates need If-Match (428 without, 412 stale).
+ * archived=true). Updates need If-Match (428 without, 412 stale).
  * Only the responsible party or an admin may change an action. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,10 +39,10 @@ static const char *const bools[] = {"true", "false", NULL};
 
 static bool is_admin(const http_ctx *ctx) { return (ctx->who.scopes & HTTP_SCOPE_ADMIN) != 0; }
 
-/* include_archived=true|false (default false). */
+/* archived=true|false (default false). */
 static est_result archived_param(http_ctx *ctx, bool *out) {
   const char *v = NULL;
-  est_result rc = http_param_enum(ctx, "include_archived", bools, &v);
+  est_result rc = http_param_enum(ctx, "archived", bools, &v);
   *out = v && strcmp(v, "true") == 0;
   return rc;
 }

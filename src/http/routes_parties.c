@@ -14,7 +14,7 @@ static est_result parties_list(http_ctx *ctx) {
   est_result rc = http_list_params(ctx, store_parties_sorts, &q);
   if (rc == EST_OK) rc = http_param_enum(ctx, "kind", party_kinds, &f.kind);
   const char *arch = NULL;
-  if (rc == EST_OK) rc = http_param_enum(ctx, "include_archived", bools, &arch);
+  if (rc == EST_OK) rc = http_param_enum(ctx, "archived", bools, &arch);
   f.include_archived = arch && strcmp(arch, "true") == 0;
   if (rc != EST_OK) return rc;
   est_page page;
@@ -42,7 +42,7 @@ static est_result agreements_list(http_ctx *ctx) {
   if (rc == EST_OK) rc = http_param_id(ctx, "party_id", &f.party_id, NULL);
   if (rc == EST_OK) rc = http_param_date(ctx, "active_on", &f.active_on);
   const char *arch = NULL;
-  if (rc == EST_OK) rc = http_param_enum(ctx, "include_archived", bools, &arch);
+  if (rc == EST_OK) rc = http_param_enum(ctx, "archived", bools, &arch);
   f.include_archived = arch && strcmp(arch, "true") == 0;
   if (rc != EST_OK) return rc;
   est_page page;

@@ -64,7 +64,7 @@ def test_party_create_update_archive_with_if_match_and_audit(estd):
     got = estd.get(url).json()
     assert got["archived_at"] is not None and got["version"] == 3
     assert p["id"] not in [x["id"] for x in page_all(estd, "/v1/parties")]
-    assert p["id"] in [x["id"] for x in page_all(estd, "/v1/parties", {"include_archived": "true"})]
+    assert p["id"] in [x["id"] for x in page_all(estd, "/v1/parties", {"archived": "true"})]
     assert_problem(estd.delete(url), 409)  # already archived
     assert [a for a, _, _ in audit(estd, "party", p["id"])] == ["create", "update", "archive"]
 
@@ -660,7 +660,7 @@ def test_new_routes_answer_as_the_contract_says(estd, follow_up, meeting):
         spec = yaml.safe_load(f)
     comps = spec["components"]["schemas"]
     action = page_all(estd, "/v1/actions")[0]
-    indicator = page_all(estd, "/v1/indicator-values", {"include_archived": "true"})[0]
+    indicator = page_all(estd, "/v1/indicator-values", {"archived": "true"})[0]
     coop = page_all(estd, "/v1/cooperation-areas")[0]
     ids_for = {"/v1/agreements/{id}/follow-up": follow_up["id"], "/v1/agreements/{id}/statutory-report": follow_up["id"],
                "/v1/cooperation-areas/{id}": coop["id"], "/v1/meetings/{id}": meeting["id"],
