@@ -19,7 +19,9 @@
 
 #include "estd/buf.h"
 #include "estd/result.h"
-#include "estd/situation.h"
+#include "estd/calendar.h"
+#include "estd/period.h"
+#include "estd/privacy.h"
 
 /* Closed sets, NULL-terminated. */
 extern const char *const est_party_kinds[];     /* police, municipality, housing_company, other */
@@ -142,12 +144,14 @@ est_result est_followup_period(const char *cadence, const char *value, est_date 
  * where). doc is the JSON report of GET /v1/agreements/{id}/follow-up. */
 est_result est_followup_csv(const json_t *doc, est_buf *b);
 
-/* Privacy of a follow-up report for a caller without read-detail (k > 1):
- * incident counts by category and per area (totals, previous totals and
- * each area's series) are suppressed as in the situational picture
- * (est_suppress_json); an area whose total is suppressed has its whole
- * series suppressed. Sets privacy {min_count, suppression_applied}. In place. */
-void est_followup_protect(json_t *doc, int k);
+/* Privacy of a follow-up report: incident counts by category and per area
+ * (totals, previous totals and each area's series; tables
+ * "followup.by_category", "followup.area_total", "followup.area_previous",
+ * "followup.area_series") go through the publication policy p
+ * (est_publish_json) like the situational picture's; an area whose total
+ * is hidden has its whole series hidden. Sets privacy {min_count,
+ * suppression_applied}. In place. */
+void est_followup_protect(json_t *doc, const est_publish_policy *p);
 
 /* What changed between a meeting's frozen lägesbild (then) and today's
  * recount of the same query (now), both situational picture documents:

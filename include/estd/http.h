@@ -138,7 +138,9 @@ est_result http_param_id(http_ctx *ctx, const char *name, long long *out, bool *
 /* ---- list and document parameters (http/request.c) and replies (http/respond.c) ---- */
 #include "estd/store.h"
 
-/* Validates limit, sort (against sorts, NULL-terminated) and cursor into *q. */
+/* Validates limit, sort (against sorts, NULL-terminated; an entry "-field"
+ * is a list with that one order, see est_sort_parse) and cursor into *q:
+ * the one parser of list parameters. */
 est_result http_list_params(http_ctx *ctx, const char *const *sorts, est_list_query *q);
 /* Replies 200 {"items": [...], "next_cursor": ..., "next": link-or-null}; frees page. */
 void http_reply_page(http_ctx *ctx, est_page *page);

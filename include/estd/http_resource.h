@@ -1,6 +1,7 @@
 /* http_resource.h - get/create/patch/delete handlers shared by resources
  * whose body is validated into normalized JSON and written by the store in
- * one audited transaction (areas, area focuses).
+ * one audited transaction (areas, area focuses; commitments use get and
+ * the failure mapping).
  *
  * Contract: POST validates the whole body (201 + Location + ETag); PATCH
  * needs If-Match (428 without, 412 when stale) and a JSON merge patch;
@@ -10,7 +11,7 @@
 #define ESTD_HTTP_RESOURCE_H
 
 #include "estd/http.h"
-#include "estd/store_areas.h"
+#include "estd/store.h"
 
 typedef struct http_resource {
   const char *noun;       /* for messages: "area", "area focus" */
@@ -18,16 +19,24 @@ typedef struct http_resource {
   est_result (*validate)(const json_t *body, bool patch, char **normalized, json_t **errors);
   est_result (*get)(est_pool *pool, long long id, est_doc *out);
   est_result (*create)(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                       store_area_fail *fail);
+                       store_write_error *fail);
   est_result (*update)(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
-                       est_doc *out, store_area_fail *fail);
+                       est_doc *out, store_write_error *fail);
   est_result (*remove)(est_pool *pool, const est_actor *who, long long id, long long version,
-                       store_area_fail *fail);
+                       store_write_error *fail);
 } http_resource;
 
+/* The handlers. get needs only noun and get; the others every member. */
 est_result http_resource_get(http_ctx *ctx, const http_resource *res);
 est_result http_resource_create(http_ctx *ctx, const http_resource *res);
 est_result http_resource_patch(http_ctx *ctx, const http_resource *res);
 est_result http_resource_delete(http_ctx *ctx, const http_resource *res);
+
+/* Turns a failed store write (rc, with its field error e; id of the
+ * resource written, 0 on create) into the problem: 404 naming the noun and
+ * id, else e's field error and detail. Returns rc. For handlers of their
+ * own (commitments) as for the shared ones. */
+est_result http_resource_failed(http_ctx *ctx, const http_resource *res, est_result rc,
+                                const store_write_error *e, long long id);
 
 #endif

@@ -33,4 +33,16 @@ typedef struct est_doc {
 } est_doc;
 void est_doc_free(est_doc *d);
 
+/* Why a write was refused, for the problem document: field is a JSON
+ * pointer into the request ("/geometry") or "" when no single field is to
+ * blame; detail is one English line ("" when there is nothing to add to
+ * the result). The one write-error type of every store writer. */
+typedef struct store_write_error {
+  char field[64];
+  char detail[512];
+} store_write_error;
+/* Sets e's field and detail (e may be NULL: then nothing happens). */
+void store_write_error_set(store_write_error *e, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -18,7 +18,6 @@
 
 #include "estd/actor.h"
 #include "estd/store.h"
-#include "estd/store_areas.h"
 
 /* ---- actions ---------------------------------------------------------------- */
 extern const char *const store_actions_sorts[]; /* {"id","created_at","updated_at",NULL} */
@@ -31,21 +30,21 @@ typedef struct store_action_filter {
 est_result store_actions_list(est_pool *pool, const store_action_filter *f, const est_list_query *q, est_page *out);
 est_result store_action_get(est_pool *pool, long long id, est_doc *out);
 est_result store_action_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                               store_area_fail *fail);
+                               store_write_error *fail);
 est_result store_action_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                               const char *patch, est_doc *out, store_area_fail *fail);
+                               const char *patch, est_doc *out, store_write_error *fail);
 est_result store_action_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                store_area_fail *fail);
+                                store_write_error *fail);
 /* Links (link = true) or unlinks event_id as evidence of action id at
  * version (0 = any), bumping the action's version. EST_ENOTFOUND for the
  * action or, on unlink, a link that does not exist; EST_EINVAL with
  * field "/event_id" for an unknown event. */
 est_result store_action_evidence(est_pool *pool, const est_actor *who, long long id, long long version,
-                                 long long event_id, bool link, est_doc *out, store_area_fail *fail);
+                                 long long event_id, bool link, est_doc *out, store_write_error *fail);
 /* Records a finding of trygghetsvandring id as a new action (same
  * agreement and commitment; area_id defaults to the walk's).
  * EST_EINVAL naming "/kind" when action id is not a trygghetsvandring. */
 est_result store_action_finding(est_pool *pool, const est_actor *who, long long id, const char *body, est_doc *out,
-                                long long *new_id, store_area_fail *fail);
+                                long long *new_id, store_write_error *fail);
 
 #endif

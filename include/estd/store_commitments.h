@@ -25,14 +25,6 @@ typedef struct store_commitment_filter {
   const char *status;            /* NULL = any */
 } store_commitment_filter;
 
-/* Why a write was refused, for the problem document: field is a JSON
- * pointer into the request ("/agreement_id") or "" when no single field
- * is to blame; detail is one English line. */
-typedef struct store_write_error {
-  char field[64];
-  char detail[192];
-} store_write_error;
-
 est_result store_commitments_list(est_pool *pool, const store_commitment_filter *f, const est_list_query *q,
                                   est_page *out);
 est_result store_commitment_get(est_pool *pool, long long id, est_doc *out);

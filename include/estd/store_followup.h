@@ -18,7 +18,6 @@
 
 #include "estd/actor.h"
 #include "estd/store.h"
-#include "estd/store_areas.h"
 
 /* ---- follow-up ------------------------------------------------------------------ */
 /* The follow-up data of agreement id for [from, to] (inclusive dates):

@@ -18,7 +18,6 @@
 
 #include "estd/actor.h"
 #include "estd/store.h"
-#include "estd/store_areas.h"
 
 /* ---- indicators and outcome targets ------------------------------------------ */
 extern const char *const store_indicators_sorts[]; /* {"id","period_from",NULL} */
@@ -33,19 +32,19 @@ est_result store_indicators_list(est_pool *pool, const store_indicator_filter *f
                                  est_page *out);
 est_result store_indicator_get(est_pool *pool, long long id, est_doc *out);
 est_result store_indicator_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
-                                  long long *id, store_area_fail *fail);
+                                  long long *id, store_write_error *fail);
 est_result store_indicator_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                                  const char *patch, est_doc *out, store_area_fail *fail);
+                                  const char *patch, est_doc *out, store_write_error *fail);
 est_result store_indicator_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                  store_area_fail *fail);
+                                  store_write_error *fail);
 
 /* The outcome target of commitment id (JSON with the baseline value and
  * the latest value after it); EST_ENOTFOUND when none. */
 est_result store_outcome_target_get(est_pool *pool, long long commitment_id, est_doc *out);
 /* Creates or replaces it (version 0 = any); *created tells which. */
 est_result store_outcome_target_put(est_pool *pool, const est_actor *who, long long commitment_id, long long version,
-                                    const char *body, est_doc *out, bool *created, store_area_fail *fail);
+                                    const char *body, est_doc *out, bool *created, store_write_error *fail);
 est_result store_outcome_target_delete(est_pool *pool, const est_actor *who, long long commitment_id,
-                                       long long version, store_area_fail *fail);
+                                       long long version, store_write_error *fail);
 
 #endif

@@ -18,7 +18,6 @@
 
 #include "estd/actor.h"
 #include "estd/store.h"
-#include "estd/store_areas.h"
 
 /* ---- meetings -------------------------------------------------------------- */
 extern const char *const store_meetings_sorts[]; /* {"id","held_on",NULL} */
@@ -38,11 +37,11 @@ est_result store_meeting_get(est_pool *pool, long long id, est_doc *out);
  * hot spot of the snapshot, whose hull becomes a new area of kind
  * hot_spot), each with its own audit row. */
 est_result store_meeting_create(est_pool *pool, const est_actor *who, const char *body, const char *snapshot,
-                                const char *query, est_doc *out, long long *id, store_area_fail *fail);
+                                const char *query, est_doc *out, long long *id, store_write_error *fail);
 est_result store_meeting_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                                const char *patch, est_doc *out, store_area_fail *fail);
+                                const char *patch, est_doc *out, store_write_error *fail);
 est_result store_meeting_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                 store_area_fail *fail);
+                                 store_write_error *fail);
 /* The frozen lägesbild: body (malloc'd), its length, media type, sha256
  * (both malloc'd) and the query JSON (malloc'd). */
 typedef struct store_snapshot {

@@ -8,7 +8,6 @@
 
 #include "estd/actor.h"
 #include "estd/store.h"
-#include "estd/store_areas.h"
 
 extern const char *const store_parties_sorts[];    /* {"id","name",NULL} */
 extern const char *const store_agreements_sorts[]; /* {"id","valid_from",NULL} */
@@ -43,18 +42,18 @@ est_result store_agreement_get(est_pool *pool, long long id, est_doc *out);
 
 /* ---- parties, agreements, cooperation areas ---------------------------- */
 est_result store_party_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                              store_area_fail *fail);
+                              store_write_error *fail);
 est_result store_party_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                              const char *patch, est_doc *out, store_area_fail *fail);
+                              const char *patch, est_doc *out, store_write_error *fail);
 est_result store_party_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                               store_area_fail *fail);
+                               store_write_error *fail);
 
 est_result store_agreement_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
-                                  long long *id, store_area_fail *fail);
+                                  long long *id, store_write_error *fail);
 est_result store_agreement_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                                  const char *patch, est_doc *out, store_area_fail *fail);
+                                  const char *patch, est_doc *out, store_write_error *fail);
 est_result store_agreement_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                   store_area_fail *fail);
+                                   store_write_error *fail);
 /* A revision of agreement prev_id (body: validated with revision = true).
  * The revision rule (est_revision_check) is applied to the locked
  * predecessor; the new version gets the predecessor's parties (unless
@@ -66,12 +65,12 @@ est_result store_agreement_archive(est_pool *pool, const est_actor *who, long lo
  * (its history stays). EST_ENOTFOUND for prev_id, EST_ECONFLICT when it
  * already has a revision. */
 est_result store_agreement_revise(est_pool *pool, const est_actor *who, long long prev_id, const char *body,
-                                  est_doc *out, long long *id, store_area_fail *fail);
+                                  est_doc *out, long long *id, store_write_error *fail);
 /* Signs agreement id at version (required): sets signed_on and records
  * each signatory's party with its role title and date.
  * EST_ECONFLICT when already signed. */
 est_result store_agreement_sign(est_pool *pool, const est_actor *who, long long id, long long version,
-                                const char *body, est_doc *out, store_area_fail *fail);
+                                const char *body, est_doc *out, store_write_error *fail);
 
 extern const char *const store_coop_areas_sorts[]; /* {"id","ordinal",NULL} */
 typedef struct store_coop_area_filter {
@@ -82,11 +81,11 @@ est_result store_coop_areas_list(est_pool *pool, const store_coop_area_filter *f
                                  est_page *out);
 est_result store_coop_area_get(est_pool *pool, long long id, est_doc *out);
 est_result store_coop_area_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
-                                  long long *id, store_area_fail *fail);
+                                  long long *id, store_write_error *fail);
 est_result store_coop_area_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                                  const char *patch, est_doc *out, store_area_fail *fail);
+                                  const char *patch, est_doc *out, store_write_error *fail);
 est_result store_coop_area_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                   store_area_fail *fail);
+                                   store_write_error *fail);
 
 
 /* The agreement's validity (YYYY-MM-DD, inclusive, buffers >= 11). */

@@ -17,7 +17,6 @@
 #include "estd/actor.h"
 #include "estd/db.h"
 #include "estd/store.h"
-#include "estd/store_areas.h"
 
 typedef struct store_constraint {
   const char *constraint, *field, *detail;
@@ -32,24 +31,22 @@ typedef struct store_jres {
   const store_constraint *map; /* NULL-terminated by constraint */
 } store_jres;
 
-/* Sets fail (field, printf detail). */
-void store_fail_set(store_area_fail *f, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Explains a failed write from SQLSTATE and constraint via map; unknown
  * FK references from other tables on write become 409. */
 est_result store_explain(est_conn *c, est_result rc, const char *sqlstate, const store_constraint *map,
-                         store_area_fail *f);
+                         store_write_error *f);
 
 /* Inside an open transaction on c: the parts of a write, for composite
  * writes (revisions, meetings) that add their own statements. */
 est_result store_jres_insert_on(est_conn *c, const store_jres *r, const char *body, long long *id,
-                                store_area_fail *fail);
+                                store_write_error *fail);
 est_result store_jres_read_on(est_conn *c, const est_stmt *s, long long id, est_doc *out);
 
 est_result store_jres_create(est_pool *pool, const store_jres *r, const est_actor *who, const char *body,
-                             est_doc *out, long long *id, store_area_fail *fail);
+                             est_doc *out, long long *id, store_write_error *fail);
 est_result store_jres_update(est_pool *pool, const store_jres *r, const est_actor *who, long long id,
-                             long long version, const char *patch, est_doc *out, store_area_fail *fail);
+                             long long version, const char *patch, est_doc *out, store_write_error *fail);
 est_result store_jres_archive(est_pool *pool, const store_jres *r, const est_actor *who, long long id,
-                              long long version, store_area_fail *fail);
+                              long long version, store_write_error *fail);
 
 #endif

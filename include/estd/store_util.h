@@ -17,11 +17,20 @@ est_result store_exec1(est_pool *pool, const est_stmt *s, const char *const *par
 /* Fills *out from a (json, version) single-row result; EST_ENOTFOUND if empty. */
 est_result store_doc_from(PGresult *r, est_doc *out);
 
-/* A write transaction on one pooled connection: begin acquires and sends
- * BEGIN; end COMMITs when rc is EST_OK (returning the commit's result) and
- * releases the connection, which rolls back anything left open. */
+/* Every transaction runs through these. A transaction on one pooled
+ * connection: begin acquires and sends BEGIN; end COMMITs when rc is EST_OK
+ * (returning the commit's result) and releases the connection, which rolls
+ * back anything left open. _mode sends begin_sql instead of "BEGIN" (e.g.
+ * "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"). */
 est_result store_tx_begin(est_pool *pool, est_conn **c);
+est_result store_tx_begin_mode(est_pool *pool, est_conn **c, const char *begin_sql);
 est_result store_tx_end(est_pool *pool, est_conn *c, est_result rc);
+/* The same on a connection the caller keeps (several transactions in a
+ * row, e.g. one per migration file): open sends begin_sql (NULL = "BEGIN");
+ * close COMMITs when rc is EST_OK, else ROLLBACKs, and returns rc or the
+ * commit's failure. */
+est_result store_tx_open(est_conn *c, const char *begin_sql);
+est_result store_tx_close(est_conn *c, est_result rc);
 
 /* Runs a one-parameter (id) statement returning (json, version) into *out;
  * EST_ENOTFOUND when it returns no row. */

@@ -15,6 +15,11 @@
 #include <stddef.h>
 #include "estd/result.h"
 
+#define EST_SLUG_MAX 100
+
+/* A slug: 1..EST_SLUG_MAX chars of [a-z0-9] groups joined by single '-'. */
+bool est_slug_valid(const char *s);
+
 typedef struct est_vctx {
   json_t **errors;
   int nerrors;

@@ -16,19 +16,6 @@
 
 const char *const est_area_kinds[] = {"district", "sarskilt_utsatt_omrade", "hot_spot", "other", NULL};
 
-bool est_slug_valid(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > EST_SLUG_MAX || s[0] == '-' || s[n - 1] == '-') return false;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (c == '-') {
-      if (s[i + 1] == '-') return false;
-    } else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 est_result est_area_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
   static const char *const known[] = {"name", "kind", "code", "approximate", "description", "geometry", NULL};

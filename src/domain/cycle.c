@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "estd/csv.h"
 #include "estd/personnummer.h"
+#include "estd/privacy.h"
 #include "estd/problem.h"
 #include "estd/util.h"
 #include "estd/validate.h"
@@ -766,24 +768,24 @@ est_result est_statutory_csv(const json_t *doc, est_buf *b) {
 
 /* ---- privacy and diff ------------------------------------------------------------- */
 
-void est_followup_protect(json_t *doc, int k) {
+void est_followup_protect(json_t *doc, const est_publish_policy *p) {
+  int k = p->k;
   json_object_set_new(doc, "privacy", json_pack("{s:i, s:b}", "min_count", k, "suppression_applied", k > 1));
-  if (k <= 1) return;
   json_t *inc = json_object_get(doc, "incidents");
   json_t *total = json_object_get(inc, "total");
-  bool tsup = est_suppress_json(json_object_get(inc, "by_category"),
-                                json_is_integer(total) ? json_integer_value(total) : -1, "count", "suppressed", k);
+  bool tsup = est_publish_json(p, "followup.by_category", json_object_get(inc, "by_category"), "category",
+                               json_is_integer(total) ? json_integer_value(total) : -1, "count", "suppressed");
   if (tsup) json_object_set_new(inc, "total", json_null());
   json_object_set_new(inc, "total_suppressed", json_boolean(tsup));
   json_t *trends = json_object_get(doc, "incident_trends");
-  est_suppress_json(trends, -1, "total", "suppressed", k);
-  est_suppress_json(trends, -1, "previous_total", "previous_suppressed", k);
+  est_publish_json(p, "followup.area_total", trends, "area_id", -1, "total", "suppressed");
+  est_publish_json(p, "followup.area_previous", trends, "area_id", -1, "previous_total", "previous_suppressed");
   size_t i;
   json_t *t;
   json_array_foreach(trends, i, t) {
     json_t *series = json_object_get(t, "series");
     json_t *tt = json_object_get(t, "total");
-    if (json_is_null(tt)) {
+    if (json_is_null(tt)) { /* a hidden total is not rebuilt from its series */
       size_t j;
       json_t *cell;
       json_array_foreach(series, j, cell) {
@@ -791,7 +793,7 @@ void est_followup_protect(json_t *doc, int k) {
         json_object_set_new(cell, "suppressed", json_true());
       }
     } else {
-      est_suppress_json(series, json_integer_value(tt), "count", "suppressed", k);
+      est_publish_json(p, "followup.area_series", series, "from", json_integer_value(tt), "count", "suppressed");
     }
   }
 }

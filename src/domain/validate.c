@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "estd/area.h"
 #include "estd/buf.h"
 #include "estd/personnummer.h"
 #include "estd/problem.h"
@@ -15,6 +14,20 @@
 void est_v_err(est_vctx *v, const char *field, const char *detail) {
   v->nerrors++;
   est_problem_add_error(v->errors, field, detail);
+}
+
+bool est_slug_valid(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > EST_SLUG_MAX || s[0] == '-' || s[n - 1] == '-') return false;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == '-') {
+      if (s[i + 1] == '-') return false;
+    } else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 static void ptr_of(char *buf, size_t n, const char *key) { snprintf(buf, n, "/%s", key); }

@@ -27,6 +27,8 @@
 #include "estd/http.h"
 #include "estd/http_resource.h"
 #include "estd/problem.h"
+#include "estd/progress.h"
+#include "estd/calendar.h"
 #include "estd/situation.h"
 #include "estd/store_actions.h"
 #include "estd/store_followup.h"
@@ -66,13 +68,13 @@ static est_result first_fail(const est_result *rcs, int n) {
   return EST_OK;
 }
 
-/* Store failure → problem (as http_resource does). */
-static est_result store_failed(http_ctx *ctx, const char *noun, est_result rc, const store_area_fail *f,
+/* A store failure as a problem (http_resource_failed), except a 404 that
+ * the store explained (e.g. an evidence link that does not exist). */
+static est_result store_failed(http_ctx *ctx, const char *noun, est_result rc, const store_write_error *f,
                                long long id) {
-  if (rc == EST_ENOTFOUND && !f->detail[0]) return http_fail(ctx, rc, "%s %lld does not exist", noun, id);
-  if (f->field[0]) http_fail_field(ctx, f->field, f->detail);
-  if (f->detail[0]) return http_fail(ctx, rc, "%s", f->detail);
-  return rc;
+  if (rc == EST_ENOTFOUND && f->detail[0]) return http_fail(ctx, rc, "%s", f->detail);
+  const http_resource named = {noun, NULL, NULL, NULL, NULL, NULL, NULL};
+  return http_resource_failed(ctx, &named, rc, f, id);
 }
 
 typedef est_result (*validate2_fn)(const json_t *body, char **normalized, json_t **errors);
@@ -126,7 +128,7 @@ static est_result agreement_revise(http_ctx *ctx) {
   est_actor who = http_actor(ctx);
   est_doc doc;
   long long id = 0;
-  store_area_fail fail = {"", ""};
+  store_write_error fail = {"", ""};
   rc = store_agreement_revise(ctx->app->pool, &who, prev, norm, &doc, &id, &fail);
   free(norm);
   if (rc != EST_OK) return store_failed(ctx, "agreement", rc, &fail, prev);
@@ -150,7 +152,7 @@ static est_result agreement_sign(http_ctx *ctx) {
   if ((rc = read_body2(ctx, est_signing_validate, "signing", &norm, NULL)) != EST_OK) return rc;
   est_actor who = http_actor(ctx);
   est_doc doc;
-  store_area_fail fail = {"", ""};
+  store_write_error fail = {"", ""};
   rc = store_agreement_sign(ctx->app->pool, &who, id, version, norm, &doc, &fail);
   free(norm);
   if (rc != EST_OK) return store_failed(ctx, "agreement", rc, &fail, id);
@@ -245,7 +247,7 @@ static est_result meeting_create(http_ctx *ctx) {
   json_decref(n);
   est_doc doc;
   long long id = 0;
-  store_area_fail fail = {"", ""};
+  store_write_error fail = {"", ""};
   if (rc == EST_OK) {
     est_actor who = http_actor(ctx);
     rc = store_meeting_create(ctx->app->pool, &who, norm, snap, query, &doc, &id, &fail);
@@ -397,7 +399,7 @@ static est_result action_create(http_ctx *ctx) {
   est_actor who = http_actor(ctx);
   est_doc doc;
   long long id = 0;
-  store_area_fail fail = {"", ""};
+  store_write_error fail = {"", ""};
   rc = store_action_create(ctx->app->pool, &who, norm, &doc, &id, &fail);
   free(norm);
   if (rc != EST_OK) return store_failed(ctx, "action", rc, &fail, id);
@@ -456,7 +458,7 @@ static est_result action_patch(http_ctx *ctx) {
   if (rc == EST_OK) {
     est_actor who = http_actor(ctx);
     est_doc doc;
-    store_area_fail fail = {"", ""};
+    store_write_error fail = {"", ""};
     rc = store_action_update(ctx->app->pool, &who, id, version, norm, &doc, &fail);
     if (rc == EST_OK) http_reply_doc(ctx, 200, &doc);
     else rc = store_failed(ctx, "action", rc, &fail, id);
@@ -521,7 +523,7 @@ static est_result evidence_change(http_ctx *ctx, bool link) {
   }
   est_actor who = http_actor(ctx);
   est_doc doc;
-  store_area_fail fail = {"", ""};
+  store_write_error fail = {"", ""};
   rc = store_action_evidence(ctx->app->pool, &who, id, version, event_id, link, &doc, &fail);
   if (rc != EST_OK) return store_failed(ctx, "action", rc, &fail, id);
   http_reply_doc(ctx, 200, &doc);
@@ -540,7 +542,7 @@ static est_result action_finding(http_ctx *ctx) {
   est_actor who = http_actor(ctx);
   est_doc doc;
   long long nid = 0;
-  store_area_fail fail = {"", ""};
+  store_write_error fail = {"", ""};
   rc = store_action_finding(ctx->app->pool, &who, id, norm, &doc, &nid, &fail);
   free(norm);
   if (rc != EST_OK) return store_failed(ctx, "action", rc, &fail, id);
@@ -605,7 +607,7 @@ static est_result target_put(http_ctx *ctx) {
   est_actor who = http_actor(ctx);
   est_doc doc;
   bool created = false;
-  store_area_fail fail = {"", ""};
+  store_write_error fail = {"", ""};
   rc = store_outcome_target_put(ctx->app->pool, &who, id, version, norm, &doc, &created, &fail);
   free(norm);
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "commitment %lld does not exist", id);
@@ -621,7 +623,7 @@ static est_result target_delete(http_ctx *ctx) {
   if (rc == EST_OK) rc = http_if_match(ctx, &version, &has);
   if (rc != EST_OK) return rc;
   est_actor who = http_actor(ctx);
-  store_area_fail fail = {"", ""};
+  store_write_error fail = {"", ""};
   rc = store_outcome_target_delete(ctx->app->pool, &who, id, version, &fail);
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "commitment %lld has no outcome target", id);
   if (rc != EST_OK) return store_failed(ctx, "commitment", rc, &fail, id);
@@ -649,30 +651,24 @@ static est_result report_data(http_ctx *ctx, long long id, const char *from, con
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "agreement %lld does not exist", id);
   if (rc != EST_OK) return rc;
   json_t *cs = json_object_get(doc, "commitments");
-  size_t n = json_array_size(cs);
-  long long *ids = calloc(n ? n : 1, sizeof *ids);
-  if (!ids) {
-    json_decref(doc);
-    return EST_ENOMEM;
+  long long *ids;
+  size_t n;
+  json_t *rows = NULL;
+  rc = est_progress_ids(cs, &ids, &n);
+  if (rc == EST_OK) {
+    rc = store_progress_rows_window(ctx->app->pool, ids, n, from, to, &rows);
+    free(ids);
   }
-  for (size_t i = 0; i < n; i++) ids[i] = json_integer_value(json_object_get(json_array_get(cs, i), "id"));
-  json_t *progress = NULL;
-  rc = store_progress_window(ctx->app->pool, ids, n, from, to, &progress);
-  free(ids);
   if (rc != EST_OK) {
     json_decref(doc);
     return rc;
   }
-  for (size_t i = 0; i < n; i++) {
-    json_t *c = json_array_get(cs, i);
-    char key[24];
-    snprintf(key, sizeof key, "%lld", (long long)json_integer_value(json_object_get(c, "id")));
-    json_t *p = json_object_get(progress, key);
-    json_object_set(c, "progress", p ? p : json_null());
-  }
-  json_decref(progress);
+  est_progress_attach(cs, rows, est_stockholm_date(time(NULL)));
+  json_decref(rows);
   bool detail = (ctx->who.scopes & HTTP_SCOPE_READ_DETAIL) != 0;
-  est_followup_protect(doc, detail ? 0 : ctx->app->cfg->privacy_min_count);
+  est_publish_policy policy = {est_situation_threshold(detail, ctx->app->cfg->privacy_min_count, false, 0), detail,
+                               NULL, NULL};
+  est_followup_protect(doc, &policy);
   char td[16];
   est_date_format(est_stockholm_date(time(NULL)), td, sizeof td);
   json_object_set_new(doc, "generated_on", json_string(td));

@@ -139,15 +139,15 @@ est_result store_action_get(est_pool *pool, long long id, est_doc *out) {
   return store_doc_by_id(pool, &action_get, id, out);
 }
 est_result store_action_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                               store_area_fail *fail) {
+                               store_write_error *fail) {
   return store_jres_create(pool, &action_res, who, body, out, id, fail);
 }
 est_result store_action_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                               const char *patch, est_doc *out, store_area_fail *fail) {
+                               const char *patch, est_doc *out, store_write_error *fail) {
   return store_jres_update(pool, &action_res, who, id, version, patch, out, fail);
 }
 est_result store_action_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                store_area_fail *fail) {
+                                store_write_error *fail) {
   return store_jres_archive(pool, &action_res, who, id, version, fail);
 }
 
@@ -164,7 +164,7 @@ static const est_stmt action_touch = {
     2};
 
 est_result store_action_evidence(est_pool *pool, const est_actor *who, long long id, long long version,
-                                 long long event_id, bool link, est_doc *out, store_area_fail *fail) {
+                                 long long event_id, bool link, est_doc *out, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -180,7 +180,7 @@ est_result store_action_evidence(est_pool *pool, const est_actor *who, long long
     if (rc != EST_OK) rc = store_explain(c, rc, st, action_map, fail);
     else changed = PQntuples(r) > 0;
     if (rc == EST_OK && !link && !changed) {
-      store_fail_set(fail, "", "event %lld is not evidence of action %lld", event_id, id);
+      store_write_error_set(fail, "", "event %lld is not evidence of action %lld", event_id, id);
       rc = EST_ENOTFOUND;
     }
     PQclear(r);
@@ -191,7 +191,7 @@ est_result store_action_evidence(est_pool *pool, const est_actor *who, long long
     const char *p[2] = {idb, version ? store_lld(vb, version) : NULL};
     rc = est_db_exec(c, &action_touch, p, &r, st);
     if (rc == EST_OK && PQntuples(r) == 0) {
-      store_fail_set(fail, "", "the action was changed since version %lld was read", version);
+      store_write_error_set(fail, "", "the action was changed since version %lld was read", version);
       rc = EST_EPRECONDITION;
     }
     PQclear(r);
@@ -216,7 +216,7 @@ static const est_stmt finding_insert = {
     2};
 
 est_result store_action_finding(est_pool *pool, const est_actor *who, long long id, const char *body, est_doc *out,
-                                long long *new_id, store_area_fail *fail) {
+                                long long *new_id, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -227,7 +227,7 @@ est_result store_action_finding(est_pool *pool, const est_actor *who, long long 
   rc = est_db_exec(c, &action_lock, lp, &walk, NULL);
   if (rc == EST_OK && PQntuples(walk) == 0) rc = EST_ENOTFOUND;
   if (rc == EST_OK && strcmp(PQgetvalue(walk, 0, 3), "trygghetsvandring") != 0) {
-    store_fail_set(fail, "/kind", "action %lld is a '%s'; findings are recorded on a trygghetsvandring", id,
+    store_write_error_set(fail, "/kind", "action %lld is a '%s'; findings are recorded on a trygghetsvandring", id,
                    PQgetvalue(walk, 0, 3));
     rc = EST_EINVAL;
   }

@@ -1,5 +1,4 @@
 /* areas.c - areas (områden) with PostGIS geometry (see store_areas.h). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,38 +109,27 @@ static const est_stmt area_delete = {
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static void fail_set(store_area_fail *f, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void fail_set(store_area_fail *f, const char *field, const char *fmt, ...) {
-  if (!f) return;
-  snprintf(f->field, sizeof f->field, "%s", field);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(f->detail, sizeof f->detail, fmt, ap);
-  va_end(ap);
-}
-
 /* Explains a failed write on c from its SQLSTATE and constraint name. */
-static est_result explain_area_error(est_conn *c, est_result rc, const char *sqlstate, store_area_fail *f) {
+static est_result explain_area_error(est_conn *c, est_result rc, const char *sqlstate, store_write_error *f) {
   const char *cn = est_conn_last_constraint(c);
   if (strcmp(sqlstate, "23505") == 0 && strcmp(cn, "areas_code_key") == 0) {
-    fail_set(f, "/code", "another area already has this code");
+    store_write_error_set(f, "/code", "another area already has this code");
     return EST_ECONFLICT;
   }
   if (strcmp(cn, "areas_geom_valid") == 0 || strcmp(cn, "areas_geom_lonlat") == 0 ||
       strcmp(sqlstate, "22023") == 0) {
-    fail_set(f, "/geometry", "the geometry is not a valid WGS84 area");
+    store_write_error_set(f, "/geometry", "the geometry is not a valid WGS84 area");
     return EST_EINVAL;
   }
   if (strcmp(cn, "areas_name_nonempty") == 0) {
-    fail_set(f, "/name", "must not be empty");
+    store_write_error_set(f, "/name", "must not be empty");
     return EST_EINVAL;
   }
   if (strcmp(sqlstate, "23503") == 0) {
-    fail_set(f, "", "the area is still referenced (%s)", cn);
+    store_write_error_set(f, "", "the area is still referenced (%s)", cn);
     return EST_ECONFLICT;
   }
-  if (rc == EST_EINVAL && cn[0]) fail_set(f, "", "violates the rule %s", cn);
+  if (rc == EST_EINVAL && cn[0]) store_write_error_set(f, "", "violates the rule %s", cn);
   return rc;
 }
 
@@ -188,7 +176,7 @@ est_result store_area_get(est_pool *pool, long long id, est_doc *out) {
 /* ---- writes ------------------------------------------------------------------- */
 
 est_result store_area_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                             store_area_fail *fail) {
+                             store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -202,7 +190,7 @@ est_result store_area_create(est_pool *pool, const est_actor *who, const char *b
   } else if (PQntuples(r) != 1) {
     rc = EST_EINTERNAL;
   } else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-    fail_set(fail, "/geometry", "invalid geometry: %s", PQgetvalue(r, 0, 1));
+    store_write_error_set(fail, "/geometry", "invalid geometry: %s", PQgetvalue(r, 0, 1));
     rc = EST_EINVAL;
   } else {
     *id = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
@@ -216,7 +204,7 @@ est_result store_area_create(est_pool *pool, const est_actor *who, const char *b
 }
 
 est_result store_area_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                             const char *patch, est_doc *out, store_area_fail *fail) {
+                             const char *patch, est_doc *out, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -234,10 +222,10 @@ est_result store_area_update(est_pool *pool, const est_actor *who, long long id,
     } else if (PQntuples(r) != 1) {
       rc = EST_EINTERNAL;
     } else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-      fail_set(fail, "/geometry", "invalid geometry: %s", PQgetvalue(r, 0, 1));
+      store_write_error_set(fail, "/geometry", "invalid geometry: %s", PQgetvalue(r, 0, 1));
       rc = EST_EINVAL;
     } else if (PQgetisnull(r, 0, 2)) {
-      fail_set(fail, "", "the area was changed since version %s was read", vb[0] ? vb : "(any)");
+      store_write_error_set(fail, "", "the area was changed since version %s was read", vb[0] ? vb : "(any)");
       rc = EST_EPRECONDITION;
     } else {
       rc = doc_take(r, 2, 3, out);
@@ -252,7 +240,7 @@ est_result store_area_update(est_pool *pool, const est_actor *who, long long id,
 }
 
 est_result store_area_delete(est_pool *pool, const est_actor *who, long long id, long long version,
-                             store_area_fail *fail) {
+                             store_write_error *fail) {
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
@@ -262,7 +250,7 @@ est_result store_area_delete(est_pool *pool, const est_actor *who, long long id,
   rc = est_db_exec(c, &area_lock, lp, &before, NULL);
   if (rc == EST_OK && PQntuples(before) == 0) rc = EST_ENOTFOUND;
   if (rc == EST_OK && version && strtoll(PQgetvalue(before, 0, 1), NULL, 10) != version) {
-    fail_set(fail, "", "the area was changed since version %lld was read", version);
+    store_write_error_set(fail, "", "the area was changed since version %lld was read", version);
     rc = EST_EPRECONDITION;
   }
   if (rc == EST_OK) rc = est_db_exec(c, &area_refs, lp, &refs, NULL);

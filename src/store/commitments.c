@@ -132,38 +132,31 @@ static const char *ids_literal(char *buf, size_t n, const long long *ids, int co
 static est_result write_error(est_conn *c, est_result rc, const est_commitment_input *in, store_write_error *err) {
   if (rc != EST_ECONFLICT && rc != EST_EINVAL) return rc;
   const char *cn = est_conn_last_constraint(c);
-  store_write_error tmp;
-  if (!err) err = &tmp;
   long long agr = in ? in->agreement_id : 0, ca = in ? in->cooperation_area_id : 0;
-  err->field[0] = '\0';
   if (strcmp(cn, "commitments_agreement_id_fkey") == 0) {
-    snprintf(err->field, sizeof err->field, "/agreement_id");
-    snprintf(err->detail, sizeof err->detail, "agreement %lld does not exist", agr);
+    store_write_error_set(err, "/agreement_id", "agreement %lld does not exist", agr);
     return EST_EINVAL;
   }
   if (strcmp(cn, "commitments_cooperation_area_same_agreement") == 0) {
-    snprintf(err->field, sizeof err->field, "/cooperation_area_id");
-    snprintf(err->detail, sizeof err->detail, "cooperation area %lld does not exist in agreement %lld", ca, agr);
+    store_write_error_set(err, "/cooperation_area_id", "cooperation area %lld does not exist in agreement %lld", ca,
+                          agr);
     return EST_EINVAL;
   }
   if (strcmp(cn, "commitment_parties_party_id_fkey") == 0) {
-    snprintf(err->field, sizeof err->field, "/responsible_party_ids");
-    snprintf(err->detail, sizeof err->detail, "responsible_party_ids names a party that does not exist");
+    store_write_error_set(err, "/responsible_party_ids", "responsible_party_ids names a party that does not exist");
     return EST_EINVAL;
   }
   if (strcmp(cn, "commitment_areas_area_id_fkey") == 0) {
-    snprintf(err->field, sizeof err->field, "/area_ids");
-    snprintf(err->detail, sizeof err->detail, "area_ids names an area that does not exist");
+    store_write_error_set(err, "/area_ids", "area_ids names an area that does not exist");
     return EST_EINVAL;
   }
   if (strcmp(cn, "commitments_code_key") == 0) {
-    snprintf(err->field, sizeof err->field, "/code");
-    snprintf(err->detail, sizeof err->detail, "a commitment with code '%.100s' already exists",
-             in && in->code ? in->code : "");
+    store_write_error_set(err, "/code", "a commitment with code '%.100s' already exists",
+                          in && in->code ? in->code : "");
     return EST_ECONFLICT;
   }
-  snprintf(err->detail, sizeof err->detail, "%s constraint %.60s",
-           rc == EST_ECONFLICT ? "conflicts with" : "violates", cn[0] ? cn : "(unnamed)");
+  store_write_error_set(err, "", "%s constraint %.60s", rc == EST_ECONFLICT ? "conflicts with" : "violates",
+                        cn[0] ? cn : "(unnamed)");
   return rc;
 }
 
@@ -232,17 +225,15 @@ est_result store_commitment_create(est_pool *pool, const est_commitment_input *i
                                    est_doc *out, long long *id_out, store_write_error *err) {
   out->json = NULL;
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   long long id = 0;
-  rc = est_db_command(c, "BEGIN");
-  if (rc == EST_OK) rc = write_rows(c, 0, 0, in, &id, err);
+  rc = write_rows(c, 0, 0, in, &id, err);
   if (rc == EST_OK) rc = read_doc(c, &commitment_get, id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "create", "commitment", id, NULL, out->json);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+  rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
   else *id_out = id;
-  est_pool_release(pool, c); /* rolls back anything left open */
   return rc;
 }
 
@@ -250,32 +241,29 @@ est_result store_commitment_update(est_pool *pool, long long id, long long versi
                                    const est_actor *who, est_doc *out, store_write_error *err) {
   out->json = NULL;
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   est_doc before = {0};
   long long unused = 0;
-  rc = est_db_command(c, "BEGIN");
-  if (rc == EST_OK) rc = read_doc(c, &commitment_lock, id, &before);
+  rc = read_doc(c, &commitment_lock, id, &before);
   if (rc == EST_OK) rc = write_rows(c, id, version, in, &unused, err);
   if (rc == EST_OK) rc = read_doc(c, &commitment_get, id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "update", "commitment", id, before.json, out->json);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+  rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
   est_doc_free(&before);
-  est_pool_release(pool, c);
   return rc;
 }
 
 est_result store_commitment_delete(est_pool *pool, long long id, long long version, const est_actor *who,
                                    store_write_error *err) {
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   est_doc before = {0};
   char idb[24], vb[24];
   const char *params[2] = {store_lld(idb, id), version ? store_lld(vb, version) : NULL};
-  rc = est_db_command(c, "BEGIN");
-  if (rc == EST_OK) rc = read_doc(c, &commitment_lock, id, &before);
+  rc = read_doc(c, &commitment_lock, id, &before);
   if (rc == EST_OK) {
     PGresult *r;
     rc = est_db_exec(c, &commitment_delete, params, &r, NULL);
@@ -287,8 +275,7 @@ est_result store_commitment_delete(est_pool *pool, long long id, long long versi
     }
   }
   if (rc == EST_OK) rc = store_audit_write(c, who, "delete", "commitment", id, before.json, NULL);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+  rc = store_tx_end(pool, c, rc);
   est_doc_free(&before);
-  est_pool_release(pool, c);
   return rc;
 }

@@ -210,12 +210,11 @@ est_result store_dead_letter_resolve(est_pool *pool, long long id, est_event *ev
   *event_id = 0;
   *inserted = *already = false;
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   char idb[24], eb[24];
   const char *params[2] = {store_lld(idb, id), NULL};
   PGresult *r = NULL;
-  if ((rc = est_db_command(c, "BEGIN")) != EST_OK) goto done;
   if ((rc = est_db_exec(c, &dl_lock, params, &r, NULL)) != EST_OK) goto done;
   if (PQntuples(r) == 0) {
     rc = EST_ENOTFOUND;
@@ -224,7 +223,6 @@ est_result store_dead_letter_resolve(est_pool *pool, long long id, est_event *ev
   if (PQgetvalue(r, 0, 1)[0] == 't') {
     *already = true;
     *event_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    rc = est_db_command(c, "COMMIT");
     goto done;
   }
   PQclear(r);
@@ -235,10 +233,8 @@ est_result store_dead_letter_resolve(est_pool *pool, long long id, est_event *ev
   char after[160];
   snprintf(after, sizeof after, "{\"event_id\": %lld, \"status\": \"%s\"}", *event_id,
            *inserted ? "stored" : "duplicate");
-  if ((rc = store_audit_write(c, who, "resubmit", "dead_letter", id, NULL, after)) != EST_OK) goto done;
-  rc = est_db_command(c, "COMMIT");
+  rc = store_audit_write(c, who, "resubmit", "dead_letter", id, NULL, after);
 done:
   PQclear(r);
-  est_pool_release(pool, c);
-  return rc;
+  return store_tx_end(pool, c, rc);
 }

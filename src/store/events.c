@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "estd/audit.h"
+#include "estd/buf.h"
 #include "estd/log.h"
 #include "estd/store_events.h"
 #include "estd/store_util.h"
@@ -65,65 +66,41 @@ static const est_stmt ev_insert_h = {
 
 #define NCOLS 17
 
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-  bool oom;
-} sbuf;
-
-static void sb_reserve(sbuf *b, size_t more) {
-  if (b->oom || b->len + more + 1 <= b->cap) return;
-  size_t nc = b->cap ? b->cap : 1024;
-  while (nc < b->len + more + 1) nc *= 2;
-  char *np = realloc(b->p, nc);
-  if (!np) {
-    b->oom = true;
-    return;
-  }
-  b->p = np;
-  b->cap = nc;
-}
-
-static void sb_raw(sbuf *b, const char *s, size_t n) {
-  sb_reserve(b, n);
-  if (b->oom) return;
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
 /* Appends one array element: NULL, or s double-quoted with \ and " escaped. */
-static void sb_elem(sbuf *b, const char *s) {
-  if (b->len > 1) sb_raw(b, ",", 1);
+static void array_elem(est_buf *b, const char *s) {
+  if (b->len > 1) est_buf_append(b, ",", 1);
   if (!s) {
-    sb_raw(b, "NULL", 4);
+    est_buf_append(b, "NULL", 4);
     return;
   }
   size_t n = strlen(s);
-  sb_reserve(b, n * 2 + 2);
+  est_buf_reserve(b, n * 2 + 2);
   if (b->oom) return;
-  char *o = b->p + b->len;
+  char *o = b->data + b->len;
   *o++ = '"';
   for (const char *c = s; *c; c++) {
     if (*c == '"' || *c == '\\') *o++ = '\\';
     *o++ = *c;
   }
   *o++ = '"';
-  b->len = (size_t)(o - b->p);
-  b->p[b->len] = '\0';
+  b->len = (size_t)(o - b->data);
+  b->data[b->len] = '\0';
 }
 
 typedef struct batch_arrays {
-  sbuf col[NCOLS];
+  est_buf col[NCOLS];
 } batch_arrays;
 
 static void arrays_init(batch_arrays *a) {
-  memset(a, 0, sizeof *a);
-  for (int k = 0; k < NCOLS; k++) sb_raw(&a->col[k], "{", 1);
+  for (int k = 0; k < NCOLS; k++) {
+    a->col[k] = (est_buf)EST_BUF_INIT;
+    est_buf_reserve(&a->col[k], 1023); /* the batch's columns grow to kilobytes at once */
+    est_buf_append(&a->col[k], "{", 1);
+  }
 }
 
 static void arrays_free(batch_arrays *a) {
-  for (int k = 0; k < NCOLS; k++) free(a->col[k].p);
+  for (int k = 0; k < NCOLS; k++) est_buf_free(&a->col[k]);
 }
 
 /* Adds one event as row i. */
@@ -159,15 +136,15 @@ static void arrays_add(batch_arrays *a, const est_event *ev, size_t i) {
                           ev->description,
                           ev->attributes ? ev->attributes : "{}",
                           n5};
-  for (int k = 0; k < NCOLS; k++) sb_elem(&a->col[k], v[k]);
+  for (int k = 0; k < NCOLS; k++) array_elem(&a->col[k], v[k]);
 }
 
 /* Closes the arrays; fills params[0..17] (the last is the channel). */
 static est_result arrays_params(batch_arrays *a, const char *channel, const char *params[NCOLS + 1]) {
   for (int k = 0; k < NCOLS; k++) {
-    sb_raw(&a->col[k], "}", 1);
+    est_buf_append(&a->col[k], "}", 1);
     if (a->col[k].oom) return EST_ENOMEM;
-    params[k] = a->col[k].p;
+    params[k] = a->col[k].data;
   }
   params[NCOLS] = channel;
   return EST_OK;
@@ -280,16 +257,18 @@ static est_result insert_some(est_conn *c, store_msg *msgs, const size_t *idx, s
   return EST_OK;
 }
 
-static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool isolate) {
+/* One attempt at the batch in one transaction on c. On failure the
+ * transaction is rolled back; the message of the failure is kept in err. */
+static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool isolate, char *err, size_t errlen) {
   char sqlstate[6] = "";
   for (size_t i = 0; i < n; i++) msgs[i].stored = msgs[i].deadlettered = false;
   /* No JIT: from ~3500 rows on the planner's cost estimate of the insert
    * crosses jit_above_cost and compiling it takes longer (0.4 s for 5000
    * rows) than running it. */
-  est_result rc = est_db_command(c, "BEGIN; SET LOCAL jit = off");
+  est_result rc = store_tx_open(c, "BEGIN; SET LOCAL jit = off");
   if (rc != EST_OK) return rc;
   size_t *idx = malloc((n ? n : 1) * sizeof *idx);
-  if (!idx) return EST_ENOMEM;
+  if (!idx) return store_tx_close(c, EST_ENOMEM);
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     store_msg *m = &msgs[i];
@@ -325,8 +304,11 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
     }
   }
   if (rc == EST_OK) rc = store_deadletters_insert(c, msgs, n);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
 out:
+  if (rc != EST_OK) snprintf(err, errlen, "%s", est_conn_error(c)); /* before the ROLLBACK */
+  bool failed = rc != EST_OK;
+  rc = store_tx_close(c, rc);
+  if (rc != EST_OK && !failed) snprintf(err, errlen, "%s", est_conn_error(c)); /* the COMMIT failed */
   free(idx);
   if (rc != EST_OK) {
     for (size_t i = 0; i < n; i++) msgs[i].stored = msgs[i].deadlettered = false;
@@ -345,13 +327,13 @@ est_result store_intake_batch(est_pool *pool, store_msg *msgs, size_t n) {
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
   if (rc != EST_OK) return rc;
-  rc = batch_attempt(c, msgs, n, false);
+  char err[512] = "";
+  rc = batch_attempt(c, msgs, n, false, err, sizeof err);
   if (rc == EST_EINVAL) {
     /* One row the database refuses would block the partition forever:
      * isolate each event behind a savepoint and dead-letter the culprits. */
-    est_log_kv(EST_LOG_WARN, "batch insert refused, retrying event by event", "error", est_conn_error(c), NULL);
-    est_db_command(c, "ROLLBACK");
-    rc = batch_attempt(c, msgs, n, true);
+    est_log_kv(EST_LOG_WARN, "batch insert refused, retrying event by event", "error", err, NULL);
+    rc = batch_attempt(c, msgs, n, true, err, sizeof err);
   }
   est_pool_release(pool, c);
   return rc;
@@ -362,12 +344,11 @@ est_result store_intake_batch(est_pool *pool, store_msg *msgs, size_t n) {
 est_result store_events_ingest(est_pool *pool, est_event *const *evs, size_t n, size_t rejected,
                                const est_actor *who, store_event_outcome *out) {
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   PGresult *r = NULL;
   size_t stored = 0, dups = 0;
   json_t *ids = json_array();
-  if ((rc = est_db_command(c, "BEGIN")) != EST_OK) goto done;
   if (n > 0) {
     batch_arrays a;
     arrays_init(&a);
@@ -396,11 +377,10 @@ est_result store_events_ingest(est_pool *pool, est_event *const *evs, size_t n, 
   json_decref(summary);
   rc = store_audit_write(c, who, "ingest", "event", stored == 1 && n == 1 ? out[0].event_id : 0, NULL, after);
   free(after);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
 done:
+  rc = store_tx_end(pool, c, rc);
   json_decref(ids);
   PQclear(r);
-  est_pool_release(pool, c);
   return rc;
 }
 

@@ -1,5 +1,4 @@
 /* focuses.c - area focuses (fokusområden) (see store_areas.h). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,21 +79,10 @@ static const est_stmt focus_delete = {
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static void fail_set(store_area_fail *f, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void fail_set(store_area_fail *f, const char *field, const char *fmt, ...) {
-  if (!f) return;
-  snprintf(f->field, sizeof f->field, "%s", field);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(f->detail, sizeof f->detail, fmt, ap);
-  va_end(ap);
-}
-
 /* Explains a failed write on c from its SQLSTATE and the constraint that
  * refused it: unknown references are the client's error (422 naming the
  * field), a duplicate code is a conflict (409). */
-static est_result explain_focus_error(est_conn *c, est_result rc, const char *sqlstate, store_area_fail *f) {
+static est_result explain_focus_error(est_conn *c, est_result rc, const char *sqlstate, store_write_error *f) {
   static const struct {
     const char *constraint, *field, *detail;
     est_result rc;
@@ -114,11 +102,11 @@ static est_result explain_focus_error(est_conn *c, est_result rc, const char *sq
   if (strncmp(sqlstate, "23", 2) == 0)
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
       if (strcmp(cn, map[i].constraint) == 0 && !(strcmp(sqlstate, "23503") == 0 && map[i].rc != EST_EINVAL)) {
-        fail_set(f, map[i].field, "%s", map[i].detail);
+        store_write_error_set(f, map[i].field, "%s", map[i].detail);
         return map[i].rc;
       }
   if (strcmp(sqlstate, "23503") == 0) {
-    fail_set(f, "", "the area focus is still referenced (%s)", cn);
+    store_write_error_set(f, "", "the area focus is still referenced (%s)", cn);
     return EST_ECONFLICT;
   }
   return rc;
@@ -153,7 +141,7 @@ est_result store_focus_get(est_pool *pool, long long id, est_doc *out) {
 /* ---- writes ------------------------------------------------------------------- */
 
 est_result store_focus_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                              store_area_fail *fail) {
+                              store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -178,7 +166,7 @@ est_result store_focus_create(est_pool *pool, const est_actor *who, const char *
 }
 
 est_result store_focus_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                              const char *patch, est_doc *out, store_area_fail *fail) {
+                              const char *patch, est_doc *out, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -194,7 +182,7 @@ est_result store_focus_update(est_pool *pool, const est_actor *who, long long id
     if (rc != EST_OK) {
       rc = explain_focus_error(c, rc, st, fail);
     } else if (PQntuples(r) == 0) {
-      fail_set(fail, "", "the area focus was changed since version %s was read", vb);
+      store_write_error_set(fail, "", "the area focus was changed since version %s was read", vb);
       rc = EST_EPRECONDITION;
     } else {
       rc = store_doc_from(r, out);
@@ -210,7 +198,7 @@ est_result store_focus_update(est_pool *pool, const est_actor *who, long long id
 }
 
 est_result store_focus_delete(est_pool *pool, const est_actor *who, long long id, long long version,
-                              store_area_fail *fail) {
+                              store_write_error *fail) {
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
@@ -225,7 +213,7 @@ est_result store_focus_delete(est_pool *pool, const est_actor *who, long long id
     if (rc != EST_OK) {
       rc = explain_focus_error(c, rc, st, fail);
     } else if (strcmp(PQcmdTuples(r), "1") != 0) {
-      fail_set(fail, "", "the area focus was changed since version %s was read", vb);
+      store_write_error_set(fail, "", "the area focus was changed since version %s was read", vb);
       rc = EST_EPRECONDITION;
     }
   }

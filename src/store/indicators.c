@@ -6,10 +6,10 @@
 
 #include "estd/audit.h"
 #include "estd/cycle.h"
-#include "estd/store_progress.h"
 #include "estd/store_indicators.h"
 #include "estd/store_records.h"
 #include "estd/store_util.h"
+#include "internal.h"
 
 const char *const store_indicators_sorts[] = {"id", "period_from", NULL};
 
@@ -103,15 +103,15 @@ est_result store_indicator_get(est_pool *pool, long long id, est_doc *out) {
   return store_doc_by_id(pool, &indicator_get, id, out);
 }
 est_result store_indicator_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
-                                  long long *id, store_area_fail *fail) {
+                                  long long *id, store_write_error *fail) {
   return store_jres_create(pool, &indicator_res, who, body, out, id, fail);
 }
 est_result store_indicator_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                                  const char *patch, est_doc *out, store_area_fail *fail) {
+                                  const char *patch, est_doc *out, store_write_error *fail) {
   return store_jres_update(pool, &indicator_res, who, id, version, patch, out, fail);
 }
 est_result store_indicator_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                  store_area_fail *fail) {
+                                  store_write_error *fail) {
   return store_jres_archive(pool, &indicator_res, who, id, version, fail);
 }
 
@@ -177,7 +177,7 @@ est_result store_outcome_target_get(est_pool *pool, long long commitment_id, est
 }
 
 est_result store_outcome_target_put(est_pool *pool, const est_actor *who, long long commitment_id, long long version,
-                                    const char *body, est_doc *out, bool *created, store_area_fail *fail) {
+                                    const char *body, est_doc *out, bool *created, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -193,7 +193,7 @@ est_result store_outcome_target_put(est_pool *pool, const est_actor *who, long l
     const char *bp[1] = {body};
     rc = est_db_exec(c, &target_baseline_check, bp, &r, NULL);
     if (rc == EST_OK && PQntuples(r) == 0) {
-      store_fail_set(fail, "/baseline_value_id",
+      store_write_error_set(fail, "/baseline_value_id",
                      "must be an indicator value of the same indicator, measure and area");
       rc = EST_EINVAL;
     }
@@ -206,7 +206,7 @@ est_result store_outcome_target_put(est_pool *pool, const est_actor *who, long l
     if (rc != EST_OK) {
       rc = store_explain(c, rc, st, target_map, fail);
     } else if (PQntuples(r) == 0) {
-      store_fail_set(fail, "", "the outcome target was changed since version %lld was read", version);
+      store_write_error_set(fail, "", "the outcome target was changed since version %lld was read", version);
       rc = EST_EPRECONDITION;
     } else {
       *created = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -224,7 +224,7 @@ est_result store_outcome_target_put(est_pool *pool, const est_actor *who, long l
 }
 
 est_result store_outcome_target_delete(est_pool *pool, const est_actor *who, long long commitment_id,
-                                       long long version, store_area_fail *fail) {
+                                       long long version, store_write_error *fail) {
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
@@ -236,7 +236,7 @@ est_result store_outcome_target_delete(est_pool *pool, const est_actor *who, lon
     const char *p[2] = {store_lld(idb, commitment_id), version ? store_lld(vb, version) : NULL};
     rc = est_db_exec(c, &target_delete, p, &r, NULL);
     if (rc == EST_OK && PQntuples(r) == 0) {
-      store_fail_set(fail, "", "the outcome target was changed since version %lld was read", version);
+      store_write_error_set(fail, "", "the outcome target was changed since version %lld was read", version);
       rc = EST_EPRECONDITION;
     }
     PQclear(r);

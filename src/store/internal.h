@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "estd/db.h"
 #include "estd/event.h"
 #include "estd/store_events.h"
@@ -22,5 +24,12 @@ est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n);
  * *inserted false for a duplicate. */
 est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channel, long long *event_id,
                                   bool *inserted);
+
+/* indicators.c: adds "outcome" (null when the commitment has no outcome
+ * target) to each progress row of obj ({"<id>": row}) for the commitment
+ * ids in the array literal ids ("{1,2}"): the target, its baseline and
+ * latest values and the judgement of est_outcome_judge (estd/cycle.h);
+ * for progress.c. */
+est_result store_outcome_attach(est_pool *pool, const char *ids, json_t *obj);
 
 #endif

@@ -163,7 +163,7 @@ est_result store_meeting_get(est_pool *pool, long long id, est_doc *out) {
 }
 
 est_result store_meeting_create(est_pool *pool, const est_actor *who, const char *body, const char *snapshot,
-                                const char *query, est_doc *out, long long *id, store_area_fail *fail) {
+                                const char *query, est_doc *out, long long *id, store_write_error *fail) {
   out->json = NULL;
   json_t *b = json_loads(body, 0, NULL);
   if (!b) return EST_EINTERNAL;
@@ -211,7 +211,7 @@ est_result store_meeting_create(est_pool *pool, const est_actor *who, const char
       rc = store_explain(c, rc, st, meeting_map, fail);
       if (fail && strcmp(fail->field, "/hot_spots") == 0) snprintf(fail->field, sizeof fail->field, "%s", field);
     } else if (PQntuples(r) == 0) {
-      store_fail_set(fail, field, "the lägesbild has no hot spot with rank %lld",
+      store_write_error_set(fail, field, "the lägesbild has no hot spot with rank %lld",
                      (long long)json_integer_value(json_object_get(h, "rank")));
       rc = EST_EINVAL;
     } else {
@@ -229,12 +229,12 @@ est_result store_meeting_create(est_pool *pool, const est_actor *who, const char
 }
 
 est_result store_meeting_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                                const char *patch, est_doc *out, store_area_fail *fail) {
+                                const char *patch, est_doc *out, store_write_error *fail) {
   return store_jres_update(pool, &meeting_res, who, id, version, patch, out, fail);
 }
 
 est_result store_meeting_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                 store_area_fail *fail) {
+                                 store_write_error *fail) {
   return store_jres_archive(pool, &meeting_res, who, id, version, fail);
 }
 

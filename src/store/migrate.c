@@ -8,6 +8,7 @@
 
 #include "estd/db.h"
 #include "estd/log.h"
+#include "estd/store_util.h"
 
 /* Arbitrary constant shared by every estd instance: "estd" in ASCII. */
 #define MIGRATE_LOCK_KEY "1702065252"
@@ -136,12 +137,11 @@ est_result est_migrate_apply(est_pool *pool, const char *sql_dir, int *applied) 
     int n = 0;
     if ((rc = simple(c, &st_is_applied, version, &n)) != EST_OK || n > 0) continue;
     snprintf(path, sizeof path, "%s/%s", dir, files.names[i]);
-    rc = est_db_command(c, "BEGIN");
+    rc = store_tx_open(c, NULL);
     if (rc == EST_OK) rc = exec_script(c, path);
     if (rc == EST_OK) rc = simple(c, &st_record, version, NULL);
-    if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+    rc = store_tx_close(c, rc);
     if (rc != EST_OK) {
-      (void)est_db_command(c, "ROLLBACK");
       est_log_kv(EST_LOG_ERROR, "migration failed", "version", version, NULL);
     } else {
       count++;
@@ -189,15 +189,14 @@ est_result est_seed_apply(est_pool *pool, const char *sql_dir) {
   if (rc != EST_OK) return rc;
   est_conn *c;
   if ((rc = est_pool_acquire(pool, &c)) != EST_OK) { file_list_free(&files); return rc; }
-  rc = est_db_command(c, "BEGIN");
+  rc = store_tx_open(c, NULL);
   for (size_t i = 0; rc == EST_OK && i < files.n; i++) {
     char path[4352];
     snprintf(path, sizeof path, "%s/%s", dir, files.names[i]);
     rc = exec_script(c, path);
     if (rc == EST_OK) est_log_kv(EST_LOG_INFO, "seed applied", "file", files.names[i], NULL);
   }
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
-  else (void)est_db_command(c, "ROLLBACK");
+  rc = store_tx_close(c, rc);
   est_pool_release(pool, c);
   file_list_free(&files);
   return rc;

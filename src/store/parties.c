@@ -155,15 +155,15 @@ static const store_jres party_res = {"party", "party", &party_insert, &party_loc
                                      &party_get, NULL, party_map};
 
 est_result store_party_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                              store_area_fail *fail) {
+                              store_write_error *fail) {
   return store_jres_create(pool, &party_res, who, body, out, id, fail);
 }
 est_result store_party_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                              const char *patch, est_doc *out, store_area_fail *fail) {
+                              const char *patch, est_doc *out, store_write_error *fail) {
   return store_jres_update(pool, &party_res, who, id, version, patch, out, fail);
 }
 est_result store_party_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                               store_area_fail *fail) {
+                               store_write_error *fail) {
   return store_jres_archive(pool, &party_res, who, id, version, fail);
 }
 
@@ -226,15 +226,15 @@ static const store_jres agreement_res = {"agreement", "agreement", &agreement_in
                                          agreement_map};
 
 est_result store_agreement_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
-                                  long long *id, store_area_fail *fail) {
+                                  long long *id, store_write_error *fail) {
   return store_jres_create(pool, &agreement_res, who, body, out, id, fail);
 }
 est_result store_agreement_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                                  const char *patch, est_doc *out, store_area_fail *fail) {
+                                  const char *patch, est_doc *out, store_write_error *fail) {
   return store_jres_update(pool, &agreement_res, who, id, version, patch, out, fail);
 }
 est_result store_agreement_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                   store_area_fail *fail) {
+                                   store_write_error *fail) {
   return store_jres_archive(pool, &agreement_res, who, id, version, fail);
 }
 
@@ -292,7 +292,7 @@ static const est_stmt revision_commitment_links = {
     2};
 
 est_result store_agreement_revise(est_pool *pool, const est_actor *who, long long prev_id, const char *body,
-                                  est_doc *out, long long *id, store_area_fail *fail) {
+                                  est_doc *out, long long *id, store_write_error *fail) {
   out->json = NULL;
   json_t *b = json_loads(body, 0, NULL);
   if (!b) return EST_EINTERNAL;
@@ -305,7 +305,7 @@ est_result store_agreement_revise(est_pool *pool, const est_actor *who, long lon
                est_date_parse(json_string_value(json_object_get(b, "valid_to")), &nt);
   json_decref(b);
   if (!dates) { /* valid dates the calendar rules do not cover (before 1900) */
-    store_fail_set(fail, "/valid_from", "valid_from and valid_to must be dates from 1900 to 9999");
+    store_write_error_set(fail, "/valid_from", "valid_from and valid_to must be dates from 1900 to 9999");
     return EST_EINVAL;
   }
   est_conn *c;
@@ -322,7 +322,7 @@ est_result store_agreement_revise(est_pool *pool, const est_actor *who, long lon
     if (!est_date_parse(PQgetvalue(prev, 0, 3), &pf) || !est_date_parse(PQgetvalue(prev, 0, 4), &pt)) {
       rc = EST_EINTERNAL;
     } else if (est_revision_check(pf, pt, nf, nt, supersede, &field, &detail) != EST_OK) {
-      store_fail_set(fail, field, "%s (the previous version runs %s to %s)", detail, PQgetvalue(prev, 0, 3),
+      store_write_error_set(fail, field, "%s (the previous version runs %s to %s)", detail, PQgetvalue(prev, 0, 3),
                      PQgetvalue(prev, 0, 4));
       rc = EST_EINVAL;
     }
@@ -390,7 +390,7 @@ static const store_constraint sign_map[] = {
 };
 
 est_result store_agreement_sign(est_pool *pool, const est_actor *who, long long id, long long version,
-                                const char *body, est_doc *out, store_area_fail *fail) {
+                                const char *body, est_doc *out, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -401,14 +401,14 @@ est_result store_agreement_sign(est_pool *pool, const est_actor *who, long long 
   rc = est_db_exec(c, &agreement_lock, lp, &before, NULL);
   if (rc == EST_OK && PQntuples(before) == 0) rc = EST_ENOTFOUND;
   if (rc == EST_OK && strcmp(PQgetvalue(before, 0, 5), "t") == 0) {
-    store_fail_set(fail, "/signed_on", "the agreement is already signed; a change needs a revision");
+    store_write_error_set(fail, "/signed_on", "the agreement is already signed; a change needs a revision");
     rc = EST_ECONFLICT;
   }
   if (rc == EST_OK) {
     const char *up[3] = {idb, store_lld(vb, version), body};
     rc = est_db_exec(c, &sign_update, up, &r, st);
     if (rc == EST_OK && PQntuples(r) == 0) {
-      store_fail_set(fail, "", "the agreement was changed since version %lld was read", version);
+      store_write_error_set(fail, "", "the agreement was changed since version %lld was read", version);
       rc = EST_EPRECONDITION;
     }
     PQclear(r);
@@ -521,14 +521,14 @@ est_result store_coop_area_get(est_pool *pool, long long id, est_doc *out) {
   return store_doc_by_id(pool, &coop_get, id, out);
 }
 est_result store_coop_area_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
-                                  long long *id, store_area_fail *fail) {
+                                  long long *id, store_write_error *fail) {
   return store_jres_create(pool, &coop_res, who, body, out, id, fail);
 }
 est_result store_coop_area_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                                  const char *patch, est_doc *out, store_area_fail *fail) {
+                                  const char *patch, est_doc *out, store_write_error *fail) {
   return store_jres_update(pool, &coop_res, who, id, version, patch, out, fail);
 }
 est_result store_coop_area_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                   store_area_fail *fail) {
+                                   store_write_error *fail) {
   return store_jres_archive(pool, &coop_res, who, id, version, fail);
 }

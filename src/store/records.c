@@ -1,7 +1,6 @@
 /* records.c - create / update / archive of jsonb-driven resources (see store_records.h). */
 #include "estd/store_records.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,37 +8,28 @@
 #include "estd/audit.h"
 #include "estd/store_util.h"
 
-void store_fail_set(store_area_fail *f, const char *field, const char *fmt, ...) {
-  if (!f) return;
-  snprintf(f->field, sizeof f->field, "%s", field);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(f->detail, sizeof f->detail, fmt, ap);
-  va_end(ap);
-}
-
 est_result store_explain(est_conn *c, est_result rc, const char *sqlstate, const store_constraint *map,
-                         store_area_fail *f) {
+                         store_write_error *f) {
   const char *cn = est_conn_last_constraint(c);
   if (strncmp(sqlstate, "23", 2) == 0 && map)
     for (size_t i = 0; map[i].constraint; i++)
       if (strcmp(cn, map[i].constraint) == 0) {
-        store_fail_set(f, map[i].field, "%s", map[i].detail);
+        store_write_error_set(f, map[i].field, "%s", map[i].detail);
         return map[i].rc;
       }
   if (strcmp(sqlstate, "23503") == 0) {
-    store_fail_set(f, "", "still referenced or refers to a missing row (%s)", cn);
+    store_write_error_set(f, "", "still referenced or refers to a missing row (%s)", cn);
     return EST_ECONFLICT;
   }
   if (strncmp(sqlstate, "23", 2) == 0) {
-    store_fail_set(f, "", "violates constraint %s", cn[0] ? cn : "(unnamed)");
+    store_write_error_set(f, "", "violates constraint %s", cn[0] ? cn : "(unnamed)");
     return rc;
   }
   return rc;
 }
 
 static est_result exec_id(est_conn *c, const est_stmt *s, const char *const *params, long long *id,
-                          const store_constraint *map, store_area_fail *fail) {
+                          const store_constraint *map, store_write_error *fail) {
   char st[6];
   PGresult *r = NULL;
   est_result rc = est_db_exec(c, s, params, &r, st);
@@ -49,7 +39,7 @@ static est_result exec_id(est_conn *c, const est_stmt *s, const char *const *par
   return EST_OK;
 }
 
-static est_result run_links(est_conn *c, const store_jres *r, long long id, const char *body, store_area_fail *fail) {
+static est_result run_links(est_conn *c, const store_jres *r, long long id, const char *body, store_write_error *fail) {
   if (!r->links) return EST_OK;
   char idb[24];
   const char *params[2] = {store_lld(idb, id), body};
@@ -74,7 +64,7 @@ est_result store_jres_read_on(est_conn *c, const est_stmt *s, long long id, est_
 }
 
 est_result store_jres_insert_on(est_conn *c, const store_jres *r, const char *body, long long *id,
-                                store_area_fail *fail) {
+                                store_write_error *fail) {
   const char *params[1] = {body};
   est_result rc = exec_id(c, r->insert, params, id, r->map, fail);
   if (rc == EST_OK) rc = run_links(c, r, *id, body, fail);
@@ -82,7 +72,7 @@ est_result store_jres_insert_on(est_conn *c, const store_jres *r, const char *bo
 }
 
 est_result store_jres_create(est_pool *pool, const store_jres *r, const est_actor *who, const char *body,
-                             est_doc *out, long long *id, store_area_fail *fail) {
+                             est_doc *out, long long *id, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -108,7 +98,7 @@ static est_result lock_row(est_conn *c, const store_jres *r, long long id, est_d
 }
 
 est_result store_jres_update(est_pool *pool, const store_jres *r, const est_actor *who, long long id,
-                             long long version, const char *patch, est_doc *out, store_area_fail *fail) {
+                             long long version, const char *patch, est_doc *out, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -121,7 +111,7 @@ est_result store_jres_update(est_pool *pool, const store_jres *r, const est_acto
     long long got = 0;
     rc = exec_id(c, r->update, params, &got, r->map, fail);
     if (rc == EST_OK && got == 0) {
-      store_fail_set(fail, "", "the %s was changed since version %lld was read", r->noun, version);
+      store_write_error_set(fail, "", "the %s was changed since version %lld was read", r->noun, version);
       rc = EST_EPRECONDITION;
     }
   }
@@ -135,7 +125,7 @@ est_result store_jres_update(est_pool *pool, const store_jres *r, const est_acto
 }
 
 est_result store_jres_archive(est_pool *pool, const store_jres *r, const est_actor *who, long long id,
-                              long long version, store_area_fail *fail) {
+                              long long version, store_write_error *fail) {
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
@@ -144,7 +134,7 @@ est_result store_jres_archive(est_pool *pool, const store_jres *r, const est_act
   char idb[24], vb[24];
   rc = lock_row(c, r, id, &before, &archived);
   if (rc == EST_OK && archived) {
-    store_fail_set(fail, "", "the %s is already archived", r->noun);
+    store_write_error_set(fail, "", "the %s is already archived", r->noun);
     rc = EST_ECONFLICT;
   }
   if (rc == EST_OK) {
@@ -152,7 +142,7 @@ est_result store_jres_archive(est_pool *pool, const store_jres *r, const est_act
     long long got = 0;
     rc = exec_id(c, r->archive, params, &got, r->map, fail);
     if (rc == EST_OK && got == 0) {
-      store_fail_set(fail, "", "the %s was changed since version %lld was read", r->noun, version);
+      store_write_error_set(fail, "", "the %s was changed since version %lld was read", r->noun, version);
       rc = EST_EPRECONDITION;
     }
   }

@@ -72,10 +72,20 @@ est_result store_doc_from(PGresult *r, est_doc *out) {
   return EST_OK;
 }
 
-est_result store_tx_begin(est_pool *pool, est_conn **c) {
+est_result store_tx_open(est_conn *c, const char *begin_sql) {
+  return est_db_command(c, begin_sql ? begin_sql : "BEGIN");
+}
+
+est_result store_tx_close(est_conn *c, est_result rc) {
+  if (rc == EST_OK) return est_db_command(c, "COMMIT");
+  (void)est_db_command(c, "ROLLBACK"); /* a failure here leaves the connection to the pool's check */
+  return rc;
+}
+
+est_result store_tx_begin_mode(est_pool *pool, est_conn **c, const char *begin_sql) {
   est_result rc = est_pool_acquire(pool, c);
   if (rc != EST_OK) return rc;
-  rc = est_db_command(*c, "BEGIN");
+  rc = store_tx_open(*c, begin_sql);
   if (rc != EST_OK) {
     est_pool_release(pool, *c);
     *c = NULL;
@@ -83,9 +93,11 @@ est_result store_tx_begin(est_pool *pool, est_conn **c) {
   return rc;
 }
 
+est_result store_tx_begin(est_pool *pool, est_conn **c) { return store_tx_begin_mode(pool, c, NULL); }
+
 est_result store_tx_end(est_pool *pool, est_conn *c, est_result rc) {
   if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
-  est_pool_release(pool, c);
+  est_pool_release(pool, c); /* rolls back anything left open */
   return rc;
 }
 

@@ -171,6 +171,29 @@ static void test_sort_parse(void **state) {
   assert_int_equal(est_sort_parse("--id", sorts, &idx, &desc), EST_EINVAL);
 }
 
+static void test_sort_parse_one_direction(void **state) {
+  (void)state;
+  static const char *const fixed[] = {"-id", NULL};
+  int idx = 9;
+  bool desc = false;
+  assert_int_equal(est_sort_parse(NULL, fixed, &idx, &desc), EST_OK); /* the default is the one order */
+  assert_int_equal(idx, 0);
+  assert_true(desc);
+  assert_int_equal(est_sort_parse("-id", fixed, &idx, &desc), EST_OK);
+  assert_true(desc);
+  assert_int_equal(est_sort_parse("id", fixed, &idx, &desc), EST_EINVAL);
+  assert_int_equal(est_sort_parse("--id", fixed, &idx, &desc), EST_EINVAL);
+  static const char *const mixed[] = {"name", "-created_at", NULL};
+  assert_int_equal(est_sort_parse(NULL, mixed, &idx, &desc), EST_OK);
+  assert_false(desc);
+  assert_int_equal(est_sort_parse("-created_at", mixed, &idx, &desc), EST_OK);
+  assert_int_equal(idx, 1);
+  assert_int_equal(est_sort_parse("created_at", mixed, &idx, &desc), EST_EINVAL);
+  assert_int_equal(est_sort_parse("-name", mixed, &idx, &desc), EST_OK);
+  assert_int_equal(idx, 0);
+  assert_true(desc);
+}
+
 static bool mt_is(const char *v, const char *want) { return est_media_type_is(v, v ? strlen(v) : 0, want); }
 static bool mt_json(const char *v) { return est_media_type_is_json(v, v ? strlen(v) : 0); }
 
@@ -219,7 +242,7 @@ int main(void) {
       cmocka_unit_test(test_utf8),            cmocka_unit_test(test_request_id),
       cmocka_unit_test(test_b64url_roundtrip), cmocka_unit_test(test_cursor),
       cmocka_unit_test(test_sort_parse),      cmocka_unit_test(test_problem),
-      cmocka_unit_test(test_media_type),
+      cmocka_unit_test(test_media_type),      cmocka_unit_test(test_sort_parse_one_direction),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -288,7 +288,8 @@ static void test_followup_protect(void **state) {
                      "\"previous_total\":4,\"series\":[{\"count\":7},{\"count\":3}]},{\"area_id\":3,\"total\":9,"
                      "\"previous_total\":5,\"series\":[{\"count\":9}]}]}";
   json_t *doc = json_loads(text, 0, NULL);
-  est_followup_protect(doc, 3);
+  est_publish_policy p3 = {3, false, NULL, NULL};
+  est_followup_protect(doc, &p3);
   json_t *cats = json_object_get(json_object_get(doc, "incidents"), "by_category");
   assert_true(json_is_null(json_object_get(json_array_get(cats, 1), "count")));
   /* one suppressed cell with a published total: the other goes too (no subtraction) */
@@ -309,7 +310,8 @@ static void test_followup_protect(void **state) {
   json_decref(doc);
   /* read-detail (k = 0): nothing suppressed */
   doc = json_loads(text, 0, NULL);
-  est_followup_protect(doc, 0);
+  est_publish_policy p0 = {0, true, NULL, NULL};
+  est_followup_protect(doc, &p0);
   assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(json_object_get(doc, "incidents"),
                                                                                     "by_category"), 1), "count")), 2);
   json_decref(doc);
