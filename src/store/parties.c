@@ -63,8 +63,11 @@ est_result store_party_get(est_pool *pool, long long id, est_doc *out) {
   "a.goals, 'previous_agreement_id', a.previous_agreement_id, 'supersedes', a.supersedes, "          \
   "'next_agreement_id', (SELECT n.id FROM agreements n WHERE n.previous_agreement_id = a.id), "      \
   "'parties', COALESCE((SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code,"          \
-  " 'name', p.name, 'role', ap.role, 'signed_by', ap.signed_by, 'signatory_role', ap.signatory_role, " \
-  "'signed_on', ap.signed_on) ORDER BY p.id) FROM "                                                  \
+  " 'name', p.name, 'role', ap.role, 'signed_by', ap.signed_by, 'signatory_role', "               \
+  "COALESCE(ap.signatory_role, "                                                                     \
+  "NULLIF(btrim(split_part(ap.signed_by, ',', 2)), '')), "                                          \
+  "'signed_on', COALESCE(ap.signed_on, CASE WHEN ap.signed_by IS NOT NULL THEN a.signed_on END)) "   \
+  "ORDER BY p.id) FROM "                                                                             \
   "agreement_parties ap JOIN parties p ON p.id = ap.party_id WHERE ap.agreement_id = a.id), '[]'), " \
   "'cooperation_areas', COALESCE((SELECT json_agg(json_build_object('id', c.id, 'code', c.code, "    \
   "'title', c.title, 'title_en', c.title_en, 'description', c.description, 'ordinal', c.ordinal, "   \

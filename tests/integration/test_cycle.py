@@ -151,6 +151,14 @@ def test_revision_overlap_needs_explicit_supersede(estd, follow_up):
                                                                                    supersede=True)), 422, "/valid_from")
 
 
+def test_seed_signatories_are_shown_by_role_title(estd):
+    _, agreements, _ = ids(estd)
+    a = estd.get("/v1/agreements/%d" % agreements["boras-polisen-2018-2020"]).json()
+    roles = {p["code"]: (p["signatory_role"], p["signed_on"]) for p in a["parties"]}
+    assert roles == {"boras-stad": ("Kommunstyrelsens ordförande", "2018-02-20"),
+                     "polisen-boras": ("Lokalpolisområdeschef", "2018-02-20")}
+
+
 def test_agreement_crud_and_signing_with_role_titles(estd):
     parties, _, _ = ids(estd)
     r = estd.post("/v1/agreements", {"code": "boras-bostader-2022", "kind": "samverkansoverenskommelse",
