@@ -153,6 +153,13 @@ est_result est_followup_csv(const json_t *doc, est_buf *b);
  * suppression_applied}. In place. */
 void est_followup_protect(json_t *doc, const est_publish_policy *p);
 
+/* May reader (with rounding base reader_k) see a lägesbild frozen for the
+ * caller taken_as with base taken_k? Only when it discloses no more than
+ * the reader may see today: a read-detail snapshot needs read-detail; one
+ * made for a party's own rows needs that party or read-detail; and the
+ * reader's base must not be coarser (k <= 1 = exact). */
+bool est_snapshot_visible(const est_caller *taken_as, int taken_k, const est_caller *reader, int reader_k);
+
 /* What changed between a meeting's frozen lägesbild (then) and today's
  * recount of the same query (now), both situational picture documents:
  * {"total": {then, now, change}, "by_category": [{code, label_sv, then,

@@ -75,6 +75,7 @@ extern const http_route http_routes_commitments[];
 extern const http_route http_routes_areas[];
 extern const http_route http_routes_focuses[];
 extern const http_route http_routes_events[];    /* events, dead letters */
+extern const http_route http_routes_sources[];   /* the event source registry */
 extern const http_route http_routes_situation[]; /* situation, progress, reports */
 extern const http_route http_routes_security[];  /* audit */
 
@@ -82,12 +83,13 @@ extern const http_route http_routes_cycle[];     /* parties/agreements writes, m
 
 /* The situational picture of one ISO week (week NULL = the current one)
  * for area_id (0 = all) exactly as GET /v1/situation?week=..&area_id=..
- * serves it to this caller (same defaults, same disclosure) when
- * want_detail and want_k are -1; otherwise with that disclosure (the
- * caller checks it may see it). *body is malloc'd (*len bytes), *detail
- * and *k tell the disclosure it was made with (routes_situation.c). */
-est_result http_situation_render(http_ctx *ctx, long long area_id, const char *week, int want_detail, int want_k,
-                                 char **body, size_t *len, bool *detail, int *k);
+ * serves it (same defaults) to the caller `as` (NULL = this request's
+ * caller) with rounding base k (-1 = that caller's default). *body is
+ * malloc'd (*len bytes); *used and *k_used are the disclosure it was made
+ * with (routes_situation.c). */
+#include "estd/disclosure.h"
+est_result http_situation_render(http_ctx *ctx, long long area_id, const char *week, const est_caller *as, int k,
+                                 char **body, size_t *len, est_caller *used, int *k_used);
 
 /* ---- reading the request (http/request.c) ---- */
 
@@ -160,6 +162,15 @@ est_result http_param_enum(http_ctx *ctx, const char *name, const char *const *a
 est_result http_param_date(http_ctx *ctx, const char *name, const char **out);
 /* Requires the path id parameter "id"; 404 when it is not a valid id. */
 est_result http_path_id(http_ctx *ctx, long long *id);
+
+/* The caller as the disclosure policy sees it (estd/disclosure.h). The
+ * scopes are the effective ones (admin implies every scope, auth.c). */
+#include "estd/disclosure.h"
+static inline est_caller http_caller(const http_ctx *ctx) {
+  est_caller c = {ctx->who.party_id, (ctx->who.scopes & HTTP_SCOPE_READ_DETAIL) != 0,
+                  (ctx->who.scopes & HTTP_SCOPE_ADMIN) != 0};
+  return c;
+}
 
 /* The audit actor for the current request (valid while ctx lives). */
 #include "estd/actor.h"

@@ -28,6 +28,7 @@ typedef struct store_area_filter {
   bool has_bbox;         /* only areas intersecting bbox = minLon,minLat,maxLon,maxLat */
   double bbox[4];
   bool include_geometry; /* items carry "geometry" */
+  bool archived;         /* include archived areas (?archived=true) */
 } store_area_filter;
 
 est_result store_areas_list(est_pool *pool, const store_area_filter *f, const est_list_query *q, est_page *out);
@@ -44,9 +45,7 @@ est_result store_area_create(est_pool *pool, const est_actor *who, const char *b
  * EST_ENOTFOUND, EST_EPRECONDITION on a stale version, otherwise as create. */
 est_result store_area_update(est_pool *pool, const est_actor *who, long long id, long long version,
                              const char *patch, est_doc *out, store_write_error *fail);
-/* Deletes area id (version 0 = any). EST_ENOTFOUND, EST_EPRECONDITION,
- * EST_ECONFLICT while commitments, area focuses or events refer to it. */
-est_result store_area_delete(est_pool *pool, const est_actor *who, long long id, long long version,
-                             store_write_error *fail);
+/* Areas are archived, never deleted (store_archive_set). */
+extern const store_archivable store_areas_archivable;
 
 #endif

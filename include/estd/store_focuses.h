@@ -1,7 +1,7 @@
 /* store_focuses.h - area focuses (fokusområden) (store/focuses.c).
  *
  * Area focus: {id, code, area_id, agreement_id, party_id, reason, priority,
- * valid_from, valid_to, created_at, updated_at, version}. Writes take the
+ * valid_from, valid_to, created_at, updated_at, archived_at, version}. Writes take the
  * normalized JSON text produced by est_focus_validate (area.h) and run in
  * one transaction with their audit_log row (entity "area_focus"); failures
  * are reported in a store_write_error (store.h). */
@@ -19,6 +19,7 @@ typedef struct store_focus_filter {
   long long party_id;     /* 0 = any */
   int priority;           /* 0 = any */
   const char *active_on;  /* YYYY-MM-DD or NULL: valid_from <= d <= valid_to (NULL = open) */
+  bool archived;          /* include archived focuses (?archived=true) */
 } store_focus_filter;
 
 est_result store_focuses_list(est_pool *pool, const store_focus_filter *f, const est_list_query *q, est_page *out);
@@ -30,7 +31,7 @@ est_result store_focus_create(est_pool *pool, const est_actor *who, const char *
                               store_write_error *fail);
 est_result store_focus_update(est_pool *pool, const est_actor *who, long long id, long long version,
                               const char *patch, est_doc *out, store_write_error *fail);
-est_result store_focus_delete(est_pool *pool, const est_actor *who, long long id, long long version,
-                              store_write_error *fail);
+/* Focuses are archived, never deleted (store_archive_set). */
+extern const store_archivable store_focuses_archivable;
 
 #endif

@@ -5,10 +5,11 @@
  * with their audit_log row (before and after images); any failure rolls
  * back all of it. References and uniqueness are the tables' constraints:
  * the violated constraint's name picks the field of the problem (never a
- * prior existence check). DELETE archives (archived_at, version bump,
- * audit "archive"); archived rows stay readable and are left out of lists
- * unless include_archived is set. The create/update/remove functions have
- * the signatures of http_resource (estd/http_resource.h); version 0 = any. */
+ * prior existence check). DELETE archives and restore restores through
+ * store_archive_set (estd/store.h; audited "archive"/"restore"); archived
+ * rows stay readable and are left out of lists unless include_archived.
+ * The create/update functions have the signatures of http_resource
+ * (estd/http_resource.h); version 0 = any. */
 #ifndef ESTD_STORE_MEETINGS_H
 #define ESTD_STORE_MEETINGS_H
 
@@ -40,8 +41,8 @@ est_result store_meeting_create(est_pool *pool, const est_actor *who, const char
                                 const char *query, est_doc *out, long long *id, store_write_error *fail);
 est_result store_meeting_update(est_pool *pool, const est_actor *who, long long id, long long version,
                                 const char *patch, est_doc *out, store_write_error *fail);
-est_result store_meeting_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                 store_write_error *fail);
+/* DELETE archives, POST .../restore restores (store_archive_set). */
+extern const store_archivable store_meetings_archivable;
 /* The frozen lägesbild: body (malloc'd), its length, media type, sha256
  * (both malloc'd) and the query JSON (malloc'd). */
 typedef struct store_snapshot {

@@ -35,25 +35,26 @@ est_result store_agreement_get(est_pool *pool, long long id, est_doc *out);
  * with their audit_log row (before and after images); any failure rolls
  * back all of it. References and uniqueness are the tables' constraints:
  * the violated constraint's name picks the field of the problem (never a
- * prior existence check). DELETE archives (archived_at, version bump,
- * audit "archive"); archived rows stay readable and are left out of lists
- * unless include_archived is set. The create/update/remove functions have
- * the signatures of http_resource (estd/http_resource.h); version 0 = any. */
+ * prior existence check). DELETE archives and restore restores through
+ * store_archive_set (estd/store.h; audited "archive"/"restore"); archived
+ * rows stay readable and are left out of lists unless include_archived.
+ * The create/update functions have the signatures of http_resource
+ * (estd/http_resource.h); version 0 = any. */
 
 /* ---- parties, agreements, cooperation areas ---------------------------- */
 est_result store_party_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
                               store_write_error *fail);
 est_result store_party_update(est_pool *pool, const est_actor *who, long long id, long long version,
                               const char *patch, est_doc *out, store_write_error *fail);
-est_result store_party_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                               store_write_error *fail);
+/* DELETE archives, POST .../restore restores (store_archive_set). */
+extern const store_archivable store_parties_archivable;
 
 est_result store_agreement_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
                                   long long *id, store_write_error *fail);
 est_result store_agreement_update(est_pool *pool, const est_actor *who, long long id, long long version,
                                   const char *patch, est_doc *out, store_write_error *fail);
-est_result store_agreement_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                   store_write_error *fail);
+/* DELETE archives, POST .../restore restores (store_archive_set). */
+extern const store_archivable store_agreements_archivable;
 /* A revision of agreement prev_id (body: validated with revision = true).
  * The revision rule (est_revision_check) is applied to the locked
  * predecessor; the new version gets the predecessor's parties (unless
@@ -84,8 +85,8 @@ est_result store_coop_area_create(est_pool *pool, const est_actor *who, const ch
                                   long long *id, store_write_error *fail);
 est_result store_coop_area_update(est_pool *pool, const est_actor *who, long long id, long long version,
                                   const char *patch, est_doc *out, store_write_error *fail);
-est_result store_coop_area_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                   store_write_error *fail);
+/* DELETE archives, POST .../restore restores (store_archive_set). */
+extern const store_archivable store_coop_areas_archivable;
 
 
 /* The agreement's validity (YYYY-MM-DD, inclusive, buffers >= 11). */

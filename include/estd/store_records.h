@@ -1,13 +1,12 @@
 /* store_records.h - the one write path of the jsonb-driven resources of
- * store/ (store/ only): create, merge-patch update and archive in one
- * transaction with the audit row, failures explained from the violated
- * constraint's name.
+ * store/ (store/ only): create and merge-patch update in one transaction
+ * with the audit row, failures explained from the violated constraint's
+ * name. (Archive and restore: store_archive_set, STORE_ARCHIVE_STMTS.)
  *
  * Statements of a resource:
  *   insert  ($1 normalized body jsonb)           RETURNING id
  *   lock    ($1 id)                               (json, version, archived) FOR UPDATE
  *   update  ($1 id, $2 version|NULL, $3 patch)   RETURNING id  (0 rows = stale version)
- *   archive ($1 id, $2 version|NULL)             RETURNING id  (0 rows = stale or archived)
  *   get     ($1 id)                               (json, version)
  *   links   ($1 id, $2 body jsonb), NULL-terminated, run after insert/update (sets of
  *           linked rows, e.g. the parties of an agreement). */
@@ -26,7 +25,7 @@ typedef struct store_constraint {
 typedef struct store_jres {
   const char *entity; /* audit entity, e.g. "party" */
   const char *noun;   /* for messages */
-  const est_stmt *insert, *lock, *update, *archive, *get;
+  const est_stmt *insert, *lock, *update, *get;
   const est_stmt *const *links;
   const store_constraint *map; /* NULL-terminated by constraint */
 } store_jres;
@@ -46,7 +45,5 @@ est_result store_jres_create(est_pool *pool, const store_jres *r, const est_acto
                              est_doc *out, long long *id, store_write_error *fail);
 est_result store_jres_update(est_pool *pool, const store_jres *r, const est_actor *who, long long id,
                              long long version, const char *patch, est_doc *out, store_write_error *fail);
-est_result store_jres_archive(est_pool *pool, const store_jres *r, const est_actor *who, long long id,
-                              long long version, store_write_error *fail);
 
 #endif

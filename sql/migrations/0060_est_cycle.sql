@@ -207,7 +207,7 @@ COMMENT ON TABLE actions IS
 
 CREATE TABLE action_events (
     action_id bigint NOT NULL REFERENCES actions (id) ON DELETE CASCADE,
-    event_id  bigint NOT NULL REFERENCES events (id),
+    event_id  bigint NOT NULL REFERENCES events (id) ON DELETE CASCADE, -- retention (gallring) takes the link with the event
     linked_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (action_id, event_id)
 );

@@ -770,7 +770,8 @@ est_result est_statutory_csv(const json_t *doc, est_buf *b) {
 
 void est_followup_protect(json_t *doc, const est_publish_policy *p) {
   int k = p->k;
-  json_object_set_new(doc, "privacy", json_pack("{s:i, s:b}", "min_count", k, "suppression_applied", k > 1));
+  json_object_set_new(doc, "privacy", json_pack("{s:i, s:b, s:o}", "min_count", k > 1 ? k : 0, "suppression_applied",
+                                                k > 1, "protection", est_protection_json(k)));
   json_t *inc = json_object_get(doc, "incidents");
   json_t *total = json_object_get(inc, "total");
   bool tsup = est_publish_json(p, "followup.by_category", json_object_get(inc, "by_category"), "category",
@@ -796,6 +797,16 @@ void est_followup_protect(json_t *doc, const est_publish_policy *p) {
       est_publish_json(p, "followup.area_series", series, "from", json_integer_value(tt), "count", "suppressed");
     }
   }
+  est_publish_tree(p, "followup", doc); /* whatever else carries a cell key (progress is published before) */
+}
+
+bool est_snapshot_visible(const est_caller *taken_as, int taken_k, const est_caller *reader, int reader_k) {
+  int tk = taken_k <= 1 ? 0 : taken_k, rk = reader_k <= 1 ? 0 : reader_k;
+  if (taken_as->detail && !reader->detail) return false;
+  if (!taken_as->detail && taken_as->party_id != 0 && !reader->detail && reader->party_id != taken_as->party_id)
+    return false;
+  if (rk > tk) return false;
+  return true;
 }
 
 static json_t *count_of(const json_t *v) { return json_is_integer(v) ? json_incref((json_t *)v) : json_null(); }

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "estd/config.h"
+
 est_result http_resource_failed(http_ctx *ctx, const http_resource *res, est_result rc,
                                 const store_write_error *e, long long id) {
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "%s %lld does not exist", res->noun, id);
@@ -73,16 +75,38 @@ est_result http_resource_patch(http_ctx *ctx, const http_resource *res) {
   return EST_OK;
 }
 
-est_result http_resource_delete(http_ctx *ctx, const http_resource *res) {
+/* DELETE (archive) and POST .../restore: If-Match required. */
+static est_result archive_set(http_ctx *ctx, const http_resource *res, bool archive) {
   long long id, version;
-  bool present;
   est_result rc = http_path_id(ctx, &id);
-  if (rc == EST_OK) rc = http_if_match(ctx, &version, &present); /* optional on DELETE */
+  if (rc == EST_OK) rc = http_if_match_required(ctx, &version);
   if (rc != EST_OK) return rc;
   est_actor who = http_actor(ctx);
-  store_write_error fail = {"", ""};
-  rc = res->remove(ctx->app->pool, &who, id, version, &fail);
-  if (rc != EST_OK) return http_resource_failed(ctx, res, rc, &fail, id);
-  http_reply_empty(ctx, 204);
+  est_doc doc;
+  rc = store_archive_set(ctx->app->pool, res->archivable, &who, id, version, archive, &doc);
+  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "%s %lld does not exist", res->noun, id);
+  if (rc == EST_EPRECONDITION)
+    return http_fail(ctx, rc, "the %s was changed since version %lld was read; fetch it again", res->noun, version);
+  if (rc != EST_OK) return rc;
+  if (archive) {
+    est_doc_free(&doc);
+    http_reply_empty(ctx, 204);
+  } else {
+    http_reply_doc(ctx, 200, &doc);
+  }
+  return EST_OK;
+}
+
+est_result http_resource_delete(http_ctx *ctx, const http_resource *res) { return archive_set(ctx, res, true); }
+
+est_result http_resource_restore(http_ctx *ctx, const http_resource *res) { return archive_set(ctx, res, false); }
+
+est_result http_param_archived(http_ctx *ctx, bool *out) {
+  *out = false;
+  const char *v = http_param(ctx, "archived");
+  if (v && est_parse_bool(v, out) != EST_OK) {
+    http_fail_field(ctx, "archived", "must be true or false");
+    return http_fail(ctx, EST_EPARSE, "invalid query parameter 'archived'");
+  }
   return EST_OK;
 }

@@ -1,4 +1,5 @@
-/* routes_commitments.c - /v1/commitments: list, get, create, merge-patch, delete.
+/* routes_commitments.c - /v1/commitments: list, get, create, merge-patch,
+ * archive (DELETE) and restore.
  *
  * PATCH is a JSON merge patch (RFC 7396) applied to the stored document
  * and validated as a whole; it needs If-Match (428 without it, 412 when
@@ -29,7 +30,10 @@ static est_result attach_progress(http_ctx *ctx, char **items) {
   free(ids);
   char *text = NULL;
   if (rc == EST_OK) {
-    est_progress_attach(arr, rows, est_stockholm_date(time(NULL)));
+    est_caller who = http_caller(ctx);
+    est_publish_policy pol = {est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0), who.detail, NULL,
+                              NULL};
+    est_progress_attach(arr, rows, est_stockholm_date(time(NULL)), &pol, &who);
     if (!(text = json_dumps(arr, JSON_COMPACT))) rc = EST_ENOMEM;
   }
   if (rc == EST_OK) {
@@ -59,6 +63,7 @@ static est_result list(http_ctx *ctx) {
   static const char *const list_includes[] = {"progress", NULL};
   const char *include = NULL;
   if (rc == EST_OK) rc = http_param_enum(ctx, "include", list_includes, &include);
+  if (rc == EST_OK) rc = http_param_archived(ctx, &f.archived);
   if (rc != EST_OK) return rc;
   est_page page;
   rc = store_commitments_list(ctx->app->pool, &f, &q, &page);
@@ -175,19 +180,12 @@ static est_result patch(http_ctx *ctx) {
   return EST_OK;
 }
 
-static est_result delete_(http_ctx *ctx) {
-  long long id, want;
-  bool has_if_match;
-  est_result rc = http_path_id(ctx, &id);
-  if (rc == EST_OK) rc = http_if_match(ctx, &want, &has_if_match);
-  if (rc != EST_OK) return rc;
-  est_actor who = http_actor(ctx);
-  store_write_error err = {"", ""};
-  rc = store_commitment_delete(ctx->app->pool, id, want, &who, &err);
-  if (rc != EST_OK) return write_fail(ctx, rc, &err, id);
-  http_reply_empty(ctx, 204);
-  return EST_OK;
-}
+/* DELETE archives, restore restores: the shared handlers (http_resource.h). */
+static const http_resource archive_resource = {.noun = "commitment", .collection = "/v1/commitments",
+                                               .archivable = &store_commitments_archivable};
+
+static est_result delete_(http_ctx *ctx) { return http_resource_delete(ctx, &archive_resource); }
+static est_result restore(http_ctx *ctx) { return http_resource_restore(ctx, &archive_resource); }
 
 const http_route http_routes_commitments[] = {
     {"GET", "/v1/commitments", list, HTTP_SCOPE_READ, 0},
@@ -195,5 +193,6 @@ const http_route http_routes_commitments[] = {
     {"GET", "/v1/commitments/{id}", get, HTTP_SCOPE_READ, 0},
     {"PATCH", "/v1/commitments/{id}", patch, HTTP_SCOPE_WRITE_COMMITMENTS, HTTP_ROUTE_BODY},
     {"DELETE", "/v1/commitments/{id}", delete_, HTTP_SCOPE_ADMIN, 0},
+    {"POST", "/v1/commitments/{id}/restore", restore, HTTP_SCOPE_ADMIN, 0},
     {NULL, NULL, NULL, 0, 0},
 };

@@ -41,14 +41,6 @@ static const char *const bools[] = {"true", "false", NULL};
 
 static bool is_admin(const http_ctx *ctx) { return (ctx->who.scopes & HTTP_SCOPE_ADMIN) != 0; }
 
-/* archived=true|false (default false). */
-static est_result archived_param(http_ctx *ctx, bool *out) {
-  const char *v = NULL;
-  est_result rc = http_param_enum(ctx, "archived", bools, &v);
-  *out = v && strcmp(v, "true") == 0;
-  return rc;
-}
-
 /* Lists share the cursor problem. */
 static est_result reply_list(http_ctx *ctx, est_result rc, est_page *page) {
   if (rc == EST_EPARSE) {
@@ -99,10 +91,11 @@ static est_result read_body2(http_ctx *ctx, validate2_fn fn, const char *noun, c
 /* ---- parties ------------------------------------------------------------------ */
 
 static const http_resource party_res = {"party", "/v1/parties", est_party_validate, store_party_get,
-                                        store_party_create, store_party_update, store_party_archive};
+                                        store_party_create, store_party_update, &store_parties_archivable};
 static est_result party_create(http_ctx *ctx) { return http_resource_create(ctx, &party_res); }
 static est_result party_patch(http_ctx *ctx) { return http_resource_patch(ctx, &party_res); }
 static est_result party_delete(http_ctx *ctx) { return http_resource_delete(ctx, &party_res); }
+static est_result party_restore(http_ctx *ctx) { return http_resource_restore(ctx, &party_res); }
 
 /* ---- agreements ----------------------------------------------------------------- */
 
@@ -114,10 +107,12 @@ static est_result revision_validate(const json_t *body, char **normalized, json_
 }
 
 static const http_resource agreement_res = {"agreement", "/v1/agreements", agreement_validate, store_agreement_get,
-                                            store_agreement_create, store_agreement_update, store_agreement_archive};
+                                            store_agreement_create, store_agreement_update,
+                                            &store_agreements_archivable};
 static est_result agreement_create(http_ctx *ctx) { return http_resource_create(ctx, &agreement_res); }
 static est_result agreement_patch(http_ctx *ctx) { return http_resource_patch(ctx, &agreement_res); }
 static est_result agreement_delete(http_ctx *ctx) { return http_resource_delete(ctx, &agreement_res); }
+static est_result agreement_restore(http_ctx *ctx) { return http_resource_restore(ctx, &agreement_res); }
 
 static est_result agreement_revise(http_ctx *ctx) {
   long long prev;
@@ -164,13 +159,13 @@ static est_result agreement_sign(http_ctx *ctx) {
 
 static const http_resource coop_res = {"cooperation area", "/v1/cooperation-areas", est_coop_area_validate,
                                        store_coop_area_get, store_coop_area_create, store_coop_area_update,
-                                       store_coop_area_archive};
+                                       &store_coop_areas_archivable};
 
 static est_result coop_list(http_ctx *ctx) {
   est_list_query q;
   store_coop_area_filter f = {0, false};
   est_result rcs[3] = {http_list_params(ctx, store_coop_areas_sorts, &q),
-                       http_param_id(ctx, "agreement_id", &f.agreement_id, NULL), archived_param(ctx, &f.include_archived)};
+                       http_param_id(ctx, "agreement_id", &f.agreement_id, NULL), http_param_archived(ctx, &f.include_archived)};
   est_result rc = first_fail(rcs, 3);
   if (rc != EST_OK) return rc;
   est_page page;
@@ -180,12 +175,13 @@ static est_result coop_get(http_ctx *ctx) { return http_resource_get(ctx, &coop_
 static est_result coop_create(http_ctx *ctx) { return http_resource_create(ctx, &coop_res); }
 static est_result coop_patch(http_ctx *ctx) { return http_resource_patch(ctx, &coop_res); }
 static est_result coop_delete(http_ctx *ctx) { return http_resource_delete(ctx, &coop_res); }
+static est_result coop_restore(http_ctx *ctx) { return http_resource_restore(ctx, &coop_res); }
 
 /* ---- meetings --------------------------------------------------------------------- */
 
 /* No create: a meeting is recorded by meeting_create (it needs the lägesbild). */
 static const http_resource meeting_res = {"meeting", "/v1/meetings", est_meeting_validate, store_meeting_get, NULL,
-                                          store_meeting_update, store_meeting_archive};
+                                          store_meeting_update, &store_meetings_archivable};
 
 static est_result meetings_list(http_ctx *ctx) {
   est_list_query q;
@@ -197,7 +193,7 @@ static est_result meetings_list(http_ctx *ctx) {
                        http_param_id(ctx, "party_id", &f.party_id, NULL),
                        http_param_date(ctx, "from", &f.from),
                        http_param_date(ctx, "to", &f.to),
-                       archived_param(ctx, &f.include_archived)};
+                       http_param_archived(ctx, &f.include_archived)};
   est_result rc = first_fail(rcs, 7);
   if (rc != EST_OK) return rc;
   est_page page;
@@ -230,15 +226,17 @@ static est_result meeting_create(http_ctx *ctx) {
   const char *week = json_string_value(json_object_get(n, "week"));
   char *snap = NULL;
   size_t len = 0;
-  bool detail = false;
+  est_caller as;
   int k = 0;
-  rc = http_situation_render(ctx, area_id, week, -1, -1, &snap, &len, &detail, &k);
+  rc = http_situation_render(ctx, area_id, week, NULL, -1, &snap, &len, &as, &k);
   if (rc == EST_OK && strlen(snap) != len) rc = EST_EINTERNAL; /* a text column holds no NUL */
   char *query = NULL;
   if (rc == EST_OK) {
-    json_t *qj = json_pack("{s:s, s:O, s:O, s:b, s:i, s:f, s:i, s:s}", "week", week, "area_id",
+    /* The disclosure it was made with: who may read it later, and the recount's. */
+    json_t *qj = json_pack("{s:s, s:O, s:O, s:b, s:i, s:{s:I, s:b, s:b}, s:f, s:i, s:s}", "week", week, "area_id",
                            json_object_get(n, "area_id") ? json_object_get(n, "area_id") : json_null(), "period",
-                           json_object_get(n, "period"), "detail", detail, "min_count", k, "eps_m", 150.0,
+                           json_object_get(n, "period"), "detail", as.detail, "min_count", k, "caller", "party_id",
+                           (json_int_t)as.party_id, "detail", as.detail, "admin", as.admin, "eps_m", 150.0,
                            "min_points", 5, "path", "/v1/situation");
     query = qj ? json_dumps(qj, JSON_COMPACT) : NULL;
     json_decref(qj);
@@ -264,6 +262,15 @@ static est_result meeting_create(http_ctx *ctx) {
 static est_result meeting_get(http_ctx *ctx) { return http_resource_get(ctx, &meeting_res); }
 static est_result meeting_patch(http_ctx *ctx) { return http_resource_patch(ctx, &meeting_res); }
 static est_result meeting_delete(http_ctx *ctx) { return http_resource_delete(ctx, &meeting_res); }
+static est_result meeting_restore(http_ctx *ctx) { return http_resource_restore(ctx, &meeting_res); }
+
+/* The caller a snapshot was frozen for (its query's "caller"). */
+static est_caller snapshot_caller(const json_t *query) {
+  const json_t *c = json_object_get(query, "caller");
+  est_caller who = {json_integer_value(json_object_get(c, "party_id")), json_is_true(json_object_get(c, "detail")),
+                    json_is_true(json_object_get(c, "admin"))};
+  return who;
+}
 
 /* Loads the snapshot of the path's meeting and checks the caller may see
  * what it discloses: a snapshot taken with read-detail needs read-detail,
@@ -276,17 +283,16 @@ static est_result snapshot_load(http_ctx *ctx, store_snapshot *s, json_t **query
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "meeting %lld does not exist", id);
   if (rc != EST_OK) return rc;
   *query = json_loads(s->query, 0, NULL);
-  bool detail = (ctx->who.scopes & HTTP_SCOPE_READ_DETAIL) != 0;
-  int mine = detail ? 0 : ctx->app->cfg->privacy_min_count;
-  bool snap_detail = json_is_true(json_object_get(*query, "detail"));
-  int snap_k = (int)json_integer_value(json_object_get(*query, "min_count"));
-  if ((snap_detail && !detail) || (mine > 1 && mine > snap_k)) {
+  est_caller taken = snapshot_caller(*query), reader = http_caller(ctx);
+  int taken_k = (int)json_integer_value(json_object_get(*query, "min_count"));
+  if (!est_snapshot_visible(&taken, taken_k, &reader,
+                            est_disclosure_base(&reader, ctx->app->cfg->privacy_min_count, 0))) {
     store_snapshot_free(s);
     json_decref(*query);
     *query = NULL;
     return http_fail(ctx, EST_EFORBIDDEN,
-                     "this lägesbild was taken with %s; it needs the read-detail scope or the same privacy threshold",
-                     snap_detail ? "the read-detail scope" : "a lower privacy threshold");
+                     "this lägesbild was frozen for a caller who may see more (%s); it is shown only to callers "
+                     "who may see as much", taken.detail ? "read-detail" : taken_k <= 1 ? "exact counts" : "own events");
   }
   return EST_OK;
 }
@@ -318,12 +324,11 @@ static est_result meeting_diff(http_ctx *ctx) {
   if (rc != EST_OK) return rc;
   char *now = NULL;
   size_t len = 0;
-  bool detail;
+  est_caller taken = snapshot_caller(query), used;
   int k;
   rc = http_situation_render(ctx, json_integer_value(json_object_get(query, "area_id")),
-                             json_string_value(json_object_get(query, "week")),
-                             json_is_true(json_object_get(query, "detail")) ? 1 : 0,
-                             (int)json_integer_value(json_object_get(query, "min_count")), &now, &len, &detail, &k);
+                             json_string_value(json_object_get(query, "week")), &taken,
+                             (int)json_integer_value(json_object_get(query, "min_count")), &now, &len, &used, &k);
   json_t *then = rc == EST_OK ? json_loadb(s.body, s.len, 0, NULL) : NULL;
   json_t *cur = rc == EST_OK ? json_loadb(now, len, 0, NULL) : NULL;
   if (rc == EST_OK && (!then || !cur)) rc = EST_EINTERNAL;
@@ -348,7 +353,7 @@ static est_result meeting_diff(http_ctx *ctx) {
 /* ---- actions ------------------------------------------------------------------------ */
 
 static const http_resource action_res = {"action", "/v1/actions", est_action_validate, store_action_get,
-                                         store_action_create, store_action_update, store_action_archive};
+                                         store_action_create, store_action_update, &store_actions_archivable};
 
 static est_result actions_list(http_ctx *ctx) {
   est_list_query q;
@@ -364,7 +369,7 @@ static est_result actions_list(http_ctx *ctx) {
                         http_param_id(ctx, "found_in_action_id", &f.found_in_action_id, NULL),
                         http_param_enum(ctx, "status", est_action_statuses, &f.status),
                         http_param_enum(ctx, "open", bools, &open),
-                        archived_param(ctx, &f.include_archived),
+                        http_param_archived(ctx, &f.include_archived),
                         EST_OK};
   est_result rc = first_fail(rcs, 11);
   if (rc != EST_OK) return rc;
@@ -490,6 +495,14 @@ static est_result action_delete(http_ctx *ctx) {
   return http_resource_delete(ctx, &action_res);
 }
 
+static est_result action_restore(http_ctx *ctx) {
+  long long id;
+  est_result rc = http_path_id(ctx, &id);
+  if (rc == EST_OK) rc = action_owner_check(ctx, id);
+  if (rc != EST_OK) return rc;
+  return http_resource_restore(ctx, &action_res);
+}
+
 static est_result evidence_validate(const json_t *body, char **normalized, json_t **errors) {
   if (!json_is_object(body) || json_object_size(body) != 1 || !json_is_integer(json_object_get(body, "event_id")) ||
       json_integer_value(json_object_get(body, "event_id")) < 1) {
@@ -554,7 +567,7 @@ static est_result action_finding(http_ctx *ctx) {
 
 static const http_resource indicator_res = {"indicator value", "/v1/indicator-values", est_indicator_validate,
                                             store_indicator_get, store_indicator_create, store_indicator_update,
-                                            store_indicator_archive};
+                                            &store_indicators_archivable};
 
 static est_result indicators_list(http_ctx *ctx) {
   est_list_query q;
@@ -565,7 +578,7 @@ static est_result indicators_list(http_ctx *ctx) {
                        http_param_enum(ctx, "indicator", est_indicators, &f.indicator),
                        http_param_date(ctx, "from", &f.from),
                        http_param_date(ctx, "to", &f.to),
-                       archived_param(ctx, &f.include_archived),
+                       http_param_archived(ctx, &f.include_archived),
                        EST_OK};
   f.measure = http_param(ctx, "measure");
   if (f.measure && !est_slug_valid(f.measure)) {
@@ -581,6 +594,7 @@ static est_result indicator_get(http_ctx *ctx) { return http_resource_get(ctx, &
 static est_result indicator_create(http_ctx *ctx) { return http_resource_create(ctx, &indicator_res); }
 static est_result indicator_patch(http_ctx *ctx) { return http_resource_patch(ctx, &indicator_res); }
 static est_result indicator_delete(http_ctx *ctx) { return http_resource_delete(ctx, &indicator_res); }
+static est_result indicator_restore(http_ctx *ctx) { return http_resource_restore(ctx, &indicator_res); }
 
 /* ---- outcome targets ------------------------------------------------------------------- */
 
@@ -663,11 +677,11 @@ static est_result report_data(http_ctx *ctx, long long id, const char *from, con
     json_decref(doc);
     return rc;
   }
-  est_progress_attach(cs, rows, est_stockholm_date(time(NULL)));
+  est_caller who = http_caller(ctx);
+  est_publish_policy policy = {est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0), who.detail, NULL,
+                               NULL};
+  est_progress_attach(cs, rows, est_stockholm_date(time(NULL)), &policy, &who);
   json_decref(rows);
-  bool detail = (ctx->who.scopes & HTTP_SCOPE_READ_DETAIL) != 0;
-  est_publish_policy policy = {est_situation_threshold(detail, ctx->app->cfg->privacy_min_count, false, 0), detail,
-                               NULL, NULL};
   est_followup_protect(doc, &policy);
   char td[16];
   est_date_format(est_stockholm_date(time(NULL)), td, sizeof td);
@@ -765,9 +779,11 @@ const http_route http_routes_cycle[] = {
     {"POST", "/v1/parties", party_create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
     {"PATCH", "/v1/parties/{id}", party_patch, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
     {"DELETE", "/v1/parties/{id}", party_delete, HTTP_SCOPE_ADMIN, 0},
+    {"POST", "/v1/parties/{id}/restore", party_restore, HTTP_SCOPE_ADMIN, 0},
     {"POST", "/v1/agreements", agreement_create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
     {"PATCH", "/v1/agreements/{id}", agreement_patch, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
     {"DELETE", "/v1/agreements/{id}", agreement_delete, HTTP_SCOPE_ADMIN, 0},
+    {"POST", "/v1/agreements/{id}/restore", agreement_restore, HTTP_SCOPE_ADMIN, 0},
     {"POST", "/v1/agreements/{id}/revisions", agreement_revise, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
     {"POST", "/v1/agreements/{id}/signing", agreement_sign, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
     {"GET", "/v1/agreements/{id}/follow-up", followup_get, HTTP_SCOPE_READ, 0},
@@ -777,11 +793,13 @@ const http_route http_routes_cycle[] = {
     {"GET", "/v1/cooperation-areas/{id}", coop_get, HTTP_SCOPE_READ, 0},
     {"PATCH", "/v1/cooperation-areas/{id}", coop_patch, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
     {"DELETE", "/v1/cooperation-areas/{id}", coop_delete, HTTP_SCOPE_ADMIN, 0},
+    {"POST", "/v1/cooperation-areas/{id}/restore", coop_restore, HTTP_SCOPE_ADMIN, 0},
     {"GET", "/v1/meetings", meetings_list, HTTP_SCOPE_READ, 0},
     {"POST", "/v1/meetings", meeting_create, HTTP_SCOPE_WRITE_COMMITMENTS, HTTP_ROUTE_BODY},
     {"GET", "/v1/meetings/{id}", meeting_get, HTTP_SCOPE_READ, 0},
     {"PATCH", "/v1/meetings/{id}", meeting_patch, HTTP_SCOPE_WRITE_COMMITMENTS, HTTP_ROUTE_BODY},
     {"DELETE", "/v1/meetings/{id}", meeting_delete, HTTP_SCOPE_ADMIN, 0},
+    {"POST", "/v1/meetings/{id}/restore", meeting_restore, HTTP_SCOPE_ADMIN, 0},
     {"GET", "/v1/meetings/{id}/lagesbild", meeting_lagesbild, HTTP_SCOPE_READ, 0},
     {"GET", "/v1/meetings/{id}/diff", meeting_diff, HTTP_SCOPE_READ, 0},
     {"GET", "/v1/actions", actions_list, HTTP_SCOPE_READ, 0},
@@ -789,6 +807,7 @@ const http_route http_routes_cycle[] = {
     {"GET", "/v1/actions/{id}", action_get, HTTP_SCOPE_READ, 0},
     {"PATCH", "/v1/actions/{id}", action_patch, HTTP_SCOPE_WRITE_COMMITMENTS, HTTP_ROUTE_BODY},
     {"DELETE", "/v1/actions/{id}", action_delete, HTTP_SCOPE_WRITE_COMMITMENTS, 0},
+    {"POST", "/v1/actions/{id}/restore", action_restore, HTTP_SCOPE_WRITE_COMMITMENTS, 0},
     {"POST", "/v1/actions/{id}/evidence", evidence_link, HTTP_SCOPE_WRITE_COMMITMENTS, HTTP_ROUTE_BODY},
     {"DELETE", "/v1/actions/{id}/evidence/{event_id}", evidence_unlink, HTTP_SCOPE_WRITE_COMMITMENTS, 0},
     {"POST", "/v1/actions/{id}/findings", action_finding, HTTP_SCOPE_WRITE_COMMITMENTS, HTTP_ROUTE_BODY},
@@ -797,6 +816,7 @@ const http_route http_routes_cycle[] = {
     {"GET", "/v1/indicator-values/{id}", indicator_get, HTTP_SCOPE_READ, 0},
     {"PATCH", "/v1/indicator-values/{id}", indicator_patch, HTTP_SCOPE_WRITE_COMMITMENTS, HTTP_ROUTE_BODY},
     {"DELETE", "/v1/indicator-values/{id}", indicator_delete, HTTP_SCOPE_ADMIN, 0},
+    {"POST", "/v1/indicator-values/{id}/restore", indicator_restore, HTTP_SCOPE_ADMIN, 0},
     {"GET", "/v1/commitments/{id}/outcome-target", target_get, HTTP_SCOPE_READ, 0},
     {"PUT", "/v1/commitments/{id}/outcome-target", target_put, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
     {"DELETE", "/v1/commitments/{id}/outcome-target", target_delete, HTTP_SCOPE_ADMIN, 0},

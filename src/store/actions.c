@@ -85,11 +85,7 @@ static const est_stmt action_update = {
     ", updated_at = clock_timestamp(), version = t.version + 1 FROM b WHERE t.id = $1 AND ($2::bigint IS NULL OR "
     "t.version = $2) RETURNING t.id",
     3};
-static const est_stmt action_archive = {
-    "action_archive",
-    "UPDATE actions SET archived_at = clock_timestamp(), updated_at = clock_timestamp(), version = version + 1 "
-    "WHERE id = $1 AND ($2::bigint IS NULL OR version = $2) AND archived_at IS NULL RETURNING id",
-    2};
+const store_archivable store_actions_archivable = STORE_ARCHIVE_STMTS("action", "actions", "x", ACTION_JSON);
 
 static const store_constraint action_map[] = {
     {"actions_agreement_id_fkey", "/agreement_id", "no agreement with this id", EST_EINVAL},
@@ -108,7 +104,7 @@ static const store_constraint action_map[] = {
 };
 
 static const store_jres action_res = {"action", "action", &action_insert, &action_lock, &action_update,
-                                      &action_archive, &action_get, NULL, action_map};
+                                      &action_get, NULL, action_map};
 
 est_result store_actions_list(est_pool *pool, const store_action_filter *f, const est_list_query *q, est_page *out) {
   char idb[24], lim[24], ab[24], cb[24], mb[24], pb[24], arb[24], fb[24];
@@ -145,10 +141,6 @@ est_result store_action_create(est_pool *pool, const est_actor *who, const char 
 est_result store_action_update(est_pool *pool, const est_actor *who, long long id, long long version,
                                const char *patch, est_doc *out, store_write_error *fail) {
   return store_jres_update(pool, &action_res, who, id, version, patch, out, fail);
-}
-est_result store_action_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                store_write_error *fail) {
-  return store_jres_archive(pool, &action_res, who, id, version, fail);
 }
 
 static const est_stmt evidence_link = {

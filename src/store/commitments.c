@@ -18,14 +18,14 @@ const char *const store_commitments_sorts[] = {"id", "created_at", "updated_at",
   "ca.commitment_id = c.id), '[]'::json), 'target', CASE WHEN c.target_value IS NULL THEN NULL ELSE "        \
   "json_build_object('value', c.target_value, 'unit', c.target_unit, 'comparison', c.target_comparison, "    \
   "'per', c.target_per, 'from', c.target_from, 'to', c.target_to) END, 'status', c.status, "                 \
-  "'follow_up_note', c.follow_up_note, 'created_at', c.created_at, 'updated_at', c.updated_at, 'version', "  \
-  "c.version)::text"
+  "'follow_up_note', c.follow_up_note, 'created_at', c.created_at, 'updated_at', c.updated_at, "         \
+  "'archived_at', c.archived_at, 'version', c.version)::text"
 
 /* Timestamps in cursors: fixed UTC text that parses back exactly (µs). */
 #define TS_TEXT(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /* $1 agreement, $2 responsible party, $3 cooperation area, $4 area, $5
- * status, $6 cursor sort value ('' for the id sort), $7 cursor id, $8 limit. */
+ * status, $6 cursor sort value ('' for the id sort), $7 cursor id, $8 limit, $9 include archived. */
 #define COMMITMENT_LIST(name, sortval, after, order)                                                         \
   {name,                                                                                                     \
    "SELECT " COMMITMENT_JSON ", " sortval ", c.id FROM commitments c WHERE ($1::bigint IS NULL OR "          \
@@ -33,8 +33,8 @@ const char *const store_commitments_sorts[] = {"id", "created_at", "updated_at",
    "x.commitment_id = c.id AND x.party_id = $2)) AND ($3::bigint IS NULL OR c.cooperation_area_id = $3) "   \
    "AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM commitment_areas y WHERE y.commitment_id = c.id AND "  \
    "y.area_id = $4)) AND ($5::text IS NULL OR c.status = $5) AND ($7::bigint IS NULL OR " after ") "        \
-   "ORDER BY " order " LIMIT $8",                                                                            \
-   8}
+   "AND ($9::bool OR c.archived_at IS NULL) ORDER BY " order " LIMIT $8",                                   \
+   9}
 
 static const est_stmt list_stmts[3][2] = {
     {COMMITMENT_LIST("commitments_list_id", "''", "($6::text = '' AND c.id > $7)", "c.id"),
@@ -70,9 +70,8 @@ static const est_stmt commitment_update = {
     "clock_timestamp() WHERE id = $1 AND version = $2 RETURNING id",
     14};
 
-static const est_stmt commitment_delete = {
-    "commitment_delete",
-    "DELETE FROM commitments WHERE id = $1 AND ($2::bigint IS NULL OR version = $2) RETURNING id", 2};
+const store_archivable store_commitments_archivable =
+    STORE_ARCHIVE_STMTS("commitment", "commitments", "c", COMMITMENT_JSON);
 
 static const est_stmt parties_add = {
     "commitment_parties_add",
@@ -96,14 +95,15 @@ est_result store_commitments_list(est_pool *pool, const store_commitment_filter 
   char ab[24], pb[24], cb[24], arb[24], idb[24], lim[24];
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
-  const char *params[8] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL,
+  const char *params[9] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL,
                            f->party_id ? store_lld(pb, f->party_id) : NULL,
                            f->cooperation_area_id ? store_lld(cb, f->cooperation_area_id) : NULL,
                            f->area_id ? store_lld(arb, f->area_id) : NULL,
                            f->status,
                            av,
                            aid,
-                           store_lld(lim, q->limit + 1)};
+                           store_lld(lim, q->limit + 1),
+                           f->archived ? "true" : "false"};
   PGresult *r;
   est_result rc = store_exec1(pool, &list_stmts[q->sort_index][q->desc], params, &r, NULL);
   /* A forged cursor whose value is not a timestamp: a malformed request. */
@@ -251,31 +251,6 @@ est_result store_commitment_update(est_pool *pool, long long id, long long versi
   if (rc == EST_OK) rc = store_audit_write(c, who, "update", "commitment", id, before.json, out->json);
   rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
-  est_doc_free(&before);
-  return rc;
-}
-
-est_result store_commitment_delete(est_pool *pool, long long id, long long version, const est_actor *who,
-                                   store_write_error *err) {
-  est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
-  if (rc != EST_OK) return rc;
-  est_doc before = {0};
-  char idb[24], vb[24];
-  const char *params[2] = {store_lld(idb, id), version ? store_lld(vb, version) : NULL};
-  rc = read_doc(c, &commitment_lock, id, &before);
-  if (rc == EST_OK) {
-    PGresult *r;
-    rc = est_db_exec(c, &commitment_delete, params, &r, NULL);
-    if (rc != EST_OK) {
-      rc = write_error(c, rc, NULL, err);
-    } else {
-      if (PQntuples(r) == 0) rc = EST_EPRECONDITION;
-      PQclear(r);
-    }
-  }
-  if (rc == EST_OK) rc = store_audit_write(c, who, "delete", "commitment", id, before.json, NULL);
-  rc = store_tx_end(pool, c, rc);
   est_doc_free(&before);
   return rc;
 }

@@ -9,6 +9,7 @@
 #include "estd/buf.h"
 #include "estd/log.h"
 #include "estd/store_events.h"
+#include "estd/store_sources.h"
 #include "estd/store_util.h"
 #include "internal.h"
 
@@ -36,10 +37,10 @@
   "COALESCE((SELECT array_agg(a.id ORDER BY a.id) FROM areas a WHERE ST_Intersects(a.geom, COALESCE(g, t))), " \
   "'{}'), description, attributes::jsonb, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}'), $18 "      \
   "FROM d ORDER BY i ON CONFLICT (source, source_event_id) DO NOTHING "                                        \
-  "RETURNING id, source, source_event_id, area_ids, occurred_at, kind, category, party_id), "                  \
-  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id) "                 \
-  "SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id FROM ins, unnest(ins.area_ids) "  \
-  "AS u(a)) "
+  "RETURNING id, source, source_event_id, area_ids, occurred_at, kind, category, party_id, record_key), "      \
+  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key) "     \
+  "SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, ins.record_key FROM ins, "        \
+  "unnest(ins.area_ids) AS u(a)) "
 
 /* Kafka: the keys that were inserted, in batch order. A key that occurs
  * twice in the batch is inserted once (the first row; ON CONFLICT DO NOTHING
@@ -211,6 +212,19 @@ est_result store_party_resolve(est_pool *pool, const char *code, long long *id) 
   return rc;
 }
 
+static est_result admit_party(void *arg, const char *code, long long *id) {
+  return store_party_resolve(arg, code, id);
+}
+
+static est_result admit_source(void *arg, long long party_id, const char *source) {
+  return store_source_registered(arg, party_id, source);
+}
+
+est_admit_lookup store_admit_lookup(est_pool *pool) {
+  est_admit_lookup lk = {admit_party, admit_source, pool};
+  return lk;
+}
+
 /* ---- Kafka batch ---------------------------------------------------------- */
 
 static bool retriable(est_result rc, const char *sqlstate) {
@@ -276,7 +290,7 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
     if (!m->ev->party_id) {
       rc = party_lookup(c, m->ev->party, &m->ev->party_id);
       if (rc == EST_ENOTFOUND) {
-        m->reason = "unknown_party";
+        m->reason = est_event_reason_name(EST_REASON_UNKNOWN_PARTY);
         char d[128];
         snprintf(d, sizeof d, "party '%.64s' is not a known party code", m->ev->party);
         set_detail(m, d);
@@ -296,7 +310,7 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
         rc = est_db_command(c, "RELEASE SAVEPOINT ev");
       } else if (!retriable(rc, sqlstate)) {
         store_msg *m = &msgs[idx[j]];
-        m->reason = "rejected_by_database";
+        m->reason = est_event_reason_name(EST_REASON_DATABASE);
         set_detail(m, est_conn_error(c));
         sqlstate[0] = '\0';
         rc = est_db_command(c, "ROLLBACK TO SAVEPOINT ev");
@@ -327,6 +341,7 @@ est_result store_intake_batch(est_pool *pool, store_msg *msgs, size_t n) {
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
   if (rc != EST_OK) return rc;
+  est_conn_set_class(c, EST_DB_INTAKE);
   char err[512] = "";
   rc = batch_attempt(c, msgs, n, false, err, sizeof err);
   if (rc == EST_EINVAL) {
@@ -408,14 +423,15 @@ est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channe
 
 const char *const store_events_sorts[] = {"occurred_at", "id", NULL};
 
-/* $8 = include the description (read_detail). */
+/* Rows are whole or absent (estd/disclosure.h): $8 = the only party whose
+ * events may be read (NULL = every party; 0 = none). */
 #define EVENT_JSON                                                                                          \
   "json_build_object('id', e.id, 'source', e.source, 'source_event_id', e.source_event_id, 'party_id', "    \
   "e.party_id, 'kind', e.kind, 'activity_type', e.activity_type, 'category', e.category, 'occurred_at', "   \
   "e.occurred_at, 'received_at', e.received_at, 'duration_s', e.duration_s, 'location', CASE WHEN e.geom "  \
   "IS NULL THEN NULL ELSE json_build_object('lat', ST_Y(e.geom), 'lon', ST_X(e.geom)) END, 'place_name', "  \
-  "e.place_name, 'track', ST_AsGeoJSON(e.track)::json, 'area_ids', e.area_ids, 'description', CASE WHEN "   \
-  "$8::bool THEN e.description END, 'attributes', e.attributes, 'flags', e.flags, 'channel', e.channel)::text"
+  "e.place_name, 'track', ST_AsGeoJSON(e.track)::json, 'area_ids', e.area_ids, 'description', "              \
+  "e.description, 'attributes', e.attributes, 'flags', e.flags, 'channel', e.channel)::text"
 
 #define EVENT_LIST(name, sortval, after, order)                                                              \
   {name,                                                                                                     \
@@ -423,7 +439,8 @@ const char *const store_events_sorts[] = {"occurred_at", "id", NULL};
    " AND ($2::text IS NULL OR e.category = $2) AND ($3::text IS NULL OR e.kind = $3)"                        \
    " AND ($4::bigint IS NULL OR e.party_id = $4) AND ($5::timestamptz IS NULL OR e.occurred_at >= $5)"       \
    " AND ($6::timestamptz IS NULL OR e.occurred_at < $6) AND ($7::text IS NULL OR e.source = $7)"            \
-   " AND ($10::bigint IS NULL OR " after ") ORDER BY " order " LIMIT $11",                                   \
+   " AND ($8::bigint IS NULL OR e.party_id = $8) AND ($10::bigint IS NULL OR " after ") ORDER BY " order   \
+   " LIMIT $11",                                                                                             \
    11}
 
 static const est_stmt event_list[2][2] = {
@@ -435,15 +452,22 @@ static const est_stmt event_list[2][2] = {
      EVENT_LIST("events_list_id_d", "''", "($9::text = '' AND e.id < $10)", "e.id DESC")},
 };
 
-/* $1 id; $2..$7 unused placeholders keep $8 the detail flag. */
+/* $1 id; $2..$7 unused placeholders keep $8 the visible party. */
 static const est_stmt event_get = {
     "events_get",
     "SELECT " EVENT_JSON ", 1 FROM events e WHERE e.id = $1 AND ($2::text IS NULL) AND ($3::text IS NULL) AND "
-    "($4::text IS NULL) AND ($5::text IS NULL) AND ($6::text IS NULL) AND ($7::text IS NULL)",
+    "($4::text IS NULL) AND ($5::text IS NULL) AND ($6::text IS NULL) AND ($7::text IS NULL) AND "
+    "($8::bigint IS NULL OR e.party_id = $8)",
     8};
 
+/* $8 for a row policy: NULL (all), the party, or 0 (no party has id 0). */
+static const char *rows_param(est_rows rows, long long party, char buf[24]) {
+  if (rows == EST_ROWS_ALL) return NULL;
+  return store_lld(buf, rows == EST_ROWS_PARTY ? party : 0);
+}
+
 est_result store_events_list(est_pool *pool, const store_event_filter *f, const est_list_query *q, est_page *out) {
-  char idb[24], lim[24], ab[24], pb[24];
+  char idb[24], lim[24], ab[24], pb[24], vb[24];
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
   const char *params[11] = {f->area_id ? store_lld(ab, f->area_id) : NULL,
@@ -453,7 +477,7 @@ est_result store_events_list(est_pool *pool, const store_event_filter *f, const 
                             f->from,
                             f->to,
                             f->source,
-                            f->detail ? "true" : "false",
+                            rows_param(f->rows, f->rows_party, vb),
                             av,
                             aid,
                             store_lld(lim, q->limit + 1)};
@@ -465,9 +489,9 @@ est_result store_events_list(est_pool *pool, const store_event_filter *f, const 
   return rc;
 }
 
-est_result store_event_get(est_pool *pool, long long id, bool detail, est_doc *out) {
-  char idb[24];
-  const char *params[8] = {store_lld(idb, id), NULL, NULL, NULL, NULL, NULL, NULL, detail ? "true" : "false"};
+est_result store_event_get(est_pool *pool, long long id, est_rows rows, long long rows_party, est_doc *out) {
+  char idb[24], vb[24];
+  const char *params[8] = {store_lld(idb, id), NULL, NULL, NULL, NULL, NULL, NULL, rows_param(rows, rows_party, vb)};
   PGresult *r;
   est_result rc = store_exec1(pool, &event_get, params, &r, NULL);
   if (rc != EST_OK) return rc;

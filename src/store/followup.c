@@ -1,6 +1,7 @@
 /* followup.c - the data of the follow-up and statutory reports of an
- * agreement (see store_cycle.h). Suppression of small counts and the
- * report's shape are domain rules (estd/cycle.h). */
+ * agreement (see store_followup.h). Every incident, patrol and activity
+ * count carries its cell key ("ck_<member>"); the publication policy and
+ * the report's shape are domain rules (estd/cycle.h, estd/privacy.h). */
 #include <stdlib.h>
 
 #include "estd/store_followup.h"
@@ -9,6 +10,8 @@
 #define TZ "'Europe/Stockholm'"
 #define DAY_START(d) "((" d ")::date::timestamp AT TIME ZONE " TZ ")"
 #define DAY_END(d) "((" d ")::date + 1)::timestamp AT TIME ZONE " TZ
+/* The cell key of a set of event_areas rows ea (estd/disclosure.h). */
+#define CK_SUM "COALESCE(sum(ea.record_key), 0) % 2147483648"
 
 /* $1 agreement, $2 from, $3 to (inclusive), $4 bucket (day|week|month).
  * The agreement's areas: those of its commitments, focuses, actions and
@@ -60,16 +63,19 @@ static const est_stmt followup_stmt = {
     "     ae.action_id = x.id AND e.occurred_at >= w.t0 AND e.occurred_at < w.t1))), '[]'),"
     "  'incident_trends', COALESCE((SELECT json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name',"
     "     a.name, 'kind', a.kind,"
-    "     'total', (SELECT count(*) FROM event_areas ea, w WHERE ea.area_id = a.id AND ea.kind = 'incident'"
-    "        AND ea.occurred_at >= w.t0 AND ea.occurred_at < w.t1),"
-    "     'previous_total', (SELECT count(*) FROM event_areas ea, w WHERE ea.area_id = a.id AND ea.kind ="
-    "        'incident' AND ea.occurred_at >= w.p0 AND ea.occurred_at < w.t0),"
+    "     'total', tot.n, 'ck_total', tot.ck, 'previous_total', pre.n, 'ck_previous_total', pre.ck,"
     "     'series', (SELECT json_agg(json_build_object('from', GREATEST(s::date, $2::date), 'to',"
-    "        LEAST((s + ('1 ' || $4)::interval)::date - 1, $3::date), 'count', (SELECT count(*) FROM event_areas ea"
-    "        WHERE ea.area_id = a.id AND ea.kind = 'incident' AND ea.occurred_at >= " DAY_START("GREATEST(s::date, $2::date)")
-    "        AND ea.occurred_at < " DAY_END("LEAST((s + ('1 ' || $4)::interval)::date - 1, $3::date)") ")) ORDER BY s)"
-    "        FROM generate_series(date_trunc($4, $2::date::timestamp), $3::date::timestamp, ('1 ' || $4)::interval) s))"
-    "     ORDER BY a.id) FROM areas a WHERE a.id IN (SELECT id FROM ar)), '[]'),"
+    "        LEAST((s + ('1 ' || $4)::interval)::date - 1, $3::date), 'count', sc.n, 'ck_count', sc.ck) ORDER BY s)"
+    "        FROM generate_series(date_trunc($4, $2::date::timestamp), $3::date::timestamp, ('1 ' || $4)::interval) s"
+    "        CROSS JOIN LATERAL (SELECT count(*) AS n, " CK_SUM " AS ck FROM event_areas ea WHERE ea.area_id = a.id"
+    "        AND ea.kind = 'incident' AND ea.occurred_at >= " DAY_START("GREATEST(s::date, $2::date)")
+    "        AND ea.occurred_at < " DAY_END("LEAST((s + ('1 ' || $4)::interval)::date - 1, $3::date)") ") sc))"
+    "     ORDER BY a.id) FROM areas a"
+    "     CROSS JOIN LATERAL (SELECT count(*) AS n, " CK_SUM " AS ck FROM event_areas ea, w WHERE ea.area_id = a.id"
+    "        AND ea.kind = 'incident' AND ea.occurred_at >= w.t0 AND ea.occurred_at < w.t1) tot"
+    "     CROSS JOIN LATERAL (SELECT count(*) AS n, " CK_SUM " AS ck FROM event_areas ea, w WHERE ea.area_id = a.id"
+    "        AND ea.kind = 'incident' AND ea.occurred_at >= w.p0 AND ea.occurred_at < w.t0) pre"
+    "     WHERE a.id IN (SELECT id FROM ar)), '[]'),"
     "  'indicators', COALESCE((SELECT json_agg(json_build_object('id', v.id, 'indicator', v.indicator, 'measure',"
     "     v.measure, 'area_id', v.area_id, 'period_from', v.period_from, 'period_to', v.period_to, 'value', v.value,"
     "     'unit', v.unit, 'source', v.source, 'sample_size', v.sample_size, 'margin_of_error', v.margin_of_error)"
@@ -82,16 +88,19 @@ static const est_stmt followup_stmt = {
     "     f.meeting_id = m.id), 'action_count', (SELECT count(*) FROM actions x WHERE x.meeting_id = m.id))"
     "     ORDER BY m.held_on, m.id) FROM meetings m WHERE m.agreement_id = $1 AND m.archived_at IS NULL AND"
     "     m.held_on BETWEEN $2::date AND $3::date), '[]'),"
-    "  'incidents', (SELECT json_build_object('total', count(*), 'by_category', COALESCE((SELECT"
-    "     json_agg(json_build_object('category', k.category, 'count', k.n) ORDER BY k.n DESC, k.category) FROM"
-    "     (SELECT e2.category, count(*) AS n FROM events e2, w WHERE e2.kind = 'incident' AND e2.occurred_at >="
-    "     w.t0 AND e2.occurred_at < w.t1 GROUP BY e2.category) k), '[]')) FROM events e, w WHERE e.kind ="
-    "     'incident' AND e.occurred_at >= w.t0 AND e.occurred_at < w.t1),"
-    "  'presence', COALESCE((SELECT json_agg(json_build_object('area_id', a.id, 'name', a.name, 'patrols',"
-    "     (SELECT count(*) FROM event_areas ea, w WHERE ea.area_id = a.id AND ea.kind = 'patrol' AND"
-    "     ea.occurred_at >= w.t0 AND ea.occurred_at < w.t1), 'activities', (SELECT count(*) FROM event_areas ea, w"
-    "     WHERE ea.area_id = a.id AND ea.kind = 'activity' AND ea.occurred_at >= w.t0 AND ea.occurred_at < w.t1))"
-    "     ORDER BY a.id) FROM areas a WHERE a.id IN (SELECT id FROM ar)), '[]')"
+    "  'incidents', (SELECT json_build_object('total', count(*), 'ck_total', COALESCE(sum(e.record_key), 0) %"
+    "     2147483648, 'by_category', COALESCE((SELECT json_agg(json_build_object('category', k.category, 'count',"
+    "     k.n, 'ck_count', k.ck) ORDER BY k.category) FROM (SELECT e2.category, count(*) AS n,"
+    "     COALESCE(sum(e2.record_key), 0) % 2147483648 AS ck FROM events e2, w WHERE e2.kind = 'incident' AND"
+    "     e2.occurred_at >= w.t0 AND e2.occurred_at < w.t1 GROUP BY e2.category) k), '[]')) FROM events e, w"
+    "     WHERE e.kind = 'incident' AND e.occurred_at >= w.t0 AND e.occurred_at < w.t1),"
+    "  'presence', COALESCE((SELECT json_agg(json_build_object('area_id', a.id, 'name', a.name, 'patrols', pr.pn,"
+    "     'ck_patrols', pr.pck, 'activities', pr.an, 'ck_activities', pr.ack) ORDER BY a.id) FROM areas a"
+    "     CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE ea.kind = 'patrol') AS pn, COALESCE(sum(ea.record_key)"
+    "     FILTER (WHERE ea.kind = 'patrol'), 0) % 2147483648 AS pck, count(*) FILTER (WHERE ea.kind = 'activity')"
+    "     AS an, COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'activity'), 0) % 2147483648 AS ack FROM"
+    "     event_areas ea, w WHERE ea.area_id = a.id AND ea.kind IN ('patrol', 'activity') AND ea.occurred_at >="
+    "     w.t0 AND ea.occurred_at < w.t1) pr WHERE a.id IN (SELECT id FROM ar)), '[]')"
     " )::text FROM ag",
     4};
 

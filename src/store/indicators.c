@@ -66,11 +66,7 @@ static const est_stmt indicator_update = {
     ", " SET_TEXT("note") ", updated_at = clock_timestamp(), version = t.version + 1 FROM b WHERE t.id = $1 AND "
     "($2::bigint IS NULL OR t.version = $2) RETURNING t.id",
     3};
-static const est_stmt indicator_archive = {
-    "indicator_archive",
-    "UPDATE indicator_values SET archived_at = clock_timestamp(), updated_at = clock_timestamp(), version = "
-    "version + 1 WHERE id = $1 AND ($2::bigint IS NULL OR version = $2) AND archived_at IS NULL RETURNING id",
-    2};
+const store_archivable store_indicators_archivable = STORE_ARCHIVE_STMTS("indicator_value", "indicator_values", "v", INDICATOR_JSON);
 
 static const store_constraint indicator_map[] = {
     {"indicator_values_area_id_fkey", "/area_id", "no area with this id", EST_EINVAL},
@@ -81,7 +77,7 @@ static const store_constraint indicator_map[] = {
 };
 
 static const store_jres indicator_res = {"indicator_value", "indicator value", &indicator_insert, &indicator_lock,
-                                         &indicator_update, &indicator_archive, &indicator_get, NULL, indicator_map};
+                                         &indicator_update, &indicator_get, NULL, indicator_map};
 
 est_result store_indicators_list(est_pool *pool, const store_indicator_filter *f, const est_list_query *q,
                                  est_page *out) {
@@ -109,10 +105,6 @@ est_result store_indicator_create(est_pool *pool, const est_actor *who, const ch
 est_result store_indicator_update(est_pool *pool, const est_actor *who, long long id, long long version,
                                   const char *patch, est_doc *out, store_write_error *fail) {
   return store_jres_update(pool, &indicator_res, who, id, version, patch, out, fail);
-}
-est_result store_indicator_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                  store_write_error *fail) {
-  return store_jres_archive(pool, &indicator_res, who, id, version, fail);
 }
 
 /* ---- outcome targets ---------------------------------------------------------- */

@@ -68,11 +68,7 @@ static const est_stmt meeting_update = {
     "COALESCE(b.j->'decisions', t.decisions), updated_at = clock_timestamp(), version = t.version + 1 FROM b "
     "WHERE t.id = $1 AND ($2::bigint IS NULL OR t.version = $2) RETURNING t.id",
     3};
-static const est_stmt meeting_archive = {
-    "meeting_archive",
-    "UPDATE meetings SET archived_at = clock_timestamp(), updated_at = clock_timestamp(), version = version + 1 "
-    "WHERE id = $1 AND ($2::bigint IS NULL OR version = $2) AND archived_at IS NULL RETURNING id",
-    2};
+const store_archivable store_meetings_archivable = STORE_ARCHIVE_STMTS("meeting", "meetings", "m", MEETING_JSON);
 static const est_stmt meeting_parties_prune = {
     "meeting_parties_prune",
     "DELETE FROM meeting_parties WHERE meeting_id = $1 AND $2::jsonb ? 'party_ids' AND NOT (party_id = ANY "
@@ -133,7 +129,7 @@ static const store_constraint meeting_map[] = {
 };
 
 static const store_jres meeting_res = {"meeting", "meeting", &meeting_insert, &meeting_lock, &meeting_update,
-                                       &meeting_archive, &meeting_get, meeting_links, meeting_map};
+                                       &meeting_get, meeting_links, meeting_map};
 
 est_result store_meetings_list(est_pool *pool, const store_meeting_filter *f, const est_list_query *q,
                                est_page *out) {
@@ -233,10 +229,6 @@ est_result store_meeting_update(est_pool *pool, const est_actor *who, long long 
   return store_jres_update(pool, &meeting_res, who, id, version, patch, out, fail);
 }
 
-est_result store_meeting_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                 store_write_error *fail) {
-  return store_jres_archive(pool, &meeting_res, who, id, version, fail);
-}
 
 static const est_stmt snapshot_get = {
     "meeting_snapshot",

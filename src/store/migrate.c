@@ -77,16 +77,12 @@ static est_result exec_script(est_conn *c, const char *path) {
     est_log_kv(EST_LOG_ERROR, "cannot read SQL file", "path", path, NULL);
     return EST_EIO;
   }
-  PGresult *r = PQexec(est_conn_pg(c), sql);
+  est_result rc = est_db_command(c, sql);
   free(sql);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-    est_log_kv(EST_LOG_ERROR, "SQL file failed", "path", path, "error", PQresultErrorMessage(r), NULL);
-    est_result rc = est_db_map_error(r);
-    PQclear(r);
-    return rc == EST_OK ? EST_EINTERNAL : rc;
+  if (rc != EST_OK) {
+    est_log_kv(EST_LOG_ERROR, "SQL file failed", "path", path, "error", est_conn_error(c), NULL);
   }
-  PQclear(r);
-  return EST_OK;
+  return rc;
 }
 
 static const est_stmt st_create = {
@@ -128,6 +124,7 @@ est_result est_migrate_apply(est_pool *pool, const char *sql_dir, int *applied) 
   }
   est_conn *c;
   if ((rc = est_pool_acquire(pool, &c)) != EST_OK) { file_list_free(&files); return rc; }
+  est_conn_set_class(c, EST_DB_MAINT); /* DDL and the advisory lock may take long */
   int count = 0;
   rc = simple(c, &st_lock, NULL, NULL);
   if (rc == EST_OK) rc = simple(c, &st_create, NULL, NULL);
@@ -181,14 +178,21 @@ est_result est_migrate_pending(est_pool *pool, const char *sql_dir, int *pending
   return rc;
 }
 
-est_result est_seed_apply(est_pool *pool, const char *sql_dir) {
+est_result est_seed_apply(est_pool *pool, const char *sql_dir, bool dev) {
+  est_result rc = est_seed_dir_apply(pool, sql_dir, "seed");
+  if (rc == EST_OK && dev) rc = est_seed_dir_apply(pool, sql_dir, "seed-dev");
+  return rc;
+}
+
+est_result est_seed_dir_apply(est_pool *pool, const char *sql_dir, const char *sub) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s/seed", sql_dir);
+  snprintf(dir, sizeof dir, "%s/%s", sql_dir, sub);
   file_list files;
   est_result rc = list_sql(dir, &files);
   if (rc != EST_OK) return rc;
   est_conn *c;
   if ((rc = est_pool_acquire(pool, &c)) != EST_OK) { file_list_free(&files); return rc; }
+  est_conn_set_class(c, EST_DB_MAINT);
   rc = store_tx_open(c, NULL);
   for (size_t i = 0; rc == EST_OK && i < files.n; i++) {
     char path[4352];

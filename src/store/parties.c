@@ -124,9 +124,6 @@ est_result store_agreement_get(est_pool *pool, long long id, est_doc *out) {
 #define SET_TEXT(col) col " = CASE WHEN b.j ? '" col "' THEN b.j->>'" col "' ELSE t." col " END"
 #define SET_KEEP(col, type) col " = COALESCE((b.j->>'" col "')::" type ", t." col ")"
 #define SET_NULLABLE(col, type) col " = CASE WHEN b.j ? '" col "' THEN (b.j->>'" col "')::" type " ELSE t." col " END"
-#define ARCHIVE_SQL(table)                                                                                    \
-  "UPDATE " table " SET archived_at = clock_timestamp(), updated_at = clock_timestamp(), version = version + 1 " \
-  "WHERE id = $1 AND ($2::bigint IS NULL OR version = $2) AND archived_at IS NULL RETURNING id"
 
 /* ---- parties ---- */
 static const est_stmt party_insert = {
@@ -144,7 +141,7 @@ static const est_stmt party_update = {
     ", updated_at = clock_timestamp(), version = t.version + 1 FROM b WHERE t.id = $1 AND ($2::bigint IS NULL OR "
     "t.version = $2) RETURNING t.id",
     3};
-static const est_stmt party_archive = {"cy_party_archive", ARCHIVE_SQL("parties"), 2};
+const store_archivable store_parties_archivable = STORE_ARCHIVE_STMTS("party", "parties", "p", PARTY_JSON);
 
 static const store_constraint party_map[] = {
     {"parties_code_key", "/code", "another party already has this code", EST_ECONFLICT},
@@ -154,8 +151,7 @@ static const store_constraint party_map[] = {
     {NULL, NULL, NULL, EST_OK},
 };
 
-static const store_jres party_res = {"party", "party", &party_insert, &party_lock, &party_update, &party_archive,
-                                     &party_get, NULL, party_map};
+static const store_jres party_res = {"party", "party", &party_insert, &party_lock, &party_update,                                      &party_get, NULL, party_map};
 
 est_result store_party_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
                               store_write_error *fail) {
@@ -164,10 +160,6 @@ est_result store_party_create(est_pool *pool, const est_actor *who, const char *
 est_result store_party_update(est_pool *pool, const est_actor *who, long long id, long long version,
                               const char *patch, est_doc *out, store_write_error *fail) {
   return store_jres_update(pool, &party_res, who, id, version, patch, out, fail);
-}
-est_result store_party_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                               store_write_error *fail) {
-  return store_jres_archive(pool, &party_res, who, id, version, fail);
 }
 
 /* ---- agreements ---- */
@@ -193,7 +185,7 @@ static const est_stmt agreement_update = {
     ", goals = COALESCE(b.j->'goals', t.goals), updated_at = clock_timestamp(), version = t.version + 1 FROM b "
     "WHERE t.id = $1 AND ($2::bigint IS NULL OR t.version = $2) RETURNING t.id",
     3};
-static const est_stmt agreement_archive = {"cy_agreement_archive", ARCHIVE_SQL("agreements"), 2};
+const store_archivable store_agreements_archivable = STORE_ARCHIVE_STMTS("agreement", "agreements", "a", AGREEMENT_JSON);
 /* party_ids given: the parties to the agreement become exactly that set
  * (a party that has signed stays). */
 static const est_stmt agreement_parties_prune = {
@@ -225,7 +217,7 @@ static const store_constraint agreement_map[] = {
 };
 
 static const store_jres agreement_res = {"agreement", "agreement", &agreement_insert, &agreement_lock,
-                                         &agreement_update, &agreement_archive, &agreement_get, agreement_links,
+                                         &agreement_update, &agreement_get, agreement_links,
                                          agreement_map};
 
 est_result store_agreement_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
@@ -235,10 +227,6 @@ est_result store_agreement_create(est_pool *pool, const est_actor *who, const ch
 est_result store_agreement_update(est_pool *pool, const est_actor *who, long long id, long long version,
                                   const char *patch, est_doc *out, store_write_error *fail) {
   return store_jres_update(pool, &agreement_res, who, id, version, patch, out, fail);
-}
-est_result store_agreement_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                   store_write_error *fail) {
-  return store_jres_archive(pool, &agreement_res, who, id, version, fail);
 }
 
 /* $1 normalized body, $2 predecessor id. Kind defaults to the predecessor's. */
@@ -492,7 +480,7 @@ static const est_stmt coop_update = {
     ", updated_at = clock_timestamp(), version = t.version + 1 FROM b WHERE t.id = $1 AND ($2::bigint IS NULL OR "
     "t.version = $2) RETURNING t.id",
     3};
-static const est_stmt coop_archive = {"cy_coop_archive", ARCHIVE_SQL("cooperation_areas"), 2};
+const store_archivable store_coop_areas_archivable = STORE_ARCHIVE_STMTS("cooperation_area", "cooperation_areas", "c", COOP_JSON);
 
 static const store_constraint coop_map[] = {
     {"cooperation_areas_agreement_id_fkey", "/agreement_id", "no agreement with this id", EST_EINVAL},
@@ -503,7 +491,7 @@ static const store_constraint coop_map[] = {
 };
 
 static const store_jres coop_res = {"cooperation_area", "cooperation area", &coop_insert, &coop_lock, &coop_update,
-                                    &coop_archive, &coop_get, NULL, coop_map};
+                                    &coop_get, NULL, coop_map};
 
 est_result store_coop_areas_list(est_pool *pool, const store_coop_area_filter *f, const est_list_query *q,
                                  est_page *out) {
@@ -530,8 +518,4 @@ est_result store_coop_area_create(est_pool *pool, const est_actor *who, const ch
 est_result store_coop_area_update(est_pool *pool, const est_actor *who, long long id, long long version,
                                   const char *patch, est_doc *out, store_write_error *fail) {
   return store_jres_update(pool, &coop_res, who, id, version, patch, out, fail);
-}
-est_result store_coop_area_archive(est_pool *pool, const est_actor *who, long long id, long long version,
-                                   store_write_error *fail) {
-  return store_jres_archive(pool, &coop_res, who, id, version, fail);
 }

@@ -17,6 +17,13 @@
   "(CASE " x " WHEN 'year' THEN interval '1 year' WHEN 'quarter' THEN interval '3 months'"                   \
   " WHEN 'month' THEN interval '1 month' WHEN 'week' THEN interval '1 week' ELSE interval '1 day' END)"
 
+/* The cell key (estd/disclosure.h) of a count measure over the rows of m
+ * matching cond; null for other measures (sums of hours are published as
+ * they are, see docs/SECURITY.md). */
+#define CK(cond)                                                                                             \
+  "CASE WHEN c.ind_id IS NOT NULL AND u.mu = 'count' THEN (SELECT COALESCE(sum(m.rk), 0) % 2147483648"        \
+  " FROM m WHERE " cond ") END"
+
 /* $1 bigint[] commitment ids, $2/$3 an optional window (inclusive dates) for
  * period_value. One row (JSON text) per existing commitment.
  * Target period: target_from..target_to (inclusive), else the agreement's
@@ -37,7 +44,7 @@ static const est_stmt progress_stmt = {
     " FROM commitments c JOIN agreements a ON a.id = c.agreement_id"
     " LEFT JOIN commitment_indicators ci ON ci.commitment_id = c.id"
     " WHERE c.id = ANY ($1::bigint[])),"
-    " m AS MATERIALIZED (SELECT c.id AS cid, e.id AS eid, e.occurred_at, e.kind,"
+    " m AS MATERIALIZED (SELECT c.id AS cid, e.id AS eid, e.occurred_at, e.kind, e.party_id, e.record_key AS rk,"
     "   (e.occurred_at AT TIME ZONE " TZ ")::date AS d,"
     "   COALESCE(e.duration_s, 0) / 3600.0 AS hours, e.duration_s IS NOT NULL AS timed"
     "  FROM c JOIN events e ON c.ind_id IS NOT NULL"
@@ -50,7 +57,8 @@ static const est_stmt progress_stmt = {
     "   AND (cardinality(c.aids) = 0 OR EXISTS (SELECT 1 FROM event_areas ea WHERE ea.event_id = e.id"
     "        AND ea.area_id = ANY (c.aids)))),"
     /* Fallback: duration_hours with no matching event carrying a duration
-     * measures by count (a patrol reported without duration is still presence). */
+     * measures by count (a patrol reported without duration is still
+     * presence); such counts carry cell keys like any count. */
     " u AS (SELECT c.id AS cid, CASE WHEN c.measure = 'duration_hours' AND EXISTS (SELECT 1 FROM m WHERE"
     "   m.cid = c.id AND m.timed) THEN 'duration_hours' WHEN c.measure IS NULL THEN NULL ELSE 'count' END AS mu"
     "  FROM c),"
@@ -73,13 +81,18 @@ static const est_stmt progress_stmt = {
     "  'measure_used', u.mu,"
     "  'events_without_duration', CASE WHEN c.measure = 'duration_hours' THEN (SELECT count(*) FROM m"
     "     WHERE m.cid = c.id AND NOT m.timed) END,"
+    "  'ck_events_without_duration', CASE WHEN c.measure = 'duration_hours' THEN (SELECT COALESCE(sum(m.rk), 0)"
+    "     % 2147483648 FROM m WHERE m.cid = c.id AND NOT m.timed) END,"
     "  'period_value', CASE WHEN c.ind_id IS NULL OR $2::date IS NULL THEN NULL ELSE (SELECT CASE WHEN"
     "     u.mu = 'count' THEN count(*)::numeric ELSE round(COALESCE(sum(m.hours), 0), 2) END FROM m WHERE"
     "     m.cid = c.id AND m.d BETWEEN $2::date AND $3::date) END,"
+    "  'ck_period_value', CASE WHEN $2::date IS NULL THEN NULL ELSE " CK("m.cid = c.id AND m.d BETWEEN $2::date AND $3::date") " END,"
+    "  'ck_total', " CK("m.cid = c.id") ","
     "  'buckets', (SELECT json_agg(json_build_object('from', b.bf, 'to', b.bt,"
     "     'value', CASE WHEN c.ind_id IS NULL THEN NULL ELSE (SELECT CASE WHEN u.mu = 'count'"
     "       THEN count(*)::numeric ELSE round(COALESCE(sum(m.hours), 0), 2) END FROM m WHERE m.cid = c.id"
-    "       AND m.d BETWEEN b.bf AND b.bt) END) ORDER BY b.bf) FROM b WHERE b.cid = c.id),"
+    "       AND m.d BETWEEN b.bf AND b.bt) END,"
+    "     'ck_value', " CK("m.cid = c.id AND m.d BETWEEN b.bf AND b.bt") ") ORDER BY b.bf) FROM b WHERE b.cid = c.id),"
     /* The open actions (planned or ongoing) serving the commitment, per area. */
     "  'open_actions', (SELECT json_build_object('count', count(*), 'href', '/v1/actions?commitment_id=' || c.id"
     "     || '&open=true', 'by_area', COALESCE((SELECT json_agg(json_build_object('area_id', q.aid, 'count', q.n)"
@@ -87,7 +100,8 @@ static const est_stmt progress_stmt = {
     "     area_focuses f ON f.id = y.area_focus_id WHERE y.commitment_id = c.id AND y.archived_at IS NULL AND"
     "     y.status IN ('planned', 'ongoing') GROUP BY 1) q), '[]')) FROM actions x WHERE x.commitment_id = c.id"
     "     AND x.archived_at IS NULL AND x.status IN ('planned', 'ongoing')),"
-    "  'last_event', (SELECT json_build_object('id', m.eid, 'occurred_at', m.occurred_at, 'kind', m.kind)"
+    "  'last_event', (SELECT json_build_object('id', m.eid, 'occurred_at', m.occurred_at, 'kind', m.kind,"
+    "     'party_id', m.party_id)"
     "     FROM m WHERE m.cid = c.id ORDER BY m.occurred_at DESC, m.eid DESC LIMIT 1)"
     " )::text, c.id FROM c JOIN u ON u.cid = c.id ORDER BY c.id",
     3};

@@ -123,32 +123,3 @@ est_result store_jres_update(est_pool *pool, const store_jres *r, const est_acto
   if (rc != EST_OK) est_doc_free(out);
   return rc;
 }
-
-est_result store_jres_archive(est_pool *pool, const store_jres *r, const est_actor *who, long long id,
-                              long long version, store_write_error *fail) {
-  est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
-  if (rc != EST_OK) return rc;
-  est_doc before = {0}, after = {0};
-  bool archived = false;
-  char idb[24], vb[24];
-  rc = lock_row(c, r, id, &before, &archived);
-  if (rc == EST_OK && archived) {
-    store_write_error_set(fail, "", "the %s is already archived", r->noun);
-    rc = EST_ECONFLICT;
-  }
-  if (rc == EST_OK) {
-    const char *params[2] = {store_lld(idb, id), version ? store_lld(vb, version) : NULL};
-    long long got = 0;
-    rc = exec_id(c, r->archive, params, &got, r->map, fail);
-    if (rc == EST_OK && got == 0) {
-      store_write_error_set(fail, "", "the %s was changed since version %lld was read", r->noun, version);
-      rc = EST_EPRECONDITION;
-    }
-  }
-  if (rc == EST_OK) rc = store_jres_read_on(c, r->get, id, &after);
-  if (rc == EST_OK) rc = store_audit_write(c, who, "archive", r->entity, id, before.json, after.json);
-  est_doc_free(&before);
-  est_doc_free(&after);
-  return store_tx_end(pool, c, rc);
-}

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "estd/cycle.h"
+#include "estd/disclosure.h"
 
 static est_date D(int y, int m, int d) { return (est_date){y, m, d}; }
 
@@ -282,39 +283,63 @@ static void test_situation_diff(void **state) {
 
 static void test_followup_protect(void **state) {
   (void)state;
-  const char *text = "{\"incidents\":{\"total\":12,\"by_category\":[{\"category\":\"brand\",\"count\":10},"
-                     "{\"category\":\"klotter\",\"count\":2}]},\"incident_trends\":[{\"area_id\":1,\"total\":2,"
-                     "\"previous_total\":0,\"series\":[{\"count\":2},{\"count\":0}]},{\"area_id\":2,\"total\":10,"
-                     "\"previous_total\":4,\"series\":[{\"count\":7},{\"count\":3}]},{\"area_id\":3,\"total\":9,"
-                     "\"previous_total\":5,\"series\":[{\"count\":9}]}]}";
+  const char *text = "{\"incidents\":{\"total\":12,\"ck_total\":77,\"by_category\":[{\"category\":\"brand\",\"count\":10,"
+                     "\"ck_count\":5},{\"category\":\"klotter\",\"count\":2,\"ck_count\":9}]},\"incident_trends\":["
+                     "{\"area_id\":1,\"total\":1,\"ck_total\":4,\"previous_total\":0,\"ck_previous_total\":0,"
+                     "\"series\":[{\"from\":\"a\",\"count\":1,\"ck_count\":4},{\"from\":\"b\",\"count\":0,\"ck_count\":0}]},"
+                     "{\"area_id\":2,\"total\":10,\"ck_total\":123,\"previous_total\":4,\"ck_previous_total\":99,"
+                     "\"series\":[{\"from\":\"a\",\"count\":7,\"ck_count\":1000},{\"from\":\"b\",\"count\":3,"
+                     "\"ck_count\":2000}]}],\"presence\":[{\"area_id\":2,\"patrols\":5,\"ck_patrols\":31}]}";
   json_t *doc = json_loads(text, 0, NULL);
   est_publish_policy p3 = {3, false, NULL, NULL};
   est_followup_protect(doc, &p3);
+  char *out = json_dumps(doc, JSON_COMPACT);
+  assert_null(strstr(out, "ck_")); /* no cell key is ever published */
+  free(out);
   json_t *cats = json_object_get(json_object_get(doc, "incidents"), "by_category");
-  assert_true(json_is_null(json_object_get(json_array_get(cats, 1), "count")));
-  /* one suppressed cell with a published total: the other goes too (no subtraction) */
-  assert_true(json_is_null(json_object_get(json_array_get(cats, 0), "count")));
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(cats, 0), "count")), est_cell_round(10, 5, 3));
+  long long klotter = est_cell_round(2, 9, 3);
+  json_t *kv = json_object_get(json_array_get(cats, 1), "count");
+  if (klotter == 0) assert_true(json_is_null(kv));
+  else assert_int_equal(json_integer_value(kv), klotter);
   json_t *t = json_object_get(doc, "incident_trends");
-  json_t *a1 = json_array_get(t, 0);
-  assert_true(json_is_null(json_object_get(a1, "total")));
-  /* an area whose total is suppressed shows no series either */
-  assert_true(json_is_null(json_object_get(json_array_get(json_object_get(a1, "series"), 0), "count")));
-  /* area 1's total alone would be derivable from the others: the smallest other (area 3) goes too */
-  json_t *a3 = json_array_get(t, 2);
-  assert_true(json_is_null(json_object_get(a3, "total")));
-  assert_true(json_is_null(json_object_get(json_array_get(json_object_get(a3, "series"), 0), "count")));
-  json_t *a2 = json_array_get(t, 1);
-  assert_int_equal(json_integer_value(json_object_get(a2, "total")), 10);
-  assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(a2, "series"), 0), "count")), 7);
+  json_t *a1 = json_array_get(t, 0), *a2 = json_array_get(t, 1);
+  if (est_cell_round(1, 4, 3) == 0) {
+    /* a hidden total is not rebuilt from its series */
+    assert_true(json_is_null(json_object_get(a1, "total")));
+    assert_true(json_is_null(json_object_get(json_array_get(json_object_get(a1, "series"), 0), "count")));
+  }
+  assert_int_equal(json_integer_value(json_object_get(a2, "total")), est_cell_round(10, 123, 3));
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(a2, "series"), 0), "count")),
+                   est_cell_round(7, 1000, 3));
+  /* presence goes through the policy too (est_publish_tree) */
+  long long pat = json_integer_value(json_object_get(json_array_get(json_object_get(doc, "presence"), 0), "patrols"));
+  assert_true(pat % 3 == 0);
   assert_true(json_is_true(json_object_get(json_object_get(doc, "privacy"), "suppression_applied")));
   json_decref(doc);
-  /* read-detail (k = 0): nothing suppressed */
+  /* read-detail (k = 0): exact */
   doc = json_loads(text, 0, NULL);
   est_publish_policy p0 = {0, true, NULL, NULL};
   est_followup_protect(doc, &p0);
   assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(json_object_get(doc, "incidents"),
                                                                                     "by_category"), 1), "count")), 2);
+  out = json_dumps(doc, JSON_COMPACT);
+  assert_null(strstr(out, "ck_"));
+  free(out);
   json_decref(doc);
+}
+
+static void test_snapshot_visibility(void **state) {
+  (void)state;
+  est_caller detail = {1, true, false}, polis = {1, false, false}, stad = {2, false, false}, anon = {0, false, false};
+  assert_true(est_snapshot_visible(&detail, 0, &detail, 0));
+  assert_false(est_snapshot_visible(&detail, 0, &polis, 3)); /* frozen with read-detail */
+  assert_true(est_snapshot_visible(&polis, 3, &polis, 3));
+  assert_false(est_snapshot_visible(&polis, 3, &stad, 3)); /* made for another party's own rows */
+  assert_true(est_snapshot_visible(&polis, 3, &detail, 0));
+  assert_true(est_snapshot_visible(&anon, 3, &stad, 3));
+  assert_false(est_snapshot_visible(&anon, 3, &stad, 5)); /* the reader's base is coarser */
+  assert_false(est_snapshot_visible(&anon, 0, &stad, 3)); /* exact counts frozen */
 }
 
 int main(void) {
@@ -325,6 +350,7 @@ int main(void) {
       cmocka_unit_test(test_meeting_snapshot_frozen), cmocka_unit_test(test_signing_roles_only),
       cmocka_unit_test(test_followup_csv),         cmocka_unit_test(test_statutory_sections),
       cmocka_unit_test(test_situation_diff),       cmocka_unit_test(test_followup_protect),
+      cmocka_unit_test(test_snapshot_visibility),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
