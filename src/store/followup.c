@@ -109,9 +109,18 @@ est_result store_followup_data(est_pool *pool, long long agreement_id, const cha
   *out = NULL;
   char ab[24];
   const char *params[4] = {store_lld(ab, agreement_id), from, to, bucket};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &followup_stmt, params, &r, NULL);
-  if (rc != EST_OK) return rc;
+  PGresult *r = NULL;
+  /* JIT off, as for progress: compiling costs more than running. */
+  est_conn *c;
+  est_result rc = store_tx_begin_mode(pool, &c, "BEGIN READ ONLY; SET LOCAL jit = off");
+  if (rc == EST_OK) {
+    rc = est_db_exec(c, &followup_stmt, params, &r, NULL);
+    rc = store_tx_end(pool, c, rc);
+  }
+  if (rc != EST_OK) {
+    PQclear(r);
+    return rc;
+  }
   if (PQntuples(r) == 0) {
     PQclear(r);
     return EST_ENOTFOUND;
