@@ -12,7 +12,7 @@ CACHE=${ESTD_CACHE_DIR:-$REPO/.cache}
 # Dockerfile installs too (tests/integration/test_container.py checks it).
 pkg_list() { sed -e 's/#.*//' "$REPO/scripts/packages/$1" | xargs; }
 BUILD_PKGS="$(pkg_list build.txt) $(pkg_list runtime.txt)"
-RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless"
+RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless glewlwyd rnbyc"
 TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm clang libclang-rt-14-dev"
 
 missing=()

@@ -4,10 +4,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "estd/auth.h"
 #include "estd/http.h"
 #include "estd/intake.h"
 #include "estd/metrics.h"
 #include "estd/migrate.h"
+#include "estd/oidc.h"
 
 static est_result livez(http_ctx *ctx) {
   http_reply_raw(ctx, 200, "application/json", "{\"status\":\"ok\"}", 15);
@@ -56,10 +58,18 @@ static est_result readyz(http_ctx *ctx) {
   else reason = migrations_check(app);
   if (!reason && app->intake && !est_intake_has_assignment(app->intake))
     reason = "Kafka consumer has no partition assignment";
+  /* OpenID Connect key status is reported, not gated on: API keys and
+   * cached tokens keep working while the issuer is away (docs/SECURITY.md). */
+  est_oidc *oidc = est_auth_oidc(app);
   if (reason) {
     /* "status" stays the numeric HTTP status (RFC 9457); the reason is an extension member. */
     ctx->problem_extra = json_pack("{s:s}", "reason", reason);
+    if (oidc && ctx->problem_extra) json_object_set_new(ctx->problem_extra, "oidc", est_oidc_status(oidc));
     return http_fail(ctx, EST_EUNAVAILABLE, "not ready: %s", reason);
+  }
+  if (oidc) {
+    http_reply_json_steal(ctx, 200, json_pack("{s:s,s:o}", "status", "ready", "oidc", est_oidc_status(oidc)));
+    return EST_OK;
   }
   http_reply_raw(ctx, 200, "application/json", "{\"status\":\"ready\"}", 18);
   return EST_OK;
