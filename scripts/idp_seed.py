@@ -125,6 +125,9 @@ def main():
         print(f"ESTD_OIDC_AUDIENCE={AUDIENCE}")
         print(f"ESTD_OIDC_CLIENT_ID={WEB_CLIENT}")
         print(f"ESTD_OIDC_CLIENT_SECRET={WEB_SECRET}")
+        port = os.environ.get("ESTD_PORT", "8080")
+        print(f"ESTD_OIDC_REDIRECT_URI=http://127.0.0.1:{port}/auth/callback")
+        print(f"ESTD_OIDC_LOGIN_RESOURCE={AUDIENCE}")
         print("ESTD_OIDC_GROUPS_CLAIM=groups,client_id")
         print(f"ESTD_OIDC_PARTY_GROUPS={PARTY_GROUPS}")
         return

@@ -47,6 +47,8 @@ struct est_oidc {
   pthread_mutex_t cmu;
   tok_entry *cache;
   size_t ncache;
+  atomic_llong keys_fresh_until_s; /* cached tokens count only while their key set is fresh */
+  atomic_ulong cache_hits, cache_misses;
 };
 
 static int64_t wall_s(void) { return (int64_t)time(NULL); }
@@ -229,6 +231,7 @@ static void refresh_once(est_oidc *o) {
     o->jwks = ks;
     o->nkeys = nk;
     o->keys_at_s = wall_s();
+    atomic_store(&o->keys_fresh_until_s, (long long)(o->keys_at_s + cfg->oidc_jwks_max_age_s));
     memcpy(o->jwks_uri, jwks_uri, URL_MAX);
     memcpy(o->authz_ep, authz, URL_MAX);
     memcpy(o->token_ep, token, URL_MAX);
@@ -245,6 +248,7 @@ static void refresh_once(est_oidc *o) {
     drop = o->jwks;
     o->jwks = NULL;
     o->nkeys = 0;
+    atomic_store(&o->keys_fresh_until_s, 0);
   }
   pthread_mutex_unlock(&o->mu);
   r_jwks_free(drop);
@@ -415,9 +419,11 @@ static size_t slot_of(est_oidc *o, const unsigned char h[32]) {
 static bool cache_get(est_oidc *o, const unsigned char h[32], est_oidc_who *who) {
   if (!o->ncache) return false;
   bool hit = false;
+  int64_t now = wall_s();
+  if (now > atomic_load(&o->keys_fresh_until_s)) return false; /* keys expired: verify again (and fail) */
   pthread_mutex_lock(&o->cmu);
   tok_entry *e = &o->cache[slot_of(o, h)];
-  if (memcmp(e->hash, h, 32) == 0 && wall_s() < e->until_s) {
+  if (memcmp(e->hash, h, 32) == 0 && now < e->until_s) {
     *who = e->who;
     hit = true;
   }
@@ -439,7 +445,11 @@ est_result est_oidc_authenticate(est_oidc *o, est_pool *pool, const char *token,
                                  char *reason, size_t n) {
   unsigned char h[32];
   bool hashed = (int)len <= o->cfg->oidc_max_token_bytes && token_hash(token, len, h);
-  if (hashed && cache_get(o, h, who)) return EST_OK;
+  if (hashed && cache_get(o, h, who)) {
+    atomic_fetch_add(&o->cache_hits, 1);
+    return EST_OK;
+  }
+  atomic_fetch_add(&o->cache_misses, 1);
   json_t *claims = NULL;
   est_result rc = est_oidc_verify(o, token, len, o->cfg->oidc_audience, &claims, reason, n);
   if (rc != EST_OK) return rc;
@@ -567,6 +577,10 @@ json_t *est_oidc_status(est_oidc *o) {
                         (json_int_t)(o->jwks ? wall_s() - o->keys_at_s : -1), "refreshes", (json_int_t)o->refreshes,
                         "failures", (json_int_t)o->failures);
   if (j && o->last_error[0]) json_object_set_new(j, "last_error", json_string(o->last_error));
+  if (j)
+    json_object_set_new(j, "token_cache", json_pack("{s:I,s:I,s:I}", "size", (json_int_t)o->ncache, "hits",
+                                                    (json_int_t)atomic_load(&o->cache_hits), "misses",
+                                                    (json_int_t)atomic_load(&o->cache_misses)));
   pthread_mutex_unlock(&o->mu);
   return j;
 }

@@ -346,7 +346,8 @@ static est_result no_session(http_ctx *ctx) {
 static est_result auth_session(http_ctx *ctx) {
   no_store(ctx);
   if (!ctx->app->auth) {
-    http_reply_raw(ctx, 200, "application/json", "{\"authenticated\":false,\"auth\":\"off\"}", 37);
+    static const char off[] = "{\"authenticated\":false,\"auth\":\"off\"}";
+    http_reply_raw(ctx, 200, "application/json", off, sizeof off - 1);
     return EST_OK;
   }
   const char *cookie = http_session_cookie(ctx);
