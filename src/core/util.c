@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 est_result est_parse_id(const char *s, long long *out) {
@@ -173,4 +174,24 @@ bool est_rfc3339_valid(const char *s) {
   if ((*t != '+' && *t != '-') || !digits(t + 1, 2) || t[3] != ':' || !digits(t + 4, 2) || t[6] != '\0')
     return false;
   return two(t + 1) <= 14 && two(t + 4) <= 59;
+}
+
+size_t est_media_type_len(const char *v, size_t len) {
+  if (!v) return 0;
+  size_t n = 0;
+  while (n < len && v[n] != ';') n++;
+  while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+  return n;
+}
+
+bool est_media_type_is(const char *v, size_t len, const char *want) {
+  size_t n = est_media_type_len(v, len);
+  return v && n == strlen(want) && strncasecmp(v, want, n) == 0;
+}
+
+bool est_media_type_is_json(const char *v, size_t len) {
+  size_t n = est_media_type_len(v, len);
+  if (!v) return false;
+  if (est_media_type_is(v, n, "application/json")) return true;
+  return n > 17 && strncasecmp(v, "application/", 12) == 0 && strncasecmp(v + n - 5, "+json", 5) == 0;
 }
