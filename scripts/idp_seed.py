@@ -145,7 +145,8 @@ def main():
         return
     # Exact-match redirect URIs (Glewlwyd has no wildcards): run.sh's estd on
     # 8080 plus any in ESTD_IDP_REDIRECT_URIS (space-separated; the tests add theirs).
-    redirects = ["http://127.0.0.1:8080/auth/callback"] + os.environ.get("ESTD_IDP_REDIRECT_URIS", "").split()
+    redirects = list(dict.fromkeys(["http://127.0.0.1:8080/auth/callback"] +
+                                   os.environ.get("ESTD_IDP_REDIRECT_URIS", "").split()))
     for s in SCOPES:
         api.upsert("scope", s, {"name": s, "display_name": f"estd {s}",
                                 "description": f"estd scope {s}", "password_required": True,
