@@ -96,7 +96,10 @@ start() {
   local fresh=0
   [ -s "$DATA/glewlwyd.db" ] || fresh=1
   init
-  running && { [ $fresh = 0 ] || seed; return 0; }
+  if running; then
+    [ $fresh = 0 ] && [ "$(cat "$DATA/seeded-port" 2>/dev/null)" = "$PORT" ] || seed
+    return 0
+  fi
   "$GLEWLWYD" --config-file="$DATA/glewlwyd.conf" >>"$DATA/stdout.log" 2>&1 &
   echo $! > "$DATA/pid"
   for _ in $(seq 1 100); do
@@ -107,7 +110,9 @@ start() {
   if ! curl -fsS -o /dev/null "$BASE/config/" 2>/dev/null; then
     echo "idp.sh: Glewlwyd did not start; log:" >&2; tail -20 "$DATA/glewlwyd.log" "$DATA/stdout.log" >&2 2>/dev/null; exit 1
   fi
-  if [ $fresh = 1 ] || ! curl -fsS -o /dev/null "$ISSUER/.well-known/openid-configuration"; then seed; fi
+  # (Re-)seed when new, when the plugin is missing, or when the port (and so the issuer) changed.
+  if [ $fresh = 1 ] || [ "$(cat "$DATA/seeded-port" 2>/dev/null)" != "$PORT" ] ||
+     ! curl -fsS -o /dev/null "$ISSUER/.well-known/openid-configuration"; then seed; fi
 }
 
 stop() {
@@ -121,7 +126,7 @@ stop() {
   rm -f "$DATA/pid"
 }
 
-seed() { python3 "$REPO/scripts/idp_seed.py" --base "$BASE" --data "$DATA" "$@"; }
+seed() { python3 "$REPO/scripts/idp_seed.py" --base "$BASE" --data "$DATA" "$@" && echo "$PORT" > "$DATA/seeded-port"; }
 
 rotate() {
   local stamp; stamp=$(date -u +%Y%m%d%H%M%S%N)
