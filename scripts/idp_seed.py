@@ -89,7 +89,7 @@ def plugin_params(issuer, data):
         "auth-type-token-enabled": False,
         "auth-type-id-token-enabled": True,
         "auth-type-none-enabled": False,
-        "auth-type-password-enabled": True,
+        "auth-type-password-enabled": False,  # its tokens carry the scopes as aud; use the code flow
         "auth-type-client-enabled": True,
         "auth-type-refresh-enabled": True,
         "auth-type-device-enabled": False,
@@ -158,7 +158,7 @@ def main():
     api.upsert("client", WEB_CLIENT, {
         "client_id": WEB_CLIENT, "name": "estd web (BFF)", "confidential": True,
         "client_secret": WEB_SECRET, "enabled": True, "scope": [],
-        "authorization_type": ["code", "refresh_token", "password"],
+        "authorization_type": ["code", "refresh_token"],
         "redirect_uri": redirects,
         "token_endpoint_auth_method": ["client_secret_basic", "client_secret_post"],
         "resource": [AUDIENCE]})

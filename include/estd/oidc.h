@@ -5,8 +5,9 @@
  * Keys: a background thread fetches {issuer}/.well-known/openid-configuration
  * and its jwks_uri at start and every ESTD_OIDC_JWKS_REFRESH_S. A token with
  * an unknown kid asks for an early refresh, at most once per
- * ESTD_OIDC_REFRESH_MIN_INTERVAL_MS, and waits for it at most about twice
- * ESTD_OIDC_FETCH_TIMEOUT_MS; otherwise it fails closed (401). While the
+ * ESTD_OIDC_REFRESH_MIN_INTERVAL_MS (requests meanwhile wait for the same
+ * refresh), and waits for it at most four ESTD_OIDC_FETCH_TIMEOUT_MS;
+ * otherwise it fails closed (401). While the
  * issuer is unreachable the last key set keeps working until it is
  * ESTD_OIDC_JWKS_MAX_AGE_S old. Request threads never fetch themselves.
  *

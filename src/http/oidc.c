@@ -35,12 +35,13 @@ struct est_oidc {
   bool thread_started;
   pthread_mutex_t mu;
   pthread_cond_t cv_work, cv_done;
-  bool stop, want_refresh;
+  bool stop, want_refresh, refreshing;
   unsigned long generation;  /* completed refresh attempts */
   jwks_t *jwks;              /* current signing keys (NULL = none) */
   size_t nkeys;
   int64_t keys_at_s;         /* wall clock of the last successful fetch */
   int64_t ondemand_ms;       /* monotonic time of the last unknown-kid refresh */
+  unsigned long ondemand_target; /* generation that answers it */
   char jwks_uri[URL_MAX], authz_ep[URL_MAX], token_ep[URL_MAX], end_session_ep[URL_MAX];
   char last_error[256];
   unsigned long refreshes, failures;
@@ -260,9 +261,11 @@ static void *fetch_main(void *arg) {
   pthread_mutex_lock(&o->mu);
   while (!o->stop) {
     o->want_refresh = false;
+    o->refreshing = true;
     pthread_mutex_unlock(&o->mu);
     refresh_once(o);
     pthread_mutex_lock(&o->mu);
+    o->refreshing = false;
     o->generation++;
     pthread_cond_broadcast(&o->cv_done);
     int64_t wait_ms = (int64_t)o->cfg->oidc_jwks_refresh_s * 1000;
@@ -285,14 +288,21 @@ static void *fetch_main(void *arg) {
 /* Asks for an early refresh (rate-bounded) and waits for it; o->mu held. */
 static void refresh_now_locked(est_oidc *o) {
   int64_t now = mono_ms();
-  if (o->ondemand_ms && now - o->ondemand_ms < o->cfg->oidc_refresh_min_interval_ms) return;
-  o->ondemand_ms = now;
-  unsigned long gen = o->generation;
-  /* A refresh already running may have started before the key appeared:
-   * wait for the one after it. */
-  o->want_refresh = true;
-  pthread_cond_signal(&o->cv_work);
-  int64_t wait_ms = 2 * (int64_t)o->cfg->oidc_fetch_timeout_ms + 200;
+  unsigned long target;
+  if (o->ondemand_ms && now - o->ondemand_ms < o->cfg->oidc_refresh_min_interval_ms) {
+    /* Rate-bounded: no new refresh, but one still under way is waited for. */
+    if ((long)(o->generation - o->ondemand_target) >= 0) return;
+    target = o->ondemand_target;
+  } else {
+    o->ondemand_ms = now;
+    /* A refresh already running may have started before the key appeared:
+     * then wait for the one after it. */
+    target = o->generation + (o->refreshing ? 2 : 1);
+    o->ondemand_target = target;
+    o->want_refresh = true;
+    pthread_cond_signal(&o->cv_work);
+  }
+  int64_t wait_ms = 4 * (int64_t)o->cfg->oidc_fetch_timeout_ms + 200; /* up to two refreshes of two fetches */
   struct timespec dl;
   clock_gettime(CLOCK_MONOTONIC, &dl);
   dl.tv_sec += wait_ms / 1000;
@@ -301,9 +311,7 @@ static void refresh_now_locked(est_oidc *o) {
     dl.tv_sec++;
     dl.tv_nsec -= 1000000000;
   }
-  while (!o->stop && o->generation == gen && o->want_refresh)
-    if (pthread_cond_timedwait(&o->cv_done, &o->mu, &dl) == ETIMEDOUT) break;
-  while (!o->stop && o->generation == gen)
+  while (!o->stop && (long)(o->generation - target) < 0)
     if (pthread_cond_timedwait(&o->cv_done, &o->mu, &dl) == ETIMEDOUT) break;
 }
 
