@@ -23,6 +23,8 @@ BASE="http://127.0.0.1:$PORT"
 ISSUER="$BASE/api/oidc"
 GLEWLWYD=${GLEWLWYD_BIN:-/usr/bin/glewlwyd}
 SCHEMA=${GLEWLWYD_SCHEMA:-/usr/share/dbconfig-common/data/glewlwyd/install/sqlite3}
+WEBAPP_CONFIG=${GLEWLWYD_WEBAPP_CONFIG:-/etc/glewlwyd/config-2.7.json/config.json}
+[ -f "$WEBAPP_CONFIG" ] || WEBAPP_CONFIG=/usr/share/glewlwyd/webapp/config.json
 
 running() {
   [ -f "$DATA/pid" ] && kill -0 "$(cat "$DATA/pid")" 2>/dev/null || return 1
@@ -55,13 +57,21 @@ con.execute("UPDATE g_user_module_instance SET gumi_parameters=? WHERE gumi_name
 con.commit()
 PY
   fi
+  # Glewlwyd's web pages (login, consent). Debian ships webapp/config.json as
+  # a link to a directory; serve a copy whose config.json is the real file.
+  if [ ! -f "$DATA/webapp/config.json" ]; then
+    rm -rf "$DATA/webapp"
+    cp -rs /usr/share/glewlwyd/webapp "$DATA/webapp"
+    rm -f "$DATA/webapp/config.json"
+    cp "$WEBAPP_CONFIG" "$DATA/webapp/config.json"
+  fi
   cat >"$DATA/glewlwyd.conf" <<CONF
 port=$PORT
 bind_address="127.0.0.1"
 external_url="$BASE"
 login_url="login.html"
 api_prefix="api"
-static_files_path="/usr/share/glewlwyd/webapp/"
+static_files_path="$DATA/webapp/"
 allow_origin="*"
 log_mode="file"
 log_level="${ESTD_IDP_LOG_LEVEL:-WARNING}"
