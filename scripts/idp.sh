@@ -11,14 +11,14 @@
 #   scripts/idp.sh env       prints the ESTD_OIDC_* settings that match this provider
 #   scripts/idp.sh wipe      stop and delete the data directory
 #
-# Listens on 127.0.0.1:${ESTD_IDP_PORT:-4593} only; data in ${ESTD_IDP_DATA:-.data/idp}
+# Listens on 127.0.0.1:${ESTD_IDP_PORT:-14593} only; data in ${ESTD_IDP_DATA:-.data/idp}
 # (glewlwyd.conf, glewlwyd.db, the signing keys keys.jwks and their public
 # half keys.pub.jwks, made with rnbyc). Development users and their
 # passwords: docs/SECURITY.md ("Development identity provider").
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DATA=${ESTD_IDP_DATA:-$REPO/.data/idp}
-PORT=${ESTD_IDP_PORT:-4593}
+PORT=${ESTD_IDP_PORT:-14593}
 BASE="http://127.0.0.1:$PORT"
 ISSUER="$BASE/api/oidc"
 GLEWLWYD=${GLEWLWYD_BIN:-/usr/bin/glewlwyd}

@@ -5,7 +5,7 @@
 # cluster (.data/pg, 127.0.0.1:55432) and a real single-node Kafka broker
 # (.data/kafka, 127.0.0.1:19092), migrates and seeds the Borås agreement,
 # creates a development admin API key (printed once, kept in .data/), starts
-# the development OpenID Connect provider (scripts/idp.sh, 127.0.0.1:4593) and
+# the development OpenID Connect provider (scripts/idp.sh, 127.0.0.1:14593) and
 # points estd's JWT bearer and web sign-in at it, feeds
 # a small realistic sample stream of events through Kafka, and serves the API
 # on http://127.0.0.1:8080 until Ctrl-C, then stops everything it started.
