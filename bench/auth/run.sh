@@ -35,18 +35,30 @@ env $("$REPO/scripts/idp.sh" env | xargs) ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$R
   ESTD_OIDC_CLIENT_ID= ESTD_OIDC_CLIENT_SECRET= ESTD_OIDC_REDIRECT_URI= \
   ESTD_HTTP_THREADS=${BENCH_HTTP_THREADS:-4} ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} "$ESTD" serve >/tmp/estd-bench-auth.log 2>&1 &
 ESTD_PID=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+# The same with the per-token cache off: what every request would cost without it.
+env $("$REPO/scripts/idp.sh" env | xargs) ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_PORT=$((PORT + 1)) \
+  ESTD_LOG_LEVEL=warn ESTD_AUTH=required ESTD_KEY_SECRET=$SECRET ESTD_RATE_LIMIT_RPS=0 ESTD_OIDC_TOKEN_CACHE_SIZE=0 \
+  ESTD_OIDC_CLIENT_ID= ESTD_OIDC_CLIENT_SECRET= ESTD_OIDC_REDIRECT_URI= \
+  ESTD_HTTP_THREADS=${BENCH_HTTP_THREADS:-4} ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} "$ESTD" serve >/tmp/estd-bench-auth-nc.log 2>&1 &
+NOCACHE_PID=$!
+trap '[ -n "$ESTD_PID" ] && kill $ESTD_PID $NOCACHE_PID 2>/dev/null && wait $ESTD_PID $NOCACHE_PID 2>/dev/null; "$REPO/scripts/idp.sh" stop; bench_pg_stop' EXIT
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && curl -fs "http://127.0.0.1:$((PORT + 1))/readyz" >/dev/null && break; sleep 0.1; done
 BASE=http://127.0.0.1:$PORT
 curl -fsS -o /dev/null -H "Authorization: Bearer $KEY" "$BASE/v1/commitments/$ID"
 curl -fsS -o /dev/null -H "Authorization: Bearer $JWT" "$BASE/v1/commitments/$ID"
 wrk -t2 -c32 -d3s -H "Authorization: Bearer $KEY" "$BASE/v1/commitments/$ID" >/dev/null 2>&1 || true
 wrk -t2 -c32 -d3s -H "Authorization: Bearer $JWT" "$BASE/v1/commitments/$ID" >/dev/null 2>&1 || true
 
+kill -STOP $NOCACHE_PID
 RESULTS=$(mktemp)
 for r in $(seq 1 "$ROUNDS"); do
   wrk_json "key_$r" "$BASE/v1/commitments/$ID" "$DUR" -H "Authorization: Bearer $KEY" >>"$RESULTS"
   wrk_json "jwt_$r" "$BASE/v1/commitments/$ID" "$DUR" -H "Authorization: Bearer $JWT" >>"$RESULTS"
 done
+kill -CONT $NOCACHE_PID
+kill -STOP $ESTD_PID  # only one estd runs during a round
+wrk_json "nocache_1" "http://127.0.0.1:$((PORT + 1))/v1/commitments/$ID" "$DUR" -H "Authorization: Bearer $JWT" >>"$RESULTS"
+kill -CONT $ESTD_PID
 STATUS=$(curl -fsS "$BASE/readyz")
 python3 "$REPO/bench/report.py" auth "$RESULTS" "$STATUS" "$(nproc)"
 rm -f "$RESULTS"
