@@ -387,6 +387,27 @@ def test_verified_tokens_are_cached(srv, tokens):
     assert after["token_cache"]["misses"] == before["token_cache"]["misses"]
 
 
+def test_cached_tokens_expire_with_exp(db, idp):
+    port = free_port()
+    e = Estd(db, env=oidc_env(idp, port, ESTD_OIDC_SKEW_S="0"), port=port).start()
+    try:
+        rsa = [k for k in idp.keys() if k["kty"] == "RSA"][0]
+        tok = sign(good_claims(idp, exp=int(time.time()) + 3), rsa)
+        assert e.get("/v1/parties", headers=bearer(tok)).status_code == 200
+        assert e.get("/v1/parties", headers=bearer(tok)).status_code == 200  # from the cache
+        assert oidc_status(e)[1]["token_cache"]["hits"] >= 1
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            r = e.get("/v1/parties", headers=bearer(tok))
+            if r.status_code != 200:
+                break
+            time.sleep(0.3)
+        doc = assert_problem(r, 401)
+        assert "expired" in doc["detail"]
+    finally:
+        assert e.stop() == 0
+
+
 def test_key_rotation_is_picked_up_without_restart(srv, idp, ports):
     cb = f"http://127.0.0.1:{ports['a']}/auth/callback"
     old = idp.user_token("polis.lasare", cb)["access_token"]
