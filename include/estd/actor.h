@@ -2,6 +2,7 @@
 #ifndef ESTD_ACTOR_H
 #define ESTD_ACTOR_H
 
+/* Initialise with designated initializers ({.request_id = "cli"}): fields get added. */
 typedef struct est_actor {
   long long key_id;       /* 0 = none (auth off, CLI, system) */
   long long party_id;     /* 0 = none */

@@ -26,9 +26,11 @@
 #include "estd/auth.h"
 #include "estd/http_server.h"
 #include "estd/intake.h"
+#include "estd/retention.h"
 #include "estd/log.h"
 #include "estd/migrate.h"
 #include "estd/pool.h"
+#include "estd/situation_cache.h"
 
 static long long mono_ms(void) {
   struct timespec ts;
@@ -121,6 +123,10 @@ static int fail_start(const char *msg, const char *key, const char *value) {
   return 1;
 }
 
+/* Bodies the situational-picture cache keeps at most (its entries are
+ * ESTD_SITUATION_CACHE_ENTRIES). */
+#define SITUATION_CACHE_MAX_BYTES (16u << 20)
+
 int est_serve_run(const est_config *cfg) {
   {
     /* Security configuration first: one clear line, before any connection. */
@@ -146,6 +152,11 @@ int est_serve_run(const est_config *cfg) {
   if (est_pool_create(&app.pool, cfg->database_url, cfg->db_pool_size, cfg->db_acquire_timeout_ms,
                       cfg->db_statement_timeout_ms) != EST_OK)
     return fail_start("cannot create the database pool", NULL, NULL);
+  {
+    est_pool_deadlines dl = {{cfg->db_query_timeout_ms, cfg->db_intake_timeout_ms, 0}, cfg->ready_timeout_ms,
+                             cfg->db_tcp_user_timeout_ms, 10};
+    est_pool_set_deadlines(app.pool, &dl);
+  }
   int sig = 0;
   if (cfg->migrate_on_start) {
     est_result rc = migrate_with_retry(app.pool, cfg->sql_dir, 30, &set, &sig);
@@ -164,10 +175,13 @@ int est_serve_run(const est_config *cfg) {
     est_pool_destroy(app.pool);
     return fail_start("cannot initialise authentication", NULL, NULL);
   }
+  /* NULL when ESTD_SITUATION_CACHE_ENTRIES is 0 (the routes then compute every picture). */
+  app.situation_cache = est_scache_create((size_t)cfg->situation_cache_entries, SITUATION_CACHE_MAX_BYTES);
   http_server *srv = NULL;
   if (http_server_start(&srv, &app) != EST_OK) {
     char port[16];
     snprintf(port, sizeof port, "%d", cfg->port);
+    est_scache_destroy(app.situation_cache);
     est_auth_free(&app);
     est_pool_destroy(app.pool);
     est_log_kv(EST_LOG_ERROR, "cannot listen", "address", cfg->listen_address, "#port", port, NULL);
@@ -176,11 +190,15 @@ int est_serve_run(const est_config *cfg) {
   if (cfg->kafka_brokers) {
     if (est_intake_start(&app.intake, &app) != EST_OK) {
       http_server_stop(srv, 0);
+      est_scache_destroy(app.situation_cache);
       est_auth_free(&app);
       est_pool_destroy(app.pool);
       return fail_start("cannot start the Kafka consumer", "brokers", cfg->kafka_brokers);
     }
   }
+  est_retention *retention = NULL;
+  if (est_retention_start(&retention, &app) != EST_OK)
+    est_log_kv(EST_LOG_ERROR, "cannot start the retention schedule; retention does not run", NULL);
   char port[16];
   snprintf(port, sizeof port, "%d", cfg->port);
   est_log_kv(EST_LOG_INFO, "estd serving", "address", cfg->listen_address, "#port", port,
@@ -209,11 +227,14 @@ int est_serve_run(const est_config *cfg) {
   if (delay > deadline - mono_ms()) delay = deadline - mono_ms();
   if (delay > 0) wait_signal_ms(&set, (long)delay);
   http_server_quiesce(srv);
+  http_server_drain(srv); /* idle and slow connections are closed now, not at the end of the grace */
+  est_retention_stop(retention); /* a run in progress is one transaction: it finishes first */
   long long left = deadline - mono_ms();
   if (app.intake) est_intake_stop(app.intake, left > 0 ? (int)left : 0);
   app.intake = NULL;
   left = deadline - mono_ms();
   http_server_stop(srv, left > 0 ? (int)left : 0);
+  est_scache_destroy(app.situation_cache);
   est_auth_free(&app);
   est_pool_destroy(app.pool);
   if (wd_on) watchdog_stop(wd);

@@ -41,6 +41,13 @@ est_result est_scopes_parse(const char *csv, unsigned *mask, char *bad, size_t b
   return EST_OK;
 }
 
+unsigned est_scopes_effective(unsigned mask) {
+  if (!(mask & EST_SCOPE_ADMIN)) return mask;
+  unsigned all = 0;
+  for (size_t i = 0; i < NSCOPES; i++) all |= g_scopes[i].bit;
+  return all;
+}
+
 void est_scopes_format(unsigned mask, char *buf, size_t n) {
   size_t len = 0;
   if (n) buf[0] = '\0';

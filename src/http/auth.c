@@ -267,7 +267,7 @@ static est_result key_check(http_ctx *ctx, struct est_auth *a, const char *token
   ctx->who.kind = HTTP_AUTH_KEY;
   ctx->who.key_id = e.key_id;
   ctx->who.party_id = e.party_id;
-  ctx->who.scopes = e.scopes;
+  ctx->who.scopes = est_scopes_effective(e.scopes);
   snprintf(ctx->who.key_prefix, sizeof ctx->who.key_prefix, "%s", e.prefix);
 
   if (touch_due(a, &e, now)) {
@@ -290,7 +290,7 @@ static est_result jwt_check(http_ctx *ctx, struct est_auth *a, const char *token
   if (rc != EST_OK) return http_fail(ctx, rc == EST_ETIMEOUT ? EST_EUNAVAILABLE : rc, "cannot verify the token now");
   ctx->who.kind = HTTP_AUTH_JWT;
   ctx->who.party_id = w.party_id;
-  ctx->who.scopes = w.scopes;
+  ctx->who.scopes = est_scopes_effective(w.scopes);
   snprintf(ctx->who.sub, sizeof ctx->who.sub, "%s", w.sub);
   snprintf(ctx->who.iss, sizeof ctx->who.iss, "%s", w.iss);
   return EST_OK;
@@ -323,7 +323,7 @@ static est_result session_check(http_ctx *ctx, const char *cookie) {
 est_result est_auth_check_request(http_ctx *ctx) {
   struct est_auth *a = ctx->app->auth;
   if (!a) {
-    ctx->who.scopes = ~0u;
+    ctx->who.scopes = est_scopes_effective(HTTP_SCOPE_ADMIN);
     return EST_OK;
   }
   const char *hdr = http_header(ctx, "Authorization");
@@ -360,10 +360,9 @@ est_result est_auth_check_request(http_ctx *ctx) {
   }
 
   unsigned need = ctx->route->scopes;
-  unsigned have = ctx->who.scopes;
-  if (!(have & HTTP_SCOPE_ADMIN) && (need & ~have) != 0) {
+  if ((need & ~ctx->who.scopes) != 0) {
     char names[128], hdrv[192];
-    est_scopes_format(need & ~have, names, sizeof names);
+    est_scopes_format(need & ~ctx->who.scopes, names, sizeof names);
     snprintf(hdrv, sizeof hdrv, "Bearer realm=\"estd\", error=\"insufficient_scope\", scope=\"%s\"", names);
     http_set_header(ctx, "WWW-Authenticate", hdrv);
     const char *what = ctx->who.kind == HTTP_AUTH_KEY ? "API key" : ctx->who.kind == HTTP_AUTH_JWT ? "token" : "session";

@@ -171,7 +171,8 @@ def idp(ports):
 
 def oidc_env(idp, port, **extra):
     env = {"ESTD_AUTH": "required", "ESTD_KEY_SECRET": SECRET, "ESTD_AUTH_CACHE_TTL_MS": "0",
-           "ESTD_RATE_LIMIT_RPS": "0", "ESTD_OIDC_REFRESH_MIN_INTERVAL_MS": "300", "ESTD_OIDC_FETCH_TIMEOUT_MS": "1500"}
+           "ESTD_RATE_LIMIT_RPS": "0", "ESTD_RATE_LIMIT_ANON_RPS": "0",  # limits: test_security, test_resilience
+           "ESTD_OIDC_REFRESH_MIN_INTERVAL_MS": "300", "ESTD_OIDC_FETCH_TIMEOUT_MS": "1500"}
     env.update(idp.estd_env(port))
     env.update(extra)
     return env
