@@ -30,7 +30,8 @@ typedef struct store_session {
   long long expires_at; /* epoch seconds */
 } store_session;
 
-/* token_hash_hex: 64 hex digits of SHA-256(cookie value). *id receives the row id. */
+/* token_hash_hex: 64 hex digits of SHA-256(cookie value). *id receives the row id.
+ * Sessions expired or ended more than a day ago are removed on the way. */
 est_result store_session_create(est_pool *pool, const char *token_hash_hex, const char *csrf, const char *sub,
                                 const char *iss, const char *name, long long party_id, const char *scopes_csv,
                                 int ttl_s, long long *id);

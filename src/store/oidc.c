@@ -22,6 +22,8 @@ static const est_stmt login_take = {
 
 static const est_stmt session_create = {
     "web_session_create",
+    "WITH gc AS (DELETE FROM web_sessions WHERE expires_at < now() - interval '1 day' "
+    "OR ended_at < now() - interval '1 day') "
     "INSERT INTO web_sessions (token_hash, csrf_token, sub, iss, name, party_id, scopes, expires_at) "
     "VALUES (decode($1, 'hex'), $2, $3, $4, $5, $6::bigint, string_to_array($7, ','), "
     "now() + make_interval(secs => $8::int)) RETURNING id",
