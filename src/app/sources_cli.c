@@ -1,6 +1,7 @@
 /* sources_cli.c - `estd sources add|list|archive|restore`: the event source
  * registry against ESTD_DATABASE_URL, through the same store functions (and
  * audit rows) as /v1/sources. */
+#include "estd/store_archive.h"
 #include "estd/sources_cli.h"
 
 #include <jansson.h>

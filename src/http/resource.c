@@ -1,4 +1,5 @@
 /* resource.c - shared get/create/patch/delete handlers (see http_resource.h). */
+#include "estd/store_archive.h"
 #include "estd/http_resource.h"
 
 #include <stdlib.h>
