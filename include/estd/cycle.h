@@ -24,13 +24,13 @@
 #include "estd/privacy.h"
 
 /* Closed sets, NULL-terminated. */
-extern const char *const est_party_kinds[];     /* police, municipality, housing_company, other */
-extern const char *const est_agreement_kinds[]; /* samverkansoverenskommelse, medborgarlofte */
-extern const char *const est_action_kinds[];    /* patrol, trygghetsvandring, cleanup, repair, ... */
-extern const char *const est_action_statuses[]; /* planned, ongoing, done, cancelled */
-extern const char *const est_indicators[];      /* trygghet, fortroende, utsatthet */
+extern const char *const est_party_kinds[];        /* police, municipality, housing_company, other */
+extern const char *const est_agreement_kinds[];    /* samverkansoverenskommelse, medborgarlofte */
+extern const char *const est_action_kinds[];       /* patrol, trygghetsvandring, cleanup, repair, ... */
+extern const char *const est_action_statuses[];    /* planned, ongoing, done, cancelled */
+extern const char *const est_indicators[];         /* trygghet, fortroende, utsatthet */
 extern const char *const est_outcome_directions[]; /* increase, decrease */
-extern const char *const est_cadences[];        /* week, quarter, year, period */
+extern const char *const est_cadences[];           /* week, quarter, year, period */
 
 #define EST_CYCLE_MAX_PARTIES 20
 #define EST_CYCLE_MAX_HOT_SPOTS 20
@@ -53,8 +53,8 @@ est_result est_agreement_validate(const json_t *body, bool patch, bool revision,
  * supersede (the predecessor then ends the day before new_from); supersede
  * without an overlap is refused as meaningless. EST_OK, or EST_EINVAL with
  * *field and *detail (static text). */
-est_result est_revision_check(est_date prev_from, est_date prev_to, est_date new_from, est_date new_to,
-                              bool supersede, const char **field, const char **detail);
+est_result est_revision_check(est_date prev_from, est_date prev_to, est_date new_from, est_date new_to, bool supersede,
+                              const char **field, const char **detail);
 
 /* Signing: {signed_on (date), signatories: [{party_id, role_title}]}
  * (1..20, distinct parties; role_title 1..200 characters, a title only:
@@ -120,13 +120,13 @@ est_result est_outcome_target_validate(const json_t *body, char **normalized, js
  * has_current is false. */
 typedef struct est_outcome_judgement {
   const char *verdict;
-  double change;          /* current - baseline */
+  double change; /* current - baseline */
   double combined_margin;
   bool significant;
   bool margins_known;
 } est_outcome_judgement;
-void est_outcome_judge(double baseline, bool has_moe_b, double moe_b, bool has_current, double current,
-                       bool has_moe_c, double moe_c, const char *direction, est_outcome_judgement *out);
+void est_outcome_judge(double baseline, bool has_moe_b, double moe_b, bool has_current, double current, bool has_moe_c,
+                       double moe_c, const char *direction, est_outcome_judgement *out);
 
 /* Follow-up period of a report. cadence: week (value YYYY-Www), quarter
  * (YYYY-Qn), year (YYYY) or period (the whole agreement; value must be
@@ -135,8 +135,7 @@ void est_outcome_judge(double baseline, bool has_moe_b, double moe_b, bool has_c
  * agreement's validity [agr_from, agr_to]; one outside it is EST_EINVAL.
  * *from / *to are inclusive. On failure *field and *detail (static). */
 est_result est_followup_period(const char *cadence, const char *value, est_date agr_from, est_date agr_to,
-                               est_date today, est_date *from, est_date *to, const char **field,
-                               const char **detail);
+                               est_date today, est_date *from, est_date *to, const char **field, const char **detail);
 
 /* The follow-up report as CSV (RFC 4180, one header row): one row per
  * item with the columns section, id, code, area, title, status, value,

@@ -24,16 +24,16 @@
 extern const char *const store_actions_sorts[]; /* {"id","created_at","updated_at",NULL} */
 typedef struct store_action_filter {
   long long agreement_id, commitment_id, meeting_id, party_id, area_id, found_in_action_id; /* 0 = any */
-  const char *status;   /* NULL = any */
-  int open;             /* -1 = any, 1 = planned/ongoing, 0 = done/cancelled */
+  const char *status;                                                                       /* NULL = any */
+  int open; /* -1 = any, 1 = planned/ongoing, 0 = done/cancelled */
   bool include_archived;
 } store_action_filter;
 est_result store_actions_list(est_pool *pool, const store_action_filter *f, const est_list_query *q, est_page *out);
 est_result store_action_get(est_pool *pool, long long id, est_doc *out);
 est_result store_action_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
                                store_write_error *fail);
-est_result store_action_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                               const char *patch, est_doc *out, store_write_error *fail);
+est_result store_action_update(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
+                               est_doc *out, store_write_error *fail);
 /* DELETE archives, POST .../restore restores (store_archive_set). */
 extern const store_archivable store_actions_archivable;
 /* Links (link = true) or unlinks event_id as evidence of action id at

@@ -32,8 +32,8 @@ typedef struct store_indicator_filter {
 est_result store_indicators_list(est_pool *pool, const store_indicator_filter *f, const est_list_query *q,
                                  est_page *out);
 est_result store_indicator_get(est_pool *pool, long long id, est_doc *out);
-est_result store_indicator_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
-                                  long long *id, store_write_error *fail);
+est_result store_indicator_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
+                                  store_write_error *fail);
 est_result store_indicator_update(est_pool *pool, const est_actor *who, long long id, long long version,
                                   const char *patch, est_doc *out, store_write_error *fail);
 /* DELETE archives, POST .../restore restores (store_archive_set). */
@@ -45,7 +45,7 @@ est_result store_outcome_target_get(est_pool *pool, long long commitment_id, est
 /* Creates or replaces it (version 0 = any); *created tells which. */
 est_result store_outcome_target_put(est_pool *pool, const est_actor *who, long long commitment_id, long long version,
                                     const char *body, est_doc *out, bool *created, store_write_error *fail);
-est_result store_outcome_target_delete(est_pool *pool, const est_actor *who, long long commitment_id,
-                                       long long version, store_write_error *fail);
+est_result store_outcome_target_delete(est_pool *pool, const est_actor *who, long long commitment_id, long long version,
+                                       store_write_error *fail);
 
 #endif

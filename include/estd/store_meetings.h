@@ -27,8 +27,7 @@ typedef struct store_meeting_filter {
   const char *from, *to;                     /* held_on range (inclusive), NULL = open */
   bool include_archived;
 } store_meeting_filter;
-est_result store_meetings_list(est_pool *pool, const store_meeting_filter *f, const est_list_query *q,
-                               est_page *out);
+est_result store_meetings_list(est_pool *pool, const store_meeting_filter *f, const est_list_query *q, est_page *out);
 est_result store_meeting_get(est_pool *pool, long long id, est_doc *out);
 /* Records a meeting: body is est_meeting_validate's POST output;
  * snapshot (len bytes, the lägesbild exactly as served) and query (JSON

@@ -20,13 +20,13 @@ est_result store_parties_list(est_pool *pool, const store_party_filter *f, const
 est_result store_party_get(est_pool *pool, long long id, est_doc *out);
 
 typedef struct store_agreement_filter {
-  const char *kind;     /* NULL = any */
-  long long party_id;   /* 0 = any */
-  const char *active_on;/* YYYY-MM-DD or NULL */
+  const char *kind;      /* NULL = any */
+  long long party_id;    /* 0 = any */
+  const char *active_on; /* YYYY-MM-DD or NULL */
   bool include_archived;
 } store_agreement_filter;
 est_result store_agreements_list(est_pool *pool, const store_agreement_filter *f, const est_list_query *q,
-                                  est_page *out);
+                                 est_page *out);
 est_result store_agreement_get(est_pool *pool, long long id, est_doc *out);
 
 /* Writes take the normalized JSON text of the domain validators
@@ -44,13 +44,13 @@ est_result store_agreement_get(est_pool *pool, long long id, est_doc *out);
 /* ---- parties, agreements, cooperation areas ---------------------------- */
 est_result store_party_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
                               store_write_error *fail);
-est_result store_party_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                              const char *patch, est_doc *out, store_write_error *fail);
+est_result store_party_update(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
+                              est_doc *out, store_write_error *fail);
 /* DELETE archives, POST .../restore restores (store_archive_set). */
 extern const store_archivable store_parties_archivable;
 
-est_result store_agreement_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
-                                  long long *id, store_write_error *fail);
+est_result store_agreement_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
+                                  store_write_error *fail);
 est_result store_agreement_update(est_pool *pool, const est_actor *who, long long id, long long version,
                                   const char *patch, est_doc *out, store_write_error *fail);
 /* DELETE archives, POST .../restore restores (store_archive_set). */
@@ -70,8 +70,8 @@ est_result store_agreement_revise(est_pool *pool, const est_actor *who, long lon
 /* Signs agreement id at version (required): sets signed_on and records
  * each signatory's party with its role title and date.
  * EST_ECONFLICT when already signed. */
-est_result store_agreement_sign(est_pool *pool, const est_actor *who, long long id, long long version,
-                                const char *body, est_doc *out, store_write_error *fail);
+est_result store_agreement_sign(est_pool *pool, const est_actor *who, long long id, long long version, const char *body,
+                                est_doc *out, store_write_error *fail);
 
 extern const char *const store_coop_areas_sorts[]; /* {"id","ordinal",NULL} */
 typedef struct store_coop_area_filter {
@@ -81,13 +81,12 @@ typedef struct store_coop_area_filter {
 est_result store_coop_areas_list(est_pool *pool, const store_coop_area_filter *f, const est_list_query *q,
                                  est_page *out);
 est_result store_coop_area_get(est_pool *pool, long long id, est_doc *out);
-est_result store_coop_area_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
-                                  long long *id, store_write_error *fail);
+est_result store_coop_area_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
+                                  store_write_error *fail);
 est_result store_coop_area_update(est_pool *pool, const est_actor *who, long long id, long long version,
                                   const char *patch, est_doc *out, store_write_error *fail);
 /* DELETE archives, POST .../restore restores (store_archive_set). */
 extern const store_archivable store_coop_areas_archivable;
-
 
 /* The agreement's validity (YYYY-MM-DD, inclusive, buffers >= 11). */
 est_result store_agreement_period(est_pool *pool, long long id, char *from, char *to);

@@ -21,8 +21,8 @@ est_result store_progress_rows(est_pool *pool, const long long *ids, size_t n, j
  * [from, to] (inclusive YYYY-MM-DD; both NULL = none). Rows also carry
  * measure_used (count when a duration_hours indicator matched no event
  * with a duration), events_without_duration, open_actions and outcome. */
-est_result store_progress_rows_window(est_pool *pool, const long long *ids, size_t n, const char *from,
-                                      const char *to, json_t **out);
+est_result store_progress_rows_window(est_pool *pool, const long long *ids, size_t n, const char *from, const char *to,
+                                      json_t **out);
 
 /* The agreement report without progress: {"agreement":{id, code, title, kind, valid_from,
  * valid_to}, "commitments":[{id, code, text, status, follow_up_note, cooperation_area,

@@ -41,9 +41,9 @@ est_result store_jres_insert_on(est_conn *c, const store_jres *r, const char *bo
                                 store_write_error *fail);
 est_result store_jres_read_on(est_conn *c, const est_stmt *s, long long id, est_doc *out);
 
-est_result store_jres_create(est_pool *pool, const store_jres *r, const est_actor *who, const char *body,
-                             est_doc *out, long long *id, store_write_error *fail);
-est_result store_jres_update(est_pool *pool, const store_jres *r, const est_actor *who, long long id,
-                             long long version, const char *patch, est_doc *out, store_write_error *fail);
+est_result store_jres_create(est_pool *pool, const store_jres *r, const est_actor *who, const char *body, est_doc *out,
+                             long long *id, store_write_error *fail);
+est_result store_jres_update(est_pool *pool, const store_jres *r, const est_actor *who, long long id, long long version,
+                             const char *patch, est_doc *out, store_write_error *fail);
 
 #endif

@@ -45,8 +45,8 @@ bool est_v_int(est_vctx *v, const json_t *body, const char *key, bool required, 
                long long hi, const char *what);
 /* A finite number in [lo, hi]; true when valid and present (*out set). It is
  * kept as decimal text (15 significant digits) for the numeric column. */
-bool est_v_number(est_vctx *v, const json_t *body, const char *key, bool required, bool nullable, double lo,
-                  double hi, double *out);
+bool est_v_number(est_vctx *v, const json_t *body, const char *key, bool required, bool nullable, double lo, double hi,
+                  double *out);
 /* YYYY-MM-DD; returns the date text (borrowed from body) or NULL. */
 const char *est_v_date(est_vctx *v, const json_t *body, const char *key, bool required, bool nullable);
 /* Array of 0..max distinct positive integer ids (min 1 when nonempty). */

@@ -16,8 +16,8 @@
 
 const char *const est_party_kinds[] = {"police", "municipality", "housing_company", "other", NULL};
 const char *const est_agreement_kinds[] = {"samverkansoverenskommelse", "medborgarlofte", NULL};
-const char *const est_action_kinds[] = {"patrol", "trygghetsvandring", "cleanup", "repair",
-                                        "information", "operativ_insats", "other", NULL};
+const char *const est_action_kinds[] = {"patrol",      "trygghetsvandring", "cleanup", "repair",
+                                        "information", "operativ_insats",   "other",   NULL};
 const char *const est_action_statuses[] = {"planned", "ongoing", "done", "cancelled", NULL};
 const char *const est_indicators[] = {"trygghet", "fortroende", "utsatthet", NULL};
 const char *const est_outcome_directions[] = {"increase", "decrease", NULL};
@@ -38,9 +38,10 @@ static void v_readonly(est_vctx *v, const json_t *body, const char *const *keys)
 static bool date_order(est_vctx *v, const char *from, const char *to, const char *to_field) {
   if (from && to && strcmp(to, from) < 0) {
     char msg[80];
-    snprintf(msg, sizeof msg, "must not be before %s", strcmp(to_field, "/valid_to") == 0 ? "valid_from"
-                                                       : strcmp(to_field, "/period_to") == 0 ? "period_from"
-                                                                                              : "planned_from");
+    snprintf(msg, sizeof msg, "must not be before %s",
+             strcmp(to_field, "/valid_to") == 0    ? "valid_from"
+             : strcmp(to_field, "/period_to") == 0 ? "period_from"
+                                                   : "planned_from");
     est_v_err(v, to_field, msg);
     return false;
   }
@@ -50,8 +51,8 @@ static bool date_order(est_vctx *v, const char *from, const char *to, const char
 static const char *const READONLY[] = {"id", "created_at", "updated_at", "version", "archived_at", NULL};
 
 est_result est_party_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
-  static const char *const known[] = {"code", "name", "name_en", "kind", "description",
-                                      "id", "created_at", "updated_at", "version", "archived_at", NULL};
+  static const char *const known[] = {"code",       "name",       "name_en", "kind",        "description", "id",
+                                      "created_at", "updated_at", "version", "archived_at", NULL};
   est_vctx v;
   est_result rc = est_v_begin(&v, body, normalized, errors);
   if (rc != EST_OK) return rc;
@@ -70,13 +71,30 @@ est_result est_party_validate(const json_t *body, bool patch, char **normalized,
 }
 
 est_result est_agreement_validate(const json_t *body, bool patch, bool revision, char **normalized, json_t **errors) {
-  static const char *const known[] = {"code", "kind", "title", "title_en", "description", "valid_from", "valid_to",
-                                      "signed_on", "complements_agreement_id", "goals", "party_ids", "supersede",
-                                      "carry_over_commitments", "id", "created_at", "updated_at", "version",
-                                      "archived_at", "previous_agreement_id", "supersedes", "parties",
-                                      "cooperation_areas", NULL};
-  static const char *const derived[] = {"previous_agreement_id", "supersedes", "parties", "cooperation_areas",
-                                        NULL};
+  static const char *const known[] = {"code",
+                                      "kind",
+                                      "title",
+                                      "title_en",
+                                      "description",
+                                      "valid_from",
+                                      "valid_to",
+                                      "signed_on",
+                                      "complements_agreement_id",
+                                      "goals",
+                                      "party_ids",
+                                      "supersede",
+                                      "carry_over_commitments",
+                                      "id",
+                                      "created_at",
+                                      "updated_at",
+                                      "version",
+                                      "archived_at",
+                                      "previous_agreement_id",
+                                      "supersedes",
+                                      "parties",
+                                      "cooperation_areas",
+                                      NULL};
+  static const char *const derived[] = {"previous_agreement_id", "supersedes", "parties", "cooperation_areas", NULL};
   est_vctx v;
   est_result rc = est_v_begin(&v, body, normalized, errors);
   if (rc != EST_OK) return rc;
@@ -112,8 +130,8 @@ est_result est_agreement_validate(const json_t *body, bool patch, bool revision,
   return est_v_finish(&v, normalized);
 }
 
-est_result est_revision_check(est_date prev_from, est_date prev_to, est_date new_from, est_date new_to,
-                              bool supersede, const char **field, const char **detail) {
+est_result est_revision_check(est_date prev_from, est_date prev_to, est_date new_from, est_date new_to, bool supersede,
+                              const char **field, const char **detail) {
   long pf = est_date_to_days(prev_from), pt = est_date_to_days(prev_to), nf = est_date_to_days(new_from);
   (void)new_to;
   *field = *detail = NULL;
@@ -125,8 +143,9 @@ est_result est_revision_check(est_date prev_from, est_date prev_to, est_date new
   bool overlap = nf <= pt;
   if (overlap && !supersede) {
     *field = "/valid_from";
-    *detail = "the period overlaps the previous version's period; set supersede to true to replace the previous "
-              "version from valid_from, or start after its valid_to";
+    *detail =
+        "the period overlaps the previous version's period; set supersede to true to replace the previous "
+        "version from valid_from, or start after its valid_to";
     return EST_EINVAL;
   }
   if (!overlap && supersede) {
@@ -185,10 +204,11 @@ est_result est_signing_validate(const json_t *body, char **normalized, json_t **
         if (!json_is_string(rt) || strlen(json_string_value(rt)) != json_string_length(rt) ||
             !role_title_ok(json_string_value(rt))) {
           snprintf(p, sizeof p, "/signatories/%zu/role_title", i);
-          est_v_err(&v, p, est_pnr_contains(json_string_value(rt) ? json_string_value(rt) : "")
-                              ? EST_PNR_DETAIL
-                              : "must be the signatory's role title (1 to 200 characters, e.g. "
-                                "'Lokalpolisområdeschef'), never a name or number");
+          est_v_err(&v, p,
+                    est_pnr_contains(json_string_value(rt) ? json_string_value(rt) : "")
+                        ? EST_PNR_DETAIL
+                        : "must be the signatory's role title (1 to 200 characters, e.g. "
+                          "'Lokalpolisområdeschef'), never a name or number");
           ok = false;
         }
       }
@@ -199,8 +219,8 @@ est_result est_signing_validate(const json_t *body, char **normalized, json_t **
 }
 
 est_result est_coop_area_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
-  static const char *const known[] = {"agreement_id", "code", "title", "title_en", "description", "ordinal",
-                                      "id", "created_at", "updated_at", "version", "archived_at", NULL};
+  static const char *const known[] = {"agreement_id", "code",       "title",      "title_en", "description", "ordinal",
+                                      "id",           "created_at", "updated_at", "version",  "archived_at", NULL};
   est_vctx v;
   est_result rc = est_v_begin(&v, body, normalized, errors);
   if (rc != EST_OK) return rc;
@@ -243,9 +263,11 @@ static void v_hot_spots(est_vctx *v, const json_t *body) {
     }
     est_vctx sub = {v->errors, 0, json_object()};
     est_v_unknown(&sub, h, known);
-    bool r = est_v_int(&sub, h, "rank", false, false, 1, 50, "must be the rank (1 to 50) of a hot spot of the lägesbild");
+    bool r =
+        est_v_int(&sub, h, "rank", false, false, 1, 50, "must be the rank (1 to 50) of a hot spot of the lägesbild");
     bool a = est_v_int(&sub, h, "area_id", false, false, 1, INT64_MAX, ID_MSG);
-    if (r == a && !sub.nerrors) est_v_err(&sub, "/rank", "give exactly one of rank (a hot spot of the lägesbild) and area_id");
+    if (r == a && !sub.nerrors)
+      est_v_err(&sub, "/rank", "give exactly one of rank (a hot spot of the lägesbild) and area_id");
     est_v_string(&sub, h, "reason", true, false, 1, 4000);
     const char *from = est_v_date(&sub, h, "valid_from", true, false);
     const char *to = est_v_date(&sub, h, "valid_to", true, false);
@@ -267,11 +289,12 @@ static void v_hot_spots(est_vctx *v, const json_t *body) {
 }
 
 est_result est_meeting_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
-  static const char *const known[] = {"agreement_id", "held_on", "area_id", "week", "party_ids", "title", "notes",
-                                      "decisions", "hot_spots", "id", "created_at", "updated_at", "version",
-                                      "archived_at", "snapshot", "snapshot_sha256", "focus_ids", "period", NULL};
-  static const char *const frozen[] = {"agreement_id", "held_on", "area_id", "week", "hot_spots", "snapshot",
-                                       "snapshot_sha256", "focus_ids", "period", NULL};
+  static const char *const known[] = {"agreement_id",    "held_on",    "area_id",   "week",        "party_ids",
+                                      "title",           "notes",      "decisions", "hot_spots",   "id",
+                                      "created_at",      "updated_at", "version",   "archived_at", "snapshot",
+                                      "snapshot_sha256", "focus_ids",  "period",    NULL};
+  static const char *const frozen[] = {"agreement_id", "held_on",         "area_id",   "week",   "hot_spots",
+                                       "snapshot",     "snapshot_sha256", "focus_ids", "period", NULL};
   est_vctx v;
   est_result rc = est_v_begin(&v, body, normalized, errors);
   if (rc != EST_OK) return rc;
@@ -299,8 +322,7 @@ est_result est_meeting_validate(const json_t *body, bool patch, char **normalize
     int y, wk;
     if (w && (!json_is_string(w) || !est_iso_week_parse(json_string_value(w), &y, &wk)))
       est_v_err(&v, "/week", "must be an ISO week YYYY-Www");
-    else if (w)
-      json_object_set(v.out, "week", (json_t *)w);
+    else if (w) json_object_set(v.out, "week", (json_t *)w);
     est_period per;
     if (held && !v.nerrors && est_meeting_period(held, w ? json_string_value(w) : NULL, &per) != EST_OK) {
       est_v_err(&v, "/held_on", "must be a date from 1900 to 9999");
@@ -349,10 +371,27 @@ static void v_action_common(est_vctx *v, const json_t *body, bool patch) {
 }
 
 est_result est_action_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
-  static const char *const known[] = {"agreement_id", "commitment_id", "meeting_id", "responsible_party_id",
-                                      "area_id", "area_focus_id", "kind", "title", "description", "planned_from",
-                                      "planned_to", "status", "outcome_note", "id", "created_at", "updated_at",
-                                      "version", "archived_at", "found_in_action_id", "evidence", NULL};
+  static const char *const known[] = {"agreement_id",
+                                      "commitment_id",
+                                      "meeting_id",
+                                      "responsible_party_id",
+                                      "area_id",
+                                      "area_focus_id",
+                                      "kind",
+                                      "title",
+                                      "description",
+                                      "planned_from",
+                                      "planned_to",
+                                      "status",
+                                      "outcome_note",
+                                      "id",
+                                      "created_at",
+                                      "updated_at",
+                                      "version",
+                                      "archived_at",
+                                      "found_in_action_id",
+                                      "evidence",
+                                      NULL};
   static const char *const derived[] = {"found_in_action_id", "evidence", NULL};
   est_vctx v;
   est_result rc = est_v_begin(&v, body, normalized, errors);
@@ -375,8 +414,8 @@ est_result est_action_validate(const json_t *body, bool patch, char **normalized
 }
 
 est_result est_finding_validate(const json_t *body, char **normalized, json_t **errors) {
-  static const char *const known[] = {"title", "description", "responsible_party_id", "area_id", "kind",
-                                      "planned_from", "planned_to", NULL};
+  static const char *const known[] = {"title", "description",  "responsible_party_id", "area_id",
+                                      "kind",  "planned_from", "planned_to",           NULL};
   est_vctx v;
   est_result rc = est_v_begin(&v, body, normalized, errors);
   if (rc != EST_OK) return rc;
@@ -390,8 +429,8 @@ bool est_action_transition_allowed(const char *from, const char *to) {
   if (!from || !to) return false;
   if (strcmp(from, to) == 0) return true;
   static const char *const allowed[][2] = {
-      {"planned", "ongoing"}, {"planned", "done"},    {"planned", "cancelled"}, {"ongoing", "planned"},
-      {"ongoing", "done"},    {"ongoing", "cancelled"}, {"done", "ongoing"},    {"cancelled", "planned"},
+      {"planned", "ongoing"}, {"planned", "done"},      {"planned", "cancelled"}, {"ongoing", "planned"},
+      {"ongoing", "done"},    {"ongoing", "cancelled"}, {"done", "ongoing"},      {"cancelled", "planned"},
   };
   for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
     if (strcmp(allowed[i][0], from) == 0 && strcmp(allowed[i][1], to) == 0) return true;
@@ -414,8 +453,10 @@ est_result est_action_patch_allowed(const json_t *patch, const json_t *current, 
     bool ok = false;
     for (int i = 0; mine[i] && !ok; i++) ok = strcmp(mine[i], key) == 0;
     if (!ok) {
-      snprintf(detail, detail_len, "the responsible party may change status, outcome_note, description and the "
-                                   "planned dates; '%.60s' needs an admin", key);
+      snprintf(detail, detail_len,
+               "the responsible party may change status, outcome_note, description and the "
+               "planned dates; '%.60s' needs an admin",
+               key);
       return EST_EFORBIDDEN;
     }
   }
@@ -423,9 +464,10 @@ est_result est_action_patch_allowed(const json_t *patch, const json_t *current, 
 }
 
 est_result est_indicator_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
-  static const char *const known[] = {"indicator", "measure", "area_id", "period_from", "period_to", "value", "unit",
-                                      "source", "sample_size", "margin_of_error", "note", "id", "created_at",
-                                      "updated_at", "version", "archived_at", NULL};
+  static const char *const known[] = {"indicator",   "measure", "area_id",    "period_from", "period_to",
+                                      "value",       "unit",    "source",     "sample_size", "margin_of_error",
+                                      "note",        "id",      "created_at", "updated_at",  "version",
+                                      "archived_at", NULL};
   est_vctx v;
   est_result rc = est_v_begin(&v, body, normalized, errors);
   if (rc != EST_OK) return rc;
@@ -464,8 +506,8 @@ est_result est_outcome_target_validate(const json_t *body, char **normalized, js
   return est_v_finish(&v, normalized);
 }
 
-void est_outcome_judge(double baseline, bool has_moe_b, double moe_b, bool has_current, double current,
-                       bool has_moe_c, double moe_c, const char *direction, est_outcome_judgement *out) {
+void est_outcome_judge(double baseline, bool has_moe_b, double moe_b, bool has_current, double current, bool has_moe_c,
+                       double moe_c, const char *direction, est_outcome_judgement *out) {
   memset(out, 0, sizeof *out);
   out->margins_known = has_moe_b && has_moe_c;
   out->combined_margin = (has_moe_b ? moe_b : 0.0) + (has_moe_c ? moe_c : 0.0);
@@ -494,8 +536,7 @@ static bool parse_year(const char *s, int *y) {
 }
 
 est_result est_followup_period(const char *cadence, const char *value, est_date agr_from, est_date agr_to,
-                               est_date today, est_date *from, est_date *to, const char **field,
-                               const char **detail) {
+                               est_date today, est_date *from, est_date *to, const char **field, const char **detail) {
   *field = "period";
   long af = est_date_to_days(agr_from), at = est_date_to_days(agr_to), td = est_date_to_days(today);
   /* The reference day when no value is given: today, held inside the agreement. */
@@ -603,8 +644,8 @@ static est_result csv_row(est_buf *b, const char *const *vals, int n) {
 }
 
 est_result est_followup_csv(const json_t *doc, est_buf *b) {
-  static const char *const head[] = {"section", "id", "code", "area", "title", "status",
-                                     "value", "unit", "from", "to", "note"};
+  static const char *const head[] = {"section", "id",   "code", "area", "title", "status",
+                                     "value",   "unit", "from", "to",   "note"};
   est_result rc = csv_row(b, head, 11);
   const json_t *per = json_object_get(doc, "period");
   nbuf nb = {.i = 0};
@@ -615,29 +656,49 @@ est_result est_followup_csv(const json_t *doc, est_buf *b) {
     if (rc != EST_OK) return rc;
     json_t *p = json_object_get(x, "progress");
     json_t *ind = json_object_get(p, "indicator");
-    const char *v[] = {"commitment", S(&nb, x, "id"), S(&nb, x, "code"), NULL,
-                       S(&nb, x, "text"), S(&nb, x, "status"), S(&nb, p, "period_value"),
-                       S(&nb, p, "measure_used") ? S(&nb, p, "measure_used")
-                                                            : S(&nb, ind, "measure"),
-                       S(&nb, per, "from"), S(&nb, per, "to"),
+    const char *v[] = {"commitment",
+                       S(&nb, x, "id"),
+                       S(&nb, x, "code"),
+                       NULL,
+                       S(&nb, x, "text"),
+                       S(&nb, x, "status"),
+                       S(&nb, p, "period_value"),
+                       S(&nb, p, "measure_used") ? S(&nb, p, "measure_used") : S(&nb, ind, "measure"),
+                       S(&nb, per, "from"),
+                       S(&nb, per, "to"),
                        S(&nb, x, "follow_up_note")};
     rc = csv_row(b, v, 11);
     size_t j;
     json_t *h;
     json_array_foreach(json_object_get(x, "status_history"), j, h) {
       if (rc != EST_OK) return rc;
-      const char *hv[] = {"commitment_status", S(&nb, x, "id"), S(&nb, x, "code"), NULL,
-                          NULL, S(&nb, h, "status"), NULL, NULL, S(&nb, h, "changed_at"),
-                          NULL, S(&nb, h, "previous")};
+      const char *hv[] = {"commitment_status",
+                          S(&nb, x, "id"),
+                          S(&nb, x, "code"),
+                          NULL,
+                          NULL,
+                          S(&nb, h, "status"),
+                          NULL,
+                          NULL,
+                          S(&nb, h, "changed_at"),
+                          NULL,
+                          S(&nb, h, "previous")};
       rc = csv_row(b, hv, 11);
     }
   }
   json_array_foreach(json_object_get(doc, "actions"), i, x) {
     if (rc != EST_OK) return rc;
-    const char *v[] = {"action", S(&nb, x, "id"), S(&nb, x, "kind"),
-                       S(&nb, x, "area_id"), S(&nb, x, "title"), S(&nb, x, "status"),
-                       S(&nb, x, "evidence_count"), "events", S(&nb, x, "planned_from"),
-                       S(&nb, x, "planned_to"), S(&nb, x, "outcome_note")};
+    const char *v[] = {"action",
+                       S(&nb, x, "id"),
+                       S(&nb, x, "kind"),
+                       S(&nb, x, "area_id"),
+                       S(&nb, x, "title"),
+                       S(&nb, x, "status"),
+                       S(&nb, x, "evidence_count"),
+                       "events",
+                       S(&nb, x, "planned_from"),
+                       S(&nb, x, "planned_to"),
+                       S(&nb, x, "outcome_note")};
     rc = csv_row(b, v, 11);
   }
   json_array_foreach(json_object_get(doc, "incident_trends"), i, x) {
@@ -646,9 +707,8 @@ est_result est_followup_csv(const json_t *doc, est_buf *b) {
     json_t *s;
     json_array_foreach(json_object_get(x, "series"), j, s) {
       if (rc != EST_OK) return rc;
-      const char *v[] = {"incidents", S(&nb, x, "area_id"), S(&nb, x, "code"),
-                         S(&nb, x, "name"), NULL, NULL, S(&nb, s, "count"), "incidents",
-                         S(&nb, s, "from"), S(&nb, s, "to"), NULL};
+      const char *v[] = {"incidents",        S(&nb, x, "area_id"), S(&nb, x, "code"), S(&nb, x, "name"), NULL, NULL,
+                         S(&nb, s, "count"), "incidents",          S(&nb, s, "from"), S(&nb, s, "to"),   NULL};
       rc = csv_row(b, v, 11);
     }
   }
@@ -658,18 +718,25 @@ est_result est_followup_csv(const json_t *doc, est_buf *b) {
     snprintf(note, sizeof note, "%s; n=%s; moe=%s", S(&nb, x, "source") ? S(&nb, x, "source") : "",
              S(&nb, x, "sample_size") ? S(&nb, x, "sample_size") : "",
              S(&nb, x, "margin_of_error") ? S(&nb, x, "margin_of_error") : "");
-    const char *v[] = {"indicator", S(&nb, x, "id"), S(&nb, x, "measure"),
-                       S(&nb, x, "area_id"), S(&nb, x, "indicator"), NULL,
-                       S(&nb, x, "value"), S(&nb, x, "unit"), S(&nb, x, "period_from"),
-                       S(&nb, x, "period_to"), note};
+    const char *v[] = {
+        "indicator", S(&nb, x, "id"),    S(&nb, x, "measure"), S(&nb, x, "area_id"),     S(&nb, x, "indicator"),
+        NULL,        S(&nb, x, "value"), S(&nb, x, "unit"),    S(&nb, x, "period_from"), S(&nb, x, "period_to"),
+        note};
     rc = csv_row(b, v, 11);
   }
   json_array_foreach(json_object_get(doc, "meetings"), i, x) {
     if (rc != EST_OK) return rc;
-    const char *v[] = {"meeting", S(&nb, x, "id"), S(&nb, x, "week"),
-                       S(&nb, x, "area_id"), S(&nb, x, "title"), NULL,
-                       S(&nb, x, "focus_count"), "focuses", S(&nb, x, "held_on"),
-                       S(&nb, x, "held_on"), S(&nb, x, "snapshot_sha256")};
+    const char *v[] = {"meeting",
+                       S(&nb, x, "id"),
+                       S(&nb, x, "week"),
+                       S(&nb, x, "area_id"),
+                       S(&nb, x, "title"),
+                       NULL,
+                       S(&nb, x, "focus_count"),
+                       "focuses",
+                       S(&nb, x, "held_on"),
+                       S(&nb, x, "held_on"),
+                       S(&nb, x, "snapshot_sha256")};
     rc = csv_row(b, v, 11);
   }
   return rc;
@@ -713,8 +780,8 @@ json_t *est_statutory_report(const json_t *data) {
                                 placeholder("Underlag till åtgärdsprogram",
                                             "Ange vilka åtgärder analysen pekar mot (underlag till åtgärdsprogram "
                                             "enligt 5 §).")));
-  json_object_set_new(doc, "sections", json_pack("{s:o, s:o, s:o}", "kartlaggning", k,
-                                                 "ovrig_relevant_information", o, "analys", a));
+  json_object_set_new(doc, "sections",
+                      json_pack("{s:o, s:o, s:o}", "kartlaggning", k, "ovrig_relevant_information", o, "analys", a));
   return doc;
 }
 
@@ -728,39 +795,37 @@ est_result est_statutory_csv(const json_t *doc, est_buf *b) {
   json_t *x;
   json_array_foreach(json_object_get(json_object_get(k, "incidents"), "by_category"), i, x) {
     if (rc != EST_OK) return rc;
-    const char *v[] = {"kartlaggning", "incidents_by_category", NULL, S(&nb, x, "count"),
-                       S(&nb, x, "category")};
+    const char *v[] = {"kartlaggning", "incidents_by_category", NULL, S(&nb, x, "count"), S(&nb, x, "category")};
     rc = csv_row(b, v, 5);
   }
   json_array_foreach(json_object_get(k, "incident_trends"), i, x) {
     if (rc != EST_OK) return rc;
-    const char *v[] = {"kartlaggning", "incidents_in_area", S(&nb, x, "name"),
-                       S(&nb, x, "total"), S(&nb, x, "previous_total")};
+    const char *v[] = {"kartlaggning", "incidents_in_area", S(&nb, x, "name"), S(&nb, x, "total"),
+                       S(&nb, x, "previous_total")};
     rc = csv_row(b, v, 5);
   }
   json_array_foreach(json_object_get(k, "indicators"), i, x) {
     if (rc != EST_OK) return rc;
-    const char *v[] = {"kartlaggning", S(&nb, x, "measure"), S(&nb, x, "area_id"),
-                       S(&nb, x, "value"), S(&nb, x, "source")};
+    const char *v[] = {"kartlaggning", S(&nb, x, "measure"), S(&nb, x, "area_id"), S(&nb, x, "value"),
+                       S(&nb, x, "source")};
     rc = csv_row(b, v, 5);
   }
   const json_t *o = json_object_get(s, "ovrig_relevant_information");
   json_array_foreach(json_object_get(o, "actions"), i, x) {
     if (rc != EST_OK) return rc;
-    const char *v[] = {"ovrig_relevant_information", "action", S(&nb, x, "area_id"),
-                       S(&nb, x, "status"), S(&nb, x, "title")};
+    const char *v[] = {"ovrig_relevant_information", "action", S(&nb, x, "area_id"), S(&nb, x, "status"),
+                       S(&nb, x, "title")};
     rc = csv_row(b, v, 5);
   }
   json_array_foreach(json_object_get(o, "meetings"), i, x) {
     if (rc != EST_OK) return rc;
-    const char *v[] = {"ovrig_relevant_information", "meeting", S(&nb, x, "area_id"),
-                       S(&nb, x, "held_on"), S(&nb, x, "title")};
+    const char *v[] = {"ovrig_relevant_information", "meeting", S(&nb, x, "area_id"), S(&nb, x, "held_on"),
+                       S(&nb, x, "title")};
     rc = csv_row(b, v, 5);
   }
   json_array_foreach(json_object_get(json_object_get(s, "analys"), "parts"), i, x) {
     if (rc != EST_OK) return rc;
-    const char *v[] = {"analys", S(&nb, x, "heading"), NULL, S(&nb, x, "text"),
-                       S(&nb, x, "placeholder")};
+    const char *v[] = {"analys", S(&nb, x, "heading"), NULL, S(&nb, x, "text"), S(&nb, x, "placeholder")};
     rc = csv_row(b, v, 5);
   }
   return rc;
@@ -770,8 +835,9 @@ est_result est_statutory_csv(const json_t *doc, est_buf *b) {
 
 void est_followup_protect(json_t *doc, const est_publish_policy *p) {
   int k = p->k;
-  json_object_set_new(doc, "privacy", json_pack("{s:i, s:b, s:o}", "min_count", k > 1 ? k : 0, "suppression_applied",
-                                                k > 1, "protection", est_protection_json(k)));
+  json_object_set_new(doc, "privacy",
+                      json_pack("{s:i, s:b, s:o}", "min_count", k > 1 ? k : 0, "suppression_applied", k > 1,
+                                "protection", est_protection_json(k)));
   json_t *inc = json_object_get(doc, "incidents");
   json_t *total = json_object_get(inc, "total");
   bool tsup = est_publish_json(p, "followup.by_category", json_object_get(inc, "by_category"), "category",
@@ -820,8 +886,9 @@ json_t *est_situation_diff(const json_t *then, const json_t *now) {
   json_t *out = json_object();
   json_t *tt = json_object_get(json_object_get(json_object_get(then, "incidents"), "total"), "count");
   json_t *nt = json_object_get(json_object_get(json_object_get(now, "incidents"), "total"), "count");
-  json_object_set_new(out, "total",
-                      json_pack("{s:o, s:o, s:o}", "then", count_of(tt), "now", count_of(nt), "change", change_of(tt, nt)));
+  json_object_set_new(
+      out, "total",
+      json_pack("{s:o, s:o, s:o}", "then", count_of(tt), "now", count_of(nt), "change", change_of(tt, nt)));
   bool changed = !json_equal(tt ? tt : json_null(), nt ? nt : json_null());
   json_t *cats = json_array();
   const json_t *sides[2] = {json_object_get(json_object_get(then, "incidents"), "by_category"),
@@ -846,19 +913,19 @@ json_t *est_situation_diff(const json_t *then, const json_t *now) {
                                              strcmp(json_string_value(json_object_get(d, "code")), code) == 0) nv =
           json_object_get(d, "count");
       if (!json_equal(tv ? tv : json_null(), nv ? nv : json_null())) changed = true;
-      json_array_append_new(cats, json_pack("{s:s, s:O?, s:o, s:o, s:o}", "code", code, "label_sv",
-                                            json_object_get(c, "label_sv"), "then", count_of(tv), "now",
-                                            count_of(nv), "change", change_of(tv, nv)));
+      json_array_append_new(
+          cats, json_pack("{s:s, s:O?, s:o, s:o, s:o}", "code", code, "label_sv", json_object_get(c, "label_sv"),
+                          "then", count_of(tv), "now", count_of(nv), "change", change_of(tv, nv)));
     }
   }
   json_object_set_new(out, "by_category", cats);
-  size_t hthen = json_array_size(json_object_get(then, "hot_spots")), hnow = json_array_size(json_object_get(now, "hot_spots"));
+  size_t hthen = json_array_size(json_object_get(then, "hot_spots")),
+         hnow = json_array_size(json_object_get(now, "hot_spots"));
   if (hthen != hnow) changed = true;
   json_object_set_new(out, "hot_spots", json_pack("{s:I, s:I}", "then", (json_int_t)hthen, "now", (json_int_t)hnow));
   json_t *ft = json_object_get(json_object_get(then, "freshness"), "newest_occurred_at");
   json_t *fn = json_object_get(json_object_get(now, "freshness"), "newest_occurred_at");
-  json_object_set_new(out, "newest_occurred_at",
-                      json_pack("{s:O?, s:O?}", "then", ft, "now", fn));
+  json_object_set_new(out, "newest_occurred_at", json_pack("{s:O?, s:O?}", "then", ft, "now", fn));
   json_object_set_new(out, "changed", json_boolean(changed));
   return out;
 }

@@ -10,7 +10,6 @@
 #include "estd/problem.h"
 #include "estd/util.h"
 
-
 void est_v_err(est_vctx *v, const char *field, const char *detail) {
   v->nerrors++;
   est_problem_add_error(v->errors, field, detail);
@@ -51,8 +50,8 @@ const json_t *est_v_field(est_vctx *v, const json_t *body, const char *key, bool
   return x;
 }
 
-void est_v_string(est_vctx *v, const json_t *body, const char *key, bool required, bool nullable,
-                         size_t minc, size_t maxc) {
+void est_v_string(est_vctx *v, const json_t *body, const char *key, bool required, bool nullable, size_t minc,
+                  size_t maxc) {
   const json_t *x = est_v_field(v, body, key, required, nullable);
   if (!x) return;
   char p[80], msg[96];
@@ -124,7 +123,7 @@ void est_v_bool(est_vctx *v, const json_t *body, const char *key) {
 
 /* Integer in [lo, hi]; returns true and sets *out if valid and present. */
 bool est_v_int(est_vctx *v, const json_t *body, const char *key, bool required, bool nullable, long long lo,
-                      long long hi, const char *what) {
+               long long hi, const char *what) {
   const json_t *x = est_v_field(v, body, key, required, nullable);
   if (!x) return false;
   char p[80];
@@ -188,8 +187,8 @@ est_result est_v_begin(est_vctx *v, const json_t *body, char **normalized, json_
   return v->out ? EST_OK : EST_ENOMEM;
 }
 
-bool est_v_number(est_vctx *v, const json_t *body, const char *key, bool required, bool nullable, double lo,
-                  double hi, double *out) {
+bool est_v_number(est_vctx *v, const json_t *body, const char *key, bool required, bool nullable, double lo, double hi,
+                  double *out) {
   const json_t *x = est_v_field(v, body, key, required, nullable);
   if (!x) return false;
   char p[80], msg[96];
@@ -215,8 +214,8 @@ void est_v_ids(est_vctx *v, const json_t *body, const char *key, bool required, 
   char p[80], msg[128];
   ptr_of(p, sizeof p, key);
   if (!json_is_array(x) || json_array_size(x) > max || (nonempty && json_array_size(x) == 0)) {
-    snprintf(msg, sizeof msg, "must be an array of %s%zu distinct positive integer ids", nonempty ? "1 to " : "at most ",
-             max);
+    snprintf(msg, sizeof msg, "must be an array of %s%zu distinct positive integer ids",
+             nonempty ? "1 to " : "at most ", max);
     est_v_err(v, p, msg);
     return;
   }

@@ -90,8 +90,13 @@ static est_result read_body2(http_ctx *ctx, validate2_fn fn, const char *noun, c
 
 /* ---- parties ------------------------------------------------------------------ */
 
-static const http_resource party_res = {"party", "/v1/parties", est_party_validate, store_party_get,
-                                        store_party_create, store_party_update, &store_parties_archivable};
+static const http_resource party_res = {"party",
+                                        "/v1/parties",
+                                        est_party_validate,
+                                        store_party_get,
+                                        store_party_create,
+                                        store_party_update,
+                                        &store_parties_archivable};
 static est_result party_create(http_ctx *ctx) { return http_resource_create(ctx, &party_res); }
 static est_result party_patch(http_ctx *ctx) { return http_resource_patch(ctx, &party_res); }
 static est_result party_delete(http_ctx *ctx) { return http_resource_delete(ctx, &party_res); }
@@ -106,8 +111,12 @@ static est_result revision_validate(const json_t *body, char **normalized, json_
   return est_agreement_validate(body, false, true, normalized, errors);
 }
 
-static const http_resource agreement_res = {"agreement", "/v1/agreements", agreement_validate, store_agreement_get,
-                                            store_agreement_create, store_agreement_update,
+static const http_resource agreement_res = {"agreement",
+                                            "/v1/agreements",
+                                            agreement_validate,
+                                            store_agreement_get,
+                                            store_agreement_create,
+                                            store_agreement_update,
                                             &store_agreements_archivable};
 static est_result agreement_create(http_ctx *ctx) { return http_resource_create(ctx, &agreement_res); }
 static est_result agreement_patch(http_ctx *ctx) { return http_resource_patch(ctx, &agreement_res); }
@@ -157,15 +166,16 @@ static est_result agreement_sign(http_ctx *ctx) {
 
 /* ---- cooperation areas ----------------------------------------------------------- */
 
-static const http_resource coop_res = {"cooperation area", "/v1/cooperation-areas", est_coop_area_validate,
-                                       store_coop_area_get, store_coop_area_create, store_coop_area_update,
+static const http_resource coop_res = {"cooperation area",          "/v1/cooperation-areas", est_coop_area_validate,
+                                       store_coop_area_get,         store_coop_area_create,  store_coop_area_update,
                                        &store_coop_areas_archivable};
 
 static est_result coop_list(http_ctx *ctx) {
   est_list_query q;
   store_coop_area_filter f = {0, false};
   est_result rcs[3] = {http_list_params(ctx, store_coop_areas_sorts, &q),
-                       http_param_id(ctx, "agreement_id", &f.agreement_id, NULL), http_param_archived(ctx, &f.include_archived)};
+                       http_param_id(ctx, "agreement_id", &f.agreement_id, NULL),
+                       http_param_archived(ctx, &f.include_archived)};
   est_result rc = first_fail(rcs, 3);
   if (rc != EST_OK) return rc;
   est_page page;
@@ -180,20 +190,18 @@ static est_result coop_restore(http_ctx *ctx) { return http_resource_restore(ctx
 /* ---- meetings --------------------------------------------------------------------- */
 
 /* No create: a meeting is recorded by meeting_create (it needs the lägesbild). */
-static const http_resource meeting_res = {"meeting", "/v1/meetings", est_meeting_validate, store_meeting_get, NULL,
-                                          store_meeting_update, &store_meetings_archivable};
+static const http_resource meeting_res = {"meeting", "/v1/meetings",       est_meeting_validate,      store_meeting_get,
+                                          NULL,      store_meeting_update, &store_meetings_archivable};
 
 static est_result meetings_list(http_ctx *ctx) {
   est_list_query q;
   store_meeting_filter f;
   memset(&f, 0, sizeof f);
-  est_result rcs[7] = {http_list_params(ctx, store_meetings_sorts, &q),
-                       http_param_id(ctx, "agreement_id", &f.agreement_id, NULL),
-                       http_param_id(ctx, "area_id", &f.area_id, NULL),
-                       http_param_id(ctx, "party_id", &f.party_id, NULL),
-                       http_param_date(ctx, "from", &f.from),
-                       http_param_date(ctx, "to", &f.to),
-                       http_param_archived(ctx, &f.include_archived)};
+  est_result rcs[7] = {
+      http_list_params(ctx, store_meetings_sorts, &q), http_param_id(ctx, "agreement_id", &f.agreement_id, NULL),
+      http_param_id(ctx, "area_id", &f.area_id, NULL), http_param_id(ctx, "party_id", &f.party_id, NULL),
+      http_param_date(ctx, "from", &f.from),           http_param_date(ctx, "to", &f.to),
+      http_param_archived(ctx, &f.include_archived)};
   est_result rc = first_fail(rcs, 7);
   if (rc != EST_OK) return rc;
   est_page page;
@@ -292,7 +300,10 @@ static est_result snapshot_load(http_ctx *ctx, store_snapshot *s, json_t **query
     *query = NULL;
     return http_fail(ctx, EST_EFORBIDDEN,
                      "this lägesbild was frozen for a caller who may see more (%s); it is shown only to callers "
-                     "who may see as much", taken.detail ? "read-detail" : taken_k <= 1 ? "exact counts" : "own events");
+                     "who may see as much",
+                     taken.detail   ? "read-detail"
+                     : taken_k <= 1 ? "exact counts"
+                                    : "own events");
   }
   return EST_OK;
 }
@@ -352,8 +363,13 @@ static est_result meeting_diff(http_ctx *ctx) {
 
 /* ---- actions ------------------------------------------------------------------------ */
 
-static const http_resource action_res = {"action", "/v1/actions", est_action_validate, store_action_get,
-                                         store_action_create, store_action_update, &store_actions_archivable};
+static const http_resource action_res = {"action",
+                                         "/v1/actions",
+                                         est_action_validate,
+                                         store_action_get,
+                                         store_action_create,
+                                         store_action_update,
+                                         &store_actions_archivable};
 
 static est_result actions_list(http_ctx *ctx) {
   est_list_query q;
@@ -565,8 +581,8 @@ static est_result action_finding(http_ctx *ctx) {
 
 /* ---- indicator values ------------------------------------------------------------------ */
 
-static const http_resource indicator_res = {"indicator value", "/v1/indicator-values", est_indicator_validate,
-                                            store_indicator_get, store_indicator_create, store_indicator_update,
+static const http_resource indicator_res = {"indicator value",           "/v1/indicator-values", est_indicator_validate,
+                                            store_indicator_get,         store_indicator_create, store_indicator_update,
                                             &store_indicators_archivable};
 
 static est_result indicators_list(http_ctx *ctx) {
@@ -678,8 +694,7 @@ static est_result report_data(http_ctx *ctx, long long id, const char *from, con
     return rc;
   }
   est_caller who = http_caller(ctx);
-  est_publish_policy policy = {est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0), who.detail, NULL,
-                               NULL};
+  est_publish_policy policy = {est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0), who.detail, NULL, NULL};
   est_progress_attach(cs, rows, est_stockholm_date(time(NULL)), &policy, &who);
   json_decref(rows);
   est_followup_protect(doc, &policy);

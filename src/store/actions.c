@@ -15,31 +15,34 @@ const char *const store_actions_sorts[] = {"id", "created_at", "updated_at", NUL
 
 /* Evidence lists what was done (kind, activity type, time, duration), not
  * incident detail. */
-#define ACTION_JSON                                                                                            \
-  "json_build_object('id', x.id, 'agreement_id', x.agreement_id, 'commitment_id', x.commitment_id, "           \
-  "'meeting_id', x.meeting_id, 'responsible_party_id', x.responsible_party_id, 'area_id', x.area_id, "         \
-  "'area_focus_id', x.area_focus_id, 'found_in_action_id', x.found_in_action_id, 'kind', x.kind, 'title', "    \
-  "x.title, 'description', x.description, 'planned_from', x.planned_from, 'planned_to', x.planned_to, "       \
-  "'status', x.status, 'outcome_note', x.outcome_note, 'open', x.status IN ('planned', 'ongoing'), "           \
+#define ACTION_JSON                                                                                             \
+  "json_build_object('id', x.id, 'agreement_id', x.agreement_id, 'commitment_id', x.commitment_id, "            \
+  "'meeting_id', x.meeting_id, 'responsible_party_id', x.responsible_party_id, 'area_id', x.area_id, "          \
+  "'area_focus_id', x.area_focus_id, 'found_in_action_id', x.found_in_action_id, 'kind', x.kind, 'title', "     \
+  "x.title, 'description', x.description, 'planned_from', x.planned_from, 'planned_to', x.planned_to, "         \
+  "'status', x.status, 'outcome_note', x.outcome_note, 'open', x.status IN ('planned', 'ongoing'), "            \
   "'evidence', COALESCE((SELECT json_agg(json_build_object('event_id', e.id, 'kind', e.kind, 'activity_type', " \
-  "e.activity_type, 'occurred_at', e.occurred_at, 'duration_s', e.duration_s, 'linked_at', ae.linked_at) "     \
-  "ORDER BY e.occurred_at, e.id) FROM action_events ae JOIN events e ON e.id = ae.event_id WHERE "             \
-  "ae.action_id = x.id), '[]'), 'finding_ids', COALESCE((SELECT json_agg(y.id ORDER BY y.id) FROM actions y "  \
-  "WHERE y.found_in_action_id = x.id), '[]'), 'created_at', x.created_at, 'updated_at', x.updated_at, "        \
+  "e.activity_type, 'occurred_at', e.occurred_at, 'duration_s', e.duration_s, 'linked_at', ae.linked_at) "      \
+  "ORDER BY e.occurred_at, e.id) FROM action_events ae JOIN events e ON e.id = ae.event_id WHERE "              \
+  "ae.action_id = x.id), '[]'), 'finding_ids', COALESCE((SELECT json_agg(y.id ORDER BY y.id) FROM actions y "   \
+  "WHERE y.found_in_action_id = x.id), '[]'), 'created_at', x.created_at, 'updated_at', x.updated_at, "         \
   "'version', x.version, 'archived_at', x.archived_at)::text"
 
 /* $1 agreement, $2/$3 cursor, $4 limit, $5 commitment, $6 meeting, $7 party,
  * $8 area (the action's area or its focus's), $9 status, $10 open, $11 found_in, $12 archived. */
-#define ACTION_LIST(name, sortval, after, order)                                                              \
-  {name,                                                                                                      \
-   "SELECT " ACTION_JSON ", " sortval ", x.id FROM actions x WHERE ($1::bigint IS NULL OR x.agreement_id = "  \
-   "$1) AND ($5::bigint IS NULL OR x.commitment_id = $5) AND ($6::bigint IS NULL OR x.meeting_id = $6) AND "  \
-   "($7::bigint IS NULL OR x.responsible_party_id = $7) AND ($8::bigint IS NULL OR x.area_id = $8 OR "        \
-   "EXISTS (SELECT 1 FROM area_focuses f WHERE f.id = x.area_focus_id AND f.area_id = $8)) AND ($9::text IS " \
-   "NULL OR x.status = $9) AND ($10::boolean IS NULL OR (x.status IN ('planned', 'ongoing')) = $10) AND "     \
-   "($11::bigint IS NULL OR x.found_in_action_id = $11) AND ($12::boolean OR x.archived_at IS NULL) AND "     \
-   "($3::bigint IS NULL OR " after ") ORDER BY " order " LIMIT $4",                                            \
-   12}
+#define ACTION_LIST(name, sortval, after, order)                                                                   \
+  {                                                                                                                \
+    name,                                                                                                          \
+        "SELECT " ACTION_JSON ", " sortval                                                                         \
+        ", x.id FROM actions x WHERE ($1::bigint IS NULL OR x.agreement_id = "                                     \
+        "$1) AND ($5::bigint IS NULL OR x.commitment_id = $5) AND ($6::bigint IS NULL OR x.meeting_id = $6) AND "  \
+        "($7::bigint IS NULL OR x.responsible_party_id = $7) AND ($8::bigint IS NULL OR x.area_id = $8 OR "        \
+        "EXISTS (SELECT 1 FROM area_focuses f WHERE f.id = x.area_focus_id AND f.area_id = $8)) AND ($9::text IS " \
+        "NULL OR x.status = $9) AND ($10::boolean IS NULL OR (x.status IN ('planned', 'ongoing')) = $10) AND "     \
+        "($11::bigint IS NULL OR x.found_in_action_id = $11) AND ($12::boolean OR x.archived_at IS NULL) AND "     \
+        "($3::bigint IS NULL OR " after ") ORDER BY " order " LIMIT $4",                                           \
+        12                                                                                                         \
+  }
 
 static const est_stmt action_list[3][2] = {
     {ACTION_LIST("actions_list_id", "''", "($2::text = '' AND x.id > $3)", "x.id"),
@@ -54,7 +57,8 @@ static const est_stmt action_list[3][2] = {
                  "x.updated_at DESC, x.id DESC")},
 };
 
-static const est_stmt action_get = {"action_get", "SELECT " ACTION_JSON ", x.version FROM actions x WHERE x.id = $1", 1};
+static const est_stmt action_get = {"action_get", "SELECT " ACTION_JSON ", x.version FROM actions x WHERE x.id = $1",
+                                    1};
 static const est_stmt action_lock = {
     "action_lock",
     "SELECT " ACTION_JSON ", x.version, x.archived_at IS NOT NULL, x.kind FROM actions x WHERE x.id = $1 FOR UPDATE",
@@ -92,8 +96,7 @@ static const store_constraint action_map[] = {
     {"actions_commitment_same_agreement", "/commitment_id",
      "no commitment with this id in the action's agreement (an action serves a commitment of its own agreement)",
      EST_EINVAL},
-    {"actions_meeting_same_agreement", "/meeting_id", "no meeting with this id in the action's agreement",
-     EST_EINVAL},
+    {"actions_meeting_same_agreement", "/meeting_id", "no meeting with this id in the action's agreement", EST_EINVAL},
     {"actions_responsible_party_id_fkey", "/responsible_party_id", "no party with this id", EST_EINVAL},
     {"actions_area_id_fkey", "/area_id", "no area with this id", EST_EINVAL},
     {"actions_area_focus_id_fkey", "/area_focus_id", "no area focus with this id", EST_EINVAL},
@@ -103,8 +106,8 @@ static const store_constraint action_map[] = {
     {NULL, NULL, NULL, EST_OK},
 };
 
-static const store_jres action_res = {"action", "action", &action_insert, &action_lock, &action_update,
-                                      &action_get, NULL, action_map};
+static const store_jres action_res = {"action",       "action",    &action_insert, &action_lock,
+                                      &action_update, &action_get, NULL,           action_map};
 
 est_result store_actions_list(est_pool *pool, const store_action_filter *f, const est_list_query *q, est_page *out) {
   char idb[24], lim[24], ab[24], cb[24], mb[24], pb[24], arb[24], fb[24];
@@ -119,16 +122,14 @@ est_result store_actions_list(est_pool *pool, const store_action_filter *f, cons
                             f->party_id ? store_lld(pb, f->party_id) : NULL,
                             f->area_id ? store_lld(arb, f->area_id) : NULL,
                             f->status,
-                            f->open < 0 ? NULL : f->open ? "true" : "false",
+                            f->open < 0 ? NULL
+                            : f->open   ? "true"
+                                        : "false",
                             f->found_in_action_id ? store_lld(fb, f->found_in_action_id) : NULL,
                             f->include_archived ? "true" : "false"};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &action_list[q->sort_index][q->desc], params, &r, NULL);
-  if (rc == EST_EINVAL) return EST_EPARSE;
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_actions_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  est_result rc =
+      store_list_page(pool, &action_list[q->sort_index][q->desc], params, q, store_actions_sorts[q->sort_index], out);
+  return rc == EST_EINVAL ? EST_EPARSE : rc; /* a forged cursor value: malformed request */
 }
 
 est_result store_action_get(est_pool *pool, long long id, est_doc *out) {
@@ -138,8 +139,8 @@ est_result store_action_create(est_pool *pool, const est_actor *who, const char 
                                store_write_error *fail) {
   return store_jres_create(pool, &action_res, who, body, out, id, fail);
 }
-est_result store_action_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                               const char *patch, est_doc *out, store_write_error *fail) {
+est_result store_action_update(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
+                               est_doc *out, store_write_error *fail) {
   return store_jres_update(pool, &action_res, who, id, version, patch, out, fail);
 }
 
@@ -220,7 +221,7 @@ est_result store_action_finding(est_pool *pool, const est_actor *who, long long 
   if (rc == EST_OK && PQntuples(walk) == 0) rc = EST_ENOTFOUND;
   if (rc == EST_OK && strcmp(PQgetvalue(walk, 0, 3), "trygghetsvandring") != 0) {
     store_write_error_set(fail, "/kind", "action %lld is a '%s'; findings are recorded on a trygghetsvandring", id,
-                   PQgetvalue(walk, 0, 3));
+                          PQgetvalue(walk, 0, 3));
     rc = EST_EINVAL;
   }
   if (rc == EST_OK) {

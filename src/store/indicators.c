@@ -13,20 +13,23 @@
 
 const char *const store_indicators_sorts[] = {"id", "period_from", NULL};
 
-#define INDICATOR_JSON                                                                                          \
-  "json_build_object('id', v.id, 'indicator', v.indicator, 'measure', v.measure, 'area_id', v.area_id, "        \
-  "'period_from', v.period_from, 'period_to', v.period_to, 'value', v.value, 'unit', v.unit, 'source', "        \
+#define INDICATOR_JSON                                                                                           \
+  "json_build_object('id', v.id, 'indicator', v.indicator, 'measure', v.measure, 'area_id', v.area_id, "         \
+  "'period_from', v.period_from, 'period_to', v.period_to, 'value', v.value, 'unit', v.unit, 'source', "         \
   "v.source, 'sample_size', v.sample_size, 'margin_of_error', v.margin_of_error, 'note', v.note, 'created_at', " \
   "v.created_at, 'updated_at', v.updated_at, 'version', v.version, 'archived_at', v.archived_at)::text"
 
 /* $1 area, $2/$3 cursor, $4 limit, $5 indicator, $6 measure, $7/$8 overlap range, $9 archived. */
-#define INDICATOR_LIST(name, sortval, after, order)                                                           \
-  {name,                                                                                                      \
-   "SELECT " INDICATOR_JSON ", " sortval ", v.id FROM indicator_values v WHERE ($1::bigint IS NULL OR "       \
-   "v.area_id = $1) AND ($5::text IS NULL OR v.indicator = $5) AND ($6::text IS NULL OR v.measure = $6) AND " \
-   "($7::date IS NULL OR v.period_to >= $7) AND ($8::date IS NULL OR v.period_from <= $8) AND ($9::boolean "  \
-   "OR v.archived_at IS NULL) AND ($3::bigint IS NULL OR " after ") ORDER BY " order " LIMIT $4",            \
-   9}
+#define INDICATOR_LIST(name, sortval, after, order)                                                                \
+  {                                                                                                                \
+    name,                                                                                                          \
+        "SELECT " INDICATOR_JSON ", " sortval                                                                      \
+        ", v.id FROM indicator_values v WHERE ($1::bigint IS NULL OR "                                             \
+        "v.area_id = $1) AND ($5::text IS NULL OR v.indicator = $5) AND ($6::text IS NULL OR v.measure = $6) AND " \
+        "($7::date IS NULL OR v.period_to >= $7) AND ($8::date IS NULL OR v.period_from <= $8) AND ($9::boolean "  \
+        "OR v.archived_at IS NULL) AND ($3::bigint IS NULL OR " after ") ORDER BY " order " LIMIT $4",             \
+        9                                                                                                          \
+  }
 
 static const est_stmt indicator_list[2][2] = {
     {INDICATOR_LIST("indicators_list_id", "''", "($2::text = '' AND v.id > $3)", "v.id"),
@@ -41,7 +44,8 @@ static const est_stmt indicator_get = {
     "indicator_get", "SELECT " INDICATOR_JSON ", v.version FROM indicator_values v WHERE v.id = $1", 1};
 static const est_stmt indicator_lock = {
     "indicator_lock",
-    "SELECT " INDICATOR_JSON ", v.version, v.archived_at IS NOT NULL FROM indicator_values v WHERE v.id = $1 FOR "
+    "SELECT " INDICATOR_JSON
+    ", v.version, v.archived_at IS NOT NULL FROM indicator_values v WHERE v.id = $1 FOR "
     "UPDATE",
     1};
 static const est_stmt indicator_insert = {
@@ -66,40 +70,45 @@ static const est_stmt indicator_update = {
     ", " SET_TEXT("note") ", updated_at = clock_timestamp(), version = t.version + 1 FROM b WHERE t.id = $1 AND "
     "($2::bigint IS NULL OR t.version = $2) RETURNING t.id",
     3};
-const store_archivable store_indicators_archivable = STORE_ARCHIVE_STMTS("indicator_value", "indicator_values", "v", INDICATOR_JSON);
+const store_archivable store_indicators_archivable =
+    STORE_ARCHIVE_STMTS("indicator_value", "indicator_values", "v", INDICATOR_JSON);
 
 static const store_constraint indicator_map[] = {
     {"indicator_values_area_id_fkey", "/area_id", "no area with this id", EST_EINVAL},
-    {"indicator_values_key", "/source",
-     "this source already has a value for the indicator, measure, area and period", EST_ECONFLICT},
+    {"indicator_values_key", "/source", "this source already has a value for the indicator, measure, area and period",
+     EST_ECONFLICT},
     {"indicator_values_period_range", "/period_to", "must not be before period_from", EST_EINVAL},
     {NULL, NULL, NULL, EST_OK},
 };
 
-static const store_jres indicator_res = {"indicator_value", "indicator value", &indicator_insert, &indicator_lock,
-                                         &indicator_update, &indicator_get, NULL, indicator_map};
+static const store_jres indicator_res = {
+    "indicator_value", "indicator value", &indicator_insert, &indicator_lock, &indicator_update, &indicator_get, NULL,
+    indicator_map};
 
 est_result store_indicators_list(est_pool *pool, const store_indicator_filter *f, const est_list_query *q,
                                  est_page *out) {
   char idb[24], lim[24], ab[24];
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
-  const char *params[9] = {f->area_id ? store_lld(ab, f->area_id) : NULL, av, aid, store_lld(lim, q->limit + 1),
-                           f->indicator, f->measure, f->from, f->to, f->include_archived ? "true" : "false"};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &indicator_list[q->sort_index][q->desc], params, &r, NULL);
-  if (rc == EST_EINVAL) return EST_EPARSE;
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_indicators_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  const char *params[9] = {f->area_id ? store_lld(ab, f->area_id) : NULL,
+                           av,
+                           aid,
+                           store_lld(lim, q->limit + 1),
+                           f->indicator,
+                           f->measure,
+                           f->from,
+                           f->to,
+                           f->include_archived ? "true" : "false"};
+  est_result rc = store_list_page(pool, &indicator_list[q->sort_index][q->desc], params, q,
+                                  store_indicators_sorts[q->sort_index], out);
+  return rc == EST_EINVAL ? EST_EPARSE : rc; /* a forged cursor value: malformed request */
 }
 
 est_result store_indicator_get(est_pool *pool, long long id, est_doc *out) {
   return store_doc_by_id(pool, &indicator_get, id, out);
 }
-est_result store_indicator_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
-                                  long long *id, store_write_error *fail) {
+est_result store_indicator_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
+                                  store_write_error *fail) {
   return store_jres_create(pool, &indicator_res, who, body, out, id, fail);
 }
 est_result store_indicator_update(est_pool *pool, const est_actor *who, long long id, long long version,
@@ -111,18 +120,20 @@ est_result store_indicator_update(est_pool *pool, const est_actor *who, long lon
 
 /* The target with its baseline and the latest value of the same measure
  * in the same area after the baseline (not archived). */
-#define TARGET_JSON                                                                                             \
-  "json_build_object('commitment_id', t.commitment_id, 'indicator', t.indicator, 'measure', t.measure, "        \
-  "'area_id', t.area_id, 'direction', t.direction, 'baseline_value_id', t.baseline_value_id, 'baseline', "      \
-  "(SELECT " INDICATOR_JSON "::json FROM indicator_values v WHERE v.id = t.baseline_value_id), 'latest', "      \
-  "(SELECT " INDICATOR_JSON "::json FROM indicator_values v, indicator_values bv WHERE bv.id = "                \
-  "t.baseline_value_id AND v.indicator = t.indicator AND v.measure = t.measure AND v.area_id = t.area_id AND "  \
+#define TARGET_JSON                                                                                            \
+  "json_build_object('commitment_id', t.commitment_id, 'indicator', t.indicator, 'measure', t.measure, "       \
+  "'area_id', t.area_id, 'direction', t.direction, 'baseline_value_id', t.baseline_value_id, 'baseline', "     \
+  "(SELECT " INDICATOR_JSON                                                                                    \
+  "::json FROM indicator_values v WHERE v.id = t.baseline_value_id), 'latest', "                               \
+  "(SELECT " INDICATOR_JSON                                                                                    \
+  "::json FROM indicator_values v, indicator_values bv WHERE bv.id = "                                         \
+  "t.baseline_value_id AND v.indicator = t.indicator AND v.measure = t.measure AND v.area_id = t.area_id AND " \
   "v.period_from > bv.period_to AND v.archived_at IS NULL ORDER BY v.period_to DESC, v.id DESC LIMIT 1), "     \
   "'created_at', t.created_at, 'updated_at', t.updated_at, 'version', t.version)::text"
 
 static const est_stmt target_get = {
-    "outcome_target_get", "SELECT " TARGET_JSON ", t.version FROM commitment_outcome_targets t WHERE t.commitment_id = $1",
-    1};
+    "outcome_target_get",
+    "SELECT " TARGET_JSON ", t.version FROM commitment_outcome_targets t WHERE t.commitment_id = $1", 1};
 static const est_stmt target_lock = {
     "outcome_target_lock",
     "SELECT " TARGET_JSON ", t.version FROM commitment_outcome_targets t WHERE t.commitment_id = $1 FOR UPDATE", 1};
@@ -186,7 +197,7 @@ est_result store_outcome_target_put(est_pool *pool, const est_actor *who, long l
     rc = est_db_exec(c, &target_baseline_check, bp, &r, NULL);
     if (rc == EST_OK && PQntuples(r) == 0) {
       store_write_error_set(fail, "/baseline_value_id",
-                     "must be an indicator value of the same indicator, measure and area");
+                            "must be an indicator value of the same indicator, measure and area");
       rc = EST_EINVAL;
     }
     PQclear(r);
@@ -215,8 +226,8 @@ est_result store_outcome_target_put(est_pool *pool, const est_actor *who, long l
   return rc;
 }
 
-est_result store_outcome_target_delete(est_pool *pool, const est_actor *who, long long commitment_id,
-                                       long long version, store_write_error *fail) {
+est_result store_outcome_target_delete(est_pool *pool, const est_actor *who, long long commitment_id, long long version,
+                                       store_write_error *fail) {
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
@@ -241,11 +252,11 @@ est_result store_outcome_target_delete(est_pool *pool, const est_actor *who, lon
 
 /* ---- outcome judgement of commitments (progress) ------------------------------- */
 
-static const est_stmt outcome_rows = {
-    "outcome_rows",
-    "SELECT t.commitment_id, " TARGET_JSON " FROM commitment_outcome_targets t WHERE t.commitment_id = ANY "
-    "($1::bigint[])",
-    1};
+static const est_stmt outcome_rows = {"outcome_rows",
+                                      "SELECT t.commitment_id, " TARGET_JSON
+                                      " FROM commitment_outcome_targets t WHERE t.commitment_id = ANY "
+                                      "($1::bigint[])",
+                                      1};
 
 /* Number of a JSON member that may be a number or null. */
 static bool num(const json_t *o, const char *k, double *out) {
@@ -266,9 +277,9 @@ static void judge(json_t *t) {
   est_outcome_judgement j;
   est_outcome_judge(bv, hb, bm, hc, cv, hcm, cm, json_string_value(json_object_get(t, "direction")), &j);
   /* Two decimals: margins are survey figures, not binary fractions. */
-  json_t *jd = json_pack("{s:s, s:b, s:f, s:b}", "verdict", j.verdict, "significant", j.significant,
-                         "combined_margin", (double)(long long)(j.combined_margin * 100.0 + 0.5) / 100.0,
-                         "margins_known", j.margins_known);
+  json_t *jd =
+      json_pack("{s:s, s:b, s:f, s:b}", "verdict", j.verdict, "significant", j.significant, "combined_margin",
+                (double)(long long)(j.combined_margin * 100.0 + 0.5) / 100.0, "margins_known", j.margins_known);
   double ch = j.change < 0 ? -(double)(long long)(-j.change * 100.0 + 0.5) / 100.0
                            : (double)(long long)(j.change * 100.0 + 0.5) / 100.0;
   json_object_set_new(jd, "change", hc ? json_real(ch) : json_null());

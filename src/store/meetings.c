@@ -13,30 +13,33 @@ const char *const store_meetings_sorts[] = {"id", "held_on", NULL};
 
 /* The meeting document; the snapshot itself is served by
  * GET /v1/meetings/{id}/lagesbild, here only its identity. */
-#define MEETING_JSON                                                                                           \
-  "json_build_object('id', m.id, 'agreement_id', m.agreement_id, 'held_on', m.held_on, 'area_id', m.area_id, " \
-  "'week', m.snapshot_query->>'week', 'period', m.snapshot_query->'period', 'title', m.title, 'notes', "       \
-  "m.notes, 'decisions', m.decisions, 'party_ids', COALESCE((SELECT json_agg(mp.party_id ORDER BY "            \
-  "mp.party_id) FROM meeting_parties mp WHERE mp.meeting_id = m.id), '[]'), 'focus_ids', COALESCE((SELECT "    \
-  "json_agg(f.id ORDER BY f.id) FROM area_focuses f WHERE f.meeting_id = m.id), '[]'), 'action_ids', "         \
-  "COALESCE((SELECT json_agg(x.id ORDER BY x.id) FROM actions x WHERE x.meeting_id = m.id), '[]'), "           \
-  "'snapshot', json_build_object('sha256', m.snapshot_sha256, 'media_type', m.snapshot_media_type, 'bytes', "  \
-  "octet_length(m.snapshot_body), 'taken_at', m.snapshot_taken_at, 'detail_scope', "                          \
+#define MEETING_JSON                                                                                              \
+  "json_build_object('id', m.id, 'agreement_id', m.agreement_id, 'held_on', m.held_on, 'area_id', m.area_id, "    \
+  "'week', m.snapshot_query->>'week', 'period', m.snapshot_query->'period', 'title', m.title, 'notes', "          \
+  "m.notes, 'decisions', m.decisions, 'party_ids', COALESCE((SELECT json_agg(mp.party_id ORDER BY "               \
+  "mp.party_id) FROM meeting_parties mp WHERE mp.meeting_id = m.id), '[]'), 'focus_ids', COALESCE((SELECT "       \
+  "json_agg(f.id ORDER BY f.id) FROM area_focuses f WHERE f.meeting_id = m.id), '[]'), 'action_ids', "            \
+  "COALESCE((SELECT json_agg(x.id ORDER BY x.id) FROM actions x WHERE x.meeting_id = m.id), '[]'), "              \
+  "'snapshot', json_build_object('sha256', m.snapshot_sha256, 'media_type', m.snapshot_media_type, 'bytes', "     \
+  "octet_length(m.snapshot_body), 'taken_at', m.snapshot_taken_at, 'detail_scope', "                              \
   "COALESCE((m.snapshot_query->>'detail')::boolean, false), 'min_count', (m.snapshot_query->>'min_count')::int, " \
-  "'href', '/v1/meetings/' || m.id || '/lagesbild'), "                                                         \
-  "'created_at', m.created_at, 'updated_at', m.updated_at, 'version', m.version, 'archived_at', "              \
+  "'href', '/v1/meetings/' || m.id || '/lagesbild'), "                                                            \
+  "'created_at', m.created_at, 'updated_at', m.updated_at, 'version', m.version, 'archived_at', "                 \
   "m.archived_at)::text"
 
 /* $1 agreement, $2/$3 cursor, $4 limit, $5 area, $6 party present,
  * $7/$8 held_on range, $9 include archived. */
-#define MEETING_LIST(name, sortval, after, order)                                                              \
-  {name,                                                                                                       \
-   "SELECT " MEETING_JSON ", " sortval ", m.id FROM meetings m WHERE ($1::bigint IS NULL OR m.agreement_id = "  \
-   "$1) AND ($5::bigint IS NULL OR m.area_id = $5) AND ($6::bigint IS NULL OR EXISTS (SELECT 1 FROM "          \
-   "meeting_parties x WHERE x.meeting_id = m.id AND x.party_id = $6)) AND ($7::date IS NULL OR m.held_on >= "  \
-   "$7) AND ($8::date IS NULL OR m.held_on <= $8) AND ($9::boolean OR m.archived_at IS NULL) AND ($3::bigint " \
-   "IS NULL OR " after ") ORDER BY " order " LIMIT $4",                                                         \
-   9}
+#define MEETING_LIST(name, sortval, after, order)                                                                   \
+  {                                                                                                                 \
+    name,                                                                                                           \
+        "SELECT " MEETING_JSON ", " sortval                                                                         \
+        ", m.id FROM meetings m WHERE ($1::bigint IS NULL OR m.agreement_id = "                                     \
+        "$1) AND ($5::bigint IS NULL OR m.area_id = $5) AND ($6::bigint IS NULL OR EXISTS (SELECT 1 FROM "          \
+        "meeting_parties x WHERE x.meeting_id = m.id AND x.party_id = $6)) AND ($7::date IS NULL OR m.held_on >= "  \
+        "$7) AND ($8::date IS NULL OR m.held_on <= $8) AND ($9::boolean OR m.archived_at IS NULL) AND ($3::bigint " \
+        "IS NULL OR " after ") ORDER BY " order " LIMIT $4",                                                        \
+        9                                                                                                           \
+  }
 
 static const est_stmt meeting_list[2][2] = {
     {MEETING_LIST("meetings_list_id", "''", "($2::text = '' AND m.id > $3)", "m.id"),
@@ -46,8 +49,8 @@ static const est_stmt meeting_list[2][2] = {
                   "m.held_on DESC, m.id DESC")},
 };
 
-static const est_stmt meeting_get = {"meeting_get", "SELECT " MEETING_JSON ", m.version FROM meetings m WHERE m.id = $1",
-                                     1};
+static const est_stmt meeting_get = {"meeting_get",
+                                     "SELECT " MEETING_JSON ", m.version FROM meetings m WHERE m.id = $1", 1};
 static const est_stmt meeting_lock = {
     "meeting_lock",
     "SELECT " MEETING_JSON ", m.version, m.archived_at IS NOT NULL FROM meetings m WHERE m.id = $1 FOR UPDATE", 1};
@@ -86,9 +89,9 @@ static const est_stmt *const meeting_links[] = {&meeting_parties_prune, &meeting
  * of kind hot_spot and that area a focus of the meeting's agreement.
  * $1 meeting, $2 hot spot object {rank, reason, valid_from, valid_to,
  * priority}, $3 name. No row when the snapshot has no such rank. */
-#define FOCUS_OUT                                                                                            \
-  "json_build_object('id', f.id, 'code', f.code, 'area_id', f.area_id, 'agreement_id', f.agreement_id, "     \
-  "'party_id', f.party_id, 'meeting_id', f.meeting_id, 'reason', f.reason, 'priority', f.priority, "         \
+#define FOCUS_OUT                                                                                        \
+  "json_build_object('id', f.id, 'code', f.code, 'area_id', f.area_id, 'agreement_id', f.agreement_id, " \
+  "'party_id', f.party_id, 'meeting_id', f.meeting_id, 'reason', f.reason, 'priority', f.priority, "     \
   "'valid_from', f.valid_from, 'valid_to', f.valid_to, 'version', f.version)::text, f.id"
 static const est_stmt focus_from_rank = {
     "meeting_focus_from_rank",
@@ -128,11 +131,10 @@ static const store_constraint meeting_map[] = {
     {NULL, NULL, NULL, EST_OK},
 };
 
-static const store_jres meeting_res = {"meeting", "meeting", &meeting_insert, &meeting_lock, &meeting_update,
-                                       &meeting_get, meeting_links, meeting_map};
+static const store_jres meeting_res = {"meeting",       "meeting",    &meeting_insert, &meeting_lock,
+                                       &meeting_update, &meeting_get, meeting_links,   meeting_map};
 
-est_result store_meetings_list(est_pool *pool, const store_meeting_filter *f, const est_list_query *q,
-                               est_page *out) {
+est_result store_meetings_list(est_pool *pool, const store_meeting_filter *f, const est_list_query *q, est_page *out) {
   char idb[24], lim[24], ab[24], arb[24], pb[24];
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
@@ -145,13 +147,9 @@ est_result store_meetings_list(est_pool *pool, const store_meeting_filter *f, co
                            f->from,
                            f->to,
                            f->include_archived ? "true" : "false"};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &meeting_list[q->sort_index][q->desc], params, &r, NULL);
-  if (rc == EST_EINVAL) return EST_EPARSE;
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_meetings_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  est_result rc =
+      store_list_page(pool, &meeting_list[q->sort_index][q->desc], params, q, store_meetings_sorts[q->sort_index], out);
+  return rc == EST_EINVAL ? EST_EPARSE : rc; /* a forged cursor value: malformed request */
 }
 
 est_result store_meeting_get(est_pool *pool, long long id, est_doc *out) {
@@ -208,7 +206,7 @@ est_result store_meeting_create(est_pool *pool, const est_actor *who, const char
       if (fail && strcmp(fail->field, "/hot_spots") == 0) snprintf(fail->field, sizeof fail->field, "%s", field);
     } else if (PQntuples(r) == 0) {
       store_write_error_set(fail, field, "the lägesbild has no hot spot with rank %lld",
-                     (long long)json_integer_value(json_object_get(h, "rank")));
+                            (long long)json_integer_value(json_object_get(h, "rank")));
       rc = EST_EINVAL;
     } else {
       rc = store_audit_write(c, who, "create", "area_focus", strtoll(PQgetvalue(r, 0, 1), NULL, 10), NULL,
@@ -229,11 +227,9 @@ est_result store_meeting_update(est_pool *pool, const est_actor *who, long long 
   return store_jres_update(pool, &meeting_res, who, id, version, patch, out, fail);
 }
 
-
 static const est_stmt snapshot_get = {
     "meeting_snapshot",
-    "SELECT snapshot_body, snapshot_media_type, snapshot_sha256, snapshot_query::text FROM meetings WHERE id = $1",
-    1};
+    "SELECT snapshot_body, snapshot_media_type, snapshot_sha256, snapshot_query::text FROM meetings WHERE id = $1", 1};
 
 est_result store_meeting_snapshot(est_pool *pool, long long id, store_snapshot *out) {
   memset(out, 0, sizeof *out);

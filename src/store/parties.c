@@ -42,12 +42,7 @@ est_result store_parties_list(est_pool *pool, const store_party_filter *f, const
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
   const char *params[5] = {f->kind, av, aid, store_lld(lim, q->limit + 1), f->include_archived ? "true" : "false"};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &party_list[q->sort_index][q->desc], params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_parties_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  return store_list_page(pool, &party_list[q->sort_index][q->desc], params, q, store_parties_sorts[q->sort_index], out);
 }
 
 est_result store_party_get(est_pool *pool, long long id, est_doc *out) {
@@ -105,12 +100,8 @@ est_result store_agreements_list(est_pool *pool, const store_agreement_filter *f
   const char *params[7] = {f->kind, av, aid, store_lld(lim, q->limit + 1),
                            f->party_id ? store_lld(pb, f->party_id) : NULL, f->active_on,
                            f->include_archived ? "true" : "false"};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &agreement_list[q->sort_index][q->desc], params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_agreements_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  return store_list_page(pool, &agreement_list[q->sort_index][q->desc], params, q,
+                         store_agreements_sorts[q->sort_index], out);
 }
 
 est_result store_agreement_get(est_pool *pool, long long id, est_doc *out) {
@@ -500,13 +491,8 @@ est_result store_coop_areas_list(est_pool *pool, const store_coop_area_filter *f
   store_after_params(q, idb, &av, &aid);
   const char *params[5] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL, av, aid,
                            store_lld(lim, q->limit + 1), f->include_archived ? "true" : "false"};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &coop_list[q->sort_index][q->desc], params, &r, NULL);
-  if (rc == EST_EINVAL) return EST_EPARSE; /* a forged cursor value */
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_coop_areas_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  est_result rc = store_list_page(pool, &coop_list[q->sort_index][q->desc], params, q, store_coop_areas_sorts[q->sort_index], out);
+  return rc == EST_EINVAL ? EST_EPARSE : rc; /* a forged cursor value: malformed request */
 }
 est_result store_coop_area_get(est_pool *pool, long long id, est_doc *out) {
   return store_doc_by_id(pool, &coop_get, id, out);

@@ -71,8 +71,8 @@ est_result store_jres_insert_on(est_conn *c, const store_jres *r, const char *bo
   return rc;
 }
 
-est_result store_jres_create(est_pool *pool, const store_jres *r, const est_actor *who, const char *body,
-                             est_doc *out, long long *id, store_write_error *fail) {
+est_result store_jres_create(est_pool *pool, const store_jres *r, const est_actor *who, const char *body, est_doc *out,
+                             long long *id, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -97,8 +97,8 @@ static est_result lock_row(est_conn *c, const store_jres *r, long long id, est_d
   return rc;
 }
 
-est_result store_jres_update(est_pool *pool, const store_jres *r, const est_actor *who, long long id,
-                             long long version, const char *patch, est_doc *out, store_write_error *fail) {
+est_result store_jres_update(est_pool *pool, const store_jres *r, const est_actor *who, long long id, long long version,
+                             const char *patch, est_doc *out, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);

@@ -194,9 +194,10 @@ static void test_meeting_snapshot_frozen(void **state) {
   assert_int_equal(est_date_to_days(p.from), est_date_to_days(D(2021, 2, 22)));
   assert_int_equal(est_date_to_days(p.to), est_date_to_days(D(2021, 3, 1)));
   /* A hot spot needs exactly one of rank and area_id. */
-  b = json_loads("{\"agreement_id\":1,\"held_on\":\"2021-03-01\",\"party_ids\":[1],\"hot_spots\":"
-                 "[{\"rank\":1,\"area_id\":2,\"reason\":\"x\",\"valid_from\":\"2021-03-01\",\"valid_to\":\"2021-03-31\"}]}",
-                 0, NULL);
+  b = json_loads(
+      "{\"agreement_id\":1,\"held_on\":\"2021-03-01\",\"party_ids\":[1],\"hot_spots\":"
+      "[{\"rank\":1,\"area_id\":2,\"reason\":\"x\",\"valid_from\":\"2021-03-01\",\"valid_to\":\"2021-03-31\"}]}",
+      0, NULL);
   errs = NULL;
   assert_int_equal(est_meeting_validate(b, false, &norm, &errs), EST_EINVAL);
   assert_true(has_field(errs, "/hot_spots/0/rank"));
@@ -206,9 +207,10 @@ static void test_meeting_snapshot_frozen(void **state) {
 
 static void test_signing_roles_only(void **state) {
   (void)state;
-  json_t *b = json_loads("{\"signed_on\":\"2021-02-01\",\"signatories\":[{\"party_id\":1,\"role_title\":"
-                         "\"Lokalpolisområdeschef\"},{\"party_id\":2,\"role_title\":\"19121212-1212\"}]}",
-                         0, NULL);
+  json_t *b = json_loads(
+      "{\"signed_on\":\"2021-02-01\",\"signatories\":[{\"party_id\":1,\"role_title\":"
+      "\"Lokalpolisområdeschef\"},{\"party_id\":2,\"role_title\":\"19121212-1212\"}]}",
+      0, NULL);
   char *norm = NULL;
   json_t *errs = NULL;
   assert_int_equal(est_signing_validate(b, &norm, &errs), EST_EINVAL);
@@ -232,7 +234,8 @@ static void test_followup_csv(void **state) {
   est_buf b = EST_BUF_INIT;
   assert_int_equal(est_followup_csv(doc, &b), EST_OK);
   assert_non_null(strstr(b.data, "section,id,code,area,title,status,value,unit,from,to,note\r\n"));
-  assert_non_null(strstr(b.data, "commitment,7,ml-1,,\"Patrullering, hot spot\",ongoing,12,count,2021-01-01,2021-03-31,"));
+  assert_non_null(
+      strstr(b.data, "commitment,7,ml-1,,\"Patrullering, hot spot\",ongoing,12,count,2021-01-01,2021-03-31,"));
   assert_non_null(strstr(b.data, "commitment_status,7,ml-1,,,ongoing,,,2021-02-01T10:00:00+01:00,,planned"));
   assert_non_null(strstr(b.data, "action,3,patrol,9,Fotpatrull,done,2,events,,,"));
   est_buf_free(&b);
@@ -256,14 +259,16 @@ static void test_statutory_sections(void **state) {
 
 static void test_situation_diff(void **state) {
   (void)state;
-  json_t *then = json_loads("{\"incidents\":{\"total\":{\"count\":8},\"by_category\":[{\"code\":\"skadegorelse\","
-                            "\"label_sv\":\"Skadegörelse\",\"count\":8},{\"code\":\"klotter\",\"count\":0}]},"
-                            "\"hot_spots\":[{}],\"freshness\":{\"newest_occurred_at\":\"a\"}}",
-                            0, NULL);
-  json_t *now = json_loads("{\"incidents\":{\"total\":{\"count\":9},\"by_category\":[{\"code\":\"skadegorelse\","
-                           "\"count\":8},{\"code\":\"klotter\",\"count\":1},{\"code\":\"brand\",\"count\":null}]},"
-                           "\"hot_spots\":[{},{}],\"freshness\":{\"newest_occurred_at\":\"b\"}}",
-                           0, NULL);
+  json_t *then = json_loads(
+      "{\"incidents\":{\"total\":{\"count\":8},\"by_category\":[{\"code\":\"skadegorelse\","
+      "\"label_sv\":\"Skadegörelse\",\"count\":8},{\"code\":\"klotter\",\"count\":0}]},"
+      "\"hot_spots\":[{}],\"freshness\":{\"newest_occurred_at\":\"a\"}}",
+      0, NULL);
+  json_t *now = json_loads(
+      "{\"incidents\":{\"total\":{\"count\":9},\"by_category\":[{\"code\":\"skadegorelse\","
+      "\"count\":8},{\"code\":\"klotter\",\"count\":1},{\"code\":\"brand\",\"count\":null}]},"
+      "\"hot_spots\":[{},{}],\"freshness\":{\"newest_occurred_at\":\"b\"}}",
+      0, NULL);
   json_t *d = est_situation_diff(then, now);
   assert_true(json_is_true(json_object_get(d, "changed")));
   assert_int_equal(json_integer_value(json_object_get(json_object_get(d, "total"), "change")), 1);
@@ -283,13 +288,14 @@ static void test_situation_diff(void **state) {
 
 static void test_followup_protect(void **state) {
   (void)state;
-  const char *text = "{\"incidents\":{\"total\":12,\"ck_total\":77,\"by_category\":[{\"category\":\"brand\",\"count\":10,"
-                     "\"ck_count\":5},{\"category\":\"klotter\",\"count\":2,\"ck_count\":9}]},\"incident_trends\":["
-                     "{\"area_id\":1,\"total\":1,\"ck_total\":4,\"previous_total\":0,\"ck_previous_total\":0,"
-                     "\"series\":[{\"from\":\"a\",\"count\":1,\"ck_count\":4},{\"from\":\"b\",\"count\":0,\"ck_count\":0}]},"
-                     "{\"area_id\":2,\"total\":10,\"ck_total\":123,\"previous_total\":4,\"ck_previous_total\":99,"
-                     "\"series\":[{\"from\":\"a\",\"count\":7,\"ck_count\":1000},{\"from\":\"b\",\"count\":3,"
-                     "\"ck_count\":2000}]}],\"presence\":[{\"area_id\":2,\"patrols\":5,\"ck_patrols\":31}]}";
+  const char *text =
+      "{\"incidents\":{\"total\":12,\"ck_total\":77,\"by_category\":[{\"category\":\"brand\",\"count\":10,"
+      "\"ck_count\":5},{\"category\":\"klotter\",\"count\":2,\"ck_count\":9}]},\"incident_trends\":["
+      "{\"area_id\":1,\"total\":1,\"ck_total\":4,\"previous_total\":0,\"ck_previous_total\":0,"
+      "\"series\":[{\"from\":\"a\",\"count\":1,\"ck_count\":4},{\"from\":\"b\",\"count\":0,\"ck_count\":0}]},"
+      "{\"area_id\":2,\"total\":10,\"ck_total\":123,\"previous_total\":4,\"ck_previous_total\":99,"
+      "\"series\":[{\"from\":\"a\",\"count\":7,\"ck_count\":1000},{\"from\":\"b\",\"count\":3,"
+      "\"ck_count\":2000}]}],\"presence\":[{\"area_id\":2,\"patrols\":5,\"ck_patrols\":31}]}";
   json_t *doc = json_loads(text, 0, NULL);
   est_publish_policy p3 = {3, false, NULL, NULL};
   est_followup_protect(doc, &p3);
@@ -321,8 +327,9 @@ static void test_followup_protect(void **state) {
   doc = json_loads(text, 0, NULL);
   est_publish_policy p0 = {0, true, NULL, NULL};
   est_followup_protect(doc, &p0);
-  assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(json_object_get(doc, "incidents"),
-                                                                                    "by_category"), 1), "count")), 2);
+  assert_int_equal(json_integer_value(json_object_get(
+                       json_array_get(json_object_get(json_object_get(doc, "incidents"), "by_category"), 1), "count")),
+                   2);
   out = json_dumps(doc, JSON_COMPACT);
   assert_null(strstr(out, "ck_"));
   free(out);
@@ -344,12 +351,18 @@ static void test_snapshot_visibility(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_revision_rules),       cmocka_unit_test(test_action_transitions),
-      cmocka_unit_test(test_action_party_rule),    cmocka_unit_test(test_outcome_judgement),
-      cmocka_unit_test(test_followup_periods),     cmocka_unit_test(test_indicator_needs_unit_and_source),
-      cmocka_unit_test(test_meeting_snapshot_frozen), cmocka_unit_test(test_signing_roles_only),
-      cmocka_unit_test(test_followup_csv),         cmocka_unit_test(test_statutory_sections),
-      cmocka_unit_test(test_situation_diff),       cmocka_unit_test(test_followup_protect),
+      cmocka_unit_test(test_revision_rules),
+      cmocka_unit_test(test_action_transitions),
+      cmocka_unit_test(test_action_party_rule),
+      cmocka_unit_test(test_outcome_judgement),
+      cmocka_unit_test(test_followup_periods),
+      cmocka_unit_test(test_indicator_needs_unit_and_source),
+      cmocka_unit_test(test_meeting_snapshot_frozen),
+      cmocka_unit_test(test_signing_roles_only),
+      cmocka_unit_test(test_followup_csv),
+      cmocka_unit_test(test_statutory_sections),
+      cmocka_unit_test(test_situation_diff),
+      cmocka_unit_test(test_followup_protect),
       cmocka_unit_test(test_snapshot_visibility),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
