@@ -75,6 +75,7 @@ extern const http_route http_routes_focuses[];
 extern const http_route http_routes_events[];    /* events, dead letters */
 extern const http_route http_routes_situation[]; /* situation, progress, reports */
 extern const http_route http_routes_security[];  /* audit */
+extern const http_route http_routes_web[];       /* the web app under /app/ */
 
 /* All route tables, NULL-terminated (server.c). */
 extern const http_route *const *http_route_tables(void);

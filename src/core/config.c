@@ -9,9 +9,13 @@
 #include <arpa/inet.h>
 
 #include "estd/log.h"
+#include "estd/util.h"
 
 #ifndef ESTD_DEFAULT_SQL_DIR
 #define ESTD_DEFAULT_SQL_DIR "sql"
+#endif
+#ifndef ESTD_DEFAULT_WEB_DIR
+#define ESTD_DEFAULT_WEB_DIR "web/dist"
 #endif
 
 est_result est_parse_bool(const char *s, bool *out) {
@@ -154,6 +158,16 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_str(&l, &cfg->tls_key_file, "ESTD_TLS_KEY_FILE", NULL);
   load_int(&l, &cfg->max_query_bytes, "ESTD_MAX_QUERY_BYTES", 4096, 64, 65536);
   load_int(&l, &cfg->max_param_bytes, "ESTD_MAX_PARAM_BYTES", 1024, 16, 65536);
+  load_str(&l, &cfg->web_dir, "ESTD_WEB_DIR", ESTD_DEFAULT_WEB_DIR);
+  load_str(&l, &cfg->ui_basemap_url, "ESTD_UI_BASEMAP_URL", NULL);
+  load_bool(&l, &cfg->public_page, "ESTD_PUBLIC_PAGE", false);
+  if (l.rc == EST_OK && cfg->ui_basemap_url) {
+    char origin[480];
+    if (est_url_origin(cfg->ui_basemap_url, origin, sizeof origin) != EST_OK) {
+      snprintf(err, errlen, "ESTD_UI_BASEMAP_URL must be an http(s) URL without quotes, spaces, ';' or ','");
+      l.rc = EST_ECONFIG;
+    }
+  }
   if (l.rc == EST_OK && (cfg->tls_cert_file == NULL) != (cfg->tls_key_file == NULL)) {
     snprintf(err, errlen, "ESTD_TLS_CERT_FILE and ESTD_TLS_KEY_FILE must be set together");
     l.rc = EST_ECONFIG;
@@ -188,5 +202,7 @@ void est_config_free(est_config *cfg) {
   free(cfg->key_secret);
   free(cfg->tls_cert_file);
   free(cfg->tls_key_file);
+  free(cfg->web_dir);
+  free(cfg->ui_basemap_url);
   memset(cfg, 0, sizeof *cfg);
 }

@@ -147,6 +147,23 @@ static void hotspots_finish(json_t *hs, int k) {
   }
 }
 
+/* Sources: which parties reported in the period. A party's count of all its
+ * events (incidents + patrols + activities) minus the published presence
+ * would give its incident count, undoing by_party suppression, so without
+ * the detail scope a source shows only whether it reported and the local
+ * date of its newest event; with it, the count and exact time. */
+static json_t *sources_finish(json_t *src, bool detail) {
+  size_t i;
+  json_t *s;
+  json_array_foreach(src, i, s) {
+    if (!detail) {
+      json_object_del(s, "events");
+      json_object_del(s, "latest_occurred_at");
+    }
+  }
+  return src;
+}
+
 /* Builds the situational picture document from the store's parts. */
 static est_result situation_doc(sit_params *sp, const store_situation_result *res, json_t **out) {
   json_t *counts = load(res->counts), *hot = load(res->hotspots), *cx = load(res->context);
@@ -165,6 +182,8 @@ static est_result situation_doc(sit_params *sp, const store_situation_result *re
   if (est_suppress_json(json_object_get(counts, "series"), cur_total, "count", "suppressed", k)) tsup[0] = true;
   if (est_suppress_json(json_object_get(counts, "by_weekday"), cur_total, "count", "suppressed", k)) tsup[0] = true;
   if (est_suppress_json(json_object_get(counts, "by_hour"), cur_total, "count", "suppressed", k)) tsup[0] = true;
+  if (est_suppress_json(json_object_get(counts, "by_weekday_hour"), cur_total, "count", "suppressed", k))
+    tsup[0] = true;
   static const char *const keys[3] = {"count", "previous", "year_ago"};
   static const char *const flags[3] = {"suppressed", "previous_suppressed", "year_ago_suppressed"};
   for (int i = 0; i < 3; i++) {
@@ -195,6 +214,8 @@ static est_result situation_doc(sit_params *sp, const store_situation_result *re
                       json_pack("{s:s, s:O}", "bucket", sp->q.bucket, "items", json_object_get(counts, "series")));
   json_object_set(doc, "by_weekday", json_object_get(counts, "by_weekday"));
   json_object_set(doc, "by_hour", json_object_get(counts, "by_hour"));
+  json_object_set(doc, "by_weekday_hour", json_object_get(counts, "by_weekday_hour"));
+  json_object_set(doc, "sources", sources_finish(json_object_get(counts, "sources"), sp->detail));
   json_object_set_new(doc, "hot_spots_parameters",
                       json_pack("{s:f, s:i, s:s}", "eps_m", sp->q.eps_m, "min_points", sp->q.min_points, "srid",
                                 "EPSG:3006"));

@@ -23,9 +23,11 @@
 /* ---- counts ------------------------------------------------------------
  * One pass over the three periods' incidents with GROUPING SETS. The
  * GROUPING(category, party_id, b, dow, hr) bitmask tells the sets apart:
- * 31 = (per), 15 = category, 23 = party, 27 = bucket, 29 = weekday, 30 = hour.
+ * 31 = (per), 15 = category, 23 = party, 27 = bucket, 29 = weekday, 30 = hour,
+ * 28 = weekday x hour. "sources" reads every kind of event (ALLSRC) of the
+ * current period per party: how many and the newest occurred_at.
  * $1 area (or NULL), $2..$7 from/to of current, previous, year-ago, $8 bucket. */
-#define COUNTS_SQL(SRC)                                                                                       \
+#define COUNTS_SQL(SRC, ALLSRC)                                                                                       \
   "WITH r AS ("                                                                                               \
   " SELECT 0 AS per, occurred_at, category, party_id FROM " SRC " AND occurred_at >= " TS(2)                  \
   "   AND occurred_at < " TS(3) " UNION ALL"                                                                  \
@@ -40,7 +42,8 @@
   "         FROM r) y),"                                                                                      \
   " g AS MATERIALIZED (SELECT per, category, party_id, b, dow, hr, count(*) AS n,"                            \
   "   GROUPING(category, party_id, b, dow, hr) AS gs FROM x"                                                  \
-  "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id), (per, b), (per, dow), (per, hr)))"     \
+  "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id), (per, b), (per, dow), (per, hr),"       \
+  "   (per, dow, hr)))"     \
   " SELECT json_build_object("                                                                                \
   "  'total', json_build_object("                                                                             \
   "     'count', COALESCE((SELECT n FROM g WHERE gs = 31 AND per = 0), 0),"                                   \
@@ -67,12 +70,22 @@
   "     FROM generate_series(1, 7) w),"                                                                       \
   "  'by_hour', (SELECT json_agg(json_build_object('hour', h,"                                                \
   "     'count', COALESCE((SELECT n FROM g WHERE gs = 30 AND per = 0 AND g.hr = h), 0)) ORDER BY h)"          \
-  "     FROM generate_series(0, 23) h))::text"
+  "     FROM generate_series(0, 23) h),"                                                                     \
+  "  'by_weekday_hour', (SELECT json_agg(json_build_object('weekday', w, 'hour', h,"                          \
+  "     'count', COALESCE((SELECT n FROM g WHERE gs = 28 AND per = 0 AND g.dow = w AND g.hr = h), 0))"        \
+  "     ORDER BY w, h) FROM generate_series(1, 7) w, generate_series(0, 23) h),"                              \
+  "  'sources', (SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code, 'name', p.name,"         \
+  "     'events', COALESCE(s.n, 0), 'latest_occurred_at', s.latest,"      \
+  "     'latest_date', (s.latest AT TIME ZONE " TZ ")::date, 'reported', s.n IS NOT NULL) ORDER BY p.id)"                          \
+  "     FROM parties p LEFT JOIN (SELECT party_id, count(*) AS n, max(occurred_at) AS latest FROM " ALLSRC    \
+  "       AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY party_id) s ON s.party_id = p.id))::text"
 
 static const est_stmt counts_area = {
-    "situation_counts_area", COUNTS_SQL("event_areas WHERE area_id = $1 AND kind = 'incident'"), 8};
+    "situation_counts_area", COUNTS_SQL("event_areas WHERE area_id = $1 AND kind = 'incident'",
+                                        "event_areas WHERE area_id = $1"), 8};
 static const est_stmt counts_all = {
-    "situation_counts_all", COUNTS_SQL("events WHERE $1::bigint IS NULL AND kind = 'incident'"), 8};
+    "situation_counts_all", COUNTS_SQL("events WHERE $1::bigint IS NULL AND kind = 'incident'",
+                                       "events WHERE $1::bigint IS NULL"), 8};
 
 /* ---- hot spots ----------------------------------------------------------
  * Weighted DBSCAN over grid cells (estd/hotspot.h) instead of
