@@ -76,6 +76,7 @@ extern const http_route http_routes_events[];    /* events, dead letters */
 extern const http_route http_routes_situation[]; /* situation, progress, reports */
 extern const http_route http_routes_security[];  /* audit */
 extern const http_route http_routes_web[];       /* the web app under /app/ */
+extern const http_route http_routes_public[];    /* the public medborgarlöfte page's API */
 
 /* All route tables, NULL-terminated (server.c). */
 extern const http_route *const *http_route_tables(void);

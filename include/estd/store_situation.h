@@ -78,4 +78,8 @@ est_result store_progress_get(est_pool *pool, long long id, json_t **out);
  * progress{..}}]}; EST_ENOTFOUND for an unknown agreement. */
 est_result store_agreement_report(est_pool *pool, long long agreement_id, json_t **out);
 
+/* The agreements of kind medborgarlofte as a JSON array of {id, code, kind,
+ * title, title_en, valid_from, valid_to, goals} (the public page). */
+est_result store_public_agreements(est_pool *pool, json_t **out);
+
 #endif

@@ -184,6 +184,9 @@ static est_result situation_doc(sit_params *sp, const store_situation_result *re
   if (est_suppress_json(json_object_get(counts, "by_hour"), cur_total, "count", "suppressed", k)) tsup[0] = true;
   if (est_suppress_json(json_object_get(counts, "by_weekday_hour"), cur_total, "count", "suppressed", k))
     tsup[0] = true;
+  /* Areas overlap (a union area holds its parts), so by_area has no common
+   * total: each cell is suppressed on its own (total = sum of the cells). */
+  est_suppress_json(json_object_get(counts, "by_area"), -1, "count", "suppressed", k);
   static const char *const keys[3] = {"count", "previous", "year_ago"};
   static const char *const flags[3] = {"suppressed", "previous_suppressed", "year_ago_suppressed"};
   for (int i = 0; i < 3; i++) {
@@ -215,6 +218,7 @@ static est_result situation_doc(sit_params *sp, const store_situation_result *re
   json_object_set(doc, "by_weekday", json_object_get(counts, "by_weekday"));
   json_object_set(doc, "by_hour", json_object_get(counts, "by_hour"));
   json_object_set(doc, "by_weekday_hour", json_object_get(counts, "by_weekday_hour"));
+  json_object_set(doc, "by_area", json_object_get(counts, "by_area"));
   json_object_set(doc, "sources", sources_finish(json_object_get(counts, "sources"), sp->detail));
   json_object_set_new(doc, "hot_spots_parameters",
                       json_pack("{s:f, s:i, s:s}", "eps_m", sp->q.eps_m, "min_points", sp->q.min_points, "srid",

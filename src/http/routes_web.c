@@ -121,10 +121,23 @@ static est_result app_config(http_ctx *ctx) {
   return EST_OK;
 }
 
+static est_result app_public(http_ctx *ctx) {
+  if (!ctx->app->cfg->public_page) {
+    assets(ctx);
+    common_headers(ctx);
+    return http_fail(ctx, EST_ENOTFOUND, "the public page is not enabled (ESTD_PUBLIC_PAGE)");
+  }
+  const char *page = http_param(ctx, "page");
+  if (page && strchr(page, '.')) return not_found(ctx);
+  return serve_file(ctx, "public.html");
+}
+
 static est_result app_page(http_ctx *ctx) {
   const char *page = http_param(ctx, "page");
   if (!page || !*page) return not_found(ctx);
   if (strcmp(page, "config.json") == 0) return app_config(ctx);
+  /* Ulfius routes /app/public and /app/public/ here (it ignores a trailing slash). */
+  if (strcmp(page, "public") == 0) return app_public(ctx);
   /* A view name (no dot) is the app itself, which routes on the client. */
   if (!strchr(page, '.')) return serve_file(ctx, "index.html");
   if (strcmp(page, "index.html") == 0 || strcmp(page, "public.html") == 0) return serve_file(ctx, "index.html");
@@ -137,17 +150,6 @@ static est_result app_asset(http_ctx *ctx) {
   if (!file || strchr(file, '/') || (size_t)snprintf(name, sizeof name, "assets/%s", file) >= sizeof name)
     return not_found(ctx);
   return serve_file(ctx, name);
-}
-
-static est_result app_public(http_ctx *ctx) {
-  if (!ctx->app->cfg->public_page) {
-    assets(ctx);
-    common_headers(ctx);
-    return http_fail(ctx, EST_ENOTFOUND, "the public page is not enabled (ESTD_PUBLIC_PAGE)");
-  }
-  const char *page = http_param(ctx, "page");
-  if (page && strchr(page, '.')) return not_found(ctx);
-  return serve_file(ctx, "public.html");
 }
 
 const http_route http_routes_web[] = {

@@ -24,7 +24,8 @@
  * One pass over the three periods' incidents with GROUPING SETS. The
  * GROUPING(category, party_id, b, dow, hr) bitmask tells the sets apart:
  * 31 = (per), 15 = category, 23 = party, 27 = bucket, 29 = weekday, 30 = hour,
- * 28 = weekday x hour. "sources" reads every kind of event (ALLSRC) of the
+ * 28 = weekday x hour. "by_area" counts the period's incidents per area
+ * (event_areas; all areas, or the one asked for). "sources" reads every kind of event (ALLSRC) of the
  * current period per party: how many and the newest occurred_at.
  * $1 area (or NULL), $2..$7 from/to of current, previous, year-ago, $8 bucket. */
 #define COUNTS_SQL(SRC, ALLSRC)                                                                                       \
@@ -74,6 +75,10 @@
   "  'by_weekday_hour', (SELECT json_agg(json_build_object('weekday', w, 'hour', h,"                          \
   "     'count', COALESCE((SELECT n FROM g WHERE gs = 28 AND per = 0 AND g.dow = w AND g.hr = h), 0))"        \
   "     ORDER BY w, h) FROM generate_series(1, 7) w, generate_series(0, 23) h),"                              \
+  "  'by_area', (SELECT json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"          \
+  "     'count', COALESCE(s.n, 0)) ORDER BY a.id) FROM areas a LEFT JOIN (SELECT area_id, count(*) AS n"       \
+  "     FROM event_areas WHERE kind = 'incident' AND occurred_at >= " TS(2) " AND occurred_at < " TS(3)         \
+  "     GROUP BY area_id) s ON s.area_id = a.id WHERE $1::bigint IS NULL OR a.id = $1),"                      \
   "  'sources', (SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code, 'name', p.name,"         \
   "     'events', COALESCE(s.n, 0), 'latest_occurred_at', s.latest,"      \
   "     'latest_date', (s.latest AT TIME ZONE " TZ ")::date, 'reported', s.n IS NOT NULL) ORDER BY p.id)"                          \
