@@ -52,6 +52,7 @@ static const est_web_assets *assets(http_ctx *ctx) {
 }
 
 static void common_headers(http_ctx *ctx) {
+  assets(ctx); /* builds g_csp on the first request */
   http_set_header(ctx, "Content-Security-Policy", g_csp);
   http_set_header(ctx, "X-Content-Type-Options", "nosniff");
   http_set_header(ctx, "Referrer-Policy", "no-referrer");
@@ -76,9 +77,16 @@ static void reply_revalidated(http_ctx *ctx, const char *type, const char *body,
   http_reply_raw(ctx, 200, type, body, len);
 }
 
+/* A decoded NUL would cut the name short ("index.html%00.js"): refuse it. */
+static bool raw_url_has_nul(http_ctx *ctx) {
+  const char *u = ctx->req->http_url;
+  return u && strcasestr(u, "%00") != NULL;
+}
+
 static est_result serve_file(http_ctx *ctx, const char *name) {
-  const est_web_assets *a = assets(ctx);
   common_headers(ctx);
+  if (raw_url_has_nul(ctx)) return not_found(ctx);
+  const est_web_assets *a = assets(ctx);
   const est_web_file *f = est_web_find(a, name);
   if (!f) return not_found(ctx);
   int enc = est_web_pick_encoding(f, http_header(ctx, "Accept-Encoding"));
@@ -109,7 +117,6 @@ static est_result app_index(http_ctx *ctx) {
 /* The run-time settings the page needs before its first API call. */
 static est_result app_config(http_ctx *ctx) {
   const est_config *cfg = ctx->app->cfg;
-  assets(ctx);
   common_headers(ctx);
   json_t *j = json_pack("{s:s?, s:b, s:s}", "basemap_url", cfg->ui_basemap_url, "public_page", cfg->public_page,
                         "auth", cfg->auth_required ? "required" : "off");
@@ -123,7 +130,6 @@ static est_result app_config(http_ctx *ctx) {
 
 static est_result app_public(http_ctx *ctx) {
   if (!ctx->app->cfg->public_page) {
-    assets(ctx);
     common_headers(ctx);
     return http_fail(ctx, EST_ENOTFOUND, "the public page is not enabled (ESTD_PUBLIC_PAGE)");
   }
@@ -153,10 +159,10 @@ static est_result app_asset(http_ctx *ctx) {
 }
 
 const http_route http_routes_web[] = {
-    {"GET", "/app/", app_index, 0, HTTP_ROUTE_PUBLIC},
+    {"GET", "/app", app_index, 0, HTTP_ROUTE_PUBLIC}, /* and /app/ */
     {"GET", "/app/{page}", app_page, 0, HTTP_ROUTE_PUBLIC},
     {"GET", "/app/assets/{file}", app_asset, 0, HTTP_ROUTE_PUBLIC},
-    {"GET", "/app/public/", app_public, 0, HTTP_ROUTE_PUBLIC},
+    {"GET", "/app/public", app_public, 0, HTTP_ROUTE_PUBLIC}, /* and /app/public/ */
     {"GET", "/app/public/{page}", app_public, 0, HTTP_ROUTE_PUBLIC},
     {NULL, NULL, NULL, 0, 0},
 };

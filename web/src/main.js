@@ -55,7 +55,9 @@ async function render() {
       ctx.cfg = (await api('/app/config.json')).body;
       ctx.session = await getSession();
     }
-    if (ctx.cfg.auth !== 'off' && !ctx.session.authenticated) { signin(); return; }
+    // Sign in when estd has web sign-in and there is no session; a server
+    // without /auth/session (API keys only) leaves credentials to the browser.
+    if (ctx.cfg.auth !== 'off' && ctx.session.auth !== 'off' && !ctx.session.authenticated) { signin(); return; }
     if (!ctx.areas.length) ctx.areas = await all('/v1/areas');
     header();
     if (ctx.st.view === 'commitments') await renderCommitments(main, ctx);

@@ -16,6 +16,20 @@ export function colourFor(count, max) {
 
 let map = null;
 let layer = null;
+let bounds = null;
+
+// The printed pack has another map size: refit when print starts (the
+// media query also fires under print emulation) and when it ends.
+function refit() {
+  if (!map || !bounds?.isValid()) return;
+  map.invalidateSize({ animate: false });
+  map.fitBounds(bounds, { padding: [12, 12], animate: false });
+}
+if (typeof window !== 'undefined') {
+  window.matchMedia('print').addEventListener('change', refit);
+  window.addEventListener('beforeprint', refit);
+  window.addEventListener('afterprint', refit);
+}
 
 export function drawMap(el, { geojson, situation, basemapUrl, k }) {
   if (!map || map.getContainer() !== el) {
@@ -25,6 +39,7 @@ export function drawMap(el, { geojson, situation, basemapUrl, k }) {
   }
   if (layer) layer.remove();
   layer = L.featureGroup().addTo(map);
+  const tag = []; // [leaflet layer, attributes]: set once the paths exist (after the view is set)
   const counts = new Map((situation.by_area || []).map((a) => [a.area_id, a]));
   const max = Math.max(1, ...[...counts.values()].map((a) => a.count || 0));
   const focusAreas = new Set((situation.focuses || []).filter((f) => f.active).map((f) => f.area_id));
@@ -44,16 +59,13 @@ export function drawMap(el, { geojson, situation, basemapUrl, k }) {
         fillColor: district ? colourFor(c ? c.count : 0, max) : '#000', fillOpacity: district ? 0.75 : 0,
       },
     }).bindTooltip(h("span", {}, `${p.name}: ${text}`), { sticky: true }).addTo(layer);
-    layer.getLayers().at(-1).eachLayer((l) => l.getElement?.()?.setAttribute('data-area-id', p.area_id));
+    layer.getLayers().at(-1).eachLayer((l) => tag.push([l, { 'data-area-id': p.area_id }]));
   }
   for (const f of geojson.features.filter((x) => x.properties.feature_type === 'hot_spot')) {
     const p = f.properties;
     const patrols = p.presence?.patrols || { count: 0, duration_s: 0 };
     const gl = L.geoJSON(f, { style: { className: 'hotspot', color: '#b30000', weight: 2, fillColor: '#ff4d4d', fillOpacity: 0.45 } }).addTo(layer);
-    gl.eachLayer((l) => {
-      const e = l.getElement?.();
-      if (e) { e.setAttribute('data-rank', p.rank); e.setAttribute('data-count', p.incident_count); }
-    });
+    gl.eachLayer((l) => tag.push([l, { 'data-rank': p.rank, 'data-count': p.incident_count }]));
     const label = h('span', { class: 'hs-label' }, h('b', {}, `#${p.rank}`), ` ${num(p.incident_count)}`,
       patrols.count ? h('span', { class: 'hs-patrol' }, ` · ${t('patrols')} ${patrols.count}`) : null);
     L.marker([p.centroid.lat, p.centroid.lon], {
@@ -61,8 +73,12 @@ export function drawMap(el, { geojson, situation, basemapUrl, k }) {
       keyboard: false, interactive: false,
     }).addTo(layer);
   }
-  const b = layer.getBounds();
-  if (b.isValid()) map.fitBounds(b, { padding: [12, 12] });
+  bounds = layer.getBounds();
   map.invalidateSize();
+  if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12], animate: false });
+  for (const [l, attrs] of tag) {
+    const e = l.getElement?.();
+    if (e) for (const [a, v] of Object.entries(attrs)) e.setAttribute(a, v);
+  }
   return map;
 }

@@ -109,12 +109,12 @@ export async function renderWeekly(main, ctx) {
       h('div', {}, hotspotTable(sit),
         h('h2', {}, t('focuses')), h('ul', { class: 'focuses' }, (sit.focuses || []).filter((f) => f.active).map((f) => h('li', {}, `${f.code}: ${f.reason}`))),
         k > 1 ? h('p', { class: 'hint' }, t('suppressed_note', k)) : null)),
-    h('section', { class: 'page-2' }, categoryTable(sit), h('p', { class: 'hint' }, t('sig_note'))),
-    h('section', { class: 'grid-2 page-2' },
+    h('section', { class: 'page-1' }, categoryTable(sit), h('p', { class: 'hint' }, t('sig_note'))),
+    h('section', { class: 'grid-2 page-2 break' },
       h('div', {}, h('h2', {}, t('trend')), h('p', { class: 'hint' }, t('trend_desc', trendR.body.series.items.length)),
         seriesChart(trendR.body.series.items, trendR.body.privacy.min_count, t('trend'))),
       h('div', {}, h('h2', {}, t('heatmap')), h('p', { class: 'hint' }, t('heatmap_desc')), heatmap(sit.by_weekday_hour || [], k))),
-    h('section', { class: 'grid-2 page-3' },
+    h('section', { class: 'grid-2 page-3 break' },
       h('div', {}, sourcesTable(sit)),
       h('div', {}, h('h2', {}, t('commitments_area')), commitmentsList(sit))));
   drawMap(mapEl, { geojson: geoR.body, situation: sit, basemapUrl: cfg.basemap_url, k });
