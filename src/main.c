@@ -1,18 +1,20 @@
-/* main.c - the estd command line: serve, migrate, seed, routes. */
+/* main.c - the estd command line: serve, migrate, seed, routes,
+ * healthcheck, keys. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "estd/auth.h"
 #include "estd/config.h"
-#include "estd/http.h"
+#include "estd/healthcheck.h"
+#include "estd/http_server.h"
+#include "estd/keys_cli.h"
 #include "estd/lifecycle.h"
+#include "estd/log_bridge.h"
 #include "estd/log.h"
 #include "estd/migrate.h"
 #include "estd/pool.h"
 #include "estd/version.h"
-
-int est_cli_keys(int argc, char **argv, const est_config *cfg);
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -101,7 +103,7 @@ int main(int argc, char **argv) {
       est_pool_destroy(pool);
     }
   } else if (strcmp(cmd, "keys") == 0) {
-    code = est_cli_keys(argc - 2, argv + 2, &cfg);
+    code = est_keys_cli_run(argc - 2, argv + 2, &cfg);
   } else {
     fprintf(stderr, "estd: unknown command '%s'\n", cmd);
     usage(stderr);

@@ -28,8 +28,6 @@ est_result est_db_command(est_conn *c, const char *sql);
 /* Maps a failed result's SQLSTATE to an est_result. */
 est_result est_db_map_error(const PGresult *r);
 PGconn *est_conn_pg(est_conn *c);
-/* Marks the connection as broken so release closes it. */
-void est_conn_mark_broken(est_conn *c);
 /* The constraint named by the last failed est_db_exec on c
  * (PG_DIAG_CONSTRAINT_NAME), "" if none; valid until the next exec on c. */
 const char *est_conn_last_constraint(est_conn *c);

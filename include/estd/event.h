@@ -94,10 +94,11 @@ est_event_reason est_event_from_json(const json_t *ce, est_event *ev, json_t **e
 est_event_reason est_event_from_message(const void *payload, size_t len, const est_event_header *headers,
                                         size_t nheaders, est_event *ev, json_t **errors);
 
-/* Screens the description for personnummer / samordningsnummer. With
- * redact=false (HTTP) a match is EST_REASON_PERSONNUMMER naming
- * /data/description; with redact=true (Kafka) the digits are replaced and
- * EST_EVENT_FLAG_PNR_REDACTED is set. */
+/* Screens the free-text fields (description and location name) for
+ * personnummer / samordningsnummer. With redact=false (HTTP) a match is
+ * EST_REASON_PERSONNUMMER with one error per field (/data/description,
+ * /data/location/name); with redact=true (Kafka) the digits are replaced
+ * and EST_EVENT_FLAG_PNR_REDACTED is set. */
 est_event_reason est_event_screen(est_event *ev, bool redact, json_t **errors);
 
 /* Flag names as stored in events.flags, NULL-terminated into out[0..3]. */

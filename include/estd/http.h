@@ -1,4 +1,6 @@
-/* http.h - the HTTP door: route table, request context and helpers.
+/* http.h - what a route handler sees: the route table entry, the request
+ * context, request helpers (http/request.c) and reply helpers
+ * (http/respond.c). The listener and dispatcher are in http_server.h.
  *
  * Every route is an http_route with one handler. A single dispatcher
  * (http/server.c) wraps all handlers: request id, body limits, auth,
@@ -78,8 +80,7 @@ extern const http_route http_routes_security[];  /* audit */
 extern const http_route http_routes_web[];       /* the web app under /app/ */
 extern const http_route http_routes_public[];    /* the public medborgarlöfte page's API */
 
-/* All route tables, NULL-terminated (server.c). */
-extern const http_route *const *http_route_tables(void);
+/* ---- reading the request (http/request.c) ---- */
 
 /* Path or query parameter by name (path parameters shadow query ones),
  * NULL if absent. Query values are not yet validated. */
@@ -91,11 +92,22 @@ const char *http_header(http_ctx *ctx, const char *name);
  * detail and returns EST_EPARSE / EST_EUNSUPPORTED. *out is owned by caller. */
 est_result http_body_json(http_ctx *ctx, json_t **out);
 
+/* ---- replies (http/respond.c) ---- */
+
+/* A string literal as the (body, len) arguments of http_reply_raw; the
+ * length is computed by the compiler, never written by hand. */
+#define HTTP_LITERAL(s) ("" s), (sizeof(s) - 1)
+
 /* Replies; *_steal takes ownership of body. */
 void http_reply_json_steal(http_ctx *ctx, int status, json_t *body);
 void http_reply_raw(http_ctx *ctx, int status, const char *content_type, const char *body, size_t len);
 void http_reply_empty(http_ctx *ctx, int status);
 void http_set_header(http_ctx *ctx, const char *name, const char *value);
+/* Replies 500 with a fixed problem document (needs no allocation: for the
+ * out-of-memory paths). */
+void http_reply_internal_error(http_ctx *ctx);
+
+/* ---- failures for the problem document (http/request.c) ---- */
 
 /* Records a detail for the problem document and returns rc. */
 est_result http_fail(http_ctx *ctx, est_result rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -104,8 +116,7 @@ est_result http_fail_field(http_ctx *ctx, const char *field, const char *detail)
 /* Moves the field errors of a domain validation (array of {field, detail}) into ctx. */
 est_result http_fail_errors(http_ctx *ctx, json_t *errors_steal);
 
-/* Status code for a result (the one place this mapping lives). */
-int http_status_for_result(est_result rc);
+/* ---- parameters (http/request.c) ---- */
 
 /* Parses the standard list parameters: limit (1..page_max, default
  * page_default) and cursor (opaque, may be NULL). */
@@ -113,18 +124,9 @@ est_result http_page_params(http_ctx *ctx, int *limit, const char **cursor);
 /* Parses an optional positive int64 id parameter; *present tells if given. */
 est_result http_param_id(http_ctx *ctx, const char *name, long long *out, bool *present);
 
-/* Lifecycle: start listening with explicit MHD options; stop gracefully. */
-typedef struct http_server http_server;
-est_result http_server_start(http_server **out, est_app *app);
-/* Closes the listen socket so new connections are refused; requests
- * already open go on. Idempotent; http_server_stop does it too. */
-void http_server_quiesce(http_server *srv);
-/* Stops accepting new connections, waits up to grace_ms for in-flight
- * requests, then stops the framework and frees everything. */
-void http_server_stop(http_server *srv, int grace_ms);
 
 
-/* ---- list and document helpers (http/respond.c) ---- */
+/* ---- list and document parameters (http/request.c) and replies (http/respond.c) ---- */
 #include "estd/store.h"
 
 /* Validates limit, sort (against sorts, NULL-terminated) and cursor into *q. */

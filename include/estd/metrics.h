@@ -2,12 +2,15 @@
  *
  * Counters are lock-free atomics so the hot path costs a few increments.
  * Routes are registered once at start (index = position in the route
- * table); index -1 is the "unmatched" bucket. */
+ * table); index -1 is the "unmatched" bucket. A core service: every layer
+ * may report to it; what belongs to a higher layer (server, pool, cache)
+ * is sampled by the caller of est_metrics_render (http/routes_ops.c). */
 #ifndef ESTD_METRICS_H
 #define ESTD_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
-#include "estd/app.h"
+#include <stdint.h>
 
 void est_metrics_route_register(int index, const char *method, const char *path);
 void est_metrics_http_observe(int route_index, int status, double seconds);
@@ -20,7 +23,17 @@ void est_metrics_consumer_batch(size_t messages, double commit_seconds);
 /* Consumer lag per partition, set by the intake after each poll cycle. */
 void est_metrics_consumer_lag_set(const char *topic, int partition, long long lag);
 
-/* Renders every metric; the caller frees the string. */
-char *est_metrics_render(est_app *app);
+/* Gauges and counters owned by higher layers, sampled at scrape time. */
+typedef struct est_metrics_gauges {
+  int in_flight;     /* HTTP requests currently in a handler */
+  bool draining;     /* shutting down */
+  uint64_t scache_hits, scache_misses, scache_coalesced; /* situation_cache.h */
+  bool has_pool;     /* the pool members below are set */
+  int pool_size, pool_open, pool_in_use;
+  uint64_t pool_acquired_total, pool_timeouts_total, pool_wait_us_total, pool_reconnects_total;
+} est_metrics_gauges;
+
+/* Renders every metric with the sampled gauges g; the caller frees the string. */
+char *est_metrics_render(const est_metrics_gauges *g);
 
 #endif

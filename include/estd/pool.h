@@ -36,6 +36,5 @@ void est_pool_release(est_pool *pool, est_conn *c);
 void est_pool_stats_get(est_pool *pool, est_pool_stats *out);
 /* Cheap liveness check used by /readyz: acquires, runs SELECT 1. */
 est_result est_pool_ping(est_pool *pool);
-const char *est_pool_conninfo(const est_pool *pool);
 
 #endif

@@ -28,8 +28,6 @@ typedef enum est_result {
   EST_EMETHOD = -18       /* the route exists, the method does not (405) */
 } est_result;
 
-/* Static, never-NULL, English name of a result ("EST_EINVAL"). */
-const char *est_result_name(est_result rc);
 /* Static, never-NULL, human-readable description. */
 const char *est_result_str(est_result rc);
 

@@ -1,5 +1,6 @@
-/* store.h - shared types of the store/ modules (every SQL statement lives
- * in store/; nothing else includes libpq). */
+/* store.h - the types every store interface shares (store/store.c):
+ * pages, list queries, documents. Every SQL statement lives in store/;
+ * nothing else includes libpq. */
 #ifndef ESTD_STORE_H
 #define ESTD_STORE_H
 
@@ -31,24 +32,5 @@ typedef struct est_doc {
   long long version;
 } est_doc;
 void est_doc_free(est_doc *d);
-
-/* ---- parties and agreements (read-only over the API) ---- */
-extern const char *const store_parties_sorts[];    /* {"id","name",NULL} */
-extern const char *const store_agreements_sorts[]; /* {"id","valid_from",NULL} */
-
-typedef struct store_party_filter {
-  const char *kind; /* NULL = any */
-} store_party_filter;
-est_result store_parties_list(est_pool *pool, const store_party_filter *f, const est_list_query *q, est_page *out);
-est_result store_party_get(est_pool *pool, long long id, est_doc *out);
-
-typedef struct store_agreement_filter {
-  const char *kind;     /* NULL = any */
-  long long party_id;   /* 0 = any */
-  const char *active_on;/* YYYY-MM-DD or NULL */
-} store_agreement_filter;
-est_result store_agreements_list(est_pool *pool, const store_agreement_filter *f, const est_list_query *q,
-                                  est_page *out);
-est_result store_agreement_get(est_pool *pool, long long id, est_doc *out);
 
 #endif

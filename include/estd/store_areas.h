@@ -1,17 +1,15 @@
-/* store_areas.h - areas (områden, PostGIS) and area focuses (fokusområden).
+/* store_areas.h - areas (områden, PostGIS) (store/areas.c).
  *
  * Documents are built by PostgreSQL (json_build_object) and passed through.
  * Area: {id, code, name, kind, approximate, description, geometry (GeoJSON
  * MultiPolygon, from ST_AsGeoJSON; lists only with include_geometry),
  * centroid {lat, lon}, area_m2 (on the WGS84 spheroid), created_at,
  * updated_at, version}.
- * Area focus: {id, code, area_id, agreement_id, party_id, reason, priority,
- * valid_from, valid_to, created_at, updated_at, version}.
  *
- * Writes take the normalized JSON text produced by est_area_validate /
- * est_focus_validate (area.h) and run in one transaction on one pooled
- * connection together with their audit_log row (entity "area" /
- * "area_focus", before and after images); any failure rolls back all of it.
+ * Writes take the normalized JSON text produced by est_area_validate
+ * (area.h) and run in one transaction on one pooled connection together
+ * with their audit_log row (entity "area", before and after images); any
+ * failure rolls back all of it.
  * Uniqueness and references are enforced by the table's constraints (the
  * failed constraint's name picks the field), never by a prior read. */
 #ifndef ESTD_STORE_AREAS_H
@@ -21,8 +19,7 @@
 #include "estd/actor.h"
 #include "estd/store.h"
 
-extern const char *const store_areas_sorts[];   /* {"id","name","created_at",NULL} */
-extern const char *const store_focuses_sorts[]; /* {"id","priority","valid_from",NULL} */
+extern const char *const store_areas_sorts[]; /* {"id","name","created_at",NULL} */
 
 /* Why a write was refused, for the problem document: field is a JSON
  * pointer into the request ("/geometry") or "" when no single field is to
@@ -59,25 +56,5 @@ est_result store_area_update(est_pool *pool, const est_actor *who, long long id,
  * EST_ECONFLICT while commitments, area focuses or events refer to it. */
 est_result store_area_delete(est_pool *pool, const est_actor *who, long long id, long long version,
                              store_area_fail *fail);
-
-typedef struct store_focus_filter {
-  long long area_id;      /* 0 = any */
-  long long agreement_id; /* 0 = any */
-  long long party_id;     /* 0 = any */
-  int priority;           /* 0 = any */
-  const char *active_on;  /* YYYY-MM-DD or NULL: valid_from <= d <= valid_to (NULL = open) */
-} store_focus_filter;
-
-est_result store_focuses_list(est_pool *pool, const store_focus_filter *f, const est_list_query *q, est_page *out);
-est_result store_focus_get(est_pool *pool, long long id, est_doc *out);
-/* EST_EINVAL with fail->field for an unknown area/agreement/party or a
- * violated rule (no owner, valid_to before valid_from); EST_ECONFLICT for a
- * duplicate code. */
-est_result store_focus_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                              store_area_fail *fail);
-est_result store_focus_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                              const char *patch, est_doc *out, store_area_fail *fail);
-est_result store_focus_delete(est_pool *pool, const est_actor *who, long long id, long long version,
-                              store_area_fail *fail);
 
 #endif

@@ -1,5 +1,5 @@
-/* store_events.h - events and dead letters in PostgreSQL (store/events.c,
- * store/deadletters.c).
+/* store_events.h - events in PostgreSQL (store/events.c); the dead
+ * letters of a Kafka batch are written with it (store_deadletters.h).
  *
  * Every write is one transaction: a Kafka batch (valid events + dead
  * letters) commits or rolls back as a whole, an HTTP batch commits with its
@@ -84,41 +84,5 @@ typedef struct store_event_filter {
 
 est_result store_events_list(est_pool *pool, const store_event_filter *f, const est_list_query *q, est_page *out);
 est_result store_event_get(est_pool *pool, long long id, bool detail, est_doc *out);
-
-/* ---- dead letters ----------------------------------------------------- */
-
-extern const char *const store_dead_letters_sorts[]; /* {"id",NULL} */
-
-typedef struct store_dead_letter_filter {
-  const char *reason;
-  const char *topic;
-  const char *from; /* received_at, RFC 3339 */
-  const char *to;
-  int resolved;     /* -1 any, 0 open, 1 resolved */
-} store_dead_letter_filter;
-
-est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filter *f, const est_list_query *q,
-                                   est_page *out);
-est_result store_dead_letter_get(est_pool *pool, long long id, est_doc *out);
-
-/* The raw message of a dead letter (for resubmission); free with
- * store_dead_letter_raw_free. headers is the stored JSON array text. */
-typedef struct store_dead_letter_raw {
-  long long id;
-  char *topic;           /* NULL for non-Kafka rows */
-  unsigned char *payload;
-  size_t len;
-  char *headers_json;
-  long long resolved_event_id; /* 0 = open */
-} store_dead_letter_raw;
-est_result store_dead_letter_raw_get(est_pool *pool, long long id, store_dead_letter_raw *out);
-void store_dead_letter_raw_free(store_dead_letter_raw *r);
-
-/* Stores ev (party_id resolved; channel 'kafka') and marks the dead letter
- * resolved, with a 'resubmit' audit row, in one transaction. Idempotent: a
- * dead letter that is already resolved is left alone and *already is set.
- * EST_ENOTFOUND if there is no such dead letter. */
-est_result store_dead_letter_resolve(est_pool *pool, long long id, est_event *ev, const est_actor *who,
-                                     long long *event_id, bool *inserted, bool *already);
 
 #endif

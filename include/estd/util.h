@@ -24,6 +24,16 @@ bool est_date_valid(const char *s);
 /* True for an RFC 3339 date-time with an explicit offset:
  * YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM), at most 40 characters. */
 bool est_rfc3339_valid(const char *s);
+/* Media types (RFC 9110 8.3.1): v is a Content-Type value of len bytes
+ * (need not be NUL-terminated; NULL never matches). Its type/subtype is
+ * the part before any ';' parameters, trailing spaces and tabs dropped,
+ * compared without regard to case. est_media_type_is: equal to want;
+ * est_media_type_is_json: application/json or application/<x>+json
+ * (cloudevents+json, merge-patch+json, ...). est_media_type_len: the
+ * length of the type/subtype part. */
+size_t est_media_type_len(const char *v, size_t len);
+bool est_media_type_is(const char *v, size_t len, const char *want);
+bool est_media_type_is_json(const char *v, size_t len);
 /* base64url without padding. est_b64url_encode returns a malloc'd string;
  * est_b64url_decode returns malloc'd bytes (NUL-terminated) and *len, or
  * NULL if the input is not base64url. */

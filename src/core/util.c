@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 est_result est_parse_id(const char *s, long long *out) {
@@ -198,4 +199,24 @@ est_result est_url_origin(const char *url, char *out, size_t n) {
   if (memchr(h, '{', hl) || memchr(h, '}', hl) || skip + hl + 3 > n) return EST_EINVAL;
   snprintf(out, n, "%.*s%s%.*s", (int)skip, url, wildcard ? "*." : "", (int)hl, h);
   return EST_OK;
+}
+
+size_t est_media_type_len(const char *v, size_t len) {
+  if (!v) return 0;
+  size_t n = 0;
+  while (n < len && v[n] != ';') n++;
+  while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t')) n--;
+  return n;
+}
+
+bool est_media_type_is(const char *v, size_t len, const char *want) {
+  size_t n = est_media_type_len(v, len);
+  return v && n == strlen(want) && strncasecmp(v, want, n) == 0;
+}
+
+bool est_media_type_is_json(const char *v, size_t len) {
+  size_t n = est_media_type_len(v, len);
+  if (!v) return false;
+  if (est_media_type_is(v, n, "application/json")) return true;
+  return n > 17 && strncasecmp(v, "application/", 12) == 0 && strncasecmp(v + n - 5, "+json", 5) == 0;
 }

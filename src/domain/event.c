@@ -426,9 +426,7 @@ est_event_reason est_event_from_json(const json_t *ce, est_event *ev, json_t **e
     time = NULL;
   }
   if (opt_string(ce, "datacontenttype", "/datacontenttype", &dct, &r, errors) && dct) {
-    size_t n = strcspn(dct, ";");
-    while (n > 0 && dct[n - 1] == ' ') n--;
-    if (!(n == 16 && strncasecmp(dct, "application/json", 16) == 0))
+    if (!est_media_type_is(dct, strlen(dct), "application/json"))
       fail(&r, errors, EST_REASON_SCHEMA, "/datacontenttype", "must be application/json");
   }
   if (opt_string(ce, "subject", "/subject", &subject, &r, errors) && subject) ev->subject = strdup(subject);
@@ -466,14 +464,6 @@ est_event_reason est_event_from_json(const json_t *ce, est_event *ev, json_t **e
 
 /* ---- Kafka messages ------------------------------------------------------ */
 
-static bool media_is(const void *v, size_t len, const char *want) {
-  const char *s = v;
-  size_t n = 0;
-  while (n < len && s[n] != ';') n++;
-  while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-  return n == strlen(want) && strncasecmp(s, want, n) == 0;
-}
-
 static const est_event_header *find_header(const est_event_header *h, size_t nh, const char *name) {
   for (size_t i = 0; i < nh; i++)
     if (h[i].name && strcasecmp(h[i].name, name) == 0) return &h[i];
@@ -509,7 +499,7 @@ est_event_reason est_event_from_message(const void *payload, size_t len, const e
       json_object_set_new(ce, attr, json_stringn(h->value, h->len));
     }
     if (ct && ct->value) {
-      if (!media_is(ct->value, ct->len, "application/json"))
+      if (!est_media_type_is(ct->value, ct->len, "application/json"))
         fail(&r, errors, EST_REASON_SCHEMA, "/datacontenttype", "content-type must be application/json");
     }
     if (r != EST_REASON_NONE) {
@@ -534,8 +524,8 @@ est_event_reason est_event_from_message(const void *payload, size_t len, const e
   }
   bool declared = false;
   if (ct && ct->value) {
-    if (media_is(ct->value, ct->len, "application/cloudevents+json")) declared = true;
-    else if (!media_is(ct->value, ct->len, "application/json"))
+    if (est_media_type_is(ct->value, ct->len, "application/cloudevents+json")) declared = true;
+    else if (!est_media_type_is(ct->value, ct->len, "application/json"))
       return fail(&r, errors, EST_REASON_NOT_CLOUDEVENT, "/",
                   "content-type must be application/cloudevents+json (structured) or ce_* headers (binary)");
   }

@@ -1,38 +1,36 @@
-/* respond.c - list paging, ETags and parameter validation for handlers. */
+/* respond.c - writing the response: raw, JSON, empty, page and document
+ * replies with their ETag and Location headers (see http.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "estd/buf.h"
 #include "estd/http.h"
-#include "estd/util.h"
 
-est_result http_list_params(http_ctx *ctx, const char *const *sorts, est_list_query *q) {
-  memset(q, 0, sizeof *q);
-  const char *cursor = NULL;
-  est_result rc = http_page_params(ctx, &q->limit, &cursor);
-  if (rc != EST_OK) return rc;
-  const char *sort = http_param(ctx, "sort");
-  if (est_sort_parse(sort, sorts, &q->sort_index, &q->desc) != EST_OK) {
-    char allowed[256] = "";
-    for (int i = 0; sorts[i]; i++) {
-      if (i) strncat(allowed, ", ", sizeof allowed - strlen(allowed) - 1);
-      strncat(allowed, sorts[i], sizeof allowed - strlen(allowed) - 1);
-    }
-    http_fail_field(ctx, "sort", "unknown sort field");
-    return http_fail(ctx, EST_EPARSE, "sort must be one of %s, optionally prefixed with '-'", allowed);
+void http_set_header(http_ctx *ctx, const char *name, const char *value) {
+  ulfius_add_header_to_response(ctx->res, name, value);
+}
+
+void http_reply_raw(http_ctx *ctx, int status, const char *content_type, const char *body, size_t len) {
+  ctx->status = status;
+  if (content_type) ulfius_add_header_to_response(ctx->res, "Content-Type", content_type);
+  ulfius_set_binary_body_response(ctx->res, (unsigned)status, body, len);
+}
+
+void http_reply_json_steal(http_ctx *ctx, int status, json_t *body) {
+  char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  json_decref(body);
+  if (!s) {
+    http_reply_internal_error(ctx);
+    return;
   }
-  if (cursor) {
-    char sortname[40];
-    snprintf(sortname, sizeof sortname, "%s%s", q->desc ? "-" : "", sorts[q->sort_index]);
-    if (est_cursor_decode(cursor, sortname, &q->after) != EST_OK) {
-      http_fail_field(ctx, "cursor", "not a cursor issued for this list and sort");
-      return http_fail(ctx, EST_EPARSE, "invalid cursor");
-    }
-    q->has_after = true;
-  }
-  /* The store binds cursors to the sort name; encode direction in it too. */
-  return EST_OK;
+  http_reply_raw(ctx, status, "application/json", s, strlen(s));
+  free(s);
+}
+
+void http_reply_empty(http_ctx *ctx, int status) {
+  ctx->status = status;
+  ulfius_set_empty_body_response(ctx->res, (unsigned)status);
 }
 
 /* next link: the request path with its query (minus cursor) plus cursor. */
@@ -58,6 +56,12 @@ static char *next_link(http_ctx *ctx, const char *cursor) {
   return est_buf_steal(&b);
 }
 
+void http_reply_internal_error(http_ctx *ctx) {
+  static const char body[] =
+      "{\"type\":\"/problems/internal-error\",\"title\":\"Internal server error\",\"status\":500}";
+  http_reply_raw(ctx, 500, "application/problem+json", body, sizeof body - 1);
+}
+
 void http_reply_page(http_ctx *ctx, est_page *page) {
   char *link = page->next_cursor ? next_link(ctx, page->next_cursor) : NULL;
   json_t *nc = page->next_cursor ? json_string(page->next_cursor) : json_null();
@@ -72,8 +76,7 @@ void http_reply_page(http_ctx *ctx, est_page *page) {
     int len = snprintf(body, n, "{\"items\":%s,\"next_cursor\":%s,\"next\":%s}", page->items, ncs, nls);
     http_reply_raw(ctx, 200, "application/json", body, (size_t)len);
   } else {
-    http_reply_raw(ctx, 500, "application/problem+json",
-                   "{\"type\":\"/problems/internal-error\",\"title\":\"Internal server error\",\"status\":500}", 86);
+    http_reply_internal_error(ctx);
   }
   free(body);
   free(ncs);
@@ -95,62 +98,9 @@ void http_reply_doc(http_ctx *ctx, int status, est_doc *doc) {
   est_doc_free(doc);
 }
 
-est_result http_if_match(http_ctx *ctx, long long *version, bool *present) {
-  const char *v = http_header(ctx, "If-Match");
-  *present = v != NULL;
-  *version = 0;
-  if (!v) return EST_OK;
-  while (*v == ' ') v++;
-  if (strcmp(v, "*") == 0) return EST_OK;
-  if (strncmp(v, "W/", 2) == 0) v += 2;
-  size_t n = strlen(v);
-  char num[24];
-  if (n < 3 || n - 2 >= sizeof num || v[0] != '"' || v[n - 1] != '"') goto bad;
-  memcpy(num, v + 1, n - 2);
-  num[n - 2] = '\0';
-  if (est_parse_id(num, version) != EST_OK) goto bad;
-  return EST_OK;
-bad:
-  return http_fail(ctx, EST_EPARSE, "If-Match must be an entity tag previously returned in ETag");
-}
-
-est_result http_if_match_required(http_ctx *ctx, long long *version) {
-  bool present;
-  est_result rc = http_if_match(ctx, version, &present);
-  if (rc == EST_OK && !present)
-    rc = http_fail(ctx, EST_ENOPRECOND, "If-Match is required: send the ETag of the version you are changing");
-  return rc;
-}
-
 void http_reply_created(http_ctx *ctx, const char *collection, long long id, est_doc *doc) {
   char loc[160];
   snprintf(loc, sizeof loc, "%s/%lld", collection, id);
   http_set_header(ctx, "Location", loc);
   http_reply_doc(ctx, 201, doc);
-}
-
-est_result http_param_enum(http_ctx *ctx, const char *name, const char *const *allowed, const char **out) {
-  *out = NULL;
-  const char *v = http_param(ctx, name);
-  if (!v) return EST_OK;
-  for (int i = 0; allowed[i]; i++)
-    if (strcmp(allowed[i], v) == 0) {
-      *out = allowed[i];
-      return EST_OK;
-    }
-  http_fail_field(ctx, name, "not one of the allowed values");
-  return http_fail(ctx, EST_EPARSE, "invalid query parameter '%s'", name);
-}
-
-est_result http_param_date(http_ctx *ctx, const char *name, const char **out) {
-  *out = http_param(ctx, name);
-  if (!*out || est_date_valid(*out)) return EST_OK;
-  http_fail_field(ctx, name, "must be a date YYYY-MM-DD");
-  return http_fail(ctx, EST_EPARSE, "invalid query parameter '%s'", name);
-}
-
-est_result http_path_id(http_ctx *ctx, long long *id) {
-  const char *v = http_param(ctx, "id");
-  if (!v || est_parse_id(v, id) != EST_OK) return http_fail(ctx, EST_ENOTFOUND, "no such resource");
-  return EST_OK;
 }

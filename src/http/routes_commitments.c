@@ -13,7 +13,7 @@
 #include "estd/http.h"
 #include "estd/problem.h"
 #include "estd/store_commitments.h"
-#include "estd/store_situation.h"
+#include "estd/store_progress.h"
 
 static est_result list(http_ctx *ctx) {
   est_list_query q;

@@ -13,6 +13,7 @@
 #include "estd/http.h"
 #include "estd/metrics.h"
 #include "estd/problem.h"
+#include "estd/store_deadletters.h"
 #include "estd/store_events.h"
 #include "estd/util.h"
 
@@ -21,13 +22,6 @@ static const char *const dl_reasons[] = {"not_json",        "not_cloudevent", "s
                                          "unsupported_type", "unknown_category", "bad_coordinates",
                                          "oversized",       "party_mismatch", "unknown_party",
                                          "rejected_by_database", NULL};
-
-static bool media_is(const char *ct, const char *want) {
-  if (!ct) return false;
-  size_t n = strcspn(ct, ";");
-  while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
-  return n == strlen(want) && strncasecmp(ct, want, n) == 0;
-}
 
 /* May this caller submit events for any party? */
 static bool party_restricted(const http_ctx *ctx) {
@@ -97,7 +91,8 @@ static est_result events_post(http_ctx *ctx) {
   json_t *body;
   est_result rc = http_body_json(ctx, &body);
   if (rc != EST_OK) return rc;
-  bool batch_ct = media_is(http_header(ctx, "Content-Type"), "application/cloudevents-batch+json");
+  const char *ct = http_header(ctx, "Content-Type");
+  bool batch_ct = est_media_type_is(ct, ct ? strlen(ct) : 0, "application/cloudevents-batch+json");
   bool is_array = json_is_array(body);
   if (batch_ct && !is_array) {
     json_decref(body);

@@ -7,7 +7,7 @@
 #include "estd/http.h"
 #include "estd/http_resource.h"
 #include "estd/problem.h"
-#include "estd/store_areas.h"
+#include "estd/store_focuses.h"
 
 static est_result focuses_list(http_ctx *ctx) {
   static const char *const priorities[] = {"1", "2", "3", "4", "5", NULL};

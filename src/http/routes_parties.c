@@ -1,5 +1,6 @@
 /* routes_parties.c - GET /v1/parties, /v1/agreements (read-only). */
 #include "estd/http.h"
+#include "estd/store_parties.h"
 
 static const char *const party_kinds[] = {"police", "municipality", "housing_company", "other", NULL};
 static const char *const agreement_kinds[] = {"samverkansoverenskommelse", "medborgarlofte", NULL};

@@ -17,7 +17,7 @@
 
 #include "estd/http.h"
 #include "estd/situation.h"
-#include "estd/store_situation.h"
+#include "estd/store_progress.h"
 
 static est_result public_enabled(http_ctx *ctx) {
   if (ctx->app->cfg->public_page) return EST_OK;

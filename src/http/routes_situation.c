@@ -30,6 +30,7 @@
 #include "estd/http.h"
 #include "estd/situation.h"
 #include "estd/situation_cache.h"
+#include "estd/store_progress.h"
 #include "estd/store_situation.h"
 
 #define GEOJSON_EVENTS_MAX 5000

@@ -1,6 +1,8 @@
 /* server.c - Ulfius/MHD set-up and the one dispatcher every route goes
- * through (request id, limits, auth, problem rendering, log, metrics). */
-#include "estd/http.h"
+ * through (request id, limits, auth, problem rendering, log, metrics); see
+ * http_server.h. Handler helpers are in request.c and respond.c, TLS
+ * loading in tls.c. */
+#include "estd/http_server.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -12,6 +14,8 @@
 
 #include "estd/auth.h"
 #include "estd/buf.h"
+#include "estd/http.h"
+#include "estd/http_tls.h"
 #include "estd/log.h"
 #include "estd/metrics.h"
 #include "estd/problem.h"
@@ -33,8 +37,7 @@ struct http_server {
   route_slot slots[HTTP_MAX_ROUTES];
   int nslots;
   route_slot fallback;
-  char *tls_cert; /* PEM, ESTD_TLS_CERT_FILE (NULL = plain HTTP) */
-  char *tls_key;  /* PEM, ESTD_TLS_KEY_FILE; wiped before it is freed */
+  http_tls tls;
 };
 
 /* Requests MHD has started (request line received) and not yet completed
@@ -94,122 +97,6 @@ int http_status_for_result(est_result rc) {
   }
 }
 
-/* ---- helpers for handlers ---------------------------------------------- */
-
-const char *http_param(http_ctx *ctx, const char *name) {
-  return u_map_get(ctx->req->map_url, name);
-}
-
-const char *http_header(http_ctx *ctx, const char *name) {
-  return u_map_get_case(ctx->req->map_header, name);
-}
-
-static bool media_type_is_json(const char *ct) {
-  if (!ct) return false;
-  size_t n = strcspn(ct, ";");
-  while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t')) n--;
-  if (n == 16 && strncasecmp(ct, "application/json", 16) == 0) return true;
-  /* application/<anything>+json (cloudevents+json, merge-patch+json, ...) */
-  return n > 17 && strncasecmp(ct, "application/", 12) == 0 && strncasecmp(ct + n - 5, "+json", 5) == 0;
-}
-
-est_result http_body_json(http_ctx *ctx, json_t **out) {
-  *out = NULL;
-  if (!media_type_is_json(http_header(ctx, "Content-Type")))
-    return http_fail(ctx, EST_EUNSUPPORTED, "Content-Type must be application/json");
-  if (ctx->req->binary_body_length == 0 || !ctx->req->binary_body)
-    return http_fail(ctx, EST_EPARSE, "request body is empty");
-  json_error_t err;
-  json_t *j = json_loadb(ctx->req->binary_body, ctx->req->binary_body_length,
-                         JSON_REJECT_DUPLICATES, &err);
-  if (!j) return http_fail(ctx, EST_EPARSE, "invalid JSON at line %d column %d: %s", err.line, err.column, err.text);
-  *out = j;
-  return EST_OK;
-}
-
-void http_set_header(http_ctx *ctx, const char *name, const char *value) {
-  ulfius_add_header_to_response(ctx->res, name, value);
-}
-
-void http_reply_raw(http_ctx *ctx, int status, const char *content_type, const char *body, size_t len) {
-  ctx->status = status;
-  if (content_type) ulfius_add_header_to_response(ctx->res, "Content-Type", content_type);
-  ulfius_set_binary_body_response(ctx->res, (unsigned)status, body, len);
-}
-
-void http_reply_json_steal(http_ctx *ctx, int status, json_t *body) {
-  char *s = body ? json_dumps(body, JSON_COMPACT) : NULL;
-  json_decref(body);
-  if (!s) {
-    http_reply_raw(ctx, 500, "application/problem+json", "{\"type\":\"/problems/internal-error\",\"title\":\"Internal server error\",\"status\":500}", 86);
-    return;
-  }
-  http_reply_raw(ctx, status, "application/json", s, strlen(s));
-  free(s);
-}
-
-void http_reply_empty(http_ctx *ctx, int status) {
-  ctx->status = status;
-  ulfius_set_empty_body_response(ctx->res, (unsigned)status);
-}
-
-est_result http_fail(http_ctx *ctx, est_result rc, const char *fmt, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  free(ctx->problem_detail);
-  ctx->problem_detail = strdup(buf);
-  return rc;
-}
-
-est_result http_fail_field(http_ctx *ctx, const char *field, const char *detail) {
-  return est_problem_add_error(&ctx->problem_errors, field, detail);
-}
-
-est_result http_fail_errors(http_ctx *ctx, json_t *errors) {
-  if (!errors) return EST_EINVAL;
-  if (!ctx->problem_errors) {
-    ctx->problem_errors = errors;
-  } else {
-    json_array_extend(ctx->problem_errors, errors);
-    json_decref(errors);
-  }
-  return EST_EINVAL;
-}
-
-est_result http_page_params(http_ctx *ctx, int *limit, const char **cursor) {
-  const est_config *cfg = ctx->app->cfg;
-  *limit = cfg->page_default;
-  const char *l = http_param(ctx, "limit");
-  if (l) {
-    long v;
-    if (est_parse_int(l, 1, cfg->page_max, &v) != EST_OK) {
-      char msg[96];
-      snprintf(msg, sizeof msg, "must be an integer from 1 to %d", cfg->page_max);
-      http_fail_field(ctx, "limit", msg);
-      return http_fail(ctx, EST_EPARSE, "invalid query parameter 'limit'");
-    }
-    *limit = (int)v;
-  }
-  *cursor = http_param(ctx, "cursor");
-  return EST_OK;
-}
-
-est_result http_param_id(http_ctx *ctx, const char *name, long long *out, bool *present) {
-  const char *v = http_param(ctx, name);
-  if (present) *present = v != NULL;
-  if (!v) return EST_OK;
-  long long x;
-  if (est_parse_id(v, &x) != EST_OK) {
-    http_fail_field(ctx, name, "must be a positive integer id");
-    return http_fail(ctx, EST_EPARSE, "invalid parameter '%s'", name);
-  }
-  *out = x;
-  return EST_OK;
-}
-
 /* ---- dispatcher ------------------------------------------------------------ */
 
 static double mono_seconds(void) {
@@ -241,7 +128,7 @@ static void render_problem(http_ctx *ctx, est_result rc) {
     http_reply_raw(ctx, status, "application/problem+json", s, strlen(s));
     free(s);
   } else {
-    http_reply_raw(ctx, status, "application/problem+json", "{}", 2);
+    http_reply_raw(ctx, status, "application/problem+json", HTTP_LITERAL("{}"));
   }
 }
 
@@ -294,7 +181,7 @@ static est_result query_limits(http_ctx *ctx) {
       s = json_dumps(p, JSON_COMPACT);
       json_decref(p);
     }
-    http_reply_raw(ctx, 414, "application/problem+json", s ? s : "{}", s ? strlen(s) : 2);
+    http_reply_raw(ctx, 414, "application/problem+json", s ? s : "{}", s ? strlen(s) : sizeof "{}" - 1);
     free(s);
     return EST_OK;
   }
@@ -410,58 +297,6 @@ static void to_ulfius_format(const char *tmpl, char *out, size_t n) {
   out[j] = '\0';
 }
 
-/* Reads a whole PEM file (at most 1 MiB) into a malloc'd string. */
-static char *read_pem(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 4096, len = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    if (len + 1 >= cap) {
-      char *nb = cap < (1u << 20) ? realloc(buf, cap * 2) : NULL;
-      if (!nb) {
-        explicit_bzero(buf, len);
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = nb;
-      cap *= 2;
-    }
-    size_t n = fread(buf + len, 1, cap - 1 - len, f);
-    len += n;
-    if (n == 0) break;
-  }
-  fclose(f);
-  if (buf) buf[len] = '\0';
-  return buf;
-}
-
-static void tls_free(http_server *srv) {
-  if (srv->tls_key) explicit_bzero(srv->tls_key, strlen(srv->tls_key));
-  free(srv->tls_key);
-  free(srv->tls_cert);
-  srv->tls_key = srv->tls_cert = NULL;
-}
-
-static est_result tls_load(http_server *srv, const est_config *cfg) {
-  if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-    est_log_kv(EST_LOG_ERROR, "TLS is configured but libmicrohttpd was built without TLS support", NULL);
-    return EST_EUNSUPPORTED;
-  }
-  srv->tls_cert = read_pem(cfg->tls_cert_file);
-  if (!srv->tls_cert || !strstr(srv->tls_cert, "-----BEGIN")) {
-    est_log_kv(EST_LOG_ERROR, "cannot read a PEM certificate from ESTD_TLS_CERT_FILE", "path", cfg->tls_cert_file, NULL);
-    return EST_ECONFIG;
-  }
-  srv->tls_key = read_pem(cfg->tls_key_file);
-  if (!srv->tls_key || !strstr(srv->tls_key, "PRIVATE KEY-----")) {
-    est_log_kv(EST_LOG_ERROR, "cannot read a PEM private key from ESTD_TLS_KEY_FILE", "path", cfg->tls_key_file, NULL);
-    return EST_ECONFIG;
-  }
-  return EST_OK;
-}
-
 est_result http_server_start(http_server **out, est_app *app) {
   http_server *srv = calloc(1, sizeof *srv);
   if (!srv) return EST_ENOMEM;
@@ -504,9 +339,9 @@ est_result http_server_start(http_server **out, est_app *app) {
   }
   ulfius_set_default_endpoint(&srv->inst, dispatch_unmatched, srv);
 
-  if (cfg->tls_cert_file && tls_load(srv, cfg) != EST_OK) {
+  if (cfg->tls_cert_file && http_tls_load(&srv->tls, cfg) != EST_OK) {
     ulfius_clean_instance(&srv->inst);
-    tls_free(srv);
+    http_tls_free(&srv->tls);
     free(srv);
     return EST_ECONFIG;
   }
@@ -522,20 +357,20 @@ est_result http_server_start(http_server **out, est_app *app) {
       {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed_counting, NULL},
       {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log_counting, NULL},
       /* TLS (docs/SECURITY.md); without it the first entry ends the list. */
-      {srv->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
-      {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key},
+      {srv->tls.cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls.cert},
+      {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls.key},
       {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
       {MHD_OPTION_END, 0, NULL}};
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-  if (srv->tls_cert) flags |= MHD_USE_TLS;
+  if (srv->tls.cert) flags |= MHD_USE_TLS;
   if (ulfius_start_framework_with_mhd_options(&srv->inst, flags, ops) != U_OK) {
     est_log_kv(EST_LOG_ERROR, "cannot start HTTP listener", "address", cfg->listen_address, NULL);
     ulfius_clean_instance(&srv->inst);
-    tls_free(srv);
+    http_tls_free(&srv->tls);
     free(srv);
     return EST_EIO;
   }
-  est_log_kv(EST_LOG_INFO, "listening", "address", cfg->listen_address, "scheme", srv->tls_cert ? "https" : "http",
+  est_log_kv(EST_LOG_INFO, "listening", "address", cfg->listen_address, "scheme", srv->tls.cert ? "https" : "http",
              NULL);
   *out = srv;
   return EST_OK;
@@ -561,6 +396,6 @@ void http_server_stop(http_server *srv, int grace_ms) {
     est_log(EST_LOG_WARN, "grace period over with %d requests open", atomic_load(&g_requests_open));
   ulfius_stop_framework(&srv->inst);
   ulfius_clean_instance(&srv->inst);
-  tls_free(srv);
+  http_tls_free(&srv->tls);
   free(srv);
 }

@@ -1,17 +1,15 @@
 /* deadletters.c - dead letters: batch insert (with the events of a Kafka
- * batch), list, get, resubmission (see store_events.h). */
+ * batch), list, get, resubmission (see store_deadletters.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "estd/audit.h"
+#include "estd/store_deadletters.h"
 #include "estd/store_events.h"
 #include "estd/store_util.h"
 #include "estd/util.h"
-
-est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n);
-est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channel, long long *event_id,
-                                  bool *inserted);
+#include "internal.h"
 
 static const est_stmt dl_insert = {
     "dead_letters_insert",

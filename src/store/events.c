@@ -9,6 +9,7 @@
 #include "estd/log.h"
 #include "estd/store_events.h"
 #include "estd/store_util.h"
+#include "internal.h"
 
 /* ---- the multi-row insert ------------------------------------------------- */
 
@@ -235,8 +236,6 @@ est_result store_party_resolve(est_pool *pool, const char *code, long long *id) 
 
 /* ---- Kafka batch ---------------------------------------------------------- */
 
-est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n); /* deadletters.c */
-
 static bool retriable(est_result rc, const char *sqlstate) {
   return rc == EST_EUNAVAILABLE || rc == EST_ETIMEOUT || strncmp(sqlstate, "40", 2) == 0 ||
          strcmp(sqlstate, "55P03") == 0 || strncmp(sqlstate, "53", 2) == 0 || strncmp(sqlstate, "57", 2) == 0;
@@ -406,8 +405,6 @@ done:
 }
 
 /* Used by deadletters.c for resubmission (same statement, same transaction). */
-est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channel, long long *event_id,
-                                  bool *inserted);
 est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channel, long long *event_id,
                                   bool *inserted) {
   est_result rc = EST_OK;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "estd/audit.h"
-#include "estd/store_areas.h"
+#include "estd/store_focuses.h"
 #include "estd/store_util.h"
 
 const char *const store_focuses_sorts[] = {"id", "priority", "valid_from", NULL};

@@ -1,7 +1,7 @@
 /* parties.c - parties and agreements (read-only over the API). */
 #include <stdlib.h>
 
-#include "estd/store.h"
+#include "estd/store_parties.h"
 #include "estd/store_util.h"
 
 const char *const store_parties_sorts[] = {"id", "name", NULL};

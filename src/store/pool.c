@@ -75,8 +75,6 @@ void est_pool_destroy(est_pool *p) {
   free(p);
 }
 
-const char *est_pool_conninfo(const est_pool *p) { return p->conninfo; }
-
 static uint64_t now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -194,7 +192,6 @@ void est_pool_stats_get(est_pool *p, est_pool_stats *out) {
 }
 
 PGconn *est_conn_pg(est_conn *c) { return c->pg; }
-void est_conn_mark_broken(est_conn *c) { c->broken = true; }
 const char *est_conn_error(est_conn *c) { return c->pg ? PQerrorMessage(c->pg) : "not connected"; }
 const char *est_conn_last_constraint(est_conn *c) { return c->last_constraint; }
 

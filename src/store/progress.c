@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "estd/situation.h"
-#include "estd/store_situation.h"
+#include "estd/store_progress.h"
 #include "estd/store_util.h"
 
 #define TZ "'Europe/Stockholm'"

@@ -5,17 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void est_page_free(est_page *p) {
-  free(p->items);
-  free(p->next_cursor);
-  p->items = p->next_cursor = NULL;
-}
-
-void est_doc_free(est_doc *d) {
-  free(d->json);
-  d->json = NULL;
-}
-
 const char *store_lld(char buf[24], long long v) {
   snprintf(buf, 24, "%lld", v);
   return buf;

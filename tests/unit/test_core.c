@@ -171,6 +171,32 @@ static void test_sort_parse(void **state) {
   assert_int_equal(est_sort_parse("--id", sorts, &idx, &desc), EST_EINVAL);
 }
 
+static bool mt_is(const char *v, const char *want) { return est_media_type_is(v, v ? strlen(v) : 0, want); }
+static bool mt_json(const char *v) { return est_media_type_is_json(v, v ? strlen(v) : 0); }
+
+static void test_media_type(void **state) {
+  (void)state;
+  assert_true(mt_is("application/json", "application/json"));
+  assert_true(mt_is("Application/JSON; charset=utf-8", "application/json"));
+  assert_true(mt_is("application/json \t;charset=utf-8", "application/json"));
+  assert_false(mt_is("application/jsonx", "application/json"));
+  assert_false(mt_is("application/jso", "application/json"));
+  assert_false(mt_is(" application/json", "application/json")); /* no leading white space */
+  assert_false(mt_is(NULL, "application/json"));
+  assert_false(mt_is("", "application/json"));
+  /* not NUL-terminated: only len bytes count, a NUL inside does not end it */
+  assert_true(est_media_type_is("application/jsonXYZ", 16, "application/json"));
+  assert_false(est_media_type_is("application/json\0x", 18, "application/json"));
+  assert_int_equal(est_media_type_len("text/csv ; q=1", 14), 8);
+  assert_true(mt_json("application/json"));
+  assert_true(mt_json("application/cloudevents+json; charset=utf-8"));
+  assert_true(mt_json("APPLICATION/MERGE-PATCH+JSON"));
+  assert_false(mt_json("application/+json")); /* no subtype before +json */
+  assert_false(mt_json("text/json"));
+  assert_false(mt_json("application/json-seq"));
+  assert_false(mt_json(NULL));
+}
+
 static void test_problem(void **state) {
   (void)state;
   json_t *errors = NULL;
@@ -193,6 +219,7 @@ int main(void) {
       cmocka_unit_test(test_utf8),            cmocka_unit_test(test_request_id),
       cmocka_unit_test(test_b64url_roundtrip), cmocka_unit_test(test_cursor),
       cmocka_unit_test(test_sort_parse),      cmocka_unit_test(test_problem),
+      cmocka_unit_test(test_media_type),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

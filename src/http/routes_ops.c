@@ -8,9 +8,11 @@
 #include "estd/intake.h"
 #include "estd/metrics.h"
 #include "estd/migrate.h"
+#include "estd/pool.h"
+#include "estd/situation_cache.h"
 
 static est_result livez(http_ctx *ctx) {
-  http_reply_raw(ctx, 200, "application/json", "{\"status\":\"ok\"}", 15);
+  http_reply_raw(ctx, 200, "application/json", HTTP_LITERAL("{\"status\":\"ok\"}"));
   return EST_OK;
 }
 
@@ -61,12 +63,27 @@ static est_result readyz(http_ctx *ctx) {
     ctx->problem_extra = json_pack("{s:s}", "reason", reason);
     return http_fail(ctx, EST_EUNAVAILABLE, "not ready: %s", reason);
   }
-  http_reply_raw(ctx, 200, "application/json", "{\"status\":\"ready\"}", 18);
+  http_reply_raw(ctx, 200, "application/json", HTTP_LITERAL("{\"status\":\"ready\"}"));
   return EST_OK;
 }
 
 static est_result metrics(http_ctx *ctx) {
-  char *text = est_metrics_render(ctx->app);
+  est_app *app = ctx->app;
+  est_metrics_gauges g = {.in_flight = atomic_load(&app->in_flight), .draining = atomic_load(&app->draining)};
+  est_scache_counters(&g.scache_hits, &g.scache_misses, &g.scache_coalesced);
+  if (app->pool) {
+    est_pool_stats ps;
+    est_pool_stats_get(app->pool, &ps);
+    g.has_pool = true;
+    g.pool_size = ps.size;
+    g.pool_open = ps.open;
+    g.pool_in_use = ps.in_use;
+    g.pool_acquired_total = ps.acquired_total;
+    g.pool_timeouts_total = ps.timeouts_total;
+    g.pool_wait_us_total = ps.wait_us_total;
+    g.pool_reconnects_total = ps.reconnects_total;
+  }
+  char *text = est_metrics_render(&g);
   if (!text) return EST_ENOMEM;
   http_reply_raw(ctx, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
   free(text);

@@ -9,10 +9,9 @@
 
 #include "estd/auth.h"
 #include "estd/config.h"
+#include "estd/keys_cli.h"
 #include "estd/pool.h"
 #include "estd/store_keys.h"
-
-int est_cli_keys(int argc, char **argv, const est_config *cfg);
 
 static void keys_usage(FILE *f) {
   fprintf(f,
@@ -236,7 +235,7 @@ static int keys_revoke(int argc, char **argv, const est_config *cfg) {
   return code;
 }
 
-int est_cli_keys(int argc, char **argv, const est_config *cfg) {
+int est_keys_cli_run(int argc, char **argv, const est_config *cfg) {
   if (argc < 1) {
     keys_usage(stderr);
     return 2;

@@ -14,8 +14,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "estd/pool.h"
-#include "estd/situation_cache.h"
 #include "estd/version.h"
 
 #define MAX_ROUTES 257 /* slot 0 = unmatched, route i at i + 1 */
@@ -231,7 +229,7 @@ static void render_histogram(est_buf *s, route_metrics *m, const char *path, con
   est_buf_printf(s, "\",method=\"%s\"} %llu\n", method, (unsigned long long)count);
 }
 
-char *est_metrics_render(est_app *app) {
+char *est_metrics_render(const est_metrics_gauges *g) {
   est_buf s = EST_BUF_INIT;
   est_buf_printf(&s, "# HELP estd_build_info Build information.\n# TYPE estd_build_info gauge\n");
   est_buf_printf(&s, "estd_build_info{version=\"%s\"} 1\n", ESTD_VERSION);
@@ -257,12 +255,10 @@ char *est_metrics_render(est_app *app) {
     if (!path || !atomic_load(&m->count)) continue;
     render_histogram(&s, m, path, method);
   }
-  if (app) {
-    sb_help(&s, "estd_http_requests_in_flight", "gauge", "HTTP requests currently in a handler.");
-    est_buf_printf(&s, "estd_http_requests_in_flight %d\n", atomic_load(&app->in_flight));
-    sb_help(&s, "estd_draining", "gauge", "1 while the process shuts down (readiness fails), else 0.");
-    est_buf_printf(&s, "estd_draining %d\n", atomic_load(&app->draining) ? 1 : 0);
-  }
+  sb_help(&s, "estd_http_requests_in_flight", "gauge", "HTTP requests currently in a handler.");
+  est_buf_printf(&s, "estd_http_requests_in_flight %d\n", g->in_flight);
+  sb_help(&s, "estd_draining", "gauge", "1 while the process shuts down (readiness fails), else 0.");
+  est_buf_printf(&s, "estd_draining %d\n", g->draining ? 1 : 0);
 
   est_buf_printf(&s, "# HELP estd_events_ingested_total Events stored, by source (kafka, http) and category.\n"
                 "# TYPE estd_events_ingested_total counter\n");
@@ -293,8 +289,7 @@ char *est_metrics_render(est_app *app) {
   pthread_mutex_unlock(&g_lag.mu);
 
   { /* situational-picture cache (estd/situation_cache.h) */
-    uint64_t hits, misses, coalesced;
-    est_scache_counters(&hits, &misses, &coalesced);
+    uint64_t hits = g->scache_hits, misses = g->scache_misses, coalesced = g->scache_coalesced;
     est_buf_printf(&s, "# HELP estd_situation_cache_requests_total Situational pictures served from the cache (hit) or computed (miss).\n"
                   "# TYPE estd_situation_cache_requests_total counter\n"
                   "estd_situation_cache_requests_total{result=\"hit\"} %llu\n"
@@ -304,27 +299,25 @@ char *est_metrics_render(est_app *app) {
                   "# TYPE estd_situation_cache_coalesced_total counter\nestd_situation_cache_coalesced_total %llu\n",
                   (unsigned long long)coalesced);
   }
-  if (app && app->pool) {
-    est_pool_stats ps;
-    est_pool_stats_get(app->pool, &ps);
+  if (g->has_pool) {
     est_buf_printf(&s, "# HELP estd_db_pool_size Configured maximum database connections.\n"
-                  "# TYPE estd_db_pool_size gauge\nestd_db_pool_size %d\n", ps.size);
+                  "# TYPE estd_db_pool_size gauge\nestd_db_pool_size %d\n", g->pool_size);
     est_buf_printf(&s, "# HELP estd_db_pool_open Database connections open.\n"
-                  "# TYPE estd_db_pool_open gauge\nestd_db_pool_open %d\n", ps.open);
+                  "# TYPE estd_db_pool_open gauge\nestd_db_pool_open %d\n", g->pool_open);
     est_buf_printf(&s, "# HELP estd_db_pool_in_use Database connections in use.\n"
-                  "# TYPE estd_db_pool_in_use gauge\nestd_db_pool_in_use %d\n", ps.in_use);
+                  "# TYPE estd_db_pool_in_use gauge\nestd_db_pool_in_use %d\n", g->pool_in_use);
     est_buf_printf(&s, "# HELP estd_db_pool_acquired_total Successful connection acquisitions.\n"
                   "# TYPE estd_db_pool_acquired_total counter\nestd_db_pool_acquired_total %llu\n",
-              (unsigned long long)ps.acquired_total);
+              (unsigned long long)g->pool_acquired_total);
     est_buf_printf(&s, "# HELP estd_db_pool_timeouts_total Acquisitions that failed (timeout or database down).\n"
                   "# TYPE estd_db_pool_timeouts_total counter\nestd_db_pool_timeouts_total %llu\n",
-              (unsigned long long)ps.timeouts_total);
+              (unsigned long long)g->pool_timeouts_total);
     est_buf_printf(&s, "# HELP estd_db_pool_wait_seconds_total Time spent waiting for a connection.\n"
                   "# TYPE estd_db_pool_wait_seconds_total counter\nestd_db_pool_wait_seconds_total %.6f\n",
-              (double)ps.wait_us_total / 1e6);
+              (double)g->pool_wait_us_total / 1e6);
     est_buf_printf(&s, "# HELP estd_db_pool_connects_total Connections opened (including reconnects).\n"
                   "# TYPE estd_db_pool_connects_total counter\nestd_db_pool_connects_total %llu\n",
-              (unsigned long long)ps.reconnects_total);
+              (unsigned long long)g->pool_reconnects_total);
   }
   render_process(&s);
   return est_buf_steal(&s);

@@ -24,7 +24,7 @@
 
 #include "estd/app.h"
 #include "estd/auth.h"
-#include "estd/http.h"
+#include "estd/http_server.h"
 #include "estd/intake.h"
 #include "estd/log.h"
 #include "estd/migrate.h"

@@ -12,7 +12,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "estd/lifecycle.h"
+#include "estd/healthcheck.h"
 
 typedef struct {
   int fd;

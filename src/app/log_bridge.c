@@ -4,7 +4,7 @@
 #include <time.h>
 #include <yder.h>
 
-#include "estd/lifecycle.h"
+#include "estd/log_bridge.h"
 #include "estd/log.h"
 
 static void yder_to_log(void *cls, const char *app, const time_t date, const unsigned long level,

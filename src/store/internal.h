@@ -1,0 +1,26 @@
+/* internal.h - functions one store module lends another (store/ only; not
+ * a public header). Shared helpers every store module uses are in
+ * estd/store_util.h and estd/audit.h. */
+#ifndef ESTD_STORE_INTERNAL_H
+#define ESTD_STORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "estd/db.h"
+#include "estd/event.h"
+#include "estd/store_events.h"
+
+/* deadletters.c: writes the dead letters of msgs[0..n) (those with a
+ * reason other than "skipped_summary") on c, inside the caller's batch
+ * transaction (store_intake_batch). */
+est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n);
+
+/* events.c: inserts one event (party resolved here when ev->party_id is 0)
+ * on c with the given channel, in the caller's transaction (dead-letter
+ * resubmission). *event_id is the stored or already existing event,
+ * *inserted false for a duplicate. */
+est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channel, long long *event_id,
+                                  bool *inserted);
+
+#endif
