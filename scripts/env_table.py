@@ -23,6 +23,7 @@ DEFAULTS = {
     "ESTD_LOG_LEVEL": "info",
     "ESTD_AUTH": "required",
     "ESTD_SQL_DIR": "`<prefix>/share/estd/sql` (`/opt/estd/share/estd/sql` in the image)",
+    "ESTD_WEB_DIR": "`<prefix>/share/estd/web` (`/opt/estd/share/estd/web` in the image)",
 }
 MEANINGS = {
     "ESTD_DATABASE_URL": "libpq connection URL or key=value string of the PostgreSQL database (secrets: prefer a password file or PGPASSWORD-style injection)",

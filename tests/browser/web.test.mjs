@@ -234,6 +234,7 @@ describe('commitments board', () => {
     let doc = (await estd.get(`/v1/commitments/${id}`)).body;
     assert.equal(doc.follow_up_note, 'Deltar i alla nio grupper (uppföljt v45).');
     assert.equal(doc.status, 'ongoing');
+    assert.equal((await page.textContent(`#commitment-${id} dd.note`)).trim(), doc.follow_up_note);
     // Another client changes it first ...
     const r = await fetch(`${estd.base}/v1/commitments/${id}`, {
       method: 'PATCH', headers: { 'Content-Type': 'application/merge-patch+json', 'If-Match': `"${doc.version}"` },

@@ -50,6 +50,11 @@ function editor(c, version, ctx, rerender) {
     try {
       const r = await api(`/v1/commitments/${c.id}`, { method: 'PATCH', ifMatch: `"${form.dataset.version}"`, body: { status: status.value, follow_up_note: note.value || null } });
       form.dataset.version = r.body.version;
+      const card = form.closest('article');
+      card.querySelector('dd.note').textContent = r.body.follow_up_note || t('none');
+      const badge = card.querySelector('dd .status');
+      badge.className = `status ${r.body.status}`;
+      badge.textContent = st[r.body.status] || r.body.status;
       msg.textContent = t('saved');
       msg.className = 'msg ok';
     } catch (err) {

@@ -119,6 +119,7 @@ export async function renderWeekly(main, ctx) {
       h('div', {}, h('h2', {}, t('commitments_area')), commitmentsList(sit))));
   drawMap(mapEl, { geojson: geoR.body, situation: sit, basemapUrl: cfg.basemap_url, k });
   main.dataset.drawnMs = String(Math.round(performance.now() - t0));
+  main.dataset.readyAt = String(performance.now()); // since navigation start (bench/web)
   main.dataset.ready = `${p.kind}:${p.value}:${st.area}`;
   if (TREND_WEEKS > trendR.body.series.items.length) console.warn('trend shorter than expected');
 }
