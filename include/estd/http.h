@@ -80,6 +80,11 @@ extern const http_route http_routes_security[];  /* audit */
 extern const http_route http_routes_web[];       /* the web app under /app/ */
 extern const http_route http_routes_public[];    /* the public medborgarlöfte page's API */
 
+/* The agreement report (JSON document, progress evaluated today) that
+ * GET /v1/agreements/{id}/report serves (routes_situation.c); the public
+ * page's source too. EST_ENOTFOUND for an unknown id. */
+est_result http_agreement_report(http_ctx *ctx, long long id, json_t **out);
+
 /* ---- reading the request (http/request.c) ---- */
 
 /* Path or query parameter by name (path parameters shadow query ones),

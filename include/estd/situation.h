@@ -1,120 +1,93 @@
-/* situation.h - pure rules of the situational picture (lägesbild) and of
- * commitment follow-up: calendar periods (ISO weeks, date ranges) in
- * Europe/Stockholm, comparison periods, CompStat-style change, privacy
- * suppression of small counts, progress evaluation and CSV quoting.
+/* situation.h - the situational picture (lägesbild) document
+ * (domain/situation.c).
  *
- * No I/O, no libpq, no clock: "now" is always passed in. */
+ * The store fetches rows (store_situation.h, JSON texts built by
+ * PostgreSQL); this module builds the document from them: the JSON picture
+ * with privacy applied to every count and CompStat changes, its GeoJSON
+ * FeatureCollection, the hot spots (clustering the incidents with
+ * hotspot.h) and the cache key. Pure: no I/O, no clock.
+ *
+ * Every count the document publishes goes through est_publish_json
+ * (privacy.h) with the caller's est_publish_policy, one call per table and
+ * period; CompStat changes are computed from the published counts
+ * afterwards (a suppressed count gives a null change). */
 #ifndef ESTD_SITUATION_H
 #define ESTD_SITUATION_H
 
-#include "estd/buf.h"
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <time.h>
 
+#include "estd/compstat.h"
+#include "estd/hotspot.h"
+#include "estd/period.h"
+#include "estd/privacy.h"
 #include "estd/result.h"
 
-/* A proleptic Gregorian calendar date. */
-typedef struct est_date {
-  int y, m, d;
-} est_date;
+#define EST_SITUATION_HOTSPOTS_MAX 50        /* hot spots in a picture */
+#define EST_SITUATION_GEOJSON_EVENTS_MAX 5000 /* event Features in a GeoJSON picture */
 
-/* Days since 1970-01-01 and back. */
-long est_date_to_days(est_date d);
-est_date est_date_from_days(long days);
-/* 0 = Monday ... 6 = Sunday. */
-int est_date_weekday(est_date d);
-/* Parses YYYY-MM-DD (a real calendar date, years 1900..9999). */
-bool est_date_parse(const char *s, est_date *out);
-/* Writes YYYY-MM-DD into out (n >= 11). */
-void est_date_format(est_date d, char *out, size_t n);
+/* The normalised query: everything that changes the document. */
+typedef struct est_situation_query {
+  long long area_id; /* 0 = all areas */
+  est_period period, previous, year_ago;
+  /* The three periods as local dates "YYYY-MM-DD", each [from, to). */
+  char from[11], to[11], prev_from[11], prev_to[11], ya_from[11], ya_to[11];
+  const char *bucket;  /* "day" | "week" (static) */
+  double eps_m;        /* DBSCAN eps in metres (EPSG:3006) */
+  int min_points;      /* DBSCAN minpoints */
+  bool detail;         /* the caller has read-detail: exact hulls */
+  int k;               /* small-count threshold of the policy (0 = none) */
+  bool include_events; /* GeoJSON: also the period's events */
+} est_situation_query;
 
-/* ISO 8601 week date helpers. */
-int est_iso_weeks_in_year(int iso_year); /* 52 or 53 */
-void est_iso_week_of(est_date d, int *iso_year, int *iso_week);
-est_date est_iso_week_monday(int iso_year, int iso_week);
-/* Parses "YYYY-Www" (week 01..52/53 as the year has). */
-bool est_iso_week_parse(const char *s, int *iso_year, int *iso_week);
+/* Sets q->period, its previous and year-ago periods and the date strings;
+ * with bucket NULL the default (by week above
+ * EST_PERIOD_DAY_BUCKET_MAX_DAYS days, else by day). */
+void est_situation_query_period(est_situation_query *q, const est_period *period, const char *bucket);
 
-/* The calendar date in Europe/Stockholm at UTC instant now: CET (UTC+1),
- * CEST (UTC+2) from the last Sunday of March 01:00 UTC to the last Sunday
- * of October 01:00 UTC (the EU rule in force since 1996). */
-est_date est_stockholm_date(time_t now);
+/* The small-count threshold a caller gets: min_count when given (the route
+ * has checked it is at least cfg_min), else cfg_min, or 0 (no suppression)
+ * for a read-detail caller. */
+int est_situation_threshold(bool detail, int cfg_min, bool has_min_count, int min_count);
 
-/* Maximum length of a from/to period in days. */
-#define EST_PERIOD_MAX_DAYS 731
-/* Periods longer than this many days are bucketed by week by default. */
-#define EST_PERIOD_DAY_BUCKET_MAX_DAYS 56
+/* The rows the store fetched for one picture, all from one snapshot (JSON
+ * texts, see store_situation.h). areas and events only for GeoJSON
+ * (events NULL when not asked for). */
+typedef struct est_situation_rows {
+  const char *counts;   /* {"total", "by_category", "by_party", "series", "by_weekday", "by_hour"} */
+  const char *hotspots; /* the hot spots' details, ranked (store_situation_hotspots) */
+  const char *context;  /* {"area", "presence", "focuses", "commitments", "freshness"} */
+  const char *areas;    /* area Features */
+  const char *events;   /* up to EST_SITUATION_GEOJSON_EVENTS_MAX + 1 event Features */
+} est_situation_rows;
 
-/* A half-open period [from, to) of local (Europe/Stockholm) dates. */
-typedef struct est_period {
-  est_date from; /* inclusive */
-  est_date to;   /* exclusive */
-  int iso_year;  /* set (with iso_week) when the period is one ISO week, else 0 */
-  int iso_week;
-} est_period;
+/* The hot spots of the period's incidents pts[0..n) (category slots
+ * 0..ncat-1): weighted DBSCAN with q's eps and min_points, at most
+ * EST_SITUATION_HOTSPOTS_MAX, largest first. Returns the number of clusters
+ * in *out (est_hotspot_clusters_free), or -1 when memory runs out. */
+int est_situation_hotspots(const est_situation_query *q, const est_hs_point *pts, size_t n, int ncat,
+                           est_hs_cluster **out);
 
-/* Builds the period from the query parameters (each may be NULL):
- * week=YYYY-Www, or from and to (both, from < to, at most
- * EST_PERIOD_MAX_DAYS days), or neither = the ISO week containing today.
- * On failure returns EST_EPARSE and sets *field and *detail (static). */
-est_result est_period_from_params(const char *week, const char *from, const char *to, est_date today,
-                                  est_period *out, const char **field, const char **detail);
-long est_period_days(const est_period *p);
-/* The preceding period: the previous ISO week, or the equally long range
- * ending where p starts. */
-void est_period_previous(const est_period *p, est_period *out);
-/* The same period a year earlier: the same ISO week number of the previous
- * ISO year (week 53 becomes 52 when that year has no week 53), or both dates
- * one calendar year back (29 February becomes 28 February). */
-void est_period_year_ago(const est_period *p, est_period *out);
-/* {"from","to","week"} (week null unless an ISO week). Caller owns. */
-json_t *est_period_json(const est_period *p);
+/* Builds the JSON picture (openapi.yaml Situation) into *out (caller owns).
+ * Tables published through pol (privacy.h): "total" (key "total"),
+ * "by_category" (key: category code), "by_party" (party id), "series"
+ * (bucket start), "by_weekday" (weekday), "by_hour" (hour), each for the
+ * periods "count", "previous" and "year_ago" where present; hot spots with
+ * fewer than pol->k incidents are left out, each kept one is published as
+ * "hot_spot" (key: rank) and its categories as "hot_spot.by_category".
+ * EST_EINTERNAL when a row is not the JSON the store promises. */
+est_result est_situation_document(const est_situation_query *q, const est_publish_policy *pol,
+                                  const est_situation_rows *rows, json_t **out);
 
-/* Percentage change from base to cur, rounded to one decimal. false (=
- * JSON null) when base is 0, including 0 -> 0: division by zero is not a
- * number and "+inf %" is not a useful CompStat figure. */
-bool est_pct_change(long long cur, long long base, double *out);
+/* Builds the RFC 7946 FeatureCollection from a document of
+ * est_situation_document (taken, also on failure) and the GeoJSON rows:
+ * the areas, one Feature per hot spot (its hull), and the events (at most
+ * EST_SITUATION_GEOJSON_EVENTS_MAX; "events_truncated" tells). */
+est_result est_situation_geojson(const est_situation_query *q, json_t *doc, const est_situation_rows *rows,
+                                 json_t **out);
 
-/* Privacy suppression of one table of counts with its total.
- *
- * Cells with 0 < count < k are suppressed (primary). If exactly one cell is
- * suppressed and the total is published, the smallest other non-zero cell
- * is suppressed too (secondary), so the suppressed value cannot be derived
- * as total minus the published cells. A total 0 < total < k is suppressed
- * (then every non-zero cell is below k as well). Zeros are published. k <= 1
- * suppresses nothing. sup[] and *total_sup are outputs. */
-void est_suppress(const long long *counts, bool *sup, size_t n, long long total, bool *total_sup, int k);
-
-/* Applies est_suppress to a JSON table in place: cells is an array of
- * objects whose integer member `key` is the count; total is the table's
- * total (negative: the sum of the cells). Suppressed counts become null and
- * the cell gets `flag` = true (e.g. "suppressed"); the others get false.
- * Returns true when the total must be suppressed too (the caller owns the
- * total, which several tables may share: OR the results). */
-bool est_suppress_json(json_t *cells, long long total, const char *key, const char *flag, int k);
-
-/* Adds CompStat change members to obj: name = {"absolute": cur - base,
- * "percent": est_pct_change or null}; both null when either count is
- * null (suppressed). */
-void est_change_json(json_t *obj, const char *name, const char *cur_key, const char *base_key);
-
-/* Progress evaluation of a commitment target.
- * comparison: "at_least" | "at_most" | "exactly". elapsed in [0,1] is the
- * elapsed fraction of the evaluated period. at_least: on track when value >=
- * target * elapsed (pro rata); at_most: when value <= target * elapsed (the
- * pro-rata budget is not exceeded); exactly: when target * elapsed <= value
- * <= target. Returns false (unknown) when target <= 0 or comparison is
- * unknown; otherwise true and *on_track. */
-bool est_progress_on_track(double value, double target, const char *comparison, double elapsed, bool *on_track);
-/* Fraction of [from, to_inclusive] elapsed at the end of day today, in [0,1]. */
-double est_elapsed_fraction(est_date from, est_date to_inclusive, est_date today);
-
-/* Appends one CSV field (RFC 4180: quoted when it contains a comma, quote,
- * CR or LF; quotes doubled) to a growing buffer. NULL s is an empty field.
- * Returns EST_ENOMEM on allocation failure. */
-est_result est_csv_field(est_buf *b, const char *s, bool first_in_row);
-est_result est_csv_end_row(est_buf *b);
+/* The response-cache key of the query and representation (geo = GeoJSON). */
+void est_situation_cache_key(const est_situation_query *q, bool geo, char *out, size_t n);
 
 #endif

@@ -1,40 +1,66 @@
-/* store_situation.h - the SQL of the situational picture (lägesbild)
- * (store/situation.c). Every function returns JSON text built by
- * PostgreSQL (malloc'd, caller frees); privacy suppression and CompStat
- * change are applied by the caller (domain rules in situation.h). */
+/* store_situation.h - the rows of the situational picture (lägesbild)
+ * (store/situation.c). The store only fetches: JSON text built by
+ * PostgreSQL (malloc'd, caller frees) and the incidents' points; the
+ * clustering, privacy, CompStat changes and the document itself are the
+ * domain's (situation.h), called by the route. */
 #ifndef ESTD_STORE_SITUATION_H
 #define ESTD_STORE_SITUATION_H
 
-#include <jansson.h>
-#include <stdbool.h>
 #include <stddef.h>
+
+#include "estd/hotspot.h"
 #include "estd/pool.h"
 #include "estd/result.h"
+#include "estd/situation.h"
 
-/* Dates are local Europe/Stockholm dates "YYYY-MM-DD"; every range is
- * [from, to) (to exclusive). */
-typedef struct store_situation_query {
-  long long area_id;             /* 0 = all areas */
-  char from[11], to[11];         /* the period */
-  char prev_from[11], prev_to[11];
-  char ya_from[11], ya_to[11];   /* same period a year earlier */
-  const char *bucket;            /* "day" | "week" */
-  double eps_m;                  /* DBSCAN eps in metres (EPSG:3006) */
-  int min_points;                /* DBSCAN minpoints */
-  bool detail;                   /* exact hulls (detail scope) or blurred */
-  bool geo;                      /* also the GeoJSON parts (areas, events) */
-  int events_limit;              /* GeoJSON events (with geo): 0 = none */
-} store_situation_query;
+/* One picture is read from one snapshot: open it (REPEATABLE READ READ
+ * ONLY on one pooled connection; the data version is its first read), run
+ * the reads below in any order, close it. The reads take the query of
+ * situation.h: dates are local Europe/Stockholm dates, every range [from,
+ * to). */
+typedef struct store_situation_snap store_situation_snap;
 
-/* Every member malloc'd (NULL when not asked for); store_situation_result_free. */
-typedef struct store_situation_result {
-  char *counts, *hotspots, *context; /* see store_situation_get */
-  char *areas;   /* with q->geo: JSON array of the area Features */
-  char *events;  /* with q->geo and events_limit > 0: up to events_limit + 1 event Point
-                    Features of the period (the extra one signals truncation) */
-  char *version; /* the data version of the snapshot read (store_situation_version) */
-} store_situation_result;
-void store_situation_result_free(store_situation_result *r);
+/* Opens the snapshot and reads its data version (as
+ * store_situation_version; malloc'd into *version). EST_ENOTFOUND when
+ * area_id is not 0 and no such area exists. */
+est_result store_situation_open(est_pool *pool, long long area_id, store_situation_snap **out, char **version);
+/* Ends the snapshot (COMMIT when rc is EST_OK) and releases its
+ * connection; returns rc, or the failure of the COMMIT. s may be NULL. */
+est_result store_situation_close(store_situation_snap *s, est_result rc);
+
+/* counts: {"total":{count,previous,year_ago}, "by_category":[{code, label_sv, label_en, count,
+ * previous, year_ago}], "by_party":[{party_id, code, name, count, previous, year_ago}],
+ * "series":[{start,count}], "by_weekday":[{weekday,name,count}], "by_hour":[{hour,count}]}
+ * (malloc'd JSON text). */
+est_result store_situation_counts(store_situation_snap *s, const est_situation_query *q, char **out);
+
+/* The period's incidents with a location, in SWEREF 99 TM (EPSG:3006)
+ * metres, with their category's ordinal as the category slot: *pts
+ * malloc'd (n entries, never NULL on success), *ncat one more than the
+ * largest slot (0 without points). */
+est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts,
+                                  size_t *n, int *ncat);
+
+/* The hot spots' details for the clusters cl[0..ncl) (ranked 1.. in that
+ * order; category slots 0..ncat-1 as from store_situation_points): JSON
+ * array [{rank, incident_count, centroid{lat,lon}, hull (GeoJSON Polygon in
+ * WGS84; exact with q->detail, else buffered by 25 m), by_category[{code,
+ * label_sv, label_en, count}], presence{patrols{count,duration_s},
+ * activities{..}}}]. The hull is the convex hull of the cluster's
+ * incidents, or a 25 m buffer of it when it is not a polygon; presence
+ * counts the patrols/activities of the period whose point or track meets
+ * the hull buffered by eps. */
+est_result store_situation_hotspots(store_situation_snap *s, const est_situation_query *q,
+                                    const est_hs_cluster *cl, int ncl, int ncat, char **out);
+
+/* context: {"area", "presence":[per area], "focuses":[..], "commitments":[..], "freshness":{..}}. */
+est_result store_situation_context(store_situation_snap *s, const est_situation_query *q, char **out);
+
+/* GeoJSON parts: the area Features (all areas, or the one), and up to
+ * limit event Point Features of the period (ordered by occurred_at, id). */
+est_result store_situation_geo_areas(store_situation_snap *s, const est_situation_query *q, char **out);
+est_result store_situation_geo_events(store_situation_snap *s, const est_situation_query *q, int limit,
+                                      char **out);
 
 /* The data version: a short text that changes whenever data the
  * situational picture depends on may have changed, read with one cheap
@@ -42,18 +68,5 @@ void store_situation_result_free(store_situation_result *r);
  * transaction snapshot, see store/situation.c). Equal versions mean the
  * same committed data. Caller frees *version. */
 est_result store_situation_version(est_pool *pool, char **version);
-
-/* The situational picture (each document malloc'd into *out):
- *  counts:   {"total":{count,previous,year_ago}, "by_category":[..], "by_party":[..],
- *             "series":[{start,count}], "by_weekday":[{weekday,count}], "by_hour":[{hour,count}]}
- *  hotspots: [{rank, incident_count, centroid{lat,lon}, hull (GeoJSON Polygon), by_category[..],
- *             presence{patrols{count,duration_s}, activities{..}}}] (at most 50; weighted DBSCAN
- *             over grid cells of eps / 4, see estd/hotspot.h)
- *  context:  {"area", "presence":[per area], "focuses":[..], "commitments":[..], "freshness":{..}}
- *  areas, events: the GeoJSON parts when q->geo
- *  version:  the data version of the snapshot all of them were read from.
- * EST_ENOTFOUND when area_id is given and does not exist. One pooled
- * connection, one REPEATABLE READ READ ONLY snapshot for everything. */
-est_result store_situation_get(est_pool *pool, const store_situation_query *q, store_situation_result *out);
 
 #endif

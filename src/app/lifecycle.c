@@ -29,6 +29,7 @@
 #include "estd/log.h"
 #include "estd/migrate.h"
 #include "estd/pool.h"
+#include "estd/situation_cache.h"
 
 static long long mono_ms(void) {
   struct timespec ts;
@@ -121,6 +122,10 @@ static int fail_start(const char *msg, const char *key, const char *value) {
   return 1;
 }
 
+/* Bodies the situational-picture cache keeps at most (its entries are
+ * ESTD_SITUATION_CACHE_ENTRIES). */
+#define SITUATION_CACHE_MAX_BYTES (16u << 20)
+
 int est_serve_run(const est_config *cfg) {
   {
     /* Security configuration first: one clear line, before any connection. */
@@ -164,10 +169,13 @@ int est_serve_run(const est_config *cfg) {
     est_pool_destroy(app.pool);
     return fail_start("cannot initialise authentication", NULL, NULL);
   }
+  /* NULL when ESTD_SITUATION_CACHE_ENTRIES is 0 (the routes then compute every picture). */
+  app.situation_cache = est_scache_create((size_t)cfg->situation_cache_entries, SITUATION_CACHE_MAX_BYTES);
   http_server *srv = NULL;
   if (http_server_start(&srv, &app) != EST_OK) {
     char port[16];
     snprintf(port, sizeof port, "%d", cfg->port);
+    est_scache_destroy(app.situation_cache);
     est_auth_free(&app);
     est_pool_destroy(app.pool);
     est_log_kv(EST_LOG_ERROR, "cannot listen", "address", cfg->listen_address, "#port", port, NULL);
@@ -176,6 +184,7 @@ int est_serve_run(const est_config *cfg) {
   if (cfg->kafka_brokers) {
     if (est_intake_start(&app.intake, &app) != EST_OK) {
       http_server_stop(srv, 0);
+      est_scache_destroy(app.situation_cache);
       est_auth_free(&app);
       est_pool_destroy(app.pool);
       return fail_start("cannot start the Kafka consumer", "brokers", cfg->kafka_brokers);
@@ -214,6 +223,7 @@ int est_serve_run(const est_config *cfg) {
   app.intake = NULL;
   left = deadline - mono_ms();
   http_server_stop(srv, left > 0 ? (int)left : 0);
+  est_scache_destroy(app.situation_cache);
   est_auth_free(&app);
   est_pool_destroy(app.pool);
   if (wd_on) watchdog_stop(wd);

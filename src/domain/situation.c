@@ -1,365 +1,237 @@
-/* situation.c - pure rules of the situational picture (see situation.h). */
+/* situation.c - the situational picture document (see situation.h). */
 #include "estd/situation.h"
 
-#include "estd/significance.h"
-
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- calendar ------------------------------------------------------------ */
-
-/* Howard Hinnant's days_from_civil / civil_from_days. */
-long est_date_to_days(est_date d) {
-  long y = d.y - (d.m <= 2);
-  long era = (y >= 0 ? y : y - 399) / 400;
-  long yoe = y - era * 400;
-  long mp = (d.m + 9) % 12;
-  long doy = (153 * mp + 2) / 5 + d.d - 1;
-  long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
+void est_situation_query_period(est_situation_query *q, const est_period *period, const char *bucket) {
+  q->period = *period;
+  est_period_previous(&q->period, &q->previous);
+  est_period_year_ago(&q->period, &q->year_ago);
+  est_date_format(q->period.from, q->from, sizeof q->from);
+  est_date_format(q->period.to, q->to, sizeof q->to);
+  est_date_format(q->previous.from, q->prev_from, sizeof q->prev_from);
+  est_date_format(q->previous.to, q->prev_to, sizeof q->prev_to);
+  est_date_format(q->year_ago.from, q->ya_from, sizeof q->ya_from);
+  est_date_format(q->year_ago.to, q->ya_to, sizeof q->ya_to);
+  q->bucket = bucket ? bucket : est_period_days(&q->period) > EST_PERIOD_DAY_BUCKET_MAX_DAYS ? "week" : "day";
 }
 
-est_date est_date_from_days(long z) {
-  z += 719468;
-  long era = (z >= 0 ? z : z - 146096) / 146097;
-  long doe = z - era * 146097;
-  long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  long y = yoe + era * 400;
-  long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  long mp = (5 * doy + 2) / 153;
-  long d = doy - (153 * mp + 2) / 5 + 1;
-  long m = mp < 10 ? mp + 3 : mp - 9;
-  est_date r = {(int)(y + (m <= 2)), (int)m, (int)d};
-  return r;
+int est_situation_threshold(bool detail, int cfg_min, bool has_min_count, int min_count) {
+  return has_min_count ? min_count : (detail ? 0 : cfg_min);
 }
 
-int est_date_weekday(est_date d) {
-  long days = est_date_to_days(d);
-  long w = (days + 3) % 7; /* 1970-01-01 was a Thursday (3 when Monday = 0) */
-  return (int)(w < 0 ? w + 7 : w);
+int est_situation_hotspots(const est_situation_query *q, const est_hs_point *pts, size_t n, int ncat,
+                           est_hs_cluster **out) {
+  return est_hotspot_points(pts, n, q->eps_m, q->min_points, EST_SITUATION_HOTSPOTS_MAX, ncat, out);
 }
 
-static bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+/* ---- publishing counts ----------------------------------------------------- */
 
-static int days_in_month(int y, int m) {
-  static const int md[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : md[m - 1];
-}
+/* The count members of the three periods and their suppression flags. */
+static const char *const period_keys[3] = {"count", "previous", "year_ago"};
+static const char *const period_flags[3] = {"suppressed", "previous_suppressed", "year_ago_suppressed"};
 
-static bool digits(const char *s, int n) {
-  for (int i = 0; i < n; i++)
-    if (s[i] < '0' || s[i] > '9') return false;
-  return true;
-}
-
-static int num(const char *s, int n) {
-  int v = 0;
-  for (int i = 0; i < n; i++) v = v * 10 + (s[i] - '0');
-  return v;
-}
-
-bool est_date_parse(const char *s, est_date *out) {
-  if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return false;
-  if (!digits(s, 4) || !digits(s + 5, 2) || !digits(s + 8, 2)) return false;
-  est_date d = {num(s, 4), num(s + 5, 2), num(s + 8, 2)};
-  if (d.y < 1900 || d.m < 1 || d.m > 12 || d.d < 1 || d.d > days_in_month(d.y, d.m)) return false;
-  *out = d;
-  return true;
-}
-
-void est_date_format(est_date d, char *out, size_t n) { snprintf(out, n, "%04d-%02d-%02d", d.y, d.m, d.d); }
-
-void est_iso_week_of(est_date d, int *iso_year, int *iso_week) {
-  long days = est_date_to_days(d);
-  long thursday = days - est_date_weekday(d) + 3;
-  est_date t = est_date_from_days(thursday);
-  est_date jan1 = {t.y, 1, 1};
-  *iso_year = t.y;
-  *iso_week = (int)((thursday - est_date_to_days(jan1)) / 7 + 1);
-}
-
-int est_iso_weeks_in_year(int iso_year) {
-  est_date dec28 = {iso_year, 12, 28};
-  int y, w;
-  est_iso_week_of(dec28, &y, &w);
-  return w;
-}
-
-est_date est_iso_week_monday(int iso_year, int iso_week) {
-  est_date jan4 = {iso_year, 1, 4};
-  long monday1 = est_date_to_days(jan4) - est_date_weekday(jan4);
-  return est_date_from_days(monday1 + 7L * (iso_week - 1));
-}
-
-bool est_iso_week_parse(const char *s, int *iso_year, int *iso_week) {
-  if (!s || strlen(s) != 8 || s[4] != '-' || s[5] != 'W' || !digits(s, 4) || !digits(s + 6, 2)) return false;
-  int y = num(s, 4), w = num(s + 6, 2);
-  if (y < 1900 || w < 1 || w > est_iso_weeks_in_year(y)) return false;
-  *iso_year = y;
-  *iso_week = w;
-  return true;
-}
-
-/* Last Sunday of month m in year y, as days since the epoch. */
-static long last_sunday(int y, int m) {
-  est_date last = {y, m, days_in_month(y, m)};
-  return est_date_to_days(last) - (est_date_weekday(last) + 1) % 7;
-}
-
-est_date est_stockholm_date(time_t now) {
-  long long t = (long long)now;
-  long long day = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-  int y = est_date_from_days((long)day).y;
-  long long dst_start = (long long)last_sunday(y, 3) * 86400 + 3600;
-  long long dst_end = (long long)last_sunday(y, 10) * 86400 + 3600;
-  long long offset = (t >= dst_start && t < dst_end) ? 7200 : 3600;
-  long long local = t + offset;
-  long long lday = local >= 0 ? local / 86400 : (local - 86399) / 86400;
-  return est_date_from_days((long)lday);
-}
-
-/* ---- periods ------------------------------------------------------------- */
-
-static void period_week(est_period *p, int y, int w) {
-  p->from = est_iso_week_monday(y, w);
-  p->to = est_date_from_days(est_date_to_days(p->from) + 7);
-  p->iso_year = y;
-  p->iso_week = w;
-}
-
-est_result est_period_from_params(const char *week, const char *from, const char *to, est_date today,
-                                  est_period *out, const char **field, const char **detail) {
-  memset(out, 0, sizeof *out);
-  *field = *detail = NULL;
-  if (week) {
-    if (from || to) {
-      *field = from ? "from" : "to";
-      *detail = "give either week or from/to, not both";
-      return EST_EPARSE;
-    }
-    int y, w;
-    if (!est_iso_week_parse(week, &y, &w)) {
-      *field = "week";
-      *detail = "must be an ISO week YYYY-Www that exists in that year";
-      return EST_EPARSE;
-    }
-    period_week(out, y, w);
-    return EST_OK;
+/* One table with the three periods: each published through the policy
+ * with the raw totals tot[]; tsup[i] is set when the table says total i
+ * must be suppressed. Then the CompStat changes of each cell. */
+static void publish_periods(const est_publish_policy *pol, const char *table, json_t *cells, const char *id_key,
+                            const long long tot[3], bool tsup[3]) {
+  for (int i = 0; i < 3; i++)
+    if (est_publish_json(pol, table, cells, id_key, tot[i], period_keys[i], period_flags[i])) tsup[i] = true;
+  size_t j;
+  json_t *c;
+  json_array_foreach(cells, j, c) {
+    est_change_json(c, "change_previous", "count", "previous");
+    est_change_json(c, "change_year_ago", "count", "year_ago");
   }
-  if (from || to) {
-    if (!from || !to) {
-      *field = from ? "to" : "from";
-      *detail = "from and to must be given together";
-      return EST_EPARSE;
+}
+
+/* The total: a table of one cell per period, also suppressed when a table
+ * said so (tsup), then its changes. */
+static void publish_total(const est_publish_policy *pol, json_t *total, const long long tot[3], const bool tsup[3]) {
+  for (int i = 0; i < 3; i++) {
+    json_t *cell = json_pack("{s:s, s:I}", "key", "total", period_keys[i], (json_int_t)tot[i]);
+    json_t *cells = json_pack("[o]", cell);
+    bool sup = true;
+    if (cells) {
+      est_publish_json(pol, "total", cells, "key", tot[i], period_keys[i], period_flags[i]);
+      sup = tsup[i] || json_is_true(json_object_get(cell, period_flags[i]));
+      if (!sup) json_object_set(total, period_keys[i], json_object_get(cell, period_keys[i]));
     }
-    if (!est_date_parse(from, &out->from)) {
-      *field = "from";
-      *detail = "must be a date YYYY-MM-DD";
-      return EST_EPARSE;
+    json_decref(cells);
+    if (sup) json_object_set_new(total, period_keys[i], json_null());
+    json_object_set_new(total, period_flags[i], json_boolean(sup));
+  }
+  est_change_json(total, "change_previous", "count", "previous");
+  est_change_json(total, "change_year_ago", "count", "year_ago");
+}
+
+/* Hot spots: each one's incident count is a table of one cell ("hot_spot",
+ * key: the store's rank); a hot spot whose count is not published is left
+ * out (one this small would disclose too much). The kept ones are ranked
+ * 1.. and their categories published ("hot_spot.by_category"). */
+static void publish_hotspots(const est_publish_policy *pol, json_t *hs) {
+  if (!json_is_array(hs)) return;
+  for (size_t i = 0; i < json_array_size(hs);) {
+    json_t *h = json_array_get(hs, i);
+    long long n = json_integer_value(json_object_get(h, "incident_count"));
+    json_t *cells = json_pack("[{s:I, s:I}]", "rank", json_integer_value(json_object_get(h, "rank")), "incident_count",
+                              (json_int_t)n);
+    bool sup = true;
+    if (cells) {
+      est_publish_json(pol, "hot_spot", cells, "rank", n, "incident_count", "suppressed");
+      json_t *cell = json_array_get(cells, 0);
+      sup = json_is_true(json_object_get(cell, "suppressed"));
+      if (!sup) json_object_set(h, "incident_count", json_object_get(cell, "incident_count"));
     }
-    if (!est_date_parse(to, &out->to)) {
-      *field = "to";
-      *detail = "must be a date YYYY-MM-DD";
-      return EST_EPARSE;
+    json_decref(cells);
+    if (sup) {
+      json_array_remove(hs, i);
+      continue;
     }
-    long days = est_period_days(out);
-    if (days < 1) {
-      *field = "to";
-      *detail = "must be after from (to is exclusive)";
-      return EST_EPARSE;
-    }
-    if (days > EST_PERIOD_MAX_DAYS) {
-      *field = "to";
-      *detail = "the period may be at most 731 days long";
-      return EST_EPARSE;
-    }
-    return EST_OK;
+    json_t *cats = json_object_get(h, "by_category");
+    if (!json_is_array(cats)) json_object_set_new(h, "by_category", cats = json_array());
+    est_publish_json(pol, "hot_spot.by_category", cats, "code", n, "count", "suppressed");
+    json_object_set_new(h, "rank", json_integer((json_int_t)i + 1));
+    i++;
   }
-  int y, w;
-  est_iso_week_of(today, &y, &w);
-  period_week(out, y, w);
-  return EST_OK;
 }
 
-long est_period_days(const est_period *p) { return est_date_to_days(p->to) - est_date_to_days(p->from); }
-
-void est_period_previous(const est_period *p, est_period *out) {
-  memset(out, 0, sizeof *out);
-  if (p->iso_week) {
-    est_date prev = est_date_from_days(est_date_to_days(p->from) - 7);
-    int y, w;
-    est_iso_week_of(prev, &y, &w);
-    period_week(out, y, w);
-    return;
-  }
-  long len = est_period_days(p);
-  out->to = p->from;
-  out->from = est_date_from_days(est_date_to_days(p->from) - len);
-}
-
-static est_date minus_year(est_date d) {
-  est_date r = {d.y - 1, d.m, d.d};
-  if (r.m == 2 && r.d == 29 && !is_leap(r.y)) r.d = 28;
-  return r;
-}
-
-void est_period_year_ago(const est_period *p, est_period *out) {
-  memset(out, 0, sizeof *out);
-  if (p->iso_week) {
-    int y = p->iso_year - 1, w = p->iso_week;
-    if (w > est_iso_weeks_in_year(y)) w = est_iso_weeks_in_year(y);
-    period_week(out, y, w);
-    return;
-  }
-  out->from = minus_year(p->from);
-  out->to = minus_year(p->to);
-  if (est_date_to_days(out->to) <= est_date_to_days(out->from))
-    out->to = est_date_from_days(est_date_to_days(out->from) + 1);
-}
-
-json_t *est_period_json(const est_period *p) {
-  char f[16], t[16], w[16];
-  est_date_format(p->from, f, sizeof f);
-  est_date_format(p->to, t, sizeof t);
-  json_t *o = json_object();
-  json_object_set_new(o, "from", json_string(f));
-  json_object_set_new(o, "to", json_string(t));
-  if (p->iso_week) {
-    snprintf(w, sizeof w, "%04d-W%02d", p->iso_year, p->iso_week);
-    json_object_set_new(o, "week", json_string(w));
-  } else {
-    json_object_set_new(o, "week", json_null());
-  }
-  return o;
-}
-
-/* ---- change and suppression ---------------------------------------------- */
-
-bool est_pct_change(long long cur, long long base, double *out) {
-  if (base == 0) return false;
-  double v = (double)(cur - base) * 100.0 / (double)base;
-  *out = round(v * 10.0) / 10.0;
-  return true;
-}
-
-void est_suppress(const long long *counts, bool *sup, size_t n, long long total, bool *total_sup, int k) {
-  size_t nsup = 0;
-  for (size_t i = 0; i < n; i++) {
-    sup[i] = k > 1 && counts[i] > 0 && counts[i] < k;
-    if (sup[i]) nsup++;
-  }
-  *total_sup = k > 1 && total > 0 && total < k;
-  if (*total_sup) {
-    /* Every non-zero cell is below k too; make sure none is left visible. */
-    for (size_t i = 0; i < n; i++)
-      if (counts[i] > 0) sup[i] = true;
-    return;
-  }
-  if (nsup == 1) {
-    size_t best = n;
-    for (size_t i = 0; i < n; i++)
-      if (!sup[i] && counts[i] > 0 && (best == n || counts[i] < counts[best])) best = i;
-    if (best < n) {
-      sup[best] = true;
-    } else {
-      *total_sup = true; /* no other cell to hide: hide the total */
+/* Sources: which parties reported in the period. A party's count of all its
+ * events (incidents + patrols + activities) minus the published presence
+ * would give its incident count, undoing by_party suppression, so without
+ * the detail scope a source shows only whether it reported and the local
+ * date of its newest event; with it, the count and exact time. */
+static json_t *sources_publish(json_t *src, bool detail) {
+  size_t i;
+  json_t *s;
+  json_array_foreach(src, i, s) {
+    if (!detail) {
+      json_object_del(s, "events");
+      json_object_del(s, "latest_occurred_at");
     }
   }
+  return src;
 }
 
-bool est_suppress_json(json_t *cells, long long total, const char *key, const char *flag, int k) {
-  size_t n = json_array_size(cells);
-  long long *counts = calloc(n ? n : 1, sizeof *counts);
-  bool *sup = calloc(n ? n : 1, sizeof *sup);
-  bool tsup = false;
-  if (!counts || !sup) {
-    free(counts);
-    free(sup);
-    return true; /* fail closed */
+/* ---- the document ---------------------------------------------------------- */
+
+static json_t *load(const char *text) { return text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL; }
+
+est_result est_situation_document(const est_situation_query *q, const est_publish_policy *pol,
+                                  const est_situation_rows *rows, json_t **out) {
+  *out = NULL;
+  json_t *counts = load(rows->counts), *hot = load(rows->hotspots), *cx = load(rows->context);
+  if (!json_is_object(counts) || !hot || !json_is_object(cx)) {
+    json_decref(counts);
+    json_decref(hot);
+    json_decref(cx);
+    return EST_EINTERNAL;
   }
-  long long sum = 0;
-  for (size_t i = 0; i < n; i++) {
-    counts[i] = json_integer_value(json_object_get(json_array_get(cells, i), key));
-    sum += counts[i];
-  }
-  est_suppress(counts, sup, n, total < 0 ? sum : total, &tsup, k);
-  for (size_t i = 0; i < n; i++) {
-    json_t *c = json_array_get(cells, i);
-    if (sup[i]) json_object_set_new(c, key, json_null());
-    json_object_set_new(c, flag, json_boolean(sup[i]));
-  }
-  free(counts);
-  free(sup);
-  return tsup;
+  json_t *total = json_object_get(counts, "total");
+  if (!json_is_object(total)) json_object_set_new(counts, "total", total = json_object());
+  long long tot[3];
+  for (int i = 0; i < 3; i++) tot[i] = json_integer_value(json_object_get(total, period_keys[i]));
+  bool tsup[3] = {false, false, false};
+  publish_periods(pol, "by_category", json_object_get(counts, "by_category"), "code", tot, tsup);
+  publish_periods(pol, "by_party", json_object_get(counts, "by_party"), "party_id", tot, tsup);
+  /* Series, weekdays and hours: the current period only. */
+  static const char *const current_only[][2] = {
+      {"series", "start"}, {"by_weekday", "weekday"}, {"by_hour", "hour"}, {"by_weekday_hour", NULL}};
+  for (size_t i = 0; i < sizeof current_only / sizeof *current_only; i++)
+    if (est_publish_json(pol, current_only[i][0], json_object_get(counts, current_only[i][0]), current_only[i][1],
+                         tot[0], "count", "suppressed"))
+      tsup[0] = true;
+  /* Areas overlap (a union area holds its parts): by_area has no common
+   * total and is published as a table against the sum of its cells. */
+  est_publish_json(pol, "by_area", json_object_get(counts, "by_area"), "area_id", -1, "count", "suppressed");
+  publish_total(pol, total, tot, tsup);
+  publish_hotspots(pol, hot);
+
+  json_t *doc = json_object();
+  json_object_set(doc, "area", json_object_get(cx, "area"));
+  json_t *per = est_period_json(&q->period);
+  json_object_set_new(per, "to_exclusive", json_true());
+  json_object_set_new(per, "time_zone", json_string("Europe/Stockholm"));
+  json_object_set_new(per, "days", json_integer(est_period_days(&q->period)));
+  json_object_set_new(doc, "period", per);
+  json_object_set_new(doc, "previous_period", est_period_json(&q->previous));
+  json_object_set_new(doc, "year_ago_period", est_period_json(&q->year_ago));
+  json_object_set_new(doc, "privacy", json_pack("{s:i, s:b, s:b}", "min_count", pol->k, "suppression_applied",
+                                                pol->k > 1, "detail_scope", q->detail));
+  json_t *inc = json_object();
+  json_object_set(inc, "total", total);
+  json_object_set(inc, "by_category", json_object_get(counts, "by_category"));
+  json_object_set(inc, "by_party", json_object_get(counts, "by_party"));
+  json_object_set_new(doc, "incidents", inc);
+  json_object_set_new(doc, "series",
+                      json_pack("{s:s, s:O}", "bucket", q->bucket, "items", json_object_get(counts, "series")));
+  json_object_set(doc, "by_weekday", json_object_get(counts, "by_weekday"));
+  json_object_set(doc, "by_hour", json_object_get(counts, "by_hour"));
+  json_object_set(doc, "by_weekday_hour", json_object_get(counts, "by_weekday_hour"));
+  json_object_set(doc, "by_area", json_object_get(counts, "by_area"));
+  json_object_set(doc, "sources", sources_publish(json_object_get(counts, "sources"), q->detail));
+  json_object_set_new(doc, "hot_spots_parameters", json_pack("{s:f, s:i, s:s}", "eps_m", q->eps_m, "min_points",
+                                                             q->min_points, "srid", "EPSG:3006"));
+  json_object_set(doc, "hot_spots", hot);
+  json_object_set(doc, "presence", json_object_get(cx, "presence"));
+  json_object_set(doc, "focuses", json_object_get(cx, "focuses"));
+  json_object_set(doc, "commitments", json_object_get(cx, "commitments"));
+  json_object_set(doc, "freshness", json_object_get(cx, "freshness"));
+  json_decref(counts);
+  json_decref(hot);
+  json_decref(cx);
+  *out = doc;
+  return doc ? EST_OK : EST_ENOMEM;
 }
 
-void est_change_json(json_t *obj, const char *name, const char *cur_key, const char *base_key) {
-  json_t *cur = json_object_get(obj, cur_key), *base = json_object_get(obj, base_key);
-  json_t *ch = json_object();
-  if (json_is_integer(cur) && json_is_integer(base)) {
-    long long c = json_integer_value(cur), b = json_integer_value(base);
-    double pct;
-    json_object_set_new(ch, "absolute", json_integer(c - b));
-    json_object_set_new(ch, "percent", est_pct_change(c, b, &pct) ? json_real(pct) : json_null());
-    double z = 0;
-    bool ok = est_poisson_z(c, b, &z);
-    json_object_set_new(ch, "z", ok ? json_real(round(z * 100.0) / 100.0) : json_null());
-    json_object_set_new(ch, "significant", ok ? json_boolean(est_poisson_significant(z)) : json_null());
-  } else {
-    json_object_set_new(ch, "absolute", json_null());
-    json_object_set_new(ch, "percent", json_null());
-    json_object_set_new(ch, "z", json_null());
-    json_object_set_new(ch, "significant", json_null());
+est_result est_situation_geojson(const est_situation_query *q, json_t *doc, const est_situation_rows *rows,
+                                 json_t **out) {
+  *out = NULL;
+  json_t *features = load(rows->areas);
+  json_t *events = load(rows->events);
+  if (!json_is_array(features) || !doc) {
+    json_decref(doc);
+    json_decref(features);
+    json_decref(events);
+    return EST_EINTERNAL;
   }
-  json_object_set_new(obj, name, ch);
-}
-
-/* ---- progress ------------------------------------------------------------ */
-
-bool est_progress_on_track(double value, double target, const char *comparison, double elapsed, bool *on_track) {
-  if (!(target > 0) || !comparison) return false;
-  if (elapsed < 0) elapsed = 0;
-  if (elapsed > 1) elapsed = 1;
-  double due = target * elapsed;
-  /* Compare with a small tolerance so 4 of 4 at elapsed 1.0 is on track. */
-  const double eps = 1e-9;
-  if (strcmp(comparison, "at_least") == 0) {
-    *on_track = value + eps >= due;
-  } else if (strcmp(comparison, "at_most") == 0) {
-    *on_track = value <= due + eps;
-  } else if (strcmp(comparison, "exactly") == 0) {
-    *on_track = value + eps >= due && value <= target + eps;
-  } else {
-    return false;
+  size_t i;
+  json_t *h;
+  json_array_foreach(json_object_get(doc, "hot_spots"), i, h) {
+    json_t *props = json_deep_copy(h);
+    json_object_del(props, "hull");
+    json_object_set_new(props, "feature_type", json_string("hot_spot"));
+    char id[32];
+    snprintf(id, sizeof id, "hot-spot-%zu", i + 1);
+    json_array_append_new(features, json_pack("{s:s, s:s, s:O, s:o}", "type", "Feature", "id", id, "geometry",
+                                              json_object_get(h, "hull"), "properties", props));
   }
-  return true;
-}
-
-double est_elapsed_fraction(est_date from, est_date to_inclusive, est_date today) {
-  long f = est_date_to_days(from), t = est_date_to_days(to_inclusive) + 1, now = est_date_to_days(today) + 1;
-  if (t <= f) return 1.0;
-  if (now <= f) return 0.0;
-  if (now >= t) return 1.0;
-  return (double)(now - f) / (double)(t - f);
-}
-
-/* ---- CSV ----------------------------------------------------------------- */
-
-est_result est_csv_field(est_buf *b, const char *s, bool first_in_row) {
-  if (!first_in_row) est_buf_append(b, ",", 1);
-  if (s && strpbrk(s, ",\"\r\n") == NULL) {
-    est_buf_puts(b, s);
-  } else if (s) {
-    est_buf_append(b, "\"", 1);
-    for (const char *p = s; *p; p++) *p == '"' ? est_buf_append(b, "\"\"", 2) : est_buf_append(b, p, 1);
-    est_buf_append(b, "\"", 1);
+  bool truncated = false;
+  if (events) {
+    if (json_array_size(events) > EST_SITUATION_GEOJSON_EVENTS_MAX) {
+      truncated = true;
+      json_array_remove(events, EST_SITUATION_GEOJSON_EVENTS_MAX);
+    }
+    json_array_extend(features, events);
+    json_decref(events);
   }
-  return b->oom ? EST_ENOMEM : EST_OK;
+  json_t *fc = json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", features);
+  /* Foreign members (RFC 7946 §6.1): what the collection shows. */
+  json_object_set(fc, "period", json_object_get(doc, "period"));
+  json_object_set(fc, "privacy", json_object_get(doc, "privacy"));
+  json_object_set(fc, "hot_spots_parameters", json_object_get(doc, "hot_spots_parameters"));
+  json_object_set_new(fc, "events_included", json_boolean(q->include_events));
+  json_object_set_new(fc, "events_truncated", json_boolean(truncated));
+  json_decref(doc);
+  *out = fc;
+  return fc ? EST_OK : EST_ENOMEM;
 }
 
-est_result est_csv_end_row(est_buf *b) {
-  est_buf_append(b, "\r\n", 2);
-  return b->oom ? EST_ENOMEM : EST_OK;
+void est_situation_cache_key(const est_situation_query *q, bool geo, char *out, size_t n) {
+  snprintf(out, n, "%s|area=%lld|%s..%s|week=%d-%d|bucket=%s|eps=%.3f|minpts=%d|detail=%d|k=%d|events=%d",
+           geo ? "geojson" : "json", q->area_id, q->from, q->to, q->period.iso_year, q->period.iso_week, q->bucket,
+           q->eps_m, q->min_points, q->detail ? 1 : 0, q->k, q->include_events ? 1 : 0);
 }

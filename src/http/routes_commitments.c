@@ -8,12 +8,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "estd/commitment.h"
 #include "estd/http.h"
 #include "estd/problem.h"
+#include "estd/progress.h"
 #include "estd/store_commitments.h"
 #include "estd/store_progress.h"
+
+/* include=progress: each item of the page gets its progress (the store's
+ * rows, evaluated today by progress.h); replaces *items. */
+static est_result attach_progress(http_ctx *ctx, char **items) {
+  json_t *arr = json_loads(*items, 0, NULL), *rows = NULL;
+  long long *ids = NULL;
+  size_t n = 0;
+  est_result rc = est_progress_ids(arr, &ids, &n);
+  if (rc == EST_OK) rc = store_progress_rows(ctx->app->pool, ids, n, &rows);
+  free(ids);
+  char *text = NULL;
+  if (rc == EST_OK) {
+    est_progress_attach(arr, rows, est_stockholm_date(time(NULL)));
+    if (!(text = json_dumps(arr, JSON_COMPACT))) rc = EST_ENOMEM;
+  }
+  if (rc == EST_OK) {
+    free(*items);
+    *items = text;
+  }
+  json_decref(rows);
+  json_decref(arr);
+  return rc;
+}
 
 static est_result list(http_ctx *ctx) {
   est_list_query q;
@@ -29,14 +54,14 @@ static est_result list(http_ctx *ctx) {
   };
   for (int i = 0; i < 5; i++)
     if (rc == EST_OK && rcs[i] != EST_OK) rc = rcs[i];
-  /* include=progress: progress summary per item (store/progress.c). */
+  /* include=progress: progress summary per item (attach_progress). */
   static const char *const list_includes[] = {"progress", NULL};
   const char *include = NULL;
   if (rc == EST_OK) rc = http_param_enum(ctx, "include", list_includes, &include);
   if (rc != EST_OK) return rc;
   est_page page;
   rc = store_commitments_list(ctx->app->pool, &f, &q, &page);
-  if (rc == EST_OK && include && (rc = store_progress_attach(ctx->app->pool, &page.items)) != EST_OK)
+  if (rc == EST_OK && include && (rc = attach_progress(ctx, &page.items)) != EST_OK)
     est_page_free(&page);
   if (rc == EST_EPARSE) {
     http_fail_field(ctx, "cursor", "not a cursor issued for this list and sort");

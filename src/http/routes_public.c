@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "estd/http.h"
-#include "estd/situation.h"
+#include "estd/privacy.h"
 #include "estd/store_progress.h"
 
 static est_result public_enabled(http_ctx *ctx) {
@@ -85,7 +85,7 @@ static est_result public_agreement(http_ctx *ctx) {
   long long id;
   if ((rc = http_path_id(ctx, &id)) != EST_OK) return rc;
   json_t *doc;
-  rc = store_agreement_report(ctx->app->pool, id, &doc);
+  rc = http_agreement_report(ctx, id, &doc);
   const char *kind = rc == EST_OK ? json_string_value(json_object_get(json_object_get(doc, "agreement"), "kind")) : NULL;
   if (rc == EST_OK && (!kind || strcmp(kind, "medborgarlofte") != 0)) {
     json_decref(doc);

@@ -1,15 +1,13 @@
-/* progress.c - commitment progress and the agreement follow-up report
- * (see store_situation.h).
+/* progress.c - the rows of commitment progress and of the agreement
+ * follow-up report (see store_progress.h).
  *
  * The SQL measures (matching events per bucket of the target period, in
  * Europe/Stockholm dates); the evaluation (current bucket, percentage,
- * on_track) uses the pure rules of estd/situation.h with today's date. */
+ * on_track) is the domain's (progress.h), called by the route. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "estd/situation.h"
 #include "estd/store_progress.h"
 #include "estd/store_util.h"
 
@@ -92,56 +90,7 @@ static const est_stmt report_stmt = {
     " FROM agreements a WHERE a.id = $1",
     1};
 
-/* Evaluates one raw progress object (see progress_stmt) at today, in place. */
-static void evaluate(json_t *p, est_date today) {
-  char td[16];
-  est_date_format(today, td, sizeof td);
-  json_object_set_new(p, "evaluated_on", json_string(td));
-  json_t *buckets = json_object_get(p, "buckets");
-  json_t *target = json_object_get(p, "target");
-  json_t *cur = NULL;
-  est_date bf = {0, 0, 0}, bt = {0, 0, 0};
-  long tdays = est_date_to_days(today);
-  size_t i, n = json_array_size(buckets);
-  for (i = 0; i < n; i++) {
-    json_t *b = json_array_get(buckets, i);
-    est_date f, t;
-    if (!est_date_parse(json_string_value(json_object_get(b, "from")), &f) ||
-        !est_date_parse(json_string_value(json_object_get(b, "to")), &t))
-      continue;
-    /* The bucket containing today, else the first (before) or last (after). */
-    if (!cur || (tdays >= est_date_to_days(f))) {
-      cur = b;
-      bf = f;
-      bt = t;
-    }
-    if (tdays <= est_date_to_days(t)) break;
-  }
-  json_t *value = cur ? json_object_get(cur, "value") : NULL;
-  json_object_set(p, "value", value && !json_is_null(value) ? value : json_null());
-  json_t *cb = json_object();
-  if (cur) {
-    json_object_set(cb, "from", json_object_get(cur, "from"));
-    json_object_set(cb, "to", json_object_get(cur, "to"));
-  }
-  json_object_set_new(p, "current_bucket", cur ? cb : json_null());
-  if (!cur) json_decref(cb);
-  double elapsed = cur ? est_elapsed_fraction(bf, bt, today) : 0.0;
-  json_object_set_new(p, "elapsed_fraction", json_real(((double)(long long)(elapsed * 10000.0 + 0.5)) / 10000.0));
-  double v = json_number_value(value), tv = json_number_value(json_object_get(target, "value"));
-  bool on = false;
-  if (json_is_number(value) && json_is_object(target) && tv > 0 &&
-      est_progress_on_track(v, tv, json_string_value(json_object_get(target, "comparison")), elapsed, &on)) {
-    double pct = v * 100.0 / tv;
-    json_object_set_new(p, "percentage", json_real((double)(long long)(pct * 10.0 + 0.5) / 10.0));
-    json_object_set_new(p, "on_track", json_boolean(on));
-  } else {
-    json_object_set_new(p, "percentage", json_null());
-    json_object_set_new(p, "on_track", json_null());
-  }
-}
-
-est_result store_progress_for_commitments(est_pool *pool, const long long *ids, size_t n, json_t **out) {
+est_result store_progress_rows(est_pool *pool, const long long *ids, size_t n, json_t **out) {
   *out = NULL;
   /* "{1,2,3}" array literal */
   size_t cap = 3 + n * 21;
@@ -157,7 +106,6 @@ est_result store_progress_for_commitments(est_pool *pool, const long long *ids, 
   est_result rc = store_exec1(pool, &progress_stmt, params, &r, NULL);
   free(arr);
   if (rc != EST_OK) return rc;
-  est_date today = est_stockholm_date(time(NULL));
   json_t *obj = json_object();
   for (int i = 0; obj && i < PQntuples(r); i++) {
     json_t *p = json_loads(PQgetvalue(r, i, 0), JSON_DECODE_ANY, NULL);
@@ -165,7 +113,6 @@ est_result store_progress_for_commitments(est_pool *pool, const long long *ids, 
       rc = EST_EINTERNAL;
       break;
     }
-    evaluate(p, today);
     json_object_set_new(obj, PQgetvalue(r, i, 1), p);
   }
   PQclear(r);
@@ -176,54 +123,6 @@ est_result store_progress_for_commitments(est_pool *pool, const long long *ids, 
   }
   *out = obj;
   return EST_OK;
-}
-
-est_result store_progress_attach(est_pool *pool, char **items) {
-  json_t *arr = json_loads(*items, 0, NULL);
-  if (!json_is_array(arr)) {
-    json_decref(arr);
-    return EST_EINTERNAL;
-  }
-  size_t n = json_array_size(arr);
-  long long *ids = calloc(n ? n : 1, sizeof *ids);
-  if (!ids) {
-    json_decref(arr);
-    return EST_ENOMEM;
-  }
-  for (size_t i = 0; i < n; i++) ids[i] = json_integer_value(json_object_get(json_array_get(arr, i), "id"));
-  json_t *progress = NULL;
-  est_result rc = store_progress_for_commitments(pool, ids, n, &progress);
-  free(ids);
-  if (rc == EST_OK) {
-    for (size_t i = 0; i < n; i++) {
-      json_t *c = json_array_get(arr, i);
-      char key[24];
-      json_t *p = json_object_get(progress, store_lld(key, json_integer_value(json_object_get(c, "id"))));
-      json_object_set(c, "progress", p ? p : json_null());
-    }
-    char *text = json_dumps(arr, JSON_COMPACT);
-    if (text) {
-      free(*items);
-      *items = text;
-    } else {
-      rc = EST_ENOMEM;
-    }
-  }
-  json_decref(progress);
-  json_decref(arr);
-  return rc;
-}
-
-est_result store_progress_get(est_pool *pool, long long id, json_t **out) {
-  *out = NULL;
-  json_t *all;
-  est_result rc = store_progress_for_commitments(pool, &id, 1, &all);
-  if (rc != EST_OK) return rc;
-  char key[24];
-  json_t *p = json_object_get(all, store_lld(key, id));
-  if (p) *out = json_incref(p);
-  json_decref(all);
-  return p ? EST_OK : EST_ENOTFOUND;
 }
 
 est_result store_agreement_report(est_pool *pool, long long agreement_id, json_t **out) {
@@ -240,31 +139,6 @@ est_result store_agreement_report(est_pool *pool, long long agreement_id, json_t
   json_t *doc = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
   PQclear(r);
   if (!doc) return EST_EINTERNAL;
-  json_t *cs = json_object_get(doc, "commitments");
-  size_t n = json_array_size(cs);
-  long long *ids = calloc(n ? n : 1, sizeof *ids);
-  if (!ids) {
-    json_decref(doc);
-    return EST_ENOMEM;
-  }
-  for (size_t i = 0; i < n; i++) ids[i] = json_integer_value(json_object_get(json_array_get(cs, i), "id"));
-  json_t *progress = NULL;
-  rc = store_progress_for_commitments(pool, ids, n, &progress);
-  free(ids);
-  if (rc != EST_OK) {
-    json_decref(doc);
-    return rc;
-  }
-  for (size_t i = 0; i < n; i++) {
-    json_t *c = json_array_get(cs, i);
-    char key[24];
-    json_t *p = json_object_get(progress, store_lld(key, json_integer_value(json_object_get(c, "id"))));
-    json_object_set(c, "progress", p ? p : json_null());
-  }
-  json_decref(progress);
-  char td[16];
-  est_date_format(est_stockholm_date(time(NULL)), td, sizeof td);
-  json_object_set_new(doc, "generated_on", json_string(td));
   *out = doc;
   return EST_OK;
 }

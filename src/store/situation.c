@@ -1,4 +1,6 @@
-/* situation.c - SQL of the situational picture (see store_situation.h).
+/* situation.c - the rows of the situational picture (see
+ * store_situation.h); the route builds the document from them
+ * (domain/situation.c).
  *
  * Time: every period bound is a local date turned into an instant with
  * AT TIME ZONE 'Europe/Stockholm', and every bucket (day, ISO week, weekday,
@@ -13,7 +15,6 @@
 #include <string.h>
 
 #include "estd/buf.h"
-#include "estd/hotspot.h"
 #include "estd/store_situation.h"
 #include "estd/store_util.h"
 
@@ -98,17 +99,17 @@ static const est_stmt counts_all = {
  * incidents:
  *  1. points: the period's incidents in SWEREF 99 TM (EPSG:3006, metres) with
  *     their category ordinal;
- *  2. est_hotspot_points (C): snaps them to cells of side eps / 4, clusters
- *     the cells (weighted DBSCAN, spatial hash) and gives the 50 largest
- *     clusters' count, centroid, category counts and convex hull vertices;
- *  3. details (SQL): the hull polygon, its presentation and the presence of
- *     patrols/activities around it.
+ *  2. the route clusters them (est_situation_hotspots, domain): snaps them to
+ *     cells of side eps / 4, clusters the cells (weighted DBSCAN, spatial
+ *     hash) and gives the 50 largest clusters' count, centroid, category
+ *     counts and convex hull vertices;
+ *  3. details (SQL, store_situation_hotspots): the hull polygon, its
+ *     presentation and the presence of patrols/activities around it.
  * The hull is the convex hull of the cluster's incidents, or a 25 m buffer
  * of it when it is not a polygon (fewer than 3 distinct or collinear
  * points). Without the detail scope it is shown buffered by another 25 m, so
  * its vertices are not incident locations. Presence: patrols/activities of
  * the period whose point or track intersects the hull buffered by eps. */
-#define HOTSPOT_MAX 50
 #define PTS_AREA                                                                                               \
   "SELECT e.category, ST_Transform(e.geom, 3006) AS g FROM event_areas ea"                                     \
   " JOIN events e ON e.id = ea.event_id WHERE ea.area_id = $1 AND ea.kind = 'incident'"                        \
@@ -279,29 +280,86 @@ static est_result check_area(est_conn *c, const char *area) {
   return n == 1 ? EST_OK : EST_ENOTFOUND;
 }
 
-/* Hot spots: points (SQL) -> weighted DBSCAN over cells, hulls (C) -> details (SQL). */
-static est_result hotspots(est_conn *c, const store_situation_query *q, const char *area, char **out) {
-  const char *pp[3] = {area, q->from, q->to};
+struct store_situation_snap {
+  est_pool *pool;
+  est_conn *c;
+  char area_buf[24];
+  const char *area; /* the area id as text, NULL = all areas */
+};
+
+est_result store_situation_open(est_pool *pool, long long area_id, store_situation_snap **out, char **version) {
+  *out = NULL;
+  *version = NULL;
+  store_situation_snap *s = calloc(1, sizeof *s);
+  if (!s) return EST_ENOMEM;
+  s->pool = pool;
+  s->area = area_id ? store_lld(s->area_buf, area_id) : NULL;
+  est_result rc = est_pool_acquire(pool, &s->c);
+  if (rc != EST_OK) {
+    free(s);
+    return rc;
+  }
+  /* One snapshot: the version, counts, hot spots, context and GeoJSON parts
+   * agree with each other; the version (first statement) names the snapshot. */
+  rc = est_db_command(s->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  /* No parallel workers: on the measured 2-core machine their start-up cost more
+   * than they saved (a few thousand rows per statement), and concurrent requests
+   * already use every core. */
+  if (rc == EST_OK) rc = est_db_command(s->c, "SET LOCAL max_parallel_workers_per_gather = 0");
+  if (rc == EST_OK) rc = exec_text(s->c, &version_stmt, NULL, version);
+  if (rc == EST_OK) rc = check_area(s->c, s->area);
+  if (rc != EST_OK) {
+    free(*version);
+    *version = NULL;
+    return store_situation_close(s, rc);
+  }
+  *out = s;
+  return EST_OK;
+}
+
+est_result store_situation_close(store_situation_snap *s, est_result rc) {
+  if (!s) return rc;
+  if (rc == EST_OK) rc = est_db_command(s->c, "COMMIT");
+  est_pool_release(s->pool, s->c); /* rolls back anything left open */
+  free(s);
+  return rc;
+}
+
+est_result store_situation_counts(store_situation_snap *s, const est_situation_query *q, char **out) {
+  const char *p[8] = {s->area, q->from, q->to, q->prev_from, q->prev_to, q->ya_from, q->ya_to, q->bucket};
+  return exec_text(s->c, s->area ? &counts_area : &counts_all, p, out);
+}
+
+est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts,
+                                  size_t *n, int *ncat) {
+  *pts = NULL;
+  *n = 0;
+  *ncat = 0;
+  const char *pp[3] = {s->area, q->from, q->to};
   PGresult *r;
-  est_result rc = est_db_exec(c, area ? &points_area : &points_all, pp, &r, NULL);
+  est_result rc = est_db_exec(s->c, s->area ? &points_area : &points_all, pp, &r, NULL);
   if (rc != EST_OK) return rc;
-  size_t n = (size_t)PQntuples(r);
-  est_hs_point *pts = malloc((n ? n : 1) * sizeof *pts);
-  int ncat = 0;
-  for (size_t i = 0; pts && i < n; i++) {
-    pts[i].x = strtod(PQgetvalue(r, (int)i, 0), NULL);
-    pts[i].y = strtod(PQgetvalue(r, (int)i, 1), NULL);
+  size_t rows = (size_t)PQntuples(r);
+  est_hs_point *v = malloc((rows ? rows : 1) * sizeof *v);
+  int nc = 0;
+  for (size_t i = 0; v && i < rows; i++) {
+    v[i].x = strtod(PQgetvalue(r, (int)i, 0), NULL);
+    v[i].y = strtod(PQgetvalue(r, (int)i, 1), NULL);
     long ord = strtol(PQgetvalue(r, (int)i, 2), NULL, 10);
-    pts[i].cat = ord >= 0 && ord < 10000 ? (int)ord : -1;
-    if (pts[i].cat >= ncat) ncat = pts[i].cat + 1;
+    v[i].cat = ord >= 0 && ord < 10000 ? (int)ord : -1;
+    if (v[i].cat >= nc) nc = v[i].cat + 1;
   }
   PQclear(r);
-  if (!pts) return EST_ENOMEM;
-  est_hs_cluster *cl = NULL;
-  int k = est_hotspot_points(pts, n, q->eps_m, q->min_points, HOTSPOT_MAX, ncat, &cl);
-  free(pts);
-  if (k < 0) return EST_ENOMEM;
-  if (k == 0) {
+  if (!v) return EST_ENOMEM;
+  *pts = v;
+  *n = rows;
+  *ncat = nc;
+  return EST_OK;
+}
+
+est_result store_situation_hotspots(store_situation_snap *s, const est_situation_query *q,
+                                    const est_hs_cluster *cl, int k, int ncat, char **out) {
+  if (k <= 0) {
     *out = strdup("[]");
     return *out ? EST_OK : EST_ENOMEM;
   }
@@ -335,28 +393,36 @@ static est_result hotspots(est_conn *c, const store_situation_query *q, const ch
     est_buf_puts(all[i], "}");
     oom = oom || all[i]->oom;
   }
-  est_hotspot_clusters_free(cl, k);
   char eps[32];
   snprintf(eps, sizeof eps, "%.3f", q->eps_m);
+  est_result rc;
   if (oom) {
     rc = EST_ENOMEM;
   } else {
     const char *p[12] = {q->from,    q->to,     eps,      q->detail ? "true" : "false", rank.data, cnt.data,
                          cx.data,    cy.data,   hull.data, crank.data, cord.data, ccnt.data};
-    rc = exec_text(c, &hotspot_details, p, out);
+    rc = exec_text(s->c, &hotspot_details, p, out);
   }
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) est_buf_free(all[i]);
   return rc;
 }
 
-void store_situation_result_free(store_situation_result *r) {
-  free(r->counts);
-  free(r->hotspots);
-  free(r->context);
-  free(r->areas);
-  free(r->events);
-  free(r->version);
-  memset(r, 0, sizeof *r);
+est_result store_situation_context(store_situation_snap *s, const est_situation_query *q, char **out) {
+  const char *p[3] = {s->area, q->from, q->to};
+  return exec_text(s->c, &context_stmt, p, out);
+}
+
+est_result store_situation_geo_areas(store_situation_snap *s, const est_situation_query *q, char **out) {
+  (void)q;
+  const char *p[1] = {s->area};
+  return exec_text(s->c, &geo_areas, p, out);
+}
+
+est_result store_situation_geo_events(store_situation_snap *s, const est_situation_query *q, int limit,
+                                      char **out) {
+  char lim[24];
+  const char *p[4] = {s->area, q->from, q->to, store_lld(lim, (long long)limit)};
+  return exec_text(s->c, s->area ? &geo_events_area : &geo_events_all, p, out);
 }
 
 est_result store_situation_version(est_pool *pool, char **version) {
@@ -366,44 +432,5 @@ est_result store_situation_version(est_pool *pool, char **version) {
   if (rc != EST_OK) return rc;
   rc = exec_text(c, &version_stmt, NULL, version);
   est_pool_release(pool, c);
-  return rc;
-}
-
-est_result store_situation_get(est_pool *pool, const store_situation_query *q, store_situation_result *out) {
-  memset(out, 0, sizeof *out);
-  char ab[24], lim[24];
-  const char *area = q->area_id ? store_lld(ab, q->area_id) : NULL;
-  est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
-  if (rc != EST_OK) return rc;
-  /* One snapshot: the version, counts, hot spots, context and GeoJSON parts
-   * agree with each other; the version (first statement) names the snapshot. */
-  rc = est_db_command(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  /* No parallel workers: on the measured 2-core machine their start-up cost more
-   * than they saved (a few thousand rows per statement), and concurrent requests
-   * already use every core. */
-  if (rc == EST_OK) rc = est_db_command(c, "SET LOCAL max_parallel_workers_per_gather = 0");
-  if (rc == EST_OK) rc = exec_text(c, &version_stmt, NULL, &out->version);
-  if (rc == EST_OK) rc = check_area(c, area);
-  if (rc == EST_OK) {
-    const char *p[8] = {area, q->from, q->to, q->prev_from, q->prev_to, q->ya_from, q->ya_to, q->bucket};
-    rc = exec_text(c, area ? &counts_area : &counts_all, p, &out->counts);
-  }
-  if (rc == EST_OK) rc = hotspots(c, q, area, &out->hotspots);
-  if (rc == EST_OK) {
-    const char *p[3] = {area, q->from, q->to};
-    rc = exec_text(c, &context_stmt, p, &out->context);
-  }
-  if (rc == EST_OK && q->geo) {
-    const char *p[1] = {area};
-    rc = exec_text(c, &geo_areas, p, &out->areas);
-  }
-  if (rc == EST_OK && q->geo && q->events_limit > 0) {
-    const char *p[4] = {area, q->from, q->to, store_lld(lim, (long long)q->events_limit + 1)};
-    rc = exec_text(c, area ? &geo_events_area : &geo_events_all, p, &out->events);
-  }
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
-  est_pool_release(pool, c); /* rolls back anything left open */
-  if (rc != EST_OK) store_situation_result_free(out);
   return rc;
 }

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "estd/csv.h"
+#include "estd/progress.h"
 #include "estd/situation.h"
 
 static est_date D(int y, int m, int d) {
