@@ -14,6 +14,20 @@ export function colourFor(count, max) {
   return RAMP[Math.min(RAMP.length - 1, 1 + Math.floor(((count - 1) / Math.max(max, 1)) * (RAMP.length - 1)))];
 }
 
+// The colour key under the map: 0, the steps up to the largest area count, hidden.
+export function legend(situation, k) {
+  const counts = (situation.by_area || []).map((a) => a.count || 0);
+  const max = Math.max(1, ...counts);
+  const steps = [0, ...[1, 0.25, 0.5, 0.75, 1].map((f) => Math.max(1, Math.round(f * max)))].filter((v, i, a) => a.indexOf(v) === i);
+  const sw = (colour, text) => {
+    const box = h('span', { class: 'swatch' });
+    box.style.background = colour; // CSSOM, not an inline style attribute: allowed by the CSP
+    return h('li', {}, box, ` ${text}`);
+  };
+  return h('ul', { class: 'legend', 'aria-label': t('incidents') },
+    steps.map((v) => sw(colourFor(v, max), num(v))), k > 1 ? sw('#bdbdbd', `< ${k}`) : null);
+}
+
 let map = null;
 let layer = null;
 let bounds = null;

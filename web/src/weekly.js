@@ -2,8 +2,8 @@
 import { api, query } from './api.js';
 import { h, clear } from './dom.js';
 import { t, label, num, getLang } from './i18n.js';
-import { params, range, fmt, addDays, shift, trendParams, TREND_WEEKS, current } from './period.js';
-import { drawMap } from './map.js';
+import { params, range, fmt, addDays, shift, trendParams, current } from './period.js';
+import { drawMap, legend } from './map.js';
 import { seriesChart, heatmap, cellText } from './charts.js';
 
 function changeCell(ch, k) {
@@ -105,7 +105,7 @@ export async function renderWeekly(main, ctx) {
   const mapEl = h('div', { id: 'map', class: 'map', role: 'region', 'aria-label': t('map') });
   main.append(
     h('section', { class: 'grid-2 page-1' },
-      h('div', {}, h('h2', {}, t('map')), h('p', { class: 'hint' }, t('map_desc')), mapEl),
+      h('div', {}, h('h2', {}, t('map')), h('p', { class: 'hint' }, t('map_desc')), mapEl, legend(sit, k)),
       h('div', {}, hotspotTable(sit),
         h('h2', {}, t('focuses')), h('ul', { class: 'focuses' }, (sit.focuses || []).filter((f) => f.active).map((f) => h('li', {}, `${f.code}: ${f.reason}`))),
         k > 1 ? h('p', { class: 'hint' }, t('suppressed_note', k)) : null)),
@@ -121,5 +121,4 @@ export async function renderWeekly(main, ctx) {
   main.dataset.drawnMs = String(Math.round(performance.now() - t0));
   main.dataset.readyAt = String(performance.now()); // since navigation start (bench/web)
   main.dataset.ready = `${p.kind}:${p.value}:${st.area}`;
-  if (TREND_WEEKS > trendR.body.series.items.length) console.warn('trend shorter than expected');
 }
