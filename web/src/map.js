@@ -18,7 +18,7 @@ export function colourFor(count, max) {
 export function legend(situation, k) {
   const counts = (situation.by_area || []).map((a) => a.count || 0);
   const max = Math.max(1, ...counts);
-  const steps = [0, ...[1, 0.25, 0.5, 0.75, 1].map((f) => Math.max(1, Math.round(f * max)))].filter((v, i, a) => a.indexOf(v) === i);
+  const steps = [...new Set([0, 1, ...[0.25, 0.5, 0.75, 1].map((f) => Math.max(1, Math.round(f * max)))])].sort((a, b) => a - b);
   const sw = (colour, text) => {
     const box = h('span', { class: 'swatch' });
     box.style.background = colour; // CSSOM, not an inline style attribute: allowed by the CSP
