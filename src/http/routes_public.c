@@ -36,8 +36,10 @@ static void keep_only(json_t *obj, const char *const *keep) {
   }
 }
 
-/* Protects one commitment's progress in place (see the file comment). */
-static void progress_protect(json_t *p, int k) {
+/* Protects one commitment's progress in place (see the file comment): the
+ * buckets are one table ("public.progress", identified by their start date)
+ * published through the same policy as the situational picture's counts. */
+static void progress_protect(json_t *p, const est_publish_policy *pol) {
   if (!json_is_object(p)) return;
   json_object_del(p, "last_event");
   json_t *ind = json_object_get(p, "indicator");
@@ -49,13 +51,13 @@ static void progress_protect(json_t *p, int k) {
   json_t *total = json_object_get(p, "total");
   json_t *buckets = json_object_get(p, "buckets");
   long long t = json_is_integer(total) ? json_integer_value(total) : -1;
-  bool tsup = json_is_array(buckets) && est_suppress_json(buckets, t, "value", "suppressed", k);
+  bool tsup = json_is_array(buckets) && est_publish_json(pol, "public.progress", buckets, "from", t, "value", "suppressed");
   json_t *value = json_object_get(p, "value");
   bool vsup = false;
   if (json_is_integer(value)) {
     long long v = json_integer_value(value);
     bool s = false, ts = false;
-    est_suppress(&v, &s, 1, -1, &ts, k);
+    est_suppress(&v, &s, 1, -1, &ts, pol->k);
     vsup = s || (tsup && json_equal(total, value));
   }
   if (tsup) json_object_set_new(p, "total", json_null());
@@ -94,13 +96,14 @@ static est_result public_agreement(http_ctx *ctx) {
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "no public agreement %lld", id);
   if (rc != EST_OK) return rc;
   int k = ctx->app->cfg->privacy_min_count;
+  est_publish_policy pol = {k, false, NULL, NULL}; /* a caller without read-detail */
   size_t i;
   json_t *c;
   static const char *const keep[] = {"id", "code", "text", "status", "follow_up_note", "responsible_parties",
                                      "target", "progress", NULL};
   json_array_foreach(json_object_get(doc, "commitments"), i, c) {
     keep_only(c, keep);
-    progress_protect(json_object_get(c, "progress"), k);
+    progress_protect(json_object_get(c, "progress"), &pol);
   }
   json_object_set_new(doc, "privacy", json_pack("{s:i, s:b}", "min_count", k, "suppression_applied", k > 1));
   http_set_header(ctx, "Cache-Control", "public, max-age=60");
