@@ -46,9 +46,9 @@ export function freePort() {
 }
 
 export class Estd {
-  constructor(db, env = {}) { this.db = db; this.extra = env; }
+  constructor(db, env = {}, port = 0) { this.db = db; this.extra = env; this.port = port; }
   async start() {
-    this.port = await freePort();
+    this.port = this.port || await freePort();
     this.base = `http://127.0.0.1:${this.port}`;
     this.logPath = join(tmpdir(), `estd-browser-${this.db}-${this.port}.log`);
     const env = {
