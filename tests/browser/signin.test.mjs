@@ -51,13 +51,26 @@ describe('sign-in at the identity provider', { skip: HAVE_IDP ? false : 'scripts
     r = await ctx.request.put(`${idpBase}/api/auth/grant/estd`, { data: { scope: 'openid read read-detail write-events write-commitments admin' } });
     assert.equal(r.status(), 200, await r.text());
     const page = await ctx.newPage();
+    if (process.env.ESTD_TEST_DEBUG) {
+      page.on('request', (q) => console.log('>>', q.method(), q.url()));
+      page.on('response', (q) => console.log('<<', q.status(), q.url(), q.headers().location || ''));
+      page.on('requestfailed', (q) => console.log('!!', q.url(), q.failure()?.errorText));
+    }
     // ... and its "continue" button is what g_continue stands for.
-    await page.route(`${idpBase}/api/oidc/auth?**`, (route) => {
-      const u = route.request().url();
-      return u.includes('g_continue') ? route.continue() : route.continue({ url: `${u}&g_continue=` });
+    // (Debian's glewlwyd ships no login web app; the provider's authorization
+    // endpoint continues a signed-in session with g_continue.)
+    // Playwright does not route redirected requests, so estd's /auth/login
+    // answer (the redirect to the provider) gets the parameter on its way.
+    await page.route((u) => u.pathname === '/auth/login', async (route) => {
+      const res = await route.fetch({ maxRedirects: 0 });
+      const headers = res.headers();
+      if (headers.location?.startsWith(`${idpBase}/api/oidc/auth?`)) headers.location += '&g_continue=';
+      await route.fulfill({ response: res, headers });
     });
     // Not signed in: the page goes to /auth/login and comes back to the same week and area.
+    const callback = page.waitForRequest((q) => q.url().startsWith(`${estd.base}/auth/callback?`), { timeout: 30000 });
     await page.goto(`${estd.base}/app/?week=${WEEK}&area=4`);
+    await callback; // back from the provider with a code
     await page.waitForURL((u) => u.pathname === '/app/' && u.searchParams.get('week') === WEEK && u.searchParams.get('area') === '4', { timeout: 30000 });
     await page.waitForSelector('main[data-ready]', { timeout: 30000 });
     assert.match(await page.textContent('header'), /Inloggad som/);
