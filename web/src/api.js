@@ -79,6 +79,7 @@ export async function session() {
     return r.body;
   } catch (e) {
     if (e.kind === 'notfound') return { authenticated: false, auth: 'off' };
+    if (e.kind === 'unauthenticated') return { authenticated: false, auth: 'required' };
     throw e;
   }
 }
