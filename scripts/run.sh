@@ -3,7 +3,9 @@
 #
 # Installs what is missing, builds estd, starts a private PostgreSQL+PostGIS
 # cluster (.data/pg, 127.0.0.1:55432) and a real single-node Kafka broker
-# (.data/kafka, 127.0.0.1:19092), migrates and seeds the Borås agreement,
+# (.data/kafka, 127.0.0.1:19092) with one intake topic per party, each bound
+# to its party (ESTD_KAFKA_TOPIC_PARTIES), migrates and seeds the Borås
+# agreement and the development sources (seed --dev: sql/seed-dev),
 # creates a development admin API key (printed once, kept in .data/), feeds
 # a small realistic sample stream of events through Kafka, and serves the API
 # on http://127.0.0.1:8080 until Ctrl-C, then stops everything it started.
@@ -14,7 +16,9 @@ export ESTD_PG_PORT=${ESTD_PG_PORT:-55432}
 export ESTD_PG_DATA=${ESTD_PG_DATA:-$REPO/.data/pg}
 export KAFKA_PORT=${KAFKA_PORT:-19092}
 export KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-$REPO/.data/kafka}
-TOPIC=${ESTD_RUN_TOPIC:-est.events}
+# One topic per party: PREFIX.<party code>, bound to that party.
+PREFIX=${ESTD_RUN_TOPIC_PREFIX:-est.events}
+PARTIES="polisen-boras boras-stad ab-bostader"
 
 scripts/deps.sh
 scripts/build.sh --quiet build
@@ -33,7 +37,13 @@ trap 'exit 0' INT TERM
 
 scripts/pg.sh status || { scripts/pg.sh start; started+=(pg); }
 scripts/kafka.sh status || { scripts/kafka.sh start; started+=(kafka); }
-scripts/kafka.sh create-topic "$TOPIC" 3
+TOPICS=""
+BINDINGS=""
+for p in $PARTIES; do
+  scripts/kafka.sh create-topic "$PREFIX.$p" 3
+  TOPICS="$TOPICS${TOPICS:+,}$PREFIX.$p"
+  BINDINGS="$BINDINGS${BINDINGS:+,}$PREFIX.$p=$p"
+done
 
 if ! scripts/pg.sh psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'estd'" | grep -q 1; then
   scripts/pg.sh createdb estd
@@ -41,7 +51,8 @@ fi
 export ESTD_DATABASE_URL=${ESTD_DATABASE_URL:-$(scripts/pg.sh url estd)}
 export ESTD_SQL_DIR=$REPO/sql
 export ESTD_KAFKA_BROKERS=${ESTD_KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}
-export ESTD_KAFKA_TOPICS=${ESTD_KAFKA_TOPICS:-$TOPIC}
+export ESTD_KAFKA_TOPICS=${ESTD_KAFKA_TOPICS:-$TOPICS}
+export ESTD_KAFKA_TOPIC_PARTIES=${ESTD_KAFKA_TOPIC_PARTIES:-$BINDINGS}
 export ESTD_PORT=${ESTD_PORT:-8080}
 # The web app built by scripts/build.sh, and the public medborgarlöfte page.
 export ESTD_WEB_DIR=${ESTD_WEB_DIR:-$REPO/build/web}
@@ -50,7 +61,7 @@ export ESTD_PUBLIC_PAGE=${ESTD_PUBLIC_PAGE:-on}
 if [ ! -s .data/key-secret ]; then head -c 32 /dev/urandom | base64 | tr -d '\n=' > .data/key-secret; fi
 export ESTD_KEY_SECRET=${ESTD_KEY_SECRET:-$(cat .data/key-secret)}
 
-"$ESTD" seed
+"$ESTD" seed --dev
 if [ ! -s .data/dev-admin-key ] && "$ESTD" keys --help >/dev/null 2>&1; then
   "$ESTD" keys create --party boras-stad --scopes admin --name "run.sh development key" | tail -1 > .data/dev-admin-key
 fi
@@ -62,7 +73,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 if [ -f scripts/sample_events.py ]; then
-  "$REPO/.venv/bin/python" scripts/sample_events.py --bootstrap "$ESTD_KAFKA_BROKERS" --topic "$TOPIC" --count 300 \
+  "$REPO/.venv/bin/python" scripts/sample_events.py --bootstrap "$ESTD_KAFKA_BROKERS" --topic-per-party "$PREFIX" --count 300 \
     || echo "run.sh: sample stream failed (see above); the API still serves" >&2
 fi
 cat >&2 <<MSG

@@ -158,6 +158,7 @@ class Generator:
 
     def message(self, i, binary):
         source, eid, ce_type, party, data, when = self.event(i)
+        self.last_party = party
         key = eid.encode()
         if binary:
             headers = [("ce_specversion", b"1.0"), ("ce_id", eid.encode()), ("ce_source", source.encode()),
@@ -173,6 +174,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bootstrap", default=os.environ.get("ESTD_KAFKA_BROKERS", "127.0.0.1:19092"))
     ap.add_argument("--topic", default="est.events")
+    ap.add_argument("--topic-per-party", default=None, metavar="PREFIX",
+                    help="produce each party's events to PREFIX.<party code> (topics bound to parties) "
+                         "instead of --topic")
     ap.add_argument("--count", type=int, default=300)
     ap.add_argument("--database-url", default=None, help="database with the seeded areas")
     ap.add_argument("--weeks", type=int, default=8, help="spread occurrence times over this many weeks")
@@ -208,7 +212,8 @@ def main():
         key, value, headers = gen.message(i, rnd.random() < args.binary_ratio)
         while True:
             try:
-                p.produce(args.topic, key=key, value=value, headers=headers, on_delivery=on_delivery)
+                topic = f"{args.topic_per_party}.{gen.last_party}" if args.topic_per_party else args.topic
+                p.produce(topic, key=key, value=value, headers=headers, on_delivery=on_delivery)
                 break
             except BufferError:
                 p.poll(0.05)
@@ -217,7 +222,7 @@ def main():
     left = p.flush(120)
     if left or failed:
         sys.exit(f"sample_events.py: {left} undelivered, {len(failed)} failed: {failed[:3]}")
-    print(json.dumps({"produced": args.count, "topic": args.topic, "run_id": run_id, "seed": seed,
+    print(json.dumps({"produced": args.count, "topic": args.topic_per_party + ".*" if args.topic_per_party else args.topic, "run_id": run_id, "seed": seed,
                       "seconds": round(time.time() - t0, 2)}))
 
 

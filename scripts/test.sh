@@ -48,7 +48,7 @@ build() { # build DIR [cmake args...]: the one recipe the Dockerfile uses too
 
 template() { # template BIN: the migrated, seeded database every test clones
   scripts/pg.sh createdb estd_template >/dev/null 2>&1
-  ESTD_DATABASE_URL=$(scripts/pg.sh url estd_template) ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$1" seed >/dev/null
+  ESTD_DATABASE_URL=$(scripts/pg.sh url estd_template) ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$1" seed --dev >/dev/null
 }
 
 step "lint: openapi.yaml"

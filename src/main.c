@@ -1,4 +1,4 @@
-/* main.c - the estd command line: serve, migrate, seed, routes,
+/* main.c - the estd command line: serve, migrate, seed, routes, reasons,
  * healthcheck, keys. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +6,7 @@
 
 #include "estd/auth.h"
 #include "estd/config.h"
+#include "estd/event.h"
 #include "estd/healthcheck.h"
 #include "estd/http_server.h"
 #include "estd/keys_cli.h"
@@ -13,7 +14,10 @@
 #include "estd/log_bridge.h"
 #include "estd/log.h"
 #include "estd/migrate.h"
+#include "estd/personnummer.h"
 #include "estd/pool.h"
+#include "estd/retention.h"
+#include "estd/sources_cli.h"
 #include "estd/version.h"
 
 static void usage(FILE *f) {
@@ -23,8 +27,12 @@ static void usage(FILE *f) {
           "commands:\n"
           "  serve      run the HTTP API (and the Kafka consumer if ESTD_KAFKA_BROKERS is set)\n"
           "  migrate    apply pending database migrations from ESTD_SQL_DIR/migrations\n"
-          "  seed       load the seed data (the Boras agreement 2018-2020); idempotent\n"
+          "  seed       load the seed data (the Boras agreement 2018-2020); idempotent;\n"
+          "             --dev also the development/test data (sql/seed-dev: sample sources)\n"
+          "  sources    the event source registry: sources add|list|archive|restore\n"
+          "  retention  retention run: one gallring run now (serve runs it on a schedule)\n"
           "  routes     print every registered route as \"METHOD PATH\" (--scopes: and its scopes)\n"
+          "  reasons    print the intake reason codes as \"CODE dead_letter|event\" (EST_EVENT_REASONS)\n"
           "  healthcheck  GET /livez on ESTD_PORT (exit 0 when healthy; for container health checks)\n"
           "  keys       manage API keys: keys create|list|revoke (see estd keys --help)\n"
           "  --version  print the version\n"
@@ -47,6 +55,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   const char *cmd = argv[1];
+  est_log_set_redactor(est_pnr_redact); /* no personal identity number in any log line */
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
     usage(stdout);
     return 0;
@@ -66,6 +75,14 @@ int main(int argc, char **argv) {
         if (scopes) printf("%s %s %s\n", r->method, r->path, sc);
         else printf("%s %s\n", r->method, r->path);
       }
+    return 0;
+  }
+  if (strcmp(cmd, "reasons") == 0) {
+    for (const char *const *r = est_event_reasons; *r; r++) {
+      bool dl = false;
+      for (const char *const *d = est_event_dead_letter_reasons; *d && !dl; d++) dl = strcmp(*d, *r) == 0;
+      printf("%s %s\n", *r, dl ? "dead_letter" : "event");
+    }
     return 0;
   }
   est_config cfg;
@@ -91,7 +108,8 @@ int main(int argc, char **argv) {
     if ((code = with_pool(&cfg, &pool)) == 0) {
       int applied = 0;
       est_result rc = est_migrate_apply(pool, cfg.sql_dir, &applied);
-      if (rc == EST_OK && strcmp(cmd, "seed") == 0) rc = est_seed_apply(pool, cfg.sql_dir);
+      bool dev = argc > 2 && strcmp(argv[2], "--dev") == 0;
+      if (rc == EST_OK && strcmp(cmd, "seed") == 0) rc = est_seed_apply(pool, cfg.sql_dir, dev);
       if (rc != EST_OK) {
         fprintf(stderr, "estd: %s failed: %s\n", cmd, est_result_str(rc));
         code = 1;
@@ -102,6 +120,10 @@ int main(int argc, char **argv) {
       }
       est_pool_destroy(pool);
     }
+  } else if (strcmp(cmd, "retention") == 0) {
+    code = est_retention_cli_run(argc - 2, argv + 2, &cfg);
+  } else if (strcmp(cmd, "sources") == 0) {
+    code = est_sources_cli_run(argc - 2, argv + 2, &cfg);
   } else if (strcmp(cmd, "keys") == 0) {
     code = est_keys_cli_run(argc - 2, argv + 2, &cfg);
   } else {

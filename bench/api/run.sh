@@ -16,7 +16,7 @@ trap '[ -n "$ESTD_PID" ] && kill $ESTD_PID 2>/dev/null && wait $ESTD_PID 2>/dev/
 
 "$REPO/scripts/pg.sh" createdb estd_bench >/dev/null 2>&1
 URL=$("$REPO/scripts/pg.sh" url estd_bench)
-ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed >/dev/null
+ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed --dev >/dev/null
 # Bulk commitments so lists and lookups work on a realistic table size.
 "$REPO/scripts/pg.sh" psql -d estd_bench -c "
   WITH a AS (SELECT id FROM agreements WHERE code = 'boras-polisen-2018-2020'),
@@ -33,7 +33,7 @@ AGR=$("$REPO/scripts/pg.sh" psql -d estd_bench -tAc "SELECT id FROM agreements W
 
 PORT=${BENCH_PORT:-18181}
 ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_PORT=$PORT ESTD_LOG_LEVEL=warn ESTD_AUTH=off \
-  ESTD_HTTP_THREADS=${BENCH_HTTP_THREADS:-4} ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} "$ESTD" serve >/tmp/estd-bench.log 2>&1 &
+  ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} "$ESTD" serve >/tmp/estd-bench.log 2>&1 &
 ESTD_PID=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
 BASE=http://127.0.0.1:$PORT

@@ -61,7 +61,7 @@ URL=$("$REPO/scripts/pg.sh" url $DB)
 if [ -z "$HAVE" ] || [ -n "${BENCH_REGEN:-}" ]; then
   T0=$(date +%s)
   psqlq -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-  ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed >/dev/null
+  ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed --dev >/dev/null
   # Drop the secondary indexes of events/event_areas during the load; keep their definitions.
   psqlq -d $DB -c "CREATE TABLE bench_indexes AS SELECT indexname, indexdef FROM pg_indexes
                    WHERE tablename IN ('events', 'event_areas') AND indexname NOT IN
@@ -72,8 +72,9 @@ if [ -z "$HAVE" ] || [ -n "${BENCH_REGEN:-}" ]; then
     psqlq -d $DB -v lo=$lo -v hi=$hi -f "$REPO/bench/situation/gen.sql" >/dev/null
     echo "events $hi / $EVENTS ($(( $(date +%s) - T0 )) s)"
   done
-  psqlq -d $DB -c "INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id)
-                   SELECT e.id, a, e.occurred_at, e.kind, e.category, e.party_id FROM events e, unnest(e.area_ids) a"
+  psqlq -d $DB -c "INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key)
+                   SELECT e.id, a, e.occurred_at, e.kind, e.category, e.party_id, e.record_key
+                   FROM events e, unnest(e.area_ids) a"
   echo "event_areas loaded ($(( $(date +%s) - T0 )) s)"
   psqlq -d $DB -tAc "SELECT indexdef FROM bench_indexes" | while read -r def; do
     [ -n "$def" ] && psqlq -d $DB -c "SET maintenance_work_mem = '1GB'" -c "$def"
@@ -99,7 +100,7 @@ PORT=${BENCH_PORT:-18191}
 PORT_OFF=$((PORT + 1))
 start_estd() { # PORT CACHE_ENTRIES LOG
   ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_PORT=$1 ESTD_LOG_LEVEL=warn ESTD_AUTH=off \
-    ESTD_HTTP_THREADS=${BENCH_HTTP_THREADS:-4} ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} \
+    ESTD_DB_POOL_SIZE=${BENCH_POOL:-8} \
     ESTD_SITUATION_CACHE_ENTRIES=$2 ESTD_DB_STATEMENT_TIMEOUT_MS=60000 "$ESTD" serve >"$3" 2>&1 &
 }
 start_estd "$PORT" 64 /tmp/estd-bench-situation.log; ESTD_PID=$!

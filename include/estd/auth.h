@@ -51,6 +51,11 @@ unsigned est_scope_bit(const char *name, size_t len);
 /* Parses "read,write-events" into a mask. EST_EINVAL on an empty list or
  * an unknown name (the unknown name is written into bad, if given). */
 est_result est_scopes_parse(const char *csv, unsigned *mask, char *bad, size_t badlen);
+/* The scopes a key with mask has: admin implies every scope. This is the
+ * one place the implication lives; est_auth_check_request stores the
+ * effective mask in ctx->who.scopes, so every later check (route scopes,
+ * the disclosure policy) tests plain bits. */
+unsigned est_scopes_effective(unsigned mask);
 /* Writes the canonical comma-separated names of mask into buf. */
 void est_scopes_format(unsigned mask, char *buf, size_t n);
 

@@ -16,13 +16,20 @@ typedef struct est_config {
   char *database_url;          /* ESTD_DATABASE_URL */
   char *listen_address;        /* ESTD_LISTEN_ADDRESS (IPv4 literal) */
   int port;                    /* ESTD_PORT */
-  int http_threads;            /* ESTD_HTTP_THREADS: MHD thread-pool size */
   int http_max_connections;    /* ESTD_HTTP_MAX_CONNECTIONS */
-  int http_timeout_s;          /* ESTD_HTTP_TIMEOUT_S: idle connection timeout */
+  int http_timeout_s;          /* ESTD_HTTP_TIMEOUT_S: keep-alive idle timeout */
+  int http_max_connections_per_ip; /* ESTD_HTTP_MAX_CONNECTIONS_PER_IP: 0 = no per-address limit */
+  int http_header_timeout_s;   /* ESTD_HTTP_HEADER_TIMEOUT_S: request line + headers deadline */
+  int http_body_timeout_s;     /* ESTD_HTTP_BODY_TIMEOUT_S: request body deadline (after the head's) */
+  bool http_reuse_port;        /* ESTD_HTTP_REUSE_PORT: share the port (SO_REUSEPORT) on purpose */
   size_t max_body_bytes;       /* ESTD_MAX_BODY_KIB (in KiB): larger bodies get 413 */
   int db_pool_size;            /* ESTD_DB_POOL_SIZE */
   int db_acquire_timeout_ms;   /* ESTD_DB_ACQUIRE_TIMEOUT_MS: then 503 */
-  int db_statement_timeout_ms; /* ESTD_DB_STATEMENT_TIMEOUT_MS */
+  int db_statement_timeout_ms; /* ESTD_DB_STATEMENT_TIMEOUT_MS (server side) */
+  int db_query_timeout_ms;     /* ESTD_DB_QUERY_TIMEOUT_MS: client deadline per statement (HTTP) */
+  int db_intake_timeout_ms;    /* ESTD_DB_INTAKE_TIMEOUT_MS: client deadline per intake statement */
+  int db_tcp_user_timeout_ms;  /* ESTD_DB_TCP_USER_TIMEOUT_MS: libpq tcp_user_timeout */
+  int ready_timeout_ms;        /* ESTD_READY_TIMEOUT_MS: /readyz database ping deadline */
   int log_level;               /* ESTD_LOG_LEVEL: debug|info|warn|error */
   char *sql_dir;               /* ESTD_SQL_DIR: migrations and seed */
   bool migrate_on_start;       /* ESTD_MIGRATE_ON_START */
@@ -41,7 +48,12 @@ typedef struct est_config {
   char **kafka_props;          /* ESTD_KAFKA_PROP_<NAME>=v: librdkafka property pairs {name, value, ...} */
   size_t n_kafka_props;        /* number of pairs in kafka_props (NAME lowercased, '_' -> '.') */
   int events_batch_max;        /* ESTD_EVENTS_BATCH_MAX: HTTP intake batch size limit */
-  int privacy_min_count;       /* ESTD_PRIVACY_MIN_COUNT: suppression threshold */
+  int event_retention_days;    /* ESTD_EVENT_RETENTION_DAYS: events older lose detail / are deleted (0 = keep) */
+  bool event_retention_delete; /* ESTD_EVENT_RETENTION_MODE: strip (false, default) | delete */
+  int dead_letter_retention_days; /* ESTD_DEAD_LETTER_RETENTION_DAYS: older dead letters are deleted (0 = keep) */
+  int retention_interval_s;    /* ESTD_RETENTION_INTERVAL_S: seconds between retention runs */
+  int event_max_future_s;      /* ESTD_EVENT_MAX_FUTURE_S: occurred_at at most this far ahead (implausible_time) */
+  int privacy_min_count;       /* ESTD_PRIVACY_MIN_COUNT: rounding base k of the disclosure control (2..1000) */
   int situation_cache_entries; /* ESTD_SITUATION_CACHE_ENTRIES: cached situational pictures (LRU, 16 MiB), 0 = off */
   /* Security (docs/SECURITY.md). */
   bool auth_required;          /* ESTD_AUTH: required (default) | off */
@@ -49,6 +61,8 @@ typedef struct est_config {
   int auth_cache_ttl_ms;       /* ESTD_AUTH_CACHE_TTL_MS: verified-key cache lifetime */
   int rate_limit_rps;          /* ESTD_RATE_LIMIT_RPS: per key, 0 = off */
   int rate_limit_burst;        /* ESTD_RATE_LIMIT_BURST: bucket size */
+  int rate_limit_anon_rps;     /* ESTD_RATE_LIMIT_ANON_RPS: per client address, requests without a valid key */
+  int rate_limit_anon_burst;   /* ESTD_RATE_LIMIT_ANON_BURST */
   char *tls_cert_file;         /* ESTD_TLS_CERT_FILE: PEM certificate (chain); with the key enables TLS */
   char *tls_key_file;          /* ESTD_TLS_KEY_FILE: PEM private key */
   int max_query_bytes;         /* ESTD_MAX_QUERY_BYTES: longer query strings get 414 */

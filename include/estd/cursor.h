@@ -22,7 +22,9 @@ est_result est_cursor_decode(const char *s, const char *expected_sort, est_curso
 
 /* Parses a sort parameter "field" or "-field" against allowed (NULL-
  * terminated). NULL param selects allowed[0] ascending. *index is the
- * position in allowed, *desc the direction. */
+ * position in allowed, *desc the direction. An allowed entry "-field" has
+ * one direction: only "-field" matches it, and when it is allowed[0] a
+ * NULL param selects it (descending). */
 est_result est_sort_parse(const char *param, const char *const *allowed, int *index, bool *desc);
 
 #endif

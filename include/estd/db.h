@@ -23,11 +23,15 @@ typedef struct est_stmt {
  * and if sqlstate is not NULL copies the 5-char SQLSTATE into it (or ""). */
 est_result est_db_exec(est_conn *c, const est_stmt *stmt, const char *const *params, PGresult **out,
                        char sqlstate[6]);
-/* Runs a parameterless utility command (BEGIN, COMMIT, ROLLBACK, ...). */
+/* Runs a parameterless utility command (BEGIN, COMMIT, ROLLBACK, ...) or
+ * trusted SQL text of several statements (migrations); the first failing
+ * statement's error is returned. Same deadline as est_db_exec. */
 est_result est_db_command(est_conn *c, const char *sql);
 /* Maps a failed result's SQLSTATE to an est_result. */
 est_result est_db_map_error(const PGresult *r);
 PGconn *est_conn_pg(est_conn *c);
+/* Sets the deadline class of c until it is released (see pool.h). */
+void est_conn_set_class(est_conn *c, est_db_class cls);
 /* The constraint named by the last failed est_db_exec on c
  * (PG_DIAG_CONSTRAINT_NAME), "" if none; valid until the next exec on c. */
 const char *est_conn_last_constraint(est_conn *c);

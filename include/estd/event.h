@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "estd/result.h"
 #include "estd/util.h" /* est_rfc3339_valid */
 
 /* Larger messages / events are rejected with EST_REASON_OVERSIZED. */
@@ -25,21 +26,41 @@
 #define EST_EVENT_MAX_ID 256           /* characters */
 #define EST_EVENT_MAX_TRACK_POINTS 10000
 
+/* The reason codes, in one table: DL(NAME, "code", what) for a reason a
+ * dead letter may carry, NODL(...) for one it never carries. It generates
+ * the enum (EST_REASON_<NAME>; EST_REASON_NONE = 0 is not in the table),
+ * est_event_reason_name, est_event_reasons (every code a rejected event may
+ * carry: IntakeReason in openapi.yaml) and est_event_dead_letter_reasons
+ * (the `reason` filter of GET /v1/dead-letters, DeadLetterReason in
+ * openapi.yaml, the CHECK of dead_letters.reason).
+ * tests/integration/test_openapi.py compares the table (`estd reasons`)
+ * with openapi.yaml and with the database constraint. */
+#define EST_EVENT_REASONS(DL, NODL)                                                                          \
+  DL(NOT_JSON, "not_json", "payload is not UTF-8 JSON")                                                      \
+  DL(NOT_CLOUDEVENT, "not_cloudevent", "JSON, but not a CloudEvents 1.0 envelope")                          \
+  DL(SCHEMA, "schema", "missing/wrong attribute or data field")                                              \
+  DL(UNSUPPORTED_TYPE, "unsupported_type", "type not one of the se.est.* / se.polisen.* types")             \
+  DL(UNKNOWN_CATEGORY, "unknown_category", "category not in the closed list")                                \
+  DL(BAD_COORDINATES, "bad_coordinates", "location or track outside the valid ranges")                       \
+  DL(OVERSIZED, "oversized", "larger than EST_EVENT_MAX_BYTES")                                              \
+  DL(PARTY_MISMATCH, "party_mismatch", "party differs from the topic's / API key's party")                  \
+  DL(UNKNOWN_PARTY, "unknown_party", "party code not in parties")                                            \
+  DL(UNKNOWN_SOURCE, "unknown_source", "(party, source) not in the source registry")                         \
+  DL(IMPLAUSIBLE_TIME, "implausible_time", "occurred_at too far in the future or before the floor")         \
+  DL(PERSONNUMMER, "personnummer", "a personal identity number where it cannot be redacted")                \
+  NODL(SKIPPED_SUMMARY, "skipped_summary", "police summary record: skipped, not an error")                  \
+  DL(DATABASE, "rejected_by_database", "the database refused the row (isolated retry)")
+
+#define EST_REASON_ENUM_(name, code, what) EST_REASON_##name,
 typedef enum est_event_reason {
   EST_REASON_NONE = 0,
-  EST_REASON_NOT_JSON,         /* payload is not UTF-8 JSON */
-  EST_REASON_NOT_CLOUDEVENT,   /* JSON, but not a CloudEvents 1.0 envelope */
-  EST_REASON_SCHEMA,           /* missing/wrong attribute or data field */
-  EST_REASON_UNSUPPORTED_TYPE, /* type not one of the se.est.* / se.polisen.* types */
-  EST_REASON_UNKNOWN_CATEGORY, /* category not in the closed list */
-  EST_REASON_BAD_COORDINATES,  /* location or track outside the valid ranges */
-  EST_REASON_OVERSIZED,        /* > EST_EVENT_MAX_BYTES */
-  EST_REASON_PARTY_MISMATCH,   /* party differs from the topic's / API key's party */
-  EST_REASON_UNKNOWN_PARTY,    /* party code not in parties */
-  EST_REASON_PERSONNUMMER,     /* description holds a personnummer (HTTP only) */
-  EST_REASON_SKIPPED_SUMMARY,  /* police "Sammanfattning ..." record: skipped, not an error */
-  EST_REASON_DATABASE,         /* the database refused the row (isolated retry) */
+  EST_EVENT_REASONS(EST_REASON_ENUM_, EST_REASON_ENUM_)
 } est_event_reason;
+#undef EST_REASON_ENUM_
+
+/* NULL-terminated code lists generated from EST_EVENT_REASONS. */
+extern const char *const est_event_reasons[];
+extern const char *const est_event_dead_letter_reasons[];
 
 /* Stable snake_case name ("not_json", ...); "none" for EST_REASON_NONE. */
 const char *est_event_reason_name(est_event_reason r);
@@ -94,11 +115,12 @@ est_event_reason est_event_from_json(const json_t *ce, est_event *ev, json_t **e
 est_event_reason est_event_from_message(const void *payload, size_t len, const est_event_header *headers,
                                         size_t nheaders, est_event *ev, json_t **errors);
 
-/* Screens the free-text fields (description and location name) for
- * personnummer / samordningsnummer. With redact=false (HTTP) a match is
- * EST_REASON_PERSONNUMMER with one error per field (/data/description,
- * /data/location/name); with redact=true (Kafka) the digits are replaced
- * and EST_EVENT_FLAG_PNR_REDACTED is set. */
+/* Screens every text of ev for personnummer / samordningsnummer: id,
+ * source, subject and party are refused on every path (reason
+ * EST_REASON_PERSONNUMMER naming the field); description, place name and
+ * attributes (any depth: strings, keys, integers) are refused with
+ * redact=false (HTTP) and redacted with redact=true (Kafka), which sets
+ * EST_EVENT_FLAG_PNR_REDACTED. Called by est_event_admit. */
 est_event_reason est_event_screen(est_event *ev, bool redact, json_t **errors);
 
 /* Flag names as stored in events.flags, NULL-terminated into out[0..3]. */
@@ -110,6 +132,13 @@ bool est_topic_bound_party(const char *spec, const char *topic, char *out, size_
 /* True if spec is well-formed (empty/NULL is well-formed). */
 bool est_topic_parties_valid(const char *spec);
 
+
+/* Validates a POST /v1/sources body: {"party": code | "party_id": id,
+ * "source": URI-reference (1..512, as the CloudEvents source),
+ * "description"?: text <= 1000}; free text is screened for personnummer.
+ * *normalized is the compact JSON to store (caller frees). EST_EINVAL with
+ * field errors otherwise. Same shape as the http_resource validators. */
+est_result est_source_validate(const json_t *body, bool patch, char **normalized, json_t **errors);
 
 /* The closed category list (0010_events.sql), NULL-terminated. */
 extern const char *const est_event_categories[];

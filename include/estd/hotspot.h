@@ -57,12 +57,15 @@ size_t est_convex_hull(double *xy, size_t n);
 typedef struct est_hs_point {
   double x, y; /* metres (SWEREF 99 TM) */
   int cat;     /* category slot 0 .. ncat-1 (others are not counted by category) */
+  unsigned rk; /* record key (estd/disclosure.h), < 2^31 */
 } est_hs_point;
 
 typedef struct est_hs_cluster {
   long long n;           /* incidents */
   double cx, cy;         /* centroid (mean of the incidents) */
   long long *cat_counts; /* ncat counts */
+  unsigned ck;           /* cell key: sum of the incidents' record keys mod 2^31 */
+  unsigned *cat_ck;      /* ncat cell keys of the category counts */
   double *hull;          /* est_convex_hull of the incidents: hull_n (x, y) pairs */
   size_t hull_n;
 } est_hs_cluster;

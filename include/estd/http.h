@@ -75,15 +75,13 @@ extern const http_route http_routes_commitments[];
 extern const http_route http_routes_areas[];
 extern const http_route http_routes_focuses[];
 extern const http_route http_routes_events[];    /* events, dead letters */
+extern const http_route http_routes_sources[];   /* the event source registry */
 extern const http_route http_routes_situation[]; /* situation, progress, reports */
 extern const http_route http_routes_security[];  /* audit */
 extern const http_route http_routes_web[];       /* the web app under /app/ */
 extern const http_route http_routes_public[];    /* the public medborgarlöfte page's API */
 
-/* The agreement report (JSON document, progress evaluated today) that
- * GET /v1/agreements/{id}/report serves (routes_situation.c); the public
- * page's source too. EST_ENOTFOUND for an unknown id. */
-est_result http_agreement_report(http_ctx *ctx, long long id, json_t **out);
+
 
 /* ---- reading the request (http/request.c) ---- */
 
@@ -134,7 +132,9 @@ est_result http_param_id(http_ctx *ctx, const char *name, long long *out, bool *
 /* ---- list and document parameters (http/request.c) and replies (http/respond.c) ---- */
 #include "estd/store.h"
 
-/* Validates limit, sort (against sorts, NULL-terminated) and cursor into *q. */
+/* Validates limit, sort (against sorts, NULL-terminated; an entry "-field"
+ * is a list with that one order, see est_sort_parse) and cursor into *q:
+ * the one parser of list parameters. */
 est_result http_list_params(http_ctx *ctx, const char *const *sorts, est_list_query *q);
 /* Replies 200 {"items": [...], "next_cursor": ..., "next": link-or-null}; frees page. */
 void http_reply_page(http_ctx *ctx, est_page *page);
@@ -154,6 +154,22 @@ est_result http_param_enum(http_ctx *ctx, const char *name, const char *const *a
 est_result http_param_date(http_ctx *ctx, const char *name, const char **out);
 /* Requires the path id parameter "id"; 404 when it is not a valid id. */
 est_result http_path_id(http_ctx *ctx, long long *id);
+
+/* The caller as the disclosure policy sees it (estd/disclosure.h). The
+ * scopes are the effective ones (admin implies every scope, auth.c). */
+#include "estd/disclosure.h"
+static inline est_caller http_caller(const http_ctx *ctx) {
+  est_caller c = {ctx->who.party_id, (ctx->who.scopes & HTTP_SCOPE_READ_DETAIL) != 0,
+                  (ctx->who.scopes & HTTP_SCOPE_ADMIN) != 0};
+  return c;
+}
+
+/* The agreement report (JSON document, progress evaluated today) that
+ * GET /v1/agreements/{id}/report serves (routes_situation.c); the public
+ * page's source too, as an anonymous caller. Published through the
+ * policy for caller (NULL: the request's caller). EST_ENOTFOUND for an
+ * unknown id. */
+est_result http_agreement_report(http_ctx *ctx, long long id, const est_caller *caller, json_t **out);
 
 /* The audit actor for the current request (valid while ctx lives). */
 #include "estd/actor.h"

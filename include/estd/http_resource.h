@@ -1,16 +1,27 @@
-/* http_resource.h - get/create/patch/delete handlers shared by resources
- * whose body is validated into normalized JSON and written by the store in
- * one audited transaction (areas, area focuses).
+/* http_resource.h - get/create/patch/delete/restore handlers shared by
+ * resources whose body is validated into normalized JSON and written by the
+ * store in one audited transaction (areas, area focuses; commitments use
+ * the archive handlers).
  *
  * Contract: POST validates the whole body (201 + Location + ETag); PATCH
- * needs If-Match (428 without, 412 when stale) and a JSON merge patch;
- * DELETE honours an optional If-Match (204). Store failures become problem
- * documents with the store's field error. */
+ * needs If-Match (428 without, 412 when stale) and a JSON merge patch.
+ * A system of record loses nothing to one request: DELETE archives the row
+ * (archived_at; 204), POST {collection}/{id}/restore undoes it (200 with
+ * the row); both need If-Match (428 without, 412 when stale), are audited
+ * ('archive', 'restore') and are idempotent. Lists leave archived rows out
+ * unless ?archived=true (http_param_archived). Store failures become
+ * problem documents with the store's field error.
+ *
+ * A new archivable entity: add archived_at/version to its table, define a
+ * `const store_archivable` with STORE_ARCHIVE_STMTS in its store module,
+ * point http_resource.archivable at it, route DELETE to
+ * http_resource_delete and POST .../{id}/restore to http_resource_restore,
+ * and filter its list with http_param_archived. */
 #ifndef ESTD_HTTP_RESOURCE_H
 #define ESTD_HTTP_RESOURCE_H
 
 #include "estd/http.h"
-#include "estd/store_areas.h"
+#include "estd/store.h"
 
 typedef struct http_resource {
   const char *noun;       /* for messages: "area", "area focus" */
@@ -18,16 +29,26 @@ typedef struct http_resource {
   est_result (*validate)(const json_t *body, bool patch, char **normalized, json_t **errors);
   est_result (*get)(est_pool *pool, long long id, est_doc *out);
   est_result (*create)(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                       store_area_fail *fail);
+                       store_write_error *fail);
   est_result (*update)(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
-                       est_doc *out, store_area_fail *fail);
-  est_result (*remove)(est_pool *pool, const est_actor *who, long long id, long long version,
-                       store_area_fail *fail);
+                       est_doc *out, store_write_error *fail);
+  const store_archivable *archivable; /* DELETE archives, restore restores */
 } http_resource;
 
+/* The handlers. get needs only noun and get; the others every member. */
 est_result http_resource_get(http_ctx *ctx, const http_resource *res);
 est_result http_resource_create(http_ctx *ctx, const http_resource *res);
 est_result http_resource_patch(http_ctx *ctx, const http_resource *res);
 est_result http_resource_delete(http_ctx *ctx, const http_resource *res);
+est_result http_resource_restore(http_ctx *ctx, const http_resource *res);
+/* ?archived=true|false (default false) into *out; 400 naming it otherwise. */
+est_result http_param_archived(http_ctx *ctx, bool *out);
+
+/* Turns a failed store write (rc, with its field error e; id of the
+ * resource written, 0 on create) into the problem: 404 naming the noun and
+ * id, else e's field error and detail. Returns rc. For handlers of their
+ * own (commitments) as for the shared ones. */
+est_result http_resource_failed(http_ctx *ctx, const http_resource *res, est_result rc,
+                                const store_write_error *e, long long id);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "estd/app.h"
 #include "estd/http.h"
+#include "estd/http_guard.h"
 #include "estd/result.h"
 
 /* All route tables, NULL-terminated. */
@@ -22,8 +23,14 @@ est_result http_server_start(http_server **out, est_app *app);
 /* Closes the listen socket so new connections are refused; requests
  * already open go on. Idempotent; http_server_stop does it too. */
 void http_server_quiesce(http_server *srv);
+/* Cuts idle and slow connections (not requests in a handler) now and as
+ * they become idle (SIGTERM drain). */
+void http_server_drain(http_server *srv);
 /* Stops accepting new connections, waits up to grace_ms for in-flight
  * requests, then stops the framework and frees everything. */
 void http_server_stop(http_server *srv, int grace_ms);
+/* The listener's connection counters (refusals, cuts) for /metrics;
+ * zeros when no listener runs. */
+void http_server_counters(http_guard_counters *out);
 
 #endif

@@ -8,6 +8,12 @@
 enum { EST_LOG_DEBUG = 0, EST_LOG_INFO = 1, EST_LOG_WARN = 2, EST_LOG_ERROR = 3 };
 
 void est_log_set_level(int level);
+/* Every text field of every log line (the message and each string value)
+ * passes through fn, which may rewrite it in place keeping its length:
+ * the app sets est_pnr_redact so no personal identity number reaches a log
+ * line (core cannot call domain itself). NULL = none. */
+typedef int (*est_log_redactor)(char *text);
+void est_log_set_redactor(est_log_redactor fn);
 int est_log_get_level(void);
 /* Maps "debug|info|warn|error" to a level; -1 if unknown. */
 int est_log_level_parse(const char *s);

@@ -19,6 +19,10 @@ void est_metrics_http_observe(int route_index, int status, double seconds);
 void est_metrics_event_ingested(const char *source_kind, const char *category);
 void est_metrics_event_rejected(const char *reason);
 void est_metrics_event_deadlettered(void);
+/* One retention (gallring) run: estd_retention_runs_total{result},
+ * estd_retention_rows_total{table,action}, and (ok) the end time. */
+void est_metrics_retention_run(bool ok, long long events_stripped, long long events_deleted,
+                               long long dead_letters_deleted, long long finished_epoch_s);
 void est_metrics_consumer_batch(size_t messages, double commit_seconds);
 /* Consumer lag per partition, set by the intake after each poll cycle. */
 void est_metrics_consumer_lag_set(const char *topic, int partition, long long lag);
@@ -30,7 +34,15 @@ typedef struct est_metrics_gauges {
   uint64_t scache_hits, scache_misses, scache_coalesced; /* situation_cache.h */
   bool has_pool;     /* the pool members below are set */
   int pool_size, pool_open, pool_in_use;
-  uint64_t pool_acquired_total, pool_timeouts_total, pool_wait_us_total, pool_reconnects_total;
+  uint64_t pool_acquired_total, pool_timeouts_total, pool_wait_us_total, pool_reconnects_total, pool_deadline_total;
+  /* HTTP connections (http_guard.h) */
+  int conn_open;
+  uint64_t conn_refused_total, conn_cut_header_total, conn_cut_body_total, conn_cut_idle_total, conn_cut_drain_total;
+  bool has_intake;   /* the intake members below are set (intake.h) */
+  bool intake_ok;    /* state "ok" */
+  int intake_brokers_up;          /* -1 = not known */
+  double intake_last_batch_age_s; /* -1 = none yet */
+  double intake_db_failing_s;
 } est_metrics_gauges;
 
 /* Renders every metric with the sampled gauges g; the caller frees the string. */

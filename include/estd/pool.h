@@ -4,7 +4,13 @@
  * Connections are opened lazily and re-opened after a failure, so the pool
  * recovers by itself when PostgreSQL restarts. acquire waits at most the
  * configured time and then returns EST_EUNAVAILABLE (mapped to 503).
- * Only store/ sees the libpq type; everyone else sees est_pool as opaque. */
+ * Only store/ sees the libpq type; everyone else sees est_pool as opaque.
+ *
+ * Deadlines (docs/OPERATIONS.md "Database deadlines"): every connection has
+ * TCP keepalives and tcp_user_timeout; every statement (and every connect)
+ * runs with a client-side deadline of its connection's class. A statement
+ * that does not answer in time is cancelled (PQcancel, in the background)
+ * and its connection discarded; the call returns EST_ETIMEOUT (503). */
 #ifndef ESTD_POOL_H
 #define ESTD_POOL_H
 
@@ -23,18 +29,41 @@ typedef struct est_pool_stats {
   uint64_t timeouts_total;  /* acquisitions that gave up */
   uint64_t wait_us_total;   /* summed wait time of acquisitions */
   uint64_t reconnects_total;/* connections (re)opened */
+  uint64_t deadline_total;  /* statements or connects that ran past their deadline */
 } est_pool_stats;
+
+/* Deadline classes: a connection is REQUEST after acquire; store code
+ * switches it with est_conn_set_class for longer work. */
+typedef enum est_db_class {
+  EST_DB_REQUEST = 0, /* HTTP reads and writes: ESTD_DB_QUERY_TIMEOUT_MS */
+  EST_DB_INTAKE = 1,  /* Kafka intake batches: ESTD_DB_INTAKE_TIMEOUT_MS */
+  EST_DB_MAINT = 2,   /* migrations, seed (operator commands): no client deadline */
+  EST_DB_NCLASSES
+} est_db_class;
+
+/* Client-side deadlines in ms per class (0 = none) and socket settings. */
+typedef struct est_pool_deadlines {
+  int class_ms[EST_DB_NCLASSES];
+  int ping_ms;             /* est_pool_ping (readiness) */
+  int tcp_user_timeout_ms; /* libpq tcp_user_timeout (0 = kernel default) */
+  int keepalives_idle_s;   /* libpq keepalives_idle */
+} est_pool_deadlines;
 
 /* conninfo: a libpq URL or key=value string, copied. */
 est_result est_pool_create(est_pool **out, const char *conninfo, int size, int acquire_timeout_ms,
                            int statement_timeout_ms);
+/* Replaces the deadlines (before the pool is used; the defaults after
+ * create are: no client deadline, 1 s ping, tcp_user_timeout 10 s). */
+void est_pool_set_deadlines(est_pool *pool, const est_pool_deadlines *d);
 void est_pool_destroy(est_pool *pool);
 est_result est_pool_acquire(est_pool *pool, est_conn **out);
 /* Returns c to the pool; a connection whose last command failed at the
  * connection level is closed and re-opened on next use. */
 void est_pool_release(est_pool *pool, est_conn *c);
 void est_pool_stats_get(est_pool *pool, est_pool_stats *out);
-/* Cheap liveness check used by /readyz: acquires, runs SELECT 1. */
+/* Readiness check: SELECT 1 on a dedicated connection (not the pool, so a
+ * busy pool does not read as a dead database), answered within the ping
+ * deadline or EST_ETIMEOUT. Concurrent callers share that connection. */
 est_result est_pool_ping(est_pool *pool);
 
 #endif

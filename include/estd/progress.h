@@ -8,6 +8,8 @@
 #include <stddef.h>
 
 #include "estd/calendar.h"
+#include "estd/disclosure.h"
+#include "estd/privacy.h"
 #include "estd/result.h"
 
 /* Progress evaluation of a commitment target.
@@ -26,8 +28,14 @@ double est_elapsed_fraction(est_date from, est_date to_inclusive, est_date today
  * evaluated_on, value and current_bucket (the bucket containing today,
  * else the first before / last after), elapsed_fraction, percentage and
  * on_track (null when unknown). The result is CommitmentProgress in
- * openapi.yaml. */
-void est_progress_evaluate(json_t *p, est_date today);
+ * openapi.yaml.
+ *
+ * Disclosure, first (so everything derived uses published values): the
+ * bucket values and the total of a count indicator are published through
+ * pol (privacy.h, table "progress"; null + value_suppressed/total_suppressed
+ * when below k), and last_event is null unless who may see that event
+ * (est_disclosure_event). */
+void est_progress_evaluate(json_t *p, est_date today, const est_publish_policy *pol, const est_caller *who);
 
 /* The "id" members of the objects of a JSON array (ids malloc'd, *n of
  * them; never NULL on success). EST_EINTERNAL when items is no array. */
@@ -36,6 +44,7 @@ est_result est_progress_ids(const json_t *items, long long **ids, size_t *n);
 /* Sets "progress" on every object of the array items: its row from rows
  * ({"<id>": row}, as store_progress_rows returns), evaluated at today, or
  * null when it has none. */
-void est_progress_attach(json_t *items, json_t *rows, est_date today);
+void est_progress_attach(json_t *items, json_t *rows, est_date today, const est_publish_policy *pol,
+                         const est_caller *who);
 
 #endif

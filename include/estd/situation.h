@@ -9,8 +9,9 @@
  *
  * Every count the document publishes goes through est_publish_json
  * (privacy.h) with the caller's est_publish_policy, one call per table and
- * period; CompStat changes are computed from the published counts
- * afterwards (a suppressed count gives a null change). */
+ * period (presence counts through est_publish_tree); CompStat changes are
+ * computed from the published counts afterwards (a null count gives a null
+ * change). The default policy is the cell-key rounding (disclosure.h). */
 #ifndef ESTD_SITUATION_H
 #define ESTD_SITUATION_H
 
@@ -19,6 +20,7 @@
 #include <stddef.h>
 
 #include "estd/compstat.h"
+#include "estd/disclosure.h"
 #include "estd/hotspot.h"
 #include "estd/period.h"
 #include "estd/privacy.h"
@@ -36,20 +38,19 @@ typedef struct est_situation_query {
   const char *bucket;  /* "day" | "week" (static) */
   double eps_m;        /* DBSCAN eps in metres (EPSG:3006) */
   int min_points;      /* DBSCAN minpoints */
-  bool detail;         /* the caller has read-detail: exact hulls */
-  int k;               /* small-count threshold of the policy (0 = none) */
+  bool detail;         /* exact hot-spot geometry and event times (est_disclosure_exact_geometry),
+                          else on the EST_DISCLOSURE_GRID_M grid and local dates */
+  bool detail_scope;   /* the caller has read-detail (admin implies it) */
+  int k;               /* rounding base of the policy (est_disclosure_base; <= 1 exact) */
   bool include_events; /* GeoJSON: also the period's events */
+  est_rows rows;       /* whose events the GeoJSON may list (est_disclosure_rows) */
+  long long rows_party; /* with EST_ROWS_PARTY */
 } est_situation_query;
 
 /* Sets q->period, its previous and year-ago periods and the date strings;
  * with bucket NULL the default (by week above
  * EST_PERIOD_DAY_BUCKET_MAX_DAYS days, else by day). */
 void est_situation_query_period(est_situation_query *q, const est_period *period, const char *bucket);
-
-/* The small-count threshold a caller gets: min_count when given (the route
- * has checked it is at least cfg_min), else cfg_min, or 0 (no suppression)
- * for a read-detail caller. */
-int est_situation_threshold(bool detail, int cfg_min, bool has_min_count, int min_count);
 
 /* The rows the store fetched for one picture, all from one snapshot (JSON
  * texts, see store_situation.h). areas and events only for GeoJSON
@@ -73,9 +74,10 @@ int est_situation_hotspots(const est_situation_query *q, const est_hs_point *pts
  * Tables published through pol (privacy.h): "total" (key "total"),
  * "by_category" (key: category code), "by_party" (party id), "series"
  * (bucket start), "by_weekday" (weekday), "by_hour" (hour), each for the
- * periods "count", "previous" and "year_ago" where present; hot spots with
- * fewer than pol->k incidents are left out, each kept one is published as
- * "hot_spot" (key: rank) and its categories as "hot_spot.by_category".
+ * periods "count", "previous" and "year_ago" where present; each hot spot
+ * is published as "hot_spot" (key: rank; left out when its count is
+ * suppressed) and its categories as "hot_spot.by_category"; presence
+ * counts as "presence" and "hot_spot.presence".
  * EST_EINTERNAL when a row is not the JSON the store promises. */
 est_result est_situation_document(const est_situation_query *q, const est_publish_policy *pol,
                                   const est_situation_rows *rows, json_t **out);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include "estd/cursor.h"
 #include "estd/pool.h"
+#include "estd/actor.h"
 #include "estd/result.h"
 
 /* A page of a list: items is a JSON array text; next_cursor is NULL on the
@@ -32,5 +33,32 @@ typedef struct est_doc {
   long long version;
 } est_doc;
 void est_doc_free(est_doc *d);
+
+/* Why a write was refused, for the problem document: field is a JSON
+ * pointer into the request ("/geometry") or "" when no single field is to
+ * blame; detail is one English line ("" when there is nothing to add to
+ * the result). The one write-error type of every store writer. */
+typedef struct store_write_error {
+  char field[64];
+  char detail[512];
+} store_write_error;
+/* Sets e's field and detail (e may be NULL: then nothing happens). */
+void store_write_error_set(store_write_error *e, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* ---- archiving (DELETE archives, restore undoes it) ----
+ * A table whose rows are archived instead of removed: archived_at
+ * timestamptz (NULL = active), version. Each store module that has one
+ * exports a `const store_archivable` (defined with STORE_ARCHIVABLE in
+ * store_util.h) that http_resource points at. */
+typedef struct store_archivable store_archivable;
+
+/* Archives (archive=true) or restores row id if its version is `version`,
+ * bumping version, with an 'archive'/'restore' audit row (before and after
+ * images), in one transaction; *out is the row afterwards. A row already in
+ * the wanted state is left alone and returned (idempotent; no audit row).
+ * version 0 = any (If-Match: *). EST_ENOTFOUND, EST_EPRECONDITION when
+ * the version differs. */
+est_result store_archive_set(est_pool *pool, const store_archivable *t, const est_actor *who, long long id,
+                             long long version, bool archive, est_doc *out);
 
 #endif

@@ -21,14 +21,6 @@
 
 extern const char *const store_areas_sorts[]; /* {"id","name","created_at",NULL} */
 
-/* Why a write was refused, for the problem document: field is a JSON
- * pointer into the request ("/geometry") or "" when no single field is to
- * blame; detail is one English line. */
-typedef struct store_area_fail {
-  char field[64];
-  char detail[512];
-} store_area_fail;
-
 typedef struct store_area_filter {
   const char *kind;      /* NULL = any */
   bool has_point;        /* only areas covering (lat, lon) */
@@ -36,6 +28,7 @@ typedef struct store_area_filter {
   bool has_bbox;         /* only areas intersecting bbox = minLon,minLat,maxLon,maxLat */
   double bbox[4];
   bool include_geometry; /* items carry "geometry" */
+  bool archived;         /* include archived areas (?archived=true) */
 } store_area_filter;
 
 est_result store_areas_list(est_pool *pool, const store_area_filter *f, const est_list_query *q, est_page *out);
@@ -46,15 +39,13 @@ est_result store_area_get(est_pool *pool, long long id, est_doc *out);
  * EST_EINVAL with fail->field "/geometry" and PostGIS' ST_IsValidReason when
  * the geometry's topology is invalid; EST_ECONFLICT for a duplicate code. */
 est_result store_area_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                             store_area_fail *fail);
+                             store_write_error *fail);
 /* Applies a validated merge patch to area id if its version is `version`
  * (0 = any; checked in the UPDATE's WHERE), bumping version and updated_at.
  * EST_ENOTFOUND, EST_EPRECONDITION on a stale version, otherwise as create. */
 est_result store_area_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                             const char *patch, est_doc *out, store_area_fail *fail);
-/* Deletes area id (version 0 = any). EST_ENOTFOUND, EST_EPRECONDITION,
- * EST_ECONFLICT while commitments, area focuses or events refer to it. */
-est_result store_area_delete(est_pool *pool, const est_actor *who, long long id, long long version,
-                             store_area_fail *fail);
+                             const char *patch, est_doc *out, store_write_error *fail);
+/* Areas are archived, never deleted (store_archive_set). */
+extern const store_archivable store_areas_archivable;
 
 #endif

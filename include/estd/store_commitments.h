@@ -23,15 +23,8 @@ typedef struct store_commitment_filter {
   long long cooperation_area_id; /* 0 = any */
   long long area_id;             /* 0 = any */
   const char *status;            /* NULL = any */
+  bool archived;                 /* include archived commitments (?archived=true) */
 } store_commitment_filter;
-
-/* Why a write was refused, for the problem document: field is a JSON
- * pointer into the request ("/agreement_id") or "" when no single field
- * is to blame; detail is one English line. */
-typedef struct store_write_error {
-  char field[64];
-  char detail[192];
-} store_write_error;
 
 est_result store_commitments_list(est_pool *pool, const store_commitment_filter *f, const est_list_query *q,
                                   est_page *out);
@@ -51,10 +44,8 @@ est_result store_commitment_create(est_pool *pool, const est_commitment_input *i
 est_result store_commitment_update(est_pool *pool, long long id, long long version, const est_commitment_input *in,
                                    const est_actor *who, est_doc *out, store_write_error *err);
 
-/* Deletes commitment id (version 0 = any version, else it must match).
- * EST_ENOTFOUND, EST_EPRECONDITION, EST_ECONFLICT if something still
- * refers to it. */
-est_result store_commitment_delete(est_pool *pool, long long id, long long version, const est_actor *who,
-                                   store_write_error *err);
+/* Commitments are archived, never deleted (store_archive_set); one of a
+ * signed agreement cannot even be deleted in SQL (trigger, 0046). */
+extern const store_archivable store_commitments_archivable;
 
 #endif

@@ -8,12 +8,15 @@
 #include <stddef.h>
 
 #include "estd/actor.h"
+#include "estd/disclosure.h"
 #include "estd/event.h"
 #include "estd/store.h"
 
 extern const char *const store_dead_letters_sorts[]; /* {"id",NULL} */
 
 typedef struct store_dead_letter_filter {
+  est_rows rows;        /* est_disclosure_dead_letters */
+  long long rows_party; /* with EST_ROWS_PARTY */
   const char *reason;
   const char *topic;
   const char *from; /* received_at, RFC 3339 */
@@ -23,7 +26,8 @@ typedef struct store_dead_letter_filter {
 
 est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filter *f, const est_list_query *q,
                                    est_page *out);
-est_result store_dead_letter_get(est_pool *pool, long long id, est_doc *out);
+/* EST_ENOTFOUND also when the row policy hides it. */
+est_result store_dead_letter_get(est_pool *pool, long long id, est_rows rows, long long rows_party, est_doc *out);
 
 /* The raw message of a dead letter (for resubmission); free with
  * store_dead_letter_raw_free. headers is the stored JSON array text. */

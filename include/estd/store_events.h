@@ -14,6 +14,8 @@
 #include <stddef.h>
 
 #include "estd/actor.h"
+#include "estd/admit.h"
+#include "estd/disclosure.h"
 #include "estd/event.h"
 #include "estd/store.h"
 
@@ -40,6 +42,8 @@ typedef struct store_msg {
   /* out */
   bool stored;            /* the event was inserted (not a duplicate) */
   bool deadlettered;      /* a dead-letter row was written (or already existed) */
+  char party[128];        /* party code of the topic binding ("" = none); a dead letter's party
+                             (else the message's own party code, see 0041_dead_letter_party.sql) */
 } store_msg;
 
 /* Writes the batch in one transaction: resolves party codes (unknown ->
@@ -55,6 +59,9 @@ est_result store_intake_batch(est_pool *pool, store_msg *msgs, size_t n);
 
 /* Resolves a party code to its id (cached). EST_ENOTFOUND if unknown. */
 est_result store_party_resolve(est_pool *pool, const char *code, long long *id);
+
+/* The registry look-ups of the admission policy (admit.h) backed by pool. */
+est_admit_lookup store_admit_lookup(est_pool *pool);
 
 typedef struct store_event_outcome {
   long long event_id; /* the stored or the already existing event (0 if unknown) */
@@ -79,10 +86,13 @@ typedef struct store_event_filter {
   const char *from;     /* RFC 3339, inclusive; NULL = open */
   const char *to;       /* RFC 3339, exclusive */
   const char *source;
-  bool detail;          /* include description (scope read_detail) */
+  est_rows rows;        /* which rows the caller may see (est_disclosure_rows) */
+  long long rows_party; /* with EST_ROWS_PARTY */
 } store_event_filter;
 
 est_result store_events_list(est_pool *pool, const store_event_filter *f, const est_list_query *q, est_page *out);
-est_result store_event_get(est_pool *pool, long long id, bool detail, est_doc *out);
+/* EST_ENOTFOUND also when the row policy hides the event (a hidden event
+ * looks like a missing one). */
+est_result store_event_get(est_pool *pool, long long id, est_rows rows, long long rows_party, est_doc *out);
 
 #endif

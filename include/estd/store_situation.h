@@ -31,11 +31,13 @@ est_result store_situation_close(store_situation_snap *s, est_result rc);
 /* counts: {"total":{count,previous,year_ago}, "by_category":[{code, label_sv, label_en, count,
  * previous, year_ago}], "by_party":[{party_id, code, name, count, previous, year_ago}],
  * "series":[{start,count}], "by_weekday":[{weekday,name,count}], "by_hour":[{hour,count}]}
- * (malloc'd JSON text). */
+ * (malloc'd JSON text). Every count X comes with its cell key "ck_X" (estd/disclosure.h:
+ * the sum of its events' record keys mod 2^31), as do the hot spots' and the presence's
+ * counts; the domain publishes them only through the policy of privacy.h. */
 est_result store_situation_counts(store_situation_snap *s, const est_situation_query *q, char **out);
 
 /* The period's incidents with a location, in SWEREF 99 TM (EPSG:3006)
- * metres, with their category's ordinal as the category slot: *pts
+ * metres, with their category's ordinal as the category slot and their record key: *pts
  * malloc'd (n entries, never NULL on success), *ncat one more than the
  * largest slot (0 without points). */
 est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts,
@@ -44,7 +46,8 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
 /* The hot spots' details for the clusters cl[0..ncl) (ranked 1.. in that
  * order; category slots 0..ncat-1 as from store_situation_points): JSON
  * array [{rank, incident_count, centroid{lat,lon}, hull (GeoJSON Polygon in
- * WGS84; exact with q->detail, else buffered by 25 m), by_category[{code,
+ * WGS84; exact with q->detail, else the EST_DISCLOSURE_GRID_M grid rectangle around it,
+ * the centroid the centre of its grid square), by_category[{code,
  * label_sv, label_en, count}], presence{patrols{count,duration_s},
  * activities{..}}}]. The hull is the convex hull of the cluster's
  * incidents, or a 25 m buffer of it when it is not a polygon; presence

@@ -17,11 +17,20 @@ est_result store_exec1(est_pool *pool, const est_stmt *s, const char *const *par
 /* Fills *out from a (json, version) single-row result; EST_ENOTFOUND if empty. */
 est_result store_doc_from(PGresult *r, est_doc *out);
 
-/* A write transaction on one pooled connection: begin acquires and sends
- * BEGIN; end COMMITs when rc is EST_OK (returning the commit's result) and
- * releases the connection, which rolls back anything left open. */
+/* Every transaction runs through these. A transaction on one pooled
+ * connection: begin acquires and sends BEGIN; end COMMITs when rc is EST_OK
+ * (returning the commit's result) and releases the connection, which rolls
+ * back anything left open. _mode sends begin_sql instead of "BEGIN" (e.g.
+ * "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"). */
 est_result store_tx_begin(est_pool *pool, est_conn **c);
+est_result store_tx_begin_mode(est_pool *pool, est_conn **c, const char *begin_sql);
 est_result store_tx_end(est_pool *pool, est_conn *c, est_result rc);
+/* The same on a connection the caller keeps (several transactions in a
+ * row, e.g. one per migration file): open sends begin_sql (NULL = "BEGIN");
+ * close COMMITs when rc is EST_OK, else ROLLBACKs, and returns rc or the
+ * commit's failure. */
+est_result store_tx_open(est_conn *c, const char *begin_sql);
+est_result store_tx_close(est_conn *c, est_result rc);
 
 /* Runs a one-parameter (id) statement returning (json, version) into *out;
  * EST_ENOTFOUND when it returns no row. */
@@ -33,5 +42,32 @@ const char *store_lld(char buf[24], long long v);
 /* Cursor parameters for a list statement: returns the sort value ($k) and
  * id ($k+1) text of q->after, or NULLs when there is no cursor. */
 void store_after_params(const est_list_query *q, char idbuf[24], const char **value, const char **id);
+
+/* An archivable table (see store_archive_set in store.h). lock: $1 id ->
+ * (json, version, archived) FOR UPDATE; set: $1 id, $2 version (0 = any:
+ * If-Match: *), $3 archive (bool) -> (json, version), no row when the
+ * version differs. Define both
+ * with STORE_ARCHIVE_STMTS. */
+struct store_archivable {
+  const char *entity; /* audit entity, e.g. "area" */
+  est_stmt lock, set;
+  void (*changed)(void); /* called after a committed change (cache invalidation), or NULL */
+};
+
+/* The two statements of table `table` aliased `alias`, whose document
+ * expression is `json`: e.g. STORE_ARCHIVE_STMTS("area", "areas", "a", AREA_JSON). */
+#define STORE_ARCHIVE_STMTS(entity, table, alias, json) STORE_ARCHIVE_STMTS_NOTIFY(entity, table, alias, json, NULL)
+#define STORE_ARCHIVE_STMTS_NOTIFY(entity, table, alias, json, notify)                                       \
+  {entity,                                                                                                   \
+   {entity "_archive_lock",                                                                                  \
+    "SELECT " json ", " alias ".version, " alias ".archived_at IS NOT NULL FROM " table " " alias " WHERE "   \
+    alias ".id = $1 FOR UPDATE",                                                                             \
+    1},                                                                                                      \
+   {entity "_archive_set",                                                                                   \
+    "UPDATE " table " " alias " SET archived_at = CASE WHEN $3::bool THEN clock_timestamp() END, version = " \
+    alias ".version + 1, updated_at = clock_timestamp() WHERE " alias ".id = $1 AND ($2::bigint = 0 OR " alias ".version = $2) " \
+    "RETURNING " json ", " alias ".version",                                                                 \
+    3},                                                                                                      \
+   notify}
 
 #endif

@@ -26,6 +26,7 @@
 #include "estd/auth.h"
 #include "estd/http_server.h"
 #include "estd/intake.h"
+#include "estd/retention.h"
 #include "estd/log.h"
 #include "estd/migrate.h"
 #include "estd/pool.h"
@@ -151,6 +152,11 @@ int est_serve_run(const est_config *cfg) {
   if (est_pool_create(&app.pool, cfg->database_url, cfg->db_pool_size, cfg->db_acquire_timeout_ms,
                       cfg->db_statement_timeout_ms) != EST_OK)
     return fail_start("cannot create the database pool", NULL, NULL);
+  {
+    est_pool_deadlines dl = {{cfg->db_query_timeout_ms, cfg->db_intake_timeout_ms, 0}, cfg->ready_timeout_ms,
+                             cfg->db_tcp_user_timeout_ms, 10};
+    est_pool_set_deadlines(app.pool, &dl);
+  }
   int sig = 0;
   if (cfg->migrate_on_start) {
     est_result rc = migrate_with_retry(app.pool, cfg->sql_dir, 30, &set, &sig);
@@ -190,6 +196,9 @@ int est_serve_run(const est_config *cfg) {
       return fail_start("cannot start the Kafka consumer", "brokers", cfg->kafka_brokers);
     }
   }
+  est_retention *retention = NULL;
+  if (est_retention_start(&retention, &app) != EST_OK)
+    est_log_kv(EST_LOG_ERROR, "cannot start the retention schedule; retention does not run", NULL);
   char port[16];
   snprintf(port, sizeof port, "%d", cfg->port);
   est_log_kv(EST_LOG_INFO, "estd serving", "address", cfg->listen_address, "#port", port,
@@ -218,6 +227,8 @@ int est_serve_run(const est_config *cfg) {
   if (delay > deadline - mono_ms()) delay = deadline - mono_ms();
   if (delay > 0) wait_signal_ms(&set, (long)delay);
   http_server_quiesce(srv);
+  http_server_drain(srv); /* idle and slow connections are closed now, not at the end of the grace */
+  est_retention_stop(retention); /* a run in progress is one transaction: it finishes first */
   long long left = deadline - mono_ms();
   if (app.intake) est_intake_stop(app.intake, left > 0 ? (int)left : 0);
   app.intake = NULL;

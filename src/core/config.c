@@ -109,15 +109,22 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_str(&l, &cfg->database_url, "ESTD_DATABASE_URL", "postgresql://estd@127.0.0.1:5432/estd");
   load_str(&l, &cfg->listen_address, "ESTD_LISTEN_ADDRESS", "127.0.0.1");
   load_int(&l, &cfg->port, "ESTD_PORT", 8080, 1, 65535);
-  load_int(&l, &cfg->http_threads, "ESTD_HTTP_THREADS", 4, 1, 256);
   load_int(&l, &cfg->http_max_connections, "ESTD_HTTP_MAX_CONNECTIONS", 1024, 1, 65536);
   load_int(&l, &cfg->http_timeout_s, "ESTD_HTTP_TIMEOUT_S", 30, 1, 3600);
+  load_int(&l, &cfg->http_max_connections_per_ip, "ESTD_HTTP_MAX_CONNECTIONS_PER_IP", 64, 0, 65536);
+  load_int(&l, &cfg->http_header_timeout_s, "ESTD_HTTP_HEADER_TIMEOUT_S", 10, 1, 3600);
+  load_int(&l, &cfg->http_body_timeout_s, "ESTD_HTTP_BODY_TIMEOUT_S", 30, 1, 3600);
+  load_bool(&l, &cfg->http_reuse_port, "ESTD_HTTP_REUSE_PORT", false);
   int body_kib = 1024;
   load_int(&l, &body_kib, "ESTD_MAX_BODY_KIB", 1024, 1, 1024 * 1024);
   cfg->max_body_bytes = (size_t)body_kib * 1024u;
   load_int(&l, &cfg->db_pool_size, "ESTD_DB_POOL_SIZE", 8, 1, 512);
   load_int(&l, &cfg->db_acquire_timeout_ms, "ESTD_DB_ACQUIRE_TIMEOUT_MS", 2000, 1, 600000);
   load_int(&l, &cfg->db_statement_timeout_ms, "ESTD_DB_STATEMENT_TIMEOUT_MS", 15000, 0, 3600000);
+  load_int(&l, &cfg->db_query_timeout_ms, "ESTD_DB_QUERY_TIMEOUT_MS", 2000, 100, 3600000);
+  load_int(&l, &cfg->db_intake_timeout_ms, "ESTD_DB_INTAKE_TIMEOUT_MS", 30000, 100, 3600000);
+  load_int(&l, &cfg->db_tcp_user_timeout_ms, "ESTD_DB_TCP_USER_TIMEOUT_MS", 10000, 0, 3600000);
+  load_int(&l, &cfg->ready_timeout_ms, "ESTD_READY_TIMEOUT_MS", 1000, 50, 60000);
   const char *lv = env_get(&l, "ESTD_LOG_LEVEL");
   cfg->log_level = lv ? est_log_level_parse(lv) : EST_LOG_INFO;
   if (cfg->log_level < 0 && l.rc == EST_OK) {
@@ -136,10 +143,22 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_int(&l, &cfg->kafka_batch_max, "ESTD_KAFKA_BATCH_MAX", 2000, 1, 100000);
   load_int(&l, &cfg->kafka_batch_wait_ms, "ESTD_KAFKA_BATCH_WAIT_MS", 200, 1, 60000);
   load_int(&l, &cfg->events_batch_max, "ESTD_EVENTS_BATCH_MAX", 500, 1, 10000);
+  load_int(&l, &cfg->event_max_future_s, "ESTD_EVENT_MAX_FUTURE_S", 300, 0, 31 * 86400);
+  load_int(&l, &cfg->event_retention_days, "ESTD_EVENT_RETENTION_DAYS", 0, 0, 36500);
+  {
+    const char *m = env_get(&l, "ESTD_EVENT_RETENTION_MODE");
+    cfg->event_retention_delete = m && strcmp(m, "delete") == 0;
+    if (m && strcmp(m, "delete") != 0 && strcmp(m, "strip") != 0 && l.rc == EST_OK) {
+      snprintf(err, errlen, "ESTD_EVENT_RETENTION_MODE=%s is not one of strip, delete", m);
+      l.rc = EST_ECONFIG;
+    }
+  }
+  load_int(&l, &cfg->dead_letter_retention_days, "ESTD_DEAD_LETTER_RETENTION_DAYS", 90, 0, 36500);
+  load_int(&l, &cfg->retention_interval_s, "ESTD_RETENTION_INTERVAL_S", 3600, 1, 7 * 86400);
   load_int(&l, &cfg->kafka_writers, "ESTD_KAFKA_WRITERS", 2, 1, 8);
   load_str(&l, &cfg->kafka_topic_parties, "ESTD_KAFKA_TOPIC_PARTIES", NULL);
   if (l.rc == EST_OK) load_kafka_props(&l, cfg);
-  load_int(&l, &cfg->privacy_min_count, "ESTD_PRIVACY_MIN_COUNT", 3, 0, 1000);
+  load_int(&l, &cfg->privacy_min_count, "ESTD_PRIVACY_MIN_COUNT", 3, 2, 1000);
   load_int(&l, &cfg->situation_cache_entries, "ESTD_SITUATION_CACHE_ENTRIES", 64, 0, 4096);
   {
     const char *a = env_get(&l, "ESTD_AUTH");
@@ -154,6 +173,8 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_int(&l, &cfg->auth_cache_ttl_ms, "ESTD_AUTH_CACHE_TTL_MS", 5000, 0, 3600000);
   load_int(&l, &cfg->rate_limit_rps, "ESTD_RATE_LIMIT_RPS", 50, 0, 1000000);
   load_int(&l, &cfg->rate_limit_burst, "ESTD_RATE_LIMIT_BURST", 100, 1, 1000000);
+  load_int(&l, &cfg->rate_limit_anon_rps, "ESTD_RATE_LIMIT_ANON_RPS", 5, 0, 1000000);
+  load_int(&l, &cfg->rate_limit_anon_burst, "ESTD_RATE_LIMIT_ANON_BURST", 20, 1, 1000000);
   load_str(&l, &cfg->tls_cert_file, "ESTD_TLS_CERT_FILE", NULL);
   load_str(&l, &cfg->tls_key_file, "ESTD_TLS_KEY_FILE", NULL);
   load_int(&l, &cfg->max_query_bytes, "ESTD_MAX_QUERY_BYTES", 4096, 64, 65536);

@@ -24,16 +24,24 @@ int est_log_level_parse(const char *s) {
   return -1;
 }
 
-/* A JSON string for v; bytes that are not valid UTF-8 (a client's raw
- * path, a library message) become '?' instead of dropping the field. */
+static _Atomic(est_log_redactor) g_redactor;
+
+void est_log_set_redactor(est_log_redactor fn) { atomic_store(&g_redactor, fn); }
+
+/* A JSON string for v, passed through the redactor; bytes that are not
+ * valid UTF-8 (a client's raw path, a library message) become '?' instead
+ * of dropping the field. */
 static json_t *log_string(const char *v) {
-  json_t *j = json_string(v);
-  if (j) return j;
   char *copy = strdup(v);
   if (!copy) return json_string("?");
-  for (unsigned char *p = (unsigned char *)copy; *p; p++)
-    if (*p >= 0x80) *p = '?';
-  j = json_string(copy);
+  est_log_redactor red = atomic_load(&g_redactor);
+  if (red) red(copy);
+  json_t *j = json_string(copy);
+  if (!j) {
+    for (unsigned char *p = (unsigned char *)copy; *p; p++)
+      if (*p >= 0x80) *p = '?';
+    j = json_string(copy);
+  }
   free(copy);
   return j;
 }

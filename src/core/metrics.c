@@ -67,6 +67,9 @@ typedef struct {
 static label_family g_ingested = {PTHREAD_MUTEX_INITIALIZER, NULL};
 static label_family g_rejected = {PTHREAD_MUTEX_INITIALIZER, NULL};
 static label_family g_lag = {PTHREAD_MUTEX_INITIALIZER, NULL};
+static label_family g_retention_runs = {PTHREAD_MUTEX_INITIALIZER, NULL};
+static label_family g_retention_rows = {PTHREAD_MUTEX_INITIALIZER, NULL};
+static _Atomic long long g_retention_last_s;
 static atomic_uint_fast64_t g_deadlettered;
 static atomic_uint_fast64_t g_batches;
 static atomic_uint_fast64_t g_batch_messages;
@@ -109,6 +112,15 @@ void est_metrics_event_ingested(const char *source_kind, const char *category) {
 }
 void est_metrics_event_rejected(const char *reason) { family_add(&g_rejected, reason, "", 0, 1, 0); }
 void est_metrics_event_deadlettered(void) { atomic_fetch_add(&g_deadlettered, 1); }
+void est_metrics_retention_run(bool ok, long long events_stripped, long long events_deleted,
+                               long long dead_letters_deleted, long long finished_epoch_s) {
+  family_add(&g_retention_runs, ok ? "ok" : "error", "", 0, 1, 0);
+  if (!ok) return;
+  family_add(&g_retention_rows, "events", "strip", 0, (double)events_stripped, 0);
+  family_add(&g_retention_rows, "events", "delete", 0, (double)events_deleted, 0);
+  family_add(&g_retention_rows, "dead_letters", "delete", 0, (double)dead_letters_deleted, 0);
+  atomic_store(&g_retention_last_s, finished_epoch_s);
+}
 void est_metrics_consumer_batch(size_t messages, double commit_seconds) {
   atomic_fetch_add(&g_batches, 1);
   atomic_fetch_add(&g_batch_messages, messages);
@@ -259,6 +271,30 @@ char *est_metrics_render(const est_metrics_gauges *g) {
   est_buf_printf(&s, "estd_http_requests_in_flight %d\n", g->in_flight);
   sb_help(&s, "estd_draining", "gauge", "1 while the process shuts down (readiness fails), else 0.");
   est_buf_printf(&s, "estd_draining %d\n", g->draining ? 1 : 0);
+  sb_help(&s, "estd_http_connections_open", "gauge", "HTTP connections open.");
+  est_buf_printf(&s, "estd_http_connections_open %d\n", g->conn_open);
+  sb_help(&s, "estd_http_connections_closed_total", "counter",
+          "HTTP connections closed by estd: refused at ESTD_HTTP_MAX_CONNECTIONS, or cut at a deadline or by the drain.");
+  est_buf_printf(&s,
+                 "estd_http_connections_closed_total{reason=\"limit\"} %llu\n"
+                 "estd_http_connections_closed_total{reason=\"header_timeout\"} %llu\n"
+                 "estd_http_connections_closed_total{reason=\"body_timeout\"} %llu\n"
+                 "estd_http_connections_closed_total{reason=\"idle_timeout\"} %llu\n"
+                 "estd_http_connections_closed_total{reason=\"drain\"} %llu\n",
+                 (unsigned long long)g->conn_refused_total, (unsigned long long)g->conn_cut_header_total,
+                 (unsigned long long)g->conn_cut_body_total, (unsigned long long)g->conn_cut_idle_total,
+                 (unsigned long long)g->conn_cut_drain_total);
+  if (g->has_intake) {
+    sb_help(&s, "estd_intake_up", "gauge", "1 while the Kafka intake consumes normally (/healthz/intake state ok).");
+    est_buf_printf(&s, "estd_intake_up %d\n", g->intake_ok ? 1 : 0);
+    sb_help(&s, "estd_intake_brokers_up", "gauge", "Kafka brokers the intake is connected to (-1 until known).");
+    est_buf_printf(&s, "estd_intake_brokers_up %d\n", g->intake_brokers_up);
+    sb_help(&s, "estd_intake_seconds_since_last_batch", "gauge",
+            "Seconds since the intake last committed a batch (-1 until the first).");
+    est_buf_printf(&s, "estd_intake_seconds_since_last_batch %.3f\n", g->intake_last_batch_age_s);
+    sb_help(&s, "estd_intake_database_failing_seconds", "gauge", "How long intake writes have been failing (0 = they do not).");
+    est_buf_printf(&s, "estd_intake_database_failing_seconds %.3f\n", g->intake_db_failing_s);
+  }
 
   est_buf_printf(&s, "# HELP estd_events_ingested_total Events stored, by source (kafka, http) and category.\n"
                 "# TYPE estd_events_ingested_total counter\n");
@@ -266,6 +302,15 @@ char *est_metrics_render(const est_metrics_gauges *g) {
   est_buf_printf(&s, "# HELP estd_events_rejected_total Events rejected, by reason.\n"
                 "# TYPE estd_events_rejected_total counter\n");
   render_family(&s, &g_rejected, "estd_events_rejected_total", "reason", NULL);
+  est_buf_printf(&s, "# HELP estd_retention_runs_total Retention (gallring) runs by result.\n"
+                     "# TYPE estd_retention_runs_total counter\n");
+  render_family(&s, &g_retention_runs, "estd_retention_runs_total", "result", NULL);
+  est_buf_printf(&s, "# HELP estd_retention_rows_total Rows stripped of detail or deleted by retention.\n"
+                     "# TYPE estd_retention_rows_total counter\n");
+  render_family(&s, &g_retention_rows, "estd_retention_rows_total", "table", "action");
+  est_buf_printf(&s, "# HELP estd_retention_last_run_timestamp_seconds When the last successful retention run ended.\n"
+                     "# TYPE estd_retention_last_run_timestamp_seconds gauge\nestd_retention_last_run_timestamp_seconds %lld\n",
+                 (long long)atomic_load(&g_retention_last_s));
   est_buf_printf(&s, "# HELP estd_events_deadlettered_total Kafka messages written to the dead-letter table.\n"
                 "# TYPE estd_events_deadlettered_total counter\nestd_events_deadlettered_total %llu\n",
             (unsigned long long)atomic_load(&g_deadlettered));
@@ -312,6 +357,9 @@ char *est_metrics_render(const est_metrics_gauges *g) {
     est_buf_printf(&s, "# HELP estd_db_pool_timeouts_total Acquisitions that failed (timeout or database down).\n"
                   "# TYPE estd_db_pool_timeouts_total counter\nestd_db_pool_timeouts_total %llu\n",
               (unsigned long long)g->pool_timeouts_total);
+    est_buf_printf(&s, "# HELP estd_db_deadline_exceeded_total Database calls cancelled at their client-side deadline.\n"
+                  "# TYPE estd_db_deadline_exceeded_total counter\nestd_db_deadline_exceeded_total %llu\n",
+              (unsigned long long)g->pool_deadline_total);
     est_buf_printf(&s, "# HELP estd_db_pool_wait_seconds_total Time spent waiting for a connection.\n"
                   "# TYPE estd_db_pool_wait_seconds_total counter\nestd_db_pool_wait_seconds_total %.6f\n",
               (double)g->pool_wait_us_total / 1e6);

@@ -201,6 +201,33 @@ est_result est_url_origin(const char *url, char *out, size_t n) {
   return EST_OK;
 }
 
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's
+ * days_from_civil). */
+static long long days_from_civil(long long y, int m, int d) {
+  y -= m <= 2;
+  long long era = (y >= 0 ? y : y - 399) / 400;
+  long long yoe = y - era * 400;
+  long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+bool est_rfc3339_epoch(const char *s, long long *out) {
+  if (!est_rfc3339_valid(s)) return false;
+  int y = two(s) * 100 + two(s + 2), m = two(s + 5), d = two(s + 8);
+  long long secs = days_from_civil(y, m, d) * 86400 + two(s + 11) * 3600 + two(s + 14) * 60 + two(s + 17);
+  const char *t = s + 19;
+  if (*t == '.')
+    for (t++; *t >= '0' && *t <= '9'; t++) {
+    }
+  if (*t == '+' || *t == '-') {
+    long long off = two(t + 1) * 3600 + two(t + 4) * 60;
+    secs += *t == '+' ? -off : off;
+  }
+  *out = secs;
+  return true;
+}
+
 size_t est_media_type_len(const char *v, size_t len) {
   if (!v) return 0;
   size_t n = 0;

@@ -1,5 +1,7 @@
 /* area.c - area and area-focus body validation (see area.h). */
 #include "estd/area.h"
+
+#include "estd/buf.h"
 #include "estd/personnummer.h"
 #include "estd/util.h"
 
@@ -107,7 +109,7 @@ static void check_slug(vctx *v, const json_t *body, const char *key) {
 static void check_enum(vctx *v, const json_t *body, const char *key, bool required, const char *const *allowed) {
   const json_t *x = field(v, body, key, required, false);
   if (!x) return;
-  char p[80], msg[256] = "must be one of:";
+  char p[80];
   ptr_of(p, sizeof p, key);
   if (json_is_string(x))
     for (int i = 0; allowed[i]; i++)
@@ -115,11 +117,11 @@ static void check_enum(vctx *v, const json_t *body, const char *key, bool requir
         json_object_set(v->out, key, (json_t *)x);
         return;
       }
-  for (int i = 0; allowed[i]; i++) {
-    strncat(msg, i ? ", " : " ", sizeof msg - strlen(msg) - 1);
-    strncat(msg, allowed[i], sizeof msg - strlen(msg) - 1);
-  }
-  verr(v, p, msg);
+  est_buf msg = EST_BUF_INIT;
+  est_buf_puts(&msg, "must be one of:");
+  for (int i = 0; allowed[i]; i++) est_buf_printf(&msg, "%s%s", i ? ", " : " ", allowed[i]);
+  verr(v, p, msg.oom ? "must be one of the allowed values" : msg.data);
+  est_buf_free(&msg);
 }
 
 static void check_bool(vctx *v, const json_t *body, const char *key) {

@@ -19,7 +19,7 @@ static const char *const writable_fields[] = {"code",   "agreement_id",   "coope
                                               "text",   "responsible_party_ids", "area_ids",
                                               "target", "status",         "follow_up_note",
                                               NULL};
-static const char *const readonly_fields[] = {"id", "created_at", "updated_at", "version", NULL};
+static const char *const readonly_fields[] = {"id", "created_at", "updated_at", "archived_at", "version", NULL};
 static const char *const unremovable_fields[] = {"agreement_id", "text", "responsible_party_ids", "status", NULL};
 static const char *const target_fields[] = {"value", "unit", "comparison", "per", "from", "to", NULL};
 

@@ -41,15 +41,19 @@ est_result est_cursor_decode(const char *s, const char *expected_sort, est_curso
 
 est_result est_sort_parse(const char *param, const char *const *allowed, int *index, bool *desc) {
   *index = 0;
-  *desc = false;
+  *desc = allowed[0] && allowed[0][0] == '-';
   if (!param) return EST_OK;
+  *desc = false;
   const char *name = param;
   if (*name == '-') {
     *desc = true;
     name++;
   }
   for (int i = 0; allowed[i]; i++) {
-    if (strcmp(allowed[i], name) == 0) {
+    const char *a = allowed[i];
+    if (*a == '-' && !*desc) continue; /* descending only */
+    if (*a == '-') a++;
+    if (strcmp(a, name) == 0) {
       *index = i;
       return EST_OK;
     }

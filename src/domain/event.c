@@ -25,24 +25,23 @@ static const char *const activity_types[] = {"trygghetsvandring", "informationst
 #define TYPE_ACTIVITY "se.est.activity.v1"
 #define TYPE_POLICE "se.polisen.event.v1"
 
+#define EST_REASON_CASE_(name, code, what) \
+  case EST_REASON_##name: return code;
 const char *est_event_reason_name(est_event_reason r) {
   switch (r) {
   case EST_REASON_NONE: return "none";
-  case EST_REASON_NOT_JSON: return "not_json";
-  case EST_REASON_NOT_CLOUDEVENT: return "not_cloudevent";
-  case EST_REASON_SCHEMA: return "schema";
-  case EST_REASON_UNSUPPORTED_TYPE: return "unsupported_type";
-  case EST_REASON_UNKNOWN_CATEGORY: return "unknown_category";
-  case EST_REASON_BAD_COORDINATES: return "bad_coordinates";
-  case EST_REASON_OVERSIZED: return "oversized";
-  case EST_REASON_PARTY_MISMATCH: return "party_mismatch";
-  case EST_REASON_UNKNOWN_PARTY: return "unknown_party";
-  case EST_REASON_PERSONNUMMER: return "personnummer";
-  case EST_REASON_SKIPPED_SUMMARY: return "skipped_summary";
-  case EST_REASON_DATABASE: return "rejected_by_database";
+    EST_EVENT_REASONS(EST_REASON_CASE_, EST_REASON_CASE_)
   }
   return "none";
 }
+#undef EST_REASON_CASE_
+
+#define EST_REASON_CODE_(name, code, what) code,
+#define EST_REASON_SKIP_(name, code, what)
+const char *const est_event_reasons[] = {EST_EVENT_REASONS(EST_REASON_CODE_, EST_REASON_CODE_) NULL};
+const char *const est_event_dead_letter_reasons[] = {EST_EVENT_REASONS(EST_REASON_CODE_, EST_REASON_SKIP_) NULL};
+#undef EST_REASON_CODE_
+#undef EST_REASON_SKIP_
 
 static const char *lookup(const char *const *list, const char *s) {
   if (!s) return NULL;
@@ -545,13 +544,38 @@ est_event_reason est_event_from_message(const void *payload, size_t len, const e
   return r;
 }
 
-/* Free-text fields of an event that are screened, with their JSON pointers. */
+typedef struct {
+  json_t **errors;
+  const char *prefix;
+} screen_report;
+
+static void report_field(void *arg, const char *pointer) {
+  screen_report *r = arg;
+  char f[600];
+  snprintf(f, sizeof f, "%s%s", r->prefix, pointer);
+  est_pnr_redact(f); /* a key may be the number itself: never echo it */
+  est_problem_add_error(r->errors, f, EST_PNR_DETAIL);
+}
+
+/* Every text of an event is screened. The identifying attributes (id,
+ * source, subject) are refused on every path: redacting them would change
+ * the idempotency key. Free text (description, place name, attributes at
+ * any depth) is refused over HTTP and redacted on Kafka. */
 est_event_reason est_event_screen(est_event *ev, bool redact, json_t **errors) {
+  est_event_reason r = EST_REASON_NONE;
+  struct {
+    const char *text;
+    const char *field;
+  } ids[] = {{ev->id, "/id"}, {ev->source, "/source"}, {ev->subject, "/subject"}, {ev->party, "/party"}};
+  for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+    if (!ids[i].text || !est_pnr_contains(ids[i].text)) continue;
+    est_problem_add_error(errors, ids[i].field, EST_PNR_DETAIL " (an identifier is never redacted)");
+    r = EST_REASON_PERSONNUMMER;
+  }
   struct {
     char *text;
     const char *field;
   } texts[] = {{ev->description, "/data/description"}, {ev->place_name, "/data/location/name"}};
-  est_event_reason r = EST_REASON_NONE;
   for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
     if (!texts[i].text || !est_pnr_contains(texts[i].text)) continue;
     if (!redact) {
@@ -562,5 +586,96 @@ est_event_reason est_event_screen(est_event *ev, bool redact, json_t **errors) {
       ev->flags |= EST_EVENT_FLAG_PNR_REDACTED;
     }
   }
+  if (ev->attributes) {
+    json_t *attrs = json_loads(ev->attributes, 0, NULL);
+    screen_report rep = {errors, "/data/attributes"};
+    if (attrs && est_pnr_screen_json(attrs, false, redact ? NULL : report_field, &rep) > 0) {
+      if (!redact) {
+        r = EST_REASON_PERSONNUMMER;
+      } else {
+        est_pnr_screen_json(attrs, true, NULL, NULL);
+        char *text = json_dumps(attrs, JSON_COMPACT | JSON_ENSURE_ASCII);
+        if (text) {
+          free(ev->attributes);
+          ev->attributes = text;
+          ev->flags |= EST_EVENT_FLAG_PNR_REDACTED;
+        } else {
+          est_problem_add_error(errors, "/data/attributes", "out of memory");
+          r = EST_REASON_PERSONNUMMER;
+        }
+      }
+    }
+    json_decref(attrs);
+  }
   return r;
+}
+
+/* ---- the source registry (POST /v1/sources) ------------------------------- */
+
+est_result est_source_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
+  *normalized = NULL;
+  (void)patch; /* a source is created and archived, never changed */
+  if (!json_is_object(body)) {
+    est_problem_add_error(errors, "/", "must be a JSON object");
+    return EST_EINVAL;
+  }
+  bool bad = false;
+  const char *key;
+  json_t *val;
+  json_object_foreach((json_t *)body, key, val) {
+    if (strcmp(key, "party_id") && strcmp(key, "party") && strcmp(key, "source") && strcmp(key, "description")) {
+      char f[96];
+      snprintf(f, sizeof f, "/%.64s", key);
+      est_pnr_redact(f);
+      est_problem_add_error(errors, f, "unknown field");
+      bad = true;
+    }
+  }
+  json_t *out = json_object();
+  json_t *pid = json_object_get(body, "party_id"), *pcode = json_object_get(body, "party");
+  if (pid && !(json_is_integer(pid) && json_integer_value(pid) >= 1)) {
+    est_problem_add_error(errors, "/party_id", "must be a positive integer id");
+    bad = true;
+  } else if (pid) {
+    json_object_set(out, "party_id", pid);
+  }
+  if (pcode && !(json_is_string(pcode) && slug_ok(json_string_value(pcode)))) {
+    est_problem_add_error(errors, "/party", "must be a party code such as polisen-boras");
+    bad = true;
+  } else if (pcode) {
+    json_object_set(out, "party", pcode);
+  }
+  if (!pid && !pcode) {
+    est_problem_add_error(errors, "/party", "party (code) or party_id is required");
+    bad = true;
+  }
+  json_t *src = json_object_get(body, "source");
+  const char *s = json_is_string(src) ? json_string_value(src) : NULL;
+  if (!s || est_utf8_length(s) > EST_EVENT_MAX_SOURCE || !uri_reference_ok(s)) {
+    est_problem_add_error(errors, "/source",
+                          "is required: the CloudEvents source, a URI-reference of 1..512 printable characters");
+    bad = true;
+  } else if (est_pnr_contains(s)) {
+    est_problem_add_error(errors, "/source", EST_PNR_DETAIL);
+    bad = true;
+  } else {
+    json_object_set(out, "source", src);
+  }
+  json_t *d = json_object_get(body, "description");
+  if (d && !json_is_null(d)) {
+    const char *ds = json_is_string(d) ? json_string_value(d) : NULL;
+    if (!ds || est_utf8_length(ds) > 1000) {
+      est_problem_add_error(errors, "/description", "must be a string of at most 1000 characters");
+      bad = true;
+    } else if (est_pnr_contains(ds)) {
+      est_problem_add_error(errors, "/description", EST_PNR_DETAIL);
+      bad = true;
+    } else {
+      json_object_set(out, "description", d);
+    }
+  }
+  if (!bad) *normalized = json_dumps(out, JSON_COMPACT);
+  json_decref(out);
+  if (bad) return EST_EINVAL;
+  return *normalized ? EST_OK : EST_ENOMEM;
 }

@@ -231,6 +231,7 @@ void est_hotspot_clusters_free(est_hs_cluster *c, int n) {
   if (!c) return;
   for (int i = 0; i < n; i++) {
     free(c[i].cat_counts);
+    free(c[i].cat_ck);
     free(c[i].hull);
   }
   free(c);
@@ -280,7 +281,8 @@ int est_hotspot_points(const est_hs_point *pts, size_t n, double eps, long long 
   }
   for (int c = 0; c < kept; c++) {
     cl[c].cat_counts = calloc(ncat ? (size_t)ncat : 1, sizeof(long long));
-    if (!cl[c].cat_counts) {
+    cl[c].cat_ck = calloc(ncat ? (size_t)ncat : 1, sizeof(unsigned));
+    if (!cl[c].cat_counts || !cl[c].cat_ck) {
       k = -1;
       goto done;
     }
@@ -293,7 +295,11 @@ int est_hotspot_points(const est_hs_point *pts, size_t n, double eps, long long 
     cl[c].n++;
     cl[c].cx += pts[i].x;
     cl[c].cy += pts[i].y;
-    if (pts[i].cat >= 0 && pts[i].cat < ncat) cl[c].cat_counts[pts[i].cat]++;
+    cl[c].ck = (cl[c].ck + (pts[i].rk & 0x7fffffffu)) & 0x7fffffffu;
+    if (pts[i].cat >= 0 && pts[i].cat < ncat) {
+      cl[c].cat_counts[pts[i].cat]++;
+      cl[c].cat_ck[pts[i].cat] = (cl[c].cat_ck[pts[i].cat] + (pts[i].rk & 0x7fffffffu)) & 0x7fffffffu;
+    }
   }
   size_t total = 0;
   for (int c = 0; c < kept; c++) {

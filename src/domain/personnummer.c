@@ -2,6 +2,8 @@
  * coordination numbers (see personnummer.h for the exact rules). */
 #include "estd/personnummer.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -61,6 +63,23 @@ static size_t digit_run(const char *text, size_t len, size_t i) {
   return n;
 }
 
+/* Length of a separator between the date and the last four digits at
+ * text[j]: '-' or '+' (optionally with one space on either side), an en
+ * dash (U+2013), or one space or no-break space (U+00A0) alone; 0 if none. */
+static size_t separator(const char *text, size_t len, size_t j) {
+  size_t k = j;
+  bool any = false;
+  if (k < len && text[k] == ' ') k++, any = true;
+  else if (k + 1 < len && (unsigned char)text[k] == 0xC2 && (unsigned char)text[k + 1] == 0xA0) k += 2, any = true;
+  if (k < len && (text[k] == '-' || text[k] == '+')) k++, any = true;
+  else if (k + 2 < len && (unsigned char)text[k] == 0xE2 && (unsigned char)text[k + 1] == 0x80 &&
+           (unsigned char)text[k + 2] == 0x93)
+    k += 3, any = true;
+  else return any ? k - j : 0; /* a space alone */
+  if (k < len && text[k] == ' ') k++;
+  return any ? k - j : 0;
+}
+
 bool est_pnr_find(const char *text, size_t len, size_t from, size_t *start, size_t *mlen) {
   if (!text) return false;
   size_t i = from;
@@ -76,9 +95,10 @@ bool est_pnr_find(const char *text, size_t len, size_t from, size_t *start, size
     size_t m = 0;
     if (run == 10 || run == 12) {
       if (candidate_ok(text + i, run - 4, text + end - 4)) m = run;
-    } else if ((run == 6 || run == 8) && end < len && (text[end] == '-' || text[end] == '+')) {
-      size_t tail = digit_run(text, len, end + 1);
-      if (tail == 4 && candidate_ok(text + i, run, text + end + 1)) m = run + 5;
+    } else if (run == 6 || run == 8) {
+      size_t sep = separator(text, len, end);
+      if (sep && digit_run(text, len, end + sep) == 4 && candidate_ok(text + i, run, text + end + sep))
+        m = run + sep + 4;
     }
     if (m) {
       *start = i;
@@ -95,9 +115,12 @@ bool est_pnr_contains(const char *text) {
   return text && est_pnr_find(text, strlen(text), 0, &s, &n);
 }
 
-int est_pnr_redact(char *text) {
+int est_pnr_redact(char *text) { return text ? est_pnr_redact_bytes(text, strlen(text)) : 0; }
+
+int est_pnr_redact_bytes(void *buf, size_t len) {
+  char *text = buf;
   if (!text) return 0;
-  size_t len = strlen(text), pos = 0, s, n;
+  size_t pos = 0, s, n;
   int count = 0;
   while (est_pnr_find(text, len, pos, &s, &n)) {
     for (size_t k = s; k < s + n; k++)
@@ -106,4 +129,194 @@ int est_pnr_redact(char *text) {
     count++;
   }
   return count;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int est_pnr_redact_raw(void *buf, size_t len) {
+  unsigned char *b = buf;
+  int count = est_pnr_redact_bytes(buf, len);
+  if (!b || len < 6 || !memmem(b, len, "\\u00", 3)) return count;
+  /* JSON escapes: decode every \u00XX escape of an ASCII character into a
+   * view that remembers where each byte came from, screen the view, and
+   * write each redacted digit back as 'X' or as the escape \u0058. */
+  char *view = malloc(len);
+  size_t *from = malloc(len * sizeof *from);
+  if (!view || !from) {
+    free(view);
+    free(from);
+    return count;
+  }
+  size_t n = 0;
+  for (size_t i = 0; i < len;) {
+    int h1, h2;
+    if (b[i] == '\\' && i + 5 < len && b[i + 1] == 'u' && b[i + 2] == '0' && b[i + 3] == '0' &&
+        (h1 = hexval((char)b[i + 4])) >= 0 && h1 < 8 && (h2 = hexval((char)b[i + 5])) >= 0) {
+      view[n] = (char)(h1 * 16 + h2);
+      from[n++] = i;
+      i += 6;
+    } else {
+      view[n] = (char)b[i];
+      from[n++] = i++;
+    }
+  }
+  size_t pos = 0, st, ml;
+  while (est_pnr_find(view, n, pos, &st, &ml)) {
+    for (size_t k = st; k < st + ml; k++) {
+      if (!is_digit(view[k])) continue;
+      if (b[from[k]] == '\\') memcpy(b + from[k], "\\u0058", 6);
+      else b[from[k]] = 'X';
+      view[k] = 'X';
+    }
+    pos = st + ml;
+    count++;
+  }
+  free(view);
+  free(from);
+  return count;
+}
+
+/* ---- JSON documents ------------------------------------------------------- */
+
+/* Appends "/" + key (JSON-pointer escaped) to path[0..*len). */
+static void ptr_push(char *path, size_t cap, size_t *len, const char *key) {
+  if (*len + 2 >= cap) return;
+  path[(*len)++] = '/';
+  for (const char *k = key; *k && *len + 3 < cap; k++) {
+    if (*k == '~' || *k == '/') {
+      path[(*len)++] = '~';
+      path[(*len)++] = *k == '~' ? '0' : '1';
+    } else {
+      path[(*len)++] = *k;
+    }
+  }
+  path[*len] = '\0';
+}
+
+/* An integer whose decimal digits form a whole number (e.g. 8507099805). */
+static bool int_is_pnr(json_int_t v) {
+  char d[32];
+  int n = snprintf(d, sizeof d, "%lld", (long long)v);
+  size_t st, ml;
+  return n > 0 && est_pnr_find(d, (size_t)n, 0, &st, &ml) && st == 0 && ml == (size_t)n;
+}
+
+static int screen_json(json_t *v, bool redact, est_pnr_report_fn report, void *arg, char *path, size_t cap,
+                       size_t len) {
+  int found = 0;
+  if (json_is_object(v)) {
+    const char *key;
+    json_t *val;
+    void *tmp;
+    json_object_foreach_safe(v, tmp, key, val) {
+      size_t l = len;
+      ptr_push(path, cap, &l, key);
+      if (est_pnr_contains(key)) {
+        found++;
+        if (report) report(arg, path);
+        if (redact) {
+          char *nk = strdup(key);
+          if (nk) {
+            est_pnr_redact(nk);
+            json_incref(val);
+            json_object_del(v, key);
+            json_object_set_new(v, nk, val);
+            free(nk);
+          }
+        }
+      }
+      found += screen_json(val, redact, report, arg, path, cap, l);
+      path[len] = '\0';
+    }
+  } else if (json_is_array(v)) {
+    size_t i;
+    json_t *val;
+    json_array_foreach(v, i, val) {
+      char idx[24];
+      snprintf(idx, sizeof idx, "%zu", i);
+      size_t l = len;
+      ptr_push(path, cap, &l, idx);
+      found += screen_json(val, redact, report, arg, path, cap, l);
+      path[len] = '\0';
+    }
+  } else if (json_is_string(v)) {
+    size_t n = json_string_length(v);
+    const char *sv = json_string_value(v);
+    size_t st, ml;
+    if (est_pnr_find(sv, n, 0, &st, &ml)) {
+      found++;
+      if (report) report(arg, len ? path : "");
+      if (redact) {
+        char *copy = malloc(n + 1);
+        if (copy) {
+          memcpy(copy, sv, n + 1);
+          est_pnr_redact_bytes(copy, n);
+          json_string_setn(v, copy, n);
+          free(copy);
+        }
+      }
+    }
+  } else if (json_is_integer(v) && int_is_pnr(json_integer_value(v))) {
+    found++;
+    if (report) report(arg, len ? path : "");
+    /* A number cannot hold an X: the parent replaces it (see est_pnr_screen_json). */
+  }
+  return found;
+}
+
+/* Replaces integers that are numbers by "XXXXXXXXXX" strings (depth first). */
+static void redact_ints(json_t *v) {
+  if (json_is_object(v)) {
+    const char *key;
+    json_t *val;
+    json_object_foreach(v, key, val) {
+      if (json_is_integer(val) && int_is_pnr(json_integer_value(val))) {
+        char d[32];
+        snprintf(d, sizeof d, "%lld", (long long)json_integer_value(val));
+        est_pnr_redact(d);
+        json_object_set_new(v, key, json_string(d));
+      } else {
+        redact_ints(val);
+      }
+    }
+  } else if (json_is_array(v)) {
+    size_t i;
+    json_t *val;
+    json_array_foreach(v, i, val) {
+      if (json_is_integer(val) && int_is_pnr(json_integer_value(val))) {
+        char d[32];
+        snprintf(d, sizeof d, "%lld", (long long)json_integer_value(val));
+        est_pnr_redact(d);
+        json_array_set_new(v, i, json_string(d));
+      } else {
+        redact_ints(val);
+      }
+    }
+  }
+}
+
+int est_pnr_screen_json(json_t *v, bool redact, est_pnr_report_fn report, void *arg) {
+  char path[512];
+  path[0] = '\0';
+  int n = screen_json(v, redact, report, arg, path, sizeof path, 0);
+  if (n && redact) redact_ints(v);
+  return n;
+}
+
+char *est_pnr_redact_json_text(const char *text) {
+  if (!text) return NULL;
+  json_t *doc = json_loads(text, JSON_DECODE_ANY, NULL);
+  if (!doc) return NULL;
+  char *out = NULL;
+  if (est_pnr_screen_json(doc, false, NULL, NULL) > 0) {
+    est_pnr_screen_json(doc, true, NULL, NULL);
+    out = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
+  }
+  json_decref(doc);
+  return out;
 }

@@ -32,7 +32,22 @@ double est_elapsed_fraction(est_date from, est_date to_inclusive, est_date today
   return (double)(now - f) / (double)(t - f);
 }
 
-void est_progress_evaluate(json_t *p, est_date today) {
+/* The publish point of progress (see progress.h). */
+static void disclose(json_t *p, const est_publish_policy *pol, const est_caller *who) {
+  const char *measure = json_string_value(json_object_get(json_object_get(p, "indicator"), "measure"));
+  if (measure && strcmp(measure, "count") == 0) {
+    est_publish_json(pol, "progress.buckets", json_object_get(p, "buckets"), "from", -1, "value", "value_suppressed");
+    est_publish_one(pol, "progress.total", p, "total", NULL);
+  }
+  est_publish_tree(pol, "progress", p); /* whatever else carries a key (none today) */
+  json_t *le = json_object_get(p, "last_event");
+  if (json_is_object(le) &&
+      !est_disclosure_event(who, (long long)json_integer_value(json_object_get(le, "party_id"))).visible)
+    json_object_set_new(p, "last_event", json_null());
+}
+
+void est_progress_evaluate(json_t *p, est_date today, const est_publish_policy *pol, const est_caller *who) {
+  disclose(p, pol, who);
   char td[16];
   est_date_format(today, td, sizeof td);
   json_object_set_new(p, "evaluated_on", json_string(td));
@@ -58,6 +73,7 @@ void est_progress_evaluate(json_t *p, est_date today) {
   }
   json_t *value = cur ? json_object_get(cur, "value") : NULL;
   json_object_set(p, "value", value && !json_is_null(value) ? value : json_null());
+  json_object_set_new(p, "value_suppressed", json_boolean(cur && json_is_true(json_object_get(cur, "value_suppressed"))));
   json_t *cb = json_object();
   if (cur) {
     json_object_set(cb, "from", json_object_get(cur, "from"));
@@ -93,14 +109,15 @@ est_result est_progress_ids(const json_t *items, long long **ids, size_t *n) {
   return EST_OK;
 }
 
-void est_progress_attach(json_t *items, json_t *rows, est_date today) {
+void est_progress_attach(json_t *items, json_t *rows, est_date today, const est_publish_policy *pol,
+                         const est_caller *who) {
   size_t i;
   json_t *c;
   json_array_foreach(items, i, c) {
     char key[24];
     snprintf(key, sizeof key, "%lld", (long long)json_integer_value(json_object_get(c, "id")));
     json_t *p = json_object_get(rows, key);
-    if (p) est_progress_evaluate(p, today);
+    if (p) est_progress_evaluate(p, today, pol, who);
     json_object_set(c, "progress", p ? p : json_null());
   }
 }

@@ -11,8 +11,9 @@ est_result est_report_commitment_ids(const json_t *doc, long long **ids, size_t 
   return est_progress_ids(json_object_get(doc, "commitments"), ids, n);
 }
 
-void est_report_finish(json_t *doc, json_t *rows, est_date today) {
-  est_progress_attach(json_object_get(doc, "commitments"), rows, today);
+void est_report_finish(json_t *doc, json_t *rows, est_date today, const est_publish_policy *pol,
+                       const est_caller *who) {
+  est_progress_attach(json_object_get(doc, "commitments"), rows, today, pol, who);
   char td[16];
   est_date_format(today, td, sizeof td);
   json_object_set_new(doc, "generated_on", json_string(td));

@@ -18,10 +18,6 @@ void est_situation_query_period(est_situation_query *q, const est_period *period
   q->bucket = bucket ? bucket : est_period_days(&q->period) > EST_PERIOD_DAY_BUCKET_MAX_DAYS ? "week" : "day";
 }
 
-int est_situation_threshold(bool detail, int cfg_min, bool has_min_count, int min_count) {
-  return has_min_count ? min_count : (detail ? 0 : cfg_min);
-}
-
 int est_situation_hotspots(const est_situation_query *q, const est_hs_point *pts, size_t n, int ncat,
                            est_hs_cluster **out) {
   return est_hotspot_points(pts, n, q->eps_m, q->min_points, EST_SITUATION_HOTSPOTS_MAX, ncat, out);
@@ -52,7 +48,11 @@ static void publish_periods(const est_publish_policy *pol, const char *table, js
  * said so (tsup), then its changes. */
 static void publish_total(const est_publish_policy *pol, json_t *total, const long long tot[3], const bool tsup[3]) {
   for (int i = 0; i < 3; i++) {
-    json_t *cell = json_pack("{s:s, s:I}", "key", "total", period_keys[i], (json_int_t)tot[i]);
+    char ck[32];
+    snprintf(ck, sizeof ck, EST_CK_PREFIX "%s", period_keys[i]);
+    json_t *cell = json_pack("{s:s, s:I, s:O?}", "key", "total", period_keys[i], (json_int_t)tot[i], ck,
+                             json_object_get(total, ck));
+    json_object_del(total, ck);
     json_t *cells = json_pack("[o]", cell);
     bool sup = true;
     if (cells) {
@@ -77,8 +77,10 @@ static void publish_hotspots(const est_publish_policy *pol, json_t *hs) {
   for (size_t i = 0; i < json_array_size(hs);) {
     json_t *h = json_array_get(hs, i);
     long long n = json_integer_value(json_object_get(h, "incident_count"));
-    json_t *cells = json_pack("[{s:I, s:I}]", "rank", json_integer_value(json_object_get(h, "rank")), "incident_count",
-                              (json_int_t)n);
+    json_t *cells = json_pack("[{s:I, s:I, s:O?}]", "rank", json_integer_value(json_object_get(h, "rank")),
+                              "incident_count", (json_int_t)n, EST_CK_PREFIX "incident_count",
+                              json_object_get(h, EST_CK_PREFIX "incident_count"));
+    json_object_del(h, EST_CK_PREFIX "incident_count");
     bool sup = true;
     if (cells) {
       est_publish_json(pol, "hot_spot", cells, "rank", n, "incident_count", "suppressed");
@@ -94,6 +96,7 @@ static void publish_hotspots(const est_publish_policy *pol, json_t *hs) {
     json_t *cats = json_object_get(h, "by_category");
     if (!json_is_array(cats)) json_object_set_new(h, "by_category", cats = json_array());
     est_publish_json(pol, "hot_spot.by_category", cats, "code", n, "count", "suppressed");
+    est_publish_tree(pol, "hot_spot.presence", json_object_get(h, "presence"));
     json_object_set_new(h, "rank", json_integer((json_int_t)i + 1));
     i++;
   }
@@ -145,10 +148,11 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
                          tot[0], "count", "suppressed"))
       tsup[0] = true;
   /* Areas overlap (a union area holds its parts): by_area has no common
-   * total and is published as a table against the sum of its cells. */
+   * total (-1: the sum of its cells); each cell is rounded with its key. */
   est_publish_json(pol, "by_area", json_object_get(counts, "by_area"), "area_id", -1, "count", "suppressed");
   publish_total(pol, total, tot, tsup);
   publish_hotspots(pol, hot);
+  est_publish_tree(pol, "presence", json_object_get(cx, "presence"));
 
   json_t *doc = json_object();
   json_object_set(doc, "area", json_object_get(cx, "area"));
@@ -159,8 +163,9 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
   json_object_set_new(doc, "period", per);
   json_object_set_new(doc, "previous_period", est_period_json(&q->previous));
   json_object_set_new(doc, "year_ago_period", est_period_json(&q->year_ago));
-  json_object_set_new(doc, "privacy", json_pack("{s:i, s:b, s:b}", "min_count", pol->k, "suppression_applied",
-                                                pol->k > 1, "detail_scope", q->detail));
+  json_object_set_new(doc, "privacy", json_pack("{s:i, s:b, s:b, s:o}", "min_count", pol->k > 1 ? pol->k : 0,
+                                                "suppression_applied", pol->k > 1, "detail_scope", q->detail_scope,
+                                                "protection", est_protection_json(pol->k)));
   json_t *inc = json_object();
   json_object_set(inc, "total", total);
   json_object_set(inc, "by_category", json_object_get(counts, "by_category"));
@@ -183,6 +188,8 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
   json_decref(counts);
   json_decref(hot);
   json_decref(cx);
+  /* Last: any count that still carries a cell key goes through the policy too. */
+  est_publish_tree(pol, "other", doc);
   *out = doc;
   return doc ? EST_OK : EST_ENOMEM;
 }
@@ -231,7 +238,11 @@ est_result est_situation_geojson(const est_situation_query *q, json_t *doc, cons
 }
 
 void est_situation_cache_key(const est_situation_query *q, bool geo, char *out, size_t n) {
-  snprintf(out, n, "%s|area=%lld|%s..%s|week=%d-%d|bucket=%s|eps=%.3f|minpts=%d|detail=%d|k=%d|events=%d",
+  /* The disclosure class: scope, exact geometry, k and (for listed events) the visible party. */
+  long long vis = q->include_events ? (q->rows == EST_ROWS_ALL ? -1 : q->rows_party) : 0;
+  snprintf(out, n,
+           "%s|area=%lld|%s..%s|week=%d-%d|bucket=%s|eps=%.3f|minpts=%d|detail=%d|scope=%d|k=%d|events=%d|vis=%lld",
            geo ? "geojson" : "json", q->area_id, q->from, q->to, q->period.iso_year, q->period.iso_week, q->bucket,
-           q->eps_m, q->min_points, q->detail ? 1 : 0, q->k, q->include_events ? 1 : 0);
+           q->eps_m, q->min_points, q->detail ? 1 : 0, q->detail_scope ? 1 : 0, q->k, q->include_events ? 1 : 0,
+           vis);
 }

@@ -57,6 +57,13 @@ est_result est_scopes_parse(const char *csv, unsigned *mask, char *bad, size_t b
   return EST_OK;
 }
 
+unsigned est_scopes_effective(unsigned mask) {
+  if (!(mask & HTTP_SCOPE_ADMIN)) return mask;
+  unsigned all = 0;
+  for (size_t i = 0; i < NSCOPES; i++) all |= g_scopes[i].bit;
+  return all;
+}
+
 void est_scopes_format(unsigned mask, char *buf, size_t n) {
   size_t len = 0;
   if (n) buf[0] = '\0';
@@ -284,7 +291,7 @@ static const char *bearer_token(const char *h) {
 est_result est_auth_check_request(http_ctx *ctx) {
   struct est_auth *a = ctx->app->auth;
   if (!a) {
-    ctx->who.scopes = ~0u;
+    ctx->who.scopes = est_scopes_effective(HTTP_SCOPE_ADMIN);
     return EST_OK;
   }
   const char *hdr = http_header(ctx, "Authorization");
@@ -311,7 +318,7 @@ est_result est_auth_check_request(http_ctx *ctx) {
 
   ctx->who.key_id = e.key_id;
   ctx->who.party_id = e.party_id;
-  ctx->who.scopes = e.scopes;
+  ctx->who.scopes = est_scopes_effective(e.scopes);
   snprintf(ctx->who.key_prefix, sizeof ctx->who.key_prefix, "%s", e.prefix);
 
   if (touch_due(a, &e, now)) {
@@ -330,9 +337,9 @@ est_result est_auth_check_request(http_ctx *ctx) {
   }
 
   unsigned need = ctx->route->scopes;
-  if (!(e.scopes & HTTP_SCOPE_ADMIN) && (need & ~e.scopes) != 0) {
+  if ((need & ~ctx->who.scopes) != 0) {
     char names[128], hdrv[192];
-    est_scopes_format(need & ~e.scopes, names, sizeof names);
+    est_scopes_format(need & ~ctx->who.scopes, names, sizeof names);
     snprintf(hdrv, sizeof hdrv, "Bearer realm=\"estd\", error=\"insufficient_scope\", scope=\"%s\"", names);
     http_set_header(ctx, "WWW-Authenticate", hdrv);
     return http_fail(ctx, EST_EFORBIDDEN, "this API key lacks the scope(s) %s needed here", names);

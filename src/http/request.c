@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "estd/buf.h"
 #include "estd/http.h"
 #include "estd/problem.h"
 #include "estd/util.h"
@@ -97,24 +98,29 @@ est_result http_list_params(http_ctx *ctx, const char *const *sorts, est_list_qu
   if (rc != EST_OK) return rc;
   const char *sort = http_param(ctx, "sort");
   if (est_sort_parse(sort, sorts, &q->sort_index, &q->desc) != EST_OK) {
-    char allowed[256] = "";
+    est_buf allowed = EST_BUF_INIT;
+    bool fixed = false; /* an entry with one direction ("-id") */
     for (int i = 0; sorts[i]; i++) {
-      if (i) strncat(allowed, ", ", sizeof allowed - strlen(allowed) - 1);
-      strncat(allowed, sorts[i], sizeof allowed - strlen(allowed) - 1);
+      est_buf_printf(&allowed, "%s%s", i ? ", " : "", sorts[i]);
+      fixed = fixed || sorts[i][0] == '-';
     }
-    http_fail_field(ctx, "sort", "unknown sort field");
-    return http_fail(ctx, EST_EPARSE, "sort must be one of %s, optionally prefixed with '-'", allowed);
+    http_fail_field(ctx, "sort", fixed ? "not an order this list has" : "unknown sort field");
+    rc = http_fail(ctx, EST_EPARSE, fixed ? "sort must be %s" : "sort must be one of %s, optionally prefixed with '-'",
+                   allowed.oom || !allowed.data ? "" : allowed.data);
+    est_buf_free(&allowed);
+    return rc;
   }
   if (cursor) {
+    /* The store binds cursors to the sort name with its direction. */
+    const char *s = sorts[q->sort_index];
     char sortname[40];
-    snprintf(sortname, sizeof sortname, "%s%s", q->desc ? "-" : "", sorts[q->sort_index]);
+    snprintf(sortname, sizeof sortname, "%s%s", q->desc && s[0] != '-' ? "-" : "", s);
     if (est_cursor_decode(cursor, sortname, &q->after) != EST_OK) {
       http_fail_field(ctx, "cursor", "not a cursor issued for this list and sort");
       return http_fail(ctx, EST_EPARSE, "invalid cursor");
     }
     q->has_after = true;
   }
-  /* The store binds cursors to the sort name; encode direction in it too. */
   return EST_OK;
 }
 

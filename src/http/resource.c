@@ -3,12 +3,14 @@
 
 #include <stdlib.h>
 
-/* Turns a store failure into the problem detail (and field error). */
-static est_result store_failed(http_ctx *ctx, const http_resource *res, est_result rc, const store_area_fail *f,
-                               long long id) {
+#include "estd/config.h"
+
+est_result http_resource_failed(http_ctx *ctx, const http_resource *res, est_result rc,
+                                const store_write_error *e, long long id) {
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "%s %lld does not exist", res->noun, id);
-  if (f->field[0]) http_fail_field(ctx, f->field, f->detail);
-  if (f->detail[0]) return http_fail(ctx, rc, "%s", f->detail);
+  if (!e) return rc;
+  if (e->field[0]) http_fail_field(ctx, e->field, e->detail);
+  if (e->detail[0]) return http_fail(ctx, rc, "%s", e->detail);
   return rc;
 }
 
@@ -47,10 +49,10 @@ est_result http_resource_create(http_ctx *ctx, const http_resource *res) {
   est_actor who = http_actor(ctx);
   est_doc doc;
   long long id = 0;
-  store_area_fail fail = {"", ""};
+  store_write_error fail = {"", ""};
   rc = res->create(ctx->app->pool, &who, norm, &doc, &id, &fail);
   free(norm);
-  if (rc != EST_OK) return store_failed(ctx, res, rc, &fail, id);
+  if (rc != EST_OK) return http_resource_failed(ctx, res, rc, &fail, id);
   http_reply_created(ctx, res->collection, id, &doc);
   return EST_OK;
 }
@@ -64,24 +66,46 @@ est_result http_resource_patch(http_ctx *ctx, const http_resource *res) {
   if ((rc = read_body(ctx, res, true, &norm)) != EST_OK) return rc;
   est_actor who = http_actor(ctx);
   est_doc doc;
-  store_area_fail fail = {"", ""};
+  store_write_error fail = {"", ""};
   rc = res->update(ctx->app->pool, &who, id, version, norm, &doc, &fail);
   free(norm);
-  if (rc != EST_OK) return store_failed(ctx, res, rc, &fail, id);
+  if (rc != EST_OK) return http_resource_failed(ctx, res, rc, &fail, id);
   http_reply_doc(ctx, 200, &doc);
   return EST_OK;
 }
 
-est_result http_resource_delete(http_ctx *ctx, const http_resource *res) {
+/* DELETE (archive) and POST .../restore: If-Match required. */
+static est_result archive_set(http_ctx *ctx, const http_resource *res, bool archive) {
   long long id, version;
-  bool present;
   est_result rc = http_path_id(ctx, &id);
-  if (rc == EST_OK) rc = http_if_match(ctx, &version, &present); /* optional on DELETE */
+  if (rc == EST_OK) rc = http_if_match_required(ctx, &version);
   if (rc != EST_OK) return rc;
   est_actor who = http_actor(ctx);
-  store_area_fail fail = {"", ""};
-  rc = res->remove(ctx->app->pool, &who, id, version, &fail);
-  if (rc != EST_OK) return store_failed(ctx, res, rc, &fail, id);
-  http_reply_empty(ctx, 204);
+  est_doc doc;
+  rc = store_archive_set(ctx->app->pool, res->archivable, &who, id, version, archive, &doc);
+  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "%s %lld does not exist", res->noun, id);
+  if (rc == EST_EPRECONDITION)
+    return http_fail(ctx, rc, "the %s was changed since version %lld was read; fetch it again", res->noun, version);
+  if (rc != EST_OK) return rc;
+  if (archive) {
+    est_doc_free(&doc);
+    http_reply_empty(ctx, 204);
+  } else {
+    http_reply_doc(ctx, 200, &doc);
+  }
+  return EST_OK;
+}
+
+est_result http_resource_delete(http_ctx *ctx, const http_resource *res) { return archive_set(ctx, res, true); }
+
+est_result http_resource_restore(http_ctx *ctx, const http_resource *res) { return archive_set(ctx, res, false); }
+
+est_result http_param_archived(http_ctx *ctx, bool *out) {
+  *out = false;
+  const char *v = http_param(ctx, "archived");
+  if (v && est_parse_bool(v, out) != EST_OK) {
+    http_fail_field(ctx, "archived", "must be true or false");
+    return http_fail(ctx, EST_EPARSE, "invalid query parameter 'archived'");
+  }
   return EST_OK;
 }

@@ -18,6 +18,7 @@ static est_result areas_list(http_ctx *ctx) {
   est_result rc = http_list_params(ctx, store_areas_sorts, &q);
   if (rc == EST_OK) rc = http_param_enum(ctx, "kind", est_area_kinds, &f.kind);
   if (rc == EST_OK) rc = http_param_enum(ctx, "include", includes, &include);
+  if (rc == EST_OK) rc = http_param_archived(ctx, &f.archived);
   if (rc != EST_OK) return rc;
   f.include_geometry = include != NULL;
   const char *contains = http_param(ctx, "contains");
@@ -43,12 +44,13 @@ static est_result areas_list(http_ctx *ctx) {
   return EST_OK;
 }
 
-static const http_resource resource = {"area", "/v1/areas", est_area_validate, store_area_get, store_area_create, store_area_update, store_area_delete};
+static const http_resource resource = {"area", "/v1/areas", est_area_validate, store_area_get, store_area_create, store_area_update, &store_areas_archivable};
 
 static est_result areas_get(http_ctx *ctx) { return http_resource_get(ctx, &resource); }
 static est_result areas_create(http_ctx *ctx) { return http_resource_create(ctx, &resource); }
 static est_result areas_patch(http_ctx *ctx) { return http_resource_patch(ctx, &resource); }
 static est_result areas_delete(http_ctx *ctx) { return http_resource_delete(ctx, &resource); }
+static est_result areas_restore(http_ctx *ctx) { return http_resource_restore(ctx, &resource); }
 
 const http_route http_routes_areas[] = {
     {"GET", "/v1/areas", areas_list, HTTP_SCOPE_READ, 0},
@@ -56,5 +58,6 @@ const http_route http_routes_areas[] = {
     {"GET", "/v1/areas/{id}", areas_get, HTTP_SCOPE_READ, 0},
     {"PATCH", "/v1/areas/{id}", areas_patch, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
     {"DELETE", "/v1/areas/{id}", areas_delete, HTTP_SCOPE_ADMIN, 0},
+    {"POST", "/v1/areas/{id}/restore", areas_restore, HTTP_SCOPE_ADMIN, 0},
     {NULL, NULL, NULL, 0, 0},
 };

@@ -35,24 +35,12 @@ static est_result entity_param(http_ctx *ctx, const char **out) {
 }
 
 static est_result audit_list(http_ctx *ctx) {
+  /* The audit trail has one order, newest first (store_audit_sorts' "id"
+   * descending). */
+  static const char *const sorts[] = {"-id", NULL};
   est_list_query q;
-  memset(&q, 0, sizeof q);
-  q.desc = true;
-  const char *cursor = NULL;
-  est_result rc = http_page_params(ctx, &q.limit, &cursor);
+  est_result rc = http_list_params(ctx, sorts, &q);
   if (rc != EST_OK) return rc;
-  const char *sort = http_param(ctx, "sort");
-  if (sort && strcmp(sort, "-id") != 0) {
-    http_fail_field(ctx, "sort", "the audit trail is always newest first (-id)");
-    return http_fail(ctx, EST_EPARSE, "sort must be -id");
-  }
-  if (cursor) {
-    if (est_cursor_decode(cursor, "-id", &q.after) != EST_OK) {
-      http_fail_field(ctx, "cursor", "not a cursor issued for this list and sort");
-      return http_fail(ctx, EST_EPARSE, "invalid cursor");
-    }
-    q.has_after = true;
-  }
   store_audit_filter f;
   memset(&f, 0, sizeof f);
   rc = entity_param(ctx, &f.entity);

@@ -1,4 +1,5 @@
-/* routes_commitments.c - /v1/commitments: list, get, create, merge-patch, delete.
+/* routes_commitments.c - /v1/commitments: list, get, create, merge-patch,
+ * archive (DELETE) and restore.
  *
  * PATCH is a JSON merge patch (RFC 7396) applied to the stored document
  * and validated as a whole; it needs If-Match (428 without it, 412 when
@@ -12,6 +13,7 @@
 
 #include "estd/commitment.h"
 #include "estd/http.h"
+#include "estd/http_resource.h"
 #include "estd/problem.h"
 #include "estd/progress.h"
 #include "estd/store_commitments.h"
@@ -28,7 +30,10 @@ static est_result attach_progress(http_ctx *ctx, char **items) {
   free(ids);
   char *text = NULL;
   if (rc == EST_OK) {
-    est_progress_attach(arr, rows, est_stockholm_date(time(NULL)));
+    est_caller who = http_caller(ctx);
+    est_publish_policy pol = {est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0), who.detail, NULL,
+                              NULL};
+    est_progress_attach(arr, rows, est_stockholm_date(time(NULL)), &pol, &who);
     if (!(text = json_dumps(arr, JSON_COMPACT))) rc = EST_ENOMEM;
   }
   if (rc == EST_OK) {
@@ -58,6 +63,7 @@ static est_result list(http_ctx *ctx) {
   static const char *const list_includes[] = {"progress", NULL};
   const char *include = NULL;
   if (rc == EST_OK) rc = http_param_enum(ctx, "include", list_includes, &include);
+  if (rc == EST_OK) rc = http_param_archived(ctx, &f.archived);
   if (rc != EST_OK) return rc;
   est_page page;
   rc = store_commitments_list(ctx->app->pool, &f, &q, &page);
@@ -72,32 +78,19 @@ static est_result list(http_ctx *ctx) {
   return EST_OK;
 }
 
-static est_result not_found(http_ctx *ctx) {
-  return http_fail(ctx, EST_ENOTFOUND, "commitment %s does not exist", http_param(ctx, "id"));
-}
+/* Commitments are parsed into an est_commitment_input (not normalized
+ * JSON) and PATCH checks the caller's party, so only GET and the failure
+ * mapping are the shared ones (http_resource.h). */
+static const http_resource commitment_resource = {"commitment", "/v1/commitments", NULL, store_commitment_get,
+                                                  NULL, NULL, NULL};
 
-static est_result get(http_ctx *ctx) {
-  long long id;
-  est_result rc = http_path_id(ctx, &id);
-  if (rc != EST_OK) return rc;
-  est_doc doc;
-  rc = store_commitment_get(ctx->app->pool, id, &doc);
-  if (rc == EST_ENOTFOUND) return not_found(ctx);
-  if (rc != EST_OK) return rc;
-  http_reply_doc(ctx, 200, &doc);
-  return EST_OK;
-}
+static est_result get(http_ctx *ctx) { return http_resource_get(ctx, &commitment_resource); }
 
 /* Turns a store failure into the problem detail. */
-static est_result write_fail(http_ctx *ctx, est_result rc, const store_write_error *err) {
-  if (rc == EST_ENOTFOUND) return not_found(ctx);
+static est_result write_fail(http_ctx *ctx, est_result rc, const store_write_error *err, long long id) {
   if (rc == EST_EPRECONDITION)
     return http_fail(ctx, rc, "the commitment has changed since the version in If-Match; fetch it again");
-  if ((rc == EST_EINVAL || rc == EST_ECONFLICT) && err->detail[0]) {
-    if (err->field[0]) http_fail_field(ctx, err->field, err->detail);
-    return http_fail(ctx, rc, "%s", err->detail);
-  }
-  return rc;
+  return http_resource_failed(ctx, &commitment_resource, rc, err, id);
 }
 
 static est_result invalid(http_ctx *ctx, json_t *errors) {
@@ -116,12 +109,12 @@ static est_result create(http_ctx *ctx) {
     return invalid(ctx, errors);
   }
   est_actor who = http_actor(ctx);
-  store_write_error err = {{0}, {0}};
+  store_write_error err = {"", ""};
   est_doc doc;
   long long id = 0;
   rc = store_commitment_create(ctx->app->pool, &in, &who, &doc, &id, &err);
   json_decref(body); /* in borrows from body until here */
-  if (rc != EST_OK) return write_fail(ctx, rc, &err);
+  if (rc != EST_OK) return write_fail(ctx, rc, &err, 0);
   http_reply_created(ctx, "/v1/commitments", id, &doc);
   return EST_OK;
 }
@@ -145,7 +138,7 @@ static est_result patch(http_ctx *ctx) {
   rc = store_commitment_get(ctx->app->pool, id, &cur);
   if (rc != EST_OK) {
     json_decref(body);
-    return rc == EST_ENOTFOUND ? not_found(ctx) : rc;
+    return http_resource_failed(ctx, &commitment_resource, rc, NULL, id);
   }
   long long version = cur.version;
   json_t *current = json_loads(cur.json, 0, NULL);
@@ -165,7 +158,7 @@ static est_result patch(http_ctx *ctx) {
   if (want != 0 && want != version) {
     json_decref(body);
     json_decref(current);
-    return write_fail(ctx, EST_EPRECONDITION, NULL);
+    return write_fail(ctx, EST_EPRECONDITION, NULL, id);
   }
   json_t *merged = est_json_merge_patch(current, body);
   json_decref(body);
@@ -177,29 +170,22 @@ static est_result patch(http_ctx *ctx) {
     return invalid(ctx, errors);
   }
   est_actor who = http_actor(ctx);
-  store_write_error err = {{0}, {0}};
+  store_write_error err = {"", ""};
   est_doc doc;
   /* The version is checked again in the UPDATE itself (no lost update). */
   rc = store_commitment_update(ctx->app->pool, id, version, &in, &who, &doc, &err);
   json_decref(merged);
-  if (rc != EST_OK) return write_fail(ctx, rc, &err);
+  if (rc != EST_OK) return write_fail(ctx, rc, &err, id);
   http_reply_doc(ctx, 200, &doc);
   return EST_OK;
 }
 
-static est_result delete_(http_ctx *ctx) {
-  long long id, want;
-  bool has_if_match;
-  est_result rc = http_path_id(ctx, &id);
-  if (rc == EST_OK) rc = http_if_match(ctx, &want, &has_if_match);
-  if (rc != EST_OK) return rc;
-  est_actor who = http_actor(ctx);
-  store_write_error err = {{0}, {0}};
-  rc = store_commitment_delete(ctx->app->pool, id, want, &who, &err);
-  if (rc != EST_OK) return write_fail(ctx, rc, &err);
-  http_reply_empty(ctx, 204);
-  return EST_OK;
-}
+/* DELETE archives, restore restores: the shared handlers (http_resource.h). */
+static const http_resource archive_resource = {.noun = "commitment", .collection = "/v1/commitments",
+                                               .archivable = &store_commitments_archivable};
+
+static est_result delete_(http_ctx *ctx) { return http_resource_delete(ctx, &archive_resource); }
+static est_result restore(http_ctx *ctx) { return http_resource_restore(ctx, &archive_resource); }
 
 const http_route http_routes_commitments[] = {
     {"GET", "/v1/commitments", list, HTTP_SCOPE_READ, 0},
@@ -207,5 +193,6 @@ const http_route http_routes_commitments[] = {
     {"GET", "/v1/commitments/{id}", get, HTTP_SCOPE_READ, 0},
     {"PATCH", "/v1/commitments/{id}", patch, HTTP_SCOPE_WRITE_COMMITMENTS, HTTP_ROUTE_BODY},
     {"DELETE", "/v1/commitments/{id}", delete_, HTTP_SCOPE_ADMIN, 0},
+    {"POST", "/v1/commitments/{id}/restore", restore, HTTP_SCOPE_ADMIN, 0},
     {NULL, NULL, NULL, 0, 0},
 };

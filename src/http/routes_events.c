@@ -8,56 +8,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "estd/admit.h"
 #include "estd/event.h"
 #include "estd/http.h"
 #include "estd/metrics.h"
+#include "estd/personnummer.h"
 #include "estd/problem.h"
 #include "estd/store_deadletters.h"
 #include "estd/store_events.h"
 #include "estd/util.h"
 
 static const char *const kinds[] = {"incident", "patrol", "activity", NULL};
-static const char *const dl_reasons[] = {"not_json",        "not_cloudevent", "schema",
-                                         "unsupported_type", "unknown_category", "bad_coordinates",
-                                         "oversized",       "party_mismatch", "unknown_party",
-                                         "rejected_by_database", NULL};
 
 /* May this caller submit events for any party? */
 static bool party_restricted(const http_ctx *ctx) {
   return ctx->who.party_id != 0 && !(ctx->who.scopes & HTTP_SCOPE_ADMIN);
 }
 
-static bool may_read_detail(const http_ctx *ctx) {
-  return (ctx->who.scopes & (HTTP_SCOPE_READ_DETAIL | HTTP_SCOPE_ADMIN)) != 0;
-}
-
-/* Resolves ev->party (or the key's party) into ev->party_id. Returns the
- * reason, or EST_REASON_NONE; *rc is set when the store failed. */
-static est_event_reason resolve_party(http_ctx *ctx, est_event *ev, json_t **errors, est_result *rc) {
-  *rc = EST_OK;
-  if (!ev->party) {
-    if (ctx->who.party_id) {
-      ev->party_id = ctx->who.party_id;
-      return EST_REASON_NONE;
-    }
-    est_problem_add_error(errors, "/party", "is required (CloudEvents extension attribute: party code)");
-    return EST_REASON_SCHEMA;
-  }
-  est_result r = store_party_resolve(ctx->app->pool, ev->party, &ev->party_id);
-  if (r == EST_ENOTFOUND) {
-    est_problem_add_error(errors, "/party", "is not a known party code");
-    return EST_REASON_UNKNOWN_PARTY;
-  }
-  if (r != EST_OK) {
-    *rc = r;
-    return EST_REASON_NONE;
-  }
-  if (party_restricted(ctx) && ev->party_id != ctx->who.party_id) {
-    est_problem_add_error(errors, "/party", "an API key may only submit events of its own party");
-    return EST_REASON_PARTY_MISMATCH;
-  }
-  return EST_REASON_NONE;
+/* The admission policy of an HTTP request: bound to the key's party (a
+ * party's key may submit only its own party's events unless it is admin),
+ * free text refused. */
+static est_admit_policy http_admit_policy(const http_ctx *ctx) {
+  est_admit_policy p = {0};
+  p.bound_id = ctx->who.party_id;
+  p.bound_enforced = party_restricted(ctx);
+  p.channel = "an API key";
+  p.redact = false;
+  p.now_s = (long long)time(NULL);
+  p.max_future_s = ctx->app->cfg->event_max_future_s;
+  return p;
 }
 
 /* ---- POST /v1/events ---------------------------------------------------- */
@@ -68,14 +49,26 @@ typedef struct {
   est_event_reason reason;
 } item;
 
+/* The text as a JSON string with personal identity numbers redacted (an
+ * id or source that carries one is refused, and never echoed). */
+static json_t *json_redacted(const char *s) {
+  if (!s) return json_null();
+  char *copy = strdup(s);
+  if (!copy) return json_null();
+  est_pnr_redact(copy);
+  json_t *j = json_string(copy);
+  free(copy);
+  return j ? j : json_null();
+}
+
 static json_t *result_entry(size_t index, const item *it, const store_event_outcome *o) {
   json_t *r = json_object();
   json_object_set_new(r, "index", json_integer((json_int_t)index));
-  json_object_set_new(r, "id", it->ev.id ? json_string(it->ev.id) : json_null());
-  json_object_set_new(r, "source", it->ev.source ? json_string(it->ev.source) : json_null());
+  json_object_set_new(r, "id", json_redacted(it->ev.id));
+  json_object_set_new(r, "source", json_redacted(it->ev.source));
   if (it->reason == EST_REASON_SKIPPED_SUMMARY) {
     json_object_set_new(r, "status", json_string("skipped"));
-    json_object_set_new(r, "reason", json_string("skipped_summary"));
+    json_object_set_new(r, "reason", json_string(est_event_reason_name(EST_REASON_SKIPPED_SUMMARY)));
   } else if (it->reason != EST_REASON_NONE) {
     json_object_set_new(r, "status", json_string("rejected"));
     json_object_set_new(r, "reason", json_string(est_event_reason_name(it->reason)));
@@ -117,6 +110,8 @@ static est_result events_post(http_ctx *ctx) {
     goto done;
   }
   size_t nvalid = 0, rejected = 0, skipped = 0;
+  est_admit_policy pol = http_admit_policy(ctx);
+  est_admit_lookup lk = store_admit_lookup(ctx->app->pool);
   for (size_t i = 0; i < n && rc == EST_OK; i++) {
     item *it = &items[i];
     const json_t *ce = is_array ? json_array_get(body, i) : body;
@@ -127,15 +122,14 @@ static est_result events_post(http_ctx *ctx) {
     } else {
       it->reason = est_event_from_json(ce, &it->ev, &it->errors);
     }
-    if (it->reason == EST_REASON_NONE) it->reason = resolve_party(ctx, &it->ev, &it->errors, &rc);
-    if (it->reason == EST_REASON_NONE && rc == EST_OK) it->reason = est_event_screen(&it->ev, false, &it->errors);
+    if (it->reason == EST_REASON_NONE) it->reason = est_event_admit(&it->ev, &pol, &lk, &it->errors, &rc);
     if (rc != EST_OK) break;
     if (it->reason == EST_REASON_NONE) {
       valid_idx[nvalid] = i;
       valid[nvalid++] = &it->ev;
     } else if (it->reason == EST_REASON_SKIPPED_SUMMARY) {
       skipped++;
-      est_metrics_event_rejected("skipped_summary");
+      est_metrics_event_rejected(est_event_reason_name(EST_REASON_SKIPPED_SUMMARY));
     } else {
       rejected++;
       est_metrics_event_rejected(est_event_reason_name(it->reason));
@@ -221,7 +215,8 @@ static est_result events_list(http_ctx *ctx) {
     http_fail_field(ctx, "source", "must be at most 512 characters of UTF-8");
     return http_fail(ctx, EST_EPARSE, "invalid query parameter 'source'");
   }
-  f.detail = may_read_detail(ctx);
+  est_caller who = http_caller(ctx);
+  f.rows = est_disclosure_rows(&who, &f.rows_party);
   est_page page;
   if ((rc = store_events_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
   http_reply_page(ctx, &page);
@@ -232,7 +227,10 @@ static est_result events_get(http_ctx *ctx) {
   long long id;
   est_result rc = http_path_id(ctx, &id);
   est_doc doc;
-  if (rc == EST_OK) rc = store_event_get(ctx->app->pool, id, may_read_detail(ctx), &doc);
+  est_caller who = http_caller(ctx);
+  long long party;
+  est_rows rows = est_disclosure_rows(&who, &party);
+  if (rc == EST_OK) rc = store_event_get(ctx->app->pool, id, rows, party, &doc);
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "event %s does not exist", http_param(ctx, "id"));
   if (rc != EST_OK) return rc;
   http_reply_doc(ctx, 200, &doc);
@@ -245,8 +243,10 @@ static est_result dead_letters_list(http_ctx *ctx) {
   est_list_query q;
   store_dead_letter_filter f = {0};
   f.resolved = -1;
+  est_caller who = http_caller(ctx);
+  f.rows = est_disclosure_dead_letters(&who, &f.rows_party);
   est_result rc = http_list_params(ctx, store_dead_letters_sorts, &q);
-  if (rc == EST_OK) rc = http_param_enum(ctx, "reason", dl_reasons, &f.reason);
+  if (rc == EST_OK) rc = http_param_enum(ctx, "reason", est_event_dead_letter_reasons, &f.reason);
   if (rc == EST_OK) rc = param_time(ctx, "from", &f.from);
   if (rc == EST_OK) rc = param_time(ctx, "to", &f.to);
   if (rc != EST_OK) return rc;
@@ -274,7 +274,10 @@ static est_result dead_letters_get(http_ctx *ctx) {
   long long id;
   est_result rc = http_path_id(ctx, &id);
   est_doc doc;
-  if (rc == EST_OK) rc = store_dead_letter_get(ctx->app->pool, id, &doc);
+  est_caller who = http_caller(ctx);
+  long long party;
+  est_rows rows = est_disclosure_dead_letters(&who, &party);
+  if (rc == EST_OK) rc = store_dead_letter_get(ctx->app->pool, id, rows, party, &doc);
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "dead letter %s does not exist", http_param(ctx, "id"));
   if (rc != EST_OK) return rc;
   http_reply_doc(ctx, 200, &doc);
@@ -348,31 +351,23 @@ static est_result dead_letters_resubmit(http_ctx *ctx) {
     nh = harr ? headers_from_json(harr, hdrs, MAX_HEADERS, bufs) : 0;
     reason = est_event_from_message(raw.payload, raw.len, hdrs, nh, &ev, &errors);
   }
-  if (reason == EST_REASON_NONE && raw.topic) {
-    char bound[128];
-    if (est_topic_bound_party(ctx->app->cfg->kafka_topic_parties, raw.topic, bound, sizeof bound)) {
-      if (!ev.party) {
-        ev.party = strdup(bound);
-      } else if (strcmp(ev.party, bound) != 0) {
-        est_problem_add_error(&errors, "/party", "differs from the party the topic is bound to");
-        reason = EST_REASON_PARTY_MISMATCH;
-      }
-    }
-  }
-  if (reason == EST_REASON_NONE && !ev.party) {
-    est_problem_add_error(&errors, "/party", "is required (CloudEvents extension attribute: party code)");
-    reason = EST_REASON_SCHEMA;
-  }
   if (reason == EST_REASON_NONE) {
-    rc = store_party_resolve(ctx->app->pool, ev.party, &ev.party_id);
-    if (rc == EST_ENOTFOUND) {
-      rc = EST_OK;
-      est_problem_add_error(&errors, "/party", "is not a known party code");
-      reason = EST_REASON_UNKNOWN_PARTY;
+    /* The Kafka policy: the stored topic's binding, free text redacted. */
+    char bound[128], chan[300];
+    est_admit_policy pol = {0};
+    if (raw.topic && est_topic_bound_party(ctx->app->cfg->kafka_topic_parties, raw.topic, bound, sizeof bound)) {
+      pol.bound_code = bound;
+      pol.bound_enforced = true;
     }
+    snprintf(chan, sizeof chan, "topic %.249s", raw.topic ? raw.topic : "(none)");
+    pol.channel = chan;
+    pol.redact = true;
+    pol.now_s = (long long)time(NULL);
+    pol.max_future_s = ctx->app->cfg->event_max_future_s;
+    est_admit_lookup lk = store_admit_lookup(ctx->app->pool);
+    reason = est_event_admit(&ev, &pol, &lk, &errors, &rc);
     if (rc != EST_OK) goto done;
   }
-  if (reason == EST_REASON_NONE) reason = est_event_screen(&ev, true, &errors); /* Kafka policy: redact */
   if (reason != EST_REASON_NONE) {
     ctx->problem_extra = json_pack("{s:s}", "reason", est_event_reason_name(reason));
     http_fail_errors(ctx, errors);
@@ -403,8 +398,9 @@ const http_route http_routes_events[] = {
     {"POST", "/v1/events", events_post, HTTP_SCOPE_WRITE_EVENTS, HTTP_ROUTE_BODY},
     {"GET", "/v1/events", events_list, HTTP_SCOPE_READ, 0},
     {"GET", "/v1/events/{id}", events_get, HTTP_SCOPE_READ, 0},
-    {"GET", "/v1/dead-letters", dead_letters_list, HTTP_SCOPE_ADMIN, 0},
-    {"GET", "/v1/dead-letters/{id}", dead_letters_get, HTTP_SCOPE_ADMIN, 0},
+    /* A write-events key sees its own party's dead letters (estd/disclosure.h); admin all. */
+    {"GET", "/v1/dead-letters", dead_letters_list, HTTP_SCOPE_WRITE_EVENTS, 0},
+    {"GET", "/v1/dead-letters/{id}", dead_letters_get, HTTP_SCOPE_WRITE_EVENTS, 0},
     {"POST", "/v1/dead-letters/{id}/resubmit", dead_letters_resubmit, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
     {NULL, NULL, NULL, 0, 0},
 };

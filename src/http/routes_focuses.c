@@ -21,6 +21,7 @@ static est_result focuses_list(http_ctx *ctx) {
   if (rc == EST_OK) rc = http_param_id(ctx, "party_id", &f.party_id, NULL);
   if (rc == EST_OK) rc = http_param_enum(ctx, "priority", priorities, &prio);
   if (rc == EST_OK) rc = http_param_date(ctx, "active_on", &f.active_on);
+  if (rc == EST_OK) rc = http_param_archived(ctx, &f.archived);
   if (rc != EST_OK) return rc;
   if (prio) f.priority = prio[0] - '0';
   est_page page;
@@ -29,12 +30,13 @@ static est_result focuses_list(http_ctx *ctx) {
   return EST_OK;
 }
 
-static const http_resource resource = {"area focus", "/v1/area-focuses", est_focus_validate, store_focus_get, store_focus_create, store_focus_update, store_focus_delete};
+static const http_resource resource = {"area focus", "/v1/area-focuses", est_focus_validate, store_focus_get, store_focus_create, store_focus_update, &store_focuses_archivable};
 
 static est_result focuses_get(http_ctx *ctx) { return http_resource_get(ctx, &resource); }
 static est_result focuses_create(http_ctx *ctx) { return http_resource_create(ctx, &resource); }
 static est_result focuses_patch(http_ctx *ctx) { return http_resource_patch(ctx, &resource); }
 static est_result focuses_delete(http_ctx *ctx) { return http_resource_delete(ctx, &resource); }
+static est_result focuses_restore(http_ctx *ctx) { return http_resource_restore(ctx, &resource); }
 
 const http_route http_routes_focuses[] = {
     {"GET", "/v1/area-focuses", focuses_list, HTTP_SCOPE_READ, 0},
@@ -42,5 +44,6 @@ const http_route http_routes_focuses[] = {
     {"GET", "/v1/area-focuses/{id}", focuses_get, HTTP_SCOPE_READ, 0},
     {"PATCH", "/v1/area-focuses/{id}", focuses_patch, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
     {"DELETE", "/v1/area-focuses/{id}", focuses_delete, HTTP_SCOPE_ADMIN, 0},
+    {"POST", "/v1/area-focuses/{id}/restore", focuses_restore, HTTP_SCOPE_ADMIN, 0},
     {NULL, NULL, NULL, 0, 0},
 };

@@ -1,11 +1,15 @@
 /* routes_ops.c - probes and metrics: /livez, /readyz, /metrics. */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "estd/http.h"
+#include "estd/http_server.h"
 #include "estd/intake.h"
+#include "estd/log.h"
 #include "estd/metrics.h"
 #include "estd/migrate.h"
 #include "estd/pool.h"
@@ -16,54 +20,86 @@ static est_result livez(http_ctx *ctx) {
   return EST_OK;
 }
 
-/* The migrations check runs one query per migration file, so a "current"
- * answer is reused for a second (migrations are only ever added, so a
- * current schema stays current until a newer build is deployed). Failures
- * and "pending" are not cached. */
-#define MIGRATION_CHECK_TTL_MS 1000
-static pthread_mutex_t g_mig_mu = PTHREAD_MUTEX_INITIALIZER;
-static long long g_mig_checked_ms = -1;
-
-static long long mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* Migrations are only ever added, and only by a newer build (a new
+ * process), so once the schema is found current it stays current for this
+ * process: the check (one query per migration file) runs until it first
+ * succeeds, then never again. Failures and "pending" are not cached. */
+static atomic_bool g_migrations_current;
 
 /* NULL when current, else the reason readiness fails. */
 static const char *migrations_check(est_app *app) {
-  long long now = mono_ms();
-  pthread_mutex_lock(&g_mig_mu);
-  bool fresh = g_mig_checked_ms >= 0 && now - g_mig_checked_ms < MIGRATION_CHECK_TTL_MS;
-  pthread_mutex_unlock(&g_mig_mu);
-  if (fresh) return NULL;
+  if (app->migrations_current || atomic_load(&g_migrations_current)) return NULL;
   int pending = 0;
   est_result rc = est_migrate_pending(app->pool, app->cfg->sql_dir, &pending);
   if (rc == EST_EUNAVAILABLE || rc == EST_ETIMEOUT) return "database unreachable";
   if (rc != EST_OK) return "migration check failed";
   if (pending > 0) return "database migrations pending";
-  pthread_mutex_lock(&g_mig_mu);
-  g_mig_checked_ms = now;
-  pthread_mutex_unlock(&g_mig_mu);
+  atomic_store(&g_migrations_current, true);
   return NULL;
 }
 
-/* Ready = not draining, database answers, migrations current, and the
- * Kafka consumer (when on) has its partition assignment. */
+/* The intake's health as a JSON object (readiness body, /healthz/intake). */
+static json_t *intake_json(est_app *app, est_intake_status *h) {
+  est_intake_health(app->intake, h);
+  json_t *j = json_pack("{s:s}", "state", h->state);
+  if (!j || !app->intake) return j;
+  json_object_set_new(j, "assigned", json_boolean(h->assigned));
+  json_object_set_new(j, "brokers_up", h->brokers_up >= 0 ? json_integer(h->brokers_up) : json_null());
+  json_object_set_new(j, "consumer_lag", h->consumer_lag >= 0 ? json_integer(h->consumer_lag) : json_null());
+  json_object_set_new(j, "seconds_since_last_batch",
+                      h->last_batch_age_s >= 0 ? json_real(h->last_batch_age_s) : json_null());
+  json_object_set_new(j, "database_failing_seconds", json_real(h->db_failing_s));
+  return j;
+}
+
+/* Logs a readiness change once, at warn, with the reason (probes
+ * themselves are logged at debug). */
+static void readiness_note(const char *reason) {
+  static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  static int last = -1; /* -1 unknown, 0 not ready, 1 ready */
+  int now = reason ? 0 : 1;
+  pthread_mutex_lock(&mu);
+  if (now != last) {
+    if (now) est_log_kv(last == -1 ? EST_LOG_INFO : EST_LOG_WARN, "readiness: ready", NULL);
+    else est_log_kv(EST_LOG_WARN, "readiness: not ready", "reason", reason, NULL);
+    last = now;
+  }
+  pthread_mutex_unlock(&mu);
+}
+
+/* Ready = "send me HTTP traffic": not draining, the database answers
+ * within ESTD_READY_TIMEOUT_MS, migrations current. The Kafka intake is
+ * reported in the body ("intake") and by /healthz/intake, but never makes
+ * the API unready: a broker outage must not take every instance out of the
+ * load balancer while the REST API serves perfectly. */
 static est_result readyz(http_ctx *ctx) {
   est_app *app = ctx->app;
   const char *reason = NULL;
+  est_result prc = EST_OK;
   if (atomic_load(&app->draining)) reason = "shutting down";
-  else if (est_pool_ping(app->pool) != EST_OK) reason = "database unreachable";
+  else if ((prc = est_pool_ping(app->pool)) != EST_OK)
+    reason = prc == EST_ETIMEOUT ? "database did not answer within the readiness deadline" : "database unreachable";
   else reason = migrations_check(app);
-  if (!reason && app->intake && !est_intake_has_assignment(app->intake))
-    reason = "Kafka consumer has no partition assignment";
+  readiness_note(reason);
+  est_intake_status h;
+  json_t *intake = intake_json(app, &h);
   if (reason) {
     /* "status" stays the numeric HTTP status (RFC 9457); the reason is an extension member. */
-    ctx->problem_extra = json_pack("{s:s}", "reason", reason);
+    ctx->problem_extra = json_pack("{s:s,s:o*}", "reason", reason, "intake", intake);
     return http_fail(ctx, EST_EUNAVAILABLE, "not ready: %s", reason);
   }
-  http_reply_raw(ctx, 200, "application/json", HTTP_LITERAL("{\"status\":\"ready\"}"));
+  http_reply_json_steal(ctx, 200, json_pack("{s:s,s:o*}", "status", "ready", "intake", intake));
+  return EST_OK;
+}
+
+/* Kafka intake health for alerting: 200 when consuming normally (or
+ * intake off), 503 otherwise; the body says why either way. */
+static est_result healthz_intake(http_ctx *ctx) {
+  est_intake_status h;
+  json_t *j = intake_json(ctx->app, &h);
+  bool ok = strcmp(h.state, "ok") == 0 || strcmp(h.state, "off") == 0;
+  if (!ok) http_set_header(ctx, "Retry-After", "5");
+  http_reply_json_steal(ctx, ok ? 200 : 503, j);
   return EST_OK;
 }
 
@@ -82,6 +118,24 @@ static est_result metrics(http_ctx *ctx) {
     g.pool_timeouts_total = ps.timeouts_total;
     g.pool_wait_us_total = ps.wait_us_total;
     g.pool_reconnects_total = ps.reconnects_total;
+    g.pool_deadline_total = ps.deadline_total;
+  }
+  http_guard_counters cc;
+  http_server_counters(&cc);
+  g.conn_open = cc.open;
+  g.conn_refused_total = cc.refused_total;
+  g.conn_cut_header_total = cc.cut_header_total;
+  g.conn_cut_body_total = cc.cut_body_total;
+  g.conn_cut_idle_total = cc.cut_idle_total;
+  g.conn_cut_drain_total = cc.cut_drain_total;
+  if (app->intake) {
+    est_intake_status h;
+    est_intake_health(app->intake, &h);
+    g.has_intake = true;
+    g.intake_ok = strcmp(h.state, "ok") == 0;
+    g.intake_brokers_up = h.brokers_up;
+    g.intake_last_batch_age_s = h.last_batch_age_s;
+    g.intake_db_failing_s = h.db_failing_s;
   }
   char *text = est_metrics_render(&g);
   if (!text) return EST_ENOMEM;
@@ -93,6 +147,7 @@ static est_result metrics(http_ctx *ctx) {
 const http_route http_routes_ops[] = {
     {"GET", "/livez", livez, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG},
     {"GET", "/readyz", readyz, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG},
+    {"GET", "/healthz/intake", healthz_intake, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG},
     {"GET", "/metrics", metrics, HTTP_SCOPE_READ, HTTP_ROUTE_NOLOG},
     {NULL, NULL, NULL, 0, 0},
 };

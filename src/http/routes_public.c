@@ -5,18 +5,16 @@
  *   GET /v1/public/agreements        the agreements of kind medborgarlofte
  *   GET /v1/public/agreements/{id}   their commitments with aggregate progress
  *
- * Only aggregates leave here, under the same disclosure control as the
- * situational picture for a caller without the detail scope
- * (ESTD_PRIVACY_MIN_COUNT, est_suppress: primary and secondary suppression
- * of each commitment's buckets against its total): no last_event, no
- * position, no time finer than a bucket. Presence measures (duration_hours
- * of patrols and activities) are published unsuppressed, as in the
- * situational picture. A percentage or on-track judgement computed from a
- * hidden count is hidden too. */
+ * Only aggregates leave here, under the same disclosure control as every
+ * other aggregate (estd/privacy.h, cell-key rounding to multiples of the
+ * base k; a count below k is null with its flag): the report is published
+ * for an anonymous caller (no party, no detail scope) whatever ESTD_AUTH
+ * says, then trimmed to what residents need (no last_event, no party or
+ * area lists of the indicator). */
 #include <string.h>
 
 #include "estd/http.h"
-#include "estd/privacy.h"
+#include "estd/disclosure.h"
 #include "estd/store_progress.h"
 
 static est_result public_enabled(http_ctx *ctx) {
@@ -36,38 +34,16 @@ static void keep_only(json_t *obj, const char *const *keep) {
   }
 }
 
-/* Protects one commitment's progress in place (see the file comment): the
- * buckets are one table ("public.progress", identified by their start date)
- * published through the same policy as the situational picture's counts. */
-static void progress_protect(json_t *p, const est_publish_policy *pol) {
+/* Leaves only what a resident needs of a commitment's progress: the
+ * counts as the policy published them for an anonymous caller, no
+ * last_event, and of the indicator only what it measures. */
+static void progress_trim(json_t *p) {
   if (!json_is_object(p)) return;
   json_object_del(p, "last_event");
   json_t *ind = json_object_get(p, "indicator");
   static const char *const ind_keep[] = {"code", "description", "measure", "event_kinds", "activity_types",
                                          "categories", NULL};
   if (json_is_object(ind)) keep_only(ind, ind_keep);
-  const char *measure = json_string_value(json_object_get(ind, "measure"));
-  if (!measure || strcmp(measure, "count") != 0) return;
-  json_t *total = json_object_get(p, "total");
-  json_t *buckets = json_object_get(p, "buckets");
-  long long t = json_is_integer(total) ? json_integer_value(total) : -1;
-  bool tsup = json_is_array(buckets) && est_publish_json(pol, "public.progress", buckets, "from", t, "value", "suppressed");
-  json_t *value = json_object_get(p, "value");
-  bool vsup = false;
-  if (json_is_integer(value)) {
-    long long v = json_integer_value(value);
-    bool s = false, ts = false;
-    est_suppress(&v, &s, 1, -1, &ts, pol->k);
-    vsup = s || (tsup && json_equal(total, value));
-  }
-  if (tsup) json_object_set_new(p, "total", json_null());
-  if (vsup) {
-    json_object_set_new(p, "value", json_null());
-    json_object_set_new(p, "percentage", json_null());
-    json_object_set_new(p, "on_track", json_null());
-  }
-  json_object_set_new(p, "total_suppressed", json_boolean(tsup));
-  json_object_set_new(p, "value_suppressed", json_boolean(vsup));
 }
 
 static est_result public_agreements(http_ctx *ctx) {
@@ -87,7 +63,10 @@ static est_result public_agreement(http_ctx *ctx) {
   long long id;
   if ((rc = http_path_id(ctx, &id)) != EST_OK) return rc;
   json_t *doc;
-  rc = http_agreement_report(ctx, id, &doc);
+  /* Published for a caller with no party and no detail scope, whatever
+   * ESTD_AUTH says: the public sees what an anonymous reader may. */
+  const est_caller anonymous = {0, false, false};
+  rc = http_agreement_report(ctx, id, &anonymous, &doc);
   const char *kind = rc == EST_OK ? json_string_value(json_object_get(json_object_get(doc, "agreement"), "kind")) : NULL;
   if (rc == EST_OK && (!kind || strcmp(kind, "medborgarlofte") != 0)) {
     json_decref(doc);
@@ -95,15 +74,14 @@ static est_result public_agreement(http_ctx *ctx) {
   }
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "no public agreement %lld", id);
   if (rc != EST_OK) return rc;
-  int k = ctx->app->cfg->privacy_min_count;
-  est_publish_policy pol = {k, false, NULL, NULL}; /* a caller without read-detail */
+  int k = est_disclosure_base(&anonymous, ctx->app->cfg->privacy_min_count, 0);
   size_t i;
   json_t *c;
   static const char *const keep[] = {"id", "code", "text", "status", "follow_up_note", "responsible_parties",
                                      "target", "progress", NULL};
   json_array_foreach(json_object_get(doc, "commitments"), i, c) {
     keep_only(c, keep);
-    progress_protect(json_object_get(c, "progress"), &pol);
+    progress_trim(json_object_get(c, "progress"));
   }
   json_object_set_new(doc, "privacy", json_pack("{s:i, s:b}", "min_count", k, "suppression_applied", k > 1));
   http_set_header(ctx, "Cache-Control", "public, max-age=60");

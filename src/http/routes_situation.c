@@ -6,10 +6,13 @@
  *   GET /v1/commitments/{id}/progress
  *   GET /v1/agreements/{id}/report    JSON, or CSV (Accept: text/csv or format=csv)
  *
- * Privacy: callers without the read:detail scope get small counts
- * suppressed (null + "suppressed": true) with threshold
- * ESTD_PRIVACY_MIN_COUNT; min_count may raise it (and applies suppression
- * for any caller); individual events in GeoJSON need read:detail (403).
+ * Disclosure (estd/disclosure.h, docs/SECURITY.md): callers without
+ * read-detail get every count rounded to a multiple of k =
+ * ESTD_PRIVACY_MIN_COUNT by the cell key method (a rounded 0 is null +
+ * "suppressed": true, "< k"); min_count may raise k (and protects for any
+ * caller); hot spots on a grid; individual events in GeoJSON only those of
+ * the caller's own party (all with read-detail; 403 for a key without a
+ * party).
  *
  * The route parses the request, fetches the rows from one snapshot
  * (store_situation.h), lets the domain build the document
@@ -89,8 +92,11 @@ static est_result parse_params(http_ctx *ctx, est_situation_query *q) {
   }
   q->eps_m = (double)eps;
   q->min_points = (int)minpts;
-  q->detail = (ctx->who.scopes & HTTP_SCOPE_READ_DETAIL) != 0;
-  q->k = est_situation_threshold(q->detail, cfg_min, mcs != NULL, (int)mc);
+  est_caller who = http_caller(ctx);
+  q->detail_scope = who.detail;
+  q->detail = est_disclosure_exact_geometry(&who);
+  q->rows = est_disclosure_rows(&who, &q->rows_party);
+  q->k = est_disclosure_base(&who, cfg_min, mcs ? (int)mc : 0);
 
   static const char *const includes[] = {"events", NULL};
   const char *inc = NULL;
@@ -162,7 +168,7 @@ static est_result compute(http_ctx *ctx, const est_situation_query *q, bool geo,
   }
   if (rc != EST_OK) return rc;
   est_situation_rows rows = {r.counts, r.hotspots, r.context, r.areas, r.events};
-  est_publish_policy policy = {q->k, q->detail, NULL, NULL};
+  est_publish_policy policy = {q->k, q->detail_scope, NULL, NULL};
   json_t *doc;
   rc = est_situation_document(q, &policy, &rows, &doc);
   if (rc == EST_OK && geo) rc = est_situation_geojson(q, doc, &rows, &doc);
@@ -199,9 +205,10 @@ static int read_version(void *pool, char **version) { return (int)store_situatio
 /* Serves the picture from the cache when it is still valid for the current
  * data version, else computes it (one computation per key at a time). */
 static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
-  if (geo && q->include_events && !q->detail)
+  if (geo && q->include_events && q->rows == EST_ROWS_NONE)
     return http_fail(ctx, EST_EFORBIDDEN,
-                     "include=events lists individual events and needs the read:detail scope");
+                     "include=events lists individual events: it needs the read-detail scope, or a key bound to "
+                     "a party (which sees its own party's events)");
   char key[256];
   est_situation_cache_key(q, geo, key, sizeof key);
   est_scache *c = ctx->app->situation_cache;
@@ -267,7 +274,9 @@ static est_result progress_get(http_ctx *ctx) {
   json_t *p = json_incref(json_object_get(rows, key));
   json_decref(rows);
   if (!p) return http_fail(ctx, EST_ENOTFOUND, "commitment %lld does not exist", id);
-  est_progress_evaluate(p, est_stockholm_date(time(NULL)));
+  est_caller who = http_caller(ctx);
+  est_publish_policy pol = {est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0), who.detail, NULL, NULL};
+  est_progress_evaluate(p, est_stockholm_date(time(NULL)), &pol, &who);
   http_reply_json_steal(ctx, 200, p);
   return EST_OK;
 }
@@ -276,7 +285,7 @@ static est_result progress_get(http_ctx *ctx) {
 
 /* The report with every commitment's progress, evaluated today (also the
  * public page's source, routes_public.c). */
-est_result http_agreement_report(http_ctx *ctx, long long id, json_t **out) {
+est_result http_agreement_report(http_ctx *ctx, long long id, const est_caller *caller, json_t **out) {
   json_t *doc, *rows = NULL;
   est_result rc = store_agreement_report(ctx->app->pool, id, &doc);
   if (rc != EST_OK) return rc;
@@ -287,7 +296,9 @@ est_result http_agreement_report(http_ctx *ctx, long long id, json_t **out) {
     rc = store_progress_rows(ctx->app->pool, ids, n, &rows);
     free(ids);
   }
-  if (rc == EST_OK) est_report_finish(doc, rows, est_stockholm_date(time(NULL)));
+  est_caller who = caller ? *caller : http_caller(ctx);
+  est_publish_policy pol = {est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0), who.detail, NULL, NULL};
+  if (rc == EST_OK) est_report_finish(doc, rows, est_stockholm_date(time(NULL)), &pol, &who);
   json_decref(rows);
   if (rc != EST_OK) json_decref(doc);
   else *out = doc;
@@ -303,7 +314,7 @@ static est_result report_get(http_ctx *ctx) {
   if ((rc = http_param_enum(ctx, "format", formats, &format)) != EST_OK) return rc;
   bool csv = format ? strcmp(format, "csv") == 0 : accepts(ctx, "text/csv");
   json_t *doc;
-  rc = http_agreement_report(ctx, id, &doc);
+  rc = http_agreement_report(ctx, id, NULL, &doc);
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "agreement %lld does not exist", id);
   if (rc != EST_OK) return rc;
   if (!csv) {

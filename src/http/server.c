@@ -5,20 +5,26 @@
 #include "estd/http_server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "estd/auth.h"
 #include "estd/buf.h"
 #include "estd/http.h"
+#include "estd/http_guard.h"
 #include "estd/http_tls.h"
 #include "estd/log.h"
 #include "estd/metrics.h"
 #include "estd/problem.h"
+#include "estd/ratelimit.h"
 #include "estd/util.h"
 
 #define HTTP_MAX_ROUTES 256
@@ -38,7 +44,12 @@ struct http_server {
   int nslots;
   route_slot fallback;
   http_tls tls;
+  http_guard *guard;     /* per-connection deadlines and the connection budget */
+  est_ratelimit *anon;   /* per client address, requests without a valid key */
 };
+
+/* The one listener of the process (the MHD callbacks below reach it). */
+static http_server *g_srv;
 
 /* Requests MHD has started (request line received) and not yet completed
  * (response sent or connection gone): what a graceful stop waits for. A
@@ -46,15 +57,28 @@ struct http_server {
 static atomic_int g_requests_open;
 
 static void *uri_log_counting(void *cls, const char *uri, struct MHD_Connection *con) {
-  (void)con;
+  http_server *srv = cls;
   atomic_fetch_add(&g_requests_open, 1);
-  return ulfius_uri_logger(cls, uri);
+  http_guard_request_line(srv->guard, con, uri);
+  return ulfius_uri_logger(NULL, uri);
 }
 
 static void request_completed_counting(void *cls, struct MHD_Connection *con, void **con_cls,
                                        enum MHD_RequestTerminationCode toe) {
-  mhd_request_completed(cls, con, con_cls, toe);
+  http_server *srv = cls;
+  mhd_request_completed(NULL, con, con_cls, toe);
+  http_guard_request_done(srv->guard, con);
   atomic_fetch_sub(&g_requests_open, 1);
+}
+
+/* May a request to path carry a body (some route with HTTP_ROUTE_BODY
+ * matches it)? Decides the guard's body deadline. */
+static bool path_matches(const char *tmpl, const char *path);
+static bool takes_body(void *cls, const char *path) {
+  http_server *srv = cls;
+  for (int i = 0; i < srv->nslots; i++)
+    if ((srv->slots[i].route->flags & HTTP_ROUTE_BODY) && path_matches(srv->slots[i].route->path, path)) return true;
+  return false;
 }
 
 /* MHD's own diagnostics (bind failures, protocol errors) as JSON log lines
@@ -66,13 +90,22 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap) {
   vsnprintf(buf, sizeof buf, fmt, ap);
   size_t n = strlen(buf);
   while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r')) buf[--n] = '\0';
-  est_log_kv(EST_LOG_INFO, buf, "component", "microhttpd", NULL);
+  /* A client over its limits makes MHD log one line per refused
+   * connection: keep one a second at warn, the rest at debug. */
+  static _Atomic long long last_limit_s;
+  int level = EST_LOG_INFO;
+  if (strstr(buf, "connection limit")) {
+    long long now = (long long)time(NULL), last = atomic_load(&last_limit_s);
+    level = now != last && atomic_compare_exchange_strong(&last_limit_s, &last, now) ? EST_LOG_WARN : EST_LOG_DEBUG;
+  }
+  if (level < est_log_get_level()) return;
+  est_log_kv(level, buf, "component", "microhttpd", NULL);
 }
 
 static const http_route *const g_tables[] = {
     http_routes_ops, http_routes_parties, http_routes_commitments, http_routes_areas,
-    http_routes_focuses, http_routes_events, http_routes_situation, http_routes_security, http_routes_web,
-    http_routes_public, NULL};
+    http_routes_focuses, http_routes_events, http_routes_sources, http_routes_situation, http_routes_security,
+    http_routes_web, http_routes_public, NULL};
 
 const http_route *const *http_route_tables(void) { return g_tables; }
 
@@ -147,8 +180,11 @@ static bool body_too_large(http_ctx *ctx) {
 }
 
 static void access_log(http_ctx *ctx, const char *route_path, double dur) {
-  int level = (ctx->route && (ctx->route->flags & HTTP_ROUTE_NOLOG)) ? EST_LOG_DEBUG : EST_LOG_INFO;
-  if (ctx->status >= 500) level = EST_LOG_ERROR;
+  bool probe = ctx->route && (ctx->route->flags & HTTP_ROUTE_NOLOG);
+  int level = ctx->status >= 500 ? EST_LOG_ERROR : EST_LOG_INFO;
+  /* Probes and scrapes: debug whatever their status (a readiness change is
+   * logged once by the probe itself). */
+  if (probe) level = EST_LOG_DEBUG;
   if (level < est_log_get_level()) return;
   char st[16], ms[32];
   snprintf(st, sizeof st, "%d", ctx->status);
@@ -198,6 +234,29 @@ static est_result query_limits(http_ctx *ctx) {
   return EST_OK;
 }
 
+/* The client's IPv4 address as a rate-limit key (0 if unknown). */
+static long long client_key(const struct _u_request *req) {
+  const struct sockaddr *sa = req->client_address;
+  if (!sa || sa->sa_family != AF_INET) return 0;
+  return (long long)ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) + 1;
+}
+
+/* Requests without a valid key (refused by auth, or to public routes
+ * other than the probes) take a token from their address's bucket
+ * (ESTD_RATE_LIMIT_ANON_RPS); out of tokens -> 429 with Retry-After. */
+static est_result anon_limit(http_ctx *ctx) {
+  int retry_s = 1;
+  if (!g_srv || !g_srv->anon || est_ratelimit_take(g_srv->anon, client_key(ctx->req), (int64_t)(mono_seconds() * 1000.0), &retry_s))
+    return EST_OK;
+  char ra[16];
+  snprintf(ra, sizeof ra, "%d", retry_s);
+  http_set_header(ctx, "Retry-After", ra);
+  free(ctx->problem_detail);
+  ctx->problem_detail = NULL;
+  return http_fail(ctx, EST_ERATELIMIT, "too many requests without a valid key from this address (%d per second)",
+                   ctx->app->cfg->rate_limit_anon_rps);
+}
+
 static int dispatch(const struct _u_request *req, struct _u_response *res, void *user_data) {
   route_slot *slot = user_data;
   double t0 = mono_seconds();
@@ -208,14 +267,19 @@ static int dispatch(const struct _u_request *req, struct _u_response *res, void 
   ctx.app = slot->app;
   ctx.route = slot->route;
   ctx.route_index = slot->index;
+  if (g_srv) http_guard_handler(g_srv->guard);
   atomic_fetch_add(&ctx.app->in_flight, 1);
   request_id_init(&ctx);
 
   est_result rc = query_limits(&ctx); /* may reply 414 itself (ctx.status set) */
   if (rc == EST_OK && ctx.status == 0 && (ctx.route->flags & HTTP_ROUTE_BODY) && body_too_large(&ctx))
     rc = http_fail(&ctx, EST_ETOOLARGE, "request body exceeds %zu bytes", ctx.app->cfg->max_body_bytes);
-  if (rc == EST_OK && ctx.status == 0 && !(ctx.route->flags & HTTP_ROUTE_PUBLIC))
+  if (rc == EST_OK && ctx.status == 0 && !(ctx.route->flags & HTTP_ROUTE_PUBLIC)) {
     rc = est_auth_check_request(&ctx);
+    if (rc == EST_EUNAUTHORIZED && anon_limit(&ctx) != EST_OK) rc = EST_ERATELIMIT;
+  } else if (rc == EST_OK && ctx.status == 0 && !(ctx.route->flags & HTTP_ROUTE_NOLOG) && ctx.app->auth) {
+    rc = anon_limit(&ctx); /* public, not a probe */
+  }
   if (rc == EST_OK && ctx.status == 0) rc = ctx.route->handler(&ctx);
   if (rc < 0) render_problem(&ctx, rc);
   if (ctx.status == 0) render_problem(&ctx, EST_EINTERNAL);
@@ -264,6 +328,7 @@ static int dispatch_unmatched(const struct _u_request *req, struct _u_response *
   ctx.app = srv->app;
   ctx.route = &fallback_route;
   ctx.route_index = -1;
+  if (g_srv) http_guard_handler(g_srv->guard);
   request_id_init(&ctx);
   est_buf allow = EST_BUF_INIT;
   for (int i = 0; i < srv->nslots; i++) {
@@ -295,6 +360,48 @@ static void to_ulfius_format(const char *tmpl, char *out, size_t n) {
     else if (tmpl[i] != '}') out[j++] = tmpl[i];
   }
   out[j] = '\0';
+}
+
+/* Without ESTD_HTTP_REUSE_PORT a port another process listens on is an
+ * error at start, named clearly: bind a probe socket the way MHD will
+ * (SO_REUSEADDR, which on Linux does not share a listening port). */
+static est_result port_free(const est_config *cfg, const struct sockaddr_in *sa) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return EST_OK; /* let MHD report it */
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  int rc = bind(fd, (const struct sockaddr *)sa, sizeof *sa);
+  int err = errno;
+  close(fd);
+  if (rc == 0) return EST_OK;
+  char port[16];
+  snprintf(port, sizeof port, "%d", cfg->port);
+  est_log_kv(EST_LOG_ERROR,
+             err == EADDRINUSE ? "the port is already in use (another estd?); set ESTD_HTTP_REUSE_PORT=on to share it "
+                                 "on purpose"
+                               : "cannot bind the listen address",
+             "address", cfg->listen_address, "#port", port, "error", strerror(err), NULL);
+  return EST_EIO;
+}
+
+/* Room for the connection limit: raise the soft descriptor limit to the
+ * hard one, and say so if the limit still does not fit. */
+static void fd_budget(const est_config *cfg) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+    (void)getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  rlim_t need = (rlim_t)cfg->http_max_connections + (rlim_t)cfg->db_pool_size + 64;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+    char have[24], want[24];
+    snprintf(have, sizeof have, "%llu", (unsigned long long)rl.rlim_cur);
+    snprintf(want, sizeof want, "%llu", (unsigned long long)need);
+    est_log_kv(EST_LOG_WARN, "the open-file limit is below ESTD_HTTP_MAX_CONNECTIONS plus the pool", "#limit", have,
+               "#needed", want, NULL);
+  }
 }
 
 est_result http_server_start(http_server **out, est_app *app) {
@@ -345,26 +452,57 @@ est_result http_server_start(http_server **out, est_app *app) {
     free(srv);
     return EST_ECONFIG;
   }
+  if (!cfg->http_reuse_port && port_free(cfg, &srv->bind) != EST_OK) {
+    ulfius_clean_instance(&srv->inst);
+    http_tls_free(&srv->tls);
+    free(srv);
+    return EST_EIO;
+  }
+  fd_budget(cfg);
+  http_guard_limits lim = {cfg->http_header_timeout_s * 1000, cfg->http_body_timeout_s * 1000,
+                           cfg->http_timeout_s * 1000, cfg->http_max_connections, takes_body, srv};
+  srv->guard = http_guard_create(&lim);
+  bool rl_failed = false;
+  if (app->auth) srv->anon = est_ratelimit_create(cfg->rate_limit_anon_rps, cfg->rate_limit_anon_burst, 4096, &rl_failed);
+  if (!srv->guard || rl_failed) {
+    http_guard_destroy(srv->guard);
+    ulfius_clean_instance(&srv->inst);
+    http_tls_free(&srv->tls);
+    free(srv);
+    return EST_ENOMEM;
+  }
+  g_srv = srv;
+  /* One thread per connection (not a fixed pool): a handler waiting on
+   * the database holds only its own connection, so probes and other
+   * clients never queue behind it. The number of threads is bounded by the
+   * connection limits; the guard closes new connections at once at
+   * ESTD_HTTP_MAX_CONNECTIONS, before MHD's own limit (set above it) would
+   * stop accepting and leave them waiting in the kernel backlog. */
   struct MHD_OptionItem ops[] = {
       {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL}, /* first, so it gets every message */
-      {MHD_OPTION_THREAD_POOL_SIZE, cfg->http_threads, NULL},
-      {MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_connections, NULL},
+      {MHD_OPTION_CONNECTION_LIMIT, cfg->http_max_connections + cfg->http_max_connections / 4 + 64, NULL},
       {MHD_OPTION_CONNECTION_TIMEOUT, cfg->http_timeout_s, NULL},
-      {MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0, NULL},
-      {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
+      {MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->http_max_connections_per_ip, NULL},
+      /* 1: SO_REUSEPORT (sharing asked for); 0: MHD's default, SO_REUSEADDR only */
+      {MHD_OPTION_LISTENING_ADDRESS_REUSE, cfg->http_reuse_port ? 1 : 0, NULL},
       {MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL},
       {MHD_OPTION_SOCK_ADDR, 0, &srv->bind},
-      {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed_counting, NULL},
-      {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log_counting, NULL},
+      {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)http_guard_notify, srv->guard},
+      {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed_counting, srv},
+      {MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log_counting, srv},
       /* TLS (docs/SECURITY.md); without it the first entry ends the list. */
       {srv->tls.cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls.cert},
       {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls.key},
       {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
       {MHD_OPTION_END, 0, NULL}};
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC |
+                   MHD_USE_ERROR_LOG;
   if (srv->tls.cert) flags |= MHD_USE_TLS;
   if (ulfius_start_framework_with_mhd_options(&srv->inst, flags, ops) != U_OK) {
     est_log_kv(EST_LOG_ERROR, "cannot start HTTP listener", "address", cfg->listen_address, NULL);
+    g_srv = NULL;
+    http_guard_destroy(srv->guard);
+    est_ratelimit_destroy(srv->anon);
     ulfius_clean_instance(&srv->inst);
     http_tls_free(&srv->tls);
     free(srv);
@@ -385,9 +523,14 @@ void http_server_quiesce(http_server *srv) {
   }
 }
 
+void http_server_drain(http_server *srv) {
+  if (srv) http_guard_drain(srv->guard);
+}
+
 void http_server_stop(http_server *srv, int grace_ms) {
   if (!srv) return;
   http_server_quiesce(srv);
+  http_guard_drain(srv->guard); /* idle and slow connections go now; handlers finish */
   for (int waited = 0; waited < grace_ms &&
                        (atomic_load(&g_requests_open) > 0 || atomic_load(&srv->app->in_flight) > 0);
        waited += 10)
@@ -395,7 +538,12 @@ void http_server_stop(http_server *srv, int grace_ms) {
   if (atomic_load(&g_requests_open) > 0 || atomic_load(&srv->app->in_flight) > 0)
     est_log(EST_LOG_WARN, "grace period over with %d requests open", atomic_load(&g_requests_open));
   ulfius_stop_framework(&srv->inst);
+  g_srv = NULL;
+  http_guard_destroy(srv->guard);
+  est_ratelimit_destroy(srv->anon);
   ulfius_clean_instance(&srv->inst);
   http_tls_free(&srv->tls);
   free(srv);
 }
+
+void http_server_counters(http_guard_counters *out) { http_guard_counters_get(g_srv ? g_srv->guard : NULL, out); }

@@ -32,7 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "estd/admit.h"
 #include "estd/event.h"
+#include "estd/personnummer.h"
 #include "estd/log.h"
 #include "estd/metrics.h"
 #include "estd/problem.h"
@@ -52,6 +54,7 @@ typedef struct batch {
   store_msg *sm;        /* n entries once prepared */
   est_event *evs;
   est_event_header **hdrs;
+  bool *admitted;       /* n entries: the admission policy has decided (and a dead letter is redacted) */
   bool prepared;
   /* Once prepared, the messages' bytes (value, key, headers) are copied
    * into raw and the librdkafka messages are destroyed (msgs[i] = NULL): a
@@ -91,6 +94,12 @@ struct est_intake {
   size_t ncarry, capcarry;
   bool paused;
   long long last_lag_ms;
+  /* health (est_intake_health; written by the consumer thread) */
+  _Atomic long long started_ms;
+  _Atomic long long last_batch_ms;   /* last batch committed, 0 = none yet */
+  _Atomic long long db_failing_ms;   /* first failed write of the batch being retried, 0 = writes fine */
+  atomic_int brokers_up;             /* from the statistics callback, -1 = not known yet */
+  _Atomic long long lag_total;       /* summed over the assigned partitions, -1 = not known */
 };
 
 static long long now_ms(void) {
@@ -143,7 +152,7 @@ static size_t raw_size(rd_kafka_message_t *m) {
 }
 
 /* Parses message i; its bytes are copied to *raw (advanced). */
-static void prepare_one(est_intake *in, batch *b, size_t i, unsigned char **raw) {
+static void prepare_one(batch *b, size_t i, unsigned char **raw) {
   rd_kafka_message_t *m = b->msgs[i];
   store_msg *sm = &b->sm[i];
   est_event *ev = &b->evs[i];
@@ -176,29 +185,81 @@ static void prepare_one(est_intake *in, batch *b, size_t i, unsigned char **raw)
   sm->ev = ev;
   json_t *errors = NULL;
   est_event_reason r = est_event_from_message(sm->payload, sm->len, b->hdrs[i], nh, ev, &errors);
-  if (r == EST_REASON_NONE) {
-    char bbuf[128];
-    const char *bound =
-        est_topic_bound_party(in->app->cfg->kafka_topic_parties, sm->topic, bbuf, sizeof bbuf) ? bbuf : NULL;
-    if (bound && ev->party && strcmp(ev->party, bound) != 0) {
-      char d[320];
-      snprintf(d, sizeof d, "topic %.64s is bound to party %.64s; the event claims %.64s", sm->topic, bound,
-               ev->party);
-      est_problem_add_error(&errors, "/party", d);
-      r = EST_REASON_PARTY_MISMATCH;
-    } else if (bound && !ev->party) {
-      ev->party = strdup(bound);
-    } else if (!ev->party) {
-      est_problem_add_error(&errors, "/party", "is required (CloudEvents extension attribute: party code)");
-      r = EST_REASON_SCHEMA;
-    }
-  }
-  if (r == EST_REASON_NONE) r = est_event_screen(ev, true, &errors);
   if (r != EST_REASON_NONE) {
     sm->reason = est_event_reason_name(r);
     sm->detail = errors ? errors_text(errors) : NULL;
   }
   json_decref(errors);
+}
+
+/* The writable copy (in b->raw) of bytes of message data. */
+static unsigned char *raw_at(batch *b, const void *p) { return b->raw + ((const unsigned char *)p - b->raw); }
+
+/* Redacts personal identity numbers from message i before it can be stored
+ * as a dead letter: value, key, header names and values (all copies in
+ * b->raw), the detail, and the id and source columns. */
+static void redact_dead_letter(batch *b, size_t i) {
+  store_msg *sm = &b->sm[i];
+  if (sm->payload) est_pnr_redact_raw(raw_at(b, sm->payload), sm->len);
+  if (sm->key) est_pnr_redact_raw(raw_at(b, sm->key), sm->key_len);
+  for (size_t k = 0; k < sm->nheaders; k++) {
+    const est_event_header *h = &sm->headers[k];
+    if (h->name) est_pnr_redact_raw(raw_at(b, h->name), strlen(h->name));
+    if (h->value) est_pnr_redact_raw(raw_at(b, h->value), h->len);
+  }
+  est_pnr_redact(sm->detail);
+  if (sm->ev) {
+    est_pnr_redact(sm->ev->id);
+    est_pnr_redact(sm->ev->source);
+  }
+}
+
+/* Applies the admission policy (admit.h) to every parsed message of b not
+ * decided yet, then redacts the raw bytes of every message (value, key,
+ * headers; detail, id and source), whether or not it parsed, before any
+ * can be stored as a dead letter. A failed registry look-up returns its result: the
+ * batch is retried, and the messages decided so far stay decided. */
+static est_result batch_admit(est_intake *in, batch *b) {
+  est_admit_lookup lk = store_admit_lookup(in->app->pool);
+  long long now = (long long)time(NULL);
+  for (size_t i = 0; i < b->n; i++) {
+    if (b->admitted[i]) continue;
+    store_msg *sm = &b->sm[i];
+    est_event *ev = &b->evs[i];
+    /* The topic's party, also for a message that does not parse: its dead letter's party. */
+    bool bound = est_topic_bound_party(in->app->cfg->kafka_topic_parties, sm->topic, sm->party, sizeof sm->party);
+    if (!bound) sm->party[0] = '\0';
+    if (!sm->reason) {
+      char chan[300];
+      est_admit_policy pol = {0};
+      if (bound) {
+        pol.bound_code = sm->party;
+        pol.bound_enforced = true;
+      }
+      snprintf(chan, sizeof chan, "topic %.249s", sm->topic);
+      pol.channel = chan;
+      pol.redact = true;
+      pol.now_s = now;
+      pol.max_future_s = in->app->cfg->event_max_future_s;
+      json_t *errors = NULL;
+      est_result rc;
+      est_event_reason r = est_event_admit(ev, &pol, &lk, &errors, &rc);
+      if (rc != EST_OK) {
+        json_decref(errors);
+        return rc;
+      }
+      if (r != EST_REASON_NONE) {
+        sm->reason = est_event_reason_name(r);
+        sm->detail = errors ? errors_text(errors) : NULL;
+      }
+      json_decref(errors);
+    }
+    /* Every message: one that is admitted may still become a dead letter
+     * (rejected_by_database), and its raw bytes were never redacted. */
+    redact_dead_letter(b, i);
+    b->admitted[i] = true;
+  }
+  return EST_OK;
 }
 
 /* Frees the per-message arrays of a batch (not the messages) and NULLs them. */
@@ -207,24 +268,27 @@ static void batch_free_arrays(batch *b) {
   free(b->evs);
   free(b->hdrs);
   free(b->raw);
+  free(b->admitted);
   if (b->offs) rd_kafka_topic_partition_list_destroy(b->offs);
   b->sm = NULL;
   b->evs = NULL;
   b->hdrs = NULL;
   b->raw = NULL;
+  b->admitted = NULL;
   b->offs = NULL;
 }
 
-static est_result batch_prepare(est_intake *in, batch *b) {
+static est_result batch_prepare(batch *b) {
   if (b->prepared || b->n == 0) return EST_OK;
   b->sm = calloc(b->n, sizeof *b->sm);
   b->evs = calloc(b->n, sizeof *b->evs);
   b->hdrs = calloc(b->n, sizeof *b->hdrs);
+  b->admitted = calloc(b->n, sizeof *b->admitted);
   b->offs = rd_kafka_topic_partition_list_new(8);
   size_t total = 1;
   for (size_t i = 0; i < b->n; i++) total += raw_size(b->msgs[i]);
   b->raw = malloc(total);
-  if (!b->sm || !b->evs || !b->hdrs || !b->offs || !b->raw) {
+  if (!b->sm || !b->evs || !b->hdrs || !b->admitted || !b->offs || !b->raw) {
     batch_free_arrays(b);
     return EST_ENOMEM;
   }
@@ -237,7 +301,7 @@ static est_result batch_prepare(est_intake *in, batch *b) {
   }
   unsigned char *raw = b->raw;
   for (size_t i = 0; i < b->n; i++) {
-    prepare_one(in, b, i, &raw);
+    prepare_one(b, i, &raw);
     rd_kafka_message_destroy(b->msgs[i]);
     b->msgs[i] = NULL;
   }
@@ -315,13 +379,16 @@ static void count_committed(batch *b, double secs) {
 
 /* One write attempt of batch b as one transaction (no offsets). */
 static est_result batch_write(est_intake *in, batch *b) {
-  est_result rc = batch_prepare(in, b);
+  est_result rc = batch_prepare(b);
+  if (rc == EST_OK) rc = batch_admit(in, b);
   if (rc != EST_OK) return rc;
   return store_intake_batch(in->app->pool, b->sm, b->n);
 }
 
 /* After a successful write: store the offsets, count, clear. */
 static void batch_finish(est_intake *in, batch *b, double secs) {
+  atomic_store(&in->last_batch_ms, now_ms());
+  atomic_store(&in->db_failing_ms, 0);
   store_offsets(in, b);
   count_committed(b, secs);
   batch_clear(b);
@@ -506,6 +573,53 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
              rd_kafka_err2name((rd_kafka_resp_err_t)err), "reason", reason, NULL);
 }
 
+/* librdkafka statistics (every few seconds, on the consumer thread): how
+ * many of the cluster's brokers (nodeid >= 0; bootstrap entries are -1)
+ * this client is connected to. Only the count is used. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
+  (void)rk;
+  est_intake *in = opaque;
+  json_t *j = json_loadb(json, len, 0, NULL);
+  json_t *brokers = j ? json_object_get(j, "brokers") : NULL;
+  if (json_is_object(brokers)) {
+    int up = 0;
+    const char *name;
+    json_t *b;
+    json_object_foreach(brokers, name, b) {
+      json_int_t id = json_integer_value(json_object_get(b, "nodeid"));
+      const char *st = json_string_value(json_object_get(b, "state"));
+      if (id >= 0 && st && strcmp(st, "UP") == 0) up++;
+    }
+    int was = atomic_exchange(&in->brokers_up, up);
+    if (was != 0 && up == 0) est_log_kv(EST_LOG_WARN, "Kafka intake: no broker reachable", NULL);
+    else if (was == 0 && up > 0) est_log_kv(EST_LOG_WARN, "Kafka intake: broker reachable again", NULL);
+  }
+  json_decref(j);
+  return 0; /* librdkafka frees json */
+}
+
+void est_intake_health(est_intake *in, est_intake_status *h) {
+  memset(h, 0, sizeof *h);
+  h->consumer_lag = -1;
+  h->last_batch_age_s = -1;
+  h->brokers_up = -1;
+  if (!in) {
+    h->state = "off";
+    return;
+  }
+  long long now = now_ms(), last = atomic_load(&in->last_batch_ms), fail = atomic_load(&in->db_failing_ms);
+  h->assigned = atomic_load(&in->assigned);
+  h->brokers_up = atomic_load(&in->brokers_up);
+  h->consumer_lag = atomic_load(&in->lag_total);
+  h->last_batch_age_s = last ? (double)(now - last) / 1000.0 : -1;
+  h->uptime_s = (double)(now - atomic_load(&in->started_ms)) / 1000.0;
+  h->db_failing_s = fail ? (double)(now - fail) / 1000.0 : 0;
+  if (h->brokers_up == 0) h->state = "broker_unreachable";
+  else if (fail) h->state = "database_unavailable";
+  else if (!h->assigned) h->state = h->brokers_up < 0 ? "starting" : "no_assignment";
+  else h->state = "ok";
+}
+
 /* ---- the loop ------------------------------------------------------------- */
 
 static void update_lag(est_intake *in) {
@@ -515,6 +629,7 @@ static void update_lag(est_intake *in) {
   rd_kafka_topic_partition_list_t *parts = NULL;
   if (rd_kafka_assignment(in->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts) return;
   rd_kafka_position(in->rk, parts);
+  long long total = 0;
   for (int i = 0; i < parts->cnt; i++) {
     rd_kafka_topic_partition_t *p = &parts->elems[i];
     int64_t lo = -1, hi = -1;
@@ -523,8 +638,10 @@ static void update_lag(est_intake *in) {
       continue;
     long long pos = p->offset >= 0 ? p->offset : lo;
     est_metrics_consumer_lag_set(p->topic, p->partition, hi > pos ? hi - pos : 0);
+    total += hi > pos ? hi - pos : 0;
   }
   rd_kafka_topic_partition_list_destroy(parts);
+  atomic_store(&in->lag_total, total);
 }
 
 static void take(est_intake *in, rd_kafka_message_t *m) {
@@ -583,6 +700,7 @@ static void commit_batch(est_intake *in, batch *b) {
     est_result rc = batch_try(in, b);
     if (rc == EST_OK) break;
     failures++;
+    if (failures == 1) atomic_store(&in->db_failing_ms, now_ms());
     if (failures == 1 || failures % 10 == 0) {
       char f[16], bo[16];
       snprintf(f, sizeof f, "%d", failures);
@@ -682,7 +800,7 @@ static void *consumer_main(void *arg) {
   while (!atomic_load(&in->stop)) {
     fill(in);
     retire(in, false);
-    if (in->cur->n > 0 && batch_prepare(in, in->cur) != EST_OK) {
+    if (in->cur->n > 0 && batch_prepare(in->cur) != EST_OK) {
       settle_all(in);
       commit_batch(in, in->cur); /* out of memory: the synchronous path retries */
       continue;
@@ -734,6 +852,9 @@ est_result est_intake_start(est_intake **out, est_app *app) {
   if (!in) return EST_ENOMEM;
   in->app = app;
   in->cur = &in->slots[0];
+  atomic_store(&in->started_ms, now_ms());
+  atomic_store(&in->brokers_up, -1);
+  atomic_store(&in->lag_total, -1);
   in->writers = cfg->kafka_writers < 1 ? 1 : cfg->kafka_writers > MAX_WRITERS ? MAX_WRITERS : (size_t)cfg->kafka_writers;
   pthread_mutex_init(&in->mu, NULL);
   pthread_cond_init(&in->cv, NULL);
@@ -761,7 +882,8 @@ est_result est_intake_start(est_intake **out, est_app *app) {
              * the 64 MiB budget, ESTD_KAFKA_PROP_FETCH_MAX_BYTES overrides it. */
             conf_set(conf, "queued.max.messages.kbytes", "4096") && conf_set(conf, "queued.min.messages", qmin) &&
             conf_set(conf, "fetch.max.bytes", "3145728") && conf_set(conf, "max.partition.fetch.bytes", "1048576") &&
-            conf_set(conf, "partition.assignment.strategy", "range,roundrobin");
+            conf_set(conf, "partition.assignment.strategy", "range,roundrobin") &&
+            conf_set(conf, "statistics.interval.ms", "2000"); /* broker reachability for est_intake_health */
   for (size_t i = 0; ok && i < cfg->n_kafka_props; i++)
     ok = conf_set(conf, cfg->kafka_props[2 * i], cfg->kafka_props[2 * i + 1]);
   if (!ok) {
@@ -773,6 +895,7 @@ est_result est_intake_start(est_intake **out, est_app *app) {
   rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
   rd_kafka_conf_set_log_cb(conf, log_cb);
   rd_kafka_conf_set_error_cb(conf, error_cb);
+  rd_kafka_conf_set_stats_cb(conf, stats_cb);
   char err[512];
   in->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   if (!in->rk) {

@@ -1,5 +1,4 @@
 /* areas.c - areas (områden) with PostGIS geometry (see store_areas.h). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +19,13 @@ const char *const store_areas_sorts[] = {"id", "name", "created_at", NULL};
 #define AREA_JSON_TAIL                                                                               \
   "'centroid', json_build_object('lat', round(ST_Y(ST_Centroid(a.geom))::numeric, 7), 'lon', "      \
   "round(ST_X(ST_Centroid(a.geom))::numeric, 7)), 'area_m2', round(ST_Area(a.geom::geography)::numeric, 1), " \
-  "'created_at', a.created_at, 'updated_at', a.updated_at, 'version', a.version)::text"
+  "'created_at', a.created_at, 'updated_at', a.updated_at, 'archived_at', a.archived_at, 'version', "  \
+  "a.version)::text"
 #define AREA_JSON_GEOM AREA_JSON_HEAD "'geometry', ST_AsGeoJSON(a.geom)::json, " AREA_JSON_TAIL
 #define AREA_JSON_NOGEOM AREA_JSON_HEAD AREA_JSON_TAIL
 
 /* $1 kind, $2/$3 cursor (value, id), $4 limit, $5/$6 point (lon, lat),
- * $7..$10 bbox (minLon, minLat, maxLon, maxLat). For the id sort the cursor
+ * $7..$10 bbox (minLon, minLat, maxLon, maxLat), $11 include archived. For the id sort the cursor
  * value is always "", which keeps $2 typed and referenced. */
 #define AREA_LIST(name, json, sortval, after, order)                                                 \
   {name,                                                                                             \
@@ -33,8 +33,9 @@ const char *const store_areas_sorts[] = {"id", "name", "created_at", NULL};
    " AND ($5::float8 IS NULL OR ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint($5::float8, $6::float8), 4326)))" \
    " AND ($7::float8 IS NULL OR ST_Intersects(a.geom, ST_MakeEnvelope($7::float8, $8::float8, $9::float8, "    \
    "$10::float8, 4326)))"                                                                            \
+   " AND ($11::bool OR a.archived_at IS NULL)"                                                       \
    " AND ($3::bigint IS NULL OR " after ") ORDER BY " order " LIMIT $4",                            \
-   10}
+   11}
 
 /* [direction][with geometry] for one sort. */
 #define AREA_LIST4(name, sortval, after_asc, after_desc, order_asc, order_desc)                     \
@@ -94,54 +95,31 @@ static const est_stmt area_update = {
     "SELECT v.ok, v.reason, upd.doc, upd.version FROM v LEFT JOIN upd ON true",
     3};
 
-/* What still refers to area $1 (run with the area row locked FOR UPDATE, so
- * no new reference can appear before the DELETE). event_areas cascades on
- * delete, so it must be checked here; commitments and focuses are also
- * guarded by their ON DELETE RESTRICT foreign keys. */
-static const est_stmt area_refs = {
-    "area_refs",
-    "SELECT (SELECT count(*) FROM commitment_areas WHERE area_id = $1), "
-    "(SELECT count(*) FROM area_focuses WHERE area_id = $1), "
-    "(SELECT count(*) FROM event_areas WHERE area_id = $1)",
-    1};
-
-static const est_stmt area_delete = {
-    "area_delete", "DELETE FROM areas WHERE id = $1 AND ($2::bigint IS NULL OR version = $2)", 2};
+const store_archivable store_areas_archivable = STORE_ARCHIVE_STMTS("area", "areas", "a", AREA_JSON_GEOM);
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-static void fail_set(store_area_fail *f, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void fail_set(store_area_fail *f, const char *field, const char *fmt, ...) {
-  if (!f) return;
-  snprintf(f->field, sizeof f->field, "%s", field);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(f->detail, sizeof f->detail, fmt, ap);
-  va_end(ap);
-}
-
 /* Explains a failed write on c from its SQLSTATE and constraint name. */
-static est_result explain_area_error(est_conn *c, est_result rc, const char *sqlstate, store_area_fail *f) {
+static est_result explain_area_error(est_conn *c, est_result rc, const char *sqlstate, store_write_error *f) {
   const char *cn = est_conn_last_constraint(c);
   if (strcmp(sqlstate, "23505") == 0 && strcmp(cn, "areas_code_key") == 0) {
-    fail_set(f, "/code", "another area already has this code");
+    store_write_error_set(f, "/code", "another area already has this code");
     return EST_ECONFLICT;
   }
   if (strcmp(cn, "areas_geom_valid") == 0 || strcmp(cn, "areas_geom_lonlat") == 0 ||
       strcmp(sqlstate, "22023") == 0) {
-    fail_set(f, "/geometry", "the geometry is not a valid WGS84 area");
+    store_write_error_set(f, "/geometry", "the geometry is not a valid WGS84 area");
     return EST_EINVAL;
   }
   if (strcmp(cn, "areas_name_nonempty") == 0) {
-    fail_set(f, "/name", "must not be empty");
+    store_write_error_set(f, "/name", "must not be empty");
     return EST_EINVAL;
   }
   if (strcmp(sqlstate, "23503") == 0) {
-    fail_set(f, "", "the area is still referenced (%s)", cn);
+    store_write_error_set(f, "", "the area is still referenced (%s)", cn);
     return EST_ECONFLICT;
   }
-  if (rc == EST_EINVAL && cn[0]) fail_set(f, "", "violates the rule %s", cn);
+  if (rc == EST_EINVAL && cn[0]) store_write_error_set(f, "", "violates the rule %s", cn);
   return rc;
 }
 
@@ -162,7 +140,7 @@ est_result store_areas_list(est_pool *pool, const store_area_filter *f, const es
     snprintf(lat, sizeof lat, "%.17g", f->lat);
   }
   for (int i = 0; i < 4 && f->has_bbox; i++) snprintf(bb[i], sizeof bb[i], "%.17g", f->bbox[i]);
-  const char *params[10] = {f->kind,
+  const char *params[11] = {f->kind,
                             av,
                             aid,
                             store_lld(lim, q->limit + 1),
@@ -171,7 +149,8 @@ est_result store_areas_list(est_pool *pool, const store_area_filter *f, const es
                             f->has_bbox ? bb[0] : NULL,
                             f->has_bbox ? bb[1] : NULL,
                             f->has_bbox ? bb[2] : NULL,
-                            f->has_bbox ? bb[3] : NULL};
+                            f->has_bbox ? bb[3] : NULL,
+                            f->archived ? "true" : "false"};
   PGresult *r;
   est_result rc = store_exec1(pool, &area_list[q->sort_index][q->desc][f->include_geometry ? 1 : 0], params, &r,
                               NULL);
@@ -188,7 +167,7 @@ est_result store_area_get(est_pool *pool, long long id, est_doc *out) {
 /* ---- writes ------------------------------------------------------------------- */
 
 est_result store_area_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                             store_area_fail *fail) {
+                             store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -202,7 +181,7 @@ est_result store_area_create(est_pool *pool, const est_actor *who, const char *b
   } else if (PQntuples(r) != 1) {
     rc = EST_EINTERNAL;
   } else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-    fail_set(fail, "/geometry", "invalid geometry: %s", PQgetvalue(r, 0, 1));
+    store_write_error_set(fail, "/geometry", "invalid geometry: %s", PQgetvalue(r, 0, 1));
     rc = EST_EINVAL;
   } else {
     *id = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
@@ -216,7 +195,7 @@ est_result store_area_create(est_pool *pool, const est_actor *who, const char *b
 }
 
 est_result store_area_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                             const char *patch, est_doc *out, store_area_fail *fail) {
+                             const char *patch, est_doc *out, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -234,10 +213,10 @@ est_result store_area_update(est_pool *pool, const est_actor *who, long long id,
     } else if (PQntuples(r) != 1) {
       rc = EST_EINTERNAL;
     } else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-      fail_set(fail, "/geometry", "invalid geometry: %s", PQgetvalue(r, 0, 1));
+      store_write_error_set(fail, "/geometry", "invalid geometry: %s", PQgetvalue(r, 0, 1));
       rc = EST_EINVAL;
     } else if (PQgetisnull(r, 0, 2)) {
-      fail_set(fail, "", "the area was changed since version %s was read", vb[0] ? vb : "(any)");
+      store_write_error_set(fail, "", "the area was changed since version %s was read", vb[0] ? vb : "(any)");
       rc = EST_EPRECONDITION;
     } else {
       rc = doc_take(r, 2, 3, out);
@@ -249,44 +228,4 @@ est_result store_area_update(est_pool *pool, const est_actor *who, long long id,
   rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
   return rc;
-}
-
-est_result store_area_delete(est_pool *pool, const est_actor *who, long long id, long long version,
-                             store_area_fail *fail) {
-  est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
-  if (rc != EST_OK) return rc;
-  char idb[24], vb[24] = "", st[6];
-  const char *lp[1] = {store_lld(idb, id)};
-  PGresult *before = NULL, *refs = NULL, *r = NULL;
-  rc = est_db_exec(c, &area_lock, lp, &before, NULL);
-  if (rc == EST_OK && PQntuples(before) == 0) rc = EST_ENOTFOUND;
-  if (rc == EST_OK && version && strtoll(PQgetvalue(before, 0, 1), NULL, 10) != version) {
-    fail_set(fail, "", "the area was changed since version %lld was read", version);
-    rc = EST_EPRECONDITION;
-  }
-  if (rc == EST_OK) rc = est_db_exec(c, &area_refs, lp, &refs, NULL);
-  if (rc == EST_OK) {
-    const char *nc = PQgetvalue(refs, 0, 0), *nf = PQgetvalue(refs, 0, 1), *ne = PQgetvalue(refs, 0, 2);
-    if (strcmp(nc, "0") != 0 || strcmp(nf, "0") != 0 || strcmp(ne, "0") != 0) {
-      if (fail) {
-        fail->field[0] = '\0';
-        snprintf(fail->detail, sizeof fail->detail,
-                 "area %lld is still referenced by %s commitment(s), %s area focus(es) and %s event(s)", id, nc, nf,
-                 ne);
-      }
-      rc = EST_ECONFLICT;
-    }
-  }
-  if (rc == EST_OK) {
-    const char *params[2] = {idb, version ? store_lld(vb, version) : NULL};
-    rc = est_db_exec(c, &area_delete, params, &r, st);
-    if (rc != EST_OK) rc = explain_area_error(c, rc, st, fail);
-    else if (strcmp(PQcmdTuples(r), "1") != 0) rc = EST_EPRECONDITION;
-  }
-  if (rc == EST_OK) rc = store_audit_write(c, who, "delete", "area", id, PQgetvalue(before, 0, 0), NULL);
-  PQclear(before);
-  PQclear(refs);
-  PQclear(r);
-  return store_tx_end(pool, c, rc);
 }

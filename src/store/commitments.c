@@ -18,14 +18,14 @@ const char *const store_commitments_sorts[] = {"id", "created_at", "updated_at",
   "ca.commitment_id = c.id), '[]'::json), 'target', CASE WHEN c.target_value IS NULL THEN NULL ELSE "        \
   "json_build_object('value', c.target_value, 'unit', c.target_unit, 'comparison', c.target_comparison, "    \
   "'per', c.target_per, 'from', c.target_from, 'to', c.target_to) END, 'status', c.status, "                 \
-  "'follow_up_note', c.follow_up_note, 'created_at', c.created_at, 'updated_at', c.updated_at, 'version', "  \
-  "c.version)::text"
+  "'follow_up_note', c.follow_up_note, 'created_at', c.created_at, 'updated_at', c.updated_at, "         \
+  "'archived_at', c.archived_at, 'version', c.version)::text"
 
 /* Timestamps in cursors: fixed UTC text that parses back exactly (µs). */
 #define TS_TEXT(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 /* $1 agreement, $2 responsible party, $3 cooperation area, $4 area, $5
- * status, $6 cursor sort value ('' for the id sort), $7 cursor id, $8 limit. */
+ * status, $6 cursor sort value ('' for the id sort), $7 cursor id, $8 limit, $9 include archived. */
 #define COMMITMENT_LIST(name, sortval, after, order)                                                         \
   {name,                                                                                                     \
    "SELECT " COMMITMENT_JSON ", " sortval ", c.id FROM commitments c WHERE ($1::bigint IS NULL OR "          \
@@ -33,8 +33,8 @@ const char *const store_commitments_sorts[] = {"id", "created_at", "updated_at",
    "x.commitment_id = c.id AND x.party_id = $2)) AND ($3::bigint IS NULL OR c.cooperation_area_id = $3) "   \
    "AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM commitment_areas y WHERE y.commitment_id = c.id AND "  \
    "y.area_id = $4)) AND ($5::text IS NULL OR c.status = $5) AND ($7::bigint IS NULL OR " after ") "        \
-   "ORDER BY " order " LIMIT $8",                                                                            \
-   8}
+   "AND ($9::bool OR c.archived_at IS NULL) ORDER BY " order " LIMIT $8",                                   \
+   9}
 
 static const est_stmt list_stmts[3][2] = {
     {COMMITMENT_LIST("commitments_list_id", "''", "($6::text = '' AND c.id > $7)", "c.id"),
@@ -70,9 +70,8 @@ static const est_stmt commitment_update = {
     "clock_timestamp() WHERE id = $1 AND version = $2 RETURNING id",
     14};
 
-static const est_stmt commitment_delete = {
-    "commitment_delete",
-    "DELETE FROM commitments WHERE id = $1 AND ($2::bigint IS NULL OR version = $2) RETURNING id", 2};
+const store_archivable store_commitments_archivable =
+    STORE_ARCHIVE_STMTS("commitment", "commitments", "c", COMMITMENT_JSON);
 
 static const est_stmt parties_add = {
     "commitment_parties_add",
@@ -96,14 +95,15 @@ est_result store_commitments_list(est_pool *pool, const store_commitment_filter 
   char ab[24], pb[24], cb[24], arb[24], idb[24], lim[24];
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
-  const char *params[8] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL,
+  const char *params[9] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL,
                            f->party_id ? store_lld(pb, f->party_id) : NULL,
                            f->cooperation_area_id ? store_lld(cb, f->cooperation_area_id) : NULL,
                            f->area_id ? store_lld(arb, f->area_id) : NULL,
                            f->status,
                            av,
                            aid,
-                           store_lld(lim, q->limit + 1)};
+                           store_lld(lim, q->limit + 1),
+                           f->archived ? "true" : "false"};
   PGresult *r;
   est_result rc = store_exec1(pool, &list_stmts[q->sort_index][q->desc], params, &r, NULL);
   /* A forged cursor whose value is not a timestamp: a malformed request. */
@@ -132,38 +132,31 @@ static const char *ids_literal(char *buf, size_t n, const long long *ids, int co
 static est_result write_error(est_conn *c, est_result rc, const est_commitment_input *in, store_write_error *err) {
   if (rc != EST_ECONFLICT && rc != EST_EINVAL) return rc;
   const char *cn = est_conn_last_constraint(c);
-  store_write_error tmp;
-  if (!err) err = &tmp;
   long long agr = in ? in->agreement_id : 0, ca = in ? in->cooperation_area_id : 0;
-  err->field[0] = '\0';
   if (strcmp(cn, "commitments_agreement_id_fkey") == 0) {
-    snprintf(err->field, sizeof err->field, "/agreement_id");
-    snprintf(err->detail, sizeof err->detail, "agreement %lld does not exist", agr);
+    store_write_error_set(err, "/agreement_id", "agreement %lld does not exist", agr);
     return EST_EINVAL;
   }
   if (strcmp(cn, "commitments_cooperation_area_same_agreement") == 0) {
-    snprintf(err->field, sizeof err->field, "/cooperation_area_id");
-    snprintf(err->detail, sizeof err->detail, "cooperation area %lld does not exist in agreement %lld", ca, agr);
+    store_write_error_set(err, "/cooperation_area_id", "cooperation area %lld does not exist in agreement %lld", ca,
+                          agr);
     return EST_EINVAL;
   }
   if (strcmp(cn, "commitment_parties_party_id_fkey") == 0) {
-    snprintf(err->field, sizeof err->field, "/responsible_party_ids");
-    snprintf(err->detail, sizeof err->detail, "responsible_party_ids names a party that does not exist");
+    store_write_error_set(err, "/responsible_party_ids", "responsible_party_ids names a party that does not exist");
     return EST_EINVAL;
   }
   if (strcmp(cn, "commitment_areas_area_id_fkey") == 0) {
-    snprintf(err->field, sizeof err->field, "/area_ids");
-    snprintf(err->detail, sizeof err->detail, "area_ids names an area that does not exist");
+    store_write_error_set(err, "/area_ids", "area_ids names an area that does not exist");
     return EST_EINVAL;
   }
   if (strcmp(cn, "commitments_code_key") == 0) {
-    snprintf(err->field, sizeof err->field, "/code");
-    snprintf(err->detail, sizeof err->detail, "a commitment with code '%.100s' already exists",
-             in && in->code ? in->code : "");
+    store_write_error_set(err, "/code", "a commitment with code '%.100s' already exists",
+                          in && in->code ? in->code : "");
     return EST_ECONFLICT;
   }
-  snprintf(err->detail, sizeof err->detail, "%s constraint %.60s",
-           rc == EST_ECONFLICT ? "conflicts with" : "violates", cn[0] ? cn : "(unnamed)");
+  store_write_error_set(err, "", "%s constraint %.60s", rc == EST_ECONFLICT ? "conflicts with" : "violates",
+                        cn[0] ? cn : "(unnamed)");
   return rc;
 }
 
@@ -232,17 +225,15 @@ est_result store_commitment_create(est_pool *pool, const est_commitment_input *i
                                    est_doc *out, long long *id_out, store_write_error *err) {
   out->json = NULL;
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   long long id = 0;
-  rc = est_db_command(c, "BEGIN");
-  if (rc == EST_OK) rc = write_rows(c, 0, 0, in, &id, err);
+  rc = write_rows(c, 0, 0, in, &id, err);
   if (rc == EST_OK) rc = read_doc(c, &commitment_get, id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "create", "commitment", id, NULL, out->json);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+  rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
   else *id_out = id;
-  est_pool_release(pool, c); /* rolls back anything left open */
   return rc;
 }
 
@@ -250,45 +241,16 @@ est_result store_commitment_update(est_pool *pool, long long id, long long versi
                                    const est_actor *who, est_doc *out, store_write_error *err) {
   out->json = NULL;
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   est_doc before = {0};
   long long unused = 0;
-  rc = est_db_command(c, "BEGIN");
-  if (rc == EST_OK) rc = read_doc(c, &commitment_lock, id, &before);
+  rc = read_doc(c, &commitment_lock, id, &before);
   if (rc == EST_OK) rc = write_rows(c, id, version, in, &unused, err);
   if (rc == EST_OK) rc = read_doc(c, &commitment_get, id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "update", "commitment", id, before.json, out->json);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+  rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
   est_doc_free(&before);
-  est_pool_release(pool, c);
-  return rc;
-}
-
-est_result store_commitment_delete(est_pool *pool, long long id, long long version, const est_actor *who,
-                                   store_write_error *err) {
-  est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
-  if (rc != EST_OK) return rc;
-  est_doc before = {0};
-  char idb[24], vb[24];
-  const char *params[2] = {store_lld(idb, id), version ? store_lld(vb, version) : NULL};
-  rc = est_db_command(c, "BEGIN");
-  if (rc == EST_OK) rc = read_doc(c, &commitment_lock, id, &before);
-  if (rc == EST_OK) {
-    PGresult *r;
-    rc = est_db_exec(c, &commitment_delete, params, &r, NULL);
-    if (rc != EST_OK) {
-      rc = write_error(c, rc, NULL, err);
-    } else {
-      if (PQntuples(r) == 0) rc = EST_EPRECONDITION;
-      PQclear(r);
-    }
-  }
-  if (rc == EST_OK) rc = store_audit_write(c, who, "delete", "commitment", id, before.json, NULL);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
-  est_doc_free(&before);
-  est_pool_release(pool, c);
   return rc;
 }

@@ -14,9 +14,10 @@
 static const est_stmt dl_insert = {
     "dead_letters_insert",
     "INSERT INTO dead_letters (channel, topic, kafka_partition, kafka_offset, msg_key, payload, headers, reason, "
-    "detail, source, source_event_id) SELECT 'kafka', x.topic, x.p, x.o, decode(x.k, 'hex'), decode(x.v, 'hex'), "
-    "COALESCE(x.h, '[]'), x.reason, x.detail, x.source, x.sid FROM jsonb_to_recordset($1::jsonb) AS x(topic text, "
-    "p int, o bigint, k text, v text, h jsonb, reason text, detail text, source text, sid text) "
+    "detail, source, source_event_id, party_id) SELECT 'kafka', x.topic, x.p, x.o, decode(x.k, 'hex'), "
+    "decode(x.v, 'hex'), COALESCE(x.h, '[]'), x.reason, x.detail, x.source, x.sid, "
+    "(SELECT id FROM parties WHERE code = x.party) FROM jsonb_to_recordset($1::jsonb) AS x(topic text, "
+    "p int, o bigint, k text, v text, h jsonb, reason text, detail text, source text, sid text, party text) "
     "ON CONFLICT (topic, kafka_partition, kafka_offset) WHERE channel = 'kafka' DO NOTHING",
     1};
 
@@ -61,7 +62,7 @@ est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n) {
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     store_msg *m = &msgs[i];
-    if (!m->reason || strcmp(m->reason, "skipped_summary") == 0) continue;
+    if (!m->reason || strcmp(m->reason, est_event_reason_name(EST_REASON_SKIPPED_SUMMARY)) == 0) continue;
     char *v = hex(m->payload ? m->payload : "", m->payload ? m->len : 0);
     char *key = m->key ? hex(m->key, m->key_len) : NULL;
     json_t *o = json_object();
@@ -75,6 +76,7 @@ est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n) {
     json_object_set_new(o, "detail", json_str_or_null(m->detail));
     json_object_set_new(o, "source", json_str_or_null(m->ev ? m->ev->source : NULL));
     json_object_set_new(o, "sid", json_str_or_null(m->ev ? m->ev->id : NULL));
+    json_object_set_new(o, "party", json_str_or_null(m->party[0] ? m->party : m->ev ? m->ev->party : NULL));
     free(v);
     free(key);
     json_array_append_new(arr, o);
@@ -94,7 +96,7 @@ est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n) {
   if (rc != EST_OK) return rc;
   PQclear(r);
   for (size_t i = 0; i < n; i++)
-    if (msgs[i].reason && strcmp(msgs[i].reason, "skipped_summary") != 0) msgs[i].deadlettered = true;
+    if (msgs[i].reason && strcmp(msgs[i].reason, est_event_reason_name(EST_REASON_SKIPPED_SUMMARY)) != 0) msgs[i].deadlettered = true;
   return EST_OK;
 }
 
@@ -105,7 +107,7 @@ const char *const store_dead_letters_sorts[] = {"id", NULL};
 /* Payloads up to maxlen bytes are included (as text if UTF-8, else base64). */
 #define DL_JSON(maxlen)                                                                                       \
   "json_build_object('id', d.id, 'channel', d.channel, 'topic', d.topic, 'partition', d.kafka_partition, "    \
-  "'offset', d.kafka_offset, 'reason', d.reason, 'detail', d.detail, 'source', d.source, 'source_event_id', " \
+  "'offset', d.kafka_offset, 'party_id', d.party_id, 'reason', d.reason, 'detail', d.detail, 'source', d.source, 'source_event_id', " \
   "d.source_event_id, 'headers', d.headers, 'key', est_try_utf8(d.msg_key), 'payload_bytes', "                \
   "length(d.payload), 'payload_text', CASE WHEN length(d.payload) <= " maxlen " THEN est_try_utf8(d.payload) " \
   "END, 'payload_base64', CASE WHEN length(d.payload) <= " maxlen " AND est_try_utf8(d.payload) IS NULL THEN " \
@@ -117,25 +119,35 @@ const char *const store_dead_letters_sorts[] = {"id", NULL};
    "SELECT " DL_JSON("65536") ", '', d.id FROM dead_letters d WHERE ($1::text IS NULL OR d.reason = $1) AND " \
    "($2::text IS NULL OR d.topic = $2) AND ($3::timestamptz IS NULL OR d.received_at >= $3) AND "              \
    "($4::timestamptz IS NULL OR d.received_at < $4) AND ($5::bool IS NULL OR (d.resolved_at IS NOT NULL) = $5) " \
-   "AND ($7::bigint IS NULL OR " after ") ORDER BY " order " LIMIT $8",                                      \
-   8}
+   "AND ($9::bigint IS NULL OR d.party_id = $9) AND ($7::bigint IS NULL OR " after ") ORDER BY " order      \
+   " LIMIT $8",                                                                                              \
+   9}
 
 static const est_stmt dl_list[2] = {
     DL_LIST("dead_letters_list", "($6::text = '' AND d.id > $7)", "d.id"),
     DL_LIST("dead_letters_list_d", "($6::text = '' AND d.id < $7)", "d.id DESC"),
 };
 
-static const est_stmt dl_get = {"dead_letters_get",
-                                "SELECT " DL_JSON("1073741824") ", 1 FROM dead_letters d WHERE d.id = $1", 1};
+/* $2: the only party whose dead letters may be read (NULL = all, 0 = none). */
+static const est_stmt dl_get = {
+    "dead_letters_get",
+    "SELECT " DL_JSON("1073741824") ", 1 FROM dead_letters d WHERE d.id = $1 AND ($2::bigint IS NULL OR "
+    "d.party_id = $2)",
+    2};
+
+static const char *rows_param(est_rows rows, long long party, char buf[24]) {
+  if (rows == EST_ROWS_ALL) return NULL;
+  return store_lld(buf, rows == EST_ROWS_PARTY ? party : 0);
+}
 
 est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filter *f, const est_list_query *q,
                                    est_page *out) {
-  char idb[24], lim[24];
+  char idb[24], lim[24], vb[24];
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
-  const char *params[8] = {f->reason, f->topic, f->from, f->to,
+  const char *params[9] = {f->reason, f->topic, f->from, f->to,
                            f->resolved < 0 ? NULL : f->resolved ? "true" : "false",
-                           av, aid, store_lld(lim, q->limit + 1)};
+                           av, aid, store_lld(lim, q->limit + 1), rows_param(f->rows, f->rows_party, vb)};
   PGresult *r;
   est_result rc = store_exec1(pool, &dl_list[q->desc], params, &r, NULL);
   if (rc != EST_OK) return rc;
@@ -144,8 +156,15 @@ est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filte
   return rc;
 }
 
-est_result store_dead_letter_get(est_pool *pool, long long id, est_doc *out) {
-  return store_doc_by_id(pool, &dl_get, id, out);
+est_result store_dead_letter_get(est_pool *pool, long long id, est_rows rows, long long rows_party, est_doc *out) {
+  char idb[24], vb[24];
+  const char *params[2] = {store_lld(idb, id), rows_param(rows, rows_party, vb)};
+  PGresult *r;
+  est_result rc = store_exec1(pool, &dl_get, params, &r, NULL);
+  if (rc != EST_OK) return rc;
+  rc = store_doc_from(r, out);
+  PQclear(r);
+  return rc;
 }
 
 /* ---- resubmission --------------------------------------------------------- */
@@ -210,12 +229,11 @@ est_result store_dead_letter_resolve(est_pool *pool, long long id, est_event *ev
   *event_id = 0;
   *inserted = *already = false;
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   char idb[24], eb[24];
   const char *params[2] = {store_lld(idb, id), NULL};
   PGresult *r = NULL;
-  if ((rc = est_db_command(c, "BEGIN")) != EST_OK) goto done;
   if ((rc = est_db_exec(c, &dl_lock, params, &r, NULL)) != EST_OK) goto done;
   if (PQntuples(r) == 0) {
     rc = EST_ENOTFOUND;
@@ -224,7 +242,6 @@ est_result store_dead_letter_resolve(est_pool *pool, long long id, est_event *ev
   if (PQgetvalue(r, 0, 1)[0] == 't') {
     *already = true;
     *event_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    rc = est_db_command(c, "COMMIT");
     goto done;
   }
   PQclear(r);
@@ -235,10 +252,8 @@ est_result store_dead_letter_resolve(est_pool *pool, long long id, est_event *ev
   char after[160];
   snprintf(after, sizeof after, "{\"event_id\": %lld, \"status\": \"%s\"}", *event_id,
            *inserted ? "stored" : "duplicate");
-  if ((rc = store_audit_write(c, who, "resubmit", "dead_letter", id, NULL, after)) != EST_OK) goto done;
-  rc = est_db_command(c, "COMMIT");
+  rc = store_audit_write(c, who, "resubmit", "dead_letter", id, NULL, after);
 done:
   PQclear(r);
-  est_pool_release(pool, c);
-  return rc;
+  return store_tx_end(pool, c, rc);
 }

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "estd/audit.h"
+#include "estd/buf.h"
 #include "estd/log.h"
 #include "estd/store_events.h"
+#include "estd/store_sources.h"
 #include "estd/store_util.h"
 #include "internal.h"
 
@@ -35,10 +37,10 @@
   "COALESCE((SELECT array_agg(a.id ORDER BY a.id) FROM areas a WHERE ST_Intersects(a.geom, COALESCE(g, t))), " \
   "'{}'), description, attributes::jsonb, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}'), $18 "      \
   "FROM d ORDER BY i ON CONFLICT (source, source_event_id) DO NOTHING "                                        \
-  "RETURNING id, source, source_event_id, area_ids, occurred_at, kind, category, party_id), "                  \
-  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id) "                 \
-  "SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id FROM ins, unnest(ins.area_ids) "  \
-  "AS u(a)) "
+  "RETURNING id, source, source_event_id, area_ids, occurred_at, kind, category, party_id, record_key), "      \
+  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key) "     \
+  "SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, ins.record_key FROM ins, "        \
+  "unnest(ins.area_ids) AS u(a)) "
 
 /* Kafka: the keys that were inserted, in batch order. A key that occurs
  * twice in the batch is inserted once (the first row; ON CONFLICT DO NOTHING
@@ -65,65 +67,41 @@ static const est_stmt ev_insert_h = {
 
 #define NCOLS 17
 
-typedef struct sbuf {
-  char *p;
-  size_t len, cap;
-  bool oom;
-} sbuf;
-
-static void sb_reserve(sbuf *b, size_t more) {
-  if (b->oom || b->len + more + 1 <= b->cap) return;
-  size_t nc = b->cap ? b->cap : 1024;
-  while (nc < b->len + more + 1) nc *= 2;
-  char *np = realloc(b->p, nc);
-  if (!np) {
-    b->oom = true;
-    return;
-  }
-  b->p = np;
-  b->cap = nc;
-}
-
-static void sb_raw(sbuf *b, const char *s, size_t n) {
-  sb_reserve(b, n);
-  if (b->oom) return;
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-  b->p[b->len] = '\0';
-}
-
 /* Appends one array element: NULL, or s double-quoted with \ and " escaped. */
-static void sb_elem(sbuf *b, const char *s) {
-  if (b->len > 1) sb_raw(b, ",", 1);
+static void array_elem(est_buf *b, const char *s) {
+  if (b->len > 1) est_buf_append(b, ",", 1);
   if (!s) {
-    sb_raw(b, "NULL", 4);
+    est_buf_append(b, "NULL", 4);
     return;
   }
   size_t n = strlen(s);
-  sb_reserve(b, n * 2 + 2);
+  est_buf_reserve(b, n * 2 + 2);
   if (b->oom) return;
-  char *o = b->p + b->len;
+  char *o = b->data + b->len;
   *o++ = '"';
   for (const char *c = s; *c; c++) {
     if (*c == '"' || *c == '\\') *o++ = '\\';
     *o++ = *c;
   }
   *o++ = '"';
-  b->len = (size_t)(o - b->p);
-  b->p[b->len] = '\0';
+  b->len = (size_t)(o - b->data);
+  b->data[b->len] = '\0';
 }
 
 typedef struct batch_arrays {
-  sbuf col[NCOLS];
+  est_buf col[NCOLS];
 } batch_arrays;
 
 static void arrays_init(batch_arrays *a) {
-  memset(a, 0, sizeof *a);
-  for (int k = 0; k < NCOLS; k++) sb_raw(&a->col[k], "{", 1);
+  for (int k = 0; k < NCOLS; k++) {
+    a->col[k] = (est_buf)EST_BUF_INIT;
+    est_buf_reserve(&a->col[k], 1023); /* the batch's columns grow to kilobytes at once */
+    est_buf_append(&a->col[k], "{", 1);
+  }
 }
 
 static void arrays_free(batch_arrays *a) {
-  for (int k = 0; k < NCOLS; k++) free(a->col[k].p);
+  for (int k = 0; k < NCOLS; k++) est_buf_free(&a->col[k]);
 }
 
 /* Adds one event as row i. */
@@ -159,15 +137,15 @@ static void arrays_add(batch_arrays *a, const est_event *ev, size_t i) {
                           ev->description,
                           ev->attributes ? ev->attributes : "{}",
                           n5};
-  for (int k = 0; k < NCOLS; k++) sb_elem(&a->col[k], v[k]);
+  for (int k = 0; k < NCOLS; k++) array_elem(&a->col[k], v[k]);
 }
 
 /* Closes the arrays; fills params[0..17] (the last is the channel). */
 static est_result arrays_params(batch_arrays *a, const char *channel, const char *params[NCOLS + 1]) {
   for (int k = 0; k < NCOLS; k++) {
-    sb_raw(&a->col[k], "}", 1);
+    est_buf_append(&a->col[k], "}", 1);
     if (a->col[k].oom) return EST_ENOMEM;
-    params[k] = a->col[k].p;
+    params[k] = a->col[k].data;
   }
   params[NCOLS] = channel;
   return EST_OK;
@@ -234,6 +212,19 @@ est_result store_party_resolve(est_pool *pool, const char *code, long long *id) 
   return rc;
 }
 
+static est_result admit_party(void *arg, const char *code, long long *id) {
+  return store_party_resolve(arg, code, id);
+}
+
+static est_result admit_source(void *arg, long long party_id, const char *source) {
+  return store_source_registered(arg, party_id, source);
+}
+
+est_admit_lookup store_admit_lookup(est_pool *pool) {
+  est_admit_lookup lk = {admit_party, admit_source, pool};
+  return lk;
+}
+
 /* ---- Kafka batch ---------------------------------------------------------- */
 
 static bool retriable(est_result rc, const char *sqlstate) {
@@ -280,16 +271,18 @@ static est_result insert_some(est_conn *c, store_msg *msgs, const size_t *idx, s
   return EST_OK;
 }
 
-static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool isolate) {
+/* One attempt at the batch in one transaction on c. On failure the
+ * transaction is rolled back; the message of the failure is kept in err. */
+static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool isolate, char *err, size_t errlen) {
   char sqlstate[6] = "";
   for (size_t i = 0; i < n; i++) msgs[i].stored = msgs[i].deadlettered = false;
   /* No JIT: from ~3500 rows on the planner's cost estimate of the insert
    * crosses jit_above_cost and compiling it takes longer (0.4 s for 5000
    * rows) than running it. */
-  est_result rc = est_db_command(c, "BEGIN; SET LOCAL jit = off");
+  est_result rc = store_tx_open(c, "BEGIN; SET LOCAL jit = off");
   if (rc != EST_OK) return rc;
   size_t *idx = malloc((n ? n : 1) * sizeof *idx);
-  if (!idx) return EST_ENOMEM;
+  if (!idx) return store_tx_close(c, EST_ENOMEM);
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     store_msg *m = &msgs[i];
@@ -297,7 +290,7 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
     if (!m->ev->party_id) {
       rc = party_lookup(c, m->ev->party, &m->ev->party_id);
       if (rc == EST_ENOTFOUND) {
-        m->reason = "unknown_party";
+        m->reason = est_event_reason_name(EST_REASON_UNKNOWN_PARTY);
         char d[128];
         snprintf(d, sizeof d, "party '%.64s' is not a known party code", m->ev->party);
         set_detail(m, d);
@@ -317,7 +310,7 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
         rc = est_db_command(c, "RELEASE SAVEPOINT ev");
       } else if (!retriable(rc, sqlstate)) {
         store_msg *m = &msgs[idx[j]];
-        m->reason = "rejected_by_database";
+        m->reason = est_event_reason_name(EST_REASON_DATABASE);
         set_detail(m, est_conn_error(c));
         sqlstate[0] = '\0';
         rc = est_db_command(c, "ROLLBACK TO SAVEPOINT ev");
@@ -325,8 +318,11 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
     }
   }
   if (rc == EST_OK) rc = store_deadletters_insert(c, msgs, n);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
 out:
+  if (rc != EST_OK) snprintf(err, errlen, "%s", est_conn_error(c)); /* before the ROLLBACK */
+  bool failed = rc != EST_OK;
+  rc = store_tx_close(c, rc);
+  if (rc != EST_OK && !failed) snprintf(err, errlen, "%s", est_conn_error(c)); /* the COMMIT failed */
   free(idx);
   if (rc != EST_OK) {
     for (size_t i = 0; i < n; i++) msgs[i].stored = msgs[i].deadlettered = false;
@@ -345,13 +341,14 @@ est_result store_intake_batch(est_pool *pool, store_msg *msgs, size_t n) {
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
   if (rc != EST_OK) return rc;
-  rc = batch_attempt(c, msgs, n, false);
+  est_conn_set_class(c, EST_DB_INTAKE);
+  char err[512] = "";
+  rc = batch_attempt(c, msgs, n, false, err, sizeof err);
   if (rc == EST_EINVAL) {
     /* One row the database refuses would block the partition forever:
      * isolate each event behind a savepoint and dead-letter the culprits. */
-    est_log_kv(EST_LOG_WARN, "batch insert refused, retrying event by event", "error", est_conn_error(c), NULL);
-    est_db_command(c, "ROLLBACK");
-    rc = batch_attempt(c, msgs, n, true);
+    est_log_kv(EST_LOG_WARN, "batch insert refused, retrying event by event", "error", err, NULL);
+    rc = batch_attempt(c, msgs, n, true, err, sizeof err);
   }
   est_pool_release(pool, c);
   return rc;
@@ -362,12 +359,11 @@ est_result store_intake_batch(est_pool *pool, store_msg *msgs, size_t n) {
 est_result store_events_ingest(est_pool *pool, est_event *const *evs, size_t n, size_t rejected,
                                const est_actor *who, store_event_outcome *out) {
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   PGresult *r = NULL;
   size_t stored = 0, dups = 0;
   json_t *ids = json_array();
-  if ((rc = est_db_command(c, "BEGIN")) != EST_OK) goto done;
   if (n > 0) {
     batch_arrays a;
     arrays_init(&a);
@@ -396,11 +392,10 @@ est_result store_events_ingest(est_pool *pool, est_event *const *evs, size_t n, 
   json_decref(summary);
   rc = store_audit_write(c, who, "ingest", "event", stored == 1 && n == 1 ? out[0].event_id : 0, NULL, after);
   free(after);
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
 done:
+  rc = store_tx_end(pool, c, rc);
   json_decref(ids);
   PQclear(r);
-  est_pool_release(pool, c);
   return rc;
 }
 
@@ -428,14 +423,15 @@ est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channe
 
 const char *const store_events_sorts[] = {"occurred_at", "id", NULL};
 
-/* $8 = include the description (read_detail). */
+/* Rows are whole or absent (estd/disclosure.h): $8 = the only party whose
+ * events may be read (NULL = every party; 0 = none). */
 #define EVENT_JSON                                                                                          \
   "json_build_object('id', e.id, 'source', e.source, 'source_event_id', e.source_event_id, 'party_id', "    \
   "e.party_id, 'kind', e.kind, 'activity_type', e.activity_type, 'category', e.category, 'occurred_at', "   \
   "e.occurred_at, 'received_at', e.received_at, 'duration_s', e.duration_s, 'location', CASE WHEN e.geom "  \
   "IS NULL THEN NULL ELSE json_build_object('lat', ST_Y(e.geom), 'lon', ST_X(e.geom)) END, 'place_name', "  \
-  "e.place_name, 'track', ST_AsGeoJSON(e.track)::json, 'area_ids', e.area_ids, 'description', CASE WHEN "   \
-  "$8::bool THEN e.description END, 'attributes', e.attributes, 'flags', e.flags, 'channel', e.channel)::text"
+  "e.place_name, 'track', ST_AsGeoJSON(e.track)::json, 'area_ids', e.area_ids, 'description', "              \
+  "e.description, 'attributes', e.attributes, 'flags', e.flags, 'channel', e.channel)::text"
 
 #define EVENT_LIST(name, sortval, after, order)                                                              \
   {name,                                                                                                     \
@@ -443,7 +439,8 @@ const char *const store_events_sorts[] = {"occurred_at", "id", NULL};
    " AND ($2::text IS NULL OR e.category = $2) AND ($3::text IS NULL OR e.kind = $3)"                        \
    " AND ($4::bigint IS NULL OR e.party_id = $4) AND ($5::timestamptz IS NULL OR e.occurred_at >= $5)"       \
    " AND ($6::timestamptz IS NULL OR e.occurred_at < $6) AND ($7::text IS NULL OR e.source = $7)"            \
-   " AND ($10::bigint IS NULL OR " after ") ORDER BY " order " LIMIT $11",                                   \
+   " AND ($8::bigint IS NULL OR e.party_id = $8) AND ($10::bigint IS NULL OR " after ") ORDER BY " order   \
+   " LIMIT $11",                                                                                             \
    11}
 
 static const est_stmt event_list[2][2] = {
@@ -455,15 +452,22 @@ static const est_stmt event_list[2][2] = {
      EVENT_LIST("events_list_id_d", "''", "($9::text = '' AND e.id < $10)", "e.id DESC")},
 };
 
-/* $1 id; $2..$7 unused placeholders keep $8 the detail flag. */
+/* $1 id; $2..$7 unused placeholders keep $8 the visible party. */
 static const est_stmt event_get = {
     "events_get",
     "SELECT " EVENT_JSON ", 1 FROM events e WHERE e.id = $1 AND ($2::text IS NULL) AND ($3::text IS NULL) AND "
-    "($4::text IS NULL) AND ($5::text IS NULL) AND ($6::text IS NULL) AND ($7::text IS NULL)",
+    "($4::text IS NULL) AND ($5::text IS NULL) AND ($6::text IS NULL) AND ($7::text IS NULL) AND "
+    "($8::bigint IS NULL OR e.party_id = $8)",
     8};
 
+/* $8 for a row policy: NULL (all), the party, or 0 (no party has id 0). */
+static const char *rows_param(est_rows rows, long long party, char buf[24]) {
+  if (rows == EST_ROWS_ALL) return NULL;
+  return store_lld(buf, rows == EST_ROWS_PARTY ? party : 0);
+}
+
 est_result store_events_list(est_pool *pool, const store_event_filter *f, const est_list_query *q, est_page *out) {
-  char idb[24], lim[24], ab[24], pb[24];
+  char idb[24], lim[24], ab[24], pb[24], vb[24];
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
   const char *params[11] = {f->area_id ? store_lld(ab, f->area_id) : NULL,
@@ -473,7 +477,7 @@ est_result store_events_list(est_pool *pool, const store_event_filter *f, const 
                             f->from,
                             f->to,
                             f->source,
-                            f->detail ? "true" : "false",
+                            rows_param(f->rows, f->rows_party, vb),
                             av,
                             aid,
                             store_lld(lim, q->limit + 1)};
@@ -485,9 +489,9 @@ est_result store_events_list(est_pool *pool, const store_event_filter *f, const 
   return rc;
 }
 
-est_result store_event_get(est_pool *pool, long long id, bool detail, est_doc *out) {
-  char idb[24];
-  const char *params[8] = {store_lld(idb, id), NULL, NULL, NULL, NULL, NULL, NULL, detail ? "true" : "false"};
+est_result store_event_get(est_pool *pool, long long id, est_rows rows, long long rows_party, est_doc *out) {
+  char idb[24], vb[24];
+  const char *params[8] = {store_lld(idb, id), NULL, NULL, NULL, NULL, NULL, NULL, rows_param(rows, rows_party, vb)};
   PGresult *r;
   est_result rc = store_exec1(pool, &event_get, params, &r, NULL);
   if (rc != EST_OK) return rc;

@@ -1,5 +1,4 @@
 /* focuses.c - area focuses (fokusområden) (see store_areas.h). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +12,19 @@ const char *const store_focuses_sorts[] = {"id", "priority", "valid_from", NULL}
 #define FOCUS_JSON                                                                                   \
   "json_build_object('id', f.id, 'code', f.code, 'area_id', f.area_id, 'agreement_id', f.agreement_id, " \
   "'party_id', f.party_id, 'reason', f.reason, 'priority', f.priority, 'valid_from', f.valid_from, "  \
-  "'valid_to', f.valid_to, 'created_at', f.created_at, 'updated_at', f.updated_at, 'version', "      \
-  "f.version)::text"
+  "'valid_to', f.valid_to, 'created_at', f.created_at, 'updated_at', f.updated_at, 'archived_at', " \
+  "f.archived_at, 'version', f.version)::text"
 
 /* $1 area_id, $2/$3 cursor (value, id), $4 limit, $5 agreement_id,
- * $6 party_id, $7 priority, $8 active_on. */
+ * $6 party_id, $7 priority, $8 active_on, $9 include archived. */
 #define FOCUS_LIST(name, sortval, after, order)                                                      \
   {name,                                                                                             \
    "SELECT " FOCUS_JSON ", " sortval ", f.id FROM area_focuses f WHERE ($1::bigint IS NULL OR "      \
    "f.area_id = $1) AND ($5::bigint IS NULL OR f.agreement_id = $5) AND ($6::bigint IS NULL OR "     \
    "f.party_id = $6) AND ($7::smallint IS NULL OR f.priority = $7) AND ($8::date IS NULL OR "        \
    "(f.valid_from <= $8 AND (f.valid_to IS NULL OR f.valid_to >= $8))) AND ($3::bigint IS NULL OR "  \
-   after ") ORDER BY " order " LIMIT $4",                                                            \
-   8}
+   after ") AND ($9::bool OR f.archived_at IS NULL) ORDER BY " order " LIMIT $4",                    \
+   9}
 
 static const est_stmt focus_list[3][2] = {
     {FOCUS_LIST("focuses_list_id", "''", "($2::text = '' AND f.id > $3)", "f.id"),
@@ -75,26 +74,15 @@ static const est_stmt focus_update = {
     "RETURNING " FOCUS_JSON ", f.version",
     3};
 
-static const est_stmt focus_delete = {
-    "focus_delete", "DELETE FROM area_focuses WHERE id = $1 AND ($2::bigint IS NULL OR version = $2)", 2};
+const store_archivable store_focuses_archivable =
+    STORE_ARCHIVE_STMTS("area_focus", "area_focuses", "f", FOCUS_JSON);
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-static void fail_set(store_area_fail *f, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void fail_set(store_area_fail *f, const char *field, const char *fmt, ...) {
-  if (!f) return;
-  snprintf(f->field, sizeof f->field, "%s", field);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(f->detail, sizeof f->detail, fmt, ap);
-  va_end(ap);
-}
 
 /* Explains a failed write on c from its SQLSTATE and the constraint that
  * refused it: unknown references are the client's error (422 naming the
  * field), a duplicate code is a conflict (409). */
-static est_result explain_focus_error(est_conn *c, est_result rc, const char *sqlstate, store_area_fail *f) {
+static est_result explain_focus_error(est_conn *c, est_result rc, const char *sqlstate, store_write_error *f) {
   static const struct {
     const char *constraint, *field, *detail;
     est_result rc;
@@ -114,11 +102,11 @@ static est_result explain_focus_error(est_conn *c, est_result rc, const char *sq
   if (strncmp(sqlstate, "23", 2) == 0)
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
       if (strcmp(cn, map[i].constraint) == 0 && !(strcmp(sqlstate, "23503") == 0 && map[i].rc != EST_EINVAL)) {
-        fail_set(f, map[i].field, "%s", map[i].detail);
+        store_write_error_set(f, map[i].field, "%s", map[i].detail);
         return map[i].rc;
       }
   if (strcmp(sqlstate, "23503") == 0) {
-    fail_set(f, "", "the area focus is still referenced (%s)", cn);
+    store_write_error_set(f, "", "the area focus is still referenced (%s)", cn);
     return EST_ECONFLICT;
   }
   return rc;
@@ -130,14 +118,15 @@ est_result store_focuses_list(est_pool *pool, const store_focus_filter *f, const
   char idb[24], lim[24], ab[24], gb[24], pb[24], prb[24];
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
-  const char *params[8] = {f->area_id ? store_lld(ab, f->area_id) : NULL,
+  const char *params[9] = {f->area_id ? store_lld(ab, f->area_id) : NULL,
                            av,
                            aid,
                            store_lld(lim, q->limit + 1),
                            f->agreement_id ? store_lld(gb, f->agreement_id) : NULL,
                            f->party_id ? store_lld(pb, f->party_id) : NULL,
                            f->priority ? store_lld(prb, f->priority) : NULL,
-                           f->active_on};
+                           f->active_on,
+                           f->archived ? "true" : "false"};
   PGresult *r;
   est_result rc = store_exec1(pool, &focus_list[q->sort_index][q->desc], params, &r, NULL);
   if (rc != EST_OK) return rc;
@@ -153,7 +142,7 @@ est_result store_focus_get(est_pool *pool, long long id, est_doc *out) {
 /* ---- writes ------------------------------------------------------------------- */
 
 est_result store_focus_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                              store_area_fail *fail) {
+                              store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -178,7 +167,7 @@ est_result store_focus_create(est_pool *pool, const est_actor *who, const char *
 }
 
 est_result store_focus_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                              const char *patch, est_doc *out, store_area_fail *fail) {
+                              const char *patch, est_doc *out, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -194,7 +183,7 @@ est_result store_focus_update(est_pool *pool, const est_actor *who, long long id
     if (rc != EST_OK) {
       rc = explain_focus_error(c, rc, st, fail);
     } else if (PQntuples(r) == 0) {
-      fail_set(fail, "", "the area focus was changed since version %s was read", vb);
+      store_write_error_set(fail, "", "the area focus was changed since version %s was read", vb);
       rc = EST_EPRECONDITION;
     } else {
       rc = store_doc_from(r, out);
@@ -207,30 +196,4 @@ est_result store_focus_update(est_pool *pool, const est_actor *who, long long id
   rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
   return rc;
-}
-
-est_result store_focus_delete(est_pool *pool, const est_actor *who, long long id, long long version,
-                              store_area_fail *fail) {
-  est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
-  if (rc != EST_OK) return rc;
-  char idb[24], vb[24] = "", st[6];
-  const char *lp[1] = {store_lld(idb, id)};
-  PGresult *before = NULL, *r = NULL;
-  rc = est_db_exec(c, &focus_lock, lp, &before, NULL);
-  if (rc == EST_OK && PQntuples(before) == 0) rc = EST_ENOTFOUND;
-  if (rc == EST_OK) {
-    const char *params[2] = {idb, version ? store_lld(vb, version) : NULL};
-    rc = est_db_exec(c, &focus_delete, params, &r, st);
-    if (rc != EST_OK) {
-      rc = explain_focus_error(c, rc, st, fail);
-    } else if (strcmp(PQcmdTuples(r), "1") != 0) {
-      fail_set(fail, "", "the area focus was changed since version %s was read", vb);
-      rc = EST_EPRECONDITION;
-    }
-  }
-  if (rc == EST_OK) rc = store_audit_write(c, who, "delete", "area_focus", id, PQgetvalue(before, 0, 0), NULL);
-  PQclear(before);
-  PQclear(r);
-  return store_tx_end(pool, c, rc);
 }

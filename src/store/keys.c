@@ -71,20 +71,18 @@ est_result store_key_create(est_pool *pool, const est_actor *who, const char *pa
   hex_encode(hash, STORE_KEY_HASH_LEN, hx);
   const char *params[6] = {party_code, prefix, hx, scopes_csv, name, description};
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   PGresult *r = NULL;
-  rc = est_db_command(c, "BEGIN");
-  if (rc == EST_OK) rc = est_db_exec(c, &key_insert, params, &r, NULL);
+  rc = est_db_exec(c, &key_insert, params, &r, NULL);
   if (rc == EST_OK && PQntuples(r) == 0) rc = EST_ENOTFOUND;
   if (rc == EST_OK) {
     *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     *party_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
     rc = store_audit_write(c, who, "create", "api_key", *id, NULL, PQgetvalue(r, 0, 2));
   }
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+  rc = store_tx_end(pool, c, rc);
   PQclear(r);
-  est_pool_release(pool, c); /* rolls back anything left open */
   return rc;
 }
 
@@ -138,11 +136,10 @@ est_result store_key_revoke(est_pool *pool, const est_actor *who, const char *wh
   bool numeric = which[0] != '\0' && strspn(which, "0123456789") == strlen(which) && strlen(which) <= 18;
   const char *params[2] = {numeric ? NULL : which, numeric ? which : NULL};
   est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
+  est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   PGresult *r = NULL;
-  rc = est_db_command(c, "BEGIN");
-  if (rc == EST_OK) rc = est_db_exec(c, &key_revoke, params, &r, NULL);
+  rc = est_db_exec(c, &key_revoke, params, &r, NULL);
   if (rc == EST_OK && PQntuples(r) == 0) {
     PQclear(r);
     r = NULL;
@@ -151,10 +148,9 @@ est_result store_key_revoke(est_pool *pool, const est_actor *who, const char *wh
   } else if (rc == EST_OK) {
     long long id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     rc = store_audit_write(c, who, "update", "api_key", id, PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
-    if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
-    if (rc == EST_OK && !(*json = strdup(PQgetvalue(r, 0, 2)))) rc = EST_ENOMEM;
   }
+  rc = store_tx_end(pool, c, rc);
+  if (rc == EST_OK && !(*json = strdup(PQgetvalue(r, 0, 2)))) rc = EST_ENOMEM;
   PQclear(r);
-  est_pool_release(pool, c);
   return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "estd/db.h"
 #include "estd/log.h"
+#include "estd/store_util.h"
 
 /* Arbitrary constant shared by every estd instance: "estd" in ASCII. */
 #define MIGRATE_LOCK_KEY "1702065252"
@@ -76,16 +77,12 @@ static est_result exec_script(est_conn *c, const char *path) {
     est_log_kv(EST_LOG_ERROR, "cannot read SQL file", "path", path, NULL);
     return EST_EIO;
   }
-  PGresult *r = PQexec(est_conn_pg(c), sql);
+  est_result rc = est_db_command(c, sql);
   free(sql);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
-    est_log_kv(EST_LOG_ERROR, "SQL file failed", "path", path, "error", PQresultErrorMessage(r), NULL);
-    est_result rc = est_db_map_error(r);
-    PQclear(r);
-    return rc == EST_OK ? EST_EINTERNAL : rc;
+  if (rc != EST_OK) {
+    est_log_kv(EST_LOG_ERROR, "SQL file failed", "path", path, "error", est_conn_error(c), NULL);
   }
-  PQclear(r);
-  return EST_OK;
+  return rc;
 }
 
 static const est_stmt st_create = {
@@ -127,6 +124,7 @@ est_result est_migrate_apply(est_pool *pool, const char *sql_dir, int *applied) 
   }
   est_conn *c;
   if ((rc = est_pool_acquire(pool, &c)) != EST_OK) { file_list_free(&files); return rc; }
+  est_conn_set_class(c, EST_DB_MAINT); /* DDL and the advisory lock may take long */
   int count = 0;
   rc = simple(c, &st_lock, NULL, NULL);
   if (rc == EST_OK) rc = simple(c, &st_create, NULL, NULL);
@@ -136,12 +134,11 @@ est_result est_migrate_apply(est_pool *pool, const char *sql_dir, int *applied) 
     int n = 0;
     if ((rc = simple(c, &st_is_applied, version, &n)) != EST_OK || n > 0) continue;
     snprintf(path, sizeof path, "%s/%s", dir, files.names[i]);
-    rc = est_db_command(c, "BEGIN");
+    rc = store_tx_open(c, NULL);
     if (rc == EST_OK) rc = exec_script(c, path);
     if (rc == EST_OK) rc = simple(c, &st_record, version, NULL);
-    if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+    rc = store_tx_close(c, rc);
     if (rc != EST_OK) {
-      (void)est_db_command(c, "ROLLBACK");
       est_log_kv(EST_LOG_ERROR, "migration failed", "version", version, NULL);
     } else {
       count++;
@@ -181,23 +178,29 @@ est_result est_migrate_pending(est_pool *pool, const char *sql_dir, int *pending
   return rc;
 }
 
-est_result est_seed_apply(est_pool *pool, const char *sql_dir) {
+est_result est_seed_apply(est_pool *pool, const char *sql_dir, bool dev) {
+  est_result rc = est_seed_dir_apply(pool, sql_dir, "seed");
+  if (rc == EST_OK && dev) rc = est_seed_dir_apply(pool, sql_dir, "seed-dev");
+  return rc;
+}
+
+est_result est_seed_dir_apply(est_pool *pool, const char *sql_dir, const char *sub) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s/seed", sql_dir);
+  snprintf(dir, sizeof dir, "%s/%s", sql_dir, sub);
   file_list files;
   est_result rc = list_sql(dir, &files);
   if (rc != EST_OK) return rc;
   est_conn *c;
   if ((rc = est_pool_acquire(pool, &c)) != EST_OK) { file_list_free(&files); return rc; }
-  rc = est_db_command(c, "BEGIN");
+  est_conn_set_class(c, EST_DB_MAINT);
+  rc = store_tx_open(c, NULL);
   for (size_t i = 0; rc == EST_OK && i < files.n; i++) {
     char path[4352];
     snprintf(path, sizeof path, "%s/%s", dir, files.names[i]);
     rc = exec_script(c, path);
     if (rc == EST_OK) est_log_kv(EST_LOG_INFO, "seed applied", "file", files.names[i], NULL);
   }
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
-  else (void)est_db_command(c, "ROLLBACK");
+  rc = store_tx_close(c, rc);
   est_pool_release(pool, c);
   file_list_free(&files);
   return rc;

@@ -3,7 +3,9 @@
 #include "estd/pool.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +15,20 @@
 
 #define EST_CONN_MAX_PREPARED 128
 #define EST_POOL_IDLE_PROBE_US (5u * 1000000u)
+/* Cancel requests in flight at once (each a short-lived thread: PQcancel
+ * blocks until the server answers, which a frozen server does not). */
+#define EST_MAX_CANCELS 4
+/* Connect deadline when the class has none (libpq's connect_timeout is the
+ * same value). */
+#define EST_CONNECT_DEFAULT_MS 3000
 
 struct est_conn {
   PGconn *pg;
+  est_pool *pool;
   bool in_use;
-  bool broken;
+  bool broken; /* close at release */
+  bool dead;   /* unusable now (deadline passed, connection lost): fail fast */
+  int timeout_ms; /* client deadline per statement, 0 = none */
   uint64_t released_us; /* when it was last returned to the pool */
   int nprepared;
   const est_stmt *prepared[EST_CONN_MAX_PREPARED]; /* identity of prepared stmts */
@@ -29,11 +40,25 @@ struct est_pool {
   pthread_cond_t cv;
   char *conninfo;
   char options[64];
+  char tcp_user_timeout[16], keepalives_idle[16];
   int size;
   int acquire_timeout_ms;
+  est_pool_deadlines dl;
   est_conn *conns;
   est_pool_stats stats;
+  /* readiness ping: its own connection, one caller at a time */
+  pthread_mutex_t ping_mu;
+  est_conn ping;
+  atomic_llong last_deadline_log_us;
 };
+
+static atomic_int g_cancels;
+
+static void deadlines_apply(est_pool *p, const est_pool_deadlines *d) {
+  p->dl = *d;
+  snprintf(p->tcp_user_timeout, sizeof p->tcp_user_timeout, "%d", d->tcp_user_timeout_ms);
+  snprintf(p->keepalives_idle, sizeof p->keepalives_idle, "%d", d->keepalives_idle_s > 0 ? d->keepalives_idle_s : 10);
+}
 
 est_result est_pool_create(est_pool **out, const char *conninfo, int size, int acquire_timeout_ms,
                            int statement_timeout_ms) {
@@ -52,24 +77,34 @@ est_result est_pool_create(est_pool **out, const char *conninfo, int size, int a
   p->size = size;
   p->acquire_timeout_ms = acquire_timeout_ms;
   p->stats.size = size;
+  for (int i = 0; i < size; i++) p->conns[i].pool = p;
+  p->ping.pool = p;
+  est_pool_deadlines d = {{0, 0, 0}, 1000, 10000, 10};
+  deadlines_apply(p, &d);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
+  pthread_mutex_init(&p->ping_mu, NULL);
   *out = p;
   return EST_OK;
 }
+
+void est_pool_set_deadlines(est_pool *p, const est_pool_deadlines *d) { deadlines_apply(p, d); }
 
 static void conn_close(est_conn *c) {
   if (c->pg) PQfinish(c->pg);
   c->pg = NULL;
   c->broken = false;
+  c->dead = false;
   c->nprepared = 0;
 }
 
 void est_pool_destroy(est_pool *p) {
   if (!p) return;
   for (int i = 0; i < p->size; i++) conn_close(&p->conns[i]);
+  conn_close(&p->ping);
   pthread_cond_destroy(&p->cv);
   pthread_mutex_destroy(&p->mu);
+  pthread_mutex_destroy(&p->ping_mu);
   free(p->conns);
   free(p->conninfo);
   free(p);
@@ -81,6 +116,9 @@ static uint64_t now_us(void) {
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* Absolute deadline ms from now (0 = none -> UINT64_MAX). */
+static uint64_t deadline_after(int ms) { return ms > 0 ? now_us() + (uint64_t)ms * 1000u : UINT64_MAX; }
+
 /* Server notices (e.g. "already exists, skipping") are not errors; keep
  * them off stderr so the log stays one JSON object per line. */
 static void notice_drop(void *arg, const char *message) {
@@ -88,24 +126,167 @@ static void notice_drop(void *arg, const char *message) {
   est_log_kv(EST_LOG_DEBUG, "database notice", "notice", message, NULL);
 }
 
-/* Opens c->pg if needed. Called without the pool lock held. */
-static est_result conn_open(est_pool *p, est_conn *c) {
+/* Waits until c's socket is readable (or writable with want_write) or the
+ * deadline passes: EST_OK, EST_ETIMEOUT, or EST_EUNAVAILABLE. */
+static est_result wait_socket(PGconn *pg, uint64_t deadline, bool want_write) {
+  int fd = PQsocket(pg);
+  if (fd < 0) return EST_EUNAVAILABLE;
+  for (;;) {
+    int ms = -1;
+    if (deadline != UINT64_MAX) {
+      uint64_t now = now_us();
+      if (now >= deadline) return EST_ETIMEOUT;
+      ms = (int)((deadline - now + 999u) / 1000u);
+    }
+    struct pollfd pfd = {fd, (short)(POLLIN | (want_write ? POLLOUT : 0)), 0};
+    int n = poll(&pfd, 1, ms);
+    if (n > 0) return EST_OK;
+    if (n < 0 && errno != EINTR) return EST_EUNAVAILABLE;
+  }
+}
+
+static void *cancel_main(void *arg) {
+  PGcancel *k = arg;
+  char err[256];
+  (void)PQcancel(k, err, sizeof err);
+  PQfreeCancel(k);
+  atomic_fetch_sub(&g_cancels, 1);
+  return NULL;
+}
+
+/* The deadline passed on c: ask the server to cancel (in the background,
+ * at most EST_MAX_CANCELS at once) and discard the connection. */
+static void deadline_expired(est_conn *c, const char *what) {
+  est_pool *p = c->pool;
+  PGcancel *k = c->pg ? PQgetCancel(c->pg) : NULL;
+  if (k && atomic_fetch_add(&g_cancels, 1) < EST_MAX_CANCELS) {
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &a, cancel_main, k) == 0) k = NULL;
+    else atomic_fetch_sub(&g_cancels, 1);
+    pthread_attr_destroy(&a);
+  } else if (k) {
+    atomic_fetch_sub(&g_cancels, 1);
+  }
+  if (k) PQfreeCancel(k);
+  c->dead = c->broken = true;
+  pthread_mutex_lock(&p->mu);
+  p->stats.deadline_total++;
+  pthread_mutex_unlock(&p->mu);
+  /* One line per second at most: a frozen database fails every request. */
+  long long now = (long long)now_us(), last = atomic_load(&p->last_deadline_log_us);
+  if (now - last >= 1000000 && atomic_compare_exchange_strong(&p->last_deadline_log_us, &last, now)) {
+    char ms[16];
+    snprintf(ms, sizeof ms, "%d", c->timeout_ms);
+    est_log_kv(EST_LOG_WARN, "database call passed its deadline; cancelled, connection discarded", "call", what,
+               "#deadline_ms", ms, NULL);
+  }
+}
+
+/* Opens c->pg within timeout_ms (0 = EST_CONNECT_DEFAULT_MS) without
+ * blocking past it. Called without the pool lock held. */
+static est_result conn_open(est_pool *p, est_conn *c, int timeout_ms) {
   if (c->pg && !c->broken && PQstatus(c->pg) == CONNECTION_OK) return EST_OK;
   conn_close(c);
-  const char *keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
-  const char *vals[] = {p->conninfo, "3", p->options, "estd", NULL};
-  c->pg = PQconnectdbParams(keys, vals, 1);
+  /* Keepalive defaults come before dbname so the URL can override them;
+   * connect_timeout, options and application_name come after it. */
+  const char *keys[] = {"keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+                        "tcp_user_timeout", "dbname", "connect_timeout", "options", "application_name", NULL};
+  const char *vals[] = {"1", p->keepalives_idle, "3", "3", p->tcp_user_timeout, p->conninfo, "3", p->options,
+                        "estd", NULL};
+  uint64_t deadline = deadline_after(timeout_ms > 0 ? timeout_ms : EST_CONNECT_DEFAULT_MS);
+  c->pg = PQconnectStartParams(keys, vals, 1);
   if (!c->pg) return EST_ENOMEM;
-  if (PQstatus(c->pg) == CONNECTION_OK) PQsetNoticeProcessor(c->pg, notice_drop, NULL);
-  if (PQstatus(c->pg) != CONNECTION_OK) {
-    est_log_kv(EST_LOG_WARN, "database connection failed", "error", PQerrorMessage(c->pg), NULL);
+  est_result rc = EST_OK;
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+  while (PQstatus(c->pg) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+    rc = wait_socket(c->pg, deadline, st == PGRES_POLLING_WRITING);
+    if (rc != EST_OK) break;
+    st = PQconnectPoll(c->pg);
+  }
+  if (rc == EST_OK && (st != PGRES_POLLING_OK || PQstatus(c->pg) != CONNECTION_OK)) rc = EST_EUNAVAILABLE;
+  if (rc == EST_OK && PQsetnonblocking(c->pg, 1) != 0) rc = EST_EUNAVAILABLE;
+  if (rc != EST_OK) {
+    if (rc == EST_ETIMEOUT) {
+      pthread_mutex_lock(&p->mu);
+      p->stats.deadline_total++;
+      pthread_mutex_unlock(&p->mu);
+      est_log_kv(EST_LOG_WARN, "database connection failed", "error", "connect deadline passed", NULL);
+    } else {
+      est_log_kv(EST_LOG_WARN, "database connection failed", "error", PQerrorMessage(c->pg), NULL);
+    }
     conn_close(c);
     return EST_EUNAVAILABLE;
   }
+  PQsetNoticeProcessor(c->pg, notice_drop, NULL);
   pthread_mutex_lock(&p->mu);
   p->stats.reconnects_total++;
   pthread_mutex_unlock(&p->mu);
   return EST_OK;
+}
+
+/* Sends what libpq has queued and collects the results of the command just
+ * sent, within the deadline: the first error result if any, else the last
+ * result (PQexec semantics). NULL if the connection failed or the deadline
+ * passed (then c is dead and *timed_out is set). */
+static PGresult *conn_await(est_conn *c, uint64_t deadline, const char *what, bool *timed_out) {
+  PGconn *pg = c->pg;
+  *timed_out = false;
+  est_result rc = EST_OK;
+  for (;;) { /* flush the request (non-blocking connection) */
+    int f = PQflush(pg);
+    if (f == 0) break;
+    if (f < 0) goto lost;
+    if ((rc = wait_socket(pg, deadline, true)) != EST_OK) goto failed;
+    if (!PQconsumeInput(pg)) goto lost;
+  }
+  PGresult *keep = NULL;
+  for (;;) {
+    while (PQisBusy(pg)) {
+      if ((rc = wait_socket(pg, deadline, false)) != EST_OK) {
+        PQclear(keep);
+        goto failed;
+      }
+      if (!PQconsumeInput(pg)) {
+        PQclear(keep);
+        goto lost;
+      }
+    }
+    PGresult *r = PQgetResult(pg);
+    if (!r) break;
+    ExecStatusType st = PQresultStatus(r);
+    bool keep_is_error = keep && PQresultStatus(keep) != PGRES_COMMAND_OK && PQresultStatus(keep) != PGRES_TUPLES_OK &&
+                         PQresultStatus(keep) != PGRES_EMPTY_QUERY;
+    if (keep_is_error) {
+      PQclear(r);
+    } else {
+      PQclear(keep);
+      keep = r;
+    }
+    if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) goto lost; /* never used */
+  }
+  return keep;
+failed:
+  if (rc == EST_ETIMEOUT) {
+    *timed_out = true;
+    deadline_expired(c, what);
+    return NULL;
+  }
+lost:
+  c->dead = c->broken = true;
+  return NULL;
+}
+
+/* Runs sql (no parameters) on c within the deadline. */
+static PGresult *conn_run(est_conn *c, const char *sql, uint64_t deadline, bool *timed_out) {
+  *timed_out = false;
+  if (!PQsendQuery(c->pg, sql)) {
+    c->dead = c->broken = true;
+    return NULL;
+  }
+  return conn_await(c, deadline, "command", timed_out);
 }
 
 est_result est_pool_acquire(est_pool *p, est_conn **out) {
@@ -137,18 +318,27 @@ est_result est_pool_acquire(est_pool *p, est_conn **out) {
   c->in_use = true;
   p->stats.in_use++;
   pthread_mutex_unlock(&p->mu);
+  c->timeout_ms = p->dl.class_ms[EST_DB_REQUEST];
 
   /* A connection idle for a while may have been cut by a database restart
    * that happened meanwhile; PQstatus cannot tell until it is used, so
    * probe it once instead of failing the caller's first statement. */
-  if (c->pg && now_us() - c->released_us > EST_POOL_IDLE_PROBE_US) {
-    PGresult *r = PQexec(c->pg, "");
+  est_result rc = EST_OK;
+  uint64_t t0 = now_us();
+  if (c->pg && t0 - c->released_us > EST_POOL_IDLE_PROBE_US) {
+    bool to;
+    PGresult *r = conn_run(c, "", deadline_after(c->timeout_ms), &to);
     if (PQresultStatus(r) != PGRES_EMPTY_QUERY || PQstatus(c->pg) != CONNECTION_OK) c->broken = true;
     PQclear(r);
+    if (to) rc = EST_ETIMEOUT; /* the server does not answer: do not wait again to reconnect */
   }
-  est_result rc = conn_open(p, c);
+  if (rc == EST_OK) {
+    int left = c->timeout_ms > 0 ? c->timeout_ms - (int)((now_us() - t0) / 1000u) : 0;
+    rc = conn_open(p, c, c->timeout_ms > 0 ? (left > 1 ? left : 1) : 0);
+  }
   pthread_mutex_lock(&p->mu);
   if (rc != EST_OK) {
+    if (c->dead) conn_close(c);
     c->in_use = false;
     p->stats.in_use--;
     p->stats.timeouts_total++;
@@ -162,14 +352,19 @@ est_result est_pool_acquire(est_pool *p, est_conn **out) {
   return rc;
 }
 
+void est_conn_set_class(est_conn *c, est_db_class cls) {
+  if (cls >= 0 && cls < EST_DB_NCLASSES) c->timeout_ms = c->pool->dl.class_ms[cls];
+}
+
 void est_pool_release(est_pool *p, est_conn *c) {
   if (!c) return;
-  if (c->pg && (c->broken || PQstatus(c->pg) != CONNECTION_OK)) {
+  if (c->pg && (c->broken || c->dead || PQstatus(c->pg) != CONNECTION_OK)) {
     conn_close(c);
   } else if (c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
     /* A caller left a transaction open (an error path): roll it back so the
      * next user starts clean; if that fails, drop the connection. */
-    PGresult *r = PQexec(c->pg, "ROLLBACK");
+    bool to;
+    PGresult *r = conn_run(c, "ROLLBACK", deadline_after(p->dl.class_ms[EST_DB_REQUEST]), &to);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) conn_close(c);
     PQclear(r);
   }
@@ -210,13 +405,8 @@ est_result est_db_map_error(const PGresult *r) {
   return EST_EINTERNAL;
 }
 
-static bool conn_has_prepared(est_conn *c, const est_stmt *s) {
-  for (int i = 0; i < c->nprepared; i++)
-    if (c->prepared[i] == s) return true;
-  return false;
-}
-
-static est_result result_fail(est_conn *c, PGresult *r, char sqlstate[6]) {
+static est_result result_fail(est_conn *c, PGresult *r, char sqlstate[6], bool timed_out) {
+  if (timed_out) return EST_ETIMEOUT; /* c is dead: cancelled and discarded at release */
   est_result rc = est_db_map_error(r);
   const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
   if (sqlstate) snprintf(sqlstate, 6, "%s", st ? st : "");
@@ -224,6 +414,7 @@ static est_result result_fail(est_conn *c, PGresult *r, char sqlstate[6]) {
   snprintf(c->last_constraint, sizeof c->last_constraint, "%s", cn ? cn : "");
   if (rc == EST_EUNAVAILABLE || PQstatus(c->pg) != CONNECTION_OK) {
     c->broken = true;
+    if (!r || PQstatus(c->pg) != CONNECTION_OK) c->dead = true;
     rc = EST_EUNAVAILABLE;
   }
   if (rc == EST_EINTERNAL)
@@ -233,44 +424,86 @@ static est_result result_fail(est_conn *c, PGresult *r, char sqlstate[6]) {
   return rc;
 }
 
+static bool conn_has_prepared(est_conn *c, const est_stmt *s) {
+  for (int i = 0; i < c->nprepared; i++)
+    if (c->prepared[i] == s) return true;
+  return false;
+}
+
 est_result est_db_exec(est_conn *c, const est_stmt *s, const char *const *params, PGresult **out,
                        char sqlstate[6]) {
   *out = NULL;
   if (sqlstate) sqlstate[0] = '\0';
   c->last_constraint[0] = '\0';
-  if (!c->pg) return EST_EUNAVAILABLE;
+  if (!c->pg || c->dead) return EST_EUNAVAILABLE;
+  /* One deadline for prepare + execute. */
+  uint64_t deadline = deadline_after(c->timeout_ms);
+  bool to = false;
   if (!conn_has_prepared(c, s)) {
-    PGresult *r = PQprepare(c->pg, s->name, s->sql, s->nparams, NULL);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) return result_fail(c, r, sqlstate);
+    PGresult *r = PQsendPrepare(c->pg, s->name, s->sql, s->nparams, NULL) ? conn_await(c, deadline, s->name, &to) : NULL;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) return result_fail(c, r, sqlstate, to);
     PQclear(r);
     if (c->nprepared < EST_CONN_MAX_PREPARED) c->prepared[c->nprepared++] = s;
     /* else: stays prepared server-side under its name; re-preparing would
      * fail, so a connection with too many statements is recycled. */
     else c->broken = true;
   }
-  PGresult *r = PQexecPrepared(c->pg, s->name, s->nparams, params, NULL, NULL, 0);
+  PGresult *r = PQsendQueryPrepared(c->pg, s->name, s->nparams, params, NULL, NULL, 0)
+                    ? conn_await(c, deadline, s->name, &to)
+                    : NULL;
   ExecStatusType st = PQresultStatus(r);
-  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return result_fail(c, r, sqlstate);
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return result_fail(c, r, sqlstate, to);
   *out = r;
   return EST_OK;
 }
 
 est_result est_db_command(est_conn *c, const char *sql) {
-  if (!c->pg) return EST_EUNAVAILABLE;
-  PGresult *r = PQexec(c->pg, sql);
-  if (PQresultStatus(r) != PGRES_COMMAND_OK) return result_fail(c, r, NULL);
+  if (!c->pg || c->dead) return EST_EUNAVAILABLE;
+  bool to;
+  PGresult *r = conn_run(c, sql, deadline_after(c->timeout_ms), &to);
+  ExecStatusType st = PQresultStatus(r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return result_fail(c, r, NULL, to);
   PQclear(r);
   return EST_OK;
 }
 
 est_result est_pool_ping(est_pool *p) {
-  est_conn *c;
-  est_result rc = est_pool_acquire(p, &c);
-  if (rc != EST_OK) return rc;
-  static const est_stmt ping = {"pool_ping", "SELECT 1", 0};
-  PGresult *r;
-  rc = est_db_exec(c, &ping, NULL, &r, NULL);
-  PQclear(r);
-  est_pool_release(p, c);
+  int ms = p->dl.ping_ms > 0 ? p->dl.ping_ms : 1000;
+  uint64_t deadline = deadline_after(ms);
+  struct timespec abs;
+  clock_gettime(CLOCK_REALTIME, &abs);
+  abs.tv_sec += ms / 1000;
+  abs.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (abs.tv_nsec >= 1000000000L) {
+    abs.tv_sec++;
+    abs.tv_nsec -= 1000000000L;
+  }
+  /* Another probe holds the connection: wait for it, within our deadline. */
+  if (pthread_mutex_timedlock(&p->ping_mu, &abs) != 0) return EST_ETIMEOUT;
+  est_conn *c = &p->ping;
+  est_result rc = EST_EUNAVAILABLE;
+  /* A second attempt on a fresh connection when the kept one turns out to
+   * have been cut (a database restart since the last probe). */
+  for (int attempt = 0; attempt < 2; attempt++) {
+    bool reused = c->pg != NULL;
+    uint64_t left = now_us() < deadline ? deadline - now_us() : 0;
+    if (left < 1000u) {
+      rc = EST_ETIMEOUT;
+      break;
+    }
+    c->timeout_ms = (int)(left / 1000u);
+    rc = conn_open(p, c, c->timeout_ms);
+    if (rc == EST_OK) {
+      left = now_us() < deadline ? deadline - now_us() : 0;
+      c->timeout_ms = left > 1000u ? (int)(left / 1000u) : 1;
+      static const est_stmt ping = {"pool_ping", "SELECT 1", 0};
+      PGresult *r;
+      rc = est_db_exec(c, &ping, NULL, &r, NULL);
+      PQclear(r);
+    }
+    if (c->broken || c->dead) conn_close(c);
+    if (rc != EST_EUNAVAILABLE || !reused) break;
+  }
+  pthread_mutex_unlock(&p->ping_mu);
   return rc;
 }

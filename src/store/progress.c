@@ -16,6 +16,13 @@
   "(CASE " x " WHEN 'year' THEN interval '1 year' WHEN 'quarter' THEN interval '3 months'"                   \
   " WHEN 'month' THEN interval '1 month' WHEN 'week' THEN interval '1 week' ELSE interval '1 day' END)"
 
+/* The cell key (estd/disclosure.h) of a count measure over the rows of m
+ * matching cond; null for other measures (sums of hours are published as
+ * they are, see docs/SECURITY.md). */
+#define CK(cond)                                                                                             \
+  "CASE WHEN c.ind_id IS NOT NULL AND c.measure = 'count' THEN (SELECT COALESCE(sum(m.rk), 0) % 2147483648"   \
+  " FROM m WHERE " cond ") END"
+
 /* $1 bigint[] commitment ids. One row (JSON text) per existing commitment.
  * Target period: target_from..target_to (inclusive), else the agreement's
  * validity. Buckets: the whole period (per = period or no target), or the
@@ -35,7 +42,7 @@ static const est_stmt progress_stmt = {
     " FROM commitments c JOIN agreements a ON a.id = c.agreement_id"
     " LEFT JOIN commitment_indicators ci ON ci.commitment_id = c.id"
     " WHERE c.id = ANY ($1::bigint[])),"
-    " m AS MATERIALIZED (SELECT c.id AS cid, e.id AS eid, e.occurred_at, e.kind,"
+    " m AS MATERIALIZED (SELECT c.id AS cid, e.id AS eid, e.occurred_at, e.kind, e.party_id, e.record_key AS rk,"
     "   (e.occurred_at AT TIME ZONE " TZ ")::date AS d,"
     "   CASE WHEN c.measure = 'duration_hours' THEN COALESCE(e.duration_s, 0) / 3600.0 ELSE 1 END AS v"
     "  FROM c JOIN events e ON c.ind_id IS NOT NULL"
@@ -63,11 +70,14 @@ static const est_stmt progress_stmt = {
     "  'per', c.per,"
     "  'total', CASE WHEN c.ind_id IS NULL THEN NULL ELSE (SELECT CASE WHEN c.measure = 'count'"
     "     THEN count(*)::numeric ELSE round(COALESCE(sum(m.v), 0), 2) END FROM m WHERE m.cid = c.id) END,"
+    "  'ck_total', " CK("m.cid = c.id") ","
     "  'buckets', (SELECT json_agg(json_build_object('from', b.bf, 'to', b.bt,"
     "     'value', CASE WHEN c.ind_id IS NULL THEN NULL ELSE (SELECT CASE WHEN c.measure = 'count'"
     "       THEN count(*)::numeric ELSE round(COALESCE(sum(m.v), 0), 2) END FROM m WHERE m.cid = c.id"
-    "       AND m.d BETWEEN b.bf AND b.bt) END) ORDER BY b.bf) FROM b WHERE b.cid = c.id),"
-    "  'last_event', (SELECT json_build_object('id', m.eid, 'occurred_at', m.occurred_at, 'kind', m.kind)"
+    "       AND m.d BETWEEN b.bf AND b.bt) END,"
+    "     'ck_value', " CK("m.cid = c.id AND m.d BETWEEN b.bf AND b.bt") ") ORDER BY b.bf) FROM b WHERE b.cid = c.id),"
+    "  'last_event', (SELECT json_build_object('id', m.eid, 'occurred_at', m.occurred_at, 'kind', m.kind,"
+    "     'party_id', m.party_id)"
     "     FROM m WHERE m.cid = c.id ORDER BY m.occurred_at DESC, m.eid DESC LIMIT 1)"
     " )::text, c.id FROM c ORDER BY c.id",
     1};

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "estd/buf.h"
+#include "estd/disclosure.h"
 #include "estd/store_situation.h"
 #include "estd/store_util.h"
 
@@ -26,63 +27,70 @@
  * GROUPING(category, party_id, b, dow, hr) bitmask tells the sets apart:
  * 31 = (per), 15 = category, 23 = party, 27 = bucket, 29 = weekday, 30 = hour,
  * 28 = weekday x hour. "by_area" counts the period's incidents per area
- * (event_areas; all areas, or the one asked for). "sources" reads every kind of event (ALLSRC) of the
- * current period per party: how many and the newest occurred_at.
+ * (event_areas; all areas, or the one asked for) with their cell keys.
+ * "sources" reads every kind of event (ALLSRC) of the current period per
+ * party: how many and the newest occurred_at (the document shows both only
+ * to the detail scope).
  * $1 area (or NULL), $2..$7 from/to of current, previous, year-ago, $8 bucket. */
-#define COUNTS_SQL(SRC, ALLSRC)                                                                                       \
+/* A published count and its cell key (estd/disclosure.h): the sum of the
+ * cell's record keys mod 2^31, as member "ck_<name>". */
+#define CELL(name, cond)                                                                                      \
+  "'" name "', COALESCE((SELECT n FROM g WHERE " cond "), 0), 'ck_" name "', COALESCE((SELECT ck FROM g WHERE " \
+  cond "), 0)"
+#define COUNTS_SQL(SRC, ALLSRC)                                                                               \
   "WITH r AS ("                                                                                               \
-  " SELECT 0 AS per, occurred_at, category, party_id FROM " SRC " AND occurred_at >= " TS(2)                  \
+  " SELECT 0 AS per, occurred_at, category, party_id, record_key AS rk FROM " SRC " AND occurred_at >= " TS(2) \
   "   AND occurred_at < " TS(3) " UNION ALL"                                                                  \
-  " SELECT 1, occurred_at, category, party_id FROM " SRC " AND occurred_at >= " TS(4) " AND occurred_at < " TS( \
-      5) " UNION ALL"                                                                                         \
-  " SELECT 2, occurred_at, category, party_id FROM " SRC " AND occurred_at >= " TS(6) " AND occurred_at < " TS( \
-      7) "),"                                                                                                 \
-  " x AS (SELECT per, category, party_id,"                                                                    \
+  " SELECT 1, occurred_at, category, party_id, record_key FROM " SRC " AND occurred_at >= " TS(4)             \
+  "   AND occurred_at < " TS(5) " UNION ALL"                                                                  \
+  " SELECT 2, occurred_at, category, party_id, record_key FROM " SRC " AND occurred_at >= " TS(6)             \
+  "   AND occurred_at < " TS(7) "),"                                                                          \
+  " x AS (SELECT per, category, party_id, rk,"                                                                \
   "   CASE WHEN $8::text = 'week' THEN date_trunc('week', lt)::date ELSE lt::date END AS b,"                  \
   "   extract(isodow FROM lt)::int AS dow, extract(hour FROM lt)::int AS hr"                                  \
-  "   FROM (SELECT per, category, party_id, CASE WHEN per = 0 THEN occurred_at AT TIME ZONE " TZ " END AS lt" \
-  "         FROM r) y),"                                                                                      \
+  "   FROM (SELECT per, category, party_id, rk, CASE WHEN per = 0 THEN occurred_at AT TIME ZONE " TZ " END"   \
+  "         AS lt FROM r) y),"                                                                                \
   " g AS MATERIALIZED (SELECT per, category, party_id, b, dow, hr, count(*) AS n,"                            \
-  "   GROUPING(category, party_id, b, dow, hr) AS gs FROM x"                                                  \
-  "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id), (per, b), (per, dow), (per, hr),"       \
-  "   (per, dow, hr)))"     \
+  "   sum(rk) % 2147483648 AS ck, GROUPING(category, party_id, b, dow, hr) AS gs FROM x"                      \
+  "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id), (per, b), (per, dow), (per, hr),"      \
+  "   (per, dow, hr)))"                                                                                       \
   " SELECT json_build_object("                                                                                \
-  "  'total', json_build_object("                                                                             \
-  "     'count', COALESCE((SELECT n FROM g WHERE gs = 31 AND per = 0), 0),"                                   \
-  "     'previous', COALESCE((SELECT n FROM g WHERE gs = 31 AND per = 1), 0),"                                \
-  "     'year_ago', COALESCE((SELECT n FROM g WHERE gs = 31 AND per = 2), 0)),"                               \
+  "  'total', json_build_object(" CELL("count", "gs = 31 AND per = 0") ","                                    \
+  "     " CELL("previous", "gs = 31 AND per = 1") ", " CELL("year_ago", "gs = 31 AND per = 2") "),"           \
   "  'by_category', (SELECT json_agg(json_build_object('code', c.code, 'label_sv', c.label_sv,"               \
   "     'label_en', c.label_en,"                                                                              \
-  "     'count', COALESCE((SELECT n FROM g WHERE gs = 15 AND per = 0 AND g.category = c.code), 0),"           \
-  "     'previous', COALESCE((SELECT n FROM g WHERE gs = 15 AND per = 1 AND g.category = c.code), 0),"        \
-  "     'year_ago', COALESCE((SELECT n FROM g WHERE gs = 15 AND per = 2 AND g.category = c.code), 0))"        \
+  "     " CELL("count", "gs = 15 AND per = 0 AND g.category = c.code") ","                                    \
+  "     " CELL("previous", "gs = 15 AND per = 1 AND g.category = c.code") ","                                 \
+  "     " CELL("year_ago", "gs = 15 AND per = 2 AND g.category = c.code") ")"                                 \
   "     ORDER BY c.ordinal) FROM event_categories c),"                                                        \
   "  'by_party', (SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code, 'name', p.name,"        \
-  "     'count', COALESCE((SELECT n FROM g WHERE gs = 23 AND per = 0 AND g.party_id = p.id), 0),"             \
-  "     'previous', COALESCE((SELECT n FROM g WHERE gs = 23 AND per = 1 AND g.party_id = p.id), 0),"          \
-  "     'year_ago', COALESCE((SELECT n FROM g WHERE gs = 23 AND per = 2 AND g.party_id = p.id), 0))"          \
+  "     " CELL("count", "gs = 23 AND per = 0 AND g.party_id = p.id") ","                                      \
+  "     " CELL("previous", "gs = 23 AND per = 1 AND g.party_id = p.id") ","                                   \
+  "     " CELL("year_ago", "gs = 23 AND per = 2 AND g.party_id = p.id") ")"                                   \
   "     ORDER BY p.id) FROM parties p),"                                                                      \
-  "  'series', (SELECT json_agg(json_build_object('start', s.d::date,"                                        \
-  "     'count', COALESCE((SELECT n FROM g WHERE gs = 27 AND per = 0 AND g.b = s.d::date), 0)) ORDER BY s.d)" \
+  "  'series', (SELECT json_agg(json_build_object('start', s.d::date, 'count', COALESCE(sg.n, 0),"          \
+  "     'ck_count', COALESCE(sg.ck, 0)) ORDER BY s.d)"                                                        \
   "     FROM generate_series(CASE WHEN $8::text = 'week' THEN date_trunc('week', $2::date) ELSE $2::date END," \
-  "       $3::date - 1, CASE WHEN $8::text = 'week' THEN interval '1 week' ELSE interval '1 day' END) s(d)),"  \
+  "       $3::date - 1, CASE WHEN $8::text = 'week' THEN interval '1 week' ELSE interval '1 day' END) s(d)"    \
+  "     LEFT JOIN g sg ON sg.gs = 27 AND sg.per = 0 AND sg.b = s.d::date),"                                   \
   "  'by_weekday', (SELECT json_agg(json_build_object('weekday', w,"                                          \
   "     'name', (ARRAY['Mon','Tue','Wed','Thu','Fri','Sat','Sun'])[w],"                                       \
-  "     'count', COALESCE((SELECT n FROM g WHERE gs = 29 AND per = 0 AND g.dow = w), 0)) ORDER BY w)"         \
+  "     " CELL("count", "gs = 29 AND per = 0 AND g.dow = w") ") ORDER BY w)"                                  \
   "     FROM generate_series(1, 7) w),"                                                                       \
   "  'by_hour', (SELECT json_agg(json_build_object('hour', h,"                                                \
-  "     'count', COALESCE((SELECT n FROM g WHERE gs = 30 AND per = 0 AND g.hr = h), 0)) ORDER BY h)"          \
+  "     " CELL("count", "gs = 30 AND per = 0 AND g.hr = h") ") ORDER BY h)"                                   \
   "     FROM generate_series(0, 23) h),"                                                                     \
   "  'by_weekday_hour', (SELECT json_agg(json_build_object('weekday', w, 'hour', h,"                          \
-  "     'count', COALESCE((SELECT n FROM g WHERE gs = 28 AND per = 0 AND g.dow = w AND g.hr = h), 0))"        \
-  "     ORDER BY w, h) FROM generate_series(1, 7) w, generate_series(0, 23) h),"                              \
+  "     " CELL("count", "gs = 28 AND per = 0 AND g.dow = w AND g.hr = h") ") ORDER BY w, h)"                  \
+  "     FROM generate_series(1, 7) w, generate_series(0, 23) h),"                                             \
   "  'by_area', (SELECT json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"          \
-  "     'count', COALESCE(s.n, 0)) ORDER BY a.id) FROM areas a LEFT JOIN (SELECT area_id, count(*) AS n"       \
-  "     FROM event_areas WHERE kind = 'incident' AND occurred_at >= " TS(2) " AND occurred_at < " TS(3)         \
-  "     GROUP BY area_id) s ON s.area_id = a.id WHERE $1::bigint IS NULL OR a.id = $1),"                      \
+  "     'count', COALESCE(s.n, 0), 'ck_count', COALESCE(s.ck, 0)) ORDER BY a.id) FROM areas a LEFT JOIN"      \
+  "     (SELECT area_id, count(*) AS n, sum(record_key) % 2147483648 AS ck FROM event_areas"                  \
+  "      WHERE kind = 'incident' AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY area_id) s"  \
+  "     ON s.area_id = a.id WHERE $1::bigint IS NULL OR a.id = $1),"                                          \
   "  'sources', (SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code, 'name', p.name,"         \
-  "     'events', COALESCE(s.n, 0), 'latest_occurred_at', s.latest,"      \
-  "     'latest_date', (s.latest AT TIME ZONE " TZ ")::date, 'reported', s.n IS NOT NULL) ORDER BY p.id)"                          \
+  "     'events', COALESCE(s.n, 0), 'latest_occurred_at', s.latest,"                                          \
+  "     'latest_date', (s.latest AT TIME ZONE " TZ ")::date, 'reported', s.n IS NOT NULL) ORDER BY p.id)"     \
   "     FROM parties p LEFT JOIN (SELECT party_id, count(*) AS n, max(occurred_at) AS latest FROM " ALLSRC    \
   "       AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY party_id) s ON s.party_id = p.id))::text"
 
@@ -107,53 +115,65 @@ static const est_stmt counts_all = {
  *     presentation and the presence of patrols/activities around it.
  * The hull is the convex hull of the cluster's incidents, or a 25 m buffer
  * of it when it is not a polygon (fewer than 3 distinct or collinear
- * points). Without the detail scope it is shown buffered by another 25 m, so
- * its vertices are not incident locations. Presence: patrols/activities of
+ * points). Without exact geometry (estd/disclosure.h) the caller sees the
+ * grid-aligned rectangle around it and the centroid's grid square instead. Presence: patrols/activities of
  * the period whose point or track intersects the hull buffered by eps. */
 #define PTS_AREA                                                                                               \
-  "SELECT e.category, ST_Transform(e.geom, 3006) AS g FROM event_areas ea"                                     \
+  "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM event_areas ea"                                     \
   " JOIN events e ON e.id = ea.event_id WHERE ea.area_id = $1 AND ea.kind = 'incident'"                        \
   " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) " AND e.geom IS NOT NULL"
 #define PTS_ALL                                                                                                \
-  "SELECT e.category, ST_Transform(e.geom, 3006) AS g FROM events e"                                           \
+  "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM events e"                                           \
   " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3) \
   " AND e.geom IS NOT NULL"
-/* $1 area, $2/$3 period: rows (x, y, category ordinal). */
+/* $1 area, $2/$3 period: rows (x, y, category ordinal, record key). */
 #define POINTS_SQL(PTS)                                                                                        \
-  "SELECT ST_X(p.g), ST_Y(p.g), c.ordinal FROM (" PTS ") p JOIN event_categories c ON c.code = p.category"
+  "SELECT ST_X(p.g), ST_Y(p.g), c.ordinal, p.record_key FROM (" PTS ") p"                                      \
+  " JOIN event_categories c ON c.code = p.category"
 static const est_stmt points_area = {"situation_points_area", POINTS_SQL(PTS_AREA), 3};
 static const est_stmt points_all = {"situation_points_all", POINTS_SQL(PTS_ALL), 3};
 
-/* $1/$2 period, $3 eps, $4 detail; per hot spot: $5 rank, $6 incident count, $7/$8 centroid x/y,
- * $9 hull vertices (MULTIPOINT WKT, EPSG:3006); per (hot spot, category): $10 rank, $11 ordinal,
- * $12 count. */
+/* $1/$2 period, $3 eps, $4 exact geometry (estd/disclosure.h); per hot spot: $5 rank, $6 incident
+ * count, $7/$8 centroid x/y, $9 hull vertices (MULTIPOINT WKT, EPSG:3006), $13 cell key; per
+ * (hot spot, category): $10 rank, $11 ordinal, $12 count, $14 cell key; $15 the grid (metres) on
+ * which callers without exact geometry see the hot spot: the centroid becomes the centre of its
+ * grid square, the hull the smallest grid-aligned rectangle around the cluster (no vertex or arc
+ * of it is derived from one incident's position). */
 static const est_stmt hotspot_details = {
     "situation_hotspot_details",
     "WITH h AS (SELECT u.*, ST_ConvexHull(ST_GeomFromText(u.pts, 3006)) AS hull"
-    "   FROM unnest($5::int[], $6::int8[], $7::float8[], $8::float8[], $9::text[]) AS u(rank, n, x, y, pts)),"
-    " hs2 AS (SELECT rank, n, ST_SetSRID(ST_MakePoint(x, y), 3006) AS c,"
+    "   FROM unnest($5::int[], $6::int8[], $7::float8[], $8::float8[], $9::text[], $13::int8[])"
+    "   AS u(rank, n, x, y, pts, ck)),"
+    " hs2 AS (SELECT rank, n, ck, x, y, ST_SetSRID(ST_MakePoint(x, y), 3006) AS c,"
     "   CASE WHEN ST_GeometryType(hull) = 'ST_Polygon' THEN hull ELSE ST_Buffer(hull, 25, 8) END AS poly FROM h),"
-    " ranked AS MATERIALIZED (SELECT rank, n, c, CASE WHEN $4::bool THEN poly ELSE ST_Buffer(poly, 25, 4) END AS shown,"
+    " ranked AS MATERIALIZED (SELECT rank, n, ck,"
+    "   CASE WHEN $4::bool THEN c ELSE ST_SetSRID(ST_MakePoint(floor(x / $15::float8) * $15::float8 + $15::float8 / 2.0,"
+    "     floor(y / $15::float8) * $15::float8 + $15::float8 / 2.0), 3006) END AS c,"
+    "   CASE WHEN $4::bool THEN poly ELSE ST_MakeEnvelope(floor(ST_XMin(poly) / $15::float8) * $15::float8,"
+    "     floor(ST_YMin(poly) / $15::float8) * $15::float8, floor(ST_XMax(poly) / $15::float8) * $15::float8 + $15::float8,"
+    "     floor(ST_YMax(poly) / $15::float8) * $15::float8 + $15::float8, 3006) END AS shown,"
     "   ST_Transform(ST_Buffer(poly, $3::float8, 8), 4326) AS zone FROM hs2),"
-    " bc AS MATERIALIZED (SELECT * FROM unnest($10::int[], $11::int[], $12::int8[]) AS u(rank, ordinal, n)"
-    "   WHERE n > 0)"
+    " bc AS MATERIALIZED (SELECT * FROM unnest($10::int[], $11::int[], $12::int8[], $14::int8[])"
+    "   AS u(rank, ordinal, n, ck) WHERE n > 0)"
     " SELECT COALESCE(json_agg(json_build_object("
-    "   'rank', k.rank, 'incident_count', k.n,"
+    "   'rank', k.rank, 'incident_count', k.n, 'ck_incident_count', k.ck,"
     "   'centroid', json_build_object('lat', round(ST_Y(ST_Transform(k.c, 4326))::numeric, 6),"
     "                                 'lon', round(ST_X(ST_Transform(k.c, 4326))::numeric, 6)),"
     "   'hull', ST_AsGeoJSON(ST_Transform(k.shown, 4326), 6, 0)::json,"
     "   'by_category', (SELECT json_agg(json_build_object('code', ec.code, 'label_sv', ec.label_sv,"
-    "       'label_en', ec.label_en, 'count', bc.n) ORDER BY ec.ordinal)"
+    "       'label_en', ec.label_en, 'count', bc.n, 'ck_count', bc.ck) ORDER BY ec.ordinal)"
     "     FROM bc JOIN event_categories ec ON ec.ordinal = bc.ordinal WHERE bc.rank = k.rank),"
     "   'presence', (SELECT json_build_object("
     "       'patrols', json_build_object('count', count(*) FILTER (WHERE e.kind = 'patrol'),"
+    "          'ck_count', COALESCE(sum(e.record_key) FILTER (WHERE e.kind = 'patrol'), 0) % 2147483648,"
     "          'duration_s', COALESCE(sum(e.duration_s) FILTER (WHERE e.kind = 'patrol'), 0)),"
     "       'activities', json_build_object('count', count(*) FILTER (WHERE e.kind = 'activity'),"
+    "          'ck_count', COALESCE(sum(e.record_key) FILTER (WHERE e.kind = 'activity'), 0) % 2147483648,"
     "          'duration_s', COALESCE(sum(e.duration_s) FILTER (WHERE e.kind = 'activity'), 0)))"
     "     FROM events e WHERE e.kind <> 'incident' AND e.occurred_at >= " TS(1) " AND e.occurred_at < " TS(2)
     "       AND (ST_Intersects(e.geom, k.zone) OR (e.track IS NOT NULL AND ST_Intersects(e.track, k.zone))))"
     "   ) ORDER BY k.rank), '[]')::text FROM ranked k",
-    12};
+    15};
 
 /* ---- data version ----------------------------------------------------------
  * What a cached picture depends on, read in one statement from indexes and
@@ -176,11 +196,16 @@ static const est_stmt version_stmt = {
     " || '#' || pg_current_snapshot()::text",
     0};
 
+/* An event time as the caller may see it: exact with $4 (exact times,
+ * estd/disclosure.h), else the start of its local (Europe/Stockholm) day. */
+#define SHOWN_TIME(x)                                                                                          \
+  "(CASE WHEN $4::bool THEN " x " ELSE date_trunc('day', " x " AT TIME ZONE " TZ ") AT TIME ZONE " TZ " END)"
+
 /* ---- context --------------------------------------------------------------
  * The area, patrol/activity presence per area (event_areas), the focuses
  * and commitments concerning the area (linked to it or to an area whose
  * interior overlaps it; all when no area), and data freshness.
- * $1 area (or NULL), $2/$3 period. */
+ * $1 area (or NULL), $2/$3 period, $4 exact times. */
 #define CONCERNS(x)                                                                                            \
   "($1::bigint IS NULL OR " x " = $1 OR EXISTS (SELECT 1 FROM areas a1, areas a2 WHERE a1.id = $1"            \
   " AND a2.id = " x " AND ST_Intersects(a1.geom, a2.geom) AND NOT ST_Touches(a1.geom, a2.geom)))"
@@ -191,9 +216,11 @@ static const est_stmt context_stmt = {
     " 'area', (SELECT json_build_object('id', a.id, 'code', a.code, 'name', a.name, 'kind', a.kind)"
     "   FROM areas a WHERE a.id = $1),"
     " 'presence', (SELECT COALESCE(json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"
-    "     'patrols', json_build_object('count', pr.pc, 'duration_s', pr.pd),"
-    "     'activities', json_build_object('count', pr.ac, 'duration_s', pr.ad)) ORDER BY a.id), '[]')"
+    "     'patrols', json_build_object('count', pr.pc, 'ck_count', pr.pk, 'duration_s', pr.pd),"
+    "     'activities', json_build_object('count', pr.ac, 'ck_count', pr.ak, 'duration_s', pr.ad)) ORDER BY a.id), '[]')"
     "   FROM areas a CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE ea.kind = 'patrol') AS pc,"
+    "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'patrol'), 0) % 2147483648 AS pk,"
+    "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'activity'), 0) % 2147483648 AS ak,"
     "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'patrol'), 0) AS pd,"
     "       count(*) FILTER (WHERE ea.kind = 'activity') AS ac,"
     "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'activity'), 0) AS ad"
@@ -213,13 +240,13 @@ static const est_stmt context_stmt = {
     "   FROM commitments c WHERE EXISTS (SELECT 1 FROM commitment_areas ca WHERE ca.commitment_id = c.id"
     "     AND " CONCERNS("ca.area_id") ")),"
     " 'freshness', json_build_object("
-    "   'newest_occurred_at', (SELECT max(occurred_at) FROM events),"
-    "   'newest_received_at', (SELECT received_at FROM events ORDER BY id DESC LIMIT 1),"
-    "   'area_newest_occurred_at', (SELECT max(occurred_at) FROM event_areas WHERE area_id = $1),"
+    "   'newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM events)") ","
+    "   'newest_received_at', " SHOWN_TIME("(SELECT received_at FROM events ORDER BY id DESC LIMIT 1)") ","
+    "   'area_newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM event_areas WHERE area_id = $1)") ","
     "   'consumer_lag', NULL::bigint,"
     "   'consumer_lag_note', 'consumer lag per partition is exported as estd_consumer_lag_messages on /metrics')"
     ")::text",
-    3};
+    4};
 
 /* ---- GeoJSON parts -------------------------------------------------------- */
 static const est_stmt geo_areas = {
@@ -237,20 +264,22 @@ static const est_stmt geo_areas = {
   "   'category', e.category, 'activity_type', e.activity_type, 'party_id', e.party_id,"                       \
   "   'occurred_at', e.occurred_at, 'duration_s', e.duration_s))"
 
+/* $1 area, $2/$3 period, $4 limit, $5 the only party whose events may be
+ * shown (NULL = all, 0 = none; estd/disclosure.h). */
 static const est_stmt geo_events_area = {
     "situation_geo_events_area",
     "SELECT COALESCE(json_agg(j ORDER BY o, i), '[]')::text FROM (SELECT " GEO_EVENT_JSON " AS j,"
     " e.occurred_at AS o, e.id AS i FROM event_areas ea JOIN events e ON e.id = ea.event_id"
     " WHERE ea.area_id = $1 AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3)
-    " AND e.geom IS NOT NULL ORDER BY ea.occurred_at, e.id LIMIT $4) s",
-    4};
+    " AND e.geom IS NOT NULL AND ($5::bigint IS NULL OR e.party_id = $5) ORDER BY ea.occurred_at, e.id LIMIT $4) s",
+    5};
 static const est_stmt geo_events_all = {
     "situation_geo_events_all",
     "SELECT COALESCE(json_agg(j ORDER BY o, i), '[]')::text FROM (SELECT " GEO_EVENT_JSON " AS j,"
     " e.occurred_at AS o, e.id AS i FROM events e"
     " WHERE $1::bigint IS NULL AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3)
-    " AND e.geom IS NOT NULL ORDER BY e.occurred_at, e.id LIMIT $4) s",
-    4};
+    " AND e.geom IS NOT NULL AND ($5::bigint IS NULL OR e.party_id = $5) ORDER BY e.occurred_at, e.id LIMIT $4) s",
+    5};
 
 static const est_stmt area_exists = {"situation_area_exists", "SELECT 1 FROM areas WHERE id = $1", 1};
 
@@ -294,14 +323,13 @@ est_result store_situation_open(est_pool *pool, long long area_id, store_situati
   if (!s) return EST_ENOMEM;
   s->pool = pool;
   s->area = area_id ? store_lld(s->area_buf, area_id) : NULL;
-  est_result rc = est_pool_acquire(pool, &s->c);
+  /* One snapshot: the version, counts, hot spots, context and GeoJSON parts
+   * agree with each other; the version (first statement) names the snapshot. */
+  est_result rc = store_tx_begin_mode(pool, &s->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   if (rc != EST_OK) {
     free(s);
     return rc;
   }
-  /* One snapshot: the version, counts, hot spots, context and GeoJSON parts
-   * agree with each other; the version (first statement) names the snapshot. */
-  rc = est_db_command(s->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   /* No parallel workers: on the measured 2-core machine their start-up cost more
    * than they saved (a few thousand rows per statement), and concurrent requests
    * already use every core. */
@@ -319,8 +347,7 @@ est_result store_situation_open(est_pool *pool, long long area_id, store_situati
 
 est_result store_situation_close(store_situation_snap *s, est_result rc) {
   if (!s) return rc;
-  if (rc == EST_OK) rc = est_db_command(s->c, "COMMIT");
-  est_pool_release(s->pool, s->c); /* rolls back anything left open */
+  rc = store_tx_end(s->pool, s->c, rc);
   free(s);
   return rc;
 }
@@ -347,6 +374,7 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
     v[i].y = strtod(PQgetvalue(r, (int)i, 1), NULL);
     long ord = strtol(PQgetvalue(r, (int)i, 2), NULL, 10);
     v[i].cat = ord >= 0 && ord < 10000 ? (int)ord : -1;
+    v[i].rk = (unsigned)(strtoul(PQgetvalue(r, (int)i, 3), NULL, 10) & 0x7fffffffu);
     if (v[i].cat >= nc) nc = v[i].cat + 1;
   }
   PQclear(r);
@@ -365,14 +393,15 @@ est_result store_situation_hotspots(store_situation_snap *s, const est_situation
   }
   /* Array literals: one element per hot spot, and per (hot spot, category). */
   est_buf rank = EST_BUF_INIT, cnt = EST_BUF_INIT, cx = EST_BUF_INIT, cy = EST_BUF_INIT, hull = EST_BUF_INIT;
-  est_buf crank = EST_BUF_INIT, cord = EST_BUF_INIT, ccnt = EST_BUF_INIT;
-  est_buf *all[] = {&rank, &cnt, &cx, &cy, &hull, &crank, &cord, &ccnt};
+  est_buf crank = EST_BUF_INIT, cord = EST_BUF_INIT, ccnt = EST_BUF_INIT, ck = EST_BUF_INIT, cck = EST_BUF_INIT;
+  est_buf *all[] = {&rank, &cnt, &cx, &cy, &hull, &crank, &cord, &ccnt, &ck, &cck};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) est_buf_puts(all[i], "{");
   bool cfirst = true;
   for (int h = 0; h < k; h++) {
     const char *sep = h ? "," : "";
     est_buf_printf(&rank, "%s%d", sep, h + 1);
     est_buf_printf(&cnt, "%s%lld", sep, cl[h].n);
+    est_buf_printf(&ck, "%s%u", sep, cl[h].ck);
     est_buf_printf(&cx, "%s%.17g", sep, cl[h].cx);
     est_buf_printf(&cy, "%s%.17g", sep, cl[h].cy);
     est_buf_printf(&hull, "%s\"MULTIPOINT(", sep);
@@ -385,6 +414,7 @@ est_result store_situation_hotspots(store_situation_snap *s, const est_situation
       est_buf_printf(&crank, "%s%d", cs, h + 1);
       est_buf_printf(&cord, "%s%d", cs, cat);
       est_buf_printf(&ccnt, "%s%lld", cs, cl[h].cat_counts[cat]);
+      est_buf_printf(&cck, "%s%u", cs, cl[h].cat_ck[cat]);
       cfirst = false;
     }
   }
@@ -393,14 +423,16 @@ est_result store_situation_hotspots(store_situation_snap *s, const est_situation
     est_buf_puts(all[i], "}");
     oom = oom || all[i]->oom;
   }
-  char eps[32];
+  char eps[32], grid[16];
   snprintf(eps, sizeof eps, "%.3f", q->eps_m);
+  snprintf(grid, sizeof grid, "%d", EST_DISCLOSURE_GRID_M);
   est_result rc;
   if (oom) {
     rc = EST_ENOMEM;
   } else {
-    const char *p[12] = {q->from,    q->to,     eps,      q->detail ? "true" : "false", rank.data, cnt.data,
-                         cx.data,    cy.data,   hull.data, crank.data, cord.data, ccnt.data};
+    const char *p[15] = {q->from,   q->to,      eps,       q->detail ? "true" : "false", rank.data,
+                         cnt.data,  cx.data,    cy.data,   hull.data,  crank.data,
+                         cord.data, ccnt.data,  ck.data,   cck.data,   grid};
     rc = exec_text(s->c, &hotspot_details, p, out);
   }
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) est_buf_free(all[i]);
@@ -408,7 +440,7 @@ est_result store_situation_hotspots(store_situation_snap *s, const est_situation
 }
 
 est_result store_situation_context(store_situation_snap *s, const est_situation_query *q, char **out) {
-  const char *p[3] = {s->area, q->from, q->to};
+  const char *p[4] = {s->area, q->from, q->to, q->detail ? "true" : "false"};
   return exec_text(s->c, &context_stmt, p, out);
 }
 
@@ -420,8 +452,9 @@ est_result store_situation_geo_areas(store_situation_snap *s, const est_situatio
 
 est_result store_situation_geo_events(store_situation_snap *s, const est_situation_query *q, int limit,
                                       char **out) {
-  char lim[24];
-  const char *p[4] = {s->area, q->from, q->to, store_lld(lim, (long long)limit)};
+  char lim[24], vb[24];
+  const char *vis = q->rows == EST_ROWS_ALL ? NULL : store_lld(vb, q->rows == EST_ROWS_PARTY ? q->rows_party : 0);
+  const char *p[5] = {s->area, q->from, q->to, store_lld(lim, (long long)limit), vis};
   return exec_text(s->c, s->area ? &geo_events_area : &geo_events_all, p, out);
 }
 

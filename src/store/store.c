@@ -1,6 +1,8 @@
 /* store.c - the shared store types (see store.h). */
 #include "estd/store.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 void est_page_free(est_page *p) {
@@ -12,4 +14,13 @@ void est_page_free(est_page *p) {
 void est_doc_free(est_doc *d) {
   free(d->json);
   d->json = NULL;
+}
+
+void store_write_error_set(store_write_error *e, const char *field, const char *fmt, ...) {
+  if (!e) return;
+  snprintf(e->field, sizeof e->field, "%s", field);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->detail, sizeof e->detail, fmt, ap);
+  va_end(ap);
 }

@@ -1,6 +1,8 @@
 /* store_util.c - helpers shared by store/ modules (see store_util.h). */
 #include "estd/store_util.h"
 
+#include "estd/audit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,10 +74,20 @@ est_result store_doc_from(PGresult *r, est_doc *out) {
   return EST_OK;
 }
 
-est_result store_tx_begin(est_pool *pool, est_conn **c) {
+est_result store_tx_open(est_conn *c, const char *begin_sql) {
+  return est_db_command(c, begin_sql ? begin_sql : "BEGIN");
+}
+
+est_result store_tx_close(est_conn *c, est_result rc) {
+  if (rc == EST_OK) return est_db_command(c, "COMMIT");
+  (void)est_db_command(c, "ROLLBACK"); /* a failure here leaves the connection to the pool's check */
+  return rc;
+}
+
+est_result store_tx_begin_mode(est_pool *pool, est_conn **c, const char *begin_sql) {
   est_result rc = est_pool_acquire(pool, c);
   if (rc != EST_OK) return rc;
-  rc = est_db_command(*c, "BEGIN");
+  rc = store_tx_open(*c, begin_sql);
   if (rc != EST_OK) {
     est_pool_release(pool, *c);
     *c = NULL;
@@ -83,9 +95,11 @@ est_result store_tx_begin(est_pool *pool, est_conn **c) {
   return rc;
 }
 
+est_result store_tx_begin(est_pool *pool, est_conn **c) { return store_tx_begin_mode(pool, c, NULL); }
+
 est_result store_tx_end(est_pool *pool, est_conn *c, est_result rc) {
   if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
-  est_pool_release(pool, c);
+  est_pool_release(pool, c); /* rolls back anything left open */
   return rc;
 }
 
@@ -97,5 +111,36 @@ est_result store_doc_by_id(est_pool *pool, const est_stmt *s, long long id, est_
   if (rc != EST_OK) return rc;
   rc = store_doc_from(r, out);
   PQclear(r);
+  return rc;
+}
+
+est_result store_archive_set(est_pool *pool, const store_archivable *t, const est_actor *who, long long id,
+                             long long version, bool archive, est_doc *out) {
+  out->json = NULL;
+  est_conn *c;
+  est_result rc = store_tx_begin(pool, &c);
+  if (rc != EST_OK) return rc;
+  char idb[24], vb[24];
+  const char *lp[1] = {store_lld(idb, id)};
+  PGresult *before = NULL, *r = NULL;
+  rc = est_db_exec(c, &t->lock, lp, &before, NULL);
+  if (rc == EST_OK && PQntuples(before) == 0) rc = EST_ENOTFOUND;
+  bool done = rc == EST_OK && (PQgetvalue(before, 0, 2)[0] == 't') == archive;
+  if (done) {
+    rc = store_doc_from(before, out); /* already so: nothing to write */
+  } else if (rc == EST_OK) {
+    const char *params[3] = {idb, store_lld(vb, version), archive ? "true" : "false"};
+    rc = est_db_exec(c, &t->set, params, &r, NULL);
+    if (rc == EST_OK && PQntuples(r) == 0) rc = EST_EPRECONDITION;
+    if (rc == EST_OK) rc = store_doc_from(r, out);
+    if (rc == EST_OK)
+      rc = store_audit_write(c, who, archive ? "archive" : "restore", t->entity, id, PQgetvalue(before, 0, 0),
+                             out->json);
+  }
+  PQclear(before);
+  PQclear(r);
+  rc = store_tx_end(pool, c, rc);
+  if (rc != EST_OK) est_doc_free(out);
+  else if (!done && t->changed) t->changed();
   return rc;
 }

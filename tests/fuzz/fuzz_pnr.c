@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "estd/personnummer.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,5 +21,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (had != (n > 0)) abort();             /* contains and redact agree */
   if (est_pnr_contains(s)) abort();        /* nothing left after redaction */
   free(s);
+  /* Raw bytes (NULs, JSON escapes): length kept, nothing left, also not
+   * once JSON escapes are decoded. */
+  unsigned char *raw = malloc(size ? size : 1);
+  if (!raw) return 0;
+  memcpy(raw, data, size);
+  est_pnr_redact_raw(raw, size);
+  if (est_pnr_redact_bytes(raw, size) != 0) abort();
+  json_t *after = json_loadb((const char *)raw, size, JSON_DECODE_ANY, NULL);
+  if (after && est_pnr_screen_json(after, false, NULL, NULL) != 0) abort(); /* decoded: none left */
+  json_decref(after);
+  free(raw);
   return 0;
 }

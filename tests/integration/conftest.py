@@ -74,6 +74,10 @@ class Estd:
             "ESTD_LOG_LEVEL": "info",
             "ESTD_DB_ACQUIRE_TIMEOUT_MS": "1000",
             "ESTD_AUTH": "off",
+            # No retention schedule in tests unless a test asks for it (its audit rows would
+            # disturb tests that count audit rows): test_retention.py sets these.
+            "ESTD_DEAD_LETTER_RETENTION_DAYS": "0",
+            "ESTD_EVENT_RETENTION_DAYS": "0",
         })
         if env:
             self.env.update(env)
@@ -187,6 +191,32 @@ def estd(db):
     assert code == 0, "estd exited with %s:\n%s" % (code, e.read_log()[-5000:])
 
 
+PARTY_CODES = ("polisen-boras", "boras-stad", "ab-bostader")
+
+
+def register_source(db, source, parties=PARTY_CODES):
+    """Registers an event source for the parties (the registry refuses
+    events of unregistered (party, source): unknown_source). db is a test
+    database name or a postgresql:// URL. SQL, so it works with or without
+    a running estd; idempotent."""
+    url = db if db.startswith("postgresql://") else pg_url(db)
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute("INSERT INTO event_sources (party_id, source, description) SELECT id, %s, 'test' FROM parties "
+                  "WHERE code = ANY(%s) ON CONFLICT (party_id, source) DO NOTHING", (source, list(parties)))
+    return source
+
+
+def archive(server, path, headers=None):
+    """DELETE (which archives) with the row's current ETag as If-Match,
+    unless headers give one."""
+    h = dict(headers or {})
+    if "If-Match" not in h:
+        r = server.get(path, headers={k: v for k, v in h.items() if k.lower() == "authorization"})
+        if r.status_code == 200:
+            h["If-Match"] = r.headers["ETag"]
+    return server.delete(path, headers=h)
+
+
 def page_all(server, path, params=None, limit=None):
     """Follows `next` links and returns every item of a list."""
     items = []
@@ -230,7 +260,30 @@ class PrivatePg:
         self.ctl("createdb", db)
 
     def wipe(self):
+        self.thaw()
         self.ctl("wipe")
+
+    def pids(self):
+        """The postmaster and its children (backends, background workers)."""
+        with open(os.path.join(self.env["ESTD_PG_DATA"], "db", "postmaster.pid")) as f:
+            main = int(f.readline())
+        kids = subprocess.run(["pgrep", "-P", str(main)], capture_output=True, text=True).stdout.split()
+        return [main] + [int(k) for k in kids]
+
+    def freeze(self):
+        """SIGSTOP every process of the cluster: it keeps its sockets open
+        and answers nothing (a network partition, stuck storage)."""
+        self.frozen = self.pids()
+        for p in self.frozen:
+            os.kill(p, signal.SIGSTOP)
+
+    def thaw(self):
+        for p in getattr(self, "frozen", []):
+            try:
+                os.kill(p, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self.frozen = []
 
 
 @pytest.fixture

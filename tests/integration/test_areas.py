@@ -1,7 +1,7 @@
 """Areas (områden): PostGIS geometry as GeoJSON, filters, paging, writes."""
 import json
 
-from conftest import assert_problem, page_all
+from conftest import assert_problem, page_all, archive
 
 JSON = {"Content-Type": "application/json"}
 PATCH = {"Content-Type": "application/merge-patch+json"}
@@ -77,7 +77,8 @@ def test_not_found(estd):
     assert_problem(estd.get("/v1/areas/999999"), 404)
     assert_problem(estd.get("/v1/areas/abc"), 404)
     assert_problem(estd.patch("/v1/areas/999999", {"name": "x"}, headers={"If-Match": '"1"'}), 404)
-    assert_problem(estd.delete("/v1/areas/999999"), 404)
+    assert_problem(estd.delete("/v1/areas/999999", headers={"If-Match": '"1"'}), 404)
+    assert_problem(estd.delete("/v1/areas/999999"), 428)
 
 
 def test_filter_contains_point(estd):
@@ -168,7 +169,7 @@ def test_paging_with_inserts_between_pages(estd):
     made += created
     assert seen == [a["id"] for a in before] + [created[1]]
     for aid in made:
-        assert estd.delete(f"/v1/areas/{aid}").status_code == 204
+        assert archive(estd, f"/v1/areas/{aid}").status_code == 204
 
 
 # ---- writes ------------------------------------------------------------------------------------
@@ -204,16 +205,17 @@ def test_create_get_patch_delete(estd):
     assert new["updated_at"] > doc["updated_at"] and new["created_at"] == doc["created_at"]
     assert estd.sql("SELECT version FROM areas WHERE id = %s", (doc["id"],)) == [(2,)]
 
-    r = estd.delete(f"/v1/areas/{doc['id']}")
+    r = archive(estd, f"/v1/areas/{doc['id']}")
     assert r.status_code == 204 and r.content == b""
-    assert_problem(estd.get(f"/v1/areas/{doc['id']}"), 404)
+    gone = estd.get(f"/v1/areas/{doc['id']}").json()  # archived, not removed
+    assert gone["archived_at"] is not None and gone["version"] == 3
 
     rows = audit_rows(estd, doc["id"])
-    assert [a for a, _, _ in rows] == ["create", "update", "delete"]
+    assert [a for a, _, _ in rows] == ["create", "update", "archive"]
     assert rows[0][1] is None and rows[0][2]["name"] == "Stora torget"
     assert rows[1][1]["name"] == "Stora torget" and rows[1][2]["name"] == "Stora torget (ny)"
     assert rows[1][2]["geometry"]["type"] == "MultiPolygon"
-    assert rows[2][1]["version"] == 2 and rows[2][2] is None
+    assert rows[2][1]["version"] == 2 and rows[2][2]["archived_at"] is not None
 
 
 def test_bad_geometry_rejected_and_nothing_written(estd):
@@ -269,32 +271,25 @@ def test_duplicate_code_conflict(estd):
     assert snapshot(estd) == before
 
 
-def test_delete_referenced_area_conflicts(estd):
+def test_archiving_a_referenced_area_keeps_every_reference(estd):
+    """DELETE archives: an area that commitments, focuses and events refer
+    to is archived (no 409 any more), and every reference stays."""
     areas = by_code(estd)
     before = snapshot(estd)
-    # Norrby: commitments and a focus.
-    doc = assert_problem(estd.delete(f"/v1/areas/{areas['norrby']['id']}"), 409)
-    assert "commitment" in doc["detail"]
-    # norrby-suo: only area focuses.
-    doc = assert_problem(estd.delete(f"/v1/areas/{areas['norrby-suo']['id']}"), 409)
-    assert "2 area focus" in doc["detail"]
-    assert snapshot(estd) == before
-
-    # An area only an event falls in (event_areas cascades, so this is checked explicitly).
-    aid = create(estd, name="Eventområde").json()["id"]
-    party = estd.get("/v1/parties").json()["items"][0]["id"]
-    eid = estd.sql("INSERT INTO events (source, source_event_id, party_id, kind, occurred_at, channel, area_ids) "
-                   "VALUES ('test', 'a-1', %s, 'patrol', now(), 'http', ARRAY[%s]::bigint[]) RETURNING id",
-                   (party, aid))[0][0]
-    estd.sql("INSERT INTO event_areas (event_id, area_id, occurred_at, kind, party_id) "
-             "SELECT id, %s, occurred_at, kind, party_id FROM events WHERE id = %s", (aid, eid))
-    before = snapshot(estd)
-    doc = assert_problem(estd.delete(f"/v1/areas/{aid}"), 409)
-    assert "1 event" in doc["detail"]
-    assert snapshot(estd) == before
-    assert estd.sql("SELECT count(*) FROM event_areas WHERE area_id = %s", (aid,)) == [(1,)]
-    estd.sql("DELETE FROM events WHERE id = %s", (eid,))
-    assert estd.delete(f"/v1/areas/{aid}").status_code == 204
+    refs = estd.sql("SELECT (SELECT count(*) FROM commitment_areas WHERE area_id = %s), "
+                    "(SELECT count(*) FROM area_focuses WHERE area_id = %s)", (areas["norrby"]["id"],) * 2)
+    assert refs[0][0] > 0 and refs[0][1] > 0
+    assert archive(estd, f"/v1/areas/{areas['norrby']['id']}").status_code == 204
+    assert estd.sql("SELECT (SELECT count(*) FROM commitment_areas WHERE area_id = %s), "
+                    "(SELECT count(*) FROM area_focuses WHERE area_id = %s)", (areas["norrby"]["id"],) * 2) == refs
+    assert "norrby" not in by_code(estd)
+    r = estd.post(f"/v1/areas/{areas['norrby']['id']}/restore",
+                  headers={"If-Match": estd.get(f"/v1/areas/{areas['norrby']['id']}").headers["ETag"]})
+    assert r.status_code == 200 and r.json()["archived_at"] is None
+    assert "norrby" in by_code(estd)
+    after = snapshot(estd)
+    assert after[1] == before[1] and after[2] == before[2]  # focuses and commitment areas untouched
+    assert [r[:3] for r in after[0]] == [r[:3] for r in before[0]]  # no area removed
 
 
 def test_if_match(estd):
@@ -307,7 +302,7 @@ def test_if_match(estd):
     # Stale -> 412, malformed -> 400.
     assert_problem(estd.patch(f"/v1/areas/{aid}", {"name": "A"}, headers={"If-Match": '"7"'}), 412)
     assert_problem(estd.patch(f"/v1/areas/{aid}", {"name": "A"}, headers={"If-Match": "seven"}), 400)
-    assert_problem(estd.delete(f"/v1/areas/{aid}", headers={"If-Match": '"7"'}), 412)
+    assert_problem(archive(estd, f"/v1/areas/{aid}", headers={"If-Match": '"7"'}), 412)
     assert snapshot(estd) == before
     # Current (strong or weak) -> 200; then the old tag is stale.
     r = estd.patch(f"/v1/areas/{aid}", {"name": "A"}, headers={"If-Match": '"1"'})
@@ -323,8 +318,8 @@ def test_if_match(estd):
     assert_problem(estd.patch(f"/v1/areas/{aid}", {"name": None, "kind": None}, headers={"If-Match": '"4"'}), 422,
                    "/name")
     assert snapshot(estd) == before
-    assert estd.delete(f"/v1/areas/{aid}", headers={"If-Match": '"4"'}).status_code == 204
-    assert [a for a, _, _ in audit_rows(estd, aid)] == ["create", "update", "update", "update", "delete"]
+    assert archive(estd, f"/v1/areas/{aid}", headers={"If-Match": '"4"'}).status_code == 204
+    assert [a for a, _, _ in audit_rows(estd, aid)] == ["create", "update", "update", "update", "archive"]
 
 
 def test_concurrent_writes(estd):
@@ -344,4 +339,4 @@ def test_concurrent_writes(estd):
     winner = next(r.json() for r in rs if r.status_code == 200)
     assert estd.get(f"/v1/areas/{aid}").json()["name"] == winner["name"]
     assert [a for a, _, _ in audit_rows(estd, aid)] == ["create", "update"]
-    assert estd.delete(f"/v1/areas/{aid}").status_code == 204
+    assert archive(estd, f"/v1/areas/{aid}").status_code == 204

@@ -11,7 +11,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import ESTD_BIN, SQL_DIR, Estd, assert_problem, page_all, pg_url
+from conftest import ESTD_BIN, SQL_DIR, Estd, assert_problem, page_all, pg_url, archive
 
 MERGE = "application/merge-patch+json"
 SO = "boras-polisen-2018-2020"
@@ -94,7 +94,7 @@ def test_create_get_and_audit(estd, ids):
     assert doc["area_ids"] == sorted(b["area_ids"])
     assert doc["created_at"] == doc["updated_at"]
     assert set(doc) == {"id", "code", "agreement_id", "cooperation_area_id", "text", "responsible_party_ids",
-                        "area_ids", "target", "status", "follow_up_note", "created_at", "updated_at", "version"}
+                        "area_ids", "target", "status", "follow_up_note", "created_at", "updated_at", "archived_at", "version"}
     # Rows really written.
     assert sorted(r[0] for r in estd.sql("SELECT party_id FROM commitment_parties WHERE commitment_id = %s",
                                          (doc["id"],))) == sorted(b["responsible_party_ids"])
@@ -334,24 +334,26 @@ def test_patch_lost_update_prevented(estd, ids):
 # --- delete -------------------------------------------------------------------------------------
 
 
-def test_delete(estd, ids):
+def test_delete_archives(estd, ids):
     c = create(estd, ids, area_ids=[ids.area["centrum"]])
     before = snapshot(estd)
     assert_problem(estd.delete(f"/v1/commitments/{c['id']}", headers={"If-Match": '"5"'}), 412)
+    doc = assert_problem(estd.delete(f"/v1/commitments/{c['id']}"), 428)  # If-Match is required
+    assert doc["type"] == "/problems/precondition-required"
     assert snapshot(estd) == before
     r = estd.delete(f"/v1/commitments/{c['id']}", headers={"If-Match": '"1"', "X-Request-Id": "delete-test-1"})
     assert r.status_code == 204 and r.content == b""
-    assert_problem(estd.get(f"/v1/commitments/{c['id']}"), 404)
-    assert_problem(estd.delete(f"/v1/commitments/{c['id']}"), 404)
-    assert estd.sql("SELECT count(*) FROM commitment_areas WHERE commitment_id = %s", (c["id"],)) == [(0,)]
-    assert estd.sql("SELECT count(*) FROM commitment_parties WHERE commitment_id = %s", (c["id"],)) == [(0,)]
+    kept = estd.get(f"/v1/commitments/{c['id']}").json()
+    assert kept["archived_at"] is not None and kept["version"] == 2 and kept["text"] == c["text"]
+    # again: idempotent, no second audit row
+    assert estd.delete(f"/v1/commitments/{c['id']}", headers={"If-Match": '"2"'}).status_code == 204
+    assert estd.sql("SELECT count(*) FROM commitment_areas WHERE commitment_id = %s", (c["id"],)) == [(1,)]
+    assert estd.sql("SELECT count(*) FROM commitment_parties WHERE commitment_id = %s", (c["id"],)) > [(0,)]
     rows = audit_rows(estd, c["id"])
-    assert [(a, b, af) for a, b, af, _ in rows] == [("create", None, c), ("delete", c, None)]
-    assert rows[1][3] == "delete-test-1"
-    # Without If-Match the delete is unconditional.
-    c2 = create(estd, ids)
-    assert estd.delete(f"/v1/commitments/{c2['id']}").status_code == 204
-    assert_problem(estd.delete("/v1/commitments/abc"), 404)
+    assert [(a, b) for a, b, _af, _ in rows] == [("create", None), ("archive", c)]
+    assert rows[1][2]["archived_at"] is not None and rows[1][3] == "delete-test-1"
+    assert_problem(estd.delete("/v1/commitments/abc", headers={"If-Match": '"1"'}), 404)
+    assert_problem(estd.delete("/v1/commitments/99999999", headers={"If-Match": '"1"'}), 404)
 
 
 # --- bad input: every class is a problem and changes nothing ----------------------------------
@@ -510,12 +512,12 @@ def test_audit_log_matches_writes(estd, ids):
     assert patch(estd, c["id"], {"status": "ongoing"}, '"1"').status_code == 412
     assert estd.post("/v1/commitments", body(ids, agreement_id=987654)).status_code == 422
     assert count() == n + 2
-    assert estd.delete(f"/v1/commitments/{c['id']}").status_code == 204
+    assert archive(estd, f"/v1/commitments/{c['id']}").status_code == 204
     assert count() == n + 3
     rows = audit_rows(estd, c["id"])
-    assert [a for a, *_ in rows] == ["create", "update", "delete"]
+    assert [a for a, *_ in rows] == ["create", "update", "archive"]
     # Each before image is the previous after image.
-    assert rows[1][1] == rows[0][2] and rows[2][1] == rows[1][2] and rows[2][2] is None
+    assert rows[1][1] == rows[0][2] and rows[2][1] == rows[1][2] and rows[2][2]["archived_at"] is not None
 
 
 # --- party scoping (with authentication on) -------------------------------------------------
@@ -564,7 +566,7 @@ def test_party_scoping(secured, estd, db, ids):
     # Scope checks of the routes: read cannot patch; write-commitments cannot create or delete.
     assert_problem(p(ml5["id"], {"status": "ongoing"}, reader, f'"{ml5["version"]}"'), 403)
     assert_problem(secured.post("/v1/commitments", body(ids), headers=housing), 403)
-    assert_problem(secured.delete(f"/v1/commitments/{ml5['id']}", headers=housing), 403)
+    assert_problem(archive(secured, f"/v1/commitments/{ml5['id']}", headers=housing), 403)
     assert snapshot(estd) == before
     # Reading works with the read scope.
     assert secured.get(f"/v1/commitments/{ml5['id']}", headers=reader).json() == ml5
@@ -581,4 +583,4 @@ def test_party_scoping(secured, estd, db, ids):
     assert r.status_code == 200, r.text
     r = secured.post("/v1/commitments", body(ids), headers=admin)
     assert r.status_code == 201, r.text
-    assert secured.delete(r.headers["Location"], headers=admin).status_code == 204
+    assert archive(secured, r.headers["Location"], headers=admin).status_code == 204

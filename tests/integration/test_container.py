@@ -368,7 +368,9 @@ def test_compose_defaults_equal_the_built_in_defaults(compose):
     for line in table.splitlines()[2:]:
         cells = [c.strip() for c in line.strip("|").split("|")]
         builtin[cells[0].strip("`")] = cells[1].strip("`")
-    container_specific = {"ESTD_DATABASE_URL", "ESTD_LISTEN_ADDRESS", "ESTD_KAFKA_BROKERS"}
+    # compose binds one topic per party by default (docs/SECURITY.md "Kafka topics, ACLs and the source registry")
+    container_specific = {"ESTD_DATABASE_URL", "ESTD_LISTEN_ADDRESS", "ESTD_KAFKA_BROKERS", "ESTD_KAFKA_TOPICS",
+                          "ESTD_KAFKA_TOPIC_PARTIES"}
     for key, value in compose["services"]["estd"]["environment"].items():
         if key in container_specific or key not in builtin:
             continue

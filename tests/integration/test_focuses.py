@@ -1,5 +1,5 @@
 """Area focuses (fokusområden): seeded list, filters, paging, writes."""
-from conftest import assert_problem, page_all
+from conftest import assert_problem, page_all, archive
 
 SEEDED = ["so-2018-suo-hassleholmen-hulta", "so-2018-suo-norrby", "ml-2018-hassleholmen-hulta", "ml-2018-norrby",
           "so-2018-trygghetssatsning-hassleholmen", "so-2018-trygghetssatsning-hulta",
@@ -109,7 +109,7 @@ def test_paging_with_inserts_between_pages(estd):
         seen += [f["id"] for f in r.json()["items"]]
     assert seen == before + [created[1]]
     for fid in created:
-        assert estd.delete(f"/v1/area-focuses/{fid}").status_code == 204
+        assert archive(estd, f"/v1/area-focuses/{fid}").status_code == 204
 
 
 def test_create_get_patch_delete(estd):
@@ -132,14 +132,14 @@ def test_create_get_patch_delete(estd):
         (2, "2021-12-31", agreements["boras-polisen-2018-2020"], None, 2)
     assert (g["reason"], g["party_id"], g["area_id"]) == (f["reason"], f["party_id"], f["area_id"])
     assert r.headers["ETag"] == '"2"'
-    assert estd.delete(f"/v1/area-focuses/{f['id']}").status_code == 204
-    assert_problem(estd.get(f"/v1/area-focuses/{f['id']}"), 404)
+    assert archive(estd, f"/v1/area-focuses/{f['id']}").status_code == 204
+    assert estd.get(f"/v1/area-focuses/{f['id']}").json()["archived_at"] is not None  # archived, kept
     rows = estd.sql("SELECT action, before, after FROM audit_log WHERE entity = 'area_focus' AND entity_id = %s "
                     "ORDER BY id", (f["id"],))
-    assert [a for a, _, _ in rows] == ["create", "update", "delete"]
+    assert [a for a, _, _ in rows] == ["create", "update", "archive"]
     assert rows[0][1] is None and rows[0][2]["code"] == "ab-hulta-2021"
     assert rows[1][1]["priority"] == 3 and rows[1][2]["priority"] == 2
-    assert rows[2][1]["version"] == 2 and rows[2][2] is None
+    assert rows[2][1]["version"] == 2 and rows[2][2]["archived_at"] is not None
 
 
 def test_unknown_references(estd):
@@ -156,7 +156,7 @@ def test_unknown_references(estd):
     assert_problem(estd.patch(f"/v1/area-focuses/{fid}", {"area_id": 987654}, headers={"If-Match": "*"}), 422,
                    "/area_id")
     assert snapshot(estd) == before
-    assert estd.delete(f"/v1/area-focuses/{fid}").status_code == 204
+    assert archive(estd, f"/v1/area-focuses/{fid}").status_code == 204
 
 
 def test_validation_and_rules(estd):
@@ -180,7 +180,7 @@ def test_validation_and_rules(estd):
     assert_problem(estd.patch(f"/v1/area-focuses/{fid}", {"priority": None}, headers={"If-Match": '"1"'}), 422,
                    "/priority")
     assert snapshot(estd) == before
-    assert estd.delete(f"/v1/area-focuses/{fid}").status_code == 204
+    assert archive(estd, f"/v1/area-focuses/{fid}").status_code == 204
 
 
 def test_duplicate_code_conflict(estd):
@@ -192,8 +192,8 @@ def test_duplicate_code_conflict(estd):
     assert_problem(estd.patch(f"/v1/area-focuses/{fid}", {"code": "so-2018-suo-norrby"},
                               headers={"If-Match": '"1"'}), 409, "/code")
     assert snapshot(estd) == mid
-    assert estd.delete(f"/v1/area-focuses/{fid}").status_code == 204
-    assert snapshot(estd)[0] == before[0]
+    assert archive(estd, f"/v1/area-focuses/{fid}").status_code == 204
+    assert [r for r in snapshot(estd)[0] if r[0] != fid] == before[0]  # archived rows are kept
 
 
 def _body(estd):
@@ -208,23 +208,21 @@ def test_if_match(estd):
     doc = assert_problem(estd.patch(f"/v1/area-focuses/{fid}", {"priority": 1}), 428)
     assert doc["type"] == "/problems/precondition-required"
     assert_problem(estd.patch(f"/v1/area-focuses/{fid}", {"priority": 1}, headers={"If-Match": '"2"'}), 412)
-    assert_problem(estd.delete(f"/v1/area-focuses/{fid}", headers={"If-Match": '"2"'}), 412)
+    assert_problem(archive(estd, f"/v1/area-focuses/{fid}", headers={"If-Match": '"2"'}), 412)
     assert_problem(estd.patch("/v1/area-focuses/999999", {"priority": 1}, headers={"If-Match": '"1"'}), 404)
     assert snapshot(estd) == before
     r = estd.patch(f"/v1/area-focuses/{fid}", {"priority": 1}, headers={"If-Match": '"1"'})
     assert r.status_code == 200 and r.json()["version"] == 2
     assert_problem(estd.patch(f"/v1/area-focuses/{fid}", {"priority": 2}, headers={"If-Match": '"1"'}), 412)
-    assert estd.delete(f"/v1/area-focuses/{fid}", headers={"If-Match": '"2"'}).status_code == 204
+    assert archive(estd, f"/v1/area-focuses/{fid}", headers={"If-Match": '"2"'}).status_code == 204
 
 
-def test_focus_blocks_area_delete(estd):
+def test_archiving_an_area_keeps_its_focus(estd):
     r = estd.post("/v1/areas", {"name": "Fokusyta", "kind": "other", "geometry": {
         "type": "Polygon", "coordinates": [[[13.0, 57.7], [13.01, 57.7], [13.01, 57.71], [13.0, 57.7]]]}})
     assert r.status_code == 201, r.text
     aid = r.json()["id"]
     fid = new_focus(estd, area_id=aid)["id"]
-    doc = assert_problem(estd.delete(f"/v1/areas/{aid}"), 409)
-    assert "1 area focus" in doc["detail"]
-    assert estd.get(f"/v1/area-focuses/{fid}").status_code == 200
-    assert estd.delete(f"/v1/area-focuses/{fid}").status_code == 204
-    assert estd.delete(f"/v1/areas/{aid}").status_code == 204
+    assert archive(estd, f"/v1/areas/{aid}").status_code == 204
+    assert estd.get(f"/v1/area-focuses/{fid}").json()["area_id"] == aid
+    assert archive(estd, f"/v1/area-focuses/{fid}").status_code == 204

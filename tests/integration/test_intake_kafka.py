@@ -1,7 +1,7 @@
 """Kafka intake against the real broker and the real database: valid events
 in structured and binary mode, duplicates, poison messages -> dead letters,
 SIGKILL mid-stream, PostgreSQL stopped mid-stream, two instances sharing a
-group, readiness tied to the partition assignment."""
+group, readiness independent of the broker (intake health reported apart)."""
 import json
 import os
 import signal
@@ -16,7 +16,7 @@ import requests
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from conftest import ESTD_BIN, KAFKA_BOOTSTRAP, SQL_DIR, Estd, free_port, pg_url
+from conftest import ESTD_BIN, KAFKA_BOOTSTRAP, SQL_DIR, Estd, free_port, pg_url, register_source
 
 CATEGORIES = ["skadegorelse", "klotter", "brand", "nedskrapning", "ordningsstorning", "narkotika",
               "hot_och_vald", "inbrott_och_stold", "olovlig_korning", "otrygg_plats"]
@@ -149,7 +149,7 @@ def test_valid_duplicates_and_poison_messages(db, reader):
     topic, bound = uniq("t.events"), uniq("t.bostader")
     create_topic(topic, 2)
     create_topic(bound, 1)
-    source = "urn:test:" + uuid.uuid4().hex[:8]
+    source = register_source(db, "urn:test:" + uuid.uuid4().hex[:8])
     n = 120
     msgs = [make_msg(i, source, points, binary=(i % 2 == 1)) for i in range(n)]
     # duplicates within the stream (identical re-sends, both modes)
@@ -177,6 +177,10 @@ def test_valid_duplicates_and_poison_messages(db, reader):
     big = {**good, "id": "p-big", "data": {**good["data"], "attributes": {"blob": "x" * (300 * 1024)}}}
     bad("p-oversized", "oversized", json.dumps(big).encode())
     bad("p-type", "unsupported_type", json.dumps({**good, "id": "p-type", "type": "se.est.unknown.v1"}).encode())
+    bad("p-future", "implausible_time",
+        json.dumps({**good, "id": "p-future", "data": {**good["data"], "occurred_at": "2999-01-01T00:00:00Z"}}).encode())
+    bad("p-past", "implausible_time",
+        json.dumps({**good, "id": "p-past", "data": {**good["data"], "occurred_at": "1999-12-31T23:59:59+00:00"}}).encode())
     bad("p-party", "unknown_party", json.dumps({**good, "id": "p-party", "party": "hemvarnet"}).encode())
     bad("p-binary-nojson", "not_json", b"<xml/>",
         [("ce_specversion", b"1.0"), ("ce_id", b"p-bin"), ("ce_source", source.encode()),
@@ -226,6 +230,10 @@ def test_valid_duplicates_and_poison_messages(db, reader):
                 assert bytes(payload) == b"\xff\xfe definitely { not json"
             if k == "p-binary-nojson":
                 assert {"name": "ce_id", "value": "p-bin"} in headers
+            if k == "p-future":
+                assert "/data/occurred_at" in detail and "ESTD_EVENT_MAX_FUTURE_S" in detail, detail
+            if k == "p-past":
+                assert "/data/occurred_at" in detail and "2000-01-01T00:00:00Z" in detail, detail
         over = e.sql("SELECT length(payload) FROM dead_letters WHERE convert_from(msg_key, 'UTF8') = 'p-oversized'")
         assert over[0][0] > 300 * 1024
         # the bound topic's events belong to its party
@@ -268,33 +276,56 @@ def test_valid_duplicates_and_poison_messages(db, reader):
     assert code == 0, e.read_log()[-3000:]
 
 
-def test_readyz_needs_partition_assignment(db):
+def test_broker_away_keeps_readiness_and_reports_the_intake(db):
     # A broker address where nothing listens: the consumer never gets an assignment.
+    # Readiness means "send me HTTP traffic": the REST API serves, so /readyz stays 200
+    # (a broker outage must not take every instance out of the load balancer); the
+    # intake's health says what is wrong, in /readyz's body, /healthz/intake and metrics.
     dead = f"127.0.0.1:{free_port()}"
     e = Estd(db, env={**kafka_env([uniq("t.none")], uniq("g")), "ESTD_KAFKA_BROKERS": dead})
     e.start(wait_ready=False)
     try:
-        wait_for(lambda: e.proc.poll() is None and _get(e, "/livez") == 200, 20, "livez")
-        for _ in range(10):
+        e.wait_ready(20)
+        wait_for(lambda: _get_json(e, "/healthz/intake")[1].get("state") == "broker_unreachable", 20, "outage seen")
+        for _ in range(5):
             r = requests.get(e.url("/readyz"), timeout=2)
-            assert r.status_code == 503, r.text
-            assert "Kafka" in r.json()["reason"]
+            assert r.status_code == 200, r.text
+            assert r.json()["intake"]["state"] == "broker_unreachable", r.text
+            assert r.json()["intake"]["assigned"] is False
+            code, doc = _get_json(e, "/healthz/intake")
+            assert code == 503 and doc["state"] == "broker_unreachable" and doc["brokers_up"] == 0, doc
+            assert doc["seconds_since_last_batch"] is None
+            assert requests.get(e.url("/v1/parties"), timeout=2).status_code == 200  # the API serves
             time.sleep(0.2)
+        m = requests.get(e.url("/metrics"), timeout=2).text
+        assert "\nestd_intake_up 0\n" in m and "\nestd_intake_brokers_up 0\n" in m, m[-2000:]
     finally:
         code = e.stop()
     assert code == 0, e.read_log()[-3000:]
-    # With the real broker it becomes ready, and only after the assignment.
+    # With the real broker the intake reports ok once it has its assignment.
     topic = uniq("t.ready")
     create_topic(topic, 1)
     e = Estd(db, env=kafka_env([topic], uniq("g"), {"ESTD_LOG_LEVEL": "info"}))
     e.start(wait_ready=False)
     try:
         e.wait_ready(30)
-        log = e.read_log()
-        assert "partitions assigned" in log
+        wait_for(lambda: _get_json(e, "/healthz/intake")[0] == 200 and
+                 (_get_json(e, "/healthz/intake")[1].get("brokers_up") or 0) >= 1, 30, "intake ok")
+        doc = _get_json(e, "/healthz/intake")[1]
+        assert doc["state"] == "ok" and doc["assigned"] is True and doc["brokers_up"] >= 1, doc
+        assert "partitions assigned" in e.read_log()
+        assert "\nestd_intake_up 1\n" in requests.get(e.url("/metrics"), timeout=2).text
     finally:
         code = e.stop()
     assert code == 0, e.read_log()[-3000:]
+
+
+def _get_json(e, path):
+    try:
+        r = requests.get(e.url(path), timeout=2)
+        return r.status_code, r.json()
+    except requests.RequestException:
+        return None, {}
 
 
 def _get(e, path):
@@ -313,7 +344,7 @@ def test_sigkill_mid_stream_then_restart_stores_each_event_once(db, reader):
     points = area_points(reader)
     topic, group = uniq("t.kill"), uniq("g")
     create_topic(topic, 4)
-    source = "urn:kill:" + uuid.uuid4().hex[:8]
+    source = register_source(db, "urn:kill:" + uuid.uuid4().hex[:8])
     total = 20000
     produce_all(topic, big_stream(source, points, total))
     env = kafka_env([topic], group, {"ESTD_KAFKA_BATCH_MAX": "500"})
@@ -369,7 +400,7 @@ def test_postgres_stopped_and_started_mid_stream_loses_nothing(private_pg, reade
                    env=dict(os.environ, ESTD_DATABASE_URL=private_pg.url(), ESTD_SQL_DIR=SQL_DIR, ESTD_LOG_LEVEL="warn"))
     topic = uniq("t.pgdown")
     create_topic(topic, 2)
-    source = "urn:pgdown:" + uuid.uuid4().hex[:8]
+    source = register_source(private_pg.url(), "urn:pgdown:" + uuid.uuid4().hex[:8])
     e = Estd("estd", env=kafka_env([topic], uniq("g"), {"ESTD_DATABASE_URL": private_pg.url(),
                                                         "ESTD_KAFKA_BATCH_MAX": "200"}))
     e.start()
@@ -405,7 +436,7 @@ def test_two_instances_share_partitions_and_one_stops_cleanly(db, reader):
     points = area_points(reader)
     topic, group = uniq("t.pair"), uniq("g")
     create_topic(topic, 4)
-    source = "urn:pair:" + uuid.uuid4().hex[:8]
+    source = register_source(db, "urn:pair:" + uuid.uuid4().hex[:8])
     env = kafka_env([topic], group, {"ESTD_KAFKA_BATCH_MAX": "200"})
     a = Estd(db, env=env).start()
     b = Estd(db, env=env).start()

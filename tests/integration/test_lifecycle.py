@@ -213,7 +213,9 @@ def test_shutdown_delay_keeps_listening_with_readiness_503(fresh):
     ("ESTD_LISTEN_ADDRESS", "not-an-ip"),
     ("ESTD_SHUTDOWN_GRACE_S", "-1"),
     ("ESTD_SHUTDOWN_DELAY_MS", "1.5"),
-    ("ESTD_HTTP_THREADS", "4\nINJECTED"),
+    ("ESTD_HTTP_MAX_CONNECTIONS_PER_IP", "4\nINJECTED"),
+    ("ESTD_HTTP_REUSE_PORT", "sometimes"),
+    ("ESTD_DB_QUERY_TIMEOUT_MS", "0"),
 ])
 def test_bad_configuration_exits_nonzero_with_one_line(db, var, value):
     env = dict(os.environ, ESTD_DATABASE_URL=pg_url(db), ESTD_PORT="1", ESTD_AUTH="off")

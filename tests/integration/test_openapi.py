@@ -1,11 +1,13 @@
 """openapi.yaml is the contract: every route the server registers is in
 it and vice versa, and what the spec says about a route holds on the wire."""
 import os
+import re
 import subprocess
 
+import psycopg
 import yaml
 
-from conftest import ESTD_BIN, REPO
+from conftest import ESTD_BIN, REPO, pg_url
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -72,3 +74,24 @@ def test_spec_routes_answer_on_the_wire(estd):
             continue
         r = estd.get(path)
         assert str(r.status_code) in {str(c) for c in op["responses"]}, (path, r.status_code, r.text[:300])
+
+
+def server_reasons():
+    out = subprocess.run([ESTD_BIN, "reasons"], check=True, capture_output=True, text=True).stdout
+    return [tuple(line.split(" ")) for line in out.splitlines()]
+
+
+def test_reason_codes_match_the_one_table(db):
+    """EST_EVENT_REASONS (printed by `estd reasons`) is the one list: the
+    OpenAPI enums and the database constraint must hold exactly its codes,
+    in its order."""
+    table = server_reasons()
+    assert table, "estd reasons printed nothing"
+    schemas = spec()["components"]["schemas"]
+    assert schemas["IntakeReason"]["enum"] == [code for code, _ in table]
+    assert schemas["DeadLetterReason"]["enum"] == [code for code, kind in table if kind == "dead_letter"]
+    with psycopg.connect(pg_url(db)) as c:
+        check = c.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                          "WHERE conname = 'dead_letters_reason_check'").fetchone()[0]
+    in_db = re.findall(r"'([a-z_]+)'::text", check)
+    assert in_db == [code for code, kind in table if kind == "dead_letter"], check

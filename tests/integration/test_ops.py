@@ -185,7 +185,10 @@ def test_livez_and_readyz(estd):
     r = estd.get("/livez")
     assert r.status_code == 200 and r.json() == {"status": "ok"}
     r = estd.get("/readyz")
-    assert r.status_code == 200 and r.json() == {"status": "ready"}
+    # The intake's health is reported in the body, apart from readiness (off here).
+    assert r.status_code == 200 and r.json() == {"status": "ready", "intake": {"state": "off"}}
+    r = estd.get("/healthz/intake")
+    assert r.status_code == 200 and r.json() == {"state": "off"}
 
 
 def test_probes_follow_the_database_down_and_up(private_pg):

@@ -29,6 +29,7 @@ SECURE_ENV = {
     "ESTD_KEY_SECRET": SECRET,
     "ESTD_AUTH_CACHE_TTL_MS": "0",
     "ESTD_RATE_LIMIT_RPS": "0",
+    "ESTD_RATE_LIMIT_ANON_RPS": "0",  # tested in test_resilience
 }
 INJECTIONS = [
     "1' OR '1'='1",

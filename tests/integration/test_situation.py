@@ -1,5 +1,5 @@
 """The situational picture (lägesbild): counts, CompStat changes, time zone
-bucketing, hot spots, presence, GeoJSON and privacy suppression, over a
+bucketing, hot spots, presence, GeoJSON and disclosure control, over a
 fixed event set inserted with SQL (expected values computed by hand below).
 
 Fixture (Europe/Stockholm local times):
@@ -266,8 +266,8 @@ def test_hot_spot_found_where_incidents_cluster(estd, data):
             assert min(xs) - 1e-6 <= NORRBY[0] + dx <= max(xs) + 1e-6
             assert min(ys) - 1e-6 <= NORRBY[1] + dy <= max(ys) + 1e-6
         # Patrol presence inside the hot spot: P1 (point) and P2 (track through it), activity A1.
-        assert h["presence"] == {"patrols": {"count": 2, "duration_s": 5400},
-                                 "activities": {"count": 1, "duration_s": 5400}}
+        assert h["presence"] == {"patrols": {"count": 2, "duration_s": 5400, "suppressed": False},
+                                 "activities": {"count": 1, "duration_s": 5400, "suppressed": False}}
     # Stricter parameters: no cluster of 9.
     assert sit(estd, week="2024-W10", min_points=9)["hot_spots"] == []
     # The scattered W09 incidents form no hot spot.
@@ -277,6 +277,9 @@ def test_hot_spot_found_where_incidents_cluster(estd, data):
 def test_presence_per_area(estd, data):
     doc = sit(estd, week="2024-W10")
     pres = {p["code"]: (p["patrols"], p["activities"]) for p in doc["presence"]}
+    for k in pres:
+        for x in pres[k]:
+            assert x.pop("suppressed") is False  # auth off: exact
     assert pres["norrby"] == ({"count": 1, "duration_s": 3600}, {"count": 1, "duration_s": 5400})
     assert pres["hulta"] == ({"count": 1, "duration_s": 600}, {"count": 0, "duration_s": 0})
     assert pres["hassleholmen-hulta"] == ({"count": 1, "duration_s": 600}, {"count": 0, "duration_s": 0})
@@ -304,45 +307,75 @@ def test_focuses_commitments_and_freshness(estd, data):
 
 # ---- privacy ---------------------------------------------------------------------
 
-def check_suppressed_norrby(doc):
+def rounded(c, ck, k=3):
+    """The cell key rounding of docs/SECURITY.md, independently written:
+    up with probability (c mod k)/k, decided by u = ck / 2^31."""
+    if k <= 1 or c % k == 0:
+        return c
+    return c - c % k + (k if ck * k < (c % k) * 2 ** 31 else 0)
+
+
+def published(c, ck, k=3):
+    r = rounded(c, ck, k)
+    return None if r == 0 else r
+
+
+def norrby_w10_cells(server, norrby, column):
+    """{value: (count, cell key)} of Norrby's 2024-W10 incidents by column."""
+    rows = server.sql(
+        "SELECT " + column + ", count(*), sum(record_key) %% 2147483648 FROM event_areas"
+        " WHERE area_id = %s AND kind = 'incident' AND occurred_at >= '2024-03-04 00:00+01'"
+        " AND occurred_at < '2024-03-11 00:00+01' GROUP BY 1", (norrby,))
+    return {r[0]: (r[1], int(r[2])) for r in rows}
+
+
+def check_protected_norrby(server, doc, norrby, k=3):
+    """Every count is the cell-key rounding of the true count (or null for a
+    rounded 0, flagged suppressed), checked against the database."""
     cats = by(doc["incidents"]["by_category"], "code")
-    # count: skad 5, klotter 3, narkotika 1 -> narkotika (primary) and klotter (secondary)
-    assert cats["narkotika"]["count"] is None and cats["narkotika"]["suppressed"] is True
-    assert cats["klotter"]["count"] is None and cats["klotter"]["suppressed"] is True
-    assert cats["skadegorelse"]["count"] == 5 and cats["skadegorelse"]["suppressed"] is False
-    assert cats["brand"]["count"] == 0 and cats["brand"]["suppressed"] is False
-    # previous: skad 2 (primary), klotter 3 (secondary); year ago: 10 stays
-    assert cats["skadegorelse"]["previous"] is None and cats["skadegorelse"]["previous_suppressed"] is True
-    assert cats["klotter"]["previous"] is None
-    assert cats["skadegorelse"]["year_ago"] == 10
-    assert cats["skadegorelse"]["change_previous"] == {"absolute": None, "percent": None, "z": None, "significant": None}
-    assert cats["skadegorelse"]["change_year_ago"] == {"absolute": -5, "percent": -50.0, "z": -1.85, "significant": False}
-    assert cats["narkotika"]["change_previous"] == {"absolute": None, "percent": None, "z": None, "significant": None}
-    parties = {p["code"]: p["count"] for p in doc["incidents"]["by_party"]}
-    assert parties == {"polisen-boras": 4, "boras-stad": None, "ab-bostader": None}
+    truth = norrby_w10_cells(server, norrby, "category")
+    assert truth["skadegorelse"][0] == 5 and truth["klotter"][0] == 3 and truth["narkotika"][0] == 1
+    for code, c in cats.items():
+        n, ck = truth.get(code, (0, 0))
+        assert c["count"] == published(n, ck, k), (code, n, c)
+        assert c["suppressed"] is (c["count"] is None)
+    assert cats["klotter"]["count"] == 3  # a multiple of k is published as it is
+    assert cats["brand"]["count"] is None and cats["brand"]["suppressed"] is True  # a true zero: "< k" as well
+    pids = party_ids(server)
+    ptruth = norrby_w10_cells(server, norrby, "party_id")
+    for p in doc["incidents"]["by_party"]:
+        n, ck = ptruth.get(pids[p["code"]], (0, 0))
+        assert p["count"] == published(n, ck, k), (p, n)
     t = doc["incidents"]["total"]
     assert t["count"] == 9 and t["suppressed"] is False
-    # Nothing can be derived by subtraction: every table has 0 or >= 2 hidden non-zero cells.
+    # Every published value is a multiple of k, so differences are too.
     for table in (doc["incidents"]["by_category"], doc["incidents"]["by_party"], doc["series"]["items"],
-                  doc["by_weekday"], doc["by_hour"]):
-        hidden = [c for c in table if c["suppressed"]]
-        assert len(hidden) != 1
-        assert all(c["count"] is None or c["count"] == 0 or c["count"] >= 3 for c in table)
-    assert {h["hour"]: h["count"] for h in doc["by_hour"] if h["count"]} == {22: 3}
-    assert all(i["count"] is None for i in doc["series"]["items"])
-    # The hot spot's categories (5 and 3) are at or above the threshold.
-    assert {c["code"]: c["count"] for c in doc["hot_spots"][0]["by_category"]} == {"skadegorelse": 5, "klotter": 3}
+                  doc["by_weekday"], doc["by_hour"], [t]):
+        for c in table:
+            for key in ("count", "previous", "year_ago"):
+                if key in c:
+                    assert c[key] is None or (c[key] > 0 and c[key] % k == 0), c
+                    flag = "suppressed" if key == "count" else key + "_suppressed"
+                    assert c[flag] is (c[key] is None), c
+    assert cats["skadegorelse"]["year_ago"] == published(10, int(server.sql(
+        "SELECT sum(record_key) %% 2147483648 FROM event_areas WHERE area_id = %s AND occurred_at >= "
+        "'2023-03-06 00:00+01' AND occurred_at < '2023-03-13 00:00+01'", (norrby,))[0][0]), k)
+    # The hot spot's counts are protected the same way.
+    for c in doc["hot_spots"][0]["by_category"]:
+        assert c["count"] is None or c["count"] % k == 0
+    assert "ck_" not in str(doc)
 
 
-def test_min_count_suppresses_small_counts(estd, data):
+def test_min_count_rounds_small_counts(estd, data):
     doc = sit(estd, week="2024-W10", area_id=data["area"]["norrby"], min_count=3)
-    assert doc["privacy"] == {"min_count": 3, "suppression_applied": True, "detail_scope": True}
-    check_suppressed_norrby(doc)
-    # Raising the threshold above the hot spot's size hides the hot spot.
+    assert doc["privacy"] == {"min_count": 3, "suppression_applied": True, "detail_scope": True,
+                              "protection": {"method": "cell-key-rounding", "base": 3}}
+    check_protected_norrby(estd, doc, data["area"]["norrby"])
+    # A larger base: the hot spot of 8 becomes 0 (dropped) or 9.
     doc = sit(estd, week="2024-W10", area_id=data["area"]["norrby"], min_count=9)
-    assert doc["hot_spots"] == []
+    assert [h["incident_count"] for h in doc["hot_spots"]] in ([], [9])
     t = doc["incidents"]["total"]
-    assert t["count"] == 9 and t["previous"] is None and t["previous_suppressed"] is True
+    assert t["count"] == 9 and t["previous"] in (None, 9) and t["previous_suppressed"] is (t["previous"] is None)
 
 
 SECRET = "situation-key-secret-" + "0123456789abcdef" * 3
@@ -367,21 +400,27 @@ def test_suppression_without_detail_scope_with_auth_on(estd, data):
         r = sec.get("/v1/situation", params=params, headers={"Authorization": "Bearer " + read})
         assert r.status_code == 200, r.text
         doc = r.json()
-        assert doc["privacy"] == {"min_count": 3, "suppression_applied": True, "detail_scope": False}
-        check_suppressed_norrby(doc)
-        # Without detail the hull is blurred (buffered), so it is larger than the exact one.
+        assert doc["privacy"] == {"min_count": 3, "suppression_applied": True, "detail_scope": False,
+                                  "protection": {"method": "cell-key-rounding", "base": 3}}
+        check_protected_norrby(estd, doc, data["area"]["norrby"])
+        # Without detail the hull is the grid rectangle around the cluster, larger than the exact one.
         r = sec.get("/v1/situation", params=params, headers={"Authorization": "Bearer " + detail})
         full = r.json()
-        assert full["privacy"]["suppression_applied"] is False
+        assert full["privacy"]["suppression_applied"] is False and full["privacy"]["protection"] is None
         assert by(full["incidents"]["by_category"], "code")["narkotika"]["count"] == 1
 
         def width(d):
             xs = [p[0] for p in d["hot_spots"][0]["hull"]["coordinates"][0]]
             return max(xs) - min(xs)
         assert width(doc) > width(full)
-        # Individual events need the detail scope.
+        # A read key of boras-stad lists only boras-stad's events.
         gj = {**params, "include": "events"}
-        assert_problem(sec.get("/v1/situation/geojson", params=gj, headers={"Authorization": "Bearer " + read}), 403)
+        r = sec.get("/v1/situation/geojson", params=gj, headers={"Authorization": "Bearer " + read})
+        assert r.status_code == 200, r.text
+        own = [f for f in r.json()["features"] if f["properties"]["feature_type"] == "event"]
+        bs = party_ids(estd)["boras-stad"]
+        assert own and all(f["properties"]["party_id"] == bs for f in own)
+        assert len(own) == 3  # skadegorelse x2 and activity A1
         r = sec.get("/v1/situation/geojson", params=gj, headers={"Authorization": "Bearer " + detail})
         assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/geo+json")
         events = [f for f in r.json()["features"] if f["properties"]["feature_type"] == "event"]
@@ -564,7 +603,7 @@ def test_cache_privacy_classes_never_share(estd, data):
         r = sec.get("/v1/situation", params=params, headers={"Authorization": "Bearer " + read,
                                                               "If-None-Match": full.headers["ETag"]})
         assert r.status_code == 200, "the read-only caller matched the detail ETag"
-        check_suppressed_norrby(r.json())
+        check_protected_norrby(estd, r.json(), data["area"]["norrby"])
         assert r.json()["privacy"]["detail_scope"] is False
     finally:
         assert sec.stop() == 0, sec.read_log()[-3000:]

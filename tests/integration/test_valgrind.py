@@ -28,7 +28,7 @@ def test_serve_under_memcheck_has_no_errors_or_leaks(db, tmp_path):
                        "--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect "
                        f"--log-file={log} {ESTD_BIN} \"$@\"\n")
     wrapper.chmod(0o755)
-    server = Estd(db, env={"ESTD_HTTP_THREADS": "2", "ESTD_DB_POOL_SIZE": "2"}, binary=str(wrapper))
+    server = Estd(db, env={"ESTD_DB_POOL_SIZE": "2"}, binary=str(wrapper))
     server.start(timeout=120)
     try:
         assert server.get("/v1/parties").status_code == 200

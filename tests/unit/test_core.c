@@ -35,7 +35,42 @@ static void test_config_defaults(void **state) {
   assert_int_equal((int)cfg.max_body_bytes, 1024 * 1024);
   assert_true(cfg.migrate_on_start);
   assert_null(cfg.kafka_brokers);
+  /* availability defaults (docs/OPERATIONS.md "Connections and deadlines") */
+  assert_int_equal(cfg.http_max_connections_per_ip, 64);
+  assert_int_equal(cfg.http_header_timeout_s, 10);
+  assert_int_equal(cfg.http_body_timeout_s, 30);
+  assert_int_equal(cfg.http_timeout_s, 30);
+  assert_false(cfg.http_reuse_port);
+  assert_int_equal(cfg.db_query_timeout_ms, 2000);
+  assert_int_equal(cfg.db_intake_timeout_ms, 30000);
+  assert_int_equal(cfg.db_tcp_user_timeout_ms, 10000);
+  assert_int_equal(cfg.ready_timeout_ms, 1000);
+  assert_int_equal(cfg.rate_limit_anon_rps, 5);
+  assert_int_equal(cfg.event_max_future_s, 300);
+  assert_int_equal(cfg.event_retention_days, 0);
+  assert_false(cfg.event_retention_delete);
+  assert_int_equal(cfg.dead_letter_retention_days, 90);
+  assert_int_equal(cfg.retention_interval_s, 3600);
   est_config_free(&cfg);
+}
+
+static void test_config_retention(void **state) {
+  (void)state;
+  static const char *const env[] = {"ESTD_EVENT_RETENTION_DAYS", "365", "ESTD_EVENT_RETENTION_MODE", "delete",
+                                    "ESTD_DEAD_LETTER_RETENTION_DAYS", "0", "ESTD_EVENT_MAX_FUTURE_S", "60", NULL};
+  g_env = env;
+  est_config cfg;
+  char err[256];
+  assert_int_equal(est_config_load(&cfg, fake_env, err, sizeof err), EST_OK);
+  assert_int_equal(cfg.event_retention_days, 365);
+  assert_true(cfg.event_retention_delete);
+  assert_int_equal(cfg.dead_letter_retention_days, 0);
+  assert_int_equal(cfg.event_max_future_s, 60);
+  est_config_free(&cfg);
+  static const char *const bad[] = {"ESTD_EVENT_RETENTION_MODE", "burn", NULL};
+  g_env = bad;
+  assert_int_equal(est_config_load(&cfg, fake_env, err, sizeof err), EST_ECONFIG);
+  assert_non_null(strstr(err, "ESTD_EVENT_RETENTION_MODE"));
 }
 
 static void test_config_overrides(void **state) {
@@ -73,6 +108,11 @@ static void test_config_errors(void **state) {
   expect_config_error("ESTD_LOG_LEVEL", "loud");
   expect_config_error("ESTD_MIGRATE_ON_START", "maybe");
   expect_config_error("ESTD_LISTEN_ADDRESS", "localhost:80");
+  expect_config_error("ESTD_HTTP_REUSE_PORT", "sometimes");
+  expect_config_error("ESTD_HTTP_MAX_CONNECTIONS_PER_IP", "-1");
+  expect_config_error("ESTD_HTTP_HEADER_TIMEOUT_S", "0");
+  expect_config_error("ESTD_DB_QUERY_TIMEOUT_MS", "50");
+  expect_config_error("ESTD_READY_TIMEOUT_MS", "1x");
 }
 
 static void test_parse_id(void **state) {
@@ -171,6 +211,29 @@ static void test_sort_parse(void **state) {
   assert_int_equal(est_sort_parse("--id", sorts, &idx, &desc), EST_EINVAL);
 }
 
+static void test_sort_parse_one_direction(void **state) {
+  (void)state;
+  static const char *const fixed[] = {"-id", NULL};
+  int idx = 9;
+  bool desc = false;
+  assert_int_equal(est_sort_parse(NULL, fixed, &idx, &desc), EST_OK); /* the default is the one order */
+  assert_int_equal(idx, 0);
+  assert_true(desc);
+  assert_int_equal(est_sort_parse("-id", fixed, &idx, &desc), EST_OK);
+  assert_true(desc);
+  assert_int_equal(est_sort_parse("id", fixed, &idx, &desc), EST_EINVAL);
+  assert_int_equal(est_sort_parse("--id", fixed, &idx, &desc), EST_EINVAL);
+  static const char *const mixed[] = {"name", "-created_at", NULL};
+  assert_int_equal(est_sort_parse(NULL, mixed, &idx, &desc), EST_OK);
+  assert_false(desc);
+  assert_int_equal(est_sort_parse("-created_at", mixed, &idx, &desc), EST_OK);
+  assert_int_equal(idx, 1);
+  assert_int_equal(est_sort_parse("created_at", mixed, &idx, &desc), EST_EINVAL);
+  assert_int_equal(est_sort_parse("-name", mixed, &idx, &desc), EST_OK);
+  assert_int_equal(idx, 0);
+  assert_true(desc);
+}
+
 static bool mt_is(const char *v, const char *want) { return est_media_type_is(v, v ? strlen(v) : 0, want); }
 static bool mt_json(const char *v) { return est_media_type_is_json(v, v ? strlen(v) : 0); }
 
@@ -214,12 +277,12 @@ static void test_problem(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_config_defaults), cmocka_unit_test(test_config_overrides),
+      cmocka_unit_test(test_config_defaults), cmocka_unit_test(test_config_retention), cmocka_unit_test(test_config_overrides),
       cmocka_unit_test(test_config_errors),   cmocka_unit_test(test_parse_id),
       cmocka_unit_test(test_utf8),            cmocka_unit_test(test_request_id),
       cmocka_unit_test(test_b64url_roundtrip), cmocka_unit_test(test_cursor),
       cmocka_unit_test(test_sort_parse),      cmocka_unit_test(test_problem),
-      cmocka_unit_test(test_media_type),
+      cmocka_unit_test(test_media_type),      cmocka_unit_test(test_sort_parse_one_direction),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -151,8 +151,8 @@ static void test_convex_hull(void **state) {
  * 1 km apart: two hot spots, the larger first; max_clusters 1 keeps only it. */
 static void test_points_to_hot_spots(void **state) {
   (void)state;
-  est_hs_point p[] = {{-18, -22, 1}, {-9, 11, 1}, {0, 0, 1}, {9, -11, 1}, {18, 22, 1},
-                      {6, 22, 2},    {-12, 17, 2}, {12, -22, 2}, {300, 0, 3}};
+  est_hs_point p[] = {{-18, -22, 1, 1}, {-9, 11, 1, 2},  {0, 0, 1, 4},       {9, -11, 1, 8},       {18, 22, 1, 16},
+                      {6, 22, 2, 32},   {-12, 17, 2, 64}, {12, -22, 2, 1u << 30}, {300, 0, 3, 1u << 29}};
   est_hs_cluster *c;
   assert_int_equal(est_hotspot_points(p, 9, 150, 5, 50, 4, &c), 1);
   assert_int_equal(c[0].n, 8);
@@ -161,13 +161,18 @@ static void test_points_to_hot_spots(void **state) {
   assert_int_equal(c[0].cat_counts[1], 5);
   assert_int_equal(c[0].cat_counts[2], 3);
   assert_int_equal(c[0].cat_counts[3], 0);
+  /* Cell keys: sums of the members' record keys mod 2^31 (the noise point's is left out). */
+  assert_int_equal(c[0].ck, (1 + 2 + 4 + 8 + 16 + 32 + 64 + (1u << 30)) & 0x7fffffffu);
+  assert_int_equal(c[0].cat_ck[1], 31);
+  assert_int_equal(c[0].cat_ck[2], 96 + (1u << 30));
+  assert_int_equal(c[0].cat_ck[3], 0);
   assert_true(c[0].hull_n >= 3 && c[0].hull_n <= 8);
   est_hotspot_clusters_free(c, 1);
   assert_int_equal(est_hotspot_points(p, 9, 150, 9, 50, 4, &c), 0);
   assert_null(c);
   est_hs_point q[11];
-  for (int i = 0; i < 6; i++) q[i] = (est_hs_point){1000.0 + i, 0, 0};
-  for (int i = 0; i < 5; i++) q[6 + i] = (est_hs_point){(double)i, 0, 0};
+  for (int i = 0; i < 6; i++) q[i] = (est_hs_point){1000.0 + i, 0, 0, 0};
+  for (int i = 0; i < 5; i++) q[6 + i] = (est_hs_point){(double)i, 0, 0, 0};
   assert_int_equal(est_hotspot_points(q, 11, 150, 5, 50, 1, &c), 2);
   assert_int_equal(c[0].n, 6);
   assert_int_equal(c[1].n, 5);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "estd/personnummer.h"
@@ -148,8 +150,102 @@ static void test_look_alikes(void **state) {
   assert_false(matches("2024-01-15 12:00"));
   assert_false(matches("218507099805"));  /* year 2185 is not a birth year */
   assert_false(matches("008507099805"));  /* year 0085 */
-  assert_false(matches("850709 9805"));   /* space is not a separator */
   assert_false(matches("850709--9805"));
+  assert_false(matches("850709  9805"));  /* two spaces */
+  assert_false(matches("850709 - - 9805"));
+  assert_false(matches("2024-01-15 1234")); /* a date and a number */
+  assert_false(matches("070 123 45 67"));
+}
+
+/* Forms people type: a space as the separator, spaces around the dash, an
+ * en dash, a no-break space; the 12-digit form inside longer text. */
+static void test_typed_forms(void **state) {
+  (void)state;
+  assert_true(exact("850709 9805"));
+  assert_true(exact("19850709 9805"));
+  assert_true(exact("850709 - 9805"));
+  assert_true(exact("850709- 9805"));
+  assert_true(exact("850709 -9805"));
+  assert_true(exact("19850709 - 9805"));
+  assert_true(exact("850709\xe2\x80\x93" "9805"));    /* en dash */
+  assert_true(exact("850709\xc2\xa0" "9805"));        /* no-break space */
+  assert_true(exact("701063 2391"));               /* samordningsnummer, space */
+  assert_true(exact("19701063 2391"));
+  size_t st, n;
+  const char *s = "Anmälare: Kalle Anka,19850709-9805,Storgatan 1";
+  assert_true(est_pnr_find(s, strlen(s), 0, &st, &n));
+  assert_int_equal(n, 13);
+  s = "pnr19850709-9805;tel 033-35 70 00";
+  assert_true(est_pnr_find(s, strlen(s), 0, &st, &n));
+  assert_int_equal(st, 3);
+  assert_int_equal(n, 13);
+  assert_true(matches("se ärende (ÅÅÅÅMMDD-NNNN = 19701063-2391) för detaljer"));
+  assert_true(matches("id=19850709 9805&x=1"));
+  char r[] = "a 850709 9805 b 19701063 - 2391 c";
+  assert_int_equal(est_pnr_redact(r), 2);
+  assert_string_equal(r, "a XXXXXX XXXX b XXXXXXXX - XXXX c");
+}
+
+/* Raw bytes: NULs, no terminator, and JSON-escaped digits. */
+static void test_redact_raw(void **state) {
+  (void)state;
+  char b[] = {'x', 0, '8', '5', '0', '7', '0', '9', '-', '9', '8', '0', '5', 0, 'y'};
+  assert_int_equal(est_pnr_redact_raw(b, sizeof b), 1);
+  assert_memory_equal(b, ((char[]){'x', 0, 'X', 'X', 'X', 'X', 'X', 'X', '-', 'X', 'X', 'X', 'X', 0, 'y'}), sizeof b);
+  char j[] = "{\"d\":\"\\u0038\\u00350709-98\\u00305\"}";
+  size_t len = strlen(j);
+  assert_int_equal(est_pnr_redact_raw(j, len), 1);
+  assert_int_equal(strlen(j), len);
+  assert_string_equal(j, "{\"d\":\"\\u0058\\u0058XXXX-XX\\u0058X\"}");
+  char none[] = "{\"d\":\"\\u0041 0701234567\"}";
+  assert_int_equal(est_pnr_redact_raw(none, strlen(none)), 0);
+  assert_string_equal(none, "{\"d\":\"\\u0041 0701234567\"}");
+  /* Broken JSON is redacted too. */
+  char broken[] = "{\"d\": 8507099805, [[[";
+  assert_int_equal(est_pnr_redact_raw(broken, strlen(broken)), 1);
+  assert_string_equal(broken, "{\"d\": XXXXXXXXXX, [[[");
+}
+
+static int reports;
+static char last_ptr[128];
+static void on_report(void *arg, const char *ptr) {
+  (void)arg;
+  reports++;
+  snprintf(last_ptr, sizeof last_ptr, "%s", ptr);
+}
+
+/* JSON at any depth: strings, keys and integers. */
+static void test_screen_json(void **state) {
+  (void)state;
+  json_t *doc = json_loads("{\"a\":{\"b\":[1,{\"c\":\"ring 850709-9805\"}]},\"ok\":\"070-123 45 67\"}", 0, NULL);
+  reports = 0;
+  assert_int_equal(est_pnr_screen_json(doc, false, on_report, NULL), 1);
+  assert_int_equal(reports, 1);
+  assert_string_equal(last_ptr, "/a/b/1/c");
+  assert_int_equal(est_pnr_screen_json(doc, true, NULL, NULL), 1);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(doc, "a"), "b"), 1), "c")),
+                      "ring XXXXXX-XXXX");
+  assert_int_equal(est_pnr_screen_json(doc, false, NULL, NULL), 0);
+  json_decref(doc);
+  doc = json_loads("{\"pnr\":198507099805,\"n\":[8507099805],\"19701063-2391\":true,\"x/y\":{\"~\":\"811218 9876\"}}", 0, NULL);
+  reports = 0;
+  assert_int_equal(est_pnr_screen_json(doc, false, on_report, NULL), 4);
+  assert_int_equal(reports, 4);
+  assert_int_equal(est_pnr_screen_json(doc, true, NULL, NULL), 4);
+  char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+  assert_string_equal(text, "{\"XXXXXXXX-XXXX\":true,\"n\":[\"XXXXXXXXXX\"],\"pnr\":\"XXXXXXXXXXXX\",\"x/y\":{\"~\":\"XXXXXX XXXX\"}}");
+  free(text);
+  assert_int_equal(est_pnr_screen_json(doc, false, NULL, NULL), 0);
+  json_decref(doc);
+  doc = json_loads("{\"x/y\":{\"~a\":\"811218-9876\"}}", 0, NULL);
+  assert_int_equal(est_pnr_screen_json(doc, false, on_report, NULL), 1);
+  assert_string_equal(last_ptr, "/x~1y/~0a");
+  json_decref(doc);
+  char *red = est_pnr_redact_json_text("{\"k\":[\"850709-9805\"]}");
+  assert_string_equal(red, "{\"k\":[\"XXXXXX-XXXX\"]}");
+  free(red);
+  assert_null(est_pnr_redact_json_text("{\"k\":1}"));
+  assert_null(est_pnr_redact_json_text("not json 850709-9805"));
 }
 
 static void test_redact(void **state) {
@@ -173,7 +269,8 @@ int main(void) {
       cmocka_unit_test(test_bad_check_digit),     cmocka_unit_test(test_invalid_dates),
       cmocka_unit_test(test_leap_days),           cmocka_unit_test(test_coordination_numbers),
       cmocka_unit_test(test_embedded_and_boundaries), cmocka_unit_test(test_look_alikes),
-      cmocka_unit_test(test_redact),
+      cmocka_unit_test(test_redact),              cmocka_unit_test(test_typed_forms),
+      cmocka_unit_test(test_redact_raw),          cmocka_unit_test(test_screen_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,10 @@ static const char *const ROW =
     "{\"from\":\"2024-04-01\",\"to\":\"2024-06-30\",\"value\":3},"
     "{\"from\":\"2024-07-01\",\"to\":\"2024-09-30\",\"value\":0}]}";
 
+/* Exact publication for a read-detail caller. */
+static const est_publish_policy EXACT = {0, true, NULL, NULL};
+static const est_caller DETAIL = {1, true, false};
+
 static json_t *row(void) {
   json_t *p = json_loads(ROW, 0, NULL);
   assert_non_null(p);
@@ -32,7 +36,7 @@ static void test_evaluate_current_bucket(void **state) {
   json_t *p = row();
   /* 2024-05-15: the second bucket; 45 of its 91 days have ended (1 April
    * .. 15 May), so 10 * 45/91 = 4.95 are due and 3 are not on track. */
-  est_progress_evaluate(p, (est_date){2024, 5, 15});
+  est_progress_evaluate(p, (est_date){2024, 5, 15}, &EXACT, &DETAIL);
   assert_string_equal(json_string_value(json_object_get(p, "evaluated_on")), "2024-05-15");
   assert_int_equal(json_integer_value(json_object_get(p, "value")), 3);
   assert_string_equal(json_string_value(json_object_get(json_object_get(p, "current_bucket"), "from")), "2024-04-01");
@@ -43,7 +47,7 @@ static void test_evaluate_current_bucket(void **state) {
 
   /* before the first bucket: the first one, nothing elapsed, on track */
   p = row();
-  est_progress_evaluate(p, (est_date){2023, 12, 1});
+  est_progress_evaluate(p, (est_date){2023, 12, 1}, &EXACT, &DETAIL);
   assert_string_equal(json_string_value(json_object_get(json_object_get(p, "current_bucket"), "to")), "2024-03-31");
   assert_true(json_real_value(json_object_get(p, "elapsed_fraction")) == 0.0);
   assert_true(json_is_true(json_object_get(p, "on_track")));
@@ -51,7 +55,7 @@ static void test_evaluate_current_bucket(void **state) {
 
   /* after the last: the last one, fully elapsed, 0 of 10 */
   p = row();
-  est_progress_evaluate(p, (est_date){2025, 1, 1});
+  est_progress_evaluate(p, (est_date){2025, 1, 1}, &EXACT, &DETAIL);
   assert_string_equal(json_string_value(json_object_get(json_object_get(p, "current_bucket"), "from")), "2024-07-01");
   assert_true(json_real_value(json_object_get(p, "elapsed_fraction")) == 1.0);
   assert_true(json_is_false(json_object_get(p, "on_track")));
@@ -61,7 +65,7 @@ static void test_evaluate_current_bucket(void **state) {
 static void test_evaluate_without_target_or_buckets(void **state) {
   (void)state;
   json_t *p = json_loads("{\"target\":null,\"buckets\":null}", 0, NULL);
-  est_progress_evaluate(p, (est_date){2024, 5, 15});
+  est_progress_evaluate(p, (est_date){2024, 5, 15}, &EXACT, &DETAIL);
   assert_true(json_is_null(json_object_get(p, "value")));
   assert_true(json_is_null(json_object_get(p, "current_bucket")));
   assert_true(json_is_null(json_object_get(p, "percentage")));
@@ -82,7 +86,7 @@ static void test_ids_and_attach(void **state) {
   assert_int_equal(est_progress_ids(NULL, &ids, &n), EST_EINTERNAL);
   json_t *rows = json_object();
   json_object_set_new(rows, "5", row());
-  est_progress_attach(items, rows, (est_date){2024, 5, 15});
+  est_progress_attach(items, rows, (est_date){2024, 5, 15}, &EXACT, &DETAIL);
   json_t *p = json_object_get(json_array_get(items, 0), "progress");
   assert_true(json_is_false(json_object_get(p, "on_track"))); /* evaluated */
   assert_true(json_is_null(json_object_get(json_array_get(items, 1), "progress")));
@@ -107,7 +111,7 @@ static void test_report(void **state) {
   free(ids);
   json_t *rows = json_object();
   json_object_set_new(rows, "5", row());
-  est_report_finish(doc, rows, (est_date){2024, 5, 15});
+  est_report_finish(doc, rows, (est_date){2024, 5, 15}, &EXACT, &DETAIL);
   json_decref(rows);
   assert_string_equal(json_string_value(json_object_get(doc, "generated_on")), "2024-05-15");
   assert_true(json_is_null(json_object_get(json_array_get(json_object_get(doc, "commitments"), 1), "progress")));
@@ -127,8 +131,42 @@ static void test_report(void **state) {
   json_decref(doc);
 }
 
+/* Disclosure: a count indicator's buckets and total are rounded through the
+ * policy before value and percentage are derived; another party's last
+ * event is withheld. */
+static void test_evaluate_disclosure(void **state) {
+  (void)state;
+  const char *text =
+      "{\"indicator\":{\"measure\":\"count\"},\"target\":{\"value\":10,\"comparison\":\"at_least\"},"
+      "\"total\":4,\"ck_total\":2000000000,"
+      "\"buckets\":[{\"from\":\"2024-01-01\",\"to\":\"2024-12-31\",\"value\":4,\"ck_value\":2000000000}],"
+      "\"last_event\":{\"id\":9,\"occurred_at\":\"2024-05-01T10:00:00+00:00\",\"kind\":\"activity\",\"party_id\":2}}";
+  est_publish_policy pol = {3, false, NULL, NULL};
+  est_caller own = {2, false, false}, other = {3, false, false};
+  json_t *p = json_loads(text, 0, NULL);
+  est_progress_evaluate(p, (est_date){2025, 1, 1}, &pol, &own);
+  assert_int_equal(json_integer_value(json_object_get(p, "value")), 3); /* 4 rounded down by its key */
+  assert_int_equal(json_integer_value(json_object_get(p, "total")), 3);
+  assert_true(json_real_value(json_object_get(p, "percentage")) == 30.0); /* from the published 3, not 4 */
+  assert_true(json_is_false(json_object_get(p, "value_suppressed")));
+  assert_non_null(json_object_get(json_object_get(p, "last_event"), "occurred_at"));
+  char *s = json_dumps(p, JSON_COMPACT);
+  assert_null(strstr(s, "ck_"));
+  free(s);
+  json_decref(p);
+  p = json_loads(text, 0, NULL);
+  est_progress_evaluate(p, (est_date){2025, 1, 1}, &pol, &other);
+  assert_true(json_is_null(json_object_get(p, "last_event")));
+  json_decref(p);
+  p = json_loads(text, 0, NULL);
+  est_progress_evaluate(p, (est_date){2025, 1, 1}, &EXACT, &other);
+  assert_int_equal(json_integer_value(json_object_get(p, "value")), 4);
+  json_decref(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_evaluate_disclosure),
       cmocka_unit_test(test_evaluate_current_bucket),
       cmocka_unit_test(test_evaluate_without_target_or_buckets),
       cmocka_unit_test(test_ids_and_attach),

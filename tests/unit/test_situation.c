@@ -1,6 +1,6 @@
 /* test_situation.c - unit tests for the pure situational-picture rules:
  * calendar and ISO weeks, Stockholm local date, periods and comparison
- * periods, percentage change, privacy suppression, progress evaluation,
+ * periods, percentage change, progress evaluation,
  * CSV quoting. Expected values computed by hand (see comments). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -160,73 +160,17 @@ static void test_pct_change(void **state) {
   assert_false(est_pct_change(0, 0, &v));
 }
 
-static void test_suppress(void **state) {
+static void test_change(void **state) {
   (void)state;
-  bool sup[5], tsup;
-  /* One small cell: it and the smallest other non-zero cell are hidden. */
-  long long a[] = {5, 3, 1, 0, 7};
-  est_suppress(a, sup, 5, 16, &tsup, 3);
-  assert_false(sup[0]);
-  assert_true(sup[1]);
-  assert_true(sup[2]);
-  assert_false(sup[3]);
-  assert_false(sup[4]);
-  assert_false(tsup);
-  /* Two small cells: no secondary needed. */
-  long long b[] = {1, 2, 10, 0, 0};
-  est_suppress(b, sup, 5, 13, &tsup, 3);
-  assert_true(sup[0] && sup[1]);
-  assert_false(sup[2]);
-  assert_false(tsup);
-  /* Small total: everything non-zero and the total are hidden. */
-  long long c[] = {2, 0, 0, 0, 0};
-  est_suppress(c, sup, 5, 2, &tsup, 3);
-  assert_true(sup[0]);
-  assert_true(tsup);
-  /* A lone small cell with nothing else to hide: the total goes. */
-  long long d[] = {2, 0, 0, 0, 0};
-  est_suppress(d, sup, 5, 2, &tsup, 2); /* k=2: 2 is not small, total 2 not small */
-  assert_false(sup[0]);
-  assert_false(tsup);
-  long long e[] = {1, 5, 0, 0, 0};
-  est_suppress(e, sup, 1, 6, &tsup, 3); /* table of one cell {1}, total 6 published elsewhere */
-  assert_true(sup[0]);
-  assert_true(tsup);
-  /* k <= 1: nothing. */
-  est_suppress(a, sup, 5, 16, &tsup, 1);
-  for (int i = 0; i < 5; i++) assert_false(sup[i]);
-  assert_false(tsup);
-  /* Never exactly one hidden cell when the total is published. */
-  for (long long x = 0; x < 6; x++)
-    for (long long y = 0; y < 6; y++)
-      for (long long z = 0; z < 6; z++) {
-        long long v[3] = {x, y, z};
-        bool s[3];
-        est_suppress(v, s, 3, x + y + z, &tsup, 3);
-        int hidden = s[0] + s[1] + s[2];
-        assert_true(tsup || hidden != 1);
-        for (int i = 0; i < 3; i++)
-          if (!s[i]) assert_true(v[i] == 0 || v[i] >= 3);
-      }
-}
-
-static void test_suppress_json_and_change(void **state) {
-  (void)state;
-  json_t *cells = json_loads("[{\"count\":5,\"previous\":2},{\"count\":3,\"previous\":3},{\"count\":1,\"previous\":0}]",
+  json_t *cells = json_loads("[{\"count\":5,\"previous\":2},{\"count\":null,\"previous\":3},{\"count\":1,\"previous\":0}]",
                              0, NULL);
   assert_non_null(cells);
-  assert_false(est_suppress_json(cells, 9, "count", "suppressed", 3));
-  assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, 0), "count")), 5);
-  assert_true(json_is_null(json_object_get(json_array_get(cells, 1), "count")));
-  assert_true(json_is_true(json_object_get(json_array_get(cells, 1), "suppressed")));
-  assert_true(json_is_null(json_object_get(json_array_get(cells, 2), "count")));
-  assert_true(json_is_false(json_object_get(json_array_get(cells, 0), "suppressed")));
   json_t *c0 = json_array_get(cells, 0);
   est_change_json(c0, "change_previous", "count", "previous");
   json_t *ch = json_object_get(c0, "change_previous");
   assert_int_equal(json_integer_value(json_object_get(ch, "absolute")), 3);
   assert_true(json_real_value(json_object_get(ch, "percent")) == 150.0);
-  json_t *c1 = json_array_get(cells, 1); /* suppressed: change is null */
+  json_t *c1 = json_array_get(cells, 1); /* below the base (null): change is null */
   est_change_json(c1, "change_previous", "count", "previous");
   assert_true(json_is_null(json_object_get(json_object_get(c1, "change_previous"), "absolute")));
   json_t *c2 = json_array_get(cells, 2);
@@ -282,8 +226,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_calendar),        cmocka_unit_test(test_iso_weeks),
       cmocka_unit_test(test_stockholm_date),  cmocka_unit_test(test_periods),
-      cmocka_unit_test(test_pct_change),      cmocka_unit_test(test_suppress),
-      cmocka_unit_test(test_suppress_json_and_change), cmocka_unit_test(test_progress_rules),
+      cmocka_unit_test(test_pct_change),
+      cmocka_unit_test(test_change), cmocka_unit_test(test_progress_rules),
       cmocka_unit_test(test_csv),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

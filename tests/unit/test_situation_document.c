@@ -1,6 +1,6 @@
 /* test_situation_document.c - unit tests for the situational-picture
  * document (domain/situation.c) and its publication policy (privacy.h):
- * the JSON picture built from store rows, suppression and CompStat changes
+ * the JSON picture built from store rows, cell-key rounding and CompStat changes
  * on it, that every published count goes through the policy, hot spots,
  * GeoJSON and the cache key. Expected values computed by hand. */
 #include <setjmp.h>
@@ -29,11 +29,13 @@ static void query(est_situation_query *q, int k, bool detail) {
 }
 
 /* Rows as the store returns them. Current / previous / year-ago totals
- * 10 / 4 / 0; categories a = 8/1/0, b = 2/3/0; parties 7 = 10/4/0. */
+ * 10 / 4 / 0; categories a = 8/1/0, b = 2/3/0; parties 7 = 10/4/0. Cell
+ * keys (ck_*) are 0 (u = 0: every count that is not a multiple of k rounds
+ * up) except b's current count (u = 0.93: 2 rounds down). */
 static const char *const COUNTS =
     "{\"total\":{\"count\":10,\"previous\":4,\"year_ago\":0},"
     "\"by_category\":[{\"code\":\"a\",\"count\":8,\"previous\":1,\"year_ago\":0},"
-    "{\"code\":\"b\",\"count\":2,\"previous\":3,\"year_ago\":0}],"
+    "{\"code\":\"b\",\"count\":2,\"ck_count\":2000000000,\"previous\":3,\"year_ago\":0}],"
     "\"by_party\":[{\"party_id\":7,\"code\":\"p\",\"name\":\"P\",\"count\":10,\"previous\":4,\"year_ago\":0}],"
     "\"series\":[{\"start\":\"2024-03-04\",\"count\":9},{\"start\":\"2024-03-05\",\"count\":1}],"
     "\"by_weekday\":[{\"weekday\":1,\"count\":10}],"
@@ -59,7 +61,7 @@ static json_t *at(json_t *v, const char *path) { /* "incidents.by_category.1.cou
   char buf[128];
   snprintf(buf, sizeof buf, "%s", path);
   for (char *save = NULL, *t = strtok_r(buf, ".", &save); t && v; t = strtok_r(NULL, ".", &save))
-    v = json_is_array(v) ? json_array_get(v, (size_t)atoi(t)) : json_object_get(v, t);
+    v = json_is_array(v) ? json_array_get(v, (size_t)strtoul(t, NULL, 10)) : json_object_get(v, t);
   return v;
 }
 
@@ -92,57 +94,62 @@ static void test_query_period_and_threshold(void **state) {
   assert_string_equal(q.bucket, "week"); /* 60 days > 56 */
   est_situation_query_period(&q, &long_range, "day");
   assert_string_equal(q.bucket, "day");
-  assert_int_equal(est_situation_threshold(false, 3, false, 0), 3);
-  assert_int_equal(est_situation_threshold(true, 3, false, 0), 0);  /* detail: no suppression */
-  assert_int_equal(est_situation_threshold(true, 3, true, 5), 5);   /* min_count applies to anyone */
-  assert_int_equal(est_situation_threshold(false, 3, true, 7), 7);
+  est_caller reader = {1, false, false}, detailed = {1, true, false};
+  assert_int_equal(est_disclosure_base(&reader, 3, 0), 3);
+  assert_int_equal(est_disclosure_base(&detailed, 3, 0), 0); /* detail: exact */
+  assert_int_equal(est_disclosure_base(&detailed, 3, 5), 5); /* min_count applies to anyone */
+  assert_int_equal(est_disclosure_base(&reader, 3, 7), 7);
 }
 
-static void test_document_suppression_and_change(void **state) {
+static void test_document_rounding_and_change(void **state) {
   (void)state;
   est_situation_query q;
   query(&q, 3, false);
   est_publish_policy pol = {3, false, NULL, NULL};
   json_t *doc = build(&q, &pol);
-  /* Categories, current period: b = 2 < 3 (primary), so a (the only other
-   * non-zero cell) goes too (secondary). Previous: a = 1 (primary), b = 3
-   * (secondary). Year ago: zeros are published. */
-  assert_null_at(doc, "incidents.by_category.0.count");
+  /* Categories: a 8 -> 9 (u = 0 rounds up); b 2 with u = 0.93 -> 0: null,
+   * "< 3". Previous a 1 -> 3, b 3 stays. Year ago: a true 0 is "< 3" too. */
+  assert_count(doc, "incidents.by_category.0.count", 9);
   assert_null_at(doc, "incidents.by_category.1.count");
   assert_true(json_is_true(at(doc, "incidents.by_category.1.suppressed")));
-  assert_null_at(doc, "incidents.by_category.0.previous");
-  assert_null_at(doc, "incidents.by_category.1.previous");
-  assert_count(doc, "incidents.by_category.0.year_ago", 0);
-  assert_true(json_is_false(at(doc, "incidents.by_category.0.year_ago_suppressed")));
-  assert_null_at(doc, "incidents.by_category.0.change_previous.absolute"); /* from suppressed counts */
-  /* Totals published: 10 vs 4 = +6 = +150.0 %; vs 0 = +10, percent null. */
-  assert_count(doc, "incidents.total.count", 10);
-  assert_count(doc, "incidents.total.previous", 4);
+  assert_true(json_is_false(at(doc, "incidents.by_category.0.suppressed")));
+  assert_count(doc, "incidents.by_category.0.previous", 3);
+  assert_count(doc, "incidents.by_category.1.previous", 3);
+  assert_null_at(doc, "incidents.by_category.0.year_ago");
+  assert_true(json_is_true(at(doc, "incidents.by_category.0.year_ago_suppressed")));
+  assert_count(doc, "incidents.by_category.0.change_previous.absolute", 6); /* from the published 9 and 3 */
+  assert_null_at(doc, "incidents.by_category.1.change_previous.absolute");   /* from a null count */
+  /* Totals: 10 -> 12, 4 -> 6: +6 = +100.0 %; year ago null. */
+  assert_count(doc, "incidents.total.count", 12);
+  assert_count(doc, "incidents.total.previous", 6);
   assert_true(json_is_false(at(doc, "incidents.total.suppressed")));
   assert_count(doc, "incidents.total.change_previous.absolute", 6);
-  assert_true(json_real_value(at(doc, "incidents.total.change_previous.percent")) == 150.0);
-  assert_count(doc, "incidents.total.change_year_ago.absolute", 10);
-  assert_null_at(doc, "incidents.total.change_year_ago.percent");
-  /* One party: its cell is the total, published. */
-  assert_count(doc, "incidents.by_party.0.count", 10);
-  assert_count(doc, "incidents.by_party.0.change_previous.absolute", 6);
-  /* Series: 1 < 3 suppressed, then 9 too (secondary). Hours 4 and 6 published. */
-  assert_null_at(doc, "series.items.0.count");
-  assert_null_at(doc, "series.items.1.count");
+  assert_true(json_real_value(at(doc, "incidents.total.change_previous.percent")) == 100.0);
+  assert_null_at(doc, "incidents.total.year_ago");
+  assert_null_at(doc, "incidents.total.change_year_ago.absolute");
+  assert_count(doc, "incidents.by_party.0.count", 12);
+  /* Series 9 and 1 -> 9 and 3; hours 4, 6 -> 6, 6; weekday 10 -> 12. */
+  assert_count(doc, "series.items.0.count", 9);
+  assert_count(doc, "series.items.1.count", 3);
   assert_string_equal(json_string_value(at(doc, "series.bucket")), "day");
-  assert_count(doc, "by_hour.0.count", 4);
-  assert_count(doc, "by_weekday.0.count", 10);
-  /* Hot spots: the one with 2 incidents is left out; in the other b = 1 and
-   * a = 5 are suppressed. */
-  assert_int_equal(json_array_size(at(doc, "hot_spots")), 1);
+  assert_count(doc, "by_hour.0.count", 6);
+  assert_count(doc, "by_weekday.0.count", 12);
+  /* Hot spots: 6 stays, 2 -> 3 (kept); categories 5 -> 6, 1 -> 3. */
+  assert_int_equal(json_array_size(at(doc, "hot_spots")), 2);
   assert_count(doc, "hot_spots.0.rank", 1);
   assert_count(doc, "hot_spots.0.incident_count", 6);
-  assert_null_at(doc, "hot_spots.0.by_category.0.count");
-  assert_null_at(doc, "hot_spots.0.by_category.1.count");
-  assert_null(at(doc, "hot_spots.0.suppressed")); /* no flag on the hot spot itself */
+  assert_count(doc, "hot_spots.0.by_category.0.count", 6);
+  assert_count(doc, "hot_spots.0.by_category.1.count", 3);
+  assert_count(doc, "hot_spots.1.incident_count", 3);
+  /* No cell key is published. */
+  char *text = json_dumps(doc, JSON_COMPACT);
+  assert_null(strstr(text, "ck_"));
+  free(text);
   /* The frame. */
   assert_count(doc, "privacy.min_count", 3);
   assert_true(json_is_true(at(doc, "privacy.suppression_applied")));
+  assert_string_equal(json_string_value(at(doc, "privacy.protection.method")), "cell-key-rounding");
+  assert_count(doc, "privacy.protection.base", 3);
   assert_true(json_is_false(at(doc, "privacy.detail_scope")));
   assert_string_equal(json_string_value(at(doc, "period.week")), "2024-W10");
   assert_count(doc, "period.days", 7);
@@ -152,6 +159,7 @@ static void test_document_suppression_and_change(void **state) {
   assert_non_null(at(doc, "freshness"));
   assert_true(json_is_null(at(doc, "area")));
   json_decref(doc);
+  /* A larger base: the hot spot of 2 rounds to 0 with a key of u = 0.9 and is left out. */
 }
 
 static void test_document_without_suppression(void **state) {
@@ -252,7 +260,7 @@ static char g_keys[4][32];
 static bool key_policy(const est_publish_policy *p, est_count_table *t) {
   for (size_t i = 0; i < t->n && i < 4; i++) snprintf(g_keys[i], sizeof g_keys[i], "%s", t->keys[i]);
   assert_int_equal(t->total, 13); /* -1: the sum of the cells */
-  return est_publish_suppress(p, t);
+  return est_publish_round(p, t);
 }
 
 static void test_publish_json_keys(void **state) {
@@ -264,11 +272,10 @@ static void test_publish_json_keys(void **state) {
   assert_string_equal(g_keys[0], "x");
   assert_string_equal(g_keys[1], "12");
   assert_string_equal(g_keys[2], "2");
-  /* 1 < 2 hidden, the smallest other (5) too; 7 published */
-  assert_true(json_is_null(json_object_get(json_array_get(cells, 0), "n")));
-  assert_true(json_is_null(json_object_get(json_array_get(cells, 1), "n")));
-  assert_true(json_is_true(json_object_get(json_array_get(cells, 1), "hidden")));
-  assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, 2), "n")), 7);
+  /* base 2, cell keys 0 (u = 0): every odd count rounds up */
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, 0), "n")), 2);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, 1), "n")), 6);
+  assert_int_equal(json_integer_value(json_object_get(json_array_get(cells, 2), "n")), 8);
   assert_true(json_is_false(json_object_get(json_array_get(cells, 2), "hidden")));
   json_decref(cells);
 }
@@ -340,11 +347,25 @@ static void test_cache_key(void **state) {
   est_situation_cache_key(&b, false, kb, sizeof kb);
   assert_string_equal(ka, kb);
   assert_string_equal(ka, "json|area=0|2024-03-04..2024-03-11|week=2024-10|bucket=day|eps=150.000|minpts=5|"
-                          "detail=0|k=3|events=0");
+                          "detail=0|scope=0|k=3|events=0|vis=0");
   /* every input that changes the body changes the key */
   est_situation_cache_key(&a, true, kb, sizeof kb);
   assert_string_not_equal(ka, kb);
   b.k = 4;
+  est_situation_cache_key(&b, false, kb, sizeof kb);
+  assert_string_not_equal(ka, kb);
+  /* listed events: another visible party, another key */
+  char kc[256];
+  query(&b, 3, false);
+  b.include_events = true;
+  b.rows = EST_ROWS_PARTY;
+  b.rows_party = 2;
+  est_situation_cache_key(&b, true, kb, sizeof kb);
+  b.rows_party = 3;
+  est_situation_cache_key(&b, true, kc, sizeof kc);
+  assert_string_not_equal(kb, kc);
+  query(&b, 3, false);
+  b.detail_scope = true;
   est_situation_cache_key(&b, false, kb, sizeof kb);
   assert_string_not_equal(ka, kb);
   query(&b, 3, true);
@@ -363,13 +384,14 @@ static void test_hotspots(void **state) {
   q.eps_m = 100;
   q.min_points = 3;
   /* three close incidents and one far away */
-  est_hs_point pts[] = {{0, 0, 0}, {10, 0, 1}, {0, 10, 0}, {5000, 5000, 0}};
+  est_hs_point pts[] = {{0, 0, 0, 1}, {10, 0, 1, 2}, {0, 10, 0, 4}, {5000, 5000, 0, 8}};
   est_hs_cluster *cl = NULL;
   int k = est_situation_hotspots(&q, pts, 4, 2, &cl);
   assert_int_equal(k, 1);
   assert_int_equal(cl[0].n, 3);
   assert_int_equal(cl[0].cat_counts[0], 2);
   assert_int_equal(cl[0].cat_counts[1], 1);
+  assert_int_equal(cl[0].ck, 7); /* the members' record keys 1 + 2 + 4 */
   est_hotspot_clusters_free(cl, k);
 }
 
@@ -393,23 +415,26 @@ static void test_document_web_parts(void **state) {
   est_situation_rows rows = {COUNTS_WEB, "[]", CONTEXT, NULL, NULL};
   json_t *doc = NULL;
   assert_int_equal(est_situation_document(&q, &pol, &rows, &doc), EST_OK);
-  /* 1 < 3 hidden, and 8 as the second cell (9 - 8 would give it away). */
-  assert_null_at(doc, "by_weekday_hour.1.count");
-  assert_true(json_is_true(at(doc, "by_weekday_hour.1.suppressed")));
-  assert_null_at(doc, "by_weekday_hour.0.count");
-  /* 2 hidden, 5 as the second cell; 7 shown. */
-  assert_null_at(doc, "by_area.0.count");
-  assert_null_at(doc, "by_area.2.count");
-  assert_count(doc, "by_area.1.count", 7);
+  /* Weekday x hour and per-area cells go through the policy: each is a
+   * multiple of k = 3, or null and flagged. */
+  const char *const tables[] = {"by_weekday_hour", "by_area"};
+  for (size_t t = 0; t < 2; t++) {
+    json_t *cells = at(doc, tables[t]);
+    assert_true(json_array_size(cells) >= 2);
+    size_t i;
+    json_t *c;
+    json_array_foreach(cells, i, c) {
+      json_t *v = json_object_get(c, "count");
+      assert_null(json_object_get(c, "ck_count"));
+      if (json_is_null(v)) assert_true(json_is_true(json_object_get(c, "suppressed")));
+      else assert_int_equal(json_integer_value(v) % 3, 0);
+    }
+  }
   json_t *src = at(doc, "sources.0");
   assert_null(json_object_get(src, "events"));
   assert_null(json_object_get(src, "latest_occurred_at"));
   assert_string_equal(json_string_value(json_object_get(src, "latest_date")), "2024-03-10");
   assert_true(json_is_true(json_object_get(src, "reported")));
-  /* 9 vs 4: z = 2 (3 - 2) = 2.0 > 1.96. */
-  json_t *ch = at(doc, "incidents.by_category.0.change_previous");
-  assert_true(json_real_value(json_object_get(ch, "z")) == 2.0);
-  assert_true(json_is_true(json_object_get(ch, "significant")));
   json_decref(doc);
   /* With the detail scope the sources keep count and time. */
   query(&q, 0, true);
@@ -418,13 +443,17 @@ static void test_document_web_parts(void **state) {
   assert_count(doc, "sources.0.events", 12);
   assert_non_null(json_object_get(at(doc, "sources.0"), "latest_occurred_at"));
   assert_count(doc, "by_weekday_hour.1.count", 1);
+  /* Exact counts: 9 vs 4 gives z = 2 (3 - 2) = 2.0 > 1.96. */
+  json_t *ch = at(doc, "incidents.by_category.0.change_previous");
+  assert_true(json_real_value(json_object_get(ch, "z")) == 2.0);
+  assert_true(json_is_true(json_object_get(ch, "significant")));
   json_decref(doc);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_query_period_and_threshold),
-      cmocka_unit_test(test_document_suppression_and_change),
+      cmocka_unit_test(test_document_rounding_and_change),
       cmocka_unit_test(test_document_without_suppression),
       cmocka_unit_test(test_every_count_goes_through_the_policy),
       cmocka_unit_test(test_policy_can_hide_a_total),
