@@ -128,25 +128,36 @@ static est_result app_config(http_ctx *ctx) {
   return EST_OK;
 }
 
-static est_result app_public(http_ctx *ctx) {
+/* The public page; agreement is the {page} segment of /app/public/{page}
+ * (NULL for /app/public). */
+static est_result public_page(http_ctx *ctx, const char *agreement) {
   if (!ctx->app->cfg->public_page) {
     common_headers(ctx);
     return http_fail(ctx, EST_ENOTFOUND, "the public page is not enabled (ESTD_PUBLIC_PAGE)");
   }
-  const char *page = http_param(ctx, "page");
-  if (page && strchr(page, '.')) return not_found(ctx);
+  /* /app/public/{agreement id}: digits only (the page reads the id). */
+  long long id;
+  if (agreement && *agreement && est_parse_id(agreement, &id) != EST_OK) {
+    common_headers(ctx);
+    return not_found(ctx);
+  }
   return serve_file(ctx, "public.html");
 }
+
+static est_result app_public(http_ctx *ctx) { return public_page(ctx, NULL); }
+static est_result app_public_of(http_ctx *ctx) { return public_page(ctx, http_param(ctx, "page")); }
 
 static est_result app_page(http_ctx *ctx) {
   const char *page = http_param(ctx, "page");
   if (!page || !*page) return not_found(ctx);
   if (strcmp(page, "config.json") == 0) return app_config(ctx);
   /* Ulfius routes /app/public and /app/public/ here (it ignores a trailing slash). */
-  if (strcmp(page, "public") == 0) return app_public(ctx);
-  /* A view name (no dot) is the app itself, which routes on the client. */
-  if (!strchr(page, '.')) return serve_file(ctx, "index.html");
-  if (strcmp(page, "index.html") == 0 || strcmp(page, "public.html") == 0) return serve_file(ctx, "index.html");
+  if (strcmp(page, "public") == 0) return public_page(ctx, NULL);
+  /* A view of the app (web/src/state.js) is the app itself, which routes on the client. */
+  static const char *const views[] = {"weekly", "commitments", NULL};
+  for (int i = 0; views[i]; i++)
+    if (strcmp(page, views[i]) == 0) return serve_file(ctx, "index.html");
+  if (strcmp(page, "public.html") == 0) return not_found(ctx); /* only under /app/public/ */
   return serve_file(ctx, page);
 }
 
@@ -163,6 +174,6 @@ const http_route http_routes_web[] = {
     {"GET", "/app/{page}", app_page, 0, HTTP_ROUTE_PUBLIC},
     {"GET", "/app/assets/{file}", app_asset, 0, HTTP_ROUTE_PUBLIC},
     {"GET", "/app/public", app_public, 0, HTTP_ROUTE_PUBLIC}, /* and /app/public/ */
-    {"GET", "/app/public/{page}", app_public, 0, HTTP_ROUTE_PUBLIC},
+    {"GET", "/app/public/{page}", app_public_of, 0, HTTP_ROUTE_PUBLIC},
     {NULL, NULL, NULL, 0, 0},
 };

@@ -91,6 +91,7 @@ def test_hashed_assets_are_immutable_and_precompressed(web):
     "/app/assets/nope-ABCDEFGH.js", "/app/assets/..%2f..%2f..%2fetc%2fpasswd", "/app/..%2f..%2fetc%2fpasswd",
     "/app/assets/passwd-AAAAAAAA.js", "/app/.secret", "/app/etc/passwd", "/app/assets/app-ABCD2345.js.br",
     "/app/%2e%2e/%2e%2e/etc/passwd", "/app/assets/%2fetc%2fpasswd", "/app/index.html%00.js",
+    "/app/no-such-view", "/app/1' OR '1'='1",
 ])
 def test_no_file_outside_the_table(web, path):
     r = requests.get(web.url(path), timeout=10)
@@ -112,6 +113,8 @@ def test_public_api_only_pledges_and_no_detail(db, webdir):
     try:
         r = e.get("/app/public/")
         assert r.status_code == 200 and "<title>public</title>" in r.text
+        assert e.get("/app/public/2").status_code == 200
+        assert_problem(e.get("/app/public/x'--"), 404)
         items = e.get("/v1/public/agreements").json()["items"]
         assert items and all(a["kind"] == "medborgarlofte" for a in items)
         pledge = items[0]["id"]
