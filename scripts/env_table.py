@@ -46,7 +46,7 @@ MEANINGS = {
     "ESTD_DB_INTAKE_TIMEOUT_MS": "the same deadline for the Kafka intake's statements (batches are larger); the batch is retried, offsets are not stored",
     "ESTD_DB_TCP_USER_TIMEOUT_MS": "libpq tcp_user_timeout of every connection (unacknowledged data this long = connection dead); keepalives (idle 10 s, interval 3 s, count 3) are always on; 0 = kernel default",
     "ESTD_READY_TIMEOUT_MS": "/readyz answers 503 when its database ping takes longer",
-    "ESTD_RATE_LIMIT_ANON_RPS": "with authentication on: requests without a valid key (and to public routes other than the probes) per client address and second, 0 = off; over it 429 with Retry-After",
+    "ESTD_RATE_LIMIT_ANON_RPS": "with authentication on: requests refused for want of a valid key (401) per client address and second, 0 = off; over it 429 with Retry-After",
     "ESTD_RATE_LIMIT_ANON_BURST": "bucket size of that limit",
     "ESTD_DB_POOL_SIZE": "PostgreSQL connections per instance (instances × pool size must stay below max_connections)",
     "ESTD_DB_ACQUIRE_TIMEOUT_MS": "longest wait for a pooled connection; then the request gets 503",

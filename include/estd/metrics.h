@@ -16,7 +16,10 @@ void est_metrics_route_register(int index, const char *method, const char *path)
 void est_metrics_http_observe(int route_index, int status, double seconds);
 
 /* Intake counters (labels are small closed sets; unknown values go to "other"). */
-void est_metrics_event_ingested(const char *source_kind, const char *category);
+/* Labelled by kind (incident, patrol, activity), not category: /metrics is
+ * open to every read key, and per-category counters scraped over time would
+ * give exact small counts past the disclosure control (docs/SECURITY.md). */
+void est_metrics_event_ingested(const char *source, const char *kind);
 void est_metrics_event_rejected(const char *reason);
 void est_metrics_event_deadlettered(void);
 /* One retention (gallring) run: estd_retention_runs_total{result},

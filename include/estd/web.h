@@ -16,10 +16,10 @@
 #include "estd/result.h"
 
 typedef struct est_web_file {
-  char *name;             /* path relative to the web dir, e.g. "assets/app-3F2A1B9C.js" */
-  const char *type;       /* Content-Type */
-  bool immutable;         /* hashed name: cache for a year */
-  char *data[3];          /* identity, br, gzip (NULL when absent) */
+  char *name;       /* path relative to the web dir, e.g. "assets/app-3F2A1B9C.js" */
+  const char *type; /* Content-Type */
+  bool immutable;   /* hashed name: cache for a year */
+  char *data[3];    /* identity, br, gzip (NULL when absent) */
   size_t len[3];
 } est_web_file;
 

@@ -107,8 +107,8 @@ static void family_add(label_family *f, const char *a, const char *b, long long 
   pthread_mutex_unlock(&f->mu);
 }
 
-void est_metrics_event_ingested(const char *source_kind, const char *category) {
-  family_add(&g_ingested, source_kind, category, 0, 1, 0);
+void est_metrics_event_ingested(const char *source, const char *kind) {
+  family_add(&g_ingested, source, kind, 0, 1, 0);
 }
 void est_metrics_event_rejected(const char *reason) { family_add(&g_rejected, reason, "", 0, 1, 0); }
 void est_metrics_event_deadlettered(void) { atomic_fetch_add(&g_deadlettered, 1); }
@@ -296,9 +296,9 @@ char *est_metrics_render(const est_metrics_gauges *g) {
     est_buf_printf(&s, "estd_intake_database_failing_seconds %.3f\n", g->intake_db_failing_s);
   }
 
-  est_buf_printf(&s, "# HELP estd_events_ingested_total Events stored, by source (kafka, http) and category.\n"
+  est_buf_printf(&s, "# HELP estd_events_ingested_total Events stored, by source (kafka, http) and kind.\n"
                 "# TYPE estd_events_ingested_total counter\n");
-  render_family(&s, &g_ingested, "estd_events_ingested_total", "source", "category");
+  render_family(&s, &g_ingested, "estd_events_ingested_total", "source", "kind");
   est_buf_printf(&s, "# HELP estd_events_rejected_total Events rejected, by reason.\n"
                 "# TYPE estd_events_rejected_total counter\n");
   render_family(&s, &g_rejected, "estd_events_rejected_total", "reason", NULL);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "estd/config.h"
+#include "estd/store_archive.h"
 
 est_result http_resource_failed(http_ctx *ctx, const http_resource *res, est_result rc,
                                 const store_write_error *e, long long id) {

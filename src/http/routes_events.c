@@ -146,7 +146,7 @@ static est_result events_post(http_ctx *ctx) {
   for (size_t k = 0; k < nvalid && rc == EST_OK; k++) {
     out[valid_idx[k]] = vout[k];
     if (vout[k].inserted)
-      est_metrics_event_ingested("http", valid[k]->category ? valid[k]->category : valid[k]->kind);
+      est_metrics_event_ingested("http", valid[k]->kind);
   }
   free(vout);
   if (rc != EST_OK) goto done;
@@ -381,7 +381,7 @@ static est_result dead_letters_resubmit(http_ctx *ctx) {
   rc = store_dead_letter_resolve(ctx->app->pool, id, &ev, &who, &event_id, &inserted, &already);
   if (rc == EST_ENOTFOUND) rc = http_fail(ctx, rc, "dead letter %lld does not exist", id);
   if (rc == EST_OK) {
-    if (inserted) est_metrics_event_ingested("kafka", ev.category ? ev.category : ev.kind);
+    if (inserted) est_metrics_event_ingested("kafka", ev.kind);
     resubmit_reply(ctx, id, already ? "already_resolved" : inserted ? "stored" : "duplicate", event_id);
   }
 done:

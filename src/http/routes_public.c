@@ -41,8 +41,8 @@ static void progress_trim(json_t *p) {
   if (!json_is_object(p)) return;
   json_object_del(p, "last_event");
   json_t *ind = json_object_get(p, "indicator");
-  static const char *const ind_keep[] = {"code", "description", "measure", "event_kinds", "activity_types",
-                                         "categories", NULL};
+  static const char *const ind_keep[] = {"code",           "description", "measure", "event_kinds",
+                                         "activity_types", "categories",  NULL};
   if (json_is_object(ind)) keep_only(ind, ind_keep);
 }
 
@@ -67,7 +67,8 @@ static est_result public_agreement(http_ctx *ctx) {
    * ESTD_AUTH says: the public sees what an anonymous reader may. */
   const est_caller anonymous = {0, false, false};
   rc = http_agreement_report(ctx, id, &anonymous, &doc);
-  const char *kind = rc == EST_OK ? json_string_value(json_object_get(json_object_get(doc, "agreement"), "kind")) : NULL;
+  const char *kind =
+      rc == EST_OK ? json_string_value(json_object_get(json_object_get(doc, "agreement"), "kind")) : NULL;
   if (rc == EST_OK && (!kind || strcmp(kind, "medborgarlofte") != 0)) {
     json_decref(doc);
     rc = EST_ENOTFOUND; /* only citizen pledges are public */
@@ -77,7 +78,7 @@ static est_result public_agreement(http_ctx *ctx) {
   int k = est_disclosure_base(&anonymous, ctx->app->cfg->privacy_min_count, 0);
   size_t i;
   json_t *c;
-  static const char *const keep[] = {"id", "code", "text", "status", "follow_up_note", "responsible_parties",
+  static const char *const keep[] = {"id",     "code",     "text", "status", "follow_up_note", "responsible_parties",
                                      "target", "progress", NULL};
   json_array_foreach(json_object_get(doc, "commitments"), i, c) {
     keep_only(c, keep);

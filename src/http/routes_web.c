@@ -118,8 +118,8 @@ static est_result app_index(http_ctx *ctx) {
 static est_result app_config(http_ctx *ctx) {
   const est_config *cfg = ctx->app->cfg;
   common_headers(ctx);
-  json_t *j = json_pack("{s:s?, s:b, s:s}", "basemap_url", cfg->ui_basemap_url, "public_page", cfg->public_page,
-                        "auth", cfg->auth_required ? "required" : "off");
+  json_t *j = json_pack("{s:s?, s:b, s:s}", "basemap_url", cfg->ui_basemap_url, "public_page", cfg->public_page, "auth",
+                        cfg->auth_required ? "required" : "off");
   char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
   json_decref(j);
   if (!s) return EST_ENOMEM;

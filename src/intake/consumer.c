@@ -353,7 +353,7 @@ static void count_committed(batch *b, double secs) {
     store_msg *sm = &b->sm[i];
     if (sm->stored) {
       stored++;
-      est_metrics_event_ingested("kafka", sm->ev->category ? sm->ev->category : sm->ev->kind);
+      est_metrics_event_ingested("kafka", sm->ev->kind);
     } else if (sm->reason) {
       est_metrics_event_rejected(sm->reason);
       if (sm->deadlettered) {

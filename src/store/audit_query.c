@@ -38,10 +38,5 @@ est_result store_audit_list(est_pool *pool, const store_audit_filter *f, const e
                             aid,
                             av,
                             store_lld(lim, q->limit + 1)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &audit_list, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_audit_sorts[0], out);
-  PQclear(r);
-  return rc;
+  return store_list_page(pool, &audit_list, params, q, store_audit_sorts[0], out);
 }

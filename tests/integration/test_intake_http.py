@@ -78,6 +78,10 @@ def test_single_event_stored_then_duplicate(estd, areas, parties):
     assert estd.sql("SELECT count(*) FROM events WHERE source = %s", (s,))[0][0] == 1
     # event_areas written with the event
     assert estd.sql("SELECT count(*) FROM event_areas WHERE event_id = %s", (res["event_id"],))[0][0] == 2
+    # the record key of the disclosure control, the same in event_areas and never served
+    assert estd.sql("SELECT count(DISTINCT ea.record_key) FROM event_areas ea JOIN events e ON e.id = ea.event_id"
+                    " AND e.record_key = ea.record_key WHERE ea.event_id = %s", (res["event_id"],))[0][0] == 1
+    assert "record_key" not in estd.get("/v1/events/%d" % res["event_id"]).text
     # an audit row per request
     audit = estd.sql("SELECT action, entity, after FROM audit_log WHERE action = 'ingest' ORDER BY id DESC LIMIT 2")
     assert audit[0][2]["duplicates"] == 1 and audit[1][2]["stored"] == 1

@@ -10,7 +10,8 @@ from conftest import ESTD_BIN, REPO, SQL_DIR, Estd, pg_url
 
 SECRET = "schemathesis-secret-" + "0123456789abcdef" * 3
 ENV = {"ESTD_AUTH": "required", "ESTD_KEY_SECRET": SECRET, "ESTD_AUTH_CACHE_TTL_MS": "1000",
-       "ESTD_RATE_LIMIT_RPS": "0", "ESTD_LOG_LEVEL": "warn"}
+       "ESTD_RATE_LIMIT_RPS": "0", "ESTD_RATE_LIMIT_ANON_RPS": "0",  # rate limits: test_resilience
+       "ESTD_LOG_LEVEL": "warn"}
 
 
 def admin_key(db):
