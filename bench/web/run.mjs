@@ -9,6 +9,7 @@
 //   node bench/web/run.mjs [--runs N]      (needs scripts/pg.sh running and the template)
 import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { REPO, Estd, browser, createDb, dropDb } from '../../tests/browser/harness.mjs';
 
 const RUNS = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 10;
@@ -19,7 +20,7 @@ const median = (a) => q(a, 0.5);
 const db = `b_web_${process.pid}`;
 createDb(db);
 const estd = await new Estd(db).start();
-const out = { date: new Date().toISOString(), runs: RUNS };
+const out = { date: new Date().toISOString(), runs: RUNS, load_before: loadavg()[0] };
 try {
   // The API alone: the page's three requests in parallel, as the page sends them.
   const api = async (week) => {
@@ -85,7 +86,8 @@ via playwright-core against estd (auth off, 4 HTTP threads) and PostgreSQL on lo
 to map and tables drawn (\`performance.now()\` when the view sets \`data-ready\`); week switch =
 click on "next week" to the redrawn view, with the week visited before (estd's situation cache
 and the page's ETag revalidation answer). The machine is shared by other jobs (2 cores): the
-numbers move between runs; the ratio to the API alone holds better.
+numbers move between runs (load average ${out.load_before.toFixed(1)} when this run started); the
+median is the figure held against the budget, the p90 shows how much the shared machine adds.
 
 | measure | median | p90 | budget |
 |---|---:|---:|---:|
