@@ -50,7 +50,7 @@ fi
 # Dockerfile installs too (tests/integration/test_container.py checks it).
 pkg_list() { sed -e 's/#.*//' "$REPO/scripts/packages/$1" | xargs; }
 BUILD_PKGS="$(pkg_list build.txt) $(pkg_list runtime.txt)"
-RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless"
+RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless glewlwyd rnbyc"
 # chromium + poppler-utils + fonts: the browser tests (tests/browser: Playwright drives Debian's chromium, pdftoppm reads the pack).
 TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm clang libclang-rt-14-dev clang-format openssl procps chromium poppler-utils fonts-dejavu-core"
 # The container stage (scripts/container-test.sh): rootful podman on runc,
@@ -102,6 +102,11 @@ if [ ${#filtered[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${filtered[@]}" >/dev/null
 fi
 # Debian's postgresql package may start a system cluster; estd uses its own.
+# Debian's glewlwyd package enables a system service; estd's tests and run.sh
+# run their own instance (scripts/idp.sh), so the packaged one stays off.
+if [ "$(id -u)" = 0 ] && command -v systemctl >/dev/null && systemctl is-enabled glewlwyd >/dev/null 2>&1; then
+  systemctl disable --now glewlwyd >/dev/null 2>&1 || true
+fi
 
 [ "$runtime" = 1 ] && exit 0
 
