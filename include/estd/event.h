@@ -115,6 +115,35 @@ est_event_reason est_event_from_json(const json_t *ce, est_event *ev, json_t **e
 est_event_reason est_event_from_message(const void *payload, size_t len, const est_event_header *headers,
                                         size_t nheaders, est_event *ev, json_t **errors);
 
+/* How POST /v1/events reads a request (CloudEvents HTTP binding 3.1:
+ * the media type decides, then the ce-specversion header):
+ * application/cloudevents-batch+json -> BATCH (a JSON array);
+ * application/cloudevents+json -> STRUCTURED (one event);
+ * otherwise a ce-specversion header -> BINARY (attributes in ce-*
+ * headers, the body is data: JSON, declared as application/json or
+ * undeclared, as the SDK sends it without a datacontenttype);
+ * application/json or another +json type -> JSON (one structured event,
+ * or an array as a batch); anything else -> UNSUPPORTED (415). */
+typedef enum est_http_ce_mode {
+  EST_HTTP_CE_UNSUPPORTED = 0,
+  EST_HTTP_CE_STRUCTURED,
+  EST_HTTP_CE_BATCH,
+  EST_HTTP_CE_BINARY,
+  EST_HTTP_CE_JSON,
+} est_http_ce_mode;
+est_http_ce_mode est_event_http_mode(const char *content_type, bool has_ce_specversion);
+/* The media types POST /v1/events accepts, for the 415 message. */
+#define EST_EVENT_HTTP_MEDIA_TYPES                                                                            \
+  "application/cloudevents+json (structured mode), application/cloudevents-batch+json (batch mode) or "      \
+  "application/json (binary mode with ce-* headers, or a structured event or array)"
+
+/* Parses an HTTP binary-mode CloudEvent: headers are the request's
+ * headers (ce-* attributes, percent-decoded, and Content-Type, which must
+ * be application/json when present), body the data. Same ownership and
+ * reasons as est_event_from_message. */
+est_event_reason est_event_from_http_binary(const void *body, size_t len, const est_event_header *headers,
+                                            size_t nheaders, est_event *ev, json_t **errors);
+
 /* Screens every text of ev for personnummer / samordningsnummer: id,
  * source, subject and party are refused on every path (reason
  * EST_REASON_PERSONNUMMER naming the field); description, place name and
