@@ -425,12 +425,12 @@ done:
 }
 
 const http_route http_routes_events[] = {
-    {"POST", "/v1/events", events_post, HTTP_SCOPE_WRITE_EVENTS, HTTP_ROUTE_BODY},
-    {"GET", "/v1/events", events_list, HTTP_SCOPE_READ, 0},
-    {"GET", "/v1/events/{id}", events_get, HTTP_SCOPE_READ, 0},
+    {"POST", "/v1/events", events_post, HTTP_SCOPE_WRITE_EVENTS, HTTP_ROUTE_BODY, NULL},
+    {"GET", "/v1/events", events_list, HTTP_SCOPE_READ, 0, HTTP_QUERY_LIST " area_id category kind party_id from to source"},
+    {"GET", "/v1/events/{id}", events_get, HTTP_SCOPE_READ, 0, NULL},
     /* A write-events key sees its own party's dead letters (estd/disclosure.h); admin all. */
-    {"GET", "/v1/dead-letters", dead_letters_list, HTTP_SCOPE_WRITE_EVENTS, 0},
-    {"GET", "/v1/dead-letters/{id}", dead_letters_get, HTTP_SCOPE_WRITE_EVENTS, 0},
-    {"POST", "/v1/dead-letters/{id}/resubmit", dead_letters_resubmit, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/v1/dead-letters", dead_letters_list, HTTP_SCOPE_WRITE_EVENTS, 0, HTTP_QUERY_LIST " reason topic from to resolved"},
+    {"GET", "/v1/dead-letters/{id}", dead_letters_get, HTTP_SCOPE_WRITE_EVENTS, 0, NULL},
+    {"POST", "/v1/dead-letters/{id}/resubmit", dead_letters_resubmit, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };
