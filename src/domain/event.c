@@ -52,6 +52,8 @@ static const char *lookup(const char *const *list, const char *s) {
 
 const char *est_event_category(const char *code) { return lookup(est_event_categories, code); }
 
+const char *const est_event_precisions[] = {"point", "street", "district", "municipality", "county", NULL};
+
 void est_event_free(est_event *ev) {
   if (!ev) return;
   free(ev->id);
@@ -64,6 +66,7 @@ void est_event_free(est_event *ev) {
   free(ev->track);
   free(ev->description);
   free(ev->attributes);
+  free(ev->published_at);
   memset(ev, 0, sizeof *ev);
   ev->duration_s = -1;
 }
@@ -452,6 +455,7 @@ est_event_reason est_event_from_json(const json_t *ce, est_event *ev, json_t **e
                 "must be se.est.incident.v1, se.est.patrol.v1, se.est.activity.v1 or se.polisen.event.v1");
   }
   if (r != EST_REASON_NONE) return r;
+  if (ev->srid && !ev->precision) ev->precision = "point";
   if (!ev->occurred_at && time) ev->occurred_at = strdup(time);
   if (!ev->occurred_at)
     return fail(&r, errors, EST_REASON_SCHEMA, "/data/occurred_at", "is required (or the CloudEvents time)");
