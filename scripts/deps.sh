@@ -4,33 +4,93 @@
 # virtualenv for the integration tests, and the npm OpenAPI linter.
 # Idempotent and quick when everything is present.
 #   scripts/deps.sh [--runtime]   --runtime: only what `scripts/run.sh` needs
+#   scripts/deps.sh --list [--root DIR] [--runtime]
+#                 print what would be installed, one `deb:`/`pip:`/`npm:`/`maven:`
+#                 item a line, and install nothing; with --root, judge what is
+#                 present by DIR's dpkg status and files (e.g. a bare
+#                 debootstrapped Debian 12) instead of this machine's
+#   scripts/deps.sh --check       one line per tool or runtime of
+#                 scripts/packages/tools.txt that is missing; exit 1 if any
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${ESTD_CACHE_DIR:-$REPO/.cache}
+VENV=${ESTD_VENV:-$REPO/.venv}
+
+mode=install runtime=0 root=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --runtime) runtime=1; shift ;;
+    --list) mode=list; shift ;;
+    --check) mode=check; shift ;;
+    --root) root=$(cd "$2" && pwd); shift 2 ;;
+    *) echo "usage: scripts/deps.sh [--runtime] [--list [--root DIR]] [--check]" >&2; exit 2 ;;
+  esac
+done
+[ -z "$root" ] || [ "$mode" = list ] || { echo "deps.sh: --root only goes with --list" >&2; exit 2; }
+
+# Every program or runtime file the test command calls, and which item of
+# this script provides it (see the file's header).
+if [ "$mode" = check ]; then
+  PATH=$VENV/bin:$CACHE/npm/node_modules/.bin:$PATH
+  rc=0
+  while read -r name source _; do
+    case $name in ''|'#'*) continue ;; esac
+    if [[ $name == /* ]]; then
+      compgen -G "$name" >/dev/null && continue
+    else
+      command -v "$name" >/dev/null && continue
+    fi
+    echo "deps.sh: missing $name (from $source; run scripts/deps.sh as root)" >&2
+    rc=1
+  done < "$REPO/scripts/packages/tools.txt"
+  exit $rc
+fi
 
 # Build and runtime library lists live in scripts/packages/*.txt, which the
 # Dockerfile installs too (tests/integration/test_container.py checks it).
 pkg_list() { sed -e 's/#.*//' "$REPO/scripts/packages/$1" | xargs; }
 BUILD_PKGS="$(pkg_list build.txt) $(pkg_list runtime.txt)"
-RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless"
-TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm clang libclang-rt-14-dev"
+RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless glewlwyd rnbyc"
+TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm clang libclang-rt-14-dev clang-format openssl procps"
+# The container stage (scripts/container-test.sh): rootful podman on runc,
+# netavark networking, and debootstrap for the debian:12-slim base.
+CONTAINER_PKGS="podman runc netavark aardvark-dns iptables debootstrap"
+
+installed() { # installed PKG: in the dpkg status of $root (or of this machine)
+  dpkg-query --admindir="${root}/var/lib/dpkg" -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+have() { # have COMMAND: on this machine's PATH, or in $root's /usr/bin
+  if [ -n "$root" ]; then [ -x "$root/usr/bin/$1" ]; else command -v "$1" >/dev/null; fi
+}
 
 missing=()
 pkgs="$BUILD_PKGS $RUNTIME_PKGS"
-[ "${1:-}" = "--runtime" ] || pkgs="$pkgs $TEST_PKGS"
+[ "$runtime" = 1 ] || pkgs="$pkgs $TEST_PKGS $CONTAINER_PKGS"
 for p in $pkgs; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  installed "$p" || missing+=("$p")
 done
 # A machine may already carry Java, Node or Python from elsewhere: skip those packages then.
 filtered=()
 for p in "${missing[@]}"; do
   case "$p" in
-    default-jre-headless) command -v java >/dev/null && continue ;;
-    nodejs|npm) command -v npm >/dev/null && continue ;;
-    python3|python3-venv) python3 -m venv --help >/dev/null 2>&1 && continue ;;
+    default-jre-headless) have java && continue ;;
+    nodejs|npm) have npm && continue ;;
+    python3|python3-venv) if [ -z "$root" ] && python3 -m venv --help >/dev/null 2>&1; then continue; fi ;;
   esac
   filtered+=("$p")
 done
+
+if [ "$mode" = list ]; then
+  for p in "${filtered[@]}"; do echo "deb:$p"; done | awk '!seen[$0]++'
+  [ "$runtime" = 1 ] && exit 0
+  if [ -n "$root" ] || [ ! -x "$VENV/bin/pytest" ] || ! cmp -s "$REPO/tests/requirements.txt" "$VENV/.requirements.txt"; then
+    sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/^/pip:/' "$REPO/tests/requirements.txt"
+  fi
+  if [ -n "$root" ] || [ ! -x "$CACHE/npm/node_modules/.bin/redocly" ]; then echo "npm:@redocly/cli@1.34.5"; fi
+  if [ -n "$root" ] || [ ! -f "$CACHE/kafka/lib/.installed" ]; then echo "maven:scripts/kafka/pom.xml"; fi
+  exit 0
+fi
+
 if [ ${#filtered[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "deps.sh: missing Debian packages (run as root or install them): ${filtered[*]}" >&2; exit 1
@@ -41,11 +101,15 @@ if [ ${#filtered[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${filtered[@]}" >/dev/null
 fi
 # Debian's postgresql package may start a system cluster; estd uses its own.
+# Debian's glewlwyd package enables a system service; estd's tests and run.sh
+# run their own instance (scripts/idp.sh), so the packaged one stays off.
+if [ "$(id -u)" = 0 ] && command -v systemctl >/dev/null && systemctl is-enabled glewlwyd >/dev/null 2>&1; then
+  systemctl disable --now glewlwyd >/dev/null 2>&1 || true
+fi
 
-[ "${1:-}" = "--runtime" ] && exit 0
+[ "$runtime" = 1 ] && exit 0
 
-# Python test tools, pinned.
-VENV=${ESTD_VENV:-$REPO/.venv}
+# Python test tools (and podman-compose), pinned.
 if [ ! -x "$VENV/bin/pytest" ] || ! cmp -s "$REPO/tests/requirements.txt" "$VENV/.requirements.txt"; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/tests/requirements.txt"
@@ -63,3 +127,6 @@ if [ ! -x "$CACHE/npm/node_modules/.bin/redocly" ]; then
   mkdir -p "$CACHE/npm"
   npm install --silent --no-audit --no-fund --prefix "$CACHE/npm" @redocly/cli@1.34.5 >/dev/null
 fi
+
+# Kafka broker and tool jars from Maven Central (scripts/kafka/pom.xml, pinned).
+"$REPO/scripts/kafka.sh" install

@@ -50,7 +50,8 @@ CONF
 start() {
   init
   pg_running && return 0
-  as_owner "$PGBIN/pg_ctl" -D "$DATA/db" -l "$DATA/postgres.log" -w -t 60 start >/dev/null
+  # -p: the port of this call's environment wins over the one written at initdb.
+  as_owner "$PGBIN/pg_ctl" -D "$DATA/db" -l "$DATA/postgres.log" -o "-p $PORT" -w -t 60 start >/dev/null
   for _ in $(seq 1 50); do
     "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" && return 0
     sleep 0.2

@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # test.sh - THE test command (README; .ci/run calls exactly this).
 #
-# On a clean Debian 12 machine it installs what is missing, starts a private
-# PostgreSQL (PostGIS) cluster and a real single-node Kafka broker, builds
-# estd twice (normal, and ASan+UBSan), runs the whole CTest suite against
-# each build, lints openapi.yaml, and stops what it started.
+# On a clean Debian 12 machine it installs what is missing, checks that every
+# tool it calls is there, starts a private PostgreSQL (PostGIS) cluster and a
+# real single-node Kafka broker, builds estd twice (normal, and ASan+UBSan),
+# runs the whole CTest suite against each build, lints openapi.yaml, runs a
+# smoke test beside a serving scripts/run.sh, the fuzz targets and the
+# container stage (scripts/container-test.sh), and stops what it started.
+#
+# Its services have their own ports and data directories, distinct from
+# run.sh's (55432, 19092/19093, 8080; .data/pg, .data/kafka), so the two
+# commands run side by side. Skips: ESTD_SKIP_ASAN=1, ESTD_SKIP_FUZZ=1,
+# ESTD_SKIP_BESIDE=1 (the run.sh stage), ESTD_SKIP_CONTAINER=1.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
-export ESTD_PG_PORT=${ESTD_PG_PORT:-55432}
+# Own ports, distinct from run.sh's (55432/19092/8080) and below the kernel's ephemeral
+# range (32768-60999), where the free ports the tests pick for estd could take them.
+export ESTD_PG_PORT=${ESTD_PG_PORT:-25532}
 export ESTD_PG_DATA=${ESTD_PG_DATA:-$REPO/.data/test-pg}
-export KAFKA_PORT=${KAFKA_PORT:-19092}
-export KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
+export KAFKA_PORT=${KAFKA_PORT:-19192}
+export KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19193}
 export KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-$REPO/.data/test-kafka}
 export ESTD_TEST_KAFKA=127.0.0.1:$KAFKA_PORT
 export ESTD_VENV=${ESTD_VENV:-$REPO/.venv}
@@ -19,11 +28,16 @@ export PATH=$ESTD_VENV/bin:$PATH
 JOBS=${ESTD_TEST_JOBS:-2}
 SKIP_ASAN=${ESTD_SKIP_ASAN:-0}
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> [%ss] %s\n' "$SECONDS" "$*"; }
 
 step "dependencies"
 scripts/deps.sh
-scripts/kafka.sh install
+# Fail early, one line per missing tool or runtime (scripts/packages/tools.txt).
+scripts/deps.sh --check || exit 1
+# The bare debian:12-slim root (cached): the container stage's base, and what
+# tests/integration/test_deps.py checks deps.sh's --list against.
+scripts/container-test.sh base
+export ESTD_BARE_ROOT=${ESTD_BARE_ROOT:-${ESTD_CONTAINER_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/estd}/debian-12-slim/rootfs}
 
 started=()
 cleanup() {
@@ -61,6 +75,11 @@ template build/estd
 step "tests (normal build)"
 ctest --test-dir build --output-on-failure -j "$JOBS" --timeout 600
 
+if [ "${ESTD_SKIP_BESIDE:-0}" != 1 ]; then
+  step "beside scripts/run.sh: smoke tests while run.sh serves on its own ports"
+  scripts/beside-run-test.sh
+fi
+
 if [ "$SKIP_ASAN" != 1 ]; then
   step "build (ASan + UBSan)"
   build build-asan -DESTD_SANITIZE=ON
@@ -76,4 +95,6 @@ if [ "${ESTD_SKIP_FUZZ:-0}" != 1 ]; then
   CC=clang scripts/build.sh --quiet build-fuzz -DESTD_FUZZ=ON
   ctest --test-dir build-fuzz --output-on-failure -j "$JOBS" --timeout 600
 fi
+step "container stage (podman: image, stand-ins, docker-compose.yml)"
+scripts/container-test.sh
 step "all tests passed"

@@ -67,6 +67,31 @@ typedef struct est_config {
   char *tls_key_file;          /* ESTD_TLS_KEY_FILE: PEM private key */
   int max_query_bytes;         /* ESTD_MAX_QUERY_BYTES: longer query strings get 414 */
   int max_param_bytes;         /* ESTD_MAX_PARAM_BYTES: longer parameter values get 400 */
+  /* OpenID Connect (docs/SECURITY.md; off unless oidc_issuer is set). */
+  char *oidc_issuer;           /* ESTD_OIDC_ISSUER: issuer URL (discovery at /.well-known/openid-configuration) */
+  char *oidc_audience;         /* ESTD_OIDC_AUDIENCE: aud an access token must carry */
+  char *oidc_algs;             /* ESTD_OIDC_ALGS: accepted JWS algorithms */
+  int oidc_skew_s;             /* ESTD_OIDC_SKEW_S: clock skew on exp/nbf/iat */
+  int oidc_max_token_bytes;    /* ESTD_OIDC_MAX_TOKEN_BYTES: longer bearer tokens get 401 */
+  char *oidc_party_claim;      /* ESTD_OIDC_PARTY_CLAIM */
+  char *oidc_groups_claim;     /* ESTD_OIDC_GROUPS_CLAIM: comma-separated claim names */
+  char *oidc_party_groups;     /* ESTD_OIDC_PARTY_GROUPS: group=party-code,... */
+  char *oidc_scope_claim;      /* ESTD_OIDC_SCOPE_CLAIM */
+  char *oidc_scope_prefix;     /* ESTD_OIDC_SCOPE_PREFIX */
+  char *oidc_scope_groups;     /* ESTD_OIDC_SCOPE_GROUPS: group=scope scope,... */
+  int oidc_token_cache_size;   /* ESTD_OIDC_TOKEN_CACHE_SIZE: verified tokens kept, 0 = off */
+  int oidc_token_cache_ttl_s;  /* ESTD_OIDC_TOKEN_CACHE_TTL_S: at most this long (and never past exp) */
+  int oidc_jwks_refresh_s;     /* ESTD_OIDC_JWKS_REFRESH_S: background refresh period */
+  int oidc_jwks_max_age_s;     /* ESTD_OIDC_JWKS_MAX_AGE_S: keys kept while the issuer is unreachable */
+  int oidc_refresh_min_interval_ms; /* ESTD_OIDC_REFRESH_MIN_INTERVAL_MS: unknown-kid refresh rate bound */
+  int oidc_fetch_timeout_ms;   /* ESTD_OIDC_FETCH_TIMEOUT_MS: discovery/JWKS fetch deadline */
+  char *oidc_client_id;        /* ESTD_OIDC_CLIENT_ID: web sign-in (BFF) client */
+  char *oidc_client_secret;    /* ESTD_OIDC_CLIENT_SECRET (never logged) */
+  char *oidc_redirect_uri;     /* ESTD_OIDC_REDIRECT_URI: .../auth/callback registered at the provider */
+  char *oidc_login_scopes;     /* ESTD_OIDC_LOGIN_SCOPES: scope parameter of the authorization request */
+  char *oidc_login_resource;   /* ESTD_OIDC_LOGIN_RESOURCE: RFC 8707 resource sent at sign-in (NULL = none) */
+  int oidc_session_ttl_s;      /* ESTD_OIDC_SESSION_TTL_S: a web session's lifetime */
+  char *cookie_secure;         /* ESTD_COOKIE_SECURE: auto (with TLS) | on | off */
 } est_config;
 
 /* Fills *cfg from the environment (env == NULL means getenv). On error

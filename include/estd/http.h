@@ -18,15 +18,16 @@
 
 #include "estd/app.h"
 #include "estd/result.h"
+#include "estd/scope.h"
 
 /* Scopes a route may require (issue: security). */
 enum {
-  HTTP_SCOPE_NONE = 0,
-  HTTP_SCOPE_READ = 1u << 0,
-  HTTP_SCOPE_READ_DETAIL = 1u << 1,
-  HTTP_SCOPE_WRITE_EVENTS = 1u << 2,
-  HTTP_SCOPE_WRITE_COMMITMENTS = 1u << 3,
-  HTTP_SCOPE_ADMIN = 1u << 4,
+  HTTP_SCOPE_NONE = EST_SCOPE_NONE,
+  HTTP_SCOPE_READ = EST_SCOPE_READ,
+  HTTP_SCOPE_READ_DETAIL = EST_SCOPE_READ_DETAIL,
+  HTTP_SCOPE_WRITE_EVENTS = EST_SCOPE_WRITE_EVENTS,
+  HTTP_SCOPE_WRITE_COMMITMENTS = EST_SCOPE_WRITE_COMMITMENTS,
+  HTTP_SCOPE_ADMIN = EST_SCOPE_ADMIN,
 };
 
 enum {
@@ -56,11 +57,20 @@ typedef struct http_route {
 #define HTTP_QUERY_LIST "limit cursor sort"
 
 /* Authenticated caller (filled by the auth step; zeroed when auth is off). */
+/* The same type for every credential: an API key (key_id, key_prefix), a
+ * JWT bearer token (sub, iss) or a web session (sub, iss, session_id); the
+ * scope checks and the disclosure policy read only party_id and scopes. */
+typedef enum http_auth_kind { HTTP_AUTH_NONE = 0, HTTP_AUTH_KEY, HTTP_AUTH_JWT, HTTP_AUTH_SESSION } http_auth_kind;
+
 typedef struct http_principal {
   long long key_id;     /* 0 = anonymous */
-  long long party_id;   /* party the key is bound to */
+  long long party_id;   /* party the caller acts for */
   unsigned scopes;
   char key_prefix[24];
+  http_auth_kind kind;
+  char sub[256];        /* OIDC subject ("" for API keys) */
+  char iss[256];        /* OIDC issuer ("" for API keys) */
+  long long session_id; /* web session row id, 0 otherwise */
 } http_principal;
 
 struct http_ctx {
@@ -79,6 +89,7 @@ struct http_ctx {
 
 /* Route tables are NULL-terminated arrays defined by each routes_*.c. */
 extern const http_route http_routes_ops[];
+extern const http_route http_routes_auth[];
 extern const http_route http_routes_parties[];
 extern const http_route http_routes_commitments[];
 extern const http_route http_routes_areas[];
@@ -172,7 +183,8 @@ static inline est_caller http_caller(const http_ctx *ctx) {
 /* The audit actor for the current request (valid while ctx lives). */
 #include "estd/actor.h"
 static inline est_actor http_actor(const http_ctx *ctx) {
-  est_actor a = {ctx->who.key_id, ctx->who.party_id, ctx->request_id};
+  est_actor a = {ctx->who.key_id, ctx->who.party_id, ctx->request_id, ctx->who.sub[0] ? ctx->who.sub : NULL,
+                 ctx->who.iss[0] ? ctx->who.iss : NULL};
   return a;
 }
 

@@ -22,6 +22,7 @@
 
 #include "estd/http.h"
 #include "estd/store.h"
+#include "estd/store_archive.h"
 
 typedef struct http_resource {
   const char *noun;       /* for messages: "area", "area focus" */

@@ -27,8 +27,8 @@ typedef struct est_period {
  * week=YYYY-Www, or from and to (both, from < to, at most
  * EST_PERIOD_MAX_DAYS days), or neither = the ISO week containing today.
  * On failure returns EST_EPARSE and sets *field and *detail (static). */
-est_result est_period_from_params(const char *week, const char *from, const char *to, est_date today,
-                                  est_period *out, const char **field, const char **detail);
+est_result est_period_from_params(const char *week, const char *from, const char *to, est_date today, est_period *out,
+                                  const char **field, const char **detail);
 long est_period_days(const est_period *p);
 /* The preceding period: the previous ISO week, or the equally long range
  * ending where p starts. */

@@ -25,18 +25,18 @@
 
 /* One table of counts in one period, as a policy sees it. */
 typedef struct est_count_table {
-  const char *table;       /* which table (see est_situation_document: "total", "by_category",
+  const char *table;         /* which table (see est_situation_document: "total", "by_category",
                               "by_party", "series", "by_weekday", "by_hour", "hot_spot",
                               "hot_spot.by_category") */
-  const char *period;      /* the count member: "count" (the period), "previous", "year_ago" */
-  size_t n;                /* number of cells */
-  const char *const *keys; /* each cell's identity in its table (category code, party id,
+  const char *period;        /* the count member: "count" (the period), "previous", "year_ago" */
+  size_t n;                  /* number of cells */
+  const char *const *keys;   /* each cell's identity in its table (category code, party id,
                               bucket start, weekday, hour, hot spot rank), never NULL */
-  const long long *counts; /* the true counts */
+  const long long *counts;   /* the true counts */
   const unsigned *cell_keys; /* each cell's key (sum of its events' record keys mod 2^31; 0 without one) */
-  long long total;         /* the true total of the table (published in its own table) */
-  long long *value;        /* out: the count to publish; preset to counts[i] */
-  bool *suppressed;        /* out: publish null instead; preset false */
+  long long total;           /* the true total of the table (published in its own table) */
+  long long *value;          /* out: the count to publish; preset to counts[i] */
+  bool *suppressed;          /* out: publish null instead; preset false */
 } est_count_table;
 
 typedef struct est_publish_policy est_publish_policy;

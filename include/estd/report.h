@@ -18,8 +18,7 @@ est_result est_report_commitment_ids(const json_t *doc, long long **ids, size_t 
 /* Completes the report the store fetched (store_agreement_report) in place:
  * every commitment gets "progress" (its row of rows evaluated at today, as
  * est_progress_attach) and the report "generated_on" (today). */
-void est_report_finish(json_t *doc, json_t *rows, est_date today, const est_publish_policy *pol,
-                       const est_caller *who);
+void est_report_finish(json_t *doc, json_t *rows, est_date today, const est_publish_policy *pol, const est_caller *who);
 
 /* Appends the report as CSV (RFC 4180, a header row, one row per
  * commitment; responsible parties joined with "; ") to b. */

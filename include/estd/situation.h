@@ -26,7 +26,7 @@
 #include "estd/privacy.h"
 #include "estd/result.h"
 
-#define EST_SITUATION_HOTSPOTS_MAX 50        /* hot spots in a picture */
+#define EST_SITUATION_HOTSPOTS_MAX 50         /* hot spots in a picture */
 #define EST_SITUATION_GEOJSON_EVENTS_MAX 5000 /* event Features in a GeoJSON picture */
 
 /* The normalised query: everything that changes the document. */
@@ -35,15 +35,15 @@ typedef struct est_situation_query {
   est_period period, previous, year_ago;
   /* The three periods as local dates "YYYY-MM-DD", each [from, to). */
   char from[11], to[11], prev_from[11], prev_to[11], ya_from[11], ya_to[11];
-  const char *bucket;  /* "day" | "week" (static) */
-  double eps_m;        /* DBSCAN eps in metres (EPSG:3006) */
-  int min_points;      /* DBSCAN minpoints */
-  bool detail;         /* exact hot-spot geometry and event times (est_disclosure_exact_geometry),
+  const char *bucket;   /* "day" | "week" (static) */
+  double eps_m;         /* DBSCAN eps in metres (EPSG:3006) */
+  int min_points;       /* DBSCAN minpoints */
+  bool detail;          /* exact hot-spot geometry and event times (est_disclosure_exact_geometry),
                           else on the EST_DISCLOSURE_GRID_M grid and local dates */
-  bool detail_scope;   /* the caller has read-detail (admin implies it) */
-  int k;               /* rounding base of the policy (est_disclosure_base; <= 1 exact) */
-  bool include_events; /* GeoJSON: also the period's events */
-  est_rows rows;       /* whose events the GeoJSON may list (est_disclosure_rows) */
+  bool detail_scope;    /* the caller has read-detail (admin implies it) */
+  int k;                /* rounding base of the policy (est_disclosure_base; <= 1 exact) */
+  bool include_events;  /* GeoJSON: also the period's events */
+  est_rows rows;        /* whose events the GeoJSON may list (est_disclosure_rows) */
   long long rows_party; /* with EST_ROWS_PARTY */
 } est_situation_query;
 

@@ -49,9 +49,7 @@ void store_write_error_set(store_write_error *e, const char *field, const char *
  * A table whose rows are archived instead of removed: archived_at
  * timestamptz (NULL = active), version. Each store module that has one
  * exports a `const store_archivable` (defined with STORE_ARCHIVABLE in
- * store_util.h) that http_resource points at; store_archive_set
- * (store_archive.h) archives and restores. */
+ * store_util.h) that http_resource points at; store_archive.h archives. */
 typedef struct store_archivable store_archivable;
-
 
 #endif

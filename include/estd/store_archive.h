@@ -1,6 +1,6 @@
-/* store_archive.h - archiving and restoring rows of archivable tables
- * (store/store_archive.c): DELETE archives, restore undoes it. The tables
- * are described by a store_archivable (store.h, defined in store_util.h). */
+/* store_archive.h - archiving and restoring rows (store/store_archive.c): DELETE
+ * archives, restore undoes it (the tables are described by a
+ * store_archivable, store.h / store_util.h). */
 #ifndef ESTD_STORE_ARCHIVE_H
 #define ESTD_STORE_ARCHIVE_H
 

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include "estd/actor.h"
 #include "estd/store.h"
+#include "estd/store_archive.h"
 
 extern const char *const store_areas_sorts[]; /* {"id","name","created_at",NULL} */
 

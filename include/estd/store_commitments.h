@@ -14,6 +14,7 @@
 #include "estd/actor.h"
 #include "estd/commitment.h"
 #include "estd/store.h"
+#include "estd/store_archive.h"
 
 extern const char *const store_commitments_sorts[]; /* {"id","created_at","updated_at",NULL} */
 

@@ -21,7 +21,7 @@ typedef struct store_dead_letter_filter {
   const char *topic;
   const char *from; /* received_at, RFC 3339 */
   const char *to;
-  int resolved;     /* -1 any, 0 open, 1 resolved */
+  int resolved; /* -1 any, 0 open, 1 resolved */
 } store_dead_letter_filter;
 
 est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filter *f, const est_list_query *q,
@@ -33,7 +33,7 @@ est_result store_dead_letter_get(est_pool *pool, long long id, est_rows rows, lo
  * store_dead_letter_raw_free. headers is the stored JSON array text. */
 typedef struct store_dead_letter_raw {
   long long id;
-  char *topic;           /* NULL for non-Kafka rows */
+  char *topic; /* NULL for non-Kafka rows */
   unsigned char *payload;
   size_t len;
   char *headers_json;

@@ -24,8 +24,8 @@
 /* One consumed message of a batch. A message with reason != NULL is
  * invalid: it becomes a dead letter with reason/detail (unless reason is
  * "skipped_summary", which is only counted); otherwise ev is the parsed
- * event. store_intake_batch may set reason itself (unknown_party,
- * rejected_by_database). */
+ * event that the admission policy (admit.h) accepted, party_id resolved.
+ * store_intake_batch may set reason itself (rejected_by_database). */
 typedef struct store_msg {
   const char *topic;
   int partition;
@@ -36,7 +36,7 @@ typedef struct store_msg {
   size_t len;
   const est_event_header *headers;
   size_t nheaders;
-  est_event *ev;          /* parsed event, owned by the caller (party_id 0: resolved here) */
+  est_event *ev;          /* parsed, admitted event (party_id set), owned by the caller */
   const char *reason;     /* reason code (static) or NULL when valid */
   char *detail;           /* malloc'd, owned by the caller; may be NULL */
   /* out */
@@ -46,9 +46,8 @@ typedef struct store_msg {
                              (else the message's own party code, see 0041_dead_letter_party.sql) */
 } store_msg;
 
-/* Writes the batch in one transaction: resolves party codes (unknown ->
- * dead letter 'unknown_party'), inserts the valid events and the dead
- * letters. If the database rejects the multi-row insert for a data reason,
+/* Writes the batch in one transaction: inserts the admitted events and
+ * the dead letters. If the database rejects the multi-row insert for a data reason,
  * retries in the same call with one savepoint per event and dead-letters
  * the rejected ones ('rejected_by_database'). EST_EUNAVAILABLE (or a
  * serialization failure / deadlock, returned as EST_ECONFLICT) means

@@ -10,6 +10,7 @@
 
 #include "estd/actor.h"
 #include "estd/store.h"
+#include "estd/store_archive.h"
 
 extern const char *const store_focuses_sorts[]; /* {"id","priority","valid_from",NULL} */
 
@@ -29,8 +30,8 @@ est_result store_focus_get(est_pool *pool, long long id, est_doc *out);
  * duplicate code. */
 est_result store_focus_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
                               store_write_error *fail);
-est_result store_focus_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                              const char *patch, est_doc *out, store_write_error *fail);
+est_result store_focus_update(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
+                              est_doc *out, store_write_error *fail);
 /* Focuses are archived, never deleted (store_archive_set). */
 extern const store_archivable store_focuses_archivable;
 

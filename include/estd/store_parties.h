@@ -15,12 +15,12 @@ est_result store_parties_list(est_pool *pool, const store_party_filter *f, const
 est_result store_party_get(est_pool *pool, long long id, est_doc *out);
 
 typedef struct store_agreement_filter {
-  const char *kind;     /* NULL = any */
-  long long party_id;   /* 0 = any */
-  const char *active_on;/* YYYY-MM-DD or NULL */
+  const char *kind;      /* NULL = any */
+  long long party_id;    /* 0 = any */
+  const char *active_on; /* YYYY-MM-DD or NULL */
 } store_agreement_filter;
 est_result store_agreements_list(est_pool *pool, const store_agreement_filter *f, const est_list_query *q,
-                                  est_page *out);
+                                 est_page *out);
 est_result store_agreement_get(est_pool *pool, long long id, est_doc *out);
 
 #endif

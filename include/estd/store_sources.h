@@ -16,6 +16,7 @@
 
 #include "estd/actor.h"
 #include "estd/store.h"
+#include "estd/store_archive.h"
 #include "estd/store.h" /* store_write_error */
 
 extern const char *const store_sources_sorts[]; /* {"id",NULL} */

@@ -10,6 +10,11 @@
  * only signals that a next page exists. sort_name binds the cursor. */
 est_result store_page_collect(PGresult *r, const est_list_query *q, const char *sort_name, est_page *out);
 
+/* A list: runs the list statement s (columns as for store_page_collect)
+ * on a pooled connection and collects the page into *out. */
+est_result store_list_page(est_pool *pool, const est_stmt *s, const char *const *params, const est_list_query *q,
+                           const char *sort_name, est_page *out);
+
 /* Runs one statement on a pooled connection: acquire, exec, release. */
 est_result store_exec1(est_pool *pool, const est_stmt *s, const char *const *params, PGresult **out,
                        char sqlstate[6]);
@@ -32,9 +37,21 @@ est_result store_tx_end(est_pool *pool, est_conn *c, est_result rc);
 est_result store_tx_open(est_conn *c, const char *begin_sql);
 est_result store_tx_close(est_conn *c, est_result rc);
 
+/* Runs statement s returning one (json, version) row into *out on a pooled
+ * connection (_on: on c); EST_ENOTFOUND when it returns no row. */
+est_result store_doc_exec(est_pool *pool, const est_stmt *s, const char *const *params, est_doc *out);
+est_result store_doc_exec_on(est_conn *c, const est_stmt *s, const char *const *params, est_doc *out);
 /* Runs a one-parameter (id) statement returning (json, version) into *out;
- * EST_ENOTFOUND when it returns no row. */
+ * EST_ENOTFOUND when it returns no row. _on: on a connection the caller
+ * holds (inside its transaction). */
 est_result store_doc_by_id(est_pool *pool, const est_stmt *s, long long id, est_doc *out);
+est_result store_doc_by_id_on(est_conn *c, const est_stmt *s, long long id, est_doc *out);
+
+/* Locks row id for a write with the one-parameter (id) statement lock (a
+ * SELECT ... FOR UPDATE whose first column is the row's JSON, the audit's
+ * before image): *before is its result (PQclear it, also on failure);
+ * EST_ENOTFOUND when there is no such row. */
+est_result store_lock_row(est_conn *c, const est_stmt *lock, long long id, PGresult **before);
 
 /* Formats ints into caller buffers for use as text parameters. */
 const char *store_lld(char buf[24], long long v);
@@ -43,7 +60,7 @@ const char *store_lld(char buf[24], long long v);
  * id ($k+1) text of q->after, or NULLs when there is no cursor. */
 void store_after_params(const est_list_query *q, char idbuf[24], const char **value, const char **id);
 
-/* An archivable table (see store_archive_set in store.h). lock: $1 id ->
+/* An archivable table (see store_archive_set in store_archive.h). lock: $1 id ->
  * (json, version, archived) FOR UPDATE; set: $1 id, $2 version (0 = any:
  * If-Match: *), $3 archive (bool) -> (json, version), no row when the
  * version differs. Define both

@@ -99,8 +99,7 @@ int est_healthcheck_run(const est_config *cfg, const char *path, int timeout_ms)
       while (rc < 0 && !gnutls_error_is_fatal(rc));
     }
     if (rc < 0) {
-      fprintf(stderr, "estd healthcheck: TLS handshake with %s:%d failed: %s\n", host, cfg->port,
-              gnutls_strerror(rc));
+      fprintf(stderr, "estd healthcheck: TLS handshake with %s:%d failed: %s\n", host, cfg->port, gnutls_strerror(rc));
       goto out;
     }
   }

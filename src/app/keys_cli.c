@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "estd/auth.h"
+#include "estd/cli.h"
 #include "estd/config.h"
 #include "estd/keys_cli.h"
 #include "estd/pool.h"
@@ -28,39 +29,14 @@ static void keys_usage(FILE *f) {
           "scopes: read, read-detail, write-events, write-commitments, admin (implies all)\n");
 }
 
-/* Matches "--name VALUE" or "--name=VALUE"; advances *i past a separate value. */
-static bool opt(int argc, char **argv, int *i, const char *name, const char **val) {
-  size_t n = strlen(name);
-  if (strncmp(argv[*i], name, n) != 0) return false;
-  if (argv[*i][n] == '=') {
-    *val = argv[*i] + n + 1;
-    return true;
-  }
-  if (argv[*i][n] != '\0') return false;
-  if (*i + 1 >= argc) {
-    *val = NULL;
-    return true;
-  }
-  *val = argv[++*i];
-  return true;
-}
-
-static int open_pool(const est_config *cfg, est_pool **pool) {
-  if (est_pool_create(pool, cfg->database_url, 1, cfg->db_acquire_timeout_ms, 0) != EST_OK) {
-    fprintf(stderr, "estd: keys: cannot create the database pool\n");
-    return 1;
-  }
-  return 0;
-}
-
 static int keys_create(int argc, char **argv, const est_config *cfg) {
   const char *party = NULL, *scopes = NULL, *name = NULL, *desc = NULL;
   for (int i = 0; i < argc; i++) {
     const char *v = NULL;
-    if (opt(argc, argv, &i, "--party", &v)) party = v;
-    else if (opt(argc, argv, &i, "--scopes", &v)) scopes = v;
-    else if (opt(argc, argv, &i, "--name", &v)) name = v;
-    else if (opt(argc, argv, &i, "--description", &v)) desc = v;
+    if (est_cli_opt(argc, argv, &i, "--party", &v)) party = v;
+    else if (est_cli_opt(argc, argv, &i, "--scopes", &v)) scopes = v;
+    else if (est_cli_opt(argc, argv, &i, "--name", &v)) name = v;
+    else if (est_cli_opt(argc, argv, &i, "--description", &v)) desc = v;
     else {
       fprintf(stderr, "estd: keys create: unknown argument '%s'\n", argv[i]);
       return 2;
@@ -99,8 +75,8 @@ static int keys_create(int argc, char **argv, const est_config *cfg) {
   char canon[128];
   est_scopes_format(mask, canon, sizeof canon);
   est_pool *pool;
-  if (open_pool(cfg, &pool)) return 1;
-  est_actor who = {0, 0, NULL};
+  if (est_cli_pool(cfg, "keys", &pool)) return 1;
+  est_actor who = {0};
   est_result rc = EST_ECONFLICT;
   char *token = NULL;
   char prefix[EST_KEY_PREFIX_LEN + 1];
@@ -115,8 +91,7 @@ static int keys_create(int argc, char **argv, const est_config *cfg) {
     unsigned char hash[EST_KEY_HASH_LEN];
     rc = est_key_generate(&token, prefix);
     if (rc == EST_OK) rc = est_key_hash(cfg->key_secret, token, hash);
-    if (rc == EST_OK)
-      rc = store_key_create(pool, &who, party, canon, name, desc, prefix, hash, &id, &party_id);
+    if (rc == EST_OK) rc = store_key_create(pool, &who, party, canon, name, desc, prefix, hash, &id, &party_id);
     explicit_bzero(hash, sizeof hash);
   }
   est_pool_destroy(pool);
@@ -158,7 +133,7 @@ static int keys_list(int argc, char **argv, const est_config *cfg) {
     }
   }
   est_pool *pool;
-  if (open_pool(cfg, &pool)) return 1;
+  if (est_cli_pool(cfg, "keys", &pool)) return 1;
   char *text = NULL;
   est_result rc = store_keys_list(pool, &text);
   est_pool_destroy(pool);
@@ -187,11 +162,13 @@ static int keys_list(int argc, char **argv, const est_config *cfg) {
     json_t *s;
     json_array_foreach(json_object_get(k, "scopes"), j, s) {
       size_t len = strlen(scopes);
-      snprintf(scopes + len, sizeof scopes - len, "%s%s", j ? "," : "", json_string_value(s) ? json_string_value(s) : "");
+      snprintf(scopes + len, sizeof scopes - len, "%s%s", j ? "," : "",
+               json_string_value(s) ? json_string_value(s) : "");
     }
     printf("%-6lld %-12s %-16s %-8s %-40s %-26s %s\n", (long long)json_integer_value(json_object_get(k, "id")),
-           jstr(k, "prefix"), jstr(k, "party_code"), json_is_null(json_object_get(k, "revoked_at")) ? "active" : "revoked",
-           scopes, jstr(k, "last_used_at"), jstr(k, "name"));
+           jstr(k, "prefix"), jstr(k, "party_code"),
+           json_is_null(json_object_get(k, "revoked_at")) ? "active" : "revoked", scopes, jstr(k, "last_used_at"),
+           jstr(k, "name"));
   }
   json_decref(arr);
   return 0;
@@ -213,8 +190,8 @@ static int keys_revoke(int argc, char **argv, const est_config *cfg) {
     which = prefix;
   }
   est_pool *pool;
-  if (open_pool(cfg, &pool)) return 1;
-  est_actor who = {0, 0, NULL};
+  if (est_cli_pool(cfg, "keys", &pool)) return 1;
+  est_actor who = {0};
   char *json = NULL;
   est_result rc = store_key_revoke(pool, &who, which, &json);
   est_pool_destroy(pool);

@@ -7,8 +7,7 @@
 #include "estd/log_bridge.h"
 #include "estd/log.h"
 
-static void yder_to_log(void *cls, const char *app, const time_t date, const unsigned long level,
-                        const char *message) {
+static void yder_to_log(void *cls, const char *app, const time_t date, const unsigned long level, const char *message) {
   (void)cls;
   (void)app;
   (void)date;

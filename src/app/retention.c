@@ -27,7 +27,7 @@ static store_retention_policy policy_of(const est_config *cfg) {
 /* One run: store, metric, log. */
 static est_result run_once(est_pool *pool, const est_config *cfg, store_retention_result *res) {
   store_retention_policy p = policy_of(cfg);
-  est_actor who = {0, 0, "retention"};
+  est_actor who = {.request_id = "retention"};
   est_result rc = store_retention_run(pool, &p, &who, res);
   est_metrics_retention_run(rc == EST_OK, res->events_stripped, res->events_deleted, res->dead_letters_deleted,
                             (long long)time(NULL));

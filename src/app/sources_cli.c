@@ -1,7 +1,7 @@
 /* sources_cli.c - `estd sources add|list|archive|restore`: the event source
  * registry against ESTD_DATABASE_URL, through the same store functions (and
  * audit rows) as /v1/sources. */
-#include "estd/store_archive.h"
+#include "estd/cli.h"
 #include "estd/sources_cli.h"
 
 #include <jansson.h>
@@ -13,6 +13,7 @@
 #include "estd/pool.h"
 #include "estd/store_sources.h"
 #include "estd/util.h"
+#include "estd/store_archive.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -25,33 +26,13 @@ static void usage(FILE *f) {
           "  restore ID\n");
 }
 
-static bool opt(int argc, char **argv, int *i, const char *name, const char **val) {
-  size_t n = strlen(name);
-  if (strncmp(argv[*i], name, n) != 0) return false;
-  if (argv[*i][n] == '=') {
-    *val = argv[*i] + n + 1;
-    return true;
-  }
-  if (argv[*i][n] != '\0') return false;
-  *val = *i + 1 < argc ? argv[++*i] : NULL;
-  return true;
-}
-
-static int with_pool(const est_config *cfg, est_pool **pool) {
-  if (est_pool_create(pool, cfg->database_url, 1, cfg->db_acquire_timeout_ms, 0) != EST_OK) {
-    fprintf(stderr, "estd: sources: cannot create the database pool\n");
-    return 1;
-  }
-  return 0;
-}
-
 static int add(int argc, char **argv, const est_config *cfg) {
   const char *party = NULL, *source = NULL, *desc = NULL;
   for (int i = 0; i < argc; i++) {
     const char *v = NULL;
-    if (opt(argc, argv, &i, "--party", &v)) party = v;
-    else if (opt(argc, argv, &i, "--source", &v)) source = v;
-    else if (opt(argc, argv, &i, "--description", &v)) desc = v;
+    if (est_cli_opt(argc, argv, &i, "--party", &v)) party = v;
+    else if (est_cli_opt(argc, argv, &i, "--source", &v)) source = v;
+    else if (est_cli_opt(argc, argv, &i, "--description", &v)) desc = v;
     else {
       fprintf(stderr, "estd: sources add: unknown argument '%s'\n", argv[i]);
       return 2;
@@ -72,11 +53,11 @@ static int add(int argc, char **argv, const est_config *cfg) {
     return 2;
   }
   est_pool *pool;
-  if (with_pool(cfg, &pool)) {
+  if (est_cli_pool(cfg, "sources", &pool)) {
     free(norm);
     return 1;
   }
-  est_actor who = {0, 0, "cli"};
+  est_actor who = {.request_id = "cli"};
   est_doc doc;
   long long id = 0;
   store_write_error fail = {"", ""};
@@ -99,14 +80,14 @@ static int list(int argc, char **argv, const est_config *cfg) {
     const char *v = NULL;
     if (strcmp(argv[i], "--archived") == 0) f.archived = true;
     else if (strcmp(argv[i], "--json") == 0) as_json = true;
-    else if (opt(argc, argv, &i, "--party-id", &v) && v && est_parse_id(v, &f.party_id) == EST_OK) continue;
+    else if (est_cli_opt(argc, argv, &i, "--party-id", &v) && v && est_parse_id(v, &f.party_id) == EST_OK) continue;
     else {
       fprintf(stderr, "estd: sources list: bad argument '%s'\n", argv[i]);
       return 2;
     }
   }
   est_pool *pool;
-  if (with_pool(cfg, &pool)) return 1;
+  if (est_cli_pool(cfg, "sources", &pool)) return 1;
   int code = 0;
   est_list_query q;
   memset(&q, 0, sizeof q);
@@ -155,8 +136,8 @@ static int set_archived(int argc, char **argv, const est_config *cfg, bool archi
     return 2;
   }
   est_pool *pool;
-  if (with_pool(cfg, &pool)) return 1;
-  est_actor who = {0, 0, "cli"};
+  if (est_cli_pool(cfg, "sources", &pool)) return 1;
+  est_actor who = {.request_id = "cli"};
   est_doc doc;
   est_result rc = store_archive_set(pool, &store_sources_archivable, &who, id, 0, archive, &doc);
   est_pool_destroy(pool);

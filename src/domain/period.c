@@ -13,8 +13,8 @@ static void period_week(est_period *p, int y, int w) {
   p->iso_week = w;
 }
 
-est_result est_period_from_params(const char *week, const char *from, const char *to, est_date today,
-                                  est_period *out, const char **field, const char **detail) {
+est_result est_period_from_params(const char *week, const char *from, const char *to, est_date today, est_period *out,
+                                  const char **field, const char **detail) {
   memset(out, 0, sizeof *out);
   *field = *detail = NULL;
   if (week) {

@@ -65,19 +65,32 @@ static size_t digit_run(const char *text, size_t len, size_t i) {
 
 /* Length of a separator between the date and the last four digits at
  * text[j]: '-' or '+' (optionally with one space on either side), an en
- * dash (U+2013), or one space or no-break space (U+00A0) alone; 0 if none. */
+ * dash (U+2013), or one space or no-break space (U+00A0) alone; 0 if none.
+ * A space may also be percent-encoded (%20, as in a logged URL path), a
+ * dash too (%2D). */
+static size_t space_at(const char *text, size_t len, size_t k) {
+  if (k < len && text[k] == ' ') return 1;
+  if (k + 1 < len && (unsigned char)text[k] == 0xC2 && (unsigned char)text[k + 1] == 0xA0) return 2;
+  if (k + 2 < len && text[k] == '%' && text[k + 1] == '2' && text[k + 2] == '0') return 3;
+  return 0;
+}
+
+static size_t dash_at(const char *text, size_t len, size_t k) {
+  if (k < len && (text[k] == '-' || text[k] == '+')) return 1;
+  if (k + 2 < len && (unsigned char)text[k] == 0xE2 && (unsigned char)text[k + 1] == 0x80 &&
+      (unsigned char)text[k + 2] == 0x93)
+    return 3;
+  if (k + 2 < len && text[k] == '%' && text[k + 1] == '2' && (text[k + 2] == 'D' || text[k + 2] == 'd')) return 3;
+  if (k + 2 < len && text[k] == '%' && text[k + 1] == '2' && (text[k + 2] == 'B' || text[k + 2] == 'b')) return 3;
+  return 0;
+}
+
 static size_t separator(const char *text, size_t len, size_t j) {
-  size_t k = j;
-  bool any = false;
-  if (k < len && text[k] == ' ') k++, any = true;
-  else if (k + 1 < len && (unsigned char)text[k] == 0xC2 && (unsigned char)text[k + 1] == 0xA0) k += 2, any = true;
-  if (k < len && (text[k] == '-' || text[k] == '+')) k++, any = true;
-  else if (k + 2 < len && (unsigned char)text[k] == 0xE2 && (unsigned char)text[k + 1] == 0x80 &&
-           (unsigned char)text[k + 2] == 0x93)
-    k += 3, any = true;
-  else return any ? k - j : 0; /* a space alone */
-  if (k < len && text[k] == ' ') k++;
-  return any ? k - j : 0;
+  size_t k = j + space_at(text, len, j);
+  size_t d = dash_at(text, len, k);
+  if (!d) return k - j; /* a space alone, or nothing */
+  k += d;
+  return k + space_at(text, len, k) - j;
 }
 
 bool est_pnr_find(const char *text, size_t len, size_t from, size_t *start, size_t *mlen) {
@@ -198,6 +211,16 @@ static void ptr_push(char *path, size_t cap, size_t *len, const char *key) {
   path[*len] = '\0';
 }
 
+/* A JSON number that is a whole number below 10^13 (8507099805, also
+ * written 8507099805.0 or 8.507099805e9), as an integer; else -1. */
+static json_int_t whole(const json_t *v) {
+  if (json_is_integer(v)) return json_integer_value(v);
+  if (!json_is_real(v)) return -1;
+  double d = json_real_value(v);
+  if (!(d >= 0 && d < 1e13) || d != (double)(json_int_t)d) return -1;
+  return (json_int_t)d;
+}
+
 /* An integer whose decimal digits form a whole number (e.g. 8507099805). */
 static bool int_is_pnr(json_int_t v) {
   char d[32];
@@ -261,7 +284,7 @@ static int screen_json(json_t *v, bool redact, est_pnr_report_fn report, void *a
         }
       }
     }
-  } else if (json_is_integer(v) && int_is_pnr(json_integer_value(v))) {
+  } else if (whole(v) >= 0 && int_is_pnr(whole(v))) {
     found++;
     if (report) report(arg, len ? path : "");
     /* A number cannot hold an X: the parent replaces it (see est_pnr_screen_json). */
@@ -275,9 +298,9 @@ static void redact_ints(json_t *v) {
     const char *key;
     json_t *val;
     json_object_foreach(v, key, val) {
-      if (json_is_integer(val) && int_is_pnr(json_integer_value(val))) {
+      if (whole(val) >= 0 && int_is_pnr(whole(val))) {
         char d[32];
-        snprintf(d, sizeof d, "%lld", (long long)json_integer_value(val));
+        snprintf(d, sizeof d, "%lld", (long long)whole(val));
         est_pnr_redact(d);
         json_object_set_new(v, key, json_string(d));
       } else {
@@ -288,9 +311,9 @@ static void redact_ints(json_t *v) {
     size_t i;
     json_t *val;
     json_array_foreach(v, i, val) {
-      if (json_is_integer(val) && int_is_pnr(json_integer_value(val))) {
+      if (whole(val) >= 0 && int_is_pnr(whole(val))) {
         char d[32];
-        snprintf(d, sizeof d, "%lld", (long long)json_integer_value(val));
+        snprintf(d, sizeof d, "%lld", (long long)whole(val));
         est_pnr_redact(d);
         json_array_set_new(v, i, json_string(d));
       } else {

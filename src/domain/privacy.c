@@ -74,8 +74,7 @@ bool est_publish_json(const est_publish_policy *p, const char *table, json_t *ce
   return total_sup;
 }
 
-bool est_publish_one(const est_publish_policy *p, const char *table, json_t *obj, const char *key,
-                     const char *flag) {
+bool est_publish_one(const est_publish_policy *p, const char *table, json_t *obj, const char *key, const char *flag) {
   char fl[96];
   if (!flag) {
     if (strcmp(key, "count") == 0) snprintf(fl, sizeof fl, "suppressed");

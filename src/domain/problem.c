@@ -2,6 +2,10 @@
 #include "estd/problem.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "estd/personnummer.h"
 
 const char *est_problem_slug(est_result rc) {
   switch (rc) {
@@ -43,6 +47,18 @@ const char *est_problem_title(est_result rc) {
   }
 }
 
+/* A JSON string of s with personal identity numbers redacted: a problem
+ * document echoes the request (path, parameters, field names), and no
+ * number is ever served back. */
+static json_t *redacted_string(const char *s) {
+  char *copy = strdup(s);
+  if (!copy) return json_string("");
+  est_pnr_redact(copy);
+  json_t *j = json_string(copy);
+  free(copy);
+  return j ? j : json_string("?");
+}
+
 json_t *est_problem_new(est_result rc, int status, const char *detail, const char *instance,
                         json_t *errors) {
   char type[64];
@@ -52,9 +68,12 @@ json_t *est_problem_new(est_result rc, int status, const char *detail, const cha
     json_decref(errors);
     return NULL;
   }
-  if (detail) json_object_set_new(p, "detail", json_string(detail));
-  if (instance) json_object_set_new(p, "instance", json_string(instance));
-  if (errors) json_object_set_new(p, "errors", errors);
+  if (detail) json_object_set_new(p, "detail", redacted_string(detail));
+  if (instance) json_object_set_new(p, "instance", redacted_string(instance));
+  if (errors) {
+    est_pnr_screen_json(errors, true, NULL, NULL);
+    json_object_set_new(p, "errors", errors);
+  }
   return p;
 }
 

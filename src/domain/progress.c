@@ -73,7 +73,8 @@ void est_progress_evaluate(json_t *p, est_date today, const est_publish_policy *
   }
   json_t *value = cur ? json_object_get(cur, "value") : NULL;
   json_object_set(p, "value", value && !json_is_null(value) ? value : json_null());
-  json_object_set_new(p, "value_suppressed", json_boolean(cur && json_is_true(json_object_get(cur, "value_suppressed"))));
+  json_object_set_new(p, "value_suppressed",
+                      json_boolean(cur && json_is_true(json_object_get(cur, "value_suppressed"))));
   json_t *cb = json_object();
   if (cur) {
     json_object_set(cb, "from", json_object_get(cur, "from"));

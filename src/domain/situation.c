@@ -77,9 +77,9 @@ static void publish_hotspots(const est_publish_policy *pol, json_t *hs) {
   for (size_t i = 0; i < json_array_size(hs);) {
     json_t *h = json_array_get(hs, i);
     long long n = json_integer_value(json_object_get(h, "incident_count"));
-    json_t *cells = json_pack("[{s:I, s:I, s:O?}]", "rank", json_integer_value(json_object_get(h, "rank")),
-                              "incident_count", (json_int_t)n, EST_CK_PREFIX "incident_count",
-                              json_object_get(h, EST_CK_PREFIX "incident_count"));
+    json_t *cells =
+        json_pack("[{s:I, s:I, s:O?}]", "rank", json_integer_value(json_object_get(h, "rank")), "incident_count",
+                  (json_int_t)n, EST_CK_PREFIX "incident_count", json_object_get(h, EST_CK_PREFIX "incident_count"));
     json_object_del(h, EST_CK_PREFIX "incident_count");
     bool sup = true;
     if (cells) {
@@ -142,9 +142,10 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
   json_object_set_new(doc, "period", per);
   json_object_set_new(doc, "previous_period", est_period_json(&q->previous));
   json_object_set_new(doc, "year_ago_period", est_period_json(&q->year_ago));
-  json_object_set_new(doc, "privacy", json_pack("{s:i, s:b, s:b, s:o}", "min_count", pol->k > 1 ? pol->k : 0,
-                                                "suppression_applied", pol->k > 1, "detail_scope", q->detail_scope,
-                                                "protection", est_protection_json(pol->k)));
+  json_object_set_new(
+      doc, "privacy",
+      json_pack("{s:i, s:b, s:b, s:o}", "min_count", pol->k > 1 ? pol->k : 0, "suppression_applied", pol->k > 1,
+                "detail_scope", q->detail_scope, "protection", est_protection_json(pol->k)));
   json_t *inc = json_object();
   json_object_set(inc, "total", total);
   json_object_set(inc, "by_category", json_object_get(counts, "by_category"));
@@ -154,8 +155,9 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
                       json_pack("{s:s, s:O}", "bucket", q->bucket, "items", json_object_get(counts, "series")));
   json_object_set(doc, "by_weekday", json_object_get(counts, "by_weekday"));
   json_object_set(doc, "by_hour", json_object_get(counts, "by_hour"));
-  json_object_set_new(doc, "hot_spots_parameters", json_pack("{s:f, s:i, s:s}", "eps_m", q->eps_m, "min_points",
-                                                             q->min_points, "srid", "EPSG:3006"));
+  json_object_set_new(
+      doc, "hot_spots_parameters",
+      json_pack("{s:f, s:i, s:s}", "eps_m", q->eps_m, "min_points", q->min_points, "srid", "EPSG:3006"));
   json_object_set(doc, "hot_spots", hot);
   json_object_set(doc, "presence", json_object_get(cx, "presence"));
   json_object_set(doc, "focuses", json_object_get(cx, "focuses"));
@@ -219,6 +221,5 @@ void est_situation_cache_key(const est_situation_query *q, bool geo, char *out, 
   snprintf(out, n,
            "%s|area=%lld|%s..%s|week=%d-%d|bucket=%s|eps=%.3f|minpts=%d|detail=%d|scope=%d|k=%d|events=%d|vis=%lld",
            geo ? "geojson" : "json", q->area_id, q->from, q->to, q->period.iso_year, q->period.iso_week, q->bucket,
-           q->eps_m, q->min_points, q->detail ? 1 : 0, q->detail_scope ? 1 : 0, q->k, q->include_events ? 1 : 0,
-           vis);
+           q->eps_m, q->min_points, q->detail ? 1 : 0, q->detail_scope ? 1 : 0, q->k, q->include_events ? 1 : 0, vis);
 }

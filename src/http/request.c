@@ -11,13 +11,9 @@
 #include "estd/problem.h"
 #include "estd/util.h"
 
-const char *http_param(http_ctx *ctx, const char *name) {
-  return u_map_get(ctx->req->map_url, name);
-}
+const char *http_param(http_ctx *ctx, const char *name) { return u_map_get(ctx->req->map_url, name); }
 
-const char *http_header(http_ctx *ctx, const char *name) {
-  return u_map_get_case(ctx->req->map_header, name);
-}
+const char *http_header(http_ctx *ctx, const char *name) { return u_map_get_case(ctx->req->map_header, name); }
 
 est_result http_body_json(http_ctx *ctx, json_t **out) {
   *out = NULL;
@@ -27,8 +23,7 @@ est_result http_body_json(http_ctx *ctx, json_t **out) {
   if (ctx->req->binary_body_length == 0 || !ctx->req->binary_body)
     return http_fail(ctx, EST_EPARSE, "request body is empty");
   json_error_t err;
-  json_t *j = json_loadb(ctx->req->binary_body, ctx->req->binary_body_length,
-                         JSON_REJECT_DUPLICATES, &err);
+  json_t *j = json_loadb(ctx->req->binary_body, ctx->req->binary_body_length, JSON_REJECT_DUPLICATES, &err);
   if (!j) return http_fail(ctx, EST_EPARSE, "invalid JSON at line %d column %d: %s", err.line, err.column, err.text);
   *out = j;
   return EST_OK;

@@ -1,10 +1,10 @@
 /* resource.c - shared get/create/patch/delete handlers (see http_resource.h). */
-#include "estd/store_archive.h"
 #include "estd/http_resource.h"
 
 #include <stdlib.h>
 
 #include "estd/config.h"
+#include "estd/store_archive.h"
 
 est_result http_resource_failed(http_ctx *ctx, const http_resource *res, est_result rc,
                                 const store_write_error *e, long long id) {

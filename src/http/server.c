@@ -105,7 +105,8 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap) {
 
 static const http_route *const g_tables[] = {
     http_routes_ops, http_routes_parties, http_routes_commitments, http_routes_areas,
-    http_routes_focuses, http_routes_events, http_routes_sources, http_routes_situation, http_routes_security, NULL};
+    http_routes_focuses, http_routes_events, http_routes_sources, http_routes_situation, http_routes_security,
+    http_routes_auth, NULL};
 
 const http_route *const *http_route_tables(void) { return g_tables; }
 
@@ -192,6 +193,18 @@ static void access_log(http_ctx *ctx, const char *route_path, double dur) {
   est_log_kv(level, "request", "request_id", ctx->request_id, "method", ctx->req->http_verb,
              "route", route_path, "path", ctx->req->url_path, "#status", st, "#duration_ms", ms,
              ctx->problem_detail ? "detail" : NULL, ctx->problem_detail, NULL);
+}
+
+/* A request's context, with its request id (the client's X-Request-Id or a new one). */
+static void ctx_init(http_ctx *ctx, const struct _u_request *req, struct _u_response *res, est_app *app,
+                     const http_route *route, int route_index) {
+  memset(ctx, 0, sizeof *ctx);
+  ctx->req = req;
+  ctx->res = res;
+  ctx->app = app;
+  ctx->route = route;
+  ctx->route_index = route_index;
+  request_id_init(ctx);
 }
 
 static void ctx_cleanup(http_ctx *ctx) {
@@ -289,9 +302,10 @@ static long long client_key(const struct _u_request *req) {
   return (long long)ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) + 1;
 }
 
-/* Requests without a valid key (refused by auth, or to public routes
- * other than the probes) take a token from their address's bucket
- * (ESTD_RATE_LIMIT_ANON_RPS); out of tokens -> 429 with Retry-After. */
+/* Requests refused for want of a valid key (401) take a token from their
+ * client address's bucket (ESTD_RATE_LIMIT_ANON_RPS); out of tokens they
+ * get 429 with Retry-After instead. Public routes (probes, sign-in, static
+ * pages) are not limited here. */
 static est_result anon_limit(http_ctx *ctx) {
   int retry_s = 1;
   if (!g_srv || !g_srv->anon || est_ratelimit_take(g_srv->anon, client_key(ctx->req), (int64_t)(mono_seconds() * 1000.0), &retry_s))
@@ -309,15 +323,9 @@ static int dispatch(const struct _u_request *req, struct _u_response *res, void 
   route_slot *slot = user_data;
   double t0 = mono_seconds();
   http_ctx ctx;
-  memset(&ctx, 0, sizeof ctx);
-  ctx.req = req;
-  ctx.res = res;
-  ctx.app = slot->app;
-  ctx.route = slot->route;
-  ctx.route_index = slot->index;
+  ctx_init(&ctx, req, res, slot->app, slot->route, slot->index);
   if (g_srv) http_guard_handler(g_srv->guard);
   atomic_fetch_add(&ctx.app->in_flight, 1);
-  request_id_init(&ctx);
 
   est_result rc = query_limits(&ctx); /* may reply 414 itself (ctx.status set) */
   if (rc == EST_OK && ctx.status == 0 && (ctx.route->flags & HTTP_ROUTE_BODY) && body_too_large(&ctx))
@@ -325,8 +333,6 @@ static int dispatch(const struct _u_request *req, struct _u_response *res, void 
   if (rc == EST_OK && ctx.status == 0 && !(ctx.route->flags & HTTP_ROUTE_PUBLIC)) {
     rc = est_auth_check_request(&ctx);
     if (rc == EST_EUNAUTHORIZED && anon_limit(&ctx) != EST_OK) rc = EST_ERATELIMIT;
-  } else if (rc == EST_OK && ctx.status == 0 && !(ctx.route->flags & HTTP_ROUTE_NOLOG) && ctx.app->auth) {
-    rc = anon_limit(&ctx); /* public, not a probe */
   }
   if (rc == EST_OK && ctx.status == 0) rc = query_known(&ctx); /* after auth: 401 before 400 */
   if (rc == EST_OK && ctx.status == 0) rc = ctx.route->handler(&ctx);
@@ -371,14 +377,8 @@ static int dispatch_unmatched(const struct _u_request *req, struct _u_response *
   http_server *srv = user_data;
   double t0 = mono_seconds();
   http_ctx ctx;
-  memset(&ctx, 0, sizeof ctx);
-  ctx.req = req;
-  ctx.res = res;
-  ctx.app = srv->app;
-  ctx.route = &fallback_route;
-  ctx.route_index = -1;
+  ctx_init(&ctx, req, res, srv->app, &fallback_route, -1);
   if (g_srv) http_guard_handler(g_srv->guard);
-  request_id_init(&ctx);
   est_buf allow = EST_BUF_INIT;
   for (int i = 0; i < srv->nslots; i++) {
     const http_route *r = srv->slots[i].route;
@@ -453,6 +453,16 @@ static void fd_budget(const est_config *cfg) {
   }
 }
 
+/* Frees a server whose framework is not running (never started, or stopped). */
+static void server_free(http_server *srv) {
+  g_srv = NULL;
+  http_guard_destroy(srv->guard);
+  est_ratelimit_destroy(srv->anon);
+  ulfius_clean_instance(&srv->inst);
+  http_tls_free(&srv->tls);
+  free(srv);
+}
+
 est_result http_server_start(http_server **out, est_app *app) {
   http_server *srv = calloc(1, sizeof *srv);
   if (!srv) return EST_ENOMEM;
@@ -485,8 +495,7 @@ est_result http_server_start(http_server **out, est_app *app) {
       bool is_get = strcmp(r->method, "GET") == 0;
       if (ulfius_add_endpoint_by_val(&srv->inst, r->method, NULL, fmt, 0, dispatch, s) != U_OK ||
           (is_get && ulfius_add_endpoint_by_val(&srv->inst, "HEAD", NULL, fmt, 0, dispatch, s) != U_OK)) {
-        ulfius_clean_instance(&srv->inst);
-        free(srv);
+        server_free(srv);
         return EST_EINTERNAL;
       }
       est_metrics_route_register(s->index, r->method, r->path);
@@ -496,15 +505,11 @@ est_result http_server_start(http_server **out, est_app *app) {
   ulfius_set_default_endpoint(&srv->inst, dispatch_unmatched, srv);
 
   if (cfg->tls_cert_file && http_tls_load(&srv->tls, cfg) != EST_OK) {
-    ulfius_clean_instance(&srv->inst);
-    http_tls_free(&srv->tls);
-    free(srv);
+    server_free(srv);
     return EST_ECONFIG;
   }
   if (!cfg->http_reuse_port && port_free(cfg, &srv->bind) != EST_OK) {
-    ulfius_clean_instance(&srv->inst);
-    http_tls_free(&srv->tls);
-    free(srv);
+    server_free(srv);
     return EST_EIO;
   }
   fd_budget(cfg);
@@ -514,10 +519,7 @@ est_result http_server_start(http_server **out, est_app *app) {
   bool rl_failed = false;
   if (app->auth) srv->anon = est_ratelimit_create(cfg->rate_limit_anon_rps, cfg->rate_limit_anon_burst, 4096, &rl_failed);
   if (!srv->guard || rl_failed) {
-    http_guard_destroy(srv->guard);
-    ulfius_clean_instance(&srv->inst);
-    http_tls_free(&srv->tls);
-    free(srv);
+    server_free(srv);
     return EST_ENOMEM;
   }
   g_srv = srv;
@@ -549,12 +551,7 @@ est_result http_server_start(http_server **out, est_app *app) {
   if (srv->tls.cert) flags |= MHD_USE_TLS;
   if (ulfius_start_framework_with_mhd_options(&srv->inst, flags, ops) != U_OK) {
     est_log_kv(EST_LOG_ERROR, "cannot start HTTP listener", "address", cfg->listen_address, NULL);
-    g_srv = NULL;
-    http_guard_destroy(srv->guard);
-    est_ratelimit_destroy(srv->anon);
-    ulfius_clean_instance(&srv->inst);
-    http_tls_free(&srv->tls);
-    free(srv);
+    server_free(srv);
     return EST_EIO;
   }
   est_log_kv(EST_LOG_INFO, "listening", "address", cfg->listen_address, "scheme", srv->tls.cert ? "https" : "http",
@@ -587,12 +584,7 @@ void http_server_stop(http_server *srv, int grace_ms) {
   if (atomic_load(&g_requests_open) > 0 || atomic_load(&srv->app->in_flight) > 0)
     est_log(EST_LOG_WARN, "grace period over with %d requests open", atomic_load(&g_requests_open));
   ulfius_stop_framework(&srv->inst);
-  g_srv = NULL;
-  http_guard_destroy(srv->guard);
-  est_ratelimit_destroy(srv->anon);
-  ulfius_clean_instance(&srv->inst);
-  http_tls_free(&srv->tls);
-  free(srv);
+  server_free(srv);
 }
 
 void http_server_counters(http_guard_counters *out) { http_guard_counters_get(g_srv ? g_srv->guard : NULL, out); }

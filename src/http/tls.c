@@ -49,7 +49,8 @@ est_result http_tls_load(http_tls *t, const est_config *cfg) {
   }
   t->cert = read_pem(cfg->tls_cert_file);
   if (!t->cert || !strstr(t->cert, "-----BEGIN")) {
-    est_log_kv(EST_LOG_ERROR, "cannot read a PEM certificate from ESTD_TLS_CERT_FILE", "path", cfg->tls_cert_file, NULL);
+    est_log_kv(EST_LOG_ERROR, "cannot read a PEM certificate from ESTD_TLS_CERT_FILE", "path", cfg->tls_cert_file,
+               NULL);
     return EST_ECONFIG;
   }
   t->key = read_pem(cfg->tls_key_file);

@@ -151,13 +151,8 @@ est_result store_areas_list(est_pool *pool, const store_area_filter *f, const es
                             f->has_bbox ? bb[2] : NULL,
                             f->has_bbox ? bb[3] : NULL,
                             f->archived ? "true" : "false"};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &area_list[q->sort_index][q->desc][f->include_geometry ? 1 : 0], params, &r,
-                              NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_areas_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  return store_list_page(pool, &area_list[q->sort_index][q->desc][f->include_geometry ? 1 : 0], params, q,
+                         store_areas_sorts[q->sort_index], out);
 }
 
 est_result store_area_get(est_pool *pool, long long id, est_doc *out) {
@@ -165,6 +160,19 @@ est_result store_area_get(est_pool *pool, long long id, est_doc *out) {
 }
 
 /* ---- writes ------------------------------------------------------------------- */
+
+/* The outcome of an insert/update statement (rc, sqlstate st, result r
+ * whose first columns are (geometry valid, ST_IsValidReason)): EST_OK when
+ * it wrote a valid area, else the refusal explained in fail. */
+static est_result written(est_conn *c, est_result rc, const char *st, PGresult *r, store_write_error *fail) {
+  if (rc != EST_OK) return explain_area_error(c, rc, st, fail);
+  if (PQntuples(r) != 1) return EST_EINTERNAL;
+  if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
+    store_write_error_set(fail, "/geometry", "invalid geometry: %s", PQgetvalue(r, 0, 1));
+    return EST_EINVAL;
+  }
+  return EST_OK;
+}
 
 est_result store_area_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
                              store_write_error *fail) {
@@ -176,14 +184,8 @@ est_result store_area_create(est_pool *pool, const est_actor *who, const char *b
   const char *params[1] = {body};
   PGresult *r = NULL;
   rc = est_db_exec(c, &area_insert, params, &r, st);
-  if (rc != EST_OK) {
-    rc = explain_area_error(c, rc, st, fail);
-  } else if (PQntuples(r) != 1) {
-    rc = EST_EINTERNAL;
-  } else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-    store_write_error_set(fail, "/geometry", "invalid geometry: %s", PQgetvalue(r, 0, 1));
-    rc = EST_EINVAL;
-  } else {
+  rc = written(c, rc, st, r, fail);
+  if (rc == EST_OK) {
     *id = strtoll(PQgetvalue(r, 0, 4), NULL, 10);
     rc = doc_take(r, 2, 3, out);
     if (rc == EST_OK) rc = store_audit_write(c, who, "create", "area", *id, NULL, out->json);
@@ -201,24 +203,17 @@ est_result store_area_update(est_pool *pool, const est_actor *who, long long id,
   est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   char idb[24], vb[24] = "", st[6];
-  const char *lp[1] = {store_lld(idb, id)};
+  store_lld(idb, id);
   PGresult *before = NULL, *r = NULL;
-  rc = est_db_exec(c, &area_lock, lp, &before, NULL);
-  if (rc == EST_OK && PQntuples(before) == 0) rc = EST_ENOTFOUND;
+  rc = store_lock_row(c, &area_lock, id, &before);
   if (rc == EST_OK) {
     const char *params[3] = {idb, version ? store_lld(vb, version) : NULL, patch};
     rc = est_db_exec(c, &area_update, params, &r, st);
-    if (rc != EST_OK) {
-      rc = explain_area_error(c, rc, st, fail);
-    } else if (PQntuples(r) != 1) {
-      rc = EST_EINTERNAL;
-    } else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-      store_write_error_set(fail, "/geometry", "invalid geometry: %s", PQgetvalue(r, 0, 1));
-      rc = EST_EINVAL;
-    } else if (PQgetisnull(r, 0, 2)) {
+    rc = written(c, rc, st, r, fail);
+    if (rc == EST_OK && PQgetisnull(r, 0, 2)) {
       store_write_error_set(fail, "", "the area was changed since version %s was read", vb[0] ? vb : "(any)");
       rc = EST_EPRECONDITION;
-    } else {
+    } else if (rc == EST_OK) {
       rc = doc_take(r, 2, 3, out);
       if (rc == EST_OK) rc = store_audit_write(c, who, "update", "area", id, PQgetvalue(before, 0, 0), out->json);
     }

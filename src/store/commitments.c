@@ -104,14 +104,10 @@ est_result store_commitments_list(est_pool *pool, const store_commitment_filter 
                            aid,
                            store_lld(lim, q->limit + 1),
                            f->archived ? "true" : "false"};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &list_stmts[q->sort_index][q->desc], params, &r, NULL);
+  est_result rc = store_list_page(pool, &list_stmts[q->sort_index][q->desc], params, q,
+                                  store_commitments_sorts[q->sort_index], out);
   /* A forged cursor whose value is not a timestamp: a malformed request. */
-  if (rc == EST_EINVAL) return EST_EPARSE;
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_commitments_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  return rc == EST_EINVAL ? EST_EPARSE : rc;
 }
 
 est_result store_commitment_get(est_pool *pool, long long id, est_doc *out) {
@@ -209,18 +205,6 @@ static est_result write_rows(est_conn *c, long long id, long long version, const
   return EST_OK;
 }
 
-/* Reads commitment id's document on c (locking the row when lock). */
-static est_result read_doc(est_conn *c, const est_stmt *s, long long id, est_doc *out) {
-  char idb[24];
-  const char *params[1] = {store_lld(idb, id)};
-  PGresult *r;
-  est_result rc = est_db_exec(c, s, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_doc_from(r, out);
-  PQclear(r);
-  return rc;
-}
-
 est_result store_commitment_create(est_pool *pool, const est_commitment_input *in, const est_actor *who,
                                    est_doc *out, long long *id_out, store_write_error *err) {
   out->json = NULL;
@@ -229,7 +213,7 @@ est_result store_commitment_create(est_pool *pool, const est_commitment_input *i
   if (rc != EST_OK) return rc;
   long long id = 0;
   rc = write_rows(c, 0, 0, in, &id, err);
-  if (rc == EST_OK) rc = read_doc(c, &commitment_get, id, out);
+  if (rc == EST_OK) rc = store_doc_by_id_on(c, &commitment_get, id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "create", "commitment", id, NULL, out->json);
   rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);
@@ -245,9 +229,9 @@ est_result store_commitment_update(est_pool *pool, long long id, long long versi
   if (rc != EST_OK) return rc;
   est_doc before = {0};
   long long unused = 0;
-  rc = read_doc(c, &commitment_lock, id, &before);
+  rc = store_doc_by_id_on(c, &commitment_lock, id, &before);
   if (rc == EST_OK) rc = write_rows(c, id, version, in, &unused, err);
-  if (rc == EST_OK) rc = read_doc(c, &commitment_get, id, out);
+  if (rc == EST_OK) rc = store_doc_by_id_on(c, &commitment_get, id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "update", "commitment", id, before.json, out->json);
   rc = store_tx_end(pool, c, rc);
   if (rc != EST_OK) est_doc_free(out);

@@ -135,11 +135,6 @@ static const est_stmt dl_get = {
     "d.party_id = $2)",
     2};
 
-static const char *rows_param(est_rows rows, long long party, char buf[24]) {
-  if (rows == EST_ROWS_ALL) return NULL;
-  return store_lld(buf, rows == EST_ROWS_PARTY ? party : 0);
-}
-
 est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filter *f, const est_list_query *q,
                                    est_page *out) {
   char idb[24], lim[24], vb[24];
@@ -147,24 +142,14 @@ est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filte
   store_after_params(q, idb, &av, &aid);
   const char *params[9] = {f->reason, f->topic, f->from, f->to,
                            f->resolved < 0 ? NULL : f->resolved ? "true" : "false",
-                           av, aid, store_lld(lim, q->limit + 1), rows_param(f->rows, f->rows_party, vb)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &dl_list[q->desc], params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_dead_letters_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+                           av, aid, store_lld(lim, q->limit + 1), store_rows_param(f->rows, f->rows_party, vb)};
+  return store_list_page(pool, &dl_list[q->desc], params, q, store_dead_letters_sorts[q->sort_index], out);
 }
 
 est_result store_dead_letter_get(est_pool *pool, long long id, est_rows rows, long long rows_party, est_doc *out) {
   char idb[24], vb[24];
-  const char *params[2] = {store_lld(idb, id), rows_param(rows, rows_party, vb)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &dl_get, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_doc_from(r, out);
-  PQclear(r);
-  return rc;
+  const char *params[2] = {store_lld(idb, id), store_rows_param(rows, rows_party, vb)};
+  return store_doc_exec(pool, &dl_get, params, out);
 }
 
 /* ---- resubmission --------------------------------------------------------- */

@@ -293,18 +293,7 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
   for (size_t i = 0; i < n; i++) {
     store_msg *m = &msgs[i];
     if (m->reason || !m->ev) continue;
-    if (!m->ev->party_id) {
-      rc = party_lookup(c, m->ev->party, &m->ev->party_id);
-      if (rc == EST_ENOTFOUND) {
-        m->reason = est_event_reason_name(EST_REASON_UNKNOWN_PARTY);
-        char d[128];
-        snprintf(d, sizeof d, "party '%.64s' is not a known party code", m->ev->party);
-        set_detail(m, d);
-        continue;
-      }
-      if (rc != EST_OK) goto out;
-    }
-    idx[k++] = i;
+    idx[k++] = i; /* admitted: party_id resolved by est_event_admit */
   }
   if (k > 0 && !isolate) {
     rc = insert_some(c, msgs, idx, k, sqlstate);
@@ -324,7 +313,6 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
     }
   }
   if (rc == EST_OK) rc = store_deadletters_insert(c, msgs, n);
-out:
   if (rc != EST_OK) snprintf(err, errlen, "%s", est_conn_error(c)); /* before the ROLLBACK */
   bool failed = rc != EST_OK;
   rc = store_tx_close(c, rc);
@@ -409,7 +397,6 @@ done:
 est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channel, long long *event_id,
                                   bool *inserted) {
   est_result rc = EST_OK;
-  if (!ev->party_id && (rc = party_lookup(c, ev->party, &ev->party_id)) != EST_OK) return rc;
   batch_arrays a;
   arrays_init(&a);
   arrays_add(&a, ev, 0);
@@ -468,7 +455,7 @@ static const est_stmt event_get = {
     8};
 
 /* $8 for a row policy: NULL (all), the party, or 0 (no party has id 0). */
-static const char *rows_param(est_rows rows, long long party, char buf[24]) {
+const char *store_rows_param(est_rows rows, long long party, char buf[24]) {
   if (rows == EST_ROWS_ALL) return NULL;
   return store_lld(buf, rows == EST_ROWS_PARTY ? party : 0);
 }
@@ -484,25 +471,15 @@ est_result store_events_list(est_pool *pool, const store_event_filter *f, const 
                             f->from,
                             f->to,
                             f->source,
-                            rows_param(f->rows, f->rows_party, vb),
+                            store_rows_param(f->rows, f->rows_party, vb),
                             av,
                             aid,
                             store_lld(lim, q->limit + 1)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &event_list[q->sort_index][q->desc], params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_events_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  return store_list_page(pool, &event_list[q->sort_index][q->desc], params, q, store_events_sorts[q->sort_index], out);
 }
 
 est_result store_event_get(est_pool *pool, long long id, est_rows rows, long long rows_party, est_doc *out) {
   char idb[24], vb[24];
-  const char *params[8] = {store_lld(idb, id), NULL, NULL, NULL, NULL, NULL, NULL, rows_param(rows, rows_party, vb)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &event_get, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_doc_from(r, out);
-  PQclear(r);
-  return rc;
+  const char *params[8] = {store_lld(idb, id), NULL, NULL, NULL, NULL, NULL, NULL, store_rows_param(rows, rows_party, vb)};
+  return store_doc_exec(pool, &event_get, params, out);
 }

@@ -127,12 +127,8 @@ est_result store_focuses_list(est_pool *pool, const store_focus_filter *f, const
                            f->priority ? store_lld(prb, f->priority) : NULL,
                            f->active_on,
                            f->archived ? "true" : "false"};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &focus_list[q->sort_index][q->desc], params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_focuses_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  return store_list_page(pool, &focus_list[q->sort_index][q->desc], params, q, store_focuses_sorts[q->sort_index],
+                         out);
 }
 
 est_result store_focus_get(est_pool *pool, long long id, est_doc *out) {
@@ -173,10 +169,9 @@ est_result store_focus_update(est_pool *pool, const est_actor *who, long long id
   est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   char idb[24], vb[24] = "", st[6];
-  const char *lp[1] = {store_lld(idb, id)};
+  store_lld(idb, id);
   PGresult *before = NULL, *r = NULL;
-  rc = est_db_exec(c, &focus_lock, lp, &before, NULL);
-  if (rc == EST_OK && PQntuples(before) == 0) rc = EST_ENOTFOUND;
+  rc = store_lock_row(c, &focus_lock, id, &before);
   if (rc == EST_OK) {
     const char *params[3] = {idb, version ? store_lld(vb, version) : NULL, patch};
     rc = est_db_exec(c, &focus_update, params, &r, st);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "estd/db.h"
+#include "estd/disclosure.h"
 #include "estd/event.h"
 #include "estd/store_events.h"
 
@@ -20,7 +21,11 @@ est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n);
  * on c with the given channel, in the caller's transaction (dead-letter
  * resubmission). *event_id is the stored or already existing event,
  * *inserted false for a duplicate. */
-est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channel, long long *event_id,
-                                  bool *inserted);
+est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channel, long long *event_id, bool *inserted);
+
+/* events.c: the row-visibility parameter of the event and dead-letter
+ * reads: NULL for every row, else the party whose rows the caller sees (0:
+ * none of a party's own). buf holds the text. */
+const char *store_rows_param(est_rows rows, long long party, char buf[24]);
 
 #endif

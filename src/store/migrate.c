@@ -112,18 +112,29 @@ static void version_of(const char *file, char *out, size_t n) {
   snprintf(out, n, "%.*s", (int)(strlen(file) - 4), file);
 }
 
+/* The .sql files of sql_dir/sub (dir gets the path; with required, none
+ * is EST_ECONFIG) and a pooled connection to run them on. On failure
+ * nothing is left to free. */
+static est_result scripts_open(est_pool *pool, const char *sql_dir, const char *sub, bool required, char dir[4096],
+                               file_list *files, est_conn **c) {
+  snprintf(dir, 4096, "%s/%s", sql_dir, sub);
+  est_result rc = list_sql(dir, files);
+  if (rc != EST_OK) return rc;
+  if (required && files->n == 0) {
+    est_log_kv(EST_LOG_ERROR, "no migrations found", "dir", dir, NULL); /* only migrations are required */
+    rc = EST_ECONFIG;
+  }
+  if (rc == EST_OK) rc = est_pool_acquire(pool, c);
+  if (rc != EST_OK) file_list_free(files);
+  return rc;
+}
+
 est_result est_migrate_apply(est_pool *pool, const char *sql_dir, int *applied) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s/migrations", sql_dir);
   file_list files;
-  est_result rc = list_sql(dir, &files);
-  if (rc != EST_OK) return rc;
-  if (files.n == 0) {
-    est_log_kv(EST_LOG_ERROR, "no migrations found", "dir", dir, NULL);
-    return EST_ECONFIG;
-  }
   est_conn *c;
-  if ((rc = est_pool_acquire(pool, &c)) != EST_OK) { file_list_free(&files); return rc; }
+  est_result rc = scripts_open(pool, sql_dir, "migrations", true, dir, &files, &c);
+  if (rc != EST_OK) return rc;
   est_conn_set_class(c, EST_DB_MAINT); /* DDL and the advisory lock may take long */
   int count = 0;
   rc = simple(c, &st_lock, NULL, NULL);
@@ -154,12 +165,10 @@ est_result est_migrate_apply(est_pool *pool, const char *sql_dir, int *applied) 
 
 est_result est_migrate_pending(est_pool *pool, const char *sql_dir, int *pending) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s/migrations", sql_dir);
   file_list files;
-  est_result rc = list_sql(dir, &files);
-  if (rc != EST_OK) return rc;
   est_conn *c;
-  if ((rc = est_pool_acquire(pool, &c)) != EST_OK) { file_list_free(&files); return rc; }
+  est_result rc = scripts_open(pool, sql_dir, "migrations", false, dir, &files, &c);
+  if (rc != EST_OK) return rc;
   int count = 0;
   PGresult *r;
   rc = est_db_exec(c, &st_exists, NULL, &r, NULL);
@@ -186,12 +195,10 @@ est_result est_seed_apply(est_pool *pool, const char *sql_dir, bool dev) {
 
 est_result est_seed_dir_apply(est_pool *pool, const char *sql_dir, const char *sub) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s/%s", sql_dir, sub);
   file_list files;
-  est_result rc = list_sql(dir, &files);
-  if (rc != EST_OK) return rc;
   est_conn *c;
-  if ((rc = est_pool_acquire(pool, &c)) != EST_OK) { file_list_free(&files); return rc; }
+  est_result rc = scripts_open(pool, sql_dir, sub, false, dir, &files, &c);
+  if (rc != EST_OK) return rc;
   est_conn_set_class(c, EST_DB_MAINT);
   rc = store_tx_open(c, NULL);
   for (size_t i = 0; rc == EST_OK && i < files.n; i++) {

@@ -33,12 +33,7 @@ est_result store_parties_list(est_pool *pool, const store_party_filter *f, const
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
   const char *params[4] = {f->kind, av, aid, store_lld(lim, q->limit + 1)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &party_list[q->sort_index][q->desc], params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_parties_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  return store_list_page(pool, &party_list[q->sort_index][q->desc], params, q, store_parties_sorts[q->sort_index], out);
 }
 
 est_result store_party_get(est_pool *pool, long long id, est_doc *out) {
@@ -84,12 +79,7 @@ est_result store_agreements_list(est_pool *pool, const store_agreement_filter *f
   store_after_params(q, idb, &av, &aid);
   const char *params[6] = {f->kind, av, aid, store_lld(lim, q->limit + 1),
                            f->party_id ? store_lld(pb, f->party_id) : NULL, f->active_on};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &agreement_list[q->sort_index][q->desc], params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_agreements_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  return store_list_page(pool, &agreement_list[q->sort_index][q->desc], params, q, store_agreements_sorts[q->sort_index], out);
 }
 
 est_result store_agreement_get(est_pool *pool, long long id, est_doc *out) {

@@ -249,19 +249,19 @@ static const est_stmt geo_areas = {
 
 /* $1 area, $2/$3 period, $4 limit, $5 the only party whose events may be
  * shown (NULL = all, 0 = none; estd/disclosure.h). */
+#define GEO_EVENTS_SQL(SRC, COND, ORDER)                                                                     \
+  "SELECT COALESCE(json_agg(j ORDER BY o, i), '[]')::text FROM (SELECT " GEO_EVENT_JSON " AS j,"             \
+  " e.occurred_at AS o, e.id AS i FROM " SRC " WHERE " COND                                                  \
+  " AND e.geom IS NOT NULL AND ($5::bigint IS NULL OR e.party_id = $5) ORDER BY " ORDER " LIMIT $4) s"
 static const est_stmt geo_events_area = {
     "situation_geo_events_area",
-    "SELECT COALESCE(json_agg(j ORDER BY o, i), '[]')::text FROM (SELECT " GEO_EVENT_JSON " AS j,"
-    " e.occurred_at AS o, e.id AS i FROM event_areas ea JOIN events e ON e.id = ea.event_id"
-    " WHERE ea.area_id = $1 AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3)
-    " AND e.geom IS NOT NULL AND ($5::bigint IS NULL OR e.party_id = $5) ORDER BY ea.occurred_at, e.id LIMIT $4) s",
+    GEO_EVENTS_SQL("event_areas ea JOIN events e ON e.id = ea.event_id",
+                   "ea.area_id = $1 AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3), "ea.occurred_at, e.id"),
     5};
 static const est_stmt geo_events_all = {
     "situation_geo_events_all",
-    "SELECT COALESCE(json_agg(j ORDER BY o, i), '[]')::text FROM (SELECT " GEO_EVENT_JSON " AS j,"
-    " e.occurred_at AS o, e.id AS i FROM events e"
-    " WHERE $1::bigint IS NULL AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3)
-    " AND e.geom IS NOT NULL AND ($5::bigint IS NULL OR e.party_id = $5) ORDER BY e.occurred_at, e.id LIMIT $4) s",
+    GEO_EVENTS_SQL("events e", "$1::bigint IS NULL AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3),
+                   "e.occurred_at, e.id"),
     5};
 
 static const est_stmt area_exists = {"situation_area_exists", "SELECT 1 FROM areas WHERE id = $1", 1};

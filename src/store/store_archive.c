@@ -1,4 +1,4 @@
-/* store_archive.c - see estd/store_archive.h */
+/* store_archive.c - archiving and restoring rows (see store_archive.h). */
 #include "estd/store_archive.h"
 
 #include "estd/audit.h"
@@ -11,10 +11,9 @@ est_result store_archive_set(est_pool *pool, const store_archivable *t, const es
   est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
   char idb[24], vb[24];
-  const char *lp[1] = {store_lld(idb, id)};
+  store_lld(idb, id);
   PGresult *before = NULL, *r = NULL;
-  rc = est_db_exec(c, &t->lock, lp, &before, NULL);
-  if (rc == EST_OK && PQntuples(before) == 0) rc = EST_ENOTFOUND;
+  rc = store_lock_row(c, &t->lock, id, &before);
   bool done = rc == EST_OK && (PQgetvalue(before, 0, 2)[0] == 't') == archive;
   if (done) {
     rc = store_doc_from(before, out); /* already so: nothing to write */

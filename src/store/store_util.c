@@ -102,13 +102,51 @@ est_result store_tx_end(est_pool *pool, est_conn *c, est_result rc) {
   return rc;
 }
 
-est_result store_doc_by_id(est_pool *pool, const est_stmt *s, long long id, est_doc *out) {
-  char idb[24];
-  const char *params[1] = {store_lld(idb, id)};
+est_result store_doc_exec_on(est_conn *c, const est_stmt *s, const char *const *params, est_doc *out) {
   PGresult *r;
-  est_result rc = store_exec1(pool, s, params, &r, NULL);
+  est_result rc = est_db_exec(c, s, params, &r, NULL);
   if (rc != EST_OK) return rc;
   rc = store_doc_from(r, out);
   PQclear(r);
+  return rc;
+}
+
+est_result store_doc_exec(est_pool *pool, const est_stmt *s, const char *const *params, est_doc *out) {
+  est_conn *c;
+  est_result rc = est_pool_acquire(pool, &c);
+  if (rc != EST_OK) return rc;
+  rc = store_doc_exec_on(c, s, params, out);
+  est_pool_release(pool, c);
+  return rc;
+}
+
+est_result store_doc_by_id_on(est_conn *c, const est_stmt *s, long long id, est_doc *out) {
+  char idb[24];
+  const char *params[1] = {store_lld(idb, id)};
+  return store_doc_exec_on(c, s, params, out);
+}
+
+est_result store_doc_by_id(est_pool *pool, const est_stmt *s, long long id, est_doc *out) {
+  char idb[24];
+  const char *params[1] = {store_lld(idb, id)};
+  return store_doc_exec(pool, s, params, out);
+}
+
+est_result store_list_page(est_pool *pool, const est_stmt *s, const char *const *params, const est_list_query *q,
+                           const char *sort_name, est_page *out) {
+  PGresult *r;
+  est_result rc = store_exec1(pool, s, params, &r, NULL);
+  if (rc != EST_OK) return rc;
+  rc = store_page_collect(r, q, sort_name, out);
+  PQclear(r);
+  return rc;
+}
+
+est_result store_lock_row(est_conn *c, const est_stmt *lock, long long id, PGresult **before) {
+  char idb[24];
+  const char *params[1] = {store_lld(idb, id)};
+  *before = NULL;
+  est_result rc = est_db_exec(c, lock, params, before, NULL);
+  if (rc == EST_OK && PQntuples(*before) == 0) rc = EST_ENOTFOUND;
   return rc;
 }

@@ -21,9 +21,9 @@ import requests
 REPO = os.environ.get("ESTD_REPO", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 ESTD_BIN = os.environ.get("ESTD_BIN", os.path.join(REPO, "build", "estd"))
 SQL_DIR = os.environ.get("ESTD_SQL_DIR", os.path.join(REPO, "sql"))
-PG_PORT = int(os.environ.get("ESTD_PG_PORT", "55432"))
+PG_PORT = int(os.environ.get("ESTD_PG_PORT", "25532"))  # scripts/test.sh's default
 TEMPLATE_DB = os.environ.get("ESTD_TEMPLATE_DB", "estd_template")
-KAFKA_BOOTSTRAP = os.environ.get("ESTD_TEST_KAFKA", "127.0.0.1:19092")
+KAFKA_BOOTSTRAP = os.environ.get("ESTD_TEST_KAFKA", "127.0.0.1:19192")  # scripts/test.sh's default
 
 
 def pg_url(db):
@@ -63,6 +63,7 @@ class Estd:
     def __init__(self, db, env=None, port=None, binary=None):
         self.db = db
         self.binary = binary or ESTD_BIN  # e.g. a valgrind wrapper
+        self.auto_port = port is None
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ)
@@ -85,10 +86,27 @@ class Estd:
         self.proc = None
 
     def start(self, wait_ready=True, timeout=30):
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([self.binary, "serve"], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        if wait_ready:
-            self.wait_ready(timeout)
+        for attempt in range(3):
+            self.log = open(self.log_path, "wb")
+            self.proc = subprocess.Popen([self.binary, "serve"], env=self.env, stdout=self.log,
+                                         stderr=subprocess.STDOUT)
+            if not wait_ready:
+                return self
+            try:
+                self.wait_ready(timeout)
+                return self
+            except RuntimeError:
+                # free_port() only found a port that was free a moment ago: on a shared
+                # machine another process may have taken it since, and estd refuses a port
+                # in use (ESTD_HTTP_REUSE_PORT). Take another one.
+                if not (self.auto_port and attempt < 2 and self.proc.poll() is not None
+                        and "already in use" in self.read_log()):
+                    raise
+                self.log.close()
+                self.port = free_port()
+                self.base = f"http://127.0.0.1:{self.port}"
+                self.env["ESTD_PORT"] = str(self.port)
+                self.log_path = os.path.join("/tmp", f"estd-{self.db}-{self.port}.log")
         return self
 
     def wait_ready(self, timeout=30):

@@ -20,7 +20,7 @@ import uuid
 import psycopg
 import requests
 
-from conftest import ESTD_BIN, SQL_DIR, Estd, free_port
+from conftest import ESTD_BIN, SQL_DIR, Estd, free_port, register_source
 from test_intake_kafka import Stream, create_topic, kafka_env, uniq
 
 OTHER = "127.0.0.2"
@@ -339,7 +339,7 @@ def test_frozen_database(private_pg):
              "WHERE kind = 'district' ORDER BY id")]
     topic = uniq("t.freeze")
     create_topic(topic, 2)
-    source = "urn:freeze:" + uuid.uuid4().hex[:8]
+    source = register_source(url, "urn:freeze:" + uuid.uuid4().hex[:8])
     e = Estd("estd", env=kafka_env([topic], uniq("g"), {
         "ESTD_DATABASE_URL": url, "ESTD_LOG_LEVEL": "info", "ESTD_KAFKA_BATCH_MAX": "100",
         "ESTD_DB_QUERY_TIMEOUT_MS": "2000", "ESTD_READY_TIMEOUT_MS": "1000",
@@ -355,7 +355,14 @@ def test_frozen_database(private_pg):
         time.sleep(1.0)
         t_freeze = time.monotonic()
         private_pg.freeze()
+        # Saturate: 16 clients keep reading (more than the pool and the old 4-thread
+        # pool), each waiting on the frozen database; the probes must not queue behind them.
+        load = [Prober(e.port, "/v1/commitments?limit=5", every=0) for _ in range(16)]
+        for p in load:
+            p.start()
         time.sleep(20)
+        for p in load:
+            p.halt.set()
         t_thaw = time.monotonic()
         private_pg.thaw()
         assert wait_until(lambda: timed_get(e.port, "/readyz")[1] == 200, 15), "not ready again after the thaw"
@@ -385,6 +392,9 @@ def test_frozen_database(private_pg):
             assert status == 503 and el < 5.0, (status, el)
             assert headers["content-type"].startswith("application/problem+json") and "retry-after" in headers
         assert all(r[2] in (200, 503) for r in reads.results), {r[2] for r in reads.results}
+        for p in load:
+            p.join(30)
+            assert all(r[2] in (200, 503) and r[1] < 5.0 for r in p.results), {(r[2], round(r[1], 1)) for r in p.results}
         # The intake reports the database outage (its writes pass their 5 s deadline).
         assert any(json.loads(r[4]).get("state") == "database_unavailable" for r in during(intake) if r[4]), \
             [r[4] for r in during(intake)][-3:]

@@ -283,7 +283,10 @@ def test_every_route_needs_a_valid_key(sec, keys, complement_keys):
     for method, path, scopes in routes():
         url = concrete(sec, path)
         if scopes == "public":
-            assert send(sec, method, url).status_code < 400, (method, path)
+            # The sign-in routes are public by design and answer 4xx without a
+            # provider or a session; test_oidc.py covers them.
+            if not path.startswith("/auth/"):
+                assert send(sec, method, url).status_code < 400, (method, path)
             continue
         # No key.
         r = send(sec, method, url)

@@ -170,6 +170,11 @@ static void test_typed_forms(void **state) {
   assert_true(exact("850709\xe2\x80\x93" "9805"));    /* en dash */
   assert_true(exact("850709\xc2\xa0" "9805"));        /* no-break space */
   assert_true(exact("701063 2391"));               /* samordningsnummer, space */
+  assert_true(exact("19811218%209876"));           /* percent-encoded, as in a logged URL path */
+  assert_true(exact("811218%2D9876"));
+  assert_true(exact("811218%2b9876"));
+  assert_false(matches("811218%2"));
+  assert_false(matches("811218%209"));
   assert_true(exact("19701063 2391"));
   size_t st, n;
   const char *s = "Anmälare: Kalle Anka,19850709-9805,Storgatan 1";
@@ -236,6 +241,12 @@ static void test_screen_json(void **state) {
   assert_string_equal(text, "{\"XXXXXXXX-XXXX\":true,\"n\":[\"XXXXXXXXXX\"],\"pnr\":\"XXXXXXXXXXXX\",\"x/y\":{\"~\":\"XXXXXX XXXX\"}}");
   free(text);
   assert_int_equal(est_pnr_screen_json(doc, false, NULL, NULL), 0);
+  json_decref(doc);
+  doc = json_loads("{\"f\":8507099805.0,\"g\":[8.507099805e9],\"h\":0.5,\"i\":1e300}", 0, NULL);
+  assert_int_equal(est_pnr_screen_json(doc, false, NULL, NULL), 2); /* whole numbers written as reals */
+  assert_int_equal(est_pnr_screen_json(doc, true, NULL, NULL), 2);
+  assert_string_equal(json_string_value(json_object_get(doc, "f")), "XXXXXXXXXX");
+  assert_true(json_real_value(json_object_get(doc, "h")) == 0.5);
   json_decref(doc);
   doc = json_loads("{\"x/y\":{\"~a\":\"811218-9876\"}}", 0, NULL);
   assert_int_equal(est_pnr_screen_json(doc, false, on_report, NULL), 1);

@@ -117,14 +117,16 @@ static void test_report(void **state) {
   assert_true(json_is_null(json_object_get(json_array_get(json_object_get(doc, "commitments"), 1), "progress")));
   est_buf b = EST_BUF_INIT;
   assert_int_equal(est_report_csv(doc, &b), EST_OK);
-  const char *header = "agreement_code,commitment_id,code,cooperation_area,text,status,follow_up_note,"
-                       "responsible_parties,target_value,target_unit,target_comparison,target_per,target_from,"
-                       "target_to,measure,period_from,period_to,current_bucket_from,current_bucket_to,value,total,"
-                       "percentage,on_track,last_event_at\r\n";
+  const char *header =
+      "agreement_code,commitment_id,code,cooperation_area,text,status,follow_up_note,"
+      "responsible_parties,target_value,target_unit,target_comparison,target_per,target_from,"
+      "target_to,measure,period_from,period_to,current_bucket_from,current_bucket_to,value,total,"
+      "percentage,on_track,last_event_at\r\n";
   assert_true(strncmp(b.data, header, strlen(header)) == 0);
   const char *r1 = b.data + strlen(header);
-  const char *want1 = "AG-1,5,C1,SA,\"Trygg, \"\"ren\"\"\",ongoing,,Polisen; Borås Stad,10,walks,at_least,quarter,,,,,,"
-                      "2024-04-01,2024-06-30,3,,30,false,\r\n";
+  const char *want1 =
+      "AG-1,5,C1,SA,\"Trygg, \"\"ren\"\"\",ongoing,,Polisen; Borås Stad,10,walks,at_least,quarter,,,,,,"
+      "2024-04-01,2024-06-30,3,,30,false,\r\n";
   assert_true(strncmp(r1, want1, strlen(want1)) == 0);
   assert_string_equal(r1 + strlen(want1), "AG-1,6,C2,,,,,,,,,,,,,,,,,,,,,\r\n");
   est_buf_free(&b);

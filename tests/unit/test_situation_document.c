@@ -88,8 +88,8 @@ static void test_query_period_and_threshold(void **state) {
   assert_string_equal(q.bucket, "day");
   est_period long_range;
   const char *f, *d;
-  assert_int_equal(est_period_from_params(NULL, "2024-01-01", "2024-03-01", (est_date){2024, 3, 6}, &long_range, &f, &d),
-                   EST_OK);
+  assert_int_equal(
+      est_period_from_params(NULL, "2024-01-01", "2024-03-01", (est_date){2024, 3, 6}, &long_range, &f, &d), EST_OK);
   est_situation_query_period(&q, &long_range, NULL);
   assert_string_equal(q.bucket, "week"); /* 60 days > 56 */
   est_situation_query_period(&q, &long_range, "day");
@@ -118,7 +118,7 @@ static void test_document_rounding_and_change(void **state) {
   assert_null_at(doc, "incidents.by_category.0.year_ago");
   assert_true(json_is_true(at(doc, "incidents.by_category.0.year_ago_suppressed")));
   assert_count(doc, "incidents.by_category.0.change_previous.absolute", 6); /* from the published 9 and 3 */
-  assert_null_at(doc, "incidents.by_category.1.change_previous.absolute");   /* from a null count */
+  assert_null_at(doc, "incidents.by_category.1.change_previous.absolute");  /* from a null count */
   /* Totals: 10 -> 12, 4 -> 6: +6 = +100.0 %; year ago null. */
   assert_count(doc, "incidents.total.count", 12);
   assert_count(doc, "incidents.total.previous", 6);
@@ -212,10 +212,20 @@ static void test_every_count_goes_through_the_policy(void **state) {
   memset(&s, 0, sizeof s);
   est_publish_policy pol = {3, false, recording_policy, &s};
   json_t *doc = build(&q, &pol);
-  static const char *const expected[] = {
-      "by_category/count", "by_category/previous", "by_category/year_ago", "by_party/count", "by_party/previous",
-      "by_party/year_ago", "series/count", "by_weekday/count", "by_hour/count", "total/count", "total/previous",
-      "total/year_ago", "hot_spot/incident_count", "hot_spot.by_category/count"};
+  static const char *const expected[] = {"by_category/count",
+                                         "by_category/previous",
+                                         "by_category/year_ago",
+                                         "by_party/count",
+                                         "by_party/previous",
+                                         "by_party/year_ago",
+                                         "series/count",
+                                         "by_weekday/count",
+                                         "by_hour/count",
+                                         "total/count",
+                                         "total/previous",
+                                         "total/year_ago",
+                                         "hot_spot/incident_count",
+                                         "hot_spot.by_category/count"};
   for (size_t i = 0; i < sizeof expected / sizeof *expected; i++)
     if (!saw(&s, expected[i])) fail_msg("the policy never saw %s", expected[i]);
   /* 2 + 2 + 2 categories, 3 parties, 2 + 1 + 2 series/weekday/hour, 3
@@ -346,8 +356,9 @@ static void test_cache_key(void **state) {
   est_situation_cache_key(&a, false, ka, sizeof ka);
   est_situation_cache_key(&b, false, kb, sizeof kb);
   assert_string_equal(ka, kb);
-  assert_string_equal(ka, "json|area=0|2024-03-04..2024-03-11|week=2024-10|bucket=day|eps=150.000|minpts=5|"
-                          "detail=0|scope=0|k=3|events=0|vis=0");
+  assert_string_equal(ka,
+                      "json|area=0|2024-03-04..2024-03-11|week=2024-10|bucket=day|eps=150.000|minpts=5|"
+                      "detail=0|scope=0|k=3|events=0|vis=0");
   /* every input that changes the body changes the key */
   est_situation_cache_key(&a, true, kb, sizeof kb);
   assert_string_not_equal(ka, kb);
