@@ -45,3 +45,8 @@ def test_known_parameters_still_pass(estd):
     r = estd.get("/livez")
     assert r.status_code == 200
     assert_problem(estd.get("/livez", params={"verbose": "1"}), 400, field="verbose")
+
+
+def test_415_on_json_routes_names_what_is_accepted(estd):
+    doc = assert_problem(estd.post("/v1/areas", data=b"{}", headers={"Content-Type": "text/plain"}), 415)
+    assert "application/json" in doc["detail"] and "+json" in doc["detail"], doc
