@@ -24,6 +24,7 @@ DEFAULTS = {
     "ESTD_AUTH": "required",
     "ESTD_EVENT_RETENTION_MODE": "strip",
     "ESTD_SQL_DIR": "`<prefix>/share/estd/sql` (`/opt/estd/share/estd/sql` in the image)",
+    "ESTD_WEB_DIR": "`<prefix>/share/estd/web` (`/opt/estd/share/estd/web` in the image)",
     "ESTD_OIDC_ALGS": "`RS256,ES256`",
 }
 MEANINGS = {

@@ -58,6 +58,9 @@ export ESTD_KAFKA_BROKERS=${ESTD_KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}
 export ESTD_KAFKA_TOPICS=${ESTD_KAFKA_TOPICS:-$TOPICS}
 export ESTD_KAFKA_TOPIC_PARTIES=${ESTD_KAFKA_TOPIC_PARTIES:-$BINDINGS}
 export ESTD_PORT=${ESTD_PORT:-8080}
+# The web app built by scripts/build.sh, and the public medborgarlöfte page.
+export ESTD_WEB_DIR=${ESTD_WEB_DIR:-$REPO/build/web}
+export ESTD_PUBLIC_PAGE=${ESTD_PUBLIC_PAGE:-on}
 # A development server secret, generated once and kept with the data.
 if [ ! -s .data/key-secret ]; then head -c 32 /dev/urandom | base64 | tr -d '\n=' > .data/key-secret; fi
 export ESTD_KEY_SECRET=${ESTD_KEY_SECRET:-$(cat .data/key-secret)}
@@ -82,6 +85,7 @@ fi
 cat >&2 <<MSG
 
 estd is serving on http://127.0.0.1:$ESTD_PORT  (Ctrl-C stops it and the services it started)
+Web app: http://127.0.0.1:$ESTD_PORT/app/   public page: http://127.0.0.1:$ESTD_PORT/app/public/
 $( [ -s .data/dev-admin-key ] && echo "Development admin key: $(cat .data/dev-admin-key)" )
 Try:  curl -s -H "Authorization: Bearer \$(cat .data/dev-admin-key)" http://127.0.0.1:$ESTD_PORT/v1/commitments | head -c 600
 Sign in (browser): http://127.0.0.1:$ESTD_PORT/auth/login?return_to=/app/  as polis.samordnare, abb.omradeschef,

@@ -67,6 +67,9 @@ typedef struct est_config {
   char *tls_key_file;          /* ESTD_TLS_KEY_FILE: PEM private key */
   int max_query_bytes;         /* ESTD_MAX_QUERY_BYTES: longer query strings get 414 */
   int max_param_bytes;         /* ESTD_MAX_PARAM_BYTES: longer parameter values get 400 */
+  char *web_dir;               /* ESTD_WEB_DIR: the web app's built assets (served under /app/) */
+  char *ui_basemap_url;        /* ESTD_UI_BASEMAP_URL: map tile URL template (NULL = no basemap) */
+  bool public_page;            /* ESTD_PUBLIC_PAGE: the public medborgarlöfte page and its API */
   /* OpenID Connect (docs/SECURITY.md; off unless oidc_issuer is set). */
   char *oidc_issuer;           /* ESTD_OIDC_ISSUER: issuer URL (discovery at /.well-known/openid-configuration) */
   char *oidc_audience;         /* ESTD_OIDC_AUDIENCE: aud an access token must carry */

@@ -98,6 +98,10 @@ extern const http_route http_routes_events[];    /* events, dead letters */
 extern const http_route http_routes_sources[];   /* the event source registry */
 extern const http_route http_routes_situation[]; /* situation, progress, reports */
 extern const http_route http_routes_security[];  /* audit */
+extern const http_route http_routes_web[];       /* the web app under /app/ */
+extern const http_route http_routes_public[];    /* the public medborgarlöfte page's API */
+
+
 
 /* ---- reading the request (http/request.c) ---- */
 
@@ -179,6 +183,13 @@ static inline est_caller http_caller(const http_ctx *ctx) {
                   (ctx->who.scopes & HTTP_SCOPE_ADMIN) != 0};
   return c;
 }
+
+/* The agreement report (JSON document, progress evaluated today) that
+ * GET /v1/agreements/{id}/report serves (routes_situation.c); the public
+ * page's source too, as an anonymous caller. Published through the
+ * policy for caller (NULL: the request's caller). EST_ENOTFOUND for an
+ * unknown id. */
+est_result http_agreement_report(http_ctx *ctx, long long id, const est_caller *caller, json_t **out);
 
 /* The audit actor for the current request (valid while ctx lives). */
 #include "estd/actor.h"

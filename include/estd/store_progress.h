@@ -23,4 +23,8 @@ est_result store_progress_rows(est_pool *pool, const long long *ids, size_t n, j
  * adds the progress. EST_ENOTFOUND for an unknown agreement. Caller owns *out. */
 est_result store_agreement_report(est_pool *pool, long long agreement_id, json_t **out);
 
+/* The agreements of kind medborgarlofte as a JSON array of {id, code, kind,
+ * title, title_en, valid_from, valid_to, goals} (the public page). */
+est_result store_public_agreements(est_pool *pool, json_t **out);
+
 #endif

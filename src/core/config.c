@@ -9,9 +9,13 @@
 #include <arpa/inet.h>
 
 #include "estd/log.h"
+#include "estd/util.h"
 
 #ifndef ESTD_DEFAULT_SQL_DIR
 #define ESTD_DEFAULT_SQL_DIR "sql"
+#endif
+#ifndef ESTD_DEFAULT_WEB_DIR
+#define ESTD_DEFAULT_WEB_DIR "web/dist"
 #endif
 
 est_result est_parse_bool(const char *s, bool *out) {
@@ -175,6 +179,16 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_str(&l, &cfg->tls_key_file, "ESTD_TLS_KEY_FILE", NULL);
   load_int(&l, &cfg->max_query_bytes, "ESTD_MAX_QUERY_BYTES", 4096, 64, 65536);
   load_int(&l, &cfg->max_param_bytes, "ESTD_MAX_PARAM_BYTES", 1024, 16, 65536);
+  load_str(&l, &cfg->web_dir, "ESTD_WEB_DIR", ESTD_DEFAULT_WEB_DIR);
+  load_str(&l, &cfg->ui_basemap_url, "ESTD_UI_BASEMAP_URL", NULL);
+  load_bool(&l, &cfg->public_page, "ESTD_PUBLIC_PAGE", false);
+  if (l.rc == EST_OK && cfg->ui_basemap_url) {
+    char origin[480];
+    if (est_url_origin(cfg->ui_basemap_url, origin, sizeof origin) != EST_OK) {
+      snprintf(err, errlen, "ESTD_UI_BASEMAP_URL must be an http(s) URL without quotes, spaces, ';' or ','");
+      l.rc = EST_ECONFIG;
+    }
+  }
   load_str(&l, &cfg->oidc_issuer, "ESTD_OIDC_ISSUER", NULL);
   load_str(&l, &cfg->oidc_audience, "ESTD_OIDC_AUDIENCE", NULL);
   load_str(&l, &cfg->oidc_algs, "ESTD_OIDC_ALGS", "RS256,ES256");
@@ -253,6 +267,8 @@ void est_config_free(est_config *cfg) {
   free(cfg->key_secret);
   free(cfg->tls_cert_file);
   free(cfg->tls_key_file);
+  free(cfg->web_dir);
+  free(cfg->ui_basemap_url);
   char **oidc[] = {&cfg->oidc_issuer, &cfg->oidc_audience, &cfg->oidc_algs, &cfg->oidc_party_claim,
                    &cfg->oidc_groups_claim, &cfg->oidc_party_groups, &cfg->oidc_scope_claim, &cfg->oidc_scope_prefix,
                    &cfg->oidc_scope_groups, &cfg->oidc_client_id, &cfg->oidc_redirect_uri, &cfg->oidc_login_scopes,

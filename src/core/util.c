@@ -176,6 +176,31 @@ bool est_rfc3339_valid(const char *s) {
   return two(t + 1) <= 14 && two(t + 4) <= 59;
 }
 
+est_result est_url_origin(const char *url, char *out, size_t n) {
+  if (!url) return EST_EINVAL;
+  size_t skip;
+  if (strncmp(url, "https://", 8) == 0) skip = 8;
+  else if (strncmp(url, "http://", 7) == 0) skip = 7;
+  else return EST_EINVAL;
+  for (const char *p = url; *p; p++)
+    if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '"' || *p == '\'' || *p == ';' || *p == ',') return EST_EINVAL;
+  size_t host = strcspn(url + skip, "/?#");
+  if (host == 0 || skip + host + 1 > n) return EST_EINVAL;
+  /* No userinfo in the origin (and none wanted in a tile URL). */
+  if (memchr(url + skip, '@', host)) return EST_EINVAL;
+  const char *h = url + skip;
+  size_t hl = host;
+  /* A Leaflet template's subdomain placeholder "{s}." becomes the CSP wildcard "*.". */
+  bool wildcard = hl > 4 && strncmp(h, "{s}.", 4) == 0;
+  if (wildcard) {
+    h += 4;
+    hl -= 4;
+  }
+  if (memchr(h, '{', hl) || memchr(h, '}', hl) || skip + hl + 3 > n) return EST_EINVAL;
+  snprintf(out, n, "%.*s%s%.*s", (int)skip, url, wildcard ? "*." : "", (int)hl, h);
+  return EST_OK;
+}
+
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's
  * days_from_civil). */
 static long long days_from_civil(long long y, int m, int d) {

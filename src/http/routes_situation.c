@@ -283,8 +283,9 @@ static est_result progress_get(http_ctx *ctx) {
 
 /* ---- agreement report (JSON or CSV) --------------------------------------- */
 
-/* The report with every commitment's progress, evaluated today. */
-static est_result report_fetch(http_ctx *ctx, long long id, json_t **out) {
+/* The report with every commitment's progress, evaluated today (also the
+ * public page's source, routes_public.c). */
+est_result http_agreement_report(http_ctx *ctx, long long id, const est_caller *caller, json_t **out) {
   json_t *doc, *rows = NULL;
   est_result rc = store_agreement_report(ctx->app->pool, id, &doc);
   if (rc != EST_OK) return rc;
@@ -295,7 +296,7 @@ static est_result report_fetch(http_ctx *ctx, long long id, json_t **out) {
     rc = store_progress_rows(ctx->app->pool, ids, n, &rows);
     free(ids);
   }
-  est_caller who = http_caller(ctx);
+  est_caller who = caller ? *caller : http_caller(ctx);
   est_publish_policy pol = {est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0), who.detail, NULL, NULL};
   if (rc == EST_OK) est_report_finish(doc, rows, est_stockholm_date(time(NULL)), &pol, &who);
   json_decref(rows);
@@ -313,7 +314,7 @@ static est_result report_get(http_ctx *ctx) {
   if ((rc = http_param_enum(ctx, "format", formats, &format)) != EST_OK) return rc;
   bool csv = format ? strcmp(format, "csv") == 0 : accepts(ctx, "text/csv");
   json_t *doc;
-  rc = report_fetch(ctx, id, &doc);
+  rc = http_agreement_report(ctx, id, NULL, &doc);
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "agreement %lld does not exist", id);
   if (rc != EST_OK) return rc;
   if (!csv) {

@@ -152,3 +152,21 @@ est_result store_agreement_report(est_pool *pool, long long agreement_id, json_t
   *out = doc;
   return EST_OK;
 }
+
+/* The public agreements (citizen pledges): only what residents may see. */
+static const est_stmt public_agreements_stmt = {
+    "public_agreements",
+    "SELECT COALESCE(json_agg(json_build_object('id', id, 'code', code, 'kind', kind, 'title', title,"
+    " 'title_en', title_en, 'valid_from', valid_from, 'valid_to', valid_to, 'goals', goals) ORDER BY id), '[]')::text"
+    " FROM agreements WHERE kind = 'medborgarlofte'",
+    0};
+
+est_result store_public_agreements(est_pool *pool, json_t **out) {
+  *out = NULL;
+  PGresult *r;
+  est_result rc = store_exec1(pool, &public_agreements_stmt, NULL, &r, NULL);
+  if (rc != EST_OK) return rc;
+  *out = PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
+  PQclear(r);
+  return *out ? EST_OK : EST_EINTERNAL;
+}

@@ -25,14 +25,19 @@
 /* ---- counts ------------------------------------------------------------
  * One pass over the three periods' incidents with GROUPING SETS. The
  * GROUPING(category, party_id, b, dow, hr) bitmask tells the sets apart:
- * 31 = (per), 15 = category, 23 = party, 27 = bucket, 29 = weekday, 30 = hour.
+ * 31 = (per), 15 = category, 23 = party, 27 = bucket, 29 = weekday, 30 = hour,
+ * 28 = weekday x hour. "by_area" counts the period's incidents per area
+ * (event_areas; all areas, or the one asked for) with their cell keys.
+ * "sources" reads every kind of event (ALLSRC) of the current period per
+ * party: how many and the newest occurred_at (the document shows both only
+ * to the detail scope).
  * $1 area (or NULL), $2..$7 from/to of current, previous, year-ago, $8 bucket. */
 /* A published count and its cell key (estd/disclosure.h): the sum of the
  * cell's record keys mod 2^31, as member "ck_<name>". */
 #define CELL(name, cond)                                                                                      \
   "'" name "', COALESCE((SELECT n FROM g WHERE " cond "), 0), 'ck_" name "', COALESCE((SELECT ck FROM g WHERE " \
   cond "), 0)"
-#define COUNTS_SQL(SRC)                                                                                       \
+#define COUNTS_SQL(SRC, ALLSRC)                                                                               \
   "WITH r AS ("                                                                                               \
   " SELECT 0 AS per, occurred_at, category, party_id, record_key AS rk FROM " SRC " AND occurred_at >= " TS(2) \
   "   AND occurred_at < " TS(3) " UNION ALL"                                                                  \
@@ -47,7 +52,8 @@
   "         AS lt FROM r) y),"                                                                                \
   " g AS MATERIALIZED (SELECT per, category, party_id, b, dow, hr, count(*) AS n,"                            \
   "   sum(rk) % 2147483648 AS ck, GROUPING(category, party_id, b, dow, hr) AS gs FROM x"                      \
-  "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id), (per, b), (per, dow), (per, hr)))"     \
+  "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id), (per, b), (per, dow), (per, hr),"      \
+  "   (per, dow, hr)))"                                                                                       \
   " SELECT json_build_object("                                                                                \
   "  'total', json_build_object(" CELL("count", "gs = 31 AND per = 0") ","                                    \
   "     " CELL("previous", "gs = 31 AND per = 1") ", " CELL("year_ago", "gs = 31 AND per = 2") "),"           \
@@ -73,12 +79,27 @@
   "     FROM generate_series(1, 7) w),"                                                                       \
   "  'by_hour', (SELECT json_agg(json_build_object('hour', h,"                                                \
   "     " CELL("count", "gs = 30 AND per = 0 AND g.hr = h") ") ORDER BY h)"                                   \
-  "     FROM generate_series(0, 23) h))::text"
+  "     FROM generate_series(0, 23) h),"                                                                     \
+  "  'by_weekday_hour', (SELECT json_agg(json_build_object('weekday', w, 'hour', h,"                          \
+  "     " CELL("count", "gs = 28 AND per = 0 AND g.dow = w AND g.hr = h") ") ORDER BY w, h)"                  \
+  "     FROM generate_series(1, 7) w, generate_series(0, 23) h),"                                             \
+  "  'by_area', (SELECT json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"          \
+  "     'count', COALESCE(s.n, 0), 'ck_count', COALESCE(s.ck, 0)) ORDER BY a.id) FROM areas a LEFT JOIN"      \
+  "     (SELECT area_id, count(*) AS n, sum(record_key) % 2147483648 AS ck FROM event_areas"                  \
+  "      WHERE kind = 'incident' AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY area_id) s"  \
+  "     ON s.area_id = a.id WHERE $1::bigint IS NULL OR a.id = $1),"                                          \
+  "  'sources', (SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code, 'name', p.name,"         \
+  "     'events', COALESCE(s.n, 0), 'latest_occurred_at', s.latest,"                                          \
+  "     'latest_date', (s.latest AT TIME ZONE " TZ ")::date, 'reported', s.n IS NOT NULL) ORDER BY p.id)"     \
+  "     FROM parties p LEFT JOIN (SELECT party_id, count(*) AS n, max(occurred_at) AS latest FROM " ALLSRC    \
+  "       AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY party_id) s ON s.party_id = p.id))::text"
 
 static const est_stmt counts_area = {
-    "situation_counts_area", COUNTS_SQL("event_areas WHERE area_id = $1 AND kind = 'incident'"), 8};
+    "situation_counts_area", COUNTS_SQL("event_areas WHERE area_id = $1 AND kind = 'incident'",
+                                        "event_areas WHERE area_id = $1"), 8};
 static const est_stmt counts_all = {
-    "situation_counts_all", COUNTS_SQL("events WHERE $1::bigint IS NULL AND kind = 'incident'"), 8};
+    "situation_counts_all", COUNTS_SQL("events WHERE $1::bigint IS NULL AND kind = 'incident'",
+                                       "events WHERE $1::bigint IS NULL"), 8};
 
 /* ---- hot spots ----------------------------------------------------------
  * Weighted DBSCAN over grid cells (estd/hotspot.h) instead of
