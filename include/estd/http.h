@@ -55,6 +55,9 @@ typedef struct http_route {
 
 /* The parameters of every keyset-paged list (http_list_params). */
 #define HTTP_QUERY_LIST "limit cursor sort"
+/* The query string is the page's own (the web app's client-side state,
+ * e.g. /app/?week=2026-W45): the server reads none and refuses none. */
+#define HTTP_QUERY_PAGE "*"
 
 /* Authenticated caller (filled by the auth step; zeroed when auth is off). */
 /* The same type for every credential: an API key (key_id, key_prefix), a

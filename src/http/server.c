@@ -273,6 +273,7 @@ static bool path_placeholder(const char *tmpl, const char *name) {
  * silently gets an unfiltered answer. The route's list (http_route.query)
  * is the one place; openapi.yaml states the same lists. */
 static est_result query_known(http_ctx *ctx) {
+  if (ctx->route->query && strcmp(ctx->route->query, HTTP_QUERY_PAGE) == 0) return EST_OK;
   /* Ulfius drops a parameter with an empty name ("?=false"): look in the raw query. */
   const char *q = ctx->req->http_url ? strchr(ctx->req->http_url, '?') : NULL;
   for (const char *p = q; p && *p; p = strchr(p + 1, '&'))
