@@ -45,7 +45,19 @@ typedef struct http_route {
   http_handler_fn handler;
   unsigned scopes;      /* required scopes (any admin key passes) */
   unsigned flags;       /* HTTP_ROUTE_* */
+  /* The query parameters the route takes, space-separated (NULL: none).
+   * The dispatcher answers 400 naming any other one before the handler
+   * runs; the path's {placeholders} are always allowed. Must equal the
+   * operation's query parameters in openapi.yaml (`estd routes --query`,
+   * tests/integration/test_openapi.py). */
+  const char *query;
 } http_route;
+
+/* The parameters of every keyset-paged list (http_list_params). */
+#define HTTP_QUERY_LIST "limit cursor sort"
+/* The query string is the page's own (the web app's client-side state,
+ * e.g. /app/?week=2026-W45): the server reads none and refuses none. */
+#define HTTP_QUERY_PAGE "*"
 
 /* Authenticated caller (filled by the auth step; zeroed when auth is off). */
 /* The same type for every credential: an API key (key_id, key_prefix), a

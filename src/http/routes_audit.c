@@ -59,6 +59,6 @@ static est_result audit_list(http_ctx *ctx) {
 }
 
 const http_route http_routes_security[] = {
-    {"GET", "/v1/audit", audit_list, HTTP_SCOPE_ADMIN, 0},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/v1/audit", audit_list, HTTP_SCOPE_ADMIN, 0, HTTP_QUERY_LIST " entity entity_id key_id party_id action from to"},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -289,9 +289,10 @@ static est_result auth_logout(http_ctx *ctx) {
 }
 
 const http_route http_routes_auth[] = {
-    {"GET", "/auth/login", auth_login, 0, HTTP_ROUTE_PUBLIC},
-    {"GET", "/auth/callback", auth_callback, 0, HTTP_ROUTE_PUBLIC},
-    {"GET", "/auth/session", auth_session, 0, HTTP_ROUTE_PUBLIC},
-    {"POST", "/auth/logout", auth_logout, 0, HTTP_ROUTE_PUBLIC},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/auth/login", auth_login, 0, HTTP_ROUTE_PUBLIC, "return_to"},
+    /* What a provider may add to the redirect (RFC 6749, RFC 9207, OIDC session management). */
+    {"GET", "/auth/callback", auth_callback, 0, HTTP_ROUTE_PUBLIC, "state code error error_description error_uri iss session_state"},
+    {"GET", "/auth/session", auth_session, 0, HTTP_ROUTE_PUBLIC, NULL},
+    {"POST", "/auth/logout", auth_logout, 0, HTTP_ROUTE_PUBLIC, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

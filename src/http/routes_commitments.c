@@ -188,11 +188,11 @@ static est_result delete_(http_ctx *ctx) { return http_resource_delete(ctx, &arc
 static est_result restore(http_ctx *ctx) { return http_resource_restore(ctx, &archive_resource); }
 
 const http_route http_routes_commitments[] = {
-    {"GET", "/v1/commitments", list, HTTP_SCOPE_READ, 0},
-    {"POST", "/v1/commitments", create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
-    {"GET", "/v1/commitments/{id}", get, HTTP_SCOPE_READ, 0},
-    {"PATCH", "/v1/commitments/{id}", patch, HTTP_SCOPE_WRITE_COMMITMENTS, HTTP_ROUTE_BODY},
-    {"DELETE", "/v1/commitments/{id}", delete_, HTTP_SCOPE_ADMIN, 0},
-    {"POST", "/v1/commitments/{id}/restore", restore, HTTP_SCOPE_ADMIN, 0},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/v1/commitments", list, HTTP_SCOPE_READ, 0, HTTP_QUERY_LIST " archived include agreement_id party_id cooperation_area_id area_id status"},
+    {"POST", "/v1/commitments", create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY, NULL},
+    {"GET", "/v1/commitments/{id}", get, HTTP_SCOPE_READ, 0, NULL},
+    {"PATCH", "/v1/commitments/{id}", patch, HTTP_SCOPE_WRITE_COMMITMENTS, HTTP_ROUTE_BODY, NULL},
+    {"DELETE", "/v1/commitments/{id}", delete_, HTTP_SCOPE_ADMIN, 0, NULL},
+    {"POST", "/v1/commitments/{id}/restore", restore, HTTP_SCOPE_ADMIN, 0, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

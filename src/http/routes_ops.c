@@ -151,9 +151,9 @@ static est_result metrics(http_ctx *ctx) {
 }
 
 const http_route http_routes_ops[] = {
-    {"GET", "/livez", livez, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG},
-    {"GET", "/readyz", readyz, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG},
-    {"GET", "/healthz/intake", healthz_intake, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG},
-    {"GET", "/metrics", metrics, HTTP_SCOPE_READ, HTTP_ROUTE_NOLOG},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/livez", livez, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG, NULL},
+    {"GET", "/readyz", readyz, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG, NULL},
+    {"GET", "/healthz/intake", healthz_intake, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG, NULL},
+    {"GET", "/metrics", metrics, HTTP_SCOPE_READ, HTTP_ROUTE_NOLOG, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -91,7 +91,7 @@ static est_result public_agreement(http_ctx *ctx) {
 }
 
 const http_route http_routes_public[] = {
-    {"GET", "/v1/public/agreements", public_agreements, 0, HTTP_ROUTE_PUBLIC},
-    {"GET", "/v1/public/agreements/{id}", public_agreement, 0, HTTP_ROUTE_PUBLIC},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/v1/public/agreements", public_agreements, 0, HTTP_ROUTE_PUBLIC, NULL},
+    {"GET", "/v1/public/agreements/{id}", public_agreement, 0, HTTP_ROUTE_PUBLIC, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

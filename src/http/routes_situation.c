@@ -368,9 +368,9 @@ static est_result report_get(http_ctx *ctx) {
 }
 
 const http_route http_routes_situation[] = {
-    {"GET", "/v1/situation", situation_get, HTTP_SCOPE_READ, 0},
-    {"GET", "/v1/situation/geojson", situation_geojson, HTTP_SCOPE_READ, 0},
-    {"GET", "/v1/commitments/{id}/progress", progress_get, HTTP_SCOPE_READ, 0},
-    {"GET", "/v1/agreements/{id}/report", report_get, HTTP_SCOPE_READ, 0},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/v1/situation", situation_get, HTTP_SCOPE_READ, 0, "area_id week from to bucket eps_m min_points min_count include"},
+    {"GET", "/v1/situation/geojson", situation_geojson, HTTP_SCOPE_READ, 0, "area_id week from to bucket eps_m min_points min_count include"},
+    {"GET", "/v1/commitments/{id}/progress", progress_get, HTTP_SCOPE_READ, 0, NULL},
+    {"GET", "/v1/agreements/{id}/report", report_get, HTTP_SCOPE_READ, 0, "format"},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -170,10 +170,10 @@ static est_result app_asset(http_ctx *ctx) {
 }
 
 const http_route http_routes_web[] = {
-    {"GET", "/app", app_index, 0, HTTP_ROUTE_PUBLIC}, /* and /app/ */
-    {"GET", "/app/{page}", app_page, 0, HTTP_ROUTE_PUBLIC},
-    {"GET", "/app/assets/{file}", app_asset, 0, HTTP_ROUTE_PUBLIC},
-    {"GET", "/app/public", app_public, 0, HTTP_ROUTE_PUBLIC}, /* and /app/public/ */
-    {"GET", "/app/public/{page}", app_public_of, 0, HTTP_ROUTE_PUBLIC},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/app", app_index, 0, HTTP_ROUTE_PUBLIC, HTTP_QUERY_PAGE}, /* and /app/ */
+    {"GET", "/app/{page}", app_page, 0, HTTP_ROUTE_PUBLIC, HTTP_QUERY_PAGE},
+    {"GET", "/app/assets/{file}", app_asset, 0, HTTP_ROUTE_PUBLIC, NULL},
+    {"GET", "/app/public", app_public, 0, HTTP_ROUTE_PUBLIC, HTTP_QUERY_PAGE}, /* and /app/public/ */
+    {"GET", "/app/public/{page}", app_public_of, 0, HTTP_ROUTE_PUBLIC, HTTP_QUERY_PAGE},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

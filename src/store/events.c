@@ -15,7 +15,7 @@
 
 /* ---- the multi-row insert ------------------------------------------------- */
 
-/* $1..$17: one PostgreSQL array per column (see batch_arrays), $18 the
+/* $1..$19: one PostgreSQL array per column (see batch_arrays), $20 the
  * channel. Arrays rather than a JSON document: array_in is several times
  * cheaper than json(b)_to_recordset for a 2000-row batch. Areas: every
  * area whose polygon contains the point (or that the patrol track crosses),
@@ -23,8 +23,9 @@
 #define EV_ROWS                                                                                              \
   "WITH r AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], "  \
   "$7::text[], $8::timestamptz[], $9::int[], $10::int[], $11::float8[], $12::float8[], $13::text[], "          \
-  "$14::text[], $15::text[], $16::text[], $17::text[]) AS x(i, source, sid, party_id, kind, activity_type, "   \
-  "category, occurred_at, duration_s, srid, px, py, track, place, description, attributes, flags)), "
+  "$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::timestamptz[]) AS x(i, source, sid, "  \
+  "party_id, kind, activity_type, category, occurred_at, duration_s, srid, px, py, track, place, description, " \
+  "attributes, flags, prec, published_at)), "
 #define EV_GEOMS                                                                                             \
   "CASE WHEN px IS NULL THEN NULL WHEN srid = 4326 THEN ST_SetSRID(ST_MakePoint(px, py), 4326) ELSE "          \
   "ST_Transform(ST_SetSRID(ST_MakePoint(px, py), srid), 4326) END AS g, "                                     \
@@ -32,10 +33,13 @@
 /* INSERT of the rows of d (in batch order) and of their event_areas rows. */
 #define EV_INSERT                                                                                            \
   "ins AS (INSERT INTO events (source, source_event_id, party_id, kind, activity_type, category, occurred_at, " \
-  "duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel) "                  \
+  "duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel, "                  \
+  "location_precision, published_at) "                                                                        \
   "SELECT source, sid, party_id, kind, activity_type, category, occurred_at, duration_s, g, t, place, "        \
+  "CASE WHEN prec IN ('municipality', 'county') THEN '{}' ELSE "                                              \
   "COALESCE((SELECT array_agg(a.id ORDER BY a.id) FROM areas a WHERE ST_Intersects(a.geom, COALESCE(g, t))), " \
-  "'{}'), description, attributes::jsonb, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}'), $18 "      \
+  "'{}') END, description, attributes::jsonb, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}'), $20, "  \
+  "prec, published_at "                                                                                       \
   "FROM d ORDER BY i ON CONFLICT (source, source_event_id) DO NOTHING "                                        \
   "RETURNING id, source, source_event_id, area_ids, occurred_at, kind, category, party_id, record_key), "      \
   "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key) "     \
@@ -48,24 +52,24 @@
  * so no DISTINCT ON pass and no join back to the input are needed: the
  * caller matches the returned keys to its messages. */
 static const est_stmt ev_insert_k = {
-    "events_insert_k2", EV_ROWS "d AS (SELECT r.*, " EV_GEOMS " FROM r), " EV_INSERT "SELECT source, source_event_id FROM ins",
-    18};
+    "events_insert_k3", EV_ROWS "d AS (SELECT r.*, " EV_GEOMS " FROM r), " EV_INSERT "SELECT source, source_event_id FROM ins",
+    20};
 
 /* HTTP: per input row its event id and whether this row inserted it. Rows
  * with the same key in one request collapse to the first (DISTINCT ON ...
  * ORDER BY i), so the answer can name the row that inserted. */
 static const est_stmt ev_insert_h = {
-    "events_insert_h",
+    "events_insert_h2",
     EV_ROWS "d AS (SELECT DISTINCT ON (source, sid) r.*, " EV_GEOMS " FROM r ORDER BY source, sid, i), " EV_INSERT
     "SELECT r.i, COALESCE(ins.id, e.id), (ins.id IS NOT NULL AND d.i = r.i) FROM r "
     "LEFT JOIN d ON d.source = r.source AND d.sid = r.sid "
     "LEFT JOIN ins ON ins.source = r.source AND ins.source_event_id = r.sid "
     "LEFT JOIN events e ON e.source = r.source AND e.source_event_id = r.sid ORDER BY r.i",
-    18};
+    20};
 
 /* ---- batch parameters: one array literal per column ----------------------- */
 
-#define NCOLS 17
+#define NCOLS 19
 
 /* Appends one array element: NULL, or s double-quoted with \ and " escaped. */
 static void array_elem(est_buf *b, const char *s) {
@@ -136,11 +140,13 @@ static void arrays_add(batch_arrays *a, const est_event *ev, size_t i) {
                           ev->place_name,
                           ev->description,
                           ev->attributes ? ev->attributes : "{}",
-                          n5};
+                          n5,
+                          ev->srid ? ev->precision : NULL,
+                          ev->published_at};
   for (int k = 0; k < NCOLS; k++) array_elem(&a->col[k], v[k]);
 }
 
-/* Closes the arrays; fills params[0..17] (the last is the channel). */
+/* Closes the arrays; fills params[0..19] (the last is the channel). */
 static est_result arrays_params(batch_arrays *a, const char *channel, const char *params[NCOLS + 1]) {
   for (int k = 0; k < NCOLS; k++) {
     est_buf_append(&a->col[k], "}", 1);
@@ -418,7 +424,8 @@ const char *const store_events_sorts[] = {"occurred_at", "id", NULL};
   "e.occurred_at, 'received_at', e.received_at, 'duration_s', e.duration_s, 'location', CASE WHEN e.geom "  \
   "IS NULL THEN NULL ELSE json_build_object('lat', ST_Y(e.geom), 'lon', ST_X(e.geom)) END, 'place_name', "  \
   "e.place_name, 'track', ST_AsGeoJSON(e.track)::json, 'area_ids', e.area_ids, 'description', "              \
-  "e.description, 'attributes', e.attributes, 'flags', e.flags, 'channel', e.channel)::text"
+  "e.description, 'attributes', e.attributes, 'flags', e.flags, 'channel', e.channel, 'location_precision', " \
+  "e.location_precision, 'published_at', e.published_at)::text"
 
 #define EVENT_LIST(name, sortval, after, order)                                                              \
   {name,                                                                                                     \

@@ -118,14 +118,18 @@ static const est_stmt counts_all = {
  * points). Without exact geometry (estd/disclosure.h) the caller sees the
  * grid-aligned rectangle around it and the centroid's grid square instead. Presence: patrols/activities of
  * the period whose point or track intersects the hull buffered by eps. */
+/* Only positions finer than a district make hot spots: a district,
+ * municipality or county centroid (the Police feed) would pile up at one
+ * spot. Rows from before 0080 (NULL) are points. */
+#define HOTSPOT_PRECISE " AND COALESCE(e.location_precision, 'point') IN ('point', 'street')"
 #define PTS_AREA                                                                                               \
   "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM event_areas ea"                                     \
   " JOIN events e ON e.id = ea.event_id WHERE ea.area_id = $1 AND ea.kind = 'incident'"                        \
-  " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) " AND e.geom IS NOT NULL"
+  " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
 #define PTS_ALL                                                                                                \
   "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM events e"                                           \
   " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3) \
-  " AND e.geom IS NOT NULL"
+  " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
 /* $1 area, $2/$3 period: rows (x, y, category ordinal, record key). */
 #define POINTS_SQL(PTS)                                                                                        \
   "SELECT ST_X(p.g), ST_Y(p.g), c.ordinal, p.record_key FROM (" PTS ") p"                                      \
