@@ -102,11 +102,8 @@ if [ ${#filtered[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${filtered[@]}" >/dev/null
 fi
 # Debian's postgresql package may start a system cluster; estd uses its own.
-# Debian's glewlwyd package enables a system service; estd's tests and run.sh
-# run their own instance (scripts/idp.sh), so the packaged one stays off.
-if [ "$(id -u)" = 0 ] && command -v systemctl >/dev/null && systemctl is-enabled glewlwyd >/dev/null 2>&1; then
-  systemctl disable --now glewlwyd >/dev/null 2>&1 || true
-fi
+# Debian's glewlwyd package may start a system service (on 4593); estd's tests
+# and run.sh run their own instance on other ports (scripts/idp.sh).
 
 [ "$runtime" = 1 ] && exit 0
 
