@@ -46,7 +46,6 @@ est_result est_area_validate(const json_t *body, bool patch, char **normalized, 
  * valid_from, clearing both owners) are left to the table's constraints. */
 est_result est_focus_validate(const json_t *body, bool patch, char **normalized, json_t **errors);
 
-
 /* Parses "lat,lon" (decimal degrees, lat in [-90,90], lon in [-180,180]). */
 est_result est_parse_latlon(const char *s, double *lat, double *lon);
 /* Parses "minLon,minLat,maxLon,maxLat" with ranges as above and min <= max. */

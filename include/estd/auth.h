@@ -24,10 +24,10 @@
 #include "estd/result.h"
 #include "estd/scope.h"
 
-#define EST_KEY_PREFIX_LEN 12     /* hex digits */
-#define EST_KEY_SECRET_BYTES 32   /* random bytes in the secret part */
-#define EST_KEY_TOKEN_MAX 96      /* longer Authorization tokens are malformed */
-#define EST_KEY_HASH_LEN 32       /* HMAC-SHA256 */
+#define EST_KEY_PREFIX_LEN 12        /* hex digits */
+#define EST_KEY_SECRET_BYTES 32      /* random bytes in the secret part */
+#define EST_KEY_TOKEN_MAX 96         /* longer Authorization tokens are malformed */
+#define EST_KEY_HASH_LEN 32          /* HMAC-SHA256 */
 #define EST_KEY_SERVER_SECRET_MIN 32 /* minimum length of ESTD_KEY_SECRET */
 
 struct http_ctx;

@@ -35,20 +35,20 @@
  * openapi.yaml, the CHECK of dead_letters.reason).
  * tests/integration/test_openapi.py compares the table (`estd reasons`)
  * with openapi.yaml and with the database constraint. */
-#define EST_EVENT_REASONS(DL, NODL)                                                                          \
-  DL(NOT_JSON, "not_json", "payload is not UTF-8 JSON")                                                      \
-  DL(NOT_CLOUDEVENT, "not_cloudevent", "JSON, but not a CloudEvents 1.0 envelope")                          \
-  DL(SCHEMA, "schema", "missing/wrong attribute or data field")                                              \
-  DL(UNSUPPORTED_TYPE, "unsupported_type", "type not one of the se.est.* / se.polisen.* types")             \
-  DL(UNKNOWN_CATEGORY, "unknown_category", "category not in the closed list")                                \
-  DL(BAD_COORDINATES, "bad_coordinates", "location or track outside the valid ranges")                       \
-  DL(OVERSIZED, "oversized", "larger than EST_EVENT_MAX_BYTES")                                              \
-  DL(PARTY_MISMATCH, "party_mismatch", "party differs from the topic's / API key's party")                  \
-  DL(UNKNOWN_PARTY, "unknown_party", "party code not in parties")                                            \
-  DL(UNKNOWN_SOURCE, "unknown_source", "(party, source) not in the source registry")                         \
-  DL(IMPLAUSIBLE_TIME, "implausible_time", "occurred_at too far in the future or before the floor")         \
-  DL(PERSONNUMMER, "personnummer", "a personal identity number where it cannot be redacted")                \
-  NODL(SKIPPED_SUMMARY, "skipped_summary", "police summary record: skipped, not an error")                  \
+#define EST_EVENT_REASONS(DL, NODL)                                                                 \
+  DL(NOT_JSON, "not_json", "payload is not UTF-8 JSON")                                             \
+  DL(NOT_CLOUDEVENT, "not_cloudevent", "JSON, but not a CloudEvents 1.0 envelope")                  \
+  DL(SCHEMA, "schema", "missing/wrong attribute or data field")                                     \
+  DL(UNSUPPORTED_TYPE, "unsupported_type", "type not one of the se.est.* / se.polisen.* types")     \
+  DL(UNKNOWN_CATEGORY, "unknown_category", "category not in the closed list")                       \
+  DL(BAD_COORDINATES, "bad_coordinates", "location or track outside the valid ranges")              \
+  DL(OVERSIZED, "oversized", "larger than EST_EVENT_MAX_BYTES")                                     \
+  DL(PARTY_MISMATCH, "party_mismatch", "party differs from the topic's / API key's party")          \
+  DL(UNKNOWN_PARTY, "unknown_party", "party code not in parties")                                   \
+  DL(UNKNOWN_SOURCE, "unknown_source", "(party, source) not in the source registry")                \
+  DL(IMPLAUSIBLE_TIME, "implausible_time", "occurred_at too far in the future or before the floor") \
+  DL(PERSONNUMMER, "personnummer", "a personal identity number where it cannot be redacted")        \
+  NODL(SKIPPED_SUMMARY, "skipped_summary", "police summary record: skipped, not an error")          \
   DL(DATABASE, "rejected_by_database", "the database refused the row (isolated retry)")
 
 #define EST_REASON_ENUM_(name, code, what) EST_REASON_##name,
@@ -71,18 +71,18 @@ enum {
 };
 
 typedef struct est_event {
-  char *id;          /* CloudEvents id = source_event_id */
-  char *source;      /* CloudEvents source (URI-reference) */
-  char *type;        /* CloudEvents type */
-  char *subject;     /* optional */
-  char *party;       /* party code from the `party` extension; NULL if absent */
-  long long party_id;/* filled by the caller after resolving `party` (0 = unresolved) */
+  char *id;                  /* CloudEvents id = source_event_id */
+  char *source;              /* CloudEvents source (URI-reference) */
+  char *type;                /* CloudEvents type */
+  char *subject;             /* optional */
+  char *party;               /* party code from the `party` extension; NULL if absent */
+  long long party_id;        /* filled by the caller after resolving `party` (0 = unresolved) */
   const char *kind;          /* "incident" | "patrol" | "activity" (static) */
   const char *category;      /* code from the closed list (static) or NULL */
   const char *activity_type; /* static or NULL */
-  char *occurred_at; /* RFC 3339 with offset, calendar-valid */
-  long duration_s;   /* -1 = absent */
-  int srid;          /* 0 = no point; 4326 (x=lon, y=lat), 3006 or 3008 (x=easting, y=northing) */
+  char *occurred_at;         /* RFC 3339 with offset, calendar-valid */
+  long duration_s;           /* -1 = absent */
+  int srid;                  /* 0 = no point; 4326 (x=lon, y=lat), 3006 or 3008 (x=easting, y=northing) */
   double x, y;
   char *place_name;  /* optional */
   char *track;       /* GeoJSON LineString text (normalised) or NULL */
@@ -142,8 +142,8 @@ typedef enum est_http_ce_mode {
 } est_http_ce_mode;
 est_http_ce_mode est_event_http_mode(const char *content_type, bool has_ce_specversion);
 /* The media types POST /v1/events accepts, for the 415 message. */
-#define EST_EVENT_HTTP_MEDIA_TYPES                                                                            \
-  "application/cloudevents+json (structured mode), application/cloudevents-batch+json (batch mode) or "      \
+#define EST_EVENT_HTTP_MEDIA_TYPES                                                                      \
+  "application/cloudevents+json (structured mode), application/cloudevents-batch+json (batch mode) or " \
   "application/json (binary mode with ce-* headers, or a structured event or array)"
 
 /* Parses an HTTP binary-mode CloudEvent: headers are the request's
@@ -169,7 +169,6 @@ int est_event_flag_names(unsigned flags, const char *out[4]);
 bool est_topic_bound_party(const char *spec, const char *topic, char *out, size_t outlen);
 /* True if spec is well-formed (empty/NULL is well-formed). */
 bool est_topic_parties_valid(const char *spec);
-
 
 /* Validates a POST /v1/sources body: {"party": code | "party_id": id,
  * "source": URI-reference (1..512, as the CloudEvents source),

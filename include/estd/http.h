@@ -40,11 +40,11 @@ typedef struct http_ctx http_ctx;
 typedef est_result (*http_handler_fn)(http_ctx *ctx);
 
 typedef struct http_route {
-  const char *method;   /* "GET", "POST", ... */
-  const char *path;     /* OpenAPI template, e.g. "/v1/commitments/{id}" */
+  const char *method; /* "GET", "POST", ... */
+  const char *path;   /* OpenAPI template, e.g. "/v1/commitments/{id}" */
   http_handler_fn handler;
-  unsigned scopes;      /* required scopes (any admin key passes) */
-  unsigned flags;       /* HTTP_ROUTE_* */
+  unsigned scopes; /* required scopes (any admin key passes) */
+  unsigned flags;  /* HTTP_ROUTE_* */
   /* The query parameters the route takes, space-separated (NULL: none).
    * The dispatcher answers 400 naming any other one before the handler
    * runs; the path's {placeholders} are always allowed. Must equal the
@@ -66,8 +66,8 @@ typedef struct http_route {
 typedef enum http_auth_kind { HTTP_AUTH_NONE = 0, HTTP_AUTH_KEY, HTTP_AUTH_JWT, HTTP_AUTH_SESSION } http_auth_kind;
 
 typedef struct http_principal {
-  long long key_id;     /* 0 = anonymous */
-  long long party_id;   /* party the caller acts for */
+  long long key_id;   /* 0 = anonymous */
+  long long party_id; /* party the caller acts for */
   unsigned scopes;
   char key_prefix[24];
   http_auth_kind kind;
@@ -84,10 +84,10 @@ struct http_ctx {
   int route_index;
   char request_id[72];
   http_principal who;
-  int status;            /* set by http_reply_* */
-  char *problem_detail;  /* owned; set by http_fail */
-  json_t *problem_errors;/* owned; array of {field, detail} */
-  json_t *problem_extra; /* owned; object merged into the problem document */
+  int status;             /* set by http_reply_* */
+  char *problem_detail;   /* owned; set by http_fail */
+  json_t *problem_errors; /* owned; array of {field, detail} */
+  json_t *problem_extra;  /* owned; object merged into the problem document */
 };
 
 /* Route tables are NULL-terminated arrays defined by each routes_*.c. */
@@ -104,9 +104,7 @@ extern const http_route http_routes_security[];  /* audit */
 extern const http_route http_routes_web[];       /* the web app under /app/ */
 extern const http_route http_routes_public[];    /* the public medborgarlöfte page's API */
 
-
-
-extern const http_route http_routes_cycle[];     /* parties/agreements writes, meetings, actions, indicators */
+extern const http_route http_routes_cycle[]; /* parties/agreements writes, meetings, actions, indicators */
 
 /* The situational picture of one ISO week (week NULL = the current one)
  * for area_id (0 = all) exactly as GET /v1/situation?week=..&area_id=..
@@ -161,8 +159,6 @@ est_result http_fail_errors(http_ctx *ctx, json_t *errors_steal);
 est_result http_page_params(http_ctx *ctx, int *limit, const char **cursor);
 /* Parses an optional positive int64 id parameter; *present tells if given. */
 est_result http_param_id(http_ctx *ctx, const char *name, long long *out, bool *present);
-
-
 
 /* ---- list and document parameters (http/request.c) and replies (http/respond.c) ---- */
 #include "estd/store.h"

@@ -58,7 +58,8 @@ est_result est_oidc_verify(est_oidc *o, const char *token, size_t len, const cha
                            char *reason, size_t n);
 
 /* Maps verified claims as est_oidc_authenticate does (party lookup included). */
-est_result est_oidc_map_who(est_oidc *o, est_pool *pool, const json_t *claims, est_oidc_who *who, char *reason, size_t n);
+est_result est_oidc_map_who(est_oidc *o, est_pool *pool, const json_t *claims, est_oidc_who *who, char *reason,
+                            size_t n);
 
 /* A provider endpoint from discovery ("authorization_endpoint",
  * "token_endpoint", "end_session_endpoint") copied into buf; EST_EUNAVAILABLE

@@ -22,7 +22,7 @@ typedef struct store_session {
   long long id;
   long long party_id;
   char party_code[65];
-  char scopes[96];      /* comma-separated */
+  char scopes[96]; /* comma-separated */
   char csrf[64];
   char sub[256];
   char iss[256];

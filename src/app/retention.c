@@ -123,7 +123,7 @@ int est_retention_cli_run(int argc, char **argv, const est_config *cfg) {
     fprintf(stderr, "estd: retention run failed: %s\n", est_result_str(rc));
     return 1;
   }
-  printf("{\"events_stripped\": %lld, \"events_deleted\": %lld, \"dead_letters_deleted\": %lld}\n",
-         res.events_stripped, res.events_deleted, res.dead_letters_deleted);
+  printf("{\"events_stripped\": %lld, \"events_deleted\": %lld, \"dead_letters_deleted\": %lld}\n", res.events_stripped,
+         res.events_deleted, res.dead_letters_deleted);
   return 0;
 }

@@ -47,8 +47,8 @@ static int add(int argc, char **argv, const est_config *cfg) {
     size_t i;
     json_t *e;
     json_array_foreach(errors, i, e)
-      fprintf(stderr, "estd: sources add: %s %s\n", json_string_value(json_object_get(e, "field")),
-              json_string_value(json_object_get(e, "detail")));
+        fprintf(stderr, "estd: sources add: %s %s\n", json_string_value(json_object_get(e, "field")),
+                json_string_value(json_object_get(e, "detail")));
     json_decref(errors);
     return 2;
   }

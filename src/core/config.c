@@ -23,8 +23,14 @@ est_result est_parse_bool(const char *s, bool *out) {
   static const char *const no[] = {"0", "false", "no", "off"};
   if (!s) return EST_EINVAL;
   for (size_t i = 0; i < 4; i++) {
-    if (strcasecmp(s, yes[i]) == 0) { *out = true; return EST_OK; }
-    if (strcasecmp(s, no[i]) == 0) { *out = false; return EST_OK; }
+    if (strcasecmp(s, yes[i]) == 0) {
+      *out = true;
+      return EST_OK;
+    }
+    if (strcasecmp(s, no[i]) == 0) {
+      *out = false;
+      return EST_OK;
+    }
   }
   return EST_EINVAL;
 }
@@ -91,10 +97,18 @@ static void load_kafka_props(loader *l, est_config *cfg) {
     const char *name = *e + sizeof prefix - 1, *eq = strchr(name, '=');
     if (!eq || eq == name) continue;
     char **np = realloc(cfg->kafka_props, (cfg->n_kafka_props + 1) * 2 * sizeof *np);
-    if (!np) { l->rc = EST_ENOMEM; return; }
+    if (!np) {
+      l->rc = EST_ENOMEM;
+      return;
+    }
     cfg->kafka_props = np;
     char *k = strndup(name, (size_t)(eq - name)), *v = strdup(eq + 1);
-    if (!k || !v) { free(k); free(v); l->rc = EST_ENOMEM; return; }
+    if (!k || !v) {
+      free(k);
+      free(v);
+      l->rc = EST_ENOMEM;
+      return;
+    }
     for (char *p = k; *p; p++) *p = *p == '_' ? '.' : (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
     np[cfg->n_kafka_props * 2] = k;
     np[cfg->n_kafka_props * 2 + 1] = v;
@@ -225,12 +239,14 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   }
   if (l.rc == EST_OK && cfg->oidc_issuer && strncmp(cfg->oidc_issuer, "https://", 8) != 0 &&
       strncmp(cfg->oidc_issuer, "http://127.", 11) != 0 && strncmp(cfg->oidc_issuer, "http://localhost", 16) != 0) {
-    snprintf(err, errlen, "ESTD_OIDC_ISSUER=%s must be an https:// URL (plain http only on loopback)", cfg->oidc_issuer);
+    snprintf(err, errlen, "ESTD_OIDC_ISSUER=%s must be an https:// URL (plain http only on loopback)",
+             cfg->oidc_issuer);
     l.rc = EST_ECONFIG;
   }
   if (l.rc == EST_OK && cfg->oidc_issuer &&
       (!cfg->oidc_client_id != !cfg->oidc_client_secret || !cfg->oidc_client_id != !cfg->oidc_redirect_uri)) {
-    snprintf(err, errlen, "ESTD_OIDC_CLIENT_ID, ESTD_OIDC_CLIENT_SECRET and ESTD_OIDC_REDIRECT_URI must be set together");
+    snprintf(err, errlen,
+             "ESTD_OIDC_CLIENT_ID, ESTD_OIDC_CLIENT_SECRET and ESTD_OIDC_REDIRECT_URI must be set together");
     l.rc = EST_ECONFIG;
   }
   if (l.rc == EST_OK && (cfg->tls_cert_file == NULL) != (cfg->tls_key_file == NULL)) {
@@ -269,9 +285,9 @@ void est_config_free(est_config *cfg) {
   free(cfg->tls_key_file);
   free(cfg->web_dir);
   free(cfg->ui_basemap_url);
-  char **oidc[] = {&cfg->oidc_issuer, &cfg->oidc_audience, &cfg->oidc_algs, &cfg->oidc_party_claim,
-                   &cfg->oidc_groups_claim, &cfg->oidc_party_groups, &cfg->oidc_scope_claim, &cfg->oidc_scope_prefix,
-                   &cfg->oidc_scope_groups, &cfg->oidc_client_id, &cfg->oidc_redirect_uri, &cfg->oidc_login_scopes,
+  char **oidc[] = {&cfg->oidc_issuer,         &cfg->oidc_audience,     &cfg->oidc_algs,         &cfg->oidc_party_claim,
+                   &cfg->oidc_groups_claim,   &cfg->oidc_party_groups, &cfg->oidc_scope_claim,  &cfg->oidc_scope_prefix,
+                   &cfg->oidc_scope_groups,   &cfg->oidc_client_id,    &cfg->oidc_redirect_uri, &cfg->oidc_login_scopes,
                    &cfg->oidc_login_resource, &cfg->cookie_secure};
   for (size_t i = 0; i < sizeof oidc / sizeof *oidc; i++) free(*oidc[i]);
   if (cfg->oidc_client_secret) explicit_bzero(cfg->oidc_client_secret, strlen(cfg->oidc_client_secret));

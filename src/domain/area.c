@@ -16,7 +16,6 @@
 
 const char *const est_area_kinds[] = {"district", "sarskilt_utsatt_omrade", "hot_spot", "other", NULL};
 
-
 est_result est_area_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
   static const char *const known[] = {"name", "kind", "code", "approximate", "description", "geometry", NULL};
   est_vctx v;
@@ -44,8 +43,8 @@ est_result est_area_validate(const json_t *body, bool patch, char **normalized, 
 }
 
 est_result est_focus_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
-  static const char *const known[] = {"area_id", "agreement_id", "party_id", "reason", "priority",
-                                      "valid_from", "valid_to", "code", NULL};
+  static const char *const known[] = {"area_id",    "agreement_id", "party_id", "reason", "priority",
+                                      "valid_from", "valid_to",     "code",     NULL};
   static const char *const id_msg = "must be a positive integer id";
   est_vctx v;
   est_result rc = est_v_begin(&v, body, normalized, errors);
@@ -80,8 +79,7 @@ static bool parse_numbers(const char *s, double *out, int n) {
     if (end == p || errno != 0 || !isfinite(d)) return false;
     /* strtod accepts hex, "inf" and "nan"; allow only [-+]digits[.digits][e..] */
     for (const char *q = p; q < end; q++)
-      if (!((*q >= '0' && *q <= '9') || *q == '.' || *q == '-' || *q == '+' || *q == 'e' || *q == 'E'))
-        return false;
+      if (!((*q >= '0' && *q <= '9') || *q == '.' || *q == '-' || *q == '+' || *q == 'e' || *q == 'E')) return false;
     out[i] = d;
     p = end;
     if (i < n - 1) {
@@ -104,8 +102,7 @@ est_result est_parse_latlon(const char *s, double *lat, double *lon) {
 est_result est_parse_bbox(const char *s, double bbox[4]) {
   double v[4];
   if (!s || !parse_numbers(s, v, 4)) return EST_EINVAL;
-  if (v[0] < -180.0 || v[2] > 180.0 || v[1] < -90.0 || v[3] > 90.0 || v[0] > v[2] || v[1] > v[3])
-    return EST_EINVAL;
+  if (v[0] < -180.0 || v[2] > 180.0 || v[1] < -90.0 || v[3] > 90.0 || v[0] > v[2] || v[1] > v[3]) return EST_EINVAL;
   memcpy(bbox, v, sizeof v);
   return EST_OK;
 }

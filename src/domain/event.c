@@ -12,13 +12,14 @@
 #include "estd/problem.h"
 #include "estd/util.h"
 
-const char *const est_event_categories[] = {
-    "skadegorelse", "klotter", "brand", "nedskrapning", "ordningsstorning", "otrygghetsskapande_samling",
-    "narkotika", "hot_och_vald", "hot_vald_mot_anstalld", "inbrott_och_stold", "olovlig_korning",
-    "bristande_belysning", "otrygg_plats", "ovrigt", NULL};
+const char *const est_event_categories[] = {"skadegorelse",      "klotter",          "brand",
+                                            "nedskrapning",      "ordningsstorning", "otrygghetsskapande_samling",
+                                            "narkotika",         "hot_och_vald",     "hot_vald_mot_anstalld",
+                                            "inbrott_och_stold", "olovlig_korning",  "bristande_belysning",
+                                            "otrygg_plats",      "ovrigt",           NULL};
 
-static const char *const activity_types[] = {"trygghetsvandring", "informationstillfalle", "operativ_insats",
-                                             "grannsamverkan", "natverksgrupp", "other", NULL};
+static const char *const activity_types[] = {
+    "trygghetsvandring", "informationstillfalle", "operativ_insats", "grannsamverkan", "natverksgrupp", "other", NULL};
 
 #define TYPE_INCIDENT "se.est.incident.v1"
 #define TYPE_PATROL "se.est.patrol.v1"
@@ -29,8 +30,7 @@ static const char *const activity_types[] = {"trygghetsvandring", "informationst
   case EST_REASON_##name: return code;
 const char *est_event_reason_name(est_event_reason r) {
   switch (r) {
-  case EST_REASON_NONE: return "none";
-    EST_EVENT_REASONS(EST_REASON_CASE_, EST_REASON_CASE_)
+  case EST_REASON_NONE: return "none"; EST_EVENT_REASONS(EST_REASON_CASE_, EST_REASON_CASE_)
   }
   return "none";
 }
@@ -169,8 +169,8 @@ static bool slug_ok(const char *s) {
 }
 
 /* Optional string member: returns false (and records an error) if present but not a string. */
-static bool opt_string(const json_t *obj, const char *key, const char *field, const char **out,
-                       est_event_reason *r, json_t **errors) {
+static bool opt_string(const json_t *obj, const char *key, const char *field, const char **out, est_event_reason *r,
+                       json_t **errors) {
   json_t *v = json_object_get(obj, key);
   *out = NULL;
   if (!v || json_is_null(v)) return true;
@@ -241,8 +241,7 @@ static void parse_location(const json_t *loc, est_event *ev, est_event_reason *r
   }
   if (srid == 4326) {
     if (has_e || has_n) {
-      fail(r, errors, EST_REASON_BAD_COORDINATES, "/data/location",
-           "easting/northing need crs EPSG:3006 or EPSG:3008");
+      fail(r, errors, EST_REASON_BAD_COORDINATES, "/data/location", "easting/northing need crs EPSG:3006 or EPSG:3008");
       return;
     }
     if (has_lat != has_lon) {
@@ -398,7 +397,8 @@ static void parse_data(const json_t *data, const char *kind, est_event *ev, est_
 est_event_reason est_event_from_json(const json_t *ce, est_event *ev, json_t **errors) {
   est_event_reason r = EST_REASON_NONE;
   ev->duration_s = -1;
-  if (!json_is_object(ce)) return fail(&r, errors, EST_REASON_NOT_CLOUDEVENT, "/", "a CloudEvent must be a JSON object");
+  if (!json_is_object(ce))
+    return fail(&r, errors, EST_REASON_NOT_CLOUDEVENT, "/", "a CloudEvent must be a JSON object");
   json_t *sv = json_object_get(ce, "specversion");
   if (!sv) return fail(&r, errors, EST_REASON_NOT_CLOUDEVENT, "/specversion", "is required (CloudEvents 1.0)");
   if (!json_is_string(sv) || strcmp(json_string_value(sv), "1.0") != 0)

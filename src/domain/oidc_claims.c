@@ -72,7 +72,8 @@ est_result est_jwt_header_parse(const char *token, size_t len, est_jwt_header *h
   } else if (json_object_get(j, "jwk") || json_object_get(j, "jku") || json_object_get(j, "x5u") ||
              json_object_get(j, "x5c")) {
     say(reason, n, "the JWT header embeds or points at a key (jwk/jku/x5u/x5c); keys come only from the issuer");
-  } else if (kid && (!json_is_string(kid) || json_string_length(kid) == 0 || json_string_length(kid) > EST_JWT_KID_MAX)) {
+  } else if (kid &&
+             (!json_is_string(kid) || json_string_length(kid) == 0 || json_string_length(kid) > EST_JWT_KID_MAX)) {
     say(reason, n, "the JWT header kid is not a string of 1 to 128 bytes");
   } else {
     snprintf(h->alg, sizeof h->alg, "%s", json_string_value(alg));
@@ -154,7 +155,8 @@ est_result est_jwt_claims_check(const json_t *claims, const est_jwt_expect *e, l
   } else if (json_is_array(aud)) {
     size_t i;
     const json_t *a;
-    json_array_foreach(aud, i, a) if (json_is_string(a) && strcmp(json_string_value(a), e->audience) == 0) aud_ok = true;
+    json_array_foreach(aud, i, a) if (json_is_string(a) && strcmp(json_string_value(a), e->audience) == 0) aud_ok =
+        true;
   }
   if (!aud_ok) return say(reason, n, "the token's audience (aud) is not this service"), EST_EUNAUTHORIZED;
   long long x, skew = e->skew_s;
@@ -225,8 +227,8 @@ static bool party_code_valid(const char *s, size_t l) {
 
 /* Parses "group=value,group=value" into entries; for scope tables the value is
  * space-separated scope names. */
-static est_result parse_table(const char *spec, bool scopes, map_entry **out, size_t *count, const char *var,
-                              char *err, size_t errlen) {
+static est_result parse_table(const char *spec, bool scopes, map_entry **out, size_t *count, const char *var, char *err,
+                              size_t errlen) {
   *out = NULL;
   *count = 0;
   if (!spec || !*spec) return EST_OK;
@@ -256,8 +258,10 @@ static est_result parse_table(const char *spec, bool scopes, map_entry **out, si
         if (i == s) break;
         unsigned bit = est_scope_bit(v + s, i - s);
         if (!bit) {
-          snprintf(err, errlen, "%s: '%.*s' is not an estd scope (read, read-detail, write-events, "
-                   "write-commitments, admin)", var, (int)(i - s < 40 ? i - s : 40), v + s);
+          snprintf(err, errlen,
+                   "%s: '%.*s' is not an estd scope (read, read-detail, write-events, "
+                   "write-commitments, admin)",
+                   var, (int)(i - s < 40 ? i - s : 40), v + s);
           return EST_ECONFIG;
         }
         e->scopes |= bit;
@@ -311,7 +315,8 @@ est_result est_oidc_map_new(const est_oidc_map_config *c, est_oidc_map **out, ch
   if (rc == EST_OK)
     rc = parse_table(c->scope_groups, true, &m->scopes, &m->n_scopes, "ESTD_OIDC_SCOPE_GROUPS", err, errlen);
   if (rc == EST_OK && !m->party_claim && m->n_parties == 0) {
-    snprintf(err, errlen, "ESTD_OIDC_PARTY_CLAIM and ESTD_OIDC_PARTY_GROUPS are both empty: no token could name a party");
+    snprintf(err, errlen,
+             "ESTD_OIDC_PARTY_CLAIM and ESTD_OIDC_PARTY_GROUPS are both empty: no token could name a party");
     rc = EST_ECONFIG;
   }
   if (rc == EST_OK && m->n_parties && !m->n_group_claims) {
@@ -350,7 +355,7 @@ static void each_value(const json_t *claim, const char *seps, value_fn fn, void 
 
 typedef struct group_acc {
   const est_oidc_map *m;
-  const char *party;  /* first party found via the table */
+  const char *party; /* first party found via the table */
   bool ambiguous;
   unsigned scopes;
 } group_acc;
@@ -402,15 +407,18 @@ est_result est_oidc_map_claims(const est_oidc_map *m, const json_t *claims, est_
     snprintf(out->party, sizeof out->party, "%s", g.party);
   } else {
     if (n)
-      snprintf(reason, n, "the token maps to no party: it has no %s%s%s claim and none of its groups is in the "
-               "party table", m->party_claim ? "'" : "", m->party_claim ? m->party_claim : "party", m->party_claim ? "'" : "");
+      snprintf(reason, n,
+               "the token maps to no party: it has no %s%s%s claim and none of its groups is in the "
+               "party table",
+               m->party_claim ? "'" : "", m->party_claim ? m->party_claim : "party", m->party_claim ? "'" : "");
     return EST_EFORBIDDEN;
   }
   scope_acc s = {m->scope_prefix, 0};
   if (m->scope_claim) each_value(json_object_get(claims, m->scope_claim), " ", on_scope, &s);
   out->scopes = s.scopes | g.scopes;
   if (!out->scopes) {
-    if (n) snprintf(reason, n, "the token grants no estd scope (read, read-detail, write-events, write-commitments, admin)");
+    if (n)
+      snprintf(reason, n, "the token grants no estd scope (read, read-detail, write-events, write-commitments, admin)");
     return EST_EFORBIDDEN;
   }
   return EST_OK;

@@ -87,7 +87,7 @@ static char *police_datetime(const char *s) {
   return strdup(buf);
 }
 
-static const char *const g_months[] = {"januari", "februari", "mars",     "april",   "maj",      "juni",
+static const char *const g_months[] = {"januari", "februari", "mars",      "april",   "maj",      "juni",
                                        "juli",    "augusti",  "september", "oktober", "november", "december"};
 
 bool est_police_occurred_at(const char *name, const char *published, char *out, size_t n) {
@@ -174,8 +174,7 @@ est_event_reason est_police_feed_map(const json_t *rec, est_event *ev, json_t **
     char at[40];
     if (json_is_string(name) && est_police_occurred_at(json_string_value(name), ev->published_at, at, sizeof at))
       ev->occurred_at = strdup(at);
-    else
-      ev->occurred_at = strdup(ev->published_at);
+    else ev->occurred_at = strdup(ev->published_at);
   }
   if (summary && !json_is_null(summary)) {
     if (!json_is_string(summary)) err(&r, errors, EST_REASON_SCHEMA, "/data/summary", "must be a string");

@@ -61,4 +61,3 @@ void est_scopes_format(unsigned mask, char *buf, size_t n) {
     len += (size_t)w;
   }
 }
-

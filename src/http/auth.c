@@ -100,8 +100,8 @@ est_result est_key_secret_check(const char *secret, char *err, size_t errlen) {
     return EST_ECONFIG;
   }
   if (strlen(secret) < EST_KEY_SERVER_SECRET_MIN) {
-    snprintf(err, errlen, "ESTD_KEY_SECRET is too short (%zu characters); it must have at least %d",
-             strlen(secret), EST_KEY_SERVER_SECRET_MIN);
+    snprintf(err, errlen, "ESTD_KEY_SECRET is too short (%zu characters); it must have at least %d", strlen(secret),
+             EST_KEY_SERVER_SECRET_MIN);
     return EST_ECONFIG;
   }
   return EST_OK;
@@ -256,13 +256,13 @@ static est_result key_check(http_ctx *ctx, struct est_auth *a, const char *token
   cache_entry e;
   if (!cache_get(a, prefix, now, &e)) {
     est_result rc = load_key(a, ctx->app->pool, prefix, now, &e);
-    if (rc != EST_OK) return http_fail(ctx, rc == EST_ETIMEOUT ? EST_EUNAVAILABLE : rc, "cannot verify the API key now");
+    if (rc != EST_OK)
+      return http_fail(ctx, rc == EST_ETIMEOUT ? EST_EUNAVAILABLE : rc, "cannot verify the API key now");
   }
   /* Always compare (also for unknown prefixes) so timing tells nothing. */
   bool same = est_ct_equal(got, e.hash, sizeof got);
   explicit_bzero(got, sizeof got);
-  if (!e.exists || e.revoked || !same)
-    return unauthorized(ctx, true, "the API key is malformed, unknown or revoked");
+  if (!e.exists || e.revoked || !same) return unauthorized(ctx, true, "the API key is malformed, unknown or revoked");
 
   ctx->who.kind = HTTP_AUTH_KEY;
   ctx->who.key_id = e.key_id;
@@ -365,7 +365,9 @@ est_result est_auth_check_request(http_ctx *ctx) {
     est_scopes_format(need & ~ctx->who.scopes, names, sizeof names);
     snprintf(hdrv, sizeof hdrv, "Bearer realm=\"estd\", error=\"insufficient_scope\", scope=\"%s\"", names);
     http_set_header(ctx, "WWW-Authenticate", hdrv);
-    const char *what = ctx->who.kind == HTTP_AUTH_KEY ? "API key" : ctx->who.kind == HTTP_AUTH_JWT ? "token" : "session";
+    const char *what = ctx->who.kind == HTTP_AUTH_KEY   ? "API key"
+                       : ctx->who.kind == HTTP_AUTH_JWT ? "token"
+                                                        : "session";
     return http_fail(ctx, EST_EFORBIDDEN, "this %s lacks the scope(s) %s needed here", what, names);
   }
   return EST_OK;

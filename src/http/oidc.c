@@ -20,7 +20,7 @@
 
 #define FETCH_MAX_BYTES (512 * 1024) /* discovery/JWKS answers larger than this are refused */
 #define URL_MAX 1024
-#define RETRY_WHILE_FAILING_MS 5000  /* background retry period while the issuer is unreachable */
+#define RETRY_WHILE_FAILING_MS 5000 /* background retry period while the issuer is unreachable */
 
 typedef struct tok_entry {
   unsigned char hash[32]; /* SHA-256 of the token; all zero = empty slot */
@@ -36,11 +36,11 @@ struct est_oidc {
   pthread_mutex_t mu;
   pthread_cond_t cv_work, cv_done;
   bool stop, want_refresh, refreshing;
-  unsigned long generation;  /* completed refresh attempts */
-  jwks_t *jwks;              /* current signing keys (NULL = none) */
+  unsigned long generation; /* completed refresh attempts */
+  jwks_t *jwks;             /* current signing keys (NULL = none) */
   size_t nkeys;
-  int64_t keys_at_s;         /* wall clock of the last successful fetch */
-  int64_t ondemand_ms;       /* monotonic time of the last unknown-kid refresh */
+  int64_t keys_at_s;             /* wall clock of the last successful fetch */
+  int64_t ondemand_ms;           /* monotonic time of the last unknown-kid refresh */
   unsigned long ondemand_target; /* generation that answers it */
   char jwks_uri[URL_MAX], authz_ep[URL_MAX], token_ep[URL_MAX], end_session_ep[URL_MAX];
   char last_error[256];
@@ -395,7 +395,7 @@ est_result est_oidc_verify(est_oidc *o, const char *token, size_t len, const cha
 }
 
 est_result est_oidc_map_who(est_oidc *o, est_pool *pool, const json_t *claims, est_oidc_who *who, char *reason,
-                        size_t n) {
+                            size_t n) {
   memset(who, 0, sizeof *who);
   est_oidc_identity id;
   est_result rc = est_oidc_map_claims(o->map, claims, &id, reason, n);
@@ -485,8 +485,10 @@ est_result est_oidc_config_check(const est_config *cfg, char *err, size_t errlen
   if (!cfg->oidc_issuer) return EST_OK;
   char bad[40];
   if (est_jwt_algs_check(cfg->oidc_algs, bad, sizeof bad) != EST_OK) {
-    snprintf(err, errlen, "ESTD_OIDC_ALGS: '%s' is not accepted; use RS256, RS384, RS512, PS256, PS384, PS512, "
-             "ES256, ES384 or ES512 (never none or HS*)", bad);
+    snprintf(err, errlen,
+             "ESTD_OIDC_ALGS: '%s' is not accepted; use RS256, RS384, RS512, PS256, PS384, PS512, "
+             "ES256, ES384 or ES512 (never none or HS*)",
+             bad);
     return EST_ECONFIG;
   }
   est_oidc_map *m = NULL;
@@ -558,7 +560,7 @@ est_result est_oidc_endpoint(est_oidc *o, const char *name, char *buf, size_t n)
   if (!o) return EST_EUNAVAILABLE;
   pthread_mutex_lock(&o->mu);
   const char *v = strcmp(name, "authorization_endpoint") == 0 ? o->authz_ep
-                  : strcmp(name, "token_endpoint") == 0      ? o->token_ep
+                  : strcmp(name, "token_endpoint") == 0       ? o->token_ep
                   : strcmp(name, "end_session_endpoint") == 0 ? o->end_session_ep
                                                               : "";
   snprintf(buf, n, "%s", v);
@@ -580,15 +582,16 @@ json_t *est_oidc_status(est_oidc *o) {
   pthread_mutex_lock(&o->mu);
   bool fresh = o->jwks && wall_s() - o->keys_at_s <= o->cfg->oidc_jwks_max_age_s;
   const char *st = !fresh ? "unavailable" : o->last_error[0] ? "stale" : "ok";
-  json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "issuer", o->cfg->oidc_issuer, "status", st, "keys",
-                        (json_int_t)(fresh ? o->nkeys : 0), "keys_age_s",
-                        (json_int_t)(o->jwks ? wall_s() - o->keys_at_s : -1), "refreshes", (json_int_t)o->refreshes,
-                        "failures", (json_int_t)o->failures);
+  json_t *j =
+      json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "issuer", o->cfg->oidc_issuer, "status", st, "keys",
+                (json_int_t)(fresh ? o->nkeys : 0), "keys_age_s", (json_int_t)(o->jwks ? wall_s() - o->keys_at_s : -1),
+                "refreshes", (json_int_t)o->refreshes, "failures", (json_int_t)o->failures);
   if (j && o->last_error[0]) json_object_set_new(j, "last_error", json_string(o->last_error));
   if (j)
-    json_object_set_new(j, "token_cache", json_pack("{s:I,s:I,s:I}", "size", (json_int_t)o->ncache, "hits",
-                                                    (json_int_t)atomic_load(&o->cache_hits), "misses",
-                                                    (json_int_t)atomic_load(&o->cache_misses)));
+    json_object_set_new(
+        j, "token_cache",
+        json_pack("{s:I,s:I,s:I}", "size", (json_int_t)o->ncache, "hits", (json_int_t)atomic_load(&o->cache_hits),
+                  "misses", (json_int_t)atomic_load(&o->cache_misses)));
   pthread_mutex_unlock(&o->mu);
   return j;
 }

@@ -143,7 +143,8 @@ static est_result auth_callback(http_ctx *ctx) {
   est_result rc = store_oidc_login_take(ctx->app->pool, state, nonce, verifier, ret);
   if (rc == EST_ENOTFOUND) {
     http_fail_field(ctx, "state", "unknown, expired or already used");
-    return http_fail(ctx, EST_EPARSE, "the sign-in state is unknown, expired or already used; start again at /auth/login");
+    return http_fail(ctx, EST_EPARSE,
+                     "the sign-in state is unknown, expired or already used; start again at /auth/login");
   }
   if (rc != EST_OK) return http_fail(ctx, rc == EST_ETIMEOUT ? EST_EUNAVAILABLE : rc, "cannot finish the sign-in now");
   if (err) {
@@ -167,7 +168,8 @@ static est_result auth_callback(http_ctx *ctx) {
   rc = f.oom ? EST_ENOMEM : est_oidc_token_post(o, f.data, &status, &tok);
   if (f.data) explicit_bzero(f.data, f.len);
   est_buf_free(&f);
-  if (rc != EST_OK) return http_fail(ctx, EST_EUNAVAILABLE, "the identity provider cannot be reached now; try again shortly");
+  if (rc != EST_OK)
+    return http_fail(ctx, EST_EUNAVAILABLE, "the identity provider cannot be reached now; try again shortly");
   const char *at = json_string_value(json_object_get(tok, "access_token"));
   const char *idt = json_string_value(json_object_get(tok, "id_token"));
   json_t *idc = NULL, *atc = NULL;
@@ -278,7 +280,8 @@ static est_result auth_logout(http_ctx *ctx) {
   size_t n = strlen(s.csrf);
   bool ok = got && strlen(got) == n && est_ct_equal((const unsigned char *)got, (const unsigned char *)s.csrf, n);
   explicit_bzero(&s, sizeof s);
-  if (!ok) return http_fail(ctx, EST_EFORBIDDEN, "sign-out needs the header X-CSRF-Token (csrf_token from /auth/session)");
+  if (!ok)
+    return http_fail(ctx, EST_EFORBIDDEN, "sign-out needs the header X-CSRF-Token (csrf_token from /auth/session)");
   http_session_forget(hash);
   rc = store_session_end(ctx->app->pool, hash);
   if (rc != EST_OK) return http_fail(ctx, rc == EST_ETIMEOUT ? EST_EUNAVAILABLE : rc, "cannot end the session now");
@@ -291,7 +294,8 @@ static est_result auth_logout(http_ctx *ctx) {
 const http_route http_routes_auth[] = {
     {"GET", "/auth/login", auth_login, 0, HTTP_ROUTE_PUBLIC, "return_to"},
     /* What a provider may add to the redirect (RFC 6749, RFC 9207, OIDC session management). */
-    {"GET", "/auth/callback", auth_callback, 0, HTTP_ROUTE_PUBLIC, "state code error error_description error_uri iss session_state"},
+    {"GET", "/auth/callback", auth_callback, 0, HTTP_ROUTE_PUBLIC,
+     "state code error error_description error_uri iss session_state"},
     {"GET", "/auth/session", auth_session, 0, HTTP_ROUTE_PUBLIC, NULL},
     {"POST", "/auth/logout", auth_logout, 0, HTTP_ROUTE_PUBLIC, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},

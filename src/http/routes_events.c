@@ -113,8 +113,9 @@ static est_result events_post(http_ctx *ctx) {
   }
   if (mode == EST_HTTP_CE_STRUCTURED && is_array) {
     json_decref(body);
-    return http_fail(ctx, EST_EPARSE,
-                     "application/cloudevents+json is one CloudEvent; send a batch as application/cloudevents-batch+json");
+    return http_fail(
+        ctx, EST_EPARSE,
+        "application/cloudevents+json is one CloudEvent; send a batch as application/cloudevents-batch+json");
   }
   size_t n = is_array ? json_array_size(body) : 1;
   if (n == 0) {
@@ -175,8 +176,7 @@ static est_result events_post(http_ctx *ctx) {
   rc = store_events_ingest(ctx->app->pool, valid, nvalid, rejected, &who, vout);
   for (size_t k = 0; k < nvalid && rc == EST_OK; k++) {
     out[valid_idx[k]] = vout[k];
-    if (vout[k].inserted)
-      est_metrics_event_ingested("http", valid[k]->kind);
+    if (vout[k].inserted) est_metrics_event_ingested("http", valid[k]->kind);
   }
   free(vout);
   if (rc != EST_OK) goto done;
@@ -426,10 +426,12 @@ done:
 
 const http_route http_routes_events[] = {
     {"POST", "/v1/events", events_post, HTTP_SCOPE_WRITE_EVENTS, HTTP_ROUTE_BODY, NULL},
-    {"GET", "/v1/events", events_list, HTTP_SCOPE_READ, 0, HTTP_QUERY_LIST " area_id category kind party_id from to source"},
+    {"GET", "/v1/events", events_list, HTTP_SCOPE_READ, 0,
+     HTTP_QUERY_LIST " area_id category kind party_id from to source"},
     {"GET", "/v1/events/{id}", events_get, HTTP_SCOPE_READ, 0, NULL},
     /* A write-events key sees its own party's dead letters (estd/disclosure.h); admin all. */
-    {"GET", "/v1/dead-letters", dead_letters_list, HTTP_SCOPE_WRITE_EVENTS, 0, HTTP_QUERY_LIST " reason topic from to resolved"},
+    {"GET", "/v1/dead-letters", dead_letters_list, HTTP_SCOPE_WRITE_EVENTS, 0,
+     HTTP_QUERY_LIST " reason topic from to resolved"},
     {"GET", "/v1/dead-letters/{id}", dead_letters_get, HTTP_SCOPE_WRITE_EVENTS, 0, NULL},
     {"POST", "/v1/dead-letters/{id}/resubmit", dead_letters_resubmit, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},

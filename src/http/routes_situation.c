@@ -67,8 +67,8 @@ static est_result parse_params(http_ctx *ctx, est_situation_query *q) {
   const char *field, *detail;
   est_period period;
   est_date today = est_stockholm_date(time(NULL));
-  if (est_period_from_params(http_param(ctx, "week"), http_param(ctx, "from"), http_param(ctx, "to"), today,
-                             &period, &field, &detail) != EST_OK) {
+  if (est_period_from_params(http_param(ctx, "week"), http_param(ctx, "from"), http_param(ctx, "to"), today, &period,
+                             &field, &detail) != EST_OK) {
     http_fail_field(ctx, field, detail);
     return http_fail(ctx, EST_EPARSE, "invalid period: %s", detail);
   }
@@ -368,8 +368,10 @@ static est_result report_get(http_ctx *ctx) {
 }
 
 const http_route http_routes_situation[] = {
-    {"GET", "/v1/situation", situation_get, HTTP_SCOPE_READ, 0, "area_id week from to bucket eps_m min_points min_count include"},
-    {"GET", "/v1/situation/geojson", situation_geojson, HTTP_SCOPE_READ, 0, "area_id week from to bucket eps_m min_points min_count include"},
+    {"GET", "/v1/situation", situation_get, HTTP_SCOPE_READ, 0,
+     "area_id week from to bucket eps_m min_points min_count include"},
+    {"GET", "/v1/situation/geojson", situation_geojson, HTTP_SCOPE_READ, 0,
+     "area_id week from to bucket eps_m min_points min_count include"},
     {"GET", "/v1/commitments/{id}/progress", progress_get, HTTP_SCOPE_READ, 0, NULL},
     {"GET", "/v1/agreements/{id}/report", report_get, HTTP_SCOPE_READ, 0, "format"},
     {NULL, NULL, NULL, 0, 0, NULL},

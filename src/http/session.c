@@ -116,4 +116,3 @@ est_result http_session_principal(http_ctx *ctx, const char *cookie, http_princi
   explicit_bzero(&s, sizeof s);
   return EST_OK;
 }
-

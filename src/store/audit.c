@@ -19,10 +19,16 @@ est_result store_audit_write(est_conn *c, const est_actor *who, const char *acti
    * image is a whole row (and rows written before a rule existed). */
   char *rb = est_pnr_redact_json_text(before), *ra = est_pnr_redact_json_text(after);
   bool oidc = who && who->sub && who->sub[0] && who->iss && who->iss[0];
-  const char *params[10] = {store_lld(kb, who ? who->key_id : 0), store_lld(pb, who ? who->party_id : 0),
-                            who ? who->request_id : NULL, action, entity,
-                            entity_id ? store_lld(eb, entity_id) : NULL, rb ? rb : before, ra ? ra : after,
-                            oidc ? who->sub : NULL, oidc ? who->iss : NULL};
+  const char *params[10] = {store_lld(kb, who ? who->key_id : 0),
+                            store_lld(pb, who ? who->party_id : 0),
+                            who ? who->request_id : NULL,
+                            action,
+                            entity,
+                            entity_id ? store_lld(eb, entity_id) : NULL,
+                            rb ? rb : before,
+                            ra ? ra : after,
+                            oidc ? who->sub : NULL,
+                            oidc ? who->iss : NULL};
   PGresult *r;
   est_result rc = est_db_exec(c, &audit_insert, params, &r, NULL);
   PQclear(r);

@@ -9,12 +9,11 @@
 
 static const est_stmt party_by_code = {"oidc_party_by_code", "SELECT id FROM parties WHERE code = $1", 1};
 
-static const est_stmt login_put = {
-    "oidc_login_put",
-    "WITH gc AS (DELETE FROM oidc_logins WHERE expires_at < now() - interval '1 hour') "
-    "INSERT INTO oidc_logins (state, nonce, code_verifier, return_to, expires_at) "
-    "VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::int))",
-    5};
+static const est_stmt login_put = {"oidc_login_put",
+                                   "WITH gc AS (DELETE FROM oidc_logins WHERE expires_at < now() - interval '1 hour') "
+                                   "INSERT INTO oidc_logins (state, nonce, code_verifier, return_to, expires_at) "
+                                   "VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::int))",
+                                   5};
 
 static const est_stmt login_take = {
     "oidc_login_take",
@@ -38,8 +37,8 @@ static const est_stmt session_find = {
     1};
 
 static const est_stmt session_end = {
-    "web_session_end", "UPDATE web_sessions SET ended_at = now() WHERE token_hash = decode($1, 'hex') AND ended_at IS NULL",
-    1};
+    "web_session_end",
+    "UPDATE web_sessions SET ended_at = now() WHERE token_hash = decode($1, 'hex') AND ended_at IS NULL", 1};
 
 est_result store_party_id_by_code(est_pool *pool, const char *code, long long *id) {
   const char *params[1] = {code};
@@ -85,8 +84,9 @@ est_result store_session_create(est_pool *pool, const char *token_hash_hex, cons
                                 const char *iss, const char *name, long long party_id, const char *scopes_csv,
                                 int ttl_s, long long *id) {
   char pb[24], tb[24];
-  const char *params[8] = {token_hash_hex, csrf, sub, iss, name && *name ? name : NULL, store_lld(pb, party_id),
-                           scopes_csv, store_lld(tb, ttl_s)};
+  const char *params[8] = {
+      token_hash_hex,      csrf, sub, iss, name && *name ? name : NULL, store_lld(pb, party_id), scopes_csv,
+      store_lld(tb, ttl_s)};
   PGresult *r;
   est_result rc = store_exec1(pool, &session_create, params, &r, NULL);
   if (rc == EST_OK) *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);

@@ -13,19 +13,22 @@
 const char *const store_parties_sorts[] = {"id", "name", NULL};
 const char *const store_agreements_sorts[] = {"id", "valid_from", NULL};
 
-#define PARTY_JSON                                                                                  \
-  "json_build_object('id', p.id, 'code', p.code, 'name', p.name, 'name_en', p.name_en, 'kind', "    \
-  "p.kind, 'description', p.description, 'created_at', p.created_at, 'updated_at', p.updated_at, "  \
+#define PARTY_JSON                                                                                 \
+  "json_build_object('id', p.id, 'code', p.code, 'name', p.name, 'name_en', p.name_en, 'kind', "   \
+  "p.kind, 'description', p.description, 'created_at', p.created_at, 'updated_at', p.updated_at, " \
   "'version', p.version, 'archived_at', p.archived_at)::text"
 
 /* Keyset condition. $2 is the cursor's sort value and $3 its id; for the id
  * sort the cursor value is always "", which keeps $2 typed and referenced. */
-#define PARTY_LIST(name, sortval, after, order)                                                     \
-  {name,                                                                                            \
-   "SELECT " PARTY_JSON ", " sortval ", p.id FROM parties p WHERE ($1::text IS NULL OR p.kind = $1)" \
-   " AND ($5::boolean OR p.archived_at IS NULL) AND ($3::bigint IS NULL OR " after ") ORDER BY " order \
-   " LIMIT $4",                                                                                     \
-   5}
+#define PARTY_LIST(name, sortval, after, order)                                                             \
+  {                                                                                                         \
+    name,                                                                                                   \
+        "SELECT " PARTY_JSON ", " sortval                                                                   \
+        ", p.id FROM parties p WHERE ($1::text IS NULL OR p.kind = $1)"                                     \
+        " AND ($5::boolean OR p.archived_at IS NULL) AND ($3::bigint IS NULL OR " after ") ORDER BY " order \
+        " LIMIT $4",                                                                                        \
+        5                                                                                                   \
+  }
 
 static const est_stmt party_list[2][2] = {
     {PARTY_LIST("parties_list_id", "''", "($2::text = '' AND p.id > $3)", "p.id"),
@@ -34,8 +37,7 @@ static const est_stmt party_list[2][2] = {
      PARTY_LIST("parties_list_name_d", "p.name", "(p.name, p.id) < ($2::text, $3)", "p.name DESC, p.id DESC")},
 };
 
-static const est_stmt party_get = {"party_get", "SELECT " PARTY_JSON ", p.version FROM parties p WHERE p.id = $1",
-                                   1};
+static const est_stmt party_get = {"party_get", "SELECT " PARTY_JSON ", p.version FROM parties p WHERE p.id = $1", 1};
 
 est_result store_parties_list(est_pool *pool, const store_party_filter *f, const est_list_query *q, est_page *out) {
   char idb[24], lim[24];
@@ -49,36 +51,40 @@ est_result store_party_get(est_pool *pool, long long id, est_doc *out) {
   return store_doc_by_id(pool, &party_get, id, out);
 }
 
-#define AGREEMENT_JSON                                                                               \
-  "json_build_object('id', a.id, 'code', a.code, 'kind', a.kind, 'title', a.title, 'title_en', "     \
-  "a.title_en, 'description', a.description, 'valid_from', a.valid_from, 'valid_to', a.valid_to, "   \
+#define AGREEMENT_JSON                                                                                 \
+  "json_build_object('id', a.id, 'code', a.code, 'kind', a.kind, 'title', a.title, 'title_en', "       \
+  "a.title_en, 'description', a.description, 'valid_from', a.valid_from, 'valid_to', a.valid_to, "     \
   "'effective_to', COALESCE((SELECT n.valid_from - 1 FROM agreements n WHERE n.previous_agreement_id " \
-  "= a.id AND n.supersedes), a.valid_to), "                                                          \
-  "'signed_on', a.signed_on, 'complements_agreement_id', a.complements_agreement_id, 'goals', "      \
-  "a.goals, 'previous_agreement_id', a.previous_agreement_id, 'supersedes', a.supersedes, "          \
-  "'next_agreement_id', (SELECT n.id FROM agreements n WHERE n.previous_agreement_id = a.id), "      \
-  "'parties', COALESCE((SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code,"          \
-  " 'name', p.name, 'role', ap.role, 'signed_by', ap.signed_by, 'signatory_role', "               \
-  "COALESCE(ap.signatory_role, "                                                                     \
-  "NULLIF(btrim(split_part(ap.signed_by, ',', 2)), '')), "                                          \
-  "'signed_on', COALESCE(ap.signed_on, CASE WHEN ap.signed_by IS NOT NULL THEN a.signed_on END)) "   \
-  "ORDER BY p.id) FROM "                                                                             \
-  "agreement_parties ap JOIN parties p ON p.id = ap.party_id WHERE ap.agreement_id = a.id), '[]'), " \
-  "'cooperation_areas', COALESCE((SELECT json_agg(json_build_object('id', c.id, 'code', c.code, "    \
-  "'title', c.title, 'title_en', c.title_en, 'description', c.description, 'ordinal', c.ordinal, "   \
-  "'archived_at', c.archived_at) "                                                                   \
-  "ORDER BY c.ordinal, c.id) FROM cooperation_areas c WHERE c.agreement_id = a.id), '[]'), "         \
-  "'created_at', a.created_at, 'updated_at', a.updated_at, 'version', a.version, 'archived_at', "    \
+  "= a.id AND n.supersedes), a.valid_to), "                                                            \
+  "'signed_on', a.signed_on, 'complements_agreement_id', a.complements_agreement_id, 'goals', "        \
+  "a.goals, 'previous_agreement_id', a.previous_agreement_id, 'supersedes', a.supersedes, "            \
+  "'next_agreement_id', (SELECT n.id FROM agreements n WHERE n.previous_agreement_id = a.id), "        \
+  "'parties', COALESCE((SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code,"           \
+  " 'name', p.name, 'role', ap.role, 'signed_by', ap.signed_by, 'signatory_role', "                    \
+  "COALESCE(ap.signatory_role, "                                                                       \
+  "NULLIF(btrim(split_part(ap.signed_by, ',', 2)), '')), "                                             \
+  "'signed_on', COALESCE(ap.signed_on, CASE WHEN ap.signed_by IS NOT NULL THEN a.signed_on END)) "     \
+  "ORDER BY p.id) FROM "                                                                               \
+  "agreement_parties ap JOIN parties p ON p.id = ap.party_id WHERE ap.agreement_id = a.id), '[]'), "   \
+  "'cooperation_areas', COALESCE((SELECT json_agg(json_build_object('id', c.id, 'code', c.code, "      \
+  "'title', c.title, 'title_en', c.title_en, 'description', c.description, 'ordinal', c.ordinal, "     \
+  "'archived_at', c.archived_at) "                                                                     \
+  "ORDER BY c.ordinal, c.id) FROM cooperation_areas c WHERE c.agreement_id = a.id), '[]'), "           \
+  "'created_at', a.created_at, 'updated_at', a.updated_at, 'version', a.version, 'archived_at', "      \
   "a.archived_at)::text"
 
-#define AGREEMENT_LIST(name, sortval, after, order)                                                  \
-  {name,                                                                                             \
-   "SELECT " AGREEMENT_JSON ", " sortval ", a.id FROM agreements a WHERE ($1::text IS NULL OR "      \
-   "a.kind = $1) AND ($5::bigint IS NULL OR EXISTS (SELECT 1 FROM agreement_parties x WHERE "        \
-   "x.agreement_id = a.id AND x.party_id = $5)) AND ($6::date IS NULL OR $6 BETWEEN a.valid_from "   \
-   "AND a.valid_to) AND ($7::boolean OR a.archived_at IS NULL) AND ($3::bigint IS NULL OR " after ")" \
-   " ORDER BY " order " LIMIT $4",                                                                   \
-   7}
+#define AGREEMENT_LIST(name, sortval, after, order)                                                     \
+  {                                                                                                     \
+    name,                                                                                               \
+        "SELECT " AGREEMENT_JSON ", " sortval                                                           \
+        ", a.id FROM agreements a WHERE ($1::text IS NULL OR "                                          \
+        "a.kind = $1) AND ($5::bigint IS NULL OR EXISTS (SELECT 1 FROM agreement_parties x WHERE "      \
+        "x.agreement_id = a.id AND x.party_id = $5)) AND ($6::date IS NULL OR $6 BETWEEN a.valid_from " \
+        "AND a.valid_to) AND ($7::boolean OR a.archived_at IS NULL) AND ($3::bigint IS NULL OR " after  \
+        ")"                                                                                             \
+        " ORDER BY " order " LIMIT $4",                                                                 \
+        7                                                                                               \
+  }
 
 static const est_stmt agreement_list[2][2] = {
     {AGREEMENT_LIST("agreements_list_id", "''", "($2::text = '' AND a.id > $3)", "a.id"),
@@ -93,12 +99,16 @@ static const est_stmt agreement_get = {"agreement_get",
                                        "SELECT " AGREEMENT_JSON ", a.version FROM agreements a WHERE a.id = $1", 1};
 
 est_result store_agreements_list(est_pool *pool, const store_agreement_filter *f, const est_list_query *q,
-                                  est_page *out) {
+                                 est_page *out) {
   char idb[24], lim[24], pb[24];
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
-  const char *params[7] = {f->kind, av, aid, store_lld(lim, q->limit + 1),
-                           f->party_id ? store_lld(pb, f->party_id) : NULL, f->active_on,
+  const char *params[7] = {f->kind,
+                           av,
+                           aid,
+                           store_lld(lim, q->limit + 1),
+                           f->party_id ? store_lld(pb, f->party_id) : NULL,
+                           f->active_on,
                            f->include_archived ? "true" : "false"};
   return store_list_page(pool, &agreement_list[q->sort_index][q->desc], params, q,
                          store_agreements_sorts[q->sort_index], out);
@@ -142,14 +152,15 @@ static const store_constraint party_map[] = {
     {NULL, NULL, NULL, EST_OK},
 };
 
-static const store_jres party_res = {"party", "party", &party_insert, &party_lock, &party_update,                                      &party_get, NULL, party_map};
+static const store_jres party_res = {"party",       "party",    &party_insert, &party_lock,
+                                     &party_update, &party_get, NULL,          party_map};
 
 est_result store_party_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
                               store_write_error *fail) {
   return store_jres_create(pool, &party_res, who, body, out, id, fail);
 }
-est_result store_party_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                              const char *patch, est_doc *out, store_write_error *fail) {
+est_result store_party_update(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
+                              est_doc *out, store_write_error *fail) {
   return store_jres_update(pool, &party_res, who, id, version, patch, out, fail);
 }
 
@@ -162,11 +173,11 @@ static const est_stmt agreement_insert = {
     "(b.j->>'signed_on')::date, (b.j->>'complements_agreement_id')::bigint, COALESCE(b.j->'goals', '[]'::jsonb) "
     "FROM b RETURNING id",
     1};
-static const est_stmt agreement_lock = {
-    "cy_agreement_lock",
-    "SELECT " AGREEMENT_JSON ", a.version, a.archived_at IS NOT NULL, a.valid_from::text, a.valid_to::text, "
-    "a.signed_on IS NOT NULL FROM agreements a WHERE a.id = $1 FOR UPDATE",
-    1};
+static const est_stmt agreement_lock = {"cy_agreement_lock",
+                                        "SELECT " AGREEMENT_JSON
+                                        ", a.version, a.archived_at IS NOT NULL, a.valid_from::text, a.valid_to::text, "
+                                        "a.signed_on IS NOT NULL FROM agreements a WHERE a.id = $1 FOR UPDATE",
+                                        1};
 static const est_stmt agreement_update = {
     "cy_agreement_update",
     "WITH b AS (SELECT $3::jsonb AS j) UPDATE agreements t SET " SET_KEEP("code", "text") ", "
@@ -176,7 +187,8 @@ static const est_stmt agreement_update = {
     ", goals = COALESCE(b.j->'goals', t.goals), updated_at = clock_timestamp(), version = t.version + 1 FROM b "
     "WHERE t.id = $1 AND ($2::bigint IS NULL OR t.version = $2) RETURNING t.id",
     3};
-const store_archivable store_agreements_archivable = STORE_ARCHIVE_STMTS("agreement", "agreements", "a", AGREEMENT_JSON);
+const store_archivable store_agreements_archivable =
+    STORE_ARCHIVE_STMTS("agreement", "agreements", "a", AGREEMENT_JSON);
 /* party_ids given: the parties to the agreement become exactly that set
  * (a party that has signed stays). */
 static const est_stmt agreement_parties_prune = {
@@ -195,8 +207,7 @@ static const store_constraint agreement_map[] = {
     {"agreements_code_key", "/code", "another agreement already has this code", EST_ECONFLICT},
     {"agreements_code_slug", "/code", "must be a slug", EST_EINVAL},
     {"agreements_valid_range", "/valid_to", "must not be before valid_from", EST_EINVAL},
-    {"agreements_complements_agreement_id_fkey", "/complements_agreement_id", "no agreement with this id",
-     EST_EINVAL},
+    {"agreements_complements_agreement_id_fkey", "/complements_agreement_id", "no agreement with this id", EST_EINVAL},
     {"agreements_not_self_complement", "/complements_agreement_id", "an agreement cannot complement itself",
      EST_EINVAL},
     {"agreement_parties_party_id_fkey", "/party_ids", "names a party that does not exist", EST_EINVAL},
@@ -207,12 +218,11 @@ static const store_constraint agreement_map[] = {
     {NULL, NULL, NULL, EST_OK},
 };
 
-static const store_jres agreement_res = {"agreement", "agreement", &agreement_insert, &agreement_lock,
-                                         &agreement_update, &agreement_get, agreement_links,
-                                         agreement_map};
+static const store_jres agreement_res = {"agreement",       "agreement",    &agreement_insert, &agreement_lock,
+                                         &agreement_update, &agreement_get, agreement_links,   agreement_map};
 
-est_result store_agreement_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
-                                  long long *id, store_write_error *fail) {
+est_result store_agreement_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
+                                  store_write_error *fail) {
   return store_jres_create(pool, &agreement_res, who, body, out, id, fail);
 }
 est_result store_agreement_update(est_pool *pool, const est_actor *who, long long id, long long version,
@@ -305,7 +315,7 @@ est_result store_agreement_revise(est_pool *pool, const est_actor *who, long lon
       rc = EST_EINTERNAL;
     } else if (est_revision_check(pf, pt, nf, nt, supersede, &field, &detail) != EST_OK) {
       store_write_error_set(fail, field, "%s (the previous version runs %s to %s)", detail, PQgetvalue(prev, 0, 3),
-                     PQgetvalue(prev, 0, 4));
+                            PQgetvalue(prev, 0, 4));
       rc = EST_EINVAL;
     }
   }
@@ -320,8 +330,8 @@ est_result store_agreement_revise(est_pool *pool, const est_actor *who, long lon
   }
   /* Then the version's parts, in order; every step sees the previous ones. */
   const est_stmt *steps[5] = {own_parties ? &agreement_parties_add : &revision_parties, &revision_coop_areas,
-                              carry_over ? &revision_commitments : NULL,
-                              carry_over ? &revision_commitment_links : NULL, NULL};
+                              carry_over ? &revision_commitments : NULL, carry_over ? &revision_commitment_links : NULL,
+                              NULL};
   json_t *carried = json_array();
   for (int i = 0; rc == EST_OK && i < 4; i++) {
     if (!steps[i]) continue;
@@ -331,7 +341,8 @@ est_result store_agreement_revise(est_pool *pool, const est_actor *who, long lon
     rc = est_db_exec(c, steps[i], sp, &r, st);
     if (rc != EST_OK) rc = store_explain(c, rc, st, agreement_map, fail);
     else if (steps[i] == &revision_commitments)
-      for (int k = 0; k < PQntuples(r); k++) json_array_append_new(carried, json_integer(strtoll(PQgetvalue(r, k, 0), NULL, 10)));
+      for (int k = 0; k < PQntuples(r); k++)
+        json_array_append_new(carried, json_integer(strtoll(PQgetvalue(r, k, 0), NULL, 10)));
     PQclear(r);
   }
   if (rc == EST_OK) rc = store_jres_read_on(c, &agreement_get, *id, out);
@@ -371,8 +382,8 @@ static const store_constraint sign_map[] = {
     {NULL, NULL, NULL, EST_OK},
 };
 
-est_result store_agreement_sign(est_pool *pool, const est_actor *who, long long id, long long version,
-                                const char *body, est_doc *out, store_write_error *fail) {
+est_result store_agreement_sign(est_pool *pool, const est_actor *who, long long id, long long version, const char *body,
+                                est_doc *out, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -410,8 +421,8 @@ est_result store_agreement_sign(est_pool *pool, const est_actor *who, long long 
   return rc;
 }
 
-static const est_stmt agreement_period = {
-    "cy_agreement_period", "SELECT valid_from::text, valid_to::text FROM agreements WHERE id = $1", 1};
+static const est_stmt agreement_period = {"cy_agreement_period",
+                                          "SELECT valid_from::text, valid_to::text FROM agreements WHERE id = $1", 1};
 
 est_result store_agreement_period(est_pool *pool, long long id, char *from, char *to) {
   char idb[24];
@@ -431,29 +442,32 @@ est_result store_agreement_period(est_pool *pool, long long id, char *from, char
 /* ---- cooperation areas ---- */
 const char *const store_coop_areas_sorts[] = {"id", "ordinal", NULL};
 
-#define COOP_JSON                                                                                             \
-  "json_build_object('id', c.id, 'agreement_id', c.agreement_id, 'code', c.code, 'title', c.title, "          \
-  "'title_en', c.title_en, 'description', c.description, 'ordinal', c.ordinal, 'created_at', c.created_at, "  \
+#define COOP_JSON                                                                                            \
+  "json_build_object('id', c.id, 'agreement_id', c.agreement_id, 'code', c.code, 'title', c.title, "         \
+  "'title_en', c.title_en, 'description', c.description, 'ordinal', c.ordinal, 'created_at', c.created_at, " \
   "'updated_at', c.updated_at, 'version', c.version, 'archived_at', c.archived_at)::text"
 
 /* $1 agreement, $2/$3 cursor, $4 limit, $5 include archived. */
-#define COOP_LIST(name, sortval, after, order)                                                                \
-  {name,                                                                                                      \
-   "SELECT " COOP_JSON ", " sortval ", c.id FROM cooperation_areas c WHERE ($1::bigint IS NULL OR "           \
-   "c.agreement_id = $1) AND ($5::boolean OR c.archived_at IS NULL) AND ($3::bigint IS NULL OR " after ") "  \
-   "ORDER BY " order " LIMIT $4",                                                                             \
-   5}
+#define COOP_LIST(name, sortval, after, order)                                                              \
+  {                                                                                                         \
+    name,                                                                                                   \
+        "SELECT " COOP_JSON ", " sortval                                                                    \
+        ", c.id FROM cooperation_areas c WHERE ($1::bigint IS NULL OR "                                     \
+        "c.agreement_id = $1) AND ($5::boolean OR c.archived_at IS NULL) AND ($3::bigint IS NULL OR " after \
+        ") "                                                                                                \
+        "ORDER BY " order " LIMIT $4",                                                                      \
+        5                                                                                                   \
+  }
 
 static const est_stmt coop_list[2][2] = {
     {COOP_LIST("coop_list_id", "''", "($2::text = '' AND c.id > $3)", "c.id"),
      COOP_LIST("coop_list_id_d", "''", "($2::text = '' AND c.id < $3)", "c.id DESC")},
     {COOP_LIST("coop_list_ord", "c.ordinal::text", "(c.ordinal, c.id) > ($2::int, $3)", "c.ordinal, c.id"),
-     COOP_LIST("coop_list_ord_d", "c.ordinal::text", "(c.ordinal, c.id) < ($2::int, $3)",
-               "c.ordinal DESC, c.id DESC")},
+     COOP_LIST("coop_list_ord_d", "c.ordinal::text", "(c.ordinal, c.id) < ($2::int, $3)", "c.ordinal DESC, c.id DESC")},
 };
 
-static const est_stmt coop_get = {"cy_coop_get", "SELECT " COOP_JSON ", c.version FROM cooperation_areas c WHERE c.id = $1",
-                                  1};
+static const est_stmt coop_get = {"cy_coop_get",
+                                  "SELECT " COOP_JSON ", c.version FROM cooperation_areas c WHERE c.id = $1", 1};
 static const est_stmt coop_lock = {
     "cy_coop_lock",
     "SELECT " COOP_JSON ", c.version, c.archived_at IS NOT NULL FROM cooperation_areas c WHERE c.id = $1 FOR UPDATE",
@@ -471,7 +485,8 @@ static const est_stmt coop_update = {
     ", updated_at = clock_timestamp(), version = t.version + 1 FROM b WHERE t.id = $1 AND ($2::bigint IS NULL OR "
     "t.version = $2) RETURNING t.id",
     3};
-const store_archivable store_coop_areas_archivable = STORE_ARCHIVE_STMTS("cooperation_area", "cooperation_areas", "c", COOP_JSON);
+const store_archivable store_coop_areas_archivable =
+    STORE_ARCHIVE_STMTS("cooperation_area", "cooperation_areas", "c", COOP_JSON);
 
 static const store_constraint coop_map[] = {
     {"cooperation_areas_agreement_id_fkey", "/agreement_id", "no agreement with this id", EST_EINVAL},
@@ -481,8 +496,8 @@ static const store_constraint coop_map[] = {
     {NULL, NULL, NULL, EST_OK},
 };
 
-static const store_jres coop_res = {"cooperation_area", "cooperation area", &coop_insert, &coop_lock, &coop_update,
-                                    &coop_get, NULL, coop_map};
+static const store_jres coop_res = {"cooperation_area", "cooperation area", &coop_insert, &coop_lock,
+                                    &coop_update,       &coop_get,          NULL,         coop_map};
 
 est_result store_coop_areas_list(est_pool *pool, const store_coop_area_filter *f, const est_list_query *q,
                                  est_page *out) {
@@ -491,14 +506,15 @@ est_result store_coop_areas_list(est_pool *pool, const store_coop_area_filter *f
   store_after_params(q, idb, &av, &aid);
   const char *params[5] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL, av, aid,
                            store_lld(lim, q->limit + 1), f->include_archived ? "true" : "false"};
-  est_result rc = store_list_page(pool, &coop_list[q->sort_index][q->desc], params, q, store_coop_areas_sorts[q->sort_index], out);
+  est_result rc =
+      store_list_page(pool, &coop_list[q->sort_index][q->desc], params, q, store_coop_areas_sorts[q->sort_index], out);
   return rc == EST_EINVAL ? EST_EPARSE : rc; /* a forged cursor value: malformed request */
 }
 est_result store_coop_area_get(est_pool *pool, long long id, est_doc *out) {
   return store_doc_by_id(pool, &coop_get, id, out);
 }
-est_result store_coop_area_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out,
-                                  long long *id, store_write_error *fail) {
+est_result store_coop_area_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
+                                  store_write_error *fail) {
   return store_jres_create(pool, &coop_res, who, body, out, id, fail);
 }
 est_result store_coop_area_update(est_pool *pool, const est_actor *who, long long id, long long version,

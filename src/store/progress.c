@@ -13,15 +13,16 @@
 #include "estd/store_util.h"
 
 #define TZ "'Europe/Stockholm'"
-#define PER_INTERVAL(x)                                                                                      \
-  "(CASE " x " WHEN 'year' THEN interval '1 year' WHEN 'quarter' THEN interval '3 months'"                   \
+#define PER_INTERVAL(x)                                                         \
+  "(CASE " x                                                                    \
+  " WHEN 'year' THEN interval '1 year' WHEN 'quarter' THEN interval '3 months'" \
   " WHEN 'month' THEN interval '1 month' WHEN 'week' THEN interval '1 week' ELSE interval '1 day' END)"
 
 /* The cell key (estd/disclosure.h) of a count measure over the rows of m
  * matching cond; null for other measures (sums of hours are published as
  * they are, see docs/SECURITY.md). */
-#define CK(cond)                                                                                             \
-  "CASE WHEN c.ind_id IS NOT NULL AND u.mu = 'count' THEN (SELECT COALESCE(sum(m.rk), 0) % 2147483648"        \
+#define CK(cond)                                                                                       \
+  "CASE WHEN c.ind_id IS NOT NULL AND u.mu = 'count' THEN (SELECT COALESCE(sum(m.rk), 0) % 2147483648" \
   " FROM m WHERE " cond ") END"
 
 /* $1 bigint[] commitment ids, $2/$3 an optional window (inclusive dates) for
@@ -133,8 +134,8 @@ est_result store_progress_rows(est_pool *pool, const long long *ids, size_t n, j
   return store_progress_rows_window(pool, ids, n, NULL, NULL, out);
 }
 
-est_result store_progress_rows_window(est_pool *pool, const long long *ids, size_t n, const char *from,
-                                      const char *to, json_t **out) {
+est_result store_progress_rows_window(est_pool *pool, const long long *ids, size_t n, const char *from, const char *to,
+                                      json_t **out) {
   *out = NULL;
   /* "{1,2,3}" array literal */
   size_t cap = 3 + n * 21;

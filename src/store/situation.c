@@ -34,10 +34,10 @@
  * $1 area (or NULL), $2..$7 from/to of current, previous, year-ago, $8 bucket. */
 /* A published count and its cell key (estd/disclosure.h): the sum of the
  * cell's record keys mod 2^31, as member "ck_<name>". */
-#define CELL(name, cond)                                                                                      \
-  "'" name "', COALESCE((SELECT n FROM g WHERE " cond "), 0), 'ck_" name "', COALESCE((SELECT ck FROM g WHERE " \
-  cond "), 0)"
-#define COUNTS_SQL(SRC, ALLSRC)                                                                               \
+#define CELL(name, cond)                                                                                             \
+  "'" name "', COALESCE((SELECT n FROM g WHERE " cond "), 0), 'ck_" name "', COALESCE((SELECT ck FROM g WHERE " cond \
+  "), 0)"
+#define COUNTS_SQL(SRC, ALLSRC) \
   "WITH r AS ("                                                                                               \
   " SELECT 0 AS per, occurred_at, category, party_id, record_key AS rk FROM " SRC " AND occurred_at >= " TS(2) \
   "   AND occurred_at < " TS(3) " UNION ALL"                                                                  \
@@ -95,11 +95,11 @@
   "       AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY party_id) s ON s.party_id = p.id))::text"
 
 static const est_stmt counts_area = {
-    "situation_counts_area", COUNTS_SQL("event_areas WHERE area_id = $1 AND kind = 'incident'",
-                                        "event_areas WHERE area_id = $1"), 8};
+    "situation_counts_area",
+    COUNTS_SQL("event_areas WHERE area_id = $1 AND kind = 'incident'", "event_areas WHERE area_id = $1"), 8};
 static const est_stmt counts_all = {
-    "situation_counts_all", COUNTS_SQL("events WHERE $1::bigint IS NULL AND kind = 'incident'",
-                                       "events WHERE $1::bigint IS NULL"), 8};
+    "situation_counts_all",
+    COUNTS_SQL("events WHERE $1::bigint IS NULL AND kind = 'incident'", "events WHERE $1::bigint IS NULL"), 8};
 
 /* ---- hot spots ----------------------------------------------------------
  * Weighted DBSCAN over grid cells (estd/hotspot.h) instead of
@@ -122,17 +122,18 @@ static const est_stmt counts_all = {
  * municipality or county centroid (the Police feed) would pile up at one
  * spot. Rows from before 0080 (NULL) are points. */
 #define HOTSPOT_PRECISE " AND COALESCE(e.location_precision, 'point') IN ('point', 'street')"
-#define PTS_AREA                                                                                               \
-  "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM event_areas ea"                                     \
-  " JOIN events e ON e.id = ea.event_id WHERE ea.area_id = $1 AND ea.kind = 'incident'"                        \
+#define PTS_AREA                                                                         \
+  "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM event_areas ea" \
+  " JOIN events e ON e.id = ea.event_id WHERE ea.area_id = $1 AND ea.kind = 'incident'"  \
   " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
-#define PTS_ALL                                                                                                \
-  "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM events e"                                           \
-  " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3) \
-  " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
+#define PTS_ALL                                                                                               \
+  "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM events e"                            \
+  " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS( \
+      3) " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
 /* $1 area, $2/$3 period: rows (x, y, category ordinal, record key). */
-#define POINTS_SQL(PTS)                                                                                        \
-  "SELECT ST_X(p.g), ST_Y(p.g), c.ordinal, p.record_key FROM (" PTS ") p"                                      \
+#define POINTS_SQL(PTS)                                             \
+  "SELECT ST_X(p.g), ST_Y(p.g), c.ordinal, p.record_key FROM (" PTS \
+  ") p"                                                             \
   " JOIN event_categories c ON c.code = p.category"
 static const est_stmt points_area = {"situation_points_area", POINTS_SQL(PTS_AREA), 3};
 static const est_stmt points_all = {"situation_points_all", POINTS_SQL(PTS_ALL), 3};
@@ -202,7 +203,7 @@ static const est_stmt version_stmt = {
 
 /* An event time as the caller may see it: exact with $4 (exact times,
  * estd/disclosure.h), else the start of its local (Europe/Stockholm) day. */
-#define SHOWN_TIME(x)                                                                                          \
+#define SHOWN_TIME(x) \
   "(CASE WHEN $4::bool THEN " x " ELSE date_trunc('day', " x " AT TIME ZONE " TZ ") AT TIME ZONE " TZ " END)"
 
 /* ---- context --------------------------------------------------------------
@@ -210,8 +211,9 @@ static const est_stmt version_stmt = {
  * and commitments concerning the area (linked to it or to an area whose
  * interior overlaps it; all when no area), and data freshness.
  * $1 area (or NULL), $2/$3 period, $4 exact times. */
-#define CONCERNS(x)                                                                                            \
-  "($1::bigint IS NULL OR " x " = $1 OR EXISTS (SELECT 1 FROM areas a1, areas a2 WHERE a1.id = $1"            \
+#define CONCERNS(x)                                                    \
+  "($1::bigint IS NULL OR " x                                          \
+  " = $1 OR EXISTS (SELECT 1 FROM areas a1, areas a2 WHERE a1.id = $1" \
   " AND a2.id = " x " AND ST_Intersects(a1.geom, a2.geom) AND NOT ST_Touches(a1.geom, a2.geom)))"
 
 static const est_stmt context_stmt = {
@@ -276,14 +278,16 @@ static const est_stmt geo_areas = {
 
 /* $1 area, $2/$3 period, $4 limit, $5 the only party whose events may be
  * shown (NULL = all, 0 = none; estd/disclosure.h). */
-#define GEO_EVENTS_SQL(SRC, COND, ORDER)                                                                     \
-  "SELECT COALESCE(json_agg(j ORDER BY o, i), '[]')::text FROM (SELECT " GEO_EVENT_JSON " AS j,"             \
-  " e.occurred_at AS o, e.id AS i FROM " SRC " WHERE " COND                                                  \
+#define GEO_EVENTS_SQL(SRC, COND, ORDER)                                                \
+  "SELECT COALESCE(json_agg(j ORDER BY o, i), '[]')::text FROM (SELECT " GEO_EVENT_JSON \
+  " AS j,"                                                                              \
+  " e.occurred_at AS o, e.id AS i FROM " SRC " WHERE " COND                             \
   " AND e.geom IS NOT NULL AND ($5::bigint IS NULL OR e.party_id = $5) ORDER BY " ORDER " LIMIT $4) s"
 static const est_stmt geo_events_area = {
     "situation_geo_events_area",
     GEO_EVENTS_SQL("event_areas ea JOIN events e ON e.id = ea.event_id",
-                   "ea.area_id = $1 AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3), "ea.occurred_at, e.id"),
+                   "ea.area_id = $1 AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3),
+                   "ea.occurred_at, e.id"),
     5};
 static const est_stmt geo_events_all = {
     "situation_geo_events_all",
@@ -367,8 +371,8 @@ est_result store_situation_counts(store_situation_snap *s, const est_situation_q
   return exec_text(s->c, s->area ? &counts_area : &counts_all, p, out);
 }
 
-est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts,
-                                  size_t *n, int *ncat) {
+est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts, size_t *n,
+                                  int *ncat) {
   *pts = NULL;
   *n = 0;
   *ncat = 0;
@@ -395,8 +399,8 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
   return EST_OK;
 }
 
-est_result store_situation_hotspots(store_situation_snap *s, const est_situation_query *q,
-                                    const est_hs_cluster *cl, int k, int ncat, char **out) {
+est_result store_situation_hotspots(store_situation_snap *s, const est_situation_query *q, const est_hs_cluster *cl,
+                                    int k, int ncat, char **out) {
   if (k <= 0) {
     *out = strdup("[]");
     return *out ? EST_OK : EST_ENOMEM;
@@ -440,9 +444,10 @@ est_result store_situation_hotspots(store_situation_snap *s, const est_situation
   if (oom) {
     rc = EST_ENOMEM;
   } else {
-    const char *p[15] = {q->from,   q->to,      eps,       q->detail ? "true" : "false", rank.data,
-                         cnt.data,  cx.data,    cy.data,   hull.data,  crank.data,
-                         cord.data, ccnt.data,  ck.data,   cck.data,   grid};
+    const char *p[15] = {q->from,   q->to,      eps,       q->detail ? "true" : "false",
+                         rank.data, cnt.data,   cx.data,   cy.data,
+                         hull.data, crank.data, cord.data, ccnt.data,
+                         ck.data,   cck.data,   grid};
     rc = exec_text(s->c, &hotspot_details, p, out);
   }
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) est_buf_free(all[i]);
@@ -460,8 +465,7 @@ est_result store_situation_geo_areas(store_situation_snap *s, const est_situatio
   return exec_text(s->c, &geo_areas, p, out);
 }
 
-est_result store_situation_geo_events(store_situation_snap *s, const est_situation_query *q, int limit,
-                                      char **out) {
+est_result store_situation_geo_events(store_situation_snap *s, const est_situation_query *q, int limit, char **out) {
   char lim[24], vb[24];
   const char *vis = q->rows == EST_ROWS_ALL ? NULL : store_lld(vb, q->rows == EST_ROWS_PARTY ? q->rows_party : 0);
   const char *p[5] = {s->area, q->from, q->to, store_lld(lim, (long long)limit), vis};

@@ -32,8 +32,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       est_jwt_claims_check(c, &x, &exp, why, sizeof why);
       static est_oidc_map *m;
       if (!m) {
-        est_oidc_map_config mc = {"party", "groups,client_id", "EST-Polisen=polisen-boras,sys=ab-bostader", "scope",
-                                  NULL, "EST-Admins=admin,EST-L=read read-detail"};
+        est_oidc_map_config mc = {"party",
+                                  "groups,client_id",
+                                  "EST-Polisen=polisen-boras,sys=ab-bostader",
+                                  "scope",
+                                  NULL,
+                                  "EST-Admins=admin,EST-L=read read-detail"};
         if (est_oidc_map_new(&mc, &m, why, sizeof why) != EST_OK) abort();
       }
       est_oidc_identity id;

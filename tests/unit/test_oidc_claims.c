@@ -33,7 +33,8 @@ static char *with_header(const char *hdr) {
 static void test_shape(void **state) {
   (void)state;
   const char *yes[] = {"a.b.c", "eyJ.eyJ.", "A-_.b.c", NULL};
-  const char *no[] = {"", "a.b", "a.b.c.d", ".b.c", "a..c", "a.b.c=", "a.b.c ", "estd_0123456789ab_AAAA", "a+b.c.d", NULL};
+  const char *no[] = {"",        "a.b", "a.b.c.d", ".b.c", "a..c", "a.b.c=", "a.b.c ", "estd_0123456789ab_AAAA",
+                      "a+b.c.d", NULL};
   for (int i = 0; yes[i]; i++) assert_true(est_jwt_looks_like(yes[i], strlen(yes[i])));
   for (int i = 0; no[i]; i++) assert_false(est_jwt_looks_like(no[i], strlen(no[i])));
   assert_false(est_jwt_looks_like(NULL, 0));
@@ -101,8 +102,9 @@ static void test_claims(void **state) {
   est_jwt_expect e = {"https://idp/x", "api", 1000000, 60};
   char why[200];
   long long exp = 0;
-  json_t *c = J("{\"iss\":\"https://idp/x\",\"aud\":\"api\",\"sub\":\"s\",\"exp\":1000100,\"nbf\":1000000,"
-                "\"iat\":1000000}");
+  json_t *c =
+      J("{\"iss\":\"https://idp/x\",\"aud\":\"api\",\"sub\":\"s\",\"exp\":1000100,\"nbf\":1000000,"
+        "\"iat\":1000000}");
   assert_int_equal(est_jwt_claims_check(c, &e, &exp, why, sizeof why), EST_OK);
   assert_int_equal(exp, 1000100);
   json_decref(c);
@@ -242,8 +244,8 @@ static void test_map_claims(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_shape),      cmocka_unit_test(test_header),     cmocka_unit_test(test_algs),
-      cmocka_unit_test(test_claims),     cmocka_unit_test(test_map_config), cmocka_unit_test(test_map_claims),
+      cmocka_unit_test(test_shape),  cmocka_unit_test(test_header),     cmocka_unit_test(test_algs),
+      cmocka_unit_test(test_claims), cmocka_unit_test(test_map_config), cmocka_unit_test(test_map_claims),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,21 +14,32 @@
 static void test_categories(void **state) {
   (void)state;
   static const char *const cases[][2] = {
-      {"Skadegörelse", "skadegorelse"},        {"Brand", "brand"},
-      {"Brand automatlarm", "ovrigt"},         {"Narkotikabrott", "narkotika"},
-      {"Misshandel", "hot_och_vald"},          {"Misshandel, grov", "hot_och_vald"},
-      {"Rån", "hot_och_vald"},                 {"Rån väpnat", "hot_och_vald"},
-      {"Rån, försök", "hot_och_vald"},         {"Skottlossning, misstänkt", "hot_och_vald"},
+      {"Skadegörelse", "skadegorelse"},
+      {"Brand", "brand"},
+      {"Brand automatlarm", "ovrigt"},
+      {"Narkotikabrott", "narkotika"},
+      {"Misshandel", "hot_och_vald"},
+      {"Misshandel, grov", "hot_och_vald"},
+      {"Rån", "hot_och_vald"},
+      {"Rån väpnat", "hot_och_vald"},
+      {"Rån, försök", "hot_och_vald"},
+      {"Skottlossning, misstänkt", "hot_och_vald"},
       {"Våld/hot mot tjänsteman", "hot_vald_mot_anstalld"},
-      {"Stöld", "inbrott_och_stold"},          {"Stöld, ringa", "inbrott_och_stold"},
-      {"Inbrott", "inbrott_och_stold"},        {"Inbrott, försök", "inbrott_och_stold"},
+      {"Stöld", "inbrott_och_stold"},
+      {"Stöld, ringa", "inbrott_och_stold"},
+      {"Inbrott", "inbrott_och_stold"},
+      {"Inbrott, försök", "inbrott_och_stold"},
       {"Motorfordon, stöld", "inbrott_och_stold"},
       {"Motorfordon, anträffat stulet", "ovrigt"},
-      {"Bråk", "ordningsstorning"},            {"Fylleri/LOB", "ordningsstorning"},
+      {"Bråk", "ordningsstorning"},
+      {"Fylleri/LOB", "ordningsstorning"},
       {"Ofredande/förargelse", "ordningsstorning"},
-      {"Olovlig körning", "olovlig_korning"},  {"Rattfylleri", "olovlig_korning"},
-      {"Trafikolycka", "ovrigt"},              {"Trafikolycka, vilt", "ovrigt"},
-      {"Något helt nytt", "ovrigt"},           {"", "ovrigt"},
+      {"Olovlig körning", "olovlig_korning"},
+      {"Rattfylleri", "olovlig_korning"},
+      {"Trafikolycka", "ovrigt"},
+      {"Trafikolycka, vilt", "ovrigt"},
+      {"Något helt nytt", "ovrigt"},
+      {"", "ovrigt"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const char *got = est_police_category(cases[i][0]);
@@ -57,11 +68,12 @@ static void test_record(void **state) {
   (void)state;
   est_event ev;
   json_t *errors;
-  assert_int_equal(map("{\"id\":476521,\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"name\":\"28 december 14:32, "
-                       "Misshandel, Borås\",\"summary\":\"Man slagen.\",\"url\":\"/aktuellt/x\",\"type\":\"Misshandel\","
-                       "\"location\":{\"name\":\"Borås\",\"gps\":\"57.721035,12.939819\"}}",
-                       &ev, &errors),
-                   EST_REASON_NONE);
+  assert_int_equal(
+      map("{\"id\":476521,\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"name\":\"28 december 14:32, "
+          "Misshandel, Borås\",\"summary\":\"Man slagen.\",\"url\":\"/aktuellt/x\",\"type\":\"Misshandel\","
+          "\"location\":{\"name\":\"Borås\",\"gps\":\"57.721035,12.939819\"}}",
+          &ev, &errors),
+      EST_REASON_NONE);
   assert_string_equal(ev.kind, "incident");
   assert_string_equal(ev.category, "hot_och_vald");
   /* the occurrence time is in name; datetime is the publication */
@@ -88,10 +100,11 @@ static void test_record(void **state) {
   assert_null(ev.precision);
   est_event_free(&ev);
   /* a county centroid */
-  assert_int_equal(map("{\"datetime\":\"2024-07-01 10:00:00 +02:00\",\"name\":\"1 juli 08.15, Brand, Västra Götalands "
-                       "län\",\"type\":\"Brand\",\"location\":{\"name\":\"Västra Götalands län\",\"gps\":\"58.25,13.06\"}}",
-                       &ev, &errors),
-                   EST_REASON_NONE);
+  assert_int_equal(
+      map("{\"datetime\":\"2024-07-01 10:00:00 +02:00\",\"name\":\"1 juli 08.15, Brand, Västra Götalands "
+          "län\",\"type\":\"Brand\",\"location\":{\"name\":\"Västra Götalands län\",\"gps\":\"58.25,13.06\"}}",
+          &ev, &errors),
+      EST_REASON_NONE);
   assert_string_equal(ev.precision, "county");
   assert_string_equal(ev.occurred_at, "2024-07-01T08:15:00+02:00");
   assert_string_equal(ev.published_at, "2024-07-01T10:00:00+02:00");
@@ -155,9 +168,10 @@ static void test_bad_records(void **state) {
                    EST_REASON_SCHEMA);
   json_decref(errors);
   est_event_free(&ev);
-  assert_int_equal(map("{\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"type\":\"Brand\",\"location\":{\"gps\":\"57.7\"}}",
-                       &ev, &errors),
-                   EST_REASON_BAD_COORDINATES);
+  assert_int_equal(
+      map("{\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"type\":\"Brand\",\"location\":{\"gps\":\"57.7\"}}", &ev,
+          &errors),
+      EST_REASON_BAD_COORDINATES);
   json_decref(errors);
   est_event_free(&ev);
   assert_int_equal(map("{\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"type\":\"Brand\","
@@ -189,10 +203,11 @@ static void test_long_summary_truncated(void **state) {
 /* Through the CloudEvents envelope (type se.polisen.event.v1). */
 static void test_envelope(void **state) {
   (void)state;
-  json_t *ce = json_loads("{\"specversion\":\"1.0\",\"id\":\"polisen-1\",\"source\":\"https://polisen.se/api/events\","
-                          "\"type\":\"se.polisen.event.v1\",\"party\":\"polisen-boras\",\"data\":{\"id\":1,"
-                          "\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"type\":\"Narkotikabrott\"}}",
-                          0, NULL);
+  json_t *ce = json_loads(
+      "{\"specversion\":\"1.0\",\"id\":\"polisen-1\",\"source\":\"https://polisen.se/api/events\","
+      "\"type\":\"se.polisen.event.v1\",\"party\":\"polisen-boras\",\"data\":{\"id\":1,"
+      "\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"type\":\"Narkotikabrott\"}}",
+      0, NULL);
   est_event ev;
   memset(&ev, 0, sizeof ev);
   json_t *errors = NULL;
@@ -205,9 +220,9 @@ static void test_envelope(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_categories), cmocka_unit_test(test_record), cmocka_unit_test(test_bad_records),
-      cmocka_unit_test(test_long_summary_truncated), cmocka_unit_test(test_envelope),
-      cmocka_unit_test(test_occurred_at_from_name),
+      cmocka_unit_test(test_categories),  cmocka_unit_test(test_record),
+      cmocka_unit_test(test_bad_records), cmocka_unit_test(test_long_summary_truncated),
+      cmocka_unit_test(test_envelope),    cmocka_unit_test(test_occurred_at_from_name),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
