@@ -59,10 +59,12 @@ PY
   fi
   # Glewlwyd's web pages (login, consent). Debian ships webapp/config.json as
   # a link to a directory; serve a copy whose config.json is the real file.
-  if [ ! -f "$DATA/webapp/config.json" ]; then
+  # A real copy (4.5 MB): Glewlwyd's static file server does not follow
+  # symbolic links, so a tree of links serves nothing but 404s.
+  if [ ! -f "$DATA/webapp/login.html" ] || [ -L "$DATA/webapp/login.html" ]; then
     rm -rf "$DATA/webapp"
-    cp -rs /usr/share/glewlwyd/webapp "$DATA/webapp"
-    rm -f "$DATA/webapp/config.json"
+    cp -rL /usr/share/glewlwyd/webapp "$DATA/webapp"
+    rm -rf "$DATA/webapp/config.json"
     cp "$WEBAPP_CONFIG" "$DATA/webapp/config.json"
   fi
   cat >"$DATA/glewlwyd.conf" <<CONF
