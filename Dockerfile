@@ -8,9 +8,10 @@
 FROM debian:12-slim AS build
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 COPY scripts/packages/build.txt /tmp/build.txt
+COPY scripts/packages/web.txt /tmp/web.txt
 # Versions are not pinned: the Debian 12 security updates of the day are wanted.
 RUN apt-get update \
- && sed -e 's/#.*//' /tmp/build.txt | xargs apt-get install -y --no-install-recommends \
+ && sed -e 's/#.*//' /tmp/build.txt /tmp/web.txt | xargs apt-get install -y --no-install-recommends \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -18,6 +19,7 @@ COPY include ./include
 COPY src ./src
 COPY sql ./sql
 COPY scripts/build.sh ./scripts/build.sh
+COPY web ./web
 RUN scripts/build.sh --type RelWithDebInfo --prefix /opt/estd --no-tests /src/build \
  && /opt/estd/bin/estd --version
 
@@ -30,7 +32,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* /tmp/runtime.txt \
  && groupadd --system --gid 10001 estd \
  && useradd --system --uid 10001 --gid estd --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin estd
-# bin/estd and share/estd/sql (the binary's default ESTD_SQL_DIR).
+# bin/estd, share/estd/sql and share/estd/web (the defaults of ESTD_SQL_DIR and ESTD_WEB_DIR).
 COPY --from=build /opt/estd /opt/estd
 ENV PATH=/opt/estd/bin:$PATH \
     ESTD_LISTEN_ADDRESS=0.0.0.0 \

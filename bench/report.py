@@ -72,6 +72,64 @@ def api(results_file, rss_kib, pgbench_tps, cores):
     replace_section("api", "\n".join(lines))
 
 
+def auth(results_file, readyz, cores):
+    rows = [json.loads(l) for l in open(results_file) if l.strip()]
+    nocache = [r for r in rows if r["name"].startswith("nocache_")]
+    rows = [r for r in rows if not r["name"].startswith("nocache_")]
+    key = [r for r in rows if r["name"].startswith("key_")]
+    jwt = [r for r in rows if r["name"].startswith("jwt_")]
+    mean = lambda xs, f: sum(x[f] for x in xs) / len(xs)
+    krps, jrps = mean(key, "rps"), mean(jwt, "rps")
+    ratio = jrps / krps
+    oidc = json.loads(readyz).get("oidc", {})
+    out = {"when": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "cores": int(cores),
+           "key_rps": krps, "jwt_rps": jrps, "jwt_over_key": ratio, "rounds": rows, "oidc": oidc,
+           "jwt_cache_off": nocache}
+    os.makedirs(os.path.join(REPO, "bench", "results"), exist_ok=True)
+    with open(os.path.join(REPO, "bench", "results", "auth.json"), "w") as f:
+        json.dump(out, f, indent=2)
+    lines = [
+        "## JWT bearer vs API key",
+        "",
+        f"`bench/auth/run.sh`, {out['when']}, {cores} cores shared with other work on this machine (load",
+        f"average {os.getloadavg()[0]:.1f} at the end; the numbers are noisy, compare only the ratio, measured in",
+        "one run on one estd; single rounds swing by ±30 % either way, so judge the mean of several). `GET",
+        "/v1/commitments/{id}` with wrk 2 threads, 32 connections, rounds alternating between an API key",
+        "and an RS256 client-credentials access token from the development provider (Glewlwyd,",
+        "`scripts/idp.sh`); rate limiting off, `ESTD_AUTH_CACHE_TTL_MS` default (5 s).",
+        "",
+        "| round | credential | req/s | p50 ms | p99 ms | non-2xx |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        kind, n = r["name"].split("_")
+        lines.append(f"| {n} | {'API key' if kind == 'key' else 'JWT'} | {r['rps']:.0f} | {r['p50_ms']:.2f} | "
+                     f"{r['p99_ms']:.2f} | {r['non2xx']} |")
+    for r in nocache:
+        lines.append(f"| – | JWT, token cache off (`ESTD_OIDC_TOKEN_CACHE_SIZE=0`) | {r['rps']:.0f} | {r['p50_ms']:.2f} | "
+                     f"{r['p99_ms']:.2f} | {r['non2xx']} |")
+    tc = oidc.get("token_cache", {})
+    lines += ["",
+              f"Mean: API key {krps:.0f} req/s, JWT {jrps:.0f} req/s; JWT/key = {ratio:.2f} "
+              + (f"({(1 - ratio) * 100:.1f} % slower)" if ratio < 1 else f"(the JWT path is not slower here)")
+              + f". Token cache after the run: {tc.get('hits', 0)} hits, "
+              f"{tc.get('misses', 0)} misses.",
+              "",
+              "Why there is no real gap: the signature is verified once per token; later requests hash the token",
+              "(SHA-256, ~1 µs for an 800-byte JWT) and find the verified principal in a bounded in-memory table",
+              "(docs/SECURITY.md), which costs about what the API key's HMAC-SHA256 and cache lookup cost (in",
+              "these runs the key path even came out slower; the difference is within the noise). An uncached",
+              "RS256 verification (librhonabwy + GnuTLS: base64url and JSON decoding, an RSA-2048 public-key",
+              "operation, claim checks) and the party lookup run on every request without the cache; the cache-off",
+              "row shows that cost.",
+              "",
+              "Target (issue 14): the JWT path costs at most 20 % throughput more than the key path. Result: "
+              + ("met." if ratio >= 0.8 else "NOT met.")]
+    replace_section("auth", "\n".join(lines))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "api":
         api(*sys.argv[2:6])
+    elif sys.argv[1] == "auth":
+        auth(*sys.argv[2:5])

@@ -11,6 +11,10 @@
 #                 DIR/share/estd/sql)
 #   --no-tests    do not build the unit tests (no cmocka needed): image builds
 #   --quiet       print the tool output only if a step fails
+#   --no-web      do not build the web app (ESTD_WEB_BUILD=off does the same)
+# The web app (web/README.md) is built into BUILD_DIR/web: `npm ci` from
+# web/package-lock.json (only when the lock changed), then esbuild; the
+# install step copies it to DIR/share/estd/web (the default ESTD_WEB_DIR).
 # Further arguments go to the CMake configure step (e.g. -DESTD_SANITIZE=ON).
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,13 +23,15 @@ type=${ESTD_BUILD_TYPE:-RelWithDebInfo}
 prefix=
 tests=ON
 quiet=0
+web=${ESTD_WEB_BUILD:-on}
 while [ $# -gt 0 ]; do
   case $1 in
     --type) type=$2; shift 2 ;;
     --prefix) prefix=$2; shift 2 ;;
     --no-tests) tests=OFF; shift ;;
     --quiet) quiet=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --no-web) web=off; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     -*) echo "build.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
@@ -50,6 +56,17 @@ run() { # run STEP CMD...: quiet mode keeps the output for when it fails
 
 run configure cmake "${args[@]}" "$@"
 run build cmake --build "$dir" --parallel "${ESTD_BUILD_JOBS:-$(nproc)}"
+web_build() {
+  local stamp="$REPO/web/node_modules/.estd-lock"
+  if ! cmp -s "$REPO/web/package-lock.json" "$stamp"; then
+    # --ignore-scripts: esbuild's binary comes from its platform package, no install script is needed.
+    (cd "$REPO/web" && npm ci --ignore-scripts --no-audit --no-fund) && cp "$REPO/web/package-lock.json" "$stamp"
+  fi
+  node "$REPO/web/build.mjs" "$dir/web"
+}
+if [ "$web" != off ]; then
+  run web web_build
+fi
 if [ -n "$prefix" ]; then
   run install cmake --install "$dir" --strip
 fi

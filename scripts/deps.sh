@@ -50,8 +50,9 @@ fi
 # Dockerfile installs too (tests/integration/test_container.py checks it).
 pkg_list() { sed -e 's/#.*//' "$REPO/scripts/packages/$1" | xargs; }
 BUILD_PKGS="$(pkg_list build.txt) $(pkg_list runtime.txt)"
-RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless"
-TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm clang libclang-rt-14-dev clang-format openssl procps"
+RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless glewlwyd rnbyc"
+# chromium + poppler-utils + fonts: the browser tests (tests/browser: Playwright drives Debian's chromium, pdftoppm reads the pack).
+TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm clang libclang-rt-14-dev clang-format openssl procps chromium poppler-utils fonts-dejavu-core"
 # The container stage (scripts/container-test.sh): rootful podman on runc,
 # netavark networking, and debootstrap for the debian:12-slim base.
 CONTAINER_PKGS="podman runc netavark aardvark-dns iptables debootstrap"
@@ -101,6 +102,8 @@ if [ ${#filtered[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${filtered[@]}" >/dev/null
 fi
 # Debian's postgresql package may start a system cluster; estd uses its own.
+# Debian's glewlwyd package may start a system service (on 4593); estd's tests
+# and run.sh run their own instance on other ports (scripts/idp.sh).
 
 [ "$runtime" = 1 ] && exit 0
 
@@ -115,6 +118,12 @@ fi
 # wheel on PyPI (read by tests/integration/test_container.py, not installed).
 if ! ls "$CACHE"/pypi/docker_compose-1.29.2-*.whl >/dev/null 2>&1; then
   "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps -d "$CACHE/pypi" docker-compose==1.29.2
+fi
+
+# The web app's npm packages (esbuild, Leaflet; playwright-core and axe-core
+# for the browser tests), exactly as web/package-lock.json pins them.
+if ! cmp -s "$REPO/web/package-lock.json" "$REPO/web/node_modules/.estd-lock"; then
+  (cd "$REPO/web" && npm ci --ignore-scripts --no-audit --no-fund --silent) && cp "$REPO/web/package-lock.json" "$REPO/web/node_modules/.estd-lock"
 fi
 
 # OpenAPI linter from npm, pinned, installed under .cache.

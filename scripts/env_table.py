@@ -24,8 +24,16 @@ DEFAULTS = {
     "ESTD_AUTH": "required",
     "ESTD_EVENT_RETENTION_MODE": "strip",
     "ESTD_SQL_DIR": "`<prefix>/share/estd/sql` (`/opt/estd/share/estd/sql` in the image)",
+    "ESTD_WEB_DIR": "`<prefix>/share/estd/web` (`/opt/estd/share/estd/web` in the image)",
+    "ESTD_OIDC_ALGS": "`RS256,ES256`",
 }
 MEANINGS = {
+    "ESTD_OIDC_ISSUER": "OpenID Connect issuer URL (https, or http on loopback); unset = JWT bearer tokens and web sign-in off (docs/SECURITY.md)",
+    "ESTD_OIDC_ALGS": "accepted JWS algorithms, comma-separated, from RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 (never none or HS*)",
+    "ESTD_OIDC_PARTY_CLAIM": "claim whose value is an estd party code; wins over the group table",
+    "ESTD_OIDC_SCOPE_CLAIM": "claim with scopes (space-separated string or array); values naming estd scopes grant them",
+    "ESTD_OIDC_SCOPE_PREFIX": "only scope-claim values with this prefix count (prefix removed), e.g. `estd:`",
+    "ESTD_OIDC_CLIENT_SECRET": "client secret of that client (never logged)",
     "ESTD_EVENT_RETENTION_MODE": "`strip` (remove position, track, place name, description, attributes of old events; aggregates stay) or `delete` (remove old events); see \"Retention\"",
     "ESTD_DATABASE_URL": "libpq connection URL or key=value string of the PostgreSQL database (secrets: prefer a password file or PGPASSWORD-style injection)",
     "ESTD_LISTEN_ADDRESS": "IPv4 address the HTTP listener binds (`0.0.0.0` in the container image)",

@@ -21,24 +21,25 @@
 #include "estd/version.h"
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: estd <command> [options]\n"
-          "\n"
-          "commands:\n"
-          "  serve      run the HTTP API (and the Kafka consumer if ESTD_KAFKA_BROKERS is set)\n"
-          "  migrate    apply pending database migrations from ESTD_SQL_DIR/migrations\n"
-          "  seed       load the seed data (the Boras agreement 2018-2020); idempotent;\n"
-          "             --dev also the development/test data (sql/seed-dev: sample sources)\n"
-          "  sources    the event source registry: sources add|list|archive|restore\n"
-          "  retention  retention run: one gallring run now (serve runs it on a schedule)\n"
-          "  routes     print every registered route as \"METHOD PATH\" (--scopes: and its scopes)\n"
-          "  reasons    print the intake reason codes as \"CODE dead_letter|event\" (EST_EVENT_REASONS)\n"
-          "  healthcheck  GET /livez on ESTD_PORT (exit 0 when healthy; for container health checks)\n"
-          "  keys       manage API keys: keys create|list|revoke (see estd keys --help)\n"
-          "  --version  print the version\n"
-          "  --help     print this help\n"
-          "\n"
-          "Configuration comes from ESTD_* environment variables; see README.md.\n");
+  fprintf(
+      f,
+      "usage: estd <command> [options]\n"
+      "\n"
+      "commands:\n"
+      "  serve      run the HTTP API (and the Kafka consumer if ESTD_KAFKA_BROKERS is set)\n"
+      "  migrate    apply pending database migrations from ESTD_SQL_DIR/migrations\n"
+      "  seed       load the seed data (the Boras agreement 2018-2020); idempotent;\n"
+      "             --dev also the development/test data (sql/seed-dev: sample sources)\n"
+      "  sources    the event source registry: sources add|list|archive|restore\n"
+      "  retention  retention run: one gallring run now (serve runs it on a schedule)\n"
+      "  routes     print every registered route as \"METHOD PATH\" (--scopes: and its scopes; --query: and its query parameters)\n"
+      "  reasons    print the intake reason codes as \"CODE dead_letter|event\" (EST_EVENT_REASONS)\n"
+      "  healthcheck  GET /livez on ESTD_PORT (exit 0 when healthy; for container health checks)\n"
+      "  keys       manage API keys: keys create|list|revoke (see estd keys --help)\n"
+      "  --version  print the version\n"
+      "  --help     print this help\n"
+      "\n"
+      "Configuration comes from ESTD_* environment variables; see README.md.\n");
 }
 
 static int with_pool(const est_config *cfg, est_pool **pool) {
@@ -67,12 +68,14 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "routes") == 0) {
     /* --scopes adds a third column: "public", "-" (any key) or the scopes. */
     bool scopes = argc > 2 && strcmp(argv[2], "--scopes") == 0;
+    bool query = argc > 2 && strcmp(argv[2], "--query") == 0; /* the query parameters it takes */
     for (const http_route *const *t = http_route_tables(); *t; t++)
       for (const http_route *r = *t; r->method; r++) {
         char sc[128] = "-";
         if (r->flags & HTTP_ROUTE_PUBLIC) snprintf(sc, sizeof sc, "public");
         else if (r->scopes) est_scopes_format(r->scopes, sc, sizeof sc);
         if (scopes) printf("%s %s %s\n", r->method, r->path, sc);
+        else if (query) printf("%s %s %s\n", r->method, r->path, r->query ? r->query : "");
         else printf("%s %s\n", r->method, r->path);
       }
     return 0;

@@ -54,7 +54,7 @@ typedef struct est_admit_lookup {
  * else the reason with the field errors appended to *errors. *rc is set to
  * a look-up failure (then the reason is EST_REASON_NONE and nothing is
  * decided), EST_OK otherwise. */
-est_event_reason est_event_admit(est_event *ev, const est_admit_policy *p, const est_admit_lookup *lk,
-                                 json_t **errors, est_result *rc);
+est_event_reason est_event_admit(est_event *ev, const est_admit_policy *p, const est_admit_lookup *lk, json_t **errors,
+                                 est_result *rc);
 
 #endif

@@ -18,12 +18,12 @@ struct est_scache;
 typedef struct est_app {
   const est_config *cfg;
   est_pool *pool;
-  struct est_intake *intake;  /* NULL when Kafka intake is off */
-  struct est_auth *auth;      /* API-key verification, NULL = auth disabled */
+  struct est_intake *intake;          /* NULL when Kafka intake is off */
+  struct est_auth *auth;              /* API-key verification, NULL = auth disabled */
   struct est_scache *situation_cache; /* rendered situational pictures, NULL = off */
-  atomic_bool draining;       /* set on SIGTERM: readiness fails */
-  atomic_int in_flight;       /* requests currently in a handler */
-  bool migrations_current;    /* checked at start and by /readyz */
+  atomic_bool draining;               /* set on SIGTERM: readiness fails */
+  atomic_int in_flight;               /* requests currently in a handler */
+  bool migrations_current;            /* checked at start and by /readyz */
 } est_app;
 
 #endif

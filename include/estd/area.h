@@ -13,11 +13,11 @@
 #include <stdbool.h>
 #include "estd/result.h"
 #include "estd/util.h"
+#include "estd/validate.h" /* est_slug_valid */
 
 #define EST_AREA_NAME_MAX 200
 #define EST_AREA_DESCRIPTION_MAX 4000
 #define EST_FOCUS_REASON_MAX 4000
-#define EST_SLUG_MAX 100
 
 /* Closed set of area kinds (NULL-terminated). */
 extern const char *const est_area_kinds[];
@@ -45,9 +45,6 @@ est_result est_area_validate(const json_t *body, bool patch, char **normalized, 
  * (slug or null). Rules that span the stored row (valid_to against a stored
  * valid_from, clearing both owners) are left to the table's constraints. */
 est_result est_focus_validate(const json_t *body, bool patch, char **normalized, json_t **errors);
-
-/* A slug: 1..EST_SLUG_MAX chars of [a-z0-9] groups joined by single '-'. */
-bool est_slug_valid(const char *s);
 
 /* Parses "lat,lon" (decimal degrees, lat in [-90,90], lon in [-180,180]). */
 est_result est_parse_latlon(const char *s, double *lat, double *lon);

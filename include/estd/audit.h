@@ -6,7 +6,6 @@
 #include "estd/actor.h"
 #include "estd/db.h"
 
-
 /* Inserts one audit row on c, inside the caller's open transaction.
  * action: create|update|delete|ingest|resubmit; entity: table-like name
  * ("commitment"); before/after: JSON texts or NULL. */

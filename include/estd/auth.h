@@ -22,11 +22,12 @@
 #include <stddef.h>
 #include "estd/config.h"
 #include "estd/result.h"
+#include "estd/scope.h"
 
-#define EST_KEY_PREFIX_LEN 12     /* hex digits */
-#define EST_KEY_SECRET_BYTES 32   /* random bytes in the secret part */
-#define EST_KEY_TOKEN_MAX 96      /* longer Authorization tokens are malformed */
-#define EST_KEY_HASH_LEN 32       /* HMAC-SHA256 */
+#define EST_KEY_PREFIX_LEN 12        /* hex digits */
+#define EST_KEY_SECRET_BYTES 32      /* random bytes in the secret part */
+#define EST_KEY_TOKEN_MAX 96         /* longer Authorization tokens are malformed */
+#define EST_KEY_HASH_LEN 32          /* HMAC-SHA256 */
 #define EST_KEY_SERVER_SECRET_MIN 32 /* minimum length of ESTD_KEY_SECRET */
 
 struct http_ctx;
@@ -37,6 +38,9 @@ struct est_app;
  * est_auth_config_check first; returns EST_ECONFIG if it would fail. */
 est_result est_auth_init(struct est_app *app);
 void est_auth_free(struct est_app *app);
+/* The OpenID Connect verifier (NULL when no issuer is configured or auth is off). */
+struct est_oidc;
+struct est_oidc *est_auth_oidc(const struct est_app *app);
 
 /* Validates the security configuration for `estd serve`: with ESTD_AUTH=
  * required, ESTD_KEY_SECRET must be at least EST_KEY_SERVER_SECRET_MIN
@@ -44,20 +48,6 @@ void est_auth_free(struct est_app *app);
 est_result est_auth_config_check(const est_config *cfg, char *err, size_t errlen);
 /* Just the ESTD_KEY_SECRET rule (also used by `estd keys create`). */
 est_result est_key_secret_check(const char *secret, char *err, size_t errlen);
-
-/* ---- scopes ---- */
-/* HTTP_SCOPE_* bit of one scope name (len bytes), 0 if unknown. */
-unsigned est_scope_bit(const char *name, size_t len);
-/* Parses "read,write-events" into a mask. EST_EINVAL on an empty list or
- * an unknown name (the unknown name is written into bad, if given). */
-est_result est_scopes_parse(const char *csv, unsigned *mask, char *bad, size_t badlen);
-/* The scopes a key with mask has: admin implies every scope. This is the
- * one place the implication lives; est_auth_check_request stores the
- * effective mask in ctx->who.scopes, so every later check (route scopes,
- * the disclosure policy) tests plain bits. */
-unsigned est_scopes_effective(unsigned mask);
-/* Writes the canonical comma-separated names of mask into buf. */
-void est_scopes_format(unsigned mask, char *buf, size_t n);
 
 /* ---- key tokens ---- */
 /* Makes a new key. *token is malloc'd (the caller shows it once, then

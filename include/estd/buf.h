@@ -15,7 +15,8 @@ typedef struct est_buf {
   bool oom;
 } est_buf;
 
-#define EST_BUF_INIT {NULL, 0, 0, false}
+#define EST_BUF_INIT \
+  { NULL, 0, 0, false }
 
 /* Makes room for `more` bytes plus the terminator. */
 void est_buf_reserve(est_buf *b, size_t more);

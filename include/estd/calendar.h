@@ -34,5 +34,10 @@ bool est_iso_week_parse(const char *s, int *iso_year, int *iso_week);
  * CEST (UTC+2) from the last Sunday of March 01:00 UTC to the last Sunday
  * of October 01:00 UTC (the EU rule in force since 1996). */
 est_date est_stockholm_date(time_t now);
+/* The UTC offset in seconds (3600 or 7200) of the Stockholm wall time
+ * d h:mi. The hour that does not exist (last Sunday of March, 02:00-02:59)
+ * is read as CET; the hour that occurs twice (last Sunday of October,
+ * 02:00-02:59) as its first occurrence, CEST. */
+int est_stockholm_offset_local(est_date d, int h, int mi);
 
 #endif

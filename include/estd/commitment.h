@@ -16,17 +16,17 @@
 
 #include "estd/result.h"
 
-#define EST_COMMITMENT_TEXT_MAX 4000      /* characters (code points) */
-#define EST_COMMITMENT_NOTE_MAX 4000      /* characters (code points) */
-#define EST_COMMITMENT_CODE_MAX 100       /* bytes of a slug */
-#define EST_COMMITMENT_UNIT_MAX 64        /* bytes of a lower_snake_case unit */
+#define EST_COMMITMENT_TEXT_MAX 4000 /* characters (code points) */
+#define EST_COMMITMENT_NOTE_MAX 4000 /* characters (code points) */
+#define EST_COMMITMENT_CODE_MAX 100  /* bytes of a slug */
+#define EST_COMMITMENT_UNIT_MAX 64   /* bytes of a lower_snake_case unit */
 #define EST_COMMITMENT_MAX_PARTIES 20
 #define EST_COMMITMENT_MAX_AREAS 50
 
 /* Closed sets, NULL-terminated (the first status is the default). */
-extern const char *const est_commitment_statuses[];   /* planned, ongoing, ... */
-extern const char *const est_commitment_comparisons[];/* at_least, at_most, exactly */
-extern const char *const est_commitment_pers[];       /* period, year, quarter, month, week */
+extern const char *const est_commitment_statuses[];    /* planned, ongoing, ... */
+extern const char *const est_commitment_comparisons[]; /* at_least, at_most, exactly */
+extern const char *const est_commitment_pers[];        /* period, year, quarter, month, week */
 
 typedef struct est_commitment_target {
   char value[48];         /* decimal text of a number > 0, e.g. "9" or "2.5" */
@@ -42,17 +42,17 @@ typedef struct est_commitment_target {
  * valid only while that value lives; enum pointers are static. */
 typedef struct est_commitment_input {
   long long agreement_id;
-  long long cooperation_area_id;   /* 0 = none */
-  const char *code;                /* NULL = none */
+  long long cooperation_area_id; /* 0 = none */
+  const char *code;              /* NULL = none */
   const char *text;
   long long party_ids[EST_COMMITMENT_MAX_PARTIES];
-  int nparties;                    /* 1..EST_COMMITMENT_MAX_PARTIES */
+  int nparties; /* 1..EST_COMMITMENT_MAX_PARTIES */
   long long area_ids[EST_COMMITMENT_MAX_AREAS];
-  int nareas;                      /* 0..EST_COMMITMENT_MAX_AREAS */
+  int nareas; /* 0..EST_COMMITMENT_MAX_AREAS */
   bool has_target;
-  est_commitment_target target;    /* valid when has_target */
-  const char *status;              /* one of est_commitment_statuses */
-  const char *follow_up_note;      /* NULL = none */
+  est_commitment_target target; /* valid when has_target */
+  const char *status;           /* one of est_commitment_statuses */
+  const char *follow_up_note;   /* NULL = none */
 } est_commitment_input;
 
 typedef enum est_commitment_mode {
@@ -90,6 +90,5 @@ json_t *est_json_merge_patch(const json_t *target, const json_t *patch);
  * with a one-line reason in detail. */
 est_result est_commitment_patch_allowed(const json_t *patch, const json_t *current, bool admin,
                                         long long caller_party_id, char *detail, size_t detail_len);
-
 
 #endif

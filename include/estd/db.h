@@ -21,8 +21,7 @@ typedef struct est_stmt {
  * On success *out is the result (PGRES_TUPLES_OK or PGRES_COMMAND_OK),
  * owned by the caller (PQclear). On failure returns a mapped est_result,
  * and if sqlstate is not NULL copies the 5-char SQLSTATE into it (or ""). */
-est_result est_db_exec(est_conn *c, const est_stmt *stmt, const char *const *params, PGresult **out,
-                       char sqlstate[6]);
+est_result est_db_exec(est_conn *c, const est_stmt *stmt, const char *const *params, PGresult **out, char sqlstate[6]);
 /* Runs a parameterless utility command (BEGIN, COMMIT, ROLLBACK, ...) or
  * trusted SQL text of several statements (migrations); the first failing
  * statement's error is returned. Same deadline as est_db_exec. */

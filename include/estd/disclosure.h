@@ -58,9 +58,9 @@ est_rows est_disclosure_rows(const est_caller *c, long long *party);
 /* What the caller sees of one event of party event_party. With this policy
  * the fields are all shown or the event is not shown (visible false). */
 typedef struct est_event_view {
-  bool visible;     /* the event appears at all */
-  bool position;    /* location, track */
-  bool exact_time;  /* occurred_at, received_at */
+  bool visible;    /* the event appears at all */
+  bool position;   /* location, track */
+  bool exact_time; /* occurred_at, received_at */
   bool description;
   bool place_name;
   bool attributes;

@@ -35,20 +35,20 @@
  * openapi.yaml, the CHECK of dead_letters.reason).
  * tests/integration/test_openapi.py compares the table (`estd reasons`)
  * with openapi.yaml and with the database constraint. */
-#define EST_EVENT_REASONS(DL, NODL)                                                                          \
-  DL(NOT_JSON, "not_json", "payload is not UTF-8 JSON")                                                      \
-  DL(NOT_CLOUDEVENT, "not_cloudevent", "JSON, but not a CloudEvents 1.0 envelope")                          \
-  DL(SCHEMA, "schema", "missing/wrong attribute or data field")                                              \
-  DL(UNSUPPORTED_TYPE, "unsupported_type", "type not one of the se.est.* / se.polisen.* types")             \
-  DL(UNKNOWN_CATEGORY, "unknown_category", "category not in the closed list")                                \
-  DL(BAD_COORDINATES, "bad_coordinates", "location or track outside the valid ranges")                       \
-  DL(OVERSIZED, "oversized", "larger than EST_EVENT_MAX_BYTES")                                              \
-  DL(PARTY_MISMATCH, "party_mismatch", "party differs from the topic's / API key's party")                  \
-  DL(UNKNOWN_PARTY, "unknown_party", "party code not in parties")                                            \
-  DL(UNKNOWN_SOURCE, "unknown_source", "(party, source) not in the source registry")                         \
-  DL(IMPLAUSIBLE_TIME, "implausible_time", "occurred_at too far in the future or before the floor")         \
-  DL(PERSONNUMMER, "personnummer", "a personal identity number where it cannot be redacted")                \
-  NODL(SKIPPED_SUMMARY, "skipped_summary", "police summary record: skipped, not an error")                  \
+#define EST_EVENT_REASONS(DL, NODL)                                                                 \
+  DL(NOT_JSON, "not_json", "payload is not UTF-8 JSON")                                             \
+  DL(NOT_CLOUDEVENT, "not_cloudevent", "JSON, but not a CloudEvents 1.0 envelope")                  \
+  DL(SCHEMA, "schema", "missing/wrong attribute or data field")                                     \
+  DL(UNSUPPORTED_TYPE, "unsupported_type", "type not one of the se.est.* / se.polisen.* types")     \
+  DL(UNKNOWN_CATEGORY, "unknown_category", "category not in the closed list")                       \
+  DL(BAD_COORDINATES, "bad_coordinates", "location or track outside the valid ranges")              \
+  DL(OVERSIZED, "oversized", "larger than EST_EVENT_MAX_BYTES")                                     \
+  DL(PARTY_MISMATCH, "party_mismatch", "party differs from the topic's / API key's party")          \
+  DL(UNKNOWN_PARTY, "unknown_party", "party code not in parties")                                   \
+  DL(UNKNOWN_SOURCE, "unknown_source", "(party, source) not in the source registry")                \
+  DL(IMPLAUSIBLE_TIME, "implausible_time", "occurred_at too far in the future or before the floor") \
+  DL(PERSONNUMMER, "personnummer", "a personal identity number where it cannot be redacted")        \
+  NODL(SKIPPED_SUMMARY, "skipped_summary", "police summary record: skipped, not an error")          \
   DL(DATABASE, "rejected_by_database", "the database refused the row (isolated retry)")
 
 #define EST_REASON_ENUM_(name, code, what) EST_REASON_##name,
@@ -71,25 +71,34 @@ enum {
 };
 
 typedef struct est_event {
-  char *id;          /* CloudEvents id = source_event_id */
-  char *source;      /* CloudEvents source (URI-reference) */
-  char *type;        /* CloudEvents type */
-  char *subject;     /* optional */
-  char *party;       /* party code from the `party` extension; NULL if absent */
-  long long party_id;/* filled by the caller after resolving `party` (0 = unresolved) */
+  char *id;                  /* CloudEvents id = source_event_id */
+  char *source;              /* CloudEvents source (URI-reference) */
+  char *type;                /* CloudEvents type */
+  char *subject;             /* optional */
+  char *party;               /* party code from the `party` extension; NULL if absent */
+  long long party_id;        /* filled by the caller after resolving `party` (0 = unresolved) */
   const char *kind;          /* "incident" | "patrol" | "activity" (static) */
   const char *category;      /* code from the closed list (static) or NULL */
   const char *activity_type; /* static or NULL */
-  char *occurred_at; /* RFC 3339 with offset, calendar-valid */
-  long duration_s;   /* -1 = absent */
-  int srid;          /* 0 = no point; 4326 (x=lon, y=lat), 3006 or 3008 (x=easting, y=northing) */
+  char *occurred_at;         /* RFC 3339 with offset, calendar-valid */
+  long duration_s;           /* -1 = absent */
+  int srid;                  /* 0 = no point; 4326 (x=lon, y=lat), 3006 or 3008 (x=easting, y=northing) */
   double x, y;
   char *place_name;  /* optional */
   char *track;       /* GeoJSON LineString text (normalised) or NULL */
   char *description; /* optional */
   char *attributes;  /* JSON object text; "{}" when absent */
   unsigned flags;    /* EST_EVENT_FLAG_* */
+  /* How exact the point is (static, one of est_event_precisions; NULL
+   * without a point): "point" for producers' coordinates; the Police feed's
+   * gps is a "municipality" or "county" centroid. Events coarser than
+   * "district" are assigned to no area and to no hot spot (store). */
+  const char *precision;
+  char *published_at; /* RFC 3339; when the source published it (Police feed), else NULL */
 } est_event;
+
+/* The location precisions, finest first, NULL-terminated (events.location_precision). */
+extern const char *const est_event_precisions[];
 
 /* One Kafka header (value bytes are not NUL-terminated; value may be NULL). */
 typedef struct est_event_header {
@@ -115,6 +124,35 @@ est_event_reason est_event_from_json(const json_t *ce, est_event *ev, json_t **e
 est_event_reason est_event_from_message(const void *payload, size_t len, const est_event_header *headers,
                                         size_t nheaders, est_event *ev, json_t **errors);
 
+/* How POST /v1/events reads a request (CloudEvents HTTP binding 3.1:
+ * the media type decides, then the ce-specversion header):
+ * application/cloudevents-batch+json -> BATCH (a JSON array);
+ * application/cloudevents+json -> STRUCTURED (one event);
+ * otherwise a ce-specversion header -> BINARY (attributes in ce-*
+ * headers, the body is data: JSON, declared as application/json or
+ * undeclared, as the SDK sends it without a datacontenttype);
+ * application/json or another +json type -> JSON (one structured event,
+ * or an array as a batch); anything else -> UNSUPPORTED (415). */
+typedef enum est_http_ce_mode {
+  EST_HTTP_CE_UNSUPPORTED = 0,
+  EST_HTTP_CE_STRUCTURED,
+  EST_HTTP_CE_BATCH,
+  EST_HTTP_CE_BINARY,
+  EST_HTTP_CE_JSON,
+} est_http_ce_mode;
+est_http_ce_mode est_event_http_mode(const char *content_type, bool has_ce_specversion);
+/* The media types POST /v1/events accepts, for the 415 message. */
+#define EST_EVENT_HTTP_MEDIA_TYPES                                                                      \
+  "application/cloudevents+json (structured mode), application/cloudevents-batch+json (batch mode) or " \
+  "application/json (binary mode with ce-* headers, or a structured event or array)"
+
+/* Parses an HTTP binary-mode CloudEvent: headers are the request's
+ * headers (ce-* attributes, percent-decoded, and Content-Type, which must
+ * be application/json when present), body the data. Same ownership and
+ * reasons as est_event_from_message. */
+est_event_reason est_event_from_http_binary(const void *body, size_t len, const est_event_header *headers,
+                                            size_t nheaders, est_event *ev, json_t **errors);
+
 /* Screens every text of ev for personnummer / samordningsnummer: id,
  * source, subject and party are refused on every path (reason
  * EST_REASON_PERSONNUMMER naming the field); description, place name and
@@ -131,7 +169,6 @@ int est_event_flag_names(unsigned flags, const char *out[4]);
 bool est_topic_bound_party(const char *spec, const char *topic, char *out, size_t outlen);
 /* True if spec is well-formed (empty/NULL is well-formed). */
 bool est_topic_parties_valid(const char *spec);
-
 
 /* Validates a POST /v1/sources body: {"party": code | "party_id": id,
  * "source": URI-reference (1..512, as the CloudEvents source),
@@ -154,9 +191,18 @@ const char *est_police_category(const char *police_type);
 bool est_police_is_summary(const char *police_type);
 /* Maps a police feed record (the data of a se.polisen.event.v1 CloudEvent)
  * into ev as an incident: datetime "2018-12-28 14:32:20 +01:00" ->
- * occurred_at, location.gps "lat,lon" -> point, location.name -> place,
+ * published_at, the time in name -> occurred_at (published_at when name has
+ * none), location.gps "lat,lon" -> point of precision municipality (county
+ * when location.name ends in " län"), location.name -> place,
  * summary -> description, type/name/url/id -> attributes. Returns
  * EST_REASON_SKIPPED_SUMMARY for summary records. */
+/* The occurrence time in a feed record's name ("28 december 14.32, Misshandel,
+ * Borås"; H.MM or H:MM) as RFC 3339 in Stockholm local time with its offset
+ * (CET/CEST), into out (n >= 26). The year is the publication's (published:
+ * RFC 3339), or the year before when the time would otherwise lie more than
+ * an hour after the publication (the turn of the year). False if name does
+ * not start with such a time. */
+bool est_police_occurred_at(const char *name, const char *published, char *out, size_t n);
 est_event_reason est_police_feed_map(const json_t *rec, est_event *ev, json_t **errors);
 
 #endif

@@ -76,8 +76,8 @@ typedef struct est_hs_cluster {
  * order) with their incidents' count, centroid, category counts and convex
  * hull in *out (malloc'd; est_hotspot_clusters_free). Returns the number of
  * clusters returned, or -1 on invalid arguments or allocation failure. */
-int est_hotspot_points(const est_hs_point *pts, size_t n, double eps, long long min_points, int max_clusters,
-                       int ncat, est_hs_cluster **out);
+int est_hotspot_points(const est_hs_point *pts, size_t n, double eps, long long min_points, int max_clusters, int ncat,
+                       est_hs_cluster **out);
 void est_hotspot_clusters_free(est_hs_cluster *c, int n);
 
 #endif

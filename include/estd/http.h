@@ -18,15 +18,16 @@
 
 #include "estd/app.h"
 #include "estd/result.h"
+#include "estd/scope.h"
 
 /* Scopes a route may require (issue: security). */
 enum {
-  HTTP_SCOPE_NONE = 0,
-  HTTP_SCOPE_READ = 1u << 0,
-  HTTP_SCOPE_READ_DETAIL = 1u << 1,
-  HTTP_SCOPE_WRITE_EVENTS = 1u << 2,
-  HTTP_SCOPE_WRITE_COMMITMENTS = 1u << 3,
-  HTTP_SCOPE_ADMIN = 1u << 4,
+  HTTP_SCOPE_NONE = EST_SCOPE_NONE,
+  HTTP_SCOPE_READ = EST_SCOPE_READ,
+  HTTP_SCOPE_READ_DETAIL = EST_SCOPE_READ_DETAIL,
+  HTTP_SCOPE_WRITE_EVENTS = EST_SCOPE_WRITE_EVENTS,
+  HTTP_SCOPE_WRITE_COMMITMENTS = EST_SCOPE_WRITE_COMMITMENTS,
+  HTTP_SCOPE_ADMIN = EST_SCOPE_ADMIN,
 };
 
 enum {
@@ -39,19 +40,40 @@ typedef struct http_ctx http_ctx;
 typedef est_result (*http_handler_fn)(http_ctx *ctx);
 
 typedef struct http_route {
-  const char *method;   /* "GET", "POST", ... */
-  const char *path;     /* OpenAPI template, e.g. "/v1/commitments/{id}" */
+  const char *method; /* "GET", "POST", ... */
+  const char *path;   /* OpenAPI template, e.g. "/v1/commitments/{id}" */
   http_handler_fn handler;
-  unsigned scopes;      /* required scopes (any admin key passes) */
-  unsigned flags;       /* HTTP_ROUTE_* */
+  unsigned scopes; /* required scopes (any admin key passes) */
+  unsigned flags;  /* HTTP_ROUTE_* */
+  /* The query parameters the route takes, space-separated (NULL: none).
+   * The dispatcher answers 400 naming any other one before the handler
+   * runs; the path's {placeholders} are always allowed. Must equal the
+   * operation's query parameters in openapi.yaml (`estd routes --query`,
+   * tests/integration/test_openapi.py). */
+  const char *query;
 } http_route;
 
+/* The parameters of every keyset-paged list (http_list_params). */
+#define HTTP_QUERY_LIST "limit cursor sort"
+/* The query string is the page's own (the web app's client-side state,
+ * e.g. /app/?week=2026-W45): the server reads none and refuses none. */
+#define HTTP_QUERY_PAGE "*"
+
 /* Authenticated caller (filled by the auth step; zeroed when auth is off). */
+/* The same type for every credential: an API key (key_id, key_prefix), a
+ * JWT bearer token (sub, iss) or a web session (sub, iss, session_id); the
+ * scope checks and the disclosure policy read only party_id and scopes. */
+typedef enum http_auth_kind { HTTP_AUTH_NONE = 0, HTTP_AUTH_KEY, HTTP_AUTH_JWT, HTTP_AUTH_SESSION } http_auth_kind;
+
 typedef struct http_principal {
-  long long key_id;     /* 0 = anonymous */
-  long long party_id;   /* party the key is bound to */
+  long long key_id;   /* 0 = anonymous */
+  long long party_id; /* party the caller acts for */
   unsigned scopes;
   char key_prefix[24];
+  http_auth_kind kind;
+  char sub[256];        /* OIDC subject ("" for API keys) */
+  char iss[256];        /* OIDC issuer ("" for API keys) */
+  long long session_id; /* web session row id, 0 otherwise */
 } http_principal;
 
 struct http_ctx {
@@ -62,14 +84,15 @@ struct http_ctx {
   int route_index;
   char request_id[72];
   http_principal who;
-  int status;            /* set by http_reply_* */
-  char *problem_detail;  /* owned; set by http_fail */
-  json_t *problem_errors;/* owned; array of {field, detail} */
-  json_t *problem_extra; /* owned; object merged into the problem document */
+  int status;             /* set by http_reply_* */
+  char *problem_detail;   /* owned; set by http_fail */
+  json_t *problem_errors; /* owned; array of {field, detail} */
+  json_t *problem_extra;  /* owned; object merged into the problem document */
 };
 
 /* Route tables are NULL-terminated arrays defined by each routes_*.c. */
 extern const http_route http_routes_ops[];
+extern const http_route http_routes_auth[];
 extern const http_route http_routes_parties[];
 extern const http_route http_routes_commitments[];
 extern const http_route http_routes_areas[];
@@ -78,6 +101,20 @@ extern const http_route http_routes_events[];    /* events, dead letters */
 extern const http_route http_routes_sources[];   /* the event source registry */
 extern const http_route http_routes_situation[]; /* situation, progress, reports */
 extern const http_route http_routes_security[];  /* audit */
+extern const http_route http_routes_web[];       /* the web app under /app/ */
+extern const http_route http_routes_public[];    /* the public medborgarlöfte page's API */
+
+extern const http_route http_routes_cycle[]; /* parties/agreements writes, meetings, actions, indicators */
+
+/* The situational picture of one ISO week (week NULL = the current one)
+ * for area_id (0 = all) exactly as GET /v1/situation?week=..&area_id=..
+ * serves it (same defaults) to the caller `as` (NULL = this request's
+ * caller) with rounding base k (-1 = that caller's default). *body is
+ * malloc'd (*len bytes); *used and *k_used are the disclosure it was made
+ * with (routes_situation.c). */
+#include "estd/disclosure.h"
+est_result http_situation_render(http_ctx *ctx, long long area_id, const char *week, const est_caller *as, int k,
+                                 char **body, size_t *len, est_caller *used, int *k_used);
 
 /* ---- reading the request (http/request.c) ---- */
 
@@ -123,8 +160,6 @@ est_result http_page_params(http_ctx *ctx, int *limit, const char **cursor);
 /* Parses an optional positive int64 id parameter; *present tells if given. */
 est_result http_param_id(http_ctx *ctx, const char *name, long long *out, bool *present);
 
-
-
 /* ---- list and document parameters (http/request.c) and replies (http/respond.c) ---- */
 #include "estd/store.h"
 
@@ -160,10 +195,18 @@ static inline est_caller http_caller(const http_ctx *ctx) {
   return c;
 }
 
+/* The agreement report (JSON document, progress evaluated today) that
+ * GET /v1/agreements/{id}/report serves (routes_situation.c); the public
+ * page's source too, as an anonymous caller. Published through the
+ * policy for caller (NULL: the request's caller). EST_ENOTFOUND for an
+ * unknown id. */
+est_result http_agreement_report(http_ctx *ctx, long long id, const est_caller *caller, json_t **out);
+
 /* The audit actor for the current request (valid while ctx lives). */
 #include "estd/actor.h"
 static inline est_actor http_actor(const http_ctx *ctx) {
-  est_actor a = {ctx->who.key_id, ctx->who.party_id, ctx->request_id};
+  est_actor a = {ctx->who.key_id, ctx->who.party_id, ctx->request_id, ctx->who.sub[0] ? ctx->who.sub : NULL,
+                 ctx->who.iss[0] ? ctx->who.iss : NULL};
   return a;
 }
 

@@ -49,7 +49,7 @@ est_result http_param_archived(http_ctx *ctx, bool *out);
  * resource written, 0 on create) into the problem: 404 naming the noun and
  * id, else e's field error and detail. Returns rc. For handlers of their
  * own (commitments) as for the shared ones. */
-est_result http_resource_failed(http_ctx *ctx, const http_resource *res, est_result rc,
-                                const store_write_error *e, long long id);
+est_result http_resource_failed(http_ctx *ctx, const http_resource *res, est_result rc, const store_write_error *e,
+                                long long id);
 
 #endif

@@ -32,17 +32,17 @@ void est_metrics_consumer_lag_set(const char *topic, int partition, long long la
 
 /* Gauges and counters owned by higher layers, sampled at scrape time. */
 typedef struct est_metrics_gauges {
-  int in_flight;     /* HTTP requests currently in a handler */
-  bool draining;     /* shutting down */
+  int in_flight;                                         /* HTTP requests currently in a handler */
+  bool draining;                                         /* shutting down */
   uint64_t scache_hits, scache_misses, scache_coalesced; /* situation_cache.h */
-  bool has_pool;     /* the pool members below are set */
+  bool has_pool;                                         /* the pool members below are set */
   int pool_size, pool_open, pool_in_use;
   uint64_t pool_acquired_total, pool_timeouts_total, pool_wait_us_total, pool_reconnects_total, pool_deadline_total;
   /* HTTP connections (http_guard.h) */
   int conn_open;
   uint64_t conn_refused_total, conn_cut_header_total, conn_cut_body_total, conn_cut_idle_total, conn_cut_drain_total;
-  bool has_intake;   /* the intake members below are set (intake.h) */
-  bool intake_ok;    /* state "ok" */
+  bool has_intake;                /* the intake members below are set (intake.h) */
+  bool intake_ok;                 /* state "ok" */
   int intake_brokers_up;          /* -1 = not known */
   double intake_last_batch_age_s; /* -1 = none yet */
   double intake_db_failing_s;

@@ -22,14 +22,14 @@ typedef struct est_pool est_pool;
 typedef struct est_conn est_conn;
 
 typedef struct est_pool_stats {
-  int size;                 /* configured maximum */
-  int open;                 /* connections currently open */
-  int in_use;               /* connections currently acquired */
-  uint64_t acquired_total;  /* successful acquisitions */
-  uint64_t timeouts_total;  /* acquisitions that gave up */
-  uint64_t wait_us_total;   /* summed wait time of acquisitions */
-  uint64_t reconnects_total;/* connections (re)opened */
-  uint64_t deadline_total;  /* statements or connects that ran past their deadline */
+  int size;                  /* configured maximum */
+  int open;                  /* connections currently open */
+  int in_use;                /* connections currently acquired */
+  uint64_t acquired_total;   /* successful acquisitions */
+  uint64_t timeouts_total;   /* acquisitions that gave up */
+  uint64_t wait_us_total;    /* summed wait time of acquisitions */
+  uint64_t reconnects_total; /* connections (re)opened */
+  uint64_t deadline_total;   /* statements or connects that ran past their deadline */
 } est_pool_stats;
 
 /* Deadline classes: a connection is REQUEST after acquire; store code

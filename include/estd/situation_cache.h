@@ -67,8 +67,8 @@ est_scache_outcome est_scache_begin(est_scache *c, const char *key, const char *
                                     est_scache_body *out, uint64_t *flight);
 /* Stores the body computed by flight (copied) with its data version and
  * ETag, and wakes the waiters. */
-void est_scache_fill(est_scache *c, const char *key, uint64_t flight, const char *version, const char *body,
-                     size_t len, const char *etag);
+void est_scache_fill(est_scache *c, const char *key, uint64_t flight, const char *version, const char *body, size_t len,
+                     const char *etag);
 /* Ends a flight without a result (error); wakes the waiters. */
 void est_scache_abandon(est_scache *c, const char *key, uint64_t flight);
 

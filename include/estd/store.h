@@ -21,9 +21,9 @@ void est_page_free(est_page *p);
 /* Validated list parameters (built by http/ from limit, sort, cursor). */
 typedef struct est_list_query {
   int limit;
-  int sort_index;  /* index into the resource's sort list */
+  int sort_index; /* index into the resource's sort list */
   bool desc;
-  bool has_after;  /* true when a cursor was given */
+  bool has_after; /* true when a cursor was given */
   est_cursor after;
 } est_list_query;
 

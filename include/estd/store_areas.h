@@ -23,10 +23,10 @@
 extern const char *const store_areas_sorts[]; /* {"id","name","created_at",NULL} */
 
 typedef struct store_area_filter {
-  const char *kind;      /* NULL = any */
-  bool has_point;        /* only areas covering (lat, lon) */
+  const char *kind; /* NULL = any */
+  bool has_point;   /* only areas covering (lat, lon) */
   double lat, lon;
-  bool has_bbox;         /* only areas intersecting bbox = minLon,minLat,maxLon,maxLat */
+  bool has_bbox; /* only areas intersecting bbox = minLon,minLat,maxLon,maxLat */
   double bbox[4];
   bool include_geometry; /* items carry "geometry" */
   bool archived;         /* include archived areas (?archived=true) */
@@ -44,8 +44,8 @@ est_result store_area_create(est_pool *pool, const est_actor *who, const char *b
 /* Applies a validated merge patch to area id if its version is `version`
  * (0 = any; checked in the UPDATE's WHERE), bumping version and updated_at.
  * EST_ENOTFOUND, EST_EPRECONDITION on a stale version, otherwise as create. */
-est_result store_area_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                             const char *patch, est_doc *out, store_write_error *fail);
+est_result store_area_update(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
+                             est_doc *out, store_write_error *fail);
 /* Areas are archived, never deleted (store_archive_set). */
 extern const store_archivable store_areas_archivable;
 

@@ -35,8 +35,8 @@ est_result store_commitment_get(est_pool *pool, long long id, est_doc *out);
  * err->field for an unknown agreement / cooperation area (not of that
  * agreement) / party / area; EST_ECONFLICT for a duplicate code. On
  * success *out is the new document and *id_out its id. */
-est_result store_commitment_create(est_pool *pool, const est_commitment_input *in, const est_actor *who,
-                                   est_doc *out, long long *id_out, store_write_error *err);
+est_result store_commitment_create(est_pool *pool, const est_commitment_input *in, const est_actor *who, est_doc *out,
+                                   long long *id_out, store_write_error *err);
 
 /* Replaces every writable column and the party and area sets of
  * commitment id if its version is still `version` (checked in the

@@ -36,13 +36,13 @@ typedef struct store_msg {
   size_t len;
   const est_event_header *headers;
   size_t nheaders;
-  est_event *ev;          /* parsed, admitted event (party_id set), owned by the caller */
-  const char *reason;     /* reason code (static) or NULL when valid */
-  char *detail;           /* malloc'd, owned by the caller; may be NULL */
+  est_event *ev;      /* parsed, admitted event (party_id set), owned by the caller */
+  const char *reason; /* reason code (static) or NULL when valid */
+  char *detail;       /* malloc'd, owned by the caller; may be NULL */
   /* out */
-  bool stored;            /* the event was inserted (not a duplicate) */
-  bool deadlettered;      /* a dead-letter row was written (or already existed) */
-  char party[128];        /* party code of the topic binding ("" = none); a dead letter's party
+  bool stored;       /* the event was inserted (not a duplicate) */
+  bool deadlettered; /* a dead-letter row was written (or already existed) */
+  char party[128];   /* party code of the topic binding ("" = none); a dead letter's party
                              (else the message's own party code, see 0041_dead_letter_party.sql) */
 } store_msg;
 
@@ -70,8 +70,8 @@ typedef struct store_event_outcome {
 /* Inserts evs[0..n) (party_id resolved) with channel 'http' and writes one
  * 'ingest' audit row summarising the request (stored, duplicates and the
  * given rejected count) in the same transaction. out[i] per event. */
-est_result store_events_ingest(est_pool *pool, est_event *const *evs, size_t n, size_t rejected,
-                               const est_actor *who, store_event_outcome *out);
+est_result store_events_ingest(est_pool *pool, est_event *const *evs, size_t n, size_t rejected, const est_actor *who,
+                               store_event_outcome *out);
 
 /* ---- reading ---------------------------------------------------------- */
 
@@ -82,8 +82,8 @@ typedef struct store_event_filter {
   const char *category; /* NULL = any */
   const char *kind;
   long long party_id;
-  const char *from;     /* RFC 3339, inclusive; NULL = open */
-  const char *to;       /* RFC 3339, exclusive */
+  const char *from; /* RFC 3339, inclusive; NULL = open */
+  const char *to;   /* RFC 3339, exclusive */
   const char *source;
   est_rows rows;        /* which rows the caller may see (est_disclosure_rows) */
   long long rows_party; /* with EST_ROWS_PARTY */

@@ -18,10 +18,10 @@
 typedef struct store_key_row {
   long long id;
   long long party_id;
-  char scopes[128];                        /* comma-separated scope names */
-  unsigned char hash[STORE_KEY_HASH_LEN];  /* stored HMAC */
+  char scopes[128];                       /* comma-separated scope names */
+  unsigned char hash[STORE_KEY_HASH_LEN]; /* stored HMAC */
   bool revoked;
-  bool touch_due;                          /* last_used_at NULL or older than a minute */
+  bool touch_due; /* last_used_at NULL or older than a minute */
 } store_key_row;
 
 /* Inserts a key for the party with this code. scopes_csv: validated scope

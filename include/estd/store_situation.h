@@ -41,8 +41,8 @@ est_result store_situation_counts(store_situation_snap *s, const est_situation_q
  * metres, with their category's ordinal as the category slot and their record key: *pts
  * malloc'd (n entries, never NULL on success), *ncat one more than the
  * largest slot (0 without points). */
-est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts,
-                                  size_t *n, int *ncat);
+est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts, size_t *n,
+                                  int *ncat);
 
 /* The hot spots' details for the clusters cl[0..ncl) (ranked 1.. in that
  * order; category slots 0..ncat-1 as from store_situation_points): JSON
@@ -54,8 +54,8 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
  * incidents, or a 25 m buffer of it when it is not a polygon; presence
  * counts the patrols/activities of the period whose point or track meets
  * the hull buffered by eps. */
-est_result store_situation_hotspots(store_situation_snap *s, const est_situation_query *q,
-                                    const est_hs_cluster *cl, int ncl, int ncat, char **out);
+est_result store_situation_hotspots(store_situation_snap *s, const est_situation_query *q, const est_hs_cluster *cl,
+                                    int ncl, int ncat, char **out);
 
 /* context: {"area", "presence":[per area], "focuses":[..], "commitments":[..], "freshness":{..}}. */
 est_result store_situation_context(store_situation_snap *s, const est_situation_query *q, char **out);
@@ -63,8 +63,7 @@ est_result store_situation_context(store_situation_snap *s, const est_situation_
 /* GeoJSON parts: the area Features (all areas, or the one), and up to
  * limit event Point Features of the period (ordered by occurred_at, id). */
 est_result store_situation_geo_areas(store_situation_snap *s, const est_situation_query *q, char **out);
-est_result store_situation_geo_events(store_situation_snap *s, const est_situation_query *q, int limit,
-                                      char **out);
+est_result store_situation_geo_events(store_situation_snap *s, const est_situation_query *q, int limit, char **out);
 
 /* The data version of q's picture: a short text that changes whenever a
  * write to the (area, day) buckets it reads (est_situation_buckets) or to

@@ -16,8 +16,7 @@ est_result store_list_page(est_pool *pool, const est_stmt *s, const char *const 
                            const char *sort_name, est_page *out);
 
 /* Runs one statement on a pooled connection: acquire, exec, release. */
-est_result store_exec1(est_pool *pool, const est_stmt *s, const char *const *params, PGresult **out,
-                       char sqlstate[6]);
+est_result store_exec1(est_pool *pool, const est_stmt *s, const char *const *params, PGresult **out, char sqlstate[6]);
 
 /* Fills *out from a (json, version) single-row result; EST_ENOTFOUND if empty. */
 est_result store_doc_from(PGresult *r, est_doc *out);
@@ -74,17 +73,21 @@ struct store_archivable {
 /* The two statements of table `table` aliased `alias`, whose document
  * expression is `json`: e.g. STORE_ARCHIVE_STMTS("area", "areas", "a", AREA_JSON). */
 #define STORE_ARCHIVE_STMTS(entity, table, alias, json) STORE_ARCHIVE_STMTS_NOTIFY(entity, table, alias, json, NULL)
-#define STORE_ARCHIVE_STMTS_NOTIFY(entity, table, alias, json, notify)                                       \
-  {entity,                                                                                                   \
-   {entity "_archive_lock",                                                                                  \
-    "SELECT " json ", " alias ".version, " alias ".archived_at IS NOT NULL FROM " table " " alias " WHERE "   \
-    alias ".id = $1 FOR UPDATE",                                                                             \
-    1},                                                                                                      \
-   {entity "_archive_set",                                                                                   \
-    "UPDATE " table " " alias " SET archived_at = CASE WHEN $3::bool THEN clock_timestamp() END, version = " \
-    alias ".version + 1, updated_at = clock_timestamp() WHERE " alias ".id = $1 AND ($2::bigint = 0 OR " alias ".version = $2) " \
-    "RETURNING " json ", " alias ".version",                                                                 \
-    3},                                                                                                      \
-   notify}
+#define STORE_ARCHIVE_STMTS_NOTIFY(entity, table, alias, json, notify)                                                 \
+  {                                                                                                                    \
+    entity,                                                                                                            \
+        {entity "_archive_lock",                                                                                       \
+         "SELECT " json ", " alias ".version, " alias ".archived_at IS NOT NULL FROM " table " " alias " WHERE " alias \
+         ".id = $1 FOR UPDATE",                                                                                        \
+         1},                                                                                                           \
+        {entity "_archive_set",                                                                                        \
+         "UPDATE " table " " alias                                                                                     \
+         " SET archived_at = CASE WHEN $3::bool THEN clock_timestamp() END, version = " alias                          \
+         ".version + 1, updated_at = clock_timestamp() WHERE " alias ".id = $1 AND ($2::bigint = 0 OR " alias          \
+         ".version = $2) "                                                                                             \
+         "RETURNING " json ", " alias ".version",                                                                      \
+         3},                                                                                                           \
+        notify                                                                                                         \
+  }
 
 #endif

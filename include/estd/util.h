@@ -43,4 +43,10 @@ bool est_media_type_is_json(const char *v, size_t len);
 char *est_b64url_encode(const unsigned char *data, size_t len);
 unsigned char *est_b64url_decode(const char *s, size_t *len);
 
+/* The scheme://host[:port] origin of an http(s) URL into out (n bytes);
+ * EST_EINVAL when the URL is not http(s) or holds characters that could
+ * break a header such as a CSP (whitespace, quotes, ';', ',').
+ * A Leaflet template's "{s}." subdomain becomes "*." (a CSP host wildcard). */
+est_result est_url_origin(const char *url, char *out, size_t n);
+
 #endif

@@ -15,7 +15,7 @@
 --
 -- situation_meta: one counter bumped by every statement that writes the
 -- other inputs of the picture (areas, focuses, commitments and their areas,
--- parties, categories).
+-- parties, categories, actions).
 CREATE TABLE situation_versions (
   area_id bigint NOT NULL,
   day     date   NOT NULL,
@@ -66,26 +66,30 @@ BEGIN
 END
 $$;
 
--- event_areas written on its own (re-assignment): the same for its rows.
--- With an event insert or delete these buckets were already bumped (and
--- locked) by the events trigger of the same transaction.
+-- event_areas written on its own (re-assignment): the same for its rows,
+-- for their area and for all areas (the all-areas picture counts per area
+-- too). With an event insert or delete these buckets were already bumped
+-- (and locked) by the events trigger of the same transaction.
 CREATE FUNCTION est_situation_bump_event_areas() RETURNS trigger
   LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO situation_versions AS v (area_id, day, version)
-    SELECT DISTINCT r.area_id, (r.occurred_at AT TIME ZONE 'Europe/Stockholm')::date, 1 FROM new_rows r
+    SELECT DISTINCT x.a, (r.occurred_at AT TIME ZONE 'Europe/Stockholm')::date, 1
+    FROM new_rows r CROSS JOIN LATERAL (VALUES (r.area_id), (0::bigint)) x(a)
     ORDER BY 1, 2
     ON CONFLICT (area_id, day) DO UPDATE SET version = v.version + 1;
   ELSIF TG_OP = 'DELETE' THEN
     INSERT INTO situation_versions AS v (area_id, day, version)
-    SELECT DISTINCT r.area_id, (r.occurred_at AT TIME ZONE 'Europe/Stockholm')::date, 1 FROM old_rows r
+    SELECT DISTINCT x.a, (r.occurred_at AT TIME ZONE 'Europe/Stockholm')::date, 1
+    FROM old_rows r CROSS JOIN LATERAL (VALUES (r.area_id), (0::bigint)) x(a)
     ORDER BY 1, 2
     ON CONFLICT (area_id, day) DO UPDATE SET version = v.version + 1;
   ELSE
     INSERT INTO situation_versions AS v (area_id, day, version)
-    SELECT DISTINCT r.area_id, (r.occurred_at AT TIME ZONE 'Europe/Stockholm')::date, 1
+    SELECT DISTINCT x.a, (r.occurred_at AT TIME ZONE 'Europe/Stockholm')::date, 1
     FROM (SELECT area_id, occurred_at FROM old_rows UNION ALL SELECT area_id, occurred_at FROM new_rows) r
+    CROSS JOIN LATERAL (VALUES (r.area_id), (0::bigint)) x(a)
     ORDER BY 1, 2
     ON CONFLICT (area_id, day) DO UPDATE SET version = v.version + 1;
   END IF;
@@ -106,23 +110,42 @@ CREATE TRIGGER event_areas_situation_upd AFTER UPDATE ON event_areas
 CREATE TRIGGER event_areas_situation_del AFTER DELETE ON event_areas
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION est_situation_bump_event_areas();
 
+-- Bumps situation_meta when the statement changed a row (a re-seed whose
+-- inserts all hit ON CONFLICT DO NOTHING changes nothing, and invalidates
+-- nothing); TRUNCATE always bumps.
 CREATE FUNCTION est_situation_bump_meta() RETURNS trigger
   LANGUAGE plpgsql AS $$
+DECLARE changed boolean;
 BEGIN
-  UPDATE situation_meta SET version = version + 1 WHERE id = 1;
+  IF TG_OP = 'TRUNCATE' THEN
+    changed := true;
+  ELSIF TG_OP = 'DELETE' THEN
+    changed := EXISTS (SELECT 1 FROM old_rows);
+  ELSE
+    changed := EXISTS (SELECT 1 FROM new_rows);
+  END IF;
+  IF changed THEN
+    UPDATE situation_meta SET version = version + 1 WHERE id = 1;
+  END IF;
   RETURN NULL;
 END
 $$;
 DO $$
 DECLARE t text;
 BEGIN
-  FOREACH t IN ARRAY ARRAY['areas', 'area_focuses', 'commitments', 'commitment_areas', 'parties', 'event_categories']
+  FOREACH t IN ARRAY ARRAY['areas', 'area_focuses', 'commitments', 'commitment_areas', 'parties', 'event_categories',
+                           'actions']
   LOOP
-    EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %I'
-                   ' FOR EACH STATEMENT EXECUTE FUNCTION est_situation_bump_meta()', t || '_situation_meta', t);
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION est_situation_bump_meta()', t || '_situation_meta_ins', t);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON %I REFERENCING NEW TABLE AS new_rows'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION est_situation_bump_meta()', t || '_situation_meta_upd', t);
+    EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION est_situation_bump_meta()', t || '_situation_meta_del', t);
+    EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %I'
+                   ' FOR EACH STATEMENT EXECUTE FUNCTION est_situation_bump_meta()', t || '_situation_meta_trunc', t);
   END LOOP;
 END
 $$;
-
 -- No backfill: a bucket without a row counts as version 0, and its first bump
 -- inserts 1, so the sum still changes.

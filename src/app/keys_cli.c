@@ -76,7 +76,7 @@ static int keys_create(int argc, char **argv, const est_config *cfg) {
   est_scopes_format(mask, canon, sizeof canon);
   est_pool *pool;
   if (est_cli_pool(cfg, "keys", &pool)) return 1;
-  est_actor who = {0, 0, NULL};
+  est_actor who = {0};
   est_result rc = EST_ECONFLICT;
   char *token = NULL;
   char prefix[EST_KEY_PREFIX_LEN + 1];
@@ -191,7 +191,7 @@ static int keys_revoke(int argc, char **argv, const est_config *cfg) {
   }
   est_pool *pool;
   if (est_cli_pool(cfg, "keys", &pool)) return 1;
-  est_actor who = {0, 0, NULL};
+  est_actor who = {0};
   char *json = NULL;
   est_result rc = store_key_revoke(pool, &who, which, &json);
   est_pool_destroy(pool);

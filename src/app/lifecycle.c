@@ -52,8 +52,8 @@ static int wait_signal_ms(const sigset_t *set, long ms) {
 
 /* Waits for the database at start (e.g. a compose stack starting up). A
  * termination signal meanwhile ends the wait: *sig gets it. */
-static est_result migrate_with_retry(est_pool *pool, const char *sql_dir, int max_wait_s,
-                                     const sigset_t *set, int *sig) {
+static est_result migrate_with_retry(est_pool *pool, const char *sql_dir, int max_wait_s, const sigset_t *set,
+                                     int *sig) {
   long long deadline = mono_ms() + (long long)max_wait_s * 1000;
   int delay_ms = 200;
   for (;;) {
@@ -84,7 +84,10 @@ static void *watchdog_main(void *arg) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     ts.tv_sec += left / 1000;
     ts.tv_nsec += (left % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
     pthread_cond_timedwait(&g_wd_cv, &g_wd_mu, &ts);
   }
   bool done = g_wd_done;
@@ -153,8 +156,10 @@ int est_serve_run(const est_config *cfg) {
                       cfg->db_statement_timeout_ms) != EST_OK)
     return fail_start("cannot create the database pool", NULL, NULL);
   {
-    est_pool_deadlines dl = {{cfg->db_query_timeout_ms, cfg->db_intake_timeout_ms, 0}, cfg->ready_timeout_ms,
-                             cfg->db_tcp_user_timeout_ms, 10};
+    est_pool_deadlines dl = {{cfg->db_query_timeout_ms, cfg->db_intake_timeout_ms, 0},
+                             cfg->ready_timeout_ms,
+                             cfg->db_tcp_user_timeout_ms,
+                             10};
     est_pool_set_deadlines(app.pool, &dl);
   }
   int sig = 0;
@@ -201,8 +206,8 @@ int est_serve_run(const est_config *cfg) {
     est_log_kv(EST_LOG_ERROR, "cannot start the retention schedule; retention does not run", NULL);
   char port[16];
   snprintf(port, sizeof port, "%d", cfg->port);
-  est_log_kv(EST_LOG_INFO, "estd serving", "address", cfg->listen_address, "#port", port,
-             "intake", app.intake ? "on" : "off", NULL);
+  est_log_kv(EST_LOG_INFO, "estd serving", "address", cfg->listen_address, "#port", port, "intake",
+             app.intake ? "on" : "off", NULL);
 
   for (;;) {
     if (sigwait(&set, &sig) != 0) continue;
@@ -215,8 +220,8 @@ int est_serve_run(const est_config *cfg) {
   snprintf(sg, sizeof sg, "%d", sig);
   snprintf(gr, sizeof gr, "%d", cfg->shutdown_grace_s);
   snprintf(dl, sizeof dl, "%d", cfg->shutdown_delay_ms);
-  est_log_kv(EST_LOG_INFO, "signal received, draining", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM",
-             "#signo", sg, "#grace_s", gr, "#delay_ms", dl, NULL);
+  est_log_kv(EST_LOG_INFO, "signal received, draining", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", "#signo", sg,
+             "#grace_s", gr, "#delay_ms", dl, NULL);
   pthread_t wd;
   bool wd_on = watchdog_start(&wd, deadline + 1000);
 
@@ -227,7 +232,7 @@ int est_serve_run(const est_config *cfg) {
   if (delay > deadline - mono_ms()) delay = deadline - mono_ms();
   if (delay > 0) wait_signal_ms(&set, (long)delay);
   http_server_quiesce(srv);
-  http_server_drain(srv); /* idle and slow connections are closed now, not at the end of the grace */
+  http_server_drain(srv);        /* idle and slow connections are closed now, not at the end of the grace */
   est_retention_stop(retention); /* a run in progress is one transaction: it finishes first */
   long long left = deadline - mono_ms();
   if (app.intake) est_intake_stop(app.intake, left > 0 ? (int)left : 0);

@@ -27,7 +27,7 @@ static store_retention_policy policy_of(const est_config *cfg) {
 /* One run: store, metric, log. */
 static est_result run_once(est_pool *pool, const est_config *cfg, store_retention_result *res) {
   store_retention_policy p = policy_of(cfg);
-  est_actor who = {0, 0, "retention"};
+  est_actor who = {.request_id = "retention"};
   est_result rc = store_retention_run(pool, &p, &who, res);
   est_metrics_retention_run(rc == EST_OK, res->events_stripped, res->events_deleted, res->dead_letters_deleted,
                             (long long)time(NULL));
@@ -123,7 +123,7 @@ int est_retention_cli_run(int argc, char **argv, const est_config *cfg) {
     fprintf(stderr, "estd: retention run failed: %s\n", est_result_str(rc));
     return 1;
   }
-  printf("{\"events_stripped\": %lld, \"events_deleted\": %lld, \"dead_letters_deleted\": %lld}\n",
-         res.events_stripped, res.events_deleted, res.dead_letters_deleted);
+  printf("{\"events_stripped\": %lld, \"events_deleted\": %lld, \"dead_letters_deleted\": %lld}\n", res.events_stripped,
+         res.events_deleted, res.dead_letters_deleted);
   return 0;
 }

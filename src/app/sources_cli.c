@@ -47,8 +47,8 @@ static int add(int argc, char **argv, const est_config *cfg) {
     size_t i;
     json_t *e;
     json_array_foreach(errors, i, e)
-      fprintf(stderr, "estd: sources add: %s %s\n", json_string_value(json_object_get(e, "field")),
-              json_string_value(json_object_get(e, "detail")));
+        fprintf(stderr, "estd: sources add: %s %s\n", json_string_value(json_object_get(e, "field")),
+                json_string_value(json_object_get(e, "detail")));
     json_decref(errors);
     return 2;
   }
@@ -57,7 +57,7 @@ static int add(int argc, char **argv, const est_config *cfg) {
     free(norm);
     return 1;
   }
-  est_actor who = {0, 0, "cli"};
+  est_actor who = {.request_id = "cli"};
   est_doc doc;
   long long id = 0;
   store_write_error fail = {"", ""};
@@ -137,7 +137,7 @@ static int set_archived(int argc, char **argv, const est_config *cfg, bool archi
   }
   est_pool *pool;
   if (est_cli_pool(cfg, "sources", &pool)) return 1;
-  est_actor who = {0, 0, "cli"};
+  est_actor who = {.request_id = "cli"};
   est_doc doc;
   est_result rc = store_archive_set(pool, &store_sources_archivable, &who, id, 0, archive, &doc);
   est_pool_destroy(pool);

@@ -9,9 +9,13 @@
 #include <arpa/inet.h>
 
 #include "estd/log.h"
+#include "estd/util.h"
 
 #ifndef ESTD_DEFAULT_SQL_DIR
 #define ESTD_DEFAULT_SQL_DIR "sql"
+#endif
+#ifndef ESTD_DEFAULT_WEB_DIR
+#define ESTD_DEFAULT_WEB_DIR "web/dist"
 #endif
 
 est_result est_parse_bool(const char *s, bool *out) {
@@ -19,8 +23,14 @@ est_result est_parse_bool(const char *s, bool *out) {
   static const char *const no[] = {"0", "false", "no", "off"};
   if (!s) return EST_EINVAL;
   for (size_t i = 0; i < 4; i++) {
-    if (strcasecmp(s, yes[i]) == 0) { *out = true; return EST_OK; }
-    if (strcasecmp(s, no[i]) == 0) { *out = false; return EST_OK; }
+    if (strcasecmp(s, yes[i]) == 0) {
+      *out = true;
+      return EST_OK;
+    }
+    if (strcasecmp(s, no[i]) == 0) {
+      *out = false;
+      return EST_OK;
+    }
   }
   return EST_EINVAL;
 }
@@ -87,10 +97,18 @@ static void load_kafka_props(loader *l, est_config *cfg) {
     const char *name = *e + sizeof prefix - 1, *eq = strchr(name, '=');
     if (!eq || eq == name) continue;
     char **np = realloc(cfg->kafka_props, (cfg->n_kafka_props + 1) * 2 * sizeof *np);
-    if (!np) { l->rc = EST_ENOMEM; return; }
+    if (!np) {
+      l->rc = EST_ENOMEM;
+      return;
+    }
     cfg->kafka_props = np;
     char *k = strndup(name, (size_t)(eq - name)), *v = strdup(eq + 1);
-    if (!k || !v) { free(k); free(v); l->rc = EST_ENOMEM; return; }
+    if (!k || !v) {
+      free(k);
+      free(v);
+      l->rc = EST_ENOMEM;
+      return;
+    }
     for (char *p = k; *p; p++) *p = *p == '_' ? '.' : (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
     np[cfg->n_kafka_props * 2] = k;
     np[cfg->n_kafka_props * 2 + 1] = v;
@@ -175,6 +193,62 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_str(&l, &cfg->tls_key_file, "ESTD_TLS_KEY_FILE", NULL);
   load_int(&l, &cfg->max_query_bytes, "ESTD_MAX_QUERY_BYTES", 4096, 64, 65536);
   load_int(&l, &cfg->max_param_bytes, "ESTD_MAX_PARAM_BYTES", 1024, 16, 65536);
+  load_str(&l, &cfg->web_dir, "ESTD_WEB_DIR", ESTD_DEFAULT_WEB_DIR);
+  load_str(&l, &cfg->ui_basemap_url, "ESTD_UI_BASEMAP_URL", NULL);
+  load_bool(&l, &cfg->public_page, "ESTD_PUBLIC_PAGE", false);
+  if (l.rc == EST_OK && cfg->ui_basemap_url) {
+    char origin[480];
+    if (est_url_origin(cfg->ui_basemap_url, origin, sizeof origin) != EST_OK) {
+      snprintf(err, errlen, "ESTD_UI_BASEMAP_URL must be an http(s) URL without quotes, spaces, ';' or ','");
+      l.rc = EST_ECONFIG;
+    }
+  }
+  load_str(&l, &cfg->oidc_issuer, "ESTD_OIDC_ISSUER", NULL);
+  load_str(&l, &cfg->oidc_audience, "ESTD_OIDC_AUDIENCE", NULL);
+  load_str(&l, &cfg->oidc_algs, "ESTD_OIDC_ALGS", "RS256,ES256");
+  load_int(&l, &cfg->oidc_skew_s, "ESTD_OIDC_SKEW_S", 60, 0, 600);
+  load_int(&l, &cfg->oidc_max_token_bytes, "ESTD_OIDC_MAX_TOKEN_BYTES", 8192, 256, 65536);
+  load_str(&l, &cfg->oidc_party_claim, "ESTD_OIDC_PARTY_CLAIM", "party");
+  load_str(&l, &cfg->oidc_groups_claim, "ESTD_OIDC_GROUPS_CLAIM", "groups");
+  load_str(&l, &cfg->oidc_party_groups, "ESTD_OIDC_PARTY_GROUPS", NULL);
+  load_str(&l, &cfg->oidc_scope_claim, "ESTD_OIDC_SCOPE_CLAIM", "scope");
+  load_str(&l, &cfg->oidc_scope_prefix, "ESTD_OIDC_SCOPE_PREFIX", NULL);
+  load_str(&l, &cfg->oidc_scope_groups, "ESTD_OIDC_SCOPE_GROUPS", NULL);
+  load_int(&l, &cfg->oidc_token_cache_size, "ESTD_OIDC_TOKEN_CACHE_SIZE", 4096, 0, 1000000);
+  load_int(&l, &cfg->oidc_token_cache_ttl_s, "ESTD_OIDC_TOKEN_CACHE_TTL_S", 300, 1, 86400);
+  load_int(&l, &cfg->oidc_jwks_refresh_s, "ESTD_OIDC_JWKS_REFRESH_S", 300, 1, 86400);
+  load_int(&l, &cfg->oidc_jwks_max_age_s, "ESTD_OIDC_JWKS_MAX_AGE_S", 86400, 1, 30 * 86400);
+  load_int(&l, &cfg->oidc_refresh_min_interval_ms, "ESTD_OIDC_REFRESH_MIN_INTERVAL_MS", 10000, 0, 3600000);
+  load_int(&l, &cfg->oidc_fetch_timeout_ms, "ESTD_OIDC_FETCH_TIMEOUT_MS", 2000, 100, 60000);
+  load_str(&l, &cfg->oidc_client_id, "ESTD_OIDC_CLIENT_ID", NULL);
+  load_str(&l, &cfg->oidc_client_secret, "ESTD_OIDC_CLIENT_SECRET", NULL);
+  load_str(&l, &cfg->oidc_redirect_uri, "ESTD_OIDC_REDIRECT_URI", NULL);
+  load_str(&l, &cfg->oidc_login_scopes, "ESTD_OIDC_LOGIN_SCOPES",
+           "openid read read-detail write-events write-commitments admin");
+  load_str(&l, &cfg->oidc_login_resource, "ESTD_OIDC_LOGIN_RESOURCE", NULL);
+  load_int(&l, &cfg->oidc_session_ttl_s, "ESTD_OIDC_SESSION_TTL_S", 28800, 60, 30 * 86400);
+  load_str(&l, &cfg->cookie_secure, "ESTD_COOKIE_SECURE", "auto");
+  if (l.rc == EST_OK && cfg->cookie_secure && strcmp(cfg->cookie_secure, "auto") != 0 &&
+      strcmp(cfg->cookie_secure, "on") != 0 && strcmp(cfg->cookie_secure, "off") != 0) {
+    snprintf(err, errlen, "ESTD_COOKIE_SECURE=%s is not one of auto, on, off", cfg->cookie_secure);
+    l.rc = EST_ECONFIG;
+  }
+  if (l.rc == EST_OK && cfg->oidc_issuer && !cfg->oidc_audience) {
+    snprintf(err, errlen, "ESTD_OIDC_ISSUER is set but ESTD_OIDC_AUDIENCE is not (the aud access tokens must carry)");
+    l.rc = EST_ECONFIG;
+  }
+  if (l.rc == EST_OK && cfg->oidc_issuer && strncmp(cfg->oidc_issuer, "https://", 8) != 0 &&
+      strncmp(cfg->oidc_issuer, "http://127.", 11) != 0 && strncmp(cfg->oidc_issuer, "http://localhost", 16) != 0) {
+    snprintf(err, errlen, "ESTD_OIDC_ISSUER=%s must be an https:// URL (plain http only on loopback)",
+             cfg->oidc_issuer);
+    l.rc = EST_ECONFIG;
+  }
+  if (l.rc == EST_OK && cfg->oidc_issuer &&
+      (!cfg->oidc_client_id != !cfg->oidc_client_secret || !cfg->oidc_client_id != !cfg->oidc_redirect_uri)) {
+    snprintf(err, errlen,
+             "ESTD_OIDC_CLIENT_ID, ESTD_OIDC_CLIENT_SECRET and ESTD_OIDC_REDIRECT_URI must be set together");
+    l.rc = EST_ECONFIG;
+  }
   if (l.rc == EST_OK && (cfg->tls_cert_file == NULL) != (cfg->tls_key_file == NULL)) {
     snprintf(err, errlen, "ESTD_TLS_CERT_FILE and ESTD_TLS_KEY_FILE must be set together");
     l.rc = EST_ECONFIG;
@@ -209,5 +283,14 @@ void est_config_free(est_config *cfg) {
   free(cfg->key_secret);
   free(cfg->tls_cert_file);
   free(cfg->tls_key_file);
+  free(cfg->web_dir);
+  free(cfg->ui_basemap_url);
+  char **oidc[] = {&cfg->oidc_issuer,         &cfg->oidc_audience,     &cfg->oidc_algs,         &cfg->oidc_party_claim,
+                   &cfg->oidc_groups_claim,   &cfg->oidc_party_groups, &cfg->oidc_scope_claim,  &cfg->oidc_scope_prefix,
+                   &cfg->oidc_scope_groups,   &cfg->oidc_client_id,    &cfg->oidc_redirect_uri, &cfg->oidc_login_scopes,
+                   &cfg->oidc_login_resource, &cfg->cookie_secure};
+  for (size_t i = 0; i < sizeof oidc / sizeof *oidc; i++) free(*oidc[i]);
+  if (cfg->oidc_client_secret) explicit_bzero(cfg->oidc_client_secret, strlen(cfg->oidc_client_secret));
+  free(cfg->oidc_client_secret);
   memset(cfg, 0, sizeof *cfg);
 }

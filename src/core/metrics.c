@@ -20,7 +20,7 @@
 #define NBUCKETS 13
 
 static const double bucket_le[NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                           0.1,    0.25,  0.5,    1.0,   2.5,   10.0};
+                                           0.1,    0.25,  0.5,    1.0,   2.5,  10.0};
 
 typedef struct {
   const char *method;
@@ -273,8 +273,9 @@ char *est_metrics_render(const est_metrics_gauges *g) {
   est_buf_printf(&s, "estd_draining %d\n", g->draining ? 1 : 0);
   sb_help(&s, "estd_http_connections_open", "gauge", "HTTP connections open.");
   est_buf_printf(&s, "estd_http_connections_open %d\n", g->conn_open);
-  sb_help(&s, "estd_http_connections_closed_total", "counter",
-          "HTTP connections closed by estd: refused at ESTD_HTTP_MAX_CONNECTIONS, or cut at a deadline or by the drain.");
+  sb_help(
+      &s, "estd_http_connections_closed_total", "counter",
+      "HTTP connections closed by estd: refused at ESTD_HTTP_MAX_CONNECTIONS, or cut at a deadline or by the drain.");
   est_buf_printf(&s,
                  "estd_http_connections_closed_total{reason=\"limit\"} %llu\n"
                  "estd_http_connections_closed_total{reason=\"header_timeout\"} %llu\n"
@@ -292,39 +293,51 @@ char *est_metrics_render(const est_metrics_gauges *g) {
     sb_help(&s, "estd_intake_seconds_since_last_batch", "gauge",
             "Seconds since the intake last committed a batch (-1 until the first).");
     est_buf_printf(&s, "estd_intake_seconds_since_last_batch %.3f\n", g->intake_last_batch_age_s);
-    sb_help(&s, "estd_intake_database_failing_seconds", "gauge", "How long intake writes have been failing (0 = they do not).");
+    sb_help(&s, "estd_intake_database_failing_seconds", "gauge",
+            "How long intake writes have been failing (0 = they do not).");
     est_buf_printf(&s, "estd_intake_database_failing_seconds %.3f\n", g->intake_db_failing_s);
   }
 
-  est_buf_printf(&s, "# HELP estd_events_ingested_total Events stored, by source (kafka, http) and kind.\n"
-                "# TYPE estd_events_ingested_total counter\n");
+  est_buf_printf(&s,
+                 "# HELP estd_events_ingested_total Events stored, by source (kafka, http) and kind.\n"
+                 "# TYPE estd_events_ingested_total counter\n");
   render_family(&s, &g_ingested, "estd_events_ingested_total", "source", "kind");
-  est_buf_printf(&s, "# HELP estd_events_rejected_total Events rejected, by reason.\n"
-                "# TYPE estd_events_rejected_total counter\n");
+  est_buf_printf(&s,
+                 "# HELP estd_events_rejected_total Events rejected, by reason.\n"
+                 "# TYPE estd_events_rejected_total counter\n");
   render_family(&s, &g_rejected, "estd_events_rejected_total", "reason", NULL);
-  est_buf_printf(&s, "# HELP estd_retention_runs_total Retention (gallring) runs by result.\n"
-                     "# TYPE estd_retention_runs_total counter\n");
+  est_buf_printf(&s,
+                 "# HELP estd_retention_runs_total Retention (gallring) runs by result.\n"
+                 "# TYPE estd_retention_runs_total counter\n");
   render_family(&s, &g_retention_runs, "estd_retention_runs_total", "result", NULL);
-  est_buf_printf(&s, "# HELP estd_retention_rows_total Rows stripped of detail or deleted by retention.\n"
-                     "# TYPE estd_retention_rows_total counter\n");
+  est_buf_printf(&s,
+                 "# HELP estd_retention_rows_total Rows stripped of detail or deleted by retention.\n"
+                 "# TYPE estd_retention_rows_total counter\n");
   render_family(&s, &g_retention_rows, "estd_retention_rows_total", "table", "action");
-  est_buf_printf(&s, "# HELP estd_retention_last_run_timestamp_seconds When the last successful retention run ended.\n"
-                     "# TYPE estd_retention_last_run_timestamp_seconds gauge\nestd_retention_last_run_timestamp_seconds %lld\n",
-                 (long long)atomic_load(&g_retention_last_s));
-  est_buf_printf(&s, "# HELP estd_events_deadlettered_total Kafka messages written to the dead-letter table.\n"
-                "# TYPE estd_events_deadlettered_total counter\nestd_events_deadlettered_total %llu\n",
-            (unsigned long long)atomic_load(&g_deadlettered));
-  est_buf_printf(&s, "# HELP estd_consumer_batches_total Consumer batches committed.\n"
-                "# TYPE estd_consumer_batches_total counter\nestd_consumer_batches_total %llu\n",
-            (unsigned long long)atomic_load(&g_batches));
-  est_buf_printf(&s, "# HELP estd_consumer_batch_messages_total Messages in committed consumer batches.\n"
-                "# TYPE estd_consumer_batch_messages_total counter\nestd_consumer_batch_messages_total %llu\n",
-            (unsigned long long)atomic_load(&g_batch_messages));
-  est_buf_printf(&s, "# HELP estd_consumer_commit_seconds_total Time spent committing consumer batches.\n"
-                "# TYPE estd_consumer_commit_seconds_total counter\nestd_consumer_commit_seconds_total %.9f\n",
-            (double)atomic_load(&g_commit_ns) / 1e9);
-  est_buf_printf(&s, "# HELP estd_consumer_lag_messages Consumer lag per partition.\n"
-                "# TYPE estd_consumer_lag_messages gauge\n");
+  est_buf_printf(
+      &s,
+      "# HELP estd_retention_last_run_timestamp_seconds When the last successful retention run ended.\n"
+      "# TYPE estd_retention_last_run_timestamp_seconds gauge\nestd_retention_last_run_timestamp_seconds %lld\n",
+      (long long)atomic_load(&g_retention_last_s));
+  est_buf_printf(&s,
+                 "# HELP estd_events_deadlettered_total Kafka messages written to the dead-letter table.\n"
+                 "# TYPE estd_events_deadlettered_total counter\nestd_events_deadlettered_total %llu\n",
+                 (unsigned long long)atomic_load(&g_deadlettered));
+  est_buf_printf(&s,
+                 "# HELP estd_consumer_batches_total Consumer batches committed.\n"
+                 "# TYPE estd_consumer_batches_total counter\nestd_consumer_batches_total %llu\n",
+                 (unsigned long long)atomic_load(&g_batches));
+  est_buf_printf(&s,
+                 "# HELP estd_consumer_batch_messages_total Messages in committed consumer batches.\n"
+                 "# TYPE estd_consumer_batch_messages_total counter\nestd_consumer_batch_messages_total %llu\n",
+                 (unsigned long long)atomic_load(&g_batch_messages));
+  est_buf_printf(&s,
+                 "# HELP estd_consumer_commit_seconds_total Time spent committing consumer batches.\n"
+                 "# TYPE estd_consumer_commit_seconds_total counter\nestd_consumer_commit_seconds_total %.9f\n",
+                 (double)atomic_load(&g_commit_ns) / 1e9);
+  est_buf_printf(&s,
+                 "# HELP estd_consumer_lag_messages Consumer lag per partition.\n"
+                 "# TYPE estd_consumer_lag_messages gauge\n");
   pthread_mutex_lock(&g_lag.mu);
   for (label_counter *c = g_lag.head; c; c = c->next) {
     est_buf_printf(&s, "estd_consumer_lag_messages{topic=\"");
@@ -335,37 +348,52 @@ char *est_metrics_render(const est_metrics_gauges *g) {
 
   { /* situational-picture cache (estd/situation_cache.h) */
     uint64_t hits = g->scache_hits, misses = g->scache_misses, coalesced = g->scache_coalesced;
-    est_buf_printf(&s, "# HELP estd_situation_cache_requests_total Situational pictures served from the cache (hit) or computed (miss).\n"
-                  "# TYPE estd_situation_cache_requests_total counter\n"
-                  "estd_situation_cache_requests_total{result=\"hit\"} %llu\n"
-                  "estd_situation_cache_requests_total{result=\"miss\"} %llu\n",
-                  (unsigned long long)hits, (unsigned long long)misses);
-    est_buf_printf(&s, "# HELP estd_situation_cache_coalesced_total Requests that waited for an identical computation in progress.\n"
-                  "# TYPE estd_situation_cache_coalesced_total counter\nestd_situation_cache_coalesced_total %llu\n",
-                  (unsigned long long)coalesced);
+    est_buf_printf(
+        &s,
+        "# HELP estd_situation_cache_requests_total Situational pictures served from the cache (hit) or computed (miss).\n"
+        "# TYPE estd_situation_cache_requests_total counter\n"
+        "estd_situation_cache_requests_total{result=\"hit\"} %llu\n"
+        "estd_situation_cache_requests_total{result=\"miss\"} %llu\n",
+        (unsigned long long)hits, (unsigned long long)misses);
+    est_buf_printf(
+        &s,
+        "# HELP estd_situation_cache_coalesced_total Requests that waited for an identical computation in progress.\n"
+        "# TYPE estd_situation_cache_coalesced_total counter\nestd_situation_cache_coalesced_total %llu\n",
+        (unsigned long long)coalesced);
   }
   if (g->has_pool) {
-    est_buf_printf(&s, "# HELP estd_db_pool_size Configured maximum database connections.\n"
-                  "# TYPE estd_db_pool_size gauge\nestd_db_pool_size %d\n", g->pool_size);
-    est_buf_printf(&s, "# HELP estd_db_pool_open Database connections open.\n"
-                  "# TYPE estd_db_pool_open gauge\nestd_db_pool_open %d\n", g->pool_open);
-    est_buf_printf(&s, "# HELP estd_db_pool_in_use Database connections in use.\n"
-                  "# TYPE estd_db_pool_in_use gauge\nestd_db_pool_in_use %d\n", g->pool_in_use);
-    est_buf_printf(&s, "# HELP estd_db_pool_acquired_total Successful connection acquisitions.\n"
-                  "# TYPE estd_db_pool_acquired_total counter\nestd_db_pool_acquired_total %llu\n",
-              (unsigned long long)g->pool_acquired_total);
-    est_buf_printf(&s, "# HELP estd_db_pool_timeouts_total Acquisitions that failed (timeout or database down).\n"
-                  "# TYPE estd_db_pool_timeouts_total counter\nestd_db_pool_timeouts_total %llu\n",
-              (unsigned long long)g->pool_timeouts_total);
-    est_buf_printf(&s, "# HELP estd_db_deadline_exceeded_total Database calls cancelled at their client-side deadline.\n"
-                  "# TYPE estd_db_deadline_exceeded_total counter\nestd_db_deadline_exceeded_total %llu\n",
-              (unsigned long long)g->pool_deadline_total);
-    est_buf_printf(&s, "# HELP estd_db_pool_wait_seconds_total Time spent waiting for a connection.\n"
-                  "# TYPE estd_db_pool_wait_seconds_total counter\nestd_db_pool_wait_seconds_total %.6f\n",
-              (double)g->pool_wait_us_total / 1e6);
-    est_buf_printf(&s, "# HELP estd_db_pool_connects_total Connections opened (including reconnects).\n"
-                  "# TYPE estd_db_pool_connects_total counter\nestd_db_pool_connects_total %llu\n",
-              (unsigned long long)g->pool_reconnects_total);
+    est_buf_printf(&s,
+                   "# HELP estd_db_pool_size Configured maximum database connections.\n"
+                   "# TYPE estd_db_pool_size gauge\nestd_db_pool_size %d\n",
+                   g->pool_size);
+    est_buf_printf(&s,
+                   "# HELP estd_db_pool_open Database connections open.\n"
+                   "# TYPE estd_db_pool_open gauge\nestd_db_pool_open %d\n",
+                   g->pool_open);
+    est_buf_printf(&s,
+                   "# HELP estd_db_pool_in_use Database connections in use.\n"
+                   "# TYPE estd_db_pool_in_use gauge\nestd_db_pool_in_use %d\n",
+                   g->pool_in_use);
+    est_buf_printf(&s,
+                   "# HELP estd_db_pool_acquired_total Successful connection acquisitions.\n"
+                   "# TYPE estd_db_pool_acquired_total counter\nestd_db_pool_acquired_total %llu\n",
+                   (unsigned long long)g->pool_acquired_total);
+    est_buf_printf(&s,
+                   "# HELP estd_db_pool_timeouts_total Acquisitions that failed (timeout or database down).\n"
+                   "# TYPE estd_db_pool_timeouts_total counter\nestd_db_pool_timeouts_total %llu\n",
+                   (unsigned long long)g->pool_timeouts_total);
+    est_buf_printf(&s,
+                   "# HELP estd_db_deadline_exceeded_total Database calls cancelled at their client-side deadline.\n"
+                   "# TYPE estd_db_deadline_exceeded_total counter\nestd_db_deadline_exceeded_total %llu\n",
+                   (unsigned long long)g->pool_deadline_total);
+    est_buf_printf(&s,
+                   "# HELP estd_db_pool_wait_seconds_total Time spent waiting for a connection.\n"
+                   "# TYPE estd_db_pool_wait_seconds_total counter\nestd_db_pool_wait_seconds_total %.6f\n",
+                   (double)g->pool_wait_us_total / 1e6);
+    est_buf_printf(&s,
+                   "# HELP estd_db_pool_connects_total Connections opened (including reconnects).\n"
+                   "# TYPE estd_db_pool_connects_total counter\nestd_db_pool_connects_total %llu\n",
+                   (unsigned long long)g->pool_reconnects_total);
   }
   render_process(&s);
   return est_buf_steal(&s);

@@ -25,13 +25,22 @@ bool est_utf8_valid(const char *str, size_t len) {
   size_t i = 0;
   while (i < len) {
     unsigned char c = s[i];
-    if (c < 0x80) { i++; continue; }
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
     size_t n;
     uint32_t cp;
-    if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
-    else return false;
+    if ((c & 0xE0) == 0xC0) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 3;
+      cp = c & 0x07;
+    } else return false;
     for (size_t k = 1; k <= n; k++) {
       if (i + k >= len || (s[i + k] & 0xC0) != 0x80) return false;
       cp = (cp << 6) | (s[i + k] & 0x3F);
@@ -54,8 +63,8 @@ bool est_request_id_valid(const char *s) {
   size_t n = 0;
   for (; s[n]; n++) {
     char c = s[n];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '_' || c == ':' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == ':' || c == '-';
     if (!ok || n >= 64) return false;
   }
   return n > 0;
@@ -115,7 +124,10 @@ unsigned char *est_b64url_decode(const char *s, size_t *len) {
   int bits = 0;
   for (size_t i = 0; i < n; i++) {
     int v = b64_val(s[i]);
-    if (v < 0) { free(out); return NULL; }
+    if (v < 0) {
+      free(out);
+      return NULL;
+    }
     acc = (acc << 6) | (uint32_t)v;
     bits += 6;
     if (bits >= 8) {
@@ -171,9 +183,33 @@ bool est_rfc3339_valid(const char *s) {
     if (n < 1 || n > 9) return false;
   }
   if ((*t == 'Z' || *t == 'z') && t[1] == '\0') return true;
-  if ((*t != '+' && *t != '-') || !digits(t + 1, 2) || t[3] != ':' || !digits(t + 4, 2) || t[6] != '\0')
-    return false;
+  if ((*t != '+' && *t != '-') || !digits(t + 1, 2) || t[3] != ':' || !digits(t + 4, 2) || t[6] != '\0') return false;
   return two(t + 1) <= 14 && two(t + 4) <= 59;
+}
+
+est_result est_url_origin(const char *url, char *out, size_t n) {
+  if (!url) return EST_EINVAL;
+  size_t skip;
+  if (strncmp(url, "https://", 8) == 0) skip = 8;
+  else if (strncmp(url, "http://", 7) == 0) skip = 7;
+  else return EST_EINVAL;
+  for (const char *p = url; *p; p++)
+    if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '"' || *p == '\'' || *p == ';' || *p == ',') return EST_EINVAL;
+  size_t host = strcspn(url + skip, "/?#");
+  if (host == 0 || skip + host + 1 > n) return EST_EINVAL;
+  /* No userinfo in the origin (and none wanted in a tile URL). */
+  if (memchr(url + skip, '@', host)) return EST_EINVAL;
+  const char *h = url + skip;
+  size_t hl = host;
+  /* A Leaflet template's subdomain placeholder "{s}." becomes the CSP wildcard "*.". */
+  bool wildcard = hl > 4 && strncmp(h, "{s}.", 4) == 0;
+  if (wildcard) {
+    h += 4;
+    hl -= 4;
+  }
+  if (memchr(h, '{', hl) || memchr(h, '}', hl) || skip + hl + 3 > n) return EST_EINVAL;
+  snprintf(out, n, "%.*s%s%.*s", (int)skip, url, wildcard ? "*." : "", (int)hl, h);
+  return EST_OK;
 }
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's

@@ -42,8 +42,8 @@ static est_event_reason plausible_time(const est_event *ev, const est_admit_poli
   return EST_REASON_NONE;
 }
 
-est_event_reason est_event_admit(est_event *ev, const est_admit_policy *p, const est_admit_lookup *lk,
-                                 json_t **errors, est_result *rc) {
+est_event_reason est_event_admit(est_event *ev, const est_admit_policy *p, const est_admit_lookup *lk, json_t **errors,
+                                 est_result *rc) {
   *rc = EST_OK;
   char d[400], b1[72], b2[72], b3[136];
   const char *channel = p->channel ? p->channel : "the channel";

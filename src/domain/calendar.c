@@ -108,3 +108,15 @@ est_date est_stockholm_date(time_t now) {
   long long lday = local >= 0 ? local / 86400 : (local - 86399) / 86400;
   return est_date_from_days((long)lday);
 }
+
+int est_stockholm_offset_local(est_date d, int h, int mi) {
+  long long local = (long long)est_date_to_days(d) * 86400 + h * 3600 + mi * 60;
+  /* The switches as local wall times: spring 02:00 CET -> 03:00 CEST,
+   * autumn 03:00 CEST -> 02:00 CET (both at 01:00 UTC). */
+  long long spring = (long long)last_sunday(d.y, 3) * 86400 + 3600 + 3600;  /* 02:00 local */
+  long long autumn = (long long)last_sunday(d.y, 10) * 86400 + 3600 + 3600; /* 02:00 local (CET) */
+  if (local < spring) return 3600;
+  if (local < spring + 3600) return 3600; /* not on the clock: read as CET */
+  if (local < autumn + 3600) return 7200; /* 02:00-03:00 twice: the first (CEST) */
+  return 3600;
+}

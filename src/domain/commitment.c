@@ -10,15 +10,14 @@
 #include "estd/personnummer.h"
 #include "estd/problem.h"
 
-const char *const est_commitment_statuses[] = {"planned", "ongoing", "fulfilled", "partially_fulfilled",
+const char *const est_commitment_statuses[] = {"planned",       "ongoing", "fulfilled", "partially_fulfilled",
                                                "not_fulfilled", NULL};
 const char *const est_commitment_comparisons[] = {"at_least", "at_most", "exactly", NULL};
 const char *const est_commitment_pers[] = {"period", "year", "quarter", "month", "week", NULL};
 
-static const char *const writable_fields[] = {"code",   "agreement_id",   "cooperation_area_id",
-                                              "text",   "responsible_party_ids", "area_ids",
-                                              "target", "status",         "follow_up_note",
-                                              NULL};
+static const char *const writable_fields[] = {
+    "code",   "agreement_id", "cooperation_area_id", "text", "responsible_party_ids", "area_ids",
+    "target", "status",       "follow_up_note",      NULL};
 static const char *const readonly_fields[] = {"id", "created_at", "updated_at", "archived_at", "version", NULL};
 static const char *const unremovable_fields[] = {"agreement_id", "text", "responsible_party_ids", "status", NULL};
 static const char *const target_fields[] = {"value", "unit", "comparison", "per", "from", "to", NULL};
@@ -101,10 +100,8 @@ static const char *check_string(const json_t *v, const char *field, size_t min_c
   size_t chars = est_utf8_length(s); /* no NULs: strlen(s) == len */
   if (chars < min_chars || chars > max_chars) {
     char msg[96];
-    if (min_chars > 0)
-      snprintf(msg, sizeof msg, "must be %zu to %zu characters long", min_chars, max_chars);
-    else
-      snprintf(msg, sizeof msg, "must be at most %zu characters long", max_chars);
+    if (min_chars > 0) snprintf(msg, sizeof msg, "must be %zu to %zu characters long", min_chars, max_chars);
+    else snprintf(msg, sizeof msg, "must be at most %zu characters long", max_chars);
     add_error(errors, field, msg);
     return NULL;
   }
@@ -305,7 +302,8 @@ est_result est_commitment_parse(const json_t *doc, est_commitment_mode mode, est
   else out->status = check_enum(status, "/status", est_commitment_statuses, errors);
 
   const json_t *note = json_object_get(doc, "follow_up_note");
-  if (note && !json_is_null(note)) out->follow_up_note = check_string(note, "/follow_up_note", 0, EST_COMMITMENT_NOTE_MAX, errors);
+  if (note && !json_is_null(note))
+    out->follow_up_note = check_string(note, "/follow_up_note", 0, EST_COMMITMENT_NOTE_MAX, errors);
 
   return json_array_size(*errors) > nerr ? EST_EINVAL : EST_OK;
 }
@@ -369,7 +367,8 @@ est_result est_commitment_patch_allowed(const json_t *patch, const json_t *curre
   json_t *v;
   json_object_foreach((json_t *)patch, k, v) {
     if (strcmp(k, "status") != 0 && strcmp(k, "follow_up_note") != 0) {
-      snprintf(detail, detail_len, "without the admin scope only status and follow_up_note may be changed, not '%s'", k);
+      snprintf(detail, detail_len, "without the admin scope only status and follow_up_note may be changed, not '%s'",
+               k);
       return EST_EFORBIDDEN;
     }
   }

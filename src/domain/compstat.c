@@ -1,6 +1,8 @@
 /* compstat.c - CompStat-style change between periods (see compstat.h). */
 #include "estd/compstat.h"
 
+#include "estd/significance.h"
+
 #include <math.h>
 
 bool est_pct_change(long long cur, long long base, double *out) {
@@ -18,9 +20,15 @@ void est_change_json(json_t *obj, const char *name, const char *cur_key, const c
     double pct;
     json_object_set_new(ch, "absolute", json_integer(c - b));
     json_object_set_new(ch, "percent", est_pct_change(c, b, &pct) ? json_real(pct) : json_null());
+    double z = 0;
+    bool ok = est_poisson_z(c, b, &z);
+    json_object_set_new(ch, "z", ok ? json_real(round(z * 100.0) / 100.0) : json_null());
+    json_object_set_new(ch, "significant", ok ? json_boolean(est_poisson_significant(z)) : json_null());
   } else {
     json_object_set_new(ch, "absolute", json_null());
     json_object_set_new(ch, "percent", json_null());
+    json_object_set_new(ch, "z", json_null());
+    json_object_set_new(ch, "significant", json_null());
   }
   json_object_set_new(obj, name, ch);
 }

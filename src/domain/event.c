@@ -12,13 +12,14 @@
 #include "estd/problem.h"
 #include "estd/util.h"
 
-const char *const est_event_categories[] = {
-    "skadegorelse", "klotter", "brand", "nedskrapning", "ordningsstorning", "otrygghetsskapande_samling",
-    "narkotika", "hot_och_vald", "hot_vald_mot_anstalld", "inbrott_och_stold", "olovlig_korning",
-    "bristande_belysning", "otrygg_plats", "ovrigt", NULL};
+const char *const est_event_categories[] = {"skadegorelse",      "klotter",          "brand",
+                                            "nedskrapning",      "ordningsstorning", "otrygghetsskapande_samling",
+                                            "narkotika",         "hot_och_vald",     "hot_vald_mot_anstalld",
+                                            "inbrott_och_stold", "olovlig_korning",  "bristande_belysning",
+                                            "otrygg_plats",      "ovrigt",           NULL};
 
-static const char *const activity_types[] = {"trygghetsvandring", "informationstillfalle", "operativ_insats",
-                                             "grannsamverkan", "natverksgrupp", "other", NULL};
+static const char *const activity_types[] = {
+    "trygghetsvandring", "informationstillfalle", "operativ_insats", "grannsamverkan", "natverksgrupp", "other", NULL};
 
 #define TYPE_INCIDENT "se.est.incident.v1"
 #define TYPE_PATROL "se.est.patrol.v1"
@@ -29,8 +30,7 @@ static const char *const activity_types[] = {"trygghetsvandring", "informationst
   case EST_REASON_##name: return code;
 const char *est_event_reason_name(est_event_reason r) {
   switch (r) {
-  case EST_REASON_NONE: return "none";
-    EST_EVENT_REASONS(EST_REASON_CASE_, EST_REASON_CASE_)
+  case EST_REASON_NONE: return "none"; EST_EVENT_REASONS(EST_REASON_CASE_, EST_REASON_CASE_)
   }
   return "none";
 }
@@ -52,6 +52,8 @@ static const char *lookup(const char *const *list, const char *s) {
 
 const char *est_event_category(const char *code) { return lookup(est_event_categories, code); }
 
+const char *const est_event_precisions[] = {"point", "street", "district", "municipality", "county", NULL};
+
 void est_event_free(est_event *ev) {
   if (!ev) return;
   free(ev->id);
@@ -64,6 +66,7 @@ void est_event_free(est_event *ev) {
   free(ev->track);
   free(ev->description);
   free(ev->attributes);
+  free(ev->published_at);
   memset(ev, 0, sizeof *ev);
   ev->duration_s = -1;
 }
@@ -166,8 +169,8 @@ static bool slug_ok(const char *s) {
 }
 
 /* Optional string member: returns false (and records an error) if present but not a string. */
-static bool opt_string(const json_t *obj, const char *key, const char *field, const char **out,
-                       est_event_reason *r, json_t **errors) {
+static bool opt_string(const json_t *obj, const char *key, const char *field, const char **out, est_event_reason *r,
+                       json_t **errors) {
   json_t *v = json_object_get(obj, key);
   *out = NULL;
   if (!v || json_is_null(v)) return true;
@@ -238,8 +241,7 @@ static void parse_location(const json_t *loc, est_event *ev, est_event_reason *r
   }
   if (srid == 4326) {
     if (has_e || has_n) {
-      fail(r, errors, EST_REASON_BAD_COORDINATES, "/data/location",
-           "easting/northing need crs EPSG:3006 or EPSG:3008");
+      fail(r, errors, EST_REASON_BAD_COORDINATES, "/data/location", "easting/northing need crs EPSG:3006 or EPSG:3008");
       return;
     }
     if (has_lat != has_lon) {
@@ -395,7 +397,8 @@ static void parse_data(const json_t *data, const char *kind, est_event *ev, est_
 est_event_reason est_event_from_json(const json_t *ce, est_event *ev, json_t **errors) {
   est_event_reason r = EST_REASON_NONE;
   ev->duration_s = -1;
-  if (!json_is_object(ce)) return fail(&r, errors, EST_REASON_NOT_CLOUDEVENT, "/", "a CloudEvent must be a JSON object");
+  if (!json_is_object(ce))
+    return fail(&r, errors, EST_REASON_NOT_CLOUDEVENT, "/", "a CloudEvent must be a JSON object");
   json_t *sv = json_object_get(ce, "specversion");
   if (!sv) return fail(&r, errors, EST_REASON_NOT_CLOUDEVENT, "/specversion", "is required (CloudEvents 1.0)");
   if (!json_is_string(sv) || strcmp(json_string_value(sv), "1.0") != 0)
@@ -452,6 +455,7 @@ est_event_reason est_event_from_json(const json_t *ce, est_event *ev, json_t **e
                 "must be se.est.incident.v1, se.est.patrol.v1, se.est.activity.v1 or se.polisen.event.v1");
   }
   if (r != EST_REASON_NONE) return r;
+  if (ev->srid && !ev->precision) ev->precision = "point";
   if (!ev->occurred_at && time) ev->occurred_at = strdup(time);
   if (!ev->occurred_at)
     return fail(&r, errors, EST_REASON_SCHEMA, "/data/occurred_at", "is required (or the CloudEvents time)");
@@ -469,58 +473,131 @@ static const est_event_header *find_header(const est_event_header *h, size_t nh,
   return NULL;
 }
 
-est_event_reason est_event_from_message(const void *payload, size_t len, const est_event_header *headers,
-                                        size_t nheaders, est_event *ev, json_t **errors) {
-  est_event_reason r = EST_REASON_NONE;
-  ev->duration_s = -1;
-  if (len > EST_EVENT_MAX_BYTES) {
-    char d[96];
-    snprintf(d, sizeof d, "message of %zu bytes exceeds %u bytes", len, EST_EVENT_MAX_BYTES);
-    return fail(&r, errors, EST_REASON_OVERSIZED, "/", d);
+/* Decodes the percent-encoding of the HTTP binding (CloudEvents HTTP
+ * binding 3.1.3.2: %XX for bytes outside printable ASCII, '"' and '%')
+ * into out (at least len+1 bytes); false on a malformed escape. */
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+static bool percent_decode(const char *v, size_t len, char *out, size_t *outlen) {
+  size_t j = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (v[i] != '%') {
+      out[j++] = v[i];
+      continue;
+    }
+    if (len - i < 3) return false;
+    int hi = hexval(v[i + 1]), lo = hexval(v[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out[j++] = (char)(hi * 16 + lo);
+    i += 2;
   }
+  out[j] = '\0';
+  *outlen = j;
+  return true;
+}
+
+/* Binary mode of a protocol binding: each attribute in a header named
+ * prefix + attribute ("ce_" on Kafka, "ce-" over HTTP, any case), the
+ * payload is data, its media type the content-type header (which must be
+ * application/json when present). HTTP header values are percent-decoded. */
+static est_event_reason from_binary(const void *payload, size_t len, const est_event_header *headers, size_t nheaders,
+                                    const char *prefix, bool pct, est_event *ev, json_t **errors) {
+  est_event_reason r = EST_REASON_NONE;
   const est_event_header *ct = find_header(headers, nheaders, "content-type");
-  if (find_header(headers, nheaders, "ce_specversion")) {
-    /* Binary mode: attributes in ce_* headers, the value is data. */
-    json_t *ce = json_object();
-    for (size_t i = 0; i < nheaders; i++) {
-      const est_event_header *h = &headers[i];
-      if (!h->name || strncasecmp(h->name, "ce_", 3) != 0 || !h->name[3]) continue;
-      char attr[64];
-      snprintf(attr, sizeof attr, "%s", h->name + 3);
-      for (char *p = attr; *p; p++)
-        if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-      char f[80];
-      snprintf(f, sizeof f, "/%s", attr);
-      if (!h->value || memchr(h->value, 0, h->len) || !est_utf8_valid(h->value, h->len)) {
-        fail(&r, errors, EST_REASON_SCHEMA, f, "header value must be UTF-8 text");
+  size_t plen = strlen(prefix);
+  json_t *ce = json_object();
+  if (!ce) return fail(&r, errors, EST_REASON_SCHEMA, "/", "out of memory");
+  for (size_t i = 0; i < nheaders; i++) {
+    const est_event_header *h = &headers[i];
+    if (!h->name || strncasecmp(h->name, prefix, plen) != 0 || !h->name[plen]) continue;
+    char attr[64];
+    snprintf(attr, sizeof attr, "%s", h->name + plen);
+    for (char *p = attr; *p; p++)
+      if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+    char f[80];
+    snprintf(f, sizeof f, "/%s", attr);
+    char *val = h->value ? malloc(h->len + 1) : NULL;
+    size_t vlen = h->len;
+    if (val && pct) {
+      if (!percent_decode(h->value, h->len, val, &vlen)) {
+        free(val);
+        fail(&r, errors, EST_REASON_SCHEMA, f, "header value has a malformed percent-encoding");
         continue;
       }
-      json_object_set_new(ce, attr, json_stringn(h->value, h->len));
+    } else if (val) {
+      memcpy(val, h->value, h->len);
     }
-    if (ct && ct->value) {
-      if (!est_media_type_is(ct->value, ct->len, "application/json"))
-        fail(&r, errors, EST_REASON_SCHEMA, "/datacontenttype", "content-type must be application/json");
+    if (!val || memchr(val, 0, vlen) || !est_utf8_valid(val, vlen)) {
+      free(val);
+      fail(&r, errors, EST_REASON_SCHEMA, f, "header value must be UTF-8 text");
+      continue;
     }
-    if (r != EST_REASON_NONE) {
-      json_decref(ce);
-      return r;
-    }
-    json_error_t jerr;
-    json_t *data = len ? json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
-    if (!data) {
-      json_t *id = json_object_get(ce, "id"), *src = json_object_get(ce, "source");
-      if (json_is_string(id)) ev->id = strdup(json_string_value(id));
-      if (json_is_string(src)) ev->source = strdup(json_string_value(src));
-      json_decref(ce);
-      char d[200];
-      snprintf(d, sizeof d, "data is not JSON: %s", len ? jerr.text : "empty value");
-      return fail(&r, errors, EST_REASON_NOT_JSON, "/data", d);
-    }
-    json_object_set_new(ce, "data", data);
-    r = est_event_from_json(ce, ev, errors);
+    json_object_set_new(ce, attr, json_stringn(val, vlen));
+    free(val);
+  }
+  if (ct && ct->value) {
+    if (!est_media_type_is(ct->value, ct->len, "application/json"))
+      fail(&r, errors, EST_REASON_SCHEMA, "/datacontenttype", "content-type must be application/json");
+  }
+  if (r != EST_REASON_NONE) {
     json_decref(ce);
     return r;
   }
+  json_error_t jerr;
+  json_t *data = len ? json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+  if (!data) {
+    json_t *id = json_object_get(ce, "id"), *src = json_object_get(ce, "source");
+    if (json_is_string(id)) ev->id = strdup(json_string_value(id));
+    if (json_is_string(src)) ev->source = strdup(json_string_value(src));
+    json_decref(ce);
+    char d[200];
+    snprintf(d, sizeof d, "data is not JSON: %s", len ? jerr.text : "empty value");
+    return fail(&r, errors, EST_REASON_NOT_JSON, "/data", d);
+  }
+  json_object_set_new(ce, "data", data);
+  r = est_event_from_json(ce, ev, errors);
+  json_decref(ce);
+  return r;
+}
+
+static est_event_reason check_size(size_t len, json_t **errors) {
+  est_event_reason r = EST_REASON_NONE;
+  if (len <= EST_EVENT_MAX_BYTES) return r;
+  char d[96];
+  snprintf(d, sizeof d, "message of %zu bytes exceeds %u bytes", len, EST_EVENT_MAX_BYTES);
+  return fail(&r, errors, EST_REASON_OVERSIZED, "/", d);
+}
+
+est_event_reason est_event_from_http_binary(const void *body, size_t len, const est_event_header *headers,
+                                            size_t nheaders, est_event *ev, json_t **errors) {
+  ev->duration_s = -1;
+  est_event_reason r = check_size(len, errors);
+  if (r != EST_REASON_NONE) return r;
+  return from_binary(body, len, headers, nheaders, "ce-", true, ev, errors);
+}
+
+est_http_ce_mode est_event_http_mode(const char *content_type, bool has_ce_specversion) {
+  size_t n = content_type ? strlen(content_type) : 0;
+  if (est_media_type_is(content_type, n, "application/cloudevents-batch+json")) return EST_HTTP_CE_BATCH;
+  if (est_media_type_is(content_type, n, "application/cloudevents+json")) return EST_HTTP_CE_STRUCTURED;
+  if (has_ce_specversion) return EST_HTTP_CE_BINARY;
+  if (est_media_type_is_json(content_type, n)) return EST_HTTP_CE_JSON;
+  return EST_HTTP_CE_UNSUPPORTED;
+}
+
+est_event_reason est_event_from_message(const void *payload, size_t len, const est_event_header *headers,
+                                        size_t nheaders, est_event *ev, json_t **errors) {
+  est_event_reason r = check_size(len, errors);
+  ev->duration_s = -1;
+  if (r != EST_REASON_NONE) return r;
+  const est_event_header *ct = find_header(headers, nheaders, "content-type");
+  if (find_header(headers, nheaders, "ce_specversion"))
+    return from_binary(payload, len, headers, nheaders, "ce_", false, ev, errors);
   bool declared = false;
   if (ct && ct->value) {
     if (est_media_type_is(ct->value, ct->len, "application/cloudevents+json")) declared = true;

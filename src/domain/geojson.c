@@ -34,8 +34,9 @@ static bool check_position(gj_ctx *g, const json_t *pos, const char *ptr) {
     return false;
   }
   if (n < 2 || n > 3) {
-    gj_error(g, ptr, n < 2 ? "a position needs longitude and latitude"
-                           : "a position has at most 3 values (longitude, latitude, altitude)");
+    gj_error(g, ptr,
+             n < 2 ? "a position needs longitude and latitude"
+                   : "a position has at most 3 values (longitude, latitude, altitude)");
     return false;
   }
   bool ok = true;
@@ -171,8 +172,7 @@ est_result est_geojson_validate_area(const json_t *geom, const char *pointer, js
       snprintf(pp, sizeof pp, "%s/%zu", p, i);
       /* A Polygon's coordinates under type MultiPolygon: one level short. */
       if (json_is_array(poly) && json_array_size(poly) > 0 && json_is_array(json_array_get(poly, 0)) &&
-          json_array_size(json_array_get(poly, 0)) > 0 &&
-          json_is_number(json_array_get(json_array_get(poly, 0), 0))) {
+          json_array_size(json_array_get(poly, 0)) > 0 && json_is_number(json_array_get(json_array_get(poly, 0), 0))) {
         gj_error(&g, pp, "wrong nesting: expected a polygon (array of linear rings), got a linear ring");
         continue;
       }

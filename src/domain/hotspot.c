@@ -39,10 +39,8 @@ static size_t lower(const grid *g, long long bx, long long by) {
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     const bucket_ref *r = &g->refs[mid];
-    if (r->bx < bx || (r->bx == bx && r->by < by))
-      lo = mid + 1;
-    else
-      hi = mid;
+    if (r->bx < bx || (r->bx == bx && r->by < by)) lo = mid + 1;
+    else hi = mid;
   }
   return lo;
 }
@@ -99,7 +97,7 @@ int est_hotspot_cluster(const est_hs_cell *cells, size_t n, double eps, long lon
   if (weight) *weight = NULL;
   if (!(eps > 0) || (n > 0 && (!cells || !label))) return -1;
   if (n == 0) return 0;
-  grid g = {cells, malloc(n * sizeof(double)), malloc(n * sizeof(double)), malloc(n * sizeof(bucket_ref)), n, eps,
+  grid g = {cells,    malloc(n * sizeof(double)), malloc(n * sizeof(double)), malloc(n * sizeof(bucket_ref)), n, eps,
             eps * eps};
   bool *core = malloc(n * sizeof(bool));
   size_t *queue = malloc(n * sizeof(size_t));
@@ -206,7 +204,7 @@ size_t est_convex_hull(double *xy, size_t n) {
     h[2 * k + 1] = xy[2 * i + 1];
     k++;
   }
-  k--; /* the last point repeats the first */
+  k--;              /* the last point repeats the first */
   if (k < 2) k = 2; /* all collinear: the two extremes */
   memcpy(xy, h, 2 * k * sizeof(double));
   free(h);
@@ -237,8 +235,8 @@ void est_hotspot_clusters_free(est_hs_cluster *c, int n) {
   free(c);
 }
 
-int est_hotspot_points(const est_hs_point *pts, size_t n, double eps, long long min_points, int max_clusters,
-                       int ncat, est_hs_cluster **out) {
+int est_hotspot_points(const est_hs_point *pts, size_t n, double eps, long long min_points, int max_clusters, int ncat,
+                       est_hs_cluster **out) {
   *out = NULL;
   if (!(eps > 0) || max_clusters < 0 || ncat < 0 || (n > 0 && !pts)) return -1;
   if (n == 0 || max_clusters == 0) return 0;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "estd/calendar.h"
 #include "estd/event.h"
 #include "estd/problem.h"
 
@@ -86,6 +87,50 @@ static char *police_datetime(const char *s) {
   return strdup(buf);
 }
 
+static const char *const g_months[] = {"januari", "februari", "mars",      "april",   "maj",      "juni",
+                                       "juli",    "augusti",  "september", "oktober", "november", "december"};
+
+bool est_police_occurred_at(const char *name, const char *published, char *out, size_t n) {
+  long long pub;
+  if (!name || !published || !est_rfc3339_epoch(published, &pub)) return false;
+  /* "28 december 14.32, Misshandel, Borås": day, month, H.MM (or H:MM), then a comma or the end. */
+  const char *p = name;
+  int day = 0, digits = 0;
+  while (*p >= '0' && *p <= '9' && digits < 2) day = day * 10 + (*p++ - '0'), digits++;
+  if (!digits || *p++ != ' ') return false;
+  int month = 0;
+  for (int i = 0; i < 12 && !month; i++) {
+    size_t l = strlen(g_months[i]);
+    if (strncmp(p, g_months[i], l) == 0 && p[l] == ' ') {
+      month = i + 1;
+      p += l + 1;
+    }
+  }
+  int h = 0, mi = 0;
+  digits = 0;
+  while (*p >= '0' && *p <= '9' && digits < 2) h = h * 10 + (*p++ - '0'), digits++;
+  if (!month || !digits || (*p != '.' && *p != ':')) return false;
+  p++;
+  if (!(p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9')) return false;
+  mi = (p[0] - '0') * 10 + (p[1] - '0');
+  p += 2;
+  if ((*p != ',' && *p != '\0') || h > 23 || mi > 59) return false;
+  /* The year is the publication's (in Stockholm), or the one before when
+   * that would put the event after its publication: "31 december 23.50"
+   * published on 1 January. An hour of slack covers clock differences. */
+  est_date pd = est_stockholm_date((time_t)pub);
+  for (int y = pd.y; y >= pd.y - 1; y--) {
+    if (day < 1 || day > est_days_in_month(y, month)) continue;
+    est_date d = {y, month, day};
+    int off = est_stockholm_offset_local(d, h, mi);
+    long long at = (long long)est_date_to_days(d) * 86400 + h * 3600 + mi * 60 - off;
+    if (at > pub + 3600) continue;
+    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:00+%02d:00", y, month, day, h, mi, off / 3600);
+    return est_rfc3339_valid(out);
+  }
+  return false;
+}
+
 static est_event_reason err(est_event_reason *r, json_t **errors, est_event_reason why, const char *field,
                             const char *detail) {
   if (*r == EST_REASON_NONE) *r = why;
@@ -121,8 +166,16 @@ est_event_reason est_police_feed_map(const json_t *rec, est_event *ev, json_t **
   ev->flags |= EST_EVENT_FLAG_POLICE_FEED;
   if (est_police_is_summary(t)) return EST_REASON_SKIPPED_SUMMARY;
   ev->category = est_event_category(est_police_category(t));
-  if (!json_is_string(dt) || !(ev->occurred_at = police_datetime(json_string_value(dt))))
+  /* datetime is when the record was published; the event happened at the
+   * time in name, when it has one (else the publication time stands in). */
+  if (!json_is_string(dt) || !(ev->published_at = police_datetime(json_string_value(dt)))) {
     err(&r, errors, EST_REASON_SCHEMA, "/data/datetime", "must look like \"2018-12-28 14:32:20 +01:00\"");
+  } else {
+    char at[40];
+    if (json_is_string(name) && est_police_occurred_at(json_string_value(name), ev->published_at, at, sizeof at))
+      ev->occurred_at = strdup(at);
+    else ev->occurred_at = strdup(ev->published_at);
+  }
   if (summary && !json_is_null(summary)) {
     if (!json_is_string(summary)) err(&r, errors, EST_REASON_SCHEMA, "/data/summary", "must be a string");
     else if ((ev->description = strdup(json_string_value(summary))) != NULL)
@@ -146,9 +199,15 @@ est_event_reason est_police_feed_map(const json_t *rec, est_event *ev, json_t **
         else if (!(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180))
           err(&r, errors, EST_REASON_BAD_COORDINATES, "/data/location/gps", "lat,lon out of range");
         else {
+          /* gps is the centroid of the municipality or county in name
+           * ("Borås", "Västra Götalands län"), not the incident's place. */
+          static const char lan[] = " län";
+          size_t ln = json_is_string(lname) ? strlen(json_string_value(lname)) : 0;
+          bool county = ln > sizeof lan - 1 && strcmp(json_string_value(lname) + ln - (sizeof lan - 1), lan) == 0;
           ev->srid = 4326;
           ev->x = lon;
           ev->y = lat;
+          ev->precision = county ? "county" : "municipality";
         }
       }
     }

@@ -59,8 +59,7 @@ static json_t *redacted_string(const char *s) {
   return j ? j : json_string("?");
 }
 
-json_t *est_problem_new(est_result rc, int status, const char *detail, const char *instance,
-                        json_t *errors) {
+json_t *est_problem_new(est_result rc, int status, const char *detail, const char *instance, json_t *errors) {
   char type[64];
   snprintf(type, sizeof type, "/problems/%s", est_problem_slug(rc));
   json_t *p = json_pack("{s:s, s:s, s:i}", "type", type, "title", est_problem_title(rc), "status", status);

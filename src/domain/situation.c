@@ -102,6 +102,23 @@ static void publish_hotspots(const est_publish_policy *pol, json_t *hs) {
   }
 }
 
+/* Sources: which parties reported in the period. A party's count of all its
+ * events (incidents + patrols + activities) minus the published presence
+ * would give its incident count, undoing by_party suppression, so without
+ * the detail scope a source shows only whether it reported and the local
+ * date of its newest event; with it, the count and exact time. */
+static json_t *sources_publish(json_t *src, bool detail) {
+  size_t i;
+  json_t *s;
+  json_array_foreach(src, i, s) {
+    if (!detail) {
+      json_object_del(s, "events");
+      json_object_del(s, "latest_occurred_at");
+    }
+  }
+  return src;
+}
+
 /* ---- the document ---------------------------------------------------------- */
 
 static json_t *load(const char *text) { return text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL; }
@@ -124,11 +141,15 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
   publish_periods(pol, "by_category", json_object_get(counts, "by_category"), "code", tot, tsup);
   publish_periods(pol, "by_party", json_object_get(counts, "by_party"), "party_id", tot, tsup);
   /* Series, weekdays and hours: the current period only. */
-  static const char *const current_only[][2] = {{"series", "start"}, {"by_weekday", "weekday"}, {"by_hour", "hour"}};
+  static const char *const current_only[][2] = {
+      {"series", "start"}, {"by_weekday", "weekday"}, {"by_hour", "hour"}, {"by_weekday_hour", NULL}};
   for (size_t i = 0; i < sizeof current_only / sizeof *current_only; i++)
     if (est_publish_json(pol, current_only[i][0], json_object_get(counts, current_only[i][0]), current_only[i][1],
                          tot[0], "count", "suppressed"))
       tsup[0] = true;
+  /* Areas overlap (a union area holds its parts): by_area has no common
+   * total (-1: the sum of its cells); each cell is rounded with its key. */
+  est_publish_json(pol, "by_area", json_object_get(counts, "by_area"), "area_id", -1, "count", "suppressed");
   publish_total(pol, total, tot, tsup);
   publish_hotspots(pol, hot);
   est_publish_tree(pol, "presence", json_object_get(cx, "presence"));
@@ -155,6 +176,9 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
                       json_pack("{s:s, s:O}", "bucket", q->bucket, "items", json_object_get(counts, "series")));
   json_object_set(doc, "by_weekday", json_object_get(counts, "by_weekday"));
   json_object_set(doc, "by_hour", json_object_get(counts, "by_hour"));
+  json_object_set(doc, "by_weekday_hour", json_object_get(counts, "by_weekday_hour"));
+  json_object_set(doc, "by_area", json_object_get(counts, "by_area"));
+  json_object_set(doc, "sources", sources_publish(json_object_get(counts, "sources"), q->detail));
   json_object_set_new(
       doc, "hot_spots_parameters",
       json_pack("{s:f, s:i, s:s}", "eps_m", q->eps_m, "min_points", q->min_points, "srid", "EPSG:3006"));
@@ -162,6 +186,7 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
   json_object_set(doc, "presence", json_object_get(cx, "presence"));
   json_object_set(doc, "focuses", json_object_get(cx, "focuses"));
   json_object_set(doc, "commitments", json_object_get(cx, "commitments"));
+  json_object_set(doc, "open_actions", json_object_get(cx, "open_actions"));
   json_object_set(doc, "freshness", json_object_get(cx, "freshness"));
   json_decref(counts);
   json_decref(hot);

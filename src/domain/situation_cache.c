@@ -265,8 +265,8 @@ static entry *flight_entry(est_scache *c, const char *key, uint64_t flight) {
   return e && e->computing && e->flight == flight ? e : NULL;
 }
 
-void est_scache_fill(est_scache *c, const char *key, uint64_t flight, const char *version, const char *body,
-                     size_t len, const char *etag) {
+void est_scache_fill(est_scache *c, const char *key, uint64_t flight, const char *version, const char *body, size_t len,
+                     const char *etag) {
   if (!c || flight == 0) return;
   pthread_mutex_lock(&c->mu);
   entry *e = flight_entry(c, key, flight);

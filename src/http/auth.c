@@ -14,69 +14,12 @@
 
 #include "estd/http.h"
 #include "estd/log.h"
+#include "estd/oidc.h"
+#include "estd/oidc_claims.h"
 #include "estd/ratelimit.h"
+#include "estd/session.h"
 #include "estd/store_keys.h"
 #include "estd/util.h"
-
-/* ---- scopes ------------------------------------------------------------------ */
-
-static const struct {
-  const char *name;
-  unsigned bit;
-} g_scopes[] = {
-    {"read", HTTP_SCOPE_READ},
-    {"read-detail", HTTP_SCOPE_READ_DETAIL},
-    {"write-events", HTTP_SCOPE_WRITE_EVENTS},
-    {"write-commitments", HTTP_SCOPE_WRITE_COMMITMENTS},
-    {"admin", HTTP_SCOPE_ADMIN},
-};
-#define NSCOPES (sizeof g_scopes / sizeof g_scopes[0])
-
-unsigned est_scope_bit(const char *name, size_t len) {
-  for (size_t i = 0; i < NSCOPES; i++)
-    if (strlen(g_scopes[i].name) == len && strncmp(g_scopes[i].name, name, len) == 0) return g_scopes[i].bit;
-  return 0;
-}
-
-est_result est_scopes_parse(const char *csv, unsigned *mask, char *bad, size_t badlen) {
-  *mask = 0;
-  if (bad && badlen) bad[0] = '\0';
-  if (!csv || !*csv) return EST_EINVAL;
-  const char *p = csv;
-  for (;;) {
-    size_t n = strcspn(p, ",");
-    unsigned bit = est_scope_bit(p, n);
-    if (!bit) {
-      if (bad && badlen) snprintf(bad, badlen, "%.*s", (int)(n < 64 ? n : 64), p);
-      return EST_EINVAL;
-    }
-    *mask |= bit;
-    if (p[n] == '\0') break;
-    p += n + 1;
-  }
-  return EST_OK;
-}
-
-unsigned est_scopes_effective(unsigned mask) {
-  if (!(mask & HTTP_SCOPE_ADMIN)) return mask;
-  unsigned all = 0;
-  for (size_t i = 0; i < NSCOPES; i++) all |= g_scopes[i].bit;
-  return all;
-}
-
-void est_scopes_format(unsigned mask, char *buf, size_t n) {
-  size_t len = 0;
-  if (n) buf[0] = '\0';
-  for (size_t i = 0; i < NSCOPES; i++) {
-    if (!(mask & g_scopes[i].bit)) continue;
-    int w = snprintf(buf + len, n > len ? n - len : 0, "%s%s", len ? "," : "", g_scopes[i].name);
-    if (w < 0 || (size_t)w >= n - len) {
-      if (n > len) buf[len] = '\0'; /* never a partial name */
-      break;
-    }
-    len += (size_t)w;
-  }
-}
 
 /* ---- key tokens ---------------------------------------------------------------- */
 
@@ -157,8 +100,8 @@ est_result est_key_secret_check(const char *secret, char *err, size_t errlen) {
     return EST_ECONFIG;
   }
   if (strlen(secret) < EST_KEY_SERVER_SECRET_MIN) {
-    snprintf(err, errlen, "ESTD_KEY_SECRET is too short (%zu characters); it must have at least %d",
-             strlen(secret), EST_KEY_SERVER_SECRET_MIN);
+    snprintf(err, errlen, "ESTD_KEY_SECRET is too short (%zu characters); it must have at least %d", strlen(secret),
+             EST_KEY_SERVER_SECRET_MIN);
     return EST_ECONFIG;
   }
   return EST_OK;
@@ -166,7 +109,8 @@ est_result est_key_secret_check(const char *secret, char *err, size_t errlen) {
 
 est_result est_auth_config_check(const est_config *cfg, char *err, size_t errlen) {
   if (!cfg->auth_required) return EST_OK;
-  return est_key_secret_check(cfg->key_secret, err, errlen);
+  est_result rc = est_key_secret_check(cfg->key_secret, err, errlen);
+  return rc == EST_OK ? est_oidc_config_check(cfg, err, errlen) : rc;
 }
 
 /* ---- the verified-key cache ---------------------------------------------------- */
@@ -191,8 +135,11 @@ struct est_auth {
   int ttl_ms;
   pthread_mutex_t mu;
   est_ratelimit *rl;
+  est_oidc *oidc; /* NULL unless ESTD_OIDC_ISSUER is set */
   cache_entry cache[CACHE_SLOTS];
 };
+
+est_oidc *est_auth_oidc(const est_app *app) { return app->auth ? app->auth->oidc : NULL; }
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -288,34 +235,36 @@ static const char *bearer_token(const char *h) {
   return h;
 }
 
-est_result est_auth_check_request(http_ctx *ctx) {
-  struct est_auth *a = ctx->app->auth;
-  if (!a) {
-    ctx->who.scopes = est_scopes_effective(HTTP_SCOPE_ADMIN);
-    return EST_OK;
-  }
-  const char *hdr = http_header(ctx, "Authorization");
-  if (!hdr) return unauthorized(ctx, false, "this request needs an API key: Authorization: Bearer <key>");
-  const char *token = bearer_token(hdr);
-  if (!token) return unauthorized(ctx, true, "the Authorization header must use the Bearer scheme");
+/* Rate-limit bucket of a token or session subject: a hash of (iss, sub),
+ * negative so it never meets an API key id. */
+static long long subject_bucket(const char *iss, const char *sub) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a 64 */
+  for (const char *p = iss; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+  h = (h ^ 0xff) * 1099511628211ull;
+  for (const char *p = sub; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+  return -(long long)(h >> 2) - 1;
+}
+
+/* API key in token: fills ctx->who or fails (401/503). */
+static est_result key_check(http_ctx *ctx, struct est_auth *a, const char *token, int64_t now) {
   char prefix[EST_KEY_PREFIX_LEN + 1];
   if (strlen(token) > EST_KEY_TOKEN_MAX || est_key_parse(token, prefix) != EST_OK)
     return unauthorized(ctx, true, "the API key is malformed, unknown or revoked");
 
   unsigned char got[EST_KEY_HASH_LEN];
   if (est_key_hash(a->secret, token, got) != EST_OK) return EST_EINTERNAL;
-  int64_t now = now_ms();
   cache_entry e;
   if (!cache_get(a, prefix, now, &e)) {
     est_result rc = load_key(a, ctx->app->pool, prefix, now, &e);
-    if (rc != EST_OK) return http_fail(ctx, rc == EST_ETIMEOUT ? EST_EUNAVAILABLE : rc, "cannot verify the API key now");
+    if (rc != EST_OK)
+      return http_fail(ctx, rc == EST_ETIMEOUT ? EST_EUNAVAILABLE : rc, "cannot verify the API key now");
   }
   /* Always compare (also for unknown prefixes) so timing tells nothing. */
   bool same = est_ct_equal(got, e.hash, sizeof got);
   explicit_bzero(got, sizeof got);
-  if (!e.exists || e.revoked || !same)
-    return unauthorized(ctx, true, "the API key is malformed, unknown or revoked");
+  if (!e.exists || e.revoked || !same) return unauthorized(ctx, true, "the API key is malformed, unknown or revoked");
 
+  ctx->who.kind = HTTP_AUTH_KEY;
   ctx->who.key_id = e.key_id;
   ctx->who.party_id = e.party_id;
   ctx->who.scopes = est_scopes_effective(e.scopes);
@@ -326,14 +275,88 @@ est_result est_auth_check_request(http_ctx *ctx) {
     if (trc != EST_OK)
       est_log_kv(EST_LOG_WARN, "cannot record API key use", "key_prefix", e.prefix, "error", est_result_str(trc), NULL);
   }
+  return EST_OK;
+}
+
+/* JWT bearer token: verified against the issuer's keys, mapped to a party. */
+static est_result jwt_check(http_ctx *ctx, struct est_auth *a, const char *token, size_t len) {
+  if (!a->oidc)
+    return unauthorized(ctx, true, "JWT bearer tokens are not accepted here: no OpenID Connect issuer is configured");
+  est_oidc_who w;
+  char reason[256] = "";
+  est_result rc = est_oidc_authenticate(a->oidc, ctx->app->pool, token, len, &w, reason, sizeof reason);
+  if (rc == EST_EUNAUTHORIZED) return unauthorized(ctx, true, reason);
+  if (rc == EST_EFORBIDDEN) return http_fail(ctx, EST_EFORBIDDEN, "%s", reason);
+  if (rc != EST_OK) return http_fail(ctx, rc == EST_ETIMEOUT ? EST_EUNAVAILABLE : rc, "cannot verify the token now");
+  ctx->who.kind = HTTP_AUTH_JWT;
+  ctx->who.party_id = w.party_id;
+  ctx->who.scopes = est_scopes_effective(w.scopes);
+  snprintf(ctx->who.sub, sizeof ctx->who.sub, "%s", w.sub);
+  snprintf(ctx->who.iss, sizeof ctx->who.iss, "%s", w.iss);
+  return EST_OK;
+}
+
+static bool method_unsafe(const char *m) {
+  return strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0;
+}
+
+/* Web session cookie: the principal fixed at sign-in; unsafe methods need
+ * the session's CSRF token in X-CSRF-Token. */
+static est_result session_check(http_ctx *ctx, const char *cookie) {
+  char csrf[64];
+  est_result rc = http_session_principal(ctx, cookie, &ctx->who, csrf);
+  if (rc == EST_ENOTFOUND) return unauthorized(ctx, true, "the web session has ended or expired; sign in again");
+  if (rc != EST_OK) return http_fail(ctx, rc == EST_ETIMEOUT ? EST_EUNAVAILABLE : rc, "cannot verify the session now");
+  if (method_unsafe(ctx->req->http_verb)) {
+    const char *got = http_header(ctx, "X-CSRF-Token");
+    size_t n = strlen(csrf);
+    bool ok = got && strlen(got) == n && est_ct_equal((const unsigned char *)got, (const unsigned char *)csrf, n);
+    explicit_bzero(csrf, sizeof csrf);
+    if (!ok)
+      return http_fail(ctx, EST_EFORBIDDEN,
+                       "a %s with a session cookie needs the header X-CSRF-Token (csrf_token from /auth/session)",
+                       ctx->req->http_verb);
+  }
+  return EST_OK;
+}
+
+est_result est_auth_check_request(http_ctx *ctx) {
+  struct est_auth *a = ctx->app->auth;
+  if (!a) {
+    ctx->who.scopes = est_scopes_effective(HTTP_SCOPE_ADMIN);
+    return EST_OK;
+  }
+  const char *hdr = http_header(ctx, "Authorization");
+  const char *cookie = hdr ? NULL : http_session_cookie(ctx);
+  int64_t now = now_ms();
+  est_result rc;
+  if (!hdr && cookie) {
+    rc = session_check(ctx, cookie);
+  } else {
+    if (!hdr)
+      return unauthorized(ctx, false,
+                          a->oidc ? "this request needs credentials: Authorization: Bearer <API key or JWT>, or a "
+                                    "web session (/auth/login)"
+                                  : "this request needs an API key: Authorization: Bearer <key>");
+    const char *token = bearer_token(hdr);
+    if (!token) return unauthorized(ctx, true, "the Authorization header must use the Bearer scheme");
+    size_t len = strlen(token);
+    int max = a->oidc ? ctx->app->cfg->oidc_max_token_bytes : EST_KEY_TOKEN_MAX;
+    if (len > (size_t)max) return unauthorized(ctx, true, "the bearer token is too long");
+    /* A JWT is three base64url segments joined by '.'; an API key has no '.'. */
+    rc = est_jwt_looks_like(token, len) ? jwt_check(ctx, a, token, len) : key_check(ctx, a, token, now);
+  }
+  if (rc != EST_OK) return rc;
 
   int retry_s = 1;
-  if (!est_ratelimit_take(a->rl, e.key_id, now, &retry_s)) {
+  long long bucket = ctx->who.kind == HTTP_AUTH_KEY ? ctx->who.key_id : subject_bucket(ctx->who.iss, ctx->who.sub);
+  if (!est_ratelimit_take(a->rl, bucket, now, &retry_s)) {
     char ra[16];
     snprintf(ra, sizeof ra, "%d", retry_s);
     http_set_header(ctx, "Retry-After", ra);
-    return http_fail(ctx, EST_ERATELIMIT, "rate limit of %d requests per second (burst %d) exceeded for this key",
-                     ctx->app->cfg->rate_limit_rps, ctx->app->cfg->rate_limit_burst);
+    return http_fail(ctx, EST_ERATELIMIT, "rate limit of %d requests per second (burst %d) exceeded for this %s",
+                     ctx->app->cfg->rate_limit_rps, ctx->app->cfg->rate_limit_burst,
+                     ctx->who.kind == HTTP_AUTH_KEY ? "key" : "subject");
   }
 
   unsigned need = ctx->route->scopes;
@@ -342,7 +365,10 @@ est_result est_auth_check_request(http_ctx *ctx) {
     est_scopes_format(need & ~ctx->who.scopes, names, sizeof names);
     snprintf(hdrv, sizeof hdrv, "Bearer realm=\"estd\", error=\"insufficient_scope\", scope=\"%s\"", names);
     http_set_header(ctx, "WWW-Authenticate", hdrv);
-    return http_fail(ctx, EST_EFORBIDDEN, "this API key lacks the scope(s) %s needed here", names);
+    const char *what = ctx->who.kind == HTTP_AUTH_KEY   ? "API key"
+                       : ctx->who.kind == HTTP_AUTH_JWT ? "token"
+                                                        : "session";
+    return http_fail(ctx, EST_EFORBIDDEN, "this %s lacks the scope(s) %s needed here", what, names);
   }
   return EST_OK;
 }
@@ -369,8 +395,19 @@ est_result est_auth_init(est_app *app) {
     return EST_ENOMEM;
   }
   a->ttl_ms = cfg->auth_cache_ttl_ms;
+  if (est_oidc_start(cfg, &a->oidc, err, sizeof err) != EST_OK) {
+    est_log_kv(EST_LOG_ERROR, "cannot start OpenID Connect", "error", err, NULL);
+    est_ratelimit_destroy(a->rl);
+    explicit_bzero(a->secret, strlen(a->secret));
+    free(a->secret);
+    free(a);
+    return EST_ECONFIG;
+  }
   pthread_mutex_init(&a->mu, NULL);
   app->auth = a;
+  if (a->oidc)
+    est_log_kv(EST_LOG_INFO, "OpenID Connect bearer tokens accepted", "issuer", cfg->oidc_issuer, "audience",
+               cfg->oidc_audience, "web_sign_in", cfg->oidc_client_id ? "on" : "off", NULL);
   char ttl[16], rps[16], burst[16];
   snprintf(ttl, sizeof ttl, "%d", a->ttl_ms);
   snprintf(rps, sizeof rps, "%d", cfg->rate_limit_rps);
@@ -384,6 +421,7 @@ void est_auth_free(est_app *app) {
   struct est_auth *a = app->auth;
   app->auth = NULL;
   if (!a) return;
+  est_oidc_stop(a->oidc);
   explicit_bzero(a->secret, strlen(a->secret));
   free(a->secret);
   explicit_bzero(a->cache, sizeof a->cache);

@@ -19,7 +19,7 @@ est_result http_body_json(http_ctx *ctx, json_t **out) {
   *out = NULL;
   const char *ct = http_header(ctx, "Content-Type");
   if (!est_media_type_is_json(ct, ct ? strlen(ct) : 0))
-    return http_fail(ctx, EST_EUNSUPPORTED, "Content-Type must be application/json");
+    return http_fail(ctx, EST_EUNSUPPORTED, "Content-Type must be application/json or another +json media type");
   if (ctx->req->binary_body_length == 0 || !ctx->req->binary_body)
     return http_fail(ctx, EST_EPARSE, "request body is empty");
   json_error_t err;

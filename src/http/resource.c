@@ -6,8 +6,8 @@
 #include "estd/config.h"
 #include "estd/store_archive.h"
 
-est_result http_resource_failed(http_ctx *ctx, const http_resource *res, est_result rc,
-                                const store_write_error *e, long long id) {
+est_result http_resource_failed(http_ctx *ctx, const http_resource *res, est_result rc, const store_write_error *e,
+                                long long id) {
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "%s %lld does not exist", res->noun, id);
   if (!e) return rc;
   if (e->field[0]) http_fail_field(ctx, e->field, e->detail);
@@ -23,9 +23,12 @@ static est_result read_body(http_ctx *ctx, const http_resource *res, bool patch,
   json_t *errors = NULL;
   rc = res->validate(body, patch, norm, &errors);
   json_decref(body);
-  if (rc == EST_EINVAL) {
+  if (rc == EST_EINVAL || rc == EST_ECONFLICT) { /* conflict: a member that may never change */
     http_fail_errors(ctx, errors);
-    return http_fail(ctx, EST_EINVAL, "the %s failed validation; see errors", res->noun);
+    return http_fail(
+        ctx, rc,
+        rc == EST_EINVAL ? "the %s failed validation; see errors" : "the %s cannot be changed that way; see errors",
+        res->noun);
   }
   json_decref(errors);
   return rc;

@@ -44,7 +44,13 @@ static est_result areas_list(http_ctx *ctx) {
   return EST_OK;
 }
 
-static const http_resource resource = {"area", "/v1/areas", est_area_validate, store_area_get, store_area_create, store_area_update, &store_areas_archivable};
+static const http_resource resource = {"area",
+                                       "/v1/areas",
+                                       est_area_validate,
+                                       store_area_get,
+                                       store_area_create,
+                                       store_area_update,
+                                       &store_areas_archivable};
 
 static est_result areas_get(http_ctx *ctx) { return http_resource_get(ctx, &resource); }
 static est_result areas_create(http_ctx *ctx) { return http_resource_create(ctx, &resource); }
@@ -53,11 +59,12 @@ static est_result areas_delete(http_ctx *ctx) { return http_resource_delete(ctx,
 static est_result areas_restore(http_ctx *ctx) { return http_resource_restore(ctx, &resource); }
 
 const http_route http_routes_areas[] = {
-    {"GET", "/v1/areas", areas_list, HTTP_SCOPE_READ, 0},
-    {"POST", "/v1/areas", areas_create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
-    {"GET", "/v1/areas/{id}", areas_get, HTTP_SCOPE_READ, 0},
-    {"PATCH", "/v1/areas/{id}", areas_patch, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
-    {"DELETE", "/v1/areas/{id}", areas_delete, HTTP_SCOPE_ADMIN, 0},
-    {"POST", "/v1/areas/{id}/restore", areas_restore, HTTP_SCOPE_ADMIN, 0},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/v1/areas", areas_list, HTTP_SCOPE_READ, 0,
+     HTTP_QUERY_LIST " archived kind contains intersects_bbox include"},
+    {"POST", "/v1/areas", areas_create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY, NULL},
+    {"GET", "/v1/areas/{id}", areas_get, HTTP_SCOPE_READ, 0, NULL},
+    {"PATCH", "/v1/areas/{id}", areas_patch, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY, NULL},
+    {"DELETE", "/v1/areas/{id}", areas_delete, HTTP_SCOPE_ADMIN, 0, NULL},
+    {"POST", "/v1/areas/{id}/restore", areas_restore, HTTP_SCOPE_ADMIN, 0, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -7,7 +7,8 @@
 #include "estd/store_audit.h"
 #include "estd/util.h"
 
-static const char *const audit_actions[] = {"create", "update", "delete", "ingest", "resubmit", NULL};
+static const char *const audit_actions[] = {"create",   "update",  "delete",  "ingest",
+                                            "resubmit", "archive", "restore", NULL};
 
 /* from/to: a date (whole day, Europe/Stockholm) or an RFC 3339 date-time. */
 static est_result time_param(http_ctx *ctx, const char *name, const char **ts, const char **date) {
@@ -58,6 +59,7 @@ static est_result audit_list(http_ctx *ctx) {
 }
 
 const http_route http_routes_security[] = {
-    {"GET", "/v1/audit", audit_list, HTTP_SCOPE_ADMIN, 0},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/v1/audit", audit_list, HTTP_SCOPE_ADMIN, 0,
+     HTTP_QUERY_LIST " entity entity_id key_id party_id action from to"},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -31,8 +31,7 @@ static est_result attach_progress(http_ctx *ctx, char **items) {
   char *text = NULL;
   if (rc == EST_OK) {
     est_caller who = http_caller(ctx);
-    est_publish_policy pol = {est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0), who.detail, NULL,
-                              NULL};
+    est_publish_policy pol = {est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0), who.detail, NULL, NULL};
     est_progress_attach(arr, rows, est_stockholm_date(time(NULL)), &pol, &who);
     if (!(text = json_dumps(arr, JSON_COMPACT))) rc = EST_ENOMEM;
   }
@@ -67,8 +66,7 @@ static est_result list(http_ctx *ctx) {
   if (rc != EST_OK) return rc;
   est_page page;
   rc = store_commitments_list(ctx->app->pool, &f, &q, &page);
-  if (rc == EST_OK && include && (rc = attach_progress(ctx, &page.items)) != EST_OK)
-    est_page_free(&page);
+  if (rc == EST_OK && include && (rc = attach_progress(ctx, &page.items)) != EST_OK) est_page_free(&page);
   if (rc == EST_EPARSE) {
     http_fail_field(ctx, "cursor", "not a cursor issued for this list and sort");
     return http_fail(ctx, rc, "invalid cursor");
@@ -81,8 +79,8 @@ static est_result list(http_ctx *ctx) {
 /* Commitments are parsed into an est_commitment_input (not normalized
  * JSON) and PATCH checks the caller's party, so only GET and the failure
  * mapping are the shared ones (http_resource.h). */
-static const http_resource commitment_resource = {"commitment", "/v1/commitments", NULL, store_commitment_get,
-                                                  NULL, NULL, NULL};
+static const http_resource commitment_resource = {
+    "commitment", "/v1/commitments", NULL, store_commitment_get, NULL, NULL, NULL};
 
 static est_result get(http_ctx *ctx) { return http_resource_get(ctx, &commitment_resource); }
 
@@ -148,8 +146,8 @@ static est_result patch(http_ctx *ctx) {
     return EST_EINTERNAL;
   }
   char why[160];
-  rc = est_commitment_patch_allowed(body, current, (ctx->who.scopes & HTTP_SCOPE_ADMIN) != 0, ctx->who.party_id,
-                                    why, sizeof why);
+  rc = est_commitment_patch_allowed(body, current, (ctx->who.scopes & HTTP_SCOPE_ADMIN) != 0, ctx->who.party_id, why,
+                                    sizeof why);
   if (rc != EST_OK) {
     json_decref(body);
     json_decref(current);
@@ -181,18 +179,19 @@ static est_result patch(http_ctx *ctx) {
 }
 
 /* DELETE archives, restore restores: the shared handlers (http_resource.h). */
-static const http_resource archive_resource = {.noun = "commitment", .collection = "/v1/commitments",
-                                               .archivable = &store_commitments_archivable};
+static const http_resource archive_resource = {
+    .noun = "commitment", .collection = "/v1/commitments", .archivable = &store_commitments_archivable};
 
 static est_result delete_(http_ctx *ctx) { return http_resource_delete(ctx, &archive_resource); }
 static est_result restore(http_ctx *ctx) { return http_resource_restore(ctx, &archive_resource); }
 
 const http_route http_routes_commitments[] = {
-    {"GET", "/v1/commitments", list, HTTP_SCOPE_READ, 0},
-    {"POST", "/v1/commitments", create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
-    {"GET", "/v1/commitments/{id}", get, HTTP_SCOPE_READ, 0},
-    {"PATCH", "/v1/commitments/{id}", patch, HTTP_SCOPE_WRITE_COMMITMENTS, HTTP_ROUTE_BODY},
-    {"DELETE", "/v1/commitments/{id}", delete_, HTTP_SCOPE_ADMIN, 0},
-    {"POST", "/v1/commitments/{id}/restore", restore, HTTP_SCOPE_ADMIN, 0},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/v1/commitments", list, HTTP_SCOPE_READ, 0,
+     HTTP_QUERY_LIST " archived include agreement_id party_id cooperation_area_id area_id status"},
+    {"POST", "/v1/commitments", create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY, NULL},
+    {"GET", "/v1/commitments/{id}", get, HTTP_SCOPE_READ, 0, NULL},
+    {"PATCH", "/v1/commitments/{id}", patch, HTTP_SCOPE_WRITE_COMMITMENTS, HTTP_ROUTE_BODY, NULL},
+    {"DELETE", "/v1/commitments/{id}", delete_, HTTP_SCOPE_ADMIN, 0, NULL},
+    {"POST", "/v1/commitments/{id}/restore", restore, HTTP_SCOPE_ADMIN, 0, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

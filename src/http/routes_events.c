@@ -80,16 +80,42 @@ static json_t *result_entry(size_t index, const item *it, const store_event_outc
   return r;
 }
 
+#define MAX_CE_HEADERS 64
+
+/* The request's ce-* headers and Content-Type, for binary mode. */
+static size_t binary_headers(http_ctx *ctx, est_event_header *h, size_t max) {
+  const char **keys = u_map_enum_keys(ctx->req->map_header);
+  size_t n = 0;
+  for (int i = 0; keys && keys[i] && n < max; i++) {
+    if (strncasecmp(keys[i], "ce-", 3) != 0 && strcasecmp(keys[i], "Content-Type") != 0) continue;
+    const char *v = u_map_get(ctx->req->map_header, keys[i]);
+    h[n].name = keys[i];
+    h[n].value = v;
+    h[n].len = v ? strlen(v) : 0;
+    n++;
+  }
+  return n;
+}
+
 static est_result events_post(http_ctx *ctx) {
-  json_t *body;
-  est_result rc = http_body_json(ctx, &body);
-  if (rc != EST_OK) return rc;
+  json_t *body = NULL;
+  est_result rc = EST_OK;
   const char *ct = http_header(ctx, "Content-Type");
-  bool batch_ct = est_media_type_is(ct, ct ? strlen(ct) : 0, "application/cloudevents-batch+json");
-  bool is_array = json_is_array(body);
-  if (batch_ct && !is_array) {
+  est_http_ce_mode mode = est_event_http_mode(ct, http_header(ctx, "ce-specversion") != NULL);
+  if (mode == EST_HTTP_CE_UNSUPPORTED)
+    return http_fail(ctx, EST_EUNSUPPORTED, "Content-Type must be " EST_EVENT_HTTP_MEDIA_TYPES);
+  bool binary = mode == EST_HTTP_CE_BINARY;
+  if (!binary && (rc = http_body_json(ctx, &body)) != EST_OK) return rc;
+  bool is_array = !binary && json_is_array(body);
+  if (mode == EST_HTTP_CE_BATCH && !is_array) {
     json_decref(body);
     return http_fail(ctx, EST_EPARSE, "application/cloudevents-batch+json must be a JSON array of CloudEvents");
+  }
+  if (mode == EST_HTTP_CE_STRUCTURED && is_array) {
+    json_decref(body);
+    return http_fail(
+        ctx, EST_EPARSE,
+        "application/cloudevents+json is one CloudEvent; send a batch as application/cloudevents-batch+json");
   }
   size_t n = is_array ? json_array_size(body) : 1;
   if (n == 0) {
@@ -115,8 +141,13 @@ static est_result events_post(http_ctx *ctx) {
   for (size_t i = 0; i < n && rc == EST_OK; i++) {
     item *it = &items[i];
     const json_t *ce = is_array ? json_array_get(body, i) : body;
-    size_t size = json_dumpb(ce, NULL, 0, JSON_COMPACT);
-    if (size > EST_EVENT_MAX_BYTES) {
+    size_t size = binary ? 0 : json_dumpb(ce, NULL, 0, JSON_COMPACT);
+    if (binary) {
+      est_event_header hdrs[MAX_CE_HEADERS];
+      size_t nh = binary_headers(ctx, hdrs, MAX_CE_HEADERS);
+      it->reason = est_event_from_http_binary(ctx->req->binary_body, ctx->req->binary_body_length, hdrs, nh, &it->ev,
+                                              &it->errors);
+    } else if (size > EST_EVENT_MAX_BYTES) {
       est_problem_add_error(&it->errors, "/", "event exceeds 262144 bytes");
       it->reason = EST_REASON_OVERSIZED;
     } else {
@@ -145,8 +176,7 @@ static est_result events_post(http_ctx *ctx) {
   rc = store_events_ingest(ctx->app->pool, valid, nvalid, rejected, &who, vout);
   for (size_t k = 0; k < nvalid && rc == EST_OK; k++) {
     out[valid_idx[k]] = vout[k];
-    if (vout[k].inserted)
-      est_metrics_event_ingested("http", valid[k]->kind);
+    if (vout[k].inserted) est_metrics_event_ingested("http", valid[k]->kind);
   }
   free(vout);
   if (rc != EST_OK) goto done;
@@ -395,12 +425,14 @@ done:
 }
 
 const http_route http_routes_events[] = {
-    {"POST", "/v1/events", events_post, HTTP_SCOPE_WRITE_EVENTS, HTTP_ROUTE_BODY},
-    {"GET", "/v1/events", events_list, HTTP_SCOPE_READ, 0},
-    {"GET", "/v1/events/{id}", events_get, HTTP_SCOPE_READ, 0},
+    {"POST", "/v1/events", events_post, HTTP_SCOPE_WRITE_EVENTS, HTTP_ROUTE_BODY, NULL},
+    {"GET", "/v1/events", events_list, HTTP_SCOPE_READ, 0,
+     HTTP_QUERY_LIST " area_id category kind party_id from to source"},
+    {"GET", "/v1/events/{id}", events_get, HTTP_SCOPE_READ, 0, NULL},
     /* A write-events key sees its own party's dead letters (estd/disclosure.h); admin all. */
-    {"GET", "/v1/dead-letters", dead_letters_list, HTTP_SCOPE_WRITE_EVENTS, 0},
-    {"GET", "/v1/dead-letters/{id}", dead_letters_get, HTTP_SCOPE_WRITE_EVENTS, 0},
-    {"POST", "/v1/dead-letters/{id}/resubmit", dead_letters_resubmit, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/v1/dead-letters", dead_letters_list, HTTP_SCOPE_WRITE_EVENTS, 0,
+     HTTP_QUERY_LIST " reason topic from to resolved"},
+    {"GET", "/v1/dead-letters/{id}", dead_letters_get, HTTP_SCOPE_WRITE_EVENTS, 0, NULL},
+    {"POST", "/v1/dead-letters/{id}/resubmit", dead_letters_resubmit, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -30,7 +30,9 @@ static est_result focuses_list(http_ctx *ctx) {
   return EST_OK;
 }
 
-static const http_resource resource = {"area focus", "/v1/area-focuses", est_focus_validate, store_focus_get, store_focus_create, store_focus_update, &store_focuses_archivable};
+static const http_resource resource = {
+    "area focus",       "/v1/area-focuses", est_focus_validate,       store_focus_get,
+    store_focus_create, store_focus_update, &store_focuses_archivable};
 
 static est_result focuses_get(http_ctx *ctx) { return http_resource_get(ctx, &resource); }
 static est_result focuses_create(http_ctx *ctx) { return http_resource_create(ctx, &resource); }
@@ -39,11 +41,12 @@ static est_result focuses_delete(http_ctx *ctx) { return http_resource_delete(ct
 static est_result focuses_restore(http_ctx *ctx) { return http_resource_restore(ctx, &resource); }
 
 const http_route http_routes_focuses[] = {
-    {"GET", "/v1/area-focuses", focuses_list, HTTP_SCOPE_READ, 0},
-    {"POST", "/v1/area-focuses", focuses_create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
-    {"GET", "/v1/area-focuses/{id}", focuses_get, HTTP_SCOPE_READ, 0},
-    {"PATCH", "/v1/area-focuses/{id}", focuses_patch, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
-    {"DELETE", "/v1/area-focuses/{id}", focuses_delete, HTTP_SCOPE_ADMIN, 0},
-    {"POST", "/v1/area-focuses/{id}/restore", focuses_restore, HTTP_SCOPE_ADMIN, 0},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/v1/area-focuses", focuses_list, HTTP_SCOPE_READ, 0,
+     HTTP_QUERY_LIST " archived area_id agreement_id party_id priority active_on"},
+    {"POST", "/v1/area-focuses", focuses_create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY, NULL},
+    {"GET", "/v1/area-focuses/{id}", focuses_get, HTTP_SCOPE_READ, 0, NULL},
+    {"PATCH", "/v1/area-focuses/{id}", focuses_patch, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY, NULL},
+    {"DELETE", "/v1/area-focuses/{id}", focuses_delete, HTTP_SCOPE_ADMIN, 0, NULL},
+    {"POST", "/v1/area-focuses/{id}/restore", focuses_restore, HTTP_SCOPE_ADMIN, 0, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -6,12 +6,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "estd/auth.h"
 #include "estd/http.h"
 #include "estd/http_server.h"
 #include "estd/intake.h"
 #include "estd/log.h"
 #include "estd/metrics.h"
 #include "estd/migrate.h"
+#include "estd/oidc.h"
 #include "estd/pool.h"
 #include "estd/situation_cache.h"
 
@@ -83,12 +85,16 @@ static est_result readyz(http_ctx *ctx) {
   readiness_note(reason);
   est_intake_status h;
   json_t *intake = intake_json(app, &h);
+  /* OpenID Connect key status is reported, not gated on: API keys, sessions
+   * and cached keys keep working while the issuer is away (docs/SECURITY.md). */
+  est_oidc *oidc = est_auth_oidc(app);
+  json_t *oidc_j = oidc ? est_oidc_status(oidc) : NULL;
   if (reason) {
     /* "status" stays the numeric HTTP status (RFC 9457); the reason is an extension member. */
-    ctx->problem_extra = json_pack("{s:s,s:o*}", "reason", reason, "intake", intake);
+    ctx->problem_extra = json_pack("{s:s,s:o*,s:o*}", "reason", reason, "intake", intake, "oidc", oidc_j);
     return http_fail(ctx, EST_EUNAVAILABLE, "not ready: %s", reason);
   }
-  http_reply_json_steal(ctx, 200, json_pack("{s:s,s:o*}", "status", "ready", "intake", intake));
+  http_reply_json_steal(ctx, 200, json_pack("{s:s,s:o*,s:o*}", "status", "ready", "intake", intake, "oidc", oidc_j));
   return EST_OK;
 }
 
@@ -145,9 +151,9 @@ static est_result metrics(http_ctx *ctx) {
 }
 
 const http_route http_routes_ops[] = {
-    {"GET", "/livez", livez, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG},
-    {"GET", "/readyz", readyz, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG},
-    {"GET", "/healthz/intake", healthz_intake, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG},
-    {"GET", "/metrics", metrics, HTTP_SCOPE_READ, HTTP_ROUTE_NOLOG},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/livez", livez, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG, NULL},
+    {"GET", "/readyz", readyz, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG, NULL},
+    {"GET", "/healthz/intake", healthz_intake, 0, HTTP_ROUTE_PUBLIC | HTTP_ROUTE_NOLOG, NULL},
+    {"GET", "/metrics", metrics, HTTP_SCOPE_READ, HTTP_ROUTE_NOLOG, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

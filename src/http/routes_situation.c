@@ -71,8 +71,8 @@ static est_result parse_params(http_ctx *ctx, est_situation_query *q) {
   const char *field, *detail;
   est_period period;
   est_date today = est_stockholm_date(time(NULL));
-  if (est_period_from_params(http_param(ctx, "week"), http_param(ctx, "from"), http_param(ctx, "to"), today,
-                             &period, &field, &detail) != EST_OK) {
+  if (est_period_from_params(http_param(ctx, "week"), http_param(ctx, "from"), http_param(ctx, "to"), today, &period,
+                             &field, &detail) != EST_OK) {
     http_fail_field(ctx, field, detail);
     return http_fail(ctx, EST_EPARSE, "invalid period: %s", detail);
   }
@@ -343,6 +343,42 @@ static est_result situation_geojson(http_ctx *ctx) {
   return serve(ctx, &q, true);
 }
 
+est_result http_situation_render(http_ctx *ctx, long long area_id, const char *week, const est_caller *as, int k,
+                                 char **body, size_t *len, est_caller *used, int *k_used) {
+  est_situation_query q;
+  memset(&q, 0, sizeof q);
+  q.area_id = area_id;
+  const char *field, *why;
+  est_period period;
+  if (est_period_from_params(week, NULL, NULL, est_stockholm_date(time(NULL)), &period, &field, &why) != EST_OK) {
+    http_fail_field(ctx, "/week", why);
+    return http_fail(ctx, EST_EINVAL, "invalid week: %s", why);
+  }
+  est_situation_query_period(&q, &period, NULL); /* the defaults of GET /v1/situation */
+  q.eps_m = 150.0;
+  q.min_points = 5;
+  est_caller who = as ? *as : http_caller(ctx);
+  q.detail_scope = who.detail;
+  q.detail = est_disclosure_exact_geometry(&who);
+  q.rows = est_disclosure_rows(&who, &q.rows_party);
+  q.k = k >= 0 ? k : est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0);
+  *used = who;
+  *k_used = q.k;
+  char *version = NULL, *freshness = NULL, *tmpl = NULL;
+  *body = NULL;
+  size_t tlen = 0;
+  est_result rc = compute(ctx, &q, false, &tmpl, &tlen, &version, &freshness);
+  if (rc == EST_OK) rc = splice(tmpl, tlen, freshness, body, len);
+  free(tmpl);
+  free(version);
+  free(freshness);
+  if (rc == EST_EINVAL) { /* unknown area: name the meeting's field */
+    if (ctx->problem_errors) json_array_clear(ctx->problem_errors);
+    http_fail_field(ctx, "/area_id", "no area with this id");
+  }
+  return rc;
+}
+
 static est_result progress_get(http_ctx *ctx) {
   long long id;
   est_result rc = http_path_id(ctx, &id);
@@ -364,8 +400,9 @@ static est_result progress_get(http_ctx *ctx) {
 
 /* ---- agreement report (JSON or CSV) --------------------------------------- */
 
-/* The report with every commitment's progress, evaluated today. */
-static est_result report_fetch(http_ctx *ctx, long long id, json_t **out) {
+/* The report with every commitment's progress, evaluated today (also the
+ * public page's source, routes_public.c). */
+est_result http_agreement_report(http_ctx *ctx, long long id, const est_caller *caller, json_t **out) {
   json_t *doc, *rows = NULL;
   est_result rc = store_agreement_report(ctx->app->pool, id, &doc);
   if (rc != EST_OK) return rc;
@@ -376,7 +413,7 @@ static est_result report_fetch(http_ctx *ctx, long long id, json_t **out) {
     rc = store_progress_rows(ctx->app->pool, ids, n, &rows);
     free(ids);
   }
-  est_caller who = http_caller(ctx);
+  est_caller who = caller ? *caller : http_caller(ctx);
   est_publish_policy pol = {est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0), who.detail, NULL, NULL};
   if (rc == EST_OK) est_report_finish(doc, rows, est_stockholm_date(time(NULL)), &pol, &who);
   json_decref(rows);
@@ -394,7 +431,7 @@ static est_result report_get(http_ctx *ctx) {
   if ((rc = http_param_enum(ctx, "format", formats, &format)) != EST_OK) return rc;
   bool csv = format ? strcmp(format, "csv") == 0 : accepts(ctx, "text/csv");
   json_t *doc;
-  rc = report_fetch(ctx, id, &doc);
+  rc = http_agreement_report(ctx, id, NULL, &doc);
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "agreement %lld does not exist", id);
   if (rc != EST_OK) return rc;
   if (!csv) {
@@ -417,9 +454,11 @@ static est_result report_get(http_ctx *ctx) {
 }
 
 const http_route http_routes_situation[] = {
-    {"GET", "/v1/situation", situation_get, HTTP_SCOPE_READ, 0},
-    {"GET", "/v1/situation/geojson", situation_geojson, HTTP_SCOPE_READ, 0},
-    {"GET", "/v1/commitments/{id}/progress", progress_get, HTTP_SCOPE_READ, 0},
-    {"GET", "/v1/agreements/{id}/report", report_get, HTTP_SCOPE_READ, 0},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/v1/situation", situation_get, HTTP_SCOPE_READ, 0,
+     "area_id week from to bucket eps_m min_points min_count include"},
+    {"GET", "/v1/situation/geojson", situation_geojson, HTTP_SCOPE_READ, 0,
+     "area_id week from to bucket eps_m min_points min_count include"},
+    {"GET", "/v1/commitments/{id}/progress", progress_get, HTTP_SCOPE_READ, 0, NULL},
+    {"GET", "/v1/agreements/{id}/report", report_get, HTTP_SCOPE_READ, 0, "format"},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

@@ -46,10 +46,10 @@ static est_result sources_archive(http_ctx *ctx) { return http_resource_delete(c
 static est_result sources_restore(http_ctx *ctx) { return http_resource_restore(ctx, &resource); }
 
 const http_route http_routes_sources[] = {
-    {"GET", "/v1/sources", sources_list, HTTP_SCOPE_ADMIN, 0},
-    {"POST", "/v1/sources", sources_create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY},
-    {"GET", "/v1/sources/{id}", sources_get, HTTP_SCOPE_ADMIN, 0},
-    {"DELETE", "/v1/sources/{id}", sources_archive, HTTP_SCOPE_ADMIN, 0},
-    {"POST", "/v1/sources/{id}/restore", sources_restore, HTTP_SCOPE_ADMIN, 0},
-    {NULL, NULL, NULL, 0, 0},
+    {"GET", "/v1/sources", sources_list, HTTP_SCOPE_ADMIN, 0, HTTP_QUERY_LIST " party_id source archived"},
+    {"POST", "/v1/sources", sources_create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY, NULL},
+    {"GET", "/v1/sources/{id}", sources_get, HTTP_SCOPE_ADMIN, 0, NULL},
+    {"DELETE", "/v1/sources/{id}", sources_archive, HTTP_SCOPE_ADMIN, 0, NULL},
+    {"POST", "/v1/sources/{id}/restore", sources_restore, HTTP_SCOPE_ADMIN, 0, NULL},
+    {NULL, NULL, NULL, 0, 0, NULL},
 };

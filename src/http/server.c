@@ -23,6 +23,7 @@
 #include "estd/http_tls.h"
 #include "estd/log.h"
 #include "estd/metrics.h"
+#include "estd/personnummer.h"
 #include "estd/problem.h"
 #include "estd/ratelimit.h"
 #include "estd/util.h"
@@ -44,8 +45,8 @@ struct http_server {
   int nslots;
   route_slot fallback;
   http_tls tls;
-  http_guard *guard;     /* per-connection deadlines and the connection budget */
-  est_ratelimit *anon;   /* per client address, requests without a valid key */
+  http_guard *guard;   /* per-connection deadlines and the connection budget */
+  est_ratelimit *anon; /* per client address, requests without a valid key */
 };
 
 /* The one listener of the process (the MHD callbacks below reach it). */
@@ -102,9 +103,13 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap) {
   est_log_kv(level, buf, "component", "microhttpd", NULL);
 }
 
-static const http_route *const g_tables[] = {
-    http_routes_ops, http_routes_parties, http_routes_commitments, http_routes_areas,
-    http_routes_focuses, http_routes_events, http_routes_sources, http_routes_situation, http_routes_security, NULL};
+static const http_route *const g_tables[] = {http_routes_ops,         http_routes_parties,
+                                             http_routes_commitments, http_routes_areas,
+                                             http_routes_focuses,     http_routes_events,
+                                             http_routes_sources,     http_routes_situation,
+                                             http_routes_security,    http_routes_auth,
+                                             http_routes_web,         http_routes_public,
+                                             http_routes_cycle,       NULL};
 
 const http_route *const *http_route_tables(void) { return g_tables; }
 
@@ -188,9 +193,9 @@ static void access_log(http_ctx *ctx, const char *route_path, double dur) {
   char st[16], ms[32];
   snprintf(st, sizeof st, "%d", ctx->status);
   snprintf(ms, sizeof ms, "%.3f", dur * 1000.0);
-  est_log_kv(level, "request", "request_id", ctx->request_id, "method", ctx->req->http_verb,
-             "route", route_path, "path", ctx->req->url_path, "#status", st, "#duration_ms", ms,
-             ctx->problem_detail ? "detail" : NULL, ctx->problem_detail, NULL);
+  est_log_kv(level, "request", "request_id", ctx->request_id, "method", ctx->req->http_verb, "route", route_path,
+             "path", ctx->req->url_path, "#status", st, "#duration_ms", ms, ctx->problem_detail ? "detail" : NULL,
+             ctx->problem_detail, NULL);
 }
 
 /* A request's context, with its request id (the client's X-Request-Id or a new one). */
@@ -245,6 +250,55 @@ static est_result query_limits(http_ctx *ctx) {
   return EST_OK;
 }
 
+/* Is name (len bytes) one of the space-separated words of list? */
+static bool word_in(const char *list, const char *name, size_t len) {
+  for (const char *p = list; p && *p;) {
+    while (*p == ' ') p++;
+    size_t n = strcspn(p, " ");
+    if (n && n == len && memcmp(p, name, len) == 0) return true;
+    p += n;
+  }
+  return false;
+}
+
+/* Is name a {placeholder} of the path template? */
+static bool path_placeholder(const char *tmpl, const char *name) {
+  size_t len = strlen(name);
+  for (const char *p = strchr(tmpl, '{'); p; p = strchr(p + 1, '{')) {
+    const char *e = strchr(p, '}');
+    if (e && (size_t)(e - p - 1) == len && memcmp(p + 1, name, len) == 0) return true;
+  }
+  return false;
+}
+
+/* The exact contract: a query parameter the route does not take (a typo
+ * such as ?stauts=, or an empty name) is 400 naming it, so a caller never
+ * silently gets an unfiltered answer. The route's list (http_route.query)
+ * is the one place; openapi.yaml states the same lists. */
+static est_result query_known(http_ctx *ctx) {
+  if (ctx->route->query && strcmp(ctx->route->query, HTTP_QUERY_PAGE) == 0) return EST_OK;
+  /* Ulfius drops a parameter with an empty name ("?=false"): look in the raw query. */
+  const char *q = ctx->req->http_url ? strchr(ctx->req->http_url, '?') : NULL;
+  for (const char *p = q; p && *p; p = strchr(p + 1, '&'))
+    if (p[1] == '=') {
+      http_fail_field(ctx, "(empty name)", "a query parameter needs a name");
+      return http_fail(ctx, EST_EPARSE, "unknown query parameter '(empty name)'; this operation takes %s",
+                       ctx->route->query && *ctx->route->query ? ctx->route->query : "none");
+    }
+  const char **keys = u_map_enum_keys(ctx->req->map_url);
+  est_result rc = EST_OK;
+  for (int i = 0; keys && keys[i] && rc == EST_OK; i++) {
+    if (word_in(ctx->route->query, keys[i], strlen(keys[i])) || path_placeholder(ctx->route->path, keys[i])) continue;
+    char name[72];
+    snprintf(name, sizeof name, "%.64s", keys[i][0] ? keys[i] : "(empty name)");
+    est_pnr_redact(name);
+    http_fail_field(ctx, name, "not a parameter of this operation");
+    rc = http_fail(ctx, EST_EPARSE, "unknown query parameter '%s'; this operation takes %s", name,
+                   ctx->route->query && *ctx->route->query ? ctx->route->query : "none");
+  }
+  return rc;
+}
+
 /* The client's IPv4 address as a rate-limit key (0 if unknown). */
 static long long client_key(const struct _u_request *req) {
   const struct sockaddr *sa = req->client_address;
@@ -258,7 +312,8 @@ static long long client_key(const struct _u_request *req) {
  * pages) are not limited here. */
 static est_result anon_limit(http_ctx *ctx) {
   int retry_s = 1;
-  if (!g_srv || !g_srv->anon || est_ratelimit_take(g_srv->anon, client_key(ctx->req), (int64_t)(mono_seconds() * 1000.0), &retry_s))
+  if (!g_srv || !g_srv->anon ||
+      est_ratelimit_take(g_srv->anon, client_key(ctx->req), (int64_t)(mono_seconds() * 1000.0), &retry_s))
     return EST_OK;
   char ra[16];
   snprintf(ra, sizeof ra, "%d", retry_s);
@@ -284,6 +339,7 @@ static int dispatch(const struct _u_request *req, struct _u_response *res, void 
     rc = est_auth_check_request(&ctx);
     if (rc == EST_EUNAUTHORIZED && anon_limit(&ctx) != EST_OK) rc = EST_ERATELIMIT;
   }
+  if (rc == EST_OK && ctx.status == 0) rc = query_known(&ctx); /* after auth: 401 before 400 */
   if (rc == EST_OK && ctx.status == 0) rc = ctx.route->handler(&ctx);
   if (rc < 0) render_problem(&ctx, rc);
   if (ctx.status == 0) render_problem(&ctx, EST_EINTERNAL);
@@ -320,7 +376,7 @@ static bool path_matches(const char *tmpl, const char *path) {
   return *tmpl == '\0' && *path == '\0';
 }
 
-static const http_route fallback_route = {"*", "(unmatched)", NULL, 0, HTTP_ROUTE_PUBLIC};
+static const http_route fallback_route = {"*", "(unmatched)", NULL, 0, HTTP_ROUTE_PUBLIC, NULL};
 
 static int dispatch_unmatched(const struct _u_request *req, struct _u_response *res, void *user_data) {
   http_server *srv = user_data;
@@ -336,8 +392,8 @@ static int dispatch_unmatched(const struct _u_request *req, struct _u_response *
   }
   if (allow.len && !allow.oom) {
     ulfius_add_header_to_response(res, "Allow", allow.data);
-    render_problem(&ctx, http_fail(&ctx, EST_EMETHOD, "method %s is not allowed here; allowed: %s", req->http_verb,
-                                   allow.data));
+    render_problem(
+        &ctx, http_fail(&ctx, EST_EMETHOD, "method %s is not allowed here; allowed: %s", req->http_verb, allow.data));
   } else {
     render_problem(&ctx, http_fail(&ctx, EST_ENOTFOUND, "no route for %s", req->url_path));
   }
@@ -462,11 +518,16 @@ est_result http_server_start(http_server **out, est_app *app) {
     return EST_EIO;
   }
   fd_budget(cfg);
-  http_guard_limits lim = {cfg->http_header_timeout_s * 1000, cfg->http_body_timeout_s * 1000,
-                           cfg->http_timeout_s * 1000, cfg->http_max_connections, takes_body, srv};
+  http_guard_limits lim = {cfg->http_header_timeout_s * 1000,
+                           cfg->http_body_timeout_s * 1000,
+                           cfg->http_timeout_s * 1000,
+                           cfg->http_max_connections,
+                           takes_body,
+                           srv};
   srv->guard = http_guard_create(&lim);
   bool rl_failed = false;
-  if (app->auth) srv->anon = est_ratelimit_create(cfg->rate_limit_anon_rps, cfg->rate_limit_anon_burst, 4096, &rl_failed);
+  if (app->auth)
+    srv->anon = est_ratelimit_create(cfg->rate_limit_anon_rps, cfg->rate_limit_anon_burst, 4096, &rl_failed);
   if (!srv->guard || rl_failed) {
     server_free(srv);
     return EST_ENOMEM;
@@ -495,8 +556,8 @@ est_result http_server_start(http_server **out, est_app *app) {
       {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls.key},
       {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
       {MHD_OPTION_END, 0, NULL}};
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC |
-                   MHD_USE_ERROR_LOG;
+  unsigned flags =
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
   if (srv->tls.cert) flags |= MHD_USE_TLS;
   if (ulfius_start_framework_with_mhd_options(&srv->inst, flags, ops) != U_OK) {
     est_log_kv(EST_LOG_ERROR, "cannot start HTTP listener", "address", cfg->listen_address, NULL);
@@ -526,9 +587,8 @@ void http_server_stop(http_server *srv, int grace_ms) {
   if (!srv) return;
   http_server_quiesce(srv);
   http_guard_drain(srv->guard); /* idle and slow connections go now; handlers finish */
-  for (int waited = 0; waited < grace_ms &&
-                       (atomic_load(&g_requests_open) > 0 || atomic_load(&srv->app->in_flight) > 0);
-       waited += 10)
+  for (int waited = 0;
+       waited < grace_ms && (atomic_load(&g_requests_open) > 0 || atomic_load(&srv->app->in_flight) > 0); waited += 10)
     usleep(10 * 1000);
   if (atomic_load(&g_requests_open) > 0 || atomic_load(&srv->app->in_flight) > 0)
     est_log(EST_LOG_WARN, "grace period over with %d requests open", atomic_load(&g_requests_open));

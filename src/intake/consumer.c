@@ -51,10 +51,10 @@
 typedef struct batch {
   rd_kafka_message_t **msgs;
   size_t n, cap;
-  store_msg *sm;        /* n entries once prepared */
+  store_msg *sm; /* n entries once prepared */
   est_event *evs;
   est_event_header **hdrs;
-  bool *admitted;       /* n entries: the admission policy has decided (and a dead letter is redacted) */
+  bool *admitted; /* n entries: the admission policy has decided (and a dead letter is redacted) */
   bool prepared;
   /* Once prepared, the messages' bytes (value, key, headers) are copied
    * into raw and the librdkafka messages are destroyed (msgs[i] = NULL): a
@@ -64,9 +64,9 @@ typedef struct batch {
   unsigned char *raw;
   rd_kafka_topic_partition_list_t *offs;
   /* writer thread (consumer thread only, except done/rc/secs: under in->mu) */
-  bool queued;          /* in in->fifo */
-  bool running;         /* a writer thread was started and not joined yet */
-  bool done;            /* the writer thread has finished (rc, secs valid) */
+  bool queued;  /* in in->fifo */
+  bool running; /* a writer thread was started and not joined yet */
+  bool done;    /* the writer thread has finished (rc, secs valid) */
   est_result rc;
   double secs;
   pthread_t thread;
@@ -82,13 +82,13 @@ struct est_intake {
   atomic_bool assigned;
   _Atomic long long stop_deadline_ms;
   batch slots[MAX_SLOTS];
-  batch *cur;               /* being filled and parsed by the consumer thread */
-  batch *fifo[MAX_SLOTS];   /* handed to the writers, oldest first, not finished yet */
+  batch *cur;             /* being filled and parsed by the consumer thread */
+  batch *fifo[MAX_SLOTS]; /* handed to the writers, oldest first, not finished yet */
   size_t nfifo;
-  size_t writers;           /* ESTD_KAFKA_WRITERS */
-  pthread_mutex_t mu;       /* guards batch.done/rc/secs and nrunning */
-  pthread_cond_t cv;        /* a writer thread finished */
-  size_t nrunning;          /* writer threads not done yet */
+  size_t writers;     /* ESTD_KAFKA_WRITERS */
+  pthread_mutex_t mu; /* guards batch.done/rc/secs and nrunning */
+  pthread_cond_t cv;  /* a writer thread finished */
+  size_t nrunning;    /* writer threads not done yet */
   /* messages polled while a batch was being retried (start the next batch) */
   rd_kafka_message_t **carry;
   size_t ncarry, capcarry;
@@ -96,10 +96,10 @@ struct est_intake {
   long long last_lag_ms;
   /* health (est_intake_health; written by the consumer thread) */
   _Atomic long long started_ms;
-  _Atomic long long last_batch_ms;   /* last batch committed, 0 = none yet */
-  _Atomic long long db_failing_ms;   /* first failed write of the batch being retried, 0 = writes fine */
-  atomic_int brokers_up;             /* from the statistics callback, -1 = not known yet */
-  _Atomic long long lag_total;       /* summed over the assigned partitions, -1 = not known */
+  _Atomic long long last_batch_ms; /* last batch committed, 0 = none yet */
+  _Atomic long long db_failing_ms; /* first failed write of the batch being retried, 0 = writes fine */
+  atomic_int brokers_up;           /* from the statistics callback, -1 = not known yet */
+  _Atomic long long lag_total;     /* summed over the assigned partitions, -1 = not known */
 };
 
 static long long now_ms(void) {
@@ -158,7 +158,8 @@ static void prepare_one(batch *b, size_t i, unsigned char **raw) {
   est_event *ev = &b->evs[i];
   memset(sm, 0, sizeof *sm);
   memset(ev, 0, sizeof *ev);
-  rd_kafka_topic_partition_t *op = rd_kafka_topic_partition_list_find(b->offs, rd_kafka_topic_name(m->rkt), m->partition);
+  rd_kafka_topic_partition_t *op =
+      rd_kafka_topic_partition_list_find(b->offs, rd_kafka_topic_name(m->rkt), m->partition);
   sm->topic = op->topic; /* owned by b->offs */
   sm->partition = m->partition;
   sm->offset = m->offset;
@@ -481,8 +482,7 @@ static void drop_all(est_intake *in, const char *why) {
   if (total == 0) return;
   char n[24];
   snprintf(n, sizeof n, "%zu", total);
-  est_log_kv(EST_LOG_WARN, "dropping uncommitted messages; they will be re-read", "reason", why, "#messages", n,
-             NULL);
+  est_log_kv(EST_LOG_WARN, "dropping uncommitted messages; they will be re-read", "reason", why, "#messages", n, NULL);
   for (size_t k = 0; k < in->nfifo; k++) batch_clear(in->fifo[k]);
   fifo_compact(in);
   batch_clear(in->cur);
@@ -855,7 +855,9 @@ est_result est_intake_start(est_intake **out, est_app *app) {
   atomic_store(&in->started_ms, now_ms());
   atomic_store(&in->brokers_up, -1);
   atomic_store(&in->lag_total, -1);
-  in->writers = cfg->kafka_writers < 1 ? 1 : cfg->kafka_writers > MAX_WRITERS ? MAX_WRITERS : (size_t)cfg->kafka_writers;
+  in->writers = cfg->kafka_writers < 1             ? 1
+                : cfg->kafka_writers > MAX_WRITERS ? MAX_WRITERS
+                                                   : (size_t)cfg->kafka_writers;
   pthread_mutex_init(&in->mu, NULL);
   pthread_cond_init(&in->cv, NULL);
   if (!est_topic_parties_valid(cfg->kafka_topic_parties)) {
@@ -867,11 +869,11 @@ est_result est_intake_start(est_intake **out, est_app *app) {
   char qmin[24];
   snprintf(qmin, sizeof qmin, "%d", cfg->kafka_batch_max * 2 > 1000 ? cfg->kafka_batch_max * 2 : 1000);
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
-  bool ok = conf_set(conf, "bootstrap.servers", cfg->kafka_brokers) && conf_set(conf, "group.id", cfg->kafka_group_id) &&
-            conf_set(conf, "client.id", "estd") && conf_set(conf, "enable.auto.commit", "true") &&
-            conf_set(conf, "enable.auto.offset.store", "false") && conf_set(conf, "auto.offset.reset", "earliest") &&
-            conf_set(conf, "enable.partition.eof", "false") && conf_set(conf, "session.timeout.ms", "10000") &&
-            conf_set(conf, "heartbeat.interval.ms", "2000") &&
+  bool ok = conf_set(conf, "bootstrap.servers", cfg->kafka_brokers) &&
+            conf_set(conf, "group.id", cfg->kafka_group_id) && conf_set(conf, "client.id", "estd") &&
+            conf_set(conf, "enable.auto.commit", "true") && conf_set(conf, "enable.auto.offset.store", "false") &&
+            conf_set(conf, "auto.offset.reset", "earliest") && conf_set(conf, "enable.partition.eof", "false") &&
+            conf_set(conf, "session.timeout.ms", "10000") && conf_set(conf, "heartbeat.interval.ms", "2000") &&
             /* Bounded prefetch keeps RSS small: about two batches are buffered
              * (a batch of 2000 typical events is ~1 MiB). A partition fetch
              * takes a whole producer record batch (librdkafka producers: up to
@@ -923,8 +925,8 @@ est_result est_intake_start(est_intake **out, est_app *app) {
     return EST_ENOMEM;
   }
   in->thread_started = true;
-  est_log_kv(EST_LOG_INFO, "Kafka intake started", "brokers", cfg->kafka_brokers, "topics", cfg->kafka_topics,
-             "group", cfg->kafka_group_id, NULL);
+  est_log_kv(EST_LOG_INFO, "Kafka intake started", "brokers", cfg->kafka_brokers, "topics", cfg->kafka_topics, "group",
+             cfg->kafka_group_id, NULL);
   *out = in;
   return EST_OK;
 }

@@ -13,13 +13,13 @@ const char *const store_areas_sorts[] = {"id", "name", "created_at", NULL};
  * expression x) becomes. Altitudes are dropped (the column is 2D). */
 #define AREA_GEOM_FROM(x) "ST_Multi(ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON(" x "), 4326)))"
 
-#define AREA_JSON_HEAD                                                                               \
-  "json_build_object('id', a.id, 'code', a.code, 'name', a.name, 'kind', a.kind, 'approximate', "    \
+#define AREA_JSON_HEAD                                                                            \
+  "json_build_object('id', a.id, 'code', a.code, 'name', a.name, 'kind', a.kind, 'approximate', " \
   "a.approximate, 'description', a.description, "
-#define AREA_JSON_TAIL                                                                               \
-  "'centroid', json_build_object('lat', round(ST_Y(ST_Centroid(a.geom))::numeric, 7), 'lon', "      \
+#define AREA_JSON_TAIL                                                                                        \
+  "'centroid', json_build_object('lat', round(ST_Y(ST_Centroid(a.geom))::numeric, 7), 'lon', "                \
   "round(ST_X(ST_Centroid(a.geom))::numeric, 7)), 'area_m2', round(ST_Area(a.geom::geography)::numeric, 1), " \
-  "'created_at', a.created_at, 'updated_at', a.updated_at, 'archived_at', a.archived_at, 'version', "  \
+  "'created_at', a.created_at, 'updated_at', a.updated_at, 'archived_at', a.archived_at, 'version', "         \
   "a.version)::text"
 #define AREA_JSON_GEOM AREA_JSON_HEAD "'geometry', ST_AsGeoJSON(a.geom)::json, " AREA_JSON_TAIL
 #define AREA_JSON_NOGEOM AREA_JSON_HEAD AREA_JSON_TAIL
@@ -27,22 +27,29 @@ const char *const store_areas_sorts[] = {"id", "name", "created_at", NULL};
 /* $1 kind, $2/$3 cursor (value, id), $4 limit, $5/$6 point (lon, lat),
  * $7..$10 bbox (minLon, minLat, maxLon, maxLat), $11 include archived. For the id sort the cursor
  * value is always "", which keeps $2 typed and referenced. */
-#define AREA_LIST(name, json, sortval, after, order)                                                 \
-  {name,                                                                                             \
-   "SELECT " json ", " sortval ", a.id FROM areas a WHERE ($1::text IS NULL OR a.kind = $1)"        \
-   " AND ($5::float8 IS NULL OR ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint($5::float8, $6::float8), 4326)))" \
-   " AND ($7::float8 IS NULL OR ST_Intersects(a.geom, ST_MakeEnvelope($7::float8, $8::float8, $9::float8, "    \
-   "$10::float8, 4326)))"                                                                            \
-   " AND ($11::bool OR a.archived_at IS NULL)"                                                       \
-   " AND ($3::bigint IS NULL OR " after ") ORDER BY " order " LIMIT $4",                            \
-   11}
+#define AREA_LIST(name, json, sortval, after, order)                                                                 \
+  {                                                                                                                  \
+    name,                                                                                                            \
+        "SELECT " json ", " sortval                                                                                  \
+        ", a.id FROM areas a WHERE ($1::text IS NULL OR a.kind = $1)"                                                \
+        " AND ($5::float8 IS NULL OR ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint($5::float8, $6::float8), 4326)))" \
+        " AND ($7::float8 IS NULL OR ST_Intersects(a.geom, ST_MakeEnvelope($7::float8, $8::float8, $9::float8, "     \
+        "$10::float8, 4326)))"                                                                                       \
+        " AND ($11::bool OR a.archived_at IS NULL)"                                                                  \
+        " AND ($3::bigint IS NULL OR " after ") ORDER BY " order " LIMIT $4",                                        \
+        11                                                                                                           \
+  }
 
 /* [direction][with geometry] for one sort. */
-#define AREA_LIST4(name, sortval, after_asc, after_desc, order_asc, order_desc)                     \
-  {{AREA_LIST(name, AREA_JSON_NOGEOM, sortval, after_asc, order_asc),                               \
-    AREA_LIST(name "_g", AREA_JSON_GEOM, sortval, after_asc, order_asc)},                           \
-   {AREA_LIST(name "_d", AREA_JSON_NOGEOM, sortval, after_desc, order_desc),                        \
-    AREA_LIST(name "_d_g", AREA_JSON_GEOM, sortval, after_desc, order_desc)}}
+#define AREA_LIST4(name, sortval, after_asc, after_desc, order_asc, order_desc)   \
+  {                                                                               \
+    {AREA_LIST(name, AREA_JSON_NOGEOM, sortval, after_asc, order_asc),            \
+     AREA_LIST(name "_g", AREA_JSON_GEOM, sortval, after_asc, order_asc)},        \
+    {                                                                             \
+      AREA_LIST(name "_d", AREA_JSON_NOGEOM, sortval, after_desc, order_desc),    \
+          AREA_LIST(name "_d_g", AREA_JSON_GEOM, sortval, after_desc, order_desc) \
+    }                                                                             \
+  }
 
 static const est_stmt area_list[3][2][2] = {
     AREA_LIST4("areas_list_id", "''", "($2::text = '' AND a.id > $3)", "($2::text = '' AND a.id < $3)", "a.id",
@@ -50,15 +57,13 @@ static const est_stmt area_list[3][2][2] = {
     AREA_LIST4("areas_list_name", "a.name", "(a.name, a.id) > ($2::text, $3)", "(a.name, a.id) < ($2::text, $3)",
                "a.name, a.id", "a.name DESC, a.id DESC"),
     AREA_LIST4("areas_list_created", "a.created_at::text", "(a.created_at, a.id) > ($2::timestamptz, $3)",
-               "(a.created_at, a.id) < ($2::timestamptz, $3)", "a.created_at, a.id",
-               "a.created_at DESC, a.id DESC"),
+               "(a.created_at, a.id) < ($2::timestamptz, $3)", "a.created_at, a.id", "a.created_at DESC, a.id DESC"),
 };
 
-static const est_stmt area_get = {"area_get", "SELECT " AREA_JSON_GEOM ", a.version FROM areas a WHERE a.id = $1",
-                                  1};
+static const est_stmt area_get = {"area_get", "SELECT " AREA_JSON_GEOM ", a.version FROM areas a WHERE a.id = $1", 1};
 
-static const est_stmt area_lock = {
-    "area_lock", "SELECT " AREA_JSON_GEOM ", a.version FROM areas a WHERE a.id = $1 FOR UPDATE", 1};
+static const est_stmt area_lock = {"area_lock",
+                                   "SELECT " AREA_JSON_GEOM ", a.version FROM areas a WHERE a.id = $1 FOR UPDATE", 1};
 
 /* One statement: topology check and insert. Returns (ok, reason, doc,
  * version, id); doc is NULL when the geometry is invalid. */
@@ -106,8 +111,7 @@ static est_result explain_area_error(est_conn *c, est_result rc, const char *sql
     store_write_error_set(f, "/code", "another area already has this code");
     return EST_ECONFLICT;
   }
-  if (strcmp(cn, "areas_geom_valid") == 0 || strcmp(cn, "areas_geom_lonlat") == 0 ||
-      strcmp(sqlstate, "22023") == 0) {
+  if (strcmp(cn, "areas_geom_valid") == 0 || strcmp(cn, "areas_geom_lonlat") == 0 || strcmp(sqlstate, "22023") == 0) {
     store_write_error_set(f, "/geometry", "the geometry is not a valid WGS84 area");
     return EST_EINVAL;
   }
@@ -196,8 +200,8 @@ est_result store_area_create(est_pool *pool, const est_actor *who, const char *b
   return rc;
 }
 
-est_result store_area_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                             const char *patch, est_doc *out, store_write_error *fail) {
+est_result store_area_update(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
+                             est_doc *out, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);

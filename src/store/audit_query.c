@@ -11,7 +11,7 @@ static const est_stmt audit_list = {
     "audit_list",
     "SELECT json_build_object('id', a.id, 'at', a.at, 'key_id', a.key_id, 'key_prefix', k.prefix, "
     "'party_id', a.party_id, 'request_id', a.request_id, 'action', a.action, 'entity', a.entity, "
-    "'entity_id', a.entity_id, 'before', a.before, 'after', a.after)::text, '', a.id "
+    "'entity_id', a.entity_id, 'before', a.before, 'after', a.after, 'sub', a.sub, 'iss', a.iss)::text, '', a.id "
     "FROM audit_log a LEFT JOIN api_keys k ON k.id = a.key_id "
     "WHERE ($1::text IS NULL OR a.entity = $1) AND ($2::bigint IS NULL OR a.entity_id = $2) "
     "AND ($3::bigint IS NULL OR a.key_id = $3) AND ($4::bigint IS NULL OR a.party_id = $4) "

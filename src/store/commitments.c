@@ -10,15 +10,15 @@
 
 const char *const store_commitments_sorts[] = {"id", "created_at", "updated_at", NULL};
 
-#define COMMITMENT_JSON                                                                                      \
-  "json_build_object('id', c.id, 'code', c.code, 'agreement_id', c.agreement_id, 'cooperation_area_id', "    \
-  "c.cooperation_area_id, 'text', c.text, 'responsible_party_ids', COALESCE((SELECT json_agg(cp.party_id "   \
-  "ORDER BY cp.party_id) FROM commitment_parties cp WHERE cp.commitment_id = c.id), '[]'::json), "           \
-  "'area_ids', COALESCE((SELECT json_agg(ca.area_id ORDER BY ca.area_id) FROM commitment_areas ca WHERE "    \
-  "ca.commitment_id = c.id), '[]'::json), 'target', CASE WHEN c.target_value IS NULL THEN NULL ELSE "        \
-  "json_build_object('value', c.target_value, 'unit', c.target_unit, 'comparison', c.target_comparison, "    \
-  "'per', c.target_per, 'from', c.target_from, 'to', c.target_to) END, 'status', c.status, "                 \
-  "'follow_up_note', c.follow_up_note, 'created_at', c.created_at, 'updated_at', c.updated_at, "         \
+#define COMMITMENT_JSON                                                                                    \
+  "json_build_object('id', c.id, 'code', c.code, 'agreement_id', c.agreement_id, 'cooperation_area_id', "  \
+  "c.cooperation_area_id, 'text', c.text, 'responsible_party_ids', COALESCE((SELECT json_agg(cp.party_id " \
+  "ORDER BY cp.party_id) FROM commitment_parties cp WHERE cp.commitment_id = c.id), '[]'::json), "         \
+  "'area_ids', COALESCE((SELECT json_agg(ca.area_id ORDER BY ca.area_id) FROM commitment_areas ca WHERE "  \
+  "ca.commitment_id = c.id), '[]'::json), 'target', CASE WHEN c.target_value IS NULL THEN NULL ELSE "      \
+  "json_build_object('value', c.target_value, 'unit', c.target_unit, 'comparison', c.target_comparison, "  \
+  "'per', c.target_per, 'from', c.target_from, 'to', c.target_to) END, 'status', c.status, "               \
+  "'follow_up_note', c.follow_up_note, 'created_at', c.created_at, 'updated_at', c.updated_at, "           \
   "'archived_at', c.archived_at, 'version', c.version)::text"
 
 /* Timestamps in cursors: fixed UTC text that parses back exactly (µs). */
@@ -26,15 +26,19 @@ const char *const store_commitments_sorts[] = {"id", "created_at", "updated_at",
 
 /* $1 agreement, $2 responsible party, $3 cooperation area, $4 area, $5
  * status, $6 cursor sort value ('' for the id sort), $7 cursor id, $8 limit, $9 include archived. */
-#define COMMITMENT_LIST(name, sortval, after, order)                                                         \
-  {name,                                                                                                     \
-   "SELECT " COMMITMENT_JSON ", " sortval ", c.id FROM commitments c WHERE ($1::bigint IS NULL OR "          \
-   "c.agreement_id = $1) AND ($2::bigint IS NULL OR EXISTS (SELECT 1 FROM commitment_parties x WHERE "      \
-   "x.commitment_id = c.id AND x.party_id = $2)) AND ($3::bigint IS NULL OR c.cooperation_area_id = $3) "   \
-   "AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM commitment_areas y WHERE y.commitment_id = c.id AND "  \
-   "y.area_id = $4)) AND ($5::text IS NULL OR c.status = $5) AND ($7::bigint IS NULL OR " after ") "        \
-   "AND ($9::bool OR c.archived_at IS NULL) ORDER BY " order " LIMIT $8",                                   \
-   9}
+#define COMMITMENT_LIST(name, sortval, after, order)                                                            \
+  {                                                                                                             \
+    name,                                                                                                       \
+        "SELECT " COMMITMENT_JSON ", " sortval                                                                  \
+        ", c.id FROM commitments c WHERE ($1::bigint IS NULL OR "                                               \
+        "c.agreement_id = $1) AND ($2::bigint IS NULL OR EXISTS (SELECT 1 FROM commitment_parties x WHERE "     \
+        "x.commitment_id = c.id AND x.party_id = $2)) AND ($3::bigint IS NULL OR c.cooperation_area_id = $3) "  \
+        "AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM commitment_areas y WHERE y.commitment_id = c.id AND " \
+        "y.area_id = $4)) AND ($5::text IS NULL OR c.status = $5) AND ($7::bigint IS NULL OR " after            \
+        ") "                                                                                                    \
+        "AND ($9::bool OR c.archived_at IS NULL) ORDER BY " order " LIMIT $8",                                  \
+        9                                                                                                       \
+  }
 
 static const est_stmt list_stmts[3][2] = {
     {COMMITMENT_LIST("commitments_list_id", "''", "($6::text = '' AND c.id > $7)", "c.id"),
@@ -49,8 +53,8 @@ static const est_stmt list_stmts[3][2] = {
                      "(c.updated_at, c.id) < ($6::timestamptz, $7)", "c.updated_at DESC, c.id DESC")},
 };
 
-static const est_stmt commitment_get = {
-    "commitment_get", "SELECT " COMMITMENT_JSON ", c.version FROM commitments c WHERE c.id = $1", 1};
+static const est_stmt commitment_get = {"commitment_get",
+                                        "SELECT " COMMITMENT_JSON ", c.version FROM commitments c WHERE c.id = $1", 1};
 
 static const est_stmt commitment_lock = {
     "commitment_lock", "SELECT " COMMITMENT_JSON ", c.version FROM commitments c WHERE c.id = $1 FOR UPDATE", 1};
@@ -205,8 +209,8 @@ static est_result write_rows(est_conn *c, long long id, long long version, const
   return EST_OK;
 }
 
-est_result store_commitment_create(est_pool *pool, const est_commitment_input *in, const est_actor *who,
-                                   est_doc *out, long long *id_out, store_write_error *err) {
+est_result store_commitment_create(est_pool *pool, const est_commitment_input *in, const est_actor *who, est_doc *out,
+                                   long long *id_out, store_write_error *err) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);

@@ -96,7 +96,8 @@ est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n) {
   if (rc != EST_OK) return rc;
   PQclear(r);
   for (size_t i = 0; i < n; i++)
-    if (msgs[i].reason && strcmp(msgs[i].reason, est_event_reason_name(EST_REASON_SKIPPED_SUMMARY)) != 0) msgs[i].deadlettered = true;
+    if (msgs[i].reason && strcmp(msgs[i].reason, est_event_reason_name(EST_REASON_SKIPPED_SUMMARY)) != 0)
+      msgs[i].deadlettered = true;
   return EST_OK;
 }
 
@@ -105,23 +106,27 @@ est_result store_deadletters_insert(est_conn *c, store_msg *msgs, size_t n) {
 const char *const store_dead_letters_sorts[] = {"id", NULL};
 
 /* Payloads up to maxlen bytes are included (as text if UTF-8, else base64). */
-#define DL_JSON(maxlen)                                                                                       \
-  "json_build_object('id', d.id, 'channel', d.channel, 'topic', d.topic, 'partition', d.kafka_partition, "    \
+#define DL_JSON(maxlen)                                                                                                               \
+  "json_build_object('id', d.id, 'channel', d.channel, 'topic', d.topic, 'partition', d.kafka_partition, "                            \
   "'offset', d.kafka_offset, 'party_id', d.party_id, 'reason', d.reason, 'detail', d.detail, 'source', d.source, 'source_event_id', " \
-  "d.source_event_id, 'headers', d.headers, 'key', est_try_utf8(d.msg_key), 'payload_bytes', "                \
-  "length(d.payload), 'payload_text', CASE WHEN length(d.payload) <= " maxlen " THEN est_try_utf8(d.payload) " \
-  "END, 'payload_base64', CASE WHEN length(d.payload) <= " maxlen " AND est_try_utf8(d.payload) IS NULL THEN " \
-  "translate(encode(d.payload, 'base64'), E'\\n', '') END, 'received_at', d.received_at, 'resolved_at', "      \
+  "d.source_event_id, 'headers', d.headers, 'key', est_try_utf8(d.msg_key), 'payload_bytes', "                                        \
+  "length(d.payload), 'payload_text', CASE WHEN length(d.payload) <= " maxlen                                                         \
+  " THEN est_try_utf8(d.payload) "                                                                                                    \
+  "END, 'payload_base64', CASE WHEN length(d.payload) <= " maxlen                                                                     \
+  " AND est_try_utf8(d.payload) IS NULL THEN "                                                                                        \
+  "translate(encode(d.payload, 'base64'), E'\\n', '') END, 'received_at', d.received_at, 'resolved_at', "                             \
   "d.resolved_at, 'resolved_event_id', d.resolved_event_id)::text"
 
-#define DL_LIST(name, after, order)                                                                           \
-  {name,                                                                                                      \
+#define DL_LIST(name, after, order)                                                                              \
+  {                                                                                                              \
+    name,                                                                                                      \
    "SELECT " DL_JSON("65536") ", '', d.id FROM dead_letters d WHERE ($1::text IS NULL OR d.reason = $1) AND " \
    "($2::text IS NULL OR d.topic = $2) AND ($3::timestamptz IS NULL OR d.received_at >= $3) AND "              \
    "($4::timestamptz IS NULL OR d.received_at < $4) AND ($5::bool IS NULL OR (d.resolved_at IS NOT NULL) = $5) " \
    "AND ($9::bigint IS NULL OR d.party_id = $9) AND ($7::bigint IS NULL OR " after ") ORDER BY " order      \
    " LIMIT $8",                                                                                              \
-   9}
+   9 \
+  }
 
 static const est_stmt dl_list[2] = {
     DL_LIST("dead_letters_list", "($6::text = '' AND d.id > $7)", "d.id"),
@@ -140,9 +145,17 @@ est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filte
   char idb[24], lim[24], vb[24];
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
-  const char *params[9] = {f->reason, f->topic, f->from, f->to,
-                           f->resolved < 0 ? NULL : f->resolved ? "true" : "false",
-                           av, aid, store_lld(lim, q->limit + 1), store_rows_param(f->rows, f->rows_party, vb)};
+  const char *params[9] = {f->reason,
+                           f->topic,
+                           f->from,
+                           f->to,
+                           f->resolved < 0 ? NULL
+                           : f->resolved   ? "true"
+                                           : "false",
+                           av,
+                           aid,
+                           store_lld(lim, q->limit + 1),
+                           store_rows_param(f->rows, f->rows_party, vb)};
   return store_list_page(pool, &dl_list[q->desc], params, q, store_dead_letters_sorts[q->sort_index], out);
 }
 

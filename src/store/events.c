@@ -15,30 +15,34 @@
 
 /* ---- the multi-row insert ------------------------------------------------- */
 
-/* $1..$17: one PostgreSQL array per column (see batch_arrays), $18 the
+/* $1..$19: one PostgreSQL array per column (see batch_arrays), $20 the
  * channel. Arrays rather than a JSON document: array_in is several times
  * cheaper than json(b)_to_recordset for a 2000-row batch. Areas: every
  * area whose polygon contains the point (or that the patrol track crosses),
  * found through the GiST index of areas. */
-#define EV_ROWS                                                                                              \
-  "WITH r AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], "  \
-  "$7::text[], $8::timestamptz[], $9::int[], $10::int[], $11::float8[], $12::float8[], $13::text[], "          \
-  "$14::text[], $15::text[], $16::text[], $17::text[]) AS x(i, source, sid, party_id, kind, activity_type, "   \
-  "category, occurred_at, duration_s, srid, px, py, track, place, description, attributes, flags)), "
-#define EV_GEOMS                                                                                             \
-  "CASE WHEN px IS NULL THEN NULL WHEN srid = 4326 THEN ST_SetSRID(ST_MakePoint(px, py), 4326) ELSE "          \
-  "ST_Transform(ST_SetSRID(ST_MakePoint(px, py), srid), 4326) END AS g, "                                     \
+#define EV_ROWS                                                                                                 \
+  "WITH r AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], "   \
+  "$7::text[], $8::timestamptz[], $9::int[], $10::int[], $11::float8[], $12::float8[], $13::text[], "           \
+  "$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::timestamptz[]) AS x(i, source, sid, "  \
+  "party_id, kind, activity_type, category, occurred_at, duration_s, srid, px, py, track, place, description, " \
+  "attributes, flags, prec, published_at)), "
+#define EV_GEOMS                                                                                      \
+  "CASE WHEN px IS NULL THEN NULL WHEN srid = 4326 THEN ST_SetSRID(ST_MakePoint(px, py), 4326) ELSE " \
+  "ST_Transform(ST_SetSRID(ST_MakePoint(px, py), srid), 4326) END AS g, "                             \
   "ST_SetSRID(ST_GeomFromGeoJSON(track), 4326) AS t"
 /* INSERT of the rows of d (in batch order) and of their event_areas rows. */
-#define EV_INSERT                                                                                            \
+#define EV_INSERT                                                                                               \
   "ins AS (INSERT INTO events (source, source_event_id, party_id, kind, activity_type, category, occurred_at, " \
-  "duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel) "                  \
-  "SELECT source, sid, party_id, kind, activity_type, category, occurred_at, duration_s, g, t, place, "        \
-  "COALESCE((SELECT array_agg(a.id ORDER BY a.id) FROM areas a WHERE ST_Intersects(a.geom, COALESCE(g, t))), " \
-  "'{}'), description, attributes::jsonb, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}'), $18 "      \
-  "FROM d ORDER BY i ON CONFLICT (source, source_event_id) DO NOTHING "                                        \
-  "RETURNING id, source, source_event_id, area_ids, occurred_at, kind, category, party_id, record_key), "      \
-  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key) "     \
+  "duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel, "                    \
+  "location_precision, published_at) "                                                                          \
+  "SELECT source, sid, party_id, kind, activity_type, category, occurred_at, duration_s, g, t, place, "         \
+  "CASE WHEN prec IN ('municipality', 'county') THEN '{}' ELSE "                                                \
+  "COALESCE((SELECT array_agg(a.id ORDER BY a.id) FROM areas a WHERE ST_Intersects(a.geom, COALESCE(g, t))), "  \
+  "'{}') END, description, attributes::jsonb, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}'), $20, "   \
+  "prec, published_at "                                                                                         \
+  "FROM d ORDER BY i ON CONFLICT (source, source_event_id) DO NOTHING "                                         \
+  "RETURNING id, source, source_event_id, area_ids, occurred_at, kind, category, party_id, record_key), "       \
+  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key) "      \
   "SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, ins.record_key FROM ins, "        \
   "unnest(ins.area_ids) AS u(a)) "
 
@@ -48,24 +52,24 @@
  * so no DISTINCT ON pass and no join back to the input are needed: the
  * caller matches the returned keys to its messages. */
 static const est_stmt ev_insert_k = {
-    "events_insert_k2", EV_ROWS "d AS (SELECT r.*, " EV_GEOMS " FROM r), " EV_INSERT "SELECT source, source_event_id FROM ins",
-    18};
+    "events_insert_k3",
+    EV_ROWS "d AS (SELECT r.*, " EV_GEOMS " FROM r), " EV_INSERT "SELECT source, source_event_id FROM ins", 20};
 
 /* HTTP: per input row its event id and whether this row inserted it. Rows
  * with the same key in one request collapse to the first (DISTINCT ON ...
  * ORDER BY i), so the answer can name the row that inserted. */
 static const est_stmt ev_insert_h = {
-    "events_insert_h",
+    "events_insert_h2",
     EV_ROWS "d AS (SELECT DISTINCT ON (source, sid) r.*, " EV_GEOMS " FROM r ORDER BY source, sid, i), " EV_INSERT
-    "SELECT r.i, COALESCE(ins.id, e.id), (ins.id IS NOT NULL AND d.i = r.i) FROM r "
-    "LEFT JOIN d ON d.source = r.source AND d.sid = r.sid "
-    "LEFT JOIN ins ON ins.source = r.source AND ins.source_event_id = r.sid "
-    "LEFT JOIN events e ON e.source = r.source AND e.source_event_id = r.sid ORDER BY r.i",
-    18};
+            "SELECT r.i, COALESCE(ins.id, e.id), (ins.id IS NOT NULL AND d.i = r.i) FROM r "
+            "LEFT JOIN d ON d.source = r.source AND d.sid = r.sid "
+            "LEFT JOIN ins ON ins.source = r.source AND ins.source_event_id = r.sid "
+            "LEFT JOIN events e ON e.source = r.source AND e.source_event_id = r.sid ORDER BY r.i",
+    20};
 
 /* ---- batch parameters: one array literal per column ----------------------- */
 
-#define NCOLS 17
+#define NCOLS 19
 
 /* Appends one array element: NULL, or s double-quoted with \ and " escaped. */
 static void array_elem(est_buf *b, const char *s) {
@@ -136,11 +140,13 @@ static void arrays_add(batch_arrays *a, const est_event *ev, size_t i) {
                           ev->place_name,
                           ev->description,
                           ev->attributes ? ev->attributes : "{}",
-                          n5};
+                          n5,
+                          ev->srid ? ev->precision : NULL,
+                          ev->published_at};
   for (int k = 0; k < NCOLS; k++) array_elem(&a->col[k], v[k]);
 }
 
-/* Closes the arrays; fills params[0..17] (the last is the channel). */
+/* Closes the arrays; fills params[0..19] (the last is the channel). */
 static est_result arrays_params(batch_arrays *a, const char *channel, const char *params[NCOLS + 1]) {
   for (int k = 0; k < NCOLS; k++) {
     est_buf_append(&a->col[k], "}", 1);
@@ -212,9 +218,7 @@ est_result store_party_resolve(est_pool *pool, const char *code, long long *id) 
   return rc;
 }
 
-static est_result admit_party(void *arg, const char *code, long long *id) {
-  return store_party_resolve(arg, code, id);
-}
+static est_result admit_party(void *arg, const char *code, long long *id) { return store_party_resolve(arg, code, id); }
 
 static est_result admit_source(void *arg, long long party_id, const char *source) {
   return store_source_registered(arg, party_id, source);
@@ -344,8 +348,8 @@ est_result store_intake_batch(est_pool *pool, store_msg *msgs, size_t n) {
 
 /* ---- HTTP ingest ---------------------------------------------------------- */
 
-est_result store_events_ingest(est_pool *pool, est_event *const *evs, size_t n, size_t rejected,
-                               const est_actor *who, store_event_outcome *out) {
+est_result store_events_ingest(est_pool *pool, est_event *const *evs, size_t n, size_t rejected, const est_actor *who,
+                               store_event_outcome *out) {
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
   if (rc != EST_OK) return rc;
@@ -412,23 +416,27 @@ const char *const store_events_sorts[] = {"occurred_at", "id", NULL};
 
 /* Rows are whole or absent (estd/disclosure.h): $8 = the only party whose
  * events may be read (NULL = every party; 0 = none). */
-#define EVENT_JSON                                                                                          \
-  "json_build_object('id', e.id, 'source', e.source, 'source_event_id', e.source_event_id, 'party_id', "    \
-  "e.party_id, 'kind', e.kind, 'activity_type', e.activity_type, 'category', e.category, 'occurred_at', "   \
-  "e.occurred_at, 'received_at', e.received_at, 'duration_s', e.duration_s, 'location', CASE WHEN e.geom "  \
-  "IS NULL THEN NULL ELSE json_build_object('lat', ST_Y(e.geom), 'lon', ST_X(e.geom)) END, 'place_name', "  \
-  "e.place_name, 'track', ST_AsGeoJSON(e.track)::json, 'area_ids', e.area_ids, 'description', "              \
-  "e.description, 'attributes', e.attributes, 'flags', e.flags, 'channel', e.channel)::text"
+#define EVENT_JSON                                                                                            \
+  "json_build_object('id', e.id, 'source', e.source, 'source_event_id', e.source_event_id, 'party_id', "      \
+  "e.party_id, 'kind', e.kind, 'activity_type', e.activity_type, 'category', e.category, 'occurred_at', "     \
+  "e.occurred_at, 'received_at', e.received_at, 'duration_s', e.duration_s, 'location', CASE WHEN e.geom "    \
+  "IS NULL THEN NULL ELSE json_build_object('lat', ST_Y(e.geom), 'lon', ST_X(e.geom)) END, 'place_name', "    \
+  "e.place_name, 'track', ST_AsGeoJSON(e.track)::json, 'area_ids', e.area_ids, 'description', "               \
+  "e.description, 'attributes', e.attributes, 'flags', e.flags, 'channel', e.channel, 'location_precision', " \
+  "e.location_precision, 'published_at', e.published_at)::text"
 
-#define EVENT_LIST(name, sortval, after, order)                                                              \
-  {name,                                                                                                     \
-   "SELECT " EVENT_JSON ", " sortval ", e.id FROM events e WHERE ($1::bigint IS NULL OR $1 = ANY (e.area_ids))" \
-   " AND ($2::text IS NULL OR e.category = $2) AND ($3::text IS NULL OR e.kind = $3)"                        \
-   " AND ($4::bigint IS NULL OR e.party_id = $4) AND ($5::timestamptz IS NULL OR e.occurred_at >= $5)"       \
-   " AND ($6::timestamptz IS NULL OR e.occurred_at < $6) AND ($7::text IS NULL OR e.source = $7)"            \
-   " AND ($8::bigint IS NULL OR e.party_id = $8) AND ($10::bigint IS NULL OR " after ") ORDER BY " order   \
-   " LIMIT $11",                                                                                             \
-   11}
+#define EVENT_LIST(name, sortval, after, order)                                                               \
+  {                                                                                                           \
+    name,                                                                                                     \
+        "SELECT " EVENT_JSON ", " sortval                                                                     \
+        ", e.id FROM events e WHERE ($1::bigint IS NULL OR $1 = ANY (e.area_ids))"                            \
+        " AND ($2::text IS NULL OR e.category = $2) AND ($3::text IS NULL OR e.kind = $3)"                    \
+        " AND ($4::bigint IS NULL OR e.party_id = $4) AND ($5::timestamptz IS NULL OR e.occurred_at >= $5)"   \
+        " AND ($6::timestamptz IS NULL OR e.occurred_at < $6) AND ($7::text IS NULL OR e.source = $7)"        \
+        " AND ($8::bigint IS NULL OR e.party_id = $8) AND ($10::bigint IS NULL OR " after ") ORDER BY " order \
+        " LIMIT $11",                                                                                         \
+        11                                                                                                    \
+  }
 
 static const est_stmt event_list[2][2] = {
     {EVENT_LIST("events_list_occ", "e.occurred_at::text", "(e.occurred_at, e.id) > ($9::timestamptz, $10)",
@@ -442,7 +450,8 @@ static const est_stmt event_list[2][2] = {
 /* $1 id; $2..$7 unused placeholders keep $8 the visible party. */
 static const est_stmt event_get = {
     "events_get",
-    "SELECT " EVENT_JSON ", 1 FROM events e WHERE e.id = $1 AND ($2::text IS NULL) AND ($3::text IS NULL) AND "
+    "SELECT " EVENT_JSON
+    ", 1 FROM events e WHERE e.id = $1 AND ($2::text IS NULL) AND ($3::text IS NULL) AND "
     "($4::text IS NULL) AND ($5::text IS NULL) AND ($6::text IS NULL) AND ($7::text IS NULL) AND "
     "($8::bigint IS NULL OR e.party_id = $8)",
     8};
@@ -473,6 +482,7 @@ est_result store_events_list(est_pool *pool, const store_event_filter *f, const 
 
 est_result store_event_get(est_pool *pool, long long id, est_rows rows, long long rows_party, est_doc *out) {
   char idb[24], vb[24];
-  const char *params[8] = {store_lld(idb, id), NULL, NULL, NULL, NULL, NULL, NULL, store_rows_param(rows, rows_party, vb)};
+  const char *params[8] = {
+      store_lld(idb, id), NULL, NULL, NULL, NULL, NULL, NULL, store_rows_param(rows, rows_party, vb)};
   return store_doc_exec(pool, &event_get, params, out);
 }

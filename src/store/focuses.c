@@ -9,28 +9,30 @@
 
 const char *const store_focuses_sorts[] = {"id", "priority", "valid_from", NULL};
 
-#define FOCUS_JSON                                                                                   \
+#define FOCUS_JSON                                                                                       \
   "json_build_object('id', f.id, 'code', f.code, 'area_id', f.area_id, 'agreement_id', f.agreement_id, " \
-  "'party_id', f.party_id, 'reason', f.reason, 'priority', f.priority, 'valid_from', f.valid_from, "  \
-  "'valid_to', f.valid_to, 'created_at', f.created_at, 'updated_at', f.updated_at, 'archived_at', " \
+  "'party_id', f.party_id, 'reason', f.reason, 'priority', f.priority, 'valid_from', f.valid_from, "     \
+  "'valid_to', f.valid_to, 'created_at', f.created_at, 'updated_at', f.updated_at, 'archived_at', "      \
   "f.archived_at, 'version', f.version)::text"
 
 /* $1 area_id, $2/$3 cursor (value, id), $4 limit, $5 agreement_id,
  * $6 party_id, $7 priority, $8 active_on, $9 include archived. */
-#define FOCUS_LIST(name, sortval, after, order)                                                      \
-  {name,                                                                                             \
-   "SELECT " FOCUS_JSON ", " sortval ", f.id FROM area_focuses f WHERE ($1::bigint IS NULL OR "      \
-   "f.area_id = $1) AND ($5::bigint IS NULL OR f.agreement_id = $5) AND ($6::bigint IS NULL OR "     \
-   "f.party_id = $6) AND ($7::smallint IS NULL OR f.priority = $7) AND ($8::date IS NULL OR "        \
-   "(f.valid_from <= $8 AND (f.valid_to IS NULL OR f.valid_to >= $8))) AND ($3::bigint IS NULL OR "  \
-   after ") AND ($9::bool OR f.archived_at IS NULL) ORDER BY " order " LIMIT $4",                    \
-   9}
+#define FOCUS_LIST(name, sortval, after, order)                                                                \
+  {                                                                                                            \
+    name,                                                                                                      \
+        "SELECT " FOCUS_JSON ", " sortval                                                                      \
+        ", f.id FROM area_focuses f WHERE ($1::bigint IS NULL OR "                                             \
+        "f.area_id = $1) AND ($5::bigint IS NULL OR f.agreement_id = $5) AND ($6::bigint IS NULL OR "          \
+        "f.party_id = $6) AND ($7::smallint IS NULL OR f.priority = $7) AND ($8::date IS NULL OR "             \
+        "(f.valid_from <= $8 AND (f.valid_to IS NULL OR f.valid_to >= $8))) AND ($3::bigint IS NULL OR " after \
+        ") AND ($9::bool OR f.archived_at IS NULL) ORDER BY " order " LIMIT $4",                               \
+        9                                                                                                      \
+  }
 
 static const est_stmt focus_list[3][2] = {
     {FOCUS_LIST("focuses_list_id", "''", "($2::text = '' AND f.id > $3)", "f.id"),
      FOCUS_LIST("focuses_list_id_d", "''", "($2::text = '' AND f.id < $3)", "f.id DESC")},
-    {FOCUS_LIST("focuses_list_prio", "f.priority::text", "(f.priority, f.id) > ($2::smallint, $3)",
-                "f.priority, f.id"),
+    {FOCUS_LIST("focuses_list_prio", "f.priority::text", "(f.priority, f.id) > ($2::smallint, $3)", "f.priority, f.id"),
      FOCUS_LIST("focuses_list_prio_d", "f.priority::text", "(f.priority, f.id) < ($2::smallint, $3)",
                 "f.priority DESC, f.id DESC")},
     {FOCUS_LIST("focuses_list_from", "f.valid_from::text", "(f.valid_from, f.id) > ($2::date, $3)",
@@ -39,8 +41,8 @@ static const est_stmt focus_list[3][2] = {
                 "f.valid_from DESC, f.id DESC")},
 };
 
-static const est_stmt focus_get = {"focus_get",
-                                   "SELECT " FOCUS_JSON ", f.version FROM area_focuses f WHERE f.id = $1", 1};
+static const est_stmt focus_get = {"focus_get", "SELECT " FOCUS_JSON ", f.version FROM area_focuses f WHERE f.id = $1",
+                                   1};
 
 static const est_stmt focus_lock = {
     "focus_lock", "SELECT " FOCUS_JSON ", f.version FROM area_focuses f WHERE f.id = $1 FOR UPDATE", 1};
@@ -74,8 +76,7 @@ static const est_stmt focus_update = {
     "RETURNING " FOCUS_JSON ", f.version",
     3};
 
-const store_archivable store_focuses_archivable =
-    STORE_ARCHIVE_STMTS("area_focus", "area_focuses", "f", FOCUS_JSON);
+const store_archivable store_focuses_archivable = STORE_ARCHIVE_STMTS("area_focus", "area_focuses", "f", FOCUS_JSON);
 
 /* ---- helpers ---------------------------------------------------------------- */
 
@@ -127,8 +128,7 @@ est_result store_focuses_list(est_pool *pool, const store_focus_filter *f, const
                            f->priority ? store_lld(prb, f->priority) : NULL,
                            f->active_on,
                            f->archived ? "true" : "false"};
-  return store_list_page(pool, &focus_list[q->sort_index][q->desc], params, q, store_focuses_sorts[q->sort_index],
-                         out);
+  return store_list_page(pool, &focus_list[q->sort_index][q->desc], params, q, store_focuses_sorts[q->sort_index], out);
 }
 
 est_result store_focus_get(est_pool *pool, long long id, est_doc *out) {
@@ -162,8 +162,8 @@ est_result store_focus_create(est_pool *pool, const est_actor *who, const char *
   return rc;
 }
 
-est_result store_focus_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                              const char *patch, est_doc *out, store_write_error *fail) {
+est_result store_focus_update(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
+                              est_doc *out, store_write_error *fail) {
   out->json = NULL;
   est_conn *c;
   est_result rc = store_tx_begin(pool, &c);
@@ -182,8 +182,7 @@ est_result store_focus_update(est_pool *pool, const est_actor *who, long long id
       rc = EST_EPRECONDITION;
     } else {
       rc = store_doc_from(r, out);
-      if (rc == EST_OK)
-        rc = store_audit_write(c, who, "update", "area_focus", id, PQgetvalue(before, 0, 0), out->json);
+      if (rc == EST_OK) rc = store_audit_write(c, who, "update", "area_focus", id, PQgetvalue(before, 0, 0), out->json);
     }
   }
   PQclear(before);

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "estd/db.h"
 #include "estd/disclosure.h"
 #include "estd/event.h"
@@ -27,5 +29,12 @@ est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channe
  * reads: NULL for every row, else the party whose rows the caller sees (0:
  * none of a party's own). buf holds the text. */
 const char *store_rows_param(est_rows rows, long long party, char buf[24]);
+
+/* indicators.c: adds "outcome" (null when the commitment has no outcome
+ * target) to each progress row of obj ({"<id>": row}) for the commitment
+ * ids in the array literal ids ("{1,2}"): the target, its baseline and
+ * latest values and the judgement of est_outcome_judge (estd/cycle.h);
+ * for progress.c. */
+est_result store_outcome_attach(est_pool *pool, const char *ids, json_t *obj);
 
 #endif

@@ -34,20 +34,21 @@ static const est_stmt key_touch = {
     1};
 
 static const est_stmt key_list = {
-    "key_list", "SELECT COALESCE(json_agg(x.j ORDER BY x.id), '[]')::text FROM (SELECT k.id, " KEY_JSON
-                "::json AS j FROM api_keys k) x",
+    "key_list",
+    "SELECT COALESCE(json_agg(x.j ORDER BY x.id), '[]')::text FROM (SELECT k.id, " KEY_JSON
+    "::json AS j FROM api_keys k) x",
     0};
 
 /* $1 prefix or NULL, $2 id or NULL. */
 static const est_stmt key_revoke = {
     "key_revoke",
-    "WITH old AS (SELECT k.id, " KEY_JSON " AS j FROM api_keys k WHERE (k.prefix = $1 OR k.id = $2::bigint) "
+    "WITH old AS (SELECT k.id, " KEY_JSON
+    " AS j FROM api_keys k WHERE (k.prefix = $1 OR k.id = $2::bigint) "
     "AND k.revoked_at IS NULL FOR UPDATE), upd AS (UPDATE api_keys k SET revoked_at = now() FROM old "
     "WHERE k.id = old.id RETURNING k.*) SELECT k.id, old.j, " KEY_JSON " FROM upd k JOIN old ON old.id = k.id",
     2};
 
-static const est_stmt key_exists = {
-    "key_exists", "SELECT 1 FROM api_keys WHERE prefix = $1 OR id = $2::bigint", 2};
+static const est_stmt key_exists = {"key_exists", "SELECT 1 FROM api_keys WHERE prefix = $1 OR id = $2::bigint", 2};
 
 static void hex_encode(const unsigned char *b, size_t n, char *out) {
   static const char hx[] = "0123456789abcdef";

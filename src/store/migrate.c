@@ -18,9 +18,7 @@ typedef struct {
   size_t n;
 } file_list;
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void file_list_free(file_list *l) {
   for (size_t i = 0; i < l->n; i++) free(l->names[i]);
@@ -43,11 +41,19 @@ static est_result list_sql(const char *dir, file_list *out) {
     if (out->n == cap) {
       cap = cap ? cap * 2 : 16;
       char **nn = realloc(out->names, cap * sizeof *nn);
-      if (!nn) { closedir(d); file_list_free(out); return EST_ENOMEM; }
+      if (!nn) {
+        closedir(d);
+        file_list_free(out);
+        return EST_ENOMEM;
+      }
       out->names = nn;
     }
     out->names[out->n] = strdup(e->d_name);
-    if (!out->names[out->n]) { closedir(d); file_list_free(out); return EST_ENOMEM; }
+    if (!out->names[out->n]) {
+      closedir(d);
+      file_list_free(out);
+      return EST_ENOMEM;
+    }
     out->n++;
   }
   closedir(d);
@@ -62,8 +68,10 @@ static char *read_file(const char *path) {
   if (fseek(f, 0, SEEK_END) == 0) {
     long len = ftell(f);
     if (len >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1)) != NULL) {
-      if (fread(buf, 1, (size_t)len, f) != (size_t)len) { free(buf); buf = NULL; }
-      else buf[len] = '\0';
+      if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        free(buf);
+        buf = NULL;
+      } else buf[len] = '\0';
     }
   }
   fclose(f);
@@ -85,18 +93,15 @@ static est_result exec_script(est_conn *c, const char *path) {
   return rc;
 }
 
-static const est_stmt st_create = {
-    "migrate_create",
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-    0};
+static const est_stmt st_create = {"migrate_create",
+                                   "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                   " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                                   0};
 static const est_stmt st_lock = {"migrate_lock", "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0};
 static const est_stmt st_unlock = {"migrate_unlock", "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")", 0};
-static const est_stmt st_is_applied = {"migrate_is_applied",
-                                       "SELECT 1 FROM schema_migrations WHERE version = $1", 1};
+static const est_stmt st_is_applied = {"migrate_is_applied", "SELECT 1 FROM schema_migrations WHERE version = $1", 1};
 static const est_stmt st_record = {"migrate_record", "INSERT INTO schema_migrations(version) VALUES ($1)", 1};
-static const est_stmt st_exists = {"migrate_table_exists",
-                                   "SELECT to_regclass('schema_migrations') IS NOT NULL", 0};
+static const est_stmt st_exists = {"migrate_table_exists", "SELECT to_regclass('schema_migrations') IS NOT NULL", 0};
 
 static est_result simple(est_conn *c, const est_stmt *s, const char *p1, int *ntuples) {
   const char *params[1] = {p1};

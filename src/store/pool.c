@@ -26,13 +26,13 @@ struct est_conn {
   PGconn *pg;
   est_pool *pool;
   bool in_use;
-  bool broken; /* close at release */
-  bool dead;   /* unusable now (deadline passed, connection lost): fail fast */
-  int timeout_ms; /* client deadline per statement, 0 = none */
+  bool broken;          /* close at release */
+  bool dead;            /* unusable now (deadline passed, connection lost): fail fast */
+  int timeout_ms;       /* client deadline per statement, 0 = none */
   uint64_t released_us; /* when it was last returned to the pool */
   int nprepared;
   const est_stmt *prepared[EST_CONN_MAX_PREPARED]; /* identity of prepared stmts */
-  char last_constraint[64]; /* PG_DIAG_CONSTRAINT_NAME of the last failed statement */
+  char last_constraint[64];                        /* PG_DIAG_CONSTRAINT_NAME of the last failed statement */
 };
 
 struct est_pool {
@@ -192,10 +192,13 @@ static est_result conn_open(est_pool *p, est_conn *c, int timeout_ms) {
   conn_close(c);
   /* Keepalive defaults come before dbname so the URL can override them;
    * connect_timeout, options and application_name come after it. */
-  const char *keys[] = {"keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
-                        "tcp_user_timeout", "dbname", "connect_timeout", "options", "application_name", NULL};
-  const char *vals[] = {"1", p->keepalives_idle, "3", "3", p->tcp_user_timeout, p->conninfo, "3", p->options,
-                        "estd", NULL};
+  const char *keys[] = {"keepalives",          "keepalives_idle",
+                        "keepalives_interval", "keepalives_count",
+                        "tcp_user_timeout",    "dbname",
+                        "connect_timeout",     "options",
+                        "application_name",    NULL};
+  const char *vals[] = {"1", p->keepalives_idle, "3",    "3", p->tcp_user_timeout, p->conninfo,
+                        "3", p->options,         "estd", NULL};
   uint64_t deadline = deadline_after(timeout_ms > 0 ? timeout_ms : EST_CONNECT_DEFAULT_MS);
   c->pg = PQconnectStartParams(keys, vals, 1);
   if (!c->pg) return EST_ENOMEM;
@@ -400,8 +403,7 @@ est_result est_db_map_error(const PGresult *r) {
   if (strncmp(st, "23", 2) == 0) return EST_EINVAL;
   if (strncmp(st, "22", 2) == 0) return EST_EINVAL;
   if (strcmp(st, "57014") == 0) return EST_ETIMEOUT;
-  if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0 || strcmp(st, "53300") == 0)
-    return EST_EUNAVAILABLE;
+  if (strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0 || strcmp(st, "53300") == 0) return EST_EUNAVAILABLE;
   return EST_EINTERNAL;
 }
 
@@ -418,8 +420,8 @@ static est_result result_fail(est_conn *c, PGresult *r, char sqlstate[6], bool t
     rc = EST_EUNAVAILABLE;
   }
   if (rc == EST_EINTERNAL)
-    est_log_kv(EST_LOG_ERROR, "database error", "sqlstate", st ? st : "",
-               "error", r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg), NULL);
+    est_log_kv(EST_LOG_ERROR, "database error", "sqlstate", st ? st : "", "error",
+               r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg), NULL);
   PQclear(r);
   return rc;
 }
@@ -430,8 +432,7 @@ static bool conn_has_prepared(est_conn *c, const est_stmt *s) {
   return false;
 }
 
-est_result est_db_exec(est_conn *c, const est_stmt *s, const char *const *params, PGresult **out,
-                       char sqlstate[6]) {
+est_result est_db_exec(est_conn *c, const est_stmt *s, const char *const *params, PGresult **out, char sqlstate[6]) {
   *out = NULL;
   if (sqlstate) sqlstate[0] = '\0';
   c->last_constraint[0] = '\0';
@@ -440,7 +441,8 @@ est_result est_db_exec(est_conn *c, const est_stmt *s, const char *const *params
   uint64_t deadline = deadline_after(c->timeout_ms);
   bool to = false;
   if (!conn_has_prepared(c, s)) {
-    PGresult *r = PQsendPrepare(c->pg, s->name, s->sql, s->nparams, NULL) ? conn_await(c, deadline, s->name, &to) : NULL;
+    PGresult *r =
+        PQsendPrepare(c->pg, s->name, s->sql, s->nparams, NULL) ? conn_await(c, deadline, s->name, &to) : NULL;
     if (PQresultStatus(r) != PGRES_COMMAND_OK) return result_fail(c, r, sqlstate, to);
     PQclear(r);
     if (c->nprepared < EST_CONN_MAX_PREPARED) c->prepared[c->nprepared++] = s;

@@ -12,7 +12,8 @@
  * idempotent and its count is what it changed. */
 static const est_stmt strip_events = {
     "retention_strip_events",
-    "UPDATE events SET geom = NULL, track = NULL, place_name = NULL, description = NULL, attributes = '{}', "
+    "UPDATE events SET geom = NULL, location_precision = NULL, track = NULL, place_name = NULL, description = NULL, "
+    "attributes = '{}', "
     "flags = array_append(flags, 'detail_removed') WHERE occurred_at < now() - make_interval(days => $1::int) "
     "AND NOT ('detail_removed' = ANY (flags))",
     1};

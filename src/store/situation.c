@@ -25,14 +25,19 @@
 /* ---- counts ------------------------------------------------------------
  * One pass over the three periods' incidents with GROUPING SETS. The
  * GROUPING(category, party_id, b, dow, hr) bitmask tells the sets apart:
- * 31 = (per), 15 = category, 23 = party, 27 = bucket, 29 = weekday, 30 = hour.
+ * 31 = (per), 15 = category, 23 = party, 27 = bucket, 29 = weekday, 30 = hour,
+ * 28 = weekday x hour. "by_area" counts the period's incidents per area
+ * (event_areas; all areas, or the one asked for) with their cell keys.
+ * "sources" reads every kind of event (ALLSRC) of the current period per
+ * party: how many and the newest occurred_at (the document shows both only
+ * to the detail scope).
  * $1 area (or NULL), $2..$7 from/to of current, previous, year-ago, $8 bucket. */
 /* A published count and its cell key (estd/disclosure.h): the sum of the
  * cell's record keys mod 2^31, as member "ck_<name>". */
-#define CELL(name, cond)                                                                                      \
-  "'" name "', COALESCE((SELECT n FROM g WHERE " cond "), 0), 'ck_" name "', COALESCE((SELECT ck FROM g WHERE " \
-  cond "), 0)"
-#define COUNTS_SQL(SRC)                                                                                       \
+#define CELL(name, cond)                                                                                             \
+  "'" name "', COALESCE((SELECT n FROM g WHERE " cond "), 0), 'ck_" name "', COALESCE((SELECT ck FROM g WHERE " cond \
+  "), 0)"
+#define COUNTS_SQL(SRC, ALLSRC) \
   "WITH r AS ("                                                                                               \
   " SELECT 0 AS per, occurred_at, category, party_id, record_key AS rk FROM " SRC " AND occurred_at >= " TS(2) \
   "   AND occurred_at < " TS(3) " UNION ALL"                                                                  \
@@ -47,7 +52,8 @@
   "         AS lt FROM r) y),"                                                                                \
   " g AS MATERIALIZED (SELECT per, category, party_id, b, dow, hr, count(*) AS n,"                            \
   "   sum(rk) % 2147483648 AS ck, GROUPING(category, party_id, b, dow, hr) AS gs FROM x"                      \
-  "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id), (per, b), (per, dow), (per, hr)))"     \
+  "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id), (per, b), (per, dow), (per, hr),"      \
+  "   (per, dow, hr)))"                                                                                       \
   " SELECT json_build_object("                                                                                \
   "  'total', json_build_object(" CELL("count", "gs = 31 AND per = 0") ","                                    \
   "     " CELL("previous", "gs = 31 AND per = 1") ", " CELL("year_ago", "gs = 31 AND per = 2") "),"           \
@@ -73,12 +79,27 @@
   "     FROM generate_series(1, 7) w),"                                                                       \
   "  'by_hour', (SELECT json_agg(json_build_object('hour', h,"                                                \
   "     " CELL("count", "gs = 30 AND per = 0 AND g.hr = h") ") ORDER BY h)"                                   \
-  "     FROM generate_series(0, 23) h))::text"
+  "     FROM generate_series(0, 23) h),"                                                                     \
+  "  'by_weekday_hour', (SELECT json_agg(json_build_object('weekday', w, 'hour', h,"                          \
+  "     " CELL("count", "gs = 28 AND per = 0 AND g.dow = w AND g.hr = h") ") ORDER BY w, h)"                  \
+  "     FROM generate_series(1, 7) w, generate_series(0, 23) h),"                                             \
+  "  'by_area', (SELECT json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"          \
+  "     'count', COALESCE(s.n, 0), 'ck_count', COALESCE(s.ck, 0)) ORDER BY a.id) FROM areas a LEFT JOIN"      \
+  "     (SELECT area_id, count(*) AS n, sum(record_key) % 2147483648 AS ck FROM event_areas"                  \
+  "      WHERE kind = 'incident' AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY area_id) s"  \
+  "     ON s.area_id = a.id WHERE $1::bigint IS NULL OR a.id = $1),"                                          \
+  "  'sources', (SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code, 'name', p.name,"         \
+  "     'events', COALESCE(s.n, 0), 'latest_occurred_at', s.latest,"                                          \
+  "     'latest_date', (s.latest AT TIME ZONE " TZ ")::date, 'reported', s.n IS NOT NULL) ORDER BY p.id)"     \
+  "     FROM parties p LEFT JOIN (SELECT party_id, count(*) AS n, max(occurred_at) AS latest FROM " ALLSRC    \
+  "       AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY party_id) s ON s.party_id = p.id))::text"
 
 static const est_stmt counts_area = {
-    "situation_counts_area", COUNTS_SQL("event_areas WHERE area_id = $1 AND kind = 'incident'"), 8};
+    "situation_counts_area",
+    COUNTS_SQL("event_areas WHERE area_id = $1 AND kind = 'incident'", "event_areas WHERE area_id = $1"), 8};
 static const est_stmt counts_all = {
-    "situation_counts_all", COUNTS_SQL("events WHERE $1::bigint IS NULL AND kind = 'incident'"), 8};
+    "situation_counts_all",
+    COUNTS_SQL("events WHERE $1::bigint IS NULL AND kind = 'incident'", "events WHERE $1::bigint IS NULL"), 8};
 
 /* ---- hot spots ----------------------------------------------------------
  * Weighted DBSCAN over grid cells (estd/hotspot.h) instead of
@@ -97,17 +118,22 @@ static const est_stmt counts_all = {
  * points). Without exact geometry (estd/disclosure.h) the caller sees the
  * grid-aligned rectangle around it and the centroid's grid square instead. Presence: patrols/activities of
  * the period whose point or track intersects the hull buffered by eps. */
-#define PTS_AREA                                                                                               \
-  "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM event_areas ea"                                     \
-  " JOIN events e ON e.id = ea.event_id WHERE ea.area_id = $1 AND ea.kind = 'incident'"                        \
-  " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) " AND e.geom IS NOT NULL"
-#define PTS_ALL                                                                                                \
-  "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM events e"                                           \
-  " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3) \
-  " AND e.geom IS NOT NULL"
+/* Only positions finer than a district make hot spots: a district,
+ * municipality or county centroid (the Police feed) would pile up at one
+ * spot. Rows from before 0080 (NULL) are points. */
+#define HOTSPOT_PRECISE " AND COALESCE(e.location_precision, 'point') IN ('point', 'street')"
+#define PTS_AREA                                                                         \
+  "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM event_areas ea" \
+  " JOIN events e ON e.id = ea.event_id WHERE ea.area_id = $1 AND ea.kind = 'incident'"  \
+  " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
+#define PTS_ALL                                                                                               \
+  "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM events e"                            \
+  " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS( \
+      3) " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
 /* $1 area, $2/$3 period: rows (x, y, category ordinal, record key). */
-#define POINTS_SQL(PTS)                                                                                        \
-  "SELECT ST_X(p.g), ST_Y(p.g), c.ordinal, p.record_key FROM (" PTS ") p"                                      \
+#define POINTS_SQL(PTS)                                             \
+  "SELECT ST_X(p.g), ST_Y(p.g), c.ordinal, p.record_key FROM (" PTS \
+  ") p"                                                             \
   " JOIN event_categories c ON c.code = p.category"
 static const est_stmt points_area = {"situation_points_area", POINTS_SQL(PTS_AREA), 3};
 static const est_stmt points_all = {"situation_points_all", POINTS_SQL(PTS_ALL), 3};
@@ -156,17 +182,18 @@ static const est_stmt hotspot_details = {
 
 /* An event time as the caller may see it: exact with $4 (exact times,
  * estd/disclosure.h), else the start of its local (Europe/Stockholm) day. */
-#define SHOWN_TIME(x)                                                                                          \
+#define SHOWN_TIME(x) \
   "(CASE WHEN $4::bool THEN " x " ELSE date_trunc('day', " x " AT TIME ZONE " TZ ") AT TIME ZONE " TZ " END)"
 
 /* ---- context --------------------------------------------------------------
  * The area, patrol/activity presence per area (event_areas), the focuses
  * and commitments concerning the area (linked to it or to an area whose
- * interior overlaps it; all when no area); freshness is read with the
- * data version (below), at request time.
+ * interior overlaps it; all when no area), and open actions; freshness is
+ * read with the data version (below), at request time.
  * $1 area (or NULL), $2/$3 period. */
-#define CONCERNS(x)                                                                                            \
-  "($1::bigint IS NULL OR " x " = $1 OR EXISTS (SELECT 1 FROM areas a1, areas a2 WHERE a1.id = $1"            \
+#define CONCERNS(x)                                                    \
+  "($1::bigint IS NULL OR " x                                          \
+  " = $1 OR EXISTS (SELECT 1 FROM areas a1, areas a2 WHERE a1.id = $1" \
   " AND a2.id = " x " AND ST_Intersects(a1.geom, a2.geom) AND NOT ST_Touches(a1.geom, a2.geom)))"
 
 static const est_stmt context_stmt = {
@@ -198,6 +225,12 @@ static const est_stmt context_stmt = {
     "                  WHERE x.commitment_id = c.id)) ORDER BY c.id), '[]')"
     "   FROM commitments c WHERE EXISTS (SELECT 1 FROM commitment_areas ca WHERE ca.commitment_id = c.id"
     "     AND " CONCERNS("ca.area_id") ")),"
+    /* Open actions (planned or ongoing) per area concerned: the action's area or its focus's. */
+    " 'open_actions', (SELECT COALESCE(json_agg(json_build_object('area_id', q.aid, 'count', q.n, 'href',"
+    "   '/v1/actions?area_id=' || q.aid || '&open=true') ORDER BY q.aid), '[]') FROM (SELECT"
+    "   COALESCE(x.area_id, f.area_id) AS aid, count(*) AS n FROM actions x LEFT JOIN area_focuses f ON f.id ="
+    "   x.area_focus_id WHERE x.archived_at IS NULL AND x.status IN ('planned', 'ongoing') GROUP BY 1) q"
+    "   WHERE " CONCERNS("q.aid") "),"
     " 'freshness', NULL)::text",
     3};
 
@@ -242,14 +275,16 @@ static const est_stmt geo_areas = {
 
 /* $1 area, $2/$3 period, $4 limit, $5 the only party whose events may be
  * shown (NULL = all, 0 = none; estd/disclosure.h). */
-#define GEO_EVENTS_SQL(SRC, COND, ORDER)                                                                     \
-  "SELECT COALESCE(json_agg(j ORDER BY o, i), '[]')::text FROM (SELECT " GEO_EVENT_JSON " AS j,"             \
-  " e.occurred_at AS o, e.id AS i FROM " SRC " WHERE " COND                                                  \
+#define GEO_EVENTS_SQL(SRC, COND, ORDER)                                                \
+  "SELECT COALESCE(json_agg(j ORDER BY o, i), '[]')::text FROM (SELECT " GEO_EVENT_JSON \
+  " AS j,"                                                                              \
+  " e.occurred_at AS o, e.id AS i FROM " SRC " WHERE " COND                             \
   " AND e.geom IS NOT NULL AND ($5::bigint IS NULL OR e.party_id = $5) ORDER BY " ORDER " LIMIT $4) s"
 static const est_stmt geo_events_area = {
     "situation_geo_events_area",
     GEO_EVENTS_SQL("event_areas ea JOIN events e ON e.id = ea.event_id",
-                   "ea.area_id = $1 AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3), "ea.occurred_at, e.id"),
+                   "ea.area_id = $1 AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3),
+                   "ea.occurred_at, e.id"),
     5};
 static const est_stmt geo_events_all = {
     "situation_geo_events_all",
@@ -384,8 +419,8 @@ est_result store_situation_counts(store_situation_snap *s, const est_situation_q
   return exec_text(s->c, s->area ? &counts_area : &counts_all, p, out);
 }
 
-est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts,
-                                  size_t *n, int *ncat) {
+est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts, size_t *n,
+                                  int *ncat) {
   *pts = NULL;
   *n = 0;
   *ncat = 0;
@@ -412,8 +447,8 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
   return EST_OK;
 }
 
-est_result store_situation_hotspots(store_situation_snap *s, const est_situation_query *q,
-                                    const est_hs_cluster *cl, int k, int ncat, char **out) {
+est_result store_situation_hotspots(store_situation_snap *s, const est_situation_query *q, const est_hs_cluster *cl,
+                                    int k, int ncat, char **out) {
   if (k <= 0) {
     *out = strdup("[]");
     return *out ? EST_OK : EST_ENOMEM;
@@ -457,9 +492,10 @@ est_result store_situation_hotspots(store_situation_snap *s, const est_situation
   if (oom) {
     rc = EST_ENOMEM;
   } else {
-    const char *p[15] = {q->from,   q->to,      eps,       q->detail ? "true" : "false", rank.data,
-                         cnt.data,  cx.data,    cy.data,   hull.data,  crank.data,
-                         cord.data, ccnt.data,  ck.data,   cck.data,   grid};
+    const char *p[15] = {q->from,   q->to,      eps,       q->detail ? "true" : "false",
+                         rank.data, cnt.data,   cx.data,   cy.data,
+                         hull.data, crank.data, cord.data, ccnt.data,
+                         ck.data,   cck.data,   grid};
     rc = exec_text(s->c, &hotspot_details, p, out);
   }
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) est_buf_free(all[i]);
@@ -477,8 +513,7 @@ est_result store_situation_geo_areas(store_situation_snap *s, const est_situatio
   return exec_text(s->c, &geo_areas, p, out);
 }
 
-est_result store_situation_geo_events(store_situation_snap *s, const est_situation_query *q, int limit,
-                                      char **out) {
+est_result store_situation_geo_events(store_situation_snap *s, const est_situation_query *q, int limit, char **out) {
   char lim[24], vb[24];
   const char *vis = q->rows == EST_ROWS_ALL ? NULL : store_lld(vb, q->rows == EST_ROWS_PARTY ? q->rows_party : 0);
   const char *p[5] = {s->area, q->from, q->to, store_lld(lim, (long long)limit), vis};

@@ -12,18 +12,21 @@
 
 const char *const store_sources_sorts[] = {"id", NULL};
 
-#define SOURCE_JSON                                                                                          \
+#define SOURCE_JSON                                                                                            \
   "json_build_object('id', s.id, 'party_id', s.party_id, 'party', (SELECT p.code FROM parties p WHERE p.id = " \
   "s.party_id), 'source', s.source, 'description', s.description, 'created_at', s.created_at, 'updated_at', "  \
   "s.updated_at, 'archived_at', s.archived_at, 'version', s.version)::text"
 
 /* $1 party_id, $2 source, $3 include archived, $4/$5 cursor, $6 limit. */
-#define SOURCE_LIST(name, after, order)                                                                      \
-  {name,                                                                                                     \
-   "SELECT " SOURCE_JSON ", '', s.id FROM event_sources s WHERE ($1::bigint IS NULL OR s.party_id = $1) AND " \
-   "($2::text IS NULL OR s.source = $2) AND ($3::bool OR s.archived_at IS NULL) AND ($5::bigint IS NULL OR " \
-   after ") ORDER BY " order " LIMIT $6",                                                                    \
-   6}
+#define SOURCE_LIST(name, after, order)                                                                                 \
+  {                                                                                                                     \
+    name,                                                                                                               \
+        "SELECT " SOURCE_JSON                                                                                           \
+        ", '', s.id FROM event_sources s WHERE ($1::bigint IS NULL OR s.party_id = $1) AND "                            \
+        "($2::text IS NULL OR s.source = $2) AND ($3::bool OR s.archived_at IS NULL) AND ($5::bigint IS NULL OR " after \
+        ") ORDER BY " order " LIMIT $6",                                                                                \
+        6                                                                                                               \
+  }
 
 static const est_stmt list_stmts[2] = {
     SOURCE_LIST("sources_list", "($4::text = '' AND s.id > $5)", "s.id"),
@@ -45,8 +48,7 @@ static const est_stmt source_insert = {
     1};
 
 static const est_stmt source_active = {
-    "source_active",
-    "SELECT 1 FROM event_sources WHERE party_id = $1 AND source = $2 AND archived_at IS NULL", 2};
+    "source_active", "SELECT 1 FROM event_sources WHERE party_id = $1 AND source = $2 AND archived_at IS NULL", 2};
 
 /* ---- the look-up cache ------------------------------------------------------ */
 
@@ -119,8 +121,12 @@ est_result store_sources_list(est_pool *pool, const store_source_filter *f, cons
   char pb[24], idb[24], lim[24];
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
-  const char *params[6] = {f->party_id ? store_lld(pb, f->party_id) : NULL, f->source, f->archived ? "true" : "false",
-                           av, aid, store_lld(lim, q->limit + 1)};
+  const char *params[6] = {f->party_id ? store_lld(pb, f->party_id) : NULL,
+                           f->source,
+                           f->archived ? "true" : "false",
+                           av,
+                           aid,
+                           store_lld(lim, q->limit + 1)};
   PGresult *r;
   est_result rc = store_exec1(pool, &list_stmts[q->desc], params, &r, NULL);
   if (rc != EST_OK) return rc;

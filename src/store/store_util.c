@@ -1,7 +1,6 @@
 /* store_util.c - helpers shared by store/ modules (see store_util.h). */
 #include "estd/store_util.h"
 
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,8 +52,7 @@ est_result store_page_collect(PGresult *r, const est_list_query *q, const char *
   return EST_OK;
 }
 
-est_result store_exec1(est_pool *pool, const est_stmt *s, const char *const *params, PGresult **out,
-                       char sqlstate[6]) {
+est_result store_exec1(est_pool *pool, const est_stmt *s, const char *const *params, PGresult **out, char sqlstate[6]) {
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
   if (rc != EST_OK) return rc;

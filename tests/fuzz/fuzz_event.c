@@ -30,8 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   est_event_reason r = est_event_from_message(data, size, NULL, 0, &ev, &errors);
   if (r == 0) {
     est_admit_lookup lk = {party, source, NULL};
-    est_admit_policy pol = {.bound_code = size % 2 ? "ab-bostader" : NULL, .bound_enforced = size % 2 == 1,
-                            .channel = "topic fuzz", .redact = size % 3 != 0, .now_s = 1767225600LL,
+    est_admit_policy pol = {.bound_code = size % 2 ? "ab-bostader" : NULL,
+                            .bound_enforced = size % 2 == 1,
+                            .channel = "topic fuzz",
+                            .redact = size % 3 != 0,
+                            .now_s = 1767225600LL,
                             .max_future_s = 300};
     est_result rc;
     if (est_event_admit(&ev, &pol, &lk, &errors, &rc) == EST_REASON_NONE && rc == EST_OK) {
@@ -44,9 +47,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   est_event_free(&ev);
   json_decref(errors);
   /* binary mode: the bytes become `data`, the attributes come from headers */
-  static const est_event_header h[] = {{"ce_specversion", "1.0", 3}, {"ce_id", "f-1", 3},
-                                       {"ce_source", "urn:fuzz", 8}, {"ce_type", "se.est.incident.v1", 18},
-                                       {"ce_time", "2024-03-31T02:30:00+01:00", 25}, {"ce_party", "ab-bostader", 11}};
+  static const est_event_header h[] = {{"ce_specversion", "1.0", 3},
+                                       {"ce_id", "f-1", 3},
+                                       {"ce_source", "urn:fuzz", 8},
+                                       {"ce_type", "se.est.incident.v1", 18},
+                                       {"ce_time", "2024-03-31T02:30:00+01:00", 25},
+                                       {"ce_party", "ab-bostader", 11}};
   est_event ev2 = {0};
   errors = NULL;
   (void)est_event_from_message(data, size, h, sizeof h / sizeof *h, &ev2, &errors);

@@ -17,9 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t len = strlen(s);
   bool had = est_pnr_contains(s);
   int n = est_pnr_redact(s);
-  if (strlen(s) != len) abort();           /* redaction keeps the length */
-  if (had != (n > 0)) abort();             /* contains and redact agree */
-  if (est_pnr_contains(s)) abort();        /* nothing left after redaction */
+  if (strlen(s) != len) abort();    /* redaction keeps the length */
+  if (had != (n > 0)) abort();      /* contains and redact agree */
+  if (est_pnr_contains(s)) abort(); /* nothing left after redaction */
   free(s);
   /* Raw bytes (NULs, JSON escapes): length kept, nothing left, also not
    * once JSON escapes are decoded. */

@@ -220,14 +220,15 @@ def test_event_outside_every_area_and_place_only(estd):
 def test_police_feed_record_mapping(estd, parties):
     s = register_source(_DB[0], "https://polisen.se/api/events#" + uuid.uuid4().hex[:6])
 
-    def police(pid, ptype, dt="2018-12-28 14:32:20 +01:00", gps="57.721035,12.939819"):
+    def police(pid, ptype, dt="2018-12-28 14:32:20 +01:00", gps="57.721035,12.939819", name=None):
         return {"specversion": "1.0", "id": str(pid), "source": s, "type": "se.polisen.event.v1",
                 "party": "polisen-boras",
-                "data": {"id": pid, "datetime": dt, "name": f"28 december 14:32, {ptype}, Borås",
+                "data": {"id": pid, "datetime": dt, "name": name or f"28 december 14:32, {ptype}, Borås",
                          "summary": "Två personer har gripits.", "url": f"/aktuellt/handelser/2018/december/28/{pid}",
                          "type": ptype, "location": {"name": "Borås", "gps": gps}}}
 
-    r = post(estd, [police(1, "Misshandel"), police(2, "Narkotikabrott", dt="2018-12-28 9:05:00 +01:00"),
+    r = post(estd, [police(1, "Misshandel"), police(2, "Narkotikabrott", dt="2018-12-28 9:05:00 +01:00",
+                           name="28 december 8.50, Narkotikabrott, Borås"),
                     police(3, "Sammanfattning kväll och natt"), police(4, "Stöld, försök"),
                     police(5, "Trafikolycka, vilt"), police(6, "Brand", gps="57.7,191.0")], BATCH)
     assert r.status_code == 200, r.text
@@ -237,14 +238,18 @@ def test_police_feed_record_mapping(estd, parties):
     assert r.json()["skipped"] == 1
     ev = estd.get(f"/v1/events/{res[0]['event_id']}").json()
     assert ev["category"] == "hot_och_vald" and ev["kind"] == "incident"
-    assert ev["occurred_at"].startswith("2018-12-28T13:32:20")
+    # datetime is the publication; the occurrence time is in name (Stockholm time)
+    assert ev["occurred_at"].startswith("2018-12-28T13:32:00") and ev["published_at"].startswith("2018-12-28T13:32:20")
+    # gps is Borås' centroid: municipality precision, in no district
+    assert ev["location_precision"] == "municipality" and ev["area_ids"] == []
     assert ev["location"] == {"lat": 57.721035, "lon": 12.939819} and ev["place_name"] == "Borås"
     assert ev["description"] == "Två personer har gripits."
     assert ev["attributes"]["police_type"] == "Misshandel" and ev["attributes"]["police_id"] == 1
     assert "police_feed" in ev["flags"] and ev["party_id"] == parties["polisen-boras"]
     cats = {x["source_event_id"]: x["category"] for x in page_all(estd, "/v1/events", {"source": s})}
     assert cats == {"1": "hot_och_vald", "2": "narkotika", "4": "inbrott_och_stold", "5": "ovrigt"}
-    assert estd.get(f"/v1/events/{res[1]['event_id']}").json()["occurred_at"].startswith("2018-12-28T08:05:00")
+    ev2 = estd.get(f"/v1/events/{res[1]['event_id']}").json()
+    assert ev2["occurred_at"].startswith("2018-12-28T07:50:00") and ev2["published_at"].startswith("2018-12-28T08:05:00")
 
 
 def test_list_filters_and_paging(estd, areas, parties):

@@ -114,24 +114,32 @@ def test_norrby_week_counts_and_changes(estd, data):
     inc = doc["incidents"]
     t = inc["total"]
     assert (t["count"], t["previous"], t["year_ago"]) == (9, 5, 10)
-    assert t["change_previous"] == {"absolute": 4, "percent": 80.0}
-    assert t["change_year_ago"] == {"absolute": -1, "percent": -10.0}
+    assert t["change_previous"] == {"absolute": 4, "percent": 80.0, "z": 1.53, "significant": False}
+    assert t["change_year_ago"] == {"absolute": -1, "percent": -10.0, "z": -0.32, "significant": False}
     cats = by(inc["by_category"], "code")
     assert len(cats) == 14 and [c["code"] for c in inc["by_category"]][:2] == ["skadegorelse", "klotter"]
     assert cats["skadegorelse"]["label_sv"] == "Skadegörelse" and cats["skadegorelse"]["label_en"].startswith("Vandalism")
     s = cats["skadegorelse"]
     assert (s["count"], s["previous"], s["year_ago"]) == (5, 2, 10)
-    assert s["change_previous"] == {"absolute": 3, "percent": 150.0}
-    assert s["change_year_ago"] == {"absolute": -5, "percent": -50.0}
+    assert s["change_previous"] == {"absolute": 3, "percent": 150.0, "z": 1.64, "significant": False}
+    assert s["change_year_ago"] == {"absolute": -5, "percent": -50.0, "z": -1.85, "significant": False}
     k = cats["klotter"]
     assert (k["count"], k["previous"], k["year_ago"]) == (3, 3, 0)
-    assert k["change_previous"] == {"absolute": 0, "percent": 0.0}
-    assert k["change_year_ago"] == {"absolute": 3, "percent": None}  # zero baseline
+    assert k["change_previous"] == {"absolute": 0, "percent": 0.0, "z": 0.0, "significant": False}
+    assert k["change_year_ago"] == {"absolute": 3, "percent": None, "z": 3.46, "significant": True}  # zero baseline
     n = cats["narkotika"]
     assert (n["count"], n["previous"], n["year_ago"]) == (1, 0, 0)
-    assert n["change_previous"] == {"absolute": 1, "percent": None}
-    assert cats["brand"]["count"] == 0 and cats["brand"]["change_previous"] == {"absolute": 0, "percent": None}
+    assert n["change_previous"] == {"absolute": 1, "percent": None, "z": 2.0, "significant": True}
+    assert cats["brand"]["count"] == 0 and cats["brand"]["change_previous"] == {"absolute": 0, "percent": None, "z": 0.0, "significant": False}
     assert sum(c["count"] for c in inc["by_category"]) == 9
+    # Poisson square-root test: 9 vs 5 is chance (z 1.53), 3 vs 0 is not (z 3.46 > 1.96).
+    assert t["change_previous"]["significant"] is False and k["change_year_ago"]["significant"] is True
+    # The weekday x hour table adds up to the total; every party is listed as a source.
+    assert len(doc["by_weekday_hour"]) == 168 and sum(c["count"] for c in doc["by_weekday_hour"]) == 9
+    for wd in doc["by_weekday"]:
+        assert wd["count"] == sum(c["count"] for c in doc["by_weekday_hour"] if c["weekday"] == wd["weekday"])
+    assert [a["code"] for a in doc["by_area"]] == ["norrby"] and doc["by_area"][0]["count"] == 9
+    assert {src["code"] for src in doc["sources"]} == {"polisen-boras", "boras-stad", "ab-bostader"}
     parties = {p["code"]: (p["count"], p["previous"], p["year_ago"]) for p in inc["by_party"]}
     assert parties == {"polisen-boras": (4, 2, 10), "boras-stad": (2, 0, 0), "ab-bostader": (3, 3, 0)}
 

@@ -27,7 +27,7 @@ static est_result source(void *arg, long long party_id, const char *src) {
   (void)arg;
   if (fail_lookups) return EST_EUNAVAILABLE;
   return (party_id == 1 && strcmp(src, "urn:p") == 0) || (party_id == 2 && strcmp(src, "urn:s") == 0) ? EST_OK
-                                                                                                       : EST_ENOTFOUND;
+                                                                                                      : EST_ENOTFOUND;
 }
 
 static const est_admit_lookup LK = {party, source, NULL};
@@ -59,8 +59,12 @@ static est_event_reason run(est_event *ev, const est_admit_policy *p, const char
 }
 
 static est_admit_policy kafka(const char *bound) {
-  est_admit_policy p = {.bound_code = bound, .bound_enforced = bound != NULL, .channel = "topic t", .redact = true,
-                        .now_s = NOW, .max_future_s = 300};
+  est_admit_policy p = {.bound_code = bound,
+                        .bound_enforced = bound != NULL,
+                        .channel = "topic t",
+                        .redact = true,
+                        .now_s = NOW,
+                        .max_future_s = 300};
   return p;
 }
 
@@ -88,8 +92,8 @@ static void test_topic_binding(void **state) {
 static void test_key_binding(void **state) {
   (void)state;
   est_event ev;
-  est_admit_policy p = {.bound_id = 2, .bound_enforced = true, .channel = "an API key", .now_s = NOW,
-                        .max_future_s = 300};
+  est_admit_policy p = {
+      .bound_id = 2, .bound_enforced = true, .channel = "an API key", .now_s = NOW, .max_future_s = 300};
   mk(&ev, "polisen-boras", "urn:p", "2025-12-31T12:00:00Z");
   assert_int_equal(run(&ev, &p, NULL), EST_REASON_PARTY_MISMATCH);
   est_event_free(&ev);
@@ -186,7 +190,8 @@ static void test_reason_table(void **state) {
   for (const char *const *r = est_event_reasons; *r; r++) n++;
   for (const char *const *r = est_event_dead_letter_reasons; *r; r++) dl++;
   assert_int_equal(n, EST_REASON_DATABASE); /* every enum value but NONE, in enum order */
-  for (size_t i = 0; i < n; i++) assert_string_equal(est_event_reason_name((est_event_reason)(i + 1)), est_event_reasons[i]);
+  for (size_t i = 0; i < n; i++)
+    assert_string_equal(est_event_reason_name((est_event_reason)(i + 1)), est_event_reasons[i]);
   assert_int_equal(dl, n - 1); /* all but skipped_summary */
   assert_string_equal(est_event_reason_name(EST_REASON_UNKNOWN_SOURCE), "unknown_source");
   assert_string_equal(est_event_reason_name(EST_REASON_IMPLAUSIBLE_TIME), "implausible_time");
@@ -199,7 +204,7 @@ static void test_reason_table(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_topic_binding), cmocka_unit_test(test_key_binding),   cmocka_unit_test(test_registry),
+      cmocka_unit_test(test_topic_binding), cmocka_unit_test(test_key_binding),    cmocka_unit_test(test_registry),
       cmocka_unit_test(test_screening),     cmocka_unit_test(test_plausible_time), cmocka_unit_test(test_reason_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,8 +91,8 @@ static void test_area_required_and_all_errors(void **state) {
   static const char *const req[] = {"/name", "/kind", "/geometry", NULL};
   expect_fields(est_area_validate, "{}", false, req);
   /* Every bad field is reported, unknown fields by name. */
-  static const char *const all[] = {"/name", "/kind", "/code", "/approximate", "/description", "/colour",
-                                    "/geometry/coordinates/0", NULL};
+  static const char *const all[] = {
+      "/name", "/kind", "/code", "/approximate", "/description", "/colour", "/geometry/coordinates/0", NULL};
   expect_fields(est_area_validate,
                 "{\"name\":\"\",\"kind\":\"stadsdel\",\"code\":\"Not A Slug\",\"approximate\":\"yes\","
                 "\"description\":7,\"colour\":\"red\",\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
@@ -135,16 +135,15 @@ static void test_area_patch(void **state) {
   assert_int_equal(json_object_size(j), 2);
   json_decref(j);
   static const char *const nulls[] = {"/name", "/kind", "/approximate", "/geometry", NULL};
-  expect_fields(est_area_validate, "{\"name\":null,\"kind\":null,\"approximate\":null,\"geometry\":null}", true,
-                nulls);
+  expect_fields(est_area_validate, "{\"name\":null,\"kind\":null,\"approximate\":null,\"geometry\":null}", true, nulls);
 }
 
 #define FOCUS "\"area_id\":3,\"agreement_id\":1,\"reason\":\"Kraftsamling\",\"valid_from\":\"2018-01-01\""
 
 static void test_focus_valid(void **state) {
   (void)state;
-  json_t *j = expect_ok(est_focus_validate, "{" FOCUS ",\"priority\":1,\"valid_to\":\"2020-12-31\",\"code\":\"x-1\"}",
-                        false);
+  json_t *j =
+      expect_ok(est_focus_validate, "{" FOCUS ",\"priority\":1,\"valid_to\":\"2020-12-31\",\"code\":\"x-1\"}", false);
   assert_int_equal(json_integer_value(json_object_get(j, "priority")), 1);
   assert_int_equal(json_integer_value(json_object_get(j, "area_id")), 3);
   json_decref(j);
@@ -153,8 +152,9 @@ static void test_focus_valid(void **state) {
                         "{\"area_id\":3,\"party_id\":2,\"reason\":\"r\",\"valid_from\":\"2024-02-29\","
                         "\"valid_to\":\"2024-02-29\"}",
                         false));
-  json_decref(expect_ok(est_focus_validate, "{\"area_id\":3,\"party_id\":2,\"agreement_id\":null,\"reason\":\"r\","
-                                            "\"valid_from\":\"2024-01-01\",\"valid_to\":null}",
+  json_decref(expect_ok(est_focus_validate,
+                        "{\"area_id\":3,\"party_id\":2,\"agreement_id\":null,\"reason\":\"r\","
+                        "\"valid_from\":\"2024-01-01\",\"valid_to\":null}",
                         false));
 }
 
@@ -163,11 +163,12 @@ static void test_focus_errors(void **state) {
   static const char *const req[] = {"/area_id", "/agreement_id", "/reason", "/valid_from", NULL};
   expect_fields(est_focus_validate, "{}", false, req);
   static const char *const owner[] = {"/agreement_id", NULL};
-  expect_fields(est_focus_validate,
-                "{\"area_id\":1,\"agreement_id\":null,\"party_id\":null,\"reason\":\"r\",\"valid_from\":\"2018-01-01\"}",
-                false, owner);
-  static const char *const bad[] = {"/area_id", "/party_id", "/priority", "/valid_from", "/valid_to", "/code",
-                                    "/reason", "/extra", NULL};
+  expect_fields(
+      est_focus_validate,
+      "{\"area_id\":1,\"agreement_id\":null,\"party_id\":null,\"reason\":\"r\",\"valid_from\":\"2018-01-01\"}", false,
+      owner);
+  static const char *const bad[] = {"/area_id", "/party_id", "/priority", "/valid_from", "/valid_to",
+                                    "/code",    "/reason",   "/extra",    NULL};
   expect_fields(est_focus_validate,
                 "{\"area_id\":0,\"agreement_id\":1,\"party_id\":\"2\",\"priority\":6,\"valid_from\":\"2019-02-29\","
                 "\"valid_to\":\"31/12/2020\",\"code\":\"-x\",\"reason\":\"\",\"extra\":true}",

@@ -25,13 +25,17 @@ static void test_generate_and_parse(void **state) {
   assert_int_equal(est_key_parse(a, px), EST_OK);
   assert_string_equal(px, pa);
   /* Malformed tokens. */
-  const char *bad[] = {"", "estd_", "estd_0123456789ab", "xstd_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+  const char *bad[] = {"",
+                       "estd_",
+                       "estd_0123456789ab",
+                       "xstd_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
                        "estd_0123456789AB_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
                        "estd_0123456789ab-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
                        "estd_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
                        "estd_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
                        "estd_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-                       "estd_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'A", NULL};
+                       "estd_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'A",
+                       NULL};
   for (int i = 0; bad[i]; i++) assert_int_equal(est_key_parse(bad[i], px), EST_EINVAL);
   assert_int_equal(est_key_parse("estd_0123456789ab_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-", px), EST_OK);
   assert_int_equal(est_key_parse(NULL, px), EST_EINVAL);
@@ -109,7 +113,7 @@ static void test_ratelimit(void **state) {
   int64_t t = 1000;
   for (int i = 0; i < 3; i++) assert_true(est_ratelimit_take(rl, 7, t, &retry));
   assert_false(est_ratelimit_take(rl, 7, t, &retry));
-  assert_int_equal(retry, 1); /* one token needs 0.5 s -> 1 s */
+  assert_int_equal(retry, 1);                        /* one token needs 0.5 s -> 1 s */
   assert_true(est_ratelimit_take(rl, 8, t, &retry)); /* per key */
   assert_false(est_ratelimit_take(rl, 7, t + 400, &retry));
   assert_true(est_ratelimit_take(rl, 7, t + 500, &retry));
@@ -133,8 +137,9 @@ static void test_ratelimit(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_generate_and_parse), cmocka_unit_test(test_hash), cmocka_unit_test(test_secret_check),
-      cmocka_unit_test(test_scopes), cmocka_unit_test(test_ratelimit),
+      cmocka_unit_test(test_generate_and_parse), cmocka_unit_test(test_hash),
+      cmocka_unit_test(test_secret_check),       cmocka_unit_test(test_scopes),
+      cmocka_unit_test(test_ratelimit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

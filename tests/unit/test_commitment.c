@@ -61,8 +61,9 @@ static void expect_errors(const char *text, est_commitment_mode mode, const char
 
 static void test_minimal_create_defaults(void **state) {
   (void)state;
-  json_t *doc = load("{\"agreement_id\": 1, \"text\": \"Polisen förbinder sig att medverka i SSPF\","
-                     " \"responsible_party_ids\": [2]}");
+  json_t *doc = load(
+      "{\"agreement_id\": 1, \"text\": \"Polisen förbinder sig att medverka i SSPF\","
+      " \"responsible_party_ids\": [2]}");
   json_t *errors = NULL;
   est_commitment_input in;
   assert_int_equal(est_commitment_parse(doc, EST_COMMITMENT_CREATE, &in, &errors), EST_OK);
@@ -82,11 +83,12 @@ static void test_minimal_create_defaults(void **state) {
 
 static void test_full_create_maps_every_field(void **state) {
   (void)state;
-  json_t *doc = load("{\"agreement_id\": 1, \"cooperation_area_id\": 3, \"code\": \"so-1-polisen-9\","
-                     " \"text\": \"t\", \"responsible_party_ids\": [3, 1], \"area_ids\": [5, 4, 6],"
-                     " \"target\": {\"value\": 2.5, \"unit\": \"network_group\", \"comparison\": \"at_most\","
-                     " \"per\": \"quarter\", \"from\": \"2020-02-29\", \"to\": \"2020-02-29\"},"
-                     " \"status\": \"partially_fulfilled\", \"follow_up_note\": \"\"}");
+  json_t *doc = load(
+      "{\"agreement_id\": 1, \"cooperation_area_id\": 3, \"code\": \"so-1-polisen-9\","
+      " \"text\": \"t\", \"responsible_party_ids\": [3, 1], \"area_ids\": [5, 4, 6],"
+      " \"target\": {\"value\": 2.5, \"unit\": \"network_group\", \"comparison\": \"at_most\","
+      " \"per\": \"quarter\", \"from\": \"2020-02-29\", \"to\": \"2020-02-29\"},"
+      " \"status\": \"partially_fulfilled\", \"follow_up_note\": \"\"}");
   json_t *errors = NULL;
   est_commitment_input in;
   assert_int_equal(est_commitment_parse(doc, EST_COMMITMENT_CREATE, &in, &errors), EST_OK);
@@ -108,10 +110,11 @@ static void test_full_create_maps_every_field(void **state) {
   assert_string_equal(in.follow_up_note, "");
   json_decref(doc);
 
-  doc = load("{\"agreement_id\": 1, \"text\": \"t\", \"responsible_party_ids\": [1], \"target\": {\"value\": 9,"
-             " \"unit\": \"u\", \"comparison\": \"exactly\", \"per\": \"period\", \"from\": \"2018-01-01\","
-             " \"to\": \"2020-12-31\"}, \"code\": null, \"cooperation_area_id\": null, \"area_ids\": null,"
-             " \"follow_up_note\": null}");
+  doc = load(
+      "{\"agreement_id\": 1, \"text\": \"t\", \"responsible_party_ids\": [1], \"target\": {\"value\": 9,"
+      " \"unit\": \"u\", \"comparison\": \"exactly\", \"per\": \"period\", \"from\": \"2018-01-01\","
+      " \"to\": \"2020-12-31\"}, \"code\": null, \"cooperation_area_id\": null, \"area_ids\": null,"
+      " \"follow_up_note\": null}");
   assert_int_equal(est_commitment_parse(doc, EST_COMMITMENT_CREATE, &in, &errors), EST_OK);
   assert_string_equal(in.target.value, "9");
   assert_null(in.code);
@@ -134,9 +137,10 @@ static void test_required_fields(void **state) {
 
 static void test_unknown_and_readonly_fields(void **state) {
   (void)state;
-  expect_errors("{\"agreement_id\": 1, \"text\": \"t\", \"responsible_party_ids\": [1], \"colour\": \"red\","
-                " \"a/b~c\": 1, \"id\": 4, \"version\": 2}",
-                EST_COMMITMENT_CREATE, ERRS("/colour", "/a~1b~0c", "/id", "/version"));
+  expect_errors(
+      "{\"agreement_id\": 1, \"text\": \"t\", \"responsible_party_ids\": [1], \"colour\": \"red\","
+      " \"a/b~c\": 1, \"id\": 4, \"version\": 2}",
+      EST_COMMITMENT_CREATE, ERRS("/colour", "/a~1b~0c", "/id", "/version"));
   json_t *doc = load("{\"id\": 4, \"version\": 2}");
   json_t *errors = NULL;
   est_commitment_input in;
@@ -145,19 +149,21 @@ static void test_unknown_and_readonly_fields(void **state) {
   json_decref(errors);
   json_decref(doc);
   /* A stored representation carries the read-only fields; they are ignored. */
-  expect_errors("{\"id\": 4, \"created_at\": \"x\", \"updated_at\": \"y\", \"version\": 2, \"agreement_id\": 1,"
-                " \"text\": \"t\", \"responsible_party_ids\": [1], \"status\": \"ongoing\", \"target\": null}",
-                EST_COMMITMENT_MERGED, NO_ERRS);
+  expect_errors(
+      "{\"id\": 4, \"created_at\": \"x\", \"updated_at\": \"y\", \"version\": 2, \"agreement_id\": 1,"
+      " \"text\": \"t\", \"responsible_party_ids\": [1], \"status\": \"ongoing\", \"target\": null}",
+      EST_COMMITMENT_MERGED, NO_ERRS);
 }
 
 static void test_wrong_types_all_collected(void **state) {
   (void)state;
-  expect_errors("{\"agreement_id\": \"1\", \"cooperation_area_id\": 1.0, \"code\": 5, \"text\": [],"
-                " \"responsible_party_ids\": 7, \"area_ids\": {}, \"target\": 3, \"status\": true,"
-                " \"follow_up_note\": 1}",
-                EST_COMMITMENT_CREATE,
-                ERRS("/agreement_id", "/cooperation_area_id", "/code", "/text", "/responsible_party_ids", "/area_ids",
-                     "/target", "/status", "/follow_up_note"));
+  expect_errors(
+      "{\"agreement_id\": \"1\", \"cooperation_area_id\": 1.0, \"code\": 5, \"text\": [],"
+      " \"responsible_party_ids\": 7, \"area_ids\": {}, \"target\": 3, \"status\": true,"
+      " \"follow_up_note\": 1}",
+      EST_COMMITMENT_CREATE,
+      ERRS("/agreement_id", "/cooperation_area_id", "/code", "/text", "/responsible_party_ids", "/area_ids", "/target",
+           "/status", "/follow_up_note"));
   expect_errors("{\"agreement_id\": 0, \"text\": null, \"responsible_party_ids\": [1], \"status\": null}",
                 EST_COMMITMENT_CREATE, ERRS("/agreement_id", "/text", "/status"));
   expect_errors("{\"agreement_id\": -3, \"text\": \"t\", \"responsible_party_ids\": [1], \"status\": \"done\"}",
@@ -169,8 +175,8 @@ static void test_text_lengths(void **state) {
   expect_errors("{\"agreement_id\": 1, \"text\": \"\", \"responsible_party_ids\": [1]}", EST_COMMITMENT_CREATE,
                 ERRS("/text"));
   /* NUL inside a string (http_body_json rejects \u0000 already; the domain does too). */
-  json_t *nul = json_pack("{s:i, s:s#, s:[i]}", "agreement_id", 1, "text", "a\0b", (size_t)3,
-                          "responsible_party_ids", 1);
+  json_t *nul =
+      json_pack("{s:i, s:s#, s:[i]}", "agreement_id", 1, "text", "a\0b", (size_t)3, "responsible_party_ids", 1);
   json_t *nerr = NULL;
   est_commitment_input nin;
   assert_int_equal(est_commitment_parse(nul, EST_COMMITMENT_CREATE, &nin, &nerr), EST_EINVAL);
@@ -216,17 +222,19 @@ static void test_id_lists(void **state) {
   (void)state;
   expect_errors("{\"agreement_id\": 1, \"text\": \"t\", \"responsible_party_ids\": []}", EST_COMMITMENT_CREATE,
                 ERRS("/responsible_party_ids"));
-  expect_errors("{\"agreement_id\": 1, \"text\": \"t\", \"responsible_party_ids\": [1, 0, \"2\", 1, 1.5],"
-                " \"area_ids\": [4, 4, -1]}",
-                EST_COMMITMENT_CREATE,
-                ERRS("/responsible_party_ids/1", "/responsible_party_ids/2", "/responsible_party_ids/3",
-                     "/responsible_party_ids/4", "/area_ids/1", "/area_ids/2"));
+  expect_errors(
+      "{\"agreement_id\": 1, \"text\": \"t\", \"responsible_party_ids\": [1, 0, \"2\", 1, 1.5],"
+      " \"area_ids\": [4, 4, -1]}",
+      EST_COMMITMENT_CREATE,
+      ERRS("/responsible_party_ids/1", "/responsible_party_ids/2", "/responsible_party_ids/3",
+           "/responsible_party_ids/4", "/area_ids/1", "/area_ids/2"));
   char buf[1024];
   size_t j = (size_t)snprintf(buf, sizeof buf, "{\"agreement_id\": 1, \"text\": \"t\", \"responsible_party_ids\": [");
   for (int i = 1; i <= 21; i++) j += (size_t)snprintf(buf + j, sizeof buf - j, "%s%d", i > 1 ? "," : "", i);
   snprintf(buf + j, sizeof buf - j, "]}");
   expect_errors(buf, EST_COMMITMENT_CREATE, ERRS("/responsible_party_ids"));
-  j = (size_t)snprintf(buf, sizeof buf, "{\"agreement_id\": 1, \"text\": \"t\", \"responsible_party_ids\": [1], \"area_ids\": [");
+  j = (size_t)snprintf(buf, sizeof buf,
+                       "{\"agreement_id\": 1, \"text\": \"t\", \"responsible_party_ids\": [1], \"area_ids\": [");
   for (int i = 1; i <= 51; i++) j += (size_t)snprintf(buf + j, sizeof buf - j, "%s%d", i > 1 ? "," : "", i);
   snprintf(buf + j, sizeof buf - j, "]}");
   expect_errors(buf, EST_COMMITMENT_CREATE, ERRS("/area_ids"));
@@ -243,32 +251,37 @@ static void test_id_lists(void **state) {
 
 static void test_target_all_or_nothing(void **state) {
   (void)state;
-  expect_errors(BASE "\"target\": {}}", EST_COMMITMENT_CREATE,
-                ERRS("/target/value", "/target/unit", "/target/comparison", "/target/per", "/target/from",
-                     "/target/to"));
+  expect_errors(
+      BASE "\"target\": {}}", EST_COMMITMENT_CREATE,
+      ERRS("/target/value", "/target/unit", "/target/comparison", "/target/per", "/target/from", "/target/to"));
   expect_errors(BASE "\"target\": {\"value\": 4}}", EST_COMMITMENT_CREATE,
                 ERRS("/target/unit", "/target/comparison", "/target/per", "/target/from", "/target/to"));
-  expect_errors(BASE "\"target\": {\"value\": 4, \"unit\": \"x\", \"comparison\": \"at_least\", \"per\": \"year\","
-                     " \"from\": \"2018-01-01\", \"to\": \"2018-12-31\", \"extra\": 1}}",
+  expect_errors(BASE
+                "\"target\": {\"value\": 4, \"unit\": \"x\", \"comparison\": \"at_least\", \"per\": \"year\","
+                " \"from\": \"2018-01-01\", \"to\": \"2018-12-31\", \"extra\": 1}}",
                 EST_COMMITMENT_CREATE, ERRS("/target/extra"));
 }
 
 static void test_target_values(void **state) {
   (void)state;
-  expect_errors(BASE "\"target\": {\"value\": 0, \"unit\": \"Network group\", \"comparison\": \"more\","
-                     " \"per\": \"day\", \"from\": \"2019-02-29\", \"to\": \"2018-13-01\"}}",
-                EST_COMMITMENT_CREATE,
-                ERRS("/target/value", "/target/unit", "/target/comparison", "/target/per", "/target/from",
-                     "/target/to"));
-  expect_errors(BASE "\"target\": {\"value\": -1.5, \"unit\": \"x\", \"comparison\": \"at_least\", \"per\": \"year\","
-                     " \"from\": \"2018-01-01\", \"to\": \"2018-12-31\"}}",
+  expect_errors(
+      BASE
+      "\"target\": {\"value\": 0, \"unit\": \"Network group\", \"comparison\": \"more\","
+      " \"per\": \"day\", \"from\": \"2019-02-29\", \"to\": \"2018-13-01\"}}",
+      EST_COMMITMENT_CREATE,
+      ERRS("/target/value", "/target/unit", "/target/comparison", "/target/per", "/target/from", "/target/to"));
+  expect_errors(BASE
+                "\"target\": {\"value\": -1.5, \"unit\": \"x\", \"comparison\": \"at_least\", \"per\": \"year\","
+                " \"from\": \"2018-01-01\", \"to\": \"2018-12-31\"}}",
                 EST_COMMITMENT_CREATE, ERRS("/target/value"));
-  expect_errors(BASE "\"target\": {\"value\": \"4\", \"unit\": \"x\", \"comparison\": \"at_least\", \"per\": \"year\","
-                     " \"from\": 20180101, \"to\": \"2018-12-31\"}}",
+  expect_errors(BASE
+                "\"target\": {\"value\": \"4\", \"unit\": \"x\", \"comparison\": \"at_least\", \"per\": \"year\","
+                " \"from\": 20180101, \"to\": \"2018-12-31\"}}",
                 EST_COMMITMENT_CREATE, ERRS("/target/value", "/target/from"));
   /* from after to */
-  json_t *doc = load(BASE "\"target\": {\"value\": 1, \"unit\": \"x\", \"comparison\": \"at_least\", \"per\": \"year\","
-                          " \"from\": \"2019-01-01\", \"to\": \"2018-12-31\"}}");
+  json_t *doc = load(BASE
+                     "\"target\": {\"value\": 1, \"unit\": \"x\", \"comparison\": \"at_least\", \"per\": \"year\","
+                     " \"from\": \"2019-01-01\", \"to\": \"2018-12-31\"}}");
   json_t *errors = NULL;
   est_commitment_input in;
   assert_int_equal(est_commitment_parse(doc, EST_COMMITMENT_CREATE, &in, &errors), EST_EINVAL);
@@ -316,8 +329,9 @@ static void test_patch_check(void **state) {
   assert_int_equal(est_commitment_patch_check(p, &errors), EST_OK);
   assert_null(errors);
   json_decref(p);
-  p = load("{\"id\": 3, \"version\": 1, \"bogus\": 1, \"text\": null, \"status\": null, \"agreement_id\": null,"
-           " \"responsible_party_ids\": null, \"target\": {\"valu\": 3}, \"area_ids\": null}");
+  p = load(
+      "{\"id\": 3, \"version\": 1, \"bogus\": 1, \"text\": null, \"status\": null, \"agreement_id\": null,"
+      " \"responsible_party_ids\": null, \"target\": {\"valu\": 3}, \"area_ids\": null}");
   assert_int_equal(est_commitment_patch_check(p, &errors), EST_EINVAL);
   assert_string_equal(error_for(errors, "/id"), "is read-only");
   assert_string_equal(error_for(errors, "/version"), "is read-only");
@@ -381,12 +395,14 @@ static void test_merge_patch_rfc7396_examples(void **state) {
 
 static void test_merged_patch_validation(void **state) {
   (void)state;
-  json_t *cur = load("{\"id\": 7, \"agreement_id\": 1, \"cooperation_area_id\": 2, \"code\": \"x\", \"text\": \"t\","
-                     " \"responsible_party_ids\": [1], \"area_ids\": [3], \"target\": {\"value\": 9, \"unit\": "
-                     "\"network_group\", \"comparison\": \"at_least\", \"per\": \"period\", \"from\": \"2018-01-01\","
-                     " \"to\": \"2020-12-31\"}, \"status\": \"planned\", \"follow_up_note\": null, \"created_at\": "
-                     "\"2018-01-01T00:00:00+00:00\", \"updated_at\": \"2018-01-01T00:00:00+00:00\", \"version\": 1}");
-  json_t *p = load("{\"target\": {\"value\": 12, \"to\": \"2017-01-01\"}, \"status\": \"ongoing\", \"area_ids\": null}");
+  json_t *cur = load(
+      "{\"id\": 7, \"agreement_id\": 1, \"cooperation_area_id\": 2, \"code\": \"x\", \"text\": \"t\","
+      " \"responsible_party_ids\": [1], \"area_ids\": [3], \"target\": {\"value\": 9, \"unit\": "
+      "\"network_group\", \"comparison\": \"at_least\", \"per\": \"period\", \"from\": \"2018-01-01\","
+      " \"to\": \"2020-12-31\"}, \"status\": \"planned\", \"follow_up_note\": null, \"created_at\": "
+      "\"2018-01-01T00:00:00+00:00\", \"updated_at\": \"2018-01-01T00:00:00+00:00\", \"version\": 1}");
+  json_t *p =
+      load("{\"target\": {\"value\": 12, \"to\": \"2017-01-01\"}, \"status\": \"ongoing\", \"area_ids\": null}");
   json_t *m = est_json_merge_patch(cur, p);
   json_t *errors = NULL;
   est_commitment_input in;

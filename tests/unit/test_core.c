@@ -56,8 +56,15 @@ static void test_config_defaults(void **state) {
 
 static void test_config_retention(void **state) {
   (void)state;
-  static const char *const env[] = {"ESTD_EVENT_RETENTION_DAYS", "365", "ESTD_EVENT_RETENTION_MODE", "delete",
-                                    "ESTD_DEAD_LETTER_RETENTION_DAYS", "0", "ESTD_EVENT_MAX_FUTURE_S", "60", NULL};
+  static const char *const env[] = {"ESTD_EVENT_RETENTION_DAYS",
+                                    "365",
+                                    "ESTD_EVENT_RETENTION_MODE",
+                                    "delete",
+                                    "ESTD_DEAD_LETTER_RETENTION_DAYS",
+                                    "0",
+                                    "ESTD_EVENT_MAX_FUTURE_S",
+                                    "60",
+                                    NULL};
   g_env = env;
   est_config cfg;
   char err[256];
@@ -75,8 +82,17 @@ static void test_config_retention(void **state) {
 
 static void test_config_overrides(void **state) {
   (void)state;
-  static const char *const env[] = {"ESTD_PORT", "9999", "ESTD_MIGRATE_ON_START", "no", "ESTD_LOG_LEVEL", "debug",
-                                    "ESTD_KAFKA_BROKERS", "127.0.0.1:19092", "ESTD_MAX_BODY_KIB", "4", NULL};
+  static const char *const env[] = {"ESTD_PORT",
+                                    "9999",
+                                    "ESTD_MIGRATE_ON_START",
+                                    "no",
+                                    "ESTD_LOG_LEVEL",
+                                    "debug",
+                                    "ESTD_KAFKA_BROKERS",
+                                    "127.0.0.1:19092",
+                                    "ESTD_MAX_BODY_KIB",
+                                    "4",
+                                    NULL};
   g_env = env;
   est_config cfg;
   char err[256];
@@ -133,11 +149,11 @@ static void test_parse_id(void **state) {
 static void test_utf8(void **state) {
   (void)state;
   assert_true(est_utf8_valid("Borås Hässleholmen", strlen("Borås Hässleholmen")));
-  assert_true(est_utf8_valid("\xF0\x9F\x98\x80", 4));     /* U+1F600 */
-  assert_false(est_utf8_valid("\xC3", 1));                /* truncated */
-  assert_false(est_utf8_valid("\xC0\xAF", 2));            /* overlong */
-  assert_false(est_utf8_valid("\xED\xA0\x80", 3));        /* surrogate */
-  assert_false(est_utf8_valid("\xF4\x90\x80\x80", 4));    /* > U+10FFFF */
+  assert_true(est_utf8_valid("\xF0\x9F\x98\x80", 4));  /* U+1F600 */
+  assert_false(est_utf8_valid("\xC3", 1));             /* truncated */
+  assert_false(est_utf8_valid("\xC0\xAF", 2));         /* overlong */
+  assert_false(est_utf8_valid("\xED\xA0\x80", 3));     /* surrogate */
+  assert_false(est_utf8_valid("\xF4\x90\x80\x80", 4)); /* > U+10FFFF */
   assert_false(est_utf8_valid("a\xFF", 2));
 }
 
@@ -277,12 +293,19 @@ static void test_problem(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_config_defaults), cmocka_unit_test(test_config_retention), cmocka_unit_test(test_config_overrides),
-      cmocka_unit_test(test_config_errors),   cmocka_unit_test(test_parse_id),
-      cmocka_unit_test(test_utf8),            cmocka_unit_test(test_request_id),
-      cmocka_unit_test(test_b64url_roundtrip), cmocka_unit_test(test_cursor),
-      cmocka_unit_test(test_sort_parse),      cmocka_unit_test(test_problem),
-      cmocka_unit_test(test_media_type),      cmocka_unit_test(test_sort_parse_one_direction),
+      cmocka_unit_test(test_config_defaults),
+      cmocka_unit_test(test_config_retention),
+      cmocka_unit_test(test_config_overrides),
+      cmocka_unit_test(test_config_errors),
+      cmocka_unit_test(test_parse_id),
+      cmocka_unit_test(test_utf8),
+      cmocka_unit_test(test_request_id),
+      cmocka_unit_test(test_b64url_roundtrip),
+      cmocka_unit_test(test_cursor),
+      cmocka_unit_test(test_sort_parse),
+      cmocka_unit_test(test_problem),
+      cmocka_unit_test(test_media_type),
+      cmocka_unit_test(test_sort_parse_one_direction),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,9 +71,9 @@ static void test_round_values(void **state) {
       assert_true(r == c - c % 3 || r == c - c % 3 + 3);
       assert_int_equal(r, est_cell_round(c, ck, 3)); /* deterministic */
     }
-    assert_int_equal(est_cell_round(0, ck, 3), 0);   /* true zero */
-    assert_int_equal(est_cell_round(6, ck, 3), 6);   /* multiples stay */
-    assert_int_equal(est_cell_round(5, ck, 1), 5);   /* k <= 1: exact */
+    assert_int_equal(est_cell_round(0, ck, 3), 0); /* true zero */
+    assert_int_equal(est_cell_round(6, ck, 3), 6); /* multiples stay */
+    assert_int_equal(est_cell_round(5, ck, 1), 5); /* k <= 1: exact */
     assert_int_equal(est_cell_round(5, ck, 0), 5);
   }
   /* Threshold: c mod k = 1 rounds up iff ck < 2^31 / 3. */
@@ -100,10 +100,11 @@ static void test_round_unbiased(void **state) {
 /* The default publication policy (privacy.h) is this rounding. */
 static void test_publish_tree(void **state) {
   (void)state;
-  const char *in = "{\"total\":{\"count\":4,\"ck_count\":0,\"previous\":2,\"ck_previous\":2147483000,"
-                   "\"year_ago\":0,\"ck_year_ago\":0},"
-                   "\"rows\":[{\"count\":1,\"ck_count\":5},{\"count\":6,\"ck_count\":5},{\"name\":\"x\"}],"
-                   "\"p\":{\"value\":2,\"ck_value\":-1}}";
+  const char *in =
+      "{\"total\":{\"count\":4,\"ck_count\":0,\"previous\":2,\"ck_previous\":2147483000,"
+      "\"year_ago\":0,\"ck_year_ago\":0},"
+      "\"rows\":[{\"count\":1,\"ck_count\":5},{\"count\":6,\"ck_count\":5},{\"name\":\"x\"}],"
+      "\"p\":{\"value\":2,\"ck_value\":-1}}";
   json_t *v = json_loads(in, 0, NULL);
   assert_non_null(v);
   est_publish_policy pol3 = {3, false, NULL, NULL}, pol0 = {0, true, NULL, NULL};
@@ -145,13 +146,16 @@ static void test_publish_tree(void **state) {
 
 static void test_publish_json_table(void **state) {
   (void)state;
-  json_t *cells = json_loads("[{\"code\":\"a\",\"n\":1,\"ck_n\":0},{\"code\":\"b\",\"n\":4,"
-                             "\"ck_n\":2000000000},{\"code\":\"c\",\"n\":0}]", 0, NULL);
+  json_t *cells = json_loads(
+      "[{\"code\":\"a\",\"n\":1,\"ck_n\":0},{\"code\":\"b\",\"n\":4,"
+      "\"ck_n\":2000000000},{\"code\":\"c\",\"n\":0}]",
+      0, NULL);
   est_publish_policy pol = {3, false, NULL, NULL};
   assert_false(est_publish_json(&pol, "t", cells, "code", -1, "n", "hidden"));
   char *s = json_dumps(cells, JSON_COMPACT | JSON_SORT_KEYS);
-  assert_string_equal(s, "[{\"code\":\"a\",\"hidden\":false,\"n\":3},{\"code\":\"b\",\"hidden\":false,\"n\":3},"
-                         "{\"code\":\"c\",\"hidden\":true,\"n\":null}]");
+  assert_string_equal(s,
+                      "[{\"code\":\"a\",\"hidden\":false,\"n\":3},{\"code\":\"b\",\"hidden\":false,\"n\":3},"
+                      "{\"code\":\"c\",\"hidden\":true,\"n\":null}]");
   free(s);
   json_decref(cells);
 }

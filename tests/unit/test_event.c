@@ -13,9 +13,9 @@
 
 #include "estd/event.h"
 
-#define INCIDENT                                                                                          \
-  "{\"specversion\":\"1.0\",\"id\":\"e-1\",\"source\":\"urn:est:test\",\"type\":\"se.est.incident.v1\","    \
-  "\"party\":\"polisen-boras\",\"time\":\"2024-05-01T21:30:00+02:00\",\"datacontenttype\":\"application/json\"," \
+#define INCIDENT                                                                                                     \
+  "{\"specversion\":\"1.0\",\"id\":\"e-1\",\"source\":\"urn:est:test\",\"type\":\"se.est.incident.v1\","             \
+  "\"party\":\"polisen-boras\",\"time\":\"2024-05-01T21:30:00+02:00\",\"datacontenttype\":\"application/json\","     \
   "\"data\":{\"category\":\"skadegorelse\",\"location\":{\"lat\":57.738,\"lon\":12.975,\"name\":\"Hässleholmen\"}," \
   "\"description\":\"Krossad ruta\",\"attributes\":{\"n\":1}}}"
 
@@ -106,15 +106,17 @@ static void test_reasons(void **state) {
   expect_reason("\"description\":\"Krossad ruta\"", "\"description\":5", EST_REASON_SCHEMA, "/data/description");
   expect_reason("\"attributes\":{\"n\":1}", "\"attributes\":[1]", EST_REASON_SCHEMA, "/data/attributes");
   expect_reason("\"attributes\"", "\"colour\"", EST_REASON_SCHEMA, "/data/colour");
-  expect_reason("\"category\":\"skadegorelse\",", "\"duration_s\":5,\"category\":\"skadegorelse\",",
-                EST_REASON_SCHEMA, "/data/duration_s");
+  expect_reason("\"category\":\"skadegorelse\",", "\"duration_s\":5,\"category\":\"skadegorelse\",", EST_REASON_SCHEMA,
+                "/data/duration_s");
   /* no time and no occurred_at */
   expect_reason("\"time\":\"2024-05-01T21:30:00+02:00\",", "", EST_REASON_SCHEMA, "/data/occurred_at");
   /* data must be an object */
   est_event ev;
   json_t *errors;
   assert_int_equal(parse("{\"specversion\":\"1.0\",\"id\":\"x\",\"source\":\"s\",\"type\":\"se.est.incident.v1\","
-                         "\"data\":[1]}", &ev, &errors), EST_REASON_SCHEMA);
+                         "\"data\":[1]}",
+                         &ev, &errors),
+                   EST_REASON_SCHEMA);
   assert_string_equal(first_field(errors), "/data");
   json_decref(errors);
   est_event_free(&ev);
@@ -148,7 +150,8 @@ static void test_sweref_and_place_only(void **state) {
   (void)state;
   est_event ev;
   json_t *errors;
-  char *t = variant("\"lat\":57.738,\"lon\":12.975", "\"crs\":\"EPSG:3006\",\"easting\":377297.4,\"northing\":6399402.8");
+  char *t =
+      variant("\"lat\":57.738,\"lon\":12.975", "\"crs\":\"EPSG:3006\",\"easting\":377297.4,\"northing\":6399402.8");
   assert_int_equal(parse(t, &ev, &errors), EST_REASON_NONE);
   assert_int_equal(ev.srid, 3006);
   assert_true(ev.x == 377297.4 && ev.y == 6399402.8);
@@ -201,10 +204,11 @@ static void test_patrol_and_activity(void **state) {
                    EST_REASON_SCHEMA);
   json_decref(errors);
   est_event_free(&ev);
-  assert_int_equal(parse("{\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"s\",\"type\":\"se.est.activity.v1\","
-                         "\"data\":{\"occurred_at\":\"2024-05-01T18:00:00+02:00\",\"activity_type\":\"natverksgrupp\"}}",
-                         &ev, &errors),
-                   EST_REASON_NONE);
+  assert_int_equal(
+      parse("{\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"s\",\"type\":\"se.est.activity.v1\","
+            "\"data\":{\"occurred_at\":\"2024-05-01T18:00:00+02:00\",\"activity_type\":\"natverksgrupp\"}}",
+            &ev, &errors),
+      EST_REASON_NONE);
   assert_string_equal(ev.activity_type, "natverksgrupp");
   est_event_free(&ev);
   assert_int_equal(parse("{\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"s\",\"type\":\"se.est.activity.v1\","
@@ -237,9 +241,9 @@ static void test_rfc3339(void **state) {
 static void test_binary_mode(void **state) {
   (void)state;
   const char *data = "{\"category\":\"brand\",\"occurred_at\":\"2024-05-01T21:30:00Z\"}";
-  est_event_header h[] = {{"ce_specversion", "1.0", 3},      {"ce_id", "b-1", 3},
-                          {"ce_source", "urn:bin", 7},       {"ce_type", "se.est.incident.v1", 18},
-                          {"ce_party", "boras-stad", 10},    {"content-type", "application/json", 16},
+  est_event_header h[] = {{"ce_specversion", "1.0", 3},   {"ce_id", "b-1", 3},
+                          {"ce_source", "urn:bin", 7},    {"ce_type", "se.est.incident.v1", 18},
+                          {"ce_party", "boras-stad", 10}, {"content-type", "application/json", 16},
                           {"traceparent", "00-abc", 6}};
   est_event ev;
   memset(&ev, 0, sizeof ev);
@@ -264,6 +268,71 @@ static void test_binary_mode(void **state) {
   est_event_free(&ev);
 }
 
+/* HTTP binding binary mode: ce-* headers (percent-decoded), the body is
+ * data; and how POST /v1/events picks the mode from the media type. */
+static void test_http_binary_mode(void **state) {
+  (void)state;
+  const char *data = "{\"category\":\"brand\",\"occurred_at\":\"2024-05-01T21:30:00Z\"}";
+  est_event_header h[] = {{"Ce-Specversion", "1.0", 3},
+                          {"ce-id", "b%C3%A5-1", 9},
+                          {"ce-source", "urn:bin", 7},
+                          {"ce-type", "se.est.incident.v1", 18},
+                          {"ce-party", "boras-stad", 10},
+                          {"Content-Type", "application/json; charset=utf-8", 31},
+                          {"ce_id", "kafka-spelling-ignored", 22}};
+  est_event ev;
+  memset(&ev, 0, sizeof ev);
+  json_t *errors = NULL;
+  assert_int_equal(est_event_from_http_binary(data, strlen(data), h, 7, &ev, &errors), EST_REASON_NONE);
+  assert_string_equal(ev.id, "b\xc3\xa5-1"); /* "bå-1" */
+  assert_string_equal(ev.source, "urn:bin");
+  assert_string_equal(ev.party, "boras-stad");
+  assert_string_equal(ev.category, "brand");
+  assert_null(errors);
+  est_event_free(&ev);
+  /* a malformed escape names the attribute */
+  est_event_header badpct[] = {{"ce-specversion", "1.0", 3}, {"ce-id", "x%4", 3}};
+  assert_int_equal(est_event_from_http_binary(data, strlen(data), badpct, 2, &ev, &errors), EST_REASON_SCHEMA);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "field")), "/id");
+  json_decref(errors);
+  errors = NULL;
+  est_event_free(&ev);
+  /* a decoded NUL is not text */
+  est_event_header nul[] = {{"ce-specversion", "1.0", 3}, {"ce-id", "a%00", 4}};
+  assert_int_equal(est_event_from_http_binary(data, strlen(data), nul, 2, &ev, &errors), EST_REASON_SCHEMA);
+  json_decref(errors);
+  errors = NULL;
+  est_event_free(&ev);
+  /* data must be JSON, declared as application/json */
+  est_event_header xml[] = {{"ce-specversion", "1.0", 3}, {"ce-id", "x", 1}, {"content-type", "text/xml", 8}};
+  assert_int_equal(est_event_from_http_binary("<x/>", 4, xml, 3, &ev, &errors), EST_REASON_SCHEMA);
+  json_decref(errors);
+  errors = NULL;
+  est_event_free(&ev);
+  assert_int_equal(est_event_from_http_binary("<x/>", 4, h, 6, &ev, &errors), EST_REASON_NOT_JSON);
+  assert_string_equal(ev.id, "b\xc3\xa5-1");
+  json_decref(errors);
+  errors = NULL;
+  est_event_free(&ev);
+  /* the Kafka binding does not percent-decode */
+  est_event_header k[] = {{"ce_specversion", "1.0", 3},
+                          {"ce_id", "a%41", 4},
+                          {"ce_source", "urn:bin", 7},
+                          {"ce_type", "se.est.incident.v1", 18}};
+  assert_int_equal(est_event_from_message(data, strlen(data), k, 4, &ev, &errors), EST_REASON_NONE);
+  assert_string_equal(ev.id, "a%41");
+  est_event_free(&ev);
+
+  assert_int_equal(est_event_http_mode(NULL, false), EST_HTTP_CE_UNSUPPORTED);
+  assert_int_equal(est_event_http_mode(NULL, true), EST_HTTP_CE_BINARY); /* the SDK without datacontenttype */
+  assert_int_equal(est_event_http_mode("text/plain", false), EST_HTTP_CE_UNSUPPORTED);
+  assert_int_equal(est_event_http_mode("application/cloudevents+json; charset=UTF-8", true), EST_HTTP_CE_STRUCTURED);
+  assert_int_equal(est_event_http_mode("Application/CloudEvents-Batch+JSON", false), EST_HTTP_CE_BATCH);
+  assert_int_equal(est_event_http_mode("application/json", true), EST_HTTP_CE_BINARY);
+  assert_int_equal(est_event_http_mode("text/plain", true), EST_HTTP_CE_BINARY); /* refused by the parser */
+  assert_int_equal(est_event_http_mode("application/json", false), EST_HTTP_CE_JSON);
+}
+
 static void test_structured_messages(void **state) {
   (void)state;
   est_event ev;
@@ -285,14 +354,13 @@ static void test_structured_messages(void **state) {
   json_decref(errors);
   errors = NULL;
   est_event_header xml[] = {{"content-type", "text/xml", 8}};
-  assert_int_equal(est_event_from_message(INCIDENT, strlen(INCIDENT), xml, 1, &ev, &errors),
-                   EST_REASON_NOT_CLOUDEVENT);
+  assert_int_equal(est_event_from_message(INCIDENT, strlen(INCIDENT), xml, 1, &ev, &errors), EST_REASON_NOT_CLOUDEVENT);
   json_decref(errors);
   errors = NULL;
   /* duplicate keys are rejected */
-  assert_int_equal(est_event_from_message("{\"specversion\":\"1.0\",\"specversion\":\"1.0\"}", 42, NULL, 0, &ev,
-                                          &errors),
-                   EST_REASON_NOT_JSON);
+  assert_int_equal(
+      est_event_from_message("{\"specversion\":\"1.0\",\"specversion\":\"1.0\"}", 42, NULL, 0, &ev, &errors),
+      EST_REASON_NOT_JSON);
   json_decref(errors);
   errors = NULL;
   size_t big = EST_EVENT_MAX_BYTES + 1;
@@ -363,9 +431,9 @@ int main(void) {
       cmocka_unit_test(test_structured_incident), cmocka_unit_test(test_reasons),
       cmocka_unit_test(test_long_description),    cmocka_unit_test(test_sweref_and_place_only),
       cmocka_unit_test(test_patrol_and_activity), cmocka_unit_test(test_rfc3339),
-      cmocka_unit_test(test_binary_mode),         cmocka_unit_test(test_structured_messages),
-      cmocka_unit_test(test_personnummer_screen), cmocka_unit_test(test_topic_bindings),
-      cmocka_unit_test(test_categories),
+      cmocka_unit_test(test_binary_mode),         cmocka_unit_test(test_http_binary_mode),
+      cmocka_unit_test(test_structured_messages), cmocka_unit_test(test_personnummer_screen),
+      cmocka_unit_test(test_topic_bindings),      cmocka_unit_test(test_categories),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,8 +65,9 @@ static void test_valid_shapes(void **state) {
   (void)state;
   expect_ok("{\"type\":\"Polygon\",\"coordinates\":[" SQUARE "]}");
   /* integers, a hole, altitude, bbox member */
-  expect_ok("{\"type\":\"Polygon\",\"bbox\":[0,0,10,10],\"coordinates\":[[[0,0],[10,0],[10,10],[0,10],[0,0]],"
-            "[[2,2],[3,2],[3,3],[2,2]]]}");
+  expect_ok(
+      "{\"type\":\"Polygon\",\"bbox\":[0,0,10,10],\"coordinates\":[[[0,0],[10,0],[10,10],[0,10],[0,0]],"
+      "[[2,2],[3,2],[3,3],[2,2]]]}");
   expect_ok("{\"type\":\"Polygon\",\"coordinates\":[[[0,0,5],[1,0,5],[1,1,5],[0,0,5]]]}");
   expect_ok("{\"type\":\"MultiPolygon\",\"coordinates\":[[" SQUARE "],[[[13,57],[13.1,57],[13.1,57.1],[13,57]]]]}");
   /* the extreme ranges are allowed */
@@ -78,16 +79,15 @@ static void test_unclosed_ring(void **state) {
   expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,1]]]}", "/geometry/coordinates/0",
                "closed");
   /* closed in lon/lat but not altitude */
-  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0,1],[1,0,1],[1,1,1],[0,0,2]]]}",
-               "/geometry/coordinates/0", "closed");
+  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0,1],[1,0,1],[1,1,1],[0,0,2]]]}", "/geometry/coordinates/0",
+               "closed");
   expect_error("{\"type\":\"MultiPolygon\",\"coordinates\":[[" SQUARE "],[[[0,0],[1,0],[1,1],[0,1]]]]}",
                "/geometry/coordinates/1/0", "closed");
 }
 
 static void test_too_few_points(void **state) {
   (void)state;
-  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[0,0]]]}", "/geometry/coordinates/0",
-               "at least 4");
+  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[0,0]]]}", "/geometry/coordinates/0", "at least 4");
   expect_error("{\"type\":\"Polygon\",\"coordinates\":[[]]}", "/geometry/coordinates/0", "at least 4");
   expect_error("{\"type\":\"Polygon\",\"coordinates\":[]}", "/geometry/coordinates", "at least one");
   expect_error("{\"type\":\"MultiPolygon\",\"coordinates\":[]}", "/geometry/coordinates", "at least one");
@@ -97,15 +97,16 @@ static void test_too_few_points(void **state) {
 
 static void test_out_of_range(void **state) {
   (void)state;
-  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[180.5,0],[1,1],[0,0]]]}",
-               "/geometry/coordinates/0/1/0", "longitude");
-  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,-90.01],[1,1],[0,0]]]}",
-               "/geometry/coordinates/0/1/1", "latitude");
+  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[180.5,0],[1,1],[0,0]]]}", "/geometry/coordinates/0/1/0",
+               "longitude");
+  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,-90.01],[1,1],[0,0]]]}", "/geometry/coordinates/0/1/1",
+               "latitude");
   /* lat,lon swapped for Borås: 57.72 as longitude is fine, 12.93 as latitude
    * too, so swapping is only caught when out of range; SWEREF 99 metres are: */
-  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[371000,6400000],[372000,6400000],[372000,6401000],"
-               "[371000,6400000]]]}",
-               "/geometry/coordinates/0/0/0", "longitude");
+  expect_error(
+      "{\"type\":\"Polygon\",\"coordinates\":[[[371000,6400000],[372000,6400000],[372000,6401000],"
+      "[371000,6400000]]]}",
+      "/geometry/coordinates/0/0/0", "longitude");
 }
 
 static void test_wrong_nesting(void **state) {
@@ -123,12 +124,12 @@ static void test_wrong_nesting(void **state) {
 
 static void test_non_numbers(void **state) {
   (void)state;
-  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[\"1\",0],[1,1],[0,0]]]}",
-               "/geometry/coordinates/0/1/0", "number");
-  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,null],[1,1],[0,0]]]}",
-               "/geometry/coordinates/0/1/1", "number");
-  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,true],[1,1],[0,0]]]}",
-               "/geometry/coordinates/0/1/1", "number");
+  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[\"1\",0],[1,1],[0,0]]]}", "/geometry/coordinates/0/1/0",
+               "number");
+  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,null],[1,1],[0,0]]]}", "/geometry/coordinates/0/1/1",
+               "number");
+  expect_error("{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,true],[1,1],[0,0]]]}", "/geometry/coordinates/0/1/1",
+               "number");
 }
 
 static void test_extra_dimensions(void **state) {
@@ -194,11 +195,16 @@ static void test_normalize_keeps_type_and_coordinates(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid_shapes),     cmocka_unit_test(test_unclosed_ring),
-      cmocka_unit_test(test_too_few_points),   cmocka_unit_test(test_out_of_range),
-      cmocka_unit_test(test_wrong_nesting),    cmocka_unit_test(test_non_numbers),
-      cmocka_unit_test(test_extra_dimensions), cmocka_unit_test(test_wrong_type),
-      cmocka_unit_test(test_position_limit),   cmocka_unit_test(test_error_cap),
+      cmocka_unit_test(test_valid_shapes),
+      cmocka_unit_test(test_unclosed_ring),
+      cmocka_unit_test(test_too_few_points),
+      cmocka_unit_test(test_out_of_range),
+      cmocka_unit_test(test_wrong_nesting),
+      cmocka_unit_test(test_non_numbers),
+      cmocka_unit_test(test_extra_dimensions),
+      cmocka_unit_test(test_wrong_type),
+      cmocka_unit_test(test_position_limit),
+      cmocka_unit_test(test_error_cap),
       cmocka_unit_test(test_normalize_keeps_type_and_coordinates),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

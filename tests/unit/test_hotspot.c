@@ -151,7 +151,7 @@ static void test_convex_hull(void **state) {
  * 1 km apart: two hot spots, the larger first; max_clusters 1 keeps only it. */
 static void test_points_to_hot_spots(void **state) {
   (void)state;
-  est_hs_point p[] = {{-18, -22, 1, 1}, {-9, 11, 1, 2},  {0, 0, 1, 4},       {9, -11, 1, 8},       {18, 22, 1, 16},
+  est_hs_point p[] = {{-18, -22, 1, 1}, {-9, 11, 1, 2},   {0, 0, 1, 4},           {9, -11, 1, 8},       {18, 22, 1, 16},
                       {6, 22, 2, 32},   {-12, 17, 2, 64}, {12, -22, 2, 1u << 30}, {300, 0, 3, 1u << 29}};
   est_hs_cluster *c;
   assert_int_equal(est_hotspot_points(p, 9, 150, 5, 50, 4, &c), 1);
@@ -186,11 +186,11 @@ static void test_points_to_hot_spots(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_cell_size),     cmocka_unit_test(test_empty_and_invalid),
-      cmocka_unit_test(test_dense_blob),    cmocka_unit_test(test_single_heavy_cell),
-      cmocka_unit_test(test_two_blobs),     cmocka_unit_test(test_noise),
-      cmocka_unit_test(test_border_cells),  cmocka_unit_test(test_chain_and_min_points_one),
-      cmocka_unit_test(test_large_grid),    cmocka_unit_test(test_convex_hull),
+      cmocka_unit_test(test_cell_size),           cmocka_unit_test(test_empty_and_invalid),
+      cmocka_unit_test(test_dense_blob),          cmocka_unit_test(test_single_heavy_cell),
+      cmocka_unit_test(test_two_blobs),           cmocka_unit_test(test_noise),
+      cmocka_unit_test(test_border_cells),        cmocka_unit_test(test_chain_and_min_points_one),
+      cmocka_unit_test(test_large_grid),          cmocka_unit_test(test_convex_hull),
       cmocka_unit_test(test_points_to_hot_spots),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

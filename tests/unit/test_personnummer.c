@@ -88,13 +88,13 @@ static void test_leap_days(void **state) {
 
 static void test_coordination_numbers(void **state) {
   (void)state;
-  assert_true(exact("701063-2391"));     /* day 63 = 3 + 60 */
+  assert_true(exact("701063-2391")); /* day 63 = 3 + 60 */
   assert_true(exact("7010632391"));
   assert_true(exact("19701063-2391"));
-  assert_true(exact("850769-1239"));     /* Jul 9 + 60 */
-  assert_true(exact("850761-1237"));     /* Jul 1 + 60 */
-  assert_false(matches("850792-1230"));  /* Jul 32 + 60 */
-  assert_true(matches("850791-1231"));   /* Jul 31 + 60 */
+  assert_true(exact("850769-1239"));    /* Jul 9 + 60 */
+  assert_true(exact("850761-1237"));    /* Jul 1 + 60 */
+  assert_false(matches("850792-1230")); /* Jul 32 + 60 */
+  assert_true(matches("850791-1231"));  /* Jul 31 + 60 */
 }
 
 static void test_embedded_and_boundaries(void **state) {
@@ -133,7 +133,7 @@ static void test_embedded_and_boundaries(void **state) {
 static void test_look_alikes(void **state) {
   (void)state;
   assert_false(matches("ring 070-123 45 67"));
-  assert_false(matches("0701234567"));     /* phone: Luhn digit would be 9 */
+  assert_false(matches("0701234567")); /* phone: Luhn digit would be 9 */
   assert_false(matches("070-1234567"));
   assert_false(matches("+46701234567"));
   assert_false(matches("031-850709"));
@@ -141,17 +141,17 @@ static void test_look_alikes(void **state) {
   assert_false(matches("order 8507099805123"));   /* 13 digits */
   assert_false(matches("ordernr 1198507099805")); /* 12-digit valid number inside 13 digits */
   assert_false(matches("11198507099805"));
-  assert_false(matches("1850709-9805"));   /* 7 digits before the separator */
-  assert_false(matches("850709-98051"));   /* 5 digits after */
+  assert_false(matches("1850709-9805")); /* 7 digits before the separator */
+  assert_false(matches("850709-98051")); /* 5 digits after */
   assert_false(matches("850709-980"));
   assert_false(matches("2024-01-15"));
   assert_false(matches("20240115"));
   assert_false(matches("850709"));
   assert_false(matches("2024-01-15 12:00"));
-  assert_false(matches("218507099805"));  /* year 2185 is not a birth year */
-  assert_false(matches("008507099805"));  /* year 0085 */
+  assert_false(matches("218507099805")); /* year 2185 is not a birth year */
+  assert_false(matches("008507099805")); /* year 0085 */
   assert_false(matches("850709--9805"));
-  assert_false(matches("850709  9805"));  /* two spaces */
+  assert_false(matches("850709  9805")); /* two spaces */
   assert_false(matches("850709 - - 9805"));
   assert_false(matches("2024-01-15 1234")); /* a date and a number */
   assert_false(matches("070 123 45 67"));
@@ -167,10 +167,14 @@ static void test_typed_forms(void **state) {
   assert_true(exact("850709- 9805"));
   assert_true(exact("850709 -9805"));
   assert_true(exact("19850709 - 9805"));
-  assert_true(exact("850709\xe2\x80\x93" "9805"));    /* en dash */
-  assert_true(exact("850709\xc2\xa0" "9805"));        /* no-break space */
-  assert_true(exact("701063 2391"));               /* samordningsnummer, space */
-  assert_true(exact("19811218%209876"));           /* percent-encoded, as in a logged URL path */
+  assert_true(
+      exact("850709\xe2\x80\x93"
+            "9805")); /* en dash */
+  assert_true(
+      exact("850709\xc2\xa0"
+            "9805"));                    /* no-break space */
+  assert_true(exact("701063 2391"));     /* samordningsnummer, space */
+  assert_true(exact("19811218%209876")); /* percent-encoded, as in a logged URL path */
   assert_true(exact("811218%2D9876"));
   assert_true(exact("811218%2b9876"));
   assert_false(matches("811218%2"));
@@ -228,17 +232,20 @@ static void test_screen_json(void **state) {
   assert_int_equal(reports, 1);
   assert_string_equal(last_ptr, "/a/b/1/c");
   assert_int_equal(est_pnr_screen_json(doc, true, NULL, NULL), 1);
-  assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(doc, "a"), "b"), 1), "c")),
-                      "ring XXXXXX-XXXX");
+  assert_string_equal(
+      json_string_value(json_object_get(json_array_get(json_object_get(json_object_get(doc, "a"), "b"), 1), "c")),
+      "ring XXXXXX-XXXX");
   assert_int_equal(est_pnr_screen_json(doc, false, NULL, NULL), 0);
   json_decref(doc);
-  doc = json_loads("{\"pnr\":198507099805,\"n\":[8507099805],\"19701063-2391\":true,\"x/y\":{\"~\":\"811218 9876\"}}", 0, NULL);
+  doc = json_loads("{\"pnr\":198507099805,\"n\":[8507099805],\"19701063-2391\":true,\"x/y\":{\"~\":\"811218 9876\"}}",
+                   0, NULL);
   reports = 0;
   assert_int_equal(est_pnr_screen_json(doc, false, on_report, NULL), 4);
   assert_int_equal(reports, 4);
   assert_int_equal(est_pnr_screen_json(doc, true, NULL, NULL), 4);
   char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-  assert_string_equal(text, "{\"XXXXXXXX-XXXX\":true,\"n\":[\"XXXXXXXXXX\"],\"pnr\":\"XXXXXXXXXXXX\",\"x/y\":{\"~\":\"XXXXXX XXXX\"}}");
+  assert_string_equal(
+      text, "{\"XXXXXXXX-XXXX\":true,\"n\":[\"XXXXXXXXXX\"],\"pnr\":\"XXXXXXXXXXXX\",\"x/y\":{\"~\":\"XXXXXX XXXX\"}}");
   free(text);
   assert_int_equal(est_pnr_screen_json(doc, false, NULL, NULL), 0);
   json_decref(doc);
@@ -276,12 +283,18 @@ static void test_redact(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid_ten_digit),     cmocka_unit_test(test_valid_twelve_digit),
-      cmocka_unit_test(test_bad_check_digit),     cmocka_unit_test(test_invalid_dates),
-      cmocka_unit_test(test_leap_days),           cmocka_unit_test(test_coordination_numbers),
-      cmocka_unit_test(test_embedded_and_boundaries), cmocka_unit_test(test_look_alikes),
-      cmocka_unit_test(test_redact),              cmocka_unit_test(test_typed_forms),
-      cmocka_unit_test(test_redact_raw),          cmocka_unit_test(test_screen_json),
+      cmocka_unit_test(test_valid_ten_digit),
+      cmocka_unit_test(test_valid_twelve_digit),
+      cmocka_unit_test(test_bad_check_digit),
+      cmocka_unit_test(test_invalid_dates),
+      cmocka_unit_test(test_leap_days),
+      cmocka_unit_test(test_coordination_numbers),
+      cmocka_unit_test(test_embedded_and_boundaries),
+      cmocka_unit_test(test_look_alikes),
+      cmocka_unit_test(test_redact),
+      cmocka_unit_test(test_typed_forms),
+      cmocka_unit_test(test_redact_raw),
+      cmocka_unit_test(test_screen_json),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,21 +14,32 @@
 static void test_categories(void **state) {
   (void)state;
   static const char *const cases[][2] = {
-      {"Skadegörelse", "skadegorelse"},        {"Brand", "brand"},
-      {"Brand automatlarm", "ovrigt"},         {"Narkotikabrott", "narkotika"},
-      {"Misshandel", "hot_och_vald"},          {"Misshandel, grov", "hot_och_vald"},
-      {"Rån", "hot_och_vald"},                 {"Rån väpnat", "hot_och_vald"},
-      {"Rån, försök", "hot_och_vald"},         {"Skottlossning, misstänkt", "hot_och_vald"},
+      {"Skadegörelse", "skadegorelse"},
+      {"Brand", "brand"},
+      {"Brand automatlarm", "ovrigt"},
+      {"Narkotikabrott", "narkotika"},
+      {"Misshandel", "hot_och_vald"},
+      {"Misshandel, grov", "hot_och_vald"},
+      {"Rån", "hot_och_vald"},
+      {"Rån väpnat", "hot_och_vald"},
+      {"Rån, försök", "hot_och_vald"},
+      {"Skottlossning, misstänkt", "hot_och_vald"},
       {"Våld/hot mot tjänsteman", "hot_vald_mot_anstalld"},
-      {"Stöld", "inbrott_och_stold"},          {"Stöld, ringa", "inbrott_och_stold"},
-      {"Inbrott", "inbrott_och_stold"},        {"Inbrott, försök", "inbrott_och_stold"},
+      {"Stöld", "inbrott_och_stold"},
+      {"Stöld, ringa", "inbrott_och_stold"},
+      {"Inbrott", "inbrott_och_stold"},
+      {"Inbrott, försök", "inbrott_och_stold"},
       {"Motorfordon, stöld", "inbrott_och_stold"},
       {"Motorfordon, anträffat stulet", "ovrigt"},
-      {"Bråk", "ordningsstorning"},            {"Fylleri/LOB", "ordningsstorning"},
+      {"Bråk", "ordningsstorning"},
+      {"Fylleri/LOB", "ordningsstorning"},
       {"Ofredande/förargelse", "ordningsstorning"},
-      {"Olovlig körning", "olovlig_korning"},  {"Rattfylleri", "olovlig_korning"},
-      {"Trafikolycka", "ovrigt"},              {"Trafikolycka, vilt", "ovrigt"},
-      {"Något helt nytt", "ovrigt"},           {"", "ovrigt"},
+      {"Olovlig körning", "olovlig_korning"},
+      {"Rattfylleri", "olovlig_korning"},
+      {"Trafikolycka", "ovrigt"},
+      {"Trafikolycka, vilt", "ovrigt"},
+      {"Något helt nytt", "ovrigt"},
+      {"", "ovrigt"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const char *got = est_police_category(cases[i][0]);
@@ -57,14 +68,18 @@ static void test_record(void **state) {
   (void)state;
   est_event ev;
   json_t *errors;
-  assert_int_equal(map("{\"id\":476521,\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"name\":\"28 december 14:32, "
-                       "Misshandel, Borås\",\"summary\":\"Man slagen.\",\"url\":\"/aktuellt/x\",\"type\":\"Misshandel\","
-                       "\"location\":{\"name\":\"Borås\",\"gps\":\"57.721035,12.939819\"}}",
-                       &ev, &errors),
-                   EST_REASON_NONE);
+  assert_int_equal(
+      map("{\"id\":476521,\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"name\":\"28 december 14:32, "
+          "Misshandel, Borås\",\"summary\":\"Man slagen.\",\"url\":\"/aktuellt/x\",\"type\":\"Misshandel\","
+          "\"location\":{\"name\":\"Borås\",\"gps\":\"57.721035,12.939819\"}}",
+          &ev, &errors),
+      EST_REASON_NONE);
   assert_string_equal(ev.kind, "incident");
   assert_string_equal(ev.category, "hot_och_vald");
-  assert_string_equal(ev.occurred_at, "2018-12-28T14:32:20+01:00");
+  /* the occurrence time is in name; datetime is the publication */
+  assert_string_equal(ev.occurred_at, "2018-12-28T14:32:00+01:00");
+  assert_string_equal(ev.published_at, "2018-12-28T14:32:20+01:00");
+  assert_string_equal(ev.precision, "municipality"); /* gps is Borås' centroid */
   assert_int_equal(ev.srid, 4326);
   assert_true(ev.y == 57.721035 && ev.x == 12.939819);
   assert_string_equal(ev.place_name, "Borås");
@@ -79,9 +94,63 @@ static void test_record(void **state) {
   /* one-digit hour, negative offset, no location */
   assert_int_equal(map("{\"datetime\":\"2019-01-02 9:05:00 -02:00\",\"type\":\"Stöld\"}", &ev, &errors),
                    EST_REASON_NONE);
-  assert_string_equal(ev.occurred_at, "2019-01-02T09:05:00-02:00");
+  assert_string_equal(ev.occurred_at, "2019-01-02T09:05:00-02:00"); /* no name: the publication time */
+  assert_string_equal(ev.published_at, "2019-01-02T09:05:00-02:00");
   assert_int_equal(ev.srid, 0);
+  assert_null(ev.precision);
   est_event_free(&ev);
+  /* a county centroid */
+  assert_int_equal(
+      map("{\"datetime\":\"2024-07-01 10:00:00 +02:00\",\"name\":\"1 juli 08.15, Brand, Västra Götalands "
+          "län\",\"type\":\"Brand\",\"location\":{\"name\":\"Västra Götalands län\",\"gps\":\"58.25,13.06\"}}",
+          &ev, &errors),
+      EST_REASON_NONE);
+  assert_string_equal(ev.precision, "county");
+  assert_string_equal(ev.occurred_at, "2024-07-01T08:15:00+02:00");
+  assert_string_equal(ev.published_at, "2024-07-01T10:00:00+02:00");
+  est_event_free(&ev);
+}
+
+/* The time in name, in Europe/Stockholm, against the publication time. */
+static void test_occurred_at_from_name(void **state) {
+  (void)state;
+  static const char *const cases[][3] = {
+      /* name, published, expected occurred_at ("" = not parsed) */
+      {"28 december 14.32, Misshandel, Borås", "2018-12-28T14:40:00+01:00", "2018-12-28T14:32:00+01:00"},
+      {"28 december 14:32, Misshandel, Borås", "2018-12-28T14:40:00+01:00", "2018-12-28T14:32:00+01:00"},
+      {"3 juni 9.05, Stöld, Borås", "2024-06-03T09:30:00+02:00", "2024-06-03T09:05:00+02:00"},
+      {"03 juni 09.05, Stöld, Borås", "2024-06-03T09:30:00+02:00", "2024-06-03T09:05:00+02:00"},
+      /* the turn of the year: published in January about December */
+      {"31 december 23.50, Brand, Borås", "2019-01-01T00:20:00+01:00", "2018-12-31T23:50:00+01:00"},
+      {"31 december 23.50, Brand, Borås", "2018-12-31T23:55:00+01:00", "2018-12-31T23:50:00+01:00"},
+      {"1 januari 00.10, Bråk, Borås", "2019-01-01T00:30:00+01:00", "2019-01-01T00:10:00+01:00"},
+      /* within the hour of slack a time just after the publication keeps the year */
+      {"1 januari 00.40, Bråk, Borås", "2019-01-01T00:30:00+01:00", "2019-01-01T00:40:00+01:00"},
+      /* daylight saving 2024: CEST from 31 March 02:00 to 27 October 03:00 */
+      {"31 mars 01.59, Brand, Borås", "2024-03-31T06:00:00+02:00", "2024-03-31T01:59:00+01:00"},
+      {"31 mars 02.30, Brand, Borås", "2024-03-31T06:00:00+02:00", "2024-03-31T02:30:00+01:00"}, /* not on the clock */
+      {"31 mars 03.00, Brand, Borås", "2024-03-31T06:00:00+02:00", "2024-03-31T03:00:00+02:00"},
+      {"27 oktober 01.30, Brand, Borås", "2024-10-27T06:00:00+01:00", "2024-10-27T01:30:00+02:00"},
+      {"27 oktober 02.30, Brand, Borås", "2024-10-27T06:00:00+01:00", "2024-10-27T02:30:00+02:00"}, /* twice: first */
+      {"27 oktober 03.00, Brand, Borås", "2024-10-27T06:00:00+01:00", "2024-10-27T03:00:00+01:00"},
+      /* a publication in UTC still finds the Stockholm year: 2018-12-31T23:30Z is 00:30 on 1 January */
+      {"1 januari 00.10, Bråk, Borås", "2018-12-31T23:30:00Z", "2019-01-01T00:10:00+01:00"},
+      /* 29 February: the publication year has it */
+      {"29 februari 12.00, Stöld, Borås", "2024-03-01T08:00:00+01:00", "2024-02-29T12:00:00+01:00"},
+      {"Sammanfattning natt, Västra Götalands län", "2024-03-01T08:00:00+01:00", ""},
+      {"28 decembre 14.32, Misshandel", "2018-12-28T14:40:00+01:00", ""},
+      {"28 december 24.32, Misshandel", "2018-12-28T14:40:00+01:00", ""},
+      {"28 december 14.3, Misshandel", "2018-12-28T14:40:00+01:00", ""},
+      {"28 december 14.32 Misshandel", "2018-12-28T14:40:00+01:00", ""},
+      {"31 november 14.32, Misshandel", "2018-12-28T14:40:00+01:00", ""},
+      {"28 december 14.32, Misshandel", "not a time", ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char out[40] = "";
+    bool ok = est_police_occurred_at(cases[i][0], cases[i][1], out, sizeof out);
+    if (ok != (cases[i][2][0] != '\0') || (ok && strcmp(out, cases[i][2]) != 0))
+      fail_msg("%s @ %s -> %s (%d), want %s", cases[i][0], cases[i][1], out, ok, cases[i][2]);
+  }
 }
 
 static void test_bad_records(void **state) {
@@ -99,9 +168,10 @@ static void test_bad_records(void **state) {
                    EST_REASON_SCHEMA);
   json_decref(errors);
   est_event_free(&ev);
-  assert_int_equal(map("{\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"type\":\"Brand\",\"location\":{\"gps\":\"57.7\"}}",
-                       &ev, &errors),
-                   EST_REASON_BAD_COORDINATES);
+  assert_int_equal(
+      map("{\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"type\":\"Brand\",\"location\":{\"gps\":\"57.7\"}}", &ev,
+          &errors),
+      EST_REASON_BAD_COORDINATES);
   json_decref(errors);
   est_event_free(&ev);
   assert_int_equal(map("{\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"type\":\"Brand\","
@@ -133,10 +203,11 @@ static void test_long_summary_truncated(void **state) {
 /* Through the CloudEvents envelope (type se.polisen.event.v1). */
 static void test_envelope(void **state) {
   (void)state;
-  json_t *ce = json_loads("{\"specversion\":\"1.0\",\"id\":\"polisen-1\",\"source\":\"https://polisen.se/api/events\","
-                          "\"type\":\"se.polisen.event.v1\",\"party\":\"polisen-boras\",\"data\":{\"id\":1,"
-                          "\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"type\":\"Narkotikabrott\"}}",
-                          0, NULL);
+  json_t *ce = json_loads(
+      "{\"specversion\":\"1.0\",\"id\":\"polisen-1\",\"source\":\"https://polisen.se/api/events\","
+      "\"type\":\"se.polisen.event.v1\",\"party\":\"polisen-boras\",\"data\":{\"id\":1,"
+      "\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"type\":\"Narkotikabrott\"}}",
+      0, NULL);
   est_event ev;
   memset(&ev, 0, sizeof ev);
   json_t *errors = NULL;
@@ -149,8 +220,9 @@ static void test_envelope(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_categories), cmocka_unit_test(test_record), cmocka_unit_test(test_bad_records),
-      cmocka_unit_test(test_long_summary_truncated), cmocka_unit_test(test_envelope),
+      cmocka_unit_test(test_categories),  cmocka_unit_test(test_record),
+      cmocka_unit_test(test_bad_records), cmocka_unit_test(test_long_summary_truncated),
+      cmocka_unit_test(test_envelope),    cmocka_unit_test(test_occurred_at_from_name),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

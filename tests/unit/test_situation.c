@@ -34,8 +34,8 @@ static void test_calendar(void **state) {
   assert_int_equal(est_date_to_days(D(1970, 1, 1)), 0);
   assert_int_equal(est_date_to_days(D(2024, 3, 4)), 19786);
   assert_date(est_date_from_days(19786), 2024, 3, 4);
-  assert_int_equal(est_date_weekday(D(2024, 3, 4)), 0);   /* Monday */
-  assert_int_equal(est_date_weekday(D(2024, 3, 31)), 6);  /* Sunday */
+  assert_int_equal(est_date_weekday(D(2024, 3, 4)), 0);  /* Monday */
+  assert_int_equal(est_date_weekday(D(2024, 3, 31)), 6); /* Sunday */
   est_date d;
   assert_true(est_date_parse("2024-02-29", &d));
   assert_false(est_date_parse("2023-02-29", &d));
@@ -162,8 +162,8 @@ static void test_pct_change(void **state) {
 
 static void test_change(void **state) {
   (void)state;
-  json_t *cells = json_loads("[{\"count\":5,\"previous\":2},{\"count\":null,\"previous\":3},{\"count\":1,\"previous\":0}]",
-                             0, NULL);
+  json_t *cells = json_loads(
+      "[{\"count\":5,\"previous\":2},{\"count\":null,\"previous\":3},{\"count\":1,\"previous\":0}]", 0, NULL);
   assert_non_null(cells);
   json_t *c0 = json_array_get(cells, 0);
   est_change_json(c0, "change_previous", "count", "previous");
@@ -298,11 +298,9 @@ static void test_buckets(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_calendar),        cmocka_unit_test(test_iso_weeks),
-      cmocka_unit_test(test_stockholm_date),  cmocka_unit_test(test_periods),
-      cmocka_unit_test(test_pct_change),
-      cmocka_unit_test(test_change), cmocka_unit_test(test_progress_rules),
-      cmocka_unit_test(test_csv), cmocka_unit_test(test_buckets),
+      cmocka_unit_test(test_calendar),       cmocka_unit_test(test_iso_weeks),  cmocka_unit_test(test_stockholm_date),
+      cmocka_unit_test(test_periods),        cmocka_unit_test(test_pct_change), cmocka_unit_test(test_change),
+      cmocka_unit_test(test_progress_rules), cmocka_unit_test(test_csv),        cmocka_unit_test(test_buckets),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

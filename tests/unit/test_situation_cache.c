@@ -24,7 +24,8 @@ static void fill(est_scache *c, const char *key, uint64_t flight, const char *ve
 static void expect_hit_at(est_scache *c, const char *key, const char *ver, const char *body, int line) {
   est_scache_body b;
   uint64_t f;
-  if (est_scache_begin(c, key, ver, est_scache_ticket(c), &b, &f) != EST_SCACHE_HIT) fail_msg("no hit for %s at line %d", key, line);
+  if (est_scache_begin(c, key, ver, est_scache_ticket(c), &b, &f) != EST_SCACHE_HIT)
+    fail_msg("no hit for %s at line %d", key, line);
   assert_int_equal(b.len, strlen(body));
   assert_memory_equal(b.body, body, b.len);
   char etag[24];
@@ -92,7 +93,7 @@ static void test_lru_and_bytes(void **state) {
   est_scache *c = est_scache_create(2, 400);
   fill(c, "a", expect_miss(c, "a", "v"), "v", "AAAA");
   fill(c, "b", expect_miss(c, "b", "v"), "v", "BBBB");
-  expect_hit(c, "a", "v", "AAAA"); /* a is now more recent than b */
+  expect_hit(c, "a", "v", "AAAA");                     /* a is now more recent than b */
   fill(c, "c", expect_miss(c, "c", "v"), "v", "CCCC"); /* evicts b */
   expect_hit(c, "a", "v", "AAAA");
   expect_hit(c, "c", "v", "CCCC");
@@ -318,9 +319,12 @@ static void test_version_reads_shared(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_off),          cmocka_unit_test(test_version_and_keys),
-      cmocka_unit_test(test_lru_and_bytes), cmocka_unit_test(test_etag),
-      cmocka_unit_test(test_single_flight), cmocka_unit_test(test_version_reads),
+      cmocka_unit_test(test_off),
+      cmocka_unit_test(test_version_and_keys),
+      cmocka_unit_test(test_lru_and_bytes),
+      cmocka_unit_test(test_etag),
+      cmocka_unit_test(test_single_flight),
+      cmocka_unit_test(test_version_reads),
       cmocka_unit_test(test_version_reads_shared),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

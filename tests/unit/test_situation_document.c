@@ -406,6 +406,61 @@ static void test_hotspots(void **state) {
   est_hotspot_clusters_free(cl, k);
 }
 
+/* The parts the web page reads: weekday x hour and per-area tables go
+ * through the policy; sources lose counts and exact times without the
+ * detail scope; every change carries the Poisson z and its marker. */
+static const char *const COUNTS_WEB =
+    "{\"total\":{\"count\":9,\"previous\":4,\"year_ago\":0},"
+    "\"by_category\":[{\"code\":\"a\",\"count\":9,\"previous\":4,\"year_ago\":0}],"
+    "\"by_party\":[],\"series\":[],\"by_weekday\":[],\"by_hour\":[],"
+    "\"by_weekday_hour\":[{\"weekday\":1,\"hour\":0,\"count\":8},{\"weekday\":1,\"hour\":1,\"count\":1}],"
+    "\"by_area\":[{\"area_id\":1,\"count\":2},{\"area_id\":2,\"count\":7},{\"area_id\":3,\"count\":5}],"
+    "\"sources\":[{\"party_id\":7,\"code\":\"p\",\"events\":12,\"latest_occurred_at\":\"2024-03-10T20:00:00+00:00\","
+    "\"latest_date\":\"2024-03-10\",\"reported\":true}]}";
+
+static void test_document_web_parts(void **state) {
+  (void)state;
+  est_situation_query q;
+  query(&q, 3, false);
+  est_publish_policy pol = {3, false, NULL, NULL};
+  est_situation_rows rows = {COUNTS_WEB, "[]", CONTEXT, NULL, NULL};
+  json_t *doc = NULL;
+  assert_int_equal(est_situation_document(&q, &pol, &rows, &doc), EST_OK);
+  /* Weekday x hour and per-area cells go through the policy: each is a
+   * multiple of k = 3, or null and flagged. */
+  const char *const tables[] = {"by_weekday_hour", "by_area"};
+  for (size_t t = 0; t < 2; t++) {
+    json_t *cells = at(doc, tables[t]);
+    assert_true(json_array_size(cells) >= 2);
+    size_t i;
+    json_t *c;
+    json_array_foreach(cells, i, c) {
+      json_t *v = json_object_get(c, "count");
+      assert_null(json_object_get(c, "ck_count"));
+      if (json_is_null(v)) assert_true(json_is_true(json_object_get(c, "suppressed")));
+      else assert_int_equal(json_integer_value(v) % 3, 0);
+    }
+  }
+  json_t *src = at(doc, "sources.0");
+  assert_null(json_object_get(src, "events"));
+  assert_null(json_object_get(src, "latest_occurred_at"));
+  assert_string_equal(json_string_value(json_object_get(src, "latest_date")), "2024-03-10");
+  assert_true(json_is_true(json_object_get(src, "reported")));
+  json_decref(doc);
+  /* With the detail scope the sources keep count and time. */
+  query(&q, 0, true);
+  est_publish_policy all = {0, true, NULL, NULL};
+  assert_int_equal(est_situation_document(&q, &all, &rows, &doc), EST_OK);
+  assert_count(doc, "sources.0.events", 12);
+  assert_non_null(json_object_get(at(doc, "sources.0"), "latest_occurred_at"));
+  assert_count(doc, "by_weekday_hour.1.count", 1);
+  /* Exact counts: 9 vs 4 gives z = 2 (3 - 2) = 2.0 > 1.96. */
+  json_t *ch = at(doc, "incidents.by_category.0.change_previous");
+  assert_true(json_real_value(json_object_get(ch, "z")) == 2.0);
+  assert_true(json_is_true(json_object_get(ch, "significant")));
+  json_decref(doc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_query_period_and_threshold),
@@ -418,6 +473,7 @@ int main(void) {
       cmocka_unit_test(test_geojson),
       cmocka_unit_test(test_cache_key),
       cmocka_unit_test(test_hotspots),
+      cmocka_unit_test(test_document_web_parts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
