@@ -72,7 +72,6 @@ est_result store_situation_geo_events(store_situation_snap *s, const est_situati
  * One cheap statement (primary-key lookups, see store/situation.c), which
  * also reads the picture's "freshness" object (JSON text: newest event
  * times, not cached). Caller frees both. */
-est_result store_situation_version(est_pool *pool, const est_situation_query *q, char **version,
-                                   char **freshness);
+est_result store_situation_version(est_pool *pool, const est_situation_query *q, char **version, char **freshness);
 
 #endif

@@ -246,10 +246,8 @@ static est_result reply_body(http_ctx *ctx, bool geo, const char *tmpl, size_t t
   /* Always revalidate: the picture changes with every new event. */
   http_set_header(ctx, "Cache-Control", "private, max-age=0");
   http_set_header(ctx, "ETag", etag);
-  if (est_scache_etag_match(http_header(ctx, "If-None-Match"), etag))
-    http_reply_empty(ctx, 304);
-  else
-    http_reply_raw(ctx, 200, geo ? "application/geo+json" : "application/json", body, len);
+  if (est_scache_etag_match(http_header(ctx, "If-None-Match"), etag)) http_reply_empty(ctx, 304);
+  else http_reply_raw(ctx, 200, geo ? "application/geo+json" : "application/json", body, len);
   free(body);
   return EST_OK;
 }

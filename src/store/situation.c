@@ -520,8 +520,7 @@ est_result store_situation_geo_events(store_situation_snap *s, const est_situati
   return exec_text(s->c, s->area ? &geo_events_area : &geo_events_all, p, out);
 }
 
-est_result store_situation_version(est_pool *pool, const est_situation_query *q, char **version,
-                                   char **freshness) {
+est_result store_situation_version(est_pool *pool, const est_situation_query *q, char **version, char **freshness) {
   *version = *freshness = NULL;
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);

@@ -240,7 +240,8 @@ static est_situation_query week_query(const char *week, long long area) {
 static bool event_invalidates(const est_situation_query *q, long long area, bool incident, est_date day) {
   est_situation_bucket b[EST_SITUATION_BUCKETS_MAX];
   size_t n = est_situation_buckets(q, b);
-  return est_situation_buckets_cover(b, n, area, day) || est_situation_buckets_cover(b, n, EST_SITUATION_ALL_AREAS, day) ||
+  return est_situation_buckets_cover(b, n, area, day) ||
+         est_situation_buckets_cover(b, n, EST_SITUATION_ALL_AREAS, day) ||
          (!incident && est_situation_buckets_cover(b, n, EST_SITUATION_PRESENCE, day));
 }
 
