@@ -128,6 +128,10 @@ describe('weekly lägesbild', () => {
     assert.match(await page.textContent('h1'), /Lägesbild/);
     await page.click('#lang');
     await page.waitForURL(/lang=en/);
+    // The old view keeps main[data-ready] until the new one replaces it, so
+    // wait for the English heading itself (fails on timeout), then readiness.
+    await page.waitForFunction(() => /Situational picture/.test(document.querySelector('h1')?.textContent || ''),
+      null, { timeout: 15000 });
     await page.waitForSelector('main[data-ready]');
     assert.match(await page.textContent('h1'), /Situational picture/);
     assert.equal(await page.getAttribute('html', 'lang'), 'en');
