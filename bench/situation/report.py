@@ -16,16 +16,18 @@ NOTES = """
 How the picture is computed (one REPEATABLE READ snapshot, one pooled connection):
 
 1. **Data version** (every request on the cached path; about one statement per burst of
-   concurrent requests, since a request may use any read that *began after it arrived*, see
-   `est_scache_version`; the uncached path reads it inside the picture's snapshot): index lookups —
-   max(events.id), count and max(updated_at) of areas, area_focuses, commitments, the number of
-   commitment_areas links — plus `pg_current_snapshot()`. The snapshot part makes the version
-   exact: two reads see the same committed data when no writing transaction completed in
-   between (max(id) alone would miss an event whose transaction took its id before another's
-   and committed after it). It is deliberately conservative: *any* committed write in the
-   PostgreSQL cluster (another database, an API-key `last_used_at` touch, an autovacuum
-   ANALYZE) invalidates every cached picture. Under a steady event stream nothing can be
-   cached correctly anyway: every new event changes `freshness` and the all-areas counts.
+   concurrent requests reading the same buckets, since a request may use any read of its
+   version key that *began after it arrived*, see `est_scache_version`; the uncached path reads
+   it inside the picture's snapshot): the sum of the counters of the (area, local day) buckets
+   the picture reads (`situation_versions`, migration 0070: the area, or "all areas", over the
+   current, previous and year-ago periods, plus patrols/activities anywhere in the current
+   period for an area's hot-spot presence; `est_situation_buckets`) and one counter of the other
+   inputs (`situation_meta`: areas, focuses, commitments and their areas, parties, categories).
+   Statement triggers bump the counters in the writing transaction (one set-based
+   `INSERT ... ON CONFLICT DO UPDATE SET version = version + 1` per statement, in (area, day)
+   order), so a write invalidates only the pictures that read its buckets. The same statement
+   reads `freshness` (newest event anywhere, the area's newest), which is spliced into every
+   response at request time instead of being cached.
 2. **Counts**: one pass over the three periods with GROUPING SETS (index-only scans).
 3. **Hot spots** (`src/domain/hotspot.c`), one pass over the period's incidents: one statement
    returns their SWEREF 99 TM coordinates and category; in C they are snapped to grid cells of

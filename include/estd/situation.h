@@ -92,4 +92,36 @@ est_result est_situation_geojson(const est_situation_query *q, json_t *doc, cons
 /* The response-cache key of the query and representation (geo = GeoJSON). */
 void est_situation_cache_key(const est_situation_query *q, bool geo, char *out, size_t n);
 
+/* ---- data version buckets (cache invalidation per area and period) ------
+ * The store keeps a counter per (area, local day) (sql/migrations/
+ * 0070_situation_versions.sql), bumped in the writing transaction by every
+ * statement that writes an event of that day: for each area the event lies
+ * in, for EST_SITUATION_ALL_AREAS (every event) and, for patrols and
+ * activities, for EST_SITUATION_PRESENCE (the presence around an area's hot
+ * spots reads them outside the area too). A picture depends on the buckets
+ * est_situation_buckets lists (plus one version of the other inputs:
+ * areas, focuses, commitments, parties, categories). */
+#define EST_SITUATION_ALL_AREAS 0LL
+#define EST_SITUATION_PRESENCE (-1LL)
+#define EST_SITUATION_BUCKETS_MAX 4
+
+/* One range of buckets: area's days [from, to). */
+typedef struct est_situation_bucket {
+  long long area;
+  est_date from, to;
+} est_situation_bucket;
+
+/* The buckets q's picture reads: its area (EST_SITUATION_ALL_AREAS for all)
+ * over the current, previous and year-ago periods (overlapping or adjacent
+ * ranges merged, sorted by from), and for one area the presence buckets of
+ * the current period. Returns the number of ranges written to out. */
+size_t est_situation_buckets(const est_situation_query *q, est_situation_bucket out[EST_SITUATION_BUCKETS_MAX]);
+
+/* true when bucket (area, day) lies in one of the ranges b[0..n). */
+bool est_situation_buckets_cover(const est_situation_bucket *b, size_t n, long long area, est_date day);
+
+/* A short text naming the ranges (equal for queries that read the same
+ * buckets): the key under which version reads are shared. */
+void est_situation_buckets_key(const est_situation_bucket *b, size_t n, char *out, size_t size);
+
 #endif

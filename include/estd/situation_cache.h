@@ -38,14 +38,18 @@ uint64_t est_scache_ticket(est_scache *c);
 
 /* Shared data version reads: the current data version for a request with
  * ticket, read by fn(arg, &version) (0 = success, version malloc'd) at most
- * once per round: concurrent requests share a read that began after their
- * ticket was taken (so it is as fresh as a read of their own), and wait for
- * one in progress that began earlier, then read again. Returns fn's
- * non-zero result on failure, else 0 with *version malloc'd (caller frees).
- * Cuts the database round trips of the cached path from one per request
- * to about one per concurrent burst. */
+ * once per round and version key vkey (requests with equal vkey read the
+ * same version, e.g. the same buckets): concurrent requests share a read
+ * of their vkey that began after their ticket was taken (so it is as fresh
+ * as a read of their own), and wait for one in progress that began
+ * earlier, then read again. Returns fn's non-zero result on failure, else
+ * 0 with *version malloc'd (caller frees). Cuts the database round trips
+ * of the cached path from one per request to about one per concurrent
+ * burst and key (a bounded number of keys is tracked; beyond it a request
+ * reads alone). */
 typedef int (*est_scache_read_fn)(void *arg, char **version);
-int est_scache_version(est_scache *c, uint64_t ticket, est_scache_read_fn fn, void *arg, char **version);
+int est_scache_version(est_scache *c, const char *vkey, uint64_t ticket, est_scache_read_fn fn, void *arg,
+                       char **version);
 
 typedef enum { EST_SCACHE_HIT = 0, EST_SCACHE_MISS = 1 } est_scache_outcome;
 

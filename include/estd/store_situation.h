@@ -20,10 +20,11 @@
  * to). */
 typedef struct store_situation_snap store_situation_snap;
 
-/* Opens the snapshot and reads its data version (as
- * store_situation_version; malloc'd into *version). EST_ENOTFOUND when
- * area_id is not 0 and no such area exists. */
-est_result store_situation_open(est_pool *pool, long long area_id, store_situation_snap **out, char **version);
+/* Opens the snapshot of q's picture and reads its data version and
+ * freshness (as store_situation_version; malloc'd). EST_ENOTFOUND when
+ * q->area_id is not 0 and no such area exists. */
+est_result store_situation_open(est_pool *pool, const est_situation_query *q, store_situation_snap **out,
+                                char **version, char **freshness);
 /* Ends the snapshot (COMMIT when rc is EST_OK) and releases its
  * connection; returns rc, or the failure of the COMMIT. s may be NULL. */
 est_result store_situation_close(store_situation_snap *s, est_result rc);
@@ -64,11 +65,13 @@ est_result store_situation_context(store_situation_snap *s, const est_situation_
 est_result store_situation_geo_areas(store_situation_snap *s, const est_situation_query *q, char **out);
 est_result store_situation_geo_events(store_situation_snap *s, const est_situation_query *q, int limit, char **out);
 
-/* The data version: a short text that changes whenever data the
- * situational picture depends on may have changed, read with one cheap
- * statement (index lookups on small tables and events_pkey, plus the
- * transaction snapshot, see store/situation.c). Equal versions mean the
- * same committed data. Caller frees *version. */
-est_result store_situation_version(est_pool *pool, char **version);
+/* The data version of q's picture: a short text that changes whenever a
+ * write to the (area, day) buckets it reads (est_situation_buckets) or to
+ * its other inputs (areas, focuses, commitments, parties, categories)
+ * commits; equal versions mean the same committed data of those buckets.
+ * One cheap statement (primary-key lookups, see store/situation.c), which
+ * also reads the picture's "freshness" object (JSON text: newest event
+ * times, not cached). Caller frees both. */
+est_result store_situation_version(est_pool *pool, const est_situation_query *q, char **version, char **freshness);
 
 #endif

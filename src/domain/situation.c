@@ -248,3 +248,53 @@ void est_situation_cache_key(const est_situation_query *q, bool geo, char *out, 
            geo ? "geojson" : "json", q->area_id, q->from, q->to, q->period.iso_year, q->period.iso_week, q->bucket,
            q->eps_m, q->min_points, q->detail ? 1 : 0, q->detail_scope ? 1 : 0, q->k, q->include_events ? 1 : 0, vis);
 }
+
+/* ---- data version buckets --------------------------------------------------- */
+
+static int bucket_cmp(const void *a, const void *b) {
+  const est_situation_bucket *x = a, *y = b;
+  long dx = est_date_to_days(x->from), dy = est_date_to_days(y->from);
+  return dx < dy ? -1 : dx > dy;
+}
+
+size_t est_situation_buckets(const est_situation_query *q, est_situation_bucket out[EST_SITUATION_BUCKETS_MAX]) {
+  long long area = q->area_id ? q->area_id : EST_SITUATION_ALL_AREAS;
+  est_situation_bucket r[3] = {{area, q->period.from, q->period.to},
+                               {area, q->previous.from, q->previous.to},
+                               {area, q->year_ago.from, q->year_ago.to}};
+  qsort(r, 3, sizeof *r, bucket_cmp);
+  size_t n = 0;
+  for (size_t i = 0; i < 3; i++) {
+    if (est_date_to_days(r[i].to) <= est_date_to_days(r[i].from)) continue; /* empty */
+    if (n && est_date_to_days(r[i].from) <= est_date_to_days(out[n - 1].to)) {
+      if (est_date_to_days(r[i].to) > est_date_to_days(out[n - 1].to)) out[n - 1].to = r[i].to;
+      continue;
+    }
+    out[n++] = r[i];
+  }
+  if (q->area_id) {
+    est_situation_bucket p = {EST_SITUATION_PRESENCE, q->period.from, q->period.to};
+    out[n++] = p;
+  }
+  return n;
+}
+
+bool est_situation_buckets_cover(const est_situation_bucket *b, size_t n, long long area, est_date day) {
+  long d = est_date_to_days(day);
+  for (size_t i = 0; i < n; i++)
+    if (b[i].area == area && d >= est_date_to_days(b[i].from) && d < est_date_to_days(b[i].to)) return true;
+  return false;
+}
+
+void est_situation_buckets_key(const est_situation_bucket *b, size_t n, char *out, size_t size) {
+  size_t off = 0;
+  if (size) out[0] = '\0';
+  for (size_t i = 0; i < n && off < size; i++) {
+    char f[11], t[11];
+    est_date_format(b[i].from, f, sizeof f);
+    est_date_format(b[i].to, t, sizeof t);
+    int w = snprintf(out + off, size - off, "%s%lld:%s..%s", i ? ";" : "", b[i].area, f, t);
+    if (w < 0) break;
+    off += (size_t)w;
+  }
+}

@@ -23,17 +23,26 @@ typedef struct entry {
   uint64_t last_use;
 } entry;
 
+/* Shared version reads of one version key. */
+typedef struct vslot {
+  char *vkey; /* NULL: free */
+  bool reading;
+  char *last;           /* the last version read */
+  uint64_t last_ticket; /* the ticket taken just before that read began */
+  uint64_t last_use;
+} vslot;
+
+#define EST_SCACHE_VSLOTS 32
+
 struct est_scache {
   pthread_mutex_t mu;
   pthread_cond_t done;
   entry *slots;
   size_t max_entries, max_bytes, bytes;
   uint64_t tick;
-  /* shared data version reads */
+  /* shared data version reads, one slot per version key */
   pthread_cond_t v_done;
-  bool v_reading;
-  char *v_last;           /* the last version read */
-  uint64_t v_last_ticket; /* the ticket taken just before that read began */
+  vslot vslots[EST_SCACHE_VSLOTS];
 };
 
 static atomic_uint_fast64_t g_hits, g_misses, g_coalesced;
@@ -103,7 +112,10 @@ void est_scache_destroy(est_scache *c) {
   pthread_mutex_destroy(&c->mu);
   pthread_cond_destroy(&c->done);
   pthread_cond_destroy(&c->v_done);
-  free(c->v_last);
+  for (size_t i = 0; i < EST_SCACHE_VSLOTS; i++) {
+    free(c->vslots[i].vkey);
+    free(c->vslots[i].last);
+  }
   free(c->slots);
   free(c);
 }
@@ -116,33 +128,59 @@ uint64_t est_scache_ticket(est_scache *c) {
   return t;
 }
 
-int est_scache_version(est_scache *c, uint64_t ticket, est_scache_read_fn fn, void *arg, char **version) {
+/* The slot of vkey, else a free or the least recently used idle one
+ * (emptied for vkey); NULL when every slot is reading or out of memory. */
+static vslot *vslot_take(est_scache *c, const char *vkey) {
+  vslot *lru = NULL;
+  for (size_t i = 0; i < EST_SCACHE_VSLOTS; i++) {
+    vslot *v = &c->vslots[i];
+    if (v->vkey && strcmp(v->vkey, vkey) == 0) return v;
+    if (!v->reading && (!lru || !v->vkey || (lru->vkey && v->last_use < lru->last_use))) lru = v;
+  }
+  if (!lru) return NULL;
+  char *k = strdup(vkey);
+  if (!k) return NULL;
+  free(lru->vkey);
+  free(lru->last);
+  memset(lru, 0, sizeof *lru);
+  lru->vkey = k;
+  return lru;
+}
+
+int est_scache_version(est_scache *c, const char *vkey, uint64_t ticket, est_scache_read_fn fn, void *arg,
+                       char **version) {
   *version = NULL;
   if (!c) return fn(arg, version);
   pthread_mutex_lock(&c->mu);
   for (;;) {
-    if (c->v_last && c->v_last_ticket > ticket) { /* a read that began after this request arrived */
-      *version = strdup(c->v_last);
+    vslot *s = vslot_take(c, vkey);
+    if (!s) { /* every slot busy: read alone */
+      pthread_mutex_unlock(&c->mu);
+      return fn(arg, version);
+    }
+    s->last_use = ++c->tick;
+    if (s->last && s->last_ticket > ticket) { /* a read that began after this request arrived */
+      *version = strdup(s->last);
       pthread_mutex_unlock(&c->mu);
       return *version ? 0 : fn(arg, version);
     }
-    if (c->v_reading) { /* one in progress: wait, then look again */
+    if (s->reading) { /* one in progress: wait, then look again */
       pthread_cond_wait(&c->v_done, &c->mu);
       continue;
     }
-    c->v_reading = true;
+    s->reading = true;
     uint64_t mine = ++c->tick;
     pthread_mutex_unlock(&c->mu);
     char *v = NULL;
     int rc = fn(arg, &v);
     pthread_mutex_lock(&c->mu);
-    c->v_reading = false;
+    s->reading = false; /* s stays this key's slot: reading slots are never taken */
     if (rc == 0 && v) {
       char *keep = strdup(v);
       if (keep) {
-        free(c->v_last);
-        c->v_last = keep;
-        c->v_last_ticket = mine;
+        free(s->last);
+        s->last = keep;
+        s->last_ticket = mine;
       }
     }
     pthread_cond_broadcast(&c->v_done);

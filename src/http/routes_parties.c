@@ -63,9 +63,9 @@ static est_result agreements_get(http_ctx *ctx) {
 }
 
 const http_route http_routes_parties[] = {
-    {"GET", "/v1/parties", parties_list, HTTP_SCOPE_READ, 0, HTTP_QUERY_LIST " kind"},
+    {"GET", "/v1/parties", parties_list, HTTP_SCOPE_READ, 0, HTTP_QUERY_LIST " kind archived"},
     {"GET", "/v1/parties/{id}", parties_get, HTTP_SCOPE_READ, 0, NULL},
-    {"GET", "/v1/agreements", agreements_list, HTTP_SCOPE_READ, 0, HTTP_QUERY_LIST " kind party_id active_on"},
+    {"GET", "/v1/agreements", agreements_list, HTTP_SCOPE_READ, 0, HTTP_QUERY_LIST " kind party_id active_on archived"},
     {"GET", "/v1/agreements/{id}", agreements_get, HTTP_SCOPE_READ, 0, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

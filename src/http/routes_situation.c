@@ -22,10 +22,14 @@
  * (estd/situation_cache.h, ESTD_SITUATION_CACHE_ENTRIES, created at start
  * as app->situation_cache) keyed by the
  * normalised query including media type, detail scope and effective
- * min_count. Every request reads the data version first
- * (store_situation_version, sub-millisecond) and is served from the cache
- * only when the entry was computed at the same version, so a new event or a
- * changed area is visible to the next request, also across instances.
+ * min_count. Every request reads the data version of the (area, day)
+ * buckets its picture reads first (est_situation_buckets,
+ * store_situation_version, one sub-millisecond statement) and is served
+ * from the cache only when the entry was computed at the same version, so
+ * a new event in those buckets or a changed area is visible to the next
+ * request, also across instances, while writes to other areas and periods
+ * leave the entry valid. "freshness" (newest event anywhere) is read with
+ * the version and spliced into every response.
  * Identical concurrent requests wait for one computation. Responses carry
  * Cache-Control: private, max-age=0 and a strong ETag (hash of the body);
  * If-None-Match gives 304. */
@@ -134,11 +138,13 @@ static est_result fetch_hotspots(store_situation_snap *s, const est_situation_qu
   return rc;
 }
 
-/* Every row of the picture from one snapshot; *version names it (malloc'd). */
-static est_result fetch(http_ctx *ctx, const est_situation_query *q, bool geo, sit_rows *r, char **version) {
+/* Every row of the picture from one snapshot; *version names it, *freshness
+ * is its freshness object (both malloc'd). */
+static est_result fetch(http_ctx *ctx, const est_situation_query *q, bool geo, sit_rows *r, char **version,
+                        char **freshness) {
   memset(r, 0, sizeof *r);
   store_situation_snap *s;
-  est_result rc = store_situation_open(ctx->app->pool, q->area_id, &s, version);
+  est_result rc = store_situation_open(ctx->app->pool, q, &s, version, freshness);
   if (rc != EST_OK) return rc;
   rc = store_situation_counts(s, q, &r->counts);
   if (rc == EST_OK) rc = fetch_hotspots(s, q, &r->hotspots);
@@ -150,18 +156,26 @@ static est_result fetch(http_ctx *ctx, const est_situation_query *q, bool geo, s
   if (rc != EST_OK) {
     rows_free(r);
     free(*version);
-    *version = NULL;
+    free(*freshness);
+    *version = *freshness = NULL;
   }
   return rc;
 }
 
-/* Computes the rendered body (malloc'd, *len bytes) and the data version it
- * was read at (malloc'd). */
+/* The JSON picture's "freshness" is about every event (newest anywhere), so
+ * it is not part of the cached body: the body keeps this placeholder as
+ * the value of its last member, and every response splices in the
+ * freshness read with the data version at request time (splice). */
+#define FRESHNESS_MARK "\"\\u0001estd-freshness\""
+
+/* Computes the rendered body (malloc'd, *len bytes; for JSON with
+ * FRESHNESS_MARK), the data version it was read at and its freshness
+ * (malloc'd). */
 static est_result compute(http_ctx *ctx, const est_situation_query *q, bool geo, char **body, size_t *len,
-                          char **version) {
-  *body = *version = NULL;
+                          char **version, char **freshness) {
+  *body = *version = *freshness = NULL;
   sit_rows r;
-  est_result rc = fetch(ctx, q, geo, &r, version);
+  est_result rc = fetch(ctx, q, geo, &r, version, freshness);
   if (rc == EST_ENOTFOUND) {
     http_fail_field(ctx, "area_id", "no such area");
     return http_fail(ctx, EST_EINVAL, "area %lld does not exist", q->area_id);
@@ -172,6 +186,7 @@ static est_result compute(http_ctx *ctx, const est_situation_query *q, bool geo,
   json_t *doc;
   rc = est_situation_document(q, &policy, &rows, &doc);
   if (rc == EST_OK && geo) rc = est_situation_geojson(q, doc, &rows, &doc);
+  if (rc == EST_OK && !geo) json_object_set_new(doc, "freshness", json_string("\001estd-freshness"));
   rows_free(&r);
   if (rc == EST_OK) {
     *body = json_dumps(doc, JSON_COMPACT);
@@ -182,25 +197,81 @@ static est_result compute(http_ctx *ctx, const est_situation_query *q, bool geo,
     *len = strlen(*body);
   } else {
     free(*version);
-    *version = NULL;
+    free(*freshness);
+    *version = *freshness = NULL;
   }
   return rc;
 }
 
+/* The body to send: tmpl with its last FRESHNESS_MARK replaced by freshness
+ * (malloc'd into *out); tmpl itself when it has none (GeoJSON). */
+static est_result splice(const char *tmpl, size_t len, const char *freshness, char **out, size_t *olen) {
+  static const char mark[] = FRESHNESS_MARK;
+  const size_t ml = sizeof mark - 1;
+  const char *at = NULL;
+  for (size_t i = len >= ml ? len - ml + 1 : 0; i-- > 0;)
+    if (tmpl[i] == '"' && memcmp(tmpl + i, mark, ml) == 0) {
+      at = tmpl + i;
+      break;
+    }
+  size_t fl = at ? strlen(freshness) : 0;
+  size_t n = at ? len - ml + fl : len;
+  char *b = malloc(n + 1);
+  if (!b) return EST_ENOMEM;
+  if (at) {
+    size_t pre = (size_t)(at - tmpl);
+    memcpy(b, tmpl, pre);
+    memcpy(b + pre, freshness, fl);
+    memcpy(b + pre + fl, at + ml, len - pre - ml);
+  } else {
+    memcpy(b, tmpl, len);
+  }
+  b[n] = '\0';
+  *out = b;
+  *olen = n;
+  return EST_OK;
+}
+
 /* ---- response cache (estd/situation_cache.h) ------------------------------ */
 
-static void reply_body(http_ctx *ctx, bool geo, const char *body, size_t len, const char *etag) {
+/* Replies with tmpl (a cached or computed body) with freshness spliced in;
+ * the ETag is that of the body sent. */
+static est_result reply_body(http_ctx *ctx, bool geo, const char *tmpl, size_t tlen, const char *freshness) {
+  char *body;
+  size_t len;
+  est_result rc = splice(tmpl, tlen, freshness, &body, &len);
+  if (rc != EST_OK) return rc;
+  char etag[24];
+  est_scache_etag(body, len, etag);
   /* Always revalidate: the picture changes with every new event. */
   http_set_header(ctx, "Cache-Control", "private, max-age=0");
   http_set_header(ctx, "ETag", etag);
-  if (est_scache_etag_match(http_header(ctx, "If-None-Match"), etag)) {
-    http_reply_empty(ctx, 304);
-    return;
-  }
-  http_reply_raw(ctx, 200, geo ? "application/geo+json" : "application/json", body, len);
+  if (est_scache_etag_match(http_header(ctx, "If-None-Match"), etag)) http_reply_empty(ctx, 304);
+  else http_reply_raw(ctx, 200, geo ? "application/geo+json" : "application/json", body, len);
+  free(body);
+  return EST_OK;
 }
 
-static int read_version(void *pool, char **version) { return (int)store_situation_version(pool, version); }
+/* Version reads shared by the cache (est_scache_version) carry the version
+ * and the freshness in one text: "<version>\n<freshness JSON>". */
+typedef struct version_arg {
+  est_pool *pool;
+  const est_situation_query *q;
+} version_arg;
+
+static int read_version(void *arg, char **out) {
+  version_arg *a = arg;
+  char *v, *f;
+  *out = NULL;
+  est_result rc = store_situation_version(a->pool, a->q, &v, &f);
+  if (rc != EST_OK) return (int)rc;
+  size_t n = strlen(v) + strlen(f) + 2;
+  *out = malloc(n);
+  if (*out) snprintf(*out, n, "%s\n%s", v, f);
+  free(v);
+  free(f);
+  return *out ? 0 : (int)EST_ENOMEM;
+}
 
 /* Serves the picture from the cache when it is still valid for the current
  * data version, else computes it (one computation per key at a time). */
@@ -209,27 +280,34 @@ static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
     return http_fail(ctx, EST_EFORBIDDEN,
                      "include=events lists individual events: it needs the read-detail scope, or a key bound to "
                      "a party (which sees its own party's events)");
-  char key[256];
+  char key[256], vkey[192];
   est_situation_cache_key(q, geo, key, sizeof key);
+  est_situation_bucket b[EST_SITUATION_BUCKETS_MAX];
+  size_t nb = est_situation_buckets(q, b);
+  est_situation_buckets_key(b, nb, vkey, sizeof vkey);
   est_scache *c = ctx->app->situation_cache;
   uint64_t flight = 0;
   if (c) {
     uint64_t ticket = est_scache_ticket(c); /* before the version is read */
     char *ver;
-    est_result rc = (est_result)est_scache_version(c, ticket, read_version, ctx->app->pool, &ver);
+    version_arg va = {ctx->app->pool, q};
+    est_result rc = (est_result)est_scache_version(c, vkey, ticket, read_version, &va, &ver);
     if (rc != EST_OK) return rc;
+    char *fresh = strchr(ver, '\n');
+    *fresh++ = '\0'; /* read_version always writes the separator */
     est_scache_body hit;
     est_scache_outcome o = est_scache_begin(c, key, ver, ticket, &hit, &flight);
-    free(ver);
     if (o == EST_SCACHE_HIT) {
-      reply_body(ctx, geo, hit.body, hit.len, hit.etag);
+      rc = reply_body(ctx, geo, hit.body, hit.len, fresh);
       free(hit.body);
-      return EST_OK;
+      free(ver);
+      return rc;
     }
+    free(ver);
   }
-  char *body, *version;
+  char *body, *version, *freshness;
   size_t len = 0;
-  est_result rc = compute(ctx, q, geo, &body, &len, &version);
+  est_result rc = compute(ctx, q, geo, &body, &len, &version, &freshness);
   if (rc != EST_OK) {
     est_scache_abandon(c, key, flight);
     return rc;
@@ -237,10 +315,11 @@ static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
   char etag[24];
   est_scache_etag(body, len, etag);
   est_scache_fill(c, key, flight, version, body, len, etag);
-  reply_body(ctx, geo, body, len, etag);
+  rc = reply_body(ctx, geo, body, len, freshness);
   free(body);
   free(version);
-  return EST_OK;
+  free(freshness);
+  return rc;
 }
 
 static est_result situation_get(http_ctx *ctx) {
@@ -283,9 +362,14 @@ est_result http_situation_render(http_ctx *ctx, long long area_id, const char *w
   q.k = k >= 0 ? k : est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0);
   *used = who;
   *k_used = q.k;
-  char *version = NULL;
-  est_result rc = compute(ctx, &q, false, body, len, &version);
+  char *version = NULL, *freshness = NULL, *tmpl = NULL;
+  *body = NULL;
+  size_t tlen = 0;
+  est_result rc = compute(ctx, &q, false, &tmpl, &tlen, &version, &freshness);
+  if (rc == EST_OK) rc = splice(tmpl, tlen, freshness, body, len);
+  free(tmpl);
   free(version);
+  free(freshness);
   if (rc == EST_EINVAL) { /* unknown area: name the meeting's field */
     if (ctx->problem_errors) json_array_clear(ctx->problem_errors);
     http_fail_field(ctx, "/area_id", "no area with this id");

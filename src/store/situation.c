@@ -180,27 +180,6 @@ static const est_stmt hotspot_details = {
     "   ) ORDER BY k.rank), '[]')::text FROM ranked k",
     15};
 
-/* ---- data version ----------------------------------------------------------
- * What a cached picture depends on, read in one statement from indexes and
- * small tables (sub-millisecond): the newest event id (events_pkey), count
- * and newest updated_at of areas, area_focuses and commitments (their
- * updated_at indexes), the number of commitment_areas links, and the
- * transaction snapshot (xmin:xmax:in-progress xids). The snapshot part
- * makes the version exact: two reads see the same committed data when no
- * transaction that wrote anything completed in between, and any completed
- * writer changes xmax or the in-progress list. (Comparing only max(id) would
- * miss an event committed late by a transaction that took its id before
- * another one's.) It is also conservative: a write to any table of the
- * cluster invalidates. */
-static const est_stmt version_stmt = {
-    "situation_data_version",
-    "SELECT concat_ws(',', (SELECT max(id) FROM events), (SELECT count(*) FROM areas),"
-    " (SELECT max(updated_at) FROM areas), (SELECT count(*) FROM area_focuses),"
-    " (SELECT max(updated_at) FROM area_focuses), (SELECT count(*) FROM commitments),"
-    " (SELECT max(updated_at) FROM commitments), (SELECT count(*) FROM commitment_areas))"
-    " || '#' || pg_current_snapshot()::text",
-    0};
-
 /* An event time as the caller may see it: exact with $4 (exact times,
  * estd/disclosure.h), else the start of its local (Europe/Stockholm) day. */
 #define SHOWN_TIME(x) \
@@ -209,8 +188,9 @@ static const est_stmt version_stmt = {
 /* ---- context --------------------------------------------------------------
  * The area, patrol/activity presence per area (event_areas), the focuses
  * and commitments concerning the area (linked to it or to an area whose
- * interior overlaps it; all when no area), and data freshness.
- * $1 area (or NULL), $2/$3 period, $4 exact times. */
+ * interior overlaps it; all when no area), and open actions; freshness is
+ * read with the data version (below), at request time.
+ * $1 area (or NULL), $2/$3 period. */
 #define CONCERNS(x)                                                    \
   "($1::bigint IS NULL OR " x                                          \
   " = $1 OR EXISTS (SELECT 1 FROM areas a1, areas a2 WHERE a1.id = $1" \
@@ -251,14 +231,31 @@ static const est_stmt context_stmt = {
     "   COALESCE(x.area_id, f.area_id) AS aid, count(*) AS n FROM actions x LEFT JOIN area_focuses f ON f.id ="
     "   x.area_focus_id WHERE x.archived_at IS NULL AND x.status IN ('planned', 'ongoing') GROUP BY 1) q"
     "   WHERE " CONCERNS("q.aid") "),"
-    " 'freshness', json_build_object("
+    " 'freshness', NULL)::text",
+    3};
+
+/* ---- data version -----------------------------------------------------------
+ * What a cached picture depends on (sql/migrations/0070_situation_versions.sql,
+ * estd/situation.h est_situation_buckets): the version of the other inputs
+ * (situation_meta) and the sum of the counters of the picture's buckets
+ * ($1 areas, $2/$3 day ranges [from, to)), read from two primary keys. The
+ * counters are bumped in the writing transactions and only grow, so two
+ * reads give the same text exactly when no write to those buckets committed
+ * in between. Second column: the freshness block, which is about all events
+ * (and the area's newest) and so is not cached but read here at request
+ * time. $4 exact times (estd/disclosure.h, SHOWN_TIME), $5 area (or NULL). */
+static const est_stmt version_stmt = {
+    "situation_data_version2",
+    "SELECT (SELECT version FROM situation_meta WHERE id = 1)::text || ':' || COALESCE((SELECT sum(v.version)"
+    "   FROM unnest($1::bigint[], $2::date[], $3::date[]) b(a, f, t)"
+    "   JOIN situation_versions v ON v.area_id = b.a AND v.day >= b.f AND v.day < b.t), 0)::text,"
+    " json_build_object("
     "   'newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM events)") ","
     "   'newest_received_at', " SHOWN_TIME("(SELECT received_at FROM events ORDER BY id DESC LIMIT 1)") ","
-    "   'area_newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM event_areas WHERE area_id = $1)") ","
+    "   'area_newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM event_areas WHERE area_id = $5::bigint)") ","
     "   'consumer_lag', NULL::bigint,"
-    "   'consumer_lag_note', 'consumer lag per partition is exported as estd_consumer_lag_messages on /metrics')"
-    ")::text",
-    4};
+    "   'consumer_lag_note', 'consumer lag per partition is exported as estd_consumer_lag_messages on /metrics')::text",
+    5};
 
 /* ---- GeoJSON parts -------------------------------------------------------- */
 static const est_stmt geo_areas = {
@@ -330,13 +327,63 @@ struct store_situation_snap {
   const char *area; /* the area id as text, NULL = all areas */
 };
 
-est_result store_situation_open(est_pool *pool, long long area_id, store_situation_snap **out, char **version) {
+/* Reads the data version and freshness of q (version_stmt) on c. */
+static est_result read_version(est_conn *c, const est_situation_query *q, char **version, char **freshness) {
+  *version = *freshness = NULL;
+  est_situation_bucket b[EST_SITUATION_BUCKETS_MAX];
+  size_t n = est_situation_buckets(q, b);
+  est_buf areas = EST_BUF_INIT, from = EST_BUF_INIT, to = EST_BUF_INIT;
+  est_buf_puts(&areas, "{");
+  est_buf_puts(&from, "{");
+  est_buf_puts(&to, "{");
+  for (size_t i = 0; i < n; i++) {
+    char f[11], t[11];
+    est_date_format(b[i].from, f, sizeof f);
+    est_date_format(b[i].to, t, sizeof t);
+    est_buf_printf(&areas, "%s%lld", i ? "," : "", b[i].area);
+    est_buf_printf(&from, "%s%s", i ? "," : "", f);
+    est_buf_printf(&to, "%s%s", i ? "," : "", t);
+  }
+  est_buf_puts(&areas, "}");
+  est_buf_puts(&from, "}");
+  est_buf_puts(&to, "}");
+  est_result rc = EST_ENOMEM;
+  char ab[24];
+  if (!areas.oom && !from.oom && !to.oom) {
+    const char *p[5] = {areas.data, from.data, to.data, q->detail ? "true" : "false",
+                        q->area_id ? store_lld(ab, q->area_id) : NULL};
+    PGresult *r;
+    rc = est_db_exec(c, &version_stmt, p, &r, NULL);
+    if (rc == EST_OK) {
+      if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0) || PQgetisnull(r, 0, 1)) {
+        rc = EST_EINTERNAL;
+      } else {
+        *version = strdup(PQgetvalue(r, 0, 0));
+        *freshness = strdup(PQgetvalue(r, 0, 1));
+        if (!*version || !*freshness) {
+          free(*version);
+          free(*freshness);
+          *version = *freshness = NULL;
+          rc = EST_ENOMEM;
+        }
+      }
+      PQclear(r);
+    }
+  }
+  est_buf_free(&areas);
+  est_buf_free(&from);
+  est_buf_free(&to);
+  return rc;
+}
+
+est_result store_situation_open(est_pool *pool, const est_situation_query *q, store_situation_snap **out,
+                                char **version, char **freshness) {
   *out = NULL;
-  *version = NULL;
+  *version = *freshness = NULL;
   store_situation_snap *s = calloc(1, sizeof *s);
   if (!s) return EST_ENOMEM;
   s->pool = pool;
-  s->area = area_id ? store_lld(s->area_buf, area_id) : NULL;
+  s->area = q->area_id ? store_lld(s->area_buf, q->area_id) : NULL;
   /* One snapshot: the version, counts, hot spots, context and GeoJSON parts
    * agree with each other; the version (first statement) names the snapshot. */
   est_result rc = store_tx_begin_mode(pool, &s->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -348,11 +395,12 @@ est_result store_situation_open(est_pool *pool, long long area_id, store_situati
    * than they saved (a few thousand rows per statement), and concurrent requests
    * already use every core. */
   if (rc == EST_OK) rc = est_db_command(s->c, "SET LOCAL max_parallel_workers_per_gather = 0");
-  if (rc == EST_OK) rc = exec_text(s->c, &version_stmt, NULL, version);
+  if (rc == EST_OK) rc = read_version(s->c, q, version, freshness);
   if (rc == EST_OK) rc = check_area(s->c, s->area);
   if (rc != EST_OK) {
     free(*version);
-    *version = NULL;
+    free(*freshness);
+    *version = *freshness = NULL;
     return store_situation_close(s, rc);
   }
   *out = s;
@@ -455,7 +503,7 @@ est_result store_situation_hotspots(store_situation_snap *s, const est_situation
 }
 
 est_result store_situation_context(store_situation_snap *s, const est_situation_query *q, char **out) {
-  const char *p[4] = {s->area, q->from, q->to, q->detail ? "true" : "false"};
+  const char *p[3] = {s->area, q->from, q->to};
   return exec_text(s->c, &context_stmt, p, out);
 }
 
@@ -472,12 +520,12 @@ est_result store_situation_geo_events(store_situation_snap *s, const est_situati
   return exec_text(s->c, s->area ? &geo_events_area : &geo_events_all, p, out);
 }
 
-est_result store_situation_version(est_pool *pool, char **version) {
-  *version = NULL;
+est_result store_situation_version(est_pool *pool, const est_situation_query *q, char **version, char **freshness) {
+  *version = *freshness = NULL;
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
   if (rc != EST_OK) return rc;
-  rc = exec_text(c, &version_stmt, NULL, version);
+  rc = read_version(c, q, version, freshness);
   est_pool_release(pool, c);
   return rc;
 }

@@ -175,7 +175,9 @@ class Slowloris(threading.Thread):
             s.settimeout(2)
             try:
                 s.connect(("127.0.0.1", port))
-                s.sendall(b"GET /v1/parties HTTP/1.1\r\nHost: estd\r\nX-Slow: ")
+                # A path no route takes a body on: its head deadline is the header
+                # timeout alone (docs/OPERATIONS.md: body routes get head + body).
+                s.sendall(b"GET /v1/situation HTTP/1.1\r\nHost: estd\r\nX-Slow: ")
             except OSError:
                 pass
             self.socks.append(s)

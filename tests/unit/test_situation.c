@@ -222,11 +222,86 @@ static void test_csv(void **state) {
   est_buf_free(&b);
 }
 
+/* ---- data version buckets (cache invalidation per area and period) ---- */
+
+static est_situation_query week_query(const char *week, long long area) {
+  est_situation_query q;
+  memset(&q, 0, sizeof q);
+  est_period p;
+  const char *field, *detail;
+  assert_int_equal(est_period_from_params(week, NULL, NULL, D(2024, 12, 10), &p, &field, &detail), EST_OK);
+  est_situation_query_period(&q, &p, NULL);
+  q.area_id = area;
+  return q;
+}
+
+/* The buckets an event's write bumps (as the 0070 triggers do): each of
+ * its areas, all areas, and presence for patrols and activities. */
+static bool event_invalidates(const est_situation_query *q, long long area, bool incident, est_date day) {
+  est_situation_bucket b[EST_SITUATION_BUCKETS_MAX];
+  size_t n = est_situation_buckets(q, b);
+  return est_situation_buckets_cover(b, n, area, day) ||
+         est_situation_buckets_cover(b, n, EST_SITUATION_ALL_AREAS, day) ||
+         (!incident && est_situation_buckets_cover(b, n, EST_SITUATION_PRESENCE, day));
+}
+
+static void test_buckets(void **state) {
+  (void)state;
+  const long long norrby = 5, hulta = 7;
+  /* Norrby 2024-W49 (12-02..12-09): previous week 11-25 merged into one
+   * range, year-ago 2023-W49 (12-04..12-11), presence of the week. */
+  est_situation_query q = week_query("2024-W49", norrby);
+  est_situation_bucket b[EST_SITUATION_BUCKETS_MAX];
+  size_t n = est_situation_buckets(&q, b);
+  assert_int_equal(n, 3);
+  assert_int_equal(b[0].area, norrby);
+  assert_date(b[0].from, 2023, 12, 4);
+  assert_date(b[0].to, 2023, 12, 11);
+  assert_int_equal(b[1].area, norrby);
+  assert_date(b[1].from, 2024, 11, 25);
+  assert_date(b[1].to, 2024, 12, 9);
+  assert_int_equal(b[2].area, EST_SITUATION_PRESENCE);
+  assert_date(b[2].from, 2024, 12, 2);
+  assert_date(b[2].to, 2024, 12, 9);
+  char key[256];
+  est_situation_buckets_key(b, n, key, sizeof key);
+  assert_string_equal(key, "5:2023-12-04..2023-12-11;5:2024-11-25..2024-12-09;-1:2024-12-02..2024-12-09");
+  /* Range ends are exclusive. */
+  assert_true(est_situation_buckets_cover(b, n, norrby, D(2024, 12, 8)));
+  assert_false(est_situation_buckets_cover(b, n, norrby, D(2024, 12, 9)));
+  assert_true(est_situation_buckets_cover(b, n, norrby, D(2024, 11, 25)));
+  assert_false(est_situation_buckets_cover(b, n, norrby, D(2024, 11, 24)));
+  assert_false(est_situation_buckets_cover(b, n, hulta, D(2024, 12, 4)));
+
+  /* An incident for Norrby in W49 invalidates Norrby's W49 and W50 (its
+   * previous week), not Hulta's W48 nor W49, nor a week of last year. */
+  assert_true(event_invalidates(&q, norrby, true, D(2024, 12, 4)));
+  est_situation_query w50 = week_query("2024-W50", norrby);
+  assert_true(event_invalidates(&w50, norrby, true, D(2024, 12, 4)));
+  est_situation_query h48 = week_query("2024-W48", hulta), h49 = week_query("2024-W49", hulta);
+  assert_false(event_invalidates(&h48, norrby, true, D(2024, 12, 4)));
+  assert_false(event_invalidates(&h49, norrby, true, D(2024, 12, 4)));
+  est_situation_query n23 = week_query("2023-W49", norrby);
+  assert_false(event_invalidates(&n23, norrby, true, D(2024, 12, 4)));
+  /* ...but its year-ago picture reads last year's week: */
+  assert_true(event_invalidates(&q, norrby, true, D(2023, 12, 5)));
+  /* A patrol in Norrby: Hulta's same week (presence around its hot spots), not its previous one. */
+  assert_true(event_invalidates(&h49, norrby, false, D(2024, 12, 4)));
+  assert_false(event_invalidates(&h48, norrby, false, D(2024, 12, 4)));
+  /* All areas read every event of the periods (bucket 0), no presence range. */
+  est_situation_query all = week_query("2024-W48", 0);
+  n = est_situation_buckets(&all, b);
+  assert_int_equal(n, 2);
+  assert_true(event_invalidates(&all, hulta, true, D(2024, 11, 20)));
+  assert_false(event_invalidates(&all, hulta, true, D(2024, 12, 2)));
+  assert_false(est_situation_buckets_cover(b, n, EST_SITUATION_PRESENCE, D(2024, 11, 26)));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_calendar),       cmocka_unit_test(test_iso_weeks),  cmocka_unit_test(test_stockholm_date),
       cmocka_unit_test(test_periods),        cmocka_unit_test(test_pct_change), cmocka_unit_test(test_change),
-      cmocka_unit_test(test_progress_rules), cmocka_unit_test(test_csv),
+      cmocka_unit_test(test_progress_rules), cmocka_unit_test(test_csv),        cmocka_unit_test(test_buckets),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -221,29 +221,50 @@ static void test_version_reads(void **state) {
   uint64_t early = est_scache_ticket(c); /* arrived before any read */
   uint64_t t1 = est_scache_ticket(c);
   char *v;
-  assert_int_equal(est_scache_version(c, t1, read_counting, NULL, &v), 0);
+  assert_int_equal(est_scache_version(c, "k", t1, read_counting, NULL, &v), 0);
   assert_string_equal(v, "v1");
   free(v);
   /* A request that arrived before that read began shares it. */
-  assert_int_equal(est_scache_version(c, early, read_counting, NULL, &v), 0);
+  assert_int_equal(est_scache_version(c, "k", early, read_counting, NULL, &v), 0);
   assert_string_equal(v, "v1");
   free(v);
   assert_int_equal(g_reads, 1);
   /* One that arrives after it began needs a read of its own. */
   uint64_t t2 = est_scache_ticket(c);
-  assert_int_equal(est_scache_version(c, t2, read_counting, NULL, &v), 0);
+  assert_int_equal(est_scache_version(c, "k", t2, read_counting, NULL, &v), 0);
   assert_string_equal(v, "v2");
   free(v);
   assert_int_equal(g_reads, 2);
   /* Failures are returned and not remembered. */
   uint64_t t3 = est_scache_ticket(c);
-  assert_int_equal(est_scache_version(c, t3, read_failing, NULL, &v), -7);
+  assert_int_equal(est_scache_version(c, "k", t3, read_failing, NULL, &v), -7);
   assert_null(v);
-  assert_int_equal(est_scache_version(c, t3, read_counting, NULL, &v), 0);
+  assert_int_equal(est_scache_version(c, "k", t3, read_counting, NULL, &v), 0);
   assert_string_equal(v, "v3");
   free(v);
+  /* Reads are shared per version key: another key (other buckets) reads its own. */
+  uint64_t t4 = est_scache_ticket(c);
+  assert_int_equal(est_scache_version(c, "k", t4, read_counting, NULL, &v), 0);
+  assert_string_equal(v, "v4");
+  free(v);
+  assert_int_equal(est_scache_version(c, "other", t3, read_counting, NULL, &v), 0);
+  assert_string_equal(v, "v5");
+  free(v);
+  assert_int_equal(est_scache_version(c, "k", t3, read_counting, NULL, &v), 0);
+  assert_string_equal(v, "v4"); /* "k"'s read began after t3 */
+  free(v);
+  /* More keys than slots: each still gets a read (the oldest slots are reused). */
+  for (int i = 0; i < 40; i++) {
+    char k[16];
+    snprintf(k, sizeof k, "key%d", i);
+    uint64_t ti = est_scache_ticket(c);
+    assert_int_equal(est_scache_version(c, k, ti, read_counting, NULL, &v), 0);
+    free(v);
+  }
+  assert_int_equal(g_reads, 45);
+  g_reads = 3;
   /* Without a cache every call reads. */
-  assert_int_equal(est_scache_version(NULL, 0, read_counting, NULL, &v), 0);
+  assert_int_equal(est_scache_version(NULL, "k", 0, read_counting, NULL, &v), 0);
   assert_string_equal(v, "v4");
   free(v);
   est_scache_destroy(c);
@@ -268,7 +289,7 @@ typedef struct vreq {
 } vreq;
 static void *vreq_thread(void *arg) {
   vreq *r = arg;
-  est_scache_version(r->c, r->ticket, read_slow, NULL, &r->v);
+  est_scache_version(r->c, "k", r->ticket, read_slow, NULL, &r->v);
   return NULL;
 }
 
