@@ -1,8 +1,9 @@
 // signin.test.mjs - sign-in at the real identity provider (issue 14's
 // scripts/idp.sh: Glewlwyd from Debian on loopback) through estd's web
-// sign-in (/auth/login -> provider -> /auth/callback -> session cookie),
-// in Debian's chromium. Skipped, saying why, while scripts/idp.sh is not on
-// this branch.
+// sign-in (/auth/login -> provider's login and consent pages, i.e.
+// Glewlwyd's own web app -> /auth/callback -> session cookie), in Debian's
+// chromium, typed in as a person would: no API shortcuts, no rewritten
+// routes. Skipped, saying why, while scripts/idp.sh is not on this branch.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -44,32 +45,40 @@ describe('sign-in at the identity provider', { skip: HAVE_IDP ? false : 'scripts
   });
 
   test('a Borås Stad user signs in, keeps week and area, edits only its own commitments', async () => {
-    // The person's credentials go to the provider (its login API, as its
-    // login page would send them) in this browser's cookie jar ...
-    let r = await ctx.request.post(`${idpBase}/api/auth/`, { data: { username: 'stad.strateg', password: PASSWORD } });
-    assert.equal(r.status(), 200, await r.text());
-    r = await ctx.request.put(`${idpBase}/api/auth/grant/estd`, { data: { scope: 'openid read read-detail write-events write-commitments admin' } });
-    assert.equal(r.status(), 200, await r.text());
     const page = await ctx.newPage();
     if (process.env.ESTD_TEST_DEBUG) {
       page.on('request', (q) => console.log('>>', q.method(), q.url()));
       page.on('response', (q) => console.log('<<', q.status(), q.url(), q.headers().location || ''));
       page.on('requestfailed', (q) => console.log('!!', q.url(), q.failure()?.errorText));
     }
-    // ... and its "continue" button is what g_continue stands for.
-    // (Debian's glewlwyd ships no login web app; the provider's authorization
-    // endpoint continues a signed-in session with g_continue.)
-    // Playwright does not route redirected requests, so estd's /auth/login
-    // answer (the redirect to the provider) gets the parameter on its way.
-    await page.route((u) => u.pathname === '/auth/login', async (route) => {
-      const res = await route.fetch({ maxRedirects: 0 });
-      const headers = res.headers();
-      if (headers.location?.startsWith(`${idpBase}/api/oidc/auth?`)) headers.location += '&g_continue=';
-      await route.fulfill({ response: res, headers });
-    });
-    // Not signed in: the page goes to /auth/login and comes back to the same week and area.
-    const callback = page.waitForRequest((q) => q.url().startsWith(`${estd.base}/auth/callback?`), { timeout: 30000 });
+    // Not signed in: the page goes to /auth/login, estd sends it to the provider, whose
+    // login page (Glewlwyd's web app) asks for the person's name and password.
+    const callback = page.waitForRequest((q) => q.url().startsWith(`${estd.base}/auth/callback?`), { timeout: 60000 });
     await page.goto(`${estd.base}/app/?week=${WEEK}&area=4`);
+    await page.waitForURL((u) => u.origin === idpBase && u.pathname === '/login.html', { timeout: 30000 });
+    try {
+      const password = page.locator('input[type=password]');
+      await password.waitFor({ timeout: 30000 });
+      await page.locator('input#username').fill('stad.strateg');
+      await password.fill(PASSWORD);
+      await page.locator('button[type=submit]').click();
+      // The consent screen, unless the provider already holds the person's consent
+      // for estd; then the provider's "Continue to client application".
+      const grant = page.getByRole('button', { name: 'Grant access' });
+      const cont = page.locator('button[title="Continue to client application"]');
+      await grant.or(cont).first().waitFor({ timeout: 30000 });
+      if (await grant.isVisible()) {
+        // The person allows estd every scope it asks for (one box per scope).
+        for (const box of await page.locator('input[type=checkbox]').all()) await box.check();
+        const saved = page.waitForResponse((r) => r.url() === `${idpBase}/api/auth/grant/estd` && r.request().method() === 'PUT', { timeout: 30000 });
+        await grant.click();
+        assert.equal((await saved).status(), 200);
+      }
+      await cont.click({ timeout: 30000 });
+    } catch (e) {
+      if (process.env.ESTD_TEST_DEBUG) { await page.screenshot({ path: join(tmpdir(), 'estd-signin.png') }); console.log(page.url(), (await page.content()).match(/<(input|button)[^>]*>/g)); }
+      throw e;
+    }
     await callback; // back from the provider with a code
     await page.waitForURL((u) => u.pathname === '/app/' && u.searchParams.get('week') === WEEK && u.searchParams.get('area') === '4', { timeout: 30000 });
     await page.waitForSelector('main[data-ready]', { timeout: 30000 });
