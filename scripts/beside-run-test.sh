@@ -10,12 +10,12 @@
 # and stopped (Ctrl-C, as a user would) at the end. Environment (optional):
 #   ESTD_BESIDE_PORT, ESTD_BESIDE_PG_PORT, ESTD_BESIDE_KAFKA_PORT,
 #   ESTD_BESIDE_KAFKA_CONTROLLER_PORT: run.sh's ports (default: run.sh's own
-#   defaults 8080, 55432, 19092, 19093; override on a shared machine).
+#   defaults 8080, 25432, 19092, 19093; override on a shared machine).
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 RUN_PORT=${ESTD_BESIDE_PORT:-8080}
-RUN_PG=${ESTD_BESIDE_PG_PORT:-55432}
+RUN_PG=${ESTD_BESIDE_PG_PORT:-25432}
 RUN_KAFKA=${ESTD_BESIDE_KAFKA_PORT:-19092}
 RUN_KCTL=${ESTD_BESIDE_KAFKA_CONTROLLER_PORT:-19093}
 URL=http://127.0.0.1:$RUN_PORT

@@ -9,13 +9,13 @@
 #   scripts/pg.sh createdb DB [TEMPLATE]
 #   scripts/pg.sh wipe       stop and delete the data directory
 #
-# Listens on 127.0.0.1:${ESTD_PG_PORT:-55432} only. PostgreSQL refuses to run
+# Listens on 127.0.0.1:${ESTD_PG_PORT:-25432} only. PostgreSQL refuses to run
 # as root, so as root the server runs as the 'postgres' OS user.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 DATA=${ESTD_PG_DATA:-$REPO/.data/pg}
-PORT=${ESTD_PG_PORT:-55432}
+PORT=${ESTD_PG_PORT:-25432}
 SOCK=${ESTD_PG_SOCKDIR:-$DATA/run}
 
 as_owner() {

@@ -2,7 +2,7 @@
 # run.sh - THE run command (README): estd on an embedded default.
 #
 # Installs what is missing, builds estd, starts a private PostgreSQL+PostGIS
-# cluster (.data/pg, 127.0.0.1:55432) and a real single-node Kafka broker
+# cluster (.data/pg, 127.0.0.1:25432) and a real single-node Kafka broker
 # (.data/kafka, 127.0.0.1:19092) with one intake topic per party, each bound
 # to its party (ESTD_KAFKA_TOPIC_PARTIES), migrates and seeds the Borås
 # agreement and the development sources (seed --dev: sql/seed-dev),
@@ -14,7 +14,7 @@
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
-export ESTD_PG_PORT=${ESTD_PG_PORT:-55432}
+export ESTD_PG_PORT=${ESTD_PG_PORT:-25432}
 export ESTD_PG_DATA=${ESTD_PG_DATA:-$REPO/.data/pg}
 export KAFKA_PORT=${KAFKA_PORT:-19092}
 export KAFKA_DATA_DIR=${KAFKA_DATA_DIR:-$REPO/.data/kafka}

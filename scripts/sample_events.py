@@ -77,7 +77,7 @@ def default_db_url():
         return subprocess.run([os.path.join(REPO, "scripts", "pg.sh"), "url", "estd"], check=True,
                               capture_output=True, text=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "postgresql://postgres@127.0.0.1:55432/estd"
+        return "postgresql://postgres@127.0.0.1:25432/estd"
 
 
 def area_points(db_url, per_area, seed):

@@ -9,13 +9,13 @@
 # container stage (scripts/container-test.sh), and stops what it started.
 #
 # Its services have their own ports and data directories, distinct from
-# run.sh's (55432, 19092/19093, 8080; .data/pg, .data/kafka), so the two
+# run.sh's (25432, 19092/19093, 8080; .data/pg, .data/kafka), so the two
 # commands run side by side. Skips: ESTD_SKIP_ASAN=1, ESTD_SKIP_FUZZ=1,
 # ESTD_SKIP_BESIDE=1 (the run.sh stage), ESTD_SKIP_CONTAINER=1.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
-# Own ports, distinct from run.sh's (55432/19092/8080) and below the kernel's ephemeral
+# Own ports, distinct from run.sh's (25432/19092/8080) and below the kernel's ephemeral
 # range (32768-60999), where the free ports the tests pick for estd could take them.
 export ESTD_PG_PORT=${ESTD_PG_PORT:-25532}
 export ESTD_PG_DATA=${ESTD_PG_DATA:-$REPO/.data/test-pg}

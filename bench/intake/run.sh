@@ -17,7 +17,7 @@
 #                                 ESTD_KAFKA_BATCH_MAX:ESTD_KAFKA_WRITERS)
 #        N=50000 SWEEP=2000:2 PERF=1 bench/intake/run.sh
 # Environment: ESTD_BIN (default: builds build-bench, RelWithDebInfo),
-#   ESTD_PG_PORT (55432), KAFKA (127.0.0.1:19092), PARTITIONS (4),
+#   ESTD_PG_PORT (25432), KAFKA (127.0.0.1:19092), PARTITIONS (4),
 #   TEMPLATE_DB (estd_template), OUT (bench/results/intake-<time>.txt),
 #   TOPIC (reuse a topic already preloaded with exactly N events by an earlier
 #   run, so that before/after runs consume the same messages; default: a new one),
@@ -31,7 +31,7 @@ N=${N:-200000}
 SWEEP=${SWEEP:-"500:2 2000:1 2000:2 5000:2"}   # batch size:writers
 PARTITIONS=${PARTITIONS:-4}
 KAFKA=${KAFKA:-127.0.0.1:19092}
-PG_PORT=${ESTD_PG_PORT:-55432}
+PG_PORT=${ESTD_PG_PORT:-25432}
 TEMPLATE_DB=${TEMPLATE_DB:-estd_template}
 PY=${PY:-$REPO/.venv/bin/python}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)

@@ -21,7 +21,7 @@ export const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), '
 const BIN = process.env.ESTD_BIN || join(REPO, 'build', 'estd');
 const SQL_DIR = process.env.ESTD_SQL_DIR || join(REPO, 'sql');
 const WEB_DIR = process.env.ESTD_WEB_DIR || join(REPO, 'build', 'web');
-const PG_PORT = process.env.ESTD_PG_PORT || '55432';
+const PG_PORT = process.env.ESTD_PG_PORT || '25432';
 const TEMPLATE = process.env.ESTD_TEMPLATE_DB || 'estd_template';
 export const CHROMIUM = process.env.ESTD_CHROMIUM || '/usr/bin/chromium';
 

@@ -87,7 +87,7 @@ describe('weekly lägesbild', () => {
   test('suppressed cells are shown as "< k" exactly where the API hides them, never as 0', async () => {
     const secret = 'browser-test-secret-0123456789abcdef';
     const key = execFileSync(process.env.ESTD_BIN || join(REPO, 'build', 'estd'), ['keys', 'create', '--party', 'boras-stad', '--scopes', 'read', '--name', 'browser'], {
-      env: { ...process.env, ESTD_DATABASE_URL: `postgresql://postgres@127.0.0.1:${process.env.ESTD_PG_PORT || '55432'}/${db}`, ESTD_KEY_SECRET: secret, ESTD_SQL_DIR: join(REPO, 'sql'), ESTD_LOG_LEVEL: 'error' },
+      env: { ...process.env, ESTD_DATABASE_URL: `postgresql://postgres@127.0.0.1:${process.env.ESTD_PG_PORT || '25432'}/${db}`, ESTD_KEY_SECRET: secret, ESTD_SQL_DIR: join(REPO, 'sql'), ESTD_LOG_LEVEL: 'error' },
       encoding: 'utf8',
     }).trim().split(/\s+/).pop();
     const keyed = await new Estd(db, { ESTD_AUTH: 'required', ESTD_KEY_SECRET: secret }).start();
