@@ -20,6 +20,9 @@ COPY src ./src
 COPY sql ./sql
 COPY scripts/build.sh ./scripts/build.sh
 COPY web ./web
+# An extra CA bundle for npm behind a TLS-intercepting proxy (empty: none);
+# scripts/container-test.sh mounts the host's bundle and names it here.
+ARG NODE_EXTRA_CA_CERTS=
 RUN scripts/build.sh --type RelWithDebInfo --prefix /opt/estd --no-tests /src/build \
  && /opt/estd/bin/estd --version
 

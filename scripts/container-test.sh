@@ -131,7 +131,13 @@ trap cleanup EXIT
 # ---- 2. the estd image -----------------------------------------------------------------
 lap "step 2: podman build of Dockerfile"
 t=$SECONDS
-podman build --format docker --pull=never -t "$ESTD_IMAGE" -f Dockerfile . >"$CDIR/build-estd.log" 2>&1 \
+# The web assets' npm ci reaches the registry through this machine's proxy:
+# give the build the host's CA bundle (read-only, not part of the image).
+ca_args=()
+if [ -r /etc/ssl/certs/ca-certificates.crt ]; then
+  ca_args=(-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/host-ca.crt:ro --build-arg NODE_EXTRA_CA_CERTS=/etc/ssl/host-ca.crt)
+fi
+podman build --format docker --pull=never "${ca_args[@]}" -t "$ESTD_IMAGE" -f Dockerfile . >"$CDIR/build-estd.log" 2>&1 \
   || { tail -40 "$CDIR/build-estd.log" >&2; fail "podman build of Dockerfile (log: $CDIR/build-estd.log)"; }
 ok "image built in $(( SECONDS - t ))s"
 size=$(podman image inspect --format '{{.Size}}' "$ESTD_IMAGE")
