@@ -24,10 +24,15 @@
 #include "estd/store.h"
 #include "estd/store_archive.h"
 
+/* Validates a parsed body (patch: a JSON merge patch) into normalized JSON
+ * text (*normalized, caller frees); EST_EINVAL with *errors (RFC 9457
+ * errors members), or EST_ECONFLICT for a member that may never change. */
+typedef est_result (*http_validate_fn)(const json_t *body, bool patch, char **normalized, json_t **errors);
+
 typedef struct http_resource {
   const char *noun;       /* for messages: "area", "area focus" */
   const char *collection; /* "/v1/areas": Location is collection/id */
-  est_result (*validate)(const json_t *body, bool patch, char **normalized, json_t **errors);
+  http_validate_fn validate;
   est_result (*get)(est_pool *pool, long long id, est_doc *out);
   est_result (*create)(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
                        store_write_error *fail);
@@ -42,6 +47,12 @@ est_result http_resource_create(http_ctx *ctx, const http_resource *res);
 est_result http_resource_patch(http_ctx *ctx, const http_resource *res);
 est_result http_resource_delete(http_ctx *ctx, const http_resource *res);
 est_result http_resource_restore(http_ctx *ctx, const http_resource *res);
+/* Reads the JSON body and validates it: a failure becomes 400 (EST_EINVAL)
+ * or 409 (EST_ECONFLICT) with the validator's errors, naming noun. On
+ * EST_OK *norm is the normalized text (caller frees) and, when raw is not
+ * NULL, *raw the parsed body (caller decrefs). */
+est_result http_body_validated(http_ctx *ctx, const char *noun, http_validate_fn validate, bool patch, char **norm,
+                               json_t **raw);
 /* ?archived=true|false (default false) into *out; 400 naming it otherwise. */
 est_result http_param_archived(http_ctx *ctx, bool *out);
 

@@ -15,20 +15,21 @@ est_result http_resource_failed(http_ctx *ctx, const http_resource *res, est_res
   return rc;
 }
 
-/* Parses and validates the body; *norm is the normalized JSON text (caller frees). */
-static est_result read_body(http_ctx *ctx, const http_resource *res, bool patch, char **norm) {
+est_result http_body_validated(http_ctx *ctx, const char *noun, http_validate_fn validate, bool patch, char **norm,
+                               json_t **raw) {
   json_t *body;
   est_result rc = http_body_json(ctx, &body);
   if (rc != EST_OK) return rc;
   json_t *errors = NULL;
-  rc = res->validate(body, patch, norm, &errors);
-  json_decref(body);
+  rc = validate(body, patch, norm, &errors);
+  if (rc == EST_OK && raw) *raw = body;
+  else json_decref(body);
   if (rc == EST_EINVAL || rc == EST_ECONFLICT) { /* conflict: a member that may never change */
     http_fail_errors(ctx, errors);
     return http_fail(
         ctx, rc,
         rc == EST_EINVAL ? "the %s failed validation; see errors" : "the %s cannot be changed that way; see errors",
-        res->noun);
+        noun);
   }
   json_decref(errors);
   return rc;
@@ -48,7 +49,7 @@ est_result http_resource_get(http_ctx *ctx, const http_resource *res) {
 
 est_result http_resource_create(http_ctx *ctx, const http_resource *res) {
   char *norm;
-  est_result rc = read_body(ctx, res, false, &norm);
+  est_result rc = http_body_validated(ctx, res->noun, res->validate, false, &norm, NULL);
   if (rc != EST_OK) return rc;
   est_actor who = http_actor(ctx);
   est_doc doc;
@@ -67,7 +68,7 @@ est_result http_resource_patch(http_ctx *ctx, const http_resource *res) {
   if (rc == EST_OK) rc = http_if_match_required(ctx, &version);
   if (rc != EST_OK) return rc;
   char *norm;
-  if ((rc = read_body(ctx, res, true, &norm)) != EST_OK) return rc;
+  if ((rc = http_body_validated(ctx, res->noun, res->validate, true, &norm, NULL)) != EST_OK) return rc;
   est_actor who = http_actor(ctx);
   est_doc doc;
   store_write_error fail = {"", ""};

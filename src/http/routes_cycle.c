@@ -69,23 +69,25 @@ static est_result store_failed(http_ctx *ctx, const char *noun, est_result rc, c
   return http_resource_failed(ctx, &named, rc, f, id);
 }
 
-typedef est_result (*validate2_fn)(const json_t *body, char **normalized, json_t **errors);
-
-/* Reads and validates a body with a two-argument validator. */
-static est_result read_body2(http_ctx *ctx, validate2_fn fn, const char *noun, char **norm, json_t **raw) {
-  json_t *body;
-  est_result rc = http_body_json(ctx, &body);
+/* POST {collection}/{id}/<sub>: a record made from the body (what names
+ * it) under parent (a revision, a finding), answered 201 at
+ * collection/new id. */
+typedef est_result (*child_create_fn)(est_pool *pool, const est_actor *who, long long parent, const char *body,
+                                      est_doc *out, long long *id, store_write_error *fail);
+static est_result create_child(http_ctx *ctx, long long parent, const char *what, http_validate_fn validate,
+                               const char *noun, const char *collection, child_create_fn create) {
+  char *norm;
+  est_result rc = http_body_validated(ctx, what, validate, false, &norm, NULL);
   if (rc != EST_OK) return rc;
-  json_t *errors = NULL;
-  rc = fn(body, norm, &errors);
-  if (raw) *raw = body;
-  else json_decref(body);
-  if (rc == EST_EINVAL) {
-    http_fail_errors(ctx, errors);
-    return http_fail(ctx, rc, "the %s failed validation; see errors", noun);
-  }
-  json_decref(errors);
-  return rc;
+  est_actor who = http_actor(ctx);
+  est_doc doc;
+  long long id = 0;
+  store_write_error fail = {"", ""};
+  rc = create(ctx->app->pool, &who, parent, norm, &doc, &id, &fail);
+  free(norm);
+  if (rc != EST_OK) return store_failed(ctx, noun, rc, &fail, parent);
+  http_reply_created(ctx, collection, id, &doc);
+  return EST_OK;
 }
 
 /* ---- parties ------------------------------------------------------------------ */
@@ -107,8 +109,14 @@ static est_result party_restore(http_ctx *ctx) { return http_resource_restore(ct
 static est_result agreement_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
   return est_agreement_validate(body, patch, false, normalized, errors);
 }
-static est_result revision_validate(const json_t *body, char **normalized, json_t **errors) {
+/* The validators of bodies that are never merge patches. */
+static est_result revision_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
+  (void)patch;
   return est_agreement_validate(body, false, true, normalized, errors);
+}
+static est_result signing_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
+  (void)patch;
+  return est_signing_validate(body, normalized, errors);
 }
 
 static const http_resource agreement_res = {"agreement",
@@ -127,17 +135,7 @@ static est_result agreement_revise(http_ctx *ctx) {
   long long prev;
   est_result rc = http_path_id(ctx, &prev);
   if (rc != EST_OK) return rc;
-  char *norm;
-  if ((rc = read_body2(ctx, revision_validate, "revision", &norm, NULL)) != EST_OK) return rc;
-  est_actor who = http_actor(ctx);
-  est_doc doc;
-  long long id = 0;
-  store_write_error fail = {"", ""};
-  rc = store_agreement_revise(ctx->app->pool, &who, prev, norm, &doc, &id, &fail);
-  free(norm);
-  if (rc != EST_OK) return store_failed(ctx, "agreement", rc, &fail, prev);
-  http_reply_created(ctx, "/v1/agreements", id, &doc);
-  return EST_OK;
+  return create_child(ctx, prev, "revision", revision_validate, "agreement", "/v1/agreements", store_agreement_revise);
 }
 
 static est_result agreement_sign(http_ctx *ctx) {
@@ -153,7 +151,7 @@ static est_result agreement_sign(http_ctx *ctx) {
     est_doc_free(&cur);
   }
   char *norm;
-  if ((rc = read_body2(ctx, est_signing_validate, "signing", &norm, NULL)) != EST_OK) return rc;
+  if ((rc = http_body_validated(ctx, "signing", signing_validate, false, &norm, NULL)) != EST_OK) return rc;
   est_actor who = http_actor(ctx);
   est_doc doc;
   store_write_error fail = {"", ""};
@@ -212,18 +210,8 @@ static est_result meetings_list(http_ctx *ctx) {
  * as GET /v1/situation serves it to this caller and frozen with the
  * meeting, in the same transaction as its chosen hot spots' focuses. */
 static est_result meeting_create(http_ctx *ctx) {
-  json_t *body;
-  est_result rc = http_body_json(ctx, &body);
-  if (rc != EST_OK) return rc;
   char *norm = NULL;
-  json_t *errors = NULL;
-  rc = est_meeting_validate(body, false, &norm, &errors);
-  json_decref(body);
-  if (rc == EST_EINVAL) {
-    http_fail_errors(ctx, errors);
-    return http_fail(ctx, rc, "the meeting failed validation; see errors");
-  }
-  json_decref(errors);
+  est_result rc = http_body_validated(ctx, "meeting", est_meeting_validate, false, &norm, NULL);
   if (rc != EST_OK) return rc;
   json_t *n = json_loads(norm, 0, NULL);
   if (!n) {
@@ -398,20 +386,12 @@ static est_result action_get(http_ctx *ctx) { return http_resource_get(ctx, &act
 
 /* A party enters actions it is responsible for; an admin any. */
 static est_result action_create(http_ctx *ctx) {
-  json_t *body;
-  est_result rc = http_body_json(ctx, &body);
-  if (rc != EST_OK) return rc;
   char *norm = NULL;
-  json_t *errors = NULL;
-  rc = est_action_validate(body, false, &norm, &errors);
+  json_t *body = NULL;
+  est_result rc = http_body_validated(ctx, "action", est_action_validate, false, &norm, &body);
+  if (rc != EST_OK) return rc;
   long long owner = json_integer_value(json_object_get(body, "responsible_party_id"));
   json_decref(body);
-  if (rc == EST_EINVAL) {
-    http_fail_errors(ctx, errors);
-    return http_fail(ctx, rc, "the action failed validation; see errors");
-  }
-  json_decref(errors);
-  if (rc != EST_OK) return rc;
   if (!is_admin(ctx) && (ctx->who.party_id == 0 || owner != ctx->who.party_id)) {
     free(norm);
     http_fail_field(ctx, "/responsible_party_id", "must be the caller's own party (or the caller an admin)");
@@ -447,19 +427,11 @@ static est_result action_patch(http_ctx *ctx) {
   est_result rc = http_path_id(ctx, &id);
   if (rc == EST_OK) rc = http_if_match_required(ctx, &want);
   if (rc != EST_OK) return rc;
-  json_t *body;
-  if ((rc = http_body_json(ctx, &body)) != EST_OK) return rc;
+  json_t *body = NULL;
   char *norm = NULL;
-  json_t *errors = NULL;
-  rc = est_action_validate(body, true, &norm, &errors);
-  if (rc == EST_EINVAL) {
-    json_decref(body);
-    http_fail_errors(ctx, errors);
-    return http_fail(ctx, rc, "the action failed validation; see errors");
-  }
-  json_decref(errors);
+  if ((rc = http_body_validated(ctx, "action", est_action_validate, true, &norm, &body)) != EST_OK) return rc;
   json_t *current = NULL;
-  if (rc == EST_OK) rc = action_current(ctx, id, &current, &version);
+  rc = action_current(ctx, id, &current, &version);
   char why[200];
   if (rc == EST_OK &&
       est_action_patch_allowed(body, current, is_admin(ctx), ctx->who.party_id, why, sizeof why) != EST_OK)
@@ -503,23 +475,19 @@ static est_result action_owner_check(http_ctx *ctx, long long id) {
   return EST_OK;
 }
 
-static est_result action_delete(http_ctx *ctx) {
+/* DELETE archives, POST .../restore restores: the party rule, then the shared handler. */
+static est_result action_archive(http_ctx *ctx, est_result (*handler)(http_ctx *, const http_resource *)) {
   long long id;
   est_result rc = http_path_id(ctx, &id);
   if (rc == EST_OK) rc = action_owner_check(ctx, id);
   if (rc != EST_OK) return rc;
-  return http_resource_delete(ctx, &action_res);
+  return handler(ctx, &action_res);
 }
+static est_result action_delete(http_ctx *ctx) { return action_archive(ctx, http_resource_delete); }
+static est_result action_restore(http_ctx *ctx) { return action_archive(ctx, http_resource_restore); }
 
-static est_result action_restore(http_ctx *ctx) {
-  long long id;
-  est_result rc = http_path_id(ctx, &id);
-  if (rc == EST_OK) rc = action_owner_check(ctx, id);
-  if (rc != EST_OK) return rc;
-  return http_resource_restore(ctx, &action_res);
-}
-
-static est_result evidence_validate(const json_t *body, char **normalized, json_t **errors) {
+static est_result evidence_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
+  (void)patch;
   if (!json_is_object(body) || json_object_size(body) != 1 || !json_is_integer(json_object_get(body, "event_id")) ||
       json_integer_value(json_object_get(body, "event_id")) < 1) {
     est_problem_add_error(errors, "/event_id", "the body must be {\"event_id\": <positive integer id>}");
@@ -539,10 +507,7 @@ static est_result evidence_change(http_ctx *ctx, bool link) {
   if (link) {
     char *norm;
     json_t *raw = NULL;
-    if ((rc = read_body2(ctx, evidence_validate, "evidence link", &norm, &raw)) != EST_OK) {
-      json_decref(raw);
-      return rc;
-    }
+    if ((rc = http_body_validated(ctx, "evidence link", evidence_validate, false, &norm, &raw)) != EST_OK) return rc;
     event_id = json_integer_value(json_object_get(raw, "event_id"));
     json_decref(raw);
     free(norm);
@@ -561,22 +526,17 @@ static est_result evidence_change(http_ctx *ctx, bool link) {
 static est_result evidence_link(http_ctx *ctx) { return evidence_change(ctx, true); }
 static est_result evidence_unlink(http_ctx *ctx) { return evidence_change(ctx, false); }
 
+static est_result finding_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
+  (void)patch;
+  return est_finding_validate(body, normalized, errors);
+}
+
 static est_result action_finding(http_ctx *ctx) {
   long long id;
   est_result rc = http_path_id(ctx, &id);
   if (rc == EST_OK) rc = action_owner_check(ctx, id);
   if (rc != EST_OK) return rc;
-  char *norm;
-  if ((rc = read_body2(ctx, est_finding_validate, "finding", &norm, NULL)) != EST_OK) return rc;
-  est_actor who = http_actor(ctx);
-  est_doc doc;
-  long long nid = 0;
-  store_write_error fail = {"", ""};
-  rc = store_action_finding(ctx->app->pool, &who, id, norm, &doc, &nid, &fail);
-  free(norm);
-  if (rc != EST_OK) return store_failed(ctx, "action", rc, &fail, id);
-  http_reply_created(ctx, "/v1/actions", nid, &doc);
-  return EST_OK;
+  return create_child(ctx, id, "finding", finding_validate, "action", "/v1/actions", store_action_finding);
 }
 
 /* ---- indicator values ------------------------------------------------------------------ */
@@ -626,6 +586,11 @@ static est_result target_get(http_ctx *ctx) {
   return EST_OK;
 }
 
+static est_result target_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
+  (void)patch;
+  return est_outcome_target_validate(body, normalized, errors);
+}
+
 static est_result target_put(http_ctx *ctx) {
   long long id, version = 0;
   bool has = false;
@@ -633,7 +598,7 @@ static est_result target_put(http_ctx *ctx) {
   if (rc == EST_OK) rc = http_if_match(ctx, &version, &has);
   if (rc != EST_OK) return rc;
   char *norm;
-  if ((rc = read_body2(ctx, est_outcome_target_validate, "outcome target", &norm, NULL)) != EST_OK) return rc;
+  if ((rc = http_body_validated(ctx, "outcome target", target_validate, false, &norm, NULL)) != EST_OK) return rc;
   est_actor who = http_actor(ctx);
   est_doc doc;
   bool created = false;
