@@ -47,6 +47,13 @@ est_result http_resource_create(http_ctx *ctx, const http_resource *res);
 est_result http_resource_patch(http_ctx *ctx, const http_resource *res);
 est_result http_resource_delete(http_ctx *ctx, const http_resource *res);
 est_result http_resource_restore(http_ctx *ctx, const http_resource *res);
+/* GET of the path's id with get: 200 with the document, or a 404 saying
+ * "<noun> <id> <missing>" (e.g. "does not exist"). */
+est_result http_get_doc(http_ctx *ctx, est_result (*get)(est_pool *, long long, est_doc *), const char *noun,
+                        const char *missing);
+/* The answer to a GET of the path's id that read rc (and *doc when
+ * EST_OK): 200 with it, or a 404 naming noun and the id as given. */
+est_result http_reply_got(http_ctx *ctx, est_result rc, const char *noun, est_doc *doc);
 /* Reads the JSON body and validates it: a failure becomes 400 (EST_EINVAL)
  * or 409 (EST_ECONFLICT) with the validator's errors, naming noun. On
  * EST_OK *norm is the normalized text (caller frees) and, when raw is not

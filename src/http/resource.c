@@ -35,16 +35,28 @@ est_result http_body_validated(http_ctx *ctx, const char *noun, http_validate_fn
   return rc;
 }
 
-est_result http_resource_get(http_ctx *ctx, const http_resource *res) {
+est_result http_get_doc(http_ctx *ctx, est_result (*get)(est_pool *, long long, est_doc *), const char *noun,
+                        const char *missing) {
   long long id;
   est_result rc = http_path_id(ctx, &id);
   if (rc != EST_OK) return rc;
   est_doc doc;
-  rc = res->get(ctx->app->pool, id, &doc);
-  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "%s %lld does not exist", res->noun, id);
+  rc = get(ctx->app->pool, id, &doc);
+  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "%s %lld %s", noun, id, missing);
   if (rc != EST_OK) return rc;
   http_reply_doc(ctx, 200, &doc);
   return EST_OK;
+}
+
+est_result http_reply_got(http_ctx *ctx, est_result rc, const char *noun, est_doc *doc) {
+  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "%s %s does not exist", noun, http_param(ctx, "id"));
+  if (rc != EST_OK) return rc;
+  http_reply_doc(ctx, 200, doc);
+  return EST_OK;
+}
+
+est_result http_resource_get(http_ctx *ctx, const http_resource *res) {
+  return http_get_doc(ctx, res->get, res->noun, "does not exist");
 }
 
 est_result http_resource_create(http_ctx *ctx, const http_resource *res) {

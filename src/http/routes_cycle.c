@@ -575,15 +575,7 @@ static est_result indicator_restore(http_ctx *ctx) { return http_resource_restor
 /* ---- outcome targets ------------------------------------------------------------------- */
 
 static est_result target_get(http_ctx *ctx) {
-  long long id;
-  est_result rc = http_path_id(ctx, &id);
-  if (rc != EST_OK) return rc;
-  est_doc doc;
-  rc = store_outcome_target_get(ctx->app->pool, id, &doc);
-  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "commitment %lld has no outcome target", id);
-  if (rc != EST_OK) return rc;
-  http_reply_doc(ctx, 200, &doc);
-  return EST_OK;
+  return http_get_doc(ctx, store_outcome_target_get, "commitment", "has no outcome target");
 }
 
 static est_result target_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {

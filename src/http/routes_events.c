@@ -13,6 +13,7 @@
 #include "estd/admit.h"
 #include "estd/event.h"
 #include "estd/http.h"
+#include "estd/http_resource.h"
 #include "estd/metrics.h"
 #include "estd/personnummer.h"
 #include "estd/problem.h"
@@ -229,6 +230,28 @@ static est_result param_time(http_ctx *ctx, const char *name, const char **out) 
   return http_fail(ctx, EST_EPARSE, "invalid query parameter '%s'", name);
 }
 
+/* ?name=: at most max bytes of UTF-8; 400 saying must otherwise. */
+static est_result param_text(http_ctx *ctx, const char *name, size_t max, const char *must, const char **out) {
+  *out = http_param(ctx, name);
+  if (!*out || (strlen(*out) <= max && est_utf8_valid(*out, strlen(*out)))) return EST_OK;
+  http_fail_field(ctx, name, must);
+  return http_fail(ctx, EST_EPARSE, "invalid query parameter '%s'", name);
+}
+
+/* GET {collection}/{id} of a row that the caller's disclosure (rows_of)
+ * limits: a row the caller may not see does not exist for it. */
+static est_result get_disclosed(http_ctx *ctx, const char *noun, est_rows (*rows_of)(const est_caller *, long long *),
+                                est_result (*get)(est_pool *, long long, est_rows, long long, est_doc *)) {
+  long long id;
+  est_result rc = http_path_id(ctx, &id);
+  est_doc doc;
+  est_caller who = http_caller(ctx);
+  long long party;
+  est_rows rows = rows_of(&who, &party);
+  if (rc == EST_OK) rc = get(ctx->app->pool, id, rows, party, &doc);
+  return http_reply_got(ctx, rc, noun, &doc);
+}
+
 static est_result events_list(http_ctx *ctx) {
   est_list_query q;
   store_event_filter f = {0};
@@ -239,12 +262,8 @@ static est_result events_list(http_ctx *ctx) {
   if (rc == EST_OK) rc = http_param_id(ctx, "party_id", &f.party_id, NULL);
   if (rc == EST_OK) rc = param_time(ctx, "from", &f.from);
   if (rc == EST_OK) rc = param_time(ctx, "to", &f.to);
+  if (rc == EST_OK) rc = param_text(ctx, "source", 512, "must be at most 512 characters of UTF-8", &f.source);
   if (rc != EST_OK) return rc;
-  f.source = http_param(ctx, "source");
-  if (f.source && (strlen(f.source) > 512 || !est_utf8_valid(f.source, strlen(f.source)))) {
-    http_fail_field(ctx, "source", "must be at most 512 characters of UTF-8");
-    return http_fail(ctx, EST_EPARSE, "invalid query parameter 'source'");
-  }
   est_caller who = http_caller(ctx);
   f.rows = est_disclosure_rows(&who, &f.rows_party);
   est_page page;
@@ -254,17 +273,7 @@ static est_result events_list(http_ctx *ctx) {
 }
 
 static est_result events_get(http_ctx *ctx) {
-  long long id;
-  est_result rc = http_path_id(ctx, &id);
-  est_doc doc;
-  est_caller who = http_caller(ctx);
-  long long party;
-  est_rows rows = est_disclosure_rows(&who, &party);
-  if (rc == EST_OK) rc = store_event_get(ctx->app->pool, id, rows, party, &doc);
-  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "event %s does not exist", http_param(ctx, "id"));
-  if (rc != EST_OK) return rc;
-  http_reply_doc(ctx, 200, &doc);
-  return EST_OK;
+  return get_disclosed(ctx, "event", est_disclosure_rows, store_event_get);
 }
 
 /* ---- dead letters ------------------------------------------------------- */
@@ -279,12 +288,8 @@ static est_result dead_letters_list(http_ctx *ctx) {
   if (rc == EST_OK) rc = http_param_enum(ctx, "reason", est_event_dead_letter_reasons, &f.reason);
   if (rc == EST_OK) rc = param_time(ctx, "from", &f.from);
   if (rc == EST_OK) rc = param_time(ctx, "to", &f.to);
+  if (rc == EST_OK) rc = param_text(ctx, "topic", 249, "must be a Kafka topic name", &f.topic);
   if (rc != EST_OK) return rc;
-  f.topic = http_param(ctx, "topic");
-  if (f.topic && (strlen(f.topic) > 249 || !est_utf8_valid(f.topic, strlen(f.topic)))) {
-    http_fail_field(ctx, "topic", "must be a Kafka topic name");
-    return http_fail(ctx, EST_EPARSE, "invalid query parameter 'topic'");
-  }
   const char *res = http_param(ctx, "resolved");
   if (res) {
     bool b;
@@ -301,17 +306,7 @@ static est_result dead_letters_list(http_ctx *ctx) {
 }
 
 static est_result dead_letters_get(http_ctx *ctx) {
-  long long id;
-  est_result rc = http_path_id(ctx, &id);
-  est_doc doc;
-  est_caller who = http_caller(ctx);
-  long long party;
-  est_rows rows = est_disclosure_dead_letters(&who, &party);
-  if (rc == EST_OK) rc = store_dead_letter_get(ctx->app->pool, id, rows, party, &doc);
-  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "dead letter %s does not exist", http_param(ctx, "id"));
-  if (rc != EST_OK) return rc;
-  http_reply_doc(ctx, 200, &doc);
-  return EST_OK;
+  return get_disclosed(ctx, "dead letter", est_disclosure_dead_letters, store_dead_letter_get);
 }
 
 /* Rebuilds the Kafka headers from the stored JSON. bufs keeps decoded

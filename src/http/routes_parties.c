@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "estd/http.h"
+#include "estd/http_resource.h"
 #include "estd/store_parties.h"
 
 static const char *const party_kinds[] = {"police", "municipality", "housing_company", "other", NULL};
@@ -28,10 +29,7 @@ static est_result parties_get(http_ctx *ctx) {
   est_result rc = http_path_id(ctx, &id);
   est_doc doc;
   if (rc == EST_OK) rc = store_party_get(ctx->app->pool, id, &doc);
-  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "party %s does not exist", http_param(ctx, "id"));
-  if (rc != EST_OK) return rc;
-  http_reply_doc(ctx, 200, &doc);
-  return EST_OK;
+  return http_reply_got(ctx, rc, "party", &doc);
 }
 
 static est_result agreements_list(http_ctx *ctx) {
@@ -56,10 +54,7 @@ static est_result agreements_get(http_ctx *ctx) {
   est_result rc = http_path_id(ctx, &id);
   est_doc doc;
   if (rc == EST_OK) rc = store_agreement_get(ctx->app->pool, id, &doc);
-  if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "agreement %s does not exist", http_param(ctx, "id"));
-  if (rc != EST_OK) return rc;
-  http_reply_doc(ctx, 200, &doc);
-  return EST_OK;
+  return http_reply_got(ctx, rc, "agreement", &doc);
 }
 
 const http_route http_routes_parties[] = {
