@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 #include "estd/result.h"
 
 /* Parses a positive decimal int64 id (1..2^63-1, no sign, no spaces). */
@@ -37,6 +38,11 @@ bool est_rfc3339_epoch(const char *s, long long *out);
 size_t est_media_type_len(const char *v, size_t len);
 bool est_media_type_is(const char *v, size_t len, const char *want);
 bool est_media_type_is_json(const char *v, size_t len);
+/* The monotonic clock (CLOCK_MONOTONIC) in milliseconds. */
+long long est_mono_ms(void);
+/* The CLOCK_MONOTONIC time ms milliseconds from now: the deadline for
+ * pthread_cond_timedwait on a condition variable set to that clock. */
+struct timespec est_mono_deadline(long long ms);
 /* base64url without padding. est_b64url_encode returns a malloc'd string;
  * est_b64url_decode returns malloc'd bytes (NUL-terminated) and *len, or
  * NULL if the input is not base64url. */

@@ -11,6 +11,7 @@
  *   6. close the pool; exit 0.
  * A watchdog ends the process (exit 0, logged) one second after the
  * budget if anything above blocks past it, e.g. a handler stuck in I/O. */
+#include "estd/util.h"
 #include "estd/lifecycle.h"
 
 #include <errno.h>
@@ -32,12 +33,6 @@
 #include "estd/pool.h"
 #include "estd/situation_cache.h"
 
-static long long mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits up to ms for one of the signals in set; returns the signal or 0. */
 static int wait_signal_ms(const sigset_t *set, long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -54,11 +49,11 @@ static int wait_signal_ms(const sigset_t *set, long ms) {
  * termination signal meanwhile ends the wait: *sig gets it. */
 static est_result migrate_with_retry(est_pool *pool, const char *sql_dir, int max_wait_s, const sigset_t *set,
                                      int *sig) {
-  long long deadline = mono_ms() + (long long)max_wait_s * 1000;
+  long long deadline = est_mono_ms() + (long long)max_wait_s * 1000;
   int delay_ms = 200;
   for (;;) {
     est_result rc = est_migrate_apply(pool, sql_dir, NULL);
-    if (rc != EST_EUNAVAILABLE || mono_ms() >= deadline) return rc;
+    if (rc != EST_EUNAVAILABLE || est_mono_ms() >= deadline) return rc;
     char d[16];
     snprintf(d, sizeof d, "%d", delay_ms);
     est_log_kv(EST_LOG_WARN, "database not reachable, retrying", "#retry_in_ms", d, NULL);
@@ -78,16 +73,9 @@ static void *watchdog_main(void *arg) {
   (void)arg;
   pthread_mutex_lock(&g_wd_mu);
   while (!g_wd_done) {
-    long long left = g_wd_deadline_ms - mono_ms();
+    long long left = g_wd_deadline_ms - est_mono_ms();
     if (left <= 0) break;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += left / 1000;
-    ts.tv_nsec += (left % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = est_mono_deadline(left);
     pthread_cond_timedwait(&g_wd_cv, &g_wd_mu, &ts);
   }
   bool done = g_wd_done;
@@ -214,7 +202,7 @@ int est_serve_run(const est_config *cfg) {
     if (sig == SIGHUP) continue; /* reserved for log reopen; ignored */
     break;
   }
-  long long t0 = mono_ms();
+  long long t0 = est_mono_ms();
   long long deadline = t0 + (long long)cfg->shutdown_grace_s * 1000;
   char sg[16], gr[16], dl[16];
   snprintf(sg, sizeof sg, "%d", sig);
@@ -229,22 +217,22 @@ int est_serve_run(const est_config *cfg) {
   /* Readiness is failing now; give load balancers time to notice. A
    * second signal skips the rest of the delay. */
   long long delay = cfg->shutdown_delay_ms;
-  if (delay > deadline - mono_ms()) delay = deadline - mono_ms();
+  if (delay > deadline - est_mono_ms()) delay = deadline - est_mono_ms();
   if (delay > 0) wait_signal_ms(&set, (long)delay);
   http_server_quiesce(srv);
   http_server_drain(srv);        /* idle and slow connections are closed now, not at the end of the grace */
   est_retention_stop(retention); /* a run in progress is one transaction: it finishes first */
-  long long left = deadline - mono_ms();
+  long long left = deadline - est_mono_ms();
   if (app.intake) est_intake_stop(app.intake, left > 0 ? (int)left : 0);
   app.intake = NULL;
-  left = deadline - mono_ms();
+  left = deadline - est_mono_ms();
   http_server_stop(srv, left > 0 ? (int)left : 0);
   est_scache_destroy(app.situation_cache);
   est_auth_free(&app);
   est_pool_destroy(app.pool);
   if (wd_on) watchdog_stop(wd);
   char ms[24];
-  snprintf(ms, sizeof ms, "%lld", mono_ms() - t0);
+  snprintf(ms, sizeof ms, "%lld", est_mono_ms() - t0);
   est_log_kv(EST_LOG_INFO, "estd stopped", "#shutdown_ms", ms, NULL);
   return 0;
 }

@@ -8,6 +8,24 @@
 #include <strings.h>
 #include <sys/random.h>
 
+long long est_mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct timespec est_mono_deadline(long long ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_sec += (time_t)(ms / 1000);
+  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  return ts;
+}
+
 est_result est_parse_id(const char *s, long long *out) {
   if (!s || !*s || strlen(s) > 19) return EST_EINVAL;
   unsigned long long v = 0;

@@ -1,5 +1,6 @@
 /* guard.c - per-connection deadlines and the connection budget (see
  * http_guard.h). */
+#include "estd/util.h"
 #include "estd/http_guard.h"
 
 #include <pthread.h>
@@ -44,12 +45,6 @@ struct http_guard {
  * connection): set at the request line, read when the handler starts. */
 static _Thread_local conn_rec *tl_rec;
 
-static long long mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Under g->mu. */
 static void cut(conn_rec *r, uint64_t *counter) {
   if (r->cut) return;
@@ -65,7 +60,7 @@ static void *watchdog_main(void *arg) {
   http_guard *g = arg;
   pthread_mutex_lock(&g->mu);
   while (!g->stop) {
-    long long now = mono_ms();
+    long long now = est_mono_ms();
     for (conn_rec *r = g->head; r; r = r->next) {
       if (r->cut) continue;
       if (g->draining && (r->ph == PH_OPEN || r->ph == PH_IDLE)) {
@@ -78,13 +73,7 @@ static void *watchdog_main(void *arg) {
       else if (r->ph == PH_HEAD && r->body_allowed) cut(r, &g->c.cut_body_total);
       else cut(r, &g->c.cut_header_total);
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += GUARD_TICK_MS * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = est_mono_deadline(GUARD_TICK_MS);
     pthread_cond_timedwait(&g->cv, &g->mu, &ts);
   }
   pthread_mutex_unlock(&g->mu);
@@ -141,7 +130,7 @@ void http_guard_notify(void *cls, struct MHD_Connection *con, void **socket_cont
       r->fd = ci->connect_fd;
     }
     r->ph = PH_OPEN;
-    r->head_ms = r->deadline_ms = mono_ms() + g->lim.header_ms;
+    r->head_ms = r->deadline_ms = est_mono_ms() + g->lim.header_ms;
     pthread_mutex_lock(&g->mu);
     r->next = g->head;
     if (g->head) g->head->prev = r;
@@ -186,7 +175,7 @@ void http_guard_request_line(http_guard *g, struct MHD_Connection *con, const ch
   memcpy(path, uri ? uri : "", n);
   path[n] = '\0';
   bool body = g->lim.takes_body && g->lim.takes_body(g->lim.takes_body_cls, path);
-  long long now = mono_ms();
+  long long now = est_mono_ms();
   pthread_mutex_lock(&g->mu);
   /* First request: its head deadline runs from the accept; later ones
    * from their request line. */
@@ -213,7 +202,7 @@ void http_guard_request_done(http_guard *g, struct MHD_Connection *con) {
   pthread_mutex_lock(&g->mu);
   r->ph = PH_IDLE;
   if (!r->cut) {
-    r->deadline_ms = mono_ms() + g->lim.idle_ms;
+    r->deadline_ms = est_mono_ms() + g->lim.idle_ms;
     if (g->draining) cut(r, &g->c.cut_drain_total);
   }
   pthread_mutex_unlock(&g->mu);
@@ -226,7 +215,7 @@ void http_guard_drain(http_guard *g) {
   if (!g->draining) {
     g->draining = true;
     long long allow = g->lim.header_ms < GUARD_DRAIN_HEAD_MS ? g->lim.header_ms : GUARD_DRAIN_HEAD_MS;
-    g->drain_head_deadline_ms = mono_ms() + allow;
+    g->drain_head_deadline_ms = est_mono_ms() + allow;
   }
   for (conn_rec *r = g->head; r; r = r->next) {
     if (r->ph == PH_OPEN || r->ph == PH_IDLE) cut(r, &g->c.cut_drain_total);

@@ -1,6 +1,7 @@
 /* oidc.c - JWT bearer validation against the issuer's JWKS, the fetch
  * thread and the per-token cache (see oidc.h). JOSE: librhonabwy;
  * HTTP client: libcurl. Pure checks live in domain/oidc_claims.c. */
+#include "estd/util.h"
 #include "estd/oidc.h"
 
 #include <curl/curl.h>
@@ -53,12 +54,6 @@ struct est_oidc {
 };
 
 static int64_t wall_s(void) { return (int64_t)time(NULL); }
-
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void say(char *reason, size_t n, const char *msg) {
   if (n) snprintf(reason, n, "%s", msg);
@@ -270,14 +265,7 @@ static void *fetch_main(void *arg) {
     pthread_cond_broadcast(&o->cv_done);
     int64_t wait_ms = (int64_t)o->cfg->oidc_jwks_refresh_s * 1000;
     if (o->last_error[0] && wait_ms > RETRY_WHILE_FAILING_MS) wait_ms = RETRY_WHILE_FAILING_MS;
-    struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += wait_ms / 1000;
-    dl.tv_nsec += (wait_ms % 1000) * 1000000;
-    if (dl.tv_nsec >= 1000000000) {
-      dl.tv_sec++;
-      dl.tv_nsec -= 1000000000;
-    }
+    struct timespec dl = est_mono_deadline(wait_ms);
     while (!o->stop && !o->want_refresh)
       if (pthread_cond_timedwait(&o->cv_work, &o->mu, &dl) == ETIMEDOUT) break;
   }
@@ -287,7 +275,7 @@ static void *fetch_main(void *arg) {
 
 /* Asks for an early refresh (rate-bounded) and waits for it; o->mu held. */
 static void refresh_now_locked(est_oidc *o) {
-  int64_t now = mono_ms();
+  int64_t now = est_mono_ms();
   unsigned long target;
   if (o->ondemand_ms && now - o->ondemand_ms < o->cfg->oidc_refresh_min_interval_ms) {
     /* Rate-bounded: no new refresh, but one still under way is waited for. */
@@ -303,14 +291,7 @@ static void refresh_now_locked(est_oidc *o) {
     pthread_cond_signal(&o->cv_work);
   }
   int64_t wait_ms = 4 * (int64_t)o->cfg->oidc_fetch_timeout_ms + 200; /* up to two refreshes of two fetches */
-  struct timespec dl;
-  clock_gettime(CLOCK_MONOTONIC, &dl);
-  dl.tv_sec += wait_ms / 1000;
-  dl.tv_nsec += (wait_ms % 1000) * 1000000;
-  if (dl.tv_nsec >= 1000000000) {
-    dl.tv_sec++;
-    dl.tv_nsec -= 1000000000;
-  }
+  struct timespec dl = est_mono_deadline(wait_ms);
   while (!o->stop && (long)(o->generation - target) < 0)
     if (pthread_cond_timedwait(&o->cv_done, &o->mu, &dl) == ETIMEDOUT) break;
 }

@@ -1,5 +1,6 @@
 /* session.c - web session lookup by cookie, with a small per-process cache
  * (see session.h). The sign-in routes are in routes_auth.c. */
+#include "estd/util.h"
 #include "estd/session.h"
 
 #include <gnutls/crypto.h>
@@ -36,12 +37,6 @@ typedef struct sess_entry {
 static pthread_mutex_t g_sess_mu = PTHREAD_MUTEX_INITIALIZER;
 static sess_entry g_sess[SESSION_SLOTS];
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static size_t sess_slot(const char *hash) {
   char first[9];
   memcpy(first, hash, 8); /* hex of a SHA-256: uniform already */
@@ -65,7 +60,7 @@ est_result http_session_find(http_ctx *ctx, const char *cookie, store_session *o
   est_result rc = http_session_hash(cookie, hash);
   if (rc != EST_OK) return rc;
   int ttl = ctx->app->cfg->auth_cache_ttl_ms;
-  int64_t now = mono_ms();
+  int64_t now = est_mono_ms();
   if (ttl > 0) {
     bool hit = false;
     pthread_mutex_lock(&g_sess_mu);
