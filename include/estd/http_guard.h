@@ -34,6 +34,8 @@
 #include <stdint.h>
 #include <microhttpd.h>
 
+#include "estd/metrics.h"
+
 typedef struct http_guard http_guard;
 
 typedef struct http_guard_limits {
@@ -43,14 +45,8 @@ typedef struct http_guard_limits {
   void *takes_body_cls;
 } http_guard_limits;
 
-typedef struct http_guard_counters {
-  int open;                  /* connections open now */
-  uint64_t refused_total;    /* refused at the connection limit */
-  uint64_t cut_header_total; /* request head not complete in time */
-  uint64_t cut_body_total;   /* request body not complete in time */
-  uint64_t cut_idle_total;   /* keep-alive idle past its time */
-  uint64_t cut_drain_total;  /* closed by the drain */
-} http_guard_counters;
+/* The counters (open, refused_total, cut_*_total) as /metrics shows them. */
+typedef est_metrics_connections http_guard_counters;
 
 /* Starts the watchdog thread; NULL on failure. */
 http_guard *http_guard_create(const http_guard_limits *lim);

@@ -30,6 +30,17 @@ void est_metrics_consumer_batch(size_t messages, double commit_seconds);
 /* Consumer lag per partition, set by the intake after each poll cycle. */
 void est_metrics_consumer_lag_set(const char *topic, int partition, long long lag);
 
+/* HTTP connections: kept by the connection guard (http_guard.h names it
+ * http_guard_counters), sampled as they are. */
+typedef struct est_metrics_connections {
+  int open;                  /* connections open now */
+  uint64_t refused_total;    /* refused at the connection limit */
+  uint64_t cut_header_total; /* request head not complete in time */
+  uint64_t cut_body_total;   /* request body not complete in time */
+  uint64_t cut_idle_total;   /* keep-alive idle past its time */
+  uint64_t cut_drain_total;  /* closed by the drain */
+} est_metrics_connections;
+
 /* Gauges and counters owned by higher layers, sampled at scrape time. */
 typedef struct est_metrics_gauges {
   int in_flight;                                         /* HTTP requests currently in a handler */
@@ -38,9 +49,7 @@ typedef struct est_metrics_gauges {
   bool has_pool;                                         /* the pool members below are set */
   int pool_size, pool_open, pool_in_use;
   uint64_t pool_acquired_total, pool_timeouts_total, pool_wait_us_total, pool_reconnects_total, pool_deadline_total;
-  /* HTTP connections (http_guard.h) */
-  int conn_open;
-  uint64_t conn_refused_total, conn_cut_header_total, conn_cut_body_total, conn_cut_idle_total, conn_cut_drain_total;
+  est_metrics_connections conn;   /* HTTP connections (http_guard.h) */
   bool has_intake;                /* the intake members below are set (intake.h) */
   bool intake_ok;                 /* state "ok" */
   int intake_brokers_up;          /* -1 = not known */

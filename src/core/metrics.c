@@ -272,7 +272,7 @@ char *est_metrics_render(const est_metrics_gauges *g) {
   sb_help(&s, "estd_draining", "gauge", "1 while the process shuts down (readiness fails), else 0.");
   est_buf_printf(&s, "estd_draining %d\n", g->draining ? 1 : 0);
   sb_help(&s, "estd_http_connections_open", "gauge", "HTTP connections open.");
-  est_buf_printf(&s, "estd_http_connections_open %d\n", g->conn_open);
+  est_buf_printf(&s, "estd_http_connections_open %d\n", g->conn.open);
   sb_help(
       &s, "estd_http_connections_closed_total", "counter",
       "HTTP connections closed by estd: refused at ESTD_HTTP_MAX_CONNECTIONS, or cut at a deadline or by the drain.");
@@ -282,9 +282,9 @@ char *est_metrics_render(const est_metrics_gauges *g) {
                  "estd_http_connections_closed_total{reason=\"body_timeout\"} %llu\n"
                  "estd_http_connections_closed_total{reason=\"idle_timeout\"} %llu\n"
                  "estd_http_connections_closed_total{reason=\"drain\"} %llu\n",
-                 (unsigned long long)g->conn_refused_total, (unsigned long long)g->conn_cut_header_total,
-                 (unsigned long long)g->conn_cut_body_total, (unsigned long long)g->conn_cut_idle_total,
-                 (unsigned long long)g->conn_cut_drain_total);
+                 (unsigned long long)g->conn.refused_total, (unsigned long long)g->conn.cut_header_total,
+                 (unsigned long long)g->conn.cut_body_total, (unsigned long long)g->conn.cut_idle_total,
+                 (unsigned long long)g->conn.cut_drain_total);
   if (g->has_intake) {
     sb_help(&s, "estd_intake_up", "gauge", "1 while the Kafka intake consumes normally (/healthz/intake state ok).");
     est_buf_printf(&s, "estd_intake_up %d\n", g->intake_ok ? 1 : 0);

@@ -126,14 +126,7 @@ static est_result metrics(http_ctx *ctx) {
     g.pool_reconnects_total = ps.reconnects_total;
     g.pool_deadline_total = ps.deadline_total;
   }
-  http_guard_counters cc;
-  http_server_counters(&cc);
-  g.conn_open = cc.open;
-  g.conn_refused_total = cc.refused_total;
-  g.conn_cut_header_total = cc.cut_header_total;
-  g.conn_cut_body_total = cc.cut_body_total;
-  g.conn_cut_idle_total = cc.cut_idle_total;
-  g.conn_cut_drain_total = cc.cut_drain_total;
+  http_server_counters(&g.conn);
   if (app->intake) {
     est_intake_status h;
     est_intake_health(app->intake, &h);
