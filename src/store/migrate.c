@@ -117,39 +117,57 @@ static void version_of(const char *file, char *out, size_t n) {
   snprintf(out, n, "%.*s", (int)(strlen(file) - 4), file);
 }
 
-/* The .sql files of sql_dir/sub (dir gets the path; with required, none
- * is EST_ECONFIG) and a pooled connection to run them on. On failure
- * nothing is left to free. */
-static est_result scripts_open(est_pool *pool, const char *sql_dir, const char *sub, bool required, char dir[4096],
-                               file_list *files, est_conn **c) {
-  snprintf(dir, 4096, "%s/%s", sql_dir, sub);
-  est_result rc = list_sql(dir, files);
+/* The .sql files of a folder and a pooled connection to run them on. */
+typedef struct scripts {
+  char dir[4096]; /* sql_dir/sub */
+  file_list files;
+  est_conn *c;
+} scripts;
+
+/* Opens the scripts of sql_dir/sub (with required, none is EST_ECONFIG).
+ * On failure nothing is left to free; else scripts_close. */
+static est_result scripts_open(est_pool *pool, const char *sql_dir, const char *sub, bool required, scripts *s) {
+  snprintf(s->dir, sizeof s->dir, "%s/%s", sql_dir, sub);
+  est_result rc = list_sql(s->dir, &s->files);
   if (rc != EST_OK) return rc;
-  if (required && files->n == 0) {
-    est_log_kv(EST_LOG_ERROR, "no migrations found", "dir", dir, NULL); /* only migrations are required */
+  if (required && s->files.n == 0) {
+    est_log_kv(EST_LOG_ERROR, "no migrations found", "dir", s->dir, NULL); /* only migrations are required */
     rc = EST_ECONFIG;
   }
-  if (rc == EST_OK) rc = est_pool_acquire(pool, c);
-  if (rc != EST_OK) file_list_free(files);
+  if (rc == EST_OK) rc = est_pool_acquire(pool, &s->c);
+  if (rc != EST_OK) file_list_free(&s->files);
+  return rc;
+}
+
+static void scripts_close(est_pool *pool, scripts *s) {
+  est_pool_release(pool, s->c);
+  file_list_free(&s->files);
+}
+
+/* The version of migration file name (version, 256 bytes) and whether it
+ * is still to apply: with no migrations table yet (table false) every one is. */
+static est_result migration_pending(est_conn *c, const char *name, bool table, char *version, bool *pending) {
+  version_of(name, version, 256);
+  int n = 0;
+  est_result rc = table ? simple(c, &st_is_applied, version, &n) : EST_OK;
+  *pending = n == 0;
   return rc;
 }
 
 est_result est_migrate_apply(est_pool *pool, const char *sql_dir, int *applied) {
-  char dir[4096];
-  file_list files;
-  est_conn *c;
-  est_result rc = scripts_open(pool, sql_dir, "migrations", true, dir, &files, &c);
+  scripts s;
+  est_result rc = scripts_open(pool, sql_dir, "migrations", true, &s);
   if (rc != EST_OK) return rc;
+  est_conn *c = s.c;
   est_conn_set_class(c, EST_DB_MAINT); /* DDL and the advisory lock may take long */
   int count = 0;
   rc = simple(c, &st_lock, NULL, NULL);
   if (rc == EST_OK) rc = simple(c, &st_create, NULL, NULL);
-  for (size_t i = 0; rc == EST_OK && i < files.n; i++) {
+  for (size_t i = 0; rc == EST_OK && i < s.files.n; i++) {
     char version[256], path[4352];
-    version_of(files.names[i], version, sizeof version);
-    int n = 0;
-    if ((rc = simple(c, &st_is_applied, version, &n)) != EST_OK || n > 0) continue;
-    snprintf(path, sizeof path, "%s/%s", dir, files.names[i]);
+    bool todo;
+    if ((rc = migration_pending(c, s.files.names[i], true, version, &todo)) != EST_OK || !todo) continue;
+    snprintf(path, sizeof path, "%s/%s", s.dir, s.files.names[i]);
     rc = store_tx_open(c, NULL);
     if (rc == EST_OK) rc = exec_script(c, path);
     if (rc == EST_OK) rc = simple(c, &st_record, version, NULL);
@@ -162,32 +180,27 @@ est_result est_migrate_apply(est_pool *pool, const char *sql_dir, int *applied) 
     }
   }
   (void)simple(c, &st_unlock, NULL, NULL);
-  est_pool_release(pool, c);
-  file_list_free(&files);
+  scripts_close(pool, &s);
   if (applied) *applied = count;
   return rc;
 }
 
 est_result est_migrate_pending(est_pool *pool, const char *sql_dir, int *pending) {
-  char dir[4096];
-  file_list files;
-  est_conn *c;
-  est_result rc = scripts_open(pool, sql_dir, "migrations", false, dir, &files, &c);
+  scripts s;
+  est_result rc = scripts_open(pool, sql_dir, "migrations", false, &s);
   if (rc != EST_OK) return rc;
   int count = 0;
   PGresult *r;
-  rc = est_db_exec(c, &st_exists, NULL, &r, NULL);
+  rc = est_db_exec(s.c, &st_exists, NULL, &r, NULL);
   bool exists = rc == EST_OK && PQgetvalue(r, 0, 0)[0] == 't';
   PQclear(r);
-  for (size_t i = 0; rc == EST_OK && i < files.n; i++) {
+  for (size_t i = 0; rc == EST_OK && i < s.files.n; i++) {
     char version[256];
-    version_of(files.names[i], version, sizeof version);
-    int n = 0;
-    if (exists) rc = simple(c, &st_is_applied, version, &n);
-    if (n == 0) count++;
+    bool todo;
+    rc = migration_pending(s.c, s.files.names[i], exists, version, &todo);
+    if (todo) count++;
   }
-  est_pool_release(pool, c);
-  file_list_free(&files);
+  scripts_close(pool, &s);
   if (rc == EST_OK) *pending = count;
   return rc;
 }
@@ -199,21 +212,18 @@ est_result est_seed_apply(est_pool *pool, const char *sql_dir, bool dev) {
 }
 
 est_result est_seed_dir_apply(est_pool *pool, const char *sql_dir, const char *sub) {
-  char dir[4096];
-  file_list files;
-  est_conn *c;
-  est_result rc = scripts_open(pool, sql_dir, sub, false, dir, &files, &c);
+  scripts s;
+  est_result rc = scripts_open(pool, sql_dir, sub, false, &s);
   if (rc != EST_OK) return rc;
-  est_conn_set_class(c, EST_DB_MAINT);
-  rc = store_tx_open(c, NULL);
-  for (size_t i = 0; rc == EST_OK && i < files.n; i++) {
+  est_conn_set_class(s.c, EST_DB_MAINT);
+  rc = store_tx_open(s.c, NULL);
+  for (size_t i = 0; rc == EST_OK && i < s.files.n; i++) {
     char path[4352];
-    snprintf(path, sizeof path, "%s/%s", dir, files.names[i]);
-    rc = exec_script(c, path);
-    if (rc == EST_OK) est_log_kv(EST_LOG_INFO, "seed applied", "file", files.names[i], NULL);
+    snprintf(path, sizeof path, "%s/%s", s.dir, s.files.names[i]);
+    rc = exec_script(s.c, path);
+    if (rc == EST_OK) est_log_kv(EST_LOG_INFO, "seed applied", "file", s.files.names[i], NULL);
   }
-  rc = store_tx_close(c, rc);
-  est_pool_release(pool, c);
-  file_list_free(&files);
+  rc = store_tx_close(s.c, rc);
+  scripts_close(pool, &s);
   return rc;
 }
