@@ -46,4 +46,21 @@ est_result store_jres_create(est_pool *pool, const store_jres *r, const est_acto
 est_result store_jres_update(est_pool *pool, const store_jres *r, const est_actor *who, long long id, long long version,
                              const char *patch, est_doc *out, store_write_error *fail);
 
+/* Defines the entry points <prefix>_get, _create and _update of the
+ * jsonb-driven resource r (declared in its header with the signatures of
+ * http_resource's get, create and update): a read with r's get
+ * statement, store_jres_create and store_jres_update. */
+#define STORE_JRES_FUNCTIONS(prefix, r)                                                                                \
+  est_result prefix##_get(est_pool *pool, long long id, est_doc *out) {                                                \
+    return store_doc_by_id(pool, (r).get, id, out);                                                                    \
+  }                                                                                                                    \
+  est_result prefix##_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,      \
+                             store_write_error *fail) {                                                                \
+    return store_jres_create(pool, &(r), who, body, out, id, fail);                                                    \
+  }                                                                                                                    \
+  est_result prefix##_update(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch, \
+                             est_doc *out, store_write_error *fail) {                                                  \
+    return store_jres_update(pool, &(r), who, id, version, patch, out, fail);                                          \
+  }
+
 #endif

@@ -2,6 +2,8 @@
 #ifndef ESTD_STORE_UTIL_H
 #define ESTD_STORE_UTIL_H
 
+#include <jansson.h>
+
 #include "estd/db.h"
 #include "estd/store.h"
 
@@ -15,8 +17,25 @@ est_result store_page_collect(PGresult *r, const est_list_query *q, const char *
 est_result store_list_page(est_pool *pool, const est_stmt *s, const char *const *params, const est_list_query *q,
                            const char *sort_name, est_page *out);
 
+/* A list whose cursor and limit are parameters at, at+1 and at+2 of
+ * params (the cursor's sort value and id, or NULLs; LIMIT q->limit + 1):
+ * fills those three (the caller sets the others, leaving them NULL) and
+ * runs s as store_list_page does. */
+est_result store_list_run(est_pool *pool, const est_stmt *s, const char **params, int at, const est_list_query *q,
+                          const char *sort_name, est_page *out);
+
 /* Runs one statement on a pooled connection: acquire, exec, release. */
 est_result store_exec1(est_pool *pool, const est_stmt *s, const char *const *params, PGresult **out, char sqlstate[6]);
+
+/* store_exec1 of a statement that returns at most one row: EST_ENOTFOUND
+ * (with *out NULL) when it returns none. */
+est_result store_exec_row(est_pool *pool, const est_stmt *s, const char *const *params, PGresult **out);
+/* store_exec_row of a one-parameter statement: its id, or its text. */
+est_result store_row_by_id(est_pool *pool, const est_stmt *s, long long id, PGresult **out);
+est_result store_row_by_text(est_pool *pool, const est_stmt *s, const char *text, PGresult **out);
+/* The JSON text in the first column of s's one row, parsed into *out:
+ * EST_ENOTFOUND when there is no row, EST_EINTERNAL when it is not JSON. */
+est_result store_json_row(est_pool *pool, const est_stmt *s, const char *const *params, json_t **out);
 
 /* Fills *out from a (json, version) single-row result; EST_ENOTFOUND if empty. */
 est_result store_doc_from(PGresult *r, est_doc *out);

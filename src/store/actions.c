@@ -110,13 +110,11 @@ static const store_jres action_res = {"action",       "action",    &action_inser
                                       &action_update, &action_get, NULL,           action_map};
 
 est_result store_actions_list(est_pool *pool, const store_action_filter *f, const est_list_query *q, est_page *out) {
-  char idb[24], lim[24], ab[24], cb[24], mb[24], pb[24], arb[24], fb[24];
-  const char *av, *aid;
-  store_after_params(q, idb, &av, &aid);
+  char ab[24], cb[24], mb[24], pb[24], arb[24], fb[24];
   const char *params[12] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL,
-                            av,
-                            aid,
-                            store_lld(lim, q->limit + 1),
+                            NULL,
+                            NULL,
+                            NULL,
                             f->commitment_id ? store_lld(cb, f->commitment_id) : NULL,
                             f->meeting_id ? store_lld(mb, f->meeting_id) : NULL,
                             f->party_id ? store_lld(pb, f->party_id) : NULL,
@@ -128,21 +126,11 @@ est_result store_actions_list(est_pool *pool, const store_action_filter *f, cons
                             f->found_in_action_id ? store_lld(fb, f->found_in_action_id) : NULL,
                             f->include_archived ? "true" : "false"};
   est_result rc =
-      store_list_page(pool, &action_list[q->sort_index][q->desc], params, q, store_actions_sorts[q->sort_index], out);
+      store_list_run(pool, &action_list[q->sort_index][q->desc], params, 1, q, store_actions_sorts[q->sort_index], out);
   return rc == EST_EINVAL ? EST_EPARSE : rc; /* a forged cursor value: malformed request */
 }
 
-est_result store_action_get(est_pool *pool, long long id, est_doc *out) {
-  return store_doc_by_id(pool, &action_get, id, out);
-}
-est_result store_action_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                               store_write_error *fail) {
-  return store_jres_create(pool, &action_res, who, body, out, id, fail);
-}
-est_result store_action_update(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
-                               est_doc *out, store_write_error *fail) {
-  return store_jres_update(pool, &action_res, who, id, version, patch, out, fail);
-}
+STORE_JRES_FUNCTIONS(store_action, action_res)
 
 static const est_stmt evidence_link = {
     "action_evidence_link",

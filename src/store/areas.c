@@ -136,18 +136,16 @@ static est_result doc_take(PGresult *r, int col_json, int col_version, est_doc *
 /* ---- reads -------------------------------------------------------------------- */
 
 est_result store_areas_list(est_pool *pool, const store_area_filter *f, const est_list_query *q, est_page *out) {
-  char idb[24], lim[24], lon[32], lat[32], bb[4][32];
-  const char *av, *aid;
-  store_after_params(q, idb, &av, &aid);
+  char lon[32], lat[32], bb[4][32];
   if (f->has_point) {
     snprintf(lon, sizeof lon, "%.17g", f->lon);
     snprintf(lat, sizeof lat, "%.17g", f->lat);
   }
   for (int i = 0; i < 4 && f->has_bbox; i++) snprintf(bb[i], sizeof bb[i], "%.17g", f->bbox[i]);
   const char *params[11] = {f->kind,
-                            av,
-                            aid,
-                            store_lld(lim, q->limit + 1),
+                            NULL,
+                            NULL,
+                            NULL,
                             f->has_point ? lon : NULL,
                             f->has_point ? lat : NULL,
                             f->has_bbox ? bb[0] : NULL,
@@ -155,8 +153,8 @@ est_result store_areas_list(est_pool *pool, const store_area_filter *f, const es
                             f->has_bbox ? bb[2] : NULL,
                             f->has_bbox ? bb[3] : NULL,
                             f->archived ? "true" : "false"};
-  return store_list_page(pool, &area_list[q->sort_index][q->desc][f->include_geometry ? 1 : 0], params, q,
-                         store_areas_sorts[q->sort_index], out);
+  return store_list_run(pool, &area_list[q->sort_index][q->desc][f->include_geometry ? 1 : 0], params, 1, q,
+                        store_areas_sorts[q->sort_index], out);
 }
 
 est_result store_area_get(est_pool *pool, long long id, est_doc *out) {

@@ -96,20 +96,18 @@ static const est_stmt areas_prune = {
 
 est_result store_commitments_list(est_pool *pool, const store_commitment_filter *f, const est_list_query *q,
                                   est_page *out) {
-  char ab[24], pb[24], cb[24], arb[24], idb[24], lim[24];
-  const char *av, *aid;
-  store_after_params(q, idb, &av, &aid);
+  char ab[24], pb[24], cb[24], arb[24];
   const char *params[9] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL,
                            f->party_id ? store_lld(pb, f->party_id) : NULL,
                            f->cooperation_area_id ? store_lld(cb, f->cooperation_area_id) : NULL,
                            f->area_id ? store_lld(arb, f->area_id) : NULL,
                            f->status,
-                           av,
-                           aid,
-                           store_lld(lim, q->limit + 1),
+                           NULL,
+                           NULL,
+                           NULL,
                            f->archived ? "true" : "false"};
-  est_result rc = store_list_page(pool, &list_stmts[q->sort_index][q->desc], params, q,
-                                  store_commitments_sorts[q->sort_index], out);
+  est_result rc = store_list_run(pool, &list_stmts[q->sort_index][q->desc], params, 5, q,
+                                 store_commitments_sorts[q->sort_index], out);
   /* A forged cursor whose value is not a timestamp: a malformed request. */
   return rc == EST_EINVAL ? EST_EPARSE : rc;
 }

@@ -142,9 +142,7 @@ static const est_stmt dl_get = {
 
 est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filter *f, const est_list_query *q,
                                    est_page *out) {
-  char idb[24], lim[24], vb[24];
-  const char *av, *aid;
-  store_after_params(q, idb, &av, &aid);
+  char vb[24];
   const char *params[9] = {f->reason,
                            f->topic,
                            f->from,
@@ -152,11 +150,11 @@ est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filte
                            f->resolved < 0 ? NULL
                            : f->resolved   ? "true"
                                            : "false",
-                           av,
-                           aid,
-                           store_lld(lim, q->limit + 1),
+                           NULL,
+                           NULL,
+                           NULL,
                            store_rows_param(f->rows, f->rows_party, vb)};
-  return store_list_page(pool, &dl_list[q->desc], params, q, store_dead_letters_sorts[q->sort_index], out);
+  return store_list_run(pool, &dl_list[q->desc], params, 5, q, store_dead_letters_sorts[q->sort_index], out);
 }
 
 est_result store_dead_letter_get(est_pool *pool, long long id, est_rows rows, long long rows_party, est_doc *out) {
@@ -182,15 +180,9 @@ void store_dead_letter_raw_free(store_dead_letter_raw *r) {
 
 est_result store_dead_letter_raw_get(est_pool *pool, long long id, store_dead_letter_raw *out) {
   memset(out, 0, sizeof *out);
-  char idb[24];
-  const char *params[1] = {store_lld(idb, id)};
   PGresult *r;
-  est_result rc = store_exec1(pool, &dl_raw, params, &r, NULL);
+  est_result rc = store_row_by_id(pool, &dl_raw, id, &r);
   if (rc != EST_OK) return rc;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return EST_ENOTFOUND;
-  }
   out->id = id;
   out->topic = PQgetisnull(r, 0, 0) ? NULL : strdup(PQgetvalue(r, 0, 0));
   size_t len = 0;

@@ -87,34 +87,16 @@ static const store_jres indicator_res = {
 
 est_result store_indicators_list(est_pool *pool, const store_indicator_filter *f, const est_list_query *q,
                                  est_page *out) {
-  char idb[24], lim[24], ab[24];
-  const char *av, *aid;
-  store_after_params(q, idb, &av, &aid);
-  const char *params[9] = {f->area_id ? store_lld(ab, f->area_id) : NULL,
-                           av,
-                           aid,
-                           store_lld(lim, q->limit + 1),
-                           f->indicator,
-                           f->measure,
-                           f->from,
-                           f->to,
-                           f->include_archived ? "true" : "false"};
-  est_result rc = store_list_page(pool, &indicator_list[q->sort_index][q->desc], params, q,
-                                  store_indicators_sorts[q->sort_index], out);
+  char ab[24];
+  const char *params[9] = {
+      f->area_id ? store_lld(ab, f->area_id) : NULL, NULL, NULL, NULL, f->indicator, f->measure, f->from, f->to,
+      f->include_archived ? "true" : "false"};
+  est_result rc = store_list_run(pool, &indicator_list[q->sort_index][q->desc], params, 1, q,
+                                 store_indicators_sorts[q->sort_index], out);
   return rc == EST_EINVAL ? EST_EPARSE : rc; /* a forged cursor value: malformed request */
 }
 
-est_result store_indicator_get(est_pool *pool, long long id, est_doc *out) {
-  return store_doc_by_id(pool, &indicator_get, id, out);
-}
-est_result store_indicator_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                                  store_write_error *fail) {
-  return store_jres_create(pool, &indicator_res, who, body, out, id, fail);
-}
-est_result store_indicator_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                                  const char *patch, est_doc *out, store_write_error *fail) {
-  return store_jres_update(pool, &indicator_res, who, id, version, patch, out, fail);
-}
+STORE_JRES_FUNCTIONS(store_indicator, indicator_res)
 
 /* ---- outcome targets ---------------------------------------------------------- */
 

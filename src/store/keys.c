@@ -65,6 +65,27 @@ static int hexval(char c) {
   return -1;
 }
 
+est_result store_key_find(est_pool *pool, const char *prefix, store_key_row *out) {
+  memset(out, 0, sizeof *out);
+  PGresult *r;
+  est_result rc = store_row_by_text(pool, &key_find, prefix, &r);
+  if (rc != EST_OK) return rc;
+  const char *h = PQgetvalue(r, 0, 3);
+  out->revoked = PQgetvalue(r, 0, 4)[0] == 't';
+  out->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+  out->party_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+  snprintf(out->scopes, sizeof out->scopes, "%s", PQgetvalue(r, 0, 2));
+  if (strlen(h) != 2 * STORE_KEY_HASH_LEN) rc = EST_EINTERNAL;
+  for (size_t i = 0; rc == EST_OK && i < STORE_KEY_HASH_LEN; i++) {
+    int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
+    if (hi < 0 || lo < 0) rc = EST_EINTERNAL;
+    else out->hash[i] = (unsigned char)(hi << 4 | lo);
+  }
+  out->touch_due = PQgetvalue(r, 0, 5)[0] == 't';
+  PQclear(r);
+  return rc;
+}
+
 est_result store_key_create(est_pool *pool, const est_actor *who, const char *party_code, const char *scopes_csv,
                             const char *name, const char *description, const char *prefix,
                             const unsigned char hash[STORE_KEY_HASH_LEN], long long *id, long long *party_id) {
@@ -83,32 +104,6 @@ est_result store_key_create(est_pool *pool, const est_actor *who, const char *pa
     rc = store_audit_write(c, who, "create", "api_key", *id, NULL, PQgetvalue(r, 0, 2));
   }
   rc = store_tx_end(pool, c, rc);
-  PQclear(r);
-  return rc;
-}
-
-est_result store_key_find(est_pool *pool, const char *prefix, store_key_row *out) {
-  memset(out, 0, sizeof *out);
-  const char *params[1] = {prefix};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &key_find, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return EST_ENOTFOUND;
-  }
-  out->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-  out->party_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-  snprintf(out->scopes, sizeof out->scopes, "%s", PQgetvalue(r, 0, 2));
-  const char *h = PQgetvalue(r, 0, 3);
-  if (strlen(h) != 2 * STORE_KEY_HASH_LEN) rc = EST_EINTERNAL;
-  for (size_t i = 0; rc == EST_OK && i < STORE_KEY_HASH_LEN; i++) {
-    int hi = hexval(h[2 * i]), lo = hexval(h[2 * i + 1]);
-    if (hi < 0 || lo < 0) rc = EST_EINTERNAL;
-    else out->hash[i] = (unsigned char)(hi << 4 | lo);
-  }
-  out->revoked = PQgetvalue(r, 0, 4)[0] == 't';
-  out->touch_due = PQgetvalue(r, 0, 5)[0] == 't';
   PQclear(r);
   return rc;
 }

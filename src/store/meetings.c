@@ -135,20 +135,18 @@ static const store_jres meeting_res = {"meeting",       "meeting",    &meeting_i
                                        &meeting_update, &meeting_get, meeting_links,   meeting_map};
 
 est_result store_meetings_list(est_pool *pool, const store_meeting_filter *f, const est_list_query *q, est_page *out) {
-  char idb[24], lim[24], ab[24], arb[24], pb[24];
-  const char *av, *aid;
-  store_after_params(q, idb, &av, &aid);
+  char ab[24], arb[24], pb[24];
   const char *params[9] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL,
-                           av,
-                           aid,
-                           store_lld(lim, q->limit + 1),
+                           NULL,
+                           NULL,
+                           NULL,
                            f->area_id ? store_lld(arb, f->area_id) : NULL,
                            f->party_id ? store_lld(pb, f->party_id) : NULL,
                            f->from,
                            f->to,
                            f->include_archived ? "true" : "false"};
-  est_result rc =
-      store_list_page(pool, &meeting_list[q->sort_index][q->desc], params, q, store_meetings_sorts[q->sort_index], out);
+  est_result rc = store_list_run(pool, &meeting_list[q->sort_index][q->desc], params, 1, q,
+                                 store_meetings_sorts[q->sort_index], out);
   return rc == EST_EINVAL ? EST_EPARSE : rc; /* a forged cursor value: malformed request */
 }
 
@@ -233,15 +231,9 @@ static const est_stmt snapshot_get = {
 
 est_result store_meeting_snapshot(est_pool *pool, long long id, store_snapshot *out) {
   memset(out, 0, sizeof *out);
-  char idb[24];
-  const char *params[1] = {store_lld(idb, id)};
   PGresult *r;
-  est_result rc = store_exec1(pool, &snapshot_get, params, &r, NULL);
+  est_result rc = store_row_by_id(pool, &snapshot_get, id, &r);
   if (rc != EST_OK) return rc;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return EST_ENOTFOUND;
-  }
   out->len = (size_t)PQgetlength(r, 0, 0);
   out->body = malloc(out->len + 1);
   out->media_type = strdup(PQgetvalue(r, 0, 1));

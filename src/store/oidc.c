@@ -65,19 +65,14 @@ est_result store_oidc_login_put(est_pool *pool, const char *state, const char *n
 
 est_result store_oidc_login_take(est_pool *pool, const char *state, char nonce[129], char verifier[129],
                                  char return_to[1025]) {
-  const char *params[1] = {state};
   PGresult *r;
-  est_result rc = store_exec1(pool, &login_take, params, &r, NULL);
+  est_result rc = store_row_by_text(pool, &login_take, state, &r);
   if (rc != EST_OK) return rc;
-  if (PQntuples(r) == 0) {
-    rc = EST_ENOTFOUND;
-  } else {
-    snprintf(nonce, 129, "%s", PQgetvalue(r, 0, 0));
-    snprintf(verifier, 129, "%s", PQgetvalue(r, 0, 1));
-    snprintf(return_to, 1025, "%s", PQgetvalue(r, 0, 2));
-  }
+  snprintf(nonce, 129, "%s", PQgetvalue(r, 0, 0));
+  snprintf(verifier, 129, "%s", PQgetvalue(r, 0, 1));
+  snprintf(return_to, 1025, "%s", PQgetvalue(r, 0, 2));
   PQclear(r);
-  return rc;
+  return EST_OK;
 }
 
 est_result store_session_create(est_pool *pool, const char *token_hash_hex, const char *csrf, const char *sub,
@@ -96,14 +91,9 @@ est_result store_session_create(est_pool *pool, const char *token_hash_hex, cons
 
 est_result store_session_find(est_pool *pool, const char *token_hash_hex, store_session *out) {
   memset(out, 0, sizeof *out);
-  const char *params[1] = {token_hash_hex};
   PGresult *r;
-  est_result rc = store_exec1(pool, &session_find, params, &r, NULL);
+  est_result rc = store_row_by_text(pool, &session_find, token_hash_hex, &r);
   if (rc != EST_OK) return rc;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return EST_ENOTFOUND;
-  }
   out->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
   out->party_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
   snprintf(out->party_code, sizeof out->party_code, "%s", PQgetvalue(r, 0, 2));

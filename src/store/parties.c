@@ -40,15 +40,9 @@ static const est_stmt party_list[2][2] = {
 static const est_stmt party_get = {"party_get", "SELECT " PARTY_JSON ", p.version FROM parties p WHERE p.id = $1", 1};
 
 est_result store_parties_list(est_pool *pool, const store_party_filter *f, const est_list_query *q, est_page *out) {
-  char idb[24], lim[24];
-  const char *av, *aid;
-  store_after_params(q, idb, &av, &aid);
-  const char *params[5] = {f->kind, av, aid, store_lld(lim, q->limit + 1), f->include_archived ? "true" : "false"};
-  return store_list_page(pool, &party_list[q->sort_index][q->desc], params, q, store_parties_sorts[q->sort_index], out);
-}
-
-est_result store_party_get(est_pool *pool, long long id, est_doc *out) {
-  return store_doc_by_id(pool, &party_get, id, out);
+  const char *params[5] = {f->kind, NULL, NULL, NULL, f->include_archived ? "true" : "false"};
+  return store_list_run(pool, &party_list[q->sort_index][q->desc], params, 1, q, store_parties_sorts[q->sort_index],
+                        out);
 }
 
 #define AGREEMENT_JSON                                                                                 \
@@ -100,22 +94,16 @@ static const est_stmt agreement_get = {"agreement_get",
 
 est_result store_agreements_list(est_pool *pool, const store_agreement_filter *f, const est_list_query *q,
                                  est_page *out) {
-  char idb[24], lim[24], pb[24];
-  const char *av, *aid;
-  store_after_params(q, idb, &av, &aid);
+  char pb[24];
   const char *params[7] = {f->kind,
-                           av,
-                           aid,
-                           store_lld(lim, q->limit + 1),
+                           NULL,
+                           NULL,
+                           NULL,
                            f->party_id ? store_lld(pb, f->party_id) : NULL,
                            f->active_on,
                            f->include_archived ? "true" : "false"};
-  return store_list_page(pool, &agreement_list[q->sort_index][q->desc], params, q,
-                         store_agreements_sorts[q->sort_index], out);
-}
-
-est_result store_agreement_get(est_pool *pool, long long id, est_doc *out) {
-  return store_doc_by_id(pool, &agreement_get, id, out);
+  return store_list_run(pool, &agreement_list[q->sort_index][q->desc], params, 1, q,
+                        store_agreements_sorts[q->sort_index], out);
 }
 
 /* ==== writes ====================================================================== */
@@ -155,14 +143,7 @@ static const store_constraint party_map[] = {
 static const store_jres party_res = {"party",       "party",    &party_insert, &party_lock,
                                      &party_update, &party_get, NULL,          party_map};
 
-est_result store_party_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                              store_write_error *fail) {
-  return store_jres_create(pool, &party_res, who, body, out, id, fail);
-}
-est_result store_party_update(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
-                              est_doc *out, store_write_error *fail) {
-  return store_jres_update(pool, &party_res, who, id, version, patch, out, fail);
-}
+STORE_JRES_FUNCTIONS(store_party, party_res)
 
 /* ---- agreements ---- */
 static const est_stmt agreement_insert = {
@@ -221,14 +202,7 @@ static const store_constraint agreement_map[] = {
 static const store_jres agreement_res = {"agreement",       "agreement",    &agreement_insert, &agreement_lock,
                                          &agreement_update, &agreement_get, agreement_links,   agreement_map};
 
-est_result store_agreement_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                                  store_write_error *fail) {
-  return store_jres_create(pool, &agreement_res, who, body, out, id, fail);
-}
-est_result store_agreement_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                                  const char *patch, est_doc *out, store_write_error *fail) {
-  return store_jres_update(pool, &agreement_res, who, id, version, patch, out, fail);
-}
+STORE_JRES_FUNCTIONS(store_agreement, agreement_res)
 
 /* $1 normalized body, $2 predecessor id. Kind defaults to the predecessor's. */
 static const est_stmt revision_insert = {
@@ -501,23 +475,11 @@ static const store_jres coop_res = {"cooperation_area", "cooperation area", &coo
 
 est_result store_coop_areas_list(est_pool *pool, const store_coop_area_filter *f, const est_list_query *q,
                                  est_page *out) {
-  char idb[24], lim[24], ab[24];
-  const char *av, *aid;
-  store_after_params(q, idb, &av, &aid);
-  const char *params[5] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL, av, aid,
-                           store_lld(lim, q->limit + 1), f->include_archived ? "true" : "false"};
-  est_result rc =
-      store_list_page(pool, &coop_list[q->sort_index][q->desc], params, q, store_coop_areas_sorts[q->sort_index], out);
+  char ab[24];
+  const char *params[5] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL, NULL, NULL, NULL,
+                           f->include_archived ? "true" : "false"};
+  est_result rc = store_list_run(pool, &coop_list[q->sort_index][q->desc], params, 1, q,
+                                 store_coop_areas_sorts[q->sort_index], out);
   return rc == EST_EINVAL ? EST_EPARSE : rc; /* a forged cursor value: malformed request */
 }
-est_result store_coop_area_get(est_pool *pool, long long id, est_doc *out) {
-  return store_doc_by_id(pool, &coop_get, id, out);
-}
-est_result store_coop_area_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
-                                  store_write_error *fail) {
-  return store_jres_create(pool, &coop_res, who, body, out, id, fail);
-}
-est_result store_coop_area_update(est_pool *pool, const est_actor *who, long long id, long long version,
-                                  const char *patch, est_doc *out, store_write_error *fail) {
-  return store_jres_update(pool, &coop_res, who, id, version, patch, out, fail);
-}
+STORE_JRES_FUNCTIONS(store_coop_area, coop_res)

@@ -189,18 +189,7 @@ est_result store_agreement_report(est_pool *pool, long long agreement_id, json_t
   *out = NULL;
   char ab[24];
   const char *params[1] = {store_lld(ab, agreement_id)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &report_stmt, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  if (PQntuples(r) != 1) {
-    PQclear(r);
-    return EST_ENOTFOUND;
-  }
-  json_t *doc = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
-  PQclear(r);
-  if (!doc) return EST_EINTERNAL;
-  *out = doc;
-  return EST_OK;
+  return store_json_row(pool, &report_stmt, params, out);
 }
 
 /* The public agreements (citizen pledges): only what residents may see. */
@@ -212,11 +201,6 @@ static const est_stmt public_agreements_stmt = {
     0};
 
 est_result store_public_agreements(est_pool *pool, json_t **out) {
-  *out = NULL;
-  PGresult *r;
-  est_result rc = store_exec1(pool, &public_agreements_stmt, NULL, &r, NULL);
-  if (rc != EST_OK) return rc;
-  *out = PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
-  PQclear(r);
-  return *out ? EST_OK : EST_EINTERNAL;
+  est_result rc = store_json_row(pool, &public_agreements_stmt, NULL, out);
+  return rc == EST_ENOTFOUND ? EST_EINTERNAL : rc; /* an aggregate: always one row */
 }

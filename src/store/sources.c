@@ -118,21 +118,10 @@ const store_archivable store_sources_archivable =
 /* ---- reads and create ------------------------------------------------------- */
 
 est_result store_sources_list(est_pool *pool, const store_source_filter *f, const est_list_query *q, est_page *out) {
-  char pb[24], idb[24], lim[24];
-  const char *av, *aid;
-  store_after_params(q, idb, &av, &aid);
-  const char *params[6] = {f->party_id ? store_lld(pb, f->party_id) : NULL,
-                           f->source,
-                           f->archived ? "true" : "false",
-                           av,
-                           aid,
-                           store_lld(lim, q->limit + 1)};
-  PGresult *r;
-  est_result rc = store_exec1(pool, &list_stmts[q->desc], params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_page_collect(r, q, store_sources_sorts[q->sort_index], out);
-  PQclear(r);
-  return rc;
+  char pb[24];
+  const char *params[6] = {
+      f->party_id ? store_lld(pb, f->party_id) : NULL, f->source, f->archived ? "true" : "false", NULL, NULL, NULL};
+  return store_list_run(pool, &list_stmts[q->desc], params, 3, q, store_sources_sorts[q->sort_index], out);
 }
 
 est_result store_source_get(est_pool *pool, long long id, est_doc *out) {

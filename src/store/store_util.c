@@ -140,6 +140,45 @@ est_result store_list_page(est_pool *pool, const est_stmt *s, const char *const 
   return rc;
 }
 
+est_result store_exec_row(est_pool *pool, const est_stmt *s, const char *const *params, PGresult **out) {
+  est_result rc = store_exec1(pool, s, params, out, NULL);
+  if (rc == EST_OK && PQntuples(*out) == 0) {
+    PQclear(*out);
+    *out = NULL;
+    rc = EST_ENOTFOUND;
+  }
+  return rc;
+}
+
+est_result store_row_by_id(est_pool *pool, const est_stmt *s, long long id, PGresult **out) {
+  char idb[24];
+  const char *params[1] = {store_lld(idb, id)};
+  return store_exec_row(pool, s, params, out);
+}
+
+est_result store_row_by_text(est_pool *pool, const est_stmt *s, const char *text, PGresult **out) {
+  const char *params[1] = {text};
+  return store_exec_row(pool, s, params, out);
+}
+
+est_result store_json_row(est_pool *pool, const est_stmt *s, const char *const *params, json_t **out) {
+  *out = NULL;
+  PGresult *r;
+  est_result rc = store_exec_row(pool, s, params, &r);
+  if (rc != EST_OK) return rc;
+  *out = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+  PQclear(r);
+  return *out ? EST_OK : EST_EINTERNAL;
+}
+
+est_result store_list_run(est_pool *pool, const est_stmt *s, const char **params, int at, const est_list_query *q,
+                          const char *sort_name, est_page *out) {
+  char idb[24], lim[24];
+  store_after_params(q, idb, &params[at], &params[at + 1]);
+  params[at + 2] = store_lld(lim, q->limit + 1);
+  return store_list_page(pool, s, params, q, sort_name, out);
+}
+
 est_result store_lock_row(est_conn *c, const est_stmt *lock, long long id, PGresult **before) {
   char idb[24];
   const char *params[1] = {store_lld(idb, id)};
