@@ -17,6 +17,15 @@
 #include "estd/db.h"
 #include "estd/store.h"
 
+/* The SET items of a merge-patch update statement "WITH b AS (SELECT
+ * $3::jsonb AS j) UPDATE <table> t SET ...": a member present in the patch
+ * sets column col, an absent one keeps it. SET_TEXT: a text column (null
+ * clears it); SET_KEEP: a column of SQL type type that null does not
+ * clear; SET_NULLABLE: one that null clears. */
+#define SET_TEXT(col) col " = CASE WHEN b.j ? '" col "' THEN b.j->>'" col "' ELSE t." col " END"
+#define SET_KEEP(col, type) col " = COALESCE((b.j->>'" col "')::" type ", t." col ")"
+#define SET_NULLABLE(col, type) col " = CASE WHEN b.j ? '" col "' THEN (b.j->>'" col "')::" type " ELSE t." col " END"
+
 typedef struct store_constraint {
   const char *constraint, *field, *detail;
   est_result rc;

@@ -48,6 +48,10 @@ est_result store_doc_from(PGresult *r, est_doc *out);
 est_result store_tx_begin(est_pool *pool, est_conn **c);
 est_result store_tx_begin_mode(est_pool *pool, est_conn **c, const char *begin_sql);
 est_result store_tx_end(est_pool *pool, est_conn *c, est_result rc);
+/* The same for a write that answers a document: _doc begins with
+ * out->json NULL, and ends freeing *out unless the transaction committed. */
+est_result store_tx_begin_doc(est_pool *pool, est_conn **c, est_doc *out);
+est_result store_tx_end_doc(est_pool *pool, est_conn *c, est_result rc, est_doc *out);
 /* The same on a connection the caller keeps (several transactions in a
  * row, e.g. one per migration file): open sends begin_sql (NULL = "BEGIN");
  * close COMMITs when rc is EST_OK, else ROLLBACKs, and returns rc or the
@@ -77,6 +81,34 @@ const char *store_lld(char buf[24], long long v);
 /* Cursor parameters for a list statement: returns the sort value ($k) and
  * id ($k+1) text of q->after, or NULLs when there is no cursor. */
 void store_after_params(const est_list_query *q, char idbuf[24], const char **value, const char **id);
+
+/* The ascending and descending statements of a keyset-paged list, for a
+ * LIST(name, sortval, after, order) macro whose cursor is $2 (the sort
+ * value as text) and $3 (the id); a is the table's alias. _ID: sorted by
+ * id alone; _BY: by column col (SQL type type), then id. The descending
+ * statement is named name "_d". */
+#define STORE_SORT_ID(LIST, name, a)                                             \
+  {                                                                              \
+    LIST(name, "''", "($2::text = '' AND " a ".id > $3)", a ".id"),              \
+        LIST(name "_d", "''", "($2::text = '' AND " a ".id < $3)", a ".id DESC") \
+  }
+#define STORE_SORT_BY(LIST, name, a, col, type)                                                               \
+  {                                                                                                           \
+    LIST(name, col "::text", "(" col ", " a ".id) > ($2::" type ", $3)", col ", " a ".id"),                   \
+        LIST(name "_d", col "::text", "(" col ", " a ".id) < ($2::" type ", $3)", col " DESC, " a ".id DESC") \
+  }
+
+/* The read of row $1 of table (alias a) as (json, version), and the same
+ * locked FOR UPDATE for a write, with a third column: archived. */
+#define STORE_GET_STMT(name, table, a, json) \
+  { name, "SELECT " json ", " a ".version FROM " table " " a " WHERE " a ".id = $1", 1 }
+#define STORE_LOCK_STMT(name, table, a, json)                                                         \
+  {                                                                                                   \
+    name,                                                                                             \
+        "SELECT " json ", " a ".version, " a ".archived_at IS NOT NULL FROM " table " " a " WHERE " a \
+        ".id = $1 FOR UPDATE",                                                                        \
+        1                                                                                             \
+  }
 
 /* An archivable table (see store_archive_set in store_archive.h). lock: $1 id ->
  * (json, version, archived) FOR UPDATE; set: $1 id, $2 version (0 = any:

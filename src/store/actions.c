@@ -57,8 +57,7 @@ static const est_stmt action_list[3][2] = {
                  "x.updated_at DESC, x.id DESC")},
 };
 
-static const est_stmt action_get = {"action_get", "SELECT " ACTION_JSON ", x.version FROM actions x WHERE x.id = $1",
-                                    1};
+static const est_stmt action_get = STORE_GET_STMT("action_get", "actions", "x", ACTION_JSON);
 static const est_stmt action_lock = {
     "action_lock",
     "SELECT " ACTION_JSON ", x.version, x.archived_at IS NOT NULL, x.kind FROM actions x WHERE x.id = $1 FOR UPDATE",
@@ -73,10 +72,6 @@ static const est_stmt action_insert = {
     "(b.j->>'planned_from')::date, (b.j->>'planned_to')::date, COALESCE(b.j->>'status', 'planned'), "
     "b.j->>'outcome_note' FROM b RETURNING id",
     1};
-
-#define SET_TEXT(col) col " = CASE WHEN b.j ? '" col "' THEN b.j->>'" col "' ELSE t." col " END"
-#define SET_KEEP(col, type) col " = COALESCE((b.j->>'" col "')::" type ", t." col ")"
-#define SET_NULLABLE(col, type) col " = CASE WHEN b.j ? '" col "' THEN (b.j->>'" col "')::" type " ELSE t." col " END"
 
 static const est_stmt action_update = {
     "action_update",
@@ -146,9 +141,8 @@ static const est_stmt action_touch = {
 
 est_result store_action_evidence(est_pool *pool, const est_actor *who, long long id, long long version,
                                  long long event_id, bool link, est_doc *out, store_write_error *fail) {
-  out->json = NULL;
   est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
+  est_result rc = store_tx_begin_doc(pool, &c, out);
   if (rc != EST_OK) return rc;
   char idb[24], vb[24], eb[24], st[6];
   est_doc before = {0};
@@ -180,9 +174,7 @@ est_result store_action_evidence(est_pool *pool, const est_actor *who, long long
   if (rc == EST_OK) rc = store_jres_read_on(c, &action_get, id, out);
   if (rc == EST_OK && changed) rc = store_audit_write(c, who, "update", "action", id, before.json, out->json);
   est_doc_free(&before);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
-  return rc;
+  return store_tx_end_doc(pool, c, rc, out);
 }
 
 /* $1 walk id, $2 finding body. */
@@ -198,9 +190,8 @@ static const est_stmt finding_insert = {
 
 est_result store_action_finding(est_pool *pool, const est_actor *who, long long id, const char *body, est_doc *out,
                                 long long *new_id, store_write_error *fail) {
-  out->json = NULL;
   est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
+  est_result rc = store_tx_begin_doc(pool, &c, out);
   if (rc != EST_OK) return rc;
   char idb[24], st[6];
   const char *lp[1] = {store_lld(idb, id)};
@@ -222,7 +213,5 @@ est_result store_action_finding(est_pool *pool, const est_actor *who, long long 
   if (rc == EST_OK) rc = store_jres_read_on(c, &action_get, *new_id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "create", "action", *new_id, NULL, out->json);
   PQclear(walk);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
-  return rc;
+  return store_tx_end_doc(pool, c, rc, out);
 }

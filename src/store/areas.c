@@ -60,10 +60,9 @@ static const est_stmt area_list[3][2][2] = {
                "(a.created_at, a.id) < ($2::timestamptz, $3)", "a.created_at, a.id", "a.created_at DESC, a.id DESC"),
 };
 
-static const est_stmt area_get = {"area_get", "SELECT " AREA_JSON_GEOM ", a.version FROM areas a WHERE a.id = $1", 1};
+static const est_stmt area_get = STORE_GET_STMT("area_get", "areas", "a", AREA_JSON_GEOM);
 
-static const est_stmt area_lock = {"area_lock",
-                                   "SELECT " AREA_JSON_GEOM ", a.version FROM areas a WHERE a.id = $1 FOR UPDATE", 1};
+static const est_stmt area_lock = STORE_LOCK_STMT("area_lock", "areas", "a", AREA_JSON_GEOM);
 
 /* One statement: topology check and insert. Returns (ok, reason, doc,
  * version, id); doc is NULL when the geometry is invalid. */
@@ -178,9 +177,8 @@ static est_result written(est_conn *c, est_result rc, const char *st, PGresult *
 
 est_result store_area_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
                              store_write_error *fail) {
-  out->json = NULL;
   est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
+  est_result rc = store_tx_begin_doc(pool, &c, out);
   if (rc != EST_OK) return rc;
   char st[6];
   const char *params[1] = {body};
@@ -193,16 +191,13 @@ est_result store_area_create(est_pool *pool, const est_actor *who, const char *b
     if (rc == EST_OK) rc = store_audit_write(c, who, "create", "area", *id, NULL, out->json);
   }
   PQclear(r);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
-  return rc;
+  return store_tx_end_doc(pool, c, rc, out);
 }
 
 est_result store_area_update(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
                              est_doc *out, store_write_error *fail) {
-  out->json = NULL;
   est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
+  est_result rc = store_tx_begin_doc(pool, &c, out);
   if (rc != EST_OK) return rc;
   char idb[24], vb[24] = "", st[6];
   store_lld(idb, id);
@@ -222,7 +217,5 @@ est_result store_area_update(est_pool *pool, const est_actor *who, long long id,
   }
   PQclear(before);
   PQclear(r);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
-  return rc;
+  return store_tx_end_doc(pool, c, rc, out);
 }

@@ -53,11 +53,9 @@ static const est_stmt list_stmts[3][2] = {
                      "(c.updated_at, c.id) < ($6::timestamptz, $7)", "c.updated_at DESC, c.id DESC")},
 };
 
-static const est_stmt commitment_get = {"commitment_get",
-                                        "SELECT " COMMITMENT_JSON ", c.version FROM commitments c WHERE c.id = $1", 1};
+static const est_stmt commitment_get = STORE_GET_STMT("commitment_get", "commitments", "c", COMMITMENT_JSON);
 
-static const est_stmt commitment_lock = {
-    "commitment_lock", "SELECT " COMMITMENT_JSON ", c.version FROM commitments c WHERE c.id = $1 FOR UPDATE", 1};
+static const est_stmt commitment_lock = STORE_LOCK_STMT("commitment_lock", "commitments", "c", COMMITMENT_JSON);
 
 static const est_stmt commitment_insert = {
     "commitment_insert",
@@ -209,25 +207,22 @@ static est_result write_rows(est_conn *c, long long id, long long version, const
 
 est_result store_commitment_create(est_pool *pool, const est_commitment_input *in, const est_actor *who, est_doc *out,
                                    long long *id_out, store_write_error *err) {
-  out->json = NULL;
   est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
+  est_result rc = store_tx_begin_doc(pool, &c, out);
   if (rc != EST_OK) return rc;
   long long id = 0;
   rc = write_rows(c, 0, 0, in, &id, err);
   if (rc == EST_OK) rc = store_doc_by_id_on(c, &commitment_get, id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "create", "commitment", id, NULL, out->json);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
-  else *id_out = id;
+  rc = store_tx_end_doc(pool, c, rc, out);
+  if (rc == EST_OK) *id_out = id;
   return rc;
 }
 
 est_result store_commitment_update(est_pool *pool, long long id, long long version, const est_commitment_input *in,
                                    const est_actor *who, est_doc *out, store_write_error *err) {
-  out->json = NULL;
   est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
+  est_result rc = store_tx_begin_doc(pool, &c, out);
   if (rc != EST_OK) return rc;
   est_doc before = {0};
   long long unused = 0;
@@ -235,8 +230,7 @@ est_result store_commitment_update(est_pool *pool, long long id, long long versi
   if (rc == EST_OK) rc = write_rows(c, id, version, in, &unused, err);
   if (rc == EST_OK) rc = store_doc_by_id_on(c, &commitment_get, id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "update", "commitment", id, before.json, out->json);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
+  rc = store_tx_end_doc(pool, c, rc, out);
   est_doc_free(&before);
   return rc;
 }

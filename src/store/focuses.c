@@ -31,22 +31,14 @@ const char *const store_focuses_sorts[] = {"id", "priority", "valid_from", NULL}
   }
 
 static const est_stmt focus_list[3][2] = {
-    {FOCUS_LIST("focuses_list_id", "''", "($2::text = '' AND f.id > $3)", "f.id"),
-     FOCUS_LIST("focuses_list_id_d", "''", "($2::text = '' AND f.id < $3)", "f.id DESC")},
-    {FOCUS_LIST("focuses_list_prio", "f.priority::text", "(f.priority, f.id) > ($2::smallint, $3)", "f.priority, f.id"),
-     FOCUS_LIST("focuses_list_prio_d", "f.priority::text", "(f.priority, f.id) < ($2::smallint, $3)",
-                "f.priority DESC, f.id DESC")},
-    {FOCUS_LIST("focuses_list_from", "f.valid_from::text", "(f.valid_from, f.id) > ($2::date, $3)",
-                "f.valid_from, f.id"),
-     FOCUS_LIST("focuses_list_from_d", "f.valid_from::text", "(f.valid_from, f.id) < ($2::date, $3)",
-                "f.valid_from DESC, f.id DESC")},
+    STORE_SORT_ID(FOCUS_LIST, "focuses_list_id", "f"),
+    STORE_SORT_BY(FOCUS_LIST, "focuses_list_prio", "f", "f.priority", "smallint"),
+    STORE_SORT_BY(FOCUS_LIST, "focuses_list_from", "f", "f.valid_from", "date"),
 };
 
-static const est_stmt focus_get = {"focus_get", "SELECT " FOCUS_JSON ", f.version FROM area_focuses f WHERE f.id = $1",
-                                   1};
+static const est_stmt focus_get = STORE_GET_STMT("focus_get", "area_focuses", "f", FOCUS_JSON);
 
-static const est_stmt focus_lock = {
-    "focus_lock", "SELECT " FOCUS_JSON ", f.version FROM area_focuses f WHERE f.id = $1 FOR UPDATE", 1};
+static const est_stmt focus_lock = STORE_LOCK_STMT("focus_lock", "area_focuses", "f", FOCUS_JSON);
 
 static const est_stmt focus_insert = {
     "focus_insert",

@@ -32,22 +32,12 @@ const char *const store_indicators_sorts[] = {"id", "period_from", NULL};
   }
 
 static const est_stmt indicator_list[2][2] = {
-    {INDICATOR_LIST("indicators_list_id", "''", "($2::text = '' AND v.id > $3)", "v.id"),
-     INDICATOR_LIST("indicators_list_id_d", "''", "($2::text = '' AND v.id < $3)", "v.id DESC")},
-    {INDICATOR_LIST("indicators_list_from", "v.period_from::text", "(v.period_from, v.id) > ($2::date, $3)",
-                    "v.period_from, v.id"),
-     INDICATOR_LIST("indicators_list_from_d", "v.period_from::text", "(v.period_from, v.id) < ($2::date, $3)",
-                    "v.period_from DESC, v.id DESC")},
+    STORE_SORT_ID(INDICATOR_LIST, "indicators_list_id", "v"),
+    STORE_SORT_BY(INDICATOR_LIST, "indicators_list_from", "v", "v.period_from", "date"),
 };
 
-static const est_stmt indicator_get = {
-    "indicator_get", "SELECT " INDICATOR_JSON ", v.version FROM indicator_values v WHERE v.id = $1", 1};
-static const est_stmt indicator_lock = {
-    "indicator_lock",
-    "SELECT " INDICATOR_JSON
-    ", v.version, v.archived_at IS NOT NULL FROM indicator_values v WHERE v.id = $1 FOR "
-    "UPDATE",
-    1};
+static const est_stmt indicator_get = STORE_GET_STMT("indicator_get", "indicator_values", "v", INDICATOR_JSON);
+static const est_stmt indicator_lock = STORE_LOCK_STMT("indicator_lock", "indicator_values", "v", INDICATOR_JSON);
 static const est_stmt indicator_insert = {
     "indicator_insert",
     "WITH b AS (SELECT $1::jsonb AS j) INSERT INTO indicator_values (indicator, measure, area_id, period_from, "
@@ -56,10 +46,6 @@ static const est_stmt indicator_insert = {
     "b.j->>'unit', b.j->>'source', (b.j->>'sample_size')::int, (b.j->>'margin_of_error')::numeric, b.j->>'note' "
     "FROM b RETURNING id",
     1};
-
-#define SET_TEXT(col) col " = CASE WHEN b.j ? '" col "' THEN b.j->>'" col "' ELSE t." col " END"
-#define SET_KEEP(col, type) col " = COALESCE((b.j->>'" col "')::" type ", t." col ")"
-#define SET_NULLABLE(col, type) col " = CASE WHEN b.j ? '" col "' THEN (b.j->>'" col "')::" type " ELSE t." col " END"
 
 static const est_stmt indicator_update = {
     "indicator_update",
@@ -163,9 +149,8 @@ est_result store_outcome_target_get(est_pool *pool, long long commitment_id, est
 
 est_result store_outcome_target_put(est_pool *pool, const est_actor *who, long long commitment_id, long long version,
                                     const char *body, est_doc *out, bool *created, store_write_error *fail) {
-  out->json = NULL;
   est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
+  est_result rc = store_tx_begin_doc(pool, &c, out);
   if (rc != EST_OK) return rc;
   char idb[24], vb[24], st[6];
   est_doc before = {0};
@@ -203,9 +188,7 @@ est_result store_outcome_target_put(est_pool *pool, const est_actor *who, long l
     rc = store_audit_write(c, who, *created ? "create" : "update", "commitment_outcome_target", commitment_id,
                            before.json, out->json);
   est_doc_free(&before);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
-  return rc;
+  return store_tx_end_doc(pool, c, rc, out);
 }
 
 est_result store_outcome_target_delete(est_pool *pool, const est_actor *who, long long commitment_id, long long version,

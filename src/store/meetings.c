@@ -42,18 +42,12 @@ const char *const store_meetings_sorts[] = {"id", "held_on", NULL};
   }
 
 static const est_stmt meeting_list[2][2] = {
-    {MEETING_LIST("meetings_list_id", "''", "($2::text = '' AND m.id > $3)", "m.id"),
-     MEETING_LIST("meetings_list_id_d", "''", "($2::text = '' AND m.id < $3)", "m.id DESC")},
-    {MEETING_LIST("meetings_list_held", "m.held_on::text", "(m.held_on, m.id) > ($2::date, $3)", "m.held_on, m.id"),
-     MEETING_LIST("meetings_list_held_d", "m.held_on::text", "(m.held_on, m.id) < ($2::date, $3)",
-                  "m.held_on DESC, m.id DESC")},
+    STORE_SORT_ID(MEETING_LIST, "meetings_list_id", "m"),
+    STORE_SORT_BY(MEETING_LIST, "meetings_list_held", "m", "m.held_on", "date"),
 };
 
-static const est_stmt meeting_get = {"meeting_get",
-                                     "SELECT " MEETING_JSON ", m.version FROM meetings m WHERE m.id = $1", 1};
-static const est_stmt meeting_lock = {
-    "meeting_lock",
-    "SELECT " MEETING_JSON ", m.version, m.archived_at IS NOT NULL FROM meetings m WHERE m.id = $1 FOR UPDATE", 1};
+static const est_stmt meeting_get = STORE_GET_STMT("meeting_get", "meetings", "m", MEETING_JSON);
+static const est_stmt meeting_lock = STORE_LOCK_STMT("meeting_lock", "meetings", "m", MEETING_JSON);
 
 /* The SHA-256 is computed by PostgreSQL over the very bytes it stores. */
 static const est_stmt meeting_insert = {
@@ -215,9 +209,7 @@ est_result store_meeting_create(est_pool *pool, const est_actor *who, const char
   json_decref(b);
   if (rc == EST_OK) rc = store_jres_read_on(c, &meeting_get, *id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "create", "meeting", *id, NULL, out->json);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
-  return rc;
+  return store_tx_end_doc(pool, c, rc, out);
 }
 
 est_result store_meeting_update(est_pool *pool, const est_actor *who, long long id, long long version,

@@ -31,13 +31,11 @@ const char *const store_agreements_sorts[] = {"id", "valid_from", NULL};
   }
 
 static const est_stmt party_list[2][2] = {
-    {PARTY_LIST("parties_list_id", "''", "($2::text = '' AND p.id > $3)", "p.id"),
-     PARTY_LIST("parties_list_id_d", "''", "($2::text = '' AND p.id < $3)", "p.id DESC")},
-    {PARTY_LIST("parties_list_name", "p.name", "(p.name, p.id) > ($2::text, $3)", "p.name, p.id"),
-     PARTY_LIST("parties_list_name_d", "p.name", "(p.name, p.id) < ($2::text, $3)", "p.name DESC, p.id DESC")},
+    STORE_SORT_ID(PARTY_LIST, "parties_list_id", "p"),
+    STORE_SORT_BY(PARTY_LIST, "parties_list_name", "p", "p.name", "text"),
 };
 
-static const est_stmt party_get = {"party_get", "SELECT " PARTY_JSON ", p.version FROM parties p WHERE p.id = $1", 1};
+static const est_stmt party_get = STORE_GET_STMT("party_get", "parties", "p", PARTY_JSON);
 
 est_result store_parties_list(est_pool *pool, const store_party_filter *f, const est_list_query *q, est_page *out) {
   const char *params[5] = {f->kind, NULL, NULL, NULL, f->include_archived ? "true" : "false"};
@@ -81,16 +79,11 @@ est_result store_parties_list(est_pool *pool, const store_party_filter *f, const
   }
 
 static const est_stmt agreement_list[2][2] = {
-    {AGREEMENT_LIST("agreements_list_id", "''", "($2::text = '' AND a.id > $3)", "a.id"),
-     AGREEMENT_LIST("agreements_list_id_d", "''", "($2::text = '' AND a.id < $3)", "a.id DESC")},
-    {AGREEMENT_LIST("agreements_list_from", "a.valid_from::text", "(a.valid_from, a.id) > ($2::date, $3)",
-                    "a.valid_from, a.id"),
-     AGREEMENT_LIST("agreements_list_from_d", "a.valid_from::text", "(a.valid_from, a.id) < ($2::date, $3)",
-                    "a.valid_from DESC, a.id DESC")},
+    STORE_SORT_ID(AGREEMENT_LIST, "agreements_list_id", "a"),
+    STORE_SORT_BY(AGREEMENT_LIST, "agreements_list_from", "a", "a.valid_from", "date"),
 };
 
-static const est_stmt agreement_get = {"agreement_get",
-                                       "SELECT " AGREEMENT_JSON ", a.version FROM agreements a WHERE a.id = $1", 1};
+static const est_stmt agreement_get = STORE_GET_STMT("agreement_get", "agreements", "a", AGREEMENT_JSON);
 
 est_result store_agreements_list(est_pool *pool, const store_agreement_filter *f, const est_list_query *q,
                                  est_page *out) {
@@ -108,21 +101,13 @@ est_result store_agreements_list(est_pool *pool, const store_agreement_filter *f
 
 /* ==== writes ====================================================================== */
 
-/* Merge-patch column helpers for the UPDATE statements: a member present
- * sets the column (null clears it), absent keeps it. */
-#define SET_TEXT(col) col " = CASE WHEN b.j ? '" col "' THEN b.j->>'" col "' ELSE t." col " END"
-#define SET_KEEP(col, type) col " = COALESCE((b.j->>'" col "')::" type ", t." col ")"
-#define SET_NULLABLE(col, type) col " = CASE WHEN b.j ? '" col "' THEN (b.j->>'" col "')::" type " ELSE t." col " END"
-
 /* ---- parties ---- */
 static const est_stmt party_insert = {
     "cy_party_insert",
     "WITH b AS (SELECT $1::jsonb AS j) INSERT INTO parties (code, name, name_en, kind, description) "
     "SELECT b.j->>'code', b.j->>'name', b.j->>'name_en', b.j->>'kind', b.j->>'description' FROM b RETURNING id",
     1};
-static const est_stmt party_lock = {
-    "cy_party_lock",
-    "SELECT " PARTY_JSON ", p.version, p.archived_at IS NOT NULL FROM parties p WHERE p.id = $1 FOR UPDATE", 1};
+static const est_stmt party_lock = STORE_LOCK_STMT("cy_party_lock", "parties", "p", PARTY_JSON);
 static const est_stmt party_update = {
     "cy_party_update",
     "WITH b AS (SELECT $3::jsonb AS j) UPDATE parties t SET " SET_KEEP("code", "text") ", " SET_KEEP("name", "text")
@@ -332,9 +317,7 @@ est_result store_agreement_revise(est_pool *pool, const est_actor *who, long lon
   }
   json_decref(carried);
   PQclear(prev);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
-  return rc;
+  return store_tx_end_doc(pool, c, rc, out);
 }
 
 static const est_stmt sign_update = {
@@ -358,9 +341,8 @@ static const store_constraint sign_map[] = {
 
 est_result store_agreement_sign(est_pool *pool, const est_actor *who, long long id, long long version, const char *body,
                                 est_doc *out, store_write_error *fail) {
-  out->json = NULL;
   est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
+  est_result rc = store_tx_begin_doc(pool, &c, out);
   if (rc != EST_OK) return rc;
   char idb[24], vb[24], st[6];
   const char *lp[1] = {store_lld(idb, id)};
@@ -390,9 +372,7 @@ est_result store_agreement_sign(est_pool *pool, const est_actor *who, long long 
   if (rc == EST_OK) rc = store_jres_read_on(c, &agreement_get, id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "update", "agreement", id, PQgetvalue(before, 0, 0), out->json);
   PQclear(before);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
-  return rc;
+  return store_tx_end_doc(pool, c, rc, out);
 }
 
 static const est_stmt agreement_period = {"cy_agreement_period",
@@ -434,18 +414,12 @@ const char *const store_coop_areas_sorts[] = {"id", "ordinal", NULL};
   }
 
 static const est_stmt coop_list[2][2] = {
-    {COOP_LIST("coop_list_id", "''", "($2::text = '' AND c.id > $3)", "c.id"),
-     COOP_LIST("coop_list_id_d", "''", "($2::text = '' AND c.id < $3)", "c.id DESC")},
-    {COOP_LIST("coop_list_ord", "c.ordinal::text", "(c.ordinal, c.id) > ($2::int, $3)", "c.ordinal, c.id"),
-     COOP_LIST("coop_list_ord_d", "c.ordinal::text", "(c.ordinal, c.id) < ($2::int, $3)", "c.ordinal DESC, c.id DESC")},
+    STORE_SORT_ID(COOP_LIST, "coop_list_id", "c"),
+    STORE_SORT_BY(COOP_LIST, "coop_list_ord", "c", "c.ordinal", "int"),
 };
 
-static const est_stmt coop_get = {"cy_coop_get",
-                                  "SELECT " COOP_JSON ", c.version FROM cooperation_areas c WHERE c.id = $1", 1};
-static const est_stmt coop_lock = {
-    "cy_coop_lock",
-    "SELECT " COOP_JSON ", c.version, c.archived_at IS NOT NULL FROM cooperation_areas c WHERE c.id = $1 FOR UPDATE",
-    1};
+static const est_stmt coop_get = STORE_GET_STMT("cy_coop_get", "cooperation_areas", "c", COOP_JSON);
+static const est_stmt coop_lock = STORE_LOCK_STMT("cy_coop_lock", "cooperation_areas", "c", COOP_JSON);
 static const est_stmt coop_insert = {
     "cy_coop_insert",
     "WITH b AS (SELECT $1::jsonb AS j) INSERT INTO cooperation_areas (agreement_id, code, title, title_en, "

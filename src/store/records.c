@@ -73,16 +73,13 @@ est_result store_jres_insert_on(est_conn *c, const store_jres *r, const char *bo
 
 est_result store_jres_create(est_pool *pool, const store_jres *r, const est_actor *who, const char *body, est_doc *out,
                              long long *id, store_write_error *fail) {
-  out->json = NULL;
   est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
+  est_result rc = store_tx_begin_doc(pool, &c, out);
   if (rc != EST_OK) return rc;
   rc = store_jres_insert_on(c, r, body, id, fail);
   if (rc == EST_OK) rc = store_jres_read_on(c, r->get, *id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "create", r->entity, *id, NULL, out->json);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
-  return rc;
+  return store_tx_end_doc(pool, c, rc, out);
 }
 
 /* Locks row id: *before is its document; EST_ENOTFOUND. */
@@ -99,9 +96,8 @@ static est_result lock_row(est_conn *c, const store_jres *r, long long id, est_d
 
 est_result store_jres_update(est_pool *pool, const store_jres *r, const est_actor *who, long long id, long long version,
                              const char *patch, est_doc *out, store_write_error *fail) {
-  out->json = NULL;
   est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
+  est_result rc = store_tx_begin_doc(pool, &c, out);
   if (rc != EST_OK) return rc;
   est_doc before = {0};
   char idb[24], vb[24];
@@ -119,7 +115,5 @@ est_result store_jres_update(est_pool *pool, const store_jres *r, const est_acto
   if (rc == EST_OK) rc = store_jres_read_on(c, r->get, id, out);
   if (rc == EST_OK) rc = store_audit_write(c, who, "update", r->entity, id, before.json, out->json);
   est_doc_free(&before);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
-  return rc;
+  return store_tx_end_doc(pool, c, rc, out);
 }

@@ -33,8 +33,7 @@ static const est_stmt list_stmts[2] = {
     SOURCE_LIST("sources_list_d", "($4::text = '' AND s.id < $5)", "s.id DESC"),
 };
 
-static const est_stmt source_get = {"source_get",
-                                    "SELECT " SOURCE_JSON ", s.version FROM event_sources s WHERE s.id = $1", 1};
+static const est_stmt source_get = STORE_GET_STMT("source_get", "event_sources", "s", SOURCE_JSON);
 
 /* The party is given by id, by code, or both (then they must agree); no
  * row when there is no such party. */
@@ -130,9 +129,8 @@ est_result store_source_get(est_pool *pool, long long id, est_doc *out) {
 
 est_result store_source_create(est_pool *pool, const est_actor *who, const char *body, est_doc *out, long long *id,
                                store_write_error *fail) {
-  out->json = NULL;
   est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
+  est_result rc = store_tx_begin_doc(pool, &c, out);
   if (rc != EST_OK) return rc;
   const char *params[1] = {body};
   PGresult *r = NULL;
@@ -154,8 +152,7 @@ est_result store_source_create(est_pool *pool, const est_actor *who, const char 
     rc = out->json ? store_audit_write(c, who, "create", "event_source", *id, NULL, out->json) : EST_ENOMEM;
   }
   PQclear(r);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
-  else cache_clear();
+  rc = store_tx_end_doc(pool, c, rc, out);
+  if (rc == EST_OK) cache_clear();
   return rc;
 }

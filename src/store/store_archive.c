@@ -6,9 +6,8 @@
 
 est_result store_archive_set(est_pool *pool, const store_archivable *t, const est_actor *who, long long id,
                              long long version, bool archive, est_doc *out) {
-  out->json = NULL;
   est_conn *c;
-  est_result rc = store_tx_begin(pool, &c);
+  est_result rc = store_tx_begin_doc(pool, &c, out);
   if (rc != EST_OK) return rc;
   char idb[24], vb[24];
   store_lld(idb, id);
@@ -28,8 +27,7 @@ est_result store_archive_set(est_pool *pool, const store_archivable *t, const es
   }
   PQclear(before);
   PQclear(r);
-  rc = store_tx_end(pool, c, rc);
-  if (rc != EST_OK) est_doc_free(out);
-  else if (!done && t->changed) t->changed();
+  rc = store_tx_end_doc(pool, c, rc, out);
+  if (rc == EST_OK && !done && t->changed) t->changed();
   return rc;
 }

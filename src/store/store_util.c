@@ -100,6 +100,17 @@ est_result store_tx_end(est_pool *pool, est_conn *c, est_result rc) {
   return rc;
 }
 
+est_result store_tx_begin_doc(est_pool *pool, est_conn **c, est_doc *out) {
+  out->json = NULL;
+  return store_tx_begin(pool, c);
+}
+
+est_result store_tx_end_doc(est_pool *pool, est_conn *c, est_result rc, est_doc *out) {
+  rc = store_tx_end(pool, c, rc);
+  if (rc != EST_OK) est_doc_free(out);
+  return rc;
+}
+
 est_result store_doc_exec_on(est_conn *c, const est_stmt *s, const char *const *params, est_doc *out) {
   PGresult *r;
   est_result rc = est_db_exec(c, s, params, &r, NULL);
