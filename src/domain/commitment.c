@@ -240,13 +240,17 @@ static void check_target(const json_t *t, est_commitment_input *out, json_t **er
   out->has_target = ok;
 }
 
+/* Whether doc is a JSON object; if not, the error why (at the root). */
+static bool is_object(const json_t *doc, const char *why, json_t **errors) {
+  if (json_is_object(doc)) return true;
+  add_error(errors, "", why);
+  return false;
+}
+
 est_result est_commitment_parse(const json_t *doc, est_commitment_mode mode, est_commitment_input *out,
                                 json_t **errors) {
   memset(out, 0, sizeof *out);
-  if (!json_is_object(doc)) {
-    add_error(errors, "", "must be a JSON object");
-    return EST_EINVAL;
-  }
+  if (!is_object(doc, "must be a JSON object", errors)) return EST_EINVAL;
   size_t nerr = json_array_size(*errors);
   const char *k;
   json_t *v;
@@ -309,10 +313,7 @@ est_result est_commitment_parse(const json_t *doc, est_commitment_mode mode, est
 }
 
 est_result est_commitment_patch_check(const json_t *patch, json_t **errors) {
-  if (!json_is_object(patch)) {
-    add_error(errors, "", "must be a JSON object (a JSON merge patch)");
-    return EST_EINVAL;
-  }
+  if (!is_object(patch, "must be a JSON object (a JSON merge patch)", errors)) return EST_EINVAL;
   size_t nerr = json_array_size(*errors);
   const char *k;
   json_t *v;

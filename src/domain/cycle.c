@@ -50,14 +50,24 @@ static bool date_order(est_vctx *v, const char *from, const char *to, const char
 
 static const char *const READONLY[] = {"id", "created_at", "updated_at", "version", "archived_at", NULL};
 
+/* est_v_begin, then: no member outside known, none of the server's
+ * (READONLY) and none of derived (NULL: none). */
+static est_result v_open(est_vctx *v, const json_t *body, const char *const *known, const char *const *derived,
+                         char **normalized, json_t **errors) {
+  est_result rc = est_v_begin(v, body, normalized, errors);
+  if (rc != EST_OK) return rc;
+  est_v_unknown(v, body, known);
+  v_readonly(v, body, READONLY);
+  if (derived) v_readonly(v, body, derived);
+  return EST_OK;
+}
+
 est_result est_party_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
   static const char *const known[] = {"code",       "name",       "name_en", "kind",        "description", "id",
                                       "created_at", "updated_at", "version", "archived_at", NULL};
   est_vctx v;
-  est_result rc = est_v_begin(&v, body, normalized, errors);
+  est_result rc = v_open(&v, body, known, NULL, normalized, errors);
   if (rc != EST_OK) return rc;
-  est_v_unknown(&v, body, known);
-  v_readonly(&v, body, READONLY);
   if (!patch || json_object_get(body, "code")) {
     if (!json_object_get(body, "code") && !patch) est_v_err(&v, "/code", "is required");
     else if (json_is_null(json_object_get(body, "code"))) est_v_err(&v, "/code", "must not be null");
@@ -96,11 +106,8 @@ est_result est_agreement_validate(const json_t *body, bool patch, bool revision,
                                       NULL};
   static const char *const derived[] = {"previous_agreement_id", "supersedes", "parties", "cooperation_areas", NULL};
   est_vctx v;
-  est_result rc = est_v_begin(&v, body, normalized, errors);
+  est_result rc = v_open(&v, body, known, derived, normalized, errors);
   if (rc != EST_OK) return rc;
-  est_v_unknown(&v, body, known);
-  v_readonly(&v, body, READONLY);
-  v_readonly(&v, body, derived);
   if (!revision) {
     if (json_object_get(body, "supersede")) est_v_err(&v, "/supersede", "only for a revision (POST .../revisions)");
     if (json_object_get(body, "carry_over_commitments"))
@@ -222,10 +229,8 @@ est_result est_coop_area_validate(const json_t *body, bool patch, char **normali
   static const char *const known[] = {"agreement_id", "code",       "title",      "title_en", "description", "ordinal",
                                       "id",           "created_at", "updated_at", "version",  "archived_at", NULL};
   est_vctx v;
-  est_result rc = est_v_begin(&v, body, normalized, errors);
+  est_result rc = v_open(&v, body, known, NULL, normalized, errors);
   if (rc != EST_OK) return rc;
-  est_v_unknown(&v, body, known);
-  v_readonly(&v, body, READONLY);
   if (patch) {
     if (json_object_get(body, "agreement_id"))
       est_v_err(&v, "/agreement_id", "a cooperation area cannot move to another agreement");
@@ -394,11 +399,8 @@ est_result est_action_validate(const json_t *body, bool patch, char **normalized
                                       NULL};
   static const char *const derived[] = {"found_in_action_id", "evidence", NULL};
   est_vctx v;
-  est_result rc = est_v_begin(&v, body, normalized, errors);
+  est_result rc = v_open(&v, body, known, derived, normalized, errors);
   if (rc != EST_OK) return rc;
-  est_v_unknown(&v, body, known);
-  v_readonly(&v, body, READONLY);
-  v_readonly(&v, body, derived);
   est_v_int(&v, body, "agreement_id", !patch, false, 1, INT64_MAX, ID_MSG);
   est_v_int(&v, body, "commitment_id", false, true, 1, INT64_MAX, ID_MSG);
   est_v_int(&v, body, "meeting_id", false, true, 1, INT64_MAX, ID_MSG);
@@ -469,10 +471,8 @@ est_result est_indicator_validate(const json_t *body, bool patch, char **normali
                                       "note",        "id",      "created_at", "updated_at",  "version",
                                       "archived_at", NULL};
   est_vctx v;
-  est_result rc = est_v_begin(&v, body, normalized, errors);
+  est_result rc = v_open(&v, body, known, NULL, normalized, errors);
   if (rc != EST_OK) return rc;
-  est_v_unknown(&v, body, known);
-  v_readonly(&v, body, READONLY);
   est_v_enum(&v, body, "indicator", !patch, est_indicators);
   const json_t *m = json_object_get(body, "measure");
   if (!m && !patch) est_v_err(&v, "/measure", "is required");
@@ -614,39 +614,42 @@ est_result est_followup_period(const char *cadence, const char *value, est_date 
 
 /* ---- report assembly -------------------------------------------------------- */
 
-static const char *sv(const json_t *o, const char *k, char *buf, size_t n) {
-  json_t *v = json_object_get(o, k);
-  if (!v || json_is_null(v)) return NULL;
-  if (json_is_string(v)) return json_string_value(v);
-  if (json_is_integer(v)) {
-    snprintf(buf, n, "%lld", (long long)json_integer_value(v));
-    return buf;
-  }
-  if (json_is_real(v)) {
-    snprintf(buf, n, "%.15g", json_real_value(v));
-    return buf;
-  }
-  if (json_is_boolean(v)) return json_is_true(v) ? "true" : "false";
-  return NULL;
-}
-
 /* Number buffers for one CSV row: every S() call gets its own. */
 typedef struct nbuf {
   char b[16][40];
   unsigned i;
 } nbuf;
-static const char *S(nbuf *n, const json_t *o, const char *k) { return sv(o, k, n->b[n->i++ & 15u], 40); }
+static const char *S(nbuf *n, const json_t *o, const char *k) {
+  return est_csv_scalar(json_object_get(o, k), n->b[n->i++ & 15u], 40);
+}
 
-static est_result csv_row(est_buf *b, const char *const *vals, int n) {
+/* One row of section whose other fields are the members cols of x (NULL:
+ * an empty field; "=text": the text itself). At most 10 cols. */
+static est_result csv_obj_row(est_buf *b, nbuf *nb, const char *section, const json_t *x, const char *const *cols,
+                              int n) {
+  const char *v[11] = {section};
+  for (int i = 0; i < n && i < 10; i++)
+    v[i + 1] = !cols[i] ? NULL : cols[i][0] == '=' ? cols[i] + 1 : S(nb, x, cols[i]);
+  return est_csv_row(b, v, n + 1);
+}
+
+/* A csv_obj_row for each member of the array arr. */
+static est_result csv_obj_rows(est_buf *b, nbuf *nb, const char *section, const json_t *arr, const char *const *cols,
+                               int n) {
   est_result rc = EST_OK;
-  for (int i = 0; rc == EST_OK && i < n; i++) rc = est_csv_field(b, vals[i], i == 0);
-  return rc == EST_OK ? est_csv_end_row(b) : rc;
+  size_t i;
+  json_t *x;
+  json_array_foreach(arr, i, x) {
+    if (rc != EST_OK) return rc;
+    rc = csv_obj_row(b, nb, section, x, cols, n);
+  }
+  return rc;
 }
 
 est_result est_followup_csv(const json_t *doc, est_buf *b) {
   static const char *const head[] = {"section", "id",   "code", "area", "title", "status",
                                      "value",   "unit", "from", "to",   "note"};
-  est_result rc = csv_row(b, head, 11);
+  est_result rc = est_csv_row(b, head, 11);
   const json_t *per = json_object_get(doc, "period");
   nbuf nb = {.i = 0};
   size_t i;
@@ -667,7 +670,7 @@ est_result est_followup_csv(const json_t *doc, est_buf *b) {
                        S(&nb, per, "from"),
                        S(&nb, per, "to"),
                        S(&nb, x, "follow_up_note")};
-    rc = csv_row(b, v, 11);
+    rc = est_csv_row(b, v, 11);
     size_t j;
     json_t *h;
     json_array_foreach(json_object_get(x, "status_history"), j, h) {
@@ -683,24 +686,13 @@ est_result est_followup_csv(const json_t *doc, est_buf *b) {
                           S(&nb, h, "changed_at"),
                           NULL,
                           S(&nb, h, "previous")};
-      rc = csv_row(b, hv, 11);
+      rc = est_csv_row(b, hv, 11);
     }
   }
-  json_array_foreach(json_object_get(doc, "actions"), i, x) {
-    if (rc != EST_OK) return rc;
-    const char *v[] = {"action",
-                       S(&nb, x, "id"),
-                       S(&nb, x, "kind"),
-                       S(&nb, x, "area_id"),
-                       S(&nb, x, "title"),
-                       S(&nb, x, "status"),
-                       S(&nb, x, "evidence_count"),
-                       "events",
-                       S(&nb, x, "planned_from"),
-                       S(&nb, x, "planned_to"),
-                       S(&nb, x, "outcome_note")};
-    rc = csv_row(b, v, 11);
-  }
+  static const char *const action_cols[] = {"id",         "kind",           "area_id", "title",
+                                            "status",     "evidence_count", "=events", "planned_from",
+                                            "planned_to", "outcome_note"};
+  if (rc == EST_OK) rc = csv_obj_rows(b, &nb, "action", json_object_get(doc, "actions"), action_cols, 10);
   json_array_foreach(json_object_get(doc, "incident_trends"), i, x) {
     if (rc != EST_OK) return rc;
     size_t j;
@@ -709,7 +701,7 @@ est_result est_followup_csv(const json_t *doc, est_buf *b) {
       if (rc != EST_OK) return rc;
       const char *v[] = {"incidents",        S(&nb, x, "area_id"), S(&nb, x, "code"), S(&nb, x, "name"), NULL, NULL,
                          S(&nb, s, "count"), "incidents",          S(&nb, s, "from"), S(&nb, s, "to"),   NULL};
-      rc = csv_row(b, v, 11);
+      rc = est_csv_row(b, v, 11);
     }
   }
   json_array_foreach(json_object_get(doc, "indicators"), i, x) {
@@ -722,23 +714,11 @@ est_result est_followup_csv(const json_t *doc, est_buf *b) {
         "indicator", S(&nb, x, "id"),    S(&nb, x, "measure"), S(&nb, x, "area_id"),     S(&nb, x, "indicator"),
         NULL,        S(&nb, x, "value"), S(&nb, x, "unit"),    S(&nb, x, "period_from"), S(&nb, x, "period_to"),
         note};
-    rc = csv_row(b, v, 11);
+    rc = est_csv_row(b, v, 11);
   }
-  json_array_foreach(json_object_get(doc, "meetings"), i, x) {
-    if (rc != EST_OK) return rc;
-    const char *v[] = {"meeting",
-                       S(&nb, x, "id"),
-                       S(&nb, x, "week"),
-                       S(&nb, x, "area_id"),
-                       S(&nb, x, "title"),
-                       NULL,
-                       S(&nb, x, "focus_count"),
-                       "focuses",
-                       S(&nb, x, "held_on"),
-                       S(&nb, x, "held_on"),
-                       S(&nb, x, "snapshot_sha256")};
-    rc = csv_row(b, v, 11);
-  }
+  static const char *const meeting_cols[] = {"id",          "week",     "area_id", "title",   NULL,
+                                             "focus_count", "=focuses", "held_on", "held_on", "snapshot_sha256"};
+  if (rc == EST_OK) rc = csv_obj_rows(b, &nb, "meeting", json_object_get(doc, "meetings"), meeting_cols, 10);
   return rc;
 }
 
@@ -787,47 +767,27 @@ json_t *est_statutory_report(const json_t *data) {
 
 est_result est_statutory_csv(const json_t *doc, est_buf *b) {
   static const char *const head[] = {"section", "item", "area", "value", "note"};
-  est_result rc = csv_row(b, head, 5);
+  est_result rc = est_csv_row(b, head, 5);
   const json_t *s = json_object_get(doc, "sections");
   const json_t *k = json_object_get(s, "kartlaggning");
   nbuf nb = {.i = 0};
-  size_t i;
-  json_t *x;
-  json_array_foreach(json_object_get(json_object_get(k, "incidents"), "by_category"), i, x) {
-    if (rc != EST_OK) return rc;
-    const char *v[] = {"kartlaggning", "incidents_by_category", NULL, S(&nb, x, "count"), S(&nb, x, "category")};
-    rc = csv_row(b, v, 5);
-  }
-  json_array_foreach(json_object_get(k, "incident_trends"), i, x) {
-    if (rc != EST_OK) return rc;
-    const char *v[] = {"kartlaggning", "incidents_in_area", S(&nb, x, "name"), S(&nb, x, "total"),
-                       S(&nb, x, "previous_total")};
-    rc = csv_row(b, v, 5);
-  }
-  json_array_foreach(json_object_get(k, "indicators"), i, x) {
-    if (rc != EST_OK) return rc;
-    const char *v[] = {"kartlaggning", S(&nb, x, "measure"), S(&nb, x, "area_id"), S(&nb, x, "value"),
-                       S(&nb, x, "source")};
-    rc = csv_row(b, v, 5);
-  }
+  static const char *const by_category[] = {"=incidents_by_category", NULL, "count", "category"};
+  static const char *const in_area[] = {"=incidents_in_area", "name", "total", "previous_total"};
+  static const char *const indicators[] = {"measure", "area_id", "value", "source"};
+  static const char *const actions[] = {"=action", "area_id", "status", "title"};
+  static const char *const meetings[] = {"=meeting", "area_id", "held_on", "title"};
+  static const char *const parts[] = {"heading", NULL, "text", "placeholder"};
   const json_t *o = json_object_get(s, "ovrig_relevant_information");
-  json_array_foreach(json_object_get(o, "actions"), i, x) {
-    if (rc != EST_OK) return rc;
-    const char *v[] = {"ovrig_relevant_information", "action", S(&nb, x, "area_id"), S(&nb, x, "status"),
-                       S(&nb, x, "title")};
-    rc = csv_row(b, v, 5);
-  }
-  json_array_foreach(json_object_get(o, "meetings"), i, x) {
-    if (rc != EST_OK) return rc;
-    const char *v[] = {"ovrig_relevant_information", "meeting", S(&nb, x, "area_id"), S(&nb, x, "held_on"),
-                       S(&nb, x, "title")};
-    rc = csv_row(b, v, 5);
-  }
-  json_array_foreach(json_object_get(json_object_get(s, "analys"), "parts"), i, x) {
-    if (rc != EST_OK) return rc;
-    const char *v[] = {"analys", S(&nb, x, "heading"), NULL, S(&nb, x, "text"), S(&nb, x, "placeholder")};
-    rc = csv_row(b, v, 5);
-  }
+  if (rc == EST_OK)
+    rc = csv_obj_rows(b, &nb, "kartlaggning", json_object_get(json_object_get(k, "incidents"), "by_category"),
+                      by_category, 4);
+  if (rc == EST_OK) rc = csv_obj_rows(b, &nb, "kartlaggning", json_object_get(k, "incident_trends"), in_area, 4);
+  if (rc == EST_OK) rc = csv_obj_rows(b, &nb, "kartlaggning", json_object_get(k, "indicators"), indicators, 4);
+  if (rc == EST_OK) rc = csv_obj_rows(b, &nb, "ovrig_relevant_information", json_object_get(o, "actions"), actions, 4);
+  if (rc == EST_OK)
+    rc = csv_obj_rows(b, &nb, "ovrig_relevant_information", json_object_get(o, "meetings"), meetings, 4);
+  if (rc == EST_OK)
+    rc = csv_obj_rows(b, &nb, "analys", json_object_get(json_object_get(s, "analys"), "parts"), parts, 4);
   return rc;
 }
 

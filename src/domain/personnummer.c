@@ -292,33 +292,32 @@ static int screen_json(json_t *v, bool redact, est_pnr_report_fn report, void *a
   return found;
 }
 
+/* The redacted string ("XXXXXXXXXX") for an integer that is a number,
+ * else NULL. */
+static json_t *redacted_int(const json_t *v) {
+  if (whole(v) < 0 || !int_is_pnr(whole(v))) return NULL;
+  char d[32];
+  snprintf(d, sizeof d, "%lld", (long long)whole(v));
+  est_pnr_redact(d);
+  return json_string(d);
+}
+
 /* Replaces integers that are numbers by "XXXXXXXXXX" strings (depth first). */
 static void redact_ints(json_t *v) {
+  json_t *r;
   if (json_is_object(v)) {
     const char *key;
     json_t *val;
     json_object_foreach(v, key, val) {
-      if (whole(val) >= 0 && int_is_pnr(whole(val))) {
-        char d[32];
-        snprintf(d, sizeof d, "%lld", (long long)whole(val));
-        est_pnr_redact(d);
-        json_object_set_new(v, key, json_string(d));
-      } else {
-        redact_ints(val);
-      }
+      if ((r = redacted_int(val))) json_object_set_new(v, key, r);
+      else redact_ints(val);
     }
   } else if (json_is_array(v)) {
     size_t i;
     json_t *val;
     json_array_foreach(v, i, val) {
-      if (whole(val) >= 0 && int_is_pnr(whole(val))) {
-        char d[32];
-        snprintf(d, sizeof d, "%lld", (long long)whole(val));
-        est_pnr_redact(d);
-        json_array_set_new(v, i, json_string(d));
-      } else {
-        redact_ints(val);
-      }
+      if ((r = redacted_int(val))) json_array_set_new(v, i, r);
+      else redact_ints(val);
     }
   }
 }

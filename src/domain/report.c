@@ -19,22 +19,6 @@ void est_report_finish(json_t *doc, json_t *rows, est_date today, const est_publ
   json_object_set_new(doc, "generated_on", json_string(td));
 }
 
-/* Text of a scalar JSON value for CSV (NULL for null/absent). buf >= 64. */
-static const char *scalar(const json_t *v, char *buf, size_t n) {
-  if (!v || json_is_null(v)) return NULL;
-  if (json_is_string(v)) return json_string_value(v);
-  if (json_is_integer(v)) {
-    snprintf(buf, n, "%lld", (long long)json_integer_value(v));
-    return buf;
-  }
-  if (json_is_real(v)) {
-    snprintf(buf, n, "%.15g", json_real_value(v));
-    return buf;
-  }
-  if (json_is_boolean(v)) return json_is_true(v) ? "true" : "false";
-  return NULL;
-}
-
 /* A table, packed by hand. */
 /* clang-format off */
 static const char *const csv_columns[] = {
@@ -67,29 +51,29 @@ est_result est_report_csv(const json_t *doc, est_buf *b) {
     char b1[64], b2[64], b3[64], b4[64], b5[64], b6[64]; /* numbers; strings point into doc */
     const char *vals[] = {
         acode,
-        scalar(json_object_get(c, "id"), b1, sizeof b1),
-        scalar(json_object_get(c, "code"), b2, sizeof b2),
-        scalar(json_object_get(json_object_get(c, "cooperation_area"), "code"), b2, sizeof b2),
-        scalar(json_object_get(c, "text"), b2, sizeof b2),
-        scalar(json_object_get(c, "status"), b2, sizeof b2),
-        scalar(json_object_get(c, "follow_up_note"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(c, "id"), b1, sizeof b1),
+        est_csv_scalar(json_object_get(c, "code"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(json_object_get(c, "cooperation_area"), "code"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(c, "text"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(c, "status"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(c, "follow_up_note"), b2, sizeof b2),
         parties.data,
-        scalar(json_object_get(t, "value"), b3, sizeof b3),
-        scalar(json_object_get(t, "unit"), b2, sizeof b2),
-        scalar(json_object_get(t, "comparison"), b2, sizeof b2),
-        scalar(json_object_get(t, "per"), b2, sizeof b2),
-        scalar(json_object_get(t, "from"), b2, sizeof b2),
-        scalar(json_object_get(t, "to"), b2, sizeof b2),
-        scalar(json_object_get(ind, "measure"), b2, sizeof b2),
-        scalar(json_object_get(json_object_get(p, "period"), "from"), b2, sizeof b2),
-        scalar(json_object_get(json_object_get(p, "period"), "to"), b2, sizeof b2),
-        scalar(json_object_get(json_object_get(p, "current_bucket"), "from"), b2, sizeof b2),
-        scalar(json_object_get(json_object_get(p, "current_bucket"), "to"), b2, sizeof b2),
-        scalar(json_object_get(p, "value"), b4, sizeof b4),
-        scalar(json_object_get(p, "total"), b5, sizeof b5),
-        scalar(json_object_get(p, "percentage"), b6, sizeof b6),
-        scalar(json_object_get(p, "on_track"), b2, sizeof b2),
-        scalar(json_object_get(json_object_get(p, "last_event"), "occurred_at"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(t, "value"), b3, sizeof b3),
+        est_csv_scalar(json_object_get(t, "unit"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(t, "comparison"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(t, "per"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(t, "from"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(t, "to"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(ind, "measure"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(json_object_get(p, "period"), "from"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(json_object_get(p, "period"), "to"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(json_object_get(p, "current_bucket"), "from"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(json_object_get(p, "current_bucket"), "to"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(p, "value"), b4, sizeof b4),
+        est_csv_scalar(json_object_get(p, "total"), b5, sizeof b5),
+        est_csv_scalar(json_object_get(p, "percentage"), b6, sizeof b6),
+        est_csv_scalar(json_object_get(p, "on_track"), b2, sizeof b2),
+        est_csv_scalar(json_object_get(json_object_get(p, "last_event"), "occurred_at"), b2, sizeof b2),
     };
     for (int k = 0; rc == EST_OK && csv_columns[k]; k++) rc = est_csv_field(b, vals[k], k == 0);
     if (rc == EST_OK) rc = est_csv_end_row(b);
