@@ -31,6 +31,11 @@ typedef struct store_constraint {
   est_result rc;
 } store_constraint;
 
+/* A map row for a foreign key: a reference to a row that does not exist
+ * is the client's error at field: "no <noun> with this id" (422). */
+#define STORE_FK(constraint, field, noun) \
+  { constraint, field, "no " noun " with this id", EST_EINVAL }
+
 typedef struct store_jres {
   const char *entity; /* audit entity, e.g. "party" */
   const char *noun;   /* for messages */

@@ -21,6 +21,7 @@ est_result store_list_page(est_pool *pool, const est_stmt *s, const char *const 
  * params (the cursor's sort value and id, or NULLs; LIMIT q->limit + 1):
  * fills those three (the caller sets the others, leaving them NULL) and
  * runs s as store_list_page does. */
+#define STORE_LIST_SLOTS NULL, NULL, NULL /* the three params store_list_run fills */
 est_result store_list_run(est_pool *pool, const est_stmt *s, const char **params, int at, const est_list_query *q,
                           const char *sort_name, est_page *out);
 
@@ -77,6 +78,8 @@ est_result store_lock_row(est_conn *c, const est_stmt *lock, long long id, PGres
 
 /* Formats ints into caller buffers for use as text parameters. */
 const char *store_lld(char buf[24], long long v);
+/* The same, or NULL (SQL NULL: none, any) when v is 0. */
+const char *store_lld_or_null(char buf[24], long long v);
 
 /* Cursor parameters for a list statement: returns the sort value ($k) and
  * id ($k+1) text of q->after, or NULLs when there is no cursor. */

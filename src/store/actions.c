@@ -87,17 +87,17 @@ static const est_stmt action_update = {
 const store_archivable store_actions_archivable = STORE_ARCHIVE_STMTS("action", "actions", "x", ACTION_JSON);
 
 static const store_constraint action_map[] = {
-    {"actions_agreement_id_fkey", "/agreement_id", "no agreement with this id", EST_EINVAL},
+    STORE_FK("actions_agreement_id_fkey", "/agreement_id", "agreement"),
     {"actions_commitment_same_agreement", "/commitment_id",
      "no commitment with this id in the action's agreement (an action serves a commitment of its own agreement)",
      EST_EINVAL},
     {"actions_meeting_same_agreement", "/meeting_id", "no meeting with this id in the action's agreement", EST_EINVAL},
-    {"actions_responsible_party_id_fkey", "/responsible_party_id", "no party with this id", EST_EINVAL},
-    {"actions_area_id_fkey", "/area_id", "no area with this id", EST_EINVAL},
-    {"actions_area_focus_id_fkey", "/area_focus_id", "no area focus with this id", EST_EINVAL},
+    STORE_FK("actions_responsible_party_id_fkey", "/responsible_party_id", "party"),
+    STORE_FK("actions_area_id_fkey", "/area_id", "area"),
+    STORE_FK("actions_area_focus_id_fkey", "/area_focus_id", "area focus"),
     {"actions_place", "/area_id", "an action needs area_id or area_focus_id", EST_EINVAL},
     {"actions_planned_range", "/planned_to", "must not be before planned_from", EST_EINVAL},
-    {"action_events_event_id_fkey", "/event_id", "no event with this id", EST_EINVAL},
+    STORE_FK("action_events_event_id_fkey", "/event_id", "event"),
     {NULL, NULL, NULL, EST_OK},
 };
 
@@ -106,19 +106,17 @@ static const store_jres action_res = {"action",       "action",    &action_inser
 
 est_result store_actions_list(est_pool *pool, const store_action_filter *f, const est_list_query *q, est_page *out) {
   char ab[24], cb[24], mb[24], pb[24], arb[24], fb[24];
-  const char *params[12] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL,
-                            NULL,
-                            NULL,
-                            NULL,
-                            f->commitment_id ? store_lld(cb, f->commitment_id) : NULL,
-                            f->meeting_id ? store_lld(mb, f->meeting_id) : NULL,
-                            f->party_id ? store_lld(pb, f->party_id) : NULL,
-                            f->area_id ? store_lld(arb, f->area_id) : NULL,
+  const char *params[12] = {store_lld_or_null(ab, f->agreement_id),
+                            STORE_LIST_SLOTS,
+                            store_lld_or_null(cb, f->commitment_id),
+                            store_lld_or_null(mb, f->meeting_id),
+                            store_lld_or_null(pb, f->party_id),
+                            store_lld_or_null(arb, f->area_id),
                             f->status,
                             f->open < 0 ? NULL
                             : f->open   ? "true"
                                         : "false",
-                            f->found_in_action_id ? store_lld(fb, f->found_in_action_id) : NULL,
+                            store_lld_or_null(fb, f->found_in_action_id),
                             f->include_archived ? "true" : "false"};
   est_result rc =
       store_list_run(pool, &action_list[q->sort_index][q->desc], params, 1, q, store_actions_sorts[q->sort_index], out);
@@ -163,7 +161,7 @@ est_result store_action_evidence(est_pool *pool, const est_actor *who, long long
   }
   /* A new link (or an unlink) is a change of the action: new version. */
   if (rc == EST_OK && (changed || version)) {
-    const char *p[2] = {idb, version ? store_lld(vb, version) : NULL};
+    const char *p[2] = {idb, store_lld_or_null(vb, version)};
     rc = est_db_exec(c, &action_touch, p, &r, st);
     if (rc == EST_OK && PQntuples(r) == 0) {
       store_write_error_set(fail, "", "the action was changed since version %lld was read", version);

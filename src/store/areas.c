@@ -142,9 +142,7 @@ est_result store_areas_list(est_pool *pool, const store_area_filter *f, const es
   }
   for (int i = 0; i < 4 && f->has_bbox; i++) snprintf(bb[i], sizeof bb[i], "%.17g", f->bbox[i]);
   const char *params[11] = {f->kind,
-                            NULL,
-                            NULL,
-                            NULL,
+                            STORE_LIST_SLOTS,
                             f->has_point ? lon : NULL,
                             f->has_point ? lat : NULL,
                             f->has_bbox ? bb[0] : NULL,
@@ -204,7 +202,7 @@ est_result store_area_update(est_pool *pool, const est_actor *who, long long id,
   PGresult *before = NULL, *r = NULL;
   rc = store_lock_row(c, &area_lock, id, &before);
   if (rc == EST_OK) {
-    const char *params[3] = {idb, version ? store_lld(vb, version) : NULL, patch};
+    const char *params[3] = {idb, store_lld_or_null(vb, version), patch};
     rc = est_db_exec(c, &area_update, params, &r, st);
     rc = written(c, rc, st, r, fail);
     if (rc == EST_OK && PQgetisnull(r, 0, 2)) {

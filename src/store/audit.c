@@ -24,7 +24,7 @@ est_result store_audit_write(est_conn *c, const est_actor *who, const char *acti
                             who ? who->request_id : NULL,
                             action,
                             entity,
-                            entity_id ? store_lld(eb, entity_id) : NULL,
+                            store_lld_or_null(eb, entity_id),
                             rb ? rb : before,
                             ra ? ra : after,
                             oidc ? who->sub : NULL,

@@ -27,9 +27,9 @@ est_result store_audit_list(est_pool *pool, const store_audit_filter *f, const e
   const char *av, *aid;
   store_after_params(q, idb, &av, &aid);
   const char *params[12] = {f->entity,
-                            f->entity_id ? store_lld(eb, f->entity_id) : NULL,
-                            f->key_id ? store_lld(kb, f->key_id) : NULL,
-                            f->party_id ? store_lld(pb, f->party_id) : NULL,
+                            store_lld_or_null(eb, f->entity_id),
+                            store_lld_or_null(kb, f->key_id),
+                            store_lld_or_null(pb, f->party_id),
                             f->action,
                             f->from_ts,
                             f->from_date,

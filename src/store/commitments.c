@@ -95,14 +95,12 @@ static const est_stmt areas_prune = {
 est_result store_commitments_list(est_pool *pool, const store_commitment_filter *f, const est_list_query *q,
                                   est_page *out) {
   char ab[24], pb[24], cb[24], arb[24];
-  const char *params[9] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL,
-                           f->party_id ? store_lld(pb, f->party_id) : NULL,
-                           f->cooperation_area_id ? store_lld(cb, f->cooperation_area_id) : NULL,
-                           f->area_id ? store_lld(arb, f->area_id) : NULL,
+  const char *params[9] = {store_lld_or_null(ab, f->agreement_id),
+                           store_lld_or_null(pb, f->party_id),
+                           store_lld_or_null(cb, f->cooperation_area_id),
+                           store_lld_or_null(arb, f->area_id),
                            f->status,
-                           NULL,
-                           NULL,
-                           NULL,
+                           STORE_LIST_SLOTS,
                            f->archived ? "true" : "false"};
   est_result rc = store_list_run(pool, &list_stmts[q->sort_index][q->desc], params, 5, q,
                                  store_commitments_sorts[q->sort_index], out);
@@ -163,7 +161,7 @@ static est_result write_rows(est_conn *c, long long id, long long version, const
   char agr[24], ca[24], idb[24], vb[24];
   const est_commitment_target *t = in->has_target ? &in->target : NULL;
   const char *cols[12] = {store_lld(agr, in->agreement_id),
-                          in->cooperation_area_id ? store_lld(ca, in->cooperation_area_id) : NULL,
+                          store_lld_or_null(ca, in->cooperation_area_id),
                           in->code,
                           in->text,
                           t ? t->value : NULL,

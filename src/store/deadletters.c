@@ -150,9 +150,7 @@ est_result store_dead_letters_list(est_pool *pool, const store_dead_letter_filte
                            f->resolved < 0 ? NULL
                            : f->resolved   ? "true"
                                            : "false",
-                           NULL,
-                           NULL,
-                           NULL,
+                           STORE_LIST_SLOTS,
                            store_rows_param(f->rows, f->rows_party, vb)};
   return store_list_run(pool, &dl_list[q->desc], params, 5, q, store_dead_letters_sorts[q->sort_index], out);
 }

@@ -73,14 +73,9 @@ const store_archivable store_focuses_archivable = STORE_ARCHIVE_STMTS("area_focu
 
 est_result store_focuses_list(est_pool *pool, const store_focus_filter *f, const est_list_query *q, est_page *out) {
   char ab[24], gb[24], pb[24], prb[24];
-  const char *params[9] = {f->area_id ? store_lld(ab, f->area_id) : NULL,
-                           NULL,
-                           NULL,
-                           NULL,
-                           f->agreement_id ? store_lld(gb, f->agreement_id) : NULL,
-                           f->party_id ? store_lld(pb, f->party_id) : NULL,
-                           f->priority ? store_lld(prb, f->priority) : NULL,
-                           f->active_on,
+  const char *params[9] = {store_lld_or_null(ab, f->area_id),      STORE_LIST_SLOTS,
+                           store_lld_or_null(gb, f->agreement_id), store_lld_or_null(pb, f->party_id),
+                           store_lld_or_null(prb, f->priority),    f->active_on,
                            f->archived ? "true" : "false"};
   return store_list_run(pool, &focus_list[q->sort_index][q->desc], params, 1, q, store_focuses_sorts[q->sort_index],
                         out);
@@ -91,9 +86,9 @@ est_result store_focuses_list(est_pool *pool, const store_focus_filter *f, const
 /* Unknown references are the client's error (422 naming the field), a
  * duplicate code is a conflict (409). */
 static const store_constraint focus_map[] = {
-    {"area_focuses_area_id_fkey", "/area_id", "no area with this id", EST_EINVAL},
-    {"area_focuses_agreement_id_fkey", "/agreement_id", "no agreement with this id", EST_EINVAL},
-    {"area_focuses_party_id_fkey", "/party_id", "no party with this id", EST_EINVAL},
+    STORE_FK("area_focuses_area_id_fkey", "/area_id", "area"),
+    STORE_FK("area_focuses_agreement_id_fkey", "/agreement_id", "agreement"),
+    STORE_FK("area_focuses_party_id_fkey", "/party_id", "party"),
     {"area_focuses_code_key", "/code", "another area focus already has this code", EST_ECONFLICT},
     {"area_focuses_owner", "/agreement_id", "agreement_id or party_id (or both) must be set", EST_EINVAL},
     {"area_focuses_valid_range", "/valid_to", "must not be before valid_from", EST_EINVAL},

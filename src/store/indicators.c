@@ -60,7 +60,7 @@ const store_archivable store_indicators_archivable =
     STORE_ARCHIVE_STMTS("indicator_value", "indicator_values", "v", INDICATOR_JSON);
 
 static const store_constraint indicator_map[] = {
-    {"indicator_values_area_id_fkey", "/area_id", "no area with this id", EST_EINVAL},
+    STORE_FK("indicator_values_area_id_fkey", "/area_id", "area"),
     {"indicator_values_key", "/source", "this source already has a value for the indicator, measure, area and period",
      EST_ECONFLICT},
     {"indicator_values_period_range", "/period_to", "must not be before period_from", EST_EINVAL},
@@ -75,7 +75,7 @@ est_result store_indicators_list(est_pool *pool, const store_indicator_filter *f
                                  est_page *out) {
   char ab[24];
   const char *params[9] = {
-      f->area_id ? store_lld(ab, f->area_id) : NULL, NULL, NULL, NULL, f->indicator, f->measure, f->from, f->to,
+      store_lld_or_null(ab, f->area_id),     STORE_LIST_SLOTS, f->indicator, f->measure, f->from, f->to,
       f->include_archived ? "true" : "false"};
   est_result rc = store_list_run(pool, &indicator_list[q->sort_index][q->desc], params, 1, q,
                                  store_indicators_sorts[q->sort_index], out);
@@ -129,7 +129,7 @@ static const est_stmt target_delete = {
 
 static const store_constraint target_map[] = {
     {"commitment_outcome_targets_commitment_id_fkey", "", "no commitment with this id", EST_ENOTFOUND},
-    {"commitment_outcome_targets_area_id_fkey", "/area_id", "no area with this id", EST_EINVAL},
+    STORE_FK("commitment_outcome_targets_area_id_fkey", "/area_id", "area"),
     {"commitment_outcome_targets_baseline_value_id_fkey", "/baseline_value_id", "no indicator value with this id",
      EST_EINVAL},
     {NULL, NULL, NULL, EST_OK},
@@ -171,7 +171,7 @@ est_result store_outcome_target_put(est_pool *pool, const est_actor *who, long l
     r = NULL;
   }
   if (rc == EST_OK) {
-    const char *p[3] = {store_lld(idb, commitment_id), body, version ? store_lld(vb, version) : NULL};
+    const char *p[3] = {store_lld(idb, commitment_id), body, store_lld_or_null(vb, version)};
     rc = est_db_exec(c, &target_upsert, p, &r, st);
     if (rc != EST_OK) {
       rc = store_explain(c, rc, st, target_map, fail);
@@ -201,7 +201,7 @@ est_result store_outcome_target_delete(est_pool *pool, const est_actor *who, lon
   rc = store_jres_read_on(c, &target_lock, commitment_id, &before);
   PGresult *r = NULL;
   if (rc == EST_OK) {
-    const char *p[2] = {store_lld(idb, commitment_id), version ? store_lld(vb, version) : NULL};
+    const char *p[2] = {store_lld(idb, commitment_id), store_lld_or_null(vb, version)};
     rc = est_db_exec(c, &target_delete, p, &r, NULL);
     if (rc == EST_OK && PQntuples(r) == 0) {
       store_write_error_set(fail, "", "the outcome target was changed since version %lld was read", version);

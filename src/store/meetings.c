@@ -114,8 +114,8 @@ static const est_stmt focus_from_area = {
     2};
 
 static const store_constraint meeting_map[] = {
-    {"meetings_agreement_id_fkey", "/agreement_id", "no agreement with this id", EST_EINVAL},
-    {"meetings_area_id_fkey", "/area_id", "no area with this id", EST_EINVAL},
+    STORE_FK("meetings_agreement_id_fkey", "/agreement_id", "agreement"),
+    STORE_FK("meetings_area_id_fkey", "/area_id", "area"),
     {"meeting_parties_party_id_fkey", "/party_ids", "names a party that does not exist", EST_EINVAL},
     {"meetings_snapshot_immutable", "/snapshot", "the lägesbild snapshot of a meeting cannot be changed",
      EST_ECONFLICT},
@@ -130,14 +130,8 @@ static const store_jres meeting_res = {"meeting",       "meeting",    &meeting_i
 
 est_result store_meetings_list(est_pool *pool, const store_meeting_filter *f, const est_list_query *q, est_page *out) {
   char ab[24], arb[24], pb[24];
-  const char *params[9] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL,
-                           NULL,
-                           NULL,
-                           NULL,
-                           f->area_id ? store_lld(arb, f->area_id) : NULL,
-                           f->party_id ? store_lld(pb, f->party_id) : NULL,
-                           f->from,
-                           f->to,
+  const char *params[9] = {store_lld_or_null(ab, f->agreement_id), STORE_LIST_SLOTS, store_lld_or_null(arb, f->area_id),
+                           store_lld_or_null(pb, f->party_id),     f->from,          f->to,
                            f->include_archived ? "true" : "false"};
   est_result rc = store_list_run(pool, &meeting_list[q->sort_index][q->desc], params, 1, q,
                                  store_meetings_sorts[q->sort_index], out);

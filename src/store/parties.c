@@ -38,7 +38,7 @@ static const est_stmt party_list[2][2] = {
 static const est_stmt party_get = STORE_GET_STMT("party_get", "parties", "p", PARTY_JSON);
 
 est_result store_parties_list(est_pool *pool, const store_party_filter *f, const est_list_query *q, est_page *out) {
-  const char *params[5] = {f->kind, NULL, NULL, NULL, f->include_archived ? "true" : "false"};
+  const char *params[5] = {f->kind, STORE_LIST_SLOTS, f->include_archived ? "true" : "false"};
   return store_list_run(pool, &party_list[q->sort_index][q->desc], params, 1, q, store_parties_sorts[q->sort_index],
                         out);
 }
@@ -88,12 +88,7 @@ static const est_stmt agreement_get = STORE_GET_STMT("agreement_get", "agreement
 est_result store_agreements_list(est_pool *pool, const store_agreement_filter *f, const est_list_query *q,
                                  est_page *out) {
   char pb[24];
-  const char *params[7] = {f->kind,
-                           NULL,
-                           NULL,
-                           NULL,
-                           f->party_id ? store_lld(pb, f->party_id) : NULL,
-                           f->active_on,
+  const char *params[7] = {f->kind, STORE_LIST_SLOTS, store_lld_or_null(pb, f->party_id), f->active_on,
                            f->include_archived ? "true" : "false"};
   return store_list_run(pool, &agreement_list[q->sort_index][q->desc], params, 1, q,
                         store_agreements_sorts[q->sort_index], out);
@@ -173,7 +168,7 @@ static const store_constraint agreement_map[] = {
     {"agreements_code_key", "/code", "another agreement already has this code", EST_ECONFLICT},
     {"agreements_code_slug", "/code", "must be a slug", EST_EINVAL},
     {"agreements_valid_range", "/valid_to", "must not be before valid_from", EST_EINVAL},
-    {"agreements_complements_agreement_id_fkey", "/complements_agreement_id", "no agreement with this id", EST_EINVAL},
+    STORE_FK("agreements_complements_agreement_id_fkey", "/complements_agreement_id", "agreement"),
     {"agreements_not_self_complement", "/complements_agreement_id", "an agreement cannot complement itself",
      EST_EINVAL},
     {"agreement_parties_party_id_fkey", "/party_ids", "names a party that does not exist", EST_EINVAL},
@@ -437,7 +432,7 @@ const store_archivable store_coop_areas_archivable =
     STORE_ARCHIVE_STMTS("cooperation_area", "cooperation_areas", "c", COOP_JSON);
 
 static const store_constraint coop_map[] = {
-    {"cooperation_areas_agreement_id_fkey", "/agreement_id", "no agreement with this id", EST_EINVAL},
+    STORE_FK("cooperation_areas_agreement_id_fkey", "/agreement_id", "agreement"),
     {"cooperation_areas_agreement_code_key", "/code", "the agreement already has a cooperation area with this code",
      EST_ECONFLICT},
     {"cooperation_areas_ordinal_positive", "/ordinal", "must be positive", EST_EINVAL},
@@ -450,7 +445,7 @@ static const store_jres coop_res = {"cooperation_area", "cooperation area", &coo
 est_result store_coop_areas_list(est_pool *pool, const store_coop_area_filter *f, const est_list_query *q,
                                  est_page *out) {
   char ab[24];
-  const char *params[5] = {f->agreement_id ? store_lld(ab, f->agreement_id) : NULL, NULL, NULL, NULL,
+  const char *params[5] = {store_lld_or_null(ab, f->agreement_id), STORE_LIST_SLOTS,
                            f->include_archived ? "true" : "false"};
   est_result rc = store_list_run(pool, &coop_list[q->sort_index][q->desc], params, 1, q,
                                  store_coop_areas_sorts[q->sort_index], out);

@@ -103,7 +103,7 @@ est_result store_jres_update(est_pool *pool, const store_jres *r, const est_acto
   char idb[24], vb[24];
   rc = lock_row(c, r, id, &before, NULL);
   if (rc == EST_OK) {
-    const char *params[3] = {store_lld(idb, id), version ? store_lld(vb, version) : NULL, patch};
+    const char *params[3] = {store_lld(idb, id), store_lld_or_null(vb, version), patch};
     long long got = 0;
     rc = exec_id(c, r->update, params, &got, r->map, fail);
     if (rc == EST_OK && got == 0) {

@@ -118,8 +118,8 @@ const store_archivable store_sources_archivable =
 
 est_result store_sources_list(est_pool *pool, const store_source_filter *f, const est_list_query *q, est_page *out) {
   char pb[24];
-  const char *params[6] = {
-      f->party_id ? store_lld(pb, f->party_id) : NULL, f->source, f->archived ? "true" : "false", NULL, NULL, NULL};
+  const char *params[6] = {store_lld_or_null(pb, f->party_id), f->source, f->archived ? "true" : "false",
+                           STORE_LIST_SLOTS};
   return store_list_run(pool, &list_stmts[q->desc], params, 3, q, store_sources_sorts[q->sort_index], out);
 }
 

@@ -10,6 +10,8 @@ const char *store_lld(char buf[24], long long v) {
   return buf;
 }
 
+const char *store_lld_or_null(char buf[24], long long v) { return v ? store_lld(buf, v) : NULL; }
+
 void store_after_params(const est_list_query *q, char idbuf[24], const char **value, const char **id) {
   if (!q->has_after) {
     *value = NULL;
@@ -111,22 +113,23 @@ est_result store_tx_end_doc(est_pool *pool, est_conn *c, est_result rc, est_doc 
   return rc;
 }
 
-est_result store_doc_exec_on(est_conn *c, const est_stmt *s, const char *const *params, est_doc *out) {
-  PGresult *r;
-  est_result rc = est_db_exec(c, s, params, &r, NULL);
-  if (rc != EST_OK) return rc;
-  rc = store_doc_from(r, out);
+/* The document of an executed statement's result r (rc: how it ran). */
+static est_result doc_result(est_result rc, PGresult *r, est_doc *out) {
+  if (rc == EST_OK) rc = store_doc_from(r, out);
   PQclear(r);
   return rc;
 }
 
+est_result store_doc_exec_on(est_conn *c, const est_stmt *s, const char *const *params, est_doc *out) {
+  PGresult *r;
+  est_result rc = est_db_exec(c, s, params, &r, NULL);
+  return doc_result(rc, r, out);
+}
+
 est_result store_doc_exec(est_pool *pool, const est_stmt *s, const char *const *params, est_doc *out) {
-  est_conn *c;
-  est_result rc = est_pool_acquire(pool, &c);
-  if (rc != EST_OK) return rc;
-  rc = store_doc_exec_on(c, s, params, out);
-  est_pool_release(pool, c);
-  return rc;
+  PGresult *r;
+  est_result rc = store_exec1(pool, s, params, &r, NULL);
+  return doc_result(rc, r, out);
 }
 
 est_result store_doc_by_id_on(est_conn *c, const est_stmt *s, long long id, est_doc *out) {
