@@ -85,6 +85,20 @@ const char *store_lld_or_null(char buf[24], long long v);
  * id ($k+1) text of q->after, or NULLs when there is no cursor. */
 void store_after_params(const est_list_query *q, char idbuf[24], const char **value, const char **id);
 
+/* A keyset-paged list statement (columns as store_page_collect wants
+ * them): SELECT json, sortval, a.id FROM from_where (the table aliased a
+ * and its filters) AND the cursor condition after ($3: the cursor's id,
+ * NULL for the first page), ORDER BY order LIMIT $4; n parameters. A
+ * resource's LIST(name, sortval, after, order) macro for STORE_SORT_ID/_BY
+ * names its json, a, from_where and n. */
+#define STORE_LIST_STMT(name, json, a, from_where, n, sortval, after, order)                           \
+  {                                                                                                    \
+    name,                                                                                              \
+        "SELECT " json ", " sortval ", " a ".id FROM " from_where " AND ($3::bigint IS NULL OR " after \
+        ") ORDER BY " order " LIMIT $4",                                                               \
+        n                                                                                              \
+  }
+
 /* The ascending and descending statements of a keyset-paged list, for a
  * LIST(name, sortval, after, order) macro whose cursor is $2 (the sort
  * value as text) and $3 (the id); a is the table's alias. _ID: sorted by

@@ -56,6 +56,8 @@ static const est_stmt list_stmts[3][2] = {
 static const est_stmt commitment_get = STORE_GET_STMT("commitment_get", "commitments", "c", COMMITMENT_JSON);
 
 static const est_stmt commitment_lock = STORE_LOCK_STMT("commitment_lock", "commitments", "c", COMMITMENT_JSON);
+const store_archivable store_commitments_archivable =
+    STORE_ARCHIVE_STMTS("commitment", "commitments", "c", COMMITMENT_JSON);
 
 static const est_stmt commitment_insert = {
     "commitment_insert",
@@ -71,9 +73,6 @@ static const est_stmt commitment_update = {
     "$11::date, target_to = $12::date, status = $13, follow_up_note = $14, version = version + 1, updated_at = "
     "clock_timestamp() WHERE id = $1 AND version = $2 RETURNING id",
     14};
-
-const store_archivable store_commitments_archivable =
-    STORE_ARCHIVE_STMTS("commitment", "commitments", "c", COMMITMENT_JSON);
 
 static const est_stmt parties_add = {
     "commitment_parties_add",

@@ -18,17 +18,13 @@ const char *const store_focuses_sorts[] = {"id", "priority", "valid_from", NULL}
 
 /* $1 area_id, $2/$3 cursor (value, id), $4 limit, $5 agreement_id,
  * $6 party_id, $7 priority, $8 active_on, $9 include archived. */
-#define FOCUS_LIST(name, sortval, after, order)                                                                \
-  {                                                                                                            \
-    name,                                                                                                      \
-        "SELECT " FOCUS_JSON ", " sortval                                                                      \
-        ", f.id FROM area_focuses f WHERE ($1::bigint IS NULL OR "                                             \
-        "f.area_id = $1) AND ($5::bigint IS NULL OR f.agreement_id = $5) AND ($6::bigint IS NULL OR "          \
-        "f.party_id = $6) AND ($7::smallint IS NULL OR f.priority = $7) AND ($8::date IS NULL OR "             \
-        "(f.valid_from <= $8 AND (f.valid_to IS NULL OR f.valid_to >= $8))) AND ($3::bigint IS NULL OR " after \
-        ") AND ($9::bool OR f.archived_at IS NULL) ORDER BY " order " LIMIT $4",                               \
-        9                                                                                                      \
-  }
+#define FOCUS_LIST(name, sortval, after, order)                                                                          \
+  STORE_LIST_STMT(                                                                                                       \
+      name, FOCUS_JSON, "f",                                                                                             \
+      "area_focuses f WHERE ($1::bigint IS NULL OR f.area_id = $1) AND ($5::bigint IS NULL OR f.agreement_id = $5) "     \
+      "AND ($6::bigint IS NULL OR f.party_id = $6) AND ($7::smallint IS NULL OR f.priority = $7) AND ($8::date IS NULL " \
+      "OR (f.valid_from <= $8 AND (f.valid_to IS NULL OR f.valid_to >= $8))) AND ($9::bool OR f.archived_at IS NULL)",   \
+      9, sortval, after, order)
 
 static const est_stmt focus_list[3][2] = {
     STORE_SORT_ID(FOCUS_LIST, "focuses_list_id", "f"),

@@ -20,16 +20,13 @@ const char *const store_indicators_sorts[] = {"id", "period_from", NULL};
   "v.created_at, 'updated_at', v.updated_at, 'version', v.version, 'archived_at', v.archived_at)::text"
 
 /* $1 area, $2/$3 cursor, $4 limit, $5 indicator, $6 measure, $7/$8 overlap range, $9 archived. */
-#define INDICATOR_LIST(name, sortval, after, order)                                                                \
-  {                                                                                                                \
-    name,                                                                                                          \
-        "SELECT " INDICATOR_JSON ", " sortval                                                                      \
-        ", v.id FROM indicator_values v WHERE ($1::bigint IS NULL OR "                                             \
-        "v.area_id = $1) AND ($5::text IS NULL OR v.indicator = $5) AND ($6::text IS NULL OR v.measure = $6) AND " \
-        "($7::date IS NULL OR v.period_to >= $7) AND ($8::date IS NULL OR v.period_from <= $8) AND ($9::boolean "  \
-        "OR v.archived_at IS NULL) AND ($3::bigint IS NULL OR " after ") ORDER BY " order " LIMIT $4",             \
-        9                                                                                                          \
-  }
+#define INDICATOR_LIST(name, sortval, after, order)                                                                    \
+  STORE_LIST_STMT(                                                                                                     \
+      name, INDICATOR_JSON, "v",                                                                                       \
+      "indicator_values v WHERE ($1::bigint IS NULL OR v.area_id = $1) AND ($5::text IS NULL OR v.indicator = $5) "    \
+      "AND ($6::text IS NULL OR v.measure = $6) AND ($7::date IS NULL OR v.period_to >= $7) AND ($8::date IS NULL OR " \
+      "v.period_from <= $8) AND ($9::boolean OR v.archived_at IS NULL)",                                               \
+      9, sortval, after, order)
 
 static const est_stmt indicator_list[2][2] = {
     STORE_SORT_ID(INDICATOR_LIST, "indicators_list_id", "v"),

@@ -29,17 +29,14 @@ const char *const store_meetings_sorts[] = {"id", "held_on", NULL};
 
 /* $1 agreement, $2/$3 cursor, $4 limit, $5 area, $6 party present,
  * $7/$8 held_on range, $9 include archived. */
-#define MEETING_LIST(name, sortval, after, order)                                                                   \
-  {                                                                                                                 \
-    name,                                                                                                           \
-        "SELECT " MEETING_JSON ", " sortval                                                                         \
-        ", m.id FROM meetings m WHERE ($1::bigint IS NULL OR m.agreement_id = "                                     \
-        "$1) AND ($5::bigint IS NULL OR m.area_id = $5) AND ($6::bigint IS NULL OR EXISTS (SELECT 1 FROM "          \
-        "meeting_parties x WHERE x.meeting_id = m.id AND x.party_id = $6)) AND ($7::date IS NULL OR m.held_on >= "  \
-        "$7) AND ($8::date IS NULL OR m.held_on <= $8) AND ($9::boolean OR m.archived_at IS NULL) AND ($3::bigint " \
-        "IS NULL OR " after ") ORDER BY " order " LIMIT $4",                                                        \
-        9                                                                                                           \
-  }
+#define MEETING_LIST(name, sortval, after, order)                                                                       \
+  STORE_LIST_STMT(                                                                                                      \
+      name, MEETING_JSON, "m",                                                                                          \
+      "meetings m WHERE ($1::bigint IS NULL OR m.agreement_id = $1) AND ($5::bigint IS NULL OR m.area_id = $5) AND "    \
+      "($6::bigint IS NULL OR EXISTS (SELECT 1 FROM meeting_parties x WHERE x.meeting_id = m.id AND x.party_id = $6)) " \
+      "AND ($7::date IS NULL OR m.held_on >= $7) AND ($8::date IS NULL OR m.held_on <= $8) AND ($9::boolean OR "        \
+      "m.archived_at IS NULL)",                                                                                         \
+      9, sortval, after, order)
 
 static const est_stmt meeting_list[2][2] = {
     STORE_SORT_ID(MEETING_LIST, "meetings_list_id", "m"),

@@ -20,15 +20,10 @@ const char *const store_agreements_sorts[] = {"id", "valid_from", NULL};
 
 /* Keyset condition. $2 is the cursor's sort value and $3 its id; for the id
  * sort the cursor value is always "", which keeps $2 typed and referenced. */
-#define PARTY_LIST(name, sortval, after, order)                                                             \
-  {                                                                                                         \
-    name,                                                                                                   \
-        "SELECT " PARTY_JSON ", " sortval                                                                   \
-        ", p.id FROM parties p WHERE ($1::text IS NULL OR p.kind = $1)"                                     \
-        " AND ($5::boolean OR p.archived_at IS NULL) AND ($3::bigint IS NULL OR " after ") ORDER BY " order \
-        " LIMIT $4",                                                                                        \
-        5                                                                                                   \
-  }
+#define PARTY_LIST(name, sortval, after, order)                                                                      \
+  STORE_LIST_STMT(name, PARTY_JSON, "p",                                                                             \
+                  "parties p WHERE ($1::text IS NULL OR p.kind = $1) AND ($5::boolean OR p.archived_at IS NULL)", 5, \
+                  sortval, after, order)
 
 static const est_stmt party_list[2][2] = {
     STORE_SORT_ID(PARTY_LIST, "parties_list_id", "p"),
@@ -65,18 +60,13 @@ est_result store_parties_list(est_pool *pool, const store_party_filter *f, const
   "'created_at', a.created_at, 'updated_at', a.updated_at, 'version', a.version, 'archived_at', "      \
   "a.archived_at)::text"
 
-#define AGREEMENT_LIST(name, sortval, after, order)                                                     \
-  {                                                                                                     \
-    name,                                                                                               \
-        "SELECT " AGREEMENT_JSON ", " sortval                                                           \
-        ", a.id FROM agreements a WHERE ($1::text IS NULL OR "                                          \
-        "a.kind = $1) AND ($5::bigint IS NULL OR EXISTS (SELECT 1 FROM agreement_parties x WHERE "      \
-        "x.agreement_id = a.id AND x.party_id = $5)) AND ($6::date IS NULL OR $6 BETWEEN a.valid_from " \
-        "AND a.valid_to) AND ($7::boolean OR a.archived_at IS NULL) AND ($3::bigint IS NULL OR " after  \
-        ")"                                                                                             \
-        " ORDER BY " order " LIMIT $4",                                                                 \
-        7                                                                                               \
-  }
+#define AGREEMENT_LIST(name, sortval, after, order)                                                                \
+  STORE_LIST_STMT(                                                                                                 \
+      name, AGREEMENT_JSON, "a",                                                                                   \
+      "agreements a WHERE ($1::text IS NULL OR a.kind = $1) AND ($5::bigint IS NULL OR EXISTS (SELECT 1 FROM "     \
+      "agreement_parties x WHERE x.agreement_id = a.id AND x.party_id = $5)) AND ($6::date IS NULL OR $6 BETWEEN " \
+      "a.valid_from AND a.valid_to) AND ($7::boolean OR a.archived_at IS NULL)",                                   \
+      7, sortval, after, order)
 
 static const est_stmt agreement_list[2][2] = {
     STORE_SORT_ID(AGREEMENT_LIST, "agreements_list_id", "a"),
@@ -164,26 +154,6 @@ static const est_stmt agreement_parties_add = {
     2};
 static const est_stmt *const agreement_links[] = {&agreement_parties_prune, &agreement_parties_add, NULL};
 
-static const store_constraint agreement_map[] = {
-    {"agreements_code_key", "/code", "another agreement already has this code", EST_ECONFLICT},
-    {"agreements_code_slug", "/code", "must be a slug", EST_EINVAL},
-    {"agreements_valid_range", "/valid_to", "must not be before valid_from", EST_EINVAL},
-    STORE_FK("agreements_complements_agreement_id_fkey", "/complements_agreement_id", "agreement"),
-    {"agreements_not_self_complement", "/complements_agreement_id", "an agreement cannot complement itself",
-     EST_EINVAL},
-    {"agreement_parties_party_id_fkey", "/party_ids", "names a party that does not exist", EST_EINVAL},
-    {"agreements_previous_key", "/previous_agreement_id",
-     "this agreement already has a revision; revise the newest version", EST_ECONFLICT},
-    {"agreements_kind_check", "/kind", "must be samverkansoverenskommelse or medborgarlofte", EST_EINVAL},
-    {"commitments_code_key", "/carry_over_commitments", "a carried-over commitment's code is taken", EST_ECONFLICT},
-    {NULL, NULL, NULL, EST_OK},
-};
-
-static const store_jres agreement_res = {"agreement",       "agreement",    &agreement_insert, &agreement_lock,
-                                         &agreement_update, &agreement_get, agreement_links,   agreement_map};
-
-STORE_JRES_FUNCTIONS(store_agreement, agreement_res)
-
 /* $1 normalized body, $2 predecessor id. Kind defaults to the predecessor's. */
 static const est_stmt revision_insert = {
     "cy_revision_insert",
@@ -236,6 +206,26 @@ static const est_stmt revision_commitment_links = {
     "ci.measure FROM m JOIN commitment_indicators ci ON ci.commitment_id = m.old "
     "WHERE (SELECT count(*) FROM p) >= 0 AND (SELECT count(*) FROM a) >= 0",
     2};
+
+static const store_constraint agreement_map[] = {
+    {"agreements_code_key", "/code", "another agreement already has this code", EST_ECONFLICT},
+    {"agreements_code_slug", "/code", "must be a slug", EST_EINVAL},
+    {"agreements_valid_range", "/valid_to", "must not be before valid_from", EST_EINVAL},
+    STORE_FK("agreements_complements_agreement_id_fkey", "/complements_agreement_id", "agreement"),
+    {"agreements_not_self_complement", "/complements_agreement_id", "an agreement cannot complement itself",
+     EST_EINVAL},
+    {"agreement_parties_party_id_fkey", "/party_ids", "names a party that does not exist", EST_EINVAL},
+    {"agreements_previous_key", "/previous_agreement_id",
+     "this agreement already has a revision; revise the newest version", EST_ECONFLICT},
+    {"agreements_kind_check", "/kind", "must be samverkansoverenskommelse or medborgarlofte", EST_EINVAL},
+    {"commitments_code_key", "/carry_over_commitments", "a carried-over commitment's code is taken", EST_ECONFLICT},
+    {NULL, NULL, NULL, EST_OK},
+};
+
+static const store_jres agreement_res = {"agreement",       "agreement",    &agreement_insert, &agreement_lock,
+                                         &agreement_update, &agreement_get, agreement_links,   agreement_map};
+
+STORE_JRES_FUNCTIONS(store_agreement, agreement_res)
 
 est_result store_agreement_revise(est_pool *pool, const est_actor *who, long long prev_id, const char *body,
                                   est_doc *out, long long *id, store_write_error *fail) {
@@ -397,16 +387,12 @@ const char *const store_coop_areas_sorts[] = {"id", "ordinal", NULL};
   "'updated_at', c.updated_at, 'version', c.version, 'archived_at', c.archived_at)::text"
 
 /* $1 agreement, $2/$3 cursor, $4 limit, $5 include archived. */
-#define COOP_LIST(name, sortval, after, order)                                                              \
-  {                                                                                                         \
-    name,                                                                                                   \
-        "SELECT " COOP_JSON ", " sortval                                                                    \
-        ", c.id FROM cooperation_areas c WHERE ($1::bigint IS NULL OR "                                     \
-        "c.agreement_id = $1) AND ($5::boolean OR c.archived_at IS NULL) AND ($3::bigint IS NULL OR " after \
-        ") "                                                                                                \
-        "ORDER BY " order " LIMIT $4",                                                                      \
-        5                                                                                                   \
-  }
+#define COOP_LIST(name, sortval, after, order)                                                                      \
+  STORE_LIST_STMT(                                                                                                  \
+      name, COOP_JSON, "c",                                                                                         \
+      "cooperation_areas c WHERE ($1::bigint IS NULL OR c.agreement_id = $1) AND ($5::boolean OR c.archived_at IS " \
+      "NULL)",                                                                                                      \
+      5, sortval, after, order)
 
 static const est_stmt coop_list[2][2] = {
     STORE_SORT_ID(COOP_LIST, "coop_list_id", "c"),
