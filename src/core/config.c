@@ -86,6 +86,24 @@ static void load_bool(loader *l, bool *dst, const char *name, bool def) {
   }
 }
 
+/* A variable that names one of choices (NULL-terminated; unset: the first):
+ * *dst is the index of the one named. */
+static void load_choice(loader *l, int *dst, const char *name, const char *const *choices) {
+  const char *v = env_get(l, name);
+  *dst = 0;
+  if (!v) return;
+  for (int i = 0; choices[i]; i++)
+    if (strcmp(v, choices[i]) == 0) {
+      *dst = i;
+      return;
+    }
+  if (l->rc != EST_OK) return;
+  int n = snprintf(l->err, l->errlen, "%s=%s is not one of ", name, v);
+  for (int i = 0; choices[i] && n >= 0 && (size_t)n < l->errlen; i++)
+    n += snprintf(l->err + n, l->errlen - (size_t)n, "%s%s", i ? ", " : "", choices[i]);
+  l->rc = EST_ECONFIG;
+}
+
 /* ESTD_KAFKA_PROP_SECURITY_PROTOCOL=SASL_SSL -> {"security.protocol", "SASL_SSL"}.
  * Only the real environment can be enumerated (an injected env has no list). */
 extern char **environ;
@@ -159,14 +177,10 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_int(&l, &cfg->events_batch_max, "ESTD_EVENTS_BATCH_MAX", 500, 1, 10000);
   load_int(&l, &cfg->event_max_future_s, "ESTD_EVENT_MAX_FUTURE_S", 300, 0, 31 * 86400);
   load_int(&l, &cfg->event_retention_days, "ESTD_EVENT_RETENTION_DAYS", 0, 0, 36500);
-  {
-    const char *m = env_get(&l, "ESTD_EVENT_RETENTION_MODE");
-    cfg->event_retention_delete = m && strcmp(m, "delete") == 0;
-    if (m && strcmp(m, "delete") != 0 && strcmp(m, "strip") != 0 && l.rc == EST_OK) {
-      snprintf(err, errlen, "ESTD_EVENT_RETENTION_MODE=%s is not one of strip, delete", m);
-      l.rc = EST_ECONFIG;
-    }
-  }
+  static const char *const retention_modes[] = {"strip", "delete", NULL};
+  int mode;
+  load_choice(&l, &mode, "ESTD_EVENT_RETENTION_MODE", retention_modes);
+  cfg->event_retention_delete = mode == 1;
   load_int(&l, &cfg->dead_letter_retention_days, "ESTD_DEAD_LETTER_RETENTION_DAYS", 90, 0, 36500);
   load_int(&l, &cfg->retention_interval_s, "ESTD_RETENTION_INTERVAL_S", 3600, 1, 7 * 86400);
   load_int(&l, &cfg->kafka_writers, "ESTD_KAFKA_WRITERS", 2, 1, 8);
@@ -174,15 +188,10 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   if (l.rc == EST_OK) load_kafka_props(&l, cfg);
   load_int(&l, &cfg->privacy_min_count, "ESTD_PRIVACY_MIN_COUNT", 3, 2, 1000);
   load_int(&l, &cfg->situation_cache_entries, "ESTD_SITUATION_CACHE_ENTRIES", 64, 0, 4096);
-  {
-    const char *a = env_get(&l, "ESTD_AUTH");
-    cfg->auth_required = true;
-    if (a && strcmp(a, "off") == 0) cfg->auth_required = false;
-    else if (a && strcmp(a, "required") != 0 && l.rc == EST_OK) {
-      snprintf(err, errlen, "ESTD_AUTH=%s is not one of required, off", a);
-      l.rc = EST_ECONFIG;
-    }
-  }
+  static const char *const auth_modes[] = {"required", "off", NULL};
+  int auth;
+  load_choice(&l, &auth, "ESTD_AUTH", auth_modes);
+  cfg->auth_required = auth == 0;
   load_str(&l, &cfg->key_secret, "ESTD_KEY_SECRET", NULL);
   load_int(&l, &cfg->auth_cache_ttl_ms, "ESTD_AUTH_CACHE_TTL_MS", 5000, 0, 3600000);
   load_int(&l, &cfg->rate_limit_rps, "ESTD_RATE_LIMIT_RPS", 50, 0, 1000000);
