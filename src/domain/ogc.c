@@ -184,8 +184,8 @@ const est_ogc_collection est_ogc_collections[] = {
      "closed interval its Europe/Stockholm dates; without it the current ISO week.",
      true},
     {"events", "Events",
-     "Individual events with a position (incidents, patrols, activities). Only for the read-detail scope, or a "
-     "key bound to a party, which sees only its own party's events. datetime filters on occurred_at.",
+     "Individual events (incidents, patrols, activities) at their positions. Only for the read-detail scope: a "
+     "key sees its own party's events, admin every party's. datetime filters on occurred_at.",
      true},
     {NULL, NULL, NULL, false},
 };

@@ -9,9 +9,10 @@
  *   GET /ogc/collections/{collectionId}/items/{featureId}  one Feature
  *
  * Same authentication and disclosure policy as /v1 (estd/disclosure.h):
- * the events collection lists individual events, so it needs read-detail
- * or a key bound to a party (which sees only its own party's events);
- * anyone else gets 403 there and does not see it in /ogc/collections. The
+ * the events collection shows individual events at their exact positions,
+ * so it needs read-detail, and a read-detail key sees only its own party's
+ * events, admin every party's (est_disclosure_feature_rows); anyone else
+ * gets 403 there and does not see it in /ogc/collections. The
  * hot spots are the situational picture's (rounded counts, hulls on a grid
  * without read-detail). Documents and parameters: domain/ogc.c; rows and
  * every coordinate transformation (PostGIS): store/ogc.c.
@@ -78,11 +79,11 @@ static est_result collection_of(http_ctx *ctx, const est_ogc_collection **c, est
   *c = est_ogc_collection_find(id);
   if (!*c) return http_fail(ctx, EST_ENOTFOUND, "no collection '%.64s'", id ? id : "");
   est_caller who = http_caller(ctx);
-  *rows = est_disclosure_rows(&who, party);
+  *rows = est_disclosure_feature_rows(&who, party);
   if (strcmp((*c)->id, "events") == 0 && *rows == EST_ROWS_NONE)
     return http_fail(ctx, EST_EFORBIDDEN,
-                     "the events collection lists individual events: it needs the read-detail scope, or a key "
-                     "bound to a party (which sees its own party's events)");
+                     "the events collection shows individual events at their exact position: it needs the "
+                     "read-detail scope (and a party, whose events it shows; admin sees every party's)");
   return EST_OK;
 }
 
@@ -142,7 +143,7 @@ static est_result collections(http_ctx *ctx) {
   if (rc != EST_OK) return rc;
   est_caller who = http_caller(ctx);
   long long party;
-  est_rows rows = est_disclosure_rows(&who, &party);
+  est_rows rows = est_disclosure_feature_rows(&who, &party);
   json_t *list = json_array();
   for (const est_ogc_collection *c = est_ogc_collections; c->id && rc == EST_OK; c++) {
     if (strcmp(c->id, "events") == 0 && rows == EST_ROWS_NONE) continue; /* not for this caller */
