@@ -102,6 +102,11 @@ json_t *est_ogc_link(const char *href, const char *rel, const char *type, const 
 
 /* The landing page of the service at base (e.g. "http://host/ogc"). */
 json_t *est_ogc_landing(const char *base);
+/* The media type of the API definition. */
+#define EST_OGC_OPENAPI_TYPE "application/vnd.oai.openapi+json;version=3.0"
+/* The API definition of the service at base (OpenAPI 3.0, the /ogc paths
+ * only; the landing page's service-desc). */
+json_t *est_ogc_api_definition(const char *base);
 /* The conformance declaration. */
 json_t *est_ogc_conformance(void);
 /* One collection's description. extent_bbox: [minlon, minlat, maxlon,

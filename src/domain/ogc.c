@@ -246,15 +246,93 @@ json_t *est_ogc_landing(const char *base) {
   add_link(links, base, "", NULL, "self", JSON_TYPE, "This document");
   add_link(links, base, "/conformance", NULL, "conformance", JSON_TYPE, "Conformance classes");
   add_link(links, base, "/collections", NULL, "data", JSON_TYPE, "Collections");
+  add_link(links, base, "/api", NULL, "service-desc", EST_OGC_OPENAPI_TYPE, "The API definition (OpenAPI 3.0)");
   return json_pack("{s:s, s:s, s:o}", "title", "estd – EST (effektiv samordning för trygghet) data", "description",
                    "Areas, area focuses, hot spots and events of the EST cooperation as OGC API – Features "
                    "(Part 1 Core, Part 2 CRS by reference: CRS84, EPSG:4326, EPSG:3006).",
                    "links", links);
 }
 
+/* ---- the API definition ---------------------------------------------------- */
+
+static json_t *query_param(const char *name, const char *desc, json_t *schema) {
+  return json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", name, "in", "query", "required", 0, "description", desc,
+                   "schema", schema);
+}
+
+static json_t *path_param(const char *name, json_t *schema) {
+  return json_pack("{s:s, s:s, s:b, s:o}", "name", name, "in", "path", "required", 1, "schema", schema);
+}
+
+/* An operation: GET with these parameters (taken), answering type. */
+static json_t *get_op(const char *id, const char *summary, json_t *params, const char *type) {
+  json_t *content = json_object();
+  json_object_set_new(content, type, json_pack("{s:{s:s}}", "schema", "type", "object"));
+  return json_pack("{s:{s:s, s:s, s:o, s:{s:{s:s, s:o}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}}", "get", "operationId",
+                   id, "summary", summary, "parameters", params, "responses", "200", "description", "OK", "content",
+                   content, "400", "description", "Bad request (problem+json)", "401", "description",
+                   "No valid credentials", "403", "description", "Not for this caller", "404", "description",
+                   "Not found");
+}
+
+json_t *est_ogc_api_definition(const char *base) {
+  json_t *crs = json_pack("{s:s, s:o}", "type", "string", "enum", est_ogc_crs_list());
+  json_t *fmeta = query_param("f", "The encoding (json).", json_pack("{s:s, s:[s]}", "type", "string", "enum", "json"));
+  json_t *fitems = query_param("f", "geojson (default) or json.",
+                               json_pack("{s:s, s:[s, s]}", "type", "string", "enum", "geojson", "json"));
+  json_t *coll = path_param("collectionId", json_pack("{s:s, s:[s, s, s, s]}", "type", "string", "enum", "areas",
+                                                      "area-focuses", "hot-spots", "events"));
+  json_t *items_params = json_pack(
+      "[O, O, o, o, o, o, o, o]", coll, fitems, query_param("crs", "The CRS of the coordinates.", json_deep_copy(crs)),
+      query_param("bbox", "lower corner, upper corner in the axis order of bbox-crs",
+                  json_pack("{s:s, s:{s:s}, s:i, s:i}", "type", "array", "items", "type", "number", "minItems", 4,
+                            "maxItems", 6)),
+      query_param("bbox-crs", "The CRS of bbox (default CRS84).", json_deep_copy(crs)),
+      query_param("datetime", "An RFC 3339 instant or an interval (start/end, start/.., ../end).",
+                  json_pack("{s:s}", "type", "string")),
+      query_param("limit", "Features per page.",
+                  json_pack("{s:s, s:i, s:i, s:i}", "type", "integer", "minimum", 1, "maximum", EST_OGC_LIMIT_MAX,
+                            "default", EST_OGC_LIMIT_DEFAULT)),
+      query_param("cursor", "The position of a next link.", json_pack("{s:s}", "type", "string")));
+  json_t *item_params = json_pack(
+      "[O, o, O, o]", coll,
+      path_param("featureId", json_pack("{s:s, s:s, s:i}", "type", "integer", "format", "int64", "minimum", 1)), fitems,
+      query_param("crs", "The CRS of the coordinates.", json_deep_copy(crs)));
+  json_t *paths = json_object();
+  json_object_set_new(paths, "/", get_op("landingPage", "Landing page", json_pack("[O]", fmeta), JSON_TYPE));
+  json_object_set_new(paths, "/api",
+                      get_op("apiDefinition", "This API definition", json_array(), EST_OGC_OPENAPI_TYPE));
+  json_object_set_new(paths, "/conformance",
+                      get_op("conformance", "Conformance classes", json_pack("[O]", fmeta), JSON_TYPE));
+  json_object_set_new(
+      paths, "/collections",
+      get_op("collections", "The collections",
+             json_pack("[O, o]", fmeta, query_param("crs", "A CRS for the items links.", json_deep_copy(crs))),
+             JSON_TYPE));
+  json_object_set_new(
+      paths, "/collections/{collectionId}",
+      get_op("collection", "One collection",
+             json_pack("[O, O, o]", coll, fmeta, query_param("crs", "A CRS for the items links.", json_deep_copy(crs))),
+             JSON_TYPE));
+  json_object_set_new(paths, "/collections/{collectionId}/items",
+                      get_op("items", "The features of a collection", items_params, GEOJSON_TYPE));
+  json_object_set_new(paths, "/collections/{collectionId}/items/{featureId}",
+                      get_op("item", "One feature", item_params, GEOJSON_TYPE));
+  json_decref(crs);
+  json_decref(fmeta);
+  json_decref(fitems);
+  json_decref(coll);
+  return json_pack("{s:s, s:{s:s, s:s, s:s}, s:[{s:s}], s:o, s:{s:{s:{s:s, s:s}}}, s:[{s:[]}]}", "openapi", "3.0.3",
+                   "info", "title", "estd OGC API – Features", "version", "1.0.0", "description",
+                   "The OGC API – Features part of estd (the whole contract: openapi.yaml).", "servers", "url", base,
+                   "paths", paths, "components", "securitySchemes", "bearerAuth", "type", "http", "scheme", "bearer",
+                   "security", "bearerAuth");
+}
+
 json_t *est_ogc_conformance(void) {
-  return json_pack("{s:[s, s, s]}", "conformsTo", "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+  return json_pack("{s:[s, s, s, s]}", "conformsTo", "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+                   "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
                    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs");
 }
 

@@ -2,6 +2,7 @@
  * reference) under /ogc (docs/OGC.md):
  *
  *   GET /ogc                                               landing page
+ *   GET /ogc/api                                           API definition (OpenAPI 3.0 JSON)
  *   GET /ogc/conformance                                   conformance classes
  *   GET /ogc/collections                                   areas, area-focuses, hot-spots, events
  *   GET /ogc/collections/{collectionId}                    one collection
@@ -110,6 +111,12 @@ static est_result landing(http_ctx *ctx) {
   est_result rc = param_f(ctx, false, &as_json);
   if (rc == EST_OK) rc = base_url(ctx, base, sizeof base);
   return rc == EST_OK ? reply(ctx, est_ogc_landing(base), JSON_TYPE, NULL) : rc;
+}
+
+static est_result api_definition(http_ctx *ctx) {
+  char base[320];
+  est_result rc = base_url(ctx, base, sizeof base);
+  return rc == EST_OK ? reply(ctx, est_ogc_api_definition(base), EST_OGC_OPENAPI_TYPE, NULL) : rc;
 }
 
 static est_result conformance(http_ctx *ctx) {
@@ -357,6 +364,7 @@ static est_result item(http_ctx *ctx) {
 
 const http_route http_routes_ogc[] = {
     {"GET", "/ogc", landing, HTTP_SCOPE_READ, 0, "f"},
+    {"GET", "/ogc/api", api_definition, HTTP_SCOPE_READ, 0, NULL},
     {"GET", "/ogc/conformance", conformance, HTTP_SCOPE_READ, 0, "f"},
     {"GET", "/ogc/collections", collections, HTTP_SCOPE_READ, 0, "f crs"},
     {"GET", "/ogc/collections/{collectionId}", collection, HTTP_SCOPE_READ, 0, "f crs"},

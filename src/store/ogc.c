@@ -17,16 +17,18 @@
   "ST_Transform(" g ", " srid "::int) END, " digits "::int, 0)::json"
 #define OGC_LIST_GEOM(g) OGC_GEOM(g, "$1", "$2", "$3")
 
+/* The bbox as a geometry in SRID $8: a polygon, or a line or point when it
+ * has no area (ST_Envelope's degenerate cases; ST_MakeEnvelope would make
+ * an invalid polygon of them). */
+#define OGC_BOX \
+  "ST_Envelope(ST_SetSRID(ST_MakeLine(ST_MakePoint($4::float8, $5::float8), ST_MakePoint($6::float8, $7::float8)), $8::int))"
 /* g (EPSG:4326) intersects the bbox, decided in the bbox's own CRS; the
  * index test before it uses the bbox densified (500 m segments), taken to
  * EPSG:4326 and widened by 0.001 degrees, a superset of its image. */
-#define OGC_BBOX(g)                                                                                     \
-  "($4::float8 IS NULL OR (" g                                                                          \
-  " && ST_Expand(ST_Transform(ST_Segmentize(ST_MakeEnvelope($4::float8, $5::float8, "                   \
-  "$6::float8, $7::float8, $8::int), CASE WHEN $8::int = 4326 THEN 1 ELSE 500 END), 4326), 0.001) AND " \
-  "ST_Intersects(ST_Transform(" g                                                                       \
-  ", $8::int), ST_MakeEnvelope($4::float8, $5::float8, $6::float8, $7::float8, "                        \
-  "$8::int))))"
+#define OGC_BBOX(g)                                                                                  \
+  "($4::float8 IS NULL OR (" g " && ST_Expand(ST_Transform(ST_Segmentize(" OGC_BOX                   \
+  ", CASE WHEN $8::int = 4326 THEN 1 ELSE 500 END), 4326), 0.001) AND ST_Intersects(ST_Transform(" g \
+  ", $8::int), " OGC_BOX ")))"
 
 /* A page: the ids the filters select (inner, counted over all pages) and
  * the features of those after the cursor $k (outer). Columns (feature,

@@ -209,12 +209,18 @@ static void test_documents(void **state) {
   assert_string_equal(link_href(land, "self"), "http://h:1/ogc");
   assert_string_equal(link_href(land, "conformance"), "http://h:1/ogc/conformance");
   assert_string_equal(link_href(land, "data"), "http://h:1/ogc/collections");
+  assert_string_equal(link_href(land, "service-desc"), "http://h:1/ogc/api");
   json_decref(land);
+  json_t *api = est_ogc_api_definition(base);
+  assert_string_equal(json_string_value(json_object_get(api, "openapi")), "3.0.3");
+  json_t *items = json_object_get(json_object_get(api, "paths"), "/collections/{collectionId}/items");
+  assert_int_equal(json_array_size(json_object_get(json_object_get(items, "get"), "parameters")), 8);
+  json_decref(api);
 
   json_t *conf = est_ogc_conformance();
   json_t *classes = json_object_get(conf, "conformsTo");
-  assert_int_equal(json_array_size(classes), 3);
-  assert_string_equal(json_string_value(json_array_get(classes, 2)),
+  assert_int_equal(json_array_size(classes), 4);
+  assert_string_equal(json_string_value(json_array_get(classes, 3)),
                       "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs");
   json_decref(conf);
 
