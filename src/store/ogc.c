@@ -67,10 +67,19 @@
   "($9::timestamptz IS NULL OR e.occurred_at >= $9) AND ($10::timestamptz IS NULL OR e.occurred_at <= $10) AND (" party \
   "::bigint IS NULL OR e.party_id = " party ")"
 
-static const est_stmt areas_page = {"ogc_areas_page",
-                                    OGC_PAGE(FEATURE("a.id", OGC_LIST_GEOM("a.geom"), AREA_PROPS), "areas", "a",
-                                             AREA_WHERE("a") " AND " OGC_BBOX("a.geom"), "$9", "$10"),
-                                    10};
+/* A page statement of table t aliased x (feature id x.id, geometry x.geom). */
+#define OGC_TABLE_PAGE(name, t, x, props, where, after, limit, n)                                                   \
+  {                                                                                                                 \
+    name,                                                                                                           \
+        OGC_PAGE(FEATURE(x ".id", OGC_LIST_GEOM(x ".geom"), props), t, x, where " AND " OGC_BBOX(x ".geom"), after, \
+                 limit),                                                                                            \
+        n                                                                                                           \
+  }
+enum { PAGE_AREAS, PAGE_EVENTS };
+static const est_stmt table_pages[] = {
+    [PAGE_AREAS] = OGC_TABLE_PAGE("ogc_areas_page", "areas", "a", AREA_PROPS, AREA_WHERE("a"), "$9", "$10", 10),
+    [PAGE_EVENTS] = OGC_TABLE_PAGE("ogc_events_page", "events", "e", EVENT_PROPS, EVENT_WHERE("$13"), "$11", "$12", 13),
+};
 
 static const est_stmt focuses_page = {
     "ogc_focuses_page",
@@ -80,11 +89,6 @@ static const est_stmt focuses_page = {
     ") s JOIN area_focuses f ON f.id = s.id JOIN areas ar ON ar.id = f.area_id WHERE ($11::bigint IS NULL OR s.id > "
     "$11) ORDER BY s.id LIMIT $12",
     12};
-
-static const est_stmt events_page = {"ogc_events_page",
-                                     OGC_PAGE(FEATURE("e.id", OGC_LIST_GEOM("e.geom"), EVENT_PROPS), "events", "e",
-                                              EVENT_WHERE("$13") " AND " OGC_BBOX("e.geom"), "$11", "$12"),
-                                     13};
 
 /* Features given as JSON ($11, CRS84), ids integers. */
 static const est_stmt features_page = {
@@ -181,7 +185,7 @@ est_result store_ogc_items(est_pool *pool, const char *c, const store_ogc_query 
   if (strcmp(c, "areas") == 0) {
     p[8] = aft;
     p[9] = lim;
-    return run_page(pool, &areas_page, p, page, out, matched);
+    return run_page(pool, &table_pages[PAGE_AREAS], p, page, out, matched);
   }
   p[8] = q->t_start;
   p[9] = q->t_end;
@@ -190,7 +194,7 @@ est_result store_ogc_items(est_pool *pool, const char *c, const store_ogc_query 
   if (strcmp(c, "area-focuses") == 0) return run_page(pool, &focuses_page, p, page, out, matched);
   if (strcmp(c, "events") != 0) return EST_EINVAL;
   p[12] = store_rows_param(q->rows, q->rows_party, party);
-  return run_page(pool, &events_page, p, page, out, matched);
+  return run_page(pool, &table_pages[PAGE_EVENTS], p, page, out, matched);
 }
 
 est_result store_ogc_item(est_pool *pool, const char *c, const store_ogc_query *q, long long id, char **out) {

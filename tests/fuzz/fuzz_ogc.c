@@ -9,10 +9,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  char *s = malloc(size + 1);
+  char *s = strndup((const char *)data, size); /* a parameter value: text up to the first NUL */
   if (!s) return 0;
-  memcpy(s, data, size);
-  s[size] = '\0';
   static const char *const crss[] = {EST_OGC_CRS84, EST_OGC_EPSG4326, EST_OGC_EPSG3006};
   const char *why;
   for (size_t i = 0; i < 3; i++) {

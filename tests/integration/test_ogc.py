@@ -22,9 +22,8 @@ import subprocess
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 
-from conftest import ESTD_BIN, SQL_DIR, Estd, assert_problem, pg_url
+from conftest import Estd, assert_problem, create_key
 from sit_events import HASSLEHOLMEN, HULTA, NORRBY, OUTSIDE, ev, insert, party_ids
 
 SECRET = "ogc-key-secret-" + "0123456789abcdef" * 3
@@ -39,12 +38,7 @@ STHLM = ZoneInfo("Europe/Stockholm")
 
 
 def make_key(db, party, scopes):
-    env = dict(os.environ, ESTD_DATABASE_URL=pg_url(db), ESTD_SQL_DIR=SQL_DIR, ESTD_KEY_SECRET=SECRET,
-               ESTD_LOG_LEVEL="warn")
-    r = subprocess.run([ESTD_BIN, "keys", "create", "--party", party, "--scopes", scopes], env=env,
-                       capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip()
+    return create_key(db, party, scopes, SECRET)
 
 
 def this_monday():
