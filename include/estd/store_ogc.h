@@ -3,8 +3,8 @@
  * transformed by PostGIS into the requested CRS (ST_Transform, axes
  * swapped with ST_FlipCoordinates where the CRS's authority order is not
  * x/y), filtered by a bbox in any supported CRS and by a datetime. One
- * statement per page, so numberMatched and the page come from one
- * snapshot. docs/OGC.md. */
+ * statement per page, so numberMatched (first page) and the page come from
+ * one snapshot. docs/OGC.md. */
 #ifndef ESTD_STORE_OGC_H
 #define ESTD_STORE_OGC_H
 
@@ -29,7 +29,7 @@ typedef struct store_ogc_query {
 /* A page of collection c ("areas", "area-focuses", "events"), ordered by
  * id, after page->after (keyset, sort "id"), page->limit features:
  * out->items is a JSON array of Features; *matched the number of features
- * the filters select on all pages (-1 when unknown: an empty page after a
+ * the filters select on all pages, on the first page only (-1 after a
  * cursor). EST_EINVAL for another collection. */
 est_result store_ogc_items(est_pool *pool, const char *c, const store_ogc_query *q, const est_list_query *page,
                            est_page *out, long long *matched);

@@ -30,13 +30,17 @@
   ", CASE WHEN $8::int = 4326 THEN 1 ELSE 500 END), 4326), 0.001) AND ST_Intersects(ST_Transform(" g \
   ", $8::int), " OGC_BOX ")))"
 
-/* A page: the ids the filters select (inner, counted over all pages) and
- * the features of those after the cursor $k (outer). Columns (feature,
- * '', id, matched) for store_page_collect. */
-#define OGC_PAGE(feature, table, alias, where, after, limit)                                                           \
-  "SELECT " feature ", '', " alias ".id, s.matched FROM (SELECT " alias ".id, count(*) OVER () AS matched FROM " table \
-  " " alias " WHERE " where ") s JOIN " table " " alias " ON " alias ".id = s.id WHERE (" after                        \
-  "::bigint IS NULL OR s.id > " after ") ORDER BY s.id LIMIT " limit
+/* A page: the ids after the cursor `after` (keyset on the primary key,
+ * LIMIT `limit`) of the rows of `from` (x its row alias) that `where`
+ * selects, then their features. Columns (feature, '', id, matched) for
+ * store_page_collect; matched, the count over all pages, only on the first
+ * page (no cursor: a later page would count everything again), in the same
+ * statement and so the same snapshot. */
+#define OGC_PAGE(feature, from, x, where, after, limit)                                                          \
+  "WITH p AS (SELECT " x ".id FROM " from " WHERE " where " AND (" after "::bigint IS NULL OR " x ".id > " after \
+  ") ORDER BY " x ".id LIMIT " limit ") SELECT " feature ", '', " x ".id, CASE WHEN " after                      \
+  "::bigint IS NULL THEN (SELECT count(*) FROM " from " WHERE " where ") END FROM p, " from " WHERE " x          \
+  ".id = p.id ORDER BY " x ".id"
 
 #define FEATURE(id, geom, props) \
   "json_build_object('type', 'Feature', 'id', " id ", 'geometry', " geom ", 'properties', " props ")::text"
@@ -68,12 +72,12 @@
   "::bigint IS NULL OR e.party_id = " party ")"
 
 /* A page statement of table t aliased x (feature id x.id, geometry x.geom). */
-#define OGC_TABLE_PAGE(name, t, x, props, where, after, limit, n)                                                   \
-  {                                                                                                                 \
-    name,                                                                                                           \
-        OGC_PAGE(FEATURE(x ".id", OGC_LIST_GEOM(x ".geom"), props), t, x, where " AND " OGC_BBOX(x ".geom"), after, \
-                 limit),                                                                                            \
-        n                                                                                                           \
+#define OGC_TABLE_PAGE(name, t, x, props, where, after, limit, n)                                                  \
+  {                                                                                                                \
+    name,                                                                                                          \
+        OGC_PAGE(FEATURE(x ".id", OGC_LIST_GEOM(x ".geom"), props), t " " x, x, where " AND " OGC_BBOX(x ".geom"), \
+                 after, limit),                                                                                    \
+        n                                                                                                          \
   }
 enum { PAGE_AREAS, PAGE_EVENTS };
 static const est_stmt table_pages[] = {
@@ -81,16 +85,14 @@ static const est_stmt table_pages[] = {
     [PAGE_EVENTS] = OGC_TABLE_PAGE("ogc_events_page", "events", "e", EVENT_PROPS, EVENT_WHERE("$13"), "$11", "$12", 13),
 };
 
-static const est_stmt focuses_page = {
-    "ogc_focuses_page",
-    "SELECT " FEATURE("f.id", OGC_LIST_GEOM("ar.geom"), FOCUS_PROPS)
-    ", '', f.id, s.matched FROM (SELECT f.id, count(*) OVER () AS matched FROM area_focuses f JOIN areas ar ON ar.id "
-    "= f.area_id WHERE " FOCUS_WHERE " AND " OGC_BBOX("ar.geom")
-    ") s JOIN area_focuses f ON f.id = s.id JOIN areas ar ON ar.id = f.area_id WHERE ($11::bigint IS NULL OR s.id > "
-    "$11) ORDER BY s.id LIMIT $12",
-    12};
+static const est_stmt focuses_page = {"ogc_focuses_page",
+                                      OGC_PAGE(FEATURE("f.id", OGC_LIST_GEOM("ar.geom"), FOCUS_PROPS),
+                                               "area_focuses f JOIN areas ar ON ar.id = f.area_id", "f",
+                                               FOCUS_WHERE " AND " OGC_BBOX("ar.geom"), "$11", "$12"),
+                                      12};
 
-/* Features given as JSON ($11, CRS84), ids integers. */
+/* Features given as JSON ($11, CRS84), ids integers (at most a few dozen:
+ * counted on every page). */
 static const est_stmt features_page = {
     "ogc_features_page",
     "WITH g AS (SELECT (t.f->>'id')::bigint AS id, t.f->'properties' AS props, "
@@ -166,7 +168,7 @@ static est_result run_page(est_pool *pool, const est_stmt *s, const char *const 
   *matched = -1;
   est_result rc = store_exec1(pool, s, params, &r, NULL);
   if (rc == EST_OK) {
-    if (PQntuples(r) > 0) *matched = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+    if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 3)) *matched = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
     else if (!page->has_after) *matched = 0;
     rc = store_page_collect(r, page, "id", out);
   }

@@ -321,7 +321,9 @@ def test_paging_links_and_counts(env):
     while url:
         doc = ok(get(env, "admin", url.replace(env["sec"].base, "")))
         pages += 1
-        assert doc["numberMatched"] == n and doc["numberReturned"] == len(doc["features"]) <= 2
+        # numberMatched on the first page (counting all again for every page would cost a scan each)
+        assert doc.get("numberMatched") == (n if pages == 1 else None)
+        assert doc["numberReturned"] == len(doc["features"]) <= 2
         assert link(doc, "collection") == base(env) + "/collections/events"
         assert link(doc, "self", "application/geo+json").startswith(base(env) + "/collections/events/items?")
         assert "f=json" in link(doc, "alternate", "application/json")
