@@ -101,7 +101,7 @@ def main():
     stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     lines = ["<!-- ogc:begin -->", "## OGC API – Features", "",
              "`bench/ogc/run.py`, %s, %d events, 2 cores shared with other work (±20 %% between runs: compare"
-             " the ratios); release-equivalent build, one client, sequential pages, median of %d runs; estd and"
+             " the ratios); the `build/` binary (-O2), one client, sequential pages, median of %d runs; estd and"
              " PostgreSQL on the same machine." % (stamp, N, RUNS), "",
              "| read | features | seconds | µs per feature | per feature vs baseline |", "|---|---:|---:|---:|---:|"]
     for name, n, s in rows:
