@@ -53,6 +53,8 @@ BUILD_PKGS="$(pkg_list build.txt) $(pkg_list runtime.txt)"
 RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless glewlwyd rnbyc"
 # chromium + poppler-utils + fonts: the browser tests (tests/browser: Playwright drives Debian's chromium, pdftoppm reads the pack).
 TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm clang libclang-rt-14-dev clang-format openssl procps chromium poppler-utils fonts-dejavu-core"
+# gdal-bin: GDAL's ogrinfo/ogr2ogr (OAPIF driver) read /ogc/ in tests/integration/test_ogc.py.
+TEST_PKGS="$TEST_PKGS gdal-bin"
 # The container stage (scripts/container-test.sh): rootful podman on runc,
 # netavark networking, and debootstrap for the debian:12-slim base.
 CONTAINER_PKGS="podman runc netavark aardvark-dns iptables debootstrap"

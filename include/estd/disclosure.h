@@ -75,6 +75,12 @@ int est_disclosure_base(const est_caller *c, int cfg_min, int requested);
 /* May the caller see derived positions (hot-spot hulls) exactly? */
 bool est_disclosure_exact_geometry(const est_caller *c);
 
+/* Events as map features (the OGC API events collection: every feature an
+ * exact position and time): only for read-detail; admin sees every party's
+ * events, any other read-detail caller only those of its own *party
+ * (EST_ROWS_NONE without read-detail or without a party: 403). */
+est_rows est_disclosure_feature_rows(const est_caller *c, long long *party);
+
 /* Dead letters: all (admin) or only those of *party; EST_ROWS_NONE when the
  * key has no party. */
 est_rows est_disclosure_dead_letters(const est_caller *c, long long *party);

@@ -105,6 +105,7 @@ extern const http_route http_routes_web[];       /* the web app under /app/ */
 extern const http_route http_routes_public[];    /* the public medborgarlöfte page's API */
 
 extern const http_route http_routes_cycle[]; /* parties/agreements writes, meetings, actions, indicators */
+extern const http_route http_routes_ogc[];   /* OGC API - Features under /ogc */
 
 /* The situational picture of one ISO week (week NULL = the current one)
  * for area_id (0 = all) exactly as GET /v1/situation?week=..&area_id=..
@@ -115,6 +116,11 @@ extern const http_route http_routes_cycle[]; /* parties/agreements writes, meeti
 #include "estd/disclosure.h"
 est_result http_situation_render(http_ctx *ctx, long long area_id, const char *week, const est_caller *as, int k,
                                  char **body, size_t *len, est_caller *used, int *k_used);
+/* The same for any period (the OGC hot spots, routes_ogc.c). */
+#include "estd/period.h"
+est_result http_situation_render_period(http_ctx *ctx, long long area_id, const est_period *period,
+                                        const est_caller *as, int k, char **body, size_t *len, est_caller *used,
+                                        int *k_used);
 
 /* ---- reading the request (http/request.c) ---- */
 

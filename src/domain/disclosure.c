@@ -32,6 +32,14 @@ int est_disclosure_base(const est_caller *c, int cfg_min, int requested) {
 
 bool est_disclosure_exact_geometry(const est_caller *c) { return c->detail || c->admin; }
 
+est_rows est_disclosure_feature_rows(const est_caller *c, long long *party) {
+  if (!c->detail && !c->admin) {
+    *party = 0;
+    return EST_ROWS_NONE;
+  }
+  return est_disclosure_dead_letters(c, party); /* the same rule: admin all, else the own party's */
+}
+
 est_rows est_disclosure_dead_letters(const est_caller *c, long long *party) {
   *party = 0;
   if (c->admin) return EST_ROWS_ALL;

@@ -343,16 +343,22 @@ static est_result situation_geojson(http_ctx *ctx) {
 
 est_result http_situation_render(http_ctx *ctx, long long area_id, const char *week, const est_caller *as, int k,
                                  char **body, size_t *len, est_caller *used, int *k_used) {
-  est_situation_query q;
-  memset(&q, 0, sizeof q);
-  q.area_id = area_id;
   const char *field, *why;
   est_period period;
   if (est_period_from_params(week, NULL, NULL, est_stockholm_date(time(NULL)), &period, &field, &why) != EST_OK) {
     http_fail_field(ctx, "/week", why);
     return http_fail(ctx, EST_EINVAL, "invalid week: %s", why);
   }
-  est_situation_query_period(&q, &period, NULL); /* the defaults of GET /v1/situation */
+  return http_situation_render_period(ctx, area_id, &period, as, k, body, len, used, k_used);
+}
+
+est_result http_situation_render_period(http_ctx *ctx, long long area_id, const est_period *period,
+                                        const est_caller *as, int k, char **body, size_t *len, est_caller *used,
+                                        int *k_used) {
+  est_situation_query q;
+  memset(&q, 0, sizeof q);
+  q.area_id = area_id;
+  est_situation_query_period(&q, period, NULL); /* the defaults of GET /v1/situation */
   q.eps_m = 150.0;
   q.min_points = 5;
   est_caller who = as ? *as : http_caller(ctx);

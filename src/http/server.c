@@ -103,13 +103,10 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap) {
   est_log_kv(level, buf, "component", "microhttpd", NULL);
 }
 
-static const http_route *const g_tables[] = {http_routes_ops,         http_routes_parties,
-                                             http_routes_commitments, http_routes_areas,
-                                             http_routes_focuses,     http_routes_events,
-                                             http_routes_sources,     http_routes_situation,
-                                             http_routes_security,    http_routes_auth,
-                                             http_routes_web,         http_routes_public,
-                                             http_routes_cycle,       NULL};
+static const http_route *const g_tables[] = {
+    http_routes_ops,    http_routes_parties, http_routes_commitments, http_routes_areas,    http_routes_focuses,
+    http_routes_events, http_routes_sources, http_routes_situation,   http_routes_security, http_routes_auth,
+    http_routes_web,    http_routes_public,  http_routes_cycle,       http_routes_ogc,      NULL};
 
 const http_route *const *http_route_tables(void) { return g_tables; }
 

@@ -176,6 +176,17 @@ class Estd:
             return cur.fetchall() if cur.description else []
 
 
+def create_key(db, party, scopes, secret):
+    """A new API key of party with scopes (`estd keys create`), hashed with secret
+    (the ESTD_KEY_SECRET of the server that will check it)."""
+    env = dict(os.environ, ESTD_DATABASE_URL=pg_url(db), ESTD_SQL_DIR=SQL_DIR, ESTD_KEY_SECRET=secret,
+               ESTD_LOG_LEVEL="warn")
+    r = subprocess.run([ESTD_BIN, "keys", "create", "--party", party, "--scopes", scopes], env=env,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()
+
+
 def assert_problem(resp, status, field=None):
     """Asserts an RFC 9457 problem response with the given status (and, if
     given, a field-level error naming `field`)."""

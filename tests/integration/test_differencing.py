@@ -13,12 +13,10 @@ A null (a count rounded to 0) is taken as 0, as an attacker would.
 """
 import csv
 import io
-import os
-import subprocess
 
 import pytest
 
-from conftest import ESTD_BIN, SQL_DIR, Estd, pg_url
+from conftest import Estd, create_key
 from sit_events import HASSLEHOLMEN, HULTA, NORRBY, area_ids, ev, insert
 
 SECRET = "differencing-key-secret-" + "0123456789abcdef" * 3
@@ -29,12 +27,7 @@ CLUSTER = [(-0.0003, -0.0002), (-0.00015, 0.0001), (0.0, 0.0), (0.00015, -0.0001
 
 
 def make_key(db, party, scopes):
-    env = dict(os.environ, ESTD_DATABASE_URL=pg_url(db), ESTD_SQL_DIR=SQL_DIR, ESTD_KEY_SECRET=SECRET,
-               ESTD_LOG_LEVEL="warn")
-    r = subprocess.run([ESTD_BIN, "keys", "create", "--party", party, "--scopes", scopes], env=env,
-                       capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip()
+    return create_key(db, party, scopes, SECRET)
 
 
 def fixture_rows():

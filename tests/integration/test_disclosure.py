@@ -13,13 +13,11 @@ Caller classes (auth required, real keys):
 import csv
 import io
 import json
-import os
 import re
-import subprocess
 
 import pytest
 
-from conftest import ESTD_BIN, SQL_DIR, Estd, assert_problem, pg_url
+from conftest import Estd, assert_problem, create_key
 from sit_events import HASSLEHOLMEN, HULTA, NORRBY, area_ids, ev, insert, party_ids
 
 SECRET = "disclosure-key-secret-" + "0123456789abcdef" * 3
@@ -33,12 +31,7 @@ DETAIL_FIELDS = ("location", "occurred_at", "received_at", "description", "place
 
 
 def make_key(db, party, scopes):
-    env = dict(os.environ, ESTD_DATABASE_URL=pg_url(db), ESTD_SQL_DIR=SQL_DIR, ESTD_KEY_SECRET=SECRET,
-               ESTD_LOG_LEVEL="warn")
-    r = subprocess.run([ESTD_BIN, "keys", "create", "--party", party, "--scopes", scopes], env=env,
-                       capture_output=True, text=True, timeout=30)
-    assert r.returncode == 0, r.stderr
-    return r.stdout.strip()
+    return create_key(db, party, scopes, SECRET)
 
 
 def fixture_rows():

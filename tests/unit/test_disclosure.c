@@ -62,6 +62,20 @@ static void test_dead_letters(void **state) {
   assert_int_equal(est_disclosure_dead_letters(&no_party, &p), EST_ROWS_NONE);
 }
 
+static void test_feature_rows(void **state) {
+  (void)state;
+  long long p = -1;
+  assert_int_equal(est_disclosure_feature_rows(&admin_only, &p), EST_ROWS_ALL);
+  assert_int_equal(est_disclosure_feature_rows(&admin, &p), EST_ROWS_ALL);
+  assert_int_equal(est_disclosure_feature_rows(&detail, &p), EST_ROWS_PARTY); /* its own party only */
+  assert_int_equal(p, 7);
+  assert_int_equal(est_disclosure_feature_rows(&party7, &p), EST_ROWS_NONE); /* no read-detail */
+  assert_int_equal(p, 0);
+  assert_int_equal(est_disclosure_feature_rows(&no_party, &p), EST_ROWS_NONE);
+  const est_caller detail_no_party = {0, true, false};
+  assert_int_equal(est_disclosure_feature_rows(&detail_no_party, &p), EST_ROWS_NONE);
+}
+
 static void test_round_values(void **state) {
   (void)state;
   for (uint32_t ck = 0; ck < 2000000000u; ck += 99999989u) {
@@ -162,10 +176,15 @@ static void test_publish_json_table(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_rows),         cmocka_unit_test(test_event_view),
-      cmocka_unit_test(test_base),         cmocka_unit_test(test_dead_letters),
-      cmocka_unit_test(test_round_values), cmocka_unit_test(test_round_unbiased),
-      cmocka_unit_test(test_publish_tree), cmocka_unit_test(test_publish_json_table),
+      cmocka_unit_test(test_rows),
+      cmocka_unit_test(test_event_view),
+      cmocka_unit_test(test_base),
+      cmocka_unit_test(test_dead_letters),
+      cmocka_unit_test(test_feature_rows),
+      cmocka_unit_test(test_round_values),
+      cmocka_unit_test(test_round_unbiased),
+      cmocka_unit_test(test_publish_tree),
+      cmocka_unit_test(test_publish_json_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
