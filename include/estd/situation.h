@@ -45,6 +45,8 @@ typedef struct est_situation_query {
   bool include_events;  /* GeoJSON: also the period's events */
   est_rows rows;        /* whose events the GeoJSON may list (est_disclosure_rows) */
   long long rows_party; /* with EST_ROWS_PARTY */
+  bool from_raw;        /* read the counts from the raw events instead of the rollups (ESTD_SITUATION_SOURCE=raw:
+                           the check and benchmark baseline; the same document) */
 } est_situation_query;
 
 /* Sets q->period, its previous and year-ago periods and the date strings;

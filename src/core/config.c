@@ -174,6 +174,15 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   if (l.rc == EST_OK) load_kafka_props(&l, cfg);
   load_int(&l, &cfg->privacy_min_count, "ESTD_PRIVACY_MIN_COUNT", 3, 2, 1000);
   load_int(&l, &cfg->situation_cache_entries, "ESTD_SITUATION_CACHE_ENTRIES", 64, 0, 4096);
+  load_int(&l, &cfg->hotspot_max_staleness_s, "ESTD_HOTSPOT_MAX_STALENESS_S", 5, 0, 3600);
+  {
+    const char *m = env_get(&l, "ESTD_SITUATION_SOURCE");
+    cfg->situation_from_raw = m && strcmp(m, "raw") == 0;
+    if (m && strcmp(m, "raw") != 0 && strcmp(m, "rollup") != 0 && l.rc == EST_OK) {
+      snprintf(err, errlen, "ESTD_SITUATION_SOURCE=%s is not one of rollup, raw", m);
+      l.rc = EST_ECONFIG;
+    }
+  }
   {
     const char *a = env_get(&l, "ESTD_AUTH");
     cfg->auth_required = true;

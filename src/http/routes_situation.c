@@ -100,6 +100,7 @@ static est_result parse_params(http_ctx *ctx, est_situation_query *q) {
   q->detail_scope = who.detail;
   q->detail = est_disclosure_exact_geometry(&who);
   q->rows = est_disclosure_rows(&who, &q->rows_party);
+  q->from_raw = ctx->app->cfg->situation_from_raw;
   q->k = est_disclosure_base(&who, cfg_min, mcs ? (int)mc : 0);
 
   static const char *const includes[] = {"events", NULL};
@@ -359,6 +360,7 @@ est_result http_situation_render(http_ctx *ctx, long long area_id, const char *w
   q.detail_scope = who.detail;
   q.detail = est_disclosure_exact_geometry(&who);
   q.rows = est_disclosure_rows(&who, &q.rows_party);
+  q.from_raw = ctx->app->cfg->situation_from_raw;
   q.k = k >= 0 ? k : est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0);
   *used = who;
   *k_used = q.k;

@@ -7,9 +7,19 @@
  * hour) is taken from occurred_at AT TIME ZONE 'Europe/Stockholm', so the
  * daylight-saving changes and ISO weeks across new year fall right.
  *
- * Per area the queries read event_areas (covering index on (area_id,
- * occurred_at)); the all-areas view reads events (partial covering index of
- * incidents on occurred_at), so events outside every area count only there. */
+ * Counts, series, weekdays, hours, per-area counts, sources and presence
+ * come from the rollups (sql/migrations/0090_situation_rollups.sql:
+ * situation_hourly per (area, hour, kind), situation_daily per (area, local
+ * day, kind, category, party); area 0 = every event, so events outside every
+ * area count only in the all-areas view, as in event_areas/events). The only
+ * raw-event reads left are the hot spots (their points, an index-only range
+ * scan of the projected coordinates; the presence around them) and the
+ * newest event of each source (one index probe into its newest day).
+ *
+ * q->from_raw (ESTD_SITUATION_SOURCE=raw) reads the same rows from the raw
+ * events instead (the statements *_raw below): the check the rollups are
+ * tested against (tests/integration/test_rollups.py: byte-identical
+ * documents) and the same-run baseline of bench/situation. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,23 +47,9 @@
 #define CELL(name, cond)                                                                                             \
   "'" name "', COALESCE((SELECT n FROM g WHERE " cond "), 0), 'ck_" name "', COALESCE((SELECT ck FROM g WHERE " cond \
   "), 0)"
-#define COUNTS_SQL(SRC, ALLSRC) \
-  "WITH r AS ("                                                                                               \
-  " SELECT 0 AS per, occurred_at, category, party_id, record_key AS rk FROM " SRC " AND occurred_at >= " TS(2) \
-  "   AND occurred_at < " TS(3) " UNION ALL"                                                                  \
-  " SELECT 1, occurred_at, category, party_id, record_key FROM " SRC " AND occurred_at >= " TS(4)             \
-  "   AND occurred_at < " TS(5) " UNION ALL"                                                                  \
-  " SELECT 2, occurred_at, category, party_id, record_key FROM " SRC " AND occurred_at >= " TS(6)             \
-  "   AND occurred_at < " TS(7) "),"                                                                          \
-  " x AS (SELECT per, category, party_id, rk,"                                                                \
-  "   CASE WHEN $8::text = 'week' THEN date_trunc('week', lt)::date ELSE lt::date END AS b,"                  \
-  "   extract(isodow FROM lt)::int AS dow, extract(hour FROM lt)::int AS hr"                                  \
-  "   FROM (SELECT per, category, party_id, rk, CASE WHEN per = 0 THEN occurred_at AT TIME ZONE " TZ " END"   \
-  "         AS lt FROM r) y),"                                                                                \
-  " g AS MATERIALIZED (SELECT per, category, party_id, b, dow, hr, count(*) AS n,"                            \
-  "   sum(rk) % 2147483648 AS ck, GROUPING(category, party_id, b, dow, hr) AS gs FROM x"                      \
-  "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id), (per, b), (per, dow), (per, hr),"      \
-  "   (per, dow, hr)))"                                                                                       \
+/* The document from the cells g (see COUNTS_SQL): BY_AREA the by_area array, SOURCES a relation
+ * (party_id, n, latest) of the parties that reported in the current period. */
+#define COUNTS_DOC(BY_AREA, SOURCES) \
   " SELECT json_build_object("                                                                                \
   "  'total', json_build_object(" CELL("count", "gs = 31 AND per = 0") ","                                    \
   "     " CELL("previous", "gs = 31 AND per = 1") ", " CELL("year_ago", "gs = 31 AND per = 2") "),"           \
@@ -83,23 +79,88 @@
   "  'by_weekday_hour', (SELECT json_agg(json_build_object('weekday', w, 'hour', h,"                          \
   "     " CELL("count", "gs = 28 AND per = 0 AND g.dow = w AND g.hr = h") ") ORDER BY w, h)"                  \
   "     FROM generate_series(1, 7) w, generate_series(0, 23) h),"                                             \
-  "  'by_area', (SELECT json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"          \
-  "     'count', COALESCE(s.n, 0), 'ck_count', COALESCE(s.ck, 0)) ORDER BY a.id) FROM areas a LEFT JOIN"      \
-  "     (SELECT area_id, count(*) AS n, sum(record_key) % 2147483648 AS ck FROM event_areas"                  \
-  "      WHERE kind = 'incident' AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY area_id) s"  \
-  "     ON s.area_id = a.id WHERE $1::bigint IS NULL OR a.id = $1),"                                          \
+  "  'by_area', " BY_AREA ","                                                                                 \
   "  'sources', (SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code, 'name', p.name,"         \
   "     'events', COALESCE(s.n, 0), 'latest_occurred_at', s.latest,"                                          \
   "     'latest_date', (s.latest AT TIME ZONE " TZ ")::date, 'reported', s.n IS NOT NULL) ORDER BY p.id)"     \
-  "     FROM parties p LEFT JOIN (SELECT party_id, count(*) AS n, max(occurred_at) AS latest FROM " ALLSRC    \
-  "       AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY party_id) s ON s.party_id = p.id))::text"
+  "     FROM parties p LEFT JOIN " SOURCES " s ON s.party_id = p.id))::text"
 
-static const est_stmt counts_area = {
-    "situation_counts_area",
+#define COUNTS_SQL(SRC, ALLSRC) \
+  "WITH r AS ("                                                                                               \
+  " SELECT 0 AS per, occurred_at, category, party_id, record_key AS rk FROM " SRC " AND occurred_at >= " TS(2) \
+  "   AND occurred_at < " TS(3) " UNION ALL"                                                                  \
+  " SELECT 1, occurred_at, category, party_id, record_key FROM " SRC " AND occurred_at >= " TS(4)             \
+  "   AND occurred_at < " TS(5) " UNION ALL"                                                                  \
+  " SELECT 2, occurred_at, category, party_id, record_key FROM " SRC " AND occurred_at >= " TS(6)             \
+  "   AND occurred_at < " TS(7) "),"                                                                          \
+  " x AS (SELECT per, category, party_id, rk,"                                                                \
+  "   CASE WHEN $8::text = 'week' THEN date_trunc('week', lt)::date ELSE lt::date END AS b,"                  \
+  "   extract(isodow FROM lt)::int AS dow, extract(hour FROM lt)::int AS hr"                                  \
+  "   FROM (SELECT per, category, party_id, rk, CASE WHEN per = 0 THEN occurred_at AT TIME ZONE " TZ " END"   \
+  "         AS lt FROM r) y),"                                                                                \
+  " g AS MATERIALIZED (SELECT per, category, party_id, b, dow, hr, count(*) AS n,"                            \
+  "   sum(rk) % 2147483648 AS ck, GROUPING(category, party_id, b, dow, hr) AS gs FROM x"                      \
+  "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id), (per, b), (per, dow), (per, hr),"      \
+  "   (per, dow, hr)))"                                                                                       \
+  COUNTS_DOC(                                                                                                \
+      "(SELECT json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"                  \
+      "     'count', COALESCE(s.n, 0), 'ck_count', COALESCE(s.ck, 0)) ORDER BY a.id) FROM areas a LEFT JOIN" \
+      "     (SELECT area_id, count(*) AS n, sum(record_key) % 2147483648 AS ck FROM event_areas"             \
+      "      WHERE kind = 'incident' AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY area_id) s" \
+      "     ON s.area_id = a.id WHERE $1::bigint IS NULL OR a.id = $1)",                                     \
+      "(SELECT party_id, count(*) AS n, max(occurred_at) AS latest FROM " ALLSRC                            \
+      "       AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY party_id)")
+
+static const est_stmt counts_area_raw = {
+    "situation_counts_area_raw",
     COUNTS_SQL("event_areas WHERE area_id = $1 AND kind = 'incident'", "event_areas WHERE area_id = $1"), 8};
-static const est_stmt counts_all = {
-    "situation_counts_all",
+static const est_stmt counts_all_raw = {
+    "situation_counts_all_raw",
     COUNTS_SQL("events WHERE $1::bigint IS NULL AND kind = 'incident'", "events WHERE $1::bigint IS NULL"), 8};
+
+/* The same document from the rollups. The cells of g keep the GROUPING
+ * codes of COUNTS_SQL: period totals, categories and parties from the daily
+ * rollup (31, 15, 23), buckets, weekdays, hours and weekday x hour of the
+ * current period from the hourly one (27, 29, 30, 28; one UTC hour is one
+ * local hour). Sources: the count from the daily rollup, the newest
+ * occurred_at by one probe into the raw rows of the party's newest day
+ * (LATEST: $1 area, d.party_id, d.last the day). */
+#define RSUM "sum(n)::bigint AS n, (sum(rk) % 2147483648)::bigint AS ck"
+#define ROLLUP_AREA "area_id = COALESCE($1::bigint, 0)"
+#define DAYS(f, t) " AND day >= $" #f "::date AND day < $" #t "::date"
+#define COUNTS_ROLLUP_SQL(LATEST) \
+  "WITH d AS ("                                                                                                   \
+  " SELECT 0 AS per, category, party_id, n, rk FROM situation_daily WHERE " ROLLUP_AREA                          \
+  "   AND kind = 'incident'" DAYS(2, 3) " UNION ALL"                                                                \
+  " SELECT 1, category, party_id, n, rk FROM situation_daily WHERE " ROLLUP_AREA " AND kind = 'incident'" DAYS(4, \
+  5) " UNION ALL"                                                                                                 \
+  " SELECT 2, category, party_id, n, rk FROM situation_daily WHERE " ROLLUP_AREA " AND kind = 'incident'" DAYS(6, \
+  7) "),"                                                                                                         \
+  " h AS (SELECT n, rk,"                                                                                          \
+  "   CASE WHEN $8::text = 'week' THEN date_trunc('week', lt)::date ELSE lt::date END AS b,"                      \
+  "   extract(isodow FROM lt)::int AS dow, extract(hour FROM lt)::int AS hr"                                      \
+  "   FROM (SELECT n, rk, hour AT TIME ZONE " TZ " AS lt FROM situation_hourly WHERE " ROLLUP_AREA                 \
+  "     AND kind = 'incident' AND hour >= " TS(2) " AND hour < " TS(3) ") y),"                                   \
+  " g AS MATERIALIZED ("                                                                                          \
+  "   SELECT per, NULLIF(category, '') AS category, party_id, NULL::date AS b, NULL::int AS dow, NULL::int AS hr," \
+  "   " RSUM ", GROUPING(category, party_id) * 8 + 7 AS gs FROM d"                                                \
+  "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id))"                                           \
+  "   UNION ALL SELECT 0, NULL, NULL, b, dow, hr, " RSUM ", 24 + GROUPING(b, dow, hr) FROM h"                     \
+  "   GROUP BY GROUPING SETS ((b), (dow), (hr), (dow, hr)))"                                                      \
+  COUNTS_DOC(                                                                                                     \
+      "(SELECT json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"                       \
+      "     'count', COALESCE(s.n, 0), 'ck_count', COALESCE(s.ck, 0)) ORDER BY a.id) FROM areas a CROSS JOIN"     \
+      "     LATERAL (SELECT " RSUM " FROM situation_daily WHERE area_id = a.id AND kind = 'incident'" DAYS(2, 3) \
+      "     ) s WHERE $1::bigint IS NULL OR a.id = $1)",                                                          \
+      "(SELECT d.party_id, d.n, (SELECT max(occurred_at) FROM " LATEST " AND occurred_at >= (d.last::timestamp"   \
+      "   AT TIME ZONE " TZ ") AND occurred_at < ((d.last + 1)::timestamp AT TIME ZONE " TZ ")) AS latest"         \
+      " FROM (SELECT party_id, sum(n)::bigint AS n, max(day) AS last FROM situation_daily WHERE " ROLLUP_AREA    \
+      DAYS(2, 3) " GROUP BY party_id) d)")
+
+static const est_stmt counts_area = {"situation_counts_area_rollup",
+                                     COUNTS_ROLLUP_SQL("event_areas WHERE area_id = $1 AND party_id = d.party_id"), 8};
+static const est_stmt counts_all = {"situation_counts_all_rollup",
+                                    COUNTS_ROLLUP_SQL("events WHERE $1::bigint IS NULL AND party_id = d.party_id"), 8};
 
 /* ---- hot spots ----------------------------------------------------------
  * Weighted DBSCAN over grid cells (estd/hotspot.h) instead of
@@ -135,8 +196,23 @@ static const est_stmt counts_all = {
   "SELECT ST_X(p.g), ST_Y(p.g), c.ordinal, p.record_key FROM (" PTS \
   ") p"                                                             \
   " JOIN event_categories c ON c.code = p.category"
-static const est_stmt points_area = {"situation_points_area", POINTS_SQL(PTS_AREA), 3};
-static const est_stmt points_all = {"situation_points_all", POINTS_SQL(PTS_ALL), 3};
+static const est_stmt points_area_raw = {"situation_points_area_raw", POINTS_SQL(PTS_AREA), 3};
+static const est_stmt points_all_raw = {"situation_points_all_raw", POINTS_SQL(PTS_ALL), 3};
+/* The same rows from the coordinates stored at intake (0090: hs_x/hs_y are
+ * set exactly for the precise incidents with a position, with the same
+ * ST_Transform): an index-only range scan of event_areas' primary key, for
+ * all areas of events_hotspot_idx. */
+static const est_stmt points_area = {
+    "situation_points_area2",
+    "SELECT ea.hs_x, ea.hs_y, c.ordinal, ea.record_key FROM event_areas ea JOIN event_categories c"
+    " ON c.code = ea.category WHERE ea.area_id = $1 AND ea.kind = 'incident' AND ea.hs_x IS NOT NULL"
+    " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3),
+    3};
+static const est_stmt points_all = {
+    "situation_points_all2",
+    "SELECT e.hs_x, e.hs_y, c.ordinal, e.record_key FROM events e JOIN event_categories c ON c.code = e.category"
+    " WHERE $1::bigint IS NULL AND e.hs_x IS NOT NULL AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3),
+    3};
 
 /* $1/$2 period, $3 eps, $4 exact geometry (estd/disclosure.h); per hot spot: $5 rank, $6 incident
  * count, $7/$8 centroid x/y, $9 hull vertices (MULTIPOINT WKT, EPSG:3006), $13 cell key; per
@@ -196,43 +272,57 @@ static const est_stmt hotspot_details = {
   " = $1 OR EXISTS (SELECT 1 FROM areas a1, areas a2 WHERE a1.id = $1" \
   " AND a2.id = " x " AND ST_Intersects(a1.geom, a2.geom) AND NOT ST_Touches(a1.geom, a2.geom)))"
 
-static const est_stmt context_stmt = {
-    "situation_context",
-    "SELECT json_build_object("
-    " 'area', (SELECT json_build_object('id', a.id, 'code', a.code, 'name', a.name, 'kind', a.kind)"
-    "   FROM areas a WHERE a.id = $1),"
-    " 'presence', (SELECT COALESCE(json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"
-    "     'patrols', json_build_object('count', pr.pc, 'ck_count', pr.pk, 'duration_s', pr.pd),"
-    "     'activities', json_build_object('count', pr.ac, 'ck_count', pr.ak, 'duration_s', pr.ad)) ORDER BY a.id), '[]')"
-    "   FROM areas a CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE ea.kind = 'patrol') AS pc,"
-    "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'patrol'), 0) % 2147483648 AS pk,"
-    "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'activity'), 0) % 2147483648 AS ak,"
-    "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'patrol'), 0) AS pd,"
-    "       count(*) FILTER (WHERE ea.kind = 'activity') AS ac,"
-    "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'activity'), 0) AS ad"
-    "     FROM event_areas ea JOIN events e ON e.id = ea.event_id"
-    "     WHERE ea.area_id = a.id AND ea.kind IN ('patrol', 'activity')"
-    "       AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) ") pr"
-    "   WHERE $1::bigint IS NULL OR a.id = $1),"
-    " 'focuses', (SELECT COALESCE(json_agg(json_build_object('id', f.id, 'code', f.code, 'area_id', f.area_id,"
-    "     'agreement_id', f.agreement_id, 'party_id', f.party_id, 'reason', f.reason, 'priority', f.priority,"
-    "     'valid_from', f.valid_from, 'valid_to', f.valid_to,"
-    "     'active', f.valid_from < $3::date AND (f.valid_to IS NULL OR f.valid_to >= $2::date))"
-    "     ORDER BY f.priority, f.id), '[]') FROM area_focuses f WHERE " CONCERNS("f.area_id") "),"
-    " 'commitments', (SELECT COALESCE(json_agg(json_build_object('id', c.id, 'code', c.code, 'text', c.text,"
-    "     'status', c.status, 'agreement_id', c.agreement_id,"
-    "     'area_ids', (SELECT json_agg(x.area_id ORDER BY x.area_id) FROM commitment_areas x"
-    "                  WHERE x.commitment_id = c.id)) ORDER BY c.id), '[]')"
-    "   FROM commitments c WHERE EXISTS (SELECT 1 FROM commitment_areas ca WHERE ca.commitment_id = c.id"
-    "     AND " CONCERNS("ca.area_id") ")),"
-    /* Open actions (planned or ongoing) per area concerned: the action's area or its focus's. */
-    " 'open_actions', (SELECT COALESCE(json_agg(json_build_object('area_id', q.aid, 'count', q.n, 'href',"
-    "   '/v1/actions?area_id=' || q.aid || '&open=true') ORDER BY q.aid), '[]') FROM (SELECT"
-    "   COALESCE(x.area_id, f.area_id) AS aid, count(*) AS n FROM actions x LEFT JOIN area_focuses f ON f.id ="
-    "   x.area_focus_id WHERE x.archived_at IS NULL AND x.status IN ('planned', 'ongoing') GROUP BY 1) q"
-    "   WHERE " CONCERNS("q.aid") "),"
-    " 'freshness', NULL)::text",
-    3};
+/* PRESENCE: the patrols and activities of area a.id in the period: pc/pk/pd (patrols: count, cell
+ * key, duration), ac/ak/ad (activities). */
+#define PRESENCE_RAW                                                                               \
+  "(SELECT count(*) FILTER (WHERE ea.kind = 'patrol') AS pc,"                                      \
+  "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'patrol'), 0) % 2147483648 AS pk,"   \
+  "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'activity'), 0) % 2147483648 AS ak," \
+  "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'patrol'), 0) AS pd,"                 \
+  "       count(*) FILTER (WHERE ea.kind = 'activity') AS ac,"                                     \
+  "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'activity'), 0) AS ad"                \
+  "     FROM event_areas ea JOIN events e ON e.id = ea.event_id"                                   \
+  "     WHERE ea.area_id = a.id AND ea.kind IN ('patrol', 'activity')"                             \
+  "       AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) ") pr"
+
+#define PRESENCE_ROLLUP                                                                    \
+  "(SELECT COALESCE(sum(n) FILTER (WHERE kind = 'patrol'), 0)::bigint AS pc,"              \
+  "   (COALESCE(sum(rk) FILTER (WHERE kind = 'patrol'), 0) % 2147483648)::bigint AS pk,"   \
+  "   (COALESCE(sum(rk) FILTER (WHERE kind = 'activity'), 0) % 2147483648)::bigint AS ak," \
+  "   COALESCE(sum(dur) FILTER (WHERE kind = 'patrol'), 0)::bigint AS pd,"                 \
+  "   COALESCE(sum(n) FILTER (WHERE kind = 'activity'), 0)::bigint AS ac,"                 \
+  "   COALESCE(sum(dur) FILTER (WHERE kind = 'activity'), 0)::bigint AS ad"                \
+  " FROM situation_daily WHERE area_id = a.id AND kind IN ('patrol', 'activity')" DAYS(2, 3) ") pr"
+
+#define CONTEXT_SQL(PRESENCE) \
+  "SELECT json_build_object(" \
+    " 'area', (SELECT json_build_object('id', a.id, 'code', a.code, 'name', a.name, 'kind', a.kind)" \
+    "   FROM areas a WHERE a.id = $1)," \
+    " 'presence', (SELECT COALESCE(json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name," \
+    "     'patrols', json_build_object('count', pr.pc, 'ck_count', pr.pk, 'duration_s', pr.pd)," \
+    "     'activities', json_build_object('count', pr.ac, 'ck_count', pr.ak, 'duration_s', pr.ad)) ORDER BY a.id), '[]')" \
+    "   FROM areas a CROSS JOIN LATERAL " PRESENCE \
+    "   WHERE $1::bigint IS NULL OR a.id = $1)," \
+    " 'focuses', (SELECT COALESCE(json_agg(json_build_object('id', f.id, 'code', f.code, 'area_id', f.area_id," \
+    "     'agreement_id', f.agreement_id, 'party_id', f.party_id, 'reason', f.reason, 'priority', f.priority," \
+    "     'valid_from', f.valid_from, 'valid_to', f.valid_to," \
+    "     'active', f.valid_from < $3::date AND (f.valid_to IS NULL OR f.valid_to >= $2::date))" \
+    "     ORDER BY f.priority, f.id), '[]') FROM area_focuses f WHERE " CONCERNS("f.area_id") ")," \
+    " 'commitments', (SELECT COALESCE(json_agg(json_build_object('id', c.id, 'code', c.code, 'text', c.text," \
+    "     'status', c.status, 'agreement_id', c.agreement_id," \
+    "     'area_ids', (SELECT json_agg(x.area_id ORDER BY x.area_id) FROM commitment_areas x" \
+    "                  WHERE x.commitment_id = c.id)) ORDER BY c.id), '[]')" \
+    "   FROM commitments c WHERE EXISTS (SELECT 1 FROM commitment_areas ca WHERE ca.commitment_id = c.id" \
+    "     AND " CONCERNS("ca.area_id") "))," \
+    /* Open actions (planned or ongoing) per area concerned: the action's area or its focus's. */ \
+    " 'open_actions', (SELECT COALESCE(json_agg(json_build_object('area_id', q.aid, 'count', q.n, 'href'," \
+    "   '/v1/actions?area_id=' || q.aid || '&open=true') ORDER BY q.aid), '[]') FROM (SELECT" \
+    "   COALESCE(x.area_id, f.area_id) AS aid, count(*) AS n FROM actions x LEFT JOIN area_focuses f ON f.id =" \
+    "   x.area_focus_id WHERE x.archived_at IS NULL AND x.status IN ('planned', 'ongoing') GROUP BY 1) q" \
+    "   WHERE " CONCERNS("q.aid") ")," \
+    " 'freshness', NULL)::text"
+static const est_stmt context_raw = {"situation_context_raw", CONTEXT_SQL(PRESENCE_RAW), 3};
+static const est_stmt context_stmt = {"situation_context_rollup", CONTEXT_SQL(PRESENCE_ROLLUP), 3};
 
 /* ---- data version -----------------------------------------------------------
  * What a cached picture depends on (sql/migrations/0070_situation_versions.sql,
@@ -416,7 +506,10 @@ est_result store_situation_close(store_situation_snap *s, est_result rc) {
 
 est_result store_situation_counts(store_situation_snap *s, const est_situation_query *q, char **out) {
   const char *p[8] = {s->area, q->from, q->to, q->prev_from, q->prev_to, q->ya_from, q->ya_to, q->bucket};
-  return exec_text(s->c, s->area ? &counts_area : &counts_all, p, out);
+  const est_stmt *st = q->from_raw ? (s->area ? &counts_area_raw : &counts_all_raw)
+                       : s->area   ? &counts_area
+                                   : &counts_all;
+  return exec_text(s->c, st, p, out);
 }
 
 est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts, size_t *n,
@@ -426,7 +519,10 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
   *ncat = 0;
   const char *pp[3] = {s->area, q->from, q->to};
   PGresult *r;
-  est_result rc = est_db_exec(s->c, s->area ? &points_area : &points_all, pp, &r, NULL);
+  const est_stmt *st = q->from_raw ? (s->area ? &points_area_raw : &points_all_raw)
+                       : s->area   ? &points_area
+                                   : &points_all;
+  est_result rc = est_db_exec(s->c, st, pp, &r, NULL);
   if (rc != EST_OK) return rc;
   size_t rows = (size_t)PQntuples(r);
   est_hs_point *v = malloc((rows ? rows : 1) * sizeof *v);
@@ -504,7 +600,7 @@ est_result store_situation_hotspots(store_situation_snap *s, const est_situation
 
 est_result store_situation_context(store_situation_snap *s, const est_situation_query *q, char **out) {
   const char *p[3] = {s->area, q->from, q->to};
-  return exec_text(s->c, &context_stmt, p, out);
+  return exec_text(s->c, q->from_raw ? &context_raw : &context_stmt, p, out);
 }
 
 est_result store_situation_geo_areas(store_situation_snap *s, const est_situation_query *q, char **out) {
