@@ -333,11 +333,16 @@ static const est_stmt context_stmt = {"situation_context_rollup", CONTEXT_SQL(PR
  * reads give the same text exactly when no write to those buckets committed
  * in between. Second column: the freshness block, which is about all events
  * (and the area's newest) and so is not cached but read here at request
- * time. $4 exact times (estd/disclosure.h, SHOWN_TIME), $5 area (or NULL). */
+ * time. $4 exact times (estd/disclosure.h, SHOWN_TIME), $5 area (or NULL).
+ * Third column: the same version of the hot spots' buckets ($6..$8,
+ * est_situation_hotspot_buckets), second in the text. */
 static const est_stmt version_stmt = {
-    "situation_data_version2",
+    "situation_data_version3",
     "SELECT (SELECT version FROM situation_meta WHERE id = 1)::text || ':' || COALESCE((SELECT sum(v.version)"
     "   FROM unnest($1::bigint[], $2::date[], $3::date[]) b(a, f, t)"
+    "   JOIN situation_versions v ON v.area_id = b.a AND v.day >= b.f AND v.day < b.t), 0)::text,"
+    " (SELECT version FROM situation_meta WHERE id = 1)::text || ':' || COALESCE((SELECT sum(v.version)"
+    "   FROM unnest($6::bigint[], $7::date[], $8::date[]) b(a, f, t)"
     "   JOIN situation_versions v ON v.area_id = b.a AND v.day >= b.f AND v.day < b.t), 0)::text,"
     " json_build_object("
     "   'newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM events)") ","
@@ -345,7 +350,7 @@ static const est_stmt version_stmt = {
     "   'area_newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM event_areas WHERE area_id = $5::bigint)") ","
     "   'consumer_lag', NULL::bigint,"
     "   'consumer_lag_note', 'consumer lag per partition is exported as estd_consumer_lag_messages on /metrics')::text",
-    5};
+    8};
 
 /* ---- GeoJSON parts -------------------------------------------------------- */
 static const est_stmt geo_areas = {
@@ -414,55 +419,70 @@ struct store_situation_snap {
   est_pool *pool;
   est_conn *c;
   char area_buf[24];
-  const char *area; /* the area id as text, NULL = all areas */
+  const char *area;  /* the area id as text, NULL = all areas */
+  char *hot_version; /* the hot spots' data version in this snapshot */
 };
 
-/* Reads the data version and freshness of q (version_stmt) on c. */
-static est_result read_version(est_conn *c, const est_situation_query *q, char **version, char **freshness) {
-  *version = *freshness = NULL;
-  est_situation_bucket b[EST_SITUATION_BUCKETS_MAX];
-  size_t n = est_situation_buckets(q, b);
-  est_buf areas = EST_BUF_INIT, from = EST_BUF_INIT, to = EST_BUF_INIT;
-  est_buf_puts(&areas, "{");
-  est_buf_puts(&from, "{");
-  est_buf_puts(&to, "{");
+/* Array literals of the bucket ranges b[0..n): areas, from, to (est_buf, caller frees). */
+static void bucket_arrays(const est_situation_bucket *b, size_t n, est_buf out[3]) {
+  for (int k = 0; k < 3; k++) {
+    out[k] = (est_buf)EST_BUF_INIT;
+    est_buf_puts(&out[k], "{");
+  }
   for (size_t i = 0; i < n; i++) {
     char f[11], t[11];
     est_date_format(b[i].from, f, sizeof f);
     est_date_format(b[i].to, t, sizeof t);
-    est_buf_printf(&areas, "%s%lld", i ? "," : "", b[i].area);
-    est_buf_printf(&from, "%s%s", i ? "," : "", f);
-    est_buf_printf(&to, "%s%s", i ? "," : "", t);
+    est_buf_printf(&out[0], "%s%lld", i ? "," : "", b[i].area);
+    est_buf_printf(&out[1], "%s%s", i ? "," : "", f);
+    est_buf_printf(&out[2], "%s%s", i ? "," : "", t);
   }
-  est_buf_puts(&areas, "}");
-  est_buf_puts(&from, "}");
-  est_buf_puts(&to, "}");
+  for (int k = 0; k < 3; k++) est_buf_puts(&out[k], "}");
+}
+
+/* Reads the data version, freshness and (hot non-NULL) the hot spots'
+ * version of q (version_stmt) on c. */
+static est_result read_version(est_conn *c, const est_situation_query *q, char **version, char **freshness,
+                               char **hot) {
+  *version = *freshness = NULL;
+  if (hot) *hot = NULL;
+  est_situation_bucket b[EST_SITUATION_BUCKETS_MAX], hb[EST_SITUATION_BUCKETS_MAX];
+  est_buf a[3], h[3];
+  bucket_arrays(b, est_situation_buckets(q, b), a);
+  bucket_arrays(hb, est_situation_hotspot_buckets(q, hb), h);
+  bool oom = false;
+  for (int k = 0; k < 3; k++) oom = oom || a[k].oom || h[k].oom;
   est_result rc = EST_ENOMEM;
   char ab[24];
-  if (!areas.oom && !from.oom && !to.oom) {
-    const char *p[5] = {areas.data, from.data, to.data, q->detail ? "true" : "false",
-                        q->area_id ? store_lld(ab, q->area_id) : NULL};
+  if (!oom) {
+    const char *p[8] = {
+        a[0].data, a[1].data, a[2].data, q->detail ? "true" : "false", q->area_id ? store_lld(ab, q->area_id) : NULL,
+        h[0].data, h[1].data, h[2].data};
     PGresult *r;
     rc = est_db_exec(c, &version_stmt, p, &r, NULL);
     if (rc == EST_OK) {
-      if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0) || PQgetisnull(r, 0, 1)) {
+      if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0) || PQgetisnull(r, 0, 1) || PQgetisnull(r, 0, 2)) {
         rc = EST_EINTERNAL;
       } else {
         *version = strdup(PQgetvalue(r, 0, 0));
-        *freshness = strdup(PQgetvalue(r, 0, 1));
-        if (!*version || !*freshness) {
+        *freshness = strdup(PQgetvalue(r, 0, 2));
+        if (hot) *hot = strdup(PQgetvalue(r, 0, 1));
+        if (!*version || !*freshness || (hot && !*hot)) {
           free(*version);
           free(*freshness);
+          if (hot) free(*hot);
           *version = *freshness = NULL;
+          if (hot) *hot = NULL;
           rc = EST_ENOMEM;
         }
       }
       PQclear(r);
     }
   }
-  est_buf_free(&areas);
-  est_buf_free(&from);
-  est_buf_free(&to);
+  for (int k = 0; k < 3; k++) {
+    est_buf_free(&a[k]);
+    est_buf_free(&h[k]);
+  }
   return rc;
 }
 
@@ -485,7 +505,7 @@ est_result store_situation_open(est_pool *pool, const est_situation_query *q, st
    * than they saved (a few thousand rows per statement), and concurrent requests
    * already use every core. */
   if (rc == EST_OK) rc = est_db_command(s->c, "SET LOCAL max_parallel_workers_per_gather = 0");
-  if (rc == EST_OK) rc = read_version(s->c, q, version, freshness);
+  if (rc == EST_OK) rc = read_version(s->c, q, version, freshness, &s->hot_version);
   if (rc == EST_OK) rc = check_area(s->c, s->area);
   if (rc != EST_OK) {
     free(*version);
@@ -500,9 +520,12 @@ est_result store_situation_open(est_pool *pool, const est_situation_query *q, st
 est_result store_situation_close(store_situation_snap *s, est_result rc) {
   if (!s) return rc;
   rc = store_tx_end(s->pool, s->c, rc);
+  free(s->hot_version);
   free(s);
   return rc;
 }
+
+const char *store_situation_hot_version(const store_situation_snap *s) { return s->hot_version; }
 
 est_result store_situation_counts(store_situation_snap *s, const est_situation_query *q, char **out) {
   const char *p[8] = {s->area, q->from, q->to, q->prev_from, q->prev_to, q->ya_from, q->ya_to, q->bucket};
@@ -621,7 +644,7 @@ est_result store_situation_version(est_pool *pool, const est_situation_query *q,
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
   if (rc != EST_OK) return rc;
-  rc = read_version(c, q, version, freshness);
+  rc = read_version(c, q, version, freshness, NULL);
   est_pool_release(pool, c);
   return rc;
 }
