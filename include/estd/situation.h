@@ -63,8 +63,10 @@ typedef struct est_situation_rows {
   const char *context;  /* {"area", "presence", "focuses", "commitments", "freshness"} */
   const char *areas;    /* area Features */
   const char *events;   /* up to EST_SITUATION_GEOJSON_EVENTS_MAX + 1 event Features */
-  const char *hotspots_as_of; /* when the hot spots were computed (RFC 3339), NULL: leave the members out */
-  bool hotspots_stale;        /* newer events exist in their buckets (served within ESTD_HOTSPOT_MAX_STALENESS_S) */
+  const char *hotspots_as_of; /* when the hot spots were computed (RFC 3339) */
+  bool hotspots_stale; /* newer events exist in their buckets (served within ESTD_HOTSPOT_MAX_STALENESS_S): the
+                          document then has "hot_spots_as_of" and "hot_spots_stale": true; without them the hot
+                          spots are of the same snapshot as the counts (the document as before) */
 } est_situation_rows;
 
 /* The hot spots of the period's incidents pts[0..n) (category slots

@@ -26,31 +26,27 @@
 --
 -- Hot spots: the SWEREF 99 TM (EPSG:3006) coordinates of every incident
 -- whose position is finer than a district (the only ones that make hot
--- spots) are stored with the event (generated columns hs_x, hs_y) and
--- copied into its event_areas rows, so the hot spot points of an area and
--- period are one index-only range scan (event_areas primary key; for all
--- areas events_hotspot_idx).
+-- spots) are stored with the event (generated column hs_pt, one
+-- ST_Transform per event at insert) and copied into its event_areas rows, so
+-- the hot spot points of an area and period are one index-only range scan
+-- (event_areas primary key; for all areas events_hotspot_idx).
 
 -- ---- projected coordinates ---------------------------------------------------
 ALTER TABLE events
-  ADD COLUMN hs_x float8 GENERATED ALWAYS AS (
+  ADD COLUMN hs_pt geometry(Point, 3006) GENERATED ALWAYS AS (
     CASE WHEN kind = 'incident' AND geom IS NOT NULL AND COALESCE(location_precision, 'point') IN ('point', 'street')
-         THEN ST_X(ST_Transform(geom, 3006)) END) STORED,
-  ADD COLUMN hs_y float8 GENERATED ALWAYS AS (
-    CASE WHEN kind = 'incident' AND geom IS NOT NULL AND COALESCE(location_precision, 'point') IN ('point', 'street')
-         THEN ST_Y(ST_Transform(geom, 3006)) END) STORED;
-COMMENT ON COLUMN events.hs_x IS
-  'Hot spot point: easting in SWEREF 99 TM (EPSG:3006) of an incident positioned finer than a district, else NULL.';
-COMMENT ON COLUMN events.hs_y IS 'Hot spot point: northing in SWEREF 99 TM (EPSG:3006), see hs_x.';
+         THEN ST_Transform(geom, 3006) END) STORED;
+COMMENT ON COLUMN events.hs_pt IS
+  'Hot spot point: the position in SWEREF 99 TM (EPSG:3006) of an incident positioned finer than a district, else NULL.';
 
 -- The event's columns the per-area picture reads, repeated in its area rows
--- (filled from the event by the row trigger below, whatever the inserting
--- statement supplies, and kept equal to it by est_rollup_events on UPDATE).
+-- (the intake supplies them from its RETURNING; a statement that does not
+-- gets them from the event by the row trigger below), and kept equal to the
+-- event by est_rollup_events on UPDATE.
 ALTER TABLE event_areas
   ADD COLUMN duration_s integer,
-  ADD COLUMN hs_x float8,
-  ADD COLUMN hs_y float8;
-UPDATE event_areas ea SET duration_s = e.duration_s, hs_x = e.hs_x, hs_y = e.hs_y, record_key = e.record_key
+  ADD COLUMN hs_pt geometry(Point, 3006);
+UPDATE event_areas ea SET duration_s = e.duration_s, hs_pt = e.hs_pt, record_key = e.record_key
 FROM events e WHERE e.id = ea.event_id;
 
 DROP TRIGGER event_areas_record_key ON event_areas;
@@ -58,22 +54,27 @@ DROP FUNCTION est_event_areas_record_key();
 CREATE FUNCTION est_event_areas_fill() RETURNS trigger
   LANGUAGE plpgsql AS $$
 BEGIN
-  SELECT e.occurred_at, e.kind, e.category, e.party_id, e.record_key, e.duration_s, e.hs_x, e.hs_y
-    INTO NEW.occurred_at, NEW.kind, NEW.category, NEW.party_id, NEW.record_key, NEW.duration_s, NEW.hs_x, NEW.hs_y
+  SELECT e.occurred_at, e.kind, e.category, e.party_id, e.record_key, e.duration_s, e.hs_pt
+    INTO NEW.occurred_at, NEW.kind, NEW.category, NEW.party_id, NEW.record_key, NEW.duration_s, NEW.hs_pt
     FROM events e WHERE e.id = NEW.event_id;
   RETURN NEW;
 END
 $$;
+-- Fires for a row without its record key (the statement gave only event and
+-- area), and for one without both duration and point: a statement that does
+-- not know the columns of 0090 supplies neither (a row that has neither by
+-- nature is filled with the same values).
 CREATE TRIGGER event_areas_fill BEFORE INSERT ON event_areas
-  FOR EACH ROW EXECUTE FUNCTION est_event_areas_fill();
+  FOR EACH ROW WHEN (NEW.record_key IS NULL OR (NEW.duration_s IS NULL AND NEW.hs_pt IS NULL))
+  EXECUTE FUNCTION est_event_areas_fill();
 
 -- Index-only hot spot points: per area the primary key carries them; for all
 -- areas a partial index of the incidents that have one.
 ALTER TABLE event_areas DROP CONSTRAINT event_areas_pkey;
 ALTER TABLE event_areas ADD CONSTRAINT event_areas_pkey
-  PRIMARY KEY (area_id, occurred_at, event_id) INCLUDE (kind, category, party_id, record_key, hs_x, hs_y);
-CREATE INDEX events_hotspot_idx ON events (occurred_at) INCLUDE (category, record_key, hs_x, hs_y)
-  WHERE hs_x IS NOT NULL;
+  PRIMARY KEY (area_id, occurred_at, event_id) INCLUDE (kind, category, party_id, record_key, hs_pt);
+CREATE INDEX events_hotspot_idx ON events (occurred_at) INCLUDE (category, record_key, hs_pt)
+  WHERE hs_pt IS NOT NULL;
 
 -- ---- rollups -------------------------------------------------------------------
 CREATE TABLE situation_hourly (
@@ -142,7 +143,7 @@ $$;
 
 -- events: the area-0 rows. On UPDATE also carries the changed columns into
 -- the event's event_areas rows (whose trigger then moves the per-area rows),
--- so an area row always repeats its event (retention's strip clears hs_x/hs_y).
+-- so an area row always repeats its event (retention's strip clears hs_pt).
 CREATE FUNCTION est_rollup_events() RETURNS trigger
   LANGUAGE plpgsql AS $$
 BEGIN
@@ -171,11 +172,12 @@ BEGIN
   IF TG_OP = 'UPDATE' THEN
     UPDATE event_areas ea
        SET occurred_at = n.occurred_at, kind = n.kind, category = n.category, party_id = n.party_id,
-           record_key = n.record_key, duration_s = n.duration_s, hs_x = n.hs_x, hs_y = n.hs_y
+           record_key = n.record_key, duration_s = n.duration_s, hs_pt = n.hs_pt
       FROM new_rows n
      WHERE ea.event_id = n.id
-       AND (ea.occurred_at, ea.kind, ea.category, ea.party_id, ea.record_key, ea.duration_s, ea.hs_x, ea.hs_y)
-           IS DISTINCT FROM (n.occurred_at, n.kind, n.category, n.party_id, n.record_key, n.duration_s, n.hs_x, n.hs_y);
+       AND ((ea.occurred_at, ea.kind, ea.category, ea.party_id, ea.record_key, ea.duration_s)
+            IS DISTINCT FROM (n.occurred_at, n.kind, n.category, n.party_id, n.record_key, n.duration_s)
+            OR ea.hs_pt IS DISTINCT FROM n.hs_pt);
   END IF;
   RETURN NULL;
 END

@@ -183,9 +183,9 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
       doc, "hot_spots_parameters",
       json_pack("{s:f, s:i, s:s}", "eps_m", q->eps_m, "min_points", q->min_points, "srid", "EPSG:3006"));
   json_object_set(doc, "hot_spots", hot);
-  if (rows->hotspots_as_of) {
+  if (rows->hotspots_stale && rows->hotspots_as_of) {
     json_object_set_new(doc, "hot_spots_as_of", json_string(rows->hotspots_as_of));
-    json_object_set_new(doc, "hot_spots_stale", json_boolean(rows->hotspots_stale));
+    json_object_set_new(doc, "hot_spots_stale", json_true());
   }
   json_object_set(doc, "presence", json_object_get(cx, "presence"));
   json_object_set(doc, "focuses", json_object_get(cx, "focuses"));

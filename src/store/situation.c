@@ -198,20 +198,20 @@ static const est_stmt counts_all = {"situation_counts_all_rollup",
   " JOIN event_categories c ON c.code = p.category"
 static const est_stmt points_area_raw = {"situation_points_area_raw", POINTS_SQL(PTS_AREA), 3};
 static const est_stmt points_all_raw = {"situation_points_all_raw", POINTS_SQL(PTS_ALL), 3};
-/* The same rows from the coordinates stored at intake (0090: hs_x/hs_y are
+/* The same rows from the coordinates stored at intake (0090: hs_pt is
  * set exactly for the precise incidents with a position, with the same
  * ST_Transform): an index-only range scan of event_areas' primary key, for
  * all areas of events_hotspot_idx. */
 static const est_stmt points_area = {
     "situation_points_area2",
-    "SELECT ea.hs_x, ea.hs_y, c.ordinal, ea.record_key FROM event_areas ea JOIN event_categories c"
-    " ON c.code = ea.category WHERE ea.area_id = $1 AND ea.kind = 'incident' AND ea.hs_x IS NOT NULL"
+    "SELECT ST_X(ea.hs_pt), ST_Y(ea.hs_pt), c.ordinal, ea.record_key FROM event_areas ea JOIN event_categories c"
+    " ON c.code = ea.category WHERE ea.area_id = $1 AND ea.kind = 'incident' AND ea.hs_pt IS NOT NULL"
     " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3),
     3};
 static const est_stmt points_all = {
     "situation_points_all2",
-    "SELECT e.hs_x, e.hs_y, c.ordinal, e.record_key FROM events e JOIN event_categories c ON c.code = e.category"
-    " WHERE $1::bigint IS NULL AND e.hs_x IS NOT NULL AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3),
+    "SELECT ST_X(e.hs_pt), ST_Y(e.hs_pt), c.ordinal, e.record_key FROM events e JOIN event_categories c ON c.code = e.category"
+    " WHERE $1::bigint IS NULL AND e.hs_pt IS NOT NULL AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3),
     3};
 
 /* $1/$2 period, $3 eps, $4 exact geometry (estd/disclosure.h); per hot spot: $5 rank, $6 incident
