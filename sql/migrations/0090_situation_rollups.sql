@@ -141,34 +141,40 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION est_rollup_no_truncate() RETURNS trigger
+  LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'TRUNCATE % would bypass the situation rollups: use DELETE', TG_TABLE_NAME
+    USING ERRCODE = 'feature_not_supported';
+END
+$$;
+
+-- The statement a trigger runs (EXECUTE, which sees its transition tables):
+-- groups the rows of the statement's transition tables, signed (+1 new,
+-- -1 old), at the full grain and passes them to est_rollup_apply. area: the
+-- area column (expression), cols: the transition table columns it reads.
+CREATE FUNCTION est_rollup_statement(op text, area text, cols text) RETURNS text
+  LANGUAGE sql IMMUTABLE AS $$
+  SELECT format(
+    'SELECT est_rollup_apply(array_agg(g.a), array_agg(g.h), array_agg(g.k), array_agg(g.c), array_agg(g.p),'
+    ' array_agg(g.n), array_agg(g.rk), array_agg(g.dur))'
+    ' FROM (SELECT %1$s AS a, date_trunc(''hour'', x.occurred_at, ''UTC'') AS h, x.kind AS k,'
+    '   COALESCE(x.category, '''') AS c, x.party_id AS p, sum(x.s)::bigint AS n,'
+    '   sum(x.s * x.record_key)::bigint AS rk, sum(x.s * COALESCE(x.duration_s, 0))::bigint AS dur'
+    '   FROM (%2$s) x GROUP BY 1, 2, 3, 4, 5) g',
+    area,
+    CASE op WHEN 'INSERT' THEN format('SELECT %1$s, 1 AS s FROM new_rows', cols)
+            WHEN 'DELETE' THEN format('SELECT %1$s, -1 AS s FROM old_rows', cols)
+            ELSE format('SELECT %1$s, -1 AS s FROM old_rows UNION ALL SELECT %1$s, 1 FROM new_rows', cols) END)
+$$;
+
 -- events: the area-0 rows. On UPDATE also carries the changed columns into
 -- the event's event_areas rows (whose trigger then moves the per-area rows),
 -- so an area row always repeats its event (retention's strip clears hs_pt).
 CREATE FUNCTION est_rollup_events() RETURNS trigger
   LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    PERFORM est_rollup_apply(array_agg(g.a), array_agg(g.h), array_agg(g.k), array_agg(g.c), array_agg(g.p),
-                             array_agg(g.n), array_agg(g.rk), array_agg(g.dur))
-    FROM (SELECT 0::bigint AS a, date_trunc('hour', x.occurred_at, 'UTC') AS h, x.kind AS k, COALESCE(x.category, '') AS c,
-                 x.party_id AS p, sum(x.s)::bigint AS n, sum(x.s * x.record_key)::bigint AS rk,
-                 sum(x.s * COALESCE(x.duration_s, 0))::bigint AS dur
-          FROM (SELECT occurred_at, kind, category, party_id, record_key, duration_s, 1 AS s FROM new_rows) x GROUP BY 1, 2, 3, 4, 5) g;
-  ELSIF TG_OP = 'DELETE' THEN
-    PERFORM est_rollup_apply(array_agg(g.a), array_agg(g.h), array_agg(g.k), array_agg(g.c), array_agg(g.p),
-                             array_agg(g.n), array_agg(g.rk), array_agg(g.dur))
-    FROM (SELECT 0::bigint AS a, date_trunc('hour', x.occurred_at, 'UTC') AS h, x.kind AS k, COALESCE(x.category, '') AS c,
-                 x.party_id AS p, sum(x.s)::bigint AS n, sum(x.s * x.record_key)::bigint AS rk,
-                 sum(x.s * COALESCE(x.duration_s, 0))::bigint AS dur
-          FROM (SELECT occurred_at, kind, category, party_id, record_key, duration_s, -1 AS s FROM old_rows) x GROUP BY 1, 2, 3, 4, 5) g;
-  ELSE
-    PERFORM est_rollup_apply(array_agg(g.a), array_agg(g.h), array_agg(g.k), array_agg(g.c), array_agg(g.p),
-                             array_agg(g.n), array_agg(g.rk), array_agg(g.dur))
-    FROM (SELECT 0::bigint AS a, date_trunc('hour', x.occurred_at, 'UTC') AS h, x.kind AS k, COALESCE(x.category, '') AS c,
-                 x.party_id AS p, sum(x.s)::bigint AS n, sum(x.s * x.record_key)::bigint AS rk,
-                 sum(x.s * COALESCE(x.duration_s, 0))::bigint AS dur
-          FROM (SELECT occurred_at, kind, category, party_id, record_key, duration_s, -1 AS s FROM old_rows UNION ALL SELECT occurred_at, kind, category, party_id, record_key, duration_s, 1 FROM new_rows) x GROUP BY 1, 2, 3, 4, 5) g;
-  END IF;
+  EXECUTE est_rollup_statement(TG_OP, '0::bigint', 'occurred_at, kind, category, party_id, record_key, duration_s');
   IF TG_OP = 'UPDATE' THEN
     UPDATE event_areas ea
        SET occurred_at = n.occurred_at, kind = n.kind, category = n.category, party_id = n.party_id,
@@ -187,52 +193,25 @@ $$;
 CREATE FUNCTION est_rollup_event_areas() RETURNS trigger
   LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    PERFORM est_rollup_apply(array_agg(g.a), array_agg(g.h), array_agg(g.k), array_agg(g.c), array_agg(g.p),
-                             array_agg(g.n), array_agg(g.rk), array_agg(g.dur))
-    FROM (SELECT x.area_id AS a, date_trunc('hour', x.occurred_at, 'UTC') AS h, x.kind AS k, COALESCE(x.category, '') AS c,
-                 x.party_id AS p, sum(x.s)::bigint AS n, sum(x.s * x.record_key)::bigint AS rk,
-                 sum(x.s * COALESCE(x.duration_s, 0))::bigint AS dur
-          FROM (SELECT area_id, occurred_at, kind, category, party_id, record_key, duration_s, 1 AS s FROM new_rows) x GROUP BY 1, 2, 3, 4, 5) g;
-  ELSIF TG_OP = 'DELETE' THEN
-    PERFORM est_rollup_apply(array_agg(g.a), array_agg(g.h), array_agg(g.k), array_agg(g.c), array_agg(g.p),
-                             array_agg(g.n), array_agg(g.rk), array_agg(g.dur))
-    FROM (SELECT x.area_id AS a, date_trunc('hour', x.occurred_at, 'UTC') AS h, x.kind AS k, COALESCE(x.category, '') AS c,
-                 x.party_id AS p, sum(x.s)::bigint AS n, sum(x.s * x.record_key)::bigint AS rk,
-                 sum(x.s * COALESCE(x.duration_s, 0))::bigint AS dur
-          FROM (SELECT area_id, occurred_at, kind, category, party_id, record_key, duration_s, -1 AS s FROM old_rows) x GROUP BY 1, 2, 3, 4, 5) g;
-  ELSE
-    PERFORM est_rollup_apply(array_agg(g.a), array_agg(g.h), array_agg(g.k), array_agg(g.c), array_agg(g.p),
-                             array_agg(g.n), array_agg(g.rk), array_agg(g.dur))
-    FROM (SELECT x.area_id AS a, date_trunc('hour', x.occurred_at, 'UTC') AS h, x.kind AS k, COALESCE(x.category, '') AS c,
-                 x.party_id AS p, sum(x.s)::bigint AS n, sum(x.s * x.record_key)::bigint AS rk,
-                 sum(x.s * COALESCE(x.duration_s, 0))::bigint AS dur
-          FROM (SELECT area_id, occurred_at, kind, category, party_id, record_key, duration_s, -1 AS s FROM old_rows UNION ALL SELECT area_id, occurred_at, kind, category, party_id, record_key, duration_s, 1 FROM new_rows) x GROUP BY 1, 2, 3, 4, 5) g;
-  END IF;
+  EXECUTE est_rollup_statement(TG_OP, 'x.area_id',
+                               'area_id, occurred_at, kind, category, party_id, record_key, duration_s');
   RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER events_rollup_ins AFTER INSERT ON events
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION est_rollup_events();
-CREATE TRIGGER events_rollup_upd AFTER UPDATE ON events
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION est_rollup_events();
-CREATE TRIGGER events_rollup_del AFTER DELETE ON events
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION est_rollup_events();
-CREATE TRIGGER event_areas_rollup_ins AFTER INSERT ON event_areas
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION est_rollup_event_areas();
-CREATE TRIGGER event_areas_rollup_upd AFTER UPDATE ON event_areas
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION est_rollup_event_areas();
-CREATE TRIGGER event_areas_rollup_del AFTER DELETE ON event_areas
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION est_rollup_event_areas();
-
--- TRUNCATE skips row and statement delete triggers: refuse it on the two
--- tables, so the rollups cannot silently go wrong (delete instead).
-CREATE FUNCTION est_rollup_no_truncate() RETURNS trigger
-  LANGUAGE plpgsql AS $$
+-- TRUNCATE skips row and statement delete triggers: refused on both tables,
+-- so the rollups cannot silently go wrong (delete instead).
+DO $$
+DECLARE r record;
 BEGIN
-  RAISE EXCEPTION 'TRUNCATE % would bypass the situation rollups: use DELETE', TG_TABLE_NAME
-    USING ERRCODE = 'feature_not_supported';
+  FOR r IN SELECT * FROM (VALUES ('INSERT', 'NEW TABLE AS new_rows', 'ins'),
+                                 ('UPDATE', 'OLD TABLE AS old_rows NEW TABLE AS new_rows', 'upd'),
+                                 ('DELETE', 'OLD TABLE AS old_rows', 'del')) v(op, ref, tag),
+                  unnest(ARRAY['events', 'event_areas']) AS t(tbl)
+  LOOP
+    EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I REFERENCING %s FOR EACH STATEMENT EXECUTE FUNCTION %I()',
+                   r.tbl || '_rollup_' || r.tag, r.op, r.tbl, r.ref, 'est_rollup_' || r.tbl);
+  END LOOP;
 END
 $$;
 CREATE TRIGGER events_rollup_trunc BEFORE TRUNCATE ON events

@@ -263,6 +263,18 @@ est_scache_outcome est_scache_begin(est_scache *c, const char *key, const char *
   return EST_SCACHE_MISS;
 }
 
+/* Replaces e's body and version by body (len bytes) and version, taken
+ * (malloc'd, or NULL), keeping the byte count. */
+static void entry_set(est_scache *c, entry *e, char *body, size_t len, char *version) {
+  c->bytes -= e->body ? e->len : 0;
+  free(e->body);
+  free(e->version);
+  e->body = body;
+  e->version = version;
+  e->len = body ? len : 0;
+  c->bytes += e->len;
+}
+
 /* Over the byte budget: evicts the least recently used entries other than keep. */
 static void evict_over_budget(est_scache *c, const entry *keep) {
   while (c->bytes > c->max_bytes) {
@@ -288,26 +300,18 @@ void est_scache_fill(est_scache *c, const char *key, uint64_t flight, const char
   entry *e = flight_entry(c, key, flight);
   if (e) {
     e->computing = false;
-    c->bytes -= e->body ? e->len : 0;
-    free(e->body);
-    free(e->version);
-    e->body = NULL;
-    e->version = NULL;
-    e->len = 0;
-    if (len <= c->max_bytes / 4) {
-      e->body = malloc(len ? len : 1);
-      e->version = version ? strdup(version) : NULL;
-    }
-    if (e->body && e->version) {
-      memcpy(e->body, body, len);
-      e->len = len;
+    char *b = len <= c->max_bytes / 4 ? malloc(len ? len : 1) : NULL;
+    char *v = b && version ? strdup(version) : NULL;
+    if (b && v) {
+      memcpy(b, body, len);
+      entry_set(c, e, b, len, v);
       snprintf(e->etag, sizeof e->etag, "%s", etag);
       e->body_ticket = flight;
       e->expires_ms = expires_ms;
       e->last_use = ++c->tick;
-      c->bytes += len;
       evict_over_budget(c, e);
     } else {
+      free(b);
       slot_clear(c, e);
     }
   }
@@ -367,15 +371,9 @@ void est_scache_put(est_scache *c, const char *key, const char *version, const c
   else if (!e && (e = take_slot(c)) != NULL && !(e->key = strdup(key))) e = NULL;
   if (e) {
     e->khash = h;
-    c->bytes -= e->body ? e->len : 0;
-    free(e->body);
-    free(e->version);
-    e->body = b;
-    e->version = v;
-    e->len = len;
+    entry_set(c, e, b, len, v);
     e->stamp_ms = stamp_ms;
     e->last_use = ++c->tick;
-    c->bytes += len;
     b = v = NULL;
     evict_over_budget(c, e);
   }

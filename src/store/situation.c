@@ -336,14 +336,15 @@ static const est_stmt context_stmt = {"situation_context_rollup", CONTEXT_SQL(PR
  * time. $4 exact times (estd/disclosure.h, SHOWN_TIME), $5 area (or NULL).
  * Third column: the same version of the hot spots' buckets ($6..$8,
  * est_situation_hotspot_buckets), second in the text. */
+/* The version text of the bucket ranges of arrays A (areas), F, T (days [from, to)). */
+#define VERSION_OF(A, F, T)                                                                           \
+  "(SELECT version FROM situation_meta WHERE id = 1)::text || ':' || COALESCE((SELECT sum(v.version)" \
+  "   FROM unnest(" A "::bigint[], " F "::date[], " T                                                 \
+  "::date[]) b(a, f, t)"                                                                              \
+  "   JOIN situation_versions v ON v.area_id = b.a AND v.day >= b.f AND v.day < b.t), 0)::text"
 static const est_stmt version_stmt = {
     "situation_data_version3",
-    "SELECT (SELECT version FROM situation_meta WHERE id = 1)::text || ':' || COALESCE((SELECT sum(v.version)"
-    "   FROM unnest($1::bigint[], $2::date[], $3::date[]) b(a, f, t)"
-    "   JOIN situation_versions v ON v.area_id = b.a AND v.day >= b.f AND v.day < b.t), 0)::text,"
-    " (SELECT version FROM situation_meta WHERE id = 1)::text || ':' || COALESCE((SELECT sum(v.version)"
-    "   FROM unnest($6::bigint[], $7::date[], $8::date[]) b(a, f, t)"
-    "   JOIN situation_versions v ON v.area_id = b.a AND v.day >= b.f AND v.day < b.t), 0)::text,"
+    "SELECT " VERSION_OF("$1", "$2", "$3") ", " VERSION_OF("$6", "$7", "$8") ","
     " json_build_object("
     "   'newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM events)") ","
     "   'newest_received_at', " SHOWN_TIME("(SELECT received_at FROM events ORDER BY id DESC LIMIT 1)") ","
