@@ -37,7 +37,8 @@ wrk_json() { # NAME URL: one JSON line
   wrk -t2 -c32 -d"$DUR" --latency --timeout 60s -s "$REPO/bench/wrk_report.lua" "$2" 2>/dev/null |
     awk -v name="$1" '/^JSON /{sub(/^JSON /,""); sub(/^\{/, "{\"name\":\"" name "\","); print}'
 }
-cmake -S "$REPO" -B "$REPO/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# RelWithDebInfo (-O2 -g: symbols for perf), as bench/intake/run.sh
+cmake -S "$REPO" -B "$REPO/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DESTD_BUILD_TESTS=OFF >/dev/null
 ninja -C "$REPO/build-bench" estd >/dev/null
 ESTD="$REPO/build-bench/estd"
 PIDS=()
