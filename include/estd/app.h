@@ -21,6 +21,7 @@ typedef struct est_app {
   struct est_intake *intake;          /* NULL when Kafka intake is off */
   struct est_auth *auth;              /* API-key verification, NULL = auth disabled */
   struct est_scache *situation_cache; /* rendered situational pictures, NULL = off */
+  struct est_scache *hotspot_cache;   /* last computed hot spots per area and period (est_scache_put), NULL = off */
   atomic_bool draining;               /* set on SIGTERM: readiness fails */
   atomic_int in_flight;               /* requests currently in a handler */
   bool migrations_current;            /* checked at start and by /readyz */

@@ -45,6 +45,8 @@ typedef struct est_situation_query {
   bool include_events;  /* GeoJSON: also the period's events */
   est_rows rows;        /* whose events the GeoJSON may list (est_disclosure_rows) */
   long long rows_party; /* with EST_ROWS_PARTY */
+  bool from_raw;        /* read the counts from the raw events instead of the rollups (ESTD_SITUATION_SOURCE=raw:
+                           the check and benchmark baseline; the same document) */
 } est_situation_query;
 
 /* Sets q->period, its previous and year-ago periods and the date strings;
@@ -61,6 +63,10 @@ typedef struct est_situation_rows {
   const char *context;  /* {"area", "presence", "focuses", "commitments", "freshness"} */
   const char *areas;    /* area Features */
   const char *events;   /* up to EST_SITUATION_GEOJSON_EVENTS_MAX + 1 event Features */
+  const char *hotspots_as_of; /* when the hot spots were computed (RFC 3339) */
+  bool hotspots_stale; /* newer events exist in their buckets (served within ESTD_HOTSPOT_MAX_STALENESS_S): the
+                          document then has "hot_spots_as_of" and "hot_spots_stale": true; without them the hot
+                          spots are of the same snapshot as the counts (the document as before) */
 } est_situation_rows;
 
 /* The hot spots of the period's incidents pts[0..n) (category slots
@@ -116,6 +122,16 @@ typedef struct est_situation_bucket {
  * ranges merged, sorted by from), and for one area the presence buckets of
  * the current period. Returns the number of ranges written to out. */
 size_t est_situation_buckets(const est_situation_query *q, est_situation_bucket out[EST_SITUATION_BUCKETS_MAX]);
+
+/* The buckets q's hot spots read: its area (or all areas) over the current
+ * period, and for one area the presence buckets of the period (the patrols
+ * and activities around its hot spots). A subset of est_situation_buckets. */
+size_t est_situation_hotspot_buckets(const est_situation_query *q,
+                                     est_situation_bucket out[EST_SITUATION_BUCKETS_MAX]);
+
+/* The key of q's hot spots in the memo of their last computation (app->hotspot_cache): every
+ * input that changes them (area, period, eps, min_points, exact geometry), nothing else. */
+void est_situation_hotspots_key(const est_situation_query *q, char *out, size_t n);
 
 /* true when bucket (area, day) lies in one of the ranges b[0..n). */
 bool est_situation_buckets_cover(const est_situation_bucket *b, size_t n, long long area, est_date day);

@@ -62,13 +62,29 @@ typedef struct est_scache_body {
 
 /* See the header comment. On HIT fills *out. On MISS *flight identifies the
  * flight to end (0 when the cache could not take the flight, e.g. every
- * slot is computing; fill/abandon with 0 are no-ops). Never fails. */
+ * slot is computing; fill/abandon with 0 are no-ops). now_ms: the caller's
+ * clock, compared with the entry's expiry (est_scache_fill). Never fails. */
 est_scache_outcome est_scache_begin(est_scache *c, const char *key, const char *version, uint64_t ticket,
-                                    est_scache_body *out, uint64_t *flight);
+                                    int64_t now_ms, est_scache_body *out, uint64_t *flight);
 /* Stores the body computed by flight (copied) with its data version and
- * ETag, and wakes the waiters. */
+ * ETag, and wakes the waiters. expires_ms (0 = never): the body is not
+ * served after that time (on the clock of est_scache_begin's now_ms), e.g.
+ * because it contains parts allowed to lag their data only that long. */
 void est_scache_fill(est_scache *c, const char *key, uint64_t flight, const char *version, const char *body, size_t len,
-                     const char *etag);
+                     const char *etag, int64_t expires_ms);
+
+/* A memo that tolerates bounded staleness (no single flight: the caller's
+ * own single flight, e.g. the picture's, coalesces identical work): true
+ * with a copy of key's body in *out when it was stored with an equal
+ * version (*stale false), or with another version but at most max_age_ms
+ * before now_ms (*stale true); *stamp_ms is the time it was computed
+ * (est_scache_put). False otherwise (the caller computes and puts). */
+bool est_scache_peek(est_scache *c, const char *key, const char *version, int64_t now_ms, int64_t max_age_ms,
+                     est_scache_body *out, int64_t *stamp_ms, bool *stale);
+/* Stores body (copied) computed at stamp_ms from data at version, unless a
+ * computation with a later stamp is already stored. */
+void est_scache_put(est_scache *c, const char *key, const char *version, const char *body, size_t len,
+                    int64_t stamp_ms);
 /* Ends a flight without a result (error); wakes the waiters. */
 void est_scache_abandon(est_scache *c, const char *key, uint64_t flight);
 

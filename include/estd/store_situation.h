@@ -25,6 +25,11 @@ typedef struct store_situation_snap store_situation_snap;
  * q->area_id is not 0 and no such area exists. */
 est_result store_situation_open(est_pool *pool, const est_situation_query *q, store_situation_snap **out,
                                 char **version, char **freshness);
+/* The data version of the buckets q's hot spots read
+ * (est_situation_hotspot_buckets) in this snapshot: equal texts mean the
+ * same hot spots. Owned by s. */
+const char *store_situation_hot_version(const store_situation_snap *s);
+
 /* Ends the snapshot (COMMIT when rc is EST_OK) and releases its
  * connection; returns rc, or the failure of the COMMIT. s may be NULL. */
 est_result store_situation_close(store_situation_snap *s, est_result rc);

@@ -28,6 +28,8 @@ bool est_rfc3339_valid(const char *s);
 /* Seconds since 1970-01-01T00:00:00Z of a valid RFC 3339 date-time (the
  * fraction is dropped); false if est_rfc3339_valid(s) is false. */
 bool est_rfc3339_epoch(const char *s, long long *out);
+/* ms (milliseconds since 1970, >= 0) as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
+void est_rfc3339_from_ms(long long ms, char out[32]);
 /* Media types (RFC 9110 8.3.1): v is a Content-Type value of len bytes
  * (need not be NUL-terminated; NULL never matches). Its type/subtype is
  * the part before any ';' parameters, trailing spaces and tabs dropped,

@@ -33,6 +33,11 @@
 #include "estd/pool.h"
 #include "estd/situation_cache.h"
 
+static void caches_destroy(est_app *a) {
+  est_scache_destroy(a->situation_cache);
+  est_scache_destroy(a->hotspot_cache);
+}
+
 /* Waits up to ms for one of the signals in set; returns the signal or 0. */
 static int wait_signal_ms(const sigset_t *set, long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -168,13 +173,15 @@ int est_serve_run(const est_config *cfg) {
     est_pool_destroy(app.pool);
     return fail_start("cannot initialise authentication", NULL, NULL);
   }
-  /* NULL when ESTD_SITUATION_CACHE_ENTRIES is 0 (the routes then compute every picture). */
+  /* NULL when ESTD_SITUATION_CACHE_ENTRIES is 0 (the routes then compute every picture, and its
+   * hot spots: no memo to serve them stale from). */
   app.situation_cache = est_scache_create((size_t)cfg->situation_cache_entries, SITUATION_CACHE_MAX_BYTES);
+  app.hotspot_cache = est_scache_create((size_t)cfg->situation_cache_entries, SITUATION_CACHE_MAX_BYTES);
   http_server *srv = NULL;
   if (http_server_start(&srv, &app) != EST_OK) {
     char port[16];
     snprintf(port, sizeof port, "%d", cfg->port);
-    est_scache_destroy(app.situation_cache);
+    caches_destroy(&app);
     est_auth_free(&app);
     est_pool_destroy(app.pool);
     est_log_kv(EST_LOG_ERROR, "cannot listen", "address", cfg->listen_address, "#port", port, NULL);
@@ -183,7 +190,7 @@ int est_serve_run(const est_config *cfg) {
   if (cfg->kafka_brokers) {
     if (est_intake_start(&app.intake, &app) != EST_OK) {
       http_server_stop(srv, 0);
-      est_scache_destroy(app.situation_cache);
+      caches_destroy(&app);
       est_auth_free(&app);
       est_pool_destroy(app.pool);
       return fail_start("cannot start the Kafka consumer", "brokers", cfg->kafka_brokers);
@@ -227,7 +234,7 @@ int est_serve_run(const est_config *cfg) {
   app.intake = NULL;
   left = deadline - est_mono_ms();
   http_server_stop(srv, left > 0 ? (int)left : 0);
-  est_scache_destroy(app.situation_cache);
+  caches_destroy(&app);
   est_auth_free(&app);
   est_pool_destroy(app.pool);
   if (wd_on) watchdog_stop(wd);

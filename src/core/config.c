@@ -192,6 +192,11 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   int auth;
   load_choice(&l, &auth, "ESTD_AUTH", auth_modes);
   cfg->auth_required = auth == 0;
+  load_int(&l, &cfg->hotspot_max_staleness_s, "ESTD_HOTSPOT_MAX_STALENESS_S", 5, 0, 3600);
+  static const char *const situation_sources[] = {"rollup", "raw", NULL};
+  int source;
+  load_choice(&l, &source, "ESTD_SITUATION_SOURCE", situation_sources);
+  cfg->situation_from_raw = source == 1;
   load_str(&l, &cfg->key_secret, "ESTD_KEY_SECRET", NULL);
   load_int(&l, &cfg->auth_cache_ttl_ms, "ESTD_AUTH_CACHE_TTL_MS", 5000, 0, 3600000);
   load_int(&l, &cfg->rate_limit_rps, "ESTD_RATE_LIMIT_RPS", 50, 0, 1000000);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 long long est_mono_ms(void) {
   struct timespec ts;
@@ -255,6 +256,14 @@ bool est_rfc3339_epoch(const char *s, long long *out) {
   }
   *out = secs;
   return true;
+}
+
+void est_rfc3339_from_ms(long long ms, char out[32]) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out + n, 32 - n, ".%03uZ", (unsigned)(ms % 1000) % 1000u);
 }
 
 size_t est_media_type_len(const char *v, size_t len) {

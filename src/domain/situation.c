@@ -183,6 +183,10 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
       doc, "hot_spots_parameters",
       json_pack("{s:f, s:i, s:s}", "eps_m", q->eps_m, "min_points", q->min_points, "srid", "EPSG:3006"));
   json_object_set(doc, "hot_spots", hot);
+  if (rows->hotspots_stale && rows->hotspots_as_of) {
+    json_object_set_new(doc, "hot_spots_as_of", json_string(rows->hotspots_as_of));
+    json_object_set_new(doc, "hot_spots_stale", json_true());
+  }
   json_object_set(doc, "presence", json_object_get(cx, "presence"));
   json_object_set(doc, "focuses", json_object_get(cx, "focuses"));
   json_object_set(doc, "commitments", json_object_get(cx, "commitments"));
@@ -277,6 +281,21 @@ size_t est_situation_buckets(const est_situation_query *q, est_situation_bucket 
     out[n++] = p;
   }
   return n;
+}
+
+size_t est_situation_hotspot_buckets(const est_situation_query *q,
+                                     est_situation_bucket out[EST_SITUATION_BUCKETS_MAX]) {
+  est_situation_bucket a = {q->area_id ? q->area_id : EST_SITUATION_ALL_AREAS, q->period.from, q->period.to};
+  out[0] = a;
+  if (!q->area_id) return 1;
+  est_situation_bucket p = {EST_SITUATION_PRESENCE, q->period.from, q->period.to};
+  out[1] = p;
+  return 2;
+}
+
+void est_situation_hotspots_key(const est_situation_query *q, char *out, size_t n) {
+  snprintf(out, n, "hot|area=%lld|%s..%s|eps=%.3f|minpts=%d|detail=%d", q->area_id, q->from, q->to, q->eps_m,
+           q->min_points, q->detail ? 1 : 0);
 }
 
 bool est_situation_buckets_cover(const est_situation_bucket *b, size_t n, long long area, est_date day) {

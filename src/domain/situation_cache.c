@@ -21,6 +21,8 @@ typedef struct entry {
   uint64_t flight;      /* the flight in progress, when computing */
   bool computing;
   uint64_t last_use;
+  int64_t expires_ms; /* body not served after this time (0: no limit) */
+  int64_t stamp_ms;   /* est_scache_put: when the body was computed */
 } entry;
 
 /* Shared version reads of one version key. */
@@ -212,7 +214,7 @@ static entry *take_slot(est_scache *c) {
 }
 
 est_scache_outcome est_scache_begin(est_scache *c, const char *key, const char *version, uint64_t ticket,
-                                    est_scache_body *out, uint64_t *flight) {
+                                    int64_t now_ms, est_scache_body *out, uint64_t *flight) {
   memset(out, 0, sizeof *out);
   *flight = 0;
   if (!c) {
@@ -224,7 +226,8 @@ est_scache_outcome est_scache_begin(est_scache *c, const char *key, const char *
   pthread_mutex_lock(&c->mu);
   for (;;) {
     entry *e = find(c, key, h);
-    if (e && e->body && ((version && e->version && strcmp(e->version, version) == 0) || e->body_ticket > ticket)) {
+    if (e && e->body && (!e->expires_ms || now_ms <= e->expires_ms) &&
+        ((version && e->version && strcmp(e->version, version) == 0) || e->body_ticket > ticket)) {
       out->body = malloc(e->len ? e->len : 1);
       if (out->body) {
         memcpy(out->body, e->body, e->len);
@@ -260,46 +263,55 @@ est_scache_outcome est_scache_begin(est_scache *c, const char *key, const char *
   return EST_SCACHE_MISS;
 }
 
+/* Replaces e's body and version by body (len bytes) and version, taken
+ * (malloc'd, or NULL), keeping the byte count. */
+static void entry_set(est_scache *c, entry *e, char *body, size_t len, char *version) {
+  c->bytes -= e->body ? e->len : 0;
+  free(e->body);
+  free(e->version);
+  e->body = body;
+  e->version = version;
+  e->len = body ? len : 0;
+  c->bytes += e->len;
+}
+
+/* Over the byte budget: evicts the least recently used entries other than keep. */
+static void evict_over_budget(est_scache *c, const entry *keep) {
+  while (c->bytes > c->max_bytes) {
+    entry *lru = NULL;
+    for (size_t i = 0; i < c->max_entries; i++) {
+      entry *x = &c->slots[i];
+      if (x->key && x != keep && x->body && !x->computing && (!lru || x->last_use < lru->last_use)) lru = x;
+    }
+    if (!lru) break;
+    slot_clear(c, lru);
+  }
+}
+
 static entry *flight_entry(est_scache *c, const char *key, uint64_t flight) {
   entry *e = find(c, key, fnv1a(key, strlen(key)));
   return e && e->computing && e->flight == flight ? e : NULL;
 }
 
 void est_scache_fill(est_scache *c, const char *key, uint64_t flight, const char *version, const char *body, size_t len,
-                     const char *etag) {
+                     const char *etag, int64_t expires_ms) {
   if (!c || flight == 0) return;
   pthread_mutex_lock(&c->mu);
   entry *e = flight_entry(c, key, flight);
   if (e) {
     e->computing = false;
-    c->bytes -= e->body ? e->len : 0;
-    free(e->body);
-    free(e->version);
-    e->body = NULL;
-    e->version = NULL;
-    e->len = 0;
-    if (len <= c->max_bytes / 4) {
-      e->body = malloc(len ? len : 1);
-      e->version = version ? strdup(version) : NULL;
-    }
-    if (e->body && e->version) {
-      memcpy(e->body, body, len);
-      e->len = len;
+    char *b = len <= c->max_bytes / 4 ? malloc(len ? len : 1) : NULL;
+    char *v = b && version ? strdup(version) : NULL;
+    if (b && v) {
+      memcpy(b, body, len);
+      entry_set(c, e, b, len, v);
       snprintf(e->etag, sizeof e->etag, "%s", etag);
       e->body_ticket = flight;
+      e->expires_ms = expires_ms;
       e->last_use = ++c->tick;
-      c->bytes += len;
-      /* Over the byte budget: evict the least recently used other entries. */
-      while (c->bytes > c->max_bytes) {
-        entry *lru = NULL;
-        for (size_t i = 0; i < c->max_entries; i++) {
-          entry *x = &c->slots[i];
-          if (x->key && x != e && x->body && !x->computing && (!lru || x->last_use < lru->last_use)) lru = x;
-        }
-        if (!lru) break;
-        slot_clear(c, lru);
-      }
+      evict_over_budget(c, e);
     } else {
+      free(b);
       slot_clear(c, e);
     }
   }
@@ -317,6 +329,57 @@ void est_scache_abandon(est_scache *c, const char *key, uint64_t flight) {
   }
   pthread_cond_broadcast(&c->done);
   pthread_mutex_unlock(&c->mu);
+}
+
+bool est_scache_peek(est_scache *c, const char *key, const char *version, int64_t now_ms, int64_t max_age_ms,
+                     est_scache_body *out, int64_t *stamp_ms, bool *stale) {
+  memset(out, 0, sizeof *out);
+  *stamp_ms = 0;
+  *stale = false;
+  if (!c) return false;
+  pthread_mutex_lock(&c->mu);
+  entry *e = find(c, key, fnv1a(key, strlen(key)));
+  bool same = e && e->body && e->version && version && strcmp(e->version, version) == 0;
+  bool ok = same || (e && e->body && now_ms - e->stamp_ms <= max_age_ms);
+  if (ok && (out->body = malloc(e->len ? e->len : 1)) != NULL) {
+    memcpy(out->body, e->body, e->len);
+    out->len = e->len;
+    *stamp_ms = e->stamp_ms;
+    *stale = !same;
+    e->last_use = ++c->tick;
+  } else {
+    ok = false;
+  }
+  pthread_mutex_unlock(&c->mu);
+  return ok;
+}
+
+void est_scache_put(est_scache *c, const char *key, const char *version, const char *body, size_t len,
+                    int64_t stamp_ms) {
+  if (!c || !version || len > c->max_bytes / 4) return;
+  char *b = malloc(len ? len : 1), *v = strdup(version);
+  if (!b || !v) {
+    free(b);
+    free(v);
+    return;
+  }
+  memcpy(b, body, len);
+  uint64_t h = fnv1a(key, strlen(key));
+  pthread_mutex_lock(&c->mu);
+  entry *e = find(c, key, h);
+  if (e && e->stamp_ms > stamp_ms) e = NULL; /* a newer computation is already stored: keep it */
+  else if (!e && (e = take_slot(c)) != NULL && !(e->key = strdup(key))) e = NULL;
+  if (e) {
+    e->khash = h;
+    entry_set(c, e, b, len, v);
+    e->stamp_ms = stamp_ms;
+    e->last_use = ++c->tick;
+    b = v = NULL;
+    evict_over_budget(c, e);
+  }
+  pthread_mutex_unlock(&c->mu);
+  free(b);
+  free(v);
 }
 
 void est_scache_counters(uint64_t *hits, uint64_t *misses, uint64_t *coalesced) {

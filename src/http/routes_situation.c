@@ -45,6 +45,7 @@
 #include "estd/situation_cache.h"
 #include "estd/store_progress.h"
 #include "estd/store_situation.h"
+#include "estd/util.h"
 
 static bool accepts(http_ctx *ctx, const char *type) {
   const char *a = http_header(ctx, "Accept");
@@ -100,6 +101,7 @@ static est_result parse_params(http_ctx *ctx, est_situation_query *q) {
   q->detail_scope = who.detail;
   q->detail = est_disclosure_exact_geometry(&who);
   q->rows = est_disclosure_rows(&who, &q->rows_party);
+  q->from_raw = ctx->app->cfg->situation_from_raw;
   q->k = est_disclosure_base(&who, cfg_min, mcs ? (int)mc : 0);
 
   static const char *const includes[] = {"events", NULL};
@@ -109,10 +111,19 @@ static est_result parse_params(http_ctx *ctx, est_situation_query *q) {
   return EST_OK;
 }
 
-/* The rows of one picture, owned (texts malloc'd). */
+/* The rows of one picture, owned (texts malloc'd); when its hot spots were
+ * computed, and whether newer events exist in their buckets. */
 typedef struct sit_rows {
   char *counts, *hotspots, *context, *areas, *events;
+  long long hot_as_of_ms;
+  bool hot_stale;
 } sit_rows;
+
+static long long wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void rows_free(sit_rows *r) {
   free(r->counts);
@@ -138,16 +149,49 @@ static est_result fetch_hotspots(store_situation_snap *s, const est_situation_qu
   return rc;
 }
 
+/* The hot spots of q: from the memo of their last computation
+ * (app->hotspot_cache) when it was made at the snapshot's hot spot version,
+ * or (stale) at most ESTD_HOTSPOT_MAX_STALENESS_S before now; else
+ * computed in snapshot s (taken at about now_ms) and stored. Counts never
+ * come from here: they are always read in s. */
+static est_result hotspots_memo(http_ctx *ctx, store_situation_snap *s, const est_situation_query *q, long long now_ms,
+                                sit_rows *r) {
+  est_scache *m = ctx->app->hotspot_cache;
+  char key[160];
+  est_situation_hotspots_key(q, key, sizeof key);
+  const char *hv = store_situation_hot_version(s);
+  est_scache_body b;
+  int64_t stamp;
+  bool stale;
+  if (est_scache_peek(m, key, hv, now_ms, (int64_t)ctx->app->cfg->hotspot_max_staleness_s * 1000, &b, &stamp, &stale)) {
+    r->hotspots = malloc(b.len + 1);
+    if (r->hotspots) {
+      memcpy(r->hotspots, b.body, b.len);
+      r->hotspots[b.len] = '\0';
+    }
+    free(b.body);
+    r->hot_as_of_ms = stale ? stamp : now_ms; /* unchanged buckets: as current as the counts */
+    r->hot_stale = stale;
+    return r->hotspots ? EST_OK : EST_ENOMEM;
+  }
+  est_result rc = fetch_hotspots(s, q, &r->hotspots);
+  if (rc == EST_OK) est_scache_put(m, key, hv, r->hotspots, strlen(r->hotspots), now_ms);
+  r->hot_as_of_ms = now_ms;
+  r->hot_stale = false;
+  return rc;
+}
+
 /* Every row of the picture from one snapshot; *version names it, *freshness
  * is its freshness object (both malloc'd). */
 static est_result fetch(http_ctx *ctx, const est_situation_query *q, bool geo, sit_rows *r, char **version,
                         char **freshness) {
   memset(r, 0, sizeof *r);
   store_situation_snap *s;
+  long long now = wall_ms(); /* just before the snapshot: the hot spots are at least this current */
   est_result rc = store_situation_open(ctx->app->pool, q, &s, version, freshness);
   if (rc != EST_OK) return rc;
   rc = store_situation_counts(s, q, &r->counts);
-  if (rc == EST_OK) rc = fetch_hotspots(s, q, &r->hotspots);
+  if (rc == EST_OK) rc = hotspots_memo(ctx, s, q, now, r);
   if (rc == EST_OK) rc = store_situation_context(s, q, &r->context);
   if (rc == EST_OK && geo) rc = store_situation_geo_areas(s, q, &r->areas);
   if (rc == EST_OK && geo && q->include_events)
@@ -170,10 +214,12 @@ static est_result fetch(http_ctx *ctx, const est_situation_query *q, bool geo, s
 
 /* Computes the rendered body (malloc'd, *len bytes; for JSON with
  * FRESHNESS_MARK), the data version it was read at and its freshness
- * (malloc'd). */
+ * (malloc'd); *expires_ms: when the body must no longer be served (its hot
+ * spots are stale: their computation time + the staleness bound), else 0. */
 static est_result compute(http_ctx *ctx, const est_situation_query *q, bool geo, char **body, size_t *len,
-                          char **version, char **freshness) {
+                          char **version, char **freshness, long long *expires_ms) {
   *body = *version = *freshness = NULL;
+  *expires_ms = 0;
   sit_rows r;
   est_result rc = fetch(ctx, q, geo, &r, version, freshness);
   if (rc == EST_ENOTFOUND) {
@@ -181,7 +227,10 @@ static est_result compute(http_ctx *ctx, const est_situation_query *q, bool geo,
     return http_fail(ctx, EST_EINVAL, "area %lld does not exist", q->area_id);
   }
   if (rc != EST_OK) return rc;
-  est_situation_rows rows = {r.counts, r.hotspots, r.context, r.areas, r.events};
+  char as_of[32];
+  est_rfc3339_from_ms(r.hot_as_of_ms, as_of);
+  est_situation_rows rows = {r.counts, r.hotspots, r.context, r.areas, r.events, as_of, r.hot_stale};
+  if (r.hot_stale) *expires_ms = r.hot_as_of_ms + (long long)ctx->app->cfg->hotspot_max_staleness_s * 1000;
   est_publish_policy policy = {q->k, q->detail_scope, NULL, NULL};
   json_t *doc;
   rc = est_situation_document(q, &policy, &rows, &doc);
@@ -296,7 +345,7 @@ static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
     char *fresh = strchr(ver, '\n');
     *fresh++ = '\0'; /* read_version always writes the separator */
     est_scache_body hit;
-    est_scache_outcome o = est_scache_begin(c, key, ver, ticket, &hit, &flight);
+    est_scache_outcome o = est_scache_begin(c, key, ver, ticket, wall_ms(), &hit, &flight);
     if (o == EST_SCACHE_HIT) {
       rc = reply_body(ctx, geo, hit.body, hit.len, fresh);
       free(hit.body);
@@ -307,14 +356,15 @@ static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
   }
   char *body, *version, *freshness;
   size_t len = 0;
-  est_result rc = compute(ctx, q, geo, &body, &len, &version, &freshness);
+  long long expires;
+  est_result rc = compute(ctx, q, geo, &body, &len, &version, &freshness, &expires);
   if (rc != EST_OK) {
     est_scache_abandon(c, key, flight);
     return rc;
   }
   char etag[24];
   est_scache_etag(body, len, etag);
-  est_scache_fill(c, key, flight, version, body, len, etag);
+  est_scache_fill(c, key, flight, version, body, len, etag, expires);
   rc = reply_body(ctx, geo, body, len, freshness);
   free(body);
   free(version);
@@ -365,13 +415,15 @@ est_result http_situation_render_period(http_ctx *ctx, long long area_id, const 
   q.detail_scope = who.detail;
   q.detail = est_disclosure_exact_geometry(&who);
   q.rows = est_disclosure_rows(&who, &q.rows_party);
+  q.from_raw = ctx->app->cfg->situation_from_raw;
   q.k = k >= 0 ? k : est_disclosure_base(&who, ctx->app->cfg->privacy_min_count, 0);
   *used = who;
   *k_used = q.k;
   char *version = NULL, *freshness = NULL, *tmpl = NULL;
   *body = NULL;
   size_t tlen = 0;
-  est_result rc = compute(ctx, &q, false, &tmpl, &tlen, &version, &freshness);
+  long long expires;
+  est_result rc = compute(ctx, &q, false, &tmpl, &tlen, &version, &freshness, &expires);
   if (rc == EST_OK) rc = splice(tmpl, tlen, freshness, body, len);
   free(tmpl);
   free(version);

@@ -30,7 +30,8 @@
   "CASE WHEN px IS NULL THEN NULL WHEN srid = 4326 THEN ST_SetSRID(ST_MakePoint(px, py), 4326) ELSE " \
   "ST_Transform(ST_SetSRID(ST_MakePoint(px, py), srid), 4326) END AS g, "                             \
   "ST_SetSRID(ST_GeomFromGeoJSON(track), 4326) AS t"
-/* INSERT of the rows of d (in batch order) and of their event_areas rows. */
+/* INSERT of the rows of d (in batch order) and of their event_areas rows
+ * (with the event's columns they repeat, sql/migrations/0090). */
 #define EV_INSERT                                                                                               \
   "ins AS (INSERT INTO events (source, source_event_id, party_id, kind, activity_type, category, occurred_at, " \
   "duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel, "                    \
@@ -41,10 +42,12 @@
   "'{}') END, description, attributes::jsonb, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}'), $20, "   \
   "prec, published_at "                                                                                         \
   "FROM d ORDER BY i ON CONFLICT (source, source_event_id) DO NOTHING "                                         \
-  "RETURNING id, source, source_event_id, area_ids, occurred_at, kind, category, party_id, record_key), "       \
-  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key) "      \
-  "SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, ins.record_key FROM ins, "        \
-  "unnest(ins.area_ids) AS u(a)) "
+  "RETURNING id, source, source_event_id, area_ids, occurred_at, kind, category, party_id, record_key, "        \
+  "duration_s, hs_pt), "                                                                                        \
+  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key, "      \
+  "duration_s, hs_pt) "                                                                                         \
+  "SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, ins.record_key, ins.duration_s, " \
+  "ins.hs_pt FROM ins, unnest(ins.area_ids) AS u(a)) "
 
 /* Kafka: the keys that were inserted, in batch order. A key that occurs
  * twice in the batch is inserted once (the first row; ON CONFLICT DO NOTHING
@@ -52,14 +55,14 @@
  * so no DISTINCT ON pass and no join back to the input are needed: the
  * caller matches the returned keys to its messages. */
 static const est_stmt ev_insert_k = {
-    "events_insert_k3",
+    "events_insert_k4",
     EV_ROWS "d AS (SELECT r.*, " EV_GEOMS " FROM r), " EV_INSERT "SELECT source, source_event_id FROM ins", 20};
 
 /* HTTP: per input row its event id and whether this row inserted it. Rows
  * with the same key in one request collapse to the first (DISTINCT ON ...
  * ORDER BY i), so the answer can name the row that inserted. */
 static const est_stmt ev_insert_h = {
-    "events_insert_h2",
+    "events_insert_h3",
     EV_ROWS "d AS (SELECT DISTINCT ON (source, sid) r.*, " EV_GEOMS " FROM r ORDER BY source, sid, i), " EV_INSERT
             "SELECT r.i, COALESCE(ins.id, e.id), (ins.id IS NOT NULL AND d.i = r.i) FROM r "
             "LEFT JOIN d ON d.source = r.source AND d.sid = r.sid "

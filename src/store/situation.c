@@ -7,9 +7,19 @@
  * hour) is taken from occurred_at AT TIME ZONE 'Europe/Stockholm', so the
  * daylight-saving changes and ISO weeks across new year fall right.
  *
- * Per area the queries read event_areas (covering index on (area_id,
- * occurred_at)); the all-areas view reads events (partial covering index of
- * incidents on occurred_at), so events outside every area count only there. */
+ * Counts, series, weekdays, hours, per-area counts, sources and presence
+ * come from the rollups (sql/migrations/0090_situation_rollups.sql:
+ * situation_hourly per (area, hour, kind), situation_daily per (area, local
+ * day, kind, category, party); area 0 = every event, so events outside every
+ * area count only in the all-areas view, as in event_areas/events). The only
+ * raw-event reads left are the hot spots (their points, an index-only range
+ * scan of the projected coordinates; the presence around them) and the
+ * newest event of each source (one index probe into its newest day).
+ *
+ * q->from_raw (ESTD_SITUATION_SOURCE=raw) reads the same rows from the raw
+ * events instead (the statements *_raw below): the check the rollups are
+ * tested against (tests/integration/test_rollups.py: byte-identical
+ * documents) and the same-run baseline of bench/situation. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +47,45 @@
 #define CELL(name, cond)                                                                                             \
   "'" name "', COALESCE((SELECT n FROM g WHERE " cond "), 0), 'ck_" name "', COALESCE((SELECT ck FROM g WHERE " cond \
   "), 0)"
+/* The same, joined: the cell of row alias A of g (one hash join per table instead of one scan of g per
+ * cell), and the three periods' rows g0, g1, g2 of grouping code GS matching COND. */
+#define JCELL(name, A) "'" name "', COALESCE(" A ".n, 0), 'ck_" name "', COALESCE(" A ".ck, 0)"
+#define JOIN3(GS, COND)                                                                            \
+  " LEFT JOIN g g0 ON g0.gs = " GS " AND g0.per = 0 AND g0." COND " LEFT JOIN g g1 ON g1.gs = " GS \
+  " AND g1.per = 1 AND g1." COND " LEFT JOIN g g2 ON g2.gs = " GS " AND g2.per = 2 AND g2." COND
+/* The document from the cells g (see COUNTS_SQL): BY_AREA the by_area array, SOURCES a relation
+ * (party_id, n, latest) of the parties that reported in the current period. */
+#define COUNTS_DOC(BY_AREA, SOURCES) \
+  " SELECT json_build_object("                                                                                \
+  "  'total', json_build_object(" CELL("count", "gs = 31 AND per = 0") ","                                    \
+  "     " CELL("previous", "gs = 31 AND per = 1") ", " CELL("year_ago", "gs = 31 AND per = 2") "),"           \
+  "  'by_category', (SELECT json_agg(json_build_object('code', c.code, 'label_sv', c.label_sv,"               \
+  "     'label_en', c.label_en, " JCELL("count", "g0") ", " JCELL("previous", "g1") ", " JCELL("year_ago", "g2") ")" \
+  "     ORDER BY c.ordinal) FROM event_categories c"                                                          \
+  "     " JOIN3("15", "category = c.code") "),"                                                               \
+  "  'by_party', (SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code, 'name', p.name,"        \
+  "     " JCELL("count", "g0") ", " JCELL("previous", "g1") ", " JCELL("year_ago", "g2") ")"                 \
+  "     ORDER BY p.id) FROM parties p " JOIN3("23", "party_id = p.id") "),"                                  \
+  "  'series', (SELECT json_agg(json_build_object('start', s.d::date, 'count', COALESCE(sg.n, 0),"          \
+  "     'ck_count', COALESCE(sg.ck, 0)) ORDER BY s.d)"                                                        \
+  "     FROM generate_series(CASE WHEN $8::text = 'week' THEN date_trunc('week', $2::date) ELSE $2::date END," \
+  "       $3::date - 1, CASE WHEN $8::text = 'week' THEN interval '1 week' ELSE interval '1 day' END) s(d)"    \
+  "     LEFT JOIN g sg ON sg.gs = 27 AND sg.per = 0 AND sg.b = s.d::date),"                                   \
+  "  'by_weekday', (SELECT json_agg(json_build_object('weekday', w,"                                          \
+  "     'name', (ARRAY['Mon','Tue','Wed','Thu','Fri','Sat','Sun'])[w],"                                       \
+  "     " JCELL("count", "g0") ") ORDER BY w)"                                                                \
+  "     FROM generate_series(1, 7) w LEFT JOIN g g0 ON g0.gs = 29 AND g0.per = 0 AND g0.dow = w),"          \
+  "  'by_hour', (SELECT json_agg(json_build_object('hour', h, " JCELL("count", "g0") ") ORDER BY h)"         \
+  "     FROM generate_series(0, 23) h LEFT JOIN g g0 ON g0.gs = 30 AND g0.per = 0 AND g0.hr = h),"          \
+  "  'by_weekday_hour', (SELECT json_agg(json_build_object('weekday', w, 'hour', h, " JCELL("count", "g0") ")" \
+  "     ORDER BY w, h) FROM generate_series(1, 7) w CROSS JOIN generate_series(0, 23) h"                      \
+  "     LEFT JOIN g g0 ON g0.gs = 28 AND g0.per = 0 AND g0.dow = w AND g0.hr = h),"                           \
+  "  'by_area', " BY_AREA ","                                                                                 \
+  "  'sources', (SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code, 'name', p.name,"         \
+  "     'events', COALESCE(s.n, 0), 'latest_occurred_at', s.latest,"                                          \
+  "     'latest_date', (s.latest AT TIME ZONE " TZ ")::date, 'reported', s.n IS NOT NULL) ORDER BY p.id)"     \
+  "     FROM parties p LEFT JOIN " SOURCES " s ON s.party_id = p.id))::text"
+
 #define COUNTS_SQL(SRC, ALLSRC) \
   "WITH r AS ("                                                                                               \
   " SELECT 0 AS per, occurred_at, category, party_id, record_key AS rk FROM " SRC " AND occurred_at >= " TS(2) \
@@ -54,52 +103,65 @@
   "   sum(rk) % 2147483648 AS ck, GROUPING(category, party_id, b, dow, hr) AS gs FROM x"                      \
   "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id), (per, b), (per, dow), (per, hr),"      \
   "   (per, dow, hr)))"                                                                                       \
-  " SELECT json_build_object("                                                                                \
-  "  'total', json_build_object(" CELL("count", "gs = 31 AND per = 0") ","                                    \
-  "     " CELL("previous", "gs = 31 AND per = 1") ", " CELL("year_ago", "gs = 31 AND per = 2") "),"           \
-  "  'by_category', (SELECT json_agg(json_build_object('code', c.code, 'label_sv', c.label_sv,"               \
-  "     'label_en', c.label_en,"                                                                              \
-  "     " CELL("count", "gs = 15 AND per = 0 AND g.category = c.code") ","                                    \
-  "     " CELL("previous", "gs = 15 AND per = 1 AND g.category = c.code") ","                                 \
-  "     " CELL("year_ago", "gs = 15 AND per = 2 AND g.category = c.code") ")"                                 \
-  "     ORDER BY c.ordinal) FROM event_categories c),"                                                        \
-  "  'by_party', (SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code, 'name', p.name,"        \
-  "     " CELL("count", "gs = 23 AND per = 0 AND g.party_id = p.id") ","                                      \
-  "     " CELL("previous", "gs = 23 AND per = 1 AND g.party_id = p.id") ","                                   \
-  "     " CELL("year_ago", "gs = 23 AND per = 2 AND g.party_id = p.id") ")"                                   \
-  "     ORDER BY p.id) FROM parties p),"                                                                      \
-  "  'series', (SELECT json_agg(json_build_object('start', s.d::date, 'count', COALESCE(sg.n, 0),"          \
-  "     'ck_count', COALESCE(sg.ck, 0)) ORDER BY s.d)"                                                        \
-  "     FROM generate_series(CASE WHEN $8::text = 'week' THEN date_trunc('week', $2::date) ELSE $2::date END," \
-  "       $3::date - 1, CASE WHEN $8::text = 'week' THEN interval '1 week' ELSE interval '1 day' END) s(d)"    \
-  "     LEFT JOIN g sg ON sg.gs = 27 AND sg.per = 0 AND sg.b = s.d::date),"                                   \
-  "  'by_weekday', (SELECT json_agg(json_build_object('weekday', w,"                                          \
-  "     'name', (ARRAY['Mon','Tue','Wed','Thu','Fri','Sat','Sun'])[w],"                                       \
-  "     " CELL("count", "gs = 29 AND per = 0 AND g.dow = w") ") ORDER BY w)"                                  \
-  "     FROM generate_series(1, 7) w),"                                                                       \
-  "  'by_hour', (SELECT json_agg(json_build_object('hour', h,"                                                \
-  "     " CELL("count", "gs = 30 AND per = 0 AND g.hr = h") ") ORDER BY h)"                                   \
-  "     FROM generate_series(0, 23) h),"                                                                     \
-  "  'by_weekday_hour', (SELECT json_agg(json_build_object('weekday', w, 'hour', h,"                          \
-  "     " CELL("count", "gs = 28 AND per = 0 AND g.dow = w AND g.hr = h") ") ORDER BY w, h)"                  \
-  "     FROM generate_series(1, 7) w, generate_series(0, 23) h),"                                             \
-  "  'by_area', (SELECT json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"          \
-  "     'count', COALESCE(s.n, 0), 'ck_count', COALESCE(s.ck, 0)) ORDER BY a.id) FROM areas a LEFT JOIN"      \
-  "     (SELECT area_id, count(*) AS n, sum(record_key) % 2147483648 AS ck FROM event_areas"                  \
-  "      WHERE kind = 'incident' AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY area_id) s"  \
-  "     ON s.area_id = a.id WHERE $1::bigint IS NULL OR a.id = $1),"                                          \
-  "  'sources', (SELECT json_agg(json_build_object('party_id', p.id, 'code', p.code, 'name', p.name,"         \
-  "     'events', COALESCE(s.n, 0), 'latest_occurred_at', s.latest,"                                          \
-  "     'latest_date', (s.latest AT TIME ZONE " TZ ")::date, 'reported', s.n IS NOT NULL) ORDER BY p.id)"     \
-  "     FROM parties p LEFT JOIN (SELECT party_id, count(*) AS n, max(occurred_at) AS latest FROM " ALLSRC    \
-  "       AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY party_id) s ON s.party_id = p.id))::text"
+  COUNTS_DOC(                                                                                                \
+      "(SELECT json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"                  \
+      "     'count', COALESCE(s.n, 0), 'ck_count', COALESCE(s.ck, 0)) ORDER BY a.id) FROM areas a LEFT JOIN" \
+      "     (SELECT area_id, count(*) AS n, sum(record_key) % 2147483648 AS ck FROM event_areas"             \
+      "      WHERE kind = 'incident' AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY area_id) s" \
+      "     ON s.area_id = a.id WHERE $1::bigint IS NULL OR a.id = $1)",                                     \
+      "(SELECT party_id, count(*) AS n, max(occurred_at) AS latest FROM " ALLSRC                            \
+      "       AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) " GROUP BY party_id)")
 
-static const est_stmt counts_area = {
-    "situation_counts_area",
+static const est_stmt counts_area_raw = {
+    "situation_counts_area_raw",
     COUNTS_SQL("event_areas WHERE area_id = $1 AND kind = 'incident'", "event_areas WHERE area_id = $1"), 8};
-static const est_stmt counts_all = {
-    "situation_counts_all",
+static const est_stmt counts_all_raw = {
+    "situation_counts_all_raw",
     COUNTS_SQL("events WHERE $1::bigint IS NULL AND kind = 'incident'", "events WHERE $1::bigint IS NULL"), 8};
+
+/* The same document from the rollups. The cells of g keep the GROUPING
+ * codes of COUNTS_SQL: period totals, categories and parties from the daily
+ * rollup (31, 15, 23), buckets, weekdays, hours and weekday x hour of the
+ * current period from the hourly one (27, 29, 30, 28; one UTC hour is one
+ * local hour). Sources: the count from the daily rollup, the newest
+ * occurred_at by one probe into the raw rows of the party's newest day
+ * (LATEST: $1 area, d.party_id, d.last the day). */
+#define RSUM "sum(n)::bigint AS n, (sum(rk) % 2147483648)::bigint AS ck"
+#define ROLLUP_AREA "area_id = COALESCE($1::bigint, 0)"
+#define DAYS(f, t) " AND day >= $" #f "::date AND day < $" #t "::date"
+#define COUNTS_ROLLUP_SQL(LATEST) \
+  "WITH d AS ("                                                                                                   \
+  " SELECT 0 AS per, category, party_id, n, rk FROM situation_daily WHERE " ROLLUP_AREA                          \
+  "   AND kind = 'incident'" DAYS(2, 3) " UNION ALL"                                                                \
+  " SELECT 1, category, party_id, n, rk FROM situation_daily WHERE " ROLLUP_AREA " AND kind = 'incident'" DAYS(4, \
+  5) " UNION ALL"                                                                                                 \
+  " SELECT 2, category, party_id, n, rk FROM situation_daily WHERE " ROLLUP_AREA " AND kind = 'incident'" DAYS(6, \
+  7) "),"                                                                                                         \
+  " h AS (SELECT n, rk,"                                                                                          \
+  "   CASE WHEN $8::text = 'week' THEN date_trunc('week', lt)::date ELSE lt::date END AS b,"                      \
+  "   extract(isodow FROM lt)::int AS dow, extract(hour FROM lt)::int AS hr"                                      \
+  "   FROM (SELECT n, rk, hour AT TIME ZONE " TZ " AS lt FROM situation_hourly WHERE " ROLLUP_AREA                 \
+  "     AND kind = 'incident' AND hour >= " TS(2) " AND hour < " TS(3) ") y),"                                   \
+  " g AS MATERIALIZED ("                                                                                          \
+  "   SELECT per, NULLIF(category, '') AS category, party_id, NULL::date AS b, NULL::int AS dow, NULL::int AS hr," \
+  "   " RSUM ", GROUPING(category, party_id) * 8 + 7 AS gs FROM d"                                                \
+  "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id))"                                           \
+  "   UNION ALL SELECT 0, NULL, NULL, b, dow, hr, " RSUM ", 24 + GROUPING(b, dow, hr) FROM h"                     \
+  "   GROUP BY GROUPING SETS ((b), (dow), (hr), (dow, hr)))"                                                      \
+  COUNTS_DOC(                                                                                                     \
+      "(SELECT json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"                       \
+      "     'count', COALESCE(s.n, 0), 'ck_count', COALESCE(s.ck, 0)) ORDER BY a.id) FROM areas a CROSS JOIN"     \
+      "     LATERAL (SELECT " RSUM " FROM situation_daily WHERE area_id = a.id AND kind = 'incident'" DAYS(2, 3) \
+      "     ) s WHERE $1::bigint IS NULL OR a.id = $1)",                                                          \
+      "(SELECT d.party_id, d.n, (SELECT max(occurred_at) FROM " LATEST " AND occurred_at >= (d.last::timestamp"   \
+      "   AT TIME ZONE " TZ ") AND occurred_at < ((d.last + 1)::timestamp AT TIME ZONE " TZ ")) AS latest"         \
+      " FROM (SELECT party_id, sum(n)::bigint AS n, max(day) AS last FROM situation_daily WHERE " ROLLUP_AREA    \
+      DAYS(2, 3) " GROUP BY party_id) d)")
+
+static const est_stmt counts_area = {"situation_counts_area_rollup",
+                                     COUNTS_ROLLUP_SQL("event_areas WHERE area_id = $1 AND party_id = d.party_id"), 8};
+static const est_stmt counts_all = {"situation_counts_all_rollup",
+                                    COUNTS_ROLLUP_SQL("events WHERE $1::bigint IS NULL AND party_id = d.party_id"), 8};
 
 /* ---- hot spots ----------------------------------------------------------
  * Weighted DBSCAN over grid cells (estd/hotspot.h) instead of
@@ -135,8 +197,23 @@ static const est_stmt counts_all = {
   "SELECT ST_X(p.g), ST_Y(p.g), c.ordinal, p.record_key FROM (" PTS \
   ") p"                                                             \
   " JOIN event_categories c ON c.code = p.category"
-static const est_stmt points_area = {"situation_points_area", POINTS_SQL(PTS_AREA), 3};
-static const est_stmt points_all = {"situation_points_all", POINTS_SQL(PTS_ALL), 3};
+static const est_stmt points_area_raw = {"situation_points_area_raw", POINTS_SQL(PTS_AREA), 3};
+static const est_stmt points_all_raw = {"situation_points_all_raw", POINTS_SQL(PTS_ALL), 3};
+/* The same rows from the coordinates stored at intake (0090: hs_pt is
+ * set exactly for the precise incidents with a position, with the same
+ * ST_Transform): an index-only range scan of event_areas' primary key, for
+ * all areas of events_hotspot_idx. */
+static const est_stmt points_area = {
+    "situation_points_area2",
+    "SELECT ST_X(ea.hs_pt), ST_Y(ea.hs_pt), c.ordinal, ea.record_key FROM event_areas ea JOIN event_categories c"
+    " ON c.code = ea.category WHERE ea.area_id = $1 AND ea.kind = 'incident' AND ea.hs_pt IS NOT NULL"
+    " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3),
+    3};
+static const est_stmt points_all = {
+    "situation_points_all2",
+    "SELECT ST_X(e.hs_pt), ST_Y(e.hs_pt), c.ordinal, e.record_key FROM events e JOIN event_categories c ON c.code = e.category"
+    " WHERE $1::bigint IS NULL AND e.hs_pt IS NOT NULL AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3),
+    3};
 
 /* $1/$2 period, $3 eps, $4 exact geometry (estd/disclosure.h); per hot spot: $5 rank, $6 incident
  * count, $7/$8 centroid x/y, $9 hull vertices (MULTIPOINT WKT, EPSG:3006), $13 cell key; per
@@ -196,43 +273,57 @@ static const est_stmt hotspot_details = {
   " = $1 OR EXISTS (SELECT 1 FROM areas a1, areas a2 WHERE a1.id = $1" \
   " AND a2.id = " x " AND ST_Intersects(a1.geom, a2.geom) AND NOT ST_Touches(a1.geom, a2.geom)))"
 
-static const est_stmt context_stmt = {
-    "situation_context",
-    "SELECT json_build_object("
-    " 'area', (SELECT json_build_object('id', a.id, 'code', a.code, 'name', a.name, 'kind', a.kind)"
-    "   FROM areas a WHERE a.id = $1),"
-    " 'presence', (SELECT COALESCE(json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"
-    "     'patrols', json_build_object('count', pr.pc, 'ck_count', pr.pk, 'duration_s', pr.pd),"
-    "     'activities', json_build_object('count', pr.ac, 'ck_count', pr.ak, 'duration_s', pr.ad)) ORDER BY a.id), '[]')"
-    "   FROM areas a CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE ea.kind = 'patrol') AS pc,"
-    "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'patrol'), 0) % 2147483648 AS pk,"
-    "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'activity'), 0) % 2147483648 AS ak,"
-    "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'patrol'), 0) AS pd,"
-    "       count(*) FILTER (WHERE ea.kind = 'activity') AS ac,"
-    "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'activity'), 0) AS ad"
-    "     FROM event_areas ea JOIN events e ON e.id = ea.event_id"
-    "     WHERE ea.area_id = a.id AND ea.kind IN ('patrol', 'activity')"
-    "       AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) ") pr"
-    "   WHERE $1::bigint IS NULL OR a.id = $1),"
-    " 'focuses', (SELECT COALESCE(json_agg(json_build_object('id', f.id, 'code', f.code, 'area_id', f.area_id,"
-    "     'agreement_id', f.agreement_id, 'party_id', f.party_id, 'reason', f.reason, 'priority', f.priority,"
-    "     'valid_from', f.valid_from, 'valid_to', f.valid_to,"
-    "     'active', f.valid_from < $3::date AND (f.valid_to IS NULL OR f.valid_to >= $2::date))"
-    "     ORDER BY f.priority, f.id), '[]') FROM area_focuses f WHERE " CONCERNS("f.area_id") "),"
-    " 'commitments', (SELECT COALESCE(json_agg(json_build_object('id', c.id, 'code', c.code, 'text', c.text,"
-    "     'status', c.status, 'agreement_id', c.agreement_id,"
-    "     'area_ids', (SELECT json_agg(x.area_id ORDER BY x.area_id) FROM commitment_areas x"
-    "                  WHERE x.commitment_id = c.id)) ORDER BY c.id), '[]')"
-    "   FROM commitments c WHERE EXISTS (SELECT 1 FROM commitment_areas ca WHERE ca.commitment_id = c.id"
-    "     AND " CONCERNS("ca.area_id") ")),"
-    /* Open actions (planned or ongoing) per area concerned: the action's area or its focus's. */
-    " 'open_actions', (SELECT COALESCE(json_agg(json_build_object('area_id', q.aid, 'count', q.n, 'href',"
-    "   '/v1/actions?area_id=' || q.aid || '&open=true') ORDER BY q.aid), '[]') FROM (SELECT"
-    "   COALESCE(x.area_id, f.area_id) AS aid, count(*) AS n FROM actions x LEFT JOIN area_focuses f ON f.id ="
-    "   x.area_focus_id WHERE x.archived_at IS NULL AND x.status IN ('planned', 'ongoing') GROUP BY 1) q"
-    "   WHERE " CONCERNS("q.aid") "),"
-    " 'freshness', NULL)::text",
-    3};
+/* PRESENCE: the patrols and activities of area a.id in the period: pc/pk/pd (patrols: count, cell
+ * key, duration), ac/ak/ad (activities). */
+#define PRESENCE_RAW                                                                               \
+  "(SELECT count(*) FILTER (WHERE ea.kind = 'patrol') AS pc,"                                      \
+  "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'patrol'), 0) % 2147483648 AS pk,"   \
+  "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'activity'), 0) % 2147483648 AS ak," \
+  "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'patrol'), 0) AS pd,"                 \
+  "       count(*) FILTER (WHERE ea.kind = 'activity') AS ac,"                                     \
+  "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'activity'), 0) AS ad"                \
+  "     FROM event_areas ea JOIN events e ON e.id = ea.event_id"                                   \
+  "     WHERE ea.area_id = a.id AND ea.kind IN ('patrol', 'activity')"                             \
+  "       AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) ") pr"
+
+#define PRESENCE_ROLLUP                                                                    \
+  "(SELECT COALESCE(sum(n) FILTER (WHERE kind = 'patrol'), 0)::bigint AS pc,"              \
+  "   (COALESCE(sum(rk) FILTER (WHERE kind = 'patrol'), 0) % 2147483648)::bigint AS pk,"   \
+  "   (COALESCE(sum(rk) FILTER (WHERE kind = 'activity'), 0) % 2147483648)::bigint AS ak," \
+  "   COALESCE(sum(dur) FILTER (WHERE kind = 'patrol'), 0)::bigint AS pd,"                 \
+  "   COALESCE(sum(n) FILTER (WHERE kind = 'activity'), 0)::bigint AS ac,"                 \
+  "   COALESCE(sum(dur) FILTER (WHERE kind = 'activity'), 0)::bigint AS ad"                \
+  " FROM situation_daily WHERE area_id = a.id AND kind IN ('patrol', 'activity')" DAYS(2, 3) ") pr"
+
+#define CONTEXT_SQL(PRESENCE) \
+  "SELECT json_build_object(" \
+    " 'area', (SELECT json_build_object('id', a.id, 'code', a.code, 'name', a.name, 'kind', a.kind)" \
+    "   FROM areas a WHERE a.id = $1)," \
+    " 'presence', (SELECT COALESCE(json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name," \
+    "     'patrols', json_build_object('count', pr.pc, 'ck_count', pr.pk, 'duration_s', pr.pd)," \
+    "     'activities', json_build_object('count', pr.ac, 'ck_count', pr.ak, 'duration_s', pr.ad)) ORDER BY a.id), '[]')" \
+    "   FROM areas a CROSS JOIN LATERAL " PRESENCE \
+    "   WHERE $1::bigint IS NULL OR a.id = $1)," \
+    " 'focuses', (SELECT COALESCE(json_agg(json_build_object('id', f.id, 'code', f.code, 'area_id', f.area_id," \
+    "     'agreement_id', f.agreement_id, 'party_id', f.party_id, 'reason', f.reason, 'priority', f.priority," \
+    "     'valid_from', f.valid_from, 'valid_to', f.valid_to," \
+    "     'active', f.valid_from < $3::date AND (f.valid_to IS NULL OR f.valid_to >= $2::date))" \
+    "     ORDER BY f.priority, f.id), '[]') FROM area_focuses f WHERE " CONCERNS("f.area_id") ")," \
+    " 'commitments', (SELECT COALESCE(json_agg(json_build_object('id', c.id, 'code', c.code, 'text', c.text," \
+    "     'status', c.status, 'agreement_id', c.agreement_id," \
+    "     'area_ids', (SELECT json_agg(x.area_id ORDER BY x.area_id) FROM commitment_areas x" \
+    "                  WHERE x.commitment_id = c.id)) ORDER BY c.id), '[]')" \
+    "   FROM commitments c WHERE EXISTS (SELECT 1 FROM commitment_areas ca WHERE ca.commitment_id = c.id" \
+    "     AND " CONCERNS("ca.area_id") "))," \
+    /* Open actions (planned or ongoing) per area concerned: the action's area or its focus's. */ \
+    " 'open_actions', (SELECT COALESCE(json_agg(json_build_object('area_id', q.aid, 'count', q.n, 'href'," \
+    "   '/v1/actions?area_id=' || q.aid || '&open=true') ORDER BY q.aid), '[]') FROM (SELECT" \
+    "   COALESCE(x.area_id, f.area_id) AS aid, count(*) AS n FROM actions x LEFT JOIN area_focuses f ON f.id =" \
+    "   x.area_focus_id WHERE x.archived_at IS NULL AND x.status IN ('planned', 'ongoing') GROUP BY 1) q" \
+    "   WHERE " CONCERNS("q.aid") ")," \
+    " 'freshness', NULL)::text"
+static const est_stmt context_raw = {"situation_context_raw", CONTEXT_SQL(PRESENCE_RAW), 3};
+static const est_stmt context_stmt = {"situation_context_rollup", CONTEXT_SQL(PRESENCE_ROLLUP), 3};
 
 /* ---- data version -----------------------------------------------------------
  * What a cached picture depends on (sql/migrations/0070_situation_versions.sql,
@@ -243,19 +334,25 @@ static const est_stmt context_stmt = {
  * reads give the same text exactly when no write to those buckets committed
  * in between. Second column: the freshness block, which is about all events
  * (and the area's newest) and so is not cached but read here at request
- * time. $4 exact times (estd/disclosure.h, SHOWN_TIME), $5 area (or NULL). */
+ * time. $4 exact times (estd/disclosure.h, SHOWN_TIME), $5 area (or NULL).
+ * Third column: the same version of the hot spots' buckets ($6..$8,
+ * est_situation_hotspot_buckets), second in the text. */
+/* The version text of the bucket ranges of arrays A (areas), F, T (days [from, to)). */
+#define VERSION_OF(A, F, T)                                                                           \
+  "(SELECT version FROM situation_meta WHERE id = 1)::text || ':' || COALESCE((SELECT sum(v.version)" \
+  "   FROM unnest(" A "::bigint[], " F "::date[], " T                                                 \
+  "::date[]) b(a, f, t)"                                                                              \
+  "   JOIN situation_versions v ON v.area_id = b.a AND v.day >= b.f AND v.day < b.t), 0)::text"
 static const est_stmt version_stmt = {
-    "situation_data_version2",
-    "SELECT (SELECT version FROM situation_meta WHERE id = 1)::text || ':' || COALESCE((SELECT sum(v.version)"
-    "   FROM unnest($1::bigint[], $2::date[], $3::date[]) b(a, f, t)"
-    "   JOIN situation_versions v ON v.area_id = b.a AND v.day >= b.f AND v.day < b.t), 0)::text,"
+    "situation_data_version3",
+    "SELECT " VERSION_OF("$1", "$2", "$3") ", " VERSION_OF("$6", "$7", "$8") ","
     " json_build_object("
     "   'newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM events)") ","
     "   'newest_received_at', " SHOWN_TIME("(SELECT received_at FROM events ORDER BY id DESC LIMIT 1)") ","
     "   'area_newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM event_areas WHERE area_id = $5::bigint)") ","
     "   'consumer_lag', NULL::bigint,"
     "   'consumer_lag_note', 'consumer lag per partition is exported as estd_consumer_lag_messages on /metrics')::text",
-    5};
+    8};
 
 /* ---- GeoJSON parts -------------------------------------------------------- */
 static const est_stmt geo_areas = {
@@ -324,55 +421,70 @@ struct store_situation_snap {
   est_pool *pool;
   est_conn *c;
   char area_buf[24];
-  const char *area; /* the area id as text, NULL = all areas */
+  const char *area;  /* the area id as text, NULL = all areas */
+  char *hot_version; /* the hot spots' data version in this snapshot */
 };
 
-/* Reads the data version and freshness of q (version_stmt) on c. */
-static est_result read_version(est_conn *c, const est_situation_query *q, char **version, char **freshness) {
-  *version = *freshness = NULL;
-  est_situation_bucket b[EST_SITUATION_BUCKETS_MAX];
-  size_t n = est_situation_buckets(q, b);
-  est_buf areas = EST_BUF_INIT, from = EST_BUF_INIT, to = EST_BUF_INIT;
-  est_buf_puts(&areas, "{");
-  est_buf_puts(&from, "{");
-  est_buf_puts(&to, "{");
+/* Array literals of the bucket ranges b[0..n): areas, from, to (est_buf, caller frees). */
+static void bucket_arrays(const est_situation_bucket *b, size_t n, est_buf out[3]) {
+  for (int k = 0; k < 3; k++) {
+    out[k] = (est_buf)EST_BUF_INIT;
+    est_buf_puts(&out[k], "{");
+  }
   for (size_t i = 0; i < n; i++) {
     char f[11], t[11];
     est_date_format(b[i].from, f, sizeof f);
     est_date_format(b[i].to, t, sizeof t);
-    est_buf_printf(&areas, "%s%lld", i ? "," : "", b[i].area);
-    est_buf_printf(&from, "%s%s", i ? "," : "", f);
-    est_buf_printf(&to, "%s%s", i ? "," : "", t);
+    est_buf_printf(&out[0], "%s%lld", i ? "," : "", b[i].area);
+    est_buf_printf(&out[1], "%s%s", i ? "," : "", f);
+    est_buf_printf(&out[2], "%s%s", i ? "," : "", t);
   }
-  est_buf_puts(&areas, "}");
-  est_buf_puts(&from, "}");
-  est_buf_puts(&to, "}");
+  for (int k = 0; k < 3; k++) est_buf_puts(&out[k], "}");
+}
+
+/* Reads the data version, freshness and (hot non-NULL) the hot spots'
+ * version of q (version_stmt) on c. */
+static est_result read_version(est_conn *c, const est_situation_query *q, char **version, char **freshness,
+                               char **hot) {
+  *version = *freshness = NULL;
+  if (hot) *hot = NULL;
+  est_situation_bucket b[EST_SITUATION_BUCKETS_MAX], hb[EST_SITUATION_BUCKETS_MAX];
+  est_buf a[3], h[3];
+  bucket_arrays(b, est_situation_buckets(q, b), a);
+  bucket_arrays(hb, est_situation_hotspot_buckets(q, hb), h);
+  bool oom = false;
+  for (int k = 0; k < 3; k++) oom = oom || a[k].oom || h[k].oom;
   est_result rc = EST_ENOMEM;
   char ab[24];
-  if (!areas.oom && !from.oom && !to.oom) {
-    const char *p[5] = {areas.data, from.data, to.data, q->detail ? "true" : "false",
-                        q->area_id ? store_lld(ab, q->area_id) : NULL};
+  if (!oom) {
+    const char *p[8] = {
+        a[0].data, a[1].data, a[2].data, q->detail ? "true" : "false", q->area_id ? store_lld(ab, q->area_id) : NULL,
+        h[0].data, h[1].data, h[2].data};
     PGresult *r;
     rc = est_db_exec(c, &version_stmt, p, &r, NULL);
     if (rc == EST_OK) {
-      if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0) || PQgetisnull(r, 0, 1)) {
+      if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0) || PQgetisnull(r, 0, 1) || PQgetisnull(r, 0, 2)) {
         rc = EST_EINTERNAL;
       } else {
         *version = strdup(PQgetvalue(r, 0, 0));
-        *freshness = strdup(PQgetvalue(r, 0, 1));
-        if (!*version || !*freshness) {
+        *freshness = strdup(PQgetvalue(r, 0, 2));
+        if (hot) *hot = strdup(PQgetvalue(r, 0, 1));
+        if (!*version || !*freshness || (hot && !*hot)) {
           free(*version);
           free(*freshness);
+          if (hot) free(*hot);
           *version = *freshness = NULL;
+          if (hot) *hot = NULL;
           rc = EST_ENOMEM;
         }
       }
       PQclear(r);
     }
   }
-  est_buf_free(&areas);
-  est_buf_free(&from);
-  est_buf_free(&to);
+  for (int k = 0; k < 3; k++) {
+    est_buf_free(&a[k]);
+    est_buf_free(&h[k]);
+  }
   return rc;
 }
 
@@ -395,7 +507,7 @@ est_result store_situation_open(est_pool *pool, const est_situation_query *q, st
    * than they saved (a few thousand rows per statement), and concurrent requests
    * already use every core. */
   if (rc == EST_OK) rc = est_db_command(s->c, "SET LOCAL max_parallel_workers_per_gather = 0");
-  if (rc == EST_OK) rc = read_version(s->c, q, version, freshness);
+  if (rc == EST_OK) rc = read_version(s->c, q, version, freshness, &s->hot_version);
   if (rc == EST_OK) rc = check_area(s->c, s->area);
   if (rc != EST_OK) {
     free(*version);
@@ -410,13 +522,19 @@ est_result store_situation_open(est_pool *pool, const est_situation_query *q, st
 est_result store_situation_close(store_situation_snap *s, est_result rc) {
   if (!s) return rc;
   rc = store_tx_end(s->pool, s->c, rc);
+  free(s->hot_version);
   free(s);
   return rc;
 }
 
+const char *store_situation_hot_version(const store_situation_snap *s) { return s->hot_version; }
+
 est_result store_situation_counts(store_situation_snap *s, const est_situation_query *q, char **out) {
   const char *p[8] = {s->area, q->from, q->to, q->prev_from, q->prev_to, q->ya_from, q->ya_to, q->bucket};
-  return exec_text(s->c, s->area ? &counts_area : &counts_all, p, out);
+  const est_stmt *st = q->from_raw ? (s->area ? &counts_area_raw : &counts_all_raw)
+                       : s->area   ? &counts_area
+                                   : &counts_all;
+  return exec_text(s->c, st, p, out);
 }
 
 est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts, size_t *n,
@@ -426,7 +544,10 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
   *ncat = 0;
   const char *pp[3] = {s->area, q->from, q->to};
   PGresult *r;
-  est_result rc = est_db_exec(s->c, s->area ? &points_area : &points_all, pp, &r, NULL);
+  const est_stmt *st = q->from_raw ? (s->area ? &points_area_raw : &points_all_raw)
+                       : s->area   ? &points_area
+                                   : &points_all;
+  est_result rc = est_db_exec(s->c, st, pp, &r, NULL);
   if (rc != EST_OK) return rc;
   size_t rows = (size_t)PQntuples(r);
   est_hs_point *v = malloc((rows ? rows : 1) * sizeof *v);
@@ -504,7 +625,7 @@ est_result store_situation_hotspots(store_situation_snap *s, const est_situation
 
 est_result store_situation_context(store_situation_snap *s, const est_situation_query *q, char **out) {
   const char *p[3] = {s->area, q->from, q->to};
-  return exec_text(s->c, &context_stmt, p, out);
+  return exec_text(s->c, q->from_raw ? &context_raw : &context_stmt, p, out);
 }
 
 est_result store_situation_geo_areas(store_situation_snap *s, const est_situation_query *q, char **out) {
@@ -525,7 +646,7 @@ est_result store_situation_version(est_pool *pool, const est_situation_query *q,
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
   if (rc != EST_OK) return rc;
-  rc = read_version(c, q, version, freshness);
+  rc = read_version(c, q, version, freshness, NULL);
   est_pool_release(pool, c);
   return rc;
 }

@@ -79,6 +79,9 @@ class Estd:
             # disturb tests that count audit rows): test_retention.py sets these.
             "ESTD_DEAD_LETTER_RETENTION_DAYS": "0",
             "ESTD_EVENT_RETENTION_DAYS": "0",
+            # Hot spots exact after every write (tests check them right after a write);
+            # test_hotspot_staleness.py tests the bounded staleness.
+            "ESTD_HOTSPOT_MAX_STALENESS_S": "0",
         })
         if env:
             self.env.update(env)

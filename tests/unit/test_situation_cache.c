@@ -17,14 +17,14 @@
 static void fill(est_scache *c, const char *key, uint64_t flight, const char *ver, const char *body) {
   char etag[24];
   est_scache_etag(body, strlen(body), etag);
-  est_scache_fill(c, key, flight, ver, body, strlen(body), etag);
+  est_scache_fill(c, key, flight, ver, body, strlen(body), etag, 0);
 }
 
 #define expect_hit(c, k, v, b) expect_hit_at(c, k, v, b, __LINE__)
 static void expect_hit_at(est_scache *c, const char *key, const char *ver, const char *body, int line) {
   est_scache_body b;
   uint64_t f;
-  if (est_scache_begin(c, key, ver, est_scache_ticket(c), &b, &f) != EST_SCACHE_HIT)
+  if (est_scache_begin(c, key, ver, est_scache_ticket(c), 0, &b, &f) != EST_SCACHE_HIT)
     fail_msg("no hit for %s at line %d", key, line);
   assert_int_equal(b.len, strlen(body));
   assert_memory_equal(b.body, body, b.len);
@@ -37,7 +37,7 @@ static void expect_hit_at(est_scache *c, const char *key, const char *ver, const
 static uint64_t expect_miss(est_scache *c, const char *key, const char *ver) {
   est_scache_body b;
   uint64_t f;
-  assert_int_equal(est_scache_begin(c, key, ver, est_scache_ticket(c), &b, &f), EST_SCACHE_MISS);
+  assert_int_equal(est_scache_begin(c, key, ver, est_scache_ticket(c), 0, &b, &f), EST_SCACHE_MISS);
   assert_null(b.body);
   return f;
 }
@@ -47,9 +47,9 @@ static void test_off(void **state) {
   assert_null(est_scache_create(0, 1 << 20));
   est_scache_body b;
   uint64_t f = 99;
-  assert_int_equal(est_scache_begin(NULL, "k", "v", 0, &b, &f), EST_SCACHE_MISS);
+  assert_int_equal(est_scache_begin(NULL, "k", "v", 0, 0, &b, &f), EST_SCACHE_MISS);
   assert_int_equal(f, 0);
-  est_scache_fill(NULL, "k", f, "v", "x", 1, "\"0\"");
+  est_scache_fill(NULL, "k", f, "v", "x", 1, "\"0\"", 0);
   est_scache_abandon(NULL, "k", f);
 }
 
@@ -78,7 +78,7 @@ static void test_version_and_keys(void **state) {
   /* ...but a result computed after its ticket serves it, whatever version it read. */
   est_scache_body b;
   uint64_t f2;
-  assert_int_equal(est_scache_begin(c, "json|area=1|detail=1|k=0", "v2", old_ticket, &b, &f2), EST_SCACHE_HIT);
+  assert_int_equal(est_scache_begin(c, "json|area=1|detail=1|k=0", "v2", old_ticket, 0, &b, &f2), EST_SCACHE_HIT);
   assert_memory_equal(b.body, "{\"detail\":3}", b.len);
   free(b.body);
   /* A result computed before the ticket with another version does not. */
@@ -149,7 +149,7 @@ static void *wait_thread(void *arg) {
   waiter *w = arg;
   est_scache_body b;
   uint64_t f;
-  w->outcome = est_scache_begin(w->c, "k", "v-old", w->ticket, &b, &f);
+  w->outcome = est_scache_begin(w->c, "k", "v-old", w->ticket, 0, &b, &f);
   if (w->outcome == EST_SCACHE_HIT) {
     memcpy(w->body, b.body, b.len < 31 ? b.len : 31);
     free(b.body);
@@ -317,6 +317,55 @@ static void test_version_reads_shared(void **state) {
   est_scache_destroy(c);
 }
 
+/* An entry filled with an expiry is served until then, not after (hot spots
+ * allowed to lag their buckets only that long). */
+static void test_expiry(void **state) {
+  (void)state;
+  est_scache *c = est_scache_create(4, 1 << 20);
+  est_scache_body b;
+  uint64_t f;
+  assert_int_equal(est_scache_begin(c, "k", "v1", est_scache_ticket(c), 1000, &b, &f), EST_SCACHE_MISS);
+  est_scache_fill(c, "k", f, "v1", "body", 4, "\"1\"", 5000);
+  uint64_t t = est_scache_ticket(c);
+  assert_int_equal(est_scache_begin(c, "k", "v1", t, 5000, &b, &f), EST_SCACHE_HIT);
+  free(b.body);
+  assert_int_equal(est_scache_begin(c, "k", "v1", t, 5001, &b, &f), EST_SCACHE_MISS);
+  est_scache_abandon(c, "k", f);
+  est_scache_destroy(c);
+}
+
+/* peek/put: an equal version is fresh, another one is served (stale) only
+ * within max_age of its computation; an older put never replaces a newer one. */
+static void test_peek_put(void **state) {
+  (void)state;
+  est_scache *c = est_scache_create(4, 1 << 20);
+  est_scache_body b;
+  int64_t stamp;
+  bool stale;
+  assert_false(est_scache_peek(c, "h", "v1", 100, 5000, &b, &stamp, &stale));
+  est_scache_put(c, "h", "v1", "spots1", 6, 100);
+  assert_true(est_scache_peek(c, "h", "v1", 99999, 5000, &b, &stamp, &stale));
+  assert_false(stale);
+  assert_int_equal(stamp, 100);
+  assert_memory_equal(b.body, "spots1", 6);
+  free(b.body);
+  assert_true(est_scache_peek(c, "h", "v2", 5100, 5000, &b, &stamp, &stale));
+  assert_true(stale);
+  assert_int_equal(stamp, 100);
+  free(b.body);
+  assert_false(est_scache_peek(c, "h", "v2", 5101, 5000, &b, &stamp, &stale));
+  assert_false(est_scache_peek(c, "h", "v2", 200, 0, &b, &stamp, &stale)); /* bound 0: never stale */
+  est_scache_put(c, "h", "v3", "spots3", 6, 7000);
+  est_scache_put(c, "h", "v2", "spots2", 6, 6000); /* older than what is stored: ignored */
+  assert_true(est_scache_peek(c, "h", "v3", 7000, 0, &b, &stamp, &stale));
+  assert_int_equal(stamp, 7000);
+  assert_memory_equal(b.body, "spots3", 6);
+  free(b.body);
+  assert_false(est_scache_peek(NULL, "h", "v3", 0, 0, &b, &stamp, &stale));
+  est_scache_put(NULL, "h", "v3", "x", 1, 0);
+  est_scache_destroy(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_off),
@@ -326,6 +375,8 @@ int main(void) {
       cmocka_unit_test(test_single_flight),
       cmocka_unit_test(test_version_reads),
       cmocka_unit_test(test_version_reads_shared),
+      cmocka_unit_test(test_expiry),
+      cmocka_unit_test(test_peek_put),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

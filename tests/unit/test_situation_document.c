@@ -50,10 +50,13 @@ static const char *const CONTEXT =
     "{\"area\":null,\"presence\":[],\"focuses\":[],\"commitments\":[],\"freshness\":{\"newest_occurred_at\":null}}";
 
 static json_t *build(const est_situation_query *q, const est_publish_policy *pol) {
-  est_situation_rows rows = {COUNTS, HOTSPOTS, CONTEXT, NULL, NULL};
+  est_situation_rows rows = {COUNTS, HOTSPOTS, CONTEXT, NULL, NULL, "2024-05-15T10:00:00.000Z", true};
   json_t *doc = NULL;
   assert_int_equal(est_situation_document(q, pol, &rows, &doc), EST_OK);
   assert_non_null(doc);
+  /* when the hot spots were computed, and that they lag their buckets */
+  assert_string_equal(json_string_value(json_object_get(doc, "hot_spots_as_of")), "2024-05-15T10:00:00.000Z");
+  assert_true(json_is_true(json_object_get(doc, "hot_spots_stale")));
   return doc;
 }
 
@@ -295,7 +298,7 @@ static void test_bad_rows(void **state) {
   est_situation_query q;
   query(&q, 3, false);
   est_publish_policy pol = {3, false, NULL, NULL};
-  est_situation_rows rows = {"not json", HOTSPOTS, CONTEXT, NULL, NULL};
+  est_situation_rows rows = {"not json", HOTSPOTS, CONTEXT, NULL, NULL, NULL, false};
   json_t *doc = (json_t *)1;
   assert_int_equal(est_situation_document(&q, &pol, &rows, &doc), EST_EINTERNAL);
   assert_null(doc);
@@ -317,7 +320,7 @@ static void test_geojson(void **state) {
     json_array_append_new(events, json_pack("{s:s, s:i}", "type", "Feature", "i", i));
   char *ev = json_dumps(events, JSON_COMPACT);
   json_decref(events);
-  est_situation_rows rows = {COUNTS, HOTSPOTS, CONTEXT, "[{\"type\":\"Feature\",\"id\":\"area-1\"}]", ev};
+  est_situation_rows rows = {COUNTS, HOTSPOTS, CONTEXT, "[{\"type\":\"Feature\",\"id\":\"area-1\"}]", ev, NULL, false};
   json_t *fc = NULL;
   assert_int_equal(est_situation_geojson(&q, doc, &rows, &fc), EST_OK);
   free(ev);
@@ -423,7 +426,7 @@ static void test_document_web_parts(void **state) {
   est_situation_query q;
   query(&q, 3, false);
   est_publish_policy pol = {3, false, NULL, NULL};
-  est_situation_rows rows = {COUNTS_WEB, "[]", CONTEXT, NULL, NULL};
+  est_situation_rows rows = {COUNTS_WEB, "[]", CONTEXT, NULL, NULL, NULL, false};
   json_t *doc = NULL;
   assert_int_equal(est_situation_document(&q, &pol, &rows, &doc), EST_OK);
   /* Weekday x hour and per-area cells go through the policy: each is a
