@@ -17,7 +17,8 @@ struct est_scache;
 
 typedef struct est_app {
   const est_config *cfg;
-  est_pool *pool;
+  est_pool *pool;                     /* the primary: writes, and every read not routed below */
+  est_pool *read_pool;                /* ESTD_DATABASE_READ_URL's replica, NULL = none; reads pick via http_read_pool */
   struct est_intake *intake;          /* NULL when Kafka intake is off */
   struct est_auth *auth;              /* API-key verification, NULL = auth disabled */
   struct est_scache *situation_cache; /* rendered situational pictures, NULL = off */

@@ -46,6 +46,14 @@ typedef struct est_metrics_gauges {
   int intake_brokers_up;          /* -1 = not known */
   double intake_last_batch_age_s; /* -1 = none yet */
   double intake_db_failing_s;
+  bool has_replica;          /* ESTD_DATABASE_READ_URL set: the replica members below are set (pool.h) */
+  int replica_up;            /* 1 = reads go to it (state ok) */
+  const char *replica_state; /* est_replica_state_name */
+  double replica_lag_s;      /* -1 = unknown */
+  uint64_t reads_replica_total, reads_primary_total, read_fallbacks_total;
+  bool has_doc_cache;      /* the document cache members below are set (store_doccache.h) */
+  int doc_cache_listening; /* 1 = its LISTEN connection is up and synced */
+  uint64_t doc_cache_hits, doc_cache_misses, doc_cache_bypass, doc_cache_invalidations, doc_cache_syncs;
 } est_metrics_gauges;
 
 /* Renders every metric with the sampled gauges g; the caller frees the string. */

@@ -130,6 +130,13 @@ static int fail_start(const char *msg, const char *key, const char *value) {
  * ESTD_SITUATION_CACHE_ENTRIES). */
 #define SITUATION_CACHE_MAX_BYTES (16u << 20)
 
+/* Stops what serve started on the pools (monitor, document cache) and closes them. */
+static void pools_destroy(est_app *app) {
+  est_pool_detach_replica(app->pool);
+  est_pool_destroy(app->read_pool);
+  est_pool_destroy(app->pool);
+}
+
 int est_serve_run(const est_config *cfg) {
   {
     /* Security configuration first: one clear line, before any connection. */
@@ -161,23 +168,38 @@ int est_serve_run(const est_config *cfg) {
                              cfg->db_tcp_user_timeout_ms,
                              10};
     est_pool_set_deadlines(app.pool, &dl);
+    if (cfg->database_read_url) {
+      /* Lists and situation reads on the streaming replica (pool.h "read routing"). */
+      if (est_pool_create(&app.read_pool, cfg->database_read_url, cfg->db_read_pool_size, cfg->db_acquire_timeout_ms,
+                          cfg->db_statement_timeout_ms) != EST_OK) {
+        est_pool_destroy(app.pool);
+        return fail_start("cannot create the read replica pool", NULL, NULL);
+      }
+      est_pool_set_deadlines(app.read_pool, &dl);
+      est_pool_set_name(app.read_pool, "estd-read");
+    }
   }
   int sig = 0;
   if (cfg->migrate_on_start) {
     est_result rc = migrate_with_retry(app.pool, cfg->sql_dir, 30, &set, &sig);
     if (sig != 0) {
       est_log_kv(EST_LOG_INFO, "signal received while waiting for the database; stopped", NULL);
-      est_pool_destroy(app.pool);
+      pools_destroy(&app);
       return 0;
     }
     if (rc != EST_OK) {
-      est_pool_destroy(app.pool);
+      pools_destroy(&app);
       return fail_start("migrations failed", "error", est_result_str(rc));
     }
     app.migrations_current = true;
   }
+  if (app.read_pool &&
+      est_pool_attach_replica(app.pool, app.read_pool, cfg->read_max_lag_ms, cfg->read_check_interval_ms) != EST_OK) {
+    pools_destroy(&app);
+    return fail_start("cannot start the read replica monitor", NULL, NULL);
+  }
   if (est_auth_init(&app) != EST_OK) {
-    est_pool_destroy(app.pool);
+    pools_destroy(&app);
     return fail_start("cannot initialise authentication", NULL, NULL);
   }
   /* NULL when ESTD_SITUATION_CACHE_ENTRIES is 0 (the routes then compute every picture). */
@@ -188,7 +210,7 @@ int est_serve_run(const est_config *cfg) {
     snprintf(port, sizeof port, "%d", cfg->port);
     est_scache_destroy(app.situation_cache);
     est_auth_free(&app);
-    est_pool_destroy(app.pool);
+    pools_destroy(&app);
     est_log_kv(EST_LOG_ERROR, "cannot listen", "address", cfg->listen_address, "#port", port, NULL);
     return 1;
   }
@@ -197,7 +219,7 @@ int est_serve_run(const est_config *cfg) {
       http_server_stop(srv, 0);
       est_scache_destroy(app.situation_cache);
       est_auth_free(&app);
-      est_pool_destroy(app.pool);
+      pools_destroy(&app);
       return fail_start("cannot start the Kafka consumer", "brokers", cfg->kafka_brokers);
     }
   }
@@ -241,7 +263,7 @@ int est_serve_run(const est_config *cfg) {
   http_server_stop(srv, left > 0 ? (int)left : 0);
   est_scache_destroy(app.situation_cache);
   est_auth_free(&app);
-  est_pool_destroy(app.pool);
+  pools_destroy(&app);
   if (wd_on) watchdog_stop(wd);
   char ms[24];
   snprintf(ms, sizeof ms, "%lld", mono_ms() - t0);

@@ -395,6 +395,52 @@ char *est_metrics_render(const est_metrics_gauges *g) {
                    "# TYPE estd_db_pool_connects_total counter\nestd_db_pool_connects_total %llu\n",
                    (unsigned long long)g->pool_reconnects_total);
   }
+  if (g->has_replica) {
+    est_buf_printf(&s,
+                   "# HELP estd_db_replica_up 1 while list and situation reads go to the read replica.\n"
+                   "# TYPE estd_db_replica_up gauge\nestd_db_replica_up{state=\"%s\"} %d\n",
+                   g->replica_state, g->replica_up);
+    est_buf_printf(&s,
+                   "# HELP estd_db_replica_lag_seconds How long ago the primary was first seen past the replica's "
+                   "replay position (-1 = unknown).\n"
+                   "# TYPE estd_db_replica_lag_seconds gauge\nestd_db_replica_lag_seconds %.3f\n",
+                   g->replica_lag_s);
+    est_buf_printf(&s,
+                   "# HELP estd_db_reads_total Routed reads (lists, situation) by the server chosen.\n"
+                   "# TYPE estd_db_reads_total counter\n"
+                   "estd_db_reads_total{target=\"replica\"} %llu\nestd_db_reads_total{target=\"primary\"} %llu\n",
+                   (unsigned long long)g->reads_replica_total, (unsigned long long)g->reads_primary_total);
+    est_buf_printf(&s,
+                   "# HELP estd_db_read_fallbacks_total Replica reads served by the primary because the replica "
+                   "could not be reached.\n"
+                   "# TYPE estd_db_read_fallbacks_total counter\nestd_db_read_fallbacks_total %llu\n",
+                   (unsigned long long)g->read_fallbacks_total);
+  }
+  if (g->has_doc_cache) {
+    est_buf_printf(&s,
+                   "# HELP estd_doc_cache_requests_total Documents by id served from the cache (hit), fetched and "
+                   "cached (miss), or fetched past the cache while its listener was not in sync (bypass).\n"
+                   "# TYPE estd_doc_cache_requests_total counter\n"
+                   "estd_doc_cache_requests_total{result=\"hit\"} %llu\n"
+                   "estd_doc_cache_requests_total{result=\"miss\"} %llu\n"
+                   "estd_doc_cache_requests_total{result=\"bypass\"} %llu\n",
+                   (unsigned long long)g->doc_cache_hits, (unsigned long long)g->doc_cache_misses,
+                   (unsigned long long)g->doc_cache_bypass);
+    est_buf_printf(&s,
+                   "# HELP estd_doc_cache_invalidations_total Change notifications received.\n"
+                   "# TYPE estd_doc_cache_invalidations_total counter\nestd_doc_cache_invalidations_total %llu\n",
+                   (unsigned long long)g->doc_cache_invalidations);
+    est_buf_printf(&s,
+                   "# HELP estd_doc_cache_syncs_total Notification barriers completed (one serves every request "
+                   "that arrived before it began).\n"
+                   "# TYPE estd_doc_cache_syncs_total counter\nestd_doc_cache_syncs_total %llu\n",
+                   (unsigned long long)g->doc_cache_syncs);
+    est_buf_printf(
+        &s,
+        "# HELP estd_doc_cache_listening 1 while the cache's LISTEN connection is up (else it is bypassed).\n"
+        "# TYPE estd_doc_cache_listening gauge\nestd_doc_cache_listening %d\n",
+        g->doc_cache_listening);
+  }
   render_process(&s);
   return est_buf_steal(&s);
 }

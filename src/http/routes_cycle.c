@@ -179,7 +179,7 @@ static est_result coop_list(http_ctx *ctx) {
   est_result rc = first_fail(rcs, 3);
   if (rc != EST_OK) return rc;
   est_page page;
-  return reply_list(ctx, store_coop_areas_list(ctx->app->pool, &f, &q, &page), &page);
+  return reply_list(ctx, store_coop_areas_list(http_read_pool(ctx), &f, &q, &page), &page);
 }
 static est_result coop_get(http_ctx *ctx) { return http_resource_get(ctx, &coop_res); }
 static est_result coop_create(http_ctx *ctx) { return http_resource_create(ctx, &coop_res); }
@@ -205,7 +205,7 @@ static est_result meetings_list(http_ctx *ctx) {
   est_result rc = first_fail(rcs, 7);
   if (rc != EST_OK) return rc;
   est_page page;
-  return reply_list(ctx, store_meetings_list(ctx->app->pool, &f, &q, &page), &page);
+  return reply_list(ctx, store_meetings_list(http_read_pool(ctx), &f, &q, &page), &page);
 }
 
 /* POST: the lägesbild of the meeting's week and area is rendered exactly
@@ -391,7 +391,7 @@ static est_result actions_list(http_ctx *ctx) {
   if (rc != EST_OK) return rc;
   f.open = open ? strcmp(open, "true") == 0 : -1;
   est_page page;
-  return reply_list(ctx, store_actions_list(ctx->app->pool, &f, &q, &page), &page);
+  return reply_list(ctx, store_actions_list(http_read_pool(ctx), &f, &q, &page), &page);
 }
 
 static est_result action_get(http_ctx *ctx) { return http_resource_get(ctx, &action_res); }
@@ -604,7 +604,7 @@ static est_result indicators_list(http_ctx *ctx) {
   est_result rc = first_fail(rcs, 7);
   if (rc != EST_OK) return rc;
   est_page page;
-  return reply_list(ctx, store_indicators_list(ctx->app->pool, &f, &q, &page), &page);
+  return reply_list(ctx, store_indicators_list(http_read_pool(ctx), &f, &q, &page), &page);
 }
 static est_result indicator_get(http_ctx *ctx) { return http_resource_get(ctx, &indicator_res); }
 static est_result indicator_create(http_ctx *ctx) { return http_resource_create(ctx, &indicator_res); }

@@ -54,6 +54,20 @@ static json_t *intake_json(est_app *app, est_intake_status *h) {
   return j;
 }
 
+/* The read replica's state (readiness body), NULL when none is configured.
+ * It never makes the instance unready: reads fall back to the primary. */
+static json_t *replica_json(est_app *app) {
+  est_replica_status st;
+  est_pool_replica_status(app->pool, &st);
+  if (!st.configured) return NULL;
+  char replay[24];
+  est_lsn_format(st.replay_lsn, replay);
+  return json_pack("{s:s,s:o,s:f,s:s,s:I,s:I}", "state", est_replica_state_name(st.state), "lag_seconds",
+                   st.lag_s >= 0 ? json_real(st.lag_s) : json_null(), "max_lag_seconds", st.max_lag_s, "replay_lsn",
+                   replay, "reads_replica", (json_int_t)st.reads_replica, "reads_primary",
+                   (json_int_t)st.reads_primary);
+}
+
 /* Logs a readiness change once, at warn, with the reason (probes
  * themselves are logged at debug). */
 static void readiness_note(const char *reason) {
@@ -91,10 +105,13 @@ static est_result readyz(http_ctx *ctx) {
   json_t *oidc_j = oidc ? est_oidc_status(oidc) : NULL;
   if (reason) {
     /* "status" stays the numeric HTTP status (RFC 9457); the reason is an extension member. */
-    ctx->problem_extra = json_pack("{s:s,s:o*,s:o*}", "reason", reason, "intake", intake, "oidc", oidc_j);
+    ctx->problem_extra = json_pack("{s:s,s:o*,s:o*,s:o*}", "reason", reason, "intake", intake, "oidc", oidc_j,
+                                   "read_replica", replica_json(app));
     return http_fail(ctx, EST_EUNAVAILABLE, "not ready: %s", reason);
   }
-  http_reply_json_steal(ctx, 200, json_pack("{s:s,s:o*,s:o*}", "status", "ready", "intake", intake, "oidc", oidc_j));
+  http_reply_json_steal(ctx, 200,
+                        json_pack("{s:s,s:o*,s:o*,s:o*}", "status", "ready", "intake", intake, "oidc", oidc_j,
+                                  "read_replica", replica_json(app)));
   return EST_OK;
 }
 
@@ -125,6 +142,17 @@ static est_result metrics(http_ctx *ctx) {
     g.pool_wait_us_total = ps.wait_us_total;
     g.pool_reconnects_total = ps.reconnects_total;
     g.pool_deadline_total = ps.deadline_total;
+  }
+  est_replica_status rs;
+  est_pool_replica_status(app->pool, &rs);
+  if (rs.configured) {
+    g.has_replica = true;
+    g.replica_up = rs.state == EST_REPLICA_OK;
+    g.replica_state = est_replica_state_name(rs.state);
+    g.replica_lag_s = rs.lag_s;
+    g.reads_replica_total = rs.reads_replica;
+    g.reads_primary_total = rs.reads_primary;
+    g.read_fallbacks_total = rs.fallbacks;
   }
   http_guard_counters cc;
   http_server_counters(&cc);
