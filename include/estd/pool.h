@@ -69,6 +69,11 @@ est_result est_pool_ping(est_pool *pool);
  * default): tells the pools apart in pg_stat_activity. */
 void est_pool_set_name(est_pool *pool, const char *application_name);
 
+/* The document cache attached to a pool (store_doccache.h), NULL = none. */
+struct est_doccache;
+void est_pool_set_doccache(est_pool *pool, struct est_doccache *dc);
+struct est_doccache *est_pool_doccache(est_pool *pool);
+
 /* ---- read routing (docs/ARCHITECTURE.md "Reads that scale out") ----------
  * A primary pool may have a second pool on a streaming replica attached. A
  * monitor thread (own connections, every interval_ms) reads the primary's

@@ -31,6 +31,7 @@
 #include "estd/migrate.h"
 #include "estd/pool.h"
 #include "estd/situation_cache.h"
+#include "estd/store_doccache.h"
 
 static long long mono_ms(void) {
   struct timespec ts;
@@ -129,9 +130,13 @@ static int fail_start(const char *msg, const char *key, const char *value) {
 /* Bodies the situational-picture cache keeps at most (its entries are
  * ESTD_SITUATION_CACHE_ENTRIES). */
 #define SITUATION_CACHE_MAX_BYTES (16u << 20)
+/* Bodies the document cache keeps at most (ESTD_DOC_CACHE_ENTRIES slots). */
+#define DOC_CACHE_MAX_BYTES (32u << 20)
 
 /* Stops what serve started on the pools (monitor, document cache) and closes them. */
 static void pools_destroy(est_app *app) {
+  store_doccache_stop(app->doc_cache);
+  app->doc_cache = NULL;
   est_pool_detach_replica(app->pool);
   est_pool_destroy(app->read_pool);
   est_pool_destroy(app->pool);
@@ -197,6 +202,19 @@ int est_serve_run(const est_config *cfg) {
       est_pool_attach_replica(app.pool, app.read_pool, cfg->read_max_lag_ms, cfg->read_check_interval_ms) != EST_OK) {
     pools_destroy(&app);
     return fail_start("cannot start the read replica monitor", NULL, NULL);
+  }
+  {
+    est_pool_deadlines dl = {{cfg->db_query_timeout_ms, cfg->db_intake_timeout_ms, 0},
+                             cfg->ready_timeout_ms,
+                             cfg->db_tcp_user_timeout_ms,
+                             10};
+    /* Barrier wait: at most the query deadline, and never long (a slow barrier means a busy listener). */
+    int wait_ms = cfg->db_query_timeout_ms < 1000 ? cfg->db_query_timeout_ms : 1000;
+    if (store_doccache_start(&app.doc_cache, app.pool, cfg->database_url, &dl, (size_t)cfg->doc_cache_entries,
+                             DOC_CACHE_MAX_BYTES, wait_ms, cfg->doc_cache_listen_retry_ms) != EST_OK) {
+      pools_destroy(&app);
+      return fail_start("cannot start the document cache", NULL, NULL);
+    }
   }
   if (est_auth_init(&app) != EST_OK) {
     pools_destroy(&app);

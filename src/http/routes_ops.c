@@ -16,6 +16,7 @@
 #include "estd/oidc.h"
 #include "estd/pool.h"
 #include "estd/situation_cache.h"
+#include "estd/store_doccache.h"
 
 static est_result livez(http_ctx *ctx) {
   http_reply_raw(ctx, 200, "application/json", HTTP_LITERAL("{\"status\":\"ok\"}"));
@@ -142,6 +143,17 @@ static est_result metrics(http_ctx *ctx) {
     g.pool_wait_us_total = ps.wait_us_total;
     g.pool_reconnects_total = ps.reconnects_total;
     g.pool_deadline_total = ps.deadline_total;
+  }
+  if (app->doc_cache) {
+    est_doccache_counters dn;
+    store_doccache_counters(app->doc_cache, &dn);
+    g.has_doc_cache = true;
+    g.doc_cache_listening = dn.listening;
+    g.doc_cache_hits = dn.hits;
+    g.doc_cache_misses = dn.misses;
+    g.doc_cache_bypass = dn.bypass;
+    g.doc_cache_invalidations = dn.invalidations;
+    g.doc_cache_syncs = dn.syncs;
   }
   est_replica_status rs;
   est_pool_replica_status(app->pool, &rs);

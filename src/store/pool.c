@@ -80,6 +80,7 @@ struct est_pool {
   atomic_llong last_deadline_log_us;
   est_pool *fallback;       /* a replica pool: the primary to use when the replica is unreachable */
   replica_monitor *monitor; /* a primary with a read replica attached, else NULL */
+  struct est_doccache *doccache;
 };
 
 /* The WAL position of this thread's last commit through est_db_commit on a
@@ -124,6 +125,11 @@ est_result est_pool_create(est_pool **out, const char *conninfo, int size, int a
 }
 
 void est_pool_set_deadlines(est_pool *p, const est_pool_deadlines *d) { deadlines_apply(p, d); }
+
+void est_pool_set_doccache(est_pool *p, struct est_doccache *dc) { p->doccache = dc; }
+struct est_doccache *est_pool_doccache(est_pool *p) {
+  return p->doccache;
+}
 
 void est_pool_set_name(est_pool *p, const char *application_name) {
   snprintf(p->app_name, sizeof p->app_name, "%s", application_name);

@@ -1,0 +1,339 @@
+/* doccache.c - documents by id, cached in process and invalidated by
+ * LISTEN/NOTIFY; the contract and why it never serves a stale document
+ * are in store_doccache.h. */
+#include "estd/store_doccache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "estd/db.h"
+#include "estd/log.h"
+#include "estd/store_util.h"
+
+#define RESOURCE_MAX 32
+
+typedef struct slot {
+  char resource[RESOURCE_MAX]; /* "" = empty */
+  long long id;
+  long long version;
+  char *json;
+  size_t len;
+  uint64_t gen; /* bumped by every notification that maps here: fills begun before it are dropped */
+} slot;
+
+struct est_doccache {
+  est_pool *pool;   /* the primary this cache is attached to */
+  est_pool *listen; /* one connection: the listener's */
+  pthread_mutex_t mu;
+  pthread_cond_t cv; /* barrier completed, or the listener's state changed */
+  slot *slots;
+  size_t nslots, bytes, max_bytes;
+  uint64_t epoch;        /* bumped at every (re)connect and loss: everything cached before is gone */
+  bool listening;        /* connected, LISTENing, flushed since */
+  uint64_t sync_started; /* barriers sent */
+  uint64_t sync_done;    /* the newest barrier whose notification came back */
+  uint64_t sync_wanted;  /* the barrier the newest waiter needs */
+  int wait_ms, retry_ms;
+  int wake[2]; /* pipe: a waiter needs a barrier, or stop */
+  bool stop;
+  pthread_t thread;
+  est_doccache_counters n;
+};
+
+static uint64_t slot_hash(const char *resource, long long id) {
+  uint64_t h = 1469598103934665603u; /* FNV-1a over the resource, then the id mixed in */
+  for (const char *p = resource; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211u;
+  h ^= (uint64_t)id * 0x9E3779B97F4A7C15u;
+  return h ^ (h >> 29);
+}
+
+static slot *slot_of(est_doccache *dc, const char *resource, long long id) {
+  return &dc->slots[slot_hash(resource, id) % dc->nslots];
+}
+
+static void slot_clear(est_doccache *dc, slot *s) {
+  dc->bytes -= s->len;
+  free(s->json);
+  s->json = NULL;
+  s->len = 0;
+  s->resource[0] = '\0';
+}
+
+/* Called with mu held. */
+static void flush_all(est_doccache *dc) {
+  for (size_t i = 0; i < dc->nslots; i++)
+    if (dc->slots[i].json) slot_clear(dc, &dc->slots[i]);
+  dc->epoch++;
+}
+
+/* "<resource>:<id>" from estd_doc: drop the entry, fence fills in flight. */
+static void invalidate(est_doccache *dc, const char *payload) {
+  const char *colon = strrchr(payload, ':');
+  if (!colon || colon == payload || (size_t)(colon - payload) >= RESOURCE_MAX) return;
+  char res[RESOURCE_MAX];
+  memcpy(res, payload, (size_t)(colon - payload));
+  res[colon - payload] = '\0';
+  char *end;
+  long long id = strtoll(colon + 1, &end, 10);
+  if (*end) return;
+  pthread_mutex_lock(&dc->mu);
+  slot *s = slot_of(dc, res, id);
+  s->gen++;
+  if (s->json && s->id == id && strcmp(s->resource, res) == 0) slot_clear(dc, s);
+  dc->n.invalidations++;
+  pthread_mutex_unlock(&dc->mu);
+}
+
+static void set_listening(est_doccache *dc, bool on) {
+  pthread_mutex_lock(&dc->mu);
+  flush_all(dc); /* on loss: what is cached can no longer be kept right; on connect: notifications were missed */
+  dc->listening = on;
+  dc->n.listening = on;
+  pthread_cond_broadcast(&dc->cv);
+  pthread_mutex_unlock(&dc->mu);
+}
+
+/* Applies every notification libpq has buffered on c; false if the
+ * connection is lost. */
+static bool drain(est_doccache *dc, est_conn *c) {
+  PGconn *pg = est_conn_pg(c);
+  if (!PQconsumeInput(pg)) return false;
+  int me = PQbackendPID(pg);
+  PGnotify *nt;
+  while ((nt = PQnotifies(pg)) != NULL) {
+    if (strcmp(nt->relname, "estd_doc") == 0) {
+      invalidate(dc, nt->extra);
+    } else if (nt->be_pid == me) { /* estd_sync: our own barrier (other instances' are not ours) */
+      uint64_t n = strtoull(nt->extra, NULL, 10);
+      pthread_mutex_lock(&dc->mu);
+      if (n > dc->sync_done) dc->sync_done = n;
+      dc->n.syncs++;
+      pthread_cond_broadcast(&dc->cv);
+      pthread_mutex_unlock(&dc->mu);
+    }
+    PQfreemem(nt);
+  }
+  return PQstatus(pg) == CONNECTION_OK;
+}
+
+static const est_stmt sync_stmt = {"doccache_sync", "SELECT pg_notify('estd_sync', $1)", 1};
+
+/* Sends one barrier when a waiter needs one; false if the connection failed. */
+static bool maybe_sync(est_doccache *dc, est_conn *c) {
+  pthread_mutex_lock(&dc->mu);
+  bool want = dc->sync_wanted > dc->sync_started;
+  uint64_t n = want ? ++dc->sync_started : 0;
+  pthread_mutex_unlock(&dc->mu);
+  if (!want) return true;
+  char nb[24];
+  const char *params[1] = {nb};
+  snprintf(nb, sizeof nb, "%llu", (unsigned long long)n);
+  PGresult *r;
+  est_result rc = est_db_exec(c, &sync_stmt, params, &r, NULL);
+  PQclear(r);
+  /* The barrier's own notification comes with its result (or after the
+   * entries queued before it, should a writer still be committing). */
+  return rc == EST_OK && drain(dc, c);
+}
+
+/* Waits until the wake pipe or c's socket is readable, at most ms. */
+static void wait_events(est_doccache *dc, est_conn *c, int ms) {
+  struct pollfd pfd[2] = {{dc->wake[0], POLLIN, 0}, {c ? PQsocket(est_conn_pg(c)) : -1, POLLIN, 0}};
+  if (poll(pfd, c ? 2 : 1, ms) > 0 && (pfd[0].revents & POLLIN)) {
+    char buf[64];
+    while (read(dc->wake[0], buf, sizeof buf) > 0) {
+    }
+  }
+}
+
+static void *listener_main(void *arg) {
+  est_doccache *dc = arg;
+  est_conn *c = NULL;
+  for (;;) {
+    pthread_mutex_lock(&dc->mu);
+    bool stop = dc->stop;
+    pthread_mutex_unlock(&dc->mu);
+    if (stop) break;
+    if (!c) {
+      if (est_pool_acquire(dc->listen, &c) != EST_OK) {
+        c = NULL;
+        wait_events(dc, NULL, dc->retry_ms);
+        continue;
+      }
+      /* The barrier's commit need not wait for the disk: it writes nothing but its notification. */
+      if (est_db_command(c, "SET synchronous_commit = off") != EST_OK ||
+          est_db_command(c, "LISTEN estd_doc; LISTEN estd_sync") != EST_OK) {
+        est_pool_release(dc->listen, c);
+        c = NULL;
+        wait_events(dc, NULL, dc->retry_ms);
+        continue;
+      }
+      set_listening(dc, true); /* LISTEN is in effect: flush what may have been missed before */
+      est_log_kv(EST_LOG_INFO, "document cache listening", NULL);
+    }
+    if (!maybe_sync(dc, c) || !drain(dc, c)) {
+      set_listening(dc, false);
+      est_log_kv(EST_LOG_WARN, "document cache listener lost its connection; cache bypassed until it reconnects", NULL);
+      est_pool_release(dc->listen, c); /* broken: closed */
+      c = NULL;
+      wait_events(dc, NULL, dc->retry_ms);
+      continue;
+    }
+    pthread_mutex_lock(&dc->mu);
+    bool pending = dc->sync_wanted > dc->sync_started;
+    pthread_mutex_unlock(&dc->mu);
+    if (!pending) wait_events(dc, c, 1000);
+  }
+  if (c) est_pool_release(dc->listen, c);
+  set_listening(dc, false);
+  return NULL;
+}
+
+est_result store_doccache_start(est_doccache **out, est_pool *pool, const char *conninfo, const est_pool_deadlines *dl,
+                                size_t entries, size_t max_bytes, int wait_ms, int retry_ms) {
+  *out = NULL;
+  if (entries == 0) return EST_OK;
+  est_doccache *dc = calloc(1, sizeof *dc);
+  if (!dc) return EST_ENOMEM;
+  dc->slots = calloc(entries, sizeof *dc->slots);
+  if (!dc->slots || pipe(dc->wake) != 0) {
+    free(dc->slots);
+    free(dc);
+    return EST_ENOMEM;
+  }
+  fcntl(dc->wake[0], F_SETFL, O_NONBLOCK);
+  fcntl(dc->wake[1], F_SETFL, O_NONBLOCK);
+  dc->pool = pool;
+  dc->nslots = entries;
+  dc->max_bytes = max_bytes;
+  dc->wait_ms = wait_ms;
+  dc->retry_ms = retry_ms;
+  est_result rc = est_pool_create(&dc->listen, conninfo, 1, 1000, 0);
+  if (rc == EST_OK) {
+    est_pool_set_deadlines(dc->listen, dl);
+    est_pool_set_name(dc->listen, "estd-listen");
+  }
+  pthread_mutex_init(&dc->mu, NULL);
+  pthread_cond_init(&dc->cv, NULL);
+  if (rc != EST_OK || pthread_create(&dc->thread, NULL, listener_main, dc) != 0) {
+    est_pool_destroy(dc->listen);
+    pthread_cond_destroy(&dc->cv);
+    pthread_mutex_destroy(&dc->mu);
+    close(dc->wake[0]);
+    close(dc->wake[1]);
+    free(dc->slots);
+    free(dc);
+    return rc != EST_OK ? rc : EST_EINTERNAL;
+  }
+  est_pool_set_doccache(pool, dc);
+  *out = dc;
+  return EST_OK;
+}
+
+void store_doccache_stop(est_doccache *dc) {
+  if (!dc) return;
+  est_pool_set_doccache(dc->pool, NULL);
+  pthread_mutex_lock(&dc->mu);
+  dc->stop = true;
+  pthread_mutex_unlock(&dc->mu);
+  ssize_t w = write(dc->wake[1], "x", 1);
+  (void)w;
+  pthread_join(dc->thread, NULL);
+  for (size_t i = 0; i < dc->nslots; i++) free(dc->slots[i].json);
+  free(dc->slots);
+  est_pool_destroy(dc->listen);
+  close(dc->wake[0]);
+  close(dc->wake[1]);
+  pthread_cond_destroy(&dc->cv);
+  pthread_mutex_destroy(&dc->mu);
+  free(dc);
+}
+
+void store_doccache_counters(est_doccache *dc, est_doccache_counters *out) {
+  pthread_mutex_lock(&dc->mu);
+  *out = dc->n;
+  pthread_mutex_unlock(&dc->mu);
+}
+
+/* Waits (mu held) for a barrier that begins after now; false if the
+ * listener is not in sync or the barrier does not complete in time. */
+static bool barrier(est_doccache *dc) {
+  if (!dc->listening) return false;
+  uint64_t need = dc->sync_started + 1, epoch = dc->epoch;
+  if (dc->sync_wanted < need) {
+    bool idle = dc->sync_wanted <= dc->sync_started; /* nobody has asked for this one yet */
+    dc->sync_wanted = need;
+    if (idle) {
+      ssize_t w = write(dc->wake[1], "s", 1);
+      (void)w;
+    }
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += dc->wait_ms / 1000;
+  ts.tv_nsec += (long)(dc->wait_ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  while (dc->sync_done < need && dc->listening && dc->epoch == epoch)
+    if (pthread_cond_timedwait(&dc->cv, &dc->mu, &ts) == ETIMEDOUT) break;
+  return dc->sync_done >= need && dc->listening && dc->epoch == epoch;
+}
+
+est_result store_doc_by_id_cached(est_pool *pool, const char *resource, const est_stmt *stmt, long long id,
+                                  est_doc *out) {
+  est_doccache *dc = est_pool_doccache(pool);
+  if (!dc || strlen(resource) >= RESOURCE_MAX) return store_doc_by_id(pool, stmt, id, out);
+  pthread_mutex_lock(&dc->mu);
+  slot *s = slot_of(dc, resource, id);
+  /* Only a possible hit waits for the barrier; a miss reads the database anyway. */
+  bool cached = s->json && s->id == id && strcmp(s->resource, resource) == 0;
+  bool synced = cached ? barrier(dc) : dc->listening;
+  if (synced && s->json && s->id == id && strcmp(s->resource, resource) == 0) {
+    out->json = malloc(s->len + 1);
+    if (out->json) {
+      memcpy(out->json, s->json, s->len + 1);
+      out->version = s->version;
+      dc->n.hits++;
+    }
+    pthread_mutex_unlock(&dc->mu);
+    return out->json ? EST_OK : EST_ENOMEM;
+  }
+  /* Fenced fill: kept only if nothing for this slot was notified (and the
+   * listener did not reconnect) while the document was being read. */
+  uint64_t gen = s->gen, epoch = dc->epoch;
+  if (synced) dc->n.misses++;
+  else dc->n.bypass++;
+  pthread_mutex_unlock(&dc->mu);
+  est_result rc = store_doc_by_id(pool, stmt, id, out);
+  if (rc != EST_OK) return rc;
+  size_t len = strlen(out->json);
+  char *copy = len <= dc->max_bytes / 4 ? malloc(len + 1) : NULL;
+  if (!copy) return EST_OK;
+  memcpy(copy, out->json, len + 1);
+  pthread_mutex_lock(&dc->mu);
+  if (s->gen == gen && dc->epoch == epoch && dc->listening) {
+    if (s->json) slot_clear(dc, s);
+    if (dc->bytes + len <= dc->max_bytes) {
+      snprintf(s->resource, sizeof s->resource, "%s", resource);
+      s->id = id;
+      s->version = out->version;
+      s->json = copy;
+      s->len = len;
+      dc->bytes += len;
+      copy = NULL;
+    }
+  }
+  pthread_mutex_unlock(&dc->mu);
+  free(copy);
+  return EST_OK;
+}
