@@ -443,7 +443,7 @@ static est_result action_current(http_ctx *ctx, long long id, json_t **current, 
 /* Merge patch: the party rule, then the status transition, then the
  * store's UPDATE ... WHERE version (no lost update). */
 static est_result action_patch(http_ctx *ctx) {
-  long long id, want, version;
+  long long id, want, version = 0;
   est_result rc = http_path_id(ctx, &id);
   if (rc == EST_OK) rc = http_if_match_required(ctx, &want);
   if (rc != EST_OK) return rc;
@@ -537,7 +537,7 @@ static est_result evidence_change(http_ctx *ctx, bool link) {
   if (rc == EST_OK) rc = action_owner_check(ctx, id);
   if (rc != EST_OK) return rc;
   if (link) {
-    char *norm;
+    char *norm = NULL;
     json_t *raw = NULL;
     if ((rc = read_body2(ctx, evidence_validate, "evidence link", &norm, &raw)) != EST_OK) {
       json_decref(raw);

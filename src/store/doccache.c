@@ -40,9 +40,15 @@ struct est_doccache {
   bool listening;        /* connected, LISTENing, flushed since */
   uint64_t sync_started; /* barriers sent */
   uint64_t sync_done;    /* the newest barrier whose notification came back */
-  uint64_t sync_wanted;  /* the barrier the newest waiter needs */
+  bool leading;          /* a request thread is running a barrier on the connection */
   int wait_ms, retry_ms;
-  int wake[2]; /* pipe: a waiter needs a barrier, or stop */
+  /* The listen connection: used by one thread at a time under conn_mu (the
+   * listener thread draining notifications while idle, or the request
+   * thread leading a barrier); only the listener thread opens and closes it. */
+  pthread_mutex_t conn_mu;
+  est_conn *conn;
+  bool lost;   /* a leader found the connection broken: the listener replaces it */
+  int wake[2]; /* pipe: lost, or stop */
   bool stop;
   pthread_t thread;
   est_doccache_counters n;
@@ -126,73 +132,107 @@ static bool drain(est_doccache *dc, est_conn *c) {
 
 static const est_stmt sync_stmt = {"doccache_sync", "SELECT pg_notify('estd_sync', $1)", 1};
 
-/* Sends one barrier when a waiter needs one; false if the connection failed. */
-static bool maybe_sync(est_doccache *dc, est_conn *c) {
-  pthread_mutex_lock(&dc->mu);
-  bool want = dc->sync_wanted > dc->sync_started;
-  uint64_t n = want ? ++dc->sync_started : 0;
-  pthread_mutex_unlock(&dc->mu);
-  if (!want) return true;
+/* Barrier n on c (conn_mu held): NOTIFY our own channel; its notification
+ * comes back with the result (or after the entries queued before it, should
+ * a writer still be committing), and drain applies everything before it. */
+static bool run_barrier(est_doccache *dc, est_conn *c, uint64_t n) {
   char nb[24];
   const char *params[1] = {nb};
   snprintf(nb, sizeof nb, "%llu", (unsigned long long)n);
   PGresult *r;
   est_result rc = est_db_exec(c, &sync_stmt, params, &r, NULL);
   PQclear(r);
-  /* The barrier's own notification comes with its result (or after the
-   * entries queued before it, should a writer still be committing). */
   return rc == EST_OK && drain(dc, c);
 }
 
-/* Waits until the wake pipe or c's socket is readable, at most ms. */
-static void wait_events(est_doccache *dc, est_conn *c, int ms) {
-  struct pollfd pfd[2] = {{dc->wake[0], POLLIN, 0}, {c ? PQsocket(est_conn_pg(c)) : -1, POLLIN, 0}};
-  if (poll(pfd, c ? 2 : 1, ms) > 0 && (pfd[0].revents & POLLIN)) {
+static void wake_listener(est_doccache *dc) {
+  ssize_t w = write(dc->wake[1], "x", 1);
+  (void)w;
+}
+
+/* The connection is gone (conn_mu held): bypass the cache from now on and
+ * let the listener thread reconnect. */
+static void conn_lost(est_doccache *dc) {
+  if (dc->lost) return;
+  dc->lost = true;
+  set_listening(dc, false);
+  wake_listener(dc);
+}
+
+/* Waits until the wake pipe or fd is readable, at most ms. */
+static void wait_events(est_doccache *dc, int fd, int ms) {
+  struct pollfd pfd[2] = {{dc->wake[0], POLLIN, 0}, {fd, POLLIN, 0}};
+  if (poll(pfd, fd >= 0 ? 2 : 1, ms) > 0 && (pfd[0].revents & POLLIN)) {
     char buf[64];
     while (read(dc->wake[0], buf, sizeof buf) > 0) {
     }
   }
 }
 
+/* Waits the reconnect delay (wake-ups for anything but stop do not shorten it). */
+static void retry_pause(est_doccache *dc) {
+  struct timespec t0, t;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    long left = dc->retry_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+    pthread_mutex_lock(&dc->mu);
+    bool stop = dc->stop;
+    pthread_mutex_unlock(&dc->mu);
+    if (left <= 0 || stop) return;
+    wait_events(dc, -1, (int)left);
+  }
+}
+
+/* Opens and LISTENs the connection; true when it is in effect. */
+static bool listener_connect(est_doccache *dc) {
+  est_conn *c;
+  if (est_pool_acquire(dc->listen, &c) != EST_OK) return false;
+  /* The barrier's commit need not wait for the disk: it writes nothing but its notification. */
+  if (est_db_command(c, "SET synchronous_commit = off") != EST_OK ||
+      est_db_command(c, "LISTEN estd_doc; LISTEN estd_sync") != EST_OK) {
+    est_pool_release(dc->listen, c);
+    return false;
+  }
+  pthread_mutex_lock(&dc->conn_mu);
+  dc->conn = c;
+  dc->lost = false;
+  set_listening(dc, true); /* LISTEN is in effect: flush what may have been missed before */
+  pthread_mutex_unlock(&dc->conn_mu);
+  est_log_kv(EST_LOG_INFO, "document cache listening", NULL);
+  return true;
+}
+
+/* Keeps the connection: opens it, applies notifications while no barrier
+ * runs, replaces it when lost. */
 static void *listener_main(void *arg) {
   est_doccache *dc = arg;
-  est_conn *c = NULL;
   for (;;) {
     pthread_mutex_lock(&dc->mu);
     bool stop = dc->stop;
     pthread_mutex_unlock(&dc->mu);
     if (stop) break;
-    if (!c) {
-      if (est_pool_acquire(dc->listen, &c) != EST_OK) {
-        c = NULL;
-        wait_events(dc, NULL, dc->retry_ms);
-        continue;
-      }
-      /* The barrier's commit need not wait for the disk: it writes nothing but its notification. */
-      if (est_db_command(c, "SET synchronous_commit = off") != EST_OK ||
-          est_db_command(c, "LISTEN estd_doc; LISTEN estd_sync") != EST_OK) {
-        est_pool_release(dc->listen, c);
-        c = NULL;
-        wait_events(dc, NULL, dc->retry_ms);
-        continue;
-      }
-      set_listening(dc, true); /* LISTEN is in effect: flush what may have been missed before */
-      est_log_kv(EST_LOG_INFO, "document cache listening", NULL);
-    }
-    if (!maybe_sync(dc, c) || !drain(dc, c)) {
-      set_listening(dc, false);
-      est_log_kv(EST_LOG_WARN, "document cache listener lost its connection; cache bypassed until it reconnects", NULL);
-      est_pool_release(dc->listen, c); /* broken: closed */
-      c = NULL;
-      wait_events(dc, NULL, dc->retry_ms);
+    if (!dc->conn) { /* only this thread sets conn */
+      if (!listener_connect(dc)) retry_pause(dc);
       continue;
     }
-    pthread_mutex_lock(&dc->mu);
-    bool pending = dc->sync_wanted > dc->sync_started;
-    pthread_mutex_unlock(&dc->mu);
-    if (!pending) wait_events(dc, c, 1000);
+    wait_events(dc, PQsocket(est_conn_pg(dc->conn)), 1000);
+    pthread_mutex_lock(&dc->conn_mu);
+    if (!dc->lost && !drain(dc, dc->conn)) conn_lost(dc);
+    est_conn *gone = NULL;
+    if (dc->lost) {
+      gone = dc->conn;
+      dc->conn = NULL;
+    }
+    pthread_mutex_unlock(&dc->conn_mu);
+    if (gone) {
+      est_log_kv(EST_LOG_WARN, "document cache listener lost its connection; cache bypassed until it reconnects", NULL);
+      est_pool_release(dc->listen, gone); /* broken: closed */
+      retry_pause(dc);
+    }
   }
-  if (c) est_pool_release(dc->listen, c);
+  if (dc->conn) est_pool_release(dc->listen, dc->conn);
+  dc->conn = NULL;
   set_listening(dc, false);
   return NULL;
 }
@@ -222,11 +262,13 @@ est_result store_doccache_start(est_doccache **out, est_pool *pool, const char *
     est_pool_set_name(dc->listen, "estd-listen");
   }
   pthread_mutex_init(&dc->mu, NULL);
+  pthread_mutex_init(&dc->conn_mu, NULL);
   pthread_cond_init(&dc->cv, NULL);
   if (rc != EST_OK || pthread_create(&dc->thread, NULL, listener_main, dc) != 0) {
     est_pool_destroy(dc->listen);
     pthread_cond_destroy(&dc->cv);
     pthread_mutex_destroy(&dc->mu);
+    pthread_mutex_destroy(&dc->conn_mu);
     close(dc->wake[0]);
     close(dc->wake[1]);
     free(dc->slots);
@@ -244,8 +286,7 @@ void store_doccache_stop(est_doccache *dc) {
   pthread_mutex_lock(&dc->mu);
   dc->stop = true;
   pthread_mutex_unlock(&dc->mu);
-  ssize_t w = write(dc->wake[1], "x", 1);
-  (void)w;
+  wake_listener(dc);
   pthread_join(dc->thread, NULL);
   for (size_t i = 0; i < dc->nslots; i++) free(dc->slots[i].json);
   free(dc->slots);
@@ -254,6 +295,7 @@ void store_doccache_stop(est_doccache *dc) {
   close(dc->wake[1]);
   pthread_cond_destroy(&dc->cv);
   pthread_mutex_destroy(&dc->mu);
+  pthread_mutex_destroy(&dc->conn_mu);
   free(dc);
 }
 
@@ -264,18 +306,13 @@ void store_doccache_counters(est_doccache *dc, est_doccache_counters *out) {
 }
 
 /* Waits (mu held) for a barrier that begins after now; false if the
- * listener is not in sync or the barrier does not complete in time. */
+ * listener is not in sync or no barrier completes in time. The first
+ * waiter when none runs leads one itself on the listen connection (no
+ * hand-off to another thread); the others wait for it, and one of those
+ * still waiting for a later one leads next. */
 static bool barrier(est_doccache *dc) {
   if (!dc->listening) return false;
   uint64_t need = dc->sync_started + 1, epoch = dc->epoch;
-  if (dc->sync_wanted < need) {
-    bool idle = dc->sync_wanted <= dc->sync_started; /* nobody has asked for this one yet */
-    dc->sync_wanted = need;
-    if (idle) {
-      ssize_t w = write(dc->wake[1], "s", 1);
-      (void)w;
-    }
-  }
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   ts.tv_sec += dc->wait_ms / 1000;
@@ -284,8 +321,21 @@ static bool barrier(est_doccache *dc) {
     ts.tv_sec++;
     ts.tv_nsec -= 1000000000L;
   }
-  while (dc->sync_done < need && dc->listening && dc->epoch == epoch)
+  while (dc->sync_done < need && dc->listening && dc->epoch == epoch) {
+    if (!dc->leading) {
+      dc->leading = true;
+      uint64_t n = ++dc->sync_started;
+      pthread_mutex_unlock(&dc->mu);
+      pthread_mutex_lock(&dc->conn_mu); /* after mu is released: drain takes mu */
+      if (dc->conn && !dc->lost && !run_barrier(dc, dc->conn, n)) conn_lost(dc);
+      pthread_mutex_unlock(&dc->conn_mu);
+      pthread_mutex_lock(&dc->mu);
+      dc->leading = false;
+      pthread_cond_broadcast(&dc->cv);
+      continue;
+    }
     if (pthread_cond_timedwait(&dc->cv, &dc->mu, &ts) == ETIMEDOUT) break;
+  }
   return dc->sync_done >= need && dc->listening && dc->epoch == epoch;
 }
 
