@@ -30,6 +30,20 @@ void est_metrics_consumer_batch(size_t messages, double commit_seconds);
 /* Consumer lag per partition, set by the intake after each poll cycle. */
 void est_metrics_consumer_lag_set(const char *topic, int partition, long long lag);
 
+/* The read replica as the pool's monitor sees it (pool.h "read routing"). */
+typedef struct est_metrics_replica {
+  int up;            /* 1 = reads go to it (state ok) */
+  const char *state; /* est_replica_state_name */
+  double lag_s;      /* -1 = unknown */
+  uint64_t reads_replica, reads_primary, fallbacks;
+} est_metrics_replica;
+
+/* The document cache's counters (store_doccache.h). */
+typedef struct est_metrics_doc_cache {
+  uint64_t hits, misses, bypass, invalidations, syncs;
+  int listening; /* 1 = connected, LISTENing, flushed since */
+} est_metrics_doc_cache;
+
 /* Gauges and counters owned by higher layers, sampled at scrape time. */
 typedef struct est_metrics_gauges {
   int in_flight;                                         /* HTTP requests currently in a handler */
@@ -46,14 +60,10 @@ typedef struct est_metrics_gauges {
   int intake_brokers_up;          /* -1 = not known */
   double intake_last_batch_age_s; /* -1 = none yet */
   double intake_db_failing_s;
-  bool has_replica;          /* ESTD_DATABASE_READ_URL set: the replica members below are set (pool.h) */
-  int replica_up;            /* 1 = reads go to it (state ok) */
-  const char *replica_state; /* est_replica_state_name */
-  double replica_lag_s;      /* -1 = unknown */
-  uint64_t reads_replica_total, reads_primary_total, read_fallbacks_total;
-  bool has_doc_cache;      /* the document cache members below are set (store_doccache.h) */
-  int doc_cache_listening; /* 1 = its LISTEN connection is up and synced */
-  uint64_t doc_cache_hits, doc_cache_misses, doc_cache_bypass, doc_cache_invalidations, doc_cache_syncs;
+  bool has_replica; /* ESTD_DATABASE_READ_URL set: replica is set (pool.h) */
+  est_metrics_replica replica;
+  bool has_doc_cache; /* doc_cache is set (store_doccache.h) */
+  est_metrics_doc_cache doc_cache;
 } est_metrics_gauges;
 
 /* Renders every metric with the sampled gauges g; the caller frees the string. */

@@ -27,16 +27,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "estd/metrics.h"
 #include "estd/pool.h"
 #include "estd/store.h"
 
 typedef struct est_doccache est_doccache;
 typedef struct est_stmt est_stmt; /* db.h (store/ only) */
-
-typedef struct est_doccache_counters {
-  uint64_t hits, misses, bypass, invalidations, syncs;
-  int listening; /* 1 = connected, LISTENing, flushed since */
-} est_doccache_counters;
 
 /* Starts the listener on its own one-connection pool (conninfo, deadlines
  * dl) with `entries` slots (direct-mapped) and at most max_bytes of
@@ -47,7 +43,7 @@ est_result store_doccache_start(est_doccache **out, est_pool *pool, const char *
                                 size_t entries, size_t max_bytes, int wait_ms, int retry_ms);
 /* Detaches from the pool, stops the listener and frees the cache (NULL: no-op). */
 void store_doccache_stop(est_doccache *dc);
-void store_doccache_counters(est_doccache *dc, est_doccache_counters *out);
+void store_doccache_counters(est_doccache *dc, est_metrics_doc_cache *out);
 
 /* store_doc_by_id through pool's document cache (if one is attached) for
  * documents named resource (the NOTIFY payload's prefix); stmt: $1 id ->

@@ -145,27 +145,18 @@ static est_result metrics(http_ctx *ctx) {
     g.pool_deadline_total = ps.deadline_total;
   }
   if (app->doc_cache) {
-    est_doccache_counters dn;
-    store_doccache_counters(app->doc_cache, &dn);
     g.has_doc_cache = true;
-    g.doc_cache_listening = dn.listening;
-    g.doc_cache_hits = dn.hits;
-    g.doc_cache_misses = dn.misses;
-    g.doc_cache_bypass = dn.bypass;
-    g.doc_cache_invalidations = dn.invalidations;
-    g.doc_cache_syncs = dn.syncs;
+    store_doccache_counters(app->doc_cache, &g.doc_cache);
   }
   est_replica_status rs;
   est_pool_replica_status(app->pool, &rs);
-  if (rs.configured) {
-    g.has_replica = true;
-    g.replica_up = rs.state == EST_REPLICA_OK;
-    g.replica_state = est_replica_state_name(rs.state);
-    g.replica_lag_s = rs.lag_s;
-    g.reads_replica_total = rs.reads_replica;
-    g.reads_primary_total = rs.reads_primary;
-    g.read_fallbacks_total = rs.fallbacks;
-  }
+  if ((g.has_replica = rs.configured))
+    g.replica = (est_metrics_replica){rs.state == EST_REPLICA_OK,
+                                      est_replica_state_name(rs.state),
+                                      rs.lag_s,
+                                      rs.reads_replica,
+                                      rs.reads_primary,
+                                      rs.fallbacks};
   http_guard_counters cc;
   http_server_counters(&cc);
   g.conn_open = cc.open;

@@ -17,6 +17,7 @@
 #include "estd/db.h"
 #include "estd/log.h"
 #include "estd/store_util.h"
+#include "estd/util.h"
 
 #define RESOURCE_MAX 32
 
@@ -51,7 +52,7 @@ struct est_doccache {
   int wake[2]; /* pipe: lost, or stop */
   bool stop;
   pthread_t thread;
-  est_doccache_counters n;
+  est_metrics_doc_cache n;
 };
 
 static uint64_t slot_hash(const char *resource, long long id) {
@@ -299,7 +300,7 @@ void store_doccache_stop(est_doccache *dc) {
   free(dc);
 }
 
-void store_doccache_counters(est_doccache *dc, est_doccache_counters *out) {
+void store_doccache_counters(est_doccache *dc, est_metrics_doc_cache *out) {
   pthread_mutex_lock(&dc->mu);
   *out = dc->n;
   pthread_mutex_unlock(&dc->mu);
@@ -313,14 +314,7 @@ void store_doccache_counters(est_doccache *dc, est_doccache_counters *out) {
 static bool barrier(est_doccache *dc) {
   if (!dc->listening) return false;
   uint64_t need = dc->sync_started + 1, epoch = dc->epoch;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += dc->wait_ms / 1000;
-  ts.tv_nsec += (long)(dc->wait_ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
+  struct timespec ts = est_realtime_after_ms(dc->wait_ms);
   while (dc->sync_done < need && dc->listening && dc->epoch == epoch) {
     if (!dc->leading) {
       dc->leading = true;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "estd/log.h"
+#include "estd/util.h"
 
 #define EST_CONN_MAX_PREPARED 128
 #define EST_POOL_IDLE_PROBE_US (5u * 1000000u)
@@ -350,14 +351,7 @@ static bool conn_idle_intact(est_conn *c) {
 static est_result pool_acquire_own(est_pool *p, est_conn **out, bool *conn_failed) {
   *conn_failed = false;
   uint64_t start = now_us();
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += p->acquire_timeout_ms / 1000;
-  deadline.tv_nsec += (long)(p->acquire_timeout_ms % 1000) * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+  struct timespec deadline = est_realtime_after_ms(p->acquire_timeout_ms);
   est_conn *c = NULL;
   pthread_mutex_lock(&p->mu);
   for (;;) {
@@ -550,14 +544,7 @@ est_result est_db_command(est_conn *c, const char *sql) {
 est_result est_pool_ping(est_pool *p) {
   int ms = p->dl.ping_ms > 0 ? p->dl.ping_ms : 1000;
   uint64_t deadline = deadline_after(ms);
-  struct timespec abs;
-  clock_gettime(CLOCK_REALTIME, &abs);
-  abs.tv_sec += ms / 1000;
-  abs.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (abs.tv_nsec >= 1000000000L) {
-    abs.tv_sec++;
-    abs.tv_nsec -= 1000000000L;
-  }
+  struct timespec abs = est_realtime_after_ms(ms);
   /* Another probe holds the connection: wait for it, within our deadline. */
   if (pthread_mutex_timedlock(&p->ping_mu, &abs) != 0) return EST_ETIMEOUT;
   est_conn *c = &p->ping;
@@ -590,29 +577,17 @@ est_result est_pool_ping(est_pool *p) {
 
 /* ---- read routing ---------------------------------------------------------- */
 
+/* n (1..8) hex digits at s, the whole run; into *out. */
+static bool lsn_half(const char *s, size_t n, uint64_t *out) {
+  if (n < 1 || n > 8 || strspn(s, "0123456789ABCDEFabcdef") != n) return false;
+  *out = strtoull(s, NULL, 16);
+  return true;
+}
+
 bool est_lsn_parse(const char *s, uint64_t *out) {
-  if (!s) return false;
-  uint64_t hi = 0, lo = 0;
-  int nh = 0, nl = 0;
-  const char *p = s;
-  for (; *p && *p != '/'; p++, nh++) {
-    int d = (*p >= '0' && *p <= '9')   ? *p - '0'
-            : (*p >= 'A' && *p <= 'F') ? *p - 'A' + 10
-            : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10
-                                       : -1;
-    if (d < 0 || nh >= 8) return false;
-    hi = hi * 16 + (uint64_t)d;
-  }
-  if (*p != '/' || nh == 0) return false;
-  for (p++; *p; p++, nl++) {
-    int d = (*p >= '0' && *p <= '9')   ? *p - '0'
-            : (*p >= 'A' && *p <= 'F') ? *p - 'A' + 10
-            : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10
-                                       : -1;
-    if (d < 0 || nl >= 8) return false;
-    lo = lo * 16 + (uint64_t)d;
-  }
-  if (nl == 0) return false;
+  const char *slash = s ? strchr(s, '/') : NULL;
+  uint64_t hi, lo;
+  if (!slash || !lsn_half(s, (size_t)(slash - s), &hi) || !lsn_half(slash + 1, strlen(slash + 1), &lo)) return false;
   *out = hi << 32 | lo;
   return true;
 }
@@ -742,14 +717,7 @@ static void *monitor_main(void *arg) {
     monitor_tick(primary, m);
     pthread_mutex_lock(&m->mu);
     if (m->stop) break;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += m->interval_ms / 1000;
-    ts.tv_nsec += (long)(m->interval_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = est_realtime_after_ms(m->interval_ms);
     pthread_cond_timedwait(&m->cv, &m->mu, &ts);
   }
   pthread_mutex_unlock(&m->mu);

@@ -3,33 +3,15 @@ is served from memory, invalidated by LISTEN/NOTIFY (migration 0100), and
 never older than a write that committed before the request arrived - across
 instances, for writes that bypass estd, and while (and after) the cache's
 listener connection is killed with pg_terminate_backend."""
-import re
-import time
 import uuid
 
 import pytest
 
-from conftest import Estd
-
-
-def metric(server, name, labels=""):
-    text = server.get("/metrics").text
-    m = re.search(r"^" + re.escape(name + labels) + r" (\S+)$", text, re.M)
-    return float(m.group(1)) if m else None
+from conftest import Estd, metric_value, wait_until
 
 
 def cache(server, result):
-    return metric(server, "estd_doc_cache_requests_total", '{result="%s"}' % result)
-
-
-def wait_for(cond, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+    return metric_value(server, "estd_doc_cache_requests_total", '{result="%s"}' % result)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +20,7 @@ def pair(db):
     a = Estd(db).start()
     b = Estd(db, env={"ESTD_DOC_CACHE_LISTEN_RETRY_MS": "1500"}).start()
     for e in (a, b):
-        wait_for(lambda: metric(e, "estd_doc_cache_listening") == 1, 20, "listening")
+        wait_until(lambda: metric_value(e, "estd_doc_cache_listening") == 1, 20, "listening")
     yield a, b
     assert a.stop() == 0, a.read_log()[-3000:]
     assert b.stop() == 0, b.read_log()[-3000:]
@@ -66,7 +48,7 @@ def warm(server, cid):
         before = cache(server, "hit")
         get(server, cid)
         return cache(server, "hit") == before + 1
-    wait_for(hit, 10, "a cache hit")
+    wait_until(hit, 10, "a cache hit")
 
 
 def test_hot_document_is_served_from_the_cache(pair):
@@ -124,10 +106,10 @@ def test_listener_killed_no_stale_reads(pair):
           (c["id"],))
     # The notification of this update is lost for b; b must still not serve its cached copy.
     assert get(b, c["id"]).json()["text"] == "while the listener was gone"
-    assert metric(b, "estd_doc_cache_listening") == 0  # it reconnects after 1.5 s
+    assert metric_value(b, "estd_doc_cache_listening") == 0  # it reconnects after 1.5 s
     assert cache(b, "bypass") > bypass
     # After the reconnect the cache starts empty (what it held may have been changed meanwhile).
-    wait_for(lambda: metric(b, "estd_doc_cache_listening") == 1, 20, "reconnected")
+    wait_until(lambda: metric_value(b, "estd_doc_cache_listening") == 1, 20, "reconnected")
     assert get(b, c["id"]).json()["text"] == "while the listener was gone"
     hits = cache(b, "hit")
     assert get(b, c["id"]).json()["text"] == "while the listener was gone"

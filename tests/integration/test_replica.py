@@ -13,13 +13,12 @@ and coming back; /readyz and /metrics report its state and lag."""
 import os
 import re
 import subprocess
-import time
 import uuid
 
 import psycopg
 import pytest
 
-from conftest import ESTD_BIN, REPO, SQL_DIR, Estd, PrivatePg, free_port
+from conftest import ESTD_BIN, REPO, SQL_DIR, Estd, PrivatePg, free_port, metric_value, wait_until
 
 
 class Replica:
@@ -50,24 +49,8 @@ def primary_sql(pg, query, params=None):
         return cur.fetchall() if cur.description else []
 
 
-def wait_for(cond, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
-
-
-def metric(server, name, labels=""):
-    text = server.get("/metrics").text
-    m = re.search(r"^" + re.escape(name + labels) + r" (\S+)$", text, re.M)
-    return float(m.group(1)) if m else None
-
-
 def reads(server, target):
-    return metric(server, "estd_db_reads_total", '{target="%s"}' % target)
+    return metric_value(server, "estd_db_reads_total", '{target="%s"}' % target)
 
 
 def replica_state(server):
@@ -94,7 +77,7 @@ def start_estd(primary, replica, **env):
     e = Estd("estd", env={"ESTD_DATABASE_URL": primary.url(), "ESTD_DATABASE_READ_URL": replica.url(),
                           "ESTD_READ_CHECK_INTERVAL_MS": "50", **env})
     e.start()
-    wait_for(lambda: replica_state(e)["state"] == "ok", 20, "replica ok")
+    wait_until(lambda: replica_state(e)["state"] == "ok", 20, "replica ok")
     return e
 
 
@@ -112,7 +95,7 @@ def paused(cluster):
     """Replay paused on the replica for the test (resumed afterwards)."""
     _, replica = cluster
     replica.sql("SELECT pg_wal_replay_pause()")
-    wait_for(lambda: replica.sql("SELECT pg_get_wal_replay_pause_state()")[0][0] == "paused", 10, "paused")
+    wait_until(lambda: replica.sql("SELECT pg_get_wal_replay_pause_state()")[0][0] == "paused", 10, "paused")
     yield replica
     replica.sql("SELECT pg_wal_replay_resume()")
 
@@ -192,8 +175,8 @@ def test_read_your_writes_with_the_consistency_token(cluster, server, paused):
     assert listed({"Consistency-Token": "not-an-lsn"}).get(cid) == "after the patch"
     # once the replica has replayed past the token, the same read is served by the replica
     replica.sql("SELECT pg_wal_replay_resume()")
-    wait_for(lambda: caught_up(replica, token), 20, "replay past the token")
-    wait_for(lambda: lsn_value(replica_state(server)["replay_lsn"]) >= lsn_value(token), 10, "monitor sees it")
+    wait_until(lambda: caught_up(replica, token), 20, "replay past the token")
+    wait_until(lambda: lsn_value(replica_state(server)["replay_lsn"]) >= lsn_value(token), 10, "monitor sees it")
     before_r = reads(server, "replica")
     assert listed({"Consistency-Token": token}).get(cid) == "after the patch"
     assert reads(server, "replica") == before_r + 1
@@ -206,15 +189,15 @@ def test_lag_beyond_the_limit_sends_reads_to_the_primary(cluster, paused):
         text = "lagging " + uuid.uuid4().hex[:8]
         primary_sql(primary, "INSERT INTO commitments (agreement_id, text, status) VALUES (%s, %s, 'planned')",
                     (agreement_id(primary), text))
-        st = wait_for(lambda: (lambda s: s if s["state"] == "lagging" else None)(replica_state(e)), 20, "lagging")
+        st = wait_until(lambda: (lambda s: s if s["state"] == "lagging" else None)(replica_state(e)), 20, "lagging")
         assert st["lag_seconds"] > 0.3
         assert e.get("/readyz").status_code == 200  # the replica never makes the instance unready
-        assert metric(e, "estd_db_replica_up", '{state="lagging"}') == 0
-        assert metric(e, "estd_db_replica_lag_seconds") > 0.3
+        assert metric_value(e, "estd_db_replica_up", '{state="lagging"}') == 0
+        assert metric_value(e, "estd_db_replica_lag_seconds") > 0.3
         items = e.get("/v1/commitments", params={"limit": 500, "sort": "-id"}).json()["items"]
         assert text in [c["text"] for c in items]  # served by the primary
         replica.sql("SELECT pg_wal_replay_resume()")
-        st = wait_for(lambda: (lambda s: s if s["state"] == "ok" else None)(replica_state(e)), 20, "ok again")
+        st = wait_until(lambda: (lambda s: s if s["state"] == "ok" else None)(replica_state(e)), 20, "ok again")
         assert st["lag_seconds"] < 0.3
         before = reads(e, "replica")
         assert e.get("/v1/commitments", params={"limit": 5}).status_code == 200
@@ -237,13 +220,13 @@ def test_replica_stops_and_returns(cluster, server):
             assert r.status_code == 200, r.text
             assert text in [c["text"] for c in r.json()["items"]]
             assert server.get("/v1/situation").status_code == 200
-        wait_for(lambda: replica_state(server)["state"] == "down", 20, "down")
+        wait_until(lambda: replica_state(server)["state"] == "down", 20, "down")
         assert server.get("/readyz").status_code == 200
-        assert metric(server, "estd_db_replica_up", '{state="down"}') == 0
-        assert metric(server, "estd_db_replica_lag_seconds") == -1
+        assert metric_value(server, "estd_db_replica_up", '{state="down"}') == 0
+        assert metric_value(server, "estd_db_replica_lag_seconds") == -1
     finally:
         replica.ctl("replica-start")
-    wait_for(lambda: replica_state(server)["state"] == "ok", 30, "back")
+    wait_until(lambda: replica_state(server)["state"] == "ok", 30, "back")
     before = reads(server, "replica")
     r = server.get("/v1/commitments", params={"limit": 500, "sort": "-id"})
     assert r.status_code == 200, r.text
