@@ -62,23 +62,27 @@ wrk_json commitments_list "$BASE/v1/commitments?agreement_id=$AGR&status=ongoing
 RSS=$(rss_kib "$ESTD_PID")
 CACHE=$(curl -fs "$BASE/metrics" | grep -E '^estd_doc_cache_(requests_total|syncs_total)' | tr '\n' ' ')
 if [ "${PERF:-0}" = 1 ]; then
-  # Where the time of a cached GET goes, machine-wide (wrk, estd, PostgreSQL, kernel) and in estd.
-  perf record -a -g -F 999 -o /tmp/estd-api.perf -- wrk -t2 -c32 -d5s "$BASE/v1/commitments/$ID" >/dev/null 2>&1
+  # Where the time of a cached GET goes: the whole machine by process (shared with other
+  # work), and estd's own threads (every thread of the process) by symbol.
+  perf record -a -F 499 -o /tmp/estd-api-all.perf -- sleep 5 >/dev/null 2>&1 &
+  PERF_ALL=$!
+  perf record -g -F 999 -p "$ESTD_PID" -o /tmp/estd-api.perf -- sleep 5 >/dev/null 2>&1 &
+  PERF_ESTD=$!
+  wrk -t2 -c32 -d6s "$BASE/v1/commitments/$ID" >/dev/null 2>&1
+  wait $PERF_ALL $PERF_ESTD || true
   set +o pipefail # head closes the pipes early
-  { echo "# perf, cached GET /v1/commitments/{id}, wrk -t2 -c32 5 s, whole machine (shared), by process"
-    perf report -i /tmp/estd-api.perf --stdio --no-children --sort comm 2>/dev/null | grep -E '^ +[0-9]' | head -12
-    echo; echo "# estd (pid $ESTD_PID, all threads), by symbol (self)"
-    perf report -i /tmp/estd-api.perf --stdio --no-children --pid "$ESTD_PID" --sort dso,sym -g none 2>/dev/null \
+  { echo "# perf, cached GET /v1/commitments/{id} under wrk -t2 -c32, 5 s: whole machine (shared), by process"
+    perf report -i /tmp/estd-api-all.perf --stdio --sort comm 2>/dev/null | grep -E '^ +[0-9]' | head -12
+    echo; echo "# estd (every thread), by shared object (self)"
+    perf report -i /tmp/estd-api.perf --stdio --no-children --sort dso -g none 2>/dev/null | grep -E '^ +[0-9]' | head -12
+    echo; echo "# estd (every thread), by symbol (self)"
+    perf report -i /tmp/estd-api.perf --stdio --no-children --sort dso,sym -g none 2>/dev/null \
       | grep -E '^ +[0-9]' | head -40
-    echo; echo "# estd by shared object"
-    perf report -i /tmp/estd-api.perf --stdio --no-children --pid "$ESTD_PID" --sort dso -g none 2>/dev/null \
-      | grep -E '^ +[0-9]' | head -12
-    echo; echo "# PostgreSQL backends, by symbol (self)"
-    perf report -i /tmp/estd-api.perf --stdio --no-children --comm postgres --sort dso,sym -g none 2>/dev/null \
-      | grep -E '^ +[0-9]' | head -12
+    echo; echo "# estd (every thread), by symbol incl. callees (children), top"
+    perf report -i /tmp/estd-api.perf --stdio --children --sort sym -g none 2>/dev/null | grep -E '^ +[0-9]' | head -40
   } >"$REPO/bench/results/api-perf.txt"
   set -o pipefail
-  rm -f /tmp/estd-api.perf
+  rm -f /tmp/estd-api.perf /tmp/estd-api-all.perf
 fi
 
 # Database ceiling: pgbench select-only (32 clients, 2 threads) on the same server.
