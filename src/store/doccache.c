@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,26 +22,40 @@
 
 #define RESOURCE_MAX 32
 
+/* A cached body, shared by the slot and the hits copying it (outside the lock). */
+typedef struct body {
+  atomic_int refs;
+  size_t len;
+  char json[];
+} body;
+
+static void body_unref(body *b) {
+  if (b && atomic_fetch_sub(&b->refs, 1) == 1) free(b);
+}
+
 typedef struct slot {
   char resource[RESOURCE_MAX]; /* "" = empty */
   long long id;
   long long version;
-  char *json;
-  size_t len;
+  body *b;      /* NULL = empty */
   uint64_t gen; /* bumped by every notification that maps here: fills begun before it are dropped */
 } slot;
 
 struct est_doccache {
-  est_pool *pool;   /* the primary this cache is attached to */
-  est_pool *listen; /* one connection: the listener's */
-  pthread_mutex_t mu;
-  pthread_cond_t cv; /* barrier completed, or the listener's state changed */
+  est_pool *pool;     /* the primary this cache is attached to */
+  est_pool *listen;   /* one connection: the listener's */
+  pthread_mutex_t mu; /* the slots, bytes, counters; epoch and listening are written under it */
   slot *slots;
   size_t nslots, bytes, max_bytes;
-  uint64_t epoch;        /* bumped at every (re)connect and loss: everything cached before is gone */
-  bool listening;        /* connected, LISTENing, flushed since */
+  atomic_uint_fast64_t epoch; /* bumped at every (re)connect and loss: everything cached before is gone */
+  atomic_bool listening;      /* connected, LISTENing, flushed since */
+  /* The barrier, under its own lock so that its waiters (woken together)
+   * do not queue behind the slot table. Lock order: conn_mu, then mu or sync_mu. */
+  pthread_mutex_t sync_mu;
+  pthread_cond_t cv;     /* barrier completed, or the listener's state changed */
   uint64_t sync_started; /* barriers sent */
   uint64_t sync_done;    /* the newest barrier whose notification came back */
+  uint64_t syncs;        /* barriers completed (counter) */
   bool leading;          /* a request thread is running a barrier on the connection */
   int wait_ms, retry_ms;
   /* The listen connection: used by one thread at a time under conn_mu (the
@@ -67,18 +82,21 @@ static slot *slot_of(est_doccache *dc, const char *resource, long long id) {
 }
 
 static void slot_clear(est_doccache *dc, slot *s) {
-  dc->bytes -= s->len;
-  free(s->json);
-  s->json = NULL;
-  s->len = 0;
+  dc->bytes -= s->b->len;
+  body_unref(s->b);
+  s->b = NULL;
   s->resource[0] = '\0';
+}
+
+static bool slot_holds(const slot *s, const char *resource, long long id) {
+  return s->b && s->id == id && strcmp(s->resource, resource) == 0;
 }
 
 /* Called with mu held. */
 static void flush_all(est_doccache *dc) {
   for (size_t i = 0; i < dc->nslots; i++)
-    if (dc->slots[i].json) slot_clear(dc, &dc->slots[i]);
-  dc->epoch++;
+    if (dc->slots[i].b) slot_clear(dc, &dc->slots[i]);
+  atomic_fetch_add(&dc->epoch, 1);
 }
 
 /* "<resource>:<id>" from estd_doc: drop the entry, fence fills in flight. */
@@ -94,7 +112,7 @@ static void invalidate(est_doccache *dc, const char *payload) {
   pthread_mutex_lock(&dc->mu);
   slot *s = slot_of(dc, res, id);
   s->gen++;
-  if (s->json && s->id == id && strcmp(s->resource, res) == 0) slot_clear(dc, s);
+  if (slot_holds(s, res, id)) slot_clear(dc, s);
   dc->n.invalidations++;
   pthread_mutex_unlock(&dc->mu);
 }
@@ -102,10 +120,12 @@ static void invalidate(est_doccache *dc, const char *payload) {
 static void set_listening(est_doccache *dc, bool on) {
   pthread_mutex_lock(&dc->mu);
   flush_all(dc); /* on loss: what is cached can no longer be kept right; on connect: notifications were missed */
-  dc->listening = on;
+  atomic_store(&dc->listening, on);
   dc->n.listening = on;
-  pthread_cond_broadcast(&dc->cv);
   pthread_mutex_unlock(&dc->mu);
+  pthread_mutex_lock(&dc->sync_mu); /* waiters re-check listening and epoch */
+  pthread_cond_broadcast(&dc->cv);
+  pthread_mutex_unlock(&dc->sync_mu);
 }
 
 /* Applies every notification libpq has buffered on c; false if the
@@ -120,11 +140,11 @@ static bool drain(est_doccache *dc, est_conn *c) {
       invalidate(dc, nt->extra);
     } else if (nt->be_pid == me) { /* estd_sync: our own barrier (other instances' are not ours) */
       uint64_t n = strtoull(nt->extra, NULL, 10);
-      pthread_mutex_lock(&dc->mu);
+      pthread_mutex_lock(&dc->sync_mu);
       if (n > dc->sync_done) dc->sync_done = n;
-      dc->n.syncs++;
+      dc->syncs++;
       pthread_cond_broadcast(&dc->cv);
-      pthread_mutex_unlock(&dc->mu);
+      pthread_mutex_unlock(&dc->sync_mu);
     }
     PQfreemem(nt);
   }
@@ -263,12 +283,14 @@ est_result store_doccache_start(est_doccache **out, est_pool *pool, const char *
     est_pool_set_name(dc->listen, "estd-listen");
   }
   pthread_mutex_init(&dc->mu, NULL);
+  pthread_mutex_init(&dc->sync_mu, NULL);
   pthread_mutex_init(&dc->conn_mu, NULL);
   pthread_cond_init(&dc->cv, NULL);
   if (rc != EST_OK || pthread_create(&dc->thread, NULL, listener_main, dc) != 0) {
     est_pool_destroy(dc->listen);
     pthread_cond_destroy(&dc->cv);
     pthread_mutex_destroy(&dc->mu);
+    pthread_mutex_destroy(&dc->sync_mu);
     pthread_mutex_destroy(&dc->conn_mu);
     close(dc->wake[0]);
     close(dc->wake[1]);
@@ -289,13 +311,14 @@ void store_doccache_stop(est_doccache *dc) {
   pthread_mutex_unlock(&dc->mu);
   wake_listener(dc);
   pthread_join(dc->thread, NULL);
-  for (size_t i = 0; i < dc->nslots; i++) free(dc->slots[i].json);
+  for (size_t i = 0; i < dc->nslots; i++) body_unref(dc->slots[i].b);
   free(dc->slots);
   est_pool_destroy(dc->listen);
   close(dc->wake[0]);
   close(dc->wake[1]);
   pthread_cond_destroy(&dc->cv);
   pthread_mutex_destroy(&dc->mu);
+  pthread_mutex_destroy(&dc->sync_mu);
   pthread_mutex_destroy(&dc->conn_mu);
   free(dc);
 }
@@ -304,80 +327,95 @@ void store_doccache_counters(est_doccache *dc, est_metrics_doc_cache *out) {
   pthread_mutex_lock(&dc->mu);
   *out = dc->n;
   pthread_mutex_unlock(&dc->mu);
+  pthread_mutex_lock(&dc->sync_mu);
+  out->syncs = dc->syncs;
+  pthread_mutex_unlock(&dc->sync_mu);
 }
 
-/* Waits (mu held) for a barrier that begins after now; false if the
- * listener is not in sync or no barrier completes in time. The first
- * waiter when none runs leads one itself on the listen connection (no
- * hand-off to another thread); the others wait for it, and one of those
- * still waiting for a later one leads next. */
+/* Waits for a barrier that begins after now; false if the listener is not
+ * in sync or no barrier completes in time. The first waiter when none runs
+ * leads one itself on the listen connection (no hand-off to another
+ * thread); the others wait for it, and one of those still waiting for a
+ * later one leads next. */
 static bool barrier(est_doccache *dc) {
-  if (!dc->listening) return false;
-  uint64_t need = dc->sync_started + 1, epoch = dc->epoch;
+  pthread_mutex_lock(&dc->sync_mu);
+  uint64_t need = dc->sync_started + 1, epoch = atomic_load(&dc->epoch);
   struct timespec ts = est_realtime_after_ms(dc->wait_ms);
-  while (dc->sync_done < need && dc->listening && dc->epoch == epoch) {
+  while (dc->sync_done < need && atomic_load(&dc->listening) && atomic_load(&dc->epoch) == epoch) {
     if (!dc->leading) {
       dc->leading = true;
       uint64_t n = ++dc->sync_started;
-      pthread_mutex_unlock(&dc->mu);
-      pthread_mutex_lock(&dc->conn_mu); /* after mu is released: drain takes mu */
+      pthread_mutex_unlock(&dc->sync_mu);
+      pthread_mutex_lock(&dc->conn_mu); /* after sync_mu is released: drain takes it */
       if (dc->conn && !dc->lost && !run_barrier(dc, dc->conn, n)) conn_lost(dc);
       pthread_mutex_unlock(&dc->conn_mu);
-      pthread_mutex_lock(&dc->mu);
+      pthread_mutex_lock(&dc->sync_mu);
       dc->leading = false;
       pthread_cond_broadcast(&dc->cv);
       continue;
     }
-    if (pthread_cond_timedwait(&dc->cv, &dc->mu, &ts) == ETIMEDOUT) break;
+    if (pthread_cond_timedwait(&dc->cv, &dc->sync_mu, &ts) == ETIMEDOUT) break;
   }
-  return dc->sync_done >= need && dc->listening && dc->epoch == epoch;
+  bool ok = dc->sync_done >= need && atomic_load(&dc->listening) && atomic_load(&dc->epoch) == epoch;
+  pthread_mutex_unlock(&dc->sync_mu);
+  return ok;
 }
 
 est_result store_doc_by_id_cached(est_pool *pool, const char *resource, const est_stmt *stmt, long long id,
                                   est_doc *out) {
   est_doccache *dc = est_pool_doccache(pool);
   if (!dc || strlen(resource) >= RESOURCE_MAX) return store_doc_by_id(pool, stmt, id, out);
-  pthread_mutex_lock(&dc->mu);
   slot *s = slot_of(dc, resource, id);
+  pthread_mutex_lock(&dc->mu);
+  bool cached = slot_holds(s, resource, id);
+  pthread_mutex_unlock(&dc->mu);
   /* Only a possible hit waits for the barrier; a miss reads the database anyway. */
-  bool cached = s->json && s->id == id && strcmp(s->resource, resource) == 0;
-  bool synced = cached ? barrier(dc) : dc->listening;
-  if (synced && s->json && s->id == id && strcmp(s->resource, resource) == 0) {
-    out->json = malloc(s->len + 1);
-    if (out->json) {
-      memcpy(out->json, s->json, s->len + 1);
+  bool synced = cached ? barrier(dc) : atomic_load(&dc->listening);
+  if (synced && cached) {
+    body *b = NULL;
+    pthread_mutex_lock(&dc->mu);
+    if (slot_holds(s, resource, id)) { /* still: not invalidated during the barrier */
+      b = s->b;
+      atomic_fetch_add(&b->refs, 1);
       out->version = s->version;
       dc->n.hits++;
     }
     pthread_mutex_unlock(&dc->mu);
-    return out->json ? EST_OK : EST_ENOMEM;
+    if (b) {
+      out->json = malloc(b->len + 1);
+      if (out->json) memcpy(out->json, b->json, b->len + 1);
+      body_unref(b);
+      return out->json ? EST_OK : EST_ENOMEM;
+    }
   }
   /* Fenced fill: kept only if nothing for this slot was notified (and the
    * listener did not reconnect) while the document was being read. */
-  uint64_t gen = s->gen, epoch = dc->epoch;
+  pthread_mutex_lock(&dc->mu);
+  uint64_t gen = s->gen, epoch = atomic_load(&dc->epoch);
   if (synced) dc->n.misses++;
   else dc->n.bypass++;
   pthread_mutex_unlock(&dc->mu);
   est_result rc = store_doc_by_id(pool, stmt, id, out);
   if (rc != EST_OK) return rc;
   size_t len = strlen(out->json);
-  char *copy = len <= dc->max_bytes / 4 ? malloc(len + 1) : NULL;
+  body *copy = len <= dc->max_bytes / 4 ? malloc(sizeof *copy + len + 1) : NULL;
   if (!copy) return EST_OK;
-  memcpy(copy, out->json, len + 1);
+  atomic_init(&copy->refs, 1);
+  copy->len = len;
+  memcpy(copy->json, out->json, len + 1);
   pthread_mutex_lock(&dc->mu);
-  if (s->gen == gen && dc->epoch == epoch && dc->listening) {
-    if (s->json) slot_clear(dc, s);
+  if (s->gen == gen && atomic_load(&dc->epoch) == epoch && atomic_load(&dc->listening)) {
+    if (s->b) slot_clear(dc, s);
     if (dc->bytes + len <= dc->max_bytes) {
       snprintf(s->resource, sizeof s->resource, "%s", resource);
       s->id = id;
       s->version = out->version;
-      s->json = copy;
-      s->len = len;
+      s->b = copy;
       dc->bytes += len;
       copy = NULL;
     }
   }
   pthread_mutex_unlock(&dc->mu);
-  free(copy);
+  body_unref(copy);
   return EST_OK;
 }
