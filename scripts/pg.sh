@@ -9,6 +9,16 @@
 #   scripts/pg.sh createdb DB [TEMPLATE]
 #   scripts/pg.sh wipe       stop and delete the data directory
 #
+# Streaming replica (tests/integration/test_replica.py; ESTD_DATABASE_READ_URL):
+#   ESTD_PG_PRIMARY_PORT=P scripts/pg.sh replica-start
+#       first time: pg_basebackup of the primary on 127.0.0.1:P into this
+#       call's ESTD_PG_DATA (-R: standby.signal + primary_conninfo; a physical
+#       replication slot estd_replica_<port> keeps the WAL it still needs),
+#       then start it as a hot standby on ESTD_PG_PORT. Later calls just start it.
+#   ESTD_PG_PRIMARY_PORT=P scripts/pg.sh replica-wipe
+#       stop, delete the data directory, drop the slot on the primary.
+# stop/status/psql/url work on a replica as on any cluster.
+#
 # Listens on 127.0.0.1:${ESTD_PG_PORT:-25432} only. PostgreSQL refuses to run
 # as root, so as root the server runs as the 'postgres' OS user.
 set -euo pipefail
@@ -42,13 +52,40 @@ max_connections = 200
 shared_buffers = 256MB
 fsync = on
 synchronous_commit = on
+wal_level = replica
+max_wal_senders = 10
+max_replication_slots = 10
 log_min_messages = warning
 log_min_error_statement = panic
 CONF
 }
 
+replica_init() {
+  [ -f "$DATA/db/PG_VERSION" ] && return 0
+  local primary=${ESTD_PG_PRIMARY_PORT:?ESTD_PG_PRIMARY_PORT must name the primary port}
+  local slot=estd_replica_$PORT
+  mkdir -p "$DATA" "$SOCK"
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
+    chown -R postgres: "$DATA"
+    d=$DATA; while [ "$d" != / ]; do d=$(dirname "$d"); chmod o+x "$d" 2>/dev/null || true; done
+  fi
+  # A slot left by an earlier replica of this port would make -C fail.
+  "$PGBIN/psql" -X -q -h 127.0.0.1 -p "$primary" -U postgres -d postgres -c \
+    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '$slot' AND NOT active" >/dev/null
+  as_owner "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$primary" -U postgres -D "$DATA/db" -X stream -C -S "$slot" -R \
+    -c fast >"$DATA/basebackup.log" 2>&1 || { cat "$DATA/basebackup.log" >&2; exit 1; }
+  # The copy carries the primary's port and socket directory: this one's win (last setting counts).
+  cat >>"$DATA/db/postgresql.conf" <<CONF
+port = $PORT
+unix_socket_directories = '$SOCK'
+hot_standby = on
+hot_standby_feedback = on
+CONF
+}
+
 start() {
-  init
+  ${1:-init}
   pg_running && return 0
   # -p: the port of this call's environment wins over the one written at initdb.
   as_owner "$PGBIN/pg_ctl" -D "$DATA/db" -l "$DATA/postgres.log" -o "-p $PORT" -w -t 60 start >/dev/null
@@ -77,5 +114,11 @@ case "${1:-}" in
     psql_admin -d postgres -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" -c "CREATE DATABASE \"$db\" TEMPLATE \"$tmpl\"" ;;
   psql) shift; psql_admin "$@" ;;
   wipe) stop; rm -rf "$DATA" ;;
-  *) echo "usage: $0 start|stop|restart|status|url [DB]|createdb DB [TEMPLATE]|psql ARGS|wipe" >&2; exit 2 ;;
+  replica-start) start replica_init ;;
+  replica-wipe)
+    stop; rm -rf "$DATA"
+    "$PGBIN/psql" -X -q -h 127.0.0.1 -p "${ESTD_PG_PRIMARY_PORT:?}" -U postgres -d postgres -c \
+      "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'estd_replica_$PORT'" \
+      >/dev/null 2>&1 || true ;;
+  *) echo "usage: $0 start|stop|restart|status|url [DB]|createdb DB [TEMPLATE]|psql ARGS|wipe|replica-start|replica-wipe" >&2; exit 2 ;;
 esac

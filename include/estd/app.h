@@ -14,14 +14,17 @@
 struct est_intake;
 struct est_auth;
 struct est_scache;
+struct est_doccache;
 
 typedef struct est_app {
   const est_config *cfg;
-  est_pool *pool;
+  est_pool *pool;                     /* the primary: writes, and every read not routed below */
+  est_pool *read_pool;                /* ESTD_DATABASE_READ_URL's replica, NULL = none; reads pick via http_read_pool */
   struct est_intake *intake;          /* NULL when Kafka intake is off */
   struct est_auth *auth;              /* API-key verification, NULL = auth disabled */
   struct est_scache *situation_cache; /* rendered situational pictures, NULL = off */
   struct est_scache *hotspot_cache;   /* last computed hot spots per area and period (est_scache_put), NULL = off */
+  struct est_doccache *doc_cache;     /* documents by id (store_doccache.h), NULL = off */
   atomic_bool draining;               /* set on SIGTERM: readiness fails */
   atomic_int in_flight;               /* requests currently in a handler */
   bool migrations_current;            /* checked at start and by /readyz */

@@ -13,11 +13,18 @@
 typedef const char *(*est_env_fn)(const char *name);
 
 typedef struct est_config {
-  char *database_url;              /* ESTD_DATABASE_URL */
-  char *listen_address;            /* ESTD_LISTEN_ADDRESS (IPv4 literal) */
-  int port;                        /* ESTD_PORT */
-  int http_max_connections;        /* ESTD_HTTP_MAX_CONNECTIONS */
-  int http_timeout_s;              /* ESTD_HTTP_TIMEOUT_S: keep-alive idle timeout */
+  char *database_url; /* ESTD_DATABASE_URL */
+  char *
+      database_read_url; /* ESTD_DATABASE_READ_URL: libpq URL of a streaming replica (hot standby) of the primary; list and situation reads go there while it is healthy (see "Read replica"); unset = every read on the primary */
+  int db_read_pool_size; /* ESTD_DB_READ_POOL_SIZE: connections of the replica pool */
+  int read_max_lag_ms; /* ESTD_READ_MAX_LAG_MS: replica lag (how long ago the primary was first seen past what the replica has replayed) beyond which reads go to the primary until it catches up */
+  int read_check_interval_ms; /* ESTD_READ_CHECK_INTERVAL_MS: how often the replica monitor reads the primary's WAL position and the replica's replay position (own connections) */
+  int doc_cache_entries; /* ESTD_DOC_CACHE_ENTRIES: documents by id kept in memory (direct-mapped slots, at most 32 MiB of bodies), invalidated by LISTEN/NOTIFY on one extra connection per instance (docs/ARCHITECTURE.md "Document cache"); 0 = off */
+  int doc_cache_listen_retry_ms; /* ESTD_DOC_CACHE_LISTEN_RETRY_MS: delay before the document cache's listener reconnects after losing its connection (the cache is bypassed meanwhile) */
+  char *listen_address;          /* ESTD_LISTEN_ADDRESS (IPv4 literal) */
+  int port;                      /* ESTD_PORT */
+  int http_max_connections;      /* ESTD_HTTP_MAX_CONNECTIONS */
+  int http_timeout_s;            /* ESTD_HTTP_TIMEOUT_S: keep-alive idle timeout */
   int http_max_connections_per_ip; /* ESTD_HTTP_MAX_CONNECTIONS_PER_IP: 0 = no per-address limit */
   int http_header_timeout_s;       /* ESTD_HTTP_HEADER_TIMEOUT_S: request line + headers deadline */
   int http_body_timeout_s;         /* ESTD_HTTP_BODY_TIMEOUT_S: request body deadline (after the head's) */

@@ -26,6 +26,10 @@ est_result est_db_exec(est_conn *c, const est_stmt *stmt, const char *const *par
  * trusted SQL text of several statements (migrations); the first failing
  * statement's error is returned. Same deadline as est_db_exec. */
 est_result est_db_command(est_conn *c, const char *sql);
+/* COMMITs the transaction open on c (est_db_command(c, "COMMIT") unless
+ * c's pool has a read replica: then the same round trip also records the
+ * commit's WAL position for est_db_commit_lsn_take, pool.h). */
+est_result est_db_commit(est_conn *c);
 /* Maps a failed result's SQLSTATE to an est_result. */
 est_result est_db_map_error(const PGresult *r);
 PGconn *est_conn_pg(est_conn *c);

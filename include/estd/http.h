@@ -90,6 +90,18 @@ struct http_ctx {
   json_t *problem_extra;  /* owned; object merged into the problem document */
 };
 
+/* Read-your-writes (docs/ARCHITECTURE.md "Reads that scale out"): every
+ * response to a request that committed a write carries the header below
+ * with the commit's WAL position when a read replica is configured; a read
+ * presenting it is served by the replica only once that has replayed past
+ * it, else by the primary. */
+#define HTTP_CONSISTENCY_HEADER "Consistency-Token"
+
+/* The pool for a list or situation read: the read replica when it is
+ * healthy and has replayed the caller's Consistency-Token (if any), else
+ * the primary. A token that is not an LSN counts as not replayed. */
+est_pool *http_read_pool(http_ctx *ctx);
+
 /* Route tables are NULL-terminated arrays defined by each routes_*.c. */
 extern const http_route http_routes_ops[];
 extern const http_route http_routes_auth[];

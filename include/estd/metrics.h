@@ -41,6 +41,20 @@ typedef struct est_metrics_connections {
   uint64_t cut_drain_total;  /* closed by the drain */
 } est_metrics_connections;
 
+/* The read replica as the pool's monitor sees it (pool.h "read routing"). */
+typedef struct est_metrics_replica {
+  int up;            /* 1 = reads go to it (state ok) */
+  const char *state; /* est_replica_state_name */
+  double lag_s;      /* -1 = unknown */
+  uint64_t reads_replica, reads_primary, fallbacks;
+} est_metrics_replica;
+
+/* The document cache's counters (store_doccache.h). */
+typedef struct est_metrics_doc_cache {
+  uint64_t hits, misses, bypass, invalidations, syncs;
+  int listening; /* 1 = connected, LISTENing, flushed since */
+} est_metrics_doc_cache;
+
 /* Gauges and counters owned by higher layers, sampled at scrape time. */
 typedef struct est_metrics_gauges {
   int in_flight;                                         /* HTTP requests currently in a handler */
@@ -55,6 +69,10 @@ typedef struct est_metrics_gauges {
   int intake_brokers_up;          /* -1 = not known */
   double intake_last_batch_age_s; /* -1 = none yet */
   double intake_db_failing_s;
+  bool has_replica; /* ESTD_DATABASE_READ_URL set: replica is set (pool.h) */
+  est_metrics_replica replica;
+  bool has_doc_cache; /* doc_cache is set (store_doccache.h) */
+  est_metrics_doc_cache doc_cache;
 } est_metrics_gauges;
 
 /* Renders every metric with the sampled gauges g; the caller frees the string. */

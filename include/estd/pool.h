@@ -65,5 +65,60 @@ void est_pool_stats_get(est_pool *pool, est_pool_stats *out);
  * busy pool does not read as a dead database), answered within the ping
  * deadline or EST_ETIMEOUT. Concurrent callers share that connection. */
 est_result est_pool_ping(est_pool *pool);
+/* application_name of the pool's connections from now on ("estd" by
+ * default): tells the pools apart in pg_stat_activity. */
+void est_pool_set_name(est_pool *pool, const char *application_name);
+
+/* The document cache attached to a pool (store_doccache.h), NULL = none. */
+struct est_doccache;
+void est_pool_set_doccache(est_pool *pool, struct est_doccache *dc);
+struct est_doccache *est_pool_doccache(est_pool *pool);
+
+/* ---- read routing (docs/ARCHITECTURE.md "Reads that scale out") ----------
+ * A primary pool may have a second pool on a streaming replica attached. A
+ * monitor thread (own connections, every interval_ms) reads the primary's
+ * WAL position and the replica's replay position; the replica's lag is how
+ * long ago the primary was first seen past what the replica has replayed.
+ * est_pool_for_read hands out the replica while it is reachable, a standby,
+ * and lags at most max_lag_ms, and (min_lsn, a read-your-writes token)
+ * has replayed at least min_lsn as last seen; else the primary. A read on
+ * the replica whose connect fails is served by the primary instead (in
+ * est_pool_acquire) and marks the replica down until the monitor sees it
+ * back. Writes always use the primary pool itself. */
+typedef enum est_replica_state {
+  EST_REPLICA_STARTING = 0, /* not checked yet: reads go to the primary */
+  EST_REPLICA_OK,
+  EST_REPLICA_LAGGING, /* lag over the limit: reads go to the primary */
+  EST_REPLICA_DOWN,    /* unreachable or not a standby: reads go to the primary */
+} est_replica_state;
+
+typedef struct est_replica_status {
+  bool configured; /* a replica is attached (the rest is zero otherwise) */
+  est_replica_state state;
+  double lag_s, max_lag_s;               /* lag_s -1 = unknown */
+  uint64_t replay_lsn, primary_lsn;      /* as last seen by the monitor */
+  uint64_t reads_replica, reads_primary; /* routing decisions of est_pool_for_read */
+  uint64_t fallbacks;                    /* replica reads served by the primary at acquire */
+  uint64_t transitions;                  /* state changes */
+  est_pool_stats pool;                   /* the replica pool's own counters */
+} est_replica_status;
+
+/* Attaches replica (a pool created on ESTD_DATABASE_READ_URL) to primary
+ * and starts the monitor; detach stops it (before destroying either pool). */
+est_result est_pool_attach_replica(est_pool *primary, est_pool *replica, int max_lag_ms, int interval_ms);
+void est_pool_detach_replica(est_pool *primary);
+/* The pool a read should use (see above); primary itself without replica. */
+est_pool *est_pool_for_read(est_pool *primary, uint64_t min_lsn);
+void est_pool_replica_status(est_pool *primary, est_replica_status *out);
+const char *est_replica_state_name(est_replica_state st);
+
+/* Read-your-writes token: the WAL position just past the last commit this
+ * thread made (est_db_commit on a primary with a replica attached) since
+ * the previous take, 0 = none; the take resets it. */
+uint64_t est_db_commit_lsn_take(void);
+/* PostgreSQL's LSN text "16/B374D848" <-> its 64-bit value; parse accepts
+ * 1-8 hex digits on each side of the slash and nothing else. */
+bool est_lsn_parse(const char *text, uint64_t *out);
+void est_lsn_format(uint64_t lsn, char buf[24]);
 
 #endif

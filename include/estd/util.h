@@ -7,6 +7,9 @@
 #include <time.h>
 #include "estd/result.h"
 
+/* The CLOCK_REALTIME time ms milliseconds from now (ms >= 0), for
+ * pthread_cond_timedwait / pthread_mutex_timedlock. */
+struct timespec est_realtime_after_ms(int ms);
 /* Parses a positive decimal int64 id (1..2^63-1, no sign, no spaces). */
 est_result est_parse_id(const char *s, long long *out);
 /* True if s is valid UTF-8 (no overlongs, no surrogates). */

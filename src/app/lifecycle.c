@@ -32,6 +32,7 @@
 #include "estd/migrate.h"
 #include "estd/pool.h"
 #include "estd/situation_cache.h"
+#include "estd/store_doccache.h"
 
 static void caches_destroy(est_app *a) {
   est_scache_destroy(a->situation_cache);
@@ -122,6 +123,17 @@ static int fail_start(const char *msg, const char *key, const char *value) {
 /* Bodies the situational-picture cache keeps at most (its entries are
  * ESTD_SITUATION_CACHE_ENTRIES). */
 #define SITUATION_CACHE_MAX_BYTES (16u << 20)
+/* Bodies the document cache keeps at most (ESTD_DOC_CACHE_ENTRIES slots). */
+#define DOC_CACHE_MAX_BYTES (32u << 20)
+
+/* Stops what serve started on the pools (monitor, document cache) and closes them. */
+static void pools_destroy(est_app *app) {
+  store_doccache_stop(app->doc_cache);
+  app->doc_cache = NULL;
+  est_pool_detach_replica(app->pool);
+  est_pool_destroy(app->read_pool);
+  est_pool_destroy(app->pool);
+}
 
 int est_serve_run(const est_config *cfg) {
   {
@@ -154,23 +166,51 @@ int est_serve_run(const est_config *cfg) {
                              cfg->db_tcp_user_timeout_ms,
                              10};
     est_pool_set_deadlines(app.pool, &dl);
+    if (cfg->database_read_url) {
+      /* Lists and situation reads on the streaming replica (pool.h "read routing"). */
+      if (est_pool_create(&app.read_pool, cfg->database_read_url, cfg->db_read_pool_size, cfg->db_acquire_timeout_ms,
+                          cfg->db_statement_timeout_ms) != EST_OK) {
+        est_pool_destroy(app.pool);
+        return fail_start("cannot create the read replica pool", NULL, NULL);
+      }
+      est_pool_set_deadlines(app.read_pool, &dl);
+      est_pool_set_name(app.read_pool, "estd-read");
+    }
   }
   int sig = 0;
   if (cfg->migrate_on_start) {
     est_result rc = migrate_with_retry(app.pool, cfg->sql_dir, 30, &set, &sig);
     if (sig != 0) {
       est_log_kv(EST_LOG_INFO, "signal received while waiting for the database; stopped", NULL);
-      est_pool_destroy(app.pool);
+      pools_destroy(&app);
       return 0;
     }
     if (rc != EST_OK) {
-      est_pool_destroy(app.pool);
+      pools_destroy(&app);
       return fail_start("migrations failed", "error", est_result_str(rc));
     }
     app.migrations_current = true;
   }
+  if (app.read_pool &&
+      est_pool_attach_replica(app.pool, app.read_pool, cfg->read_max_lag_ms, cfg->read_check_interval_ms) != EST_OK) {
+    pools_destroy(&app);
+    return fail_start("cannot start the read replica monitor", NULL, NULL);
+  }
+  {
+    est_pool_deadlines dl = {{cfg->db_query_timeout_ms, cfg->db_intake_timeout_ms, 0},
+                             cfg->ready_timeout_ms,
+                             cfg->db_tcp_user_timeout_ms,
+                             10};
+    /* Barrier wait: at most the query deadline, and never long (a slow barrier means a busy listener). */
+    int wait_ms = cfg->db_query_timeout_ms < 1000 ? cfg->db_query_timeout_ms : 1000;
+    if (store_doccache_start(&app.doc_cache, app.pool, cfg->database_url, &dl, (size_t)cfg->doc_cache_entries,
+                             DOC_CACHE_MAX_BYTES, wait_ms, cfg->doc_cache_listen_retry_ms) != EST_OK) {
+      pools_destroy(&app);
+      return fail_start("cannot start the document cache", NULL, NULL);
+    }
+  }
   if (est_auth_init(&app) != EST_OK) {
-    est_pool_destroy(app.pool);
+    pools_destroy(&app);
     return fail_start("cannot initialise authentication", NULL, NULL);
   }
   /* NULL when ESTD_SITUATION_CACHE_ENTRIES is 0 (the routes then compute every picture, and its
@@ -183,7 +223,7 @@ int est_serve_run(const est_config *cfg) {
     snprintf(port, sizeof port, "%d", cfg->port);
     caches_destroy(&app);
     est_auth_free(&app);
-    est_pool_destroy(app.pool);
+    pools_destroy(&app);
     est_log_kv(EST_LOG_ERROR, "cannot listen", "address", cfg->listen_address, "#port", port, NULL);
     return 1;
   }
@@ -192,7 +232,7 @@ int est_serve_run(const est_config *cfg) {
       http_server_stop(srv, 0);
       caches_destroy(&app);
       est_auth_free(&app);
-      est_pool_destroy(app.pool);
+      pools_destroy(&app);
       return fail_start("cannot start the Kafka consumer", "brokers", cfg->kafka_brokers);
     }
   }
@@ -236,7 +276,7 @@ int est_serve_run(const est_config *cfg) {
   http_server_stop(srv, left > 0 ? (int)left : 0);
   caches_destroy(&app);
   est_auth_free(&app);
-  est_pool_destroy(app.pool);
+  pools_destroy(&app);
   if (wd_on) watchdog_stop(wd);
   char ms[24];
   snprintf(ms, sizeof ms, "%lld", est_mono_ms() - t0);

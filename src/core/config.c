@@ -139,6 +139,12 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   loader l = {env, err, errlen, EST_OK};
   if (errlen) err[0] = '\0';
   load_str(&l, &cfg->database_url, "ESTD_DATABASE_URL", "postgresql://estd@127.0.0.1:5432/estd");
+  load_str(&l, &cfg->database_read_url, "ESTD_DATABASE_READ_URL", NULL);
+  load_int(&l, &cfg->db_read_pool_size, "ESTD_DB_READ_POOL_SIZE", 8, 1, 512);
+  load_int(&l, &cfg->read_max_lag_ms, "ESTD_READ_MAX_LAG_MS", 5000, 0, 3600000);
+  load_int(&l, &cfg->read_check_interval_ms, "ESTD_READ_CHECK_INTERVAL_MS", 200, 10, 60000);
+  load_int(&l, &cfg->doc_cache_entries, "ESTD_DOC_CACHE_ENTRIES", 4096, 0, 1048576);
+  load_int(&l, &cfg->doc_cache_listen_retry_ms, "ESTD_DOC_CACHE_LISTEN_RETRY_MS", 500, 10, 600000);
   load_str(&l, &cfg->listen_address, "ESTD_LISTEN_ADDRESS", "127.0.0.1");
   load_int(&l, &cfg->port, "ESTD_PORT", 8080, 1, 65535);
   load_int(&l, &cfg->http_max_connections, "ESTD_HTTP_MAX_CONNECTIONS", 1024, 1, 65536);
@@ -285,6 +291,7 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
 
 void est_config_free(est_config *cfg) {
   free(cfg->database_url);
+  free(cfg->database_read_url);
   free(cfg->listen_address);
   free(cfg->sql_dir);
   free(cfg->kafka_brokers);

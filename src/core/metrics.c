@@ -146,6 +146,12 @@ static void sb_help(est_buf *s, const char *name, const char *type, const char *
   est_buf_printf(s, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* One unlabelled sample with its HELP and TYPE (integers print exactly up to 2^53). */
+static void sb_value(est_buf *s, const char *name, const char *type, const char *help, double v) {
+  sb_help(s, name, type, help);
+  est_buf_printf(s, "%s %.15g\n", name, v);
+}
+
 static void render_family(est_buf *s, label_family *f, const char *name, const char *la, const char *lb) {
   pthread_mutex_lock(&f->mu);
   for (label_counter *c = f->head; c; c = c->next) {
@@ -394,6 +400,35 @@ char *est_metrics_render(const est_metrics_gauges *g) {
                    "# HELP estd_db_pool_connects_total Connections opened (including reconnects).\n"
                    "# TYPE estd_db_pool_connects_total counter\nestd_db_pool_connects_total %llu\n",
                    (unsigned long long)g->pool_reconnects_total);
+  }
+  if (g->has_replica) {
+    const est_metrics_replica *r = &g->replica;
+    sb_help(&s, "estd_db_replica_up", "gauge", "1 while list and situation reads go to the read replica.");
+    est_buf_printf(&s, "estd_db_replica_up{state=\"%s\"} %d\n", r->state, r->up);
+    sb_value(&s, "estd_db_replica_lag_seconds", "gauge",
+             "How long ago the primary was first seen past the replica's replay position (-1 = unknown).", r->lag_s);
+    sb_help(&s, "estd_db_reads_total", "counter", "Routed reads (lists, situation) by the server chosen.");
+    est_buf_printf(&s, "estd_db_reads_total{target=\"replica\"} %llu\nestd_db_reads_total{target=\"primary\"} %llu\n",
+                   (unsigned long long)r->reads_replica, (unsigned long long)r->reads_primary);
+    sb_value(&s, "estd_db_read_fallbacks_total", "counter",
+             "Replica reads served by the primary because the replica could not be reached.", (double)r->fallbacks);
+  }
+  if (g->has_doc_cache) {
+    const est_metrics_doc_cache *d = &g->doc_cache;
+    sb_help(&s, "estd_doc_cache_requests_total", "counter",
+            "Documents by id served from the cache (hit), fetched and cached (miss), or fetched past the cache "
+            "while its listener was not in sync (bypass).");
+    est_buf_printf(&s,
+                   "estd_doc_cache_requests_total{result=\"hit\"} %llu\nestd_doc_cache_requests_total{result=\"miss\"} "
+                   "%llu\nestd_doc_cache_requests_total{result=\"bypass\"} %llu\n",
+                   (unsigned long long)d->hits, (unsigned long long)d->misses, (unsigned long long)d->bypass);
+    sb_value(&s, "estd_doc_cache_invalidations_total", "counter", "Change notifications received.",
+             (double)d->invalidations);
+    sb_value(&s, "estd_doc_cache_syncs_total", "counter",
+             "Notification barriers completed (one serves every request that arrived before it began).",
+             (double)d->syncs);
+    sb_value(&s, "estd_doc_cache_listening", "gauge",
+             "1 while the cache's LISTEN connection is up (else it is bypassed).", d->listening);
   }
   render_process(&s);
   return est_buf_steal(&s);

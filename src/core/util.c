@@ -285,3 +285,15 @@ bool est_media_type_is_json(const char *v, size_t len) {
   if (est_media_type_is(v, n, "application/json")) return true;
   return n > 17 && strncasecmp(v, "application/", 12) == 0 && strncasecmp(v + n - 5, "+json", 5) == 0;
 }
+
+struct timespec est_realtime_after_ms(int ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += ms / 1000;
+  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  return ts;
+}

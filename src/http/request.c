@@ -171,3 +171,11 @@ est_result http_path_id(http_ctx *ctx, long long *id) {
   if (!v || est_parse_id(v, id) != EST_OK) return http_fail(ctx, EST_ENOTFOUND, "no such resource");
   return EST_OK;
 }
+
+est_pool *http_read_pool(http_ctx *ctx) {
+  if (!ctx->app->read_pool) return ctx->app->pool;
+  const char *tok = http_header(ctx, HTTP_CONSISTENCY_HEADER);
+  uint64_t lsn = 0;
+  if (tok && !est_lsn_parse(tok, &lsn)) lsn = UINT64_MAX;
+  return est_pool_for_read(ctx->app->pool, lsn);
+}

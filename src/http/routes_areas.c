@@ -39,7 +39,7 @@ static est_result areas_list(http_ctx *ctx) {
     f.has_bbox = true;
   }
   est_page page;
-  if ((rc = store_areas_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
+  if ((rc = store_areas_list(http_read_pool(ctx), &f, &q, &page)) != EST_OK) return rc;
   http_reply_page(ctx, &page);
   return EST_OK;
 }

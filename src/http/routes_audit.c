@@ -53,7 +53,7 @@ static est_result audit_list(http_ctx *ctx) {
   if (rc == EST_OK) rc = time_param(ctx, "to", &f.to_ts, &f.to_date);
   if (rc != EST_OK) return rc;
   est_page page;
-  if ((rc = store_audit_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
+  if ((rc = store_audit_list(http_read_pool(ctx), &f, &q, &page)) != EST_OK) return rc;
   http_reply_page(ctx, &page);
   return EST_OK;
 }

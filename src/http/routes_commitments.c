@@ -65,7 +65,7 @@ static est_result list(http_ctx *ctx) {
   if (rc == EST_OK) rc = http_param_archived(ctx, &f.archived);
   if (rc != EST_OK) return rc;
   est_page page;
-  rc = store_commitments_list(ctx->app->pool, &f, &q, &page);
+  rc = store_commitments_list(http_read_pool(ctx), &f, &q, &page);
   if (rc == EST_OK && include && (rc = attach_progress(ctx, &page.items)) != EST_OK) est_page_free(&page);
   if (rc == EST_EPARSE) {
     http_fail_field(ctx, "cursor", "not a cursor issued for this list and sort");

@@ -177,7 +177,7 @@ static est_result coop_list(http_ctx *ctx) {
   est_result rc = first_fail(rcs, 3);
   if (rc != EST_OK) return rc;
   est_page page;
-  return reply_list(ctx, store_coop_areas_list(ctx->app->pool, &f, &q, &page), &page);
+  return reply_list(ctx, store_coop_areas_list(http_read_pool(ctx), &f, &q, &page), &page);
 }
 static est_result coop_get(http_ctx *ctx) { return http_resource_get(ctx, &coop_res); }
 static est_result coop_create(http_ctx *ctx) { return http_resource_create(ctx, &coop_res); }
@@ -203,7 +203,7 @@ static est_result meetings_list(http_ctx *ctx) {
   est_result rc = first_fail(rcs, 7);
   if (rc != EST_OK) return rc;
   est_page page;
-  return reply_list(ctx, store_meetings_list(ctx->app->pool, &f, &q, &page), &page);
+  return reply_list(ctx, store_meetings_list(http_read_pool(ctx), &f, &q, &page), &page);
 }
 
 /* POST: the lägesbild of the meeting's week and area is rendered exactly
@@ -379,7 +379,7 @@ static est_result actions_list(http_ctx *ctx) {
   if (rc != EST_OK) return rc;
   f.open = open ? strcmp(open, "true") == 0 : -1;
   est_page page;
-  return reply_list(ctx, store_actions_list(ctx->app->pool, &f, &q, &page), &page);
+  return reply_list(ctx, store_actions_list(http_read_pool(ctx), &f, &q, &page), &page);
 }
 
 static est_result action_get(http_ctx *ctx) { return http_resource_get(ctx, &action_res); }
@@ -423,7 +423,7 @@ static est_result action_current(http_ctx *ctx, long long id, json_t **current, 
 /* Merge patch: the party rule, then the status transition, then the
  * store's UPDATE ... WHERE version (no lost update). */
 static est_result action_patch(http_ctx *ctx) {
-  long long id, want, version;
+  long long id, want, version = 0;
   est_result rc = http_path_id(ctx, &id);
   if (rc == EST_OK) rc = http_if_match_required(ctx, &want);
   if (rc != EST_OK) return rc;
@@ -505,7 +505,7 @@ static est_result evidence_change(http_ctx *ctx, bool link) {
   if (rc == EST_OK) rc = action_owner_check(ctx, id);
   if (rc != EST_OK) return rc;
   if (link) {
-    char *norm;
+    char *norm = NULL;
     json_t *raw = NULL;
     if ((rc = http_body_validated(ctx, "evidence link", evidence_validate, false, &norm, &raw)) != EST_OK) return rc;
     event_id = json_integer_value(json_object_get(raw, "event_id"));
@@ -564,7 +564,7 @@ static est_result indicators_list(http_ctx *ctx) {
   est_result rc = first_fail(rcs, 7);
   if (rc != EST_OK) return rc;
   est_page page;
-  return reply_list(ctx, store_indicators_list(ctx->app->pool, &f, &q, &page), &page);
+  return reply_list(ctx, store_indicators_list(http_read_pool(ctx), &f, &q, &page), &page);
 }
 static est_result indicator_get(http_ctx *ctx) { return http_resource_get(ctx, &indicator_res); }
 static est_result indicator_create(http_ctx *ctx) { return http_resource_create(ctx, &indicator_res); }

@@ -267,7 +267,7 @@ static est_result events_list(http_ctx *ctx) {
   est_caller who = http_caller(ctx);
   f.rows = est_disclosure_rows(&who, &f.rows_party);
   est_page page;
-  if ((rc = store_events_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
+  if ((rc = store_events_list(http_read_pool(ctx), &f, &q, &page)) != EST_OK) return rc;
   http_reply_page(ctx, &page);
   return EST_OK;
 }
@@ -300,7 +300,7 @@ static est_result dead_letters_list(http_ctx *ctx) {
     f.resolved = b;
   }
   est_page page;
-  if ((rc = store_dead_letters_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
+  if ((rc = store_dead_letters_list(http_read_pool(ctx), &f, &q, &page)) != EST_OK) return rc;
   http_reply_page(ctx, &page);
   return EST_OK;
 }

@@ -25,7 +25,7 @@ static est_result focuses_list(http_ctx *ctx) {
   if (rc != EST_OK) return rc;
   if (prio) f.priority = prio[0] - '0';
   est_page page;
-  if ((rc = store_focuses_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
+  if ((rc = store_focuses_list(http_read_pool(ctx), &f, &q, &page)) != EST_OK) return rc;
   http_reply_page(ctx, &page);
   return EST_OK;
 }

@@ -16,6 +16,7 @@
 #include "estd/oidc.h"
 #include "estd/pool.h"
 #include "estd/situation_cache.h"
+#include "estd/store_doccache.h"
 
 static est_result livez(http_ctx *ctx) {
   http_reply_raw(ctx, 200, "application/json", HTTP_LITERAL("{\"status\":\"ok\"}"));
@@ -52,6 +53,20 @@ static json_t *intake_json(est_app *app, est_intake_status *h) {
                       h->last_batch_age_s >= 0 ? json_real(h->last_batch_age_s) : json_null());
   json_object_set_new(j, "database_failing_seconds", json_real(h->db_failing_s));
   return j;
+}
+
+/* The read replica's state (readiness body), NULL when none is configured.
+ * It never makes the instance unready: reads fall back to the primary. */
+static json_t *replica_json(est_app *app) {
+  est_replica_status st;
+  est_pool_replica_status(app->pool, &st);
+  if (!st.configured) return NULL;
+  char replay[24];
+  est_lsn_format(st.replay_lsn, replay);
+  return json_pack("{s:s,s:o,s:f,s:s,s:I,s:I}", "state", est_replica_state_name(st.state), "lag_seconds",
+                   st.lag_s >= 0 ? json_real(st.lag_s) : json_null(), "max_lag_seconds", st.max_lag_s, "replay_lsn",
+                   replay, "reads_replica", (json_int_t)st.reads_replica, "reads_primary",
+                   (json_int_t)st.reads_primary);
 }
 
 /* Logs a readiness change once, at warn, with the reason (probes
@@ -91,10 +106,13 @@ static est_result readyz(http_ctx *ctx) {
   json_t *oidc_j = oidc ? est_oidc_status(oidc) : NULL;
   if (reason) {
     /* "status" stays the numeric HTTP status (RFC 9457); the reason is an extension member. */
-    ctx->problem_extra = json_pack("{s:s,s:o*,s:o*}", "reason", reason, "intake", intake, "oidc", oidc_j);
+    ctx->problem_extra = json_pack("{s:s,s:o*,s:o*,s:o*}", "reason", reason, "intake", intake, "oidc", oidc_j,
+                                   "read_replica", replica_json(app));
     return http_fail(ctx, EST_EUNAVAILABLE, "not ready: %s", reason);
   }
-  http_reply_json_steal(ctx, 200, json_pack("{s:s,s:o*,s:o*}", "status", "ready", "intake", intake, "oidc", oidc_j));
+  http_reply_json_steal(ctx, 200,
+                        json_pack("{s:s,s:o*,s:o*,s:o*}", "status", "ready", "intake", intake, "oidc", oidc_j,
+                                  "read_replica", replica_json(app)));
   return EST_OK;
 }
 
@@ -126,6 +144,19 @@ static est_result metrics(http_ctx *ctx) {
     g.pool_reconnects_total = ps.reconnects_total;
     g.pool_deadline_total = ps.deadline_total;
   }
+  if (app->doc_cache) {
+    g.has_doc_cache = true;
+    store_doccache_counters(app->doc_cache, &g.doc_cache);
+  }
+  est_replica_status rs;
+  est_pool_replica_status(app->pool, &rs);
+  if ((g.has_replica = rs.configured))
+    g.replica = (est_metrics_replica){rs.state == EST_REPLICA_OK,
+                                      est_replica_state_name(rs.state),
+                                      rs.lag_s,
+                                      rs.reads_replica,
+                                      rs.reads_primary,
+                                      rs.fallbacks};
   http_server_counters(&g.conn);
   if (app->intake) {
     est_intake_status h;

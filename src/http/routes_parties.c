@@ -19,7 +19,7 @@ static est_result parties_list(http_ctx *ctx) {
   f.include_archived = arch && strcmp(arch, "true") == 0;
   if (rc != EST_OK) return rc;
   est_page page;
-  if ((rc = store_parties_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
+  if ((rc = store_parties_list(http_read_pool(ctx), &f, &q, &page)) != EST_OK) return rc;
   http_reply_page(ctx, &page);
   return EST_OK;
 }
@@ -44,7 +44,7 @@ static est_result agreements_list(http_ctx *ctx) {
   f.include_archived = arch && strcmp(arch, "true") == 0;
   if (rc != EST_OK) return rc;
   est_page page;
-  if ((rc = store_agreements_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
+  if ((rc = store_agreements_list(http_read_pool(ctx), &f, &q, &page)) != EST_OK) return rc;
   http_reply_page(ctx, &page);
   return EST_OK;
 }

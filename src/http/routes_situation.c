@@ -183,12 +183,12 @@ static est_result hotspots_memo(http_ctx *ctx, store_situation_snap *s, const es
 
 /* Every row of the picture from one snapshot; *version names it, *freshness
  * is its freshness object (both malloc'd). */
-static est_result fetch(http_ctx *ctx, const est_situation_query *q, bool geo, sit_rows *r, char **version,
+static est_result fetch(est_pool *pool, const est_situation_query *q, bool geo, sit_rows *r, char **version,
                         char **freshness) {
   memset(r, 0, sizeof *r);
   store_situation_snap *s;
   long long now = wall_ms(); /* just before the snapshot: the hot spots are at least this current */
-  est_result rc = store_situation_open(ctx->app->pool, q, &s, version, freshness);
+  est_result rc = store_situation_open(pool, q, &s, version, freshness);
   if (rc != EST_OK) return rc;
   rc = store_situation_counts(s, q, &r->counts);
   if (rc == EST_OK) rc = hotspots_memo(ctx, s, q, now, r);
@@ -216,12 +216,12 @@ static est_result fetch(http_ctx *ctx, const est_situation_query *q, bool geo, s
  * FRESHNESS_MARK), the data version it was read at and its freshness
  * (malloc'd); *expires_ms: when the body must no longer be served (its hot
  * spots are stale: their computation time + the staleness bound), else 0. */
-static est_result compute(http_ctx *ctx, const est_situation_query *q, bool geo, char **body, size_t *len,
-                          char **version, char **freshness, long long *expires_ms) {
+static est_result compute(http_ctx *ctx, est_pool *pool, const est_situation_query *q, bool geo, char **body,
+                          size_t *len, char **version, char **freshness, long long *expires_ms) {
   *body = *version = *freshness = NULL;
   *expires_ms = 0;
   sit_rows r;
-  est_result rc = fetch(ctx, q, geo, &r, version, freshness);
+  est_result rc = fetch(pool, q, geo, &r, version, freshness);
   if (rc == EST_ENOTFOUND) {
     http_fail_field(ctx, "area_id", "no such area");
     return http_fail(ctx, EST_EINVAL, "area %lld does not exist", q->area_id);
@@ -329,17 +329,22 @@ static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
     return http_fail(ctx, EST_EFORBIDDEN,
                      "include=events lists individual events: it needs the read-detail scope, or a key bound to "
                      "a party (which sees its own party's events)");
-  char key[256], vkey[192];
+  char key[256], vkey[194];
   est_situation_cache_key(q, geo, key, sizeof key);
   est_situation_bucket b[EST_SITUATION_BUCKETS_MAX];
   size_t nb = est_situation_buckets(q, b);
-  est_situation_buckets_key(b, nb, vkey, sizeof vkey);
+  /* The replica or the primary (read-your-writes): a version read is shared
+   * only by requests routed to the same server. */
+  est_pool *pool = http_read_pool(ctx);
+  vkey[0] = pool == ctx->app->pool ? 'p' : 'r';
+  vkey[1] = ':';
+  est_situation_buckets_key(b, nb, vkey + 2, sizeof vkey - 2);
   est_scache *c = ctx->app->situation_cache;
   uint64_t flight = 0;
   if (c) {
     uint64_t ticket = est_scache_ticket(c); /* before the version is read */
     char *ver;
-    version_arg va = {ctx->app->pool, q};
+    version_arg va = {pool, q};
     est_result rc = (est_result)est_scache_version(c, vkey, ticket, read_version, &va, &ver);
     if (rc != EST_OK) return rc;
     char *fresh = strchr(ver, '\n');
@@ -357,7 +362,7 @@ static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
   char *body, *version, *freshness;
   size_t len = 0;
   long long expires;
-  est_result rc = compute(ctx, q, geo, &body, &len, &version, &freshness, &expires);
+  est_result rc = compute(ctx, pool, q, geo, &body, &len, &version, &freshness, &expires);
   if (rc != EST_OK) {
     est_scache_abandon(c, key, flight);
     return rc;
@@ -423,7 +428,7 @@ est_result http_situation_render_period(http_ctx *ctx, long long area_id, const 
   *body = NULL;
   size_t tlen = 0;
   long long expires;
-  est_result rc = compute(ctx, &q, false, &tmpl, &tlen, &version, &freshness, &expires);
+  est_result rc = compute(ctx, ctx->app->pool, &q, false, &tmpl, &tlen, &version, &freshness, &expires);
   if (rc == EST_OK) rc = splice(tmpl, tlen, freshness, body, len);
   free(tmpl);
   free(version);

@@ -35,7 +35,7 @@ static est_result sources_list(http_ctx *ctx) {
     return http_fail(ctx, EST_EPARSE, "invalid query parameter 'source'");
   }
   est_page page;
-  if ((rc = store_sources_list(ctx->app->pool, &f, &q, &page)) != EST_OK) return rc;
+  if ((rc = store_sources_list(http_read_pool(ctx), &f, &q, &page)) != EST_OK) return rc;
   http_reply_page(ctx, &page);
   return EST_OK;
 }

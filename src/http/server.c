@@ -328,6 +328,7 @@ static int dispatch(const struct _u_request *req, struct _u_response *res, void 
   ctx_init(&ctx, req, res, slot->app, slot->route, slot->index);
   if (g_srv) http_guard_handler(g_srv->guard);
   atomic_fetch_add(&ctx.app->in_flight, 1);
+  (void)est_db_commit_lsn_take(); /* this thread's token belongs to this request only */
 
   est_result rc = query_limits(&ctx); /* may reply 414 itself (ctx.status set) */
   if (rc == EST_OK && ctx.status == 0 && (ctx.route->flags & HTTP_ROUTE_BODY) && body_too_large(&ctx))
@@ -341,6 +342,12 @@ static int dispatch(const struct _u_request *req, struct _u_response *res, void 
   if (rc < 0) render_problem(&ctx, rc);
   if (ctx.status == 0) render_problem(&ctx, EST_EINTERNAL);
   ulfius_add_header_to_response(res, "X-Request-Id", ctx.request_id);
+  uint64_t lsn = est_db_commit_lsn_take();
+  if (lsn && ctx.status < 400) {
+    char tok[24];
+    est_lsn_format(lsn, tok);
+    ulfius_add_header_to_response(res, HTTP_CONSISTENCY_HEADER, tok);
+  }
   /* Draining: tell keep-alive clients to reconnect (to another instance). */
   if (atomic_load(&ctx.app->draining)) ulfius_add_header_to_response(res, "Connection", "close");
 

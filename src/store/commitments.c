@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "estd/audit.h"
+#include "estd/store_doccache.h"
 #include "estd/store_util.h"
 
 const char *const store_commitments_sorts[] = {"id", "created_at", "updated_at", NULL};
@@ -108,7 +109,7 @@ est_result store_commitments_list(est_pool *pool, const store_commitment_filter 
 }
 
 est_result store_commitment_get(est_pool *pool, long long id, est_doc *out) {
-  return store_doc_by_id(pool, &commitment_get, id, out);
+  return store_doc_by_id_cached(pool, "commitment", &commitment_get, id, out); /* NOTIFY: migration 0100 */
 }
 
 /* "{1,2,3}" into buf (sized for EST_COMMITMENT_MAX_AREAS ids). */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "estd/log.h"
+#include "estd/util.h"
 
 #define EST_CONN_MAX_PREPARED 128
 #define EST_POOL_IDLE_PROBE_US (5u * 1000000u)
@@ -28,6 +29,7 @@ struct est_conn {
   bool in_use;
   bool broken;          /* close at release */
   bool dead;            /* unusable now (deadline passed, connection lost): fail fast */
+  bool quiet;           /* connect failures are not logged (the replica monitor reports state changes) */
   int timeout_ms;       /* client deadline per statement, 0 = none */
   uint64_t released_us; /* when it was last returned to the pool */
   int nprepared;
@@ -35,11 +37,38 @@ struct est_conn {
   char last_constraint[64];                        /* PG_DIAG_CONSTRAINT_NAME of the last failed statement */
 };
 
+/* Read routing (est_pool_attach_replica): the replica's state as the
+ * monitor thread last saw it, read lock-free by every routed read. */
+#define EST_LAG_SAMPLES 256
+typedef struct replica_monitor {
+  est_pool *replica;
+  int max_lag_ms, interval_ms;
+  pthread_t thread;
+  bool running;
+  pthread_mutex_t mu; /* stop flag + cv */
+  pthread_cond_t cv;
+  bool stop;
+  atomic_int state;          /* est_replica_state */
+  atomic_ullong replay_lsn;  /* last replayed LSN seen on the replica */
+  atomic_ullong primary_lsn; /* last pg_current_wal_lsn() seen on the primary */
+  atomic_llong lag_us;       /* -1 = unknown */
+  atomic_ullong routed[2];   /* reads sent to [0] primary, [1] replica */
+  atomic_ullong fallbacks;   /* reads that found the replica unreachable at acquire */
+  atomic_ullong transitions; /* state changes */
+  /* primary WAL positions by time, for the lag in seconds (monitor thread only) */
+  struct {
+    uint64_t t_us, lsn;
+  } samples[EST_LAG_SAMPLES];
+  int nsamples, head;
+  est_conn mon_primary, mon_replica; /* the monitor's own connections */
+} replica_monitor;
+
 struct est_pool {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   char *conninfo;
   char options[64];
+  char app_name[64]; /* application_name of every connection */
   char tcp_user_timeout[16], keepalives_idle[16];
   int size;
   int acquire_timeout_ms;
@@ -50,7 +79,14 @@ struct est_pool {
   pthread_mutex_t ping_mu;
   est_conn ping;
   atomic_llong last_deadline_log_us;
+  est_pool *fallback;       /* a replica pool: the primary to use when the replica is unreachable */
+  replica_monitor *monitor; /* a primary with a read replica attached, else NULL */
+  struct est_doccache *doccache;
 };
+
+/* The WAL position of this thread's last commit through est_db_commit on a
+ * pool with a replica (read-your-writes token), 0 = none since the last take. */
+static _Thread_local uint64_t t_commit_lsn;
 
 static atomic_int g_cancels;
 
@@ -79,6 +115,7 @@ est_result est_pool_create(est_pool **out, const char *conninfo, int size, int a
   p->stats.size = size;
   for (int i = 0; i < size; i++) p->conns[i].pool = p;
   p->ping.pool = p;
+  snprintf(p->app_name, sizeof p->app_name, "estd");
   est_pool_deadlines d = {{0, 0, 0}, 1000, 10000, 10};
   deadlines_apply(p, &d);
   pthread_mutex_init(&p->mu, NULL);
@@ -89,6 +126,15 @@ est_result est_pool_create(est_pool **out, const char *conninfo, int size, int a
 }
 
 void est_pool_set_deadlines(est_pool *p, const est_pool_deadlines *d) { deadlines_apply(p, d); }
+
+void est_pool_set_doccache(est_pool *p, struct est_doccache *dc) { p->doccache = dc; }
+struct est_doccache *est_pool_doccache(est_pool *p) {
+  return p->doccache;
+}
+
+void est_pool_set_name(est_pool *p, const char *application_name) {
+  snprintf(p->app_name, sizeof p->app_name, "%s", application_name);
+}
 
 static void conn_close(est_conn *c) {
   if (c->pg) PQfinish(c->pg);
@@ -197,8 +243,8 @@ static est_result conn_open(est_pool *p, est_conn *c, int timeout_ms) {
                         "tcp_user_timeout",    "dbname",
                         "connect_timeout",     "options",
                         "application_name",    NULL};
-  const char *vals[] = {"1", p->keepalives_idle, "3",    "3", p->tcp_user_timeout, p->conninfo,
-                        "3", p->options,         "estd", NULL};
+  const char *vals[] = {"1", p->keepalives_idle, "3",         "3", p->tcp_user_timeout, p->conninfo,
+                        "3", p->options,         p->app_name, NULL};
   uint64_t deadline = deadline_after(timeout_ms > 0 ? timeout_ms : EST_CONNECT_DEFAULT_MS);
   c->pg = PQconnectStartParams(keys, vals, 1);
   if (!c->pg) return EST_ENOMEM;
@@ -216,8 +262,8 @@ static est_result conn_open(est_pool *p, est_conn *c, int timeout_ms) {
       pthread_mutex_lock(&p->mu);
       p->stats.deadline_total++;
       pthread_mutex_unlock(&p->mu);
-      est_log_kv(EST_LOG_WARN, "database connection failed", "error", "connect deadline passed", NULL);
-    } else {
+      if (!c->quiet) est_log_kv(EST_LOG_WARN, "database connection failed", "error", "connect deadline passed", NULL);
+    } else if (!c->quiet) {
       est_log_kv(EST_LOG_WARN, "database connection failed", "error", PQerrorMessage(c->pg), NULL);
     }
     conn_close(c);
@@ -292,16 +338,20 @@ static PGresult *conn_run(est_conn *c, const char *sql, uint64_t deadline, bool 
   return conn_await(c, deadline, "command", timed_out);
 }
 
-est_result est_pool_acquire(est_pool *p, est_conn **out) {
+/* An idle pooled connection has nothing to read (it LISTENs to nothing);
+ * after a server shutdown it has the server's FATAL message or EOF. One
+ * poll, no round trip. */
+static bool conn_idle_intact(est_conn *c) {
+  struct pollfd pfd = {PQsocket(c->pg), POLLIN, 0};
+  return pfd.fd >= 0 && poll(&pfd, 1, 0) == 0;
+}
+
+/* Acquires one of p's own connections; *conn_failed tells a failed
+ * connect (the server is unreachable) from a full pool. */
+static est_result pool_acquire_own(est_pool *p, est_conn **out, bool *conn_failed) {
+  *conn_failed = false;
   uint64_t start = now_us();
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += p->acquire_timeout_ms / 1000;
-  deadline.tv_nsec += (long)(p->acquire_timeout_ms % 1000) * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+  struct timespec deadline = est_realtime_after_ms(p->acquire_timeout_ms);
   est_conn *c = NULL;
   pthread_mutex_lock(&p->mu);
   for (;;) {
@@ -328,7 +378,9 @@ est_result est_pool_acquire(est_pool *p, est_conn **out) {
    * probe it once instead of failing the caller's first statement. */
   est_result rc = EST_OK;
   uint64_t t0 = now_us();
-  if (c->pg && t0 - c->released_us > EST_POOL_IDLE_PROBE_US) {
+  if (c->pg && p->fallback && !conn_idle_intact(c))
+    c->broken = true; /* a replica that stopped: reconnect or fall back */
+  if (c->pg && !c->broken && t0 - c->released_us > EST_POOL_IDLE_PROBE_US) {
     bool to;
     PGresult *r = conn_run(c, "", deadline_after(c->timeout_ms), &to);
     if (PQresultStatus(r) != PGRES_EMPTY_QUERY || PQstatus(c->pg) != CONNECTION_OK) c->broken = true;
@@ -341,6 +393,7 @@ est_result est_pool_acquire(est_pool *p, est_conn **out) {
   }
   pthread_mutex_lock(&p->mu);
   if (rc != EST_OK) {
+    *conn_failed = true;
     if (c->dead) conn_close(c);
     c->in_use = false;
     p->stats.in_use--;
@@ -355,12 +408,31 @@ est_result est_pool_acquire(est_pool *p, est_conn **out) {
   return rc;
 }
 
+static void monitor_set_state(replica_monitor *m, est_replica_state st);
+
+est_result est_pool_acquire(est_pool *p, est_conn **out) {
+  bool conn_failed;
+  est_result rc = pool_acquire_own(p, out, &conn_failed);
+  if (rc != EST_OK && conn_failed && p->fallback) {
+    /* The replica went away since the monitor's last look: this read and
+     * the following ones go to the primary until the monitor sees it back. */
+    replica_monitor *m = p->fallback->monitor;
+    if (m) {
+      monitor_set_state(m, EST_REPLICA_DOWN);
+      atomic_fetch_add(&m->fallbacks, 1);
+    }
+    rc = pool_acquire_own(p->fallback, out, &conn_failed);
+  }
+  return rc;
+}
+
 void est_conn_set_class(est_conn *c, est_db_class cls) {
   if (cls >= 0 && cls < EST_DB_NCLASSES) c->timeout_ms = c->pool->dl.class_ms[cls];
 }
 
 void est_pool_release(est_pool *p, est_conn *c) {
   if (!c) return;
+  p = c->pool; /* a read may have been served by the replica's primary (est_pool_acquire) */
   if (c->pg && (c->broken || c->dead || PQstatus(c->pg) != CONNECTION_OK)) {
     conn_close(c);
   } else if (c->pg && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
@@ -472,14 +544,7 @@ est_result est_db_command(est_conn *c, const char *sql) {
 est_result est_pool_ping(est_pool *p) {
   int ms = p->dl.ping_ms > 0 ? p->dl.ping_ms : 1000;
   uint64_t deadline = deadline_after(ms);
-  struct timespec abs;
-  clock_gettime(CLOCK_REALTIME, &abs);
-  abs.tv_sec += ms / 1000;
-  abs.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (abs.tv_nsec >= 1000000000L) {
-    abs.tv_sec++;
-    abs.tv_nsec -= 1000000000L;
-  }
+  struct timespec abs = est_realtime_after_ms(ms);
   /* Another probe holds the connection: wait for it, within our deadline. */
   if (pthread_mutex_timedlock(&p->ping_mu, &abs) != 0) return EST_ETIMEOUT;
   est_conn *c = &p->ping;
@@ -508,4 +573,225 @@ est_result est_pool_ping(est_pool *p) {
   }
   pthread_mutex_unlock(&p->ping_mu);
   return rc;
+}
+
+/* ---- read routing ---------------------------------------------------------- */
+
+/* n (1..8) hex digits at s, the whole run; into *out. */
+static bool lsn_half(const char *s, size_t n, uint64_t *out) {
+  if (n < 1 || n > 8 || strspn(s, "0123456789ABCDEFabcdef") != n) return false;
+  *out = strtoull(s, NULL, 16);
+  return true;
+}
+
+bool est_lsn_parse(const char *s, uint64_t *out) {
+  const char *slash = s ? strchr(s, '/') : NULL;
+  uint64_t hi, lo;
+  if (!slash || !lsn_half(s, (size_t)(slash - s), &hi) || !lsn_half(slash + 1, strlen(slash + 1), &lo)) return false;
+  *out = hi << 32 | lo;
+  return true;
+}
+
+void est_lsn_format(uint64_t lsn, char buf[24]) {
+  snprintf(buf, 24, "%X/%X", (unsigned)(lsn >> 32), (unsigned)(lsn & 0xffffffffu));
+}
+
+uint64_t est_db_commit_lsn_take(void) {
+  uint64_t v = t_commit_lsn;
+  t_commit_lsn = 0;
+  return v;
+}
+
+est_result est_db_commit(est_conn *c) {
+  if (!c->pool->monitor) return est_db_command(c, "COMMIT");
+  if (!c->pg || c->dead) return EST_EUNAVAILABLE;
+  /* One round trip: the commit, then (its own implicit transaction) the
+   * WAL position just past the commit record. Should the SELECT alone fail
+   * the commit has happened and only the token is lost: then nothing is
+   * recorded and the caller's later reads simply go to the primary. */
+  bool to;
+  PGresult *r = conn_run(c, "COMMIT; SELECT pg_current_wal_lsn()::text", deadline_after(c->timeout_ms), &to);
+  ExecStatusType st = PQresultStatus(r);
+  if (st == PGRES_TUPLES_OK) {
+    uint64_t lsn;
+    if (PQntuples(r) == 1 && est_lsn_parse(PQgetvalue(r, 0, 0), &lsn) && lsn > t_commit_lsn) t_commit_lsn = lsn;
+    PQclear(r);
+    return EST_OK;
+  }
+  if (st == PGRES_COMMAND_OK) { /* COMMIT answered, the SELECT's result missing: committed */
+    PQclear(r);
+    return EST_OK;
+  }
+  return result_fail(c, r, NULL, to);
+}
+
+const char *est_replica_state_name(est_replica_state st) {
+  switch (st) {
+  case EST_REPLICA_OK: return "ok";
+  case EST_REPLICA_LAGGING: return "lagging";
+  case EST_REPLICA_DOWN: return "down";
+  default: return "starting";
+  }
+}
+
+static void monitor_set_state(replica_monitor *m, est_replica_state st) {
+  int old = atomic_exchange(&m->state, (int)st);
+  if (old == (int)st) return;
+  atomic_fetch_add(&m->transitions, 1);
+  char lag[32] = "unknown";
+  long long l = atomic_load(&m->lag_us);
+  if (l >= 0) snprintf(lag, sizeof lag, "%.3f", (double)l / 1e6);
+  est_log_kv(st == EST_REPLICA_OK ? EST_LOG_INFO : EST_LOG_WARN, "read replica state changed", "from",
+             est_replica_state_name((est_replica_state)old), "to", est_replica_state_name(st), "#lag_s",
+             l >= 0 ? lag : "null", NULL);
+}
+
+/* Runs the monitor's parameterless statement s on its own connection c of
+ * pool p within ms; the connection is closed again after a failure. */
+static est_result monitor_query(est_pool *p, est_conn *c, const est_stmt *s, int ms, PGresult **r) {
+  *r = NULL;
+  est_result rc = conn_open(p, c, ms);
+  if (rc == EST_OK) {
+    c->timeout_ms = ms;
+    rc = est_db_exec(c, s, NULL, r, NULL);
+  }
+  if (c->broken || c->dead) conn_close(c);
+  return rc;
+}
+
+/* How long ago the primary was first seen past the replica's replay
+ * position: the replica's lag in µs (0 when it has replayed everything the
+ * primary had written at the last sample). */
+static long long monitor_lag_us(const replica_monitor *m, uint64_t replay, uint64_t now) {
+  for (int k = 0; k < m->nsamples; k++) {
+    int i = (m->head - m->nsamples + k + EST_LAG_SAMPLES) % EST_LAG_SAMPLES;
+    if (m->samples[i].lsn > replay) return (long long)(now - m->samples[i].t_us);
+  }
+  return 0;
+}
+
+static void monitor_tick(est_pool *primary, replica_monitor *m) {
+  int ms = primary->dl.ping_ms > 0 ? primary->dl.ping_ms : 1000;
+  static const est_stmt primary_pos = {"replica_primary_lsn", "SELECT pg_current_wal_lsn()::text", 0};
+  static const est_stmt replica_pos = {
+      "replica_replay_lsn", "SELECT pg_is_in_recovery(), COALESCE(pg_last_wal_replay_lsn(), '0/0')::text", 0};
+  PGresult *r;
+  uint64_t lsn;
+  bool have_primary = false;
+  if (monitor_query(primary, &m->mon_primary, &primary_pos, ms, &r) == EST_OK && PQntuples(r) == 1 &&
+      est_lsn_parse(PQgetvalue(r, 0, 0), &lsn)) {
+    have_primary = true;
+    atomic_store(&m->primary_lsn, lsn);
+    int last = (m->head - 1 + EST_LAG_SAMPLES) % EST_LAG_SAMPLES;
+    if (m->nsamples == 0 || m->samples[last].lsn != lsn) { /* only positions the primary newly reached */
+      m->samples[m->head].t_us = now_us();
+      m->samples[m->head].lsn = lsn;
+      m->head = (m->head + 1) % EST_LAG_SAMPLES;
+      if (m->nsamples < EST_LAG_SAMPLES) m->nsamples++;
+    }
+  }
+  PQclear(r);
+  est_result rc = monitor_query(m->replica, &m->mon_replica, &replica_pos, ms, &r);
+  bool standby =
+      rc == EST_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't' && est_lsn_parse(PQgetvalue(r, 0, 1), &lsn);
+  PQclear(r);
+  if (!standby) { /* unreachable, or promoted (no longer following this primary) */
+    atomic_store(&m->lag_us, -1);
+    monitor_set_state(m, EST_REPLICA_DOWN);
+    return;
+  }
+  atomic_store(&m->replay_lsn, lsn);
+  /* Without a primary position the lag is unknown; the replica still serves
+   * (the primary is then unreachable for the reads anyway). */
+  long long lag = have_primary || m->nsamples ? monitor_lag_us(m, lsn, now_us()) : -1;
+  atomic_store(&m->lag_us, lag);
+  monitor_set_state(m, lag > (long long)m->max_lag_ms * 1000 ? EST_REPLICA_LAGGING : EST_REPLICA_OK);
+}
+
+static void *monitor_main(void *arg) {
+  est_pool *primary = arg;
+  replica_monitor *m = primary->monitor;
+  pthread_mutex_lock(&m->mu);
+  while (!m->stop) {
+    pthread_mutex_unlock(&m->mu);
+    monitor_tick(primary, m);
+    pthread_mutex_lock(&m->mu);
+    if (m->stop) break;
+    struct timespec ts = est_realtime_after_ms(m->interval_ms);
+    pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+  }
+  pthread_mutex_unlock(&m->mu);
+  conn_close(&m->mon_primary);
+  conn_close(&m->mon_replica);
+  return NULL;
+}
+
+est_result est_pool_attach_replica(est_pool *primary, est_pool *replica, int max_lag_ms, int interval_ms) {
+  if (!primary || !replica || primary->monitor || interval_ms < 1) return EST_EINVAL;
+  replica_monitor *m = calloc(1, sizeof *m);
+  if (!m) return EST_ENOMEM;
+  m->replica = replica;
+  m->max_lag_ms = max_lag_ms;
+  m->interval_ms = interval_ms;
+  m->mon_primary.pool = primary;
+  m->mon_replica.pool = replica;
+  m->mon_primary.quiet = m->mon_replica.quiet = true;
+  atomic_store(&m->lag_us, -1);
+  atomic_store(&m->state, EST_REPLICA_STARTING);
+  pthread_mutex_init(&m->mu, NULL);
+  pthread_cond_init(&m->cv, NULL);
+  replica->fallback = primary;
+  primary->monitor = m;
+  if (pthread_create(&m->thread, NULL, monitor_main, primary) != 0) {
+    primary->monitor = NULL;
+    replica->fallback = NULL;
+    pthread_cond_destroy(&m->cv);
+    pthread_mutex_destroy(&m->mu);
+    free(m);
+    return EST_EINTERNAL;
+  }
+  m->running = true;
+  return EST_OK;
+}
+
+void est_pool_detach_replica(est_pool *primary) {
+  replica_monitor *m = primary ? primary->monitor : NULL;
+  if (!m) return;
+  pthread_mutex_lock(&m->mu);
+  m->stop = true;
+  pthread_cond_signal(&m->cv);
+  pthread_mutex_unlock(&m->mu);
+  if (m->running) pthread_join(m->thread, NULL);
+  primary->monitor = NULL;
+  m->replica->fallback = NULL;
+  pthread_cond_destroy(&m->cv);
+  pthread_mutex_destroy(&m->mu);
+  free(m);
+}
+
+est_pool *est_pool_for_read(est_pool *primary, uint64_t min_lsn) {
+  replica_monitor *m = primary ? primary->monitor : NULL;
+  if (!m) return primary;
+  bool replica = atomic_load(&m->state) == EST_REPLICA_OK && (min_lsn == 0 || atomic_load(&m->replay_lsn) >= min_lsn);
+  atomic_fetch_add(&m->routed[replica ? 1 : 0], 1);
+  return replica ? m->replica : primary;
+}
+
+void est_pool_replica_status(est_pool *primary, est_replica_status *out) {
+  memset(out, 0, sizeof *out);
+  out->lag_s = -1;
+  replica_monitor *m = primary ? primary->monitor : NULL;
+  if (!m) return;
+  out->configured = true;
+  out->state = (est_replica_state)atomic_load(&m->state);
+  long long l = atomic_load(&m->lag_us);
+  out->lag_s = l >= 0 ? (double)l / 1e6 : -1;
+  out->max_lag_s = (double)m->max_lag_ms / 1000.0;
+  out->replay_lsn = atomic_load(&m->replay_lsn);
+  out->primary_lsn = atomic_load(&m->primary_lsn);
+  out->reads_primary = atomic_load(&m->routed[0]);
+  out->reads_replica = atomic_load(&m->routed[1]);
+  out->fallbacks = atomic_load(&m->fallbacks);
+  out->transitions = atomic_load(&m->transitions);
+  est_pool_stats_get(m->replica, &out->pool);
 }

@@ -78,7 +78,7 @@ est_result store_tx_open(est_conn *c, const char *begin_sql) {
 }
 
 est_result store_tx_close(est_conn *c, est_result rc) {
-  if (rc == EST_OK) return est_db_command(c, "COMMIT");
+  if (rc == EST_OK) return est_db_commit(c);
   (void)est_db_command(c, "ROLLBACK"); /* a failure here leaves the connection to the pool's check */
   return rc;
 }
@@ -97,7 +97,7 @@ est_result store_tx_begin_mode(est_pool *pool, est_conn **c, const char *begin_s
 est_result store_tx_begin(est_pool *pool, est_conn **c) { return store_tx_begin_mode(pool, c, NULL); }
 
 est_result store_tx_end(est_pool *pool, est_conn *c, est_result rc) {
-  if (rc == EST_OK) rc = est_db_command(c, "COMMIT");
+  if (rc == EST_OK) rc = est_db_commit(c);
   est_pool_release(pool, c); /* rolls back anything left open */
   return rc;
 }

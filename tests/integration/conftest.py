@@ -8,6 +8,7 @@ real broker scripts/kafka.sh runs.
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -188,6 +189,25 @@ def create_key(db, party, scopes, secret):
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     return r.stdout.strip()
+
+
+def metric_value(server, name, labels=""):
+    """The value of one sample of server's /metrics (labels as written
+    there, e.g. '{result="hit"}'), or None when it is not there."""
+    text = server.get("/metrics").text
+    m = re.search(r"^" + re.escape(name + labels) + r" (\S+)$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def wait_until(cond, timeout, what):
+    """Polls cond every 50 ms until it returns something true (returned), or fails after timeout s."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
 
 
 def assert_problem(resp, status, field=None):
