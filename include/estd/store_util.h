@@ -25,7 +25,8 @@ est_result store_list_page(est_pool *pool, const est_stmt *s, const char *const 
 est_result store_list_run(est_pool *pool, const est_stmt *s, const char **params, int at, const est_list_query *q,
                           const char *sort_name, est_page *out);
 
-/* Runs one statement on a pooled connection: acquire, exec, release. */
+/* Runs one statement on a pooled connection: acquire, exec, release.
+ * *out is NULL unless it returns EST_OK. */
 est_result store_exec1(est_pool *pool, const est_stmt *s, const char *const *params, PGresult **out, char sqlstate[6]);
 
 /* store_exec1 of a statement that returns at most one row: EST_ENOTFOUND

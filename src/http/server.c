@@ -309,8 +309,7 @@ static long long client_key(const struct _u_request *req) {
  * pages) are not limited here. */
 static est_result anon_limit(http_ctx *ctx) {
   int retry_s = 1;
-  if (!g_srv || !g_srv->anon ||
-      est_ratelimit_take(g_srv->anon, client_key(ctx->req), (int64_t)(mono_seconds() * 1000.0), &retry_s))
+  if (!g_srv || !g_srv->anon || est_ratelimit_take(g_srv->anon, client_key(ctx->req), (int64_t)est_mono_ms(), &retry_s))
     return EST_OK;
   char ra[16];
   snprintf(ra, sizeof ra, "%d", retry_s);
@@ -591,8 +590,10 @@ void http_server_stop(http_server *srv, int grace_ms) {
   if (!srv) return;
   http_server_quiesce(srv);
   http_guard_drain(srv->guard); /* idle and slow connections go now; handlers finish */
-  for (int waited = 0;
-       waited < grace_ms && (atomic_load(&g_requests_open) > 0 || atomic_load(&srv->app->in_flight) > 0); waited += 10)
+  /* The grace period is measured on the clock: on a loaded machine a 10 ms
+   * sleep takes longer, and counting sleeps would outlast the watchdog. */
+  long long until = est_mono_ms() + grace_ms;
+  while (est_mono_ms() < until && (atomic_load(&g_requests_open) > 0 || atomic_load(&srv->app->in_flight) > 0))
     usleep(10 * 1000);
   if (atomic_load(&g_requests_open) > 0 || atomic_load(&srv->app->in_flight) > 0)
     est_log(EST_LOG_WARN, "grace period over with %d requests open", atomic_load(&g_requests_open));

@@ -55,6 +55,7 @@ est_result store_page_collect(PGresult *r, const est_list_query *q, const char *
 }
 
 est_result store_exec1(est_pool *pool, const est_stmt *s, const char *const *params, PGresult **out, char sqlstate[6]) {
+  *out = NULL; /* also when no connection is to be had */
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
   if (rc != EST_OK) return rc;
@@ -127,7 +128,7 @@ est_result store_doc_exec_on(est_conn *c, const est_stmt *s, const char *const *
 }
 
 est_result store_doc_exec(est_pool *pool, const est_stmt *s, const char *const *params, est_doc *out) {
-  PGresult *r;
+  PGresult *r = NULL;
   est_result rc = store_exec1(pool, s, params, &r, NULL);
   return doc_result(rc, r, out);
 }
