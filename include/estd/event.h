@@ -227,4 +227,16 @@ bool est_police_is_summary(const char *police_type);
 bool est_police_occurred_at(const char *name, const char *published, char *out, size_t n);
 est_event_reason est_police_feed_map(const json_t *rec, est_event *ev, json_t **errors);
 
+struct est_place;
+/* The optional geocoder (after est_police_feed_map). If ev is a feed event
+ * at the centroid of the municipality `municipality` (precision
+ * "municipality", place name equal to it, case-folded) and its summary
+ * names exactly one of places[0..n) (est_place_find: "på Norrby"), moves
+ * the event to that place's inner point with precision "district" (never
+ * "point": the district, not the spot, is known) and records
+ * police_geocoded {area_id, name} and the feed's police_gps in attributes.
+ * The event is then assigned to that district only (est_event_area_ids)
+ * and to no hot spot. Returns the place id, or 0 (ev unchanged). */
+long long est_police_geocode(est_event *ev, const char *municipality, const struct est_place *places, size_t n);
+
 #endif

@@ -18,6 +18,7 @@ bool est_fold_prefix(const char *s, const char *prefix); /* s starts with prefix
 typedef struct est_place {
   long long id;
   const char *name;
+  double lon, lat; /* a point inside the place (WGS84) */
 } est_place;
 
 /* The place that text names as where something happened: a name of places

@@ -322,3 +322,34 @@ est_event_reason est_police_feed_map(const json_t *rec, est_event *ev, json_t **
   json_decref(attrs);
   return r;
 }
+
+long long est_police_geocode(est_event *ev, const char *municipality, const est_place *places, size_t n) {
+  if (!municipality || !*municipality || !ev->precision || strcmp(ev->precision, "municipality") != 0 ||
+      !ev->place_name || !est_fold_equal(ev->place_name, strlen(ev->place_name), municipality, strlen(municipality)) ||
+      !ev->description)
+    return 0;
+  long long id = est_place_find(ev->description, places, n, NULL);
+  const est_place *hit = NULL;
+  for (size_t i = 0; i < n && id && !hit; i++)
+    if (places[i].id == id) hit = &places[i];
+  if (!hit) return 0;
+  json_t *attrs = ev->attributes ? json_loads(ev->attributes, 0, NULL) : json_object();
+  if (!json_is_object(attrs)) {
+    json_decref(attrs);
+    return 0;
+  }
+  char gps[64];
+  snprintf(gps, sizeof gps, "%.6f,%.6f", ev->y, ev->x);
+  json_object_set_new(attrs, "police_gps", json_string(gps));
+  json_object_set_new(attrs, "police_geocoded", json_pack("{s:I,s:s}", "area_id", (json_int_t)id, "name", hit->name));
+  char *text = json_dumps(attrs, JSON_COMPACT | JSON_ENSURE_ASCII);
+  json_decref(attrs);
+  if (!text) return 0;
+  free(ev->attributes);
+  ev->attributes = text;
+  ev->srid = 4326;
+  ev->x = hit->lon;
+  ev->y = hit->lat;
+  ev->precision = "district";
+  return id;
+}

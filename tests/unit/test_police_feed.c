@@ -300,9 +300,9 @@ static void test_fold(void **state) {
 static void test_place_find(void **state) {
   (void)state;
   static const est_place places[] = {
-      {1, "Norrby"}, {2, "Hässleholmen"}, {3, "Hulta"}, {4, "Centrum"}, {5, "Sjöbo"},
-      {1, "Norrbyområdet"}, /* an alias */
-      {6, "Norrby centrum"}, /* a longer name of another place */
+      {1, "Norrby", 0, 0}, {2, "Hässleholmen", 0, 0}, {3, "Hulta", 0, 0}, {4, "Centrum", 0, 0}, {5, "Sjöbo", 0, 0},
+      {1, "Norrbyområdet", 0, 0}, /* an alias */
+      {6, "Norrby centrum", 0, 0}, /* a longer name of another place */
   };
   size_t n = sizeof places / sizeof places[0];
   static const struct {
@@ -340,13 +340,72 @@ static void test_place_find(void **state) {
   assert_int_equal(est_place_find("på Norrby", places, 0, NULL), 0);
 }
 
+/* The geocoder: a municipality-centroid event whose summary names one
+ * district moves to that district's point with precision "district". */
+static void test_geocode(void **state) {
+  (void)state;
+  static const est_place places[] = {
+      {1, "Norrby", 12.95, 57.73}, {2, "Hässleholmen", 12.90, 57.74}, {1, "Norrbyområdet", 12.95, 57.73}};
+  est_event ev;
+  json_t *errors;
+#define REC                                                                                            \
+      "{\"id\":9,\"datetime\":\"2024-06-03 09:30:00 +02:00\",\"name\":\"3 juni 9.05, Stöld, Borås\","   \
+      "\"summary\":\"%s\",\"type\":\"Stöld\",\"location\":{\"name\":\"%s\",\"gps\":\"57.721035,12.939819\"}}"
+  char buf[512];
+  snprintf(buf, sizeof buf, REC, "Cykelstöld i Hässleholmen under natten.", "Borås");
+  assert_int_equal(map(buf, &ev, &errors), EST_REASON_NONE);
+  assert_int_equal(est_police_geocode(&ev, "borås", places, 3), 2);
+  assert_string_equal(ev.precision, "district");
+  assert_true(ev.x == 12.90 && ev.y == 57.74 && ev.srid == 4326);
+  json_t *a = json_loads(ev.attributes, 0, NULL);
+  assert_string_equal(json_string_value(json_object_get(a, "police_gps")), "57.721035,12.939819");
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(a, "police_geocoded"), "area_id")), 2);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(a, "police_geocoded"), "name")),
+                      "Hässleholmen");
+  assert_string_equal(json_string_value(json_object_get(a, "police_type")), "Stöld"); /* kept */
+  json_decref(a);
+  /* a second call finds nothing to do: it is no longer a centroid */
+  assert_int_equal(est_police_geocode(&ev, "Borås", places, 3), 0);
+  est_event_free(&ev);
+
+  /* unchanged: no district named, another municipality, geocoder off, a street, two districts */
+  static const char *const none[][2] = {
+      {"Stöld på Norrbyvägen.", "Borås"}, {"Stöld på Norrby.", "Ulricehamn"}, {"Stöld.", "Borås"},
+      {"Bråk på Norrby och i Hässleholmen.", "Borås"}};
+  for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+    snprintf(buf, sizeof buf, REC, none[i][0], none[i][1]);
+    assert_int_equal(map(buf, &ev, &errors), EST_REASON_NONE);
+    char *before = strdup(ev.attributes);
+    assert_int_equal(est_police_geocode(&ev, "Borås", places, 3), 0);
+    assert_string_equal(ev.precision, "municipality");
+    assert_true(ev.x == 12.939819 && ev.y == 57.721035);
+    assert_string_equal(ev.attributes, before);
+    free(before);
+    est_event_free(&ev);
+  }
+  snprintf(buf, sizeof buf, REC, "Stöld på Norrby.", "Borås");
+  assert_int_equal(map(buf, &ev, &errors), EST_REASON_NONE);
+  assert_int_equal(est_police_geocode(&ev, NULL, places, 3), 0); /* off */
+  assert_int_equal(est_police_geocode(&ev, "", places, 3), 0);
+  assert_int_equal(est_police_geocode(&ev, "Borås", places, 3), 1);
+  est_event_free(&ev);
+  /* a county centroid is not geocoded to a district of the municipality */
+  assert_int_equal(map("{\"datetime\":\"2024-07-01 10:00:00 +02:00\",\"type\":\"Brand\",\"summary\":\"Brand på Norrby\","
+                       "\"location\":{\"name\":\"Västra Götalands län\",\"gps\":\"58.25,13.06\"}}",
+                       &ev, &errors),
+                   EST_REASON_NONE);
+  assert_int_equal(est_police_geocode(&ev, "Västra Götalands län", places, 3), 0);
+  assert_string_equal(ev.precision, "county");
+  est_event_free(&ev);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_categories),  cmocka_unit_test(test_record),
       cmocka_unit_test(test_bad_records), cmocka_unit_test(test_long_summary_truncated),
       cmocka_unit_test(test_envelope),    cmocka_unit_test(test_occurred_at_from_name),
       cmocka_unit_test(test_type_list),   cmocka_unit_test(test_fold),
-      cmocka_unit_test(test_place_find),
+      cmocka_unit_test(test_place_find),  cmocka_unit_test(test_geocode),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
