@@ -95,7 +95,21 @@ typedef struct est_config {
   char *oidc_login_resource;        /* ESTD_OIDC_LOGIN_RESOURCE: RFC 8707 resource sent at sign-in (NULL = none) */
   int oidc_session_ttl_s;           /* ESTD_OIDC_SESSION_TTL_S: a web session's lifetime */
   char *cookie_secure;              /* ESTD_COOKIE_SECURE: auto (with TLS) | on | off */
+  /* `estd police-feed poll` (docs/OPERATIONS.md "Police feed poller") */
+  char *police_feed_url;           /* ESTD_POLICE_FEED_URL: the API (with its query, e.g. ?locationname=...) */
+  char *police_feed_source;        /* ESTD_POLICE_FEED_SOURCE: the CloudEvents source its events get */
+  char *police_feed_party;         /* ESTD_POLICE_FEED_PARTY: party code the events belong to */
+  char *police_feed_contact;       /* ESTD_POLICE_FEED_CONTACT: contact in the User-Agent (required to poll) */
+  int police_feed_interval_s;      /* ESTD_POLICE_FEED_INTERVAL_S: polling period */
+  int police_feed_min_interval_ms; /* ESTD_POLICE_FEED_MIN_INTERVAL_MS: >= 10000 unless the URL is loopback */
+  char *police_geocode_municipality; /* ESTD_POLICE_GEOCODE_MUNICIPALITY: geocoder on for this municipality */
 } est_config;
+
+/* The polisen.se API's floor between two calls; lower only against a
+ * loopback URL (tests' recorded server). */
+#define EST_POLICE_FEED_MIN_INTERVAL_FLOOR_MS 10000
+/* True for an http(s) URL whose host is localhost, [::1] or 127.x.y.z. */
+bool est_url_is_loopback(const char *url);
 
 /* Fills *cfg from the environment (env == NULL means getenv). On error
  * returns EST_ECONFIG and writes one line naming the variable into err.
