@@ -65,8 +65,23 @@ def test_centroid_events_count_in_the_municipality_but_in_no_district_or_hot_spo
     after = situation(estd)
     assert after["incidents"]["total"]["count"] == 7  # the whole municipality counts them
     assert after["hot_spots"] == []  # but they make no hot spot
+    # ... and says how many of its total are such centroids, by precision.
+    imp = after["incidents"]["imprecise"]
+    assert (imp["count"], imp["previous"], imp["year_ago"], imp["suppressed"]) == (7, 0, 0, False)
+    assert [(c["precision"], c["count"]) for c in imp["by_precision"]] == [("municipality", 6), ("county", 1)]
     in_district = situation(estd, area_id=district[0][0])
     assert in_district["incidents"]["total"]["count"] == 0  # and are in no district
+    assert "imprecise" not in in_district["incidents"]  # an area's picture holds only its own events
+    # The disclosure policy applies to the block like to every count: base 5 rounds by the cell key.
+    for k in (5, 10):
+        pub = situation(estd, min_count=k)["incidents"]
+        for cell in [pub["imprecise"]] + pub["imprecise"]["by_precision"]:
+            true = {"municipality": 6, "county": 1}.get(cell.get("precision"), 7)
+            v = cell["count"]
+            if v is None:
+                assert cell["suppressed"] and true < k
+            else:
+                assert v % k == 0 and v > 0 and abs(v - true) < k, (k, cell)
 
     # Control: the same six as precise points do make a hot spot in that district.
     s = register_source(estd.db, f"urn:police-control:{tag}")
