@@ -5,6 +5,8 @@ whole municipality's totals; the occurrence time comes from `name`
 (Europe/Stockholm), the publication time is kept beside it."""
 import uuid
 
+import psycopg
+
 from conftest import register_source
 
 POLICE_SOURCE = "https://polisen.se/api/events"  # registered for polisen-boras by the dev seed
@@ -320,3 +322,18 @@ def test_poller_min_interval_floor_protects_the_real_api(db):
     code, logs, err = poll(db, "https://polisen.se/api/events", "--once", min_interval_ms=10000,
                            extra={"ESTD_POLICE_FEED_CONTACT": ""})  # refused before any call
     assert code == 2 and "ESTD_POLICE_FEED_CONTACT" in err
+
+
+def test_poller_history_goes_with_the_event_retention(db):
+    """The history keeps records as served (summary text): retention removes them with the events."""
+    with psycopg.connect(pg_url(db), autocommit=True) as c:
+        c.execute("INSERT INTO police_feed_records (source, feed_id, record, outcome, first_seen_at) VALUES "
+                  "('urn:t', 'old', '{}', 'skipped_summary', now() - interval '400 days'), "
+                  "('urn:t', 'new', '{}', 'skipped_summary', now() - interval '10 days')")
+    env = dict(os.environ, ESTD_DATABASE_URL=pg_url(db), ESTD_LOG_LEVEL="warn", ESTD_EVENT_RETENTION_DAYS="365")
+    p = subprocess.run([ESTD_BIN, "retention", "run"], env=env, capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    with psycopg.connect(pg_url(db), autocommit=True) as c:
+        assert c.execute("SELECT feed_id FROM police_feed_records WHERE source = 'urn:t'").fetchall() == [("new",)]
+        after = c.execute("SELECT after FROM audit_log WHERE action = 'retention' ORDER BY id DESC LIMIT 1").fetchone()
+        assert after[0]["police_feed_records_deleted"] == 1
