@@ -149,6 +149,18 @@ est_result store_police_feed_pacer_load(est_pool *pool, const char *url, est_pac
   return rc;
 }
 
+static const est_stmt pf_type_counts = {
+    "police_feed_type_counts",
+    "SELECT json_build_object("
+    "'events', COALESCE((SELECT json_agg(json_build_object('type', t, 'mapping', m, 'count', n) ORDER BY m, n DESC, t) "
+    "  FROM (SELECT e.attributes->>'police_type' AS t, COALESCE(e.attributes->>'police_mapping', 'unrecorded') AS m, "
+    "  count(*) AS n FROM events e WHERE 'police_feed' = ANY (e.flags) AND e.occurred_at >= $1::timestamptz "
+    "  GROUP BY 1, 2) x), '[]'), "
+    "'history', COALESCE((SELECT json_agg(json_build_object('type', t, 'outcome', o, 'count', n) ORDER BY o, n DESC, t) "
+    "  FROM (SELECT police_type AS t, outcome AS o, count(*) AS n FROM police_feed_records "
+    "  WHERE first_seen_at >= $1::timestamptz GROUP BY 1, 2) y), '[]'))::text",
+    1};
+
 static const est_stmt pf_places = {
     "police_feed_places",
     "SELECT a.id, x.name, ST_X(pt.p), ST_Y(pt.p) FROM areas a "
@@ -187,17 +199,6 @@ est_result store_police_feed_places(est_pool *pool, store_places *out) {
   return rc;
 }
 
-static const est_stmt pf_type_counts = {
-    "police_feed_type_counts",
-    "SELECT json_build_object("
-    "'events', COALESCE((SELECT json_agg(json_build_object('type', t, 'mapping', m, 'count', n) ORDER BY m, n DESC, t) "
-    "  FROM (SELECT e.attributes->>'police_type' AS t, COALESCE(e.attributes->>'police_mapping', 'unrecorded') AS m, "
-    "  count(*) AS n FROM events e WHERE 'police_feed' = ANY (e.flags) AND e.occurred_at >= $1::timestamptz "
-    "  GROUP BY 1, 2) x), '[]'), "
-    "'history', COALESCE((SELECT json_agg(json_build_object('type', t, 'outcome', o, 'count', n) ORDER BY o, n DESC, t) "
-    "  FROM (SELECT police_type AS t, outcome AS o, count(*) AS n FROM police_feed_records "
-    "  WHERE first_seen_at >= $1::timestamptz GROUP BY 1, 2) y), '[]'))::text",
-    1};
 
 est_result store_police_feed_type_counts(est_pool *pool, const char *since, json_t **out) {
   *out = NULL;
