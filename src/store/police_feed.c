@@ -42,14 +42,31 @@ static est_result save_one(est_conn *c, const char *source, store_police_record 
   PQclear(res);
   if (r->seen_before) return EST_OK;
   k->new_records++;
-  char eid[24] = "";
+  char eid[24] = "", dberr[512];
   if (!r->reason && r->ev) {
+    /* A row the database refuses (should not happen: the domain validates
+     * every constraint) becomes a dead letter instead of blocking every
+     * later poll: the insert runs behind a savepoint. */
     bool inserted = false;
-    if ((rc = store_event_insert_one(c, r->ev, "poll", &r->event_id, &inserted)) != EST_OK) return rc;
-    r->outcome = inserted ? "stored" : "duplicate";
-    if (inserted) k->stored++;
-    else k->duplicates++;
-    if (r->event_id) snprintf(eid, sizeof eid, "%lld", r->event_id);
+    if ((rc = est_db_command(c, "SAVEPOINT pf")) != EST_OK) return rc;
+    rc = store_event_insert_one(c, r->ev, "poll", &r->event_id, &inserted);
+    if (rc == EST_OK) {
+      if ((rc = est_db_command(c, "RELEASE SAVEPOINT pf")) != EST_OK) return rc;
+      r->outcome = inserted ? "stored" : "duplicate";
+      if (inserted) k->stored++;
+      else k->duplicates++;
+      if (r->event_id) snprintf(eid, sizeof eid, "%lld", r->event_id);
+    } else if (rc == EST_EINVAL) { /* a data error (SQLSTATE class 22/23) */
+      snprintf(dberr, sizeof dberr, "%s", est_conn_error(c));
+      r->reason = est_event_reason_name(EST_REASON_DATABASE);
+      r->detail = dberr;
+      if ((rc = est_db_command(c, "ROLLBACK TO SAVEPOINT pf")) != EST_OK) return rc;
+    } else {
+      return rc;
+    }
+  }
+  if (r->outcome) {
+    /* stored or duplicate */
   } else if (r->reason && strcmp(r->reason, est_event_reason_name(EST_REASON_SKIPPED_SUMMARY)) == 0) {
     r->outcome = "skipped_summary";
     k->summaries++;
@@ -61,6 +78,7 @@ static est_result save_one(est_conn *c, const char *source, store_police_record 
     r->outcome = "dead_letter";
     k->dead_letters++;
   }
+  if (r->detail == dberr) r->detail = NULL; /* not beyond this call */
   const char *u[5] = {source, key, r->outcome, r->reason, eid[0] ? eid : NULL};
   rc = est_db_exec(c, &pf_outcome, u, &res, NULL);
   if (rc == EST_OK) PQclear(res);
