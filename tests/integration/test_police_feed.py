@@ -337,3 +337,28 @@ def test_poller_history_goes_with_the_event_retention(db):
         assert c.execute("SELECT feed_id FROM police_feed_records WHERE source = 'urn:t'").fetchall() == [("new",)]
         after = c.execute("SELECT after FROM audit_log WHERE action = 'retention' ORDER BY id DESC LIMIT 1").fetchone()
         assert after[0]["police_feed_records_deleted"] == 1
+
+
+def test_poller_dead_letters_a_row_the_database_refuses(db):
+    """One refused row (here a constraint the test adds) does not block the poll or later polls."""
+    with psycopg.connect(pg_url(db), autocommit=True) as c:
+        c.execute("ALTER TABLE events ADD CONSTRAINT test_refuse_7001 CHECK (source_event_id <> '7001') NOT VALID")
+    try:
+        feed = RecordedFeed([(200, {}, window(7000, 3, {}))])
+        try:
+            code, logs, err = poll(db, feed.url, "--once")
+        finally:
+            feed.close()
+        assert code == 0, err
+        assert polled(logs)[0]["stored"] == 2 and polled(logs)[0]["dead_lettered"] == 1
+        with psycopg.connect(pg_url(db), autocommit=True) as c:
+            assert c.execute("SELECT source_event_id FROM events WHERE source_event_id IN ('7000', '7001', '7002') "
+                             "ORDER BY 1").fetchall() == [("7000",), ("7002",)]
+            dl = c.execute("SELECT reason, detail FROM dead_letters WHERE channel = 'poll' AND "
+                           "source_event_id = '7001'").fetchall()
+            assert len(dl) == 1 and dl[0][0] == "rejected_by_database" and "test_refuse_7001" in dl[0][1]
+            assert c.execute("SELECT outcome FROM police_feed_records WHERE feed_id = '7001'").fetchall() == \
+                [("dead_letter",)]
+    finally:
+        with psycopg.connect(pg_url(db), autocommit=True) as c:
+            c.execute("ALTER TABLE events DROP CONSTRAINT test_refuse_7001")
