@@ -102,7 +102,7 @@ typedef struct est_config {
   char *police_feed_contact; /* ESTD_POLICE_FEED_CONTACT: e-mail or URL put in the poller's User-Agent (required to poll; the API asks who calls) */
   int police_feed_interval_s; /* ESTD_POLICE_FEED_INTERVAL_S: the poller's period (0: as often as the API's rules allow) */
   int police_feed_min_interval_ms; /* ESTD_POLICE_FEED_MIN_INTERVAL_MS: at least this long between two calls; below 10000 (the API's floor) only when ESTD_POLICE_FEED_URL is loopback (tests) */
-  char *police_geocode_municipality; /* ESTD_POLICE_GEOCODE_MUNICIPALITY: turns the poller's geocoder on for records of this municipality (location.name), e.g. `Borås`; unset = off */
+  char *police_geocode_municipality; /* ESTD_POLICE_GEOCODE_MUNICIPALITY: turns the Police-feed geocoder on (every intake path: HTTP, Kafka, the poller) for records at this municipality's centroid (location.name), e.g. `Borås`; unset = off */
 } est_config;
 
 /* The polisen.se API's floor between two calls; lower only against a

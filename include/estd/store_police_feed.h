@@ -65,6 +65,12 @@ typedef struct store_places {
 est_result store_police_feed_places(est_pool *pool, store_places *out);
 void store_places_free(store_places *p);
 
+/* The admission look-up's geocoder (est_admit_lookup.geocode, arg: the
+ * pool): est_police_geocode against the district names, read at most every
+ * 5 s per process (a new alias applies within 5 s). Only Police-feed events
+ * at a municipality centroid cause a read. */
+est_result store_police_feed_geocode(void *pool, est_event *ev, const char *municipality);
+
 /* Per police type: events stored from the feed (every intake path) with
  * occurred_at >= since (RFC 3339), by attributes.police_mapping, and the
  * poller's history records by outcome: {"events": [{"type", "mapping",

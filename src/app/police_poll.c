@@ -6,8 +6,8 @@
  * with the call log in the database, so restarts keep the rules. Each
  * record becomes a se.polisen.event.v1 CloudEvent (id = the feed's id,
  * source ESTD_POLICE_FEED_SOURCE, party ESTD_POLICE_FEED_PARTY) and goes
- * the way of every intake: est_event_from_json, the optional geocoder,
- * est_event_admit; store_police_feed_save keeps the history and stores the
+ * the way of every intake: est_event_from_json and est_event_admit (with
+ * the optional geocoder, as on HTTP and Kafka); store_police_feed_save keeps the history and stores the
  * event or the dead letter. */
 #include "estd/police_poll.h"
 
@@ -133,8 +133,7 @@ static void call(const char *url, const char *user_agent, answer *a) {
 typedef struct poll_ctx {
   const est_config *cfg;
   est_pool *pool;
-  est_admit_lookup lookup;
-  store_places places; /* districts for the geocoder (empty when it is off) */
+  est_admit_lookup lookup; /* with the geocoder (store_admit_lookup) */
 } poll_ctx;
 
 typedef struct rec_buf {
@@ -185,15 +184,14 @@ static est_result prepare(poll_ctx *x, json_t *rec, rec_buf *b) {
   json_object_set(ce, "data", rec);
   est_event_reason why = est_event_from_json(ce, &b->ev, &errors);
   json_decref(ce);
-  if (why == EST_REASON_NONE && x->places.n)
-    est_police_geocode(&b->ev, cfg->police_geocode_municipality, x->places.v, x->places.n);
   if (why == EST_REASON_NONE) {
     est_admit_policy pol = {.bound_code = cfg->police_feed_party,
                             .bound_enforced = true,
                             .channel = "the Police-feed poller",
                             .redact = true,
                             .now_s = (long long)time(NULL),
-                            .max_future_s = cfg->event_max_future_s};
+                            .max_future_s = cfg->event_max_future_s,
+                            .geocode_municipality = cfg->police_geocode_municipality};
     why = est_event_admit(&b->ev, &pol, &x->lookup, &errors, &rc);
   }
   if (why == EST_REASON_NONE && rc == EST_OK) b->r.ev = &b->ev;
@@ -312,7 +310,7 @@ static int poll_cmd(int argc, char **argv, const est_config *cfg) {
     est_pool_destroy(pool);
     return 3;
   }
-  poll_ctx x = {cfg, pool, store_admit_lookup(pool), {0}};
+  poll_ctx x = {cfg, pool, store_admit_lookup(pool)};
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -323,9 +321,6 @@ static int poll_cmd(int argc, char **argv, const est_config *cfg) {
     if (last_ok >= 0 && last_ok + interval_ms > t) t = last_ok + interval_ms;
     sleep_until(t);
     if (g_stop) break;
-    if (cfg->police_geocode_municipality && (rc = store_police_feed_places(pool, &x.places)) != EST_OK)
-      est_log_kv(EST_LOG_WARN, "police feed: district names unavailable, not geocoding this poll", "error",
-                 est_result_str(rc), NULL);
     long long at = wall_ms();
     est_pacer_called(&pacer, at);
     answer a;
@@ -340,7 +335,6 @@ static int poll_cmd(int argc, char **argv, const est_config *cfg) {
     } else if (a.err[0]) {
       snprintf(detail, sizeof detail, "%s", a.err);
     }
-    store_places_free(&x.places);
     est_buf_free(&a.body);
     est_pacer_answer(&pacer, wall_ms(), status, a.retry_after_s);
     /* the call is logged with the status the API gave */

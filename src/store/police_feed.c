@@ -1,7 +1,9 @@
 /* police_feed.c - the Police-feed poller's storage (see store_police_feed.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "estd/audit.h"
 #include "estd/store_police_feed.h"
@@ -227,4 +229,37 @@ est_result store_police_feed_type_counts(est_pool *pool, const char *since, json
   *out = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
   PQclear(r);
   return *out ? EST_OK : EST_ENOMEM;
+}
+
+/* ---- the geocoder of the admission look-ups -------------------------------- */
+
+#define PLACES_TTL_MS 5000
+static pthread_mutex_t g_places_mu = PTHREAD_MUTEX_INITIALIZER;
+static store_places g_places;
+static long long g_places_at = -1; /* monotonic ms of the read; -1 = never */
+
+static long long mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+est_result store_police_feed_geocode(void *pool, est_event *ev, const char *municipality) {
+  if (!(ev->flags & EST_EVENT_FLAG_POLICE_FEED) || !ev->precision || strcmp(ev->precision, "municipality") != 0 ||
+      !ev->description)
+    return EST_OK;
+  est_result rc = EST_OK;
+  pthread_mutex_lock(&g_places_mu);
+  long long now = mono_ms();
+  if (g_places_at < 0 || now - g_places_at >= PLACES_TTL_MS) {
+    store_places fresh;
+    if ((rc = store_police_feed_places(pool, &fresh)) == EST_OK) {
+      store_places_free(&g_places);
+      g_places = fresh;
+      g_places_at = now;
+    }
+  }
+  if (rc == EST_OK) est_police_geocode(ev, municipality, g_places.v, g_places.n);
+  pthread_mutex_unlock(&g_places_mu);
+  return rc;
 }

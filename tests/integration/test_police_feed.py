@@ -222,8 +222,9 @@ def check_first_run(estd, feed, second):
         assert ua.startswith("estd/") and "est@boras.example" in ua, ua
         assert q["path"] == "/api/events?locationname=Bor%C3%A5s"
     gaps = [b["at"] - a["at"] for a, b in zip(reqs, reqs[1:])]
-    assert gaps[0] >= 0.2 and gaps[2] >= 0.2, gaps  # ESTD_POLICE_FEED_MIN_INTERVAL_MS
-    assert gaps[1] >= 2.0, gaps  # the 429's Retry-After: 2
+    # The poller times a call from before it connects, the server from its arrival: a few ms of slack.
+    assert gaps[0] >= 0.15 and gaps[2] >= 0.15, gaps  # ESTD_POLICE_FEED_MIN_INTERVAL_MS=200
+    assert gaps[1] >= 1.9, gaps  # the 429's Retry-After: 2 (without it: 0.2 s, or the 1.2 s backoff)
     rows = estd.sql("SELECT status, retry_after_s, fetched, new_records FROM police_feed_polls ORDER BY id")
     assert rows == [(200, None, 500, 500), (429, 2, 0, 0), (200, None, 500, 200), (404, None, 0, 0)]
 
@@ -307,7 +308,7 @@ def test_poller_pacing_survives_a_restart(db):
     finally:
         feed.close()
     assert len(feed.requests) == 2
-    assert feed.requests[1]["at"] - feed.requests[0]["at"] >= 3.0
+    assert feed.requests[1]["at"] - feed.requests[0]["at"] >= 2.9  # without the log: well under a second
     assert polled(logs)[0]["new"] == 1
 
 
@@ -362,3 +363,22 @@ def test_poller_dead_letters_a_row_the_database_refuses(db):
     finally:
         with psycopg.connect(pg_url(db), autocommit=True) as c:
             c.execute("ALTER TABLE events DROP CONSTRAINT test_refuse_7001")
+
+
+def test_geocoder_on_http_intake(db):
+    """The geocoder is part of admission: HTTP (and Kafka) intake of feed records uses it too."""
+    from conftest import Estd
+    e = Estd(db, env={"ESTD_POLICE_GEOCODE_MUNICIPALITY": "Borås"}).start()
+    try:
+        tag = uuid.uuid4().hex[:8]
+        recs = [police_record(f"geo-{tag}-{i}", 7, "21.15") for i in range(3)]
+        recs[0]["data"]["summary"] = "Bilbrand i Hässleholmen under natten."
+        recs[1]["data"]["summary"] = "Stöld på Hässleholmsvägen."  # not the district
+        recs[2]["data"]["summary"] = "Bilbrand i Hässleholmen."
+        recs[2]["data"]["location"]["name"] = "Ulricehamn"  # another municipality's centroid: left alone
+        post(e, recs)
+        rows = e.sql("SELECT source_event_id, location_precision, area_ids FROM events WHERE source_event_id LIKE %s "
+                     "ORDER BY 1", (f"geo-{tag}-%",))
+        assert [r[1:] for r in rows] == [("district", [4]), ("municipality", []), ("municipality", [])]
+    finally:
+        assert e.stop() == 0
