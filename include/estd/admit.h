@@ -17,7 +17,7 @@
  *     registered in /v1/sources (unknown_source);
  *  4. screening for personal identity numbers (est_event_screen: refuse
  *     or redact, policy.redact);
- *     then, when policy.geocode_municipality is set and the look-ups
+ *     then, when policy.geocode is set and the look-ups
  *     have a geocoder, the Police-feed geocoder (est_police_geocode: a
  *     district named in the summary; docs/EVENTS.md);
  *  5. plausibility: occurred_at at most max_future_s after now and not
@@ -42,7 +42,7 @@ typedef struct est_admit_policy {
   bool redact;            /* free text: redact (Kafka, resubmit) or refuse (HTTP) */
   long long now_s;        /* the clock, seconds since the epoch (injected) */
   long max_future_s;      /* ESTD_EVENT_MAX_FUTURE_S */
-  const char *geocode_municipality; /* ESTD_POLICE_GEOCODE_MUNICIPALITY: geocoder on (NULL = off) */
+  const char *geocode;    /* geocoder on for this municipality (ESTD_POLICE_GEOCODE_MUNICIPALITY), NULL = off */
 } est_admit_policy;
 
 /* Registry look-ups. Each returns EST_OK, EST_ENOTFOUND (not registered),

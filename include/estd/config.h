@@ -95,14 +95,14 @@ typedef struct est_config {
   char *oidc_login_resource;        /* ESTD_OIDC_LOGIN_RESOURCE: RFC 8707 resource sent at sign-in (NULL = none) */
   int oidc_session_ttl_s;           /* ESTD_OIDC_SESSION_TTL_S: a web session's lifetime */
   char *cookie_secure;              /* ESTD_COOKIE_SECURE: auto (with TLS) | on | off */
-  /* `estd police-feed poll` (docs/OPERATIONS.md "Police feed poller") */
-  char *police_feed_url;    /* ESTD_POLICE_FEED_URL: the events API the poller reads, with its query (percent-encoded), e.g. `?locationname=Bor%C3%A5s`; https, or http on loopback */
-  char *police_feed_source; /* ESTD_POLICE_FEED_SOURCE: the CloudEvents source of the poller's events (register it for the party with `estd sources add`) */
-  char *police_feed_party;  /* ESTD_POLICE_FEED_PARTY: party code the poller's events belong to (required to poll) */
-  char *police_feed_contact; /* ESTD_POLICE_FEED_CONTACT: e-mail or URL put in the poller's User-Agent (required to poll; the API asks who calls) */
-  int police_feed_interval_s; /* ESTD_POLICE_FEED_INTERVAL_S: the poller's period (0: as often as the API's rules allow) */
-  int police_feed_min_interval_ms; /* ESTD_POLICE_FEED_MIN_INTERVAL_MS: at least this long between two calls; below 10000 (the API's floor) only when ESTD_POLICE_FEED_URL is loopback (tests) */
-  char *police_geocode_municipality; /* ESTD_POLICE_GEOCODE_MUNICIPALITY: turns the Police-feed geocoder on (every intake path: HTTP, Kafka, the poller) for records at this municipality's centroid (location.name), e.g. `Borås`; unset = off */
+  /* `estd police-feed poll` and the geocoder (docs/OPERATIONS.md "Police feed poller") */
+  char *police_feed_url;             /* ESTD_POLICE_FEED_URL: events API with its query; https (http on loopback) */
+  char *police_feed_source;          /* ESTD_POLICE_FEED_SOURCE: CloudEvents source of the poller's events */
+  char *police_feed_party;           /* ESTD_POLICE_FEED_PARTY: party of the poller's events (required to poll) */
+  char *police_feed_contact;         /* ESTD_POLICE_FEED_CONTACT: e-mail/URL in the User-Agent (required to poll) */
+  int police_feed_interval_s;        /* ESTD_POLICE_FEED_INTERVAL_S: polling period (0: as the API's rules allow) */
+  int police_feed_min_interval_ms;   /* ESTD_POLICE_FEED_MIN_INTERVAL_MS: between calls; < 10000 only on loopback */
+  char *police_geocode_municipality; /* ESTD_POLICE_GEOCODE_MUNICIPALITY: geocoder on for this municipality */
 } est_config;
 
 /* The polisen.se API's floor between two calls; lower only against a

@@ -13,7 +13,6 @@
 #include "estd/actor.h"
 #include "estd/event.h"
 #include "estd/pacer.h"
-#include "estd/place.h"
 #include "estd/pool.h"
 
 /* One record of a poll, as the poller decided it. */
@@ -54,22 +53,6 @@ est_result store_police_feed_poll_log(est_pool *pool, const char *url, long long
  * (*gone, with its time as text in gone_at). */
 est_result store_police_feed_pacer_load(est_pool *pool, const char *url, est_pacer *p, bool *gone, char *gone_at,
                                         size_t gone_len);
-
-/* The names and aliases of the active district areas with a point inside
- * each (ST_PointOnSurface), for est_police_geocode. */
-typedef struct store_places {
-  est_place *v;
-  size_t n;
-  char **names; /* owned strings behind v[i].name */
-} store_places;
-est_result store_police_feed_places(est_pool *pool, store_places *out);
-void store_places_free(store_places *p);
-
-/* The admission look-up's geocoder (est_admit_lookup.geocode, arg: the
- * pool): est_police_geocode against the district names, read at most every
- * 5 s per process (a new alias applies within 5 s). Only Police-feed events
- * at a municipality centroid cause a read. */
-est_result store_police_feed_geocode(void *pool, est_event *ev, const char *municipality);
 
 /* Per police type: events stored from the feed (every intake path) with
  * occurred_at >= since (RFC 3339), by attributes.police_mapping, and the

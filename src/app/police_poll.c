@@ -191,7 +191,7 @@ static est_result prepare(poll_ctx *x, json_t *rec, rec_buf *b) {
                             .redact = true,
                             .now_s = (long long)time(NULL),
                             .max_future_s = cfg->event_max_future_s,
-                            .geocode_municipality = cfg->police_geocode_municipality};
+                            .geocode = cfg->police_geocode_municipality};
     why = est_event_admit(&b->ev, &pol, &x->lookup, &errors, &rc);
   }
   if (why == EST_REASON_NONE && rc == EST_OK) b->r.ev = &b->ev;
@@ -284,8 +284,9 @@ static int poll_cmd(int argc, char **argv, const est_config *cfg) {
     }
   }
   if (!cfg->police_feed_party || !cfg->police_feed_contact) {
-    fprintf(stderr, "estd: police-feed poll: set ESTD_POLICE_FEED_PARTY (the party code its events belong to) and "
-                    "ESTD_POLICE_FEED_CONTACT (an e-mail address or URL for the User-Agent; the API asks for one)\n");
+    fprintf(stderr,
+            "estd: police-feed poll: set ESTD_POLICE_FEED_PARTY (the party code its events belong to) and "
+            "ESTD_POLICE_FEED_CONTACT (an e-mail address or URL for the User-Agent; the API asks for one)\n");
     return 2;
   }
   char ua[400];
@@ -305,8 +306,10 @@ static int poll_cmd(int argc, char **argv, const est_config *cfg) {
     return 1;
   }
   if (gone && !retry_gone) {
-    fprintf(stderr, "estd: police-feed poll: %s answered 404 at %s, which is final; run with --retry-gone to try "
-                    "again\n", cfg->police_feed_url, gone_at);
+    fprintf(stderr,
+            "estd: police-feed poll: %s answered 404 at %s, which is final; run with --retry-gone to try "
+            "again\n",
+            cfg->police_feed_url, gone_at);
     est_pool_destroy(pool);
     return 3;
   }
@@ -346,8 +349,7 @@ static int poll_cmd(int argc, char **argv, const est_config *cfg) {
       continue;
     }
     if (a.status == 404) {
-      est_log_kv(EST_LOG_ERROR, "police feed answered 404: final, the poller stops", "url", cfg->police_feed_url,
-                 NULL);
+      est_log_kv(EST_LOG_ERROR, "police feed answered 404: final, the poller stops", "url", cfg->police_feed_url, NULL);
       code = 3;
       break;
     }
@@ -414,14 +416,15 @@ static int types_cmd(int argc, char **argv, const est_config *cfg) {
 }
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: estd police-feed <command>\n"
-             "\n"
-             "  poll [--once] [--calls N] [--retry-gone]\n"
-             "         polls ESTD_POLICE_FEED_URL (polisen.se/api/events) and stores new records as events\n"
-             "         of ESTD_POLICE_FEED_PARTY; obeys the API's rules (docs/OPERATIONS.md)\n"
-             "  types [--counts [--since RFC3339]]\n"
-             "         the feed's event types and what estd maps each to; --counts: stored events per type\n"
-             "         and mapping (unmapped/unknown visible) and the poller's history per outcome\n");
+  fprintf(f,
+          "usage: estd police-feed <command>\n"
+          "\n"
+          "  poll [--once] [--calls N] [--retry-gone]\n"
+          "         polls ESTD_POLICE_FEED_URL (polisen.se/api/events) and stores new records as events\n"
+          "         of ESTD_POLICE_FEED_PARTY; obeys the API's rules (docs/OPERATIONS.md)\n"
+          "  types [--counts [--since RFC3339]]\n"
+          "         the feed's event types and what estd maps each to; --counts: stored events per type\n"
+          "         and mapping (unmapped/unknown visible) and the poller's history per outcome\n");
 }
 
 int est_police_cli_run(int argc, char **argv, const est_config *cfg) {

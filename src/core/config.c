@@ -257,7 +257,8 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   _Static_assert(EST_POLICE_FEED_MIN_INTERVAL_FLOOR_MS == 10000, "the default below is the floor");
   load_int(&l, &cfg->police_feed_min_interval_ms, "ESTD_POLICE_FEED_MIN_INTERVAL_MS", 10000, 1, 3600000);
   load_str(&l, &cfg->police_geocode_municipality, "ESTD_POLICE_GEOCODE_MUNICIPALITY", NULL);
-  if (l.rc == EST_OK && strncmp(cfg->police_feed_url, "https://", 8) != 0 && !est_url_is_loopback(cfg->police_feed_url)) {
+  if (l.rc == EST_OK && strncmp(cfg->police_feed_url, "https://", 8) != 0 &&
+      !est_url_is_loopback(cfg->police_feed_url)) {
     snprintf(err, errlen, "ESTD_POLICE_FEED_URL=%s must be an https:// URL (plain http only on loopback)",
              cfg->police_feed_url);
     l.rc = EST_ECONFIG;

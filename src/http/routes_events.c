@@ -38,7 +38,7 @@ static est_admit_policy http_admit_policy(const http_ctx *ctx) {
   p.redact = false;
   p.now_s = (long long)time(NULL);
   p.max_future_s = ctx->app->cfg->event_max_future_s;
-  p.geocode_municipality = ctx->app->cfg->police_geocode_municipality;
+  p.geocode = ctx->app->cfg->police_geocode_municipality;
   return p;
 }
 
@@ -395,7 +395,7 @@ static est_result dead_letters_resubmit(http_ctx *ctx) {
     pol.redact = true;
     pol.now_s = (long long)time(NULL);
     pol.max_future_s = ctx->app->cfg->event_max_future_s;
-    pol.geocode_municipality = ctx->app->cfg->police_geocode_municipality;
+    pol.geocode = ctx->app->cfg->police_geocode_municipality;
     est_admit_lookup lk = store_admit_lookup(ctx->app->pool);
     reason = est_event_admit(&ev, &pol, &lk, &errors, &rc);
     if (rc != EST_OK) goto done;

@@ -9,7 +9,7 @@
 #include "estd/buf.h"
 #include "estd/log.h"
 #include "estd/store_events.h"
-#include "estd/store_police_feed.h"
+#include "estd/store_places.h"
 #include "estd/store_sources.h"
 #include "estd/store_util.h"
 #include "internal.h"
@@ -226,7 +226,7 @@ static est_result admit_source(void *arg, long long party_id, const char *source
 }
 
 est_admit_lookup store_admit_lookup(est_pool *pool) {
-  est_admit_lookup lk = {admit_party, admit_source, pool, store_police_feed_geocode};
+  est_admit_lookup lk = {admit_party, admit_source, pool, store_places_geocode};
   return lk;
 }
 

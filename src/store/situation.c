@@ -105,11 +105,13 @@ static const est_stmt counts_all = {
  * or county centroid (the Police feed): in the total, in no area. Per
  * period and per precision, with cell keys; $1..$6 from/to of current,
  * previous, year-ago (partial index events_imprecise_idx, migration 0118). */
-#define IMPRECISE_PER(per, a, b)                                                                            \
-  " SELECT " #per " AS per, location_precision AS p, record_key AS rk FROM events WHERE kind = 'incident'" \
+#define IMPRECISE_PER(per, a, b)                                                           \
+  " SELECT " #per                                                                          \
+  " AS per, location_precision AS p, record_key AS rk FROM events WHERE kind = 'incident'" \
   " AND location_precision IN ('municipality', 'county') AND occurred_at >= " TS(a) " AND occurred_at < " TS(b)
-#define IMPRECISE_CELL(name, per, cond) /* a count and its cell key (EST_CK_PREFIX) */                           \
-  "'" name "', count(*) FILTER (WHERE per = " #per cond "), 'ck_" name "', COALESCE(sum(rk) FILTER (WHERE " \
+#define IMPRECISE_CELL(name, per, cond) /* a count and its cell key (EST_CK_PREFIX) */ \
+  "'" name "', count(*) FILTER (WHERE per = " #per cond "), 'ck_" name                 \
+  "', COALESCE(sum(rk) FILTER (WHERE "                                                 \
   "per = " #per cond "), 0) % 2147483648"
 static const est_stmt counts_imprecise = {
     "situation_counts_imprecise",

@@ -12,9 +12,11 @@
 #include "estd/place.h"
 #include "estd/util.h"
 
-static const est_place g_places[] = {
-    {1, "Norrby", 12.95, 57.73}, {2, "Hässleholmen", 12.90, 57.74}, {3, "Hulta", 12.97, 57.75},
-    {1, "Norrbyområdet", 12.95, 57.73}, {4, "Norrby centrum", 12.94, 57.73}};
+static const est_place g_places[] = {{1, "Norrby", 12.95, 57.73},
+                                     {2, "Hässleholmen", 12.90, 57.74},
+                                     {3, "Hulta", 12.97, 57.75},
+                                     {1, "Norrbyområdet", 12.95, 57.73},
+                                     {4, "Norrby centrum", 12.94, 57.73}};
 #define NPLACES (sizeof g_places / sizeof g_places[0])
 
 static void check_record(const uint8_t *data, size_t size) {

@@ -238,7 +238,7 @@ static void test_geocoder(void **state) {
   assert_string_equal(ev.precision, "municipality");
   est_event_free(&ev);
   /* on: Police-feed events only */
-  p.geocode_municipality = "Borås";
+  p.geocode = "Borås";
   mk(&ev, NULL, "urn:p", "2025-12-31T10:00:00Z");
   ev.precision = "point";
   assert_int_equal(est_event_admit(&ev, &p, &lk, &errors, &rc), EST_REASON_NONE);

@@ -138,7 +138,6 @@ static void test_area_patch(void **state) {
   expect_fields(est_area_validate, "{\"name\":null,\"kind\":null,\"approximate\":null,\"geometry\":null}", true, nulls);
 }
 
-
 /* aliases: up to 20 names of 1..100 characters; not null; no personnummer. */
 static void test_area_aliases(void **state) {
   (void)state;
@@ -272,10 +271,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_area_valid_create), cmocka_unit_test(test_area_required_and_all_errors),
       cmocka_unit_test(test_area_lengths),      cmocka_unit_test(test_area_patch),
-      cmocka_unit_test(test_area_aliases),
-      cmocka_unit_test(test_focus_valid),       cmocka_unit_test(test_focus_errors),
-      cmocka_unit_test(test_focus_patch),       cmocka_unit_test(test_slug_and_date),
-      cmocka_unit_test(test_latlon_and_bbox),
+      cmocka_unit_test(test_area_aliases),      cmocka_unit_test(test_focus_valid),
+      cmocka_unit_test(test_focus_errors),      cmocka_unit_test(test_focus_patch),
+      cmocka_unit_test(test_slug_and_date),     cmocka_unit_test(test_latlon_and_bbox),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,14 +110,21 @@ static void test_config_police_feed(void **state) {
   assert_int_equal(est_config_load(&cfg, fake_env, err, sizeof err), EST_ECONFIG);
   assert_non_null(strstr(err, "ESTD_POLICE_FEED_URL"));
 
-  static const char *const loop[] = {"http://127.0.0.1/x", "http://127.5.6.7:80/", "https://localhost:8443/api",
-                                     "http://localhost", "http://[::1]:9000/api", "http://[::1]"};
+  static const char *const loop[] = {"http://127.0.0.1/x", "http://127.5.6.7:80/",  "https://localhost:8443/api",
+                                     "http://localhost",   "http://[::1]:9000/api", "http://[::1]"};
   for (size_t i = 0; i < sizeof loop / sizeof loop[0]; i++)
     if (!est_url_is_loopback(loop[i])) fail_msg("%s is loopback", loop[i]);
-  static const char *const notloop[] = {
-      "https://polisen.se/api/events", "http://127.0.0.1.example.org/", "http://localhost.example.org/",
-      "http://user@127.0.0.1@example.org/", "http://127.0.0.1@example.org/", "ftp://127.0.0.1/",
-      "http://[::2]/", "http://[::1", "http://128.0.0.1/", "127.0.0.1", NULL};
+  static const char *const notloop[] = {"https://polisen.se/api/events",
+                                        "http://127.0.0.1.example.org/",
+                                        "http://localhost.example.org/",
+                                        "http://user@127.0.0.1@example.org/",
+                                        "http://127.0.0.1@example.org/",
+                                        "ftp://127.0.0.1/",
+                                        "http://[::2]/",
+                                        "http://[::1",
+                                        "http://128.0.0.1/",
+                                        "127.0.0.1",
+                                        NULL};
   for (size_t i = 0; notloop[i]; i++)
     if (est_url_is_loopback(notloop[i])) fail_msg("%s is not loopback", notloop[i]);
   assert_false(est_url_is_loopback(NULL));

@@ -219,7 +219,6 @@ static void test_envelope(void **state) {
   json_decref(ce);
 }
 
-
 /* The full type list: 97 types, each decided, every category in the closed
  * list, no type twice (case-folded), and the attribute names the decision. */
 static void test_type_list(void **state) {
@@ -300,8 +299,8 @@ static void test_fold(void **state) {
 static void test_place_find(void **state) {
   (void)state;
   static const est_place places[] = {
-      {1, "Norrby", 0, 0}, {2, "Hässleholmen", 0, 0}, {3, "Hulta", 0, 0}, {4, "Centrum", 0, 0}, {5, "Sjöbo", 0, 0},
-      {1, "Norrbyområdet", 0, 0}, /* an alias */
+      {1, "Norrby", 0, 0},         {2, "Hässleholmen", 0, 0}, {3, "Hulta", 0, 0},
+      {4, "Centrum", 0, 0},        {5, "Sjöbo", 0, 0},        {1, "Norrbyområdet", 0, 0}, /* an alias */
       {6, "Norrby centrum", 0, 0}, /* a longer name of another place */
   };
   size_t n = sizeof places / sizeof places[0];
@@ -312,10 +311,10 @@ static void test_place_find(void **state) {
   } cases[] = {
       {"En man misshandlades på Norrby under natten.", 1, false},
       {"Bilbrand i Hässleholmen.", 2, false},
-      {"Bilbrand I HÄSSLEHOLMEN.", 2, false},              /* case folding of ä */
-      {"Inbrott i hasslehOlmen.", 0, false},               /* a is not ä */
-      {"Stöld på Norrbyvägen i natt.", 0, false},          /* a street, not the district */
-      {"Stöld vid Norrbyområdet.", 1, false},              /* alias */
+      {"Bilbrand I HÄSSLEHOLMEN.", 2, false},     /* case folding of ä */
+      {"Inbrott i hasslehOlmen.", 0, false},      /* a is not ä */
+      {"Stöld på Norrbyvägen i natt.", 0, false}, /* a street, not the district */
+      {"Stöld vid Norrbyområdet.", 1, false},     /* alias */
       {"Bråk utanför Hulta torg", 3, false},
       {"Bråk i Hultafors", 0, false},                      /* longer word */
       {"En man från Norrby greps.", 0, false},             /* no place preposition */
@@ -324,9 +323,9 @@ static void test_place_find(void **state) {
       {"Bråk på Norrby och i Hulta.", 0, true},            /* two districts */
       {"Bråk på Norrby, sedan igen på Norrby.", 1, false}, /* the same twice */
       {"Brand på Sjöbo.", 5, false},
-      {"Brand på Sjöbo-", 5, false},                       /* punctuation ends the word */
+      {"Brand på Sjöbo-", 5, false}, /* punctuation ends the word */
       {"Brand påNorrby.", 0, false},
-      {"Brand i  Hulta.", 3, false},                       /* two blanks */
+      {"Brand i  Hulta.", 3, false}, /* two blanks */
       {"", 0, false},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -348,9 +347,9 @@ static void test_geocode(void **state) {
       {1, "Norrby", 12.95, 57.73}, {2, "Hässleholmen", 12.90, 57.74}, {1, "Norrbyområdet", 12.95, 57.73}};
   est_event ev;
   json_t *errors;
-#define REC                                                                                            \
-      "{\"id\":9,\"datetime\":\"2024-06-03 09:30:00 +02:00\",\"name\":\"3 juni 9.05, Stöld, Borås\","   \
-      "\"summary\":\"%s\",\"type\":\"Stöld\",\"location\":{\"name\":\"%s\",\"gps\":\"57.721035,12.939819\"}}"
+#define REC                                                                                         \
+  "{\"id\":9,\"datetime\":\"2024-06-03 09:30:00 +02:00\",\"name\":\"3 juni 9.05, Stöld, Borås\"," \
+  "\"summary\":\"%s\",\"type\":\"Stöld\",\"location\":{\"name\":\"%s\",\"gps\":\"57.721035,12.939819\"}}"
   char buf[512];
   snprintf(buf, sizeof buf, REC, "Cykelstöld i Hässleholmen under natten.", "Borås");
   assert_int_equal(map(buf, &ev, &errors), EST_REASON_NONE);
@@ -369,9 +368,10 @@ static void test_geocode(void **state) {
   est_event_free(&ev);
 
   /* unchanged: no district named, another municipality, geocoder off, a street, two districts */
-  static const char *const none[][2] = {
-      {"Stöld på Norrbyvägen.", "Borås"}, {"Stöld på Norrby.", "Ulricehamn"}, {"Stöld.", "Borås"},
-      {"Bråk på Norrby och i Hässleholmen.", "Borås"}};
+  static const char *const none[][2] = {{"Stöld på Norrbyvägen.", "Borås"},
+                                        {"Stöld på Norrby.", "Ulricehamn"},
+                                        {"Stöld.", "Borås"},
+                                        {"Bråk på Norrby och i Hässleholmen.", "Borås"}};
   for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
     snprintf(buf, sizeof buf, REC, none[i][0], none[i][1]);
     assert_int_equal(map(buf, &ev, &errors), EST_REASON_NONE);
@@ -390,10 +390,11 @@ static void test_geocode(void **state) {
   assert_int_equal(est_police_geocode(&ev, "Borås", places, 3), 1);
   est_event_free(&ev);
   /* a county centroid is not geocoded to a district of the municipality */
-  assert_int_equal(map("{\"datetime\":\"2024-07-01 10:00:00 +02:00\",\"type\":\"Brand\",\"summary\":\"Brand på Norrby\","
-                       "\"location\":{\"name\":\"Västra Götalands län\",\"gps\":\"58.25,13.06\"}}",
-                       &ev, &errors),
-                   EST_REASON_NONE);
+  assert_int_equal(
+      map("{\"datetime\":\"2024-07-01 10:00:00 +02:00\",\"type\":\"Brand\",\"summary\":\"Brand på Norrby\","
+          "\"location\":{\"name\":\"Västra Götalands län\",\"gps\":\"58.25,13.06\"}}",
+          &ev, &errors),
+      EST_REASON_NONE);
   assert_int_equal(est_police_geocode(&ev, "Västra Götalands län", places, 3), 0);
   assert_string_equal(ev.precision, "county");
   est_event_free(&ev);
