@@ -365,10 +365,13 @@ def test_poller_dead_letters_a_row_the_database_refuses(db):
             c.execute("ALTER TABLE events DROP CONSTRAINT test_refuse_7001")
 
 
-def test_geocoder_on_http_intake(db):
-    """The geocoder is part of admission: HTTP (and Kafka) intake of feed records uses it too."""
+def test_geocoder_on_http_and_kafka_intake(db):
+    """The geocoder is part of admission: HTTP and Kafka intake of feed records use it too."""
     from conftest import Estd
-    e = Estd(db, env={"ESTD_POLICE_GEOCODE_MUNICIPALITY": "Borås"}).start()
+    from test_intake_kafka import create_topic, kafka_env, produce_all, uniq, wait_for
+    topic = uniq("t.police")
+    create_topic(topic, 1)
+    e = Estd(db, env={"ESTD_POLICE_GEOCODE_MUNICIPALITY": "Borås", **kafka_env([topic], uniq("g"))}).start()
     try:
         tag = uuid.uuid4().hex[:8]
         recs = [police_record(f"geo-{tag}-{i}", 7, "21.15") for i in range(3)]
@@ -380,5 +383,14 @@ def test_geocoder_on_http_intake(db):
         rows = e.sql("SELECT source_event_id, location_precision, area_ids FROM events WHERE source_event_id LIKE %s "
                      "ORDER BY 1", (f"geo-{tag}-%",))
         assert [r[1:] for r in rows] == [("district", [4]), ("municipality", []), ("municipality", [])]
+        # Kafka: the same admission.
+        k = [police_record(f"kgeo-{tag}-{i}", 8, "22.05") for i in range(2)]
+        k[0]["data"]["summary"] = "Inbrott på Norrby."
+        produce_all(topic, [(r["id"].encode(), json.dumps(r).encode(), [("content-type", b"application/cloudevents+json")])
+                            for r in k])
+        rows = wait_for(lambda: (lambda r: r if len(r) == 2 else None)(e.sql(
+            "SELECT source_event_id, location_precision, area_ids, channel FROM events WHERE source_event_id LIKE %s "
+            "ORDER BY 1", (f"kgeo-{tag}-%",))), 60, "the Kafka records")
+        assert [r[1:] for r in rows] == [("district", [2], "kafka"), ("municipality", [], "kafka")]
     finally:
         assert e.stop() == 0
