@@ -261,7 +261,8 @@ def check_first_run(estd, feed, second):
     # område that contains the district's point, not in any hot spot), never "point".
     assert by_id[1030][2:4] == ("district", [2]) and by_id[1040][2:4] == ("district", [2])
     assert estd.sql("SELECT count(*) FROM areas WHERE id = 8 AND ST_Intersects(geom, "
-                    "(SELECT geom FROM events WHERE source = %s AND source_event_id = '1030'))", (FEED_SOURCE,)) == [(1,)]
+                    "(SELECT geom FROM events WHERE source = %s AND source_event_id = '1030'))",
+                    (FEED_SOURCE,)) == [(1,)]
     assert {e[2] for e in events} == {"municipality", "district"}
     ev = estd.sql("SELECT attributes FROM events WHERE source = %s AND source_event_id = '1030'", (FEED_SOURCE,))[0][0]
     assert ev["police_geocoded"] == {"area_id": 2, "name": "Norrby"} and ev["police_gps"] == "57.721035,12.939819"
@@ -386,8 +387,8 @@ def test_geocoder_on_http_and_kafka_intake(db):
         # Kafka: the same admission.
         k = [police_record(f"kgeo-{tag}-{i}", 8, "22.05") for i in range(2)]
         k[0]["data"]["summary"] = "Inbrott på Norrby."
-        produce_all(topic, [(r["id"].encode(), json.dumps(r).encode(), [("content-type", b"application/cloudevents+json")])
-                            for r in k])
+        ce = [("content-type", b"application/cloudevents+json")]
+        produce_all(topic, [(r["id"].encode(), json.dumps(r).encode(), ce) for r in k])
         rows = wait_for(lambda: (lambda r: r if len(r) == 2 else None)(e.sql(
             "SELECT source_event_id, location_precision, area_ids, channel FROM events WHERE source_event_id LIKE %s "
             "ORDER BY 1", (f"kgeo-{tag}-%",))), 60, "the Kafka records")
