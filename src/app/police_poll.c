@@ -159,6 +159,7 @@ static est_result prepare(poll_ctx *x, json_t *rec, rec_buf *b) {
   if (json_is_integer(id)) snprintf(b->feed_id, sizeof b->feed_id, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
   else if (json_is_string(id) && json_string_length(id) > 0 && json_string_length(id) < sizeof b->feed_id)
     snprintf(b->feed_id, sizeof b->feed_id, "%s", json_string_value(id));
+  est_pnr_redact(b->feed_id); /* deterministic: a redacted id still dedupes */
   b->r.feed_id = b->feed_id[0] ? b->feed_id : NULL;
   b->r.police_type = json_is_string(type) ? json_string_value(type) : NULL;
   b->r.party = cfg->police_feed_party;
