@@ -15,6 +15,7 @@
 #include "estd/log.h"
 #include "estd/migrate.h"
 #include "estd/personnummer.h"
+#include "estd/police_poll.h"
 #include "estd/pool.h"
 #include "estd/retention.h"
 #include "estd/sources_cli.h"
@@ -36,6 +37,7 @@ static void usage(FILE *f) {
       "  reasons    print the intake reason codes as \"CODE dead_letter|event\" (EST_EVENT_REASONS)\n"
       "  healthcheck  GET /livez on ESTD_PORT (exit 0 when healthy; for container health checks)\n"
       "  keys       manage API keys: keys create|list|revoke (see estd keys --help)\n"
+      "  police-feed  the polisen.se events API: police-feed poll|types (see estd police-feed --help)\n"
       "  --version  print the version\n"
       "  --help     print this help\n"
       "\n"
@@ -129,6 +131,8 @@ int main(int argc, char **argv) {
     code = est_sources_cli_run(argc - 2, argv + 2, &cfg);
   } else if (strcmp(cmd, "keys") == 0) {
     code = est_keys_cli_run(argc - 2, argv + 2, &cfg);
+  } else if (strcmp(cmd, "police-feed") == 0) {
+    code = est_police_cli_run(argc - 2, argv + 2, &cfg);
   } else {
     fprintf(stderr, "estd: unknown command '%s'\n", cmd);
     usage(stderr);

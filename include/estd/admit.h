@@ -17,6 +17,9 @@
  *     registered in /v1/sources (unknown_source);
  *  4. screening for personal identity numbers (est_event_screen: refuse
  *     or redact, policy.redact);
+ *     then, when policy.geocode is set and the look-ups
+ *     have a geocoder, the Police-feed geocoder (est_police_geocode: a
+ *     district named in the summary; docs/EVENTS.md);
  *  5. plausibility: occurred_at at most max_future_s after now and not
  *     before EST_EVENT_TIME_FLOOR (implausible_time). */
 #ifndef ESTD_ADMIT_H
@@ -39,6 +42,7 @@ typedef struct est_admit_policy {
   bool redact;            /* free text: redact (Kafka, resubmit) or refuse (HTTP) */
   long long now_s;        /* the clock, seconds since the epoch (injected) */
   long max_future_s;      /* ESTD_EVENT_MAX_FUTURE_S */
+  const char *geocode;    /* geocoder on for this municipality (ESTD_POLICE_GEOCODE_MUNICIPALITY), NULL = off */
 } est_admit_policy;
 
 /* Registry look-ups. Each returns EST_OK, EST_ENOTFOUND (not registered),
@@ -47,6 +51,9 @@ typedef struct est_admit_lookup {
   est_result (*party)(void *arg, const char *code, long long *id);
   est_result (*source)(void *arg, long long party_id, const char *source);
   void *arg;
+  /* Optional (NULL = no geocoder): applies est_police_geocode to ev with
+   * the current district names; EST_OK also when nothing matched. */
+  est_result (*geocode)(void *arg, est_event *ev, const char *municipality);
 } est_admit_lookup;
 
 /* Applies the rules to a parsed event (ev->party may be filled, party_id is

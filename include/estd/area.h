@@ -17,6 +17,8 @@
 
 #define EST_AREA_NAME_MAX 200
 #define EST_AREA_DESCRIPTION_MAX 4000
+#define EST_AREA_ALIASES_MAX 20 /* aliases per area (migration 0115) */
+#define EST_AREA_ALIAS_MAX 100  /* characters per alias */
 #define EST_FOCUS_REASON_MAX 4000
 
 /* Closed set of area kinds (NULL-terminated). */
@@ -28,7 +30,8 @@ extern const char *const est_area_kinds[];
  * name, kind, approximate and geometry.
  * Fields: name (string, 1..200 chars), kind (est_area_kinds), code (slug or
  * null), approximate (boolean), description (string <= 4000 chars or null),
- * geometry (GeoJSON Polygon/MultiPolygon, see geojson.h). Any other member is
+ * aliases (other names for the Police-feed geocoder: at most 20 strings of
+ * 1..100 chars; replaced as a whole by PATCH, not null), geometry (GeoJSON Polygon/MultiPolygon, see geojson.h). Any other member is
  * an error naming it.
  * On EST_OK *normalized is a malloc'd JSON object text (caller frees) in
  * which geometry, when present, is reduced to {type, coordinates}. On

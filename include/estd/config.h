@@ -104,7 +104,21 @@ typedef struct est_config {
   char *oidc_login_resource;        /* ESTD_OIDC_LOGIN_RESOURCE: RFC 8707 resource sent at sign-in (NULL = none) */
   int oidc_session_ttl_s;           /* ESTD_OIDC_SESSION_TTL_S: a web session's lifetime */
   char *cookie_secure;              /* ESTD_COOKIE_SECURE: auto (with TLS) | on | off */
+  /* `estd police-feed poll` and the geocoder (docs/OPERATIONS.md "Police feed poller") */
+  char *police_feed_url;             /* ESTD_POLICE_FEED_URL: events API with its query; https (http on loopback) */
+  char *police_feed_source;          /* ESTD_POLICE_FEED_SOURCE: CloudEvents source of the poller's events */
+  char *police_feed_party;           /* ESTD_POLICE_FEED_PARTY: party of the poller's events (required to poll) */
+  char *police_feed_contact;         /* ESTD_POLICE_FEED_CONTACT: e-mail/URL in the User-Agent (required to poll) */
+  int police_feed_interval_s;        /* ESTD_POLICE_FEED_INTERVAL_S: polling period (0: as the API's rules allow) */
+  int police_feed_min_interval_ms;   /* ESTD_POLICE_FEED_MIN_INTERVAL_MS: between calls; < 10000 only on loopback */
+  char *police_geocode_municipality; /* ESTD_POLICE_GEOCODE_MUNICIPALITY: geocoder on for this municipality */
 } est_config;
+
+/* The polisen.se API's floor between two calls; lower only against a
+ * loopback URL (tests' recorded server). */
+#define EST_POLICE_FEED_MIN_INTERVAL_FLOOR_MS 10000
+/* True for an http(s) URL whose host is localhost, [::1] or 127.x.y.z. */
+bool est_url_is_loopback(const char *url);
 
 /* Fills *cfg from the environment (env == NULL means getenv). On error
  * returns EST_ECONFIG and writes one line naming the variable into err.

@@ -184,8 +184,28 @@ const char *est_event_category(const char *code);
 
 /* ---- Swedish Police public events feed (police_feed.c) ---- */
 
+/* What estd does with a feed event type (est_police_types). */
+typedef enum est_police_disposition {
+  EST_POLICE_MAPPED = 0, /* to an estd category */
+  EST_POLICE_UNMAPPED,   /* listed, deliberately "ovrigt" (accidents, searches, police activity, ...) */
+  EST_POLICE_SUMMARY,    /* "Sammanfattning ..." bundle: skipped (skipped_summary) */
+  EST_POLICE_UNKNOWN,    /* not in the list: "ovrigt" (or its listed base's category), counted */
+} est_police_disposition;
+typedef struct est_police_type {
+  const char *type;     /* as the feed spells it */
+  const char *category; /* estd category; NULL for summaries */
+  est_police_disposition disposition;
+} est_police_type;
+/* The feed's event types (97), NULL-terminated. */
+extern const est_police_type est_police_types[];
+/* "mapped" | "unmapped" | "summary" | "unknown" (attributes.police_mapping). */
+const char *est_police_disposition_name(est_police_disposition d);
+/* Classifies a feed type (compared with Swedish case folding) and sets
+ * *category (static; "ovrigt" for unmapped/unknown, NULL for summaries).
+ * An unlisted "X, variant" of a listed X takes X's category but is UNKNOWN. */
+est_police_disposition est_police_classify(const char *police_type, const char **category);
 /* Our category for a police event type ("Skadegörelse" -> "skadegorelse");
- * unknown types map to "ovrigt". Never NULL. */
+ * unknown types and summaries map to "ovrigt". Never NULL. */
 const char *est_police_category(const char *police_type);
 /* True for summary records ("Sammanfattning natt", ...). */
 bool est_police_is_summary(const char *police_type);
@@ -194,7 +214,9 @@ bool est_police_is_summary(const char *police_type);
  * published_at, the time in name -> occurred_at (published_at when name has
  * none), location.gps "lat,lon" -> point of precision municipality (county
  * when location.name ends in " län"), location.name -> place,
- * summary -> description, type/name/url/id -> attributes. Returns
+ * summary -> description, type/name/url/id -> attributes (police_type,
+ * police_name, police_url, police_id, police_mapping: the disposition of
+ * the type, est_police_classify). Returns
  * EST_REASON_SKIPPED_SUMMARY for summary records. */
 /* The occurrence time in a feed record's name ("28 december 14.32, Misshandel,
  * Borås"; H.MM or H:MM) as RFC 3339 in Stockholm local time with its offset
@@ -204,5 +226,17 @@ bool est_police_is_summary(const char *police_type);
  * not start with such a time. */
 bool est_police_occurred_at(const char *name, const char *published, char *out, size_t n);
 est_event_reason est_police_feed_map(const json_t *rec, est_event *ev, json_t **errors);
+
+struct est_place;
+/* The optional geocoder (after est_police_feed_map). If ev is a feed event
+ * at the centroid of the municipality `municipality` (precision
+ * "municipality", place name equal to it, case-folded) and its summary
+ * names exactly one of places[0..n) (est_place_find: "på Norrby"), moves
+ * the event to that place's inner point with precision "district" (never
+ * "point": the district, not the spot, is known) and records
+ * police_geocoded {area_id, name} and the feed's police_gps in attributes.
+ * The event is then assigned to that district only (est_event_area_ids)
+ * and to no hot spot. Returns the place id, or 0 (ev unchanged). */
+long long est_police_geocode(est_event *ev, const char *municipality, const struct est_place *places, size_t n);
 
 #endif

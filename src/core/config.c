@@ -269,6 +269,30 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
              "ESTD_OIDC_CLIENT_ID, ESTD_OIDC_CLIENT_SECRET and ESTD_OIDC_REDIRECT_URI must be set together");
     l.rc = EST_ECONFIG;
   }
+  load_str(&l, &cfg->police_feed_url, "ESTD_POLICE_FEED_URL", "https://polisen.se/api/events");
+  load_str(&l, &cfg->police_feed_source, "ESTD_POLICE_FEED_SOURCE", "https://polisen.se/api/events");
+  load_str(&l, &cfg->police_feed_party, "ESTD_POLICE_FEED_PARTY", NULL);
+  load_str(&l, &cfg->police_feed_contact, "ESTD_POLICE_FEED_CONTACT", NULL);
+  load_int(&l, &cfg->police_feed_interval_s, "ESTD_POLICE_FEED_INTERVAL_S", 300, 0, 86400);
+  _Static_assert(EST_POLICE_FEED_MIN_INTERVAL_FLOOR_MS == 10000, "the default below is the floor");
+  load_int(&l, &cfg->police_feed_min_interval_ms, "ESTD_POLICE_FEED_MIN_INTERVAL_MS", 10000, 1, 3600000);
+  load_str(&l, &cfg->police_geocode_municipality, "ESTD_POLICE_GEOCODE_MUNICIPALITY", NULL);
+  if (l.rc == EST_OK && strncmp(cfg->police_feed_url, "https://", 8) != 0 &&
+      !est_url_is_loopback(cfg->police_feed_url)) {
+    snprintf(err, errlen, "ESTD_POLICE_FEED_URL=%s must be an https:// URL (plain http only on loopback)",
+             cfg->police_feed_url);
+    l.rc = EST_ECONFIG;
+  }
+  /* The floor protects the real API: a shorter interval is for the tests'
+   * recorded server on loopback only, never for a remote host. */
+  if (l.rc == EST_OK && cfg->police_feed_min_interval_ms < EST_POLICE_FEED_MIN_INTERVAL_FLOOR_MS &&
+      !est_url_is_loopback(cfg->police_feed_url)) {
+    snprintf(err, errlen,
+             "ESTD_POLICE_FEED_MIN_INTERVAL_MS=%d is below the API's floor of %d ms; lower values are allowed only "
+             "when ESTD_POLICE_FEED_URL is a loopback address (tests)",
+             cfg->police_feed_min_interval_ms, EST_POLICE_FEED_MIN_INTERVAL_FLOOR_MS);
+    l.rc = EST_ECONFIG;
+  }
   if (l.rc == EST_OK && (cfg->tls_cert_file == NULL) != (cfg->tls_key_file == NULL)) {
     snprintf(err, errlen, "ESTD_TLS_CERT_FILE and ESTD_TLS_KEY_FILE must be set together");
     l.rc = EST_ECONFIG;
@@ -289,6 +313,29 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   return l.rc;
 }
 
+bool est_url_is_loopback(const char *url) {
+  if (!url) return false;
+  const char *h = strncmp(url, "http://", 7) == 0 ? url + 7 : strncmp(url, "https://", 8) == 0 ? url + 8 : NULL;
+  if (!h) return false;
+  size_t n = strcspn(h, "/?#");
+  if (memchr(h, '@', n)) return false; /* no userinfo tricks */
+  char host[64];
+  if (h[0] == '[') {
+    const char *e = memchr(h, ']', n);
+    if (!e) return false;
+    snprintf(host, sizeof host, "%.*s", (int)(e - h - 1), h + 1);
+    if (e[1] != ':' && (size_t)(e + 1 - h) != n) return false;
+    struct in6_addr a6;
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+  }
+  size_t hl = strcspn(h, ":/?#");
+  if (hl >= sizeof host) return false;
+  snprintf(host, sizeof host, "%.*s", (int)hl, h);
+  if (strcmp(host, "localhost") == 0) return true;
+  struct in_addr a4;
+  return inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
 void est_config_free(est_config *cfg) {
   free(cfg->database_url);
   free(cfg->database_read_url);
@@ -306,6 +353,11 @@ void est_config_free(est_config *cfg) {
   free(cfg->tls_key_file);
   free(cfg->web_dir);
   free(cfg->ui_basemap_url);
+  free(cfg->police_feed_url);
+  free(cfg->police_feed_source);
+  free(cfg->police_feed_party);
+  free(cfg->police_feed_contact);
+  free(cfg->police_geocode_municipality);
   char **oidc[] = {&cfg->oidc_issuer,         &cfg->oidc_audience,     &cfg->oidc_algs,         &cfg->oidc_party_claim,
                    &cfg->oidc_groups_claim,   &cfg->oidc_party_groups, &cfg->oidc_scope_claim,  &cfg->oidc_scope_prefix,
                    &cfg->oidc_scope_groups,   &cfg->oidc_client_id,    &cfg->oidc_redirect_uri, &cfg->oidc_login_scopes,

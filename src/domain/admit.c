@@ -95,6 +95,11 @@ est_event_reason est_event_admit(est_event *ev, const est_admit_policy *p, const
   /* 4. screening */
   est_event_reason sr = est_event_screen(ev, p->redact, errors);
   if (sr != EST_REASON_NONE) return sr;
+  if (p->geocode && lk->geocode && (ev->flags & EST_EVENT_FLAG_POLICE_FEED) &&
+      (r = lk->geocode(lk->arg, ev, p->geocode)) != EST_OK) {
+    *rc = r;
+    return EST_REASON_NONE;
+  }
   /* 5. plausibility */
   return plausible_time(ev, p, errors);
 }

@@ -17,7 +17,8 @@
 const char *const est_area_kinds[] = {"district", "sarskilt_utsatt_omrade", "hot_spot", "other", NULL};
 
 est_result est_area_validate(const json_t *body, bool patch, char **normalized, json_t **errors) {
-  static const char *const known[] = {"name", "kind", "code", "approximate", "description", "geometry", NULL};
+  static const char *const known[] = {"name",        "kind",     "code",    "approximate",
+                                      "description", "geometry", "aliases", NULL};
   est_vctx v;
   est_result rc = est_v_begin(&v, body, normalized, errors);
   if (rc != EST_OK) return rc;
@@ -27,6 +28,7 @@ est_result est_area_validate(const json_t *body, bool patch, char **normalized, 
   est_v_slug(&v, body, "code");
   est_v_bool(&v, body, "approximate");
   est_v_string(&v, body, "description", false, true, 0, EST_AREA_DESCRIPTION_MAX);
+  est_v_strings(&v, body, "aliases", false, EST_AREA_ALIASES_MAX, EST_AREA_ALIAS_MAX);
   const json_t *g = est_v_field(&v, body, "geometry", !patch, false);
   if (g) {
     json_t *errs = NULL;

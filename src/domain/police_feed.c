@@ -5,72 +5,169 @@
 #include <string.h>
 
 #include "estd/calendar.h"
+#include "estd/place.h"
 #include "estd/event.h"
 #include "estd/problem.h"
 
-typedef struct {
-  const char *police_type;
-  const char *category;
-} police_map;
-
-/* Exact police event types; a type "X, försök" / "X, grov" etc. falls back to
- * its base "X". Anything else maps to "ovrigt" (docs/EVENTS.md). */
-static const police_map g_map[] = {
-    {"Skadegörelse", "skadegorelse"},
-    {"Brand", "brand"},
-    {"Narkotikabrott", "narkotika"},
-    {"Misshandel", "hot_och_vald"},
-    {"Olaga hot", "hot_och_vald"},
-    {"Mord/dråp", "hot_och_vald"},
-    {"Skottlossning", "hot_och_vald"},
-    {"Sprängning", "hot_och_vald"},
-    {"Detonation", "hot_och_vald"},
-    {"Knivlagen", "hot_och_vald"},
-    {"Vapenlagen", "hot_och_vald"},
-    {"Rån", "hot_och_vald"},
-    {"Rån väpnat", "hot_och_vald"},
-    {"Rån övrigt", "hot_och_vald"},
-    {"Våldtäkt", "hot_och_vald"},
-    {"Olaga frihetsberövande", "hot_och_vald"},
-    {"Våld/hot mot tjänsteman", "hot_vald_mot_anstalld"},
-    {"Stöld", "inbrott_och_stold"},
-    {"Inbrott", "inbrott_och_stold"},
-    {"Stöld/inbrott", "inbrott_och_stold"},
-    {"Larm inbrott", "inbrott_och_stold"},
-    {"Motorfordon", "inbrott_och_stold"}, /* "Motorfordon, stöld" */
-    {"Häleri", "inbrott_och_stold"},
-    {"Bråk", "ordningsstorning"},
-    {"Fylleri/LOB", "ordningsstorning"},
-    {"Ofredande/förargelse", "ordningsstorning"},
-    {"Ordningslagen", "ordningsstorning"},
-    {"Ofog barn/ungdom", "ordningsstorning"},
-    {"Olovlig körning", "olovlig_korning"},
-    {"Trafikbrott", "olovlig_korning"},
-    {"Rattfylleri", "olovlig_korning"},
-    {NULL, NULL},
+#define M EST_POLICE_MAPPED
+#define U EST_POLICE_UNMAPPED
+#define S EST_POLICE_SUMMARY
+/* Every event type the feed publishes (97, polisen.se's list as public
+ * clients of the API spell it), each with an explicit decision: MAPPED to
+ * an estd category, UNMAPPED (kept as "ovrigt": not a place-based
+ * crime-prevention matter, e.g. accidents, searches, police activity) or
+ * SUMMARY ("Sammanfattning ...": bundles of other events, skipped).
+ * docs/EVENTS.md has the same table; tests/unit/test_police_feed.c checks
+ * its size and that every category is in the closed list. */
+const est_police_type est_police_types[] = {
+    {"Alkohollagen", "ordningsstorning", M},
+    {"Anträffad död", "ovrigt", U},
+    {"Anträffat gods", "ovrigt", U},
+    {"Arbetsplatsolycka", "ovrigt", U},
+    {"Bedrägeri", "ovrigt", U},
+    {"Bombhot", "hot_och_vald", M},
+    {"Brand", "brand", M},
+    {"Brand automatlarm", "ovrigt", U},
+    {"Bråk", "ordningsstorning", M},
+    {"Detonation", "hot_och_vald", M},
+    {"Djur", "ovrigt", U},
+    {"Djur skadat/omhändertaget", "ovrigt", U},
+    {"Efterlyst person", "ovrigt", U},
+    {"Ekobrott", "ovrigt", U},
+    {"Farligt föremål, misstänkt", "ovrigt", U},
+    {"Fjällräddning", "ovrigt", U},
+    {"Fylleri/LOB", "ordningsstorning", M},
+    {"Förfalskningsbrott", "ovrigt", U},
+    {"Försvunnen person", "ovrigt", U},
+    {"Gränskontroll", "ovrigt", U},
+    {"Häleri", "inbrott_och_stold", M},
+    {"Hemfridsbrott", "ordningsstorning", M},
+    {"Inbrott", "inbrott_och_stold", M},
+    {"Inbrott, försök", "inbrott_och_stold", M},
+    {"Knivlagen", "hot_och_vald", M},
+    {"Kontroll person/fordon", "ovrigt", U},
+    {"Lagen om hundar och katter", "ovrigt", U},
+    {"Larm inbrott", "inbrott_och_stold", M},
+    {"Larm överfall", "hot_och_vald", M},
+    {"Luftfartslagen", "ovrigt", U},
+    {"Miljöbrott", "ovrigt", U},
+    {"Missbruk av urkund", "ovrigt", U},
+    {"Misshandel", "hot_och_vald", M},
+    {"Misshandel, grov", "hot_och_vald", M},
+    {"Mord/dråp", "hot_och_vald", M},
+    {"Mord/dråp, försök", "hot_och_vald", M},
+    {"Motorfordon, anträffat stulet", "ovrigt", U},
+    {"Motorfordon, stöld", "inbrott_och_stold", M},
+    {"Narkotikabrott", "narkotika", M},
+    {"Naturkatastrof", "ovrigt", U},
+    {"Ofog barn/ungdom", "ordningsstorning", M},
+    {"Ofredande/förargelse", "ordningsstorning", M},
+    {"Olaga frihetsberövande", "hot_och_vald", M},
+    {"Olaga frihetsberövande/människorov", "hot_och_vald", M},
+    {"Olaga hot", "hot_och_vald", M},
+    {"Olaga intrång", "ordningsstorning", M},
+    {"Olaga intrång/hemfridsbrott", "ordningsstorning", M},
+    {"Olovlig körning", "olovlig_korning", M},
+    {"Ordningslagen", "ordningsstorning", M},
+    {"Polisinsats/kommendering", "ovrigt", U},
+    {"Rattfylleri", "olovlig_korning", M},
+    {"Rån", "hot_och_vald", M},
+    {"Rån väpnat", "hot_och_vald", M},
+    {"Rån övrigt", "hot_och_vald", M},
+    {"Rån, försök", "hot_och_vald", M},
+    {"Räddningsinsats", "ovrigt", U},
+    {"Sabotage mot blåljusverksamhet", "hot_vald_mot_anstalld", M},
+    {"Sammanfattning dag", NULL, S},
+    {"Sammanfattning dygn", NULL, S},
+    {"Sammanfattning eftermiddag", NULL, S},
+    {"Sammanfattning förmiddag", NULL, S},
+    {"Sammanfattning helg", NULL, S},
+    {"Sammanfattning kväll", NULL, S},
+    {"Sammanfattning kväll och natt", NULL, S},
+    {"Sammanfattning natt", NULL, S},
+    {"Sammanfattning vecka", NULL, S},
+    {"Sedlighetsbrott", "hot_och_vald", M},
+    {"Sjukdom/olycksfall", "ovrigt", U},
+    {"Sjölagen", "ovrigt", U},
+    {"Skadegörelse", "skadegorelse", M},
+    {"Skottlossning", "hot_och_vald", M},
+    {"Skottlossning, misstänkt", "hot_och_vald", M},
+    {"Skyddslagen", "ovrigt", U},
+    {"Spridning smittsamma kemikalier", "ovrigt", U},
+    {"Stöld", "inbrott_och_stold", M},
+    {"Stöld, försök", "inbrott_och_stold", M},
+    {"Stöld, ringa", "inbrott_och_stold", M},
+    {"Stöld/inbrott", "inbrott_och_stold", M},
+    {"Tillfälligt obemannat", "ovrigt", U},
+    {"Trafikbrott", "olovlig_korning", M},
+    {"Trafikhinder", "ovrigt", U},
+    {"Trafikkontroll", "ovrigt", U},
+    {"Trafikolycka", "ovrigt", U},
+    {"Trafikolycka, personskada", "ovrigt", U},
+    {"Trafikolycka, singel", "ovrigt", U},
+    {"Trafikolycka, smitning från", "ovrigt", U},
+    {"Trafikolycka, vilt", "ovrigt", U},
+    {"Uppdatering", "ovrigt", U},
+    {"Utlänningslagen", "ovrigt", U},
+    {"Vapenlagen", "hot_och_vald", M},
+    {"Varningslarm/haveri", "ovrigt", U},
+    {"Våld/hot mot tjänsteman", "hot_vald_mot_anstalld", M},
+    {"Våldtäkt", "hot_och_vald", M},
+    {"Våldtäkt, försök", "hot_och_vald", M},
+    {"Vållande till kroppsskada", "ovrigt", U},
+    {"Åldringsbrott", "ovrigt", U},
+    {"Övrigt", "ovrigt", U},
+    {NULL, NULL, 0},
 };
+#undef M
+#undef U
+#undef S
 
-static const char *map_exact(const char *t, size_t n) {
-  for (const police_map *m = g_map; m->police_type; m++)
-    if (strlen(m->police_type) == n && strncmp(m->police_type, t, n) == 0) return m->category;
+static const char *const g_dispositions[] = {"mapped", "unmapped", "summary", "unknown"};
+
+const char *est_police_disposition_name(est_police_disposition d) {
+  return (unsigned)d < sizeof g_dispositions / sizeof g_dispositions[0] ? g_dispositions[d] : "unknown";
+}
+
+/* The listed type whose name equals t[0..n) under Swedish case folding
+ * (the feed spells some types "Larm Inbrott" / "Larm inbrott"). */
+static const est_police_type *listed(const char *t, size_t n) {
+  for (const est_police_type *e = est_police_types; e->type; e++)
+    if (est_fold_equal(e->type, strlen(e->type), t, n)) return e;
   return NULL;
 }
 
-const char *est_police_category(const char *police_type) {
-  if (!police_type) return "ovrigt";
-  const char *c = map_exact(police_type, strlen(police_type));
-  if (c) return c;
-  const char *comma = strchr(police_type, ',');
-  if (comma && (c = map_exact(police_type, (size_t)(comma - police_type))) != NULL) {
-    /* "Motorfordon, anträffat stulet" is a find, not a theft. */
-    if (strstr(police_type, "anträffat")) return "ovrigt";
-    return c;
+est_police_disposition est_police_classify(const char *police_type, const char **category) {
+  *category = "ovrigt";
+  if (!police_type) return EST_POLICE_UNKNOWN;
+  if (est_fold_prefix(police_type, "Sammanfattning")) {
+    *category = NULL;
+    return EST_POLICE_SUMMARY; /* listed or a new bundle type alike */
   }
-  return "ovrigt";
+  const est_police_type *e = listed(police_type, strlen(police_type));
+  if (e) {
+    *category = e->category;
+    return e->disposition;
+  }
+  /* An unlisted variant "X, something" of a listed X maps like X ("Inbrott,
+   * grovt"), still reported as unknown so the list can be completed; but
+   * "anträffat" (found) is never the offence itself. */
+  const char *comma = strchr(police_type, ',');
+  if (comma && (e = listed(police_type, (size_t)(comma - police_type))) != NULL && e->category &&
+      !strstr(police_type, "anträffat"))
+    *category = e->category;
+  return EST_POLICE_UNKNOWN;
+}
+
+const char *est_police_category(const char *police_type) {
+  const char *c;
+  est_police_classify(police_type, &c);
+  return c ? c : "ovrigt";
 }
 
 bool est_police_is_summary(const char *police_type) {
-  return police_type && strncmp(police_type, "Sammanfattning", 14) == 0;
+  const char *c;
+  return est_police_classify(police_type, &c) == EST_POLICE_SUMMARY;
 }
 
 /* "2018-12-28 14:32:20 +01:00" (hour may have one digit) -> RFC 3339. */
@@ -164,8 +261,10 @@ est_event_reason est_police_feed_map(const json_t *rec, est_event *ev, json_t **
   const char *t = json_string_value(type);
   ev->kind = "incident";
   ev->flags |= EST_EVENT_FLAG_POLICE_FEED;
-  if (est_police_is_summary(t)) return EST_REASON_SKIPPED_SUMMARY;
-  ev->category = est_event_category(est_police_category(t));
+  const char *cat;
+  est_police_disposition disp = est_police_classify(t, &cat);
+  if (disp == EST_POLICE_SUMMARY) return EST_REASON_SKIPPED_SUMMARY;
+  ev->category = est_event_category(cat);
   /* datetime is when the record was published; the event happened at the
    * time in name, when it has one (else the publication time stands in). */
   if (!json_is_string(dt) || !(ev->published_at = police_datetime(json_string_value(dt)))) {
@@ -214,6 +313,7 @@ est_event_reason est_police_feed_map(const json_t *rec, est_event *ev, json_t **
   }
   json_t *attrs = json_object();
   json_object_set_new(attrs, "police_type", json_string(t));
+  json_object_set_new(attrs, "police_mapping", json_string(est_police_disposition_name(disp)));
   if (json_is_string(name)) json_object_set(attrs, "police_name", name);
   if (json_is_string(url)) json_object_set(attrs, "police_url", url);
   if (json_is_integer(pid) || json_is_string(pid)) json_object_set(attrs, "police_id", pid);
@@ -221,4 +321,35 @@ est_event_reason est_police_feed_map(const json_t *rec, est_event *ev, json_t **
   ev->attributes = json_dumps(attrs, JSON_COMPACT | JSON_ENSURE_ASCII);
   json_decref(attrs);
   return r;
+}
+
+long long est_police_geocode(est_event *ev, const char *municipality, const est_place *places, size_t n) {
+  if (!municipality || !*municipality || !ev->precision || strcmp(ev->precision, "municipality") != 0 ||
+      !ev->place_name || !est_fold_equal(ev->place_name, strlen(ev->place_name), municipality, strlen(municipality)) ||
+      !ev->description)
+    return 0;
+  long long id = est_place_find(ev->description, places, n, NULL);
+  const est_place *hit = NULL;
+  for (size_t i = 0; i < n && id && !hit; i++)
+    if (places[i].id == id) hit = &places[i];
+  if (!hit) return 0;
+  json_t *attrs = ev->attributes ? json_loads(ev->attributes, 0, NULL) : json_object();
+  if (!json_is_object(attrs)) {
+    json_decref(attrs);
+    return 0;
+  }
+  char gps[64];
+  snprintf(gps, sizeof gps, "%.6f,%.6f", ev->y, ev->x);
+  json_object_set_new(attrs, "police_gps", json_string(gps));
+  json_object_set_new(attrs, "police_geocoded", json_pack("{s:I,s:s}", "area_id", (json_int_t)id, "name", hit->name));
+  char *text = json_dumps(attrs, JSON_COMPACT | JSON_ENSURE_ASCII);
+  json_decref(attrs);
+  if (!text) return 0;
+  free(ev->attributes);
+  ev->attributes = text;
+  ev->srid = 4326;
+  ev->x = hit->lon;
+  ev->y = hit->lat;
+  ev->precision = "district";
+  return id;
 }

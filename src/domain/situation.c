@@ -45,8 +45,9 @@ static void publish_periods(const est_publish_policy *pol, const char *table, js
 }
 
 /* The total: a table of one cell per period, also suppressed when a table
- * said so (tsup), then its changes. */
-static void publish_total(const est_publish_policy *pol, json_t *total, const long long tot[3], const bool tsup[3]) {
+ * said so (tsup), then its changes. table names it for the policy. */
+static void publish_total(const est_publish_policy *pol, const char *table, json_t *total, const long long tot[3],
+                          const bool tsup[3]) {
   for (int i = 0; i < 3; i++) {
     char ck[32];
     snprintf(ck, sizeof ck, EST_CK_PREFIX "%s", period_keys[i]);
@@ -56,7 +57,7 @@ static void publish_total(const est_publish_policy *pol, json_t *total, const lo
     json_t *cells = json_pack("[o]", cell);
     bool sup = true;
     if (cells) {
-      est_publish_json(pol, "total", cells, "key", tot[i], period_keys[i], period_flags[i]);
+      est_publish_json(pol, table, cells, "key", tot[i], period_keys[i], period_flags[i]);
       sup = tsup[i] || json_is_true(json_object_get(cell, period_flags[i]));
       if (!sup) json_object_set(total, period_keys[i], json_object_get(cell, period_keys[i]));
     }
@@ -66,6 +67,18 @@ static void publish_total(const est_publish_policy *pol, json_t *total, const lo
   }
   est_change_json(total, "change_previous", "count", "previous");
   est_change_json(total, "change_year_ago", "count", "year_ago");
+}
+
+/* The all-areas picture's incidents at a municipality or county centroid
+ * (in the total, in no area): its own total ("imprecise") and its cells
+ * per precision ("imprecise.by_precision"), like the incident total. */
+static void publish_imprecise(const est_publish_policy *pol, json_t *imp) {
+  if (!json_is_object(imp)) return;
+  long long t[3];
+  for (int i = 0; i < 3; i++) t[i] = json_integer_value(json_object_get(imp, period_keys[i]));
+  bool sup[3] = {false, false, false};
+  publish_periods(pol, "imprecise.by_precision", json_object_get(imp, "by_precision"), "precision", t, sup);
+  publish_total(pol, "imprecise", imp, t, sup);
 }
 
 /* Hot spots: each one's incident count is a table of one cell ("hot_spot",
@@ -150,7 +163,8 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
   /* Areas overlap (a union area holds its parts): by_area has no common
    * total (-1: the sum of its cells); each cell is rounded with its key. */
   est_publish_json(pol, "by_area", json_object_get(counts, "by_area"), "area_id", -1, "count", "suppressed");
-  publish_total(pol, total, tot, tsup);
+  publish_total(pol, "total", total, tot, tsup);
+  publish_imprecise(pol, json_object_get(counts, "imprecise"));
   publish_hotspots(pol, hot);
   est_publish_tree(pol, "presence", json_object_get(cx, "presence"));
 
@@ -171,6 +185,8 @@ est_result est_situation_document(const est_situation_query *q, const est_publis
   json_object_set(inc, "total", total);
   json_object_set(inc, "by_category", json_object_get(counts, "by_category"));
   json_object_set(inc, "by_party", json_object_get(counts, "by_party"));
+  if (json_is_object(json_object_get(counts, "imprecise")))
+    json_object_set(inc, "imprecise", json_object_get(counts, "imprecise"));
   json_object_set_new(doc, "incidents", inc);
   json_object_set_new(doc, "series",
                       json_pack("{s:s, s:O}", "bucket", q->bucket, "items", json_object_get(counts, "series")));

@@ -39,6 +39,7 @@ static est_admit_policy http_admit_policy(const http_ctx *ctx) {
   p.redact = false;
   p.now_s = (long long)time(NULL);
   p.max_future_s = ctx->app->cfg->event_max_future_s;
+  p.geocode = ctx->app->cfg->police_geocode_municipality;
   return p;
 }
 
@@ -389,6 +390,7 @@ static est_result dead_letters_resubmit(http_ctx *ctx) {
     pol.redact = true;
     pol.now_s = (long long)time(NULL);
     pol.max_future_s = ctx->app->cfg->event_max_future_s;
+    pol.geocode = ctx->app->cfg->police_geocode_municipality;
     est_admit_lookup lk = store_admit_lookup(ctx->app->pool);
     reason = est_event_admit(&ev, &pol, &lk, &errors, &rc);
     if (rc != EST_OK) goto done;

@@ -242,6 +242,7 @@ static est_result batch_admit(est_intake *in, batch *b) {
       pol.redact = true;
       pol.now_s = now;
       pol.max_future_s = in->app->cfg->event_max_future_s;
+      pol.geocode = in->app->cfg->police_geocode_municipality;
       json_t *errors = NULL;
       est_result rc;
       est_event_reason r = est_event_admit(ev, &pol, &lk, &errors, &rc);

@@ -13,9 +13,13 @@ const char *const store_areas_sorts[] = {"id", "name", "created_at", NULL};
  * expression x) becomes. Altitudes are dropped (the column is 2D). */
 #define AREA_GEOM_FROM(x) "ST_Multi(ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON(" x "), 4326)))"
 
+/* The validated aliases array of the body b.j, else dflt. */
+#define AREA_ALIASES(dflt) \
+  "CASE WHEN b.j ? 'aliases' THEN ARRAY(SELECT jsonb_array_elements_text(b.j->'aliases')) ELSE " dflt " END"
+
 #define AREA_JSON_HEAD                                                                            \
   "json_build_object('id', a.id, 'code', a.code, 'name', a.name, 'kind', a.kind, 'approximate', " \
-  "a.approximate, 'description', a.description, "
+  "a.approximate, 'description', a.description, 'aliases', to_json(a.aliases), "
 #define AREA_JSON_TAIL                                                                                        \
   "'centroid', json_build_object('lat', round(ST_Y(ST_Centroid(a.geom))::numeric, 7), 'lon', "                \
   "round(ST_X(ST_Centroid(a.geom))::numeric, 7)), 'area_m2', round(ST_Area(a.geom::geography)::numeric, 1), " \
@@ -71,9 +75,9 @@ static const est_stmt area_insert = {
     "WITH b AS (SELECT $1::jsonb AS j), "
     "g AS (SELECT " AREA_GEOM_FROM("b.j->'geometry'") " AS geom FROM b), "
     "v AS (SELECT g.geom, ST_IsValid(g.geom) AS ok, ST_IsValidReason(g.geom) AS reason FROM g), "
-    "ins AS (INSERT INTO areas AS a (code, name, kind, geom, approximate, description) "
+    "ins AS (INSERT INTO areas AS a (code, name, kind, geom, approximate, description, aliases) "
     "SELECT b.j->>'code', b.j->>'name', b.j->>'kind', v.geom, COALESCE((b.j->>'approximate')::boolean, false), "
-    "b.j->>'description' FROM b, v WHERE v.ok "
+    "b.j->>'description', " AREA_ALIASES("'{}'") " FROM b, v WHERE v.ok "
     "RETURNING " AREA_JSON_GEOM " AS doc, a.version, a.id) "
     "SELECT v.ok, v.reason, ins.doc, ins.version, ins.id FROM v LEFT JOIN ins ON true",
     1};
@@ -93,6 +97,7 @@ static const est_stmt area_update = {
     "kind = COALESCE(b.j->>'kind', a.kind), "
     "approximate = COALESCE((b.j->>'approximate')::boolean, a.approximate), "
     "description = CASE WHEN b.j ? 'description' THEN b.j->>'description' ELSE a.description END, "
+    "aliases = " AREA_ALIASES("a.aliases") ", "
     "geom = COALESCE(v.geom, a.geom), updated_at = now(), version = a.version + 1 "
     "FROM b, v WHERE v.ok AND a.id = $1 AND ($2::bigint IS NULL OR a.version = $2) "
     "RETURNING " AREA_JSON_GEOM " AS doc, a.version) "

@@ -9,6 +9,7 @@
 #include "estd/buf.h"
 #include "estd/log.h"
 #include "estd/store_events.h"
+#include "estd/store_places.h"
 #include "estd/store_sources.h"
 #include "estd/store_util.h"
 #include "internal.h"
@@ -17,9 +18,10 @@
 
 /* $1..$19: one PostgreSQL array per column (see batch_arrays), $20 the
  * channel. Arrays rather than a JSON document: array_in is several times
- * cheaper than json(b)_to_recordset for a 2000-row batch. Areas: every
- * area whose polygon contains the point (or that the patrol track crosses),
- * found through the GiST index of areas. */
+ * cheaper than json(b)_to_recordset for a 2000-row batch. Areas: by the
+ * position's precision, est_event_area_ids (migration 0116: every area the
+ * point lies in or the track crosses; only districts for district
+ * precision; none for a municipality/county centroid). */
 #define EV_ROWS                                                                                                 \
   "WITH r AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], "   \
   "$7::text[], $8::timestamptz[], $9::int[], $10::int[], $11::float8[], $12::float8[], $13::text[], "           \
@@ -37,9 +39,8 @@
   "duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel, "                    \
   "location_precision, published_at) "                                                                          \
   "SELECT source, sid, party_id, kind, activity_type, category, occurred_at, duration_s, g, t, place, "         \
-  "CASE WHEN prec IN ('municipality', 'county') THEN '{}' ELSE "                                                \
-  "COALESCE((SELECT array_agg(a.id ORDER BY a.id) FROM areas a WHERE ST_Intersects(a.geom, COALESCE(g, t))), "  \
-  "'{}') END, description, attributes::jsonb, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}'), $20, "   \
+  "est_event_area_ids(COALESCE(g, t), prec), "                                                                  \
+  "description, attributes::jsonb, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}'), $20, "              \
   "prec, published_at "                                                                                         \
   "FROM d ORDER BY i ON CONFLICT (source, source_event_id) DO NOTHING "                                         \
   "RETURNING id, source, source_event_id, area_ids, occurred_at, kind, category, party_id, record_key, "        \
@@ -228,7 +229,7 @@ static est_result admit_source(void *arg, long long party_id, const char *source
 }
 
 est_admit_lookup store_admit_lookup(est_pool *pool) {
-  est_admit_lookup lk = {admit_party, admit_source, pool};
+  est_admit_lookup lk = {admit_party, admit_source, pool, store_places_geocode};
   return lk;
 }
 

@@ -163,6 +163,31 @@ static const est_stmt counts_area = {"situation_counts_area_rollup",
 static const est_stmt counts_all = {"situation_counts_all_rollup",
                                     COUNTS_ROLLUP_SQL("events WHERE $1::bigint IS NULL AND party_id = d.party_id"), 8};
 
+/* The all-areas picture's incidents whose position is only a municipality
+ * or county centroid (the Police feed): in the total, in no area. Per
+ * period and per precision, with cell keys; $1..$6 from/to of current,
+ * previous, year-ago (partial index events_imprecise_idx, migration 0118). */
+#define IMPRECISE_PER(per, a, b)                                                           \
+  " SELECT " #per                                                                          \
+  " AS per, location_precision AS p, record_key AS rk FROM events WHERE kind = 'incident'" \
+  " AND location_precision IN ('municipality', 'county') AND occurred_at >= " TS(a) " AND occurred_at < " TS(b)
+#define IMPRECISE_CELL(name, per, cond) /* a count and its cell key (EST_CK_PREFIX) */ \
+  "'" name "', count(*) FILTER (WHERE per = " #per cond "), 'ck_" name                 \
+  "', COALESCE(sum(rk) FILTER (WHERE "                                                 \
+  "per = " #per cond "), 0) % 2147483648"
+static const est_stmt counts_imprecise = {
+    "situation_counts_imprecise",
+    "WITH r AS (" IMPRECISE_PER(0, 1, 2) " UNION ALL" IMPRECISE_PER(1, 3, 4) " UNION ALL" IMPRECISE_PER(2, 5, 6) ")"
+    " SELECT json_build_object(" IMPRECISE_CELL("count", 0, "") ", " IMPRECISE_CELL("previous", 1, "") ", "
+    IMPRECISE_CELL("year_ago", 2, "") ", 'by_precision', json_build_array("
+    "  (SELECT json_build_object('precision', 'municipality', " IMPRECISE_CELL("count", 0, " AND p = 'municipality'") ", "
+    IMPRECISE_CELL("previous", 1, " AND p = 'municipality'") ", " IMPRECISE_CELL("year_ago", 2, " AND p = 'municipality'")
+    ") FROM r),"
+    "  (SELECT json_build_object('precision', 'county', " IMPRECISE_CELL("count", 0, " AND p = 'county'") ", "
+    IMPRECISE_CELL("previous", 1, " AND p = 'county'") ", " IMPRECISE_CELL("year_ago", 2, " AND p = 'county'")
+    ") FROM r)))::text FROM r",
+    6};
+
 /* ---- hot spots ----------------------------------------------------------
  * Weighted DBSCAN over grid cells (estd/hotspot.h) instead of
  * ST_ClusterDBSCAN over every incident, in one pass over the period's
@@ -534,7 +559,24 @@ est_result store_situation_counts(store_situation_snap *s, const est_situation_q
   const est_stmt *st = q->from_raw ? (s->area ? &counts_area_raw : &counts_all_raw)
                        : s->area   ? &counts_area
                                    : &counts_all;
-  return exec_text(s->c, st, p, out);
+  est_result rc = exec_text(s->c, st, p, out);
+  if (rc != EST_OK || s->area) return rc;
+  /* the all-areas picture: one more member, "imprecise" */
+  char *imp = NULL;
+  size_t n = strlen(*out);
+  if ((rc = exec_text(s->c, &counts_imprecise, p + 1, &imp)) == EST_OK && n > 2 && (*out)[n - 1] == '}') {
+    char *both = malloc(n + strlen(imp) + 16);
+    if (both) snprintf(both, n + strlen(imp) + 16, "%.*s, \"imprecise\": %s}", (int)(n - 1), *out, imp);
+    free(*out);
+    *out = both;
+    rc = both ? EST_OK : EST_ENOMEM;
+  }
+  free(imp);
+  if (rc != EST_OK) {
+    free(*out);
+    *out = NULL;
+  }
+  return rc;
 }
 
 est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts, size_t *n,

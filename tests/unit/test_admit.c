@@ -30,7 +30,7 @@ static est_result source(void *arg, long long party_id, const char *src) {
                                                                                                       : EST_ENOTFOUND;
 }
 
-static const est_admit_lookup LK = {party, source, NULL};
+static const est_admit_lookup LK = {party, source, NULL, NULL};
 #define NOW 1767225600LL /* 2026-01-01T00:00:00Z */
 
 static void mk(est_event *ev, const char *party_code, const char *src, const char *when) {
@@ -202,10 +202,79 @@ static void test_reason_table(void **state) {
   assert_false(est_rfc3339_epoch("2026-02-30T00:00:00Z", &t));
 }
 
+/* The geocoder runs only when the policy turns it on, only for Police-feed
+ * events, after the registry; its failure leaves the decision open (rc). */
+static int g_geocoded;
+static est_result geocode(void *arg, est_event *ev, const char *municipality) {
+  (void)arg;
+  if (fail_lookups) return EST_EUNAVAILABLE;
+  assert_string_equal(municipality, "Borås");
+  g_geocoded++;
+  ev->precision = "district";
+  return EST_OK;
+}
+
+static est_result geocode_down(void *arg, est_event *ev, const char *municipality) {
+  (void)arg;
+  (void)ev;
+  (void)municipality;
+  return EST_EUNAVAILABLE;
+}
+
+static void test_geocoder(void **state) {
+  (void)state;
+  est_admit_lookup lk = {party, source, NULL, geocode};
+  est_admit_policy p = kafka("polisen-boras");
+  est_event ev;
+  json_t *errors = NULL;
+  est_result rc;
+  g_geocoded = 0;
+  /* off: no call */
+  mk(&ev, NULL, "urn:p", "2025-12-31T10:00:00Z");
+  ev.flags = EST_EVENT_FLAG_POLICE_FEED;
+  ev.precision = "municipality";
+  assert_int_equal(est_event_admit(&ev, &p, &lk, &errors, &rc), EST_REASON_NONE);
+  assert_int_equal(g_geocoded, 0);
+  assert_string_equal(ev.precision, "municipality");
+  est_event_free(&ev);
+  /* on: Police-feed events only */
+  p.geocode = "Borås";
+  mk(&ev, NULL, "urn:p", "2025-12-31T10:00:00Z");
+  ev.precision = "point";
+  assert_int_equal(est_event_admit(&ev, &p, &lk, &errors, &rc), EST_REASON_NONE);
+  assert_int_equal(g_geocoded, 0);
+  est_event_free(&ev);
+  mk(&ev, NULL, "urn:p", "2025-12-31T10:00:00Z");
+  ev.flags = EST_EVENT_FLAG_POLICE_FEED;
+  ev.precision = "municipality";
+  assert_int_equal(est_event_admit(&ev, &p, &lk, &errors, &rc), EST_REASON_NONE);
+  assert_int_equal(rc, EST_OK);
+  assert_int_equal(g_geocoded, 1);
+  assert_string_equal(ev.precision, "district");
+  est_event_free(&ev);
+  /* not for an event the registry refuses */
+  mk(&ev, NULL, "urn:other", "2025-12-31T10:00:00Z");
+  ev.flags = EST_EVENT_FLAG_POLICE_FEED;
+  assert_int_equal(est_event_admit(&ev, &p, &lk, &errors, &rc), EST_REASON_UNKNOWN_SOURCE);
+  assert_int_equal(g_geocoded, 1);
+  json_decref(errors);
+  errors = NULL;
+  est_event_free(&ev);
+  /* the names unavailable: no decision, the caller retries */
+  lk.geocode = geocode_down;
+  mk(&ev, NULL, "urn:p", "2025-12-31T10:00:00Z");
+  ev.flags = EST_EVENT_FLAG_POLICE_FEED;
+  assert_int_equal(est_event_admit(&ev, &p, &lk, &errors, &rc), EST_REASON_NONE);
+  assert_int_equal(rc, EST_EUNAVAILABLE);
+  assert_null(errors);
+  est_event_free(&ev);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_topic_binding), cmocka_unit_test(test_key_binding),    cmocka_unit_test(test_registry),
       cmocka_unit_test(test_screening),     cmocka_unit_test(test_plausible_time), cmocka_unit_test(test_reason_table),
+      cmocka_unit_test(test_geocoder),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,6 +138,35 @@ static void test_area_patch(void **state) {
   expect_fields(est_area_validate, "{\"name\":null,\"kind\":null,\"approximate\":null,\"geometry\":null}", true, nulls);
 }
 
+/* aliases: up to 20 names of 1..100 characters; not null; no personnummer. */
+static void test_area_aliases(void **state) {
+  (void)state;
+  json_t *j = expect_ok(est_area_validate, "{\"aliases\":[\"Norrbyområdet\",\"Norrby centrum\"]}", true);
+  assert_int_equal(json_array_size(json_object_get(j, "aliases")), 2);
+  json_decref(j);
+  j = expect_ok(est_area_validate, "{\"aliases\":[]}", true);
+  assert_int_equal(json_array_size(json_object_get(j, "aliases")), 0);
+  json_decref(j);
+  static const char *const al[] = {"/aliases", NULL};
+  static const char *const al0[] = {"/aliases/0", NULL};
+  static const char *const al1[] = {"/aliases/1", NULL};
+  expect_fields(est_area_validate, "{\"aliases\":null}", true, al);
+  expect_fields(est_area_validate, "{\"aliases\":\"Norrby\"}", true, al);
+  expect_fields(est_area_validate, "{\"aliases\":[\"\"]}", true, al0);
+  expect_fields(est_area_validate, "{\"aliases\":[\"Norrby\",7]}", true, al1);
+  expect_fields(est_area_validate, "{\"aliases\":[\"Norrby 19121212-1212\"]}", true, al0);
+  char body[4096];
+  int n = snprintf(body, sizeof body, "{\"aliases\":[");
+  for (int i = 0; i < 21; i++) n += snprintf(body + n, sizeof body - (size_t)n, "%s\"a%d\"", i ? "," : "", i);
+  snprintf(body + n, sizeof body - (size_t)n, "]}");
+  expect_fields(est_area_validate, body, true, al);
+  char long_alias[300];
+  memset(long_alias, 'x', 101);
+  long_alias[101] = '\0';
+  snprintf(body, sizeof body, "{\"aliases\":[\"%s\"]}", long_alias);
+  expect_fields(est_area_validate, body, true, al0);
+}
+
 #define FOCUS "\"area_id\":3,\"agreement_id\":1,\"reason\":\"Kraftsamling\",\"valid_from\":\"2018-01-01\""
 
 static void test_focus_valid(void **state) {
@@ -242,9 +271,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_area_valid_create), cmocka_unit_test(test_area_required_and_all_errors),
       cmocka_unit_test(test_area_lengths),      cmocka_unit_test(test_area_patch),
-      cmocka_unit_test(test_focus_valid),       cmocka_unit_test(test_focus_errors),
-      cmocka_unit_test(test_focus_patch),       cmocka_unit_test(test_slug_and_date),
-      cmocka_unit_test(test_latlon_and_bbox),
+      cmocka_unit_test(test_area_aliases),      cmocka_unit_test(test_focus_valid),
+      cmocka_unit_test(test_focus_errors),      cmocka_unit_test(test_focus_patch),
+      cmocka_unit_test(test_slug_and_date),     cmocka_unit_test(test_latlon_and_bbox),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

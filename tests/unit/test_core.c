@@ -80,6 +80,56 @@ static void test_config_retention(void **state) {
   assert_non_null(strstr(err, "ESTD_EVENT_RETENTION_MODE"));
 }
 
+/* The Police-feed poller's settings: the minimum interval has a floor of
+ * 10 s that only a loopback URL (the tests' recorded server) may go under. */
+static void test_config_police_feed(void **state) {
+  (void)state;
+  est_config cfg;
+  char err[512];
+  static const char *const none[] = {NULL};
+  g_env = none;
+  assert_int_equal(est_config_load(&cfg, fake_env, err, sizeof err), EST_OK);
+  assert_string_equal(cfg.police_feed_url, "https://polisen.se/api/events");
+  assert_int_equal(cfg.police_feed_min_interval_ms, EST_POLICE_FEED_MIN_INTERVAL_FLOOR_MS);
+  assert_int_equal(cfg.police_feed_interval_s, 300);
+  assert_null(cfg.police_feed_contact);
+  assert_null(cfg.police_geocode_municipality);
+  est_config_free(&cfg);
+  static const char *const test[] = {"ESTD_POLICE_FEED_URL", "http://127.0.0.1:5000/api/events",
+                                     "ESTD_POLICE_FEED_MIN_INTERVAL_MS", "50", NULL};
+  g_env = test;
+  assert_int_equal(est_config_load(&cfg, fake_env, err, sizeof err), EST_OK);
+  assert_int_equal(cfg.police_feed_min_interval_ms, 50);
+  est_config_free(&cfg);
+  static const char *const remote[] = {"ESTD_POLICE_FEED_MIN_INTERVAL_MS", "9999", NULL};
+  g_env = remote;
+  assert_int_equal(est_config_load(&cfg, fake_env, err, sizeof err), EST_ECONFIG);
+  assert_non_null(strstr(err, "ESTD_POLICE_FEED_MIN_INTERVAL_MS"));
+  static const char *const plain[] = {"ESTD_POLICE_FEED_URL", "http://polisen.se/api/events", NULL};
+  g_env = plain;
+  assert_int_equal(est_config_load(&cfg, fake_env, err, sizeof err), EST_ECONFIG);
+  assert_non_null(strstr(err, "ESTD_POLICE_FEED_URL"));
+
+  static const char *const loop[] = {"http://127.0.0.1/x", "http://127.5.6.7:80/",  "https://localhost:8443/api",
+                                     "http://localhost",   "http://[::1]:9000/api", "http://[::1]"};
+  for (size_t i = 0; i < sizeof loop / sizeof loop[0]; i++)
+    if (!est_url_is_loopback(loop[i])) fail_msg("%s is loopback", loop[i]);
+  static const char *const notloop[] = {"https://polisen.se/api/events",
+                                        "http://127.0.0.1.example.org/",
+                                        "http://localhost.example.org/",
+                                        "http://user@127.0.0.1@example.org/",
+                                        "http://127.0.0.1@example.org/",
+                                        "ftp://127.0.0.1/",
+                                        "http://[::2]/",
+                                        "http://[::1",
+                                        "http://128.0.0.1/",
+                                        "127.0.0.1",
+                                        NULL};
+  for (size_t i = 0; notloop[i]; i++)
+    if (est_url_is_loopback(notloop[i])) fail_msg("%s is not loopback", notloop[i]);
+  assert_false(est_url_is_loopback(NULL));
+}
+
 static void test_config_overrides(void **state) {
   (void)state;
   static const char *const env[] = {"ESTD_PORT",
@@ -295,6 +345,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_config_defaults),
       cmocka_unit_test(test_config_retention),
+      cmocka_unit_test(test_config_police_feed),
       cmocka_unit_test(test_config_overrides),
       cmocka_unit_test(test_config_errors),
       cmocka_unit_test(test_parse_id),

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "estd/event.h"
+#include "estd/place.h"
 
 static void test_categories(void **state) {
   (void)state;
@@ -218,11 +219,194 @@ static void test_envelope(void **state) {
   json_decref(ce);
 }
 
+/* The full type list: 97 types, each decided, every category in the closed
+ * list, no type twice (case-folded), and the attribute names the decision. */
+static void test_type_list(void **state) {
+  (void)state;
+  size_t n = 0, mapped = 0, unmapped = 0, summaries = 0;
+  for (const est_police_type *t = est_police_types; t->type; t++, n++) {
+    const char *cat;
+    est_police_disposition d = est_police_classify(t->type, &cat);
+    if (d != t->disposition) fail_msg("%s classified %d, listed %d", t->type, d, t->disposition);
+    if (d == EST_POLICE_SUMMARY) {
+      summaries++;
+      assert_null(t->category);
+      assert_true(est_police_is_summary(t->type));
+      continue;
+    }
+    if (!est_event_category(t->category)) fail_msg("%s -> %s: not a category", t->type, t->category);
+    assert_string_equal(cat, t->category);
+    if (d == EST_POLICE_MAPPED) {
+      mapped++;
+      assert_string_not_equal(t->category, "ovrigt");
+    } else {
+      assert_int_equal(d, EST_POLICE_UNMAPPED);
+      assert_string_equal(t->category, "ovrigt");
+      unmapped++;
+    }
+    for (const est_police_type *u = t + 1; u->type; u++)
+      if (est_fold_equal(t->type, strlen(t->type), u->type, strlen(u->type))) fail_msg("%s listed twice", t->type);
+  }
+  assert_int_equal(n, 97);
+  assert_int_equal(summaries, 9);
+  assert_int_equal(mapped + unmapped + summaries, n);
+  /* the feed's other spellings */
+  assert_int_equal(est_police_classify("Larm Inbrott", &(const char *){0}), EST_POLICE_MAPPED);
+  assert_string_equal(est_police_category("Larm Överfall"), "hot_och_vald");
+  assert_string_equal(est_police_category("SKADEGÖRELSE"), "skadegorelse");
+  /* unknown: a variant keeps its base's category; a new type is ovrigt */
+  const char *cat;
+  assert_int_equal(est_police_classify("Inbrott, grovt", &cat), EST_POLICE_UNKNOWN);
+  assert_string_equal(cat, "inbrott_och_stold");
+  assert_int_equal(est_police_classify("Drönarlarm", &cat), EST_POLICE_UNKNOWN);
+  assert_string_equal(cat, "ovrigt");
+  assert_int_equal(est_police_classify("Trafikolycka, vilt", &cat), EST_POLICE_UNMAPPED);
+  assert_int_equal(est_police_classify("Sammanfattning morgon", &cat), EST_POLICE_SUMMARY); /* a new bundle */
+  assert_string_equal(est_police_disposition_name(EST_POLICE_UNKNOWN), "unknown");
+  assert_string_equal(est_police_disposition_name(EST_POLICE_UNMAPPED), "unmapped");
+
+  est_event ev;
+  json_t *errors;
+  assert_int_equal(map("{\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"type\":\"Trafikolycka\"}", &ev, &errors),
+                   EST_REASON_NONE);
+  assert_string_equal(ev.category, "ovrigt");
+  assert_non_null(strstr(ev.attributes, "\"police_mapping\":\"unmapped\""));
+  est_event_free(&ev);
+  assert_int_equal(map("{\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"type\":\"Drönarlarm\"}", &ev, &errors),
+                   EST_REASON_NONE);
+  assert_non_null(strstr(ev.attributes, "\"police_mapping\":\"unknown\""));
+  est_event_free(&ev);
+  assert_int_equal(map("{\"datetime\":\"2018-12-28 14:32:20 +01:00\",\"type\":\"Stöld\"}", &ev, &errors),
+                   EST_REASON_NONE);
+  assert_non_null(strstr(ev.attributes, "\"police_mapping\":\"mapped\""));
+  est_event_free(&ev);
+}
+
+/* Swedish case folding. */
+static void test_fold(void **state) {
+  (void)state;
+  char out[64];
+  const char *s = "ÅÄÖ åäö Éé ABC × Ü";
+  est_fold(s, strlen(s), out);
+  assert_string_equal(out, "åäö åäö éé abc × ü");
+  assert_true(est_fold_equal("HÄSSLEHOLMEN", 13, "hässleholmen", 13));
+  assert_false(est_fold_equal("Hasslehol", 9, "Hässleho", 9)); /* a is not ä */
+  assert_true(est_fold_prefix("SAMMANFATTNING natt", "Sammanfattning"));
+  assert_false(est_fold_prefix("Samman", "Sammanfattning"));
+}
+
+/* The geocoder's matching of district names in a summary. */
+static void test_place_find(void **state) {
+  (void)state;
+  static const est_place places[] = {
+      {1, "Norrby", 0, 0},         {2, "Hässleholmen", 0, 0}, {3, "Hulta", 0, 0},
+      {4, "Centrum", 0, 0},        {5, "Sjöbo", 0, 0},        {1, "Norrbyområdet", 0, 0}, /* an alias */
+      {6, "Norrby centrum", 0, 0}, /* a longer name of another place */
+  };
+  size_t n = sizeof places / sizeof places[0];
+  static const struct {
+    const char *text;
+    long long want;
+    bool ambiguous;
+  } cases[] = {
+      {"En man misshandlades på Norrby under natten.", 1, false},
+      {"Bilbrand i Hässleholmen.", 2, false},
+      {"Bilbrand I HÄSSLEHOLMEN.", 2, false},     /* case folding of ä */
+      {"Inbrott i hasslehOlmen.", 0, false},      /* a is not ä */
+      {"Stöld på Norrbyvägen i natt.", 0, false}, /* a street, not the district */
+      {"Stöld vid Norrbyområdet.", 1, false},     /* alias */
+      {"Bråk utanför Hulta torg", 3, false},
+      {"Bråk i Hultafors", 0, false},                      /* longer word */
+      {"En man från Norrby greps.", 0, false},             /* no place preposition */
+      {"Norrby: skadegörelse.", 0, false},                 /* no preposition at all */
+      {"Rån på Norrby centrum.", 6, false},                /* the longer name wins */
+      {"Bråk på Norrby och i Hulta.", 0, true},            /* two districts */
+      {"Bråk på Norrby, sedan igen på Norrby.", 1, false}, /* the same twice */
+      {"Brand på Sjöbo.", 5, false},
+      {"Brand på Sjöbo-", 5, false}, /* punctuation ends the word */
+      {"Brand påNorrby.", 0, false},
+      {"Brand i  Hulta.", 3, false}, /* two blanks */
+      {"", 0, false},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    bool amb = !cases[i].ambiguous;
+    long long got = est_place_find(cases[i].text, places, n, &amb);
+    if (got != cases[i].want || amb != cases[i].ambiguous)
+      fail_msg("\"%s\" -> %lld (ambiguous %d), want %lld (%d)", cases[i].text, got, amb, cases[i].want,
+               cases[i].ambiguous);
+  }
+  assert_int_equal(est_place_find(NULL, places, n, NULL), 0);
+  assert_int_equal(est_place_find("på Norrby", places, 0, NULL), 0);
+}
+
+/* The geocoder: a municipality-centroid event whose summary names one
+ * district moves to that district's point with precision "district". */
+static void test_geocode(void **state) {
+  (void)state;
+  static const est_place places[] = {
+      {1, "Norrby", 12.95, 57.73}, {2, "Hässleholmen", 12.90, 57.74}, {1, "Norrbyområdet", 12.95, 57.73}};
+  est_event ev;
+  json_t *errors;
+#define REC                                                                                         \
+  "{\"id\":9,\"datetime\":\"2024-06-03 09:30:00 +02:00\",\"name\":\"3 juni 9.05, Stöld, Borås\"," \
+  "\"summary\":\"%s\",\"type\":\"Stöld\",\"location\":{\"name\":\"%s\",\"gps\":\"57.721035,12.939819\"}}"
+  char buf[512];
+  snprintf(buf, sizeof buf, REC, "Cykelstöld i Hässleholmen under natten.", "Borås");
+  assert_int_equal(map(buf, &ev, &errors), EST_REASON_NONE);
+  assert_int_equal(est_police_geocode(&ev, "borås", places, 3), 2);
+  assert_string_equal(ev.precision, "district");
+  assert_true(ev.x == 12.90 && ev.y == 57.74 && ev.srid == 4326);
+  json_t *a = json_loads(ev.attributes, 0, NULL);
+  assert_string_equal(json_string_value(json_object_get(a, "police_gps")), "57.721035,12.939819");
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(a, "police_geocoded"), "area_id")), 2);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(a, "police_geocoded"), "name")),
+                      "Hässleholmen");
+  assert_string_equal(json_string_value(json_object_get(a, "police_type")), "Stöld"); /* kept */
+  json_decref(a);
+  /* a second call finds nothing to do: it is no longer a centroid */
+  assert_int_equal(est_police_geocode(&ev, "Borås", places, 3), 0);
+  est_event_free(&ev);
+
+  /* unchanged: no district named, another municipality, geocoder off, a street, two districts */
+  static const char *const none[][2] = {{"Stöld på Norrbyvägen.", "Borås"},
+                                        {"Stöld på Norrby.", "Ulricehamn"},
+                                        {"Stöld.", "Borås"},
+                                        {"Bråk på Norrby och i Hässleholmen.", "Borås"}};
+  for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+    snprintf(buf, sizeof buf, REC, none[i][0], none[i][1]);
+    assert_int_equal(map(buf, &ev, &errors), EST_REASON_NONE);
+    char *before = strdup(ev.attributes);
+    assert_int_equal(est_police_geocode(&ev, "Borås", places, 3), 0);
+    assert_string_equal(ev.precision, "municipality");
+    assert_true(ev.x == 12.939819 && ev.y == 57.721035);
+    assert_string_equal(ev.attributes, before);
+    free(before);
+    est_event_free(&ev);
+  }
+  snprintf(buf, sizeof buf, REC, "Stöld på Norrby.", "Borås");
+  assert_int_equal(map(buf, &ev, &errors), EST_REASON_NONE);
+  assert_int_equal(est_police_geocode(&ev, NULL, places, 3), 0); /* off */
+  assert_int_equal(est_police_geocode(&ev, "", places, 3), 0);
+  assert_int_equal(est_police_geocode(&ev, "Borås", places, 3), 1);
+  est_event_free(&ev);
+  /* a county centroid is not geocoded to a district of the municipality */
+  assert_int_equal(
+      map("{\"datetime\":\"2024-07-01 10:00:00 +02:00\",\"type\":\"Brand\",\"summary\":\"Brand på Norrby\","
+          "\"location\":{\"name\":\"Västra Götalands län\",\"gps\":\"58.25,13.06\"}}",
+          &ev, &errors),
+      EST_REASON_NONE);
+  assert_int_equal(est_police_geocode(&ev, "Västra Götalands län", places, 3), 0);
+  assert_string_equal(ev.precision, "county");
+  est_event_free(&ev);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_categories),  cmocka_unit_test(test_record),
       cmocka_unit_test(test_bad_records), cmocka_unit_test(test_long_summary_truncated),
       cmocka_unit_test(test_envelope),    cmocka_unit_test(test_occurred_at_from_name),
+      cmocka_unit_test(test_type_list),   cmocka_unit_test(test_fold),
+      cmocka_unit_test(test_place_find),  cmocka_unit_test(test_geocode),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
