@@ -152,7 +152,18 @@ static void print_report(const json_t *rep, FILE *f) {
             json_string_value(json_object_get(x, "name")), json_string_value(json_object_get(x, "reason")),
             json_number_value(json_object_get(x, "area_change_pct")));
   }
+  json_t *props = json_object_get(rep, "properties");
+  if (json_array_size(props)) {
+    fprintf(f, "properties of feature 1:");
+    json_array_foreach(props, i, x) fprintf(f, "%s %s", i ? "," : "", json_string_value(x));
+    fprintf(f, "\n");
+  }
   json_array_foreach(json_object_get(rep, "problems"), i, x) {
+    if (i == 100) {
+      fprintf(f, "... and %zu more problems (--json lists all)\n",
+              json_array_size(json_object_get(rep, "problems")) - i);
+      break;
+    }
     const char *code = json_string_value(json_object_get(x, "code")),
                *name = json_string_value(json_object_get(x, "name"));
     fprintf(f, "refused: feature %lld (code %s, name %s): %s\n",
@@ -221,7 +232,7 @@ static int convert(const char *file, const char *layer, const char *srs, const c
   }
   if (rc == 0) return 0;
   char *e = slurp(err);
-  if (e && strstr(e, "no coordinate system"))
+  if (e && strstr(e, "Can't transform coordinates"))
     fprintf(stderr,
             "estd: areas import: layer '%s' of %s has no coordinate reference system (a Shapefile without its "
             ".prj?); name the data's CRS with --srs, e.g. --srs EPSG:3006\n",

@@ -351,6 +351,8 @@ est_result store_area_update(est_pool *pool, const est_actor *who, long long id,
   "  array_agg(idx) OVER (PARTITION BY code) AS same_code FROM g1), "                                               \
   "imp AS (SELECT g2.idx, g2.src_code, g2.code, g2.name, g2.geom, (NOT g2.ok AND g2.geom IS NOT NULL) "             \
   "  AS repaired, g2.reason, g2.change, CASE "                                                                      \
+  "  WHEN fld.cf IS NULL THEN 'no code property: the features have neither \"code\" nor \"kod\" "                   \
+  "(--code-field names it)' "                                                                                       \
   "  WHEN g2.src_code IS NULL THEN format('no value for the code property \"%s\"', fld.cf) "                        \
   "  WHEN g2.code !~ '^[a-z0-9]+(-[a-z0-9]+)*$' OR char_length(g2.code) > 100 THEN "                                \
   "    format('the code \"%s\" gives no usable code (a slug of at most 100 characters)', g2.src_code) "             \
@@ -391,10 +393,14 @@ static const est_stmt area_import_check = {
 
 /* The upsert of the importable features ($7 kind, NULL = 'district' for new
  * areas and unchanged for existing ones; $8 approximate), in code order.
- * An area whose name, kind, approximate flag and geometry (exact
- * coordinates) are unchanged is not written: no new version, no audit row.
+ * An area whose name, kind, approximate flag and geometry (the same
+ * coordinates, or the same point set: ST_Equals, e.g. rings drawn the other
+ * way round by a Shapefile) are unchanged is not written: no new version,
+ * no audit row.
  * Returns per written area (id, created, before doc or NULL, after doc,
- * geometry changed). */
+ * geometry changed). The insert reads old first, so the existing rows are
+ * locked (and their before images taken) before it writes them: a lock
+ * taken after would skip rows this statement already changed. */
 static const est_stmt area_import_upsert = {
     "area_import_upsert",
     IMPORT_FEATURES
@@ -403,14 +409,16 @@ static const est_stmt area_import_upsert = {
     " AS doc FROM areas a JOIN ok ON ok.code = a.code "
     "  ORDER BY a.id FOR UPDATE OF a), "
     "up AS (INSERT INTO areas AS a (code, name, kind, geom, approximate) "
-    "  SELECT ok.code, ok.name, COALESCE($7::text, 'district'), ok.geom, $8::boolean FROM ok ORDER BY ok.code "
+    "  SELECT ok.code, ok.name, COALESCE($7::text, 'district'), ok.geom, $8::boolean FROM ok "
+    "  WHERE (SELECT count(*) FROM old) >= 0 ORDER BY ok.code "
     "  ON CONFLICT (code) DO UPDATE SET name = excluded.name, kind = COALESCE($7::text, a.kind), "
     "  geom = excluded.geom, approximate = excluded.approximate, updated_at = now(), version = a.version + 1 "
     "  WHERE a.name <> excluded.name OR a.kind <> COALESCE($7::text, a.kind) "
-    "  OR a.approximate <> excluded.approximate OR NOT (a.geom = excluded.geom) "
+    "  OR a.approximate <> excluded.approximate OR NOT (a.geom = excluded.geom OR ST_Equals(a.geom, excluded.geom)) "
     "  RETURNING a.id, a.geom, " AREA_JSON_GEOM
     " AS doc) "
-    "SELECT up.id, old.id IS NULL, old.doc, up.doc, (old.id IS NULL OR NOT (old.geom = up.geom)) "
+    "SELECT up.id, old.id IS NULL, old.doc, up.doc, "
+    "(old.id IS NULL OR NOT (old.geom = up.geom OR ST_Equals(old.geom, up.geom))) "
     "FROM up LEFT JOIN old ON old.id = up.id ORDER BY up.id",
     8};
 
@@ -483,7 +491,9 @@ est_result store_areas_import(est_pool *pool, const est_actor *who, const char *
   r = NULL;
   if (rc == EST_OK && import_blocked(rep, in->skip_invalid)) {
     rc = EST_EINVAL;
-    store_write_error_set(fail, "", "the import was refused; nothing was stored (see the report)");
+    if (json_integer_value(json_object_get(rep, "features")) == 0)
+      store_write_error_set(fail, "/features", "the layer has no features; nothing was stored");
+    else store_write_error_set(fail, "", "the import was refused; nothing was stored (see the report)");
   }
   json_t *areas = json_array();
   long long moved = 0;
