@@ -106,3 +106,83 @@ est_result est_parse_bbox(const char *s, double bbox[4]) {
   memcpy(bbox, v, sizeof v);
   return EST_OK;
 }
+
+int est_area_crs_epsg(const json_t *crs) {
+  static const char *const prefixes[] = {"urn:ogc:def:crs:EPSG:", "EPSG:", "http://www.opengis.net/def/crs/EPSG/0/",
+                                         NULL};
+  const char *name = json_string_value(json_object_get(json_object_get(crs, "properties"), "name"));
+  if (!json_is_object(crs) || !json_is_string(json_object_get(crs, "type")) ||
+      strcmp(json_string_value(json_object_get(crs, "type")), "name") != 0 || !name)
+    return 0;
+  if (strcmp(name, "urn:ogc:def:crs:OGC:1.3:CRS84") == 0 || strcmp(name, "urn:ogc:def:crs:OGC::CRS84") == 0 ||
+      strcmp(name, "http://www.opengis.net/def/crs/OGC/1.3/CRS84") == 0)
+    return 4326;
+  for (int i = 0; prefixes[i]; i++) {
+    size_t n = strlen(prefixes[i]);
+    if (strncmp(name, prefixes[i], n) != 0) continue;
+    const char *code = name + n;
+    if (i == 0) { /* urn:ogc:def:crs:EPSG:[version]:code */
+      const char *colon = strchr(code, ':');
+      if (!colon) return 0;
+      code = colon + 1;
+    }
+    long long v;
+    return est_parse_id(code, &v) == EST_OK && v <= 999999 ? (int)v : 0;
+  }
+  return 0;
+}
+
+est_result est_area_import_validate(const json_t *body, int *srid, json_t **errors) {
+  *errors = NULL;
+  if (!json_is_object(body)) {
+    est_problem_add_error(errors, "", "must be a GeoJSON FeatureCollection object");
+    return EST_EINVAL;
+  }
+  const json_t *type = json_object_get(body, "type"), *features = json_object_get(body, "features");
+  const json_t *crs = json_object_get(body, "crs");
+  if (!json_is_string(type) || strcmp(json_string_value(type), "FeatureCollection") != 0)
+    est_problem_add_error(errors, "/type", "must be \"FeatureCollection\"");
+  int from_crs = crs && !json_is_null(crs) ? est_area_crs_epsg(crs) : 0;
+  if (crs && !json_is_null(crs) && from_crs == 0)
+    est_problem_add_error(errors, "/crs",
+                          "must be {\"type\": \"name\", \"properties\": {\"name\": "
+                          "\"urn:ogc:def:crs:EPSG::<code>\"}} (or EPSG:<code>, OGC CRS84)");
+  else if (from_crs && *srid && from_crs != *srid) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "names EPSG:%d, the crs parameter EPSG:%d", from_crs, *srid);
+    est_problem_add_error(errors, "/crs", msg);
+  }
+  int use = *srid ? *srid : from_crs ? from_crs : 4326;
+  if (!json_is_array(features) || json_array_size(features) < 1 || json_array_size(features) > EST_AREA_IMPORT_MAX) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "must be an array of 1 to %d features (larger layers: estd areas import)",
+             EST_AREA_IMPORT_MAX);
+    est_problem_add_error(errors, "/features", msg);
+  } else {
+    size_t i;
+    const json_t *f;
+    json_array_foreach(features, i, f) {
+      char p[64];
+      snprintf(p, sizeof p, "/features/%zu", i);
+      const json_t *ft = json_object_get(f, "type"), *props = json_object_get(f, "properties"),
+                   *g = json_object_get(f, "geometry");
+      const char *gt = json_string_value(json_object_get(g, "type"));
+      if (!json_is_object(f) || !json_is_string(ft) || strcmp(json_string_value(ft), "Feature") != 0) {
+        est_problem_add_error(errors, p, "must be a GeoJSON Feature object");
+      } else if (props && !json_is_null(props) && !json_is_object(props)) {
+        snprintf(p, sizeof p, "/features/%zu/properties", i);
+        est_problem_add_error(errors, p, "must be an object or null");
+      } else if (g && !json_is_null(g) && !json_is_object(g)) {
+        snprintf(p, sizeof p, "/features/%zu/geometry", i);
+        est_problem_add_error(errors, p, "must be a GeoJSON geometry object or null");
+      } else if (gt && (strcmp(gt, "Polygon") == 0 || strcmp(gt, "MultiPolygon") == 0)) {
+        snprintf(p, sizeof p, "/features/%zu/geometry", i);
+        est_geojson_validate_area_in(g, p, use == 4326, errors);
+      }
+      if (json_array_size(*errors) >= 50) break; /* enough to fix the file */
+    }
+  }
+  if (json_array_size(*errors)) return EST_EINVAL;
+  *srid = use;
+  return EST_OK;
+}

@@ -411,3 +411,74 @@ def test_error_file_layers_and_gdal(estd, tmp_path):
     assert r.returncode == 2 and "--kind must be" in r.stderr
     r = run(estd.db, src, "--bogus")
     assert r.returncode == 2 and "unknown argument '--bogus'" in r.stderr
+
+
+# ---- POST /v1/areas/import: the same import for a FeatureCollection in the body ------------------------
+
+def post_import(estd, doc, **params):
+    return estd.post("/v1/areas/import", params=params, data=json.dumps(doc).encode(),
+                     headers={"Content-Type": "application/geo+json"})
+
+
+def test_api_import_round_trip_and_reimport(estd):
+    feats = [feature({"kod": "API-1", "namn": "Apiby"}, poly(ring(30000, 0, 30500, 500))),
+             feature({"kod": "API-2", "namn": "Apitorp"}, poly(ring(31000, 0, 31500, 500)))]
+    r = post_import(estd, fc(feats))  # crs member EPSG:3006
+    assert r.status_code == 200, r.text
+    rep = r.json()
+    assert (rep["created"], rep["stored"], rep["code_field"], rep["name_field"]) == (2, True, "kod", "namn")
+    for f, code in zip(feats, ("api-1", "api-2")):
+        assert hausdorff_m(estd, code, f["geometry"])[0] < 0.001
+    snap = snapshot(estd)
+    r = post_import(estd, fc(feats, crs=None), crs=3006)  # the CRS as a parameter instead
+    assert r.status_code == 200, r.text
+    assert (r.json()["unchanged"], r.json()["areas"]) == (2, [])
+    assert snapshot(estd) == snap
+    (key_id, request_id) = estd.sql("SELECT key_id, request_id FROM audit_log WHERE entity = 'area' "
+                                    "AND after->>'code' = 'api-1'")[0]
+    assert request_id and request_id != "cli"
+
+
+def test_api_import_refusals_name_the_features(estd):
+    n_areas, n_audit = estd.sql("SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM audit_log)")[0]
+    feats = [feature({"kod": "API-X", "namn": "Fluga"}, BOWTIE),
+             feature({"kod": "API-L", "namn": "Linje"},
+                     {"type": "LineString", "coordinates": [[E0, N0], [E0 + 10, N0 + 10]]}),
+             feature({"kod": "API-V", "namn": "Giltig"}, poly(ring(32000, 0, 32500, 500)))]
+    r = post_import(estd, fc(feats))
+    assert r.status_code == 422 and r.headers["Content-Type"].startswith("application/problem+json")
+    errors = {e["field"]: e["detail"] for e in r.json()["errors"]}
+    assert errors["/features/0"].startswith("feature 1 (code API-X, name Fluga): invalid geometry (Self-intersection")
+    assert errors["/features/1"] == ("feature 2 (code API-L, name Linje): the geometry is a LineString, "
+                                     "not a Polygon or MultiPolygon")
+    assert "/features/2" not in errors
+    assert estd.sql("SELECT (SELECT count(*) FROM areas), (SELECT count(*) FROM audit_log)")[0] == (n_areas, n_audit)
+    r = post_import(estd, fc(feats), skip_invalid="true", dry_run="true")
+    assert r.status_code == 200 and (r.json()["created"], r.json()["refused"], r.json()["stored"]) == (1, 2, False)
+    assert estd.sql("SELECT count(*) FROM areas")[0][0] == n_areas
+
+
+@pytest.mark.parametrize("doc,params,field", [
+    ({"type": "Feature", "features": []}, {}, "/type"),
+    (fc([]), {}, "/features"),
+    ({"type": "FeatureCollection", "features": [{"type": "Point"}]}, {}, "/features/0"),
+    (fc([feature({"kod": "a"}, {"type": "Polygon", "coordinates": [[[0, 0], [1, 1]]]})]), {},
+     "/features/0/geometry/coordinates/0"),
+    (fc([feature({"kod": "a"}, poly(ring(0, 0, 10, 10)))]), {"crs": 4326}, "/crs"),  # member says 3006
+    (fc([feature({"kod": "a"}, poly(ring(0, 0, 10, 10)))], crs="EPSG:999999"), {}, "/crs"),  # unknown to PostGIS
+    ({**fc([feature({"kod": "a"}, poly(ring(0, 0, 10, 10)))]), "crs": {"type": "link"}}, {}, "/crs"),
+    (fc([feature({"kod": "a"}, poly(ring(0, 0, 10, 10)))], crs=None), {}, "/features/0"),  # SWEREF read as WGS84
+])
+def test_api_import_validation(estd, doc, params, field):
+    r = post_import(estd, doc, **params)
+    assert r.status_code == 422, r.text
+    fields = [e["field"] for e in r.json()["errors"]]
+    assert any(f == field or f.startswith(field + "/") for f in fields), fields
+
+
+@pytest.mark.parametrize("params,name", [({"crs": "sweref"}, "crs"), ({"code_prefix": "Deso"}, "code_prefix"),
+                                         ({"dry_run": "yes"}, "dry_run"), ({"kind": "stadsdel"}, "kind"),
+                                         ({"stauts": "x"}, "stauts")])
+def test_api_import_bad_parameters(estd, params, name):
+    r = post_import(estd, fc([feature({"kod": "a"}, poly(ring(0, 0, 10, 10)))]), **params)
+    assert r.status_code == 400 and name in r.text, r.text
