@@ -43,6 +43,7 @@ static void usage(FILE *f) {
           "  --kind K            district|sarskilt_utsatt_omrade|hot_spot|other (default: district for new\n"
           "                      areas; existing areas keep their kind)\n"
           "  --srs SRS           the data's CRS when the file has none or a wrong one (e.g. EPSG:3006)\n"
+          "  --where EXPR        only the features matching this OGR SQL filter (e.g. \"kommun = '1490'\")\n"
           "  --approximate       mark the areas approximate (default: official, not approximate)\n"
           "  --skip-invalid      import the other features when some have a geometry problem\n"
           "                      (default: any problem refuses the whole import)\n"
@@ -200,9 +201,10 @@ static void tmp_remove(const char *tmp) {
 }
 
 /* Converts layer of file into WGS84 GeoJSON at tmp/areas.geojson with
- * ogr2ogr; srs (may be NULL) overrides the file's CRS. Returns 0, or the
- * exit code after a message. */
-static int convert(const char *file, const char *layer, const char *srs, const char *tmp) {
+ * ogr2ogr; srs (may be NULL) overrides the file's CRS, where (may be NULL)
+ * is an OGR SQL attribute filter. Returns 0, or the exit code after a
+ * message. */
+static int convert(const char *file, const char *layer, const char *srs, const char *where, const char *tmp) {
   char out[4096], err[4096];
   snprintf(out, sizeof out, "%s/areas.geojson", tmp);
   snprintf(err, sizeof err, "%s/ogr2ogr.err", tmp);
@@ -216,6 +218,10 @@ static int convert(const char *file, const char *layer, const char *srs, const c
   if (srs) {
     argv[n++] = "-s_srs";
     argv[n++] = (char *)srs;
+  }
+  if (where) {
+    argv[n++] = "-where";
+    argv[n++] = (char *)where;
   }
   argv[n++] = "-t_srs";
   argv[n++] = "EPSG:4326";
@@ -246,7 +252,7 @@ static int convert(const char *file, const char *layer, const char *srs, const c
 }
 
 static int import(int argc, char **argv, const est_config *cfg) {
-  const char *file = NULL, *layer = NULL, *srs = NULL;
+  const char *file = NULL, *layer = NULL, *srs = NULL, *where = NULL;
   store_area_import in = {0};
   bool as_json = false;
   for (int i = 0; i < argc; i++) {
@@ -262,6 +268,7 @@ static int import(int argc, char **argv, const est_config *cfg) {
     else if (est_cli_opt(argc, argv, &i, "--code-prefix", &v)) in.code_prefix = v;
     else if (est_cli_opt(argc, argv, &i, "--kind", &v)) in.kind = v;
     else if (est_cli_opt(argc, argv, &i, "--srs", &v)) srs = v;
+    else if (est_cli_opt(argc, argv, &i, "--where", &v)) where = v;
     else if (argv[i][0] != '-' && !file) file = argv[i];
     else known = false;
     if (!known || !v) {
@@ -312,7 +319,7 @@ static int import(int argc, char **argv, const est_config *cfg) {
     }
     if (n != 1) code = 1;
   }
-  if (code == 0) code = convert(file, layer, srs, tmp);
+  if (code == 0) code = convert(file, layer, srs, where, tmp);
   if (code == 0) {
     char p[4096];
     snprintf(p, sizeof p, "%s/areas.geojson", tmp);

@@ -114,7 +114,8 @@ const store_archivable store_areas_archivable = STORE_ARCHIVE_STMTS("area", "are
  * GiST index of events.geom; tracks without a point by a scan). For each,
  * its memberships in the changed areas are recomputed with the intake's rule
  * (point or track intersects the area; municipality/county precision: no
- * area) and its other memberships kept. events.area_ids and event_areas are
+ * area) and its other memberships kept; an event without a position (its
+ * detail removed by retention) keeps all of its memberships. events.area_ids and event_areas are
  * written with ordinary DML, so the tables' statement triggers (situation
  * versions, rollups) see every change. Returns one JSON text:
  * {"events_moved": n, "areas": [{"id", "code", "events_in", "events_out"}]}. */
@@ -125,10 +126,11 @@ static const est_stmt area_reassign = {
     "  UNION SELECT e.id FROM ch JOIN events e ON ST_Intersects(ch.geom, e.geom) "
     "  UNION SELECT e.id FROM ch JOIN events e ON e.geom IS NULL AND e.track IS NOT NULL "
     "    AND ST_Intersects(ch.geom, e.track)), "
-    "calc AS (SELECT e.id, e.area_ids AS old_ids, ARRAY(SELECT x.a FROM unnest(e.area_ids) x(a) "
+    "calc AS (SELECT e.id, e.area_ids AS old_ids, CASE WHEN COALESCE(e.geom, e.track) IS NULL "
+    "    THEN e.area_ids ELSE ARRAY(SELECT x.a FROM unnest(e.area_ids) x(a) "
     "    WHERE NOT (x.a = ANY ($1::bigint[])) UNION SELECT ch.id FROM ch "
     "    WHERE COALESCE(e.location_precision, 'point') NOT IN ('municipality', 'county') "
-    "    AND ST_Intersects(ch.geom, COALESCE(e.geom, e.track)) ORDER BY 1) AS new_ids "
+    "    AND ST_Intersects(ch.geom, COALESCE(e.geom, e.track)) ORDER BY 1) END AS new_ids "
     "  FROM events e JOIN cand ON cand.id = e.id), "
     "upd AS (UPDATE events e SET area_ids = c.new_ids FROM calc c "
     "  WHERE e.id = c.id AND e.area_ids IS DISTINCT FROM c.new_ids RETURNING e.id), "

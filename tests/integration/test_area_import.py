@@ -170,8 +170,11 @@ def test_changed_boundary_reassigns_events(estd, tmp_path):
     ok(estd.db, ogr2ogr(tmp_path, write(tmp_path, fc(BASE)), "GPKG", "gpkg"))
     a1, a2 = (estd.sql("SELECT id FROM areas WHERE code = %s", (c,))[0][0] for c in ("t-1", "t-2"))
     s = register_source(estd.db, "urn:import-test:" + uuid.uuid4().hex[:8])
-    ev = push(estd, s, {"stays": (500, 500), "leaves": (900, 500), "arrives": (1500, 500), "other": (2200, 200)})
-    assert members(estd, a1) == {ev["stays"], ev["leaves"]}
+    ev = push(estd, s, {"stays": (500, 500), "leaves": (900, 500), "arrives": (1500, 500), "other": (2200, 200),
+                        "stripped": (950, 950)})
+    # retention's strip mode removed this one's position: it keeps its area (counts stay)
+    estd.sql("UPDATE events SET geom = NULL, location_precision = NULL, flags = flags || '{detail_removed}' WHERE id = %s", (ev["stripped"],))
+    assert members(estd, a1) == {ev["stays"], ev["leaves"], ev["stripped"]}
     assert members(estd, a2) == {ev["other"]}
     v1, v2 = (estd.sql("SELECT version FROM areas WHERE id = %s", (i,))[0][0] for i in (a1, a2))
     buckets = estd.sql("SELECT COALESCE(sum(version), 0) FROM situation_versions WHERE area_id = %s", (a1,))[0][0]
@@ -181,13 +184,13 @@ def test_changed_boundary_reassigns_events(estd, tmp_path):
     rep = ok(estd.db, ogr2ogr(tmp_path, write(tmp_path, fc(moved)), "GPKG", "gpkg"))
     assert (rep["created"], rep["updated"], rep["unchanged"], rep["events_moved"]) == (0, 1, 2, 2)
     assert rep["areas"] == [{"id": a1, "code": "t-1", "name": "Testby", "status": "updated", "geometry_changed": True}]
-    assert members(estd, a1) == {ev["stays"], ev["arrives"]}
+    assert members(estd, a1) == {ev["stays"], ev["arrives"], ev["stripped"]}
     assert members(estd, a2) == {ev["other"]}
     # events.area_ids agrees with event_areas, and memberships in other areas are kept
     for name, eid in ev.items():
         ids = estd.get(f"/v1/events/{eid}").json()["area_ids"]
         assert set(ids) == {a for (a,) in estd.sql("SELECT area_id FROM event_areas WHERE event_id = %s", (eid,))}
-        assert (a1 in ids) == (name in ("stays", "arrives"))
+        assert (a1 in ids) == (name in ("stays", "arrives", "stripped"))
     assert estd.sql("SELECT version FROM areas WHERE id = %s", (a1,))[0][0] == v1 + 1
     assert estd.sql("SELECT version FROM areas WHERE id = %s", (a2,))[0][0] == v2
     (after,) = estd.sql("SELECT after FROM audit_log WHERE entity = 'area_assignment' ORDER BY id DESC LIMIT 1")[0]
@@ -199,7 +202,7 @@ def test_changed_boundary_reassigns_events(estd, tmp_path):
     # the picture's invalidation (statement triggers on event_areas) saw the change
     assert estd.sql("SELECT sum(version) FROM situation_versions WHERE area_id = %s", (a1,))[0][0] > buckets
     # the all-areas count of the period is unchanged: events moved, none was added or lost
-    assert estd.sql("SELECT count(*) FROM events WHERE source = %s", (s,))[0][0] == 4
+    assert estd.sql("SELECT count(*) FROM events WHERE source = %s", (s,))[0][0] == 5
 
     # PATCH of the geometry through the API re-assigns with the same function
     etag = estd.get(f"/v1/areas/{a1}").headers["ETag"]
@@ -208,7 +211,7 @@ def test_changed_boundary_reassigns_events(estd, tmp_path):
     r = estd.patch(f"/v1/areas/{a1}", data=json.dumps({"geometry": back}).encode(),
                    headers={"If-Match": etag, "Content-Type": "application/merge-patch+json"})
     assert r.status_code == 200, r.text
-    assert members(estd, a1) == {ev["stays"], ev["leaves"]}
+    assert members(estd, a1) == {ev["stays"], ev["leaves"], ev["stripped"]}
     (eid, after) = estd.sql("SELECT entity_id, after FROM audit_log WHERE entity = 'area_assignment' "
                             "ORDER BY id DESC LIMIT 1")[0]
     assert eid == a1 and after["cause"] == "update" and after["events_moved"] == 2
@@ -303,6 +306,14 @@ def test_dry_run_stores_nothing(estd, tmp_path):
     rep = ok(estd.db, gpkg, "--dry-run")
     assert (rep["dry_run"], rep["stored"], rep["created"]) == (True, False, 1)
     assert snapshot(estd) == snap
+
+
+def test_where_filter(estd, tmp_path):
+    src = write(tmp_path, fc([feature({"kod": "K-1", "namn": "Borås del", "kommun": "1490"}, poly(ring(40000, 0, 40500, 500))),
+                              feature({"kod": "K-2", "namn": "Annan kommun", "kommun": "1480"},
+                                      poly(ring(41000, 0, 41500, 500)))]))
+    rep = ok(estd.db, ogr2ogr(tmp_path, src, "GPKG", "gpkg"), "--where", "kommun = '1490'")
+    assert (rep["features"], rep["created"], [a["code"] for a in rep["areas"]]) == (1, 1, ["k-1"])
 
 
 def test_options_code_prefix_kind_and_fields(estd, tmp_path):
