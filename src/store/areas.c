@@ -110,8 +110,9 @@ const store_archivable store_areas_archivable = STORE_ARCHIVE_STMTS("area", "are
 /* ---- re-assignment of events to changed areas ---------------------------------- */
 
 /* $1 the changed areas' ids (bigint[]). The candidates are the events in one
- * of them now (event_areas) and those their geometry intersects now (the
- * GiST index of events.geom; tracks without a point by a scan). For each,
+ * of them now (event_areas) and those their geometry intersects now (hit:
+ * one spatial join through the GiST indexes; tracks without a point by a
+ * scan of those rows). For each,
  * its memberships in the changed areas are recomputed with the intake's rule
  * (point or track intersects the area; municipality/county precision: no
  * area) and its other memberships kept; an event without a position (its
@@ -121,17 +122,17 @@ const store_archivable store_areas_archivable = STORE_ARCHIVE_STMTS("area", "are
  * {"events_moved": n, "areas": [{"id", "code", "events_in", "events_out"}]}. */
 static const est_stmt area_reassign = {
     "area_reassign",
-    "WITH ch AS (SELECT a.id, a.code, a.geom FROM areas a WHERE a.id = ANY ($1::bigint[])), "
-    "cand AS (SELECT ea.event_id AS id FROM event_areas ea WHERE ea.area_id = ANY ($1::bigint[]) "
-    "  UNION SELECT e.id FROM ch JOIN events e ON ST_Intersects(ch.geom, e.geom) "
-    "  UNION SELECT e.id FROM ch JOIN events e ON e.geom IS NULL AND e.track IS NOT NULL "
-    "    AND ST_Intersects(ch.geom, e.track)), "
-    "calc AS (SELECT e.id, e.area_ids AS old_ids, CASE WHEN COALESCE(e.geom, e.track) IS NULL "
-    "    THEN e.area_ids ELSE ARRAY(SELECT x.a FROM unnest(e.area_ids) x(a) "
-    "    WHERE NOT (x.a = ANY ($1::bigint[])) UNION SELECT ch.id FROM ch "
-    "    WHERE COALESCE(e.location_precision, 'point') NOT IN ('municipality', 'county') "
-    "    AND ST_Intersects(ch.geom, COALESCE(e.geom, e.track)) ORDER BY 1) END AS new_ids "
-    "  FROM events e JOIN cand ON cand.id = e.id), "
+    "WITH hit AS (SELECT e.id AS event_id, a.id AS area_id FROM areas a JOIN events e ON ST_Intersects(a.geom, e.geom) "
+    "  WHERE a.id = ANY ($1::bigint[]) AND COALESCE(e.location_precision, 'point') NOT IN ('municipality', 'county') "
+    "  UNION ALL SELECT e.id, a.id FROM areas a JOIN events e ON e.geom IS NULL AND e.track IS NOT NULL "
+    "  AND ST_Intersects(a.geom, e.track) WHERE a.id = ANY ($1::bigint[])), "
+    "hits AS (SELECT event_id, array_agg(area_id) AS ids FROM hit GROUP BY event_id), "
+    "cand AS (SELECT event_id AS id FROM hits UNION "
+    "  SELECT ea.event_id FROM event_areas ea WHERE ea.area_id = ANY ($1::bigint[])), "
+    "calc AS (SELECT e.id, CASE WHEN COALESCE(e.geom, e.track) IS NULL THEN e.area_ids ELSE "
+    "  ARRAY(SELECT x.a FROM unnest(e.area_ids) x(a) WHERE NOT (x.a = ANY ($1::bigint[])) "
+    "  UNION SELECT y.a FROM unnest(h.ids) y(a) ORDER BY 1) END AS new_ids "
+    "  FROM cand JOIN events e ON e.id = cand.id LEFT JOIN hits h ON h.event_id = cand.id), "
     "upd AS (UPDATE events e SET area_ids = c.new_ids FROM calc c "
     "  WHERE e.id = c.id AND e.area_ids IS DISTINCT FROM c.new_ids RETURNING e.id), "
     "del AS (DELETE FROM event_areas ea USING calc c WHERE ea.event_id = c.id "
@@ -140,12 +141,14 @@ static const est_stmt area_reassign = {
     "ins AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key) "
     "  SELECT e.id, x.a, e.occurred_at, e.kind, e.category, e.party_id, e.record_key "
     "  FROM calc c JOIN events e ON e.id = c.id CROSS JOIN LATERAL unnest(c.new_ids) x(a) "
-    "  WHERE x.a = ANY ($1::bigint[]) ORDER BY x.a, e.id ON CONFLICT DO NOTHING RETURNING event_id, area_id) "
+    "  WHERE x.a = ANY ($1::bigint[]) ORDER BY x.a, e.id ON CONFLICT DO NOTHING RETURNING event_id, area_id), "
+    "moves AS (SELECT area_id, count(*) FILTER (WHERE d) AS n_in, count(*) FILTER (WHERE NOT d) AS n_out FROM "
+    "  (SELECT area_id, true AS d FROM ins UNION ALL SELECT area_id, false FROM del) m GROUP BY area_id) "
     "SELECT json_build_object('events_moved', (SELECT count(*) FROM (SELECT event_id FROM del UNION "
     "  SELECT event_id FROM ins) m), 'events_updated', (SELECT count(*) FROM upd), "
-    "  'areas', COALESCE((SELECT json_agg(json_build_object('id', ch.id, 'code', ch.code, "
-    "  'events_in', (SELECT count(*) FROM ins WHERE ins.area_id = ch.id), "
-    "  'events_out', (SELECT count(*) FROM del WHERE del.area_id = ch.id)) ORDER BY ch.id) FROM ch), '[]'))::text",
+    "  'areas', COALESCE((SELECT json_agg(json_build_object('id', a.id, 'code', a.code, "
+    "  'events_in', COALESCE(mv.n_in, 0), 'events_out', COALESCE(mv.n_out, 0)) ORDER BY a.id) "
+    "  FROM areas a LEFT JOIN moves mv ON mv.area_id = a.id WHERE a.id = ANY ($1::bigint[])), '[]'))::text",
     1};
 
 est_result store_areas_reassign(est_conn *c, const est_actor *who, const char *area_ids, const char *cause,
