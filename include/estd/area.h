@@ -51,23 +51,4 @@ est_result est_parse_latlon(const char *s, double *lat, double *lon);
 /* Parses "minLon,minLat,maxLon,maxLat" with ranges as above and min <= max. */
 est_result est_parse_bbox(const char *s, double bbox[4]);
 
-/* Most features one POST /v1/areas/import takes (larger layers: the CLI). */
-#define EST_AREA_IMPORT_MAX 10000
-
-/* The EPSG code of a GeoJSON 2008 crs member ({"type": "name",
- * "properties": {"name": N}}, N one of urn:ogc:def:crs:EPSG::3006,
- * urn:ogc:def:crs:EPSG:<version>:3006, EPSG:3006,
- * http://www.opengis.net/def/crs/EPSG/0/3006, or OGC CRS84 as 4326), or 0
- * when crs is not such a member. */
-int est_area_crs_epsg(const json_t *crs);
-
-/* Validates the body of an import (POST /v1/areas/import): a
- * FeatureCollection of 1..EST_AREA_IMPORT_MAX objects of type Feature,
- * whose properties are an object (or null) and whose Polygon/MultiPolygon
- * geometries are well-formed GeoJSON (est_geojson_validate_area_in; other
- * or null geometries are the import's per-feature problems). srid is the
- * coordinates' EPSG code (a crs member must agree with it; *srid 0: the
- * member's, else 4326), set on EST_OK. Errors as est_area_validate. */
-est_result est_area_import_validate(const json_t *body, int *srid, json_t **errors);
-
 #endif

@@ -7,7 +7,6 @@
 #define ESTD_GEOJSON_H
 
 #include <jansson.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include "estd/result.h"
 
@@ -29,11 +28,6 @@
  * pointer of the offending member (e.g. "/geometry/coordinates/0/3/1").
  * Returns EST_OK, or EST_EINVAL when at least one error was added. */
 est_result est_geojson_validate_area(const json_t *geom, const char *pointer, json_t **errors);
-
-/* The same structural check for coordinates in any CRS: wgs84 false skips
- * the longitude/latitude ranges (projected coordinates such as SWEREF 99 TM,
- * for an import whose CRS PostGIS transforms from). */
-est_result est_geojson_validate_area_in(const json_t *geom, const char *pointer, bool wgs84, json_t **errors);
 
 /* Returns a new object holding only "type" and "coordinates" of a geometry
  * that passed est_geojson_validate_area (what is handed to PostGIS), or NULL

@@ -12,7 +12,6 @@ typedef struct gj_ctx {
   int nerrors;
   size_t positions;
   bool too_many; /* the position limit was hit: stop walking */
-  bool wgs84;    /* positions are [lon, lat]: check their ranges */
 } gj_ctx;
 
 static void gj_error(gj_ctx *g, const char *pointer, const char *detail) {
@@ -51,7 +50,6 @@ static bool check_position(gj_ctx *g, const json_t *pos, const char *ptr) {
       continue;
     }
     double d = json_number_value(v);
-    if (!g->wgs84) continue;
     if (i == 0 && (d < -180.0 || d > 180.0)) {
       gj_error(g, p, "longitude must be within [-180, 180] (WGS84, RFC 7946 order is [lon, lat])");
       ok = false;
@@ -127,11 +125,7 @@ static void check_polygon(gj_ctx *g, const json_t *poly, const char *ptr) {
 }
 
 est_result est_geojson_validate_area(const json_t *geom, const char *pointer, json_t **errors) {
-  return est_geojson_validate_area_in(geom, pointer, true, errors);
-}
-
-est_result est_geojson_validate_area_in(const json_t *geom, const char *pointer, bool wgs84, json_t **errors) {
-  gj_ctx g = {errors, 0, 0, false, wgs84};
+  gj_ctx g = {errors, 0, 0, false};
   char p[256];
   if (!json_is_object(geom)) {
     gj_error(&g, pointer, "must be a GeoJSON geometry object (Polygon or MultiPolygon)");

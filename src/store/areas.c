@@ -427,9 +427,6 @@ static const est_stmt area_import_upsert = {
     "FROM up LEFT JOIN old ON old.id = up.id ORDER BY up.id",
     8};
 
-static const est_stmt area_import_srid = {"area_import_srid",
-                                          "SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = $1::int)", 1};
-
 /* Whether the check (area_import_check's document) blocks the import: no
  * feature, no code property, or a problem that is not a skippable one when
  * skip_invalid. */
@@ -488,15 +485,8 @@ est_result store_areas_import(est_pool *pool, const est_actor *who, const char *
   PGresult *r = NULL;
   char st[6];
   json_t *rep = NULL;
-  rc = est_db_exec(c, &area_import_srid, &params[1], &r, st);
-  if (rc == EST_OK && strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-    store_write_error_set(fail, "/crs", "EPSG:%s is not a CRS PostGIS knows (spatial_ref_sys)", srid);
-    rc = EST_EINVAL;
-  }
-  PQclear(r);
-  r = NULL;
-  if (rc == EST_OK) rc = est_db_exec(c, &area_import_check, params, &r, st);
-  if (rc != EST_OK && rc != EST_EUNAVAILABLE && !fail->detail[0]) {
+  rc = est_db_exec(c, &area_import_check, params, &r, st);
+  if (rc != EST_OK && rc != EST_EUNAVAILABLE) {
     store_write_error_set(fail, "", "PostGIS refused the features: %s", est_conn_error(c));
     rc = EST_EINVAL;
   } else if (rc == EST_OK && (PQntuples(r) != 1 || !(rep = json_loads(PQgetvalue(r, 0, 0), 0, NULL)))) {
