@@ -238,77 +238,13 @@ static void test_latlon_and_bbox(void **state) {
   assert_int_equal(est_parse_bbox("12.9,57.7,13.0,57.75,", b), EST_EINVAL);
 }
 
-static void test_import_crs_member(void **state) {
-  (void)state;
-  static const struct {
-    const char *name;
-    int epsg;
-  } ok[] = {{"urn:ogc:def:crs:EPSG::3006", 3006},
-            {"urn:ogc:def:crs:EPSG:9.9:3006", 3006},
-            {"EPSG:25833", 25833},
-            {"http://www.opengis.net/def/crs/EPSG/0/3006", 3006},
-            {"urn:ogc:def:crs:OGC:1.3:CRS84", 4326},
-            {"http://www.opengis.net/def/crs/OGC/1.3/CRS84", 4326}};
-  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
-    json_t *crs = json_pack("{s:s,s:{s:s}}", "type", "name", "properties", "name", ok[i].name);
-    assert_int_equal(est_area_crs_epsg(crs), ok[i].epsg);
-    json_decref(crs);
-  }
-  const char *const bad[] = {"EPSG:", "EPSG:-3006", "EPSG:3006x", "EPSG:1000000", "urn:ogc:def:crs:EPSG:3006",
-                             "WGS84", "epsg:3006"};
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    json_t *crs = json_pack("{s:s,s:{s:s}}", "type", "name", "properties", "name", bad[i]);
-    assert_int_equal(est_area_crs_epsg(crs), 0);
-    json_decref(crs);
-  }
-  json_t *link = json_pack("{s:s,s:{s:s}}", "type", "link", "properties", "name", "EPSG:3006");
-  assert_int_equal(est_area_crs_epsg(link), 0);
-  json_decref(link);
-}
-
-static void test_import_validate(void **state) {
-  (void)state;
-  json_t *errors = NULL;
-  /* SWEREF 99 TM coordinates: fine in EPSG:3006, out of range as WGS84 */
-  const char *fc =
-      "{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":"
-      "{\"name\":\"urn:ogc:def:crs:EPSG::3006\"}},\"features\":[{\"type\":\"Feature\","
-      "\"properties\":{\"kod\":\"a\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":"
-      "[[[376000,6399000],[377000,6399000],[377000,6400000],[376000,6399000]]]}},"
-      "{\"type\":\"Feature\",\"properties\":null,\"geometry\":{\"type\":\"Point\","
-      "\"coordinates\":\"not checked here\"}}]}";
-  json_t *body = json_loads(fc, 0, NULL);
-  int srid = 0;
-  assert_int_equal(est_area_import_validate(body, &srid, &errors), EST_OK);
-  assert_int_equal(srid, 3006);
-  srid = 3006; /* the parameter agreeing with the member */
-  assert_int_equal(est_area_import_validate(body, &srid, &errors), EST_OK);
-  srid = 4326; /* disagreeing */
-  assert_int_equal(est_area_import_validate(body, &srid, &errors), EST_EINVAL);
-  assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "field")), "/crs");
-  json_decref(errors);
-  json_object_del(body, "crs"); /* no member: WGS84, and the coordinates are out of range */
-  srid = 0;
-  assert_int_equal(est_area_import_validate(body, &srid, &errors), EST_EINVAL);
-  assert_string_equal(json_string_value(json_object_get(json_array_get(errors, 0), "field")),
-                      "/features/0/geometry/coordinates/0/0/0");
-  json_decref(errors);
-  json_object_set_new(body, "type", json_string("Feature"));
-  json_object_set_new(body, "features", json_array());
-  assert_int_equal(est_area_import_validate(body, &srid, &errors), EST_EINVAL);
-  assert_int_equal(json_array_size(errors), 2); /* /type and /features */
-  json_decref(errors);
-  json_decref(body);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_area_valid_create), cmocka_unit_test(test_area_required_and_all_errors),
       cmocka_unit_test(test_area_lengths),      cmocka_unit_test(test_area_patch),
       cmocka_unit_test(test_focus_valid),       cmocka_unit_test(test_focus_errors),
       cmocka_unit_test(test_focus_patch),       cmocka_unit_test(test_slug_and_date),
-      cmocka_unit_test(test_latlon_and_bbox),   cmocka_unit_test(test_import_crs_member),
-      cmocka_unit_test(test_import_validate),
+      cmocka_unit_test(test_latlon_and_bbox),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
