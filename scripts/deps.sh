@@ -50,7 +50,8 @@ fi
 # Dockerfile installs too (tests/integration/test_container.py checks it).
 pkg_list() { sed -e 's/#.*//' "$REPO/scripts/packages/$1" | xargs; }
 BUILD_PKGS="$(pkg_list build.txt) $(pkg_list runtime.txt)"
-RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless glewlwyd rnbyc"
+# gdal-bin: ogr2ogr, which `estd areas import` runs to read GeoPackage/Shapefile/GeoJSON (docs/OPERATIONS.md).
+RUNTIME_PKGS="postgresql-15 postgresql-15-postgis-3 postgresql-client-15 maven default-jre-headless glewlwyd rnbyc gdal-bin"
 # chromium + poppler-utils + fonts: the browser tests (tests/browser: Playwright drives Debian's chromium, pdftoppm reads the pack).
 TEST_PKGS="libcmocka-dev python3 python3-venv wrk valgrind postgresql-contrib nodejs npm clang libclang-rt-14-dev clang-format openssl procps chromium poppler-utils fonts-dejavu-core"
 # gdal-bin: GDAL's ogrinfo/ogr2ogr (OAPIF driver) read /ogc/ in tests/integration/test_ogc.py.

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "estd/areas_cli.h"
 #include "estd/auth.h"
 #include "estd/config.h"
 #include "estd/event.h"
@@ -32,6 +33,7 @@ static void usage(FILE *f) {
       "  seed       load the seed data (the Boras agreement 2018-2020); idempotent;\n"
       "             --dev also the development/test data (sql/seed-dev: sample sources)\n"
       "  sources    the event source registry: sources add|list|archive|restore\n"
+      "  areas      official boundaries: areas import FILE (GeoPackage, Shapefile, GeoJSON; estd areas --help)\n"
       "  retention  retention run: one gallring run now (serve runs it on a schedule)\n"
       "  routes     print every registered route as \"METHOD PATH\" (--scopes: and its scopes; --query: and its query parameters)\n"
       "  reasons    print the intake reason codes as \"CODE dead_letter|event\" (EST_EVENT_REASONS)\n"
@@ -127,6 +129,8 @@ int main(int argc, char **argv) {
     }
   } else if (strcmp(cmd, "retention") == 0) {
     code = est_retention_cli_run(argc - 2, argv + 2, &cfg);
+  } else if (strcmp(cmd, "areas") == 0) {
+    code = est_areas_cli_run(argc - 2, argv + 2, &cfg);
   } else if (strcmp(cmd, "sources") == 0) {
     code = est_sources_cli_run(argc - 2, argv + 2, &cfg);
   } else if (strcmp(cmd, "keys") == 0) {

@@ -46,6 +46,39 @@ est_result store_area_create(est_pool *pool, const est_actor *who, const char *b
  * EST_ENOTFOUND, EST_EPRECONDITION on a stale version, otherwise as create. */
 est_result store_area_update(est_pool *pool, const est_actor *who, long long id, long long version, const char *patch,
                              est_doc *out, store_write_error *fail);
+/* An import of official boundaries (store_areas_import). */
+typedef struct store_area_import {
+  int srid;                /* EPSG code of the coordinates (0 = 4326) */
+  const char *code_field;  /* property with the code (NULL: code, then kod) */
+  const char *name_field;  /* property with the name (NULL: name, then namn; none: the code) */
+  const char *code_prefix; /* prefixed to each code with '-' (NULL = none) */
+  const char *kind;        /* kind of the areas (NULL: district for new ones, existing ones keep theirs) */
+  bool approximate;        /* the areas' approximate flag (official boundaries: false) */
+  bool skip_invalid;       /* import the others when some features have a geometry problem */
+  bool dry_run;            /* check and report, store nothing */
+} store_area_import;
+
+/* Upserts the features of GeoJSON FeatureCollection fc (text) as areas, by
+ * code, in one transaction with their audit rows ("create"/"update", entity
+ * "area") and the re-assignment of the events of the areas whose geometry
+ * changed (store_areas_reassign, one "area_assignment" audit row). The code
+ * is the slug of the code property's value (with the prefix); the geometry
+ * must be a Polygon or MultiPolygon; an invalid one is repaired with
+ * ST_MakeValid when the result is a valid (Multi)Polygon whose area differs
+ * by at most 1 %, else refused. An area whose name, kind, flag and exact
+ * geometry are unchanged is not written (a re-import changes nothing).
+ * Refused features (no code or name value, a code twice, no or a
+ * non-polygon geometry, coordinates outside WGS84, an unrepairable
+ * geometry, under 1 m²) fail the whole import with EST_EINVAL and nothing
+ * stored, unless skip_invalid and every problem is a geometry one.
+ * *report (caller frees; also on EST_EINVAL after the check ran) is JSON:
+ * {code_field, name_field, features, properties, problems [{feature, code,
+ * name, problem, skippable}], repaired [{feature, code, name, reason,
+ * area_change_pct}], stored, dry_run, created, updated, unchanged, refused,
+ * events_moved, areas [{id, code, name, status, geometry_changed}]}. */
+est_result store_areas_import(est_pool *pool, const est_actor *who, const char *fc, const store_area_import *in,
+                              char **report, store_write_error *fail);
+
 /* Areas are archived, never deleted (store_archive_set). */
 extern const store_archivable store_areas_archivable;
 

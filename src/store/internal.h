@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "estd/actor.h"
 #include "estd/db.h"
 #include "estd/disclosure.h"
 #include "estd/event.h"
@@ -36,5 +37,16 @@ const char *store_rows_param(est_rows rows, long long party, char buf[24]);
  * latest values and the judgement of est_outcome_judge (estd/cycle.h);
  * for progress.c. */
 est_result store_outcome_attach(est_pool *pool, const char *ids, json_t *obj);
+
+/* areas.c: re-assigns the events of the areas in the array literal
+ * area_ids ("{1,2}") after their geometry changed (or they were created), on
+ * c in the caller's transaction, set-based: one spatial join over the
+ * affected events, their memberships in other areas kept. Writes one audit
+ * row (action "update", entity "area_assignment", entity_id the area when
+ * there is one; after: {"cause": cause, "events_moved", "areas": [{"id",
+ * "code", "events_in", "events_out"}]}) when any event moved. *moved (may be
+ * NULL) gets the number of events whose membership changed. */
+est_result store_areas_reassign(est_conn *c, const est_actor *who, const char *area_ids, const char *cause,
+                                long long *moved);
 
 #endif

@@ -8,6 +8,7 @@
 #include "estd/store_meetings.h"
 #include "estd/store_records.h"
 #include "estd/store_util.h"
+#include "internal.h"
 
 const char *const store_meetings_sorts[] = {"id", "held_on", NULL};
 
@@ -94,13 +95,8 @@ static const est_stmt focus_from_rank = {
     "WHERE jsonb_typeof(m.spot->'hull') = 'object' RETURNING id, geom), "
     "f AS (INSERT INTO area_focuses (area_id, agreement_id, meeting_id, reason, priority, valid_from, valid_to) "
     "SELECT a.id, m.agreement_id, m.id, h.e->>'reason', COALESCE((h.e->>'priority')::smallint, 2), "
-    "(h.e->>'valid_from')::date, (h.e->>'valid_to')::date FROM a, m, h RETURNING *), "
-    /* The new area's history: the events already inside it (the intake
-     * assigns areas only to events that arrive after an area exists). */
-    "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id) SELECT e.id, a.id, "
-    "e.occurred_at, e.kind, e.category, e.party_id FROM a JOIN events e ON ST_Contains(a.geom, e.geom) "
-    "ON CONFLICT DO NOTHING RETURNING 1) "
-    "SELECT " FOCUS_OUT ", (SELECT count(*) FROM ea) FROM f",
+    "(h.e->>'valid_from')::date, (h.e->>'valid_to')::date FROM a, m, h RETURNING *) "
+    "SELECT " FOCUS_OUT ", f.area_id FROM f",
     3};
 static const est_stmt focus_from_area = {
     "meeting_focus_from_area",
@@ -194,6 +190,12 @@ est_result store_meeting_create(est_pool *pool, const est_actor *who, const char
     } else {
       rc = store_audit_write(c, who, "create", "area_focus", strtoll(PQgetvalue(r, 0, 1), NULL, 10), NULL,
                              PQgetvalue(r, 0, 0));
+      /* The new hot-spot area's history: the events already inside it. */
+      if (rc == EST_OK && by_rank) {
+        char ids[40];
+        snprintf(ids, sizeof ids, "{%s}", PQgetvalue(r, 0, 2));
+        rc = store_areas_reassign(c, who, ids, "create", NULL);
+      }
     }
     PQclear(r);
   }

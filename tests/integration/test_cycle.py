@@ -291,6 +291,9 @@ def test_chosen_hot_spots_become_focuses(estd, meeting, follow_up):
     n = estd.sql("SELECT count(*) FROM events e JOIN areas a ON ST_Contains(a.geom, e.geom) WHERE a.id = %s AND "
                  "e.category = 'skadegorelse'", (f["area_id"],))[0][0]
     assert n >= 5
+    # ... and they are assigned to it (event_areas and events.area_ids alike: store_areas_reassign)
+    assert estd.sql("SELECT count(*) FROM event_areas ea JOIN events e ON e.id = ea.event_id WHERE ea.area_id = %s "
+                    "AND e.category = 'skadegorelse' AND %s = ANY (e.area_ids)", (f["area_id"], f["area_id"]))[0][0] == n
     assert estd.sql("SELECT meeting_id FROM area_focuses WHERE id = %s", (f["id"],))[0][0] == meeting["id"]
     assert audit(estd, "area_focus", f["id"]) == [("create", False, True)]
 
