@@ -183,8 +183,8 @@ static est_result hotspots_memo(http_ctx *ctx, store_situation_snap *s, const es
 
 /* Every row of the picture from one snapshot; *version names it, *freshness
  * is its freshness object (both malloc'd). */
-static est_result fetch(est_pool *pool, const est_situation_query *q, bool geo, sit_rows *r, char **version,
-                        char **freshness) {
+static est_result fetch(http_ctx *ctx, est_pool *pool, const est_situation_query *q, bool geo, sit_rows *r,
+                        char **version, char **freshness) {
   memset(r, 0, sizeof *r);
   store_situation_snap *s;
   long long now = wall_ms(); /* just before the snapshot: the hot spots are at least this current */
@@ -221,7 +221,7 @@ static est_result compute(http_ctx *ctx, est_pool *pool, const est_situation_que
   *body = *version = *freshness = NULL;
   *expires_ms = 0;
   sit_rows r;
-  est_result rc = fetch(pool, q, geo, &r, version, freshness);
+  est_result rc = fetch(ctx, pool, q, geo, &r, version, freshness);
   if (rc == EST_ENOTFOUND) {
     http_fail_field(ctx, "area_id", "no such area");
     return http_fail(ctx, EST_EINVAL, "area %lld does not exist", q->area_id);
