@@ -72,14 +72,20 @@ est_result est_focus_validate(const json_t *body, bool patch, char **normalized,
 static bool parse_numbers(const char *s, double *out, int n) {
   const char *p = s;
   for (int i = 0; i < n; i++) {
-    if (*p == '\0' || *p == ' ' || *p == '\t' || *p == ',') return false;
+    /* Exactly openapi.yaml's decimal: -?(0|[1-9][0-9]*)(.[0-9]+)? (strtod alone would take
+     * hex, exponents, "+", "inf" and "nan"). */
+    const char *q = p + (*p == '-');
+    if (*q < '0' || *q > '9' || (q[0] == '0' && q[1] >= '0' && q[1] <= '9')) return false;
+    while (*q >= '0' && *q <= '9') q++;
+    if (*q == '.') {
+      if (q[1] < '0' || q[1] > '9') return false;
+      for (q++; *q >= '0' && *q <= '9'; q++) {
+      }
+    }
     char *end;
     errno = 0;
     double d = strtod(p, &end);
-    if (end == p || errno != 0 || !isfinite(d)) return false;
-    /* strtod accepts hex, "inf" and "nan"; allow only [-+]digits[.digits][e..] */
-    for (const char *q = p; q < end; q++)
-      if (!((*q >= '0' && *q <= '9') || *q == '.' || *q == '-' || *q == '+' || *q == 'e' || *q == 'E')) return false;
+    if (end != q || errno != 0 || !isfinite(d)) return false;
     out[i] = d;
     p = end;
     if (i < n - 1) {
