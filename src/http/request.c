@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "estd/buf.h"
+#include "estd/event.h"
 #include "estd/http.h"
 #include "estd/problem.h"
 #include "estd/util.h"
@@ -86,6 +87,13 @@ est_result http_param_id(http_ctx *ctx, const char *name, long long *out, bool *
   }
   *out = x;
   return EST_OK;
+}
+
+est_result http_param_source(http_ctx *ctx, const char **out) {
+  *out = http_param(ctx, "source");
+  if (!*out || est_event_source_valid(*out)) return EST_OK;
+  http_fail_field(ctx, "source", "must be 1 to 512 printable ASCII characters without space, '\"', '<', '>' or '\\'");
+  return http_fail(ctx, EST_EPARSE, "invalid query parameter 'source'");
 }
 
 est_result http_list_params(http_ctx *ctx, const char *const *sorts, est_list_query *q) {

@@ -240,11 +240,7 @@ static est_result events_list(http_ctx *ctx) {
   if (rc == EST_OK) rc = param_time(ctx, "from", &f.from);
   if (rc == EST_OK) rc = param_time(ctx, "to", &f.to);
   if (rc != EST_OK) return rc;
-  f.source = http_param(ctx, "source");
-  if (f.source && (strlen(f.source) > 512 || !est_utf8_valid(f.source, strlen(f.source)))) {
-    http_fail_field(ctx, "source", "must be at most 512 characters of UTF-8");
-    return http_fail(ctx, EST_EPARSE, "invalid query parameter 'source'");
-  }
+  if ((rc = http_param_source(ctx, &f.source)) != EST_OK) return rc;
   est_caller who = http_caller(ctx);
   f.rows = est_disclosure_rows(&who, &f.rows_party);
   est_page page;
