@@ -172,6 +172,8 @@ bool est_topic_parties_valid(const char *spec);
 /* A CloudEvents source as estd takes it: 1..EST_EVENT_MAX_SOURCE printable ASCII
  * characters without space, '"', '<', '>' or '\\' (openapi.yaml SourceInput.source). */
 bool est_event_source_valid(const char *s);
+/* The characters of a Kafka topic name (Kafka's own rule; at most 249 of them). */
+#define EST_KAFKA_TOPIC_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 
 /* Validates a POST /v1/sources body: {"party": code | "party_id": id,
  * "source": URI-reference (1..512, as the CloudEvents source),

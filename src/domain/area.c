@@ -98,7 +98,7 @@ static bool parse_numbers(const char *s, double *out, int n) {
 
 est_result est_parse_latlon(const char *s, double *lat, double *lon) {
   double v[2];
-  if (!s || !parse_numbers(s, v, 2)) return EST_EINVAL;
+  if (!s || strlen(s) > 64 || !parse_numbers(s, v, 2)) return EST_EINVAL; /* openapi.yaml: maxLength 64 */
   if (v[0] < -90.0 || v[0] > 90.0 || v[1] < -180.0 || v[1] > 180.0) return EST_EINVAL;
   *lat = v[0];
   *lon = v[1];
@@ -107,7 +107,7 @@ est_result est_parse_latlon(const char *s, double *lat, double *lon) {
 
 est_result est_parse_bbox(const char *s, double bbox[4]) {
   double v[4];
-  if (!s || !parse_numbers(s, v, 4)) return EST_EINVAL;
+  if (!s || strlen(s) > 128 || !parse_numbers(s, v, 4)) return EST_EINVAL; /* openapi.yaml: maxLength 128 */
   if (v[0] < -180.0 || v[2] > 180.0 || v[1] < -90.0 || v[3] > 90.0 || v[0] > v[2] || v[1] > v[3]) return EST_EINVAL;
   memcpy(bbox, v, sizeof v);
   return EST_OK;

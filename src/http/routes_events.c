@@ -277,8 +277,8 @@ static est_result dead_letters_list(http_ctx *ctx) {
   if (rc == EST_OK) rc = param_time(ctx, "to", &f.to);
   if (rc != EST_OK) return rc;
   f.topic = http_param(ctx, "topic");
-  if (f.topic && (strlen(f.topic) > 249 || !est_utf8_valid(f.topic, strlen(f.topic)))) {
-    http_fail_field(ctx, "topic", "must be a Kafka topic name");
+  if (f.topic && (!*f.topic || strlen(f.topic) > 249 || strspn(f.topic, EST_KAFKA_TOPIC_CHARS) != strlen(f.topic))) {
+    http_fail_field(ctx, "topic", "must be a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)");
     return http_fail(ctx, EST_EPARSE, "invalid query parameter 'topic'");
   }
   const char *res = http_param(ctx, "resolved");
