@@ -15,6 +15,9 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${ESTD_CACHE_DIR:-$REPO/.cache}
 VENV=${ESTD_VENV:-$REPO/.venv}
+OGEN_VERSION=7.25.0
+OGEN_SHA256=41ce4f6b07f196676439d710759fa1ced7a08066d06ff1bf314681470289efae
+OGEN_DIR=${ESTD_CACHE_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/estd}/openapi-generator
 
 mode=install runtime=0 root=
 while [ $# -gt 0 ]; do
@@ -92,6 +95,8 @@ if [ "$mode" = list ]; then
   fi
   if [ -n "$root" ] || [ ! -x "$CACHE/npm/node_modules/.bin/redocly" ]; then echo "npm:@redocly/cli@1.34.5"; fi
   if [ -n "$root" ] || [ ! -f "$CACHE/kafka/lib/.installed" ]; then echo "maven:scripts/kafka/pom.xml"; fi
+  if [ -n "$root" ] || [ ! -f "$OGEN_DIR/openapi-generator-cli-$OGEN_VERSION.jar" ]; then
+    echo "maven:org.openapitools:openapi-generator-cli:$OGEN_VERSION"; fi
   exit 0
 fi
 
@@ -137,3 +142,21 @@ fi
 
 # Kafka broker and tool jars from Maven Central (scripts/kafka/pom.xml, pinned).
 "$REPO/scripts/kafka.sh" install
+
+# openapi-generator-cli from Maven Central, pinned by version and SHA-256, into the user's
+# cache (tests/integration/test_generated_clients.py runs it with the machine's Java).
+OGEN_JAR="$OGEN_DIR/openapi-generator-cli-$OGEN_VERSION.jar"
+if ! echo "$OGEN_SHA256  $OGEN_JAR" | sha256sum -c --status 2>/dev/null; then
+  mkdir -p "$OGEN_DIR"
+  tmp=$(mktemp -d "$OGEN_DIR/fetch.XXXXXX")
+  if ! mvn -B -q dependency:copy -Dartifact="org.openapitools:openapi-generator-cli:$OGEN_VERSION" \
+      -DoutputDirectory="$tmp" >"$tmp.log" 2>&1; then
+    cat "$tmp.log" >&2; rm -rf "$tmp" "$tmp.log"; echo "deps.sh: maven could not fetch openapi-generator-cli" >&2; exit 1
+  fi
+  rm -f "$tmp.log"
+  if ! echo "$OGEN_SHA256  $tmp/openapi-generator-cli-$OGEN_VERSION.jar" | sha256sum -c --status; then
+    rm -rf "$tmp"; echo "deps.sh: openapi-generator-cli-$OGEN_VERSION.jar: checksum mismatch" >&2; exit 1
+  fi
+  mv "$tmp/openapi-generator-cli-$OGEN_VERSION.jar" "$OGEN_JAR"
+  rm -rf "$tmp"
+fi

@@ -85,6 +85,8 @@ if [ "$SKIP_ASAN" != 1 ]; then
   build build-asan -DESTD_SANITIZE=ON
   template build-asan/estd
   step "tests (ASan + UBSan build)"
+  # The strict schemathesis run is long: a short one under ASan (the normal build runs the full one).
+  ESTD_SCHEMATHESIS_EXAMPLES=${ESTD_SCHEMATHESIS_EXAMPLES_ASAN:-3} \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   LSAN_OPTIONS=suppressions=$REPO/tests/lsan.supp:print_suppressions=0 \

@@ -169,6 +169,11 @@ int est_event_flag_names(unsigned flags, const char *out[4]);
 bool est_topic_bound_party(const char *spec, const char *topic, char *out, size_t outlen);
 /* True if spec is well-formed (empty/NULL is well-formed). */
 bool est_topic_parties_valid(const char *spec);
+/* A CloudEvents source as estd takes it: 1..EST_EVENT_MAX_SOURCE printable ASCII
+ * characters without space, '"', '<', '>' or '\\' (openapi.yaml SourceInput.source). */
+bool est_event_source_valid(const char *s);
+/* The characters of a Kafka topic name (Kafka's own rule; at most 249 of them). */
+#define EST_KAFKA_TOPIC_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 
 /* Validates a POST /v1/sources body: {"party": code | "party_id": id,
  * "source": URI-reference (1..512, as the CloudEvents source),

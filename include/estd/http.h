@@ -177,6 +177,8 @@ est_result http_fail_errors(http_ctx *ctx, json_t *errors_steal);
 est_result http_page_params(http_ctx *ctx, int *limit, const char **cursor);
 /* Parses an optional positive int64 id parameter; *present tells if given. */
 est_result http_param_id(http_ctx *ctx, const char *name, long long *out, bool *present);
+/* The `source` query parameter (NULL when absent): 400 naming it unless est_event_source_valid. */
+est_result http_param_source(http_ctx *ctx, const char **out);
 
 /* ---- list and document parameters (http/request.c) and replies (http/respond.c) ---- */
 #include "estd/store.h"

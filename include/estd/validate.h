@@ -53,6 +53,10 @@ const char *est_v_date(est_vctx *v, const json_t *body, const char *key, bool re
 void est_v_ids(est_vctx *v, const json_t *body, const char *key, bool required, size_t max, bool nonempty);
 /* Array of 0..max strings of 1..maxc code points (no personnummer). */
 void est_v_strings(est_vctx *v, const json_t *body, const char *key, bool required, size_t max, size_t maxc);
+/* JSON Schema's integers include 5.0: every real in j (recursively) with an
+ * integral value in the int64 range becomes an integer, so the checkers'
+ * json_is_integer accepts what the contract calls an integer. In place. */
+void est_json_integral_reals(json_t *j);
 /* Every member not in known (NULL-terminated) is an error naming it. */
 void est_v_unknown(est_vctx *v, const json_t *body, const char *const *known);
 

@@ -74,14 +74,20 @@ est_result est_focus_validate(const json_t *body, bool patch, char **normalized,
 static bool parse_numbers(const char *s, double *out, int n) {
   const char *p = s;
   for (int i = 0; i < n; i++) {
-    if (*p == '\0' || *p == ' ' || *p == '\t' || *p == ',') return false;
+    /* Exactly openapi.yaml's decimal: -?(0|[1-9][0-9]*)(.[0-9]+)? (strtod alone would take
+     * hex, exponents, "+", "inf" and "nan"). */
+    const char *q = p + (*p == '-');
+    if (*q < '0' || *q > '9' || (q[0] == '0' && q[1] >= '0' && q[1] <= '9')) return false;
+    while (*q >= '0' && *q <= '9') q++;
+    if (*q == '.') {
+      if (q[1] < '0' || q[1] > '9') return false;
+      for (q++; *q >= '0' && *q <= '9'; q++) {
+      }
+    }
     char *end;
     errno = 0;
     double d = strtod(p, &end);
-    if (end == p || errno != 0 || !isfinite(d)) return false;
-    /* strtod accepts hex, "inf" and "nan"; allow only [-+]digits[.digits][e..] */
-    for (const char *q = p; q < end; q++)
-      if (!((*q >= '0' && *q <= '9') || *q == '.' || *q == '-' || *q == '+' || *q == 'e' || *q == 'E')) return false;
+    if (end != q || errno != 0 || !isfinite(d)) return false;
     out[i] = d;
     p = end;
     if (i < n - 1) {
@@ -94,7 +100,7 @@ static bool parse_numbers(const char *s, double *out, int n) {
 
 est_result est_parse_latlon(const char *s, double *lat, double *lon) {
   double v[2];
-  if (!s || !parse_numbers(s, v, 2)) return EST_EINVAL;
+  if (!s || strlen(s) > 64 || !parse_numbers(s, v, 2)) return EST_EINVAL; /* openapi.yaml: maxLength 64 */
   if (v[0] < -90.0 || v[0] > 90.0 || v[1] < -180.0 || v[1] > 180.0) return EST_EINVAL;
   *lat = v[0];
   *lon = v[1];
@@ -103,7 +109,7 @@ est_result est_parse_latlon(const char *s, double *lat, double *lon) {
 
 est_result est_parse_bbox(const char *s, double bbox[4]) {
   double v[4];
-  if (!s || !parse_numbers(s, v, 4)) return EST_EINVAL;
+  if (!s || strlen(s) > 128 || !parse_numbers(s, v, 4)) return EST_EINVAL; /* openapi.yaml: maxLength 128 */
   if (v[0] < -180.0 || v[2] > 180.0 || v[1] < -90.0 || v[3] > 90.0 || v[0] > v[2] || v[1] > v[3]) return EST_EINVAL;
   memcpy(bbox, v, sizeof v);
   return EST_OK;

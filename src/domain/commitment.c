@@ -200,6 +200,9 @@ static void check_target(const json_t *t, est_commitment_input *out, json_t **er
     } else if (!(d > 0) || !isfinite(d)) {
       add_error(errors, "/target/value", "must be greater than 0");
       ok = false;
+    } else if (d > EST_COMMITMENT_TARGET_MAX) {
+      add_error(errors, "/target/value", "must be at most 1000000000");
+      ok = false;
     } else if (json_is_integer(value)) {
       snprintf(tg->value, sizeof tg->value, "%lld", (long long)json_integer_value(value));
     } else {

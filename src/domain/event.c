@@ -158,6 +158,10 @@ static bool uri_reference_ok(const char *s) {
   return true;
 }
 
+bool est_event_source_valid(const char *s) {
+  return s && est_utf8_length(s) <= EST_EVENT_MAX_SOURCE && uri_reference_ok(s);
+}
+
 static bool slug_ok(const char *s) {
   size_t n = strlen(s);
   if (n == 0 || n > 64 || s[0] == '-' || s[n - 1] == '-') return false;
@@ -412,7 +416,7 @@ est_event_reason est_event_from_json(const json_t *ce, est_event *ev, json_t **e
     }
   }
   if (opt_string(ce, "source", "/source", &source, &r, errors)) {
-    if (!source || est_utf8_length(source) > EST_EVENT_MAX_SOURCE || !uri_reference_ok(source)) {
+    if (!est_event_source_valid(source)) {
       fail(&r, errors, EST_REASON_SCHEMA, "/source", "is required: a URI-reference of 1..512 characters");
       source = NULL;
     }
@@ -728,7 +732,7 @@ est_result est_source_validate(const json_t *body, bool patch, char **normalized
   }
   json_t *src = json_object_get(body, "source");
   const char *s = json_is_string(src) ? json_string_value(src) : NULL;
-  if (!s || est_utf8_length(s) > EST_EVENT_MAX_SOURCE || !uri_reference_ok(s)) {
+  if (!est_event_source_valid(s)) {
     est_problem_add_error(errors, "/source",
                           "is required: the CloudEvents source, a URI-reference of 1..512 printable characters");
     bad = true;

@@ -259,3 +259,33 @@ void est_v_strings(est_vctx *v, const json_t *body, const char *key, bool requir
   }
   json_object_set(v->out, key, (json_t *)x);
 }
+
+/* The integer a real stands for, or NULL when it is not integral or out of the int64 range
+ * (2^63 is exactly representable: below it the cast is defined). */
+static json_t *integral(const json_t *v) {
+  if (!json_is_real(v)) return NULL;
+  double d = json_real_value(v);
+  if (d != floor(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0) return NULL;
+  return json_integer((json_int_t)d);
+}
+
+void est_json_integral_reals(json_t *j) {
+  json_t *v, *n;
+  if (json_is_object(j)) {
+    const char *k;
+    json_object_foreach(j, k, v) {
+      if ((n = integral(v)))
+        json_object_set_new(j, k, n);
+      else
+        est_json_integral_reals(v);
+    }
+  } else if (json_is_array(j)) {
+    for (size_t i = 0; i < json_array_size(j); i++) {
+      v = json_array_get(j, i);
+      if ((n = integral(v)))
+        json_array_set_new(j, i, n);
+      else
+        est_json_integral_reals(v);
+    }
+  }
+}

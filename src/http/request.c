@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "estd/buf.h"
+#include "estd/event.h"
 #include "estd/http.h"
 #include "estd/problem.h"
 #include "estd/util.h"
+#include "estd/validate.h"
 
 const char *http_param(http_ctx *ctx, const char *name) { return u_map_get(ctx->req->map_url, name); }
 
@@ -25,6 +27,7 @@ est_result http_body_json(http_ctx *ctx, json_t **out) {
   json_error_t err;
   json_t *j = json_loadb(ctx->req->binary_body, ctx->req->binary_body_length, JSON_REJECT_DUPLICATES, &err);
   if (!j) return http_fail(ctx, EST_EPARSE, "invalid JSON at line %d column %d: %s", err.line, err.column, err.text);
+  est_json_integral_reals(j);
   *out = j;
   return EST_OK;
 }
@@ -86,6 +89,13 @@ est_result http_param_id(http_ctx *ctx, const char *name, long long *out, bool *
   return EST_OK;
 }
 
+est_result http_param_source(http_ctx *ctx, const char **out) {
+  *out = http_param(ctx, "source");
+  if (!*out || est_event_source_valid(*out)) return EST_OK;
+  http_fail_field(ctx, "source", "must be 1 to 512 printable ASCII characters without space, '\"', '<', '>' or '\\'");
+  return http_fail(ctx, EST_EPARSE, "invalid query parameter 'source'");
+}
+
 est_result http_list_params(http_ctx *ctx, const char *const *sorts, est_list_query *q) {
   memset(q, 0, sizeof *q);
   const char *cursor = NULL;
@@ -129,7 +139,8 @@ est_result http_if_match(http_ctx *ctx, long long *version, bool *present) {
   if (strncmp(v, "W/", 2) == 0) v += 2;
   size_t n = strlen(v);
   char num[24];
-  if (n < 3 || n - 2 >= sizeof num || v[0] != '"' || v[n - 1] != '"') goto bad;
+  /* Exactly what ETag headers carry (openapi.yaml IfMatch: `"` 1-18 digits without a leading zero `"`). */
+  if (n < 3 || n - 2 > 18 || v[0] != '"' || v[n - 1] != '"' || v[1] == '0') goto bad;
   memcpy(num, v + 1, n - 2);
   num[n - 2] = '\0';
   if (est_parse_id(num, version) != EST_OK) goto bad;

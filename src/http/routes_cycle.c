@@ -730,9 +730,21 @@ static est_result statutory_get(http_ctx *ctx) {
   rc = store_agreement_period(ctx->app->pool, id, af, at);
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "agreement %lld does not exist", id);
   if (rc != EST_OK) return rc;
-  if (!from) from = af;
-  if (!to) to = at;
+  /* A bound not given is the agreement's, held within three years of the one given (or of
+   * valid_from): the defaults alone always make a period the report takes. */
+  char dfrom[11], dto[11];
   est_date f, t;
+  if (!from && to && est_date_parse(to, &t) && est_date_parse(af, &f) &&
+      est_date_to_days(t) - est_date_to_days(f) > 3 * 365) {
+    est_date_format(est_date_from_days(est_date_to_days(t) - 3 * 365), dfrom, sizeof dfrom);
+    from = dfrom;
+  }
+  if (!from) from = af;
+  if (!to && est_date_parse(from, &f) && est_date_parse(at, &t) && est_date_to_days(t) - est_date_to_days(f) > 3 * 365) {
+    est_date_format(est_date_from_days(est_date_to_days(f) + 3 * 365), dto, sizeof dto);
+    to = dto;
+  }
+  if (!to) to = at;
   if (!est_date_parse(from, &f) || !est_date_parse(to, &t) || est_date_to_days(t) < est_date_to_days(f) ||
       est_date_to_days(t) - est_date_to_days(f) > 3 * 366) {
     http_fail_field(ctx, "to", "must not be before from, and the period at most three years");

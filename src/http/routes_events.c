@@ -231,14 +231,6 @@ static est_result param_time(http_ctx *ctx, const char *name, const char **out) 
   return http_fail(ctx, EST_EPARSE, "invalid query parameter '%s'", name);
 }
 
-/* ?name=: at most max bytes of UTF-8; 400 saying must otherwise. */
-static est_result param_text(http_ctx *ctx, const char *name, size_t max, const char *must, const char **out) {
-  *out = http_param(ctx, name);
-  if (!*out || (strlen(*out) <= max && est_utf8_valid(*out, strlen(*out)))) return EST_OK;
-  http_fail_field(ctx, name, must);
-  return http_fail(ctx, EST_EPARSE, "invalid query parameter '%s'", name);
-}
-
 /* GET {collection}/{id} of a row that the caller's disclosure (rows_of)
  * limits: a row the caller may not see does not exist for it. */
 static est_result get_disclosed(http_ctx *ctx, const char *noun, est_rows (*rows_of)(const est_caller *, long long *),
@@ -263,8 +255,8 @@ static est_result events_list(http_ctx *ctx) {
   if (rc == EST_OK) rc = http_param_id(ctx, "party_id", &f.party_id, NULL);
   if (rc == EST_OK) rc = param_time(ctx, "from", &f.from);
   if (rc == EST_OK) rc = param_time(ctx, "to", &f.to);
-  if (rc == EST_OK) rc = param_text(ctx, "source", 512, "must be at most 512 characters of UTF-8", &f.source);
   if (rc != EST_OK) return rc;
+  if ((rc = http_param_source(ctx, &f.source)) != EST_OK) return rc;
   est_caller who = http_caller(ctx);
   f.rows = est_disclosure_rows(&who, &f.rows_party);
   est_page page;
@@ -289,8 +281,12 @@ static est_result dead_letters_list(http_ctx *ctx) {
   if (rc == EST_OK) rc = http_param_enum(ctx, "reason", est_event_dead_letter_reasons, &f.reason);
   if (rc == EST_OK) rc = param_time(ctx, "from", &f.from);
   if (rc == EST_OK) rc = param_time(ctx, "to", &f.to);
-  if (rc == EST_OK) rc = param_text(ctx, "topic", 249, "must be a Kafka topic name", &f.topic);
   if (rc != EST_OK) return rc;
+  f.topic = http_param(ctx, "topic");
+  if (f.topic && (!*f.topic || strlen(f.topic) > 249 || strspn(f.topic, EST_KAFKA_TOPIC_CHARS) != strlen(f.topic))) {
+    http_fail_field(ctx, "topic", "must be a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -)");
+    return http_fail(ctx, EST_EPARSE, "invalid query parameter 'topic'");
+  }
   const char *res = http_param(ctx, "resolved");
   if (res) {
     bool b;

@@ -29,11 +29,7 @@ static est_result sources_list(http_ctx *ctx) {
   if (rc == EST_OK) rc = http_param_id(ctx, "party_id", &f.party_id, NULL);
   if (rc == EST_OK) rc = http_param_archived(ctx, &f.archived);
   if (rc != EST_OK) return rc;
-  f.source = http_param(ctx, "source");
-  if (f.source && (strlen(f.source) > 512 || !est_utf8_valid(f.source, strlen(f.source)))) {
-    http_fail_field(ctx, "source", "must be at most 512 characters of UTF-8");
-    return http_fail(ctx, EST_EPARSE, "invalid query parameter 'source'");
-  }
+  if ((rc = http_param_source(ctx, &f.source)) != EST_OK) return rc;
   est_page page;
   if ((rc = store_sources_list(http_read_pool(ctx), &f, &q, &page)) != EST_OK) return rc;
   http_reply_page(ctx, &page);

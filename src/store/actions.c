@@ -199,7 +199,7 @@ est_result store_action_finding(est_pool *pool, const est_actor *who, long long 
   if (rc == EST_OK && strcmp(PQgetvalue(walk, 0, 3), "trygghetsvandring") != 0) {
     store_write_error_set(fail, "/kind", "action %lld is a '%s'; findings are recorded on a trygghetsvandring", id,
                           PQgetvalue(walk, 0, 3));
-    rc = EST_EINVAL;
+    rc = EST_ECONFLICT; /* the action's state (its kind), not the body, is in the way: 409 */
   }
   if (rc == EST_OK) {
     const char *p[2] = {idb, body};

@@ -260,7 +260,7 @@ est_result store_agreement_revise(est_pool *pool, const est_actor *who, long lon
     } else if (est_revision_check(pf, pt, nf, nt, supersede, &field, &detail) != EST_OK) {
       store_write_error_set(fail, field, "%s (the previous version runs %s to %s)", detail, PQgetvalue(prev, 0, 3),
                             PQgetvalue(prev, 0, 4));
-      rc = EST_EINVAL;
+      rc = EST_ECONFLICT; /* conflicts with the stored previous version: 409 */
     }
   }
   if (rc == EST_OK) {

@@ -140,12 +140,12 @@ def test_revision_overlap_needs_explicit_supersede(estd, follow_up):
     before = estd.sql("SELECT count(*) FROM agreements")[0][0]
     overlap = {"code": "ml-norrby-2021-rev", "title": "Medborgarlöfte Norrby 2021 (reviderat)",
                "valid_from": "2021-07-01", "valid_to": "2022-06-30"}
-    doc = assert_problem(estd.post("/v1/agreements/%d/revisions" % bid, overlap), 422, "/valid_from")
+    doc = assert_problem(estd.post("/v1/agreements/%d/revisions" % bid, overlap), 409, "/valid_from")
     assert "supersede" in doc["detail"]
     assert estd.sql("SELECT count(*) FROM agreements")[0][0] == before  # nothing half-written
     # supersede without an overlap is refused as meaningless
     assert_problem(estd.post("/v1/agreements/%d/revisions" % bid, dict(overlap, valid_from="2022-01-01",
-                                                                        supersede=True)), 422, "/supersede")
+                                                                        supersede=True)), 409, "/supersede")
     r = estd.post("/v1/agreements/%d/revisions" % bid, dict(overlap, supersede=True))
     assert r.status_code == 201, r.text
     assert r.json()["supersedes"] is True and r.json()["kind"] == "medborgarlofte"
@@ -154,7 +154,7 @@ def test_revision_overlap_needs_explicit_supersede(estd, follow_up):
     assert_problem(estd.post("/v1/agreements/%d/revisions" % bid, dict(overlap, code="another", supersede=True)), 409)
     # the seed's follow-up period cannot start before it either
     assert_problem(estd.post("/v1/agreements/%d/revisions" % follow_up["id"], dict(NEXT, code="x", valid_from="2020-06-01",
-                                                                                   supersede=True)), 422, "/valid_from")
+                                                                                   supersede=True)), 409, "/valid_from")
 
 
 def test_seed_signatories_are_shown_by_role_title(estd):
@@ -388,7 +388,7 @@ def test_action_status_transitions_evidence_and_findings(estd, db, follow_up):
     assert finding["area_id"] == areas["norrby"] and finding["responsible_party_id"] == parties["ab-bostader"]
     assert estd.get(url).json()["finding_ids"] == [finding["id"]]
     assert_problem(estd.post("/v1/actions/%d/findings" % finding["id"], {"title": "x", "responsible_party_id": 1}),
-                   422, "/kind")
+                   409, "/kind")
     r = estd.delete(url + "/evidence/%d" % event_id)
     assert r.status_code == 200 and r.json()["evidence"] == []
     assert_problem(estd.delete(url + "/evidence/%d" % event_id), 404)
