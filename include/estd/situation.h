@@ -58,13 +58,13 @@ void est_situation_query_period(est_situation_query *q, const est_period *period
  * texts, see store_situation.h). areas and events only for GeoJSON
  * (events NULL when not asked for). */
 typedef struct est_situation_rows {
-  const char *counts;   /* {"total", "by_category", "by_party", "series", "by_weekday", "by_hour"} */
-  const char *hotspots; /* the hot spots' details, ranked (store_situation_hotspots) */
-  const char *context;  /* {"area", "presence", "focuses", "commitments", "freshness"} */
-  const char *areas;    /* area Features */
-  const char *events;   /* up to EST_SITUATION_GEOJSON_EVENTS_MAX + 1 event Features */
+  const char *counts;         /* {"total", "by_category", "by_party", "series", "by_weekday", "by_hour"} */
+  const char *hotspots;       /* the hot spots' details, ranked (store_situation_hotspots) */
+  const char *context;        /* {"area", "presence", "focuses", "commitments", "freshness"} */
+  const char *areas;          /* area Features */
+  const char *events;         /* up to EST_SITUATION_GEOJSON_EVENTS_MAX + 1 event Features */
   const char *hotspots_as_of; /* when the hot spots were computed (RFC 3339) */
-  bool hotspots_stale; /* newer events exist in their buckets (served within ESTD_HOTSPOT_MAX_STALENESS_S): the
+  bool hotspots_stale;        /* newer events exist in their buckets (served within ESTD_HOTSPOT_MAX_STALENESS_S): the
                           document then has "hot_spots_as_of" and "hot_spots_stale": true; without them the hot
                           spots are of the same snapshot as the counts (the document as before) */
 } est_situation_rows;
@@ -126,8 +126,7 @@ size_t est_situation_buckets(const est_situation_query *q, est_situation_bucket 
 /* The buckets q's hot spots read: its area (or all areas) over the current
  * period, and for one area the presence buckets of the period (the patrols
  * and activities around its hot spots). A subset of est_situation_buckets. */
-size_t est_situation_hotspot_buckets(const est_situation_query *q,
-                                     est_situation_bucket out[EST_SITUATION_BUCKETS_MAX]);
+size_t est_situation_hotspot_buckets(const est_situation_query *q, est_situation_bucket out[EST_SITUATION_BUCKETS_MAX]);
 
 /* The key of q's hot spots in the memo of their last computation (app->hotspot_cache): every
  * input that changes them (area, period, eps, min_points, exact geometry), nothing else. */
