@@ -16,10 +16,10 @@
 
 #include "estd/result.h"
 
-#define EST_COMMITMENT_TEXT_MAX 4000 /* characters (code points) */
-#define EST_COMMITMENT_NOTE_MAX 4000 /* characters (code points) */
-#define EST_COMMITMENT_CODE_MAX 100  /* bytes of a slug */
-#define EST_COMMITMENT_UNIT_MAX 64   /* bytes of a lower_snake_case unit */
+#define EST_COMMITMENT_TEXT_MAX 4000  /* characters (code points) */
+#define EST_COMMITMENT_NOTE_MAX 4000  /* characters (code points) */
+#define EST_COMMITMENT_CODE_MAX 100   /* bytes of a slug */
+#define EST_COMMITMENT_UNIT_MAX 64    /* bytes of a lower_snake_case unit */
 #define EST_COMMITMENT_TARGET_MAX 1e9 /* largest target value (openapi.yaml CommitmentTarget) */
 #define EST_COMMITMENT_MAX_PARTIES 20
 #define EST_COMMITMENT_MAX_AREAS 50

@@ -274,18 +274,14 @@ void est_json_integral_reals(json_t *j) {
   if (json_is_object(j)) {
     const char *k;
     json_object_foreach(j, k, v) {
-      if ((n = integral(v)))
-        json_object_set_new(j, k, n);
-      else
-        est_json_integral_reals(v);
+      if ((n = integral(v))) json_object_set_new(j, k, n);
+      else est_json_integral_reals(v);
     }
   } else if (json_is_array(j)) {
     for (size_t i = 0; i < json_array_size(j); i++) {
       v = json_array_get(j, i);
-      if ((n = integral(v)))
-        json_array_set_new(j, i, n);
-      else
-        est_json_integral_reals(v);
+      if ((n = integral(v))) json_array_set_new(j, i, n);
+      else est_json_integral_reals(v);
     }
   }
 }

@@ -7,8 +7,8 @@
 #include "estd/store_audit.h"
 #include "estd/util.h"
 
-static const char *const audit_actions[] = {"create",   "update",  "delete",  "ingest",
-                                            "resubmit", "archive", "restore", "retention", NULL};
+static const char *const audit_actions[] = {"create",  "update",  "delete",    "ingest", "resubmit",
+                                            "archive", "restore", "retention", NULL};
 
 /* from/to: a date (whole day, Europe/Stockholm) or an RFC 3339 date-time. */
 static est_result time_param(http_ctx *ctx, const char *name, const char **ts, const char **date) {

@@ -740,7 +740,8 @@ static est_result statutory_get(http_ctx *ctx) {
     from = dfrom;
   }
   if (!from) from = af;
-  if (!to && est_date_parse(from, &f) && est_date_parse(at, &t) && est_date_to_days(t) - est_date_to_days(f) > 3 * 365) {
+  if (!to && est_date_parse(from, &f) && est_date_parse(at, &t) &&
+      est_date_to_days(t) - est_date_to_days(f) > 3 * 365) {
     est_date_format(est_date_from_days(est_date_to_days(f) + 3 * 365), dto, sizeof dto);
     to = dto;
   }
