@@ -28,6 +28,9 @@ typedef struct est_vctx {
 
 /* EST_EINVAL (error appended) unless body is an object. */
 est_result est_v_begin(est_vctx *v, const json_t *body, char **normalized, json_t **errors);
+/* est_v_begin, then an error for every member of body not in known
+ * (NULL-terminated). */
+est_result est_v_open(est_vctx *v, const json_t *body, const char *const *known, char **normalized, json_t **errors);
 /* EST_EINVAL when any checker failed, else *normalized (caller frees). */
 est_result est_v_finish(est_vctx *v, char **normalized);
 void est_v_err(est_vctx *v, const char *field, const char *detail);

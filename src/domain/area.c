@@ -20,9 +20,8 @@ est_result est_area_validate(const json_t *body, bool patch, char **normalized, 
   static const char *const known[] = {"name",        "kind",     "code",    "approximate",
                                       "description", "geometry", "aliases", NULL};
   est_vctx v;
-  est_result rc = est_v_begin(&v, body, normalized, errors);
+  est_result rc = est_v_open(&v, body, known, normalized, errors);
   if (rc != EST_OK) return rc;
-  est_v_unknown(&v, body, known);
   est_v_string(&v, body, "name", !patch, false, 1, EST_AREA_NAME_MAX);
   est_v_enum(&v, body, "kind", !patch, est_area_kinds);
   est_v_slug(&v, body, "code");
@@ -49,9 +48,8 @@ est_result est_focus_validate(const json_t *body, bool patch, char **normalized,
                                       "valid_from", "valid_to",     "code",     NULL};
   static const char *const id_msg = "must be a positive integer id";
   est_vctx v;
-  est_result rc = est_v_begin(&v, body, normalized, errors);
+  est_result rc = est_v_open(&v, body, known, normalized, errors);
   if (rc != EST_OK) return rc;
-  est_v_unknown(&v, body, known);
   est_v_int(&v, body, "area_id", !patch, false, 1, INT64_MAX, id_msg);
   bool has_agreement = est_v_int(&v, body, "agreement_id", false, true, 1, INT64_MAX, id_msg);
   bool has_party = est_v_int(&v, body, "party_id", false, true, 1, INT64_MAX, id_msg);

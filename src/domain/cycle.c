@@ -54,9 +54,8 @@ static const char *const READONLY[] = {"id", "created_at", "updated_at", "versio
  * (READONLY) and none of derived (NULL: none). */
 static est_result v_open(est_vctx *v, const json_t *body, const char *const *known, const char *const *derived,
                          char **normalized, json_t **errors) {
-  est_result rc = est_v_begin(v, body, normalized, errors);
+  est_result rc = est_v_open(v, body, known, normalized, errors);
   if (rc != EST_OK) return rc;
-  est_v_unknown(v, body, known);
   v_readonly(v, body, READONLY);
   if (derived) v_readonly(v, body, derived);
   return EST_OK;
@@ -177,9 +176,8 @@ static bool role_title_ok(const char *s) {
 est_result est_signing_validate(const json_t *body, char **normalized, json_t **errors) {
   static const char *const known[] = {"signed_on", "signatories", NULL};
   est_vctx v;
-  est_result rc = est_v_begin(&v, body, normalized, errors);
+  est_result rc = est_v_open(&v, body, known, normalized, errors);
   if (rc != EST_OK) return rc;
-  est_v_unknown(&v, body, known);
   est_v_date(&v, body, "signed_on", true, false);
   const json_t *s = est_v_field(&v, body, "signatories", true, false);
   if (s) {
@@ -301,9 +299,8 @@ est_result est_meeting_validate(const json_t *body, bool patch, char **normalize
   static const char *const frozen[] = {"agreement_id", "held_on",         "area_id",   "week",   "hot_spots",
                                        "snapshot",     "snapshot_sha256", "focus_ids", "period", NULL};
   est_vctx v;
-  est_result rc = est_v_begin(&v, body, normalized, errors);
+  est_result rc = est_v_open(&v, body, known, normalized, errors);
   if (rc != EST_OK) return rc;
-  est_v_unknown(&v, body, known);
   if (v.nerrors) return est_v_finish(&v, normalized);
   v_readonly(&v, body, READONLY);
   if (patch) {
@@ -419,9 +416,8 @@ est_result est_finding_validate(const json_t *body, char **normalized, json_t **
   static const char *const known[] = {"title", "description",  "responsible_party_id", "area_id",
                                       "kind",  "planned_from", "planned_to",           NULL};
   est_vctx v;
-  est_result rc = est_v_begin(&v, body, normalized, errors);
+  est_result rc = est_v_open(&v, body, known, normalized, errors);
   if (rc != EST_OK) return rc;
-  est_v_unknown(&v, body, known);
   est_v_int(&v, body, "area_id", false, false, 1, INT64_MAX, ID_MSG);
   v_action_common(&v, body, false);
   return est_v_finish(&v, normalized);
@@ -494,9 +490,8 @@ est_result est_indicator_validate(const json_t *body, bool patch, char **normali
 est_result est_outcome_target_validate(const json_t *body, char **normalized, json_t **errors) {
   static const char *const known[] = {"indicator", "measure", "area_id", "direction", "baseline_value_id", NULL};
   est_vctx v;
-  est_result rc = est_v_begin(&v, body, normalized, errors);
+  est_result rc = est_v_open(&v, body, known, normalized, errors);
   if (rc != EST_OK) return rc;
-  est_v_unknown(&v, body, known);
   est_v_enum(&v, body, "indicator", true, est_indicators);
   if (!json_object_get(body, "measure")) est_v_err(&v, "/measure", "is required");
   else est_v_slug(&v, body, "measure");

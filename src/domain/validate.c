@@ -164,6 +164,12 @@ void est_v_unknown(est_vctx *v, const json_t *body, const char *const *known) {
   }
 }
 
+est_result est_v_open(est_vctx *v, const json_t *body, const char *const *known, char **normalized, json_t **errors) {
+  est_result rc = est_v_begin(v, body, normalized, errors);
+  if (rc == EST_OK) est_v_unknown(v, body, known);
+  return rc;
+}
+
 est_result est_v_finish(est_vctx *v, char **normalized) {
   if (v->nerrors) {
     json_decref(v->out);

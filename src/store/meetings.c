@@ -58,8 +58,7 @@ static const est_stmt meeting_insert = {
     3};
 static const est_stmt meeting_update = {
     "meeting_update",
-    "WITH b AS (SELECT $3::jsonb AS j) UPDATE meetings t SET title = CASE WHEN b.j ? 'title' THEN b.j->>'title' "
-    "ELSE t.title END, notes = CASE WHEN b.j ? 'notes' THEN b.j->>'notes' ELSE t.notes END, decisions = "
+    "WITH b AS (SELECT $3::jsonb AS j) UPDATE meetings t SET " SET_TEXT("title") ", " SET_TEXT("notes") ", decisions = "
     "COALESCE(b.j->'decisions', t.decisions), updated_at = clock_timestamp(), version = t.version + 1 FROM b "
     "WHERE t.id = $1 AND ($2::bigint IS NULL OR t.version = $2) RETURNING t.id",
     3};

@@ -687,8 +687,9 @@ est_result store_situation_version(est_pool *pool, const est_situation_query *q,
   *version = *freshness = NULL;
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
-  if (rc != EST_OK) return rc;
-  rc = read_version(c, q, version, freshness, NULL);
-  est_pool_release(pool, c);
+  if (rc == EST_OK) {
+    rc = read_version(c, q, version, freshness, NULL);
+    est_pool_release(pool, c);
+  }
   return rc;
 }
