@@ -48,6 +48,8 @@ json_t *est_ogc_crs_list(void);
 /* The supported URIs as one comma-separated line (static), for messages. */
 const char *est_ogc_crs_names(void);
 
+#define EST_OGC_BBOX_MAX 200 /* characters of a bbox parameter (openapi.yaml maxLength) */
+
 /* Parses bbox (4 numbers, or 6 with heights, which are ignored) given in
  * crs's axis order into out = minx, miny, maxx, maxy in PostGIS's x/y order
  * of the same CRS. Lower corner <= upper corner on both axes (no bbox over

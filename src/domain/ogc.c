@@ -56,6 +56,10 @@ static int numbers(const char *s, double *v, int max) {
 
 est_result est_ogc_bbox_parse(const char *s, const est_ogc_crs *crs, double out[4], const char **why) {
   double v[6];
+  if (s && strlen(s) > EST_OGC_BBOX_MAX) {
+    *why = "must be at most 200 characters";
+    return EST_EPARSE;
+  }
   int n = s ? numbers(s, v, 6) : -1;
   if (n != 4 && n != 6) {
     *why = "must be 4 numbers (lower corner, upper corner in the axis order of bbox-crs) or 6 with heights";

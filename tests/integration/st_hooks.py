@@ -185,6 +185,8 @@ def before_call(context, case, kwargs):
                     query[k] = v[:8] + "28" + v[10:]
         elif op == "GET /v1/agreements/{id}/follow-up":
             query.pop("period", None)  # one of the cadence, inside the agreement's validity
+        elif op.startswith("GET /ogc/collections/{collectionId}/items"):
+            _fix_ogc(query, (case.path_parameters or {}).get("collectionId"))
         elif "intersects_bbox" in query:
             box = [float(x) for x in query["intersects_bbox"].split(",")]
             if box[0] > box[2] or box[1] > box[3]:
@@ -196,6 +198,33 @@ def before_call(context, case, kwargs):
             _fix_events(case)
         else:
             _fix_body(op, case.body)
+
+
+OGC_DATETIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))")
+
+
+def _fix_ogc(query, collection):
+    """openapi.yaml /ogc items: `bbox` lower corner <= upper corner, CRS84/EPSG:4326 in degrees
+    (in the axis order of `bbox-crs`); `datetime` an RFC 3339 instant or interval with start <=
+    end, not both ends open; hot spots: a closed interval of at most 731 days, no open one; areas
+    have none."""
+    if "bbox" in query:
+        box = [float(x) for x in str(query["bbox"]).split(",")]
+        n = len(box) // 2
+        lo, hi = box[:n], box[n:]
+        lo, hi = [min(a, b) for a, b in zip(lo, hi)], [max(a, b) for a, b in zip(lo, hi)]
+        if "3006" not in str(query.get("bbox-crs", "")):
+            lat_first = "EPSG/0/4326" in str(query.get("bbox-crs", ""))
+            lim = (90, 180) if lat_first else (180, 90)
+            lo = [max(-lim[i % 2] if i < 2 else v, min(lim[i % 2] if i < 2 else v, v)) for i, v in enumerate(lo)]
+            hi = [max(-lim[i % 2] if i < 2 else v, min(lim[i % 2] if i < 2 else v, v)) for i, v in enumerate(hi)]
+        query["bbox"] = ",".join(f"{v:.6f}" for v in lo + hi)
+    if "datetime" in query:
+        if collection == "areas":
+            del query["datetime"]
+        elif collection == "hot-spots" or not OGC_DATETIME.fullmatch(str(query["datetime"])):
+            # an interval's words (ordered ends, at most 731 days for hot spots) in one valid value
+            query["datetime"] = "2026-11-02T00:00:00Z/2026-11-09T00:00:00Z"
 
 
 def _fix_events(case):
