@@ -291,6 +291,23 @@ def test_landing_page_and_conformance(env):
     assert_problem(get(env, "admin", "/ogc", headers={"Host": "evil\"host"}), 400)
 
 
+def test_public_url_names_the_links(env):
+    """Behind a proxy (TLS, a path prefix) ESTD_PUBLIC_URL is what the links are built from."""
+    e = Estd(env["db"].db, env={"ESTD_PUBLIC_URL": "https://gis.example.se/estd"}).start()
+    try:
+        land = ok(e.get("/ogc"), "application/json")
+        assert link(land, "self") == "https://gis.example.se/estd/ogc"
+        assert link(land, "data") == "https://gis.example.se/estd/ogc/collections"
+        page = ok(e.get("/ogc/collections/areas/items", params={"limit": 1}))
+        assert link(page, "next").startswith("https://gis.example.se/estd/ogc/collections/areas/items?limit=1&cursor=")
+    finally:
+        assert e.stop() == 0, e.read_log()[-3000:]
+    for bad in ("gis.example.se", "https://gis.example.se/", "https://gis.example.se/x?y=1", "https://a b"):
+        e = Estd(env["db"].db, env={"ESTD_PUBLIC_URL": bad}).start(wait_ready=False)
+        assert e.proc.wait(30) != 0
+        assert "ESTD_PUBLIC_URL" in e.read_log(), bad
+
+
 def test_collections_metadata(env):
     doc = ok(get(env, "admin", "/ogc/collections"), "application/json")
     colls = {c["id"]: c for c in doc["collections"]}
