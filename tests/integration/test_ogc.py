@@ -22,6 +22,7 @@ import subprocess
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from conftest import Estd, assert_problem, create_key
 from sit_events import HASSLEHOLMEN, HULTA, NORRBY, OUTSIDE, ev, insert, party_ids
@@ -285,6 +286,10 @@ def test_landing_page_and_conformance(env):
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
         "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"}
+    assert ok(get(env, "admin", "/ogc/"), "application/json") == land  # with a trailing slash too
+    h = env["sec"].base + "/ogc/collections/areas/items"
+    r = requests.head(h, headers={"Authorization": "Bearer " + env["keys"]["admin"]}, timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/geo+json") and not r.content
     # The links follow the Host the client used.
     r = get(env, "admin", "/ogc", headers={"Host": "gis.example.se:8443"})
     assert link(r.json(), "self") == "http://gis.example.se:8443/ogc"
