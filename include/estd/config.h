@@ -79,6 +79,8 @@ typedef struct est_config {
   char *web_dir;             /* ESTD_WEB_DIR: the web app's built assets (served under /app/) */
   char *ui_basemap_url;      /* ESTD_UI_BASEMAP_URL: map tile URL template (NULL = no basemap) */
   bool public_page;          /* ESTD_PUBLIC_PAGE: the public medborgarlöfte page and its API */
+  char *
+      public_url; /* ESTD_PUBLIC_URL: the http(s) URL clients reach estd at, for absolute links (OGC API); unset = from the request's Host */
   /* OpenID Connect (docs/SECURITY.md; off unless oidc_issuer is set). */
   char *oidc_issuer;                /* ESTD_OIDC_ISSUER: issuer URL (discovery at /.well-known/openid-configuration) */
   char *oidc_audience;              /* ESTD_OIDC_AUDIENCE: aud an access token must carry */

@@ -216,6 +216,18 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_str(&l, &cfg->web_dir, "ESTD_WEB_DIR", ESTD_DEFAULT_WEB_DIR);
   load_str(&l, &cfg->ui_basemap_url, "ESTD_UI_BASEMAP_URL", NULL);
   load_bool(&l, &cfg->public_page, "ESTD_PUBLIC_PAGE", false);
+  load_str(&l, &cfg->public_url, "ESTD_PUBLIC_URL", NULL);
+  if (l.rc == EST_OK && cfg->public_url) {
+    char origin[480];
+    size_t n = strlen(cfg->public_url);
+    if (est_url_origin(cfg->public_url, origin, sizeof origin) != EST_OK || n == 0 || n > 256 ||
+        cfg->public_url[n - 1] == '/' || strpbrk(cfg->public_url, "?#")) {
+      snprintf(err, errlen,
+               "ESTD_PUBLIC_URL must be an http(s) URL of at most 256 characters without a trailing '/', query, "
+               "quotes, spaces, ';' or ','");
+      l.rc = EST_ECONFIG;
+    }
+  }
   if (l.rc == EST_OK && cfg->ui_basemap_url) {
     char origin[480];
     if (est_url_origin(cfg->ui_basemap_url, origin, sizeof origin) != EST_OK) {
@@ -358,6 +370,7 @@ void est_config_free(est_config *cfg) {
   free(cfg->police_feed_party);
   free(cfg->police_feed_contact);
   free(cfg->police_geocode_municipality);
+  free(cfg->public_url);
   char **oidc[] = {&cfg->oidc_issuer,         &cfg->oidc_audience,     &cfg->oidc_algs,         &cfg->oidc_party_claim,
                    &cfg->oidc_groups_claim,   &cfg->oidc_party_groups, &cfg->oidc_scope_claim,  &cfg->oidc_scope_prefix,
                    &cfg->oidc_scope_groups,   &cfg->oidc_client_id,    &cfg->oidc_redirect_uri, &cfg->oidc_login_scopes,

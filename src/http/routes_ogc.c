@@ -37,9 +37,14 @@
 
 /* ---- request helpers ------------------------------------------------------- */
 
-/* The service's base URL, scheme://Host/ogc (links must be absolute: a
- * client resolves them against the landing page's own path otherwise). */
+/* The service's base URL (links must be absolute: a client resolves them
+ * against the landing page's own path otherwise): ESTD_PUBLIC_URL + /ogc
+ * (behind a proxy), else scheme://Host/ogc. */
 static est_result base_url(http_ctx *ctx, char *out, size_t n) {
+  if (ctx->app->cfg->public_url) {
+    snprintf(out, n, "%s/ogc", ctx->app->cfg->public_url);
+    return EST_OK;
+  }
   const char *host = http_header(ctx, "Host");
   bool ok = host && host[0] && strlen(host) <= 255;
   for (const char *p = host; ok && *p; p++)

@@ -135,10 +135,18 @@ static const est_stmt focuses_extent = {
     "ST_Extent(ar.geom) AS b, min(f.valid_from) AS t0, max(f.valid_to) AS t1, bool_or(f.valid_to IS NULL) AS open "
     "FROM area_focuses f JOIN areas ar ON ar.id = f.area_id WHERE f.archived_at IS NULL) x",
     0};
+/* Events: the extent must not cost a scan of every event on each
+ * /ogc/collections request: the planner's estimate (ST_EstimatedExtent,
+ * from the table statistics; NULL before the first ANALYZE) when the caller
+ * sees every event, none for a caller that sees one party's (the estimate
+ * is of everyone's); the times from the indexes on (occurred_at) and
+ * (party_id, occurred_at). */
 static const est_stmt events_extent = {
     "ogc_events_extent",
-    "SELECT " EXTENT_COLS("x.b") ", " UTC_TEXT("x.t0") ", " UTC_TEXT("x.t1") " FROM (SELECT ST_Extent(e.geom) AS b, "
-    "min(e.occurred_at) AS t0, max(e.occurred_at) AS t1 FROM events e WHERE ($1::bigint IS NULL OR e.party_id = $1)) x",
+    "SELECT " EXTENT_COLS("x.b") ", " UTC_TEXT("x.t0") ", " UTC_TEXT("x.t1") " FROM (SELECT CASE WHEN $1::bigint IS "
+    "NULL THEN ST_EstimatedExtent('public', 'events', 'geom') END AS b, (SELECT min(e.occurred_at) FROM events e WHERE "
+    "$1::bigint IS NULL OR e.party_id = $1) AS t0, (SELECT max(e.occurred_at) FROM events e WHERE $1::bigint IS NULL "
+    "OR e.party_id = $1) AS t1) x",
     1};
 
 /* ---- parameters ----------------------------------------------------------------- */

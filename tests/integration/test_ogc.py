@@ -22,6 +22,7 @@ import subprocess
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from conftest import Estd, assert_problem, create_key
 from sit_events import HASSLEHOLMEN, HULTA, NORRBY, OUTSIDE, ev, insert, party_ids
@@ -285,10 +286,31 @@ def test_landing_page_and_conformance(env):
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
         "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs"}
+    assert ok(get(env, "admin", "/ogc/"), "application/json") == land  # with a trailing slash too
+    h = env["sec"].base + "/ogc/collections/areas/items"
+    r = requests.head(h, headers={"Authorization": "Bearer " + env["keys"]["admin"]}, timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/geo+json") and not r.content
     # The links follow the Host the client used.
     r = get(env, "admin", "/ogc", headers={"Host": "gis.example.se:8443"})
     assert link(r.json(), "self") == "http://gis.example.se:8443/ogc"
     assert_problem(get(env, "admin", "/ogc", headers={"Host": "evil\"host"}), 400)
+
+
+def test_public_url_names_the_links(env):
+    """Behind a proxy (TLS, a path prefix) ESTD_PUBLIC_URL is what the links are built from."""
+    e = Estd(env["db"].db, env={"ESTD_PUBLIC_URL": "https://gis.example.se/estd"}).start()
+    try:
+        land = ok(e.get("/ogc"), "application/json")
+        assert link(land, "self") == "https://gis.example.se/estd/ogc"
+        assert link(land, "data") == "https://gis.example.se/estd/ogc/collections"
+        page = ok(e.get("/ogc/collections/areas/items", params={"limit": 1}))
+        assert link(page, "next").startswith("https://gis.example.se/estd/ogc/collections/areas/items?limit=1&cursor=")
+    finally:
+        assert e.stop() == 0, e.read_log()[-3000:]
+    for bad in ("gis.example.se", "https://gis.example.se/", "https://gis.example.se/x?y=1", "https://a b"):
+        e = Estd(env["db"].db, env={"ESTD_PUBLIC_URL": bad}).start(wait_ready=False)
+        assert e.proc.wait(30) != 0
+        assert "ESTD_PUBLIC_URL" in e.read_log(), bad
 
 
 def test_collections_metadata(env):
@@ -309,6 +331,13 @@ def test_collections_metadata(env):
     assert dt.datetime.fromisoformat(t0.replace("Z", "+00:00")) == lo.replace(microsecond=0)
     assert dt.datetime.fromisoformat(t1.replace("Z", "+00:00")) == hi.replace(microsecond=0)
     assert "temporal" not in colls["areas"]["extent"]
+    # The events' spatial extent is the planner's estimate (no scan of every event per request).
+    postgis(env, "ANALYZE events")
+    got = ok(get(env, "admin", "/ogc/collections/events"), "application/json")["extent"]["spatial"]["bbox"][0]
+    x0, y0, x1, y1 = postgis(env, "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                                  "(SELECT ST_Extent(geom) e FROM events) x")[0]
+    assert got[0] <= x1 and got[2] >= x0 and got[1] <= y1 and got[3] >= y0  # overlaps the true extent
+    assert 12 < got[0] < 14 and 57 < got[1] < 58
     # crs on a description: its items links ask for it (how GDAL 3.6 reads EPSG:3006).
     c = ok(get(env, "admin", "/ogc/collections/areas", params={"crs": EPSG3006}), "application/json")
     assert link(c, "items", "application/geo+json") == base(env) + "/collections/areas/items?crs=" + EPSG3006
@@ -487,8 +516,9 @@ def test_a_party_key_sees_only_its_own_events(env):
     assert all(f["properties"]["party_id"] == police for f in doc["features"])
     assert ok(get(env, "police", "/ogc/collections/events/items/%d" % min(own)))["id"] == min(own)
     assert_problem(get(env, "police", "/ogc/collections/events/items/%d" % min(others)), 404)
-    # The extent is that of its own events.
+    # The extent is that of its own events (times; no spatial estimate of everyone's events).
     c = ok(get(env, "police", "/ogc/collections/events"), "application/json")
+    assert "spatial" not in c["extent"]
     t0 = c["extent"]["temporal"]["interval"][0][0]
     lo = postgis(env, "SELECT min(occurred_at) FROM events WHERE party_id = %s", (police,))[0][0]
     assert dt.datetime.fromisoformat(t0.replace("Z", "+00:00")) == lo.replace(microsecond=0)
