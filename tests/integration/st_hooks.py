@@ -203,6 +203,15 @@ def before_call(context, case, kwargs):
 OGC_DATETIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))")
 
 
+def _instant(v):
+    """A date-time that exists (the pattern lets 30 February through; the server does not)."""
+    try:
+        datetime.datetime.fromisoformat(v.replace("Z", "+00:00").replace("z", "+00:00").replace("t", "T"))
+        return True
+    except ValueError:
+        return False
+
+
 def _fix_ogc(query, collection):
     """openapi.yaml /ogc items: `bbox` lower corner <= upper corner, CRS84/EPSG:4326 in degrees
     (in the axis order of `bbox-crs`); `datetime` an RFC 3339 instant or interval with start <=
@@ -222,7 +231,8 @@ def _fix_ogc(query, collection):
     if "datetime" in query:
         if collection == "areas":
             del query["datetime"]
-        elif collection == "hot-spots" or not OGC_DATETIME.fullmatch(str(query["datetime"])):
+        elif collection == "hot-spots" or not OGC_DATETIME.fullmatch(str(query["datetime"])) \
+                or not _instant(str(query["datetime"])):
             # an interval's words (ordered ends, at most 731 days for hot spots) in one valid value
             query["datetime"] = "2026-11-02T00:00:00Z/2026-11-09T00:00:00Z"
 
