@@ -21,9 +21,12 @@
  * $3::jsonb AS j) UPDATE <table> t SET ...": a member present in the patch
  * sets column col, an absent one keeps it. SET_TEXT: a text column (null
  * clears it); SET_KEEP: a column of SQL type type that null does not
- * clear; SET_NULLABLE: one that null clears. */
-#define SET_TEXT(col) col " = CASE WHEN b.j ? '" col "' THEN b.j->>'" col "' ELSE t." col " END"
-#define SET_KEEP(col, type) col " = COALESCE((b.j->>'" col "')::" type ", t." col ")"
+ * clear; SET_NULLABLE: one that null clears. The _OF forms name the
+ * table's alias (the others: t). */
+#define SET_TEXT_OF(alias, col) col " = CASE WHEN b.j ? '" col "' THEN b.j->>'" col "' ELSE " alias "." col " END"
+#define SET_KEEP_OF(alias, col, type) col " = COALESCE((b.j->>'" col "')::" type ", " alias "." col ")"
+#define SET_TEXT(col) SET_TEXT_OF("t", col)
+#define SET_KEEP(col, type) SET_KEEP_OF("t", col, type)
 #define SET_NULLABLE(col, type) col " = CASE WHEN b.j ? '" col "' THEN (b.j->>'" col "')::" type " ELSE t." col " END"
 
 typedef struct store_constraint {

@@ -62,7 +62,6 @@ static const est_stmt meeting_update = {
     "COALESCE(b.j->'decisions', t.decisions), updated_at = clock_timestamp(), version = t.version + 1 FROM b "
     "WHERE t.id = $1 AND ($2::bigint IS NULL OR t.version = $2) RETURNING t.id",
     3};
-const store_archivable store_meetings_archivable = STORE_ARCHIVE_STMTS("meeting", "meetings", "m", MEETING_JSON);
 static const est_stmt meeting_parties_prune = {
     "meeting_parties_prune",
     "DELETE FROM meeting_parties WHERE meeting_id = $1 AND $2::jsonb ? 'party_ids' AND NOT (party_id = ANY "
@@ -74,6 +73,7 @@ static const est_stmt meeting_parties_add = {
     "jsonb_array_elements_text(COALESCE($2::jsonb->'party_ids', '[]'::jsonb)) x ON CONFLICT DO NOTHING",
     2};
 static const est_stmt *const meeting_links[] = {&meeting_parties_prune, &meeting_parties_add, NULL};
+const store_archivable store_meetings_archivable = STORE_ARCHIVE_STMTS("meeting", "meetings", "m", MEETING_JSON);
 
 /* A chosen hot spot of the snapshot: its hull, widened by 25 m (in SWEREF
  * 99 TM, so a hull of collinear points is still an area), becomes an area
