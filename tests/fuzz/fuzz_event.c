@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   json_t *errors = NULL;
   est_event_reason r = est_event_from_message(data, size, NULL, 0, &ev, &errors);
   if (r == 0) {
-    est_admit_lookup lk = {party, source, NULL};
+    est_admit_lookup lk = {.party = party, .source = source};
     est_admit_policy pol = {.bound_code = size % 2 ? "ab-bostader" : NULL,
                             .bound_enforced = size % 2 == 1,
                             .channel = "topic fuzz",
