@@ -20,6 +20,10 @@
 -- then only the events whose key it inserted; any other writer of events
 -- (SQL, fixtures) gets its keys from the statement trigger below, where a
 -- duplicate key fails with unique_violation like the old constraint did.
+-- The intake statement (src/store/events.c) sets estd.intake_statement =
+-- 'on' in its transaction: it writes the keys itself and derives the area
+-- rows from the events it inserts in the same statement, so the two
+-- triggers that would only repeat that work are skipped for it.
 -- event_keys is also what other tables reference (action_events,
 -- dead_letters.resolved_event_id): a foreign key to a partitioned table must
 -- name the partition key too, and it would forbid dropping a month.
@@ -235,7 +239,7 @@ $$;
 
 -- ---- integrity between events, event_keys and event_areas ---------------------------
 -- Keys of events inserted by any statement other than the intake's own
--- (which inserts the keys first and sets estd.event_keys = 'written').
+-- (which inserts the keys first, see above).
 CREATE FUNCTION est_event_keys_insert() RETURNS trigger
   LANGUAGE plpgsql AS $$
 BEGIN
@@ -246,7 +250,7 @@ END
 $$;
 CREATE TRIGGER events_keys_ins AFTER INSERT ON events
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-  WHEN (current_setting('estd.event_keys', true) IS DISTINCT FROM 'written')
+  WHEN (current_setting('estd.intake_statement', true) IS DISTINCT FROM 'on')
   EXECUTE FUNCTION est_event_keys_insert();
 
 -- What ON DELETE CASCADE did: deleting events deletes their area rows (with
@@ -279,7 +283,9 @@ BEGIN
 END
 $$;
 CREATE TRIGGER event_areas_event_check_ins AFTER INSERT ON event_areas
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION est_event_areas_check();
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+  WHEN (current_setting('estd.intake_statement', true) IS DISTINCT FROM 'on')
+  EXECUTE FUNCTION est_event_areas_check();
 CREATE TRIGGER event_areas_event_check_upd AFTER UPDATE ON event_areas
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION est_event_areas_check();
 

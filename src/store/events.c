@@ -22,14 +22,16 @@
  * with their areas (one spatial join against the GiST index of areas) and
  * their event_areas rows. One statement per batch: the statement triggers
  * on events and event_areas (situation versions, rollups) fire once with
- * the whole batch. estd.event_keys = 'written' tells the keys trigger of
- * 0095 that this statement wrote the keys itself. The table lives as long
+ * the whole batch. estd.intake_statement = 'on' tells the triggers of 0095
+ * that this statement writes the keys itself and derives the area rows
+ * from the events it inserts (so neither the keys trigger nor the area
+ * rows' event check has work to do). The table lives as long
  * as the session; ON COMMIT DELETE ROWS empties it at every commit (and a
  * rollback drops its rows), the DELETE covers the savepoint-per-event
  * retry, where several inserts share one transaction. */
 #define STAGE "pg_temp.estd_intake_stage"
 static const char stage_open[] =
-    "SET LOCAL estd.event_keys = 'written'; SET LOCAL jit = off; "
+    "SET LOCAL estd.intake_statement = 'on'; SET LOCAL jit = off; "
     "CREATE TEMP TABLE IF NOT EXISTS estd_intake_stage (i int4, source text, sid text, party_id int8, kind text, "
     "activity_type text, category text, occurred_at text, duration_s int4, srid int4, px float8, py float8, "
     "track text, place text, description text, attributes text, flags text, prec text, published_at text) "
@@ -38,9 +40,11 @@ static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
 #define STAGE_COLS 19
 
 /* s: the staged rows, one per key (the first in batch order); k: the keys
- * that were new; n: their rows with the new event id; ar: their areas;
- * ins, ea: the events and their area rows. Events coarser than a district
- * (municipality, county centroids) get no area. */
+ * that were new; n: their rows with the new event id; ins: the events with
+ * their areas, the spatial join of n and areas (per row a probe of the GiST
+ * index of areas: a lateral join, so the plan stays linear whatever the
+ * row estimates of the staged rows are); ea: their area rows. Events
+ * coarser than a district (municipality, county centroids) get no area. */
 #define EV_WITH                                                                                                 \
   "WITH s AS (SELECT DISTINCT ON (source, sid) i, source, sid, party_id, kind, activity_type, category, "      \
   "occurred_at::timestamptz AS occurred_at, duration_s, CASE WHEN px IS NULL THEN NULL WHEN srid = 4326 THEN " \
@@ -51,15 +55,13 @@ static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
   "k AS (INSERT INTO event_keys (source, source_event_id) SELECT source, sid FROM s ORDER BY i "               \
   "ON CONFLICT (source, source_event_id) DO NOTHING RETURNING event_id, source, source_event_id), "             \
   "n AS (SELECT k.event_id, s.* FROM k JOIN s ON s.source = k.source AND s.sid = k.source_event_id), "         \
-  "ar AS (SELECT n.event_id, array_agg(a.id ORDER BY a.id) AS ids FROM n JOIN areas a ON "                    \
-  "ST_Intersects(a.geom, COALESCE(n.g, n.t)) WHERE n.prec IS NULL OR n.prec NOT IN ('municipality', "          \
-  "'county') GROUP BY n.event_id), "                                                                           \
   "ins AS (INSERT INTO events (id, source, source_event_id, party_id, kind, activity_type, category, "         \
   "occurred_at, duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel, "      \
   "location_precision, published_at) SELECT n.event_id, n.source, n.sid, n.party_id, n.kind, "                \
   "n.activity_type, n.category, n.occurred_at, n.duration_s, n.g, n.t, n.place, COALESCE(ar.ids, '{}'), "      \
-  "n.description, n.attributes, n.flags, $1, n.prec, n.published_at FROM n LEFT JOIN ar ON ar.event_id = "    \
-  "n.event_id ORDER BY n.i RETURNING id, area_ids, occurred_at, kind, category, party_id, record_key), "       \
+  "n.description, n.attributes, n.flags, $1, n.prec, n.published_at FROM n LEFT JOIN LATERAL (SELECT "        \
+  "array_agg(a.id ORDER BY a.id) AS ids FROM areas a WHERE ST_Intersects(a.geom, COALESCE(n.g, n.t)) AND "      \
+  "(n.prec IS NULL OR n.prec NOT IN ('municipality', 'county'))) ar ON true ORDER BY n.i RETURNING id, area_ids, occurred_at, kind, category, party_id, record_key), "       \
   "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key) "     \
   "SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, ins.record_key FROM ins, "       \
   "unnest(ins.area_ids) AS u(a)) "
