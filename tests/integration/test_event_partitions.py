@@ -326,3 +326,20 @@ def test_strip_mode_strips_a_month_once(fresh):
     assert e.sql("SELECT description FROM events WHERE id = %s", (ids["keep"],)) == [("Klotter",)]
     assert cli_run(e.db, ESTD_EVENT_RETENTION_DAYS="398", ESTD_DEAD_LETTER_RETENTION_DAYS="0") == \
         {"events_stripped": 1, "events_deleted": 0, "dead_letters_deleted": 0}
+
+
+def test_binary_copy_keeps_every_character(estd):
+    """The staged rows are PostgreSQL's binary COPY format (no text escaping):
+    quotes, backslashes, control characters, braces, commas, the word NULL and
+    non-ASCII text reach the row byte for byte."""
+    s = register_source(estd.db, f"urn:part:chars:{uuid.uuid4().hex[:6]}")
+    tricky = 'a "quoted" \\back\\slash\\ \t tab\nnew line {brace},comma NULL \\N åäö Ünïcødé 🚲 \\\\.'
+    body = incident(s, 'id "with" \\ and , {x}', months_ago(estd, 1)[0])
+    body["data"]["description"] = tricky
+    body["data"]["location"]["name"] = "NULL"
+    body["data"]["attributes"] = {"k\\": "v\"\n", "{": [1, "NULL", None]}
+    r = post(estd, body)
+    assert r["stored"] == 1, r
+    row = estd.sql("SELECT source_event_id, description, place_name, attributes FROM events WHERE source = %s", (s,))
+    assert row == [('id "with" \\ and , {x}', tricky, "NULL", {"k\\": "v\"\n", "{": [1, "NULL", None]})]
+    assert post(estd, body)["duplicates"] == 1
