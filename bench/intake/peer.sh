@@ -20,7 +20,7 @@ PG_PORT=${ESTD_PG_PORT:-25432}
 TEMPLATE_DB=${TEMPLATE_DB:-estd_template}
 PARTITIONS=${PARTITIONS:-4}
 PY=${PY:-$REPO/.venv/bin/python}
-OUT=${OUT:-/dev/stdout}
+OUT=${OUT:-/dev/null}
 LIB=${ESTD_CACHE_DIR:-$REPO/.cache}/peer/lib
 PGURL() { echo "postgresql://postgres@127.0.0.1:$PG_PORT/$1"; }
 psql_q() { psql "$(PGURL "$1")" -X -Atq -v ON_ERROR_STOP=1 -c "$2"; }

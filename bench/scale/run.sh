@@ -81,12 +81,12 @@ for target in $POINTS; do
       (SELECT count(*) FROM event_areas WHERE area_id = $NORRBY AND kind = 'incident' AND occurred_at >= timestamptz '$END' - interval '14 days')" | tr '|' ' ')"
   PORT=$(free_port)
   ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_PORT=$PORT ESTD_LOG_LEVEL=warn ESTD_AUTH=off \
-    ESTD_SITUATION_CACHE_ENTRIES=0 ESTD_DB_STATEMENT_TIMEOUT_MS=60000 "$ESTD_BIN" serve >/tmp/estd-bench-scale.log 2>&1 &
+    ESTD_SITUATION_CACHE_ENTRIES=0 ESTD_DB_STATEMENT_TIMEOUT_MS=60000 ESTD_DB_QUERY_TIMEOUT_MS=60000 "$ESTD_BIN" serve >/tmp/estd-bench-scale.log 2>&1 &
   ESTD_PID=$!
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
   single() { for _ in $(seq 1 "$2"); do curl -s -o /dev/null -w '%{time_total}\n' "$1"; done | sort -n | sed -n "$(( ($2 + 1) / 2 ))p"; }
   base="http://127.0.0.1:$PORT/v1/situation?week=$WEEK"
-  curl -fs "$base&area_id=$NORRBY" >/dev/null; curl -fs "$base" >/dev/null  # warm the cache of PostgreSQL
+  curl -fs "$base&area_id=$NORRBY" >/dev/null; curl -fs "$base" >/dev/null || true  # warm PostgreSQL's cache
   one=$(single "$base&area_id=$NORRBY" 21)
   all=$(single "$base" 7)
   kill "$ESTD_PID"; wait "$ESTD_PID" || true; ESTD_PID=
