@@ -110,14 +110,7 @@ primary.key.fields=source,source_event_id
 schema.evolution=none
 collection.name.format=peer_events
 PROPS
-cat >"$WORK/log4j.properties" <<'PROPS'
-log4j.rootLogger=WARN, stderr
-log4j.appender.stderr=org.apache.log4j.ConsoleAppender
-log4j.appender.stderr.Target=System.err
-log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
-log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
-PROPS
-java -Xms256m -Xmx1g -Dlog4j.configuration="file:$WORK/log4j.properties" -cp "$LIB/*" \
+java -Xms256m -Xmx1g -cp "$LIB/*" \
   org.apache.kafka.connect.cli.ConnectStandalone "$WORK/worker.properties" "$WORK/sink.properties" \
   >"$WORK/connect.log" 2>&1 &
 CPID=$!

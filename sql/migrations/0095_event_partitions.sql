@@ -243,15 +243,15 @@ $$;
 CREATE FUNCTION est_event_keys_insert() RETURNS trigger
   LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO event_keys (source, source_event_id, event_id)
-  SELECT source, source_event_id, id FROM new_rows;
+  IF current_setting('estd.intake_statement', true) IS DISTINCT FROM 'on' THEN
+    INSERT INTO event_keys (source, source_event_id, event_id)
+    SELECT source, source_event_id, id FROM new_rows;
+  END IF;
   RETURN NULL;
 END
 $$;
 CREATE TRIGGER events_keys_ins AFTER INSERT ON events
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-  WHEN (current_setting('estd.intake_statement', true) IS DISTINCT FROM 'on')
-  EXECUTE FUNCTION est_event_keys_insert();
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION est_event_keys_insert();
 
 -- What ON DELETE CASCADE did: deleting events deletes their area rows (with
 -- occurred_at, so only the partitions of their months are searched) and
@@ -273,6 +273,9 @@ CREATE FUNCTION est_event_areas_check() RETURNS trigger
   LANGUAGE plpgsql AS $$
 DECLARE bad bigint;
 BEGIN
+  IF TG_OP = 'INSERT' AND current_setting('estd.intake_statement', true) IS NOT DISTINCT FROM 'on' THEN
+    RETURN NULL; -- the intake statement derives its area rows from the events it inserts
+  END IF;
   SELECT n.event_id INTO bad FROM new_rows n
   WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = n.event_id AND e.occurred_at = n.occurred_at) LIMIT 1;
   IF FOUND THEN
@@ -283,9 +286,7 @@ BEGIN
 END
 $$;
 CREATE TRIGGER event_areas_event_check_ins AFTER INSERT ON event_areas
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-  WHEN (current_setting('estd.intake_statement', true) IS DISTINCT FROM 'on')
-  EXECUTE FUNCTION est_event_areas_check();
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION est_event_areas_check();
 CREATE TRIGGER event_areas_event_check_upd AFTER UPDATE ON event_areas
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION est_event_areas_check();
 
