@@ -54,7 +54,8 @@ import psycopg
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 bootstrap, topic, parts, url = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-AdminClient({"bootstrap.servers": bootstrap}).create_topics([NewTopic(topic, parts, 1)])[topic].result(30)
+admin = AdminClient({"bootstrap.servers": bootstrap})  # kept: the future fails once its client is gone
+admin.create_topics([NewTopic(topic, parts, 1)])[topic].result(30)
 F = [("source", "string", False), ("source_event_id", "string", False), ("party_id", "int64", True),
      ("kind", "string", True), ("category", "string", True), ("activity_type", "string", True),
      ("occurred_at", "string", True), ("duration_s", "int32", True), ("lon", "double", True),
