@@ -48,7 +48,7 @@ typedef struct store_msg {
 } store_msg;
 
 /* Writes the batch in one transaction: inserts the admitted events and
- * the dead letters. If the database rejects the multi-row insert for a data reason,
+ * the dead letters. If the database rejects the batch statement for a data reason,
  * retries in the same call with one savepoint per event and dead-letters
  * the rejected ones ('rejected_by_database'). EST_EUNAVAILABLE (or a
  * serialization failure / deadlock, returned as EST_ECONFLICT) means
