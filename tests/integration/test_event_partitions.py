@@ -343,3 +343,32 @@ def test_binary_copy_keeps_every_character(estd):
     row = estd.sql("SELECT source_event_id, description, place_name, attributes FROM events WHERE source = %s", (s,))
     assert row == [('id "with" \\ and , {x}', tricky, "NULL", {"k\\": "v\"\n", "{": [1, "NULL", None]})]
     assert post(estd, body)["duplicates"] == 1
+
+
+def test_kafka_batch_with_a_row_the_database_refuses(db):
+    """A batch the database refuses as a whole is retried event by event behind
+    savepoints (each a staged COPY + the statement): the one refused event becomes a
+    dead letter 'rejected_by_database', the rest of the batch is stored once."""
+    with psycopg.connect(pg_url(db), autocommit=True) as c:  # a rule the admission policy does not know
+        c.execute("ALTER TABLE events ADD CONSTRAINT t_refuse CHECK (description IS DISTINCT FROM 'refuse me')")
+    topic = uniq("t.part.refuse")
+    create_topic(topic, 1)
+    s = register_source(db, f"urn:part:refuse:{uuid.uuid4().hex[:6]}")
+    e = Estd(db, env=kafka_env([topic], uniq("g.part"), {"ESTD_KAFKA_BATCH_WAIT_MS": "500"})).start()
+    try:
+        pts = area_points(e)
+        msgs = [make_msg(i, s, pts, False, kind="incident") for i in range(10)]
+        bad = json.loads(msgs[4][1])
+        bad["data"]["description"] = "refuse me"
+        msgs[4] = (msgs[4][0], json.dumps(bad).encode(), msgs[4][2])
+        produce_all(topic, msgs)
+        wait_for(lambda: count(e, "SELECT count(*) FROM dead_letters WHERE source = %s", (s,)) == 1, 60,
+                 "the refused event's dead letter")
+        assert count(e, "SELECT count(*) FROM events WHERE source = %s", (s,)) == 9
+        assert e.sql("SELECT reason, source_event_id FROM dead_letters WHERE source = %s", (s,)) == \
+            [("rejected_by_database", "ev-4")]
+        assert count(e, "SELECT count(*) FROM event_keys WHERE source = %s", (s,)) == 9
+        assert count(e, "SELECT count(*) FROM event_areas ea JOIN events ev ON ev.id = ea.event_id "
+                        "WHERE ev.source = %s", (s,)) >= 9
+    finally:
+        assert e.stop() == 0, e.read_log()[-3000:]
