@@ -45,25 +45,26 @@ static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
  * index of areas: a lateral join, so the plan stays linear whatever the
  * row estimates of the staged rows are); ea: their area rows. Events
  * coarser than a district (municipality, county centroids) get no area. */
-#define EV_WITH                                                                                                 \
-  "WITH s AS (SELECT DISTINCT ON (source, sid) i, source, sid, party_id, kind, activity_type, category, "      \
-  "occurred_at::timestamptz AS occurred_at, duration_s, CASE WHEN px IS NULL THEN NULL WHEN srid = 4326 THEN " \
-  "ST_SetSRID(ST_MakePoint(px, py), 4326) ELSE ST_Transform(ST_SetSRID(ST_MakePoint(px, py), srid), 4326) "  \
-  "END AS g, ST_SetSRID(ST_GeomFromGeoJSON(track), 4326) AS t, place, description, attributes::jsonb AS "     \
-  "attributes, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}') AS flags, prec, "                      \
-  "published_at::timestamptz AS published_at FROM " STAGE " ORDER BY source, sid, i), "                        \
-  "k AS (INSERT INTO event_keys (source, source_event_id) SELECT source, sid FROM s ORDER BY i "               \
-  "ON CONFLICT (source, source_event_id) DO NOTHING RETURNING event_id, source, source_event_id), "             \
-  "n AS (SELECT k.event_id, s.* FROM k JOIN s ON s.source = k.source AND s.sid = k.source_event_id), "         \
-  "ins AS (INSERT INTO events (id, source, source_event_id, party_id, kind, activity_type, category, "         \
-  "occurred_at, duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel, "      \
-  "location_precision, published_at) SELECT n.event_id, n.source, n.sid, n.party_id, n.kind, "                \
-  "n.activity_type, n.category, n.occurred_at, n.duration_s, n.g, n.t, n.place, COALESCE(ar.ids, '{}'), "      \
-  "n.description, n.attributes, n.flags, $1, n.prec, n.published_at FROM n LEFT JOIN LATERAL (SELECT "        \
-  "array_agg(a.id ORDER BY a.id) AS ids FROM areas a WHERE ST_Intersects(a.geom, COALESCE(n.g, n.t)) AND "      \
-  "(n.prec IS NULL OR n.prec NOT IN ('municipality', 'county'))) ar ON true ORDER BY n.i RETURNING id, area_ids, occurred_at, kind, category, party_id, record_key), "       \
-  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key) "     \
-  "SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, ins.record_key FROM ins, "       \
+#define EV_WITH                                                                                                                                                        \
+  "WITH s AS (SELECT DISTINCT ON (source, sid) i, source, sid, party_id, kind, activity_type, category, "                                                              \
+  "occurred_at::timestamptz AS occurred_at, duration_s, CASE WHEN px IS NULL THEN NULL WHEN srid = 4326 THEN "                                                         \
+  "ST_SetSRID(ST_MakePoint(px, py), 4326) ELSE ST_Transform(ST_SetSRID(ST_MakePoint(px, py), srid), 4326) "                                                            \
+  "END AS g, ST_SetSRID(ST_GeomFromGeoJSON(track), 4326) AS t, place, description, attributes::jsonb AS "                                                              \
+  "attributes, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}') AS flags, prec, "                                                                               \
+  "published_at::timestamptz AS published_at FROM " STAGE                                                                                                              \
+  " ORDER BY source, sid, i), "                                                                                                                                        \
+  "k AS (INSERT INTO event_keys (source, source_event_id) SELECT source, sid FROM s ORDER BY i "                                                                       \
+  "ON CONFLICT (source, source_event_id) DO NOTHING RETURNING event_id, source, source_event_id), "                                                                    \
+  "n AS (SELECT k.event_id, s.* FROM k JOIN s ON s.source = k.source AND s.sid = k.source_event_id), "                                                                 \
+  "ins AS (INSERT INTO events (id, source, source_event_id, party_id, kind, activity_type, category, "                                                                 \
+  "occurred_at, duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel, "                                                              \
+  "location_precision, published_at) SELECT n.event_id, n.source, n.sid, n.party_id, n.kind, "                                                                         \
+  "n.activity_type, n.category, n.occurred_at, n.duration_s, n.g, n.t, n.place, COALESCE(ar.ids, '{}'), "                                                              \
+  "n.description, n.attributes, n.flags, $1, n.prec, n.published_at FROM n LEFT JOIN LATERAL (SELECT "                                                                 \
+  "array_agg(a.id ORDER BY a.id) AS ids FROM areas a WHERE ST_Intersects(a.geom, COALESCE(n.g, n.t)) AND "                                                             \
+  "(n.prec IS NULL OR n.prec NOT IN ('municipality', 'county'))) ar ON true ORDER BY n.i RETURNING id, area_ids, occurred_at, kind, category, party_id, record_key), " \
+  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key) "                                                             \
+  "SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, ins.record_key FROM ins, "                                                               \
   "unnest(ins.area_ids) AS u(a)) "
 
 /* Kafka: the batch index of every message whose event was inserted. */
@@ -74,7 +75,8 @@ static const est_stmt ev_insert_k = {"events_insert_k4", EV_WITH "SELECT n.i FRO
  * row inserted it. */
 static const est_stmt ev_insert_h = {
     "events_insert_h3",
-    EV_WITH "SELECT r.i, COALESCE(n.event_id, ek.event_id), COALESCE(n.i = r.i, false) FROM " STAGE " r "
+    EV_WITH "SELECT r.i, COALESCE(n.event_id, ek.event_id), COALESCE(n.i = r.i, false) FROM " STAGE
+            " r "
             "LEFT JOIN n ON n.source = r.source AND n.sid = r.sid "
             "LEFT JOIN event_keys ek ON ek.source = r.source AND ek.source_event_id = r.sid ORDER BY r.i",
     1};

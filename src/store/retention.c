@@ -21,14 +21,15 @@ static const est_stmt drop_months = {
 /* Strip mode: one statement per month wholly past the cut-off and not
  * stripped yet (through the partitioned table, so its statement triggers
  * fire; pruned to the month's partition), then marked stripped. */
-#define STRIP_SET                                                                                                  \
+#define STRIP_SET                                                                                                   \
   "UPDATE events SET geom = NULL, location_precision = NULL, track = NULL, place_name = NULL, description = NULL, " \
   "attributes = '{}', flags = array_append(flags, 'detail_removed') "
-static const est_stmt strip_month_list = {
-    "retention_strip_month_list", "SELECT m::text FROM est_event_months_before(" CUTOFF ", true) m", 1};
+static const est_stmt strip_month_list = {"retention_strip_month_list",
+                                          "SELECT m::text FROM est_event_months_before(" CUTOFF ", true) m", 1};
 static const est_stmt strip_month = {
     "retention_strip_month",
-    "WITH s AS (" STRIP_SET "WHERE occurred_at >= est_event_month_lower($1::date) AND occurred_at < "
+    "WITH s AS (" STRIP_SET
+    "WHERE occurred_at >= est_event_month_lower($1::date) AND occurred_at < "
     "est_event_month_lower(($1::date + interval '1 month')::date) AND NOT ('detail_removed' = ANY (flags)) "
     "RETURNING 1), u AS (UPDATE event_months SET detail_removed_at = now() WHERE month = $1::date) "
     "SELECT count(*) FROM s",
@@ -38,11 +39,12 @@ static const est_stmt strip_month = {
  * its count is what it changed; outside the stripped months: before the
  * first month partition ($2, the default partition) or from the end of the
  * last stripped month on ($3). */
-static const est_stmt strip_events = {
-    "retention_strip_events2",
-    STRIP_SET "WHERE occurred_at < " CUTOFF " AND (occurred_at < $2::timestamptz OR occurred_at >= $3::timestamptz) "
-              "AND NOT ('detail_removed' = ANY (flags))",
-    3};
+static const est_stmt strip_events = {"retention_strip_events2",
+                                      STRIP_SET
+                                      "WHERE occurred_at < " CUTOFF
+                                      " AND (occurred_at < $2::timestamptz OR occurred_at >= $3::timestamptz) "
+                                      "AND NOT ('detail_removed' = ANY (flags))",
+                                      3};
 
 static const est_stmt strip_bounds = {
     "retention_strip_bounds",
@@ -54,8 +56,7 @@ static const est_stmt strip_bounds = {
 /* Row level; event_areas rows and keys go with their events (0095's
  * delete trigger); dead letters that point at a deleted event keep their
  * row (resolved_event_id ON DELETE SET NULL). */
-static const est_stmt delete_events = {"retention_delete_events", "DELETE FROM events WHERE occurred_at < " CUTOFF,
-                                       1};
+static const est_stmt delete_events = {"retention_delete_events", "DELETE FROM events WHERE occurred_at < " CUTOFF, 1};
 
 static const est_stmt delete_dead_letters = {
     "retention_delete_dead_letters",
