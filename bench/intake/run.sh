@@ -23,7 +23,9 @@
 #   run, so that before/after runs consume the same messages; default: a new one),
 #   KEEP_DB=1 (keep the last configuration's database for EXPLAIN ANALYZE),
 #   SQL_DIR (migrations estd applies at start; default sql/: a "before" run uses
-#   an old binary, a TEMPLATE_DB and a SQL_DIR without the newer migrations).
+#   an old binary, a TEMPLATE_DB and a SQL_DIR without the newer migrations),
+#   PEER=1 (then the same events through Kafka Connect + Debezium's JDBC sink,
+#   bench/intake/peer.sh, into the same PostgreSQL: both rates side by side).
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO"
@@ -171,4 +173,13 @@ csv_mib=$(( $(stat -c %s "$WORK/events.csv") / 1048576 ))
 echo "copy_baseline rows=$ccount csv_mib=$csv_mib seconds=$("$PY" -c "print(round($c1 - $c0, 2))") rate_rows_per_s=$copy_rate" | tee -a "$OUT"
 best=$(grep -o 'rate_events_per_s=[0-9]*' "$OUT" | cut -d= -f2 | sort -n | tail -1)
 echo "best_estd_rate=$best ratio_to_copy=$("$PY" -c "print(round($best / $copy_rate, 3))")" | tee -a "$OUT"
+
+# ---- the peer: Kafka Connect + Debezium JDBC sink on the same events (PEER=1) -----
+if [[ "${PEER:-0}" == 1 ]]; then
+  log "peer: Kafka Connect standalone + Debezium JDBC sink"
+  KAFKA=$KAFKA ESTD_PG_PORT=$PG_PORT TEMPLATE_DB=$TEMPLATE_DB PARTITIONS=$PARTITIONS PY=$PY OUT=$OUT \
+    "$REPO/bench/intake/peer.sh" "$LAST_DB"
+  peer=$(grep -o 'rate_rows_per_s=[0-9]*' "$OUT" | tail -1 | cut -d= -f2)
+  echo "estd_to_peer=$("$PY" -c "print(round($best / max($peer, 1), 2))") peer_to_copy=$("$PY" -c "print(round($peer / $copy_rate, 3))")" | tee -a "$OUT"
+fi
 log "results in $OUT"

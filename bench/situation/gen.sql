@@ -5,6 +5,16 @@
 --   cluster as real incidents do around a few places), 65 % uniform over Borås' urban area
 --   (12.85..13.05 E, 57.68..57.78 N). Area membership (area_ids, event_areas) by ST_Contains
 --   against the seeded areas, as the intake does.
+--   Optional: -v t0='<timestamptz>' -v days=D spread the events over D days from t0 instead
+--   (bench/scale/run.sh: history that grows back in time at a constant density).
+\if :{?t0}
+\else
+\set t0 '2023-01-01 23:00:00+00'
+\endif
+\if :{?days}
+\else
+\set days 730
+\endif
 SELECT setseed(0.42 + (:lo % 1000) / 10000.0);
 WITH d AS (
   SELECT array_agg(ST_X(ST_Centroid(geom)) ORDER BY id) AS cx, array_agg(ST_Y(ST_Centroid(geom)) ORDER BY id) AS cy
@@ -15,7 +25,7 @@ r AS (
 p AS (
   SELECT r.i, r.u1, r.u6,
     CASE WHEN r.u1 < 0.7 THEN 'incident' WHEN r.u1 < 0.9 THEN 'patrol' ELSE 'activity' END AS kind,
-    timestamptz '2023-01-01 23:00:00+00' + (r.u2 * 730 * 86400) * interval '1 second' AS t,
+    :'t0'::timestamptz + (r.u2 * :days * 86400) * interval '1 second' AS t,
     CASE WHEN r.u3 < 0.35 THEN
       ST_SetSRID(ST_MakePoint(
         d.cx[1 + floor(r.u4 * 6)::int] + 0.0025 * sqrt(-2 * ln(greatest(r.u5, 1e-12))) * cos(2 * pi() * r.u6),

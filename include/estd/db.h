@@ -30,6 +30,11 @@ est_result est_db_command(est_conn *c, const char *sql);
  * c's pool has a read replica: then the same round trip also records the
  * commit's WAL position for est_db_commit_lsn_take, pool.h). */
 est_result est_db_commit(est_conn *c);
+/* Runs `copy_sql` (a COPY ... FROM STDIN) on c and sends data[0..len) as
+ * its input, within the same deadline as est_db_exec; the result mapping
+ * and sqlstate are those of est_db_exec. The data must already be in the
+ * COPY's format (e.g. PostgreSQL's binary COPY format). */
+est_result est_db_copy_in(est_conn *c, const char *copy_sql, const void *data, size_t len, char sqlstate[6]);
 /* Maps a failed result's SQLSTATE to an est_result. */
 est_result est_db_map_error(const PGresult *r);
 PGconn *est_conn_pg(est_conn *c);

@@ -5,7 +5,9 @@
  * A thread runs once shortly after start (ESTD_RETENTION_INTERVAL_S / 10,
  * at most 60 s) and then every ESTD_RETENTION_INTERVAL_S; each run writes
  * its audit row, logs its counts and updates the estd_retention_* metrics.
- * A failed run (database down) is retried at the next tick. */
+ * A failed run (database down) is retried at the next tick. The same
+ * thread creates the monthly event partitions ahead at start and at every
+ * tick (store_event_partitions_ensure), also with retention off. */
 #ifndef ESTD_RETENTION_H
 #define ESTD_RETENTION_H
 
@@ -15,8 +17,8 @@
 
 typedef struct est_retention est_retention;
 
-/* Starts the schedule (nothing to do when both retention periods are 0:
- * *out = NULL, EST_OK). */
+/* Starts the schedule (with both retention periods 0 it only keeps the
+ * partitions ahead). */
 est_result est_retention_start(est_retention **out, est_app *app);
 /* Stops the thread (a run in progress finishes first) and frees it. */
 void est_retention_stop(est_retention *r);

@@ -3,10 +3,11 @@
  *
  * Every write is one transaction: a Kafka batch (valid events + dead
  * letters) commits or rolls back as a whole, an HTTP batch commits with its
- * audit row. Events are inserted with one multi-row statement (one
- * PostgreSQL array per column, unnest) ... ON CONFLICT (source,
- * source_event_id) DO NOTHING, with the point-in-polygon area assignment
- * and the event_areas rows in the same statement. */
+ * audit row. Events are written with binary COPY into a per-session
+ * staging table and one set-based statement: the keys into event_keys ...
+ * ON CONFLICT (source, source_event_id) DO NOTHING, the events whose key
+ * was new, their areas (one spatial join) and their event_areas rows
+ * (docs/ARCHITECTURE.md "Event storage"). */
 #ifndef ESTD_STORE_EVENTS_H
 #define ESTD_STORE_EVENTS_H
 
@@ -47,7 +48,7 @@ typedef struct store_msg {
 } store_msg;
 
 /* Writes the batch in one transaction: inserts the admitted events and
- * the dead letters. If the database rejects the multi-row insert for a data reason,
+ * the dead letters. If the database rejects the batch statement for a data reason,
  * retries in the same call with one savepoint per event and dead-letters
  * the rejected ones ('rejected_by_database'). EST_EUNAVAILABLE (or a
  * serialization failure / deadlock, returned as EST_ECONFLICT) means

@@ -3,8 +3,9 @@
  *
  * One run is one transaction with one 'retention' audit row (entity
  * "retention", after = the counts and cut-offs), set-based statements on
- * occurred_at / received_at (so they can become partition drops when the
- * tables are partitioned by month):
+ * occurred_at / received_at; events by whole months where a month's
+ * partition lies wholly before the cut-off (0121: dropped, or stripped once
+ * and marked), row by row for the rest:
  *   events older than event_days (by occurred_at): strip = the detail is
  *   removed (position, track, place name, description, attributes; flag
  *   detail_removed; kind, category, time, party and area assignment stay,
@@ -32,5 +33,11 @@ typedef struct store_retention_result {
 
 est_result store_retention_run(est_pool *pool, const store_retention_policy *p, const est_actor *who,
                                store_retention_result *out);
+
+/* Creates the monthly partitions of events/event_areas from this month to
+ * three months ahead that do not exist yet (0120); *created = how many.
+ * Run at start and on the retention timer, so incoming events land in
+ * their month's partition rather than the default one. */
+est_result store_event_partitions_ensure(est_pool *pool, int *created);
 
 #endif

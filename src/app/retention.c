@@ -24,6 +24,20 @@ static store_retention_policy policy_of(const est_config *cfg) {
   return p;
 }
 
+/* The monthly partitions ahead (every tick, whether or not retention is on). */
+static void partitions_ensure(est_pool *pool) {
+  int created = 0;
+  est_result rc = store_event_partitions_ensure(pool, &created);
+  if (rc != EST_OK) {
+    est_log_kv(EST_LOG_WARN, "event partitions not ensured; retried at the next tick", "error", est_result_str(rc),
+               NULL);
+  } else if (created > 0) {
+    char n[16];
+    snprintf(n, sizeof n, "%d", created);
+    est_log_kv(EST_LOG_INFO, "event partitions created", "#months", n, NULL);
+  }
+}
+
 /* One run: store, metric, log. */
 static est_result run_once(est_pool *pool, const est_config *cfg, store_retention_result *res) {
   store_retention_policy p = policy_of(cfg);
@@ -51,6 +65,8 @@ static void *retention_main(void *arg) {
   struct timespec next;
   clock_gettime(CLOCK_MONOTONIC, &next);
   next.tv_sec += first;
+  partitions_ensure(r->app->pool);
+  bool retention = r->app->cfg->event_retention_days > 0 || r->app->cfg->dead_letter_retention_days > 0;
   pthread_mutex_lock(&r->mu);
   while (!r->stop) {
     if (pthread_cond_timedwait(&r->cv, &r->mu, &next) == 0) continue; /* woken: stop requested (or spurious) */
@@ -58,8 +74,9 @@ static void *retention_main(void *arg) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (now.tv_sec < next.tv_sec || (now.tv_sec == next.tv_sec && now.tv_nsec < next.tv_nsec)) continue;
     pthread_mutex_unlock(&r->mu);
+    partitions_ensure(r->app->pool);
     store_retention_result res;
-    run_once(r->app->pool, r->app->cfg, &res);
+    if (retention) run_once(r->app->pool, r->app->cfg, &res);
     pthread_mutex_lock(&r->mu);
     clock_gettime(CLOCK_MONOTONIC, &next);
     next.tv_sec += interval;
@@ -70,8 +87,6 @@ static void *retention_main(void *arg) {
 
 est_result est_retention_start(est_retention **out, est_app *app) {
   *out = NULL;
-  const est_config *cfg = app->cfg;
-  if (cfg->event_retention_days == 0 && cfg->dead_letter_retention_days == 0) return EST_OK;
   est_retention *r = calloc(1, sizeof *r);
   if (!r) return EST_ENOMEM;
   r->app = app;

@@ -3,8 +3,9 @@
  * One thread runs a librdkafka high-level consumer:
  *   poll up to ESTD_KAFKA_BATCH_MAX messages or ESTD_KAFKA_BATCH_WAIT_MS
  *   -> parse/validate each (domain/event.c)
- *   -> one transaction: valid events (multi-row INSERT ... ON CONFLICT DO
- *      NOTHING) + dead letters (store/events.c, store/deadletters.c)
+ *   -> one transaction: valid events (binary COPY into a staging table, one
+ *      INSERT ... ON CONFLICT DO NOTHING statement) + dead letters
+ *      (store/events.c, store/deadletters.c)
  *   -> only then rd_kafka_offsets_store (auto commit sends stored offsets).
  * Writes run on writer threads, one transaction per batch, up to
  * ESTD_KAFKA_WRITERS batches at once, while the consumer thread already

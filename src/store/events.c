@@ -14,151 +14,175 @@
 #include "estd/store_util.h"
 #include "internal.h"
 
-/* ---- the multi-row insert ------------------------------------------------- */
+/* ---- the batch insert: binary COPY into a staging table, one INSERT ------ */
 
-/* $1..$19: one PostgreSQL array per column (see batch_arrays), $20 the
- * channel. Arrays rather than a JSON document: array_in is several times
- * cheaper than json(b)_to_recordset for a 2000-row batch. Areas: by the
- * position's precision, est_event_area_ids (migration 0116: every area the
- * point lies in or the track crosses; only districts for district
- * precision; none for a municipality/county centroid). */
-#define EV_ROWS                                                                                                 \
-  "WITH r AS (SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], "   \
-  "$7::text[], $8::timestamptz[], $9::int[], $10::int[], $11::float8[], $12::float8[], $13::text[], "           \
-  "$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::timestamptz[]) AS x(i, source, sid, "  \
-  "party_id, kind, activity_type, category, occurred_at, duration_s, srid, px, py, track, place, description, " \
-  "attributes, flags, prec, published_at)), "
-#define EV_GEOMS                                                                                      \
-  "CASE WHEN px IS NULL THEN NULL WHEN srid = 4326 THEN ST_SetSRID(ST_MakePoint(px, py), 4326) ELSE " \
-  "ST_Transform(ST_SetSRID(ST_MakePoint(px, py), srid), 4326) END AS g, "                             \
-  "ST_SetSRID(ST_GeomFromGeoJSON(track), 4326) AS t"
-/* INSERT of the rows of d (in batch order) and of their event_areas rows
- * (with the event's columns they repeat, sql/migrations/0090). */
-#define EV_INSERT                                                                                               \
-  "ins AS (INSERT INTO events (source, source_event_id, party_id, kind, activity_type, category, occurred_at, " \
-  "duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel, "                    \
-  "location_precision, published_at) "                                                                          \
-  "SELECT source, sid, party_id, kind, activity_type, category, occurred_at, duration_s, g, t, place, "         \
-  "est_event_area_ids(COALESCE(g, t), prec), "                                                                  \
-  "description, attributes::jsonb, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}'), $20, "              \
-  "prec, published_at "                                                                                         \
-  "FROM d ORDER BY i ON CONFLICT (source, source_event_id) DO NOTHING "                                         \
-  "RETURNING id, source, source_event_id, area_ids, occurred_at, kind, category, party_id, record_key, "        \
-  "duration_s, hs_pt), "                                                                                        \
-  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key, "      \
-  "duration_s, hs_pt) "                                                                                         \
-  "SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, ins.record_key, ins.duration_s, " \
-  "ins.hs_pt FROM ins, unnest(ins.area_ids) AS u(a)) "
+/* Every event write (Kafka batch, HTTP request, resubmission) copies its
+ * rows with binary COPY into the session's temporary staging table and
+ * then runs one statement: the keys first (event_keys, ON CONFLICT
+ * (source, source_event_id) DO NOTHING), then the events whose key was new
+ * with their areas (one spatial join against the GiST index of areas) and
+ * their event_areas rows. One statement per batch: the statement triggers
+ * on events and event_areas (situation versions, rollups) fire once with
+ * the whole batch. estd.intake_statement = 'on' tells the triggers of 0120
+ * that this statement writes the keys itself and derives the area rows
+ * from the events it inserts (so neither the keys trigger nor the area
+ * rows' event check has work to do). The table lives as long
+ * as the session; ON COMMIT DELETE ROWS empties it at every commit (and a
+ * rollback drops its rows), the DELETE covers the savepoint-per-event
+ * retry, where several inserts share one transaction. */
+#define STAGE "pg_temp.estd_intake_stage"
+static const char stage_open[] =
+    "SET LOCAL estd.intake_statement = 'on'; SET LOCAL jit = off; "
+    "CREATE TEMP TABLE IF NOT EXISTS estd_intake_stage (i int4, source text, sid text, party_id int8, kind text, "
+    "activity_type text, category text, occurred_at text, duration_s int4, srid int4, px float8, py float8, "
+    "track text, place text, description text, attributes text, flags text, prec text, published_at text) "
+    "ON COMMIT DELETE ROWS; DELETE FROM " STAGE;
+static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
+#define STAGE_COLS 19
 
-/* Kafka: the keys that were inserted, in batch order. A key that occurs
- * twice in the batch is inserted once (the first row; ON CONFLICT DO NOTHING
- * also skips a conflict with a row inserted earlier by the same statement),
- * so no DISTINCT ON pass and no join back to the input are needed: the
- * caller matches the returned keys to its messages. */
-static const est_stmt ev_insert_k = {
-    "events_insert_k4",
-    EV_ROWS "d AS (SELECT r.*, " EV_GEOMS " FROM r), " EV_INSERT "SELECT source, source_event_id FROM ins", 20};
+/* s: the staged rows, one per key (the first in batch order); k: the keys
+ * that were new; n: their rows with the new event id; ins: the events with
+ * their areas (est_event_area_ids, migration 0116: per row one probe of the
+ * GiST index of areas, by the position's precision: only districts for
+ * district precision, none for a municipality or county centroid); ea:
+ * their area rows, with the event's columns they repeat (0090). */
+#define EV_WITH                                                                                                                   \
+  "WITH s AS (SELECT DISTINCT ON (source, sid) i, source, sid, party_id, kind, activity_type, category, "                         \
+  "occurred_at::timestamptz AS occurred_at, duration_s, CASE WHEN px IS NULL THEN NULL WHEN srid = 4326 THEN "                    \
+  "ST_SetSRID(ST_MakePoint(px, py), 4326) ELSE ST_Transform(ST_SetSRID(ST_MakePoint(px, py), srid), 4326) "                       \
+  "END AS g, ST_SetSRID(ST_GeomFromGeoJSON(track), 4326) AS t, place, description, attributes::jsonb AS "                         \
+  "attributes, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}') AS flags, prec, "                                          \
+  "published_at::timestamptz AS published_at FROM " STAGE                                                                         \
+  " ORDER BY source, sid, i), "                                                                                                   \
+  "k AS (INSERT INTO event_keys (source, source_event_id) SELECT source, sid FROM s ORDER BY i "                                  \
+  "ON CONFLICT (source, source_event_id) DO NOTHING RETURNING event_id, source, source_event_id), "                               \
+  "n AS (SELECT k.event_id, s.* FROM k JOIN s ON s.source = k.source AND s.sid = k.source_event_id), "                            \
+  "ins AS (INSERT INTO events (id, source, source_event_id, party_id, kind, activity_type, category, "                            \
+  "occurred_at, duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel, "                         \
+  "location_precision, published_at) SELECT n.event_id, n.source, n.sid, n.party_id, n.kind, "                                    \
+  "n.activity_type, n.category, n.occurred_at, n.duration_s, n.g, n.t, n.place, est_event_area_ids(COALESCE(n.g, n.t), n.prec), " \
+  "n.description, n.attributes, n.flags, $1, n.prec, n.published_at FROM n ORDER BY n.i "                                         \
+  "RETURNING id, area_ids, occurred_at, kind, category, party_id, record_key, duration_s, hs_pt), "                               \
+  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key, "                        \
+  "duration_s, hs_pt) SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, "                                \
+  "ins.record_key, ins.duration_s, ins.hs_pt FROM ins, unnest(ins.area_ids) AS u(a)) "
 
-/* HTTP: per input row its event id and whether this row inserted it. Rows
- * with the same key in one request collapse to the first (DISTINCT ON ...
- * ORDER BY i), so the answer can name the row that inserted. */
+/* Kafka: the batch index of every message whose event was inserted. */
+static const est_stmt ev_insert_k = {"events_insert_k4", EV_WITH "SELECT n.i FROM n", 1};
+
+/* HTTP and resubmission: per staged row its event id (inserted or already
+ * stored; event_keys is read as of before the statement) and whether this
+ * row inserted it. */
 static const est_stmt ev_insert_h = {
     "events_insert_h3",
-    EV_ROWS "d AS (SELECT DISTINCT ON (source, sid) r.*, " EV_GEOMS " FROM r ORDER BY source, sid, i), " EV_INSERT
-            "SELECT r.i, COALESCE(ins.id, e.id), (ins.id IS NOT NULL AND d.i = r.i) FROM r "
-            "LEFT JOIN d ON d.source = r.source AND d.sid = r.sid "
-            "LEFT JOIN ins ON ins.source = r.source AND ins.source_event_id = r.sid "
-            "LEFT JOIN events e ON e.source = r.source AND e.source_event_id = r.sid ORDER BY r.i",
-    20};
+    EV_WITH "SELECT r.i, COALESCE(n.event_id, ek.event_id), COALESCE(n.i = r.i, false) FROM " STAGE
+            " r "
+            "LEFT JOIN n ON n.source = r.source AND n.sid = r.sid "
+            "LEFT JOIN event_keys ek ON ek.source = r.source AND ek.source_event_id = r.sid ORDER BY r.i",
+    1};
 
-/* ---- batch parameters: one array literal per column ----------------------- */
+/* ---- PostgreSQL's binary COPY format ------------------------------------- */
 
-#define NCOLS 19
+/* The file header (signature, flags, header extension length), and the
+ * trailer. Every field is a 32-bit length (-1 = NULL) and the value's
+ * binary send format (big-endian integers and float8; text as its UTF-8
+ * bytes, no escaping). */
+static const char copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 
-/* Appends one array element: NULL, or s double-quoted with \ and " escaped. */
-static void array_elem(est_buf *b, const char *s) {
-  if (b->len > 1) est_buf_append(b, ",", 1);
+static void put_be(est_buf *b, unsigned long long v, int bytes) {
+  char o[8];
+  for (int k = 0; k < bytes; k++) o[k] = (char)(v >> (8 * (bytes - 1 - k)));
+  est_buf_append(b, o, (size_t)bytes);
+}
+
+static void put_null(est_buf *b) { put_be(b, 0xffffffffu, 4); }
+
+static void put_text(est_buf *b, const char *s) {
   if (!s) {
-    est_buf_append(b, "NULL", 4);
+    put_null(b);
     return;
   }
   size_t n = strlen(s);
-  est_buf_reserve(b, n * 2 + 2);
-  if (b->oom) return;
-  char *o = b->data + b->len;
-  *o++ = '"';
-  for (const char *c = s; *c; c++) {
-    if (*c == '"' || *c == '\\') *o++ = '\\';
-    *o++ = *c;
-  }
-  *o++ = '"';
-  b->len = (size_t)(o - b->data);
-  b->data[b->len] = '\0';
+  put_be(b, n, 4);
+  est_buf_append(b, s, n);
 }
 
-typedef struct batch_arrays {
-  est_buf col[NCOLS];
-} batch_arrays;
-
-static void arrays_init(batch_arrays *a) {
-  for (int k = 0; k < NCOLS; k++) {
-    a->col[k] = (est_buf)EST_BUF_INIT;
-    est_buf_reserve(&a->col[k], 1023); /* the batch's columns grow to kilobytes at once */
-    est_buf_append(&a->col[k], "{", 1);
-  }
+static void put_int4(est_buf *b, long v) {
+  put_be(b, 4, 4);
+  put_be(b, (unsigned long long)(unsigned int)(int)v, 4);
 }
 
-static void arrays_free(batch_arrays *a) {
-  for (int k = 0; k < NCOLS; k++) est_buf_free(&a->col[k]);
+static void put_int8(est_buf *b, long long v) {
+  put_be(b, 8, 4);
+  put_be(b, (unsigned long long)v, 8);
 }
 
-/* Adds one event as row i. */
-static void arrays_add(batch_arrays *a, const est_event *ev, size_t i) {
-  char n1[32], n2[32], n3[32], n4[32], n5[32], n6[40], n7[40];
-  snprintf(n1, sizeof n1, "%zu", i);
-  snprintf(n2, sizeof n2, "%lld", ev->party_id);
-  snprintf(n3, sizeof n3, "%ld", ev->duration_s);
-  snprintf(n4, sizeof n4, "%d", ev->srid);
-  snprintf(n6, sizeof n6, "%.17g", ev->x);
-  snprintf(n7, sizeof n7, "%.17g", ev->y);
+static void put_float8(est_buf *b, double v) {
+  unsigned long long u;
+  memcpy(&u, &v, sizeof u);
+  put_be(b, 8, 4);
+  put_be(b, u, 8);
+}
+
+/* Appends event ev as the staged row with batch index i. */
+static void stage_add(est_buf *b, const est_event *ev, size_t i) {
+  char flags[40] = "";
   const char *fl[4];
   est_event_flag_names(ev->flags, fl);
-  n5[0] = '\0';
   for (int k = 0; fl[k]; k++) {
-    size_t l = strlen(n5);
-    snprintf(n5 + l, sizeof n5 - l, "%s%s", k ? "," : "", fl[k]);
+    size_t l = strlen(flags);
+    snprintf(flags + l, sizeof flags - l, "%s%s", k ? "," : "", fl[k]);
   }
-  const char *v[NCOLS] = {n1,
-                          ev->source,
-                          ev->id,
-                          n2,
-                          ev->kind,
-                          ev->activity_type,
-                          ev->category,
-                          ev->occurred_at,
-                          ev->duration_s >= 0 ? n3 : NULL,
-                          ev->srid ? n4 : NULL,
-                          ev->srid ? n6 : NULL,
-                          ev->srid ? n7 : NULL,
-                          ev->track,
-                          ev->place_name,
-                          ev->description,
-                          ev->attributes ? ev->attributes : "{}",
-                          n5,
-                          ev->srid ? ev->precision : NULL,
-                          ev->published_at};
-  for (int k = 0; k < NCOLS; k++) array_elem(&a->col[k], v[k]);
+  put_be(b, STAGE_COLS, 2);
+  put_int4(b, (long)i);
+  put_text(b, ev->source);
+  put_text(b, ev->id);
+  put_int8(b, ev->party_id);
+  put_text(b, ev->kind);
+  put_text(b, ev->activity_type);
+  put_text(b, ev->category);
+  put_text(b, ev->occurred_at);
+  if (ev->duration_s >= 0) put_int4(b, ev->duration_s);
+  else put_null(b);
+  if (ev->srid) {
+    put_int4(b, ev->srid);
+    put_float8(b, ev->x);
+    put_float8(b, ev->y);
+  } else {
+    put_null(b);
+    put_null(b);
+    put_null(b);
+  }
+  put_text(b, ev->track);
+  put_text(b, ev->place_name);
+  put_text(b, ev->description);
+  put_text(b, ev->attributes ? ev->attributes : "{}");
+  put_text(b, flags);
+  put_text(b, ev->srid ? ev->precision : NULL);
+  put_text(b, ev->published_at);
 }
 
-/* Closes the arrays; fills params[0..19] (the last is the channel). */
-static est_result arrays_params(batch_arrays *a, const char *channel, const char *params[NCOLS + 1]) {
-  for (int k = 0; k < NCOLS; k++) {
-    est_buf_append(&a->col[k], "}", 1);
-    if (a->col[k].oom) return EST_ENOMEM;
-    params[k] = a->col[k].data;
+/* Stages evs[idx[j]] (or evs[j] without idx) for j < k with their indexes
+ * and runs stmt with the channel; *out is its result. In the caller's
+ * transaction. */
+static est_result stage_insert(est_conn *c, est_event *const *evs, const size_t *idx, size_t k, const est_stmt *stmt,
+                               const char *channel, PGresult **out, char sqlstate[6]) {
+  *out = NULL;
+  est_result rc = est_db_command(c, stage_open);
+  if (rc != EST_OK) return rc;
+  est_buf b = EST_BUF_INIT;
+  est_buf_reserve(&b, 512 * k + 64); /* a typical event is ~300 bytes staged */
+  est_buf_append(&b, copy_header, sizeof copy_header);
+  for (size_t j = 0; j < k; j++) {
+    size_t i = idx ? idx[j] : j;
+    stage_add(&b, evs[i], i);
   }
-  params[NCOLS] = channel;
-  return EST_OK;
+  put_be(&b, 0xffffu, 2); /* trailer: -1 */
+  rc = b.oom ? EST_ENOMEM : est_db_copy_in(c, stage_copy, b.data, b.len, sqlstate);
+  est_buf_free(&b);
+  const char *params[1] = {channel};
+  if (rc == EST_OK) rc = est_db_exec(c, stmt, params, out, sqlstate);
+  return rc;
 }
 
 /* ---- parties (code -> id, cached) ----------------------------------------- */
@@ -245,36 +269,16 @@ static void set_detail(store_msg *m, const char *detail) {
   m->detail = detail ? strdup(detail) : NULL;
 }
 
-/* Marks the message of idx[0..k) with key (source, sid) stored. *from is
- * where the search starts: the keys come back in batch order, so the
- * match is normally the next message. */
-static void mark_stored(store_msg *msgs, const size_t *idx, size_t k, size_t *from, const char *source,
-                        const char *sid) {
-  for (size_t n = 0; n < k; n++) {
-    size_t j = (*from + n) % k;
-    est_event *ev = msgs[idx[j]].ev;
-    if (!msgs[idx[j]].stored && strcmp(ev->id, sid) == 0 && strcmp(ev->source, source) == 0) {
-      msgs[idx[j]].stored = true;
-      *from = (j + 1) % k;
-      return;
-    }
-  }
-}
-
 /* Inserts msgs[idx[0..k)] as one statement; marks stored. */
-static est_result insert_some(est_conn *c, store_msg *msgs, const size_t *idx, size_t k, char sqlstate[6]) {
-  batch_arrays a;
-  arrays_init(&a);
-  for (size_t j = 0; j < k; j++) arrays_add(&a, msgs[idx[j]].ev, idx[j]);
-  const char *params[NCOLS + 1];
-  est_result rc = arrays_params(&a, "kafka", params);
+static est_result insert_some(est_conn *c, store_msg *msgs, const size_t *idx, size_t k, est_event **evs,
+                              char sqlstate[6]) {
   PGresult *r = NULL;
-  if (rc == EST_OK) rc = est_db_exec(c, &ev_insert_k, params, &r, sqlstate);
-  arrays_free(&a);
+  est_result rc = stage_insert(c, evs, idx, k, &ev_insert_k, "kafka", &r, sqlstate);
   if (rc != EST_OK) return rc;
-  size_t from = 0;
-  for (int row = 0; row < PQntuples(r); row++)
-    mark_stored(msgs, idx, k, &from, PQgetvalue(r, row, 0), PQgetvalue(r, row, 1));
+  for (int row = 0; row < PQntuples(r); row++) {
+    long long i = strtoll(PQgetvalue(r, row, 0), NULL, 10);
+    if (i >= 0 && evs[i]) msgs[i].stored = true;
+  }
   PQclear(r);
   return EST_OK;
 }
@@ -284,25 +288,28 @@ static est_result insert_some(est_conn *c, store_msg *msgs, const size_t *idx, s
 static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool isolate, char *err, size_t errlen) {
   char sqlstate[6] = "";
   for (size_t i = 0; i < n; i++) msgs[i].stored = msgs[i].deadlettered = false;
-  /* No JIT: from ~3500 rows on the planner's cost estimate of the insert
-   * crosses jit_above_cost and compiling it takes longer (0.4 s for 5000
-   * rows) than running it. */
-  est_result rc = store_tx_open(c, "BEGIN; SET LOCAL jit = off");
+  est_result rc = store_tx_open(c, NULL);
   if (rc != EST_OK) return rc;
   size_t *idx = malloc((n ? n : 1) * sizeof *idx);
-  if (!idx) return store_tx_close(c, EST_ENOMEM);
+  est_event **evs = calloc(n ? n : 1, sizeof *evs);
+  if (!idx || !evs) {
+    free(idx);
+    free(evs);
+    return store_tx_close(c, EST_ENOMEM);
+  }
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     store_msg *m = &msgs[i];
     if (m->reason || !m->ev) continue;
+    evs[i] = m->ev;
     idx[k++] = i; /* admitted: party_id resolved by est_event_admit */
   }
   if (k > 0 && !isolate) {
-    rc = insert_some(c, msgs, idx, k, sqlstate);
+    rc = insert_some(c, msgs, idx, k, evs, sqlstate);
   } else if (k > 0) {
     for (size_t j = 0; j < k && rc == EST_OK; j++) {
       if ((rc = est_db_command(c, "SAVEPOINT ev")) != EST_OK) break;
-      rc = insert_some(c, msgs, &idx[j], 1, sqlstate);
+      rc = insert_some(c, msgs, &idx[j], 1, evs, sqlstate);
       if (rc == EST_OK) {
         rc = est_db_command(c, "RELEASE SAVEPOINT ev");
       } else if (!retriable(rc, sqlstate)) {
@@ -320,6 +327,7 @@ static est_result batch_attempt(est_conn *c, store_msg *msgs, size_t n, bool iso
   rc = store_tx_close(c, rc);
   if (rc != EST_OK && !failed) snprintf(err, errlen, "%s", est_conn_error(c)); /* the COMMIT failed */
   free(idx);
+  free(evs);
   if (rc != EST_OK) {
     for (size_t i = 0; i < n; i++) msgs[i].stored = msgs[i].deadlettered = false;
     if (rc == EST_EUNAVAILABLE || rc == EST_ENOMEM) {
@@ -361,13 +369,7 @@ est_result store_events_ingest(est_pool *pool, est_event *const *evs, size_t n, 
   size_t stored = 0, dups = 0;
   json_t *ids = json_array();
   if (n > 0) {
-    batch_arrays a;
-    arrays_init(&a);
-    for (size_t i = 0; i < n; i++) arrays_add(&a, evs[i], i);
-    const char *params[NCOLS + 1];
-    rc = arrays_params(&a, "http", params);
-    if (rc == EST_OK) rc = est_db_exec(c, &ev_insert_h, params, &r, NULL);
-    arrays_free(&a);
+    rc = stage_insert(c, evs, NULL, n, &ev_insert_h, "http", &r, NULL);
     if (rc != EST_OK) goto done;
     for (int row = 0; row < PQntuples(r); row++) {
       long long i = strtoll(PQgetvalue(r, row, 0), NULL, 10);
@@ -398,15 +400,8 @@ done:
 /* Used by deadletters.c for resubmission (same statement, same transaction). */
 est_result store_event_insert_one(est_conn *c, est_event *ev, const char *channel, long long *event_id,
                                   bool *inserted) {
-  est_result rc = EST_OK;
-  batch_arrays a;
-  arrays_init(&a);
-  arrays_add(&a, ev, 0);
-  const char *params[NCOLS + 1];
   PGresult *r = NULL;
-  rc = arrays_params(&a, channel, params);
-  if (rc == EST_OK) rc = est_db_exec(c, &ev_insert_h, params, &r, NULL);
-  arrays_free(&a);
+  est_result rc = stage_insert(c, &ev, NULL, 1, &ev_insert_h, channel, &r, NULL);
   if (rc != EST_OK) return rc;
   *event_id = PQntuples(r) && !PQgetisnull(r, 0, 1) ? strtoll(PQgetvalue(r, 0, 1), NULL, 10) : 0;
   *inserted = PQntuples(r) && PQgetvalue(r, 0, 2)[0] == 't';

@@ -137,14 +137,17 @@ static const est_stmt focuses_extent = {
     0};
 /* Events: the extent must not cost a scan of every event on each
  * /ogc/collections request: the planner's estimate (ST_EstimatedExtent,
- * from the table statistics; NULL before the first ANALYZE) when the caller
+ * from the table statistics; NULL before the first ANALYZE; per partition
+ * of events, migration 0120, as PostGIS 3.3 cannot estimate a partitioned
+ * table: it opens the parent's storage, which has none) when the caller
  * sees every event, none for a caller that sees one party's (the estimate
  * is of everyone's); the times from the indexes on (occurred_at) and
  * (party_id, occurred_at). */
 static const est_stmt events_extent = {
-    "ogc_events_extent",
+    "ogc_events_extent2",
     "SELECT " EXTENT_COLS("x.b") ", " UTC_TEXT("x.t0") ", " UTC_TEXT("x.t1") " FROM (SELECT CASE WHEN $1::bigint IS "
-    "NULL THEN ST_EstimatedExtent('public', 'events', 'geom') END AS b, (SELECT min(e.occurred_at) FROM events e WHERE "
+    "NULL THEN (SELECT ST_Extent(ST_EstimatedExtent('public', c.relname::text, 'geom')::geometry) FROM "
+    "pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass) END AS b, (SELECT min(e.occurred_at) FROM events e WHERE "
     "$1::bigint IS NULL OR e.party_id = $1) AS t0, (SELECT max(e.occurred_at) FROM events e WHERE $1::bigint IS NULL "
     "OR e.party_id = $1) AS t1) x",
     1};

@@ -531,6 +531,72 @@ est_result est_db_exec(est_conn *c, const est_stmt *s, const char *const *params
   return EST_OK;
 }
 
+/* COPY input in chunks of this size: libpq buffers what it cannot send
+ * yet, so bounded chunks with a flush in between keep its buffer small. */
+#define EST_COPY_CHUNK 65536
+
+/* Sends what libpq has buffered, within the deadline. */
+static est_result conn_flush(est_conn *c, uint64_t deadline) {
+  for (;;) {
+    int f = PQflush(c->pg);
+    if (f == 0) return EST_OK;
+    if (f < 0) return EST_EUNAVAILABLE;
+    est_result rc = wait_socket(c->pg, deadline, true);
+    if (rc != EST_OK) return rc;
+    if (!PQconsumeInput(c->pg)) return EST_EUNAVAILABLE;
+  }
+}
+
+est_result est_db_copy_in(est_conn *c, const char *copy_sql, const void *data, size_t len, char sqlstate[6]) {
+  if (sqlstate) sqlstate[0] = '\0';
+  c->last_constraint[0] = '\0';
+  if (!c->pg || c->dead) return EST_EUNAVAILABLE;
+  uint64_t deadline = deadline_after(c->timeout_ms);
+  if (!PQsendQuery(c->pg, copy_sql)) {
+    c->dead = c->broken = true;
+    return EST_EUNAVAILABLE;
+  }
+  est_result rc = conn_flush(c, deadline);
+  PGresult *r = NULL;
+  while (rc == EST_OK && PQisBusy(c->pg)) { /* until the COPY IN answer (or an error) */
+    rc = wait_socket(c->pg, deadline, false);
+    if (rc == EST_OK && !PQconsumeInput(c->pg)) rc = EST_EUNAVAILABLE;
+  }
+  if (rc == EST_OK) r = PQgetResult(c->pg);
+  if (rc == EST_OK && PQresultStatus(r) != PGRES_COPY_IN) {
+    /* refused before any data: drain the rest, report the first */
+    bool to;
+    PQclear(conn_await(c, deadline, "copy", &to));
+    if (to) PQclear(r);
+    return result_fail(c, to ? NULL : r, sqlstate, to);
+  }
+  PQclear(r);
+  const char *p = data;
+  size_t off = 0;
+  bool ended = false; /* the server ended the COPY itself (an error): its result follows */
+  while (rc == EST_OK && off < len && !ended) {
+    size_t n = len - off < EST_COPY_CHUNK ? len - off : EST_COPY_CHUNK;
+    int put = PQputCopyData(c->pg, p + off, (int)n);
+    if (put < 0) ended = true;
+    else if (put > 0) off += n;
+    if (!ended) rc = conn_flush(c, deadline);
+  }
+  if (rc == EST_OK && !ended && PQputCopyEnd(c->pg, NULL) < 0) ended = true;
+  if (rc != EST_OK) {
+    if (rc == EST_ETIMEOUT) {
+      deadline_expired(c, "copy");
+      return EST_ETIMEOUT;
+    }
+    c->dead = c->broken = true;
+    return EST_EUNAVAILABLE;
+  }
+  bool to;
+  r = conn_await(c, deadline, "copy", &to);
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) return result_fail(c, r, sqlstate, to);
+  PQclear(r);
+  return EST_OK;
+}
+
 est_result est_db_command(est_conn *c, const char *sql) {
   if (!c->pg || c->dead) return EST_EUNAVAILABLE;
   bool to;

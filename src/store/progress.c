@@ -56,6 +56,7 @@ static const est_stmt progress_stmt = {
     "   AND (cardinality(c.activity_types) = 0 OR e.activity_type = ANY (c.activity_types))"
     "   AND (cardinality(c.categories) = 0 OR e.category = ANY (c.categories))"
     "   AND (cardinality(c.aids) = 0 OR EXISTS (SELECT 1 FROM event_areas ea WHERE ea.event_id = e.id"
+    "        AND ea.occurred_at = e.occurred_at"
     "        AND ea.area_id = ANY (c.aids)))),"
     /* Fallback: duration_hours with no matching event carrying a duration
      * measures by count (a patrol reported without duration is still

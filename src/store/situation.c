@@ -205,14 +205,21 @@ static const est_stmt counts_imprecise = {
  * points). Without exact geometry (estd/disclosure.h) the caller sees the
  * grid-aligned rectangle around it and the centroid's grid square instead. Presence: patrols/activities of
  * the period whose point or track intersects the hull buffered by eps. */
+/* An area row joined to its event: the period on both sides, so both
+ * partitioned tables are pruned to the period's months when the statement
+ * is planned (events and event_areas, migration 0120), and the join on
+ * (id, occurred_at) probes one partition's primary key per row. */
+#define EA_E_PERIOD(a, b)                                                                     \
+  " AND ea.occurred_at >= " TS(a) " AND ea.occurred_at < " TS(b) " AND e.occurred_at >= " TS( \
+      a) " AND e.occurred_at < " TS(b)
 /* Only positions finer than a district make hot spots: a district,
  * municipality or county centroid (the Police feed) would pile up at one
  * spot. Rows from before 0080 (NULL) are points. */
 #define HOTSPOT_PRECISE " AND COALESCE(e.location_precision, 'point') IN ('point', 'street')"
 #define PTS_AREA                                                                         \
   "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM event_areas ea" \
-  " JOIN events e ON e.id = ea.event_id WHERE ea.area_id = $1 AND ea.kind = 'incident'"  \
-  " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
+  " JOIN events e ON e.id = ea.event_id AND e.occurred_at = ea.occurred_at"              \
+  " WHERE ea.area_id = $1 AND ea.kind = 'incident'" EA_E_PERIOD(2, 3) " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
 #define PTS_ALL                                                                                               \
   "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM events e"                            \
   " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS( \
@@ -300,16 +307,15 @@ static const est_stmt hotspot_details = {
 
 /* PRESENCE: the patrols and activities of area a.id in the period: pc/pk/pd (patrols: count, cell
  * key, duration), ac/ak/ad (activities). */
-#define PRESENCE_RAW                                                                               \
-  "(SELECT count(*) FILTER (WHERE ea.kind = 'patrol') AS pc,"                                      \
-  "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'patrol'), 0) % 2147483648 AS pk,"   \
-  "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'activity'), 0) % 2147483648 AS ak," \
-  "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'patrol'), 0) AS pd,"                 \
-  "       count(*) FILTER (WHERE ea.kind = 'activity') AS ac,"                                     \
-  "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'activity'), 0) AS ad"                \
-  "     FROM event_areas ea JOIN events e ON e.id = ea.event_id"                                   \
-  "     WHERE ea.area_id = a.id AND ea.kind IN ('patrol', 'activity')"                             \
-  "       AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3) ") pr"
+#define PRESENCE_RAW                                                                                \
+  "(SELECT count(*) FILTER (WHERE ea.kind = 'patrol') AS pc,"                                       \
+  "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'patrol'), 0) % 2147483648 AS pk,"    \
+  "       COALESCE(sum(ea.record_key) FILTER (WHERE ea.kind = 'activity'), 0) % 2147483648 AS ak,"  \
+  "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'patrol'), 0) AS pd,"                  \
+  "       count(*) FILTER (WHERE ea.kind = 'activity') AS ac,"                                      \
+  "       COALESCE(sum(e.duration_s) FILTER (WHERE ea.kind = 'activity'), 0) AS ad"                 \
+  "     FROM event_areas ea JOIN events e ON e.id = ea.event_id AND e.occurred_at = ea.occurred_at" \
+  "     WHERE ea.area_id = a.id AND ea.kind IN ('patrol', 'activity')" EA_E_PERIOD(2, 3) ") pr"
 
 #define PRESENCE_ROLLUP                                                                    \
   "(SELECT COALESCE(sum(n) FILTER (WHERE kind = 'patrol'), 0)::bigint AS pc,"              \
@@ -404,9 +410,8 @@ static const est_stmt geo_areas = {
   " AND e.geom IS NOT NULL AND ($5::bigint IS NULL OR e.party_id = $5) ORDER BY " ORDER " LIMIT $4) s"
 static const est_stmt geo_events_area = {
     "situation_geo_events_area",
-    GEO_EVENTS_SQL("event_areas ea JOIN events e ON e.id = ea.event_id",
-                   "ea.area_id = $1 AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3),
-                   "ea.occurred_at, e.id"),
+    GEO_EVENTS_SQL("event_areas ea JOIN events e ON e.id = ea.event_id AND e.occurred_at = ea.occurred_at",
+                   "ea.area_id = $1" EA_E_PERIOD(2, 3), "ea.occurred_at, e.id"),
     5};
 static const est_stmt geo_events_all = {
     "situation_geo_events_all",

@@ -187,8 +187,9 @@ def op_sql(ctx, rnd):
                              WHERE ST_Intersects(a.geom, ST_SetSRID(ST_MakePoint(%(lon)s + g * 0.00002, %(lat)s), 4326))),
                             '{}'),
                    CASE WHEN g %% 4 = 0 THEN 900 END, NULL, %(prec)s
-            FROM generate_series(1, %(n)s) g ON CONFLICT DO NOTHING RETURNING id, area_ids)
-          INSERT INTO event_areas (event_id, area_id) SELECT ins.id, a FROM ins, unnest(ins.area_ids) a""",
+            FROM generate_series(1, %(n)s) g ON CONFLICT DO NOTHING RETURNING id, occurred_at, area_ids)
+          INSERT INTO event_areas (event_id, area_id, occurred_at)
+          SELECT ins.id, a, ins.occurred_at FROM ins, unnest(ins.area_ids) a""",
                             {"src": ctx["source"], "base": str(next(_n)), "day": day, "lon": place[0],
                              "lat": place[1], "n": n,
                              "prec": rnd.choice([None, "point", "street", "district", "municipality"])})
@@ -203,7 +204,7 @@ def op_reassign(ctx, rnd):
         ctx["conn"].execute("""DELETE FROM event_areas ea USING events e, areas a WHERE ea.area_id = %(a)s
                                AND a.id = %(a)s AND e.id = ea.event_id
                                AND NOT ST_Intersects(a.geom, COALESCE(e.geom, e.track))""", {"a": aid})
-        ctx["conn"].execute("""INSERT INTO event_areas (event_id, area_id) SELECT e.id, a.id FROM areas a
+        ctx["conn"].execute("""INSERT INTO event_areas (event_id, area_id, occurred_at) SELECT e.id, a.id, e.occurred_at FROM areas a
                                JOIN events e ON ST_Intersects(a.geom, COALESCE(e.geom, e.track))
                                WHERE a.id = %(a)s AND COALESCE(e.location_precision, 'point')
                                NOT IN ('municipality', 'county') ON CONFLICT DO NOTHING""", {"a": aid})
