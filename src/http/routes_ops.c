@@ -17,6 +17,7 @@
 #include "estd/pool.h"
 #include "estd/situation_cache.h"
 #include "estd/store_doccache.h"
+#include "estd/store_police_feed.h"
 
 static est_result livez(http_ctx *ctx) {
   http_reply_raw(ctx, 200, "application/json", HTTP_LITERAL("{\"status\":\"ok\"}"));
@@ -157,6 +158,8 @@ static est_result metrics(http_ctx *ctx) {
                                       rs.reads_replica,
                                       rs.reads_primary,
                                       rs.fallbacks};
+  /* From the database (the poller is a process of its own); left out when it does not answer. */
+  g.has_police_feed = app->pool && store_police_feed_metrics(app->pool, &g.police_feed) == EST_OK;
   http_server_counters(&g.conn);
   if (app->intake) {
     est_intake_status h;

@@ -298,6 +298,48 @@ def check_first_run(estd, feed, second):
     assert {"type": "Sammanfattning natt", "outcome": "skipped_summary", "count": 1} in doc["history"]
 
 
+def feed_metrics(estd):
+    """The estd_police_feed_* samples of the server's /metrics (name{labels} -> value)."""
+    text = estd.get("/metrics").text
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+            if line.startswith("estd_police_feed_")}
+
+
+def test_unmapped_and_unknown_types_are_counted_on_metrics(estd):
+    """The poller is a process of its own: what it took in, by the type's mapping, shows on the
+    /metrics of the estd serving the API (police_feed_type_counts), a listed unmapped type under
+    its own label (the list's spelling), an unknown one only in a count; a record served again
+    counts nothing."""
+    unmapped, unknown = 'estd_police_feed_unmapped_total{type="Räddningsinsats"}', "estd_police_feed_unknown_types"
+    mapping = 'estd_police_feed_records_total{mapping="%s"}'
+    before = feed_metrics(estd)
+    assert mapping % "unknown" in before, before  # the series are there before any such record
+    records = [feed_record(9301, "Räddningsinsats"), feed_record(9302, "räddningsinsats"),  # one type, two spellings
+               feed_record(9303, "Ballongobservation"), feed_record(9304, "Skadegörelse"),
+               feed_record(9305, "Sammanfattning natt"),
+               feed_record(9306, "Efterlyst 811218-9876")]  # an identity number in the type: redacted
+    feed = RecordedFeed([(200, {}, records), (200, {}, records)])
+    try:
+        for run in range(2):
+            code, logs, err = poll(estd.db, feed.url, "--once")
+            assert code == 0 and polled(logs)[0]["new"] == (6 if run == 0 else 0), (code, err, logs[-3:])
+            after = feed_metrics(estd)
+            assert after.get(unmapped, 0) - before.get(unmapped, 0) == 2, after
+            assert after[mapping % "unmapped"] - before[mapping % "unmapped"] == 2, after
+            assert after[mapping % "unknown"] - before[mapping % "unknown"] == 2, after
+            assert after[mapping % "mapped"] - before[mapping % "mapped"] == 1, after
+            assert after[mapping % "summary"] - before[mapping % "summary"] == 1, after
+            assert after[unknown] - before[unknown] == 2, after
+            assert not any("Ballongobservation" in k or "räddningsinsats" in k for k in after), after
+    finally:
+        feed.close()
+    assert estd.sql("SELECT police_type FROM police_feed_type_counts WHERE police_type LIKE 'Efterlyst %'") == \
+        [("Efterlyst XXXXXX-XXXX",)]
+    assert estd.sql("SELECT count(*) FROM police_feed_records WHERE police_type LIKE '%%9876%%'") == [(0,)]
+    assert estd.sql("SELECT records, mapping FROM police_feed_type_counts WHERE police_type = 'Räddningsinsats'")[0][1] \
+        == "unmapped"
+
+
 def test_poller_pacing_survives_a_restart(db):
     """Two one-shot runs in a row: the second waits out the minimum interval from the first one's
     logged call (the rules hold across restarts, e.g. a cron job)."""
