@@ -205,12 +205,18 @@ static void test_normalize_keeps_type_and_coordinates(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_valid_shapes),   cmocka_unit_test(test_unclosed_ring),
-      cmocka_unit_test(test_too_few_points), cmocka_unit_test(test_out_of_range),
-      cmocka_unit_test(test_bad_bbox),       cmocka_unit_test(test_wrong_nesting),
-      cmocka_unit_test(test_non_numbers),    cmocka_unit_test(test_extra_dimensions),
-      cmocka_unit_test(test_wrong_type),     cmocka_unit_test(test_position_limit),
-      cmocka_unit_test(test_error_cap),      cmocka_unit_test(test_normalize_keeps_type_and_coordinates),
+      cmocka_unit_test(test_valid_shapes),
+      cmocka_unit_test(test_unclosed_ring),
+      cmocka_unit_test(test_too_few_points),
+      cmocka_unit_test(test_out_of_range),
+      cmocka_unit_test(test_bad_bbox), /* the one member besides type and coordinates */
+      cmocka_unit_test(test_wrong_nesting),
+      cmocka_unit_test(test_non_numbers),
+      cmocka_unit_test(test_extra_dimensions),
+      cmocka_unit_test(test_wrong_type),
+      cmocka_unit_test(test_position_limit),
+      cmocka_unit_test(test_error_cap),
+      cmocka_unit_test(test_normalize_keeps_type_and_coordinates),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
