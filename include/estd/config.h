@@ -20,6 +20,7 @@ typedef struct est_config {
   int read_max_lag_ms; /* ESTD_READ_MAX_LAG_MS: replica lag (how long ago the primary was first seen past what the replica has replayed) beyond which reads go to the primary until it catches up */
   int read_check_interval_ms; /* ESTD_READ_CHECK_INTERVAL_MS: how often the replica monitor reads the primary's WAL position and the replica's replay position (own connections) */
   int doc_cache_entries; /* ESTD_DOC_CACHE_ENTRIES: documents by id kept in memory (direct-mapped slots, at most 32 MiB of bodies), invalidated by LISTEN/NOTIFY on one extra connection per instance (docs/ARCHITECTURE.md "Document cache"); 0 = off */
+  int metrics_db_sample_ms; /* ESTD_METRICS_DB_SAMPLE_MS: how old the database-kept counts on /metrics (estd_police_feed_*) may be: read at most this often, so while the database is away at most one scrape in this time waits for it; 0 = at every scrape */
   int doc_cache_listen_retry_ms; /* ESTD_DOC_CACHE_LISTEN_RETRY_MS: delay before the document cache's listener reconnects after losing its connection (the cache is bypassed meanwhile) */
   char *listen_address;          /* ESTD_LISTEN_ADDRESS (IPv4 literal) */
   int port;                      /* ESTD_PORT */

@@ -209,6 +209,9 @@ const char *est_police_disposition_name(est_police_disposition d);
  * *category (static; "ovrigt" for unmapped/unknown, NULL for summaries).
  * An unlisted "X, variant" of a listed X takes X's category but is UNKNOWN. */
 est_police_disposition est_police_classify(const char *police_type, const char **category);
+/* The list's spelling of a listed type (Swedish case folding: "Larm Inbrott"
+ * -> "Larm inbrott"), NULL for a type the list does not have. */
+const char *est_police_type_listed(const char *police_type);
 /* Our category for a police event type ("Skadegörelse" -> "skadegorelse");
  * unknown types and summaries map to "ovrigt". Never NULL. */
 const char *est_police_category(const char *police_type);

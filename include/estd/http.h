@@ -206,6 +206,18 @@ est_result http_param_date(http_ctx *ctx, const char *name, const char **out);
 /* Requires the path id parameter "id"; 404 when it is not a valid id. */
 est_result http_path_id(http_ctx *ctx, long long *id);
 
+/* The agreement reports (report, follow-up, statutory-report) are served two
+ * ways by one handler each: on their own path JSON by default, CSV with
+ * `format=csv` or an Accept naming text/csv; on the same path + ".csv"
+ * (csv_route) always CSV, the operation generated clients read as text.
+ * *csv tells which; 400 on another `format`. */
+est_result http_report_format(http_ctx *ctx, bool csv_route, bool *csv);
+/* Replies 200 with doc as JSON, or (csv) as to_csv's text/csv (RFC 4180, one
+ * header row) attachment "agreement-<id>-<name>.csv"; frees doc. */
+struct est_buf;
+est_result http_reply_report(http_ctx *ctx, json_t *doc, bool csv,
+                             est_result (*to_csv)(const json_t *, struct est_buf *), const char *name, long long id);
+
 /* The caller as the disclosure policy sees it (estd/disclosure.h). The
  * scopes are the effective ones (admin implies every scope, auth.c). */
 #include "estd/disclosure.h"

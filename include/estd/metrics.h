@@ -55,6 +55,24 @@ typedef struct est_metrics_doc_cache {
   int listening; /* 1 = connected, LISTENing, flushed since */
 } est_metrics_doc_cache;
 
+/* The Police-feed poller's new records by the type's mapping in estd's type
+ * list (store_police_feed.h; kept in the database, since the poller is a
+ * process of its own): estd_police_feed_records_total{mapping},
+ * estd_police_feed_unmapped_total{type} (a listed type, so at most the
+ * list's unmapped ones) and estd_police_feed_unknown_types (types not in
+ * the list: their names only in the log and `estd police-feed types
+ * --counts`, never as a label, which the feed's free text would blow up). */
+#define EST_METRICS_POLICE_UNMAPPED_MAX 64
+typedef struct est_metrics_police_feed {
+  uint64_t mapped, unmapped, summary, unknown;
+  uint64_t unknown_types; /* distinct types not in the list */
+  size_t n_types;         /* entries of types[] (listed unmapped types seen) */
+  struct {
+    char type[96];
+    uint64_t records;
+  } types[EST_METRICS_POLICE_UNMAPPED_MAX];
+} est_metrics_police_feed;
+
 /* Gauges and counters owned by higher layers, sampled at scrape time. */
 typedef struct est_metrics_gauges {
   int in_flight;                                         /* HTTP requests currently in a handler */
@@ -73,6 +91,8 @@ typedef struct est_metrics_gauges {
   est_metrics_replica replica;
   bool has_doc_cache; /* doc_cache is set (store_doccache.h) */
   est_metrics_doc_cache doc_cache;
+  bool has_police_feed; /* police_feed is set (read from the database at the scrape) */
+  est_metrics_police_feed police_feed;
 } est_metrics_gauges;
 
 /* Renders every metric with the sampled gauges g; the caller frees the string. */

@@ -2,7 +2,8 @@
  * its history of the records the feed served (police_feed_records, one per
  * (source, feed id)), its call log (police_feed_polls), the district names
  * for the geocoder, and the type counts of `estd police-feed types`.
- * Migration 0117; docs/OPERATIONS.md "Police feed poller". */
+ * Migrations 0117 and 0130 (the type counts of /metrics); docs/OPERATIONS.md
+ * "Police feed poller". */
 #ifndef ESTD_STORE_POLICE_FEED_H
 #define ESTD_STORE_POLICE_FEED_H
 
@@ -12,6 +13,7 @@
 
 #include "estd/actor.h"
 #include "estd/event.h"
+#include "estd/metrics.h"
 #include "estd/pacer.h"
 #include "estd/pool.h"
 
@@ -39,7 +41,8 @@ typedef struct store_police_counts {
  * (INSERT ... ON CONFLICT (source, feed_id): a record seen before only
  * updates last_seen_at/times_seen), and for the new ones the event
  * (channel 'poll', idempotent on (source, source_event_id)) or the dead
- * letter (channel 'poll', one per (source, source_event_id)), with one
+ * letter (channel 'poll', one per (source, source_event_id)) and one more
+ * of their type in police_feed_type_counts (migration 0130), with one
  * audit row (ingest) when anything was new. */
 est_result store_police_feed_save(est_pool *pool, const char *source, store_police_record *recs, size_t n,
                                   const est_actor *who, store_police_counts *out);
@@ -59,5 +62,9 @@ est_result store_police_feed_pacer_load(est_pool *pool, const char *url, est_pac
  * poller's history records by outcome: {"events": [{"type", "mapping",
  * "count"}], "history": [{"type", "outcome", "count"}]}. */
 est_result store_police_feed_type_counts(est_pool *pool, const char *since, json_t **out);
+
+/* The poller's new records per mapping and listed unmapped type, as /metrics
+ * shows them (police_feed_type_counts). */
+est_result store_police_feed_metrics(est_pool *pool, est_metrics_police_feed *out);
 
 #endif

@@ -139,12 +139,14 @@ typedef struct poll_ctx {
 typedef struct rec_buf {
   store_police_record r;
   char feed_id[64];
+  char *type; /* the record's type, identity numbers redacted (history, type counts) */
   char *record, *payload, *detail;
   est_event ev;
   bool has_ev;
 } rec_buf;
 
 static void rec_free(rec_buf *b) {
+  free(b->type);
   free(b->record);
   free(b->payload);
   free(b->detail);
@@ -161,7 +163,9 @@ static est_result prepare(poll_ctx *x, json_t *rec, rec_buf *b) {
     snprintf(b->feed_id, sizeof b->feed_id, "%s", json_string_value(id));
   est_pnr_redact(b->feed_id); /* deterministic: a redacted id still dedupes */
   b->r.feed_id = b->feed_id[0] ? b->feed_id : NULL;
-  b->r.police_type = json_is_string(type) ? json_string_value(type) : NULL;
+  if (json_is_string(type) && (b->type = strdup(json_string_value(type))) == NULL) return EST_ENOMEM;
+  if (b->type) est_pnr_redact(b->type);
+  b->r.police_type = b->type;
   b->r.party = cfg->police_feed_party;
   /* what is kept raw (history, dead letter) has its identity numbers redacted */
   json_t *kept = json_deep_copy(rec);

@@ -145,6 +145,7 @@ est_result est_config_load(est_config *cfg, est_env_fn env, char *err, size_t er
   load_int(&l, &cfg->read_check_interval_ms, "ESTD_READ_CHECK_INTERVAL_MS", 200, 10, 60000);
   load_int(&l, &cfg->doc_cache_entries, "ESTD_DOC_CACHE_ENTRIES", 4096, 0, 1048576);
   load_int(&l, &cfg->doc_cache_listen_retry_ms, "ESTD_DOC_CACHE_LISTEN_RETRY_MS", 500, 10, 600000);
+  load_int(&l, &cfg->metrics_db_sample_ms, "ESTD_METRICS_DB_SAMPLE_MS", 15000, 0, 3600000);
   load_str(&l, &cfg->listen_address, "ESTD_LISTEN_ADDRESS", "127.0.0.1");
   load_int(&l, &cfg->port, "ESTD_PORT", 8080, 1, 65535);
   load_int(&l, &cfg->http_max_connections, "ESTD_HTTP_MAX_CONNECTIONS", 1024, 1, 65536);

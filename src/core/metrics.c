@@ -430,6 +430,29 @@ char *est_metrics_render(const est_metrics_gauges *g) {
     sb_value(&s, "estd_doc_cache_listening", "gauge",
              "1 while the cache's LISTEN connection is up (else it is bypassed).", d->listening);
   }
+  if (g->has_police_feed) {
+    const est_metrics_police_feed *p = &g->police_feed;
+    sb_help(&s, "estd_police_feed_records_total", "counter",
+            "New records the Police-feed poller took in, by how estd's type list maps their type (mapped to a "
+            "category, unmapped = kept as ovrigt, summary = skipped, unknown = not in the list).");
+    const struct {
+      const char *mapping;
+      uint64_t records;
+    } by[] = {{"mapped", p->mapped}, {"unmapped", p->unmapped}, {"summary", p->summary}, {"unknown", p->unknown}};
+    for (size_t i = 0; i < sizeof by / sizeof by[0]; i++)
+      est_buf_printf(&s, "estd_police_feed_records_total{mapping=\"%s\"} %llu\n", by[i].mapping,
+                     (unsigned long long)by[i].records);
+    sb_help(&s, "estd_police_feed_unmapped_total", "counter",
+            "New Police-feed poller records per listed type estd keeps as ovrigt (unmapped).");
+    for (size_t i = 0; i < p->n_types; i++) {
+      est_buf_printf(&s, "estd_police_feed_unmapped_total{type=\"");
+      sb_label(&s, p->types[i].type);
+      est_buf_printf(&s, "\"} %llu\n", (unsigned long long)p->types[i].records);
+    }
+    sb_value(&s, "estd_police_feed_unknown_types", "gauge",
+             "Distinct Police-feed types the poller met that estd's type list does not have (the list needs them).",
+             (double)p->unknown_types);
+  }
   render_process(&s);
   return est_buf_steal(&s);
 }

@@ -124,6 +124,18 @@ static void check_polygon(gj_ctx *g, const json_t *poly, const char *ptr) {
   }
 }
 
+/* RFC 7946 5: 4 or 6 numbers (2 or 3 dimensions); not stored (the database
+ * has the geometry's own extent), but checked as openapi.yaml GeoBbox states. */
+static void check_bbox(gj_ctx *g, const json_t *bbox, const char *ptr) {
+  size_t n = json_array_size(bbox);
+  bool ok = json_is_array(bbox) && (n == 4 || n == 6);
+  for (size_t i = 0; ok && i < n; i++) {
+    const json_t *v = json_array_get(bbox, i);
+    ok = json_is_number(v) && json_number_value(v) >= -180.0 && json_number_value(v) <= 180.0;
+  }
+  if (!ok) gj_error(g, ptr, "a bbox must be an array of 4 or 6 numbers within [-180, 180]");
+}
+
 est_result est_geojson_validate_area(const json_t *geom, const char *pointer, json_t **errors) {
   gj_ctx g = {errors, 0, 0, false};
   char p[256];
@@ -134,8 +146,12 @@ est_result est_geojson_validate_area(const json_t *geom, const char *pointer, js
   const char *key;
   json_t *val;
   json_object_foreach((json_t *)geom, key, val) {
-    if (strcmp(key, "type") == 0 || strcmp(key, "coordinates") == 0 || strcmp(key, "bbox") == 0) continue;
+    if (strcmp(key, "type") == 0 || strcmp(key, "coordinates") == 0) continue;
     snprintf(p, sizeof p, "%s/%s", pointer, key);
+    if (strcmp(key, "bbox") == 0) {
+      check_bbox(&g, val, p);
+      continue;
+    }
     gj_error(&g, p,
              strcmp(key, "crs") == 0 ? "crs is not supported: coordinates are always WGS84 (RFC 7946)"
                                      : "unknown member of a geometry");

@@ -137,6 +137,11 @@ static const est_police_type *listed(const char *t, size_t n) {
   return NULL;
 }
 
+const char *est_police_type_listed(const char *police_type) {
+  const est_police_type *e = police_type ? listed(police_type, strlen(police_type)) : NULL;
+  return e ? e->type : NULL;
+}
+
 est_police_disposition est_police_classify(const char *police_type, const char **category) {
   *category = "ovrigt";
   if (!police_type) return EST_POLICE_UNKNOWN;

@@ -104,3 +104,36 @@ void http_reply_created(http_ctx *ctx, const char *collection, long long id, est
   http_set_header(ctx, "Location", loc);
   http_reply_doc(ctx, 201, doc);
 }
+
+est_result http_report_format(http_ctx *ctx, bool csv_route, bool *csv) {
+  *csv = true;
+  if (csv_route) return EST_OK;
+  static const char *const formats[] = {"json", "csv", NULL};
+  const char *format = NULL;
+  est_result rc = http_param_enum(ctx, "format", formats, &format);
+  const char *accept = http_header(ctx, "Accept");
+  *csv = format ? strcmp(format, "csv") == 0 : accept && strstr(accept, "text/csv") != NULL;
+  return rc;
+}
+
+est_result http_reply_report(http_ctx *ctx, json_t *doc, bool csv, est_result (*to_csv)(const json_t *, est_buf *),
+                             const char *name, long long id) {
+  if (!csv) {
+    http_reply_json_steal(ctx, 200, doc);
+    return EST_OK;
+  }
+  est_buf b = EST_BUF_INIT;
+  est_result rc = to_csv(doc, &b);
+  json_decref(doc);
+  if (rc == EST_OK && b.oom) rc = EST_ENOMEM;
+  if (rc != EST_OK) {
+    est_buf_free(&b);
+    return rc;
+  }
+  char disp[112];
+  snprintf(disp, sizeof disp, "attachment; filename=\"agreement-%lld-%s.csv\"", id, name);
+  http_set_header(ctx, "Content-Disposition", disp);
+  http_reply_raw(ctx, 200, "text/csv; charset=utf-8; header=present", b.data ? b.data : "", b.len);
+  est_buf_free(&b);
+  return EST_OK;
+}

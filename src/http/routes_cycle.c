@@ -6,6 +6,8 @@
  *   POST /v1/agreements/{id}/signing               signing parties, date, role titles (If-Match)
  *   GET  /v1/agreements/{id}/follow-up             report per week/quarter/year/period (JSON, CSV)
  *   GET  /v1/agreements/{id}/statutory-report      lägesbild per lag 2023:196 § 4 (JSON, CSV)
+ *   GET  /v1/agreements/{id}/follow-up.csv,        the same two reports, always CSV
+ *        /v1/agreements/{id}/statutory-report.csv
  *   /v1/cooperation-areas[/{id}]                   samverkansområden
  *   /v1/meetings[/{id}], /lagesbild, /diff         meetings with their frozen lägesbild
  *   /v1/actions[/{id}], /evidence, /findings       insatser/åtgärder
@@ -620,15 +622,6 @@ static est_result target_delete(http_ctx *ctx) {
 
 /* ---- follow-up reports --------------------------------------------------------------------- */
 
-static bool wants_csv(http_ctx *ctx, est_result *rc) {
-  static const char *const formats[] = {"json", "csv", NULL};
-  const char *format = NULL;
-  *rc = http_param_enum(ctx, "format", formats, &format);
-  if (format) return strcmp(format, "csv") == 0;
-  const char *a = http_header(ctx, "Accept");
-  return a && strstr(a, "text/csv") != NULL;
-}
-
 /* The report data for [from, to] with progress measured over the window
  * and the privacy rule of the caller applied. */
 static est_result report_data(http_ctx *ctx, long long id, const char *from, const char *to, const char *bucket,
@@ -662,35 +655,14 @@ static est_result report_data(http_ctx *ctx, long long id, const char *from, con
   return EST_OK;
 }
 
-static est_result reply_report(http_ctx *ctx, json_t *doc, bool csv, est_result (*to_csv)(const json_t *, est_buf *),
-                               const char *name, long long id) {
-  if (!csv) {
-    http_reply_json_steal(ctx, 200, doc);
-    return EST_OK;
-  }
-  est_buf b = EST_BUF_INIT;
-  est_result rc = to_csv(doc, &b);
-  json_decref(doc);
-  if (rc == EST_OK && b.oom) rc = EST_ENOMEM;
-  if (rc != EST_OK) {
-    est_buf_free(&b);
-    return rc;
-  }
-  char disp[112];
-  snprintf(disp, sizeof disp, "attachment; filename=\"agreement-%lld-%s.csv\"", id, name);
-  http_set_header(ctx, "Content-Disposition", disp);
-  http_reply_raw(ctx, 200, "text/csv; charset=utf-8; header=present", b.data ? b.data : "", b.len);
-  est_buf_free(&b);
-  return EST_OK;
-}
-
-static est_result followup_get(http_ctx *ctx) {
+/* GET .../follow-up (JSON or CSV) and .../follow-up.csv (csv_route): http_report_format. */
+static est_result followup_serve(http_ctx *ctx, bool csv_route) {
   long long id;
   est_result rc = http_path_id(ctx, &id);
   if (rc != EST_OK) return rc;
   const char *cadence = NULL;
-  est_result frc;
-  bool csv = wants_csv(ctx, &frc);
+  bool csv;
+  est_result frc = http_report_format(ctx, csv_route, &csv);
   est_result rcs[2] = {frc, http_param_enum(ctx, "cadence", est_cadences, &cadence)};
   if ((rc = first_fail(rcs, 2)) != EST_OK) return rc;
   if (!cadence) cadence = "quarter";
@@ -714,15 +686,19 @@ static est_result followup_get(http_ctx *ctx) {
   if ((rc = report_data(ctx, id, fs, ts, bucket, &doc)) != EST_OK) return rc;
   json_object_set_new(doc, "cadence", json_string(cadence));
   json_object_set_new(doc, "bucket", json_string(bucket));
-  return reply_report(ctx, doc, csv, est_followup_csv, "follow-up", id);
+  return http_reply_report(ctx, doc, csv, est_followup_csv, "follow-up", id);
 }
 
-static est_result statutory_get(http_ctx *ctx) {
+static est_result followup_get(http_ctx *ctx) { return followup_serve(ctx, false); }
+static est_result followup_csv(http_ctx *ctx) { return followup_serve(ctx, true); }
+
+/* GET .../statutory-report (JSON or CSV) and .../statutory-report.csv (csv_route). */
+static est_result statutory_serve(http_ctx *ctx, bool csv_route) {
   long long id;
   est_result rc = http_path_id(ctx, &id);
   if (rc != EST_OK) return rc;
-  est_result frc;
-  bool csv = wants_csv(ctx, &frc);
+  bool csv;
+  est_result frc = http_report_format(ctx, csv_route, &csv);
   const char *from = NULL, *to = NULL;
   est_result rcs[3] = {frc, http_param_date(ctx, "from", &from), http_param_date(ctx, "to", &to)};
   if ((rc = first_fail(rcs, 3)) != EST_OK) return rc;
@@ -757,8 +733,11 @@ static est_result statutory_get(http_ctx *ctx) {
   if (doc) json_object_set(doc, "privacy", json_object_get(data, "privacy"));
   json_decref(data);
   if (!doc) return EST_ENOMEM;
-  return reply_report(ctx, doc, csv, est_statutory_csv, "statutory-lagesbild", id);
+  return http_reply_report(ctx, doc, csv, est_statutory_csv, "statutory-lagesbild", id);
 }
+
+static est_result statutory_get(http_ctx *ctx) { return statutory_serve(ctx, false); }
+static est_result statutory_csv(http_ctx *ctx) { return statutory_serve(ctx, true); }
 
 const http_route http_routes_cycle[] = {
     {"POST", "/v1/parties", party_create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY, NULL},
@@ -773,6 +752,8 @@ const http_route http_routes_cycle[] = {
     {"POST", "/v1/agreements/{id}/signing", agreement_sign, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY, NULL},
     {"GET", "/v1/agreements/{id}/follow-up", followup_get, HTTP_SCOPE_READ, 0, "cadence period format"},
     {"GET", "/v1/agreements/{id}/statutory-report", statutory_get, HTTP_SCOPE_READ, 0, "from to format"},
+    {"GET", "/v1/agreements/{id}/follow-up.csv", followup_csv, HTTP_SCOPE_READ, 0, "cadence period"},
+    {"GET", "/v1/agreements/{id}/statutory-report.csv", statutory_csv, HTTP_SCOPE_READ, 0, "from to"},
     {"GET", "/v1/cooperation-areas", coop_list, HTTP_SCOPE_READ, 0, HTTP_QUERY_LIST " agreement_id archived"},
     {"POST", "/v1/cooperation-areas", coop_create, HTTP_SCOPE_ADMIN, HTTP_ROUTE_BODY, NULL},
     {"GET", "/v1/cooperation-areas/{id}", coop_get, HTTP_SCOPE_READ, 0, NULL},

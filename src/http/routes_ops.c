@@ -17,6 +17,8 @@
 #include "estd/pool.h"
 #include "estd/situation_cache.h"
 #include "estd/store_doccache.h"
+#include "estd/store_police_feed.h"
+#include "estd/util.h"
 
 static est_result livez(http_ctx *ctx) {
   http_reply_raw(ctx, 200, "application/json", HTTP_LITERAL("{\"status\":\"ok\"}"));
@@ -127,6 +129,33 @@ static est_result healthz_intake(http_ctx *ctx) {
   return EST_OK;
 }
 
+/* The Police-feed counts live in the database (the poller is a process of
+ * its own): read at most every ESTD_METRICS_DB_SAMPLE_MS, so while the
+ * database is away at most one scrape in that time waits for it; the others
+ * show the last reading (none before the first succeeds). */
+static pthread_mutex_t g_police_mu = PTHREAD_MUTEX_INITIALIZER;
+static est_metrics_police_feed g_police;
+static bool g_police_ok, g_police_read;
+static long long g_police_at_ms;
+
+static bool police_feed_sample(est_app *app, est_metrics_police_feed *out) {
+  long long now = est_mono_ms();
+  pthread_mutex_lock(&g_police_mu);
+  if (!g_police_read || now - g_police_at_ms >= app->cfg->metrics_db_sample_ms) {
+    g_police_read = true;
+    g_police_at_ms = now;
+    est_metrics_police_feed fresh;
+    if (store_police_feed_metrics(app->pool, &fresh) == EST_OK) {
+      g_police = fresh;
+      g_police_ok = true;
+    }
+  }
+  bool ok = g_police_ok;
+  if (ok) *out = g_police;
+  pthread_mutex_unlock(&g_police_mu);
+  return ok;
+}
+
 static est_result metrics(http_ctx *ctx) {
   est_app *app = ctx->app;
   est_metrics_gauges g = {.in_flight = atomic_load(&app->in_flight), .draining = atomic_load(&app->draining)};
@@ -157,6 +186,7 @@ static est_result metrics(http_ctx *ctx) {
                                       rs.reads_replica,
                                       rs.reads_primary,
                                       rs.fallbacks};
+  g.has_police_feed = app->pool && police_feed_sample(app, &g.police_feed);
   http_server_counters(&g.conn);
   if (app->intake) {
     est_intake_status h;

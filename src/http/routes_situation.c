@@ -5,6 +5,7 @@
  *   GET /v1/situation/geojson         RFC 7946 FeatureCollection
  *   GET /v1/commitments/{id}/progress
  *   GET /v1/agreements/{id}/report    JSON, or CSV (Accept: text/csv or format=csv)
+ *   GET /v1/agreements/{id}/report.csv  the same report, always CSV
  *
  * Disclosure (estd/disclosure.h, docs/SECURITY.md): callers without
  * read-detail get every count rounded to a multiple of k =
@@ -483,36 +484,22 @@ est_result http_agreement_report(http_ctx *ctx, long long id, const est_caller *
   return rc;
 }
 
-static est_result report_get(http_ctx *ctx) {
+/* GET .../report (JSON or CSV) and .../report.csv (csv_route): http_report_format. */
+static est_result report_serve(http_ctx *ctx, bool csv_route) {
   long long id;
   est_result rc = http_path_id(ctx, &id);
   if (rc != EST_OK) return rc;
-  static const char *const formats[] = {"json", "csv", NULL};
-  const char *format = NULL;
-  if ((rc = http_param_enum(ctx, "format", formats, &format)) != EST_OK) return rc;
-  bool csv = format ? strcmp(format, "csv") == 0 : accepts(ctx, "text/csv");
+  bool csv;
+  if ((rc = http_report_format(ctx, csv_route, &csv)) != EST_OK) return rc;
   json_t *doc;
   rc = http_agreement_report(ctx, id, NULL, &doc);
   if (rc == EST_ENOTFOUND) return http_fail(ctx, rc, "agreement %lld does not exist", id);
   if (rc != EST_OK) return rc;
-  if (!csv) {
-    http_reply_json_steal(ctx, 200, doc);
-    return EST_OK;
-  }
-  est_buf b = EST_BUF_INIT;
-  rc = est_report_csv(doc, &b);
-  json_decref(doc);
-  if (rc != EST_OK) {
-    est_buf_free(&b);
-    return rc;
-  }
-  char disp[96];
-  snprintf(disp, sizeof disp, "attachment; filename=\"agreement-%lld-report.csv\"", id);
-  http_set_header(ctx, "Content-Disposition", disp);
-  http_reply_raw(ctx, 200, "text/csv; charset=utf-8; header=present", b.data, b.len);
-  est_buf_free(&b);
-  return EST_OK;
+  return http_reply_report(ctx, doc, csv, est_report_csv, "report", id);
 }
+
+static est_result report_get(http_ctx *ctx) { return report_serve(ctx, false); }
+static est_result report_csv(http_ctx *ctx) { return report_serve(ctx, true); }
 
 const http_route http_routes_situation[] = {
     {"GET", "/v1/situation", situation_get, HTTP_SCOPE_READ, 0,
@@ -521,5 +508,6 @@ const http_route http_routes_situation[] = {
      "area_id week from to bucket eps_m min_points min_count include"},
     {"GET", "/v1/commitments/{id}/progress", progress_get, HTTP_SCOPE_READ, 0, NULL},
     {"GET", "/v1/agreements/{id}/report", report_get, HTTP_SCOPE_READ, 0, "format"},
+    {"GET", "/v1/agreements/{id}/report.csv", report_csv, HTTP_SCOPE_READ, 0, NULL},
     {NULL, NULL, NULL, 0, 0, NULL},
 };

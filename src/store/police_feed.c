@@ -30,6 +30,23 @@ static const est_stmt pf_dead_letter = {
     "ON CONFLICT (source, source_event_id) WHERE channel = 'poll' DO NOTHING",
     6};
 
+/* One more new record of its type (the list's spelling when listed). */
+static const est_stmt pf_type_count = {
+    "police_feed_type_count",
+    "INSERT INTO police_feed_type_counts AS t (police_type, mapping, records) VALUES (left($1, 200), $2, 1) "
+    "ON CONFLICT (police_type) DO UPDATE SET records = t.records + 1, mapping = EXCLUDED.mapping, last_seen_at = now()",
+    2};
+
+static est_result count_type(est_conn *c, const char *police_type) {
+  const char *cat, *listed = est_police_type_listed(police_type);
+  const char *p[2] = {listed ? listed : police_type,
+                      est_police_disposition_name(est_police_classify(police_type, &cat))};
+  PGresult *res = NULL;
+  est_result rc = est_db_exec(c, &pf_type_count, p, &res, NULL);
+  if (rc == EST_OK) PQclear(res);
+  return rc;
+}
+
 static est_result save_one(est_conn *c, const char *source, store_police_record *r, store_police_counts *k) {
   const char *p[6] = {source, r->feed_id, r->record, r->police_type};
   PGresult *res = NULL;
@@ -41,6 +58,7 @@ static est_result save_one(est_conn *c, const char *source, store_police_record 
   PQclear(res);
   if (r->seen_before) return EST_OK;
   k->new_records++;
+  if (r->police_type && r->police_type[0] && (rc = count_type(c, r->police_type)) != EST_OK) return rc;
   char eid[24] = "", dberr[512];
   if (!r->reason && r->ev) {
     /* A row the database refuses (should not happen: the domain validates
@@ -187,4 +205,39 @@ est_result store_police_feed_type_counts(est_pool *pool, const char *since, json
   *out = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
   PQclear(r);
   return *out ? EST_OK : EST_ENOMEM;
+}
+
+/* Per mapping: (mapping, NULL, records, types); then per listed unmapped type: ('type', name, records, 1). */
+static const est_stmt pf_metrics = {
+    "police_feed_metrics",
+    "SELECT mapping, NULL, sum(records)::bigint, count(*) FROM police_feed_type_counts GROUP BY mapping "
+    "UNION ALL (SELECT 'type', police_type, records, 1 FROM police_feed_type_counts WHERE mapping = 'unmapped' "
+    "ORDER BY police_type LIMIT 64)",
+    0};
+_Static_assert(EST_METRICS_POLICE_UNMAPPED_MAX == 64, "the LIMIT of police_feed_metrics");
+
+est_result store_police_feed_metrics(est_pool *pool, est_metrics_police_feed *out) {
+  memset(out, 0, sizeof *out);
+  PGresult *r = NULL;
+  est_result rc = store_exec1(pool, &pf_metrics, NULL, &r, NULL);
+  if (rc != EST_OK) return rc;
+  for (int i = 0; i < PQntuples(r); i++) {
+    const char *m = PQgetvalue(r, i, 0);
+    uint64_t n = strtoull(PQgetvalue(r, i, 2), NULL, 10);
+    if (strcmp(m, "type") == 0 && out->n_types < EST_METRICS_POLICE_UNMAPPED_MAX) {
+      snprintf(out->types[out->n_types].type, sizeof out->types[0].type, "%s", PQgetvalue(r, i, 1));
+      out->types[out->n_types++].records = n;
+    } else if (strcmp(m, "mapped") == 0) {
+      out->mapped = n;
+    } else if (strcmp(m, "unmapped") == 0) {
+      out->unmapped = n;
+    } else if (strcmp(m, "summary") == 0) {
+      out->summary = n;
+    } else if (strcmp(m, "unknown") == 0) {
+      out->unknown = n;
+      out->unknown_types = strtoull(PQgetvalue(r, i, 3), NULL, 10);
+    }
+  }
+  PQclear(r);
+  return EST_OK;
 }

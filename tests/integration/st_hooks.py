@@ -14,6 +14,7 @@ import json
 import os
 import re
 
+import requests
 import schemathesis
 from schemathesis.core.parameters import ParameterLocation
 
@@ -114,6 +115,36 @@ def _order(doc, lo, hi):
         doc[lo] = doc[hi]
 
 
+INT64 = (-2 ** 63, 2 ** 63 - 1)
+
+
+def _fit_int64(doc):
+    """openapi.yaml (info): an integer literal in a JSON body must fit in 64 bits; a free-form
+    member (a CloudEvent's extension attribute, `data`) holds the same number as a real."""
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else ()
+    for k, v in list(items):
+        if isinstance(v, int) and not isinstance(v, bool) and not INT64[0] <= v <= INT64[1]:
+            doc[k] = float(v)
+        else:
+            _fit_int64(v)
+
+
+# openapi.yaml PATCH /v1/actions/{id}: the status moves the server allows (another is 422).
+ACTION_MOVES = {"planned": {"ongoing", "done", "cancelled"}, "ongoing": {"planned", "done", "cancelled"},
+                "done": {"ongoing"}, "cancelled": {"planned"}}
+
+
+def _fix_action_status(case, body):
+    """A status move from the action's current status (the data's, read from the server)."""
+    if not isinstance(body, dict) or "status" not in body or "base" not in FIXTURE:
+        return
+    r = requests.get(f"{FIXTURE['base']}/v1/actions/{(case.path_parameters or {}).get('id')}",
+                     headers={"Authorization": "Bearer " + FIXTURE["key"]}, timeout=10)
+    now = r.json().get("status") if r.status_code == 200 else None
+    if now and body["status"] != now and body["status"] not in ACTION_MOVES.get(now, ()):
+        del body["status"]
+
+
 def _fix_body(op, body):
     """The rules between members openapi.yaml states in the schemas' descriptions."""
     if not isinstance(body, dict):
@@ -129,6 +160,7 @@ def _fix_body(op, body):
         if isinstance(spot, dict):  # exactly one of rank and area_id; which ranks exist is the data's
             spot.pop("rank", None)
             spot["area_id"] = FIXTURE.get("area", 1)
+            _order(spot, "valid_from", "valid_to")
     if isinstance(body.get("signatories"), list):  # each party signs once
         signs = [s for s in body["signatories"] if isinstance(s, dict)][:len(FIXTURE.get("parties", []))]
         for s, party in zip(signs, FIXTURE.get("parties", [])):
@@ -176,14 +208,14 @@ def before_call(context, case, kwargs):
             _fix_period(query)
             if op == "GET /v1/situation":
                 query.pop("include", None)  # include=events only with the GeoJSON document
-        elif op == "GET /v1/agreements/{id}/statutory-report":
+        elif op in ("GET /v1/agreements/{id}/statutory-report", "GET /v1/agreements/{id}/statutory-report.csv"):
             _fix_period(query, exclusive=False, max_days=3 * 365)
         elif op == "GET /v1/audit":
             for k in ("from", "to"):  # 29 February only in leap years
                 v = query.get(k)
                 if isinstance(v, str) and v[4:10] == "-02-29" and not _date(v[:10], None):
                     query[k] = v[:8] + "28" + v[10:]
-        elif op == "GET /v1/agreements/{id}/follow-up":
+        elif op in ("GET /v1/agreements/{id}/follow-up", "GET /v1/agreements/{id}/follow-up.csv"):
             query.pop("period", None)  # one of the cadence, inside the agreement's validity
         elif op.startswith("GET /ogc/collections/{collectionId}/items"):
             _fix_ogc(query, (case.path_parameters or {}).get("collectionId"))
@@ -193,11 +225,14 @@ def before_call(context, case, kwargs):
                 query["intersects_bbox"] = ",".join(str(x) for x in (min(box[0], box[2]), min(box[1], box[3]),
                                                                       max(box[0], box[2]), max(box[1], box[3])))
     if case.body is not None and _positive(case, ParameterLocation.BODY):
+        _fit_int64(case.body)
         _fix_refs(case.body)
         if op == "POST /v1/events":
             _fix_events(case)
         else:
             _fix_body(op, case.body)
+        if op == "PATCH /v1/actions/{id}":
+            _fix_action_status(case, case.body)
 
 
 OGC_DATETIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))")

@@ -238,6 +238,10 @@ def test_bad_geometry_rejected_and_nothing_written(estd):
                    "/geometry/coordinates/0")
     point = {"type": "Point", "coordinates": [12.95, 57.70]}
     assert_problem(estd.post("/v1/areas", {"name": "P", "kind": "other", "geometry": point}), 422, "/geometry/type")
+    boxed = dict(too_few, coordinates=[too_few["coordinates"][0][:2] + [[12.96, 57.71]] + too_few["coordinates"][0][2:]])
+    for bbox in ([12.95, 57.70, 12.96], "12.95,57.70,12.96,57.71", [12.95, 57.70, 12.96, 557.71]):  # openapi GeoBbox
+        assert_problem(estd.post("/v1/areas", {"name": "B", "kind": "other", "geometry": dict(boxed, bbox=bbox)}), 422,
+                       "/geometry/bbox")
     # A bow-tie through PATCH is refused the same way and changes nothing.
     norrby = by_code(estd)["norrby"]
     doc = assert_problem(estd.patch(f"/v1/areas/{norrby['id']}", {"geometry": bow_tie},

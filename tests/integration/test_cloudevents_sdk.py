@@ -1,6 +1,6 @@
 """The official CloudEvents SDK for Python (`cloudevents` on PyPI) against
-estd: the HTTP binding in binary mode (ce-* headers, data as the body) and
-structured mode, and the Kafka binding in binary and structured mode produced
+estd: the HTTP binding in binary mode (ce-* headers, data as the body),
+structured mode and batch mode (an array of the SDK's structured documents), and the Kafka binding in binary and structured mode produced
 to the real broker; every event is read back through the API."""
 import json
 import uuid
@@ -64,6 +64,22 @@ def test_http_binary_and_structured_mode_with_the_sdk(estd):
     assert got["bin-1"]["channel"] == "http" and got["bin-1"]["description"] == "Klotter (bin-1)"
     assert got["bin-1"]["attributes"] == {"via": "sdk"}
     assert got["bin-1"]["location"]["lat"] == pytest.approx(57.7210)
+
+
+def test_http_batch_mode_with_the_sdk(estd):
+    """The HTTP binding's batch mode: the SDK has no batch helper, so the batch is a JSON array of
+    the SDK's own structured-mode documents (to_structured bodies), sent as
+    application/cloudevents-batch+json; each event stands on its own (a duplicate inside)."""
+    s = register_source(estd.db, "urn:sdk-batch:" + uuid.uuid4().hex[:8])
+    docs = [json.loads(to_structured(sdk_event(eid, s, category=cat))[1])
+            for eid, cat in (("b-1", "klotter"), ("b-2", "brand"), ("b-1", "klotter"))]
+    assert all(d["specversion"] == "1.0" and d["data"]["category"] for d in docs)
+    r = estd.post("/v1/events", data=json.dumps(docs), headers={"Content-Type": "application/cloudevents-batch+json"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["stored"], r.json()["duplicates"]) == (2, 1), r.text
+    assert [x["status"] for x in r.json()["results"]] == ["stored", "stored", "duplicate"]
+    got = stored(estd, s)
+    assert set(got) == {"b-1", "b-2"} and got["b-2"]["category"] == "brand" and got["b-1"]["channel"] == "http"
 
 
 def test_http_binary_mode_goes_through_the_admission_policy(estd):

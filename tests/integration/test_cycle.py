@@ -545,6 +545,8 @@ def test_full_cycle_events_meeting_focus_action_patrols_quarterly_report(estd, d
     # the action appears in the quarter's CSV with its evidence
     text = estd.get("/v1/agreements/%d/follow-up" % follow_up["id"],
                     params={"cadence": "quarter", "period": "2022-Q1", "format": "csv"}).text
+    assert estd.get("/v1/agreements/%d/follow-up.csv" % follow_up["id"],
+                    params={"cadence": "quarter", "period": "2022-Q1"}).text == text  # the CSV-only twin
     rows = list(csv.DictReader(io.StringIO(text)))
     row = next(x for x in rows if x["section"] == "action" and x["id"] == str(action["id"]))
     assert row["status"] == "done" and row["value"] == "3" and row["note"] == "Tre kvällspass genomförda"
@@ -569,6 +571,10 @@ def test_statutory_lagesbild_sections(estd, follow_up):
     assert parts and all(p["text"] is None and p["placeholder"] for p in parts)
     text = estd.get("/v1/agreements/%d/statutory-report" % follow_up["id"], headers={"Accept": "text/csv"}).text
     assert text.startswith("section,item,area,value,note\r\n") and "\r\nanalys," in text
+    twin = estd.get("/v1/agreements/%d/statutory-report.csv" % follow_up["id"])  # the CSV-only twin
+    assert twin.status_code == 200 and twin.headers["Content-Type"].startswith("text/csv") and twin.text == text
+    assert_problem(estd.get("/v1/agreements/%d/statutory-report.csv" % follow_up["id"],
+                            params={"from": "2022-01-01", "to": "2021-01-01"}), 400, "to")
     assert_problem(estd.get("/v1/agreements/%d/statutory-report" % follow_up["id"],
                             params={"from": "2022-01-01", "to": "2021-01-01"}), 400, "to")
 

@@ -103,7 +103,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from conftest import ESTD_BIN, SQL_DIR, pg_url
+from conftest import ESTD_BIN, SQL_DIR, Estd, pg_url
 
 FEED_SOURCE = "https://polisen.se/api/events"  # what the poller stores under (registered by the dev seed)
 MONTHS = ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober",
@@ -296,6 +296,55 @@ def check_first_run(estd, feed, second):
     assert {"type": "Drönarlarm", "mapping": "unknown", "count": 1} in doc["events"]
     assert {"type": "Trafikolycka, vilt", "mapping": "unmapped", "count": 1} in doc["events"]
     assert {"type": "Sammanfattning natt", "outcome": "skipped_summary", "count": 1} in doc["history"]
+
+
+def feed_metrics(estd):
+    """The estd_police_feed_* samples of the server's /metrics (name{labels} -> value)."""
+    text = estd.get("/metrics").text
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+            if line.startswith("estd_police_feed_")}
+
+
+def test_unmapped_and_unknown_types_are_counted_on_metrics(estd):
+    """The poller is a process of its own: what it took in, by the type's mapping, shows on the
+    /metrics of an estd serving the API (police_feed_type_counts), a listed unmapped type under
+    its own label (the list's spelling), an unknown one only in a count; a record served again
+    counts nothing. The database is read at most every ESTD_METRICS_DB_SAMPLE_MS: an estd with
+    an hour of it still shows its first reading."""
+    unmapped, unknown = 'estd_police_feed_unmapped_total{type="Räddningsinsats"}', "estd_police_feed_unknown_types"
+    mapping = 'estd_police_feed_records_total{mapping="%s"}'
+    fresh = Estd(estd.db, env={"ESTD_METRICS_DB_SAMPLE_MS": "0"}).start()
+    held = Estd(estd.db, env={"ESTD_METRICS_DB_SAMPLE_MS": "3600000"}).start()
+    records = [feed_record(9301, "Räddningsinsats"), feed_record(9302, "räddningsinsats"),  # one type, two spellings
+               feed_record(9303, "Ballongobservation"), feed_record(9304, "Skadegörelse"),
+               feed_record(9305, "Sammanfattning natt"),
+               feed_record(9306, "Efterlyst 811218-9876")]  # an identity number in the type: redacted
+    feed = RecordedFeed([(200, {}, records), (200, {}, records)])
+    try:
+        before = feed_metrics(fresh)
+        assert mapping % "unknown" in before, before  # the series are there before any such record
+        assert feed_metrics(held) == before
+        for run in range(2):
+            code, logs, err = poll(estd.db, feed.url, "--once")
+            assert code == 0 and polled(logs)[0]["new"] == (6 if run == 0 else 0), (code, err, logs[-3:])
+            after = feed_metrics(fresh)
+            assert after.get(unmapped, 0) - before.get(unmapped, 0) == 2, after
+            assert after[mapping % "unmapped"] - before[mapping % "unmapped"] == 2, after
+            assert after[mapping % "unknown"] - before[mapping % "unknown"] == 2, after
+            assert after[mapping % "mapped"] - before[mapping % "mapped"] == 1, after
+            assert after[mapping % "summary"] - before[mapping % "summary"] == 1, after
+            assert after[unknown] - before[unknown] == 2, after
+            assert not any("Ballongobservation" in k or "räddningsinsats" in k for k in after), after
+            assert feed_metrics(held) == before  # its first reading, not the database's now
+    finally:
+        feed.close()
+        for e in (fresh, held):
+            assert e.stop() == 0, e.read_log()[-3000:]
+    assert estd.sql("SELECT police_type FROM police_feed_type_counts WHERE police_type LIKE 'Efterlyst %'") == \
+        [("Efterlyst XXXXXX-XXXX",)]
+    assert estd.sql("SELECT count(*) FROM police_feed_records WHERE police_type LIKE '%%9876%%'") == [(0,)]
+    assert estd.sql("SELECT mapping FROM police_feed_type_counts WHERE police_type = 'Räddningsinsats'") == \
+        [("unmapped",)]
 
 
 def test_poller_pacing_survives_a_restart(db):

@@ -152,8 +152,15 @@ def test_agreement_report_json_and_csv(estd):
             assert (float(row["percentage"]) if row["percentage"] else None) == p["percentage"]
             assert row["on_track"] == ("" if p["on_track"] is None else str(p["on_track"]).lower())
         assert rows[2]["follow_up_note"] == note  # quotes, comma, newline survive
+        # The CSV-only twin (the operation generated clients read as text) serves the same bytes.
+        twin = estd.get("/v1/agreements/%d/report.csv" % aid)
+        assert twin.status_code == 200 and twin.headers["Content-Type"] == r.headers["Content-Type"]
+        assert twin.content == r.content
+        assert twin.headers["Content-Disposition"] == 'attachment; filename="agreement-%d-report.csv"' % aid
     assert_problem(estd.get("/v1/agreements/999999/report"), 404)
+    assert_problem(estd.get("/v1/agreements/999999/report.csv"), 404)
     assert_problem(estd.get("/v1/agreements/%d/report" % aid, params={"format": "xml"}), 400, "format")
+    assert_problem(estd.get("/v1/agreements/%d/report.csv" % aid, params={"format": "json"}), 400, "format")
 
 
 def test_commitments_list_includes_progress(estd):

@@ -100,6 +100,7 @@ def fixture(server, key):
             if nxt:
                 cursors.setdefault("GET " + path, {})[s] = nxt
     fx["cursors"] = cursors
+    fx["base"], fx["key"] = server.base, key  # for rules on the data's current state (st_hooks.py)
     return fx
 
 

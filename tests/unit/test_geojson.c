@@ -109,6 +109,16 @@ static void test_out_of_range(void **state) {
       "/geometry/coordinates/0/0/0", "longitude");
 }
 
+static void test_bad_bbox(void **state) {
+  (void)state;
+  expect_ok("{\"type\":\"Polygon\",\"bbox\":[0,0,0,10,10,5],\"coordinates\":[" SQUARE "]}");
+  expect_error("{\"type\":\"Polygon\",\"bbox\":[0,0,10],\"coordinates\":[" SQUARE "]}", "/geometry/bbox", "bbox");
+  expect_error("{\"type\":\"Polygon\",\"bbox\":\"0,0,10,10\",\"coordinates\":[" SQUARE "]}", "/geometry/bbox", "bbox");
+  expect_error("{\"type\":\"Polygon\",\"bbox\":[0,0,10,\"10\"],\"coordinates\":[" SQUARE "]}", "/geometry/bbox",
+               "bbox");
+  expect_error("{\"type\":\"Polygon\",\"bbox\":[0,0,10,181],\"coordinates\":[" SQUARE "]}", "/geometry/bbox", "bbox");
+}
+
 static void test_wrong_nesting(void **state) {
   (void)state;
   /* Polygon coordinates given as a single ring (one level short). */
@@ -199,6 +209,7 @@ int main(void) {
       cmocka_unit_test(test_unclosed_ring),
       cmocka_unit_test(test_too_few_points),
       cmocka_unit_test(test_out_of_range),
+      cmocka_unit_test(test_bad_bbox), /* the one member besides type and coordinates */
       cmocka_unit_test(test_wrong_nesting),
       cmocka_unit_test(test_non_numbers),
       cmocka_unit_test(test_extra_dimensions),
