@@ -58,7 +58,7 @@ for target in $POINTS; do
   T0=$(psqlq "$DB" -tAc "SELECT timestamptz '$END' - make_interval(secs => ($days_before + $days) * 86400)")
   psqlq "$DB" -tAc "SELECT est_event_partitions_ensure((timestamptz '$T0' AT TIME ZONE 'Europe/Stockholm')::date, NULL)" >/dev/null
   t_load=$(date +%s)
-  psqlq "$DB" -c "CREATE TABLE IF NOT EXISTS bench_indexes AS SELECT indexname, indexdef FROM pg_indexes
+  psqlq "$DB" -c "CREATE TABLE IF NOT EXISTS bench_indexes AS SELECT indexname, replace(indexdef, ' ON ONLY ', ' ON ') AS indexdef FROM pg_indexes
                   WHERE tablename IN ('events', 'event_areas') AND indexname NOT IN
                   (SELECT conname FROM pg_constraint WHERE conrelid IN ('events'::regclass, 'event_areas'::regclass))"
   for idx in $(psqlq "$DB" -tAc "SELECT indexname FROM bench_indexes"); do psqlq "$DB" -c "DROP INDEX IF EXISTS $idx"; done
@@ -68,9 +68,9 @@ for target in $POINTS; do
     psqlq "$DB" -v lo=$lo -v hi=$hi -v t0="$T0" -v days="$days" -f "$REPO/bench/situation/gen.sql" >/dev/null
     echo "bench: events $hi / $target ($(( $(date +%s) - t_load )) s)" >&2
   done
-  psqlq "$DB" -c "INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key)
-                  SELECT e.id, a, e.occurred_at, e.kind, e.category, e.party_id, e.record_key
-                  FROM events e, unnest(e.area_ids) a WHERE e.id > $first"
+  psqlq "$DB" -c "INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key,
+                  duration_s, hs_pt) SELECT e.id, a, e.occurred_at, e.kind, e.category, e.party_id, e.record_key,
+                  e.duration_s, e.hs_pt FROM events e, unnest(e.area_ids) a WHERE e.id > $first"
   psqlq "$DB" -tAc "SELECT indexdef FROM bench_indexes" | while read -r def; do
     [ -n "$def" ] && psqlq "$DB" -c "SET maintenance_work_mem = '512MB'" -c "$def"
   done

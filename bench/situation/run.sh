@@ -63,7 +63,7 @@ if [ -z "$HAVE" ] || [ -n "${BENCH_REGEN:-}" ]; then
   psqlq -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
   ESTD_DATABASE_URL=$URL ESTD_SQL_DIR=$REPO/sql ESTD_LOG_LEVEL=warn "$ESTD" seed --dev >/dev/null
   # Drop the secondary indexes of events/event_areas during the load; keep their definitions.
-  psqlq -d $DB -c "CREATE TABLE bench_indexes AS SELECT indexname, indexdef FROM pg_indexes
+  psqlq -d $DB -c "CREATE TABLE bench_indexes AS SELECT indexname, replace(indexdef, ' ON ONLY ', ' ON ') AS indexdef FROM pg_indexes
                    WHERE tablename IN ('events', 'event_areas') AND indexname NOT IN
                    (SELECT conname FROM pg_constraint WHERE conrelid IN ('events'::regclass, 'event_areas'::regclass))"
   for idx in $(psqlq -d $DB -tAc "SELECT indexname FROM bench_indexes"); do psqlq -d $DB -c "DROP INDEX $idx"; done

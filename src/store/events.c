@@ -32,7 +32,7 @@
  * retry, where several inserts share one transaction. */
 #define STAGE "pg_temp.estd_intake_stage"
 static const char stage_open[] =
-    "SET LOCAL estd.intake_statement = 'on'; SET LOCAL jit = off; "
+    "SET LOCAL estd.intake_statement = 'on'; "
     "CREATE TEMP TABLE IF NOT EXISTS estd_intake_stage (i int4, source text, sid text, party_id int8, kind text, "
     "activity_type text, category text, occurred_at text, duration_s int4, srid int4, px float8, py float8, "
     "track text, place text, description text, attributes text, flags text, prec text, published_at text) "

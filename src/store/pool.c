@@ -109,7 +109,11 @@ est_result est_pool_create(est_pool **out, const char *conninfo, int size, int a
     free(p);
     return EST_ENOMEM;
   }
-  snprintf(p->options, sizeof p->options, "-c statement_timeout=%d", statement_timeout_ms);
+  /* jit=off: estd's statements are short and prepared; on the partitioned
+   * events tables (migration 0120) the planner's summed partition costs
+   * pass jit_above_cost, and compiling the expressions of a situation
+   * statement took 7 s of its 7 s (docs/BENCHMARKS.md, "Scale"). */
+  snprintf(p->options, sizeof p->options, "-c statement_timeout=%d -c jit=off", statement_timeout_ms);
   p->size = size;
   p->acquire_timeout_ms = acquire_timeout_ms;
   p->stats.size = size;
