@@ -205,9 +205,12 @@ est_result store_dead_letter_raw_get(est_pool *pool, long long id, store_dead_le
   return EST_OK;
 }
 
+/* The event of a resubmitted dead letter keeps the channel it came by
+ * (kafka, http or poll). */
 static const est_stmt dl_lock = {
-    "dead_letters_lock",
-    "SELECT COALESCE(resolved_event_id, 0), resolved_at IS NOT NULL FROM dead_letters WHERE id = $1 FOR UPDATE", 1};
+    "dead_letters_lock2",
+    "SELECT COALESCE(resolved_event_id, 0), resolved_at IS NOT NULL, channel FROM dead_letters WHERE id = $1 FOR UPDATE",
+    1};
 static const est_stmt dl_mark = {
     "dead_letters_mark",
     "UPDATE dead_letters SET resolved_at = now(), resolved_event_id = NULLIF($2::bigint, 0) WHERE id = $1", 2};
@@ -232,9 +235,11 @@ est_result store_dead_letter_resolve(est_pool *pool, long long id, est_event *ev
     *event_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     goto done;
   }
+  char channel[8]; /* the CHECK of dead_letters.channel: kafka, http, poll */
+  snprintf(channel, sizeof channel, "%s", PQgetvalue(r, 0, 2));
   PQclear(r);
   r = NULL;
-  if ((rc = store_event_insert_one(c, ev, "kafka", event_id, inserted)) != EST_OK) goto done;
+  if ((rc = store_event_insert_one(c, ev, channel, event_id, inserted)) != EST_OK) goto done;
   params[1] = store_lld(eb, *event_id);
   if ((rc = est_db_exec(c, &dl_mark, params, &r, NULL)) != EST_OK) goto done;
   char after[160];

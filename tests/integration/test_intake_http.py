@@ -341,6 +341,22 @@ def test_dead_letters_list_and_resubmit(db, estd):
     assert_problem(estd.post("/v1/dead-letters/99999999/resubmit"), 404)
 
 
+def test_resubmitted_dead_letter_keeps_its_channel(db, estd):
+    """A dead letter that came over HTTP or from the Police-feed poller is
+    stored, once corrected, with the channel it came by (not as Kafka)."""
+    s = src()
+    for channel in ("http", "poll"):
+        body = ce("ch-" + channel, s, category="spoken")
+        (dl_id,) = estd.sql("INSERT INTO dead_letters (channel, payload, reason, source, source_event_id) "
+                            "VALUES (%s, %s, 'unknown_category', %s, %s) RETURNING id",
+                            (channel, json.dumps(body).encode(), s, body["id"]))[0]
+        fixed = {**body, "data": {**body["data"], "category": "klotter"}}
+        r = estd.post(f"/v1/dead-letters/{dl_id}/resubmit", data=json.dumps(fixed).encode(),
+                      headers={"Content-Type": CE})
+        assert r.status_code == 200 and r.json()["status"] == "stored", r.text
+        assert estd.get(f"/v1/events/{r.json()['event_id']}").json()["channel"] == channel
+
+
 def test_api_key_may_only_submit_its_own_party(db):
     """With auth on, a key bound to a party submits only that party's events
     (others are rejected as party_mismatch); admin keys may submit any."""
