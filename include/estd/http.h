@@ -140,6 +140,8 @@ est_result http_situation_render_period(http_ctx *ctx, long long area_id, const 
  * NULL if absent. Query values are not yet validated. */
 const char *http_param(http_ctx *ctx, const char *name);
 const char *http_header(http_ctx *ctx, const char *name);
+/* true when the Accept header names type (a substring match: no q-values). */
+bool http_accepts(http_ctx *ctx, const char *type);
 
 /* Parses the request body as one strict JSON value (UTF-8, no duplicate
  * keys, Content-Type application/json or +json). On failure records the

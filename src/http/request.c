@@ -17,6 +17,11 @@ const char *http_param(http_ctx *ctx, const char *name) { return u_map_get(ctx->
 
 const char *http_header(http_ctx *ctx, const char *name) { return u_map_get_case(ctx->req->map_header, name); }
 
+bool http_accepts(http_ctx *ctx, const char *type) {
+  const char *a = http_header(ctx, "Accept");
+  return a && strstr(a, type) != NULL;
+}
+
 est_result http_body_json(http_ctx *ctx, json_t **out) {
   *out = NULL;
   const char *ct = http_header(ctx, "Content-Type");

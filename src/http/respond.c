@@ -111,8 +111,7 @@ est_result http_report_format(http_ctx *ctx, bool csv_route, bool *csv) {
   static const char *const formats[] = {"json", "csv", NULL};
   const char *format = NULL;
   est_result rc = http_param_enum(ctx, "format", formats, &format);
-  const char *accept = http_header(ctx, "Accept");
-  *csv = format ? strcmp(format, "csv") == 0 : accept && strstr(accept, "text/csv") != NULL;
+  *csv = format ? strcmp(format, "csv") == 0 : http_accepts(ctx, "text/csv");
   return rc;
 }
 

@@ -48,11 +48,6 @@
 #include "estd/store_situation.h"
 #include "estd/util.h"
 
-static bool accepts(http_ctx *ctx, const char *type) {
-  const char *a = http_header(ctx, "Accept");
-  return a && strstr(a, type) != NULL;
-}
-
 static est_result parse_long(http_ctx *ctx, const char *name, long min, long max, long def, long *out) {
   const char *v = http_param(ctx, name);
   *out = def;
@@ -382,7 +377,7 @@ static est_result situation_get(http_ctx *ctx) {
   est_situation_query q;
   est_result rc = parse_params(ctx, &q);
   if (rc != EST_OK) return rc;
-  if (accepts(ctx, "application/geo+json")) return serve(ctx, &q, true);
+  if (http_accepts(ctx, "application/geo+json")) return serve(ctx, &q, true);
   if (q.include_events) {
     http_fail_field(ctx, "include", "only for GeoJSON (/v1/situation/geojson)");
     return http_fail(ctx, EST_EPARSE, "include=events is only available as GeoJSON");
