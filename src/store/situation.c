@@ -204,7 +204,10 @@ static const est_stmt counts_imprecise = {
  * of it when it is not a polygon (fewer than 3 distinct or collinear
  * points). Without exact geometry (estd/disclosure.h) the caller sees the
  * grid-aligned rectangle around it and the centroid's grid square instead. Presence: patrols/activities of
- * the period whose point or track intersects the hull buffered by eps. */
+ * the period whose point or track intersects the hull buffered by eps (the zone, EPSG:4326): those whose
+ * point does (an index-only probe of events_presence_pt_idx, migration 0150: the native point of geom in
+ * the zone's bounding box zbox, then the exact ST_Intersects), plus those whose track does and whose point
+ * does not (events_presence_track_idx), so each counts once, as with one OR. */
 /* An area row joined to its event: the period on both sides, so both
  * partitioned tables are pruned to the period's months when the statement
  * is planned (events and event_areas, migration 0120), and the join on
@@ -266,7 +269,8 @@ static const est_stmt hotspot_details = {
     "   CASE WHEN $4::bool THEN poly ELSE ST_MakeEnvelope(floor(ST_XMin(poly) / $15::float8) * $15::float8,"
     "     floor(ST_YMin(poly) / $15::float8) * $15::float8, floor(ST_XMax(poly) / $15::float8) * $15::float8 + $15::float8,"
     "     floor(ST_YMax(poly) / $15::float8) * $15::float8 + $15::float8, 3006) END AS shown,"
-    "   ST_Transform(ST_Buffer(poly, $3::float8, 8), 4326) AS zone FROM hs2),"
+    "   zone, box(point(ST_XMin(zone), ST_YMin(zone)), point(ST_XMax(zone), ST_YMax(zone))) AS zbox"
+    "   FROM (SELECT *, ST_Transform(ST_Buffer(poly, $3::float8, 8), 4326) AS zone FROM hs2) hs3),"
     " bc AS MATERIALIZED (SELECT * FROM unnest($10::int[], $11::int[], $12::int8[], $14::int8[])"
     "   AS u(rank, ordinal, n, ck) WHERE n > 0)"
     " SELECT COALESCE(json_agg(json_build_object("
@@ -284,8 +288,12 @@ static const est_stmt hotspot_details = {
     "       'activities', json_build_object('count', count(*) FILTER (WHERE e.kind = 'activity'),"
     "          'ck_count', COALESCE(sum(e.record_key) FILTER (WHERE e.kind = 'activity'), 0) % 2147483648,"
     "          'duration_s', COALESCE(sum(e.duration_s) FILTER (WHERE e.kind = 'activity'), 0)))"
-    "     FROM events e WHERE e.kind <> 'incident' AND e.occurred_at >= " TS(1) " AND e.occurred_at < " TS(2)
-    "       AND (ST_Intersects(e.geom, k.zone) OR (e.track IS NOT NULL AND ST_Intersects(e.track, k.zone))))"
+    "     FROM (SELECT e.kind, e.record_key, e.duration_s FROM events e WHERE e.kind <> 'incident'"
+    "       AND e.geom IS NOT NULL AND point(ST_X(e.geom), ST_Y(e.geom)) <@ k.zbox"
+    "       AND e.occurred_at >= " TS(1) " AND e.occurred_at < " TS(2) " AND ST_Intersects(e.geom, k.zone)"
+    "       UNION ALL SELECT e.kind, e.record_key, e.duration_s FROM events e WHERE e.kind <> 'incident'"
+    "       AND e.track IS NOT NULL AND e.occurred_at >= " TS(1) " AND e.occurred_at < " TS(2)
+    "       AND ST_Intersects(e.track, k.zone) AND NOT (e.geom IS NOT NULL AND ST_Intersects(e.geom, k.zone))) e)"
     "   ) ORDER BY k.rank), '[]')::text FROM ranked k",
     15};
 
