@@ -255,29 +255,31 @@ static const est_stmt points_all = {
  * (hot spot, category): $10 rank, $11 ordinal, $12 count, $14 cell key; $15 the grid (metres) on
  * which callers without exact geometry see the hot spot: the centroid becomes the centre of its
  * grid square, the hull the smallest grid-aligned rectangle around the cluster (no vertex or arc
- * of it is derived from one incident's position). */
+ * of it is derived from one incident's position). Each geometry is computed once per hot spot
+ * (materialized steps: a CTE or subquery referenced twice would be inlined and computed per use). */
 static const est_stmt hotspot_details = {
     "situation_hotspot_details",
-    "WITH h AS (SELECT u.*, ST_ConvexHull(ST_GeomFromText(u.pts, 3006)) AS hull"
+    "WITH h AS MATERIALIZED (SELECT u.*, ST_ConvexHull(ST_GeomFromText(u.pts, 3006)) AS hull"
     "   FROM unnest($5::int[], $6::int8[], $7::float8[], $8::float8[], $9::text[], $13::int8[])"
     "   AS u(rank, n, x, y, pts, ck)),"
-    " hs2 AS (SELECT rank, n, ck, x, y, ST_SetSRID(ST_MakePoint(x, y), 3006) AS c,"
+    " hs2 AS MATERIALIZED (SELECT rank, n, ck, x, y,"
     "   CASE WHEN ST_GeometryType(hull) = 'ST_Polygon' THEN hull ELSE ST_Buffer(hull, 25, 8) END AS poly FROM h),"
+    " hs3 AS MATERIALIZED (SELECT *, ST_Transform(ST_Buffer(poly, $3::float8, 8), 4326) AS zone FROM hs2),"
     " ranked AS MATERIALIZED (SELECT rank, n, ck,"
-    "   CASE WHEN $4::bool THEN c ELSE ST_SetSRID(ST_MakePoint(floor(x / $15::float8) * $15::float8 + $15::float8 / 2.0,"
-    "     floor(y / $15::float8) * $15::float8 + $15::float8 / 2.0), 3006) END AS c,"
-    "   CASE WHEN $4::bool THEN poly ELSE ST_MakeEnvelope(floor(ST_XMin(poly) / $15::float8) * $15::float8,"
+    "   ST_Transform(CASE WHEN $4::bool THEN ST_SetSRID(ST_MakePoint(x, y), 3006) ELSE ST_SetSRID(ST_MakePoint("
+    "     floor(x / $15::float8) * $15::float8 + $15::float8 / 2.0,"
+    "     floor(y / $15::float8) * $15::float8 + $15::float8 / 2.0), 3006) END, 4326) AS c4,"
+    "   ST_AsGeoJSON(ST_Transform(CASE WHEN $4::bool THEN poly ELSE ST_MakeEnvelope("
+    "     floor(ST_XMin(poly) / $15::float8) * $15::float8,"
     "     floor(ST_YMin(poly) / $15::float8) * $15::float8, floor(ST_XMax(poly) / $15::float8) * $15::float8 + $15::float8,"
-    "     floor(ST_YMax(poly) / $15::float8) * $15::float8 + $15::float8, 3006) END AS shown,"
-    "   zone, box(point(ST_XMin(zone), ST_YMin(zone)), point(ST_XMax(zone), ST_YMax(zone))) AS zbox"
-    "   FROM (SELECT *, ST_Transform(ST_Buffer(poly, $3::float8, 8), 4326) AS zone FROM hs2) hs3),"
+    "     floor(ST_YMax(poly) / $15::float8) * $15::float8 + $15::float8, 3006) END, 4326), 6, 0)::json AS hull,"
+    "   zone, box(point(ST_XMin(zone), ST_YMin(zone)), point(ST_XMax(zone), ST_YMax(zone))) AS zbox FROM hs3),"
     " bc AS MATERIALIZED (SELECT * FROM unnest($10::int[], $11::int[], $12::int8[], $14::int8[])"
     "   AS u(rank, ordinal, n, ck) WHERE n > 0)"
     " SELECT COALESCE(json_agg(json_build_object("
     "   'rank', k.rank, 'incident_count', k.n, 'ck_incident_count', k.ck,"
-    "   'centroid', json_build_object('lat', round(ST_Y(ST_Transform(k.c, 4326))::numeric, 6),"
-    "                                 'lon', round(ST_X(ST_Transform(k.c, 4326))::numeric, 6)),"
-    "   'hull', ST_AsGeoJSON(ST_Transform(k.shown, 4326), 6, 0)::json,"
+    "   'centroid', json_build_object('lat', round(ST_Y(k.c4)::numeric, 6), 'lon', round(ST_X(k.c4)::numeric, 6)),"
+    "   'hull', k.hull,"
     "   'by_category', (SELECT json_agg(json_build_object('code', ec.code, 'label_sv', ec.label_sv,"
     "       'label_en', ec.label_en, 'count', bc.n, 'ck_count', bc.ck) ORDER BY ec.ordinal)"
     "     FROM bc JOIN event_categories ec ON ec.ordinal = bc.ordinal WHERE bc.rank = k.rank),"
