@@ -22,6 +22,12 @@ typedef struct est_stmt {
  * owned by the caller (PQclear). On failure returns a mapped est_result,
  * and if sqlstate is not NULL copies the 5-char SQLSTATE into it (or ""). */
 est_result est_db_exec(est_conn *c, const est_stmt *stmt, const char *const *params, PGresult **out, char sqlstate[6]);
+/* The same with every result column in PostgreSQL's binary send format
+ * (PQgetvalue gives the raw bytes: big-endian integers and float8), for
+ * large numeric results whose text form would cost more to print and to
+ * parse than to compute; the statement must fix each column's type. */
+est_result est_db_exec_binary(est_conn *c, const est_stmt *stmt, const char *const *params, PGresult **out,
+                              char sqlstate[6]);
 /* Runs a parameterless utility command (BEGIN, COMMIT, ROLLBACK, ...) or
  * trusted SQL text of several statements (migrations); the first failing
  * statement's error is returned. Same deadline as est_db_exec. */

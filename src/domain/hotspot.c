@@ -213,16 +213,73 @@ size_t est_convex_hull(double *xy, size_t n) {
 
 /* ---- from incidents to hot spots ------------------------------------------ */
 
-typedef struct pt_ref {
-  long long cx, cy;
-  size_t i;
-} pt_ref;
+/* Cells of the points, found by an open-addressing hash of (cx, cy): every
+ * point is added to its cell in input order (so each cell's sums are those
+ * of its points in input order), then only the cells are sorted by
+ * (cx, cy). Same cells and sums as sorting every point by (cx, cy, i), at
+ * a fraction of the cost: there are far fewer cells than points. */
+typedef struct cell_ref {
+  est_hs_cell c;
+  size_t old; /* index before sorting */
+} cell_ref;
 
-static int cmp_pt(const void *a, const void *b) {
-  const pt_ref *x = a, *y = b;
+static int cmp_cell(const void *a, const void *b) {
+  const est_hs_cell *x = &((const cell_ref *)a)->c, *y = &((const cell_ref *)b)->c;
   if (x->cx != y->cx) return x->cx < y->cx ? -1 : 1;
-  if (x->cy != y->cy) return x->cy < y->cy ? -1 : 1;
-  return x->i < y->i ? -1 : x->i > y->i;
+  return x->cy < y->cy ? -1 : x->cy > y->cy;
+}
+
+static size_t cell_hash(long long cx, long long cy) {
+  unsigned long long h =
+      (unsigned long long)cx * 0x9E3779B97F4A7C15ull ^ (unsigned long long)cy * 0xC2B2AE3D27D4EB4Full;
+  return (size_t)(h ^ (h >> 29));
+}
+
+/* Fills cells (sorted by (cx, cy)) and pt_cell[i] (the cell of point i);
+ * returns the number of cells, or 0 on allocation failure (n > 0). */
+static size_t snap_to_cells(const est_hs_point *pts, size_t n, double cell, est_hs_cell *cells, size_t *pt_cell) {
+  size_t cap = 16;
+  while (cap < 2 * n) cap *= 2;
+  size_t *slot = malloc(cap * sizeof *slot); /* cell index + 1; 0 = empty */
+  size_t *perm = NULL;
+  size_t nc = 0;
+  if (!slot) return 0;
+  memset(slot, 0, cap * sizeof *slot);
+  for (size_t i = 0; i < n; i++) {
+    long long cx = (long long)floor(pts[i].x / cell), cy = (long long)floor(pts[i].y / cell);
+    size_t h = cell_hash(cx, cy) & (cap - 1);
+    while (slot[h] && (cells[slot[h] - 1].cx != cx || cells[slot[h] - 1].cy != cy)) h = (h + 1) & (cap - 1);
+    if (!slot[h]) {
+      est_hs_cell c = {cx, cy, 0, 0, 0};
+      cells[nc++] = c;
+      slot[h] = nc;
+    }
+    est_hs_cell *c = &cells[slot[h] - 1];
+    c->n++;
+    c->sx += pts[i].x;
+    c->sy += pts[i].y;
+    pt_cell[i] = slot[h] - 1;
+  }
+  /* Sort the cells; perm maps each old index to its new one. */
+  cell_ref *sorted = malloc(nc * sizeof *sorted);
+  perm = malloc(nc * sizeof *perm);
+  if (!sorted || !perm) {
+    free(sorted);
+    free(perm);
+    free(slot);
+    return 0;
+  }
+  for (size_t c = 0; c < nc; c++) sorted[c] = (cell_ref){cells[c], c};
+  qsort(sorted, nc, sizeof *sorted, cmp_cell);
+  for (size_t c = 0; c < nc; c++) {
+    cells[c] = sorted[c].c;
+    perm[sorted[c].old] = c;
+  }
+  free(sorted);
+  for (size_t i = 0; i < n; i++) pt_cell[i] = perm[pt_cell[i]];
+  free(perm);
+  free(slot);
+  return nc;
 }
 
 void est_hotspot_clusters_free(est_hs_cluster *c, int n) {
@@ -241,7 +298,6 @@ int est_hotspot_points(const est_hs_point *pts, size_t n, double eps, long long 
   if (!(eps > 0) || max_clusters < 0 || ncat < 0 || (n > 0 && !pts)) return -1;
   if (n == 0 || max_clusters == 0) return 0;
   double cell = est_hotspot_cell_size(eps);
-  pt_ref *refs = malloc(n * sizeof *refs);
   est_hs_cell *cells = malloc(n * sizeof *cells);
   size_t *pt_cell = malloc(n * sizeof *pt_cell);
   int *label = malloc(n * sizeof *label);
@@ -249,25 +305,9 @@ int est_hotspot_points(const est_hs_point *pts, size_t n, double eps, long long 
   double *xy = NULL;
   est_hs_cluster *cl = NULL;
   int k = -1, kept = 0;
-  if (!refs || !cells || !pt_cell || !label) goto done;
-  for (size_t i = 0; i < n; i++) {
-    refs[i].cx = (long long)floor(pts[i].x / cell);
-    refs[i].cy = (long long)floor(pts[i].y / cell);
-    refs[i].i = i;
-  }
-  qsort(refs, n, sizeof *refs, cmp_pt);
-  size_t nc = 0;
-  for (size_t r = 0; r < n; r++) {
-    if (nc == 0 || refs[r].cx != cells[nc - 1].cx || refs[r].cy != cells[nc - 1].cy) {
-      est_hs_cell c = {refs[r].cx, refs[r].cy, 0, 0, 0};
-      cells[nc++] = c;
-    }
-    est_hs_cell *c = &cells[nc - 1];
-    c->n++;
-    c->sx += pts[refs[r].i].x;
-    c->sy += pts[refs[r].i].y;
-    pt_cell[refs[r].i] = nc - 1;
-  }
+  if (!cells || !pt_cell || !label) goto done;
+  size_t nc = snap_to_cells(pts, n, cell, cells, pt_cell);
+  if (nc == 0) goto done;
   k = est_hotspot_cluster(cells, nc, eps, min_points, label, NULL);
   if (k <= 0) goto done;
   kept = k < max_clusters ? k : max_clusters;
@@ -330,7 +370,6 @@ int est_hotspot_points(const est_hs_point *pts, size_t n, double eps, long long 
     cl[c].cy /= (double)cl[c].n;
   }
 done:
-  free(refs);
   free(cells);
   free(pt_cell);
   free(label);

@@ -508,7 +508,8 @@ static bool conn_has_prepared(est_conn *c, const est_stmt *s) {
   return false;
 }
 
-est_result est_db_exec(est_conn *c, const est_stmt *s, const char *const *params, PGresult **out, char sqlstate[6]) {
+static est_result db_exec(est_conn *c, const est_stmt *s, const char *const *params, int result_format, PGresult **out,
+                          char sqlstate[6]) {
   *out = NULL;
   if (sqlstate) sqlstate[0] = '\0';
   c->last_constraint[0] = '\0';
@@ -526,13 +527,22 @@ est_result est_db_exec(est_conn *c, const est_stmt *s, const char *const *params
      * fail, so a connection with too many statements is recycled. */
     else c->broken = true;
   }
-  PGresult *r = PQsendQueryPrepared(c->pg, s->name, s->nparams, params, NULL, NULL, 0)
+  PGresult *r = PQsendQueryPrepared(c->pg, s->name, s->nparams, params, NULL, NULL, result_format)
                     ? conn_await(c, deadline, s->name, &to)
                     : NULL;
   ExecStatusType st = PQresultStatus(r);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return result_fail(c, r, sqlstate, to);
   *out = r;
   return EST_OK;
+}
+
+est_result est_db_exec(est_conn *c, const est_stmt *s, const char *const *params, PGresult **out, char sqlstate[6]) {
+  return db_exec(c, s, params, 0, out, sqlstate);
+}
+
+est_result est_db_exec_binary(est_conn *c, const est_stmt *s, const char *const *params, PGresult **out,
+                              char sqlstate[6]) {
+  return db_exec(c, s, params, 1, out, sqlstate);
 }
 
 /* COPY input in chunks of this size: libpq buffers what it cannot send

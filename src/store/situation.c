@@ -227,10 +227,12 @@ static const est_stmt counts_imprecise = {
   "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM events e"                            \
   " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS( \
       3) " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
-/* $1 area, $2/$3 period: rows (x, y, category ordinal, record key). */
-#define POINTS_SQL(PTS)                                             \
-  "SELECT ST_X(p.g), ST_Y(p.g), c.ordinal, p.record_key FROM (" PTS \
-  ") p"                                                             \
+/* $1 area, $2/$3 period: rows (x, y, category ordinal, record key) as float8, float8, int4, int4,
+ * fetched in binary (est_db_exec_binary: a week of all areas is ~150,000 rows, whose text form
+ * cost more to print and parse than the scan). */
+#define POINTS_SQL(PTS)                                                                         \
+  "SELECT ST_X(p.g)::float8, ST_Y(p.g)::float8, c.ordinal::int4, p.record_key::int4 FROM (" PTS \
+  ") p"                                                                                         \
   " JOIN event_categories c ON c.code = p.category"
 static const est_stmt points_area_raw = {"situation_points_area_raw", POINTS_SQL(PTS_AREA), 3};
 static const est_stmt points_all_raw = {"situation_points_all_raw", POINTS_SQL(PTS_ALL), 3};
@@ -240,13 +242,15 @@ static const est_stmt points_all_raw = {"situation_points_all_raw", POINTS_SQL(P
  * all areas of events_hotspot_idx. */
 static const est_stmt points_area = {
     "situation_points_area2",
-    "SELECT ST_X(ea.hs_pt), ST_Y(ea.hs_pt), c.ordinal, ea.record_key FROM event_areas ea JOIN event_categories c"
+    "SELECT ST_X(ea.hs_pt)::float8, ST_Y(ea.hs_pt)::float8, c.ordinal::int4, ea.record_key::int4"
+    " FROM event_areas ea JOIN event_categories c"
     " ON c.code = ea.category WHERE ea.area_id = $1 AND ea.kind = 'incident' AND ea.hs_pt IS NOT NULL"
     " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3),
     3};
 static const est_stmt points_all = {
     "situation_points_all2",
-    "SELECT ST_X(e.hs_pt), ST_Y(e.hs_pt), c.ordinal, e.record_key FROM events e JOIN event_categories c ON c.code = e.category"
+    "SELECT ST_X(e.hs_pt)::float8, ST_Y(e.hs_pt)::float8, c.ordinal::int4, e.record_key::int4"
+    " FROM events e JOIN event_categories c ON c.code = e.category"
     " WHERE $1::bigint IS NULL AND e.hs_pt IS NOT NULL AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3),
     3};
 
@@ -274,15 +278,15 @@ static const est_stmt hotspot_details = {
     "     floor(ST_YMin(poly) / $15::float8) * $15::float8, floor(ST_XMax(poly) / $15::float8) * $15::float8 + $15::float8,"
     "     floor(ST_YMax(poly) / $15::float8) * $15::float8 + $15::float8, 3006) END, 4326), 6, 0)::json AS hull,"
     "   zone, box(point(ST_XMin(zone), ST_YMin(zone)), point(ST_XMax(zone), ST_YMax(zone))) AS zbox FROM hs3),"
-    " bc AS MATERIALIZED (SELECT * FROM unnest($10::int[], $11::int[], $12::int8[], $14::int8[])"
-    "   AS u(rank, ordinal, n, ck) WHERE n > 0)"
+    " bc AS MATERIALIZED (SELECT bc.rank, json_agg(json_build_object('code', ec.code, 'label_sv', ec.label_sv,"
+    "   'label_en', ec.label_en, 'count', bc.n, 'ck_count', bc.ck) ORDER BY ec.ordinal) AS j"
+    "   FROM unnest($10::int[], $11::int[], $12::int8[], $14::int8[]) AS bc(rank, ordinal, n, ck)"
+    "   JOIN event_categories ec ON ec.ordinal = bc.ordinal WHERE bc.n > 0 GROUP BY bc.rank)"
     " SELECT COALESCE(json_agg(json_build_object("
     "   'rank', k.rank, 'incident_count', k.n, 'ck_incident_count', k.ck,"
     "   'centroid', json_build_object('lat', round(ST_Y(k.c4)::numeric, 6), 'lon', round(ST_X(k.c4)::numeric, 6)),"
     "   'hull', k.hull,"
-    "   'by_category', (SELECT json_agg(json_build_object('code', ec.code, 'label_sv', ec.label_sv,"
-    "       'label_en', ec.label_en, 'count', bc.n, 'ck_count', bc.ck) ORDER BY ec.ordinal)"
-    "     FROM bc JOIN event_categories ec ON ec.ordinal = bc.ordinal WHERE bc.rank = k.rank),"
+    "   'by_category', bc.j,"
     "   'presence', (SELECT json_build_object("
     "       'patrols', json_build_object('count', count(*) FILTER (WHERE e.kind = 'patrol'),"
     "          'ck_count', COALESCE(sum(e.record_key) FILTER (WHERE e.kind = 'patrol'), 0) % 2147483648,"
@@ -296,7 +300,7 @@ static const est_stmt hotspot_details = {
     "       UNION ALL SELECT e.kind, e.record_key, e.duration_s FROM events e WHERE e.kind <> 'incident'"
     "       AND e.track IS NOT NULL AND e.occurred_at >= " TS(1) " AND e.occurred_at < " TS(2)
     "       AND ST_Intersects(e.track, k.zone) AND NOT (e.geom IS NOT NULL AND ST_Intersects(e.geom, k.zone))) e)"
-    "   ) ORDER BY k.rank), '[]')::text FROM ranked k",
+    "   ) ORDER BY k.rank), '[]')::text FROM ranked k LEFT JOIN bc ON bc.rank = k.rank",
     15};
 
 /* An event time as the caller may see it: exact with $4 (exact times,
@@ -594,6 +598,13 @@ est_result store_situation_counts(store_situation_snap *s, const est_situation_q
   return rc;
 }
 
+/* The unsigned big-endian integer of the first bytes (<= 8) of p (binary results). */
+static unsigned long long be_uint(const char *p, int bytes) {
+  unsigned long long v = 0;
+  for (int k = 0; k < bytes; k++) v = v << 8 | (unsigned char)p[k];
+  return v;
+}
+
 est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts, size_t *n,
                                   int *ncat) {
   *pts = NULL;
@@ -604,18 +615,31 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
   const est_stmt *st = q->from_raw ? (s->area ? &points_area_raw : &points_all_raw)
                        : s->area   ? &points_area
                                    : &points_all;
-  est_result rc = est_db_exec(s->c, st, pp, &r, NULL);
+  est_result rc = est_db_exec_binary(s->c, st, pp, &r, NULL);
   if (rc != EST_OK) return rc;
   size_t rows = (size_t)PQntuples(r);
-  est_hs_point *v = malloc((rows ? rows : 1) * sizeof *v);
+  bool shape = PQnfields(r) == 4;
+  for (int f = 0; shape && f < 4; f++) shape = PQfformat(r, f) == 1 && PQfsize(r, f) == (f < 2 ? 8 : 4);
+  est_hs_point *v = shape ? malloc((rows ? rows : 1) * sizeof *v) : NULL;
   int nc = 0;
   for (size_t i = 0; v && i < rows; i++) {
-    v[i].x = strtod(PQgetvalue(r, (int)i, 0), NULL);
-    v[i].y = strtod(PQgetvalue(r, (int)i, 1), NULL);
-    long ord = strtol(PQgetvalue(r, (int)i, 2), NULL, 10);
+    int row = (int)i;
+    if (PQgetisnull(r, row, 0) || PQgetisnull(r, row, 1) || PQgetisnull(r, row, 2) || PQgetisnull(r, row, 3)) {
+      free(v);
+      PQclear(r);
+      return EST_EINTERNAL;
+    }
+    unsigned long long bx = be_uint(PQgetvalue(r, row, 0), 8), by = be_uint(PQgetvalue(r, row, 1), 8);
+    memcpy(&v[i].x, &bx, sizeof v[i].x);
+    memcpy(&v[i].y, &by, sizeof v[i].y);
+    long ord = (long)(int)(unsigned)be_uint(PQgetvalue(r, row, 2), 4);
     v[i].cat = ord >= 0 && ord < 10000 ? (int)ord : -1;
-    v[i].rk = (unsigned)(strtoul(PQgetvalue(r, (int)i, 3), NULL, 10) & 0x7fffffffu);
+    v[i].rk = (unsigned)be_uint(PQgetvalue(r, row, 3), 4) & 0x7fffffffu;
     if (v[i].cat >= nc) nc = v[i].cat + 1;
+  }
+  if (!shape) {
+    PQclear(r);
+    return EST_EINTERNAL;
   }
   PQclear(r);
   if (!v) return EST_ENOMEM;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "estd/hotspot.h"
@@ -184,6 +185,91 @@ static void test_points_to_hot_spots(void **state) {
   assert_int_equal(est_hotspot_points(q, 11, 0, 5, 1, 1, &c), -1);
 }
 
+/* The reference snapping: every point sorted by (cell x, cell y, index), each cell's sums taken in
+ * that order (what est_hotspot_points did before its cells came from a hash). */
+typedef struct ref_pt {
+  long long cx, cy;
+  size_t i;
+} ref_pt;
+
+static int cmp_ref_pt(const void *a, const void *b) {
+  const ref_pt *x = a, *y = b;
+  if (x->cx != y->cx) return x->cx < y->cx ? -1 : 1;
+  if (x->cy != y->cy) return x->cy < y->cy ? -1 : 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Random blobs and noise around a SWEREF 99 TM position, in random order, with many points per
+ * cell, and two clusters of the same size (ordered by their first cell): est_hotspot_points gives, bit for bit, the clusters of the reference cells (count,
+ * centroid and cell key of the members in input order, hull of the members in input order). */
+static void test_points_same_as_sorted_cells(void **state) {
+  (void)state;
+  enum { N = 20000 };
+  est_hs_point *p = malloc(N * sizeof *p);
+  ref_pt *r = malloc(N * sizeof *r);
+  est_hs_cell *cells = malloc(N * sizeof *cells);
+  int *label = malloc(N * sizeof *label), *pt_label = malloc(N * sizeof *pt_label);
+  double *xy = malloc(2 * N * sizeof *xy);
+  assert_non_null(p && r && cells && label && pt_label && xy);
+  unsigned long long seed = 42;
+  for (int i = 0; i < N; i++) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    double u = (double)(seed >> 11) / 9007199254740992.0, v = (double)((seed >> 3) & 0xffffff) / 16777216.0;
+    int blob = (int)(seed >> 60) % 8; /* 0..7: 6 blobs of different spread, 2 of noise */
+    double sx = blob < 6 ? 40.0 * (blob + 1) : 5000.0;
+    p[i] = (est_hs_point){380000.0 + 700.0 * (blob % 3) + sx * u, 6400000.0 + 900.0 * (blob / 3) + sx * v,
+                          (int)(seed >> 40) % 5, (unsigned)(seed >> 20) & 0x7fffffffu};
+    if (i < 60) /* two isolated blobs of 30, the one further east first in the input: a tie */
+      p[i].x = (i < 30 ? 396000.0 : 395000.0) + 20.0 * u, p[i].y = 6400000.0 + 20.0 * v;
+  }
+  double eps = 150, cell = est_hotspot_cell_size(eps);
+  for (size_t i = 0; i < N; i++) r[i] = (ref_pt){(long long)floor(p[i].x / cell), (long long)floor(p[i].y / cell), i};
+  qsort(r, N, sizeof *r, cmp_ref_pt);
+  size_t nc = 0;
+  for (size_t k = 0; k < N; k++) {
+    if (nc == 0 || r[k].cx != cells[nc - 1].cx || r[k].cy != cells[nc - 1].cy)
+      cells[nc++] = (est_hs_cell){r[k].cx, r[k].cy, 0, 0, 0};
+    cells[nc - 1].n++;
+    cells[nc - 1].sx += p[r[k].i].x;
+    cells[nc - 1].sy += p[r[k].i].y;
+    pt_label[r[k].i] = (int)nc - 1;
+  }
+  int k = est_hotspot_cluster(cells, nc, eps, 20, label, NULL);
+  assert_true(k > 3 && nc < N / 4);
+  est_hs_cluster *c;
+  int got = est_hotspot_points(p, N, eps, 20, 50, 5, &c);
+  assert_int_equal(got, k < 50 ? k : 50);
+  for (int h = 0; h < got; h++) {
+    long long n = 0;
+    double mx = 0, my = 0;
+    unsigned ck = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < N; i++) {
+      if (label[pt_label[i]] != h) continue;
+      n++;
+      mx += p[i].x;
+      my += p[i].y;
+      ck = (ck + p[i].rk) & 0x7fffffffu;
+      xy[2 * m] = p[i].x;
+      xy[2 * m + 1] = p[i].y;
+      m++;
+    }
+    assert_int_equal(c[h].n, n);
+    assert_true(c[h].cx == mx / (double)n && c[h].cy == my / (double)n);
+    assert_int_equal(c[h].ck, ck);
+    size_t hn = est_convex_hull(xy, m);
+    assert_int_equal(c[h].hull_n, hn);
+    assert_memory_equal(c[h].hull, xy, hn * 2 * sizeof(double));
+  }
+  est_hotspot_clusters_free(c, got);
+  free(p);
+  free(r);
+  free(cells);
+  free(label);
+  free(pt_label);
+  free(xy);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cell_size),           cmocka_unit_test(test_empty_and_invalid),
@@ -191,7 +277,7 @@ int main(void) {
       cmocka_unit_test(test_two_blobs),           cmocka_unit_test(test_noise),
       cmocka_unit_test(test_border_cells),        cmocka_unit_test(test_chain_and_min_points_one),
       cmocka_unit_test(test_large_grid),          cmocka_unit_test(test_convex_hull),
-      cmocka_unit_test(test_points_to_hot_spots),
+      cmocka_unit_test(test_points_to_hot_spots), cmocka_unit_test(test_points_same_as_sorted_cells),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
