@@ -227,32 +227,31 @@ static const est_stmt counts_imprecise = {
   "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM events e"                            \
   " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS( \
       3) " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
-/* $1 area, $2/$3 period: rows (x, y, category ordinal, record key) as float8, float8, int4, int4,
+/* $1 area, $2/$3 period: rows (x, y, category code, record key) as float8, float8, text, int4,
  * fetched in binary (est_db_exec_binary: a week of all areas is ~150,000 rows, whose text form
- * cost more to print and parse than the scan). */
-#define POINTS_SQL(PTS)                                                                         \
-  "SELECT ST_X(p.g)::float8, ST_Y(p.g)::float8, c.ordinal::int4, p.record_key::int4 FROM (" PTS \
-  ") p"                                                                                         \
-  " JOIN event_categories c ON c.code = p.category"
-static const est_stmt points_area_raw = {"situation_points_area_raw", POINTS_SQL(PTS_AREA), 3};
-static const est_stmt points_all_raw = {"situation_points_all_raw", POINTS_SQL(PTS_ALL), 3};
+ * cost more to print and parse than the scan); the codes become category ordinals in C
+ * (hs_categories), which costs less than joining every row to event_categories. */
+#define POINTS_SQL(PTS) \
+  "SELECT ST_X(p.g)::float8, ST_Y(p.g)::float8, p.category::text, p.record_key::int4 FROM (" PTS ") p"
+static const est_stmt points_area_raw = {"situation_points_area_raw2", POINTS_SQL(PTS_AREA), 3};
+static const est_stmt points_all_raw = {"situation_points_all_raw2", POINTS_SQL(PTS_ALL), 3};
 /* The same rows from the coordinates stored at intake (0090: hs_pt is
  * set exactly for the precise incidents with a position, with the same
  * ST_Transform): an index-only range scan of event_areas' primary key, for
  * all areas of events_hotspot_idx. */
 static const est_stmt points_area = {
-    "situation_points_area2",
-    "SELECT ST_X(ea.hs_pt)::float8, ST_Y(ea.hs_pt)::float8, c.ordinal::int4, ea.record_key::int4"
-    " FROM event_areas ea JOIN event_categories c"
-    " ON c.code = ea.category WHERE ea.area_id = $1 AND ea.kind = 'incident' AND ea.hs_pt IS NOT NULL"
+    "situation_points_area3",
+    "SELECT ST_X(ea.hs_pt)::float8, ST_Y(ea.hs_pt)::float8, ea.category::text, ea.record_key::int4 FROM event_areas ea"
+    " WHERE ea.area_id = $1 AND ea.kind = 'incident' AND ea.hs_pt IS NOT NULL"
     " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3),
     3};
 static const est_stmt points_all = {
-    "situation_points_all2",
-    "SELECT ST_X(e.hs_pt)::float8, ST_Y(e.hs_pt)::float8, c.ordinal::int4, e.record_key::int4"
-    " FROM events e JOIN event_categories c ON c.code = e.category"
+    "situation_points_all3",
+    "SELECT ST_X(e.hs_pt)::float8, ST_Y(e.hs_pt)::float8, e.category::text, e.record_key::int4 FROM events e"
     " WHERE $1::bigint IS NULL AND e.hs_pt IS NOT NULL AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3),
     3};
+/* The categories' codes and ordinals (the points' category slots). */
+static const est_stmt hs_categories = {"situation_hs_categories", "SELECT code, ordinal FROM event_categories", 0};
 
 /* $1/$2 period, $3 eps, $4 exact geometry (estd/disclosure.h); per hot spot: $5 rank, $6 incident
  * count, $7/$8 centroid x/y, $9 hull vertices (MULTIPOINT WKT, EPSG:3006), $13 cell key; per
@@ -605,46 +604,63 @@ static unsigned long long be_uint(const char *p, int bytes) {
   return v;
 }
 
+/* The ordinal of the category code p[0..len) among the rows (code, ordinal) of cats
+ * (hs_categories), -2 if no category has it. */
+static int category_ordinal(const PGresult *cats, const char *p, int len) {
+  for (int i = 0; i < PQntuples(cats); i++) {
+    if (PQgetlength(cats, i, 0) != len || memcmp(PQgetvalue(cats, i, 0), p, (size_t)len) != 0) continue;
+    long ord = strtol(PQgetvalue(cats, i, 1), NULL, 10);
+    return ord >= 0 && ord < 10000 ? (int)ord : -1;
+  }
+  return -2;
+}
+
 est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts, size_t *n,
                                   int *ncat) {
   *pts = NULL;
   *n = 0;
   *ncat = 0;
+  PGresult *cats, *r;
+  est_result rc = est_db_exec(s->c, &hs_categories, NULL, &cats, NULL);
+  if (rc != EST_OK) return rc;
   const char *pp[3] = {s->area, q->from, q->to};
-  PGresult *r;
   const est_stmt *st = q->from_raw ? (s->area ? &points_area_raw : &points_all_raw)
                        : s->area   ? &points_area
                                    : &points_all;
-  est_result rc = est_db_exec_binary(s->c, st, pp, &r, NULL);
-  if (rc != EST_OK) return rc;
-  size_t rows = (size_t)PQntuples(r);
-  bool shape = PQnfields(r) == 4;
-  for (int f = 0; shape && f < 4; f++) shape = PQfformat(r, f) == 1 && PQfsize(r, f) == (f < 2 ? 8 : 4);
+  if ((rc = est_db_exec_binary(s->c, st, pp, &r, NULL)) != EST_OK) {
+    PQclear(cats);
+    return rc;
+  }
+  size_t rows = (size_t)PQntuples(r), kept = 0;
+  bool shape = PQnfields(r) == 4 && PQfsize(r, 0) == 8 && PQfsize(r, 1) == 8 && PQfsize(r, 3) == 4;
+  for (int f = 0; shape && f < 4; f++) shape = PQfformat(r, f) == 1;
   est_hs_point *v = shape ? malloc((rows ? rows : 1) * sizeof *v) : NULL;
   int nc = 0;
   for (size_t i = 0; v && i < rows; i++) {
     int row = (int)i;
-    if (PQgetisnull(r, row, 0) || PQgetisnull(r, row, 1) || PQgetisnull(r, row, 2) || PQgetisnull(r, row, 3)) {
+    if (PQgetisnull(r, row, 0) || PQgetisnull(r, row, 1) || PQgetisnull(r, row, 3)) {
       free(v);
-      PQclear(r);
-      return EST_EINTERNAL;
+      v = NULL;
+      shape = false;
+      break;
     }
+    /* Rows of no known category are left out, as an inner join with event_categories would. */
+    int ord = PQgetisnull(r, row, 2) ? -2 : category_ordinal(cats, PQgetvalue(r, row, 2), PQgetlength(r, row, 2));
+    if (ord == -2) continue;
+    est_hs_point *p = &v[kept++];
     unsigned long long bx = be_uint(PQgetvalue(r, row, 0), 8), by = be_uint(PQgetvalue(r, row, 1), 8);
-    memcpy(&v[i].x, &bx, sizeof v[i].x);
-    memcpy(&v[i].y, &by, sizeof v[i].y);
-    long ord = (long)(int)(unsigned)be_uint(PQgetvalue(r, row, 2), 4);
-    v[i].cat = ord >= 0 && ord < 10000 ? (int)ord : -1;
-    v[i].rk = (unsigned)be_uint(PQgetvalue(r, row, 3), 4) & 0x7fffffffu;
-    if (v[i].cat >= nc) nc = v[i].cat + 1;
-  }
-  if (!shape) {
-    PQclear(r);
-    return EST_EINTERNAL;
+    memcpy(&p->x, &bx, sizeof p->x);
+    memcpy(&p->y, &by, sizeof p->y);
+    p->cat = ord;
+    p->rk = (unsigned)be_uint(PQgetvalue(r, row, 3), 4) & 0x7fffffffu;
+    if (p->cat >= nc) nc = p->cat + 1;
   }
   PQclear(r);
+  PQclear(cats);
+  if (!shape) return EST_EINTERNAL;
   if (!v) return EST_ENOMEM;
   *pts = v;
-  *n = rows;
+  *n = kept;
   *ncat = nc;
   return EST_OK;
 }
