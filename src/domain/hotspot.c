@@ -174,13 +174,45 @@ static int cmp_xy(const void *a, const void *b) {
   return 0;
 }
 
+/* The key of v whose unsigned order is v's numeric order (v not NaN; -0 and +0 the same key). */
+static unsigned long long order_key(double v) {
+  v += 0.0; /* -0 -> +0 */
+  unsigned long long u;
+  memcpy(&u, &v, sizeof u);
+  return (u >> 63) ? ~u : u | (1ull << 63);
+}
+
+/* Sorts the n pairs xy[0..2n) as qsort with cmp_xy does (glibc's merge sort: stable, so equal
+ * pairs keep their order): a stable LSD radix sort, y's bytes then x's, skipping the bytes all
+ * keys share. tmp holds 2n doubles. */
+static void radix_sort_xy(double *xy, size_t n, double *tmp) {
+  for (int pass = 0; pass < 16; pass++) {
+    int coord = pass < 8 ? 1 : 0, shift = 8 * (pass % 8);
+    size_t count[257] = {0};
+    for (size_t i = 0; i < n; i++) count[((order_key(xy[2 * i + coord]) >> shift) & 0xff) + 1]++;
+    bool one = false;
+    for (int b = 1; b <= 256 && !one; b++) one = count[b] == n;
+    if (one) continue;
+    for (int b = 0; b < 256; b++) count[b + 1] += count[b];
+    for (size_t i = 0; i < n; i++) {
+      size_t d = count[(order_key(xy[2 * i + coord]) >> shift) & 0xff]++;
+      tmp[2 * d] = xy[2 * i];
+      tmp[2 * d + 1] = xy[2 * i + 1];
+    }
+    memcpy(xy, tmp, 2 * n * sizeof *xy);
+  }
+}
+
 static double cross(const double *o, const double *a, const double *b) {
   return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
 }
 
 size_t est_convex_hull(double *xy, size_t n) {
   if (n == 0) return 0;
-  qsort(xy, n, 2 * sizeof(double), cmp_xy);
+  double *tmp = n >= 64 ? malloc(2 * n * sizeof *tmp) : NULL;
+  if (tmp) radix_sort_xy(xy, n, tmp);
+  else qsort(xy, n, 2 * sizeof(double), cmp_xy); /* few points (or no memory) */
+  free(tmp);
   size_t m = 0; /* distinct points, compacted */
   for (size_t i = 0; i < n; i++) {
     if (m > 0 && xy[2 * (m - 1)] == xy[2 * i] && xy[2 * (m - 1) + 1] == xy[2 * i + 1]) continue;

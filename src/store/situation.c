@@ -604,14 +604,16 @@ static unsigned long long be_uint(const char *p, int bytes) {
   return v;
 }
 
-/* The ordinal of the category code p[0..len) among the rows (code, ordinal) of cats
- * (hs_categories), -2 if no category has it. */
-static int category_ordinal(const PGresult *cats, const char *p, int len) {
-  for (int i = 0; i < PQntuples(cats); i++) {
-    if (PQgetlength(cats, i, 0) != len || memcmp(PQgetvalue(cats, i, 0), p, (size_t)len) != 0) continue;
-    long ord = strtol(PQgetvalue(cats, i, 1), NULL, 10);
-    return ord >= 0 && ord < 10000 ? (int)ord : -1;
-  }
+/* A category of hs_categories: its code (in the result) and ordinal. */
+typedef struct hs_cat {
+  const char *code;
+  int len, ordinal;
+} hs_cat;
+
+/* The ordinal of the category code p[0..len) among cats[0..n), -2 if no category has it. */
+static int category_ordinal(const hs_cat *cats, int n, const char *p, int len) {
+  for (int i = 0; i < n; i++)
+    if (cats[i].len == len && memcmp(cats[i].code, p, (size_t)len) == 0) return cats[i].ordinal;
   return -2;
 }
 
@@ -631,10 +633,16 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
     PQclear(cats);
     return rc;
   }
+  int ncats = PQntuples(cats);
+  hs_cat *cat = malloc((ncats ? (size_t)ncats : 1) * sizeof *cat);
+  for (int i = 0; cat && i < ncats; i++) {
+    long ord = strtol(PQgetvalue(cats, i, 1), NULL, 10);
+    cat[i] = (hs_cat){PQgetvalue(cats, i, 0), PQgetlength(cats, i, 0), ord >= 0 && ord < 10000 ? (int)ord : -1};
+  }
   size_t rows = (size_t)PQntuples(r), kept = 0;
   bool shape = PQnfields(r) == 4 && PQfsize(r, 0) == 8 && PQfsize(r, 1) == 8 && PQfsize(r, 3) == 4;
   for (int f = 0; shape && f < 4; f++) shape = PQfformat(r, f) == 1;
-  est_hs_point *v = shape ? malloc((rows ? rows : 1) * sizeof *v) : NULL;
+  est_hs_point *v = shape && cat ? malloc((rows ? rows : 1) * sizeof *v) : NULL;
   int nc = 0;
   for (size_t i = 0; v && i < rows; i++) {
     int row = (int)i;
@@ -645,7 +653,7 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
       break;
     }
     /* Rows of no known category are left out, as an inner join with event_categories would. */
-    int ord = PQgetisnull(r, row, 2) ? -2 : category_ordinal(cats, PQgetvalue(r, row, 2), PQgetlength(r, row, 2));
+    int ord = PQgetisnull(r, row, 2) ? -2 : category_ordinal(cat, ncats, PQgetvalue(r, row, 2), PQgetlength(r, row, 2));
     if (ord == -2) continue;
     est_hs_point *p = &v[kept++];
     unsigned long long bx = be_uint(PQgetvalue(r, row, 0), 8), by = be_uint(PQgetvalue(r, row, 1), 8);
@@ -656,6 +664,7 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
     if (p->cat >= nc) nc = p->cat + 1;
   }
   PQclear(r);
+  free(cat);
   PQclear(cats);
   if (!shape) return EST_EINTERNAL;
   if (!v) return EST_ENOMEM;

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "estd/hotspot.h"
 
@@ -270,14 +271,86 @@ static void test_points_same_as_sorted_cells(void **state) {
   free(xy);
 }
 
+static int cmp_pair(const void *a, const void *b) {
+  const double *p = a, *q = b;
+  if (p[0] != q[0]) return p[0] < q[0] ? -1 : 1;
+  return p[1] < q[1] ? -1 : p[1] > q[1];
+}
+
+static double turn(const double *o, const double *a, const double *b) {
+  return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+}
+
+/* The reference hull: qsort by (x, y), then the same monotone chain as est_convex_hull. */
+static size_t ref_hull(double *xy, size_t n, double *h) {
+  qsort(xy, n, 2 * sizeof(double), cmp_pair);
+  size_t m = 0, k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (m > 0 && xy[2 * (m - 1)] == xy[2 * i] && xy[2 * (m - 1) + 1] == xy[2 * i + 1]) continue;
+    xy[2 * m] = xy[2 * i], xy[2 * m + 1] = xy[2 * i + 1], m++;
+  }
+  if (m < 3) {
+    memcpy(h, xy, 2 * m * sizeof(double));
+    return m;
+  }
+  for (size_t i = 0; i < m; i++) {
+    while (k >= 2 && turn(&h[2 * (k - 2)], &h[2 * (k - 1)], &xy[2 * i]) <= 0) k--;
+    h[2 * k] = xy[2 * i], h[2 * k + 1] = xy[2 * i + 1], k++;
+  }
+  for (size_t i = m - 1, t = k + 1; i-- > 0;) {
+    while (k >= t && turn(&h[2 * (k - 2)], &h[2 * (k - 1)], &xy[2 * i]) <= 0) k--;
+    h[2 * k] = xy[2 * i], h[2 * k + 1] = xy[2 * i + 1], k++;
+  }
+  k--;
+  return k < 2 ? 2 : k;
+}
+
+/* est_convex_hull sorts many points by radix: the same hull, bit for bit, as sorting them with
+ * qsort, for sets with duplicates, negative coordinates, -0.0 and +0.0, a shared high part
+ * (SWEREF 99 TM) and collinear points. */
+static void test_convex_hull_many_points(void **state) {
+  (void)state;
+  enum { N = 3000 };
+  double *a = malloc(2 * N * sizeof *a), *b = malloc(2 * N * sizeof *b), *h = malloc(4 * N * sizeof *h);
+  assert_non_null(a && b && h);
+  unsigned long long seed = 7;
+  for (int set = 0; set < 6; set++) {
+    size_t n = set == 5 ? 64 : N;
+    for (size_t i = 0; i < n; i++) {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      double u = (double)(seed >> 40) / 16777216.0 - 0.5, v = (double)((seed >> 16) & 0xffffff) / 16777216.0 - 0.5;
+      if (set == 1) u = (double)((int)(u * 8)), v = (double)((int)(v * 8)); /* many duplicates, -0 and +0 */
+      if (set == 2) u += 380000.0, v += 6400000.0;
+      if (set == 3) v = 2 * u;            /* collinear */
+      if (set == 4) u *= 1e6, v *= -1e-3; /* wide and flat */
+      if (i % 97 == 0) u = -0.0;
+      a[2 * i] = u, a[2 * i + 1] = v;
+    }
+    memcpy(b, a, 2 * n * sizeof *a);
+    size_t got = est_convex_hull(a, n), want = ref_hull(b, n, h);
+    assert_int_equal(got, want);
+    assert_memory_equal(a, h, 2 * want * sizeof *a);
+  }
+  free(a);
+  free(b);
+  free(h);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_cell_size),           cmocka_unit_test(test_empty_and_invalid),
-      cmocka_unit_test(test_dense_blob),          cmocka_unit_test(test_single_heavy_cell),
-      cmocka_unit_test(test_two_blobs),           cmocka_unit_test(test_noise),
-      cmocka_unit_test(test_border_cells),        cmocka_unit_test(test_chain_and_min_points_one),
-      cmocka_unit_test(test_large_grid),          cmocka_unit_test(test_convex_hull),
-      cmocka_unit_test(test_points_to_hot_spots), cmocka_unit_test(test_points_same_as_sorted_cells),
+      cmocka_unit_test(test_cell_size),
+      cmocka_unit_test(test_empty_and_invalid),
+      cmocka_unit_test(test_dense_blob),
+      cmocka_unit_test(test_single_heavy_cell),
+      cmocka_unit_test(test_two_blobs),
+      cmocka_unit_test(test_noise),
+      cmocka_unit_test(test_border_cells),
+      cmocka_unit_test(test_chain_and_min_points_one),
+      cmocka_unit_test(test_large_grid),
+      cmocka_unit_test(test_convex_hull),
+      cmocka_unit_test(test_points_to_hot_spots),
+      cmocka_unit_test(test_points_same_as_sorted_cells),
+      cmocka_unit_test(test_convex_hull_many_points),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
