@@ -90,6 +90,10 @@ void est_scache_abandon(est_scache *c, const char *key, uint64_t flight);
 
 /* Strong ETag of a body: "\"" + 16 hex digits of its 64-bit FNV-1a hash + "\"" (out >= 24). */
 void est_scache_etag(const char *body, size_t len, char out[24]);
+/* Strong ETag, in the same form, of the body made from the body tagged etag
+ * and part (len bytes) spliced into it: a hash of both tags' inputs, so a
+ * cached body is hashed once and each response only hashes its part. */
+void est_scache_etag_with(const char *etag, const char *part, size_t len, char out[24]);
 /* true when the If-None-Match header value (may be NULL) matches etag ("*" or a listed tag, W/ ignored). */
 bool est_scache_etag_match(const char *if_none_match, const char *etag);
 

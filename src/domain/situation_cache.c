@@ -49,8 +49,7 @@ struct est_scache {
 
 static atomic_uint_fast64_t g_hits, g_misses, g_coalesced;
 
-static uint64_t fnv1a(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ULL;
+static uint64_t fnv1a_from(uint64_t h, const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
     h ^= (unsigned char)s[i];
     h *= 1099511628211ULL;
@@ -58,8 +57,15 @@ static uint64_t fnv1a(const char *s, size_t n) {
   return h;
 }
 
+static uint64_t fnv1a(const char *s, size_t n) { return fnv1a_from(1469598103934665603ULL, s, n); }
+
 void est_scache_etag(const char *body, size_t len, char out[24]) {
   snprintf(out, 24, "\"%016llx\"", (unsigned long long)fnv1a(body, len));
+}
+
+void est_scache_etag_with(const char *etag, const char *part, size_t len, char out[24]) {
+  uint64_t h = fnv1a(etag, strlen(etag));
+  snprintf(out, 24, "\"%016llx\"", (unsigned long long)fnv1a_from(h, part, len));
 }
 
 bool est_scache_etag_match(const char *inm, const char *etag) {

@@ -248,17 +248,20 @@ static est_result compute(http_ctx *ctx, est_pool *pool, const est_situation_que
   return rc;
 }
 
-/* The body to send: tmpl with its last FRESHNESS_MARK replaced by freshness
- * (malloc'd into *out); tmpl itself when it has none (GeoJSON). */
-static est_result splice(const char *tmpl, size_t len, const char *freshness, char **out, size_t *olen) {
+/* Where tmpl's last FRESHNESS_MARK starts, or NULL (GeoJSON has none). */
+static const char *freshness_mark(const char *tmpl, size_t len) {
   static const char mark[] = FRESHNESS_MARK;
   const size_t ml = sizeof mark - 1;
-  const char *at = NULL;
   for (size_t i = len >= ml ? len - ml + 1 : 0; i-- > 0;)
-    if (tmpl[i] == '"' && memcmp(tmpl + i, mark, ml) == 0) {
-      at = tmpl + i;
-      break;
-    }
+    if (tmpl[i] == '"' && memcmp(tmpl + i, mark, ml) == 0) return tmpl + i;
+  return NULL;
+}
+
+/* The body to send: tmpl with the mark at (from freshness_mark) replaced
+ * by freshness (malloc'd into *out); tmpl itself when at is NULL. */
+static est_result splice(const char *tmpl, size_t len, const char *at, const char *freshness, char **out,
+                         size_t *olen) {
+  const size_t ml = sizeof FRESHNESS_MARK - 1;
   size_t fl = at ? strlen(freshness) : 0;
   size_t n = at ? len - ml + fl : len;
   char *b = malloc(n + 1);
@@ -279,20 +282,28 @@ static est_result splice(const char *tmpl, size_t len, const char *freshness, ch
 
 /* ---- response cache (estd/situation_cache.h) ------------------------------ */
 
-/* Replies with tmpl (a cached or computed body) with freshness spliced in;
- * the ETag is that of the body sent. */
-static est_result reply_body(http_ctx *ctx, bool geo, const char *tmpl, size_t tlen, const char *freshness) {
-  char *body;
-  size_t len;
-  est_result rc = splice(tmpl, tlen, freshness, &body, &len);
-  if (rc != EST_OK) return rc;
+/* Replies with tmpl (a cached or computed body, tagged tmpl_etag) with
+ * freshness spliced in. The ETag is that of tmpl and the freshness
+ * (est_scache_etag_with): a cached body is hashed once, when computed, not
+ * per response; a revalidation that matches sends no body at all. */
+static est_result reply_body(http_ctx *ctx, bool geo, const char *tmpl, size_t tlen, const char *tmpl_etag,
+                             const char *freshness) {
+  const char *at = freshness_mark(tmpl, tlen);
   char etag[24];
-  est_scache_etag(body, len, etag);
+  if (at) est_scache_etag_with(tmpl_etag, freshness, strlen(freshness), etag);
+  else snprintf(etag, sizeof etag, "%s", tmpl_etag);
   /* Always revalidate: the picture changes with every new event. */
   http_set_header(ctx, "Cache-Control", "private, max-age=0");
   http_set_header(ctx, "ETag", etag);
-  if (est_scache_etag_match(http_header(ctx, "If-None-Match"), etag)) http_reply_empty(ctx, 304);
-  else http_reply_raw(ctx, 200, geo ? "application/geo+json" : "application/json", body, len);
+  if (est_scache_etag_match(http_header(ctx, "If-None-Match"), etag)) {
+    http_reply_empty(ctx, 304);
+    return EST_OK;
+  }
+  char *body;
+  size_t len;
+  est_result rc = splice(tmpl, tlen, at, freshness, &body, &len);
+  if (rc != EST_OK) return rc;
+  http_reply_raw(ctx, 200, geo ? "application/geo+json" : "application/json", body, len);
   free(body);
   return EST_OK;
 }
@@ -348,7 +359,7 @@ static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
     est_scache_body hit;
     est_scache_outcome o = est_scache_begin(c, key, ver, ticket, wall_ms(), &hit, &flight);
     if (o == EST_SCACHE_HIT) {
-      rc = reply_body(ctx, geo, hit.body, hit.len, fresh);
+      rc = reply_body(ctx, geo, hit.body, hit.len, hit.etag, fresh);
       free(hit.body);
       free(ver);
       return rc;
@@ -366,7 +377,7 @@ static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
   char etag[24];
   est_scache_etag(body, len, etag);
   est_scache_fill(c, key, flight, version, body, len, etag, expires);
-  rc = reply_body(ctx, geo, body, len, freshness);
+  rc = reply_body(ctx, geo, body, len, etag, freshness);
   free(body);
   free(version);
   free(freshness);
@@ -425,7 +436,7 @@ est_result http_situation_render_period(http_ctx *ctx, long long area_id, const 
   size_t tlen = 0;
   long long expires;
   est_result rc = compute(ctx, ctx->app->pool, &q, false, &tmpl, &tlen, &version, &freshness, &expires);
-  if (rc == EST_OK) rc = splice(tmpl, tlen, freshness, body, len);
+  if (rc == EST_OK) rc = splice(tmpl, tlen, freshness_mark(tmpl, tlen), freshness, body, len);
   free(tmpl);
   free(version);
   free(freshness);

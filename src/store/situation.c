@@ -125,7 +125,10 @@ static const est_stmt counts_all_raw = {
  * current period from the hourly one (27, 29, 30, 28; one UTC hour is one
  * local hour). Sources: the count from the daily rollup, the newest
  * occurred_at by one probe into the raw rows of the party's newest day
- * (LATEST: $1 area, d.party_id, d.last the day). */
+ * (LATEST: $1 area, d.party_id, d.last the day). That day lies in the period:
+ * the period's bounds, repeated, let the executor prune the partitions
+ * outside the period before it starts (the day alone prunes only per probe,
+ * after every partition's scan was set up). */
 #define RSUM "sum(n)::bigint AS n, (sum(rk) % 2147483648)::bigint AS ck"
 #define ROLLUP_AREA "area_id = COALESCE($1::bigint, 0)"
 #define DAYS(f, t) " AND day >= $" #f "::date AND day < $" #t "::date"
@@ -154,7 +157,8 @@ static const est_stmt counts_all_raw = {
       "     LATERAL (SELECT " RSUM " FROM situation_daily WHERE area_id = a.id AND kind = 'incident'" DAYS(2, 3) \
       "     ) s WHERE $1::bigint IS NULL OR a.id = $1)",                                                          \
       "(SELECT d.party_id, d.n, (SELECT max(occurred_at) FROM " LATEST " AND occurred_at >= (d.last::timestamp"   \
-      "   AT TIME ZONE " TZ ") AND occurred_at < ((d.last + 1)::timestamp AT TIME ZONE " TZ ")) AS latest"         \
+      "   AT TIME ZONE " TZ ") AND occurred_at < ((d.last + 1)::timestamp AT TIME ZONE " TZ ")"                   \
+      "   AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) ") AS latest"                                    \
       " FROM (SELECT party_id, sum(n)::bigint AS n, max(day) AS last FROM situation_daily WHERE " ROLLUP_AREA    \
       DAYS(2, 3) " GROUP BY party_id) d)")
 
@@ -367,7 +371,11 @@ static const est_stmt context_stmt = {"situation_context_rollup", CONTEXT_SQL(PR
  * (and the area's newest) and so is not cached but read here at request
  * time. $4 exact times (estd/disclosure.h, SHOWN_TIME), $5 area (or NULL).
  * Third column: the same version of the hot spots' buckets ($6..$8,
- * est_situation_hotspot_buckets), second in the text. */
+ * est_situation_hotspot_buckets), second in the text. The freshness values
+ * come from situation_freshness (migration 0145, kept exact by triggers), so
+ * the statement reads a few primary-key rows and no partitioned table: it
+ * runs on every request, cached or not. Fourth column: whether area $5
+ * exists (true for all areas). */
 /* The version text of the bucket ranges of arrays A (areas), F, T (days [from, to)). */
 #define VERSION_OF(A, F, T)                                                                           \
   "(SELECT version FROM situation_meta WHERE id = 1)::text || ':' || COALESCE((SELECT sum(v.version)" \
@@ -375,14 +383,17 @@ static const est_stmt context_stmt = {"situation_context_rollup", CONTEXT_SQL(PR
   "::date[]) b(a, f, t)"                                                                              \
   "   JOIN situation_versions v ON v.area_id = b.a AND v.day >= b.f AND v.day < b.t), 0)::text"
 static const est_stmt version_stmt = {
-    "situation_data_version3",
+    "situation_data_version4",
     "SELECT " VERSION_OF("$1", "$2", "$3") ", " VERSION_OF("$6", "$7", "$8") ","
     " json_build_object("
-    "   'newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM events)") ","
-    "   'newest_received_at', " SHOWN_TIME("(SELECT received_at FROM events ORDER BY id DESC LIMIT 1)") ","
-    "   'area_newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM event_areas WHERE area_id = $5::bigint)") ","
+    "   'newest_occurred_at', " SHOWN_TIME("f0.newest_occurred_at") ","
+    "   'newest_received_at', " SHOWN_TIME("f0.newest_received_at") ","
+    "   'area_newest_occurred_at', " SHOWN_TIME("(SELECT newest_occurred_at FROM situation_freshness"
+                                                " WHERE area_id = $5::bigint AND $5::bigint <> 0)") ","
     "   'consumer_lag', NULL::bigint,"
-    "   'consumer_lag_note', 'consumer lag per partition is exported as estd_consumer_lag_messages on /metrics')::text",
+    "   'consumer_lag_note', 'consumer lag per partition is exported as estd_consumer_lag_messages on /metrics')::text,"
+    " $5::bigint IS NULL OR EXISTS (SELECT 1 FROM areas WHERE id = $5::bigint)"
+    " FROM (SELECT 1) one LEFT JOIN situation_freshness f0 ON f0.area_id = 0",
     8};
 
 /* ---- GeoJSON parts -------------------------------------------------------- */
@@ -419,7 +430,6 @@ static const est_stmt geo_events_all = {
                    "e.occurred_at, e.id"),
     5};
 
-static const est_stmt area_exists = {"situation_area_exists", "SELECT 1 FROM areas WHERE id = $1", 1};
 
 /* Runs s and takes the single text value of its single row. */
 static est_result exec_text(est_conn *c, const est_stmt *s, const char *const *params, char **out) {
@@ -436,16 +446,6 @@ static est_result exec_text(est_conn *c, const est_stmt *s, const char *const *p
   return *out ? EST_OK : EST_ENOMEM;
 }
 
-static est_result check_area(est_conn *c, const char *area) {
-  if (!area) return EST_OK;
-  PGresult *r;
-  const char *p[1] = {area};
-  est_result rc = est_db_exec(c, &area_exists, p, &r, NULL);
-  if (rc != EST_OK) return rc;
-  int n = PQntuples(r);
-  PQclear(r);
-  return n == 1 ? EST_OK : EST_ENOTFOUND;
-}
 
 struct store_situation_snap {
   est_pool *pool;
@@ -473,9 +473,10 @@ static void bucket_arrays(const est_situation_bucket *b, size_t n, est_buf out[3
 }
 
 /* Reads the data version, freshness and (hot non-NULL) the hot spots'
- * version of q (version_stmt) on c. */
+ * version of q (version_stmt) on c; *area_ok (when non-NULL): whether q's
+ * area exists. */
 static est_result read_version(est_conn *c, const est_situation_query *q, char **version, char **freshness,
-                               char **hot) {
+                               char **hot, bool *area_ok) {
   *version = *freshness = NULL;
   if (hot) *hot = NULL;
   est_situation_bucket b[EST_SITUATION_BUCKETS_MAX], hb[EST_SITUATION_BUCKETS_MAX];
@@ -493,9 +494,11 @@ static est_result read_version(est_conn *c, const est_situation_query *q, char *
     PGresult *r;
     rc = est_db_exec(c, &version_stmt, p, &r, NULL);
     if (rc == EST_OK) {
-      if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0) || PQgetisnull(r, 0, 1) || PQgetisnull(r, 0, 2)) {
+      if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0) || PQgetisnull(r, 0, 1) || PQgetisnull(r, 0, 2) ||
+          PQgetisnull(r, 0, 3)) {
         rc = EST_EINTERNAL;
       } else {
+        if (area_ok) *area_ok = PQgetvalue(r, 0, 3)[0] == 't';
         *version = strdup(PQgetvalue(r, 0, 0));
         *freshness = strdup(PQgetvalue(r, 0, 2));
         if (hot) *hot = strdup(PQgetvalue(r, 0, 1));
@@ -528,17 +531,19 @@ est_result store_situation_open(est_pool *pool, const est_situation_query *q, st
   s->area = q->area_id ? store_lld(s->area_buf, q->area_id) : NULL;
   /* One snapshot: the version, counts, hot spots, context and GeoJSON parts
    * agree with each other; the version (first statement) names the snapshot. */
-  est_result rc = store_tx_begin_mode(pool, &s->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  /* In the same round trip: no parallel workers (on the measured 2-core
+   * machine their start-up cost more than they saved: a few thousand rows per
+   * statement, and concurrent requests already use every core). */
+  est_result rc = store_tx_begin_mode(pool, &s->c,
+                                      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;"
+                                      " SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL plan_cache_mode = force_generic_plan");
   if (rc != EST_OK) {
     free(s);
     return rc;
   }
-  /* No parallel workers: on the measured 2-core machine their start-up cost more
-   * than they saved (a few thousand rows per statement), and concurrent requests
-   * already use every core. */
-  if (rc == EST_OK) rc = est_db_command(s->c, "SET LOCAL max_parallel_workers_per_gather = 0");
-  if (rc == EST_OK) rc = read_version(s->c, q, version, freshness, &s->hot_version);
-  if (rc == EST_OK) rc = check_area(s->c, s->area);
+  bool area_ok = false;
+  rc = read_version(s->c, q, version, freshness, &s->hot_version, &area_ok);
+  if (rc == EST_OK && !area_ok) rc = EST_ENOTFOUND;
   if (rc != EST_OK) {
     free(*version);
     free(*freshness);
@@ -693,7 +698,7 @@ est_result store_situation_version(est_pool *pool, const est_situation_query *q,
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
   if (rc == EST_OK) {
-    rc = read_version(c, q, version, freshness, NULL);
+    rc = read_version(c, q, version, freshness, NULL, NULL);
     est_pool_release(pool, c);
   }
   return rc;
