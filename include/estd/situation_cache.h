@@ -78,7 +78,8 @@ void est_scache_fill(est_scache *c, const char *key, uint64_t flight, const char
  * with a copy of key's body in *out when it was stored with an equal
  * version (*stale false), or with another version but at most max_age_ms
  * before now_ms (*stale true); *stamp_ms is the time it was computed
- * (est_scache_put). False otherwise (the caller computes and puts). */
+ * (est_scache_put) and out->etag its est_scache_etag. False otherwise (the
+ * caller computes and puts). */
 bool est_scache_peek(est_scache *c, const char *key, const char *version, int64_t now_ms, int64_t max_age_ms,
                      est_scache_body *out, int64_t *stamp_ms, bool *stale);
 /* Stores body (copied) computed at stamp_ms from data at version, unless a

@@ -350,6 +350,7 @@ bool est_scache_peek(est_scache *c, const char *key, const char *version, int64_
   if (ok && (out->body = malloc(e->len ? e->len : 1)) != NULL) {
     memcpy(out->body, e->body, e->len);
     out->len = e->len;
+    memcpy(out->etag, e->etag, sizeof out->etag);
     *stamp_ms = e->stamp_ms;
     *stale = !same;
     e->last_use = ++c->tick;
@@ -370,6 +371,8 @@ void est_scache_put(est_scache *c, const char *key, const char *version, const c
     return;
   }
   memcpy(b, body, len);
+  char etag[24];
+  est_scache_etag(body, len, etag); /* outside the lock */
   uint64_t h = fnv1a(key, strlen(key));
   pthread_mutex_lock(&c->mu);
   entry *e = find(c, key, h);
@@ -378,6 +381,7 @@ void est_scache_put(est_scache *c, const char *key, const char *version, const c
   if (e) {
     e->khash = h;
     entry_set(c, e, b, len, v);
+    memcpy(e->etag, etag, sizeof e->etag);
     e->stamp_ms = stamp_ms;
     e->last_use = ++c->tick;
     b = v = NULL;

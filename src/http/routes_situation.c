@@ -113,6 +113,7 @@ typedef struct sit_rows {
   char *counts, *hotspots, *context, *areas, *events;
   long long hot_as_of_ms;
   bool hot_stale;
+  char hot_etag[24]; /* est_scache_etag of hotspots, when they came from or went into the memo ("" otherwise) */
 } sit_rows;
 
 static long long wall_ms(void) {
@@ -166,14 +167,46 @@ static est_result hotspots_memo(http_ctx *ctx, store_situation_snap *s, const es
       r->hotspots[b.len] = '\0';
     }
     free(b.body);
+    memcpy(r->hot_etag, b.etag, sizeof r->hot_etag);
     r->hot_as_of_ms = stale ? stamp : now_ms; /* unchanged buckets: as current as the counts */
     r->hot_stale = stale;
     return r->hotspots ? EST_OK : EST_ENOMEM;
   }
   est_result rc = fetch_hotspots(s, q, &r->hotspots);
-  if (rc == EST_OK) est_scache_put(m, key, hv, r->hotspots, strlen(r->hotspots), now_ms);
+  if (rc == EST_OK && m) {
+    est_scache_put(m, key, hv, r->hotspots, strlen(r->hotspots), now_ms);
+    est_scache_etag(r->hotspots, strlen(r->hotspots), r->hot_etag);
+  }
   r->hot_as_of_ms = now_ms;
   r->hot_stale = false;
+  return rc;
+}
+
+/* The hot spots of r published under pol (*out malloc'd), from the memo
+ * when the same hot spots (r->hot_etag) were published under the same
+ * policy before; else published and stored there. NULL without a memo. */
+static est_result hotspots_published(http_ctx *ctx, const est_situation_query *q, const est_publish_policy *pol,
+                                     const sit_rows *r, char **out) {
+  *out = NULL;
+  est_scache *m = ctx->app->hotspot_cache;
+  if (!m || !r->hot_etag[0]) return EST_OK;
+  char hkey[160], key[200];
+  est_situation_hotspots_key(q, hkey, sizeof hkey);
+  snprintf(key, sizeof key, "pub|k=%d|detail=%d|%s", pol->k, pol->detail ? 1 : 0, hkey);
+  est_scache_body b;
+  int64_t stamp;
+  bool stale;
+  if (est_scache_peek(m, key, r->hot_etag, wall_ms(), -1, &b, &stamp, &stale)) { /* the same hot spots only */
+    *out = malloc(b.len + 1);
+    if (*out) {
+      memcpy(*out, b.body, b.len);
+      (*out)[b.len] = '\0';
+    }
+    free(b.body);
+    return *out ? EST_OK : EST_ENOMEM;
+  }
+  est_result rc = est_situation_hotspots_publish(pol, r->hotspots, out);
+  if (rc == EST_OK) est_scache_put(m, key, r->hot_etag, *out, strlen(*out), wall_ms());
   return rc;
 }
 
@@ -225,11 +258,14 @@ static est_result compute(http_ctx *ctx, est_pool *pool, const est_situation_que
   if (rc != EST_OK) return rc;
   char as_of[32];
   est_rfc3339_from_ms(r.hot_as_of_ms, as_of);
-  est_situation_rows rows = {r.counts, r.hotspots, r.context, r.areas, r.events, as_of, r.hot_stale};
+  est_situation_rows rows = {r.counts, r.hotspots, r.context, r.areas, r.events, as_of, r.hot_stale, NULL};
   if (r.hot_stale) *expires_ms = r.hot_as_of_ms + (long long)ctx->app->cfg->hotspot_max_staleness_s * 1000;
   est_publish_policy policy = {q->k, q->detail_scope, NULL, NULL};
-  json_t *doc;
-  rc = est_situation_document(q, &policy, &rows, &doc);
+  char *hot_pub = NULL; /* GeoJSON draws the hot spots' hulls from the document: not spliced */
+  if (!geo) rc = hotspots_published(ctx, q, &policy, &r, &hot_pub);
+  rows.hotspots_published = hot_pub;
+  json_t *doc = NULL;
+  if (rc == EST_OK) rc = est_situation_document(q, &policy, &rows, &doc);
   if (rc == EST_OK && geo) rc = est_situation_geojson(q, doc, &rows, &doc);
   if (rc == EST_OK && !geo) json_object_set_new(doc, "freshness", json_string("\001estd-freshness"));
   rows_free(&r);
@@ -238,9 +274,15 @@ static est_result compute(http_ctx *ctx, est_pool *pool, const est_situation_que
     json_decref(doc);
     if (!*body) rc = EST_ENOMEM;
   }
-  if (rc == EST_OK) {
-    *len = strlen(*body);
-  } else {
+  if (rc == EST_OK) *len = strlen(*body);
+  if (rc == EST_OK && hot_pub) {
+    char *whole;
+    rc = est_situation_hotspots_splice(*body, *len, hot_pub, &whole, len);
+    free(*body);
+    *body = rc == EST_OK ? whole : NULL;
+  }
+  free(hot_pub);
+  if (rc != EST_OK) {
     free(*version);
     free(*freshness);
     *version = *freshness = NULL;
