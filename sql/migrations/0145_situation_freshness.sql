@@ -114,21 +114,28 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER events_freshness_ins AFTER INSERT ON events
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION est_freshness_raise_events();
-CREATE TRIGGER events_freshness_upd AFTER UPDATE ON events
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION est_freshness_update_events();
-CREATE TRIGGER events_freshness_del AFTER DELETE ON events
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION est_freshness_recheck_events();
-CREATE TRIGGER event_areas_freshness_ins AFTER INSERT ON event_areas
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION est_freshness_raise_event_areas();
--- An update may move a row to another area (or time): both halves.
-CREATE TRIGGER event_areas_freshness_upd_new AFTER UPDATE ON event_areas
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION est_freshness_raise_event_areas();
-CREATE TRIGGER event_areas_freshness_upd_old AFTER UPDATE ON event_areas
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION est_freshness_recheck_event_areas();
-CREATE TRIGGER event_areas_freshness_del AFTER DELETE ON event_areas
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION est_freshness_recheck_event_areas();
+-- An update of event_areas may move a row to another area (or time): both
+-- halves, the new rows raised and the old ones rechecked.
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT * FROM (VALUES
+      ('events_freshness_ins', 'INSERT', 'events', 'NEW TABLE AS new_rows', 'est_freshness_raise_events'),
+      ('events_freshness_upd', 'UPDATE', 'events', 'NEW TABLE AS new_rows', 'est_freshness_update_events'),
+      ('events_freshness_del', 'DELETE', 'events', 'OLD TABLE AS old_rows', 'est_freshness_recheck_events'),
+      ('event_areas_freshness_ins', 'INSERT', 'event_areas', 'NEW TABLE AS new_rows', 'est_freshness_raise_event_areas'),
+      ('event_areas_freshness_upd_new', 'UPDATE', 'event_areas', 'NEW TABLE AS new_rows',
+       'est_freshness_raise_event_areas'),
+      ('event_areas_freshness_upd_old', 'UPDATE', 'event_areas', 'OLD TABLE AS old_rows',
+       'est_freshness_recheck_event_areas'),
+      ('event_areas_freshness_del', 'DELETE', 'event_areas', 'OLD TABLE AS old_rows',
+       'est_freshness_recheck_event_areas')) t(name, op, tbl, ref, fn)
+  LOOP
+    EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I REFERENCING %s FOR EACH STATEMENT EXECUTE FUNCTION %I()',
+                   r.name, r.op, r.tbl, r.ref, r.fn);
+  END LOOP;
+END
+$$;
 
 -- ---- backfill ------------------------------------------------------------------
 INSERT INTO situation_freshness (area_id, newest_occurred_at, newest_event_id, newest_received_at)
