@@ -20,7 +20,8 @@
 #
 # PostgreSQL: the cluster of scripts/pg.sh at ESTD_PG_PORT (the caller's test
 # cluster is fine: one database, estd_bench_load, kept for reruns).
-#   BENCH_EVENTS (2000000)  BENCH_DURATION (8s)  BENCH_WEEK (2024-W20)  BENCH_RATE (2000)
+#   BENCH_EVENTS (2000000)  BENCH_DURATION (8s)  BENCH_WEEK (2024-W20)  BENCH_RATE (2000)  ESTD_BIN
+#   BENCH_RAW=0 skips the wrk rows of the raw source (its single requests stay)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 EVENTS=${BENCH_EVENTS:-2000000}
@@ -37,10 +38,15 @@ wrk_json() { # NAME URL: one JSON line
   wrk -t2 -c32 -d"$DUR" --latency --timeout 60s -s "$REPO/bench/wrk_report.lua" "$2" 2>/dev/null |
     awk -v name="$1" '/^JSON /{sub(/^JSON /,""); sub(/^\{/, "{\"name\":\"" name "\","); print}'
 }
-# RelWithDebInfo (-O2 -g: symbols for perf), as bench/intake/run.sh
-cmake -S "$REPO" -B "$REPO/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DESTD_BUILD_TESTS=OFF >/dev/null
-ninja -C "$REPO/build-bench" estd >/dev/null
-ESTD="$REPO/build-bench/estd"
+# RelWithDebInfo (-O2 -g: symbols for perf), as bench/intake/run.sh; ESTD_BIN: another build
+# (e.g. an earlier commit's, for a before/after pair on the same database)
+if [ -n "${ESTD_BIN:-}" ]; then
+  ESTD=$ESTD_BIN
+else
+  cmake -S "$REPO" -B "$REPO/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DESTD_BUILD_TESTS=OFF >/dev/null
+  ninja -C "$REPO/build-bench" estd >/dev/null
+  ESTD="$REPO/build-bench/estd"
+fi
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null' EXIT
 
@@ -138,7 +144,7 @@ row() { # NAME PORT QUERY WRITE(0|1)
   echo "${j%\}},\"writer\":$wr,\"misses\":$(( $(misses "$2") - m0 ))}"
 }
 row livez "$PORT_rollup" /livez 0
-for src in rollup raw; do
+for src in rollup $([ "${BENCH_RAW:-1}" = 1 ] && echo raw); do
   eval "p=\$PORT_$src"
   row "one.$src.idle" "$p" "$Q_ONE" 0
   row "one.$src.intake" "$p" "$Q_ONE" 1
