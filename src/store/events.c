@@ -42,9 +42,10 @@ static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
 
 /* s: the staged rows, one per key (the first in batch order); k: the keys
  * that were new; n: their rows with the new event id; ins: the events with
- * their areas (est_event_area_ids, migration 0116: per row one probe of the
- * GiST index of areas, by the position's precision: only districts for
- * district precision, none for a municipality or county centroid); ea:
+ * their areas (est_event_area_set, the rule of migration 0116 as a set the
+ * planner inlines, 0140: per row one probe of the GiST index of areas, by
+ * the position's precision: only districts for district precision, none for
+ * a municipality or county centroid); ea:
  * their area rows, with the event's columns they repeat (0090).
  *
  * The rollups and bucket versions of exactly the rows inserted (ins: a
@@ -56,39 +57,39 @@ static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
  * situation_daily, vb bumps every (area, Stockholm day) bucket the events
  * fall in (also 0, and -1 for presence). Every upsert is sorted by its key,
  * so two intake writers lock the rollup rows in the same order. */
-#define EV_WITH                                                                                                                              \
-  "WITH s AS (SELECT DISTINCT ON (source, sid) i, source, sid, party_id, kind, activity_type, category, "                                    \
-  "occurred_at::timestamptz AS occurred_at, duration_s, CASE WHEN px IS NULL THEN NULL WHEN srid = 4326 THEN "                               \
-  "ST_SetSRID(ST_MakePoint(px, py), 4326) ELSE ST_Transform(ST_SetSRID(ST_MakePoint(px, py), srid), 4326) "                                  \
-  "END AS g, ST_SetSRID(ST_GeomFromGeoJSON(track), 4326) AS t, place, description, attributes::jsonb AS "                                    \
-  "attributes, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}') AS flags, prec, "                                                     \
-  "published_at::timestamptz AS published_at FROM " STAGE                                                                                    \
-  " ORDER BY source, sid, i), "                                                                                                              \
-  "k AS (INSERT INTO event_keys (source, source_event_id) SELECT source, sid FROM s ORDER BY i "                                             \
-  "ON CONFLICT (source, source_event_id) DO NOTHING RETURNING event_id, source, source_event_id), "                                          \
-  "n AS (SELECT k.event_id, s.* FROM k JOIN s ON s.source = k.source AND s.sid = k.source_event_id), "                                       \
-  "ins AS (INSERT INTO events (id, source, source_event_id, party_id, kind, activity_type, category, "                                       \
-  "occurred_at, duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel, "                                    \
-  "location_precision, published_at) SELECT n.event_id, n.source, n.sid, n.party_id, n.kind, "                                               \
-  "n.activity_type, n.category, n.occurred_at, n.duration_s, n.g, n.t, n.place, est_event_area_ids(COALESCE(n.g, n.t), n.prec), "            \
-  "n.description, n.attributes, n.flags, $1, n.prec, n.published_at FROM n ORDER BY n.i "                                                    \
-  "RETURNING id, area_ids, occurred_at, kind, category, party_id, record_key, duration_s, hs_pt), "                                          \
-  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key, "                                   \
-  "duration_s, hs_pt) SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, "                                           \
-  "ins.record_key, ins.duration_s, ins.hs_pt FROM ins, unnest(ins.area_ids) AS u(a)), "                                                      \
-  "g AS (SELECT u.a, date_trunc('hour', ins.occurred_at, 'UTC') AS h, ins.kind AS k, COALESCE(ins.category, '') AS c, "                      \
-  "ins.party_id AS p, count(*) AS n, sum(ins.record_key) AS rk, COALESCE(sum(ins.duration_s), 0) AS dur "                                    \
-  "FROM ins, unnest(ins.area_ids || 0::bigint) AS u(a) GROUP BY 1, 2, 3, 4, 5), "                                                            \
-  "rh AS (INSERT INTO situation_hourly AS r (area_id, hour, kind, n, rk, dur) SELECT a, h, k, sum(n)::int8, sum(rk)::int8, "                 \
-  "sum(dur)::int8 FROM g GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 ON CONFLICT (area_id, hour, kind) DO UPDATE "                                     \
-  "SET n = r.n + excluded.n, rk = r.rk + excluded.rk, dur = r.dur + excluded.dur), "                                                         \
-  "rd AS (INSERT INTO situation_daily AS r (area_id, day, kind, category, party_id, n, rk, dur) "                                            \
-  "SELECT a, (h AT TIME ZONE 'Europe/Stockholm')::date, k, c, p, sum(n)::int8, sum(rk)::int8, sum(dur)::int8 FROM g GROUP BY 1, 2, 3, 4, 5 " \
-  "ORDER BY 1, 2, 3, 4, 5 ON CONFLICT (area_id, day, kind, category, party_id) DO UPDATE "                                                   \
-  "SET n = r.n + excluded.n, rk = r.rk + excluded.rk, dur = r.dur + excluded.dur), "                                                         \
-  "vb AS (INSERT INTO situation_versions AS v (area_id, day, version) SELECT DISTINCT x.a, "                                                 \
-  "(ins.occurred_at AT TIME ZONE 'Europe/Stockholm')::date, 1::bigint FROM ins, unnest(ins.area_ids || 0::bigint || "                        \
-  "CASE WHEN ins.kind <> 'incident' THEN ARRAY[-1::bigint] ELSE '{}'::bigint[] END) AS x(a) ORDER BY 1, 2 "                                  \
+#define EV_WITH                                                                                                                                                                                                               \
+  "WITH s AS (SELECT DISTINCT ON (source, sid) i, source, sid, party_id, kind, activity_type, category, "                                                                                                                     \
+  "occurred_at::timestamptz AS occurred_at, duration_s, CASE WHEN px IS NULL THEN NULL WHEN srid = 4326 THEN "                                                                                                                \
+  "ST_SetSRID(ST_MakePoint(px, py), 4326) ELSE ST_Transform(ST_SetSRID(ST_MakePoint(px, py), srid), 4326) "                                                                                                                   \
+  "END AS g, ST_SetSRID(ST_GeomFromGeoJSON(track), 4326) AS t, place, description, attributes::jsonb AS "                                                                                                                     \
+  "attributes, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}') AS flags, prec, "                                                                                                                                      \
+  "published_at::timestamptz AS published_at FROM " STAGE                                                                                                                                                                     \
+  " ORDER BY source, sid, i), "                                                                                                                                                                                               \
+  "k AS (INSERT INTO event_keys (source, source_event_id) SELECT source, sid FROM s ORDER BY i "                                                                                                                              \
+  "ON CONFLICT (source, source_event_id) DO NOTHING RETURNING event_id, source, source_event_id), "                                                                                                                           \
+  "n AS (SELECT k.event_id, s.* FROM k JOIN s ON s.source = k.source AND s.sid = k.source_event_id), "                                                                                                                        \
+  "ins AS (INSERT INTO events (id, source, source_event_id, party_id, kind, activity_type, category, "                                                                                                                        \
+  "occurred_at, duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel, "                                                                                                                     \
+  "location_precision, published_at) SELECT n.event_id, n.source, n.sid, n.party_id, n.kind, "                                                                                                                                \
+  "n.activity_type, n.category, n.occurred_at, n.duration_s, n.g, n.t, n.place, COALESCE(ai.ids, '{}'::bigint[]), "                                                                                                           \
+  "n.description, n.attributes, n.flags, $1, n.prec, n.published_at FROM n CROSS JOIN LATERAL (SELECT array_agg(x.area_id ORDER BY x.area_id) AS ids FROM est_event_area_set(COALESCE(n.g, n.t), n.prec) x) ai ORDER BY n.i " \
+  "RETURNING id, area_ids, occurred_at, kind, category, party_id, record_key, duration_s, hs_pt), "                                                                                                                           \
+  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key, "                                                                                                                    \
+  "duration_s, hs_pt) SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, "                                                                                                                            \
+  "ins.record_key, ins.duration_s, ins.hs_pt FROM ins, unnest(ins.area_ids) AS u(a)), "                                                                                                                                       \
+  "g AS (SELECT u.a, date_trunc('hour', ins.occurred_at, 'UTC') AS h, ins.kind AS k, COALESCE(ins.category, '') AS c, "                                                                                                       \
+  "ins.party_id AS p, count(*) AS n, sum(ins.record_key) AS rk, COALESCE(sum(ins.duration_s), 0) AS dur "                                                                                                                     \
+  "FROM ins, unnest(ins.area_ids || 0::bigint) AS u(a) GROUP BY 1, 2, 3, 4, 5), "                                                                                                                                             \
+  "rh AS (INSERT INTO situation_hourly AS r (area_id, hour, kind, n, rk, dur) SELECT a, h, k, sum(n)::int8, sum(rk)::int8, "                                                                                                  \
+  "sum(dur)::int8 FROM g GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 ON CONFLICT (area_id, hour, kind) DO UPDATE "                                                                                                                      \
+  "SET n = r.n + excluded.n, rk = r.rk + excluded.rk, dur = r.dur + excluded.dur), "                                                                                                                                          \
+  "rd AS (INSERT INTO situation_daily AS r (area_id, day, kind, category, party_id, n, rk, dur) "                                                                                                                             \
+  "SELECT a, (h AT TIME ZONE 'Europe/Stockholm')::date, k, c, p, sum(n)::int8, sum(rk)::int8, sum(dur)::int8 FROM g GROUP BY 1, 2, 3, 4, 5 "                                                                                  \
+  "ORDER BY 1, 2, 3, 4, 5 ON CONFLICT (area_id, day, kind, category, party_id) DO UPDATE "                                                                                                                                    \
+  "SET n = r.n + excluded.n, rk = r.rk + excluded.rk, dur = r.dur + excluded.dur), "                                                                                                                                          \
+  "vb AS (INSERT INTO situation_versions AS v (area_id, day, version) SELECT DISTINCT x.a, "                                                                                                                                  \
+  "(ins.occurred_at AT TIME ZONE 'Europe/Stockholm')::date, 1::bigint FROM ins, unnest(ins.area_ids || 0::bigint || "                                                                                                         \
+  "CASE WHEN ins.kind <> 'incident' THEN ARRAY[-1::bigint] ELSE '{}'::bigint[] END) AS x(a) ORDER BY 1, 2 "                                                                                                                   \
   "ON CONFLICT (area_id, day) DO UPDATE SET version = v.version + 1) "
 
 /* Kafka: the batch index of every message whose event was inserted. */
