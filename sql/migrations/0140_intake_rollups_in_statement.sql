@@ -1,22 +1,23 @@
--- 0140 the intake statement maintains the rollups and bucket versions itself
+-- 0140 the intake maintains the rollups and bucket versions itself
 -- (issue 13, intake near COPY; src/store/events.c EV_WITH, docs/BENCHMARKS.md).
 --
--- The intake statement (binary COPY into a staging table, then one INSERT
--- with data-modifying CTEs) now computes the deltas of situation_hourly,
+-- The intake (binary COPY into a staging table, then one INSERT with
+-- data-modifying CTEs) now computes the deltas of situation_hourly,
 -- situation_daily (0090) and situation_versions (0070) from the rows it
 -- actually inserted (its RETURNING: a duplicate that hit ON CONFLICT DO
--- NOTHING is not among them) and upserts them sorted by key in the same
--- statement. The profile showed the statement triggers doing that work a
--- second time over the transition tables at ~40 % of the backends' time
--- (four PL/pgSQL functions per batch, each re-grouping its transition table,
--- two of them through a dynamic EXECUTE planned anew per batch).
+-- NOTHING is not among them) and upserts them sorted by key, in a second
+-- statement of the same transaction right before the commit (events.c
+-- ev_rollup). The profile showed the statement triggers re-grouping the
+-- transition tables in four PL/pgSQL functions per batch, two of them
+-- through a dynamic EXECUTE planned anew per batch.
 --
 -- So exactly these four trigger functions return at once for an INSERT of
--- the intake statement (estd.intake_statement = 'on', which events.c sets
--- for that one statement and resets after it). Every other statement
--- (plain SQL inserts, UPDATEs of retention strip and re-assignment, every
--- DELETE, the event_areas rows a re-assignment inserts) keeps maintaining
--- the rollups and versions through them, unchanged.
+-- the marked intake statement (estd.intake_statement = 'on', which events.c
+-- sets for that one statement; the rollup statement after it ends the
+-- mark). Every other statement (plain SQL inserts, UPDATEs of retention
+-- strip and re-assignment, every DELETE, the event_areas rows a
+-- re-assignment inserts) keeps maintaining the rollups and versions through
+-- them, unchanged.
 
 CREATE OR REPLACE FUNCTION est_situation_bump_events() RETURNS trigger
   LANGUAGE plpgsql AS $$
