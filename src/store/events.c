@@ -78,7 +78,7 @@ static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
 /* The second statement of every intake: the rollups and bucket versions of
  * exactly the rows the first one inserted (NEW_ROWS, its RETURNING: a
  * duplicate that hit ON CONFLICT is not in it), instead of the statement
- * triggers of 0070/0090 (which return at once for the marked first
+ * triggers of 0070/0090 (which do not fire for the marked first
  * statement, migration 0140). g groups them at the full grain (area, UTC
  * hour, kind, category, party), area 0 = every event, the other areas those
  * of its event_areas rows; rh/rd add g to situation_hourly / situation_daily,
