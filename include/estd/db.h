@@ -22,6 +22,24 @@ typedef struct est_stmt {
  * owned by the caller (PQclear). On failure returns a mapped est_result,
  * and if sqlstate is not NULL copies the 5-char SQLSTATE into it (or ""). */
 est_result est_db_exec(est_conn *c, const est_stmt *stmt, const char *const *params, PGresult **out, char sqlstate[6]);
+/* One statement of est_db_exec_batch: a prepared statement with its text
+ * parameters, or (stmt NULL) a parameterless utility command sql (BEGIN,
+ * SET LOCAL ...; one command, no parameters); out is its result. */
+typedef struct est_db_item {
+  const est_stmt *stmt;
+  const char *const *params;
+  const char *sql;
+  PGresult *out;
+} est_db_item;
+#define EST_DB_BATCH_MAX 16
+
+/* Executes items[0..n) (n <= EST_DB_BATCH_MAX) on c in order, in one round
+ * trip (libpq pipeline mode), within one deadline as est_db_exec. On
+ * success every item's out is set (PGRES_TUPLES_OK or PGRES_COMMAND_OK,
+ * caller PQclears). On failure no out is set and the first failing item's
+ * error is returned as est_db_exec returns it; the items after it did not
+ * run (an open transaction is aborted by the failure, as with est_db_exec). */
+est_result est_db_exec_batch(est_conn *c, est_db_item *items, size_t n, char sqlstate[6]);
 /* Runs a parameterless utility command (BEGIN, COMMIT, ROLLBACK, ...) or
  * trusted SQL text of several statements (migrations); the first failing
  * statement's error is returned. Same deadline as est_db_exec. */

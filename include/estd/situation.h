@@ -67,7 +67,22 @@ typedef struct est_situation_rows {
   bool hotspots_stale;        /* newer events exist in their buckets (served within ESTD_HOTSPOT_MAX_STALENESS_S): the
                           document then has "hot_spots_as_of" and "hot_spots_stale": true; without them the hot
                           spots are of the same snapshot as the counts (the document as before) */
+  const char *hotspots_published; /* when non-NULL: hotspots already published under the document's policy
+                                     (est_situation_hotspots_publish); the document then holds a placeholder
+                                     that est_situation_hotspots_splice replaces by this text (not for GeoJSON) */
 } est_situation_rows;
+
+/* The hot spots text rows->hotspots published exactly as est_situation_document
+ * publishes them under pol, as compact JSON (*out malloc'd): a picture
+ * recomputed while its hot spots are unchanged (the memo, under intake) then
+ * splices this text instead of parsing, publishing and printing the hot
+ * spots again, most of the all-areas document. EST_EINTERNAL when hotspots
+ * is not a JSON array. */
+est_result est_situation_hotspots_publish(const est_publish_policy *pol, const char *hotspots, char **out);
+/* doc (len bytes): a compact document built from rows with hotspots_published;
+ * *out (malloc'd, *olen bytes): doc with that text in place of its
+ * placeholder. EST_EINTERNAL when doc has no placeholder. */
+est_result est_situation_hotspots_splice(const char *doc, size_t len, const char *published, char **out, size_t *olen);
 
 /* The hot spots of the period's incidents pts[0..n) (category slots
  * 0..ncat-1): weighted DBSCAN with q's eps and min_points, at most

@@ -78,7 +78,8 @@ void est_scache_fill(est_scache *c, const char *key, uint64_t flight, const char
  * with a copy of key's body in *out when it was stored with an equal
  * version (*stale false), or with another version but at most max_age_ms
  * before now_ms (*stale true); *stamp_ms is the time it was computed
- * (est_scache_put). False otherwise (the caller computes and puts). */
+ * (est_scache_put) and out->etag its est_scache_etag. False otherwise (the
+ * caller computes and puts). */
 bool est_scache_peek(est_scache *c, const char *key, const char *version, int64_t now_ms, int64_t max_age_ms,
                      est_scache_body *out, int64_t *stamp_ms, bool *stale);
 /* Stores body (copied) computed at stamp_ms from data at version, unless a
@@ -90,6 +91,10 @@ void est_scache_abandon(est_scache *c, const char *key, uint64_t flight);
 
 /* Strong ETag of a body: "\"" + 16 hex digits of its 64-bit FNV-1a hash + "\"" (out >= 24). */
 void est_scache_etag(const char *body, size_t len, char out[24]);
+/* Strong ETag, in the same form, of the body made from the body tagged etag
+ * and part (len bytes) spliced into it: a hash of both tags' inputs, so a
+ * cached body is hashed once and each response only hashes its part. */
+void est_scache_etag_with(const char *etag, const char *part, size_t len, char out[24]);
 /* true when the If-None-Match header value (may be NULL) matches etag ("*" or a listed tag, W/ ignored). */
 bool est_scache_etag_match(const char *if_none_match, const char *etag);
 

@@ -136,10 +136,58 @@ static json_t *sources_publish(json_t *src, bool detail) {
 
 static json_t *load(const char *text) { return text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL; }
 
+/* The placeholder of published hot spots: a string member (a control
+ * character no stored text gives here), as JSON_COMPACT prints it, with its
+ * key: the first such text in a document is the member itself, since only
+ * fixed keys and numbers precede it (est_situation_document's order). */
+#define HOT_MARK_VALUE "\002estd-hot-spots"
+#define HOT_MARK_TEXT "\"hot_spots\":\"\\u0002estd-hot-spots\""
+#define HOT_KEY_TEXT "\"hot_spots\":"
+
+est_result est_situation_hotspots_publish(const est_publish_policy *pol, const char *hotspots, char **out) {
+  *out = NULL;
+  json_t *hot = load(hotspots);
+  if (!json_is_array(hot)) {
+    json_decref(hot);
+    return EST_EINTERNAL;
+  }
+  publish_hotspots(pol, hot);
+  est_publish_tree(pol, "other", hot); /* the document's last pass, on this part of it */
+  *out = json_dumps(hot, JSON_COMPACT);
+  json_decref(hot);
+  return *out ? EST_OK : EST_ENOMEM;
+}
+
+est_result est_situation_hotspots_splice(const char *doc, size_t len, const char *published, char **out, size_t *olen) {
+  *out = NULL;
+  const size_t ml = sizeof HOT_MARK_TEXT - 1, kl = sizeof HOT_KEY_TEXT - 1;
+  const char *at = NULL;
+  for (const char *p = doc; p + ml <= doc + len; p++) {
+    p = memchr(p, '"', (size_t)(doc + len - p));
+    if (!p || p + ml > doc + len) break;
+    if (memcmp(p, HOT_MARK_TEXT, ml) == 0) {
+      at = p;
+      break;
+    }
+  }
+  if (!at) return EST_EINTERNAL;
+  size_t pl = strlen(published), pre = (size_t)(at - doc) + kl, n = len - (ml - kl) + pl;
+  char *b = malloc(n + 1);
+  if (!b) return EST_ENOMEM;
+  memcpy(b, doc, pre);
+  memcpy(b + pre, published, pl);
+  memcpy(b + pre + pl, at + ml, len - (size_t)(at - doc) - ml);
+  b[n] = '\0';
+  *out = b;
+  *olen = n;
+  return EST_OK;
+}
+
 est_result est_situation_document(const est_situation_query *q, const est_publish_policy *pol,
                                   const est_situation_rows *rows, json_t **out) {
   *out = NULL;
-  json_t *counts = load(rows->counts), *hot = load(rows->hotspots), *cx = load(rows->context);
+  json_t *counts = load(rows->counts), *cx = load(rows->context);
+  json_t *hot = rows->hotspots_published ? json_string(HOT_MARK_VALUE) : load(rows->hotspots);
   if (!json_is_object(counts) || !hot || !json_is_object(cx)) {
     json_decref(counts);
     json_decref(hot);

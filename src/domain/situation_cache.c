@@ -49,8 +49,7 @@ struct est_scache {
 
 static atomic_uint_fast64_t g_hits, g_misses, g_coalesced;
 
-static uint64_t fnv1a(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ULL;
+static uint64_t fnv1a_from(uint64_t h, const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
     h ^= (unsigned char)s[i];
     h *= 1099511628211ULL;
@@ -58,8 +57,15 @@ static uint64_t fnv1a(const char *s, size_t n) {
   return h;
 }
 
+static uint64_t fnv1a(const char *s, size_t n) { return fnv1a_from(1469598103934665603ULL, s, n); }
+
 void est_scache_etag(const char *body, size_t len, char out[24]) {
   snprintf(out, 24, "\"%016llx\"", (unsigned long long)fnv1a(body, len));
+}
+
+void est_scache_etag_with(const char *etag, const char *part, size_t len, char out[24]) {
+  uint64_t h = fnv1a(etag, strlen(etag));
+  snprintf(out, 24, "\"%016llx\"", (unsigned long long)fnv1a_from(h, part, len));
 }
 
 bool est_scache_etag_match(const char *inm, const char *etag) {
@@ -344,6 +350,7 @@ bool est_scache_peek(est_scache *c, const char *key, const char *version, int64_
   if (ok && (out->body = malloc(e->len ? e->len : 1)) != NULL) {
     memcpy(out->body, e->body, e->len);
     out->len = e->len;
+    memcpy(out->etag, e->etag, sizeof out->etag);
     *stamp_ms = e->stamp_ms;
     *stale = !same;
     e->last_use = ++c->tick;
@@ -364,6 +371,8 @@ void est_scache_put(est_scache *c, const char *key, const char *version, const c
     return;
   }
   memcpy(b, body, len);
+  char etag[24];
+  est_scache_etag(body, len, etag); /* outside the lock */
   uint64_t h = fnv1a(key, strlen(key));
   pthread_mutex_lock(&c->mu);
   entry *e = find(c, key, h);
@@ -372,6 +381,7 @@ void est_scache_put(est_scache *c, const char *key, const char *version, const c
   if (e) {
     e->khash = h;
     entry_set(c, e, b, len, v);
+    memcpy(e->etag, etag, sizeof e->etag);
     e->stamp_ms = stamp_ms;
     e->last_use = ++c->tick;
     b = v = NULL;

@@ -113,6 +113,7 @@ typedef struct sit_rows {
   char *counts, *hotspots, *context, *areas, *events;
   long long hot_as_of_ms;
   bool hot_stale;
+  char hot_etag[24]; /* est_scache_etag of hotspots, when they came from or went into the memo ("" otherwise) */
 } sit_rows;
 
 static long long wall_ms(void) {
@@ -166,14 +167,46 @@ static est_result hotspots_memo(http_ctx *ctx, store_situation_snap *s, const es
       r->hotspots[b.len] = '\0';
     }
     free(b.body);
+    memcpy(r->hot_etag, b.etag, sizeof r->hot_etag);
     r->hot_as_of_ms = stale ? stamp : now_ms; /* unchanged buckets: as current as the counts */
     r->hot_stale = stale;
     return r->hotspots ? EST_OK : EST_ENOMEM;
   }
   est_result rc = fetch_hotspots(s, q, &r->hotspots);
-  if (rc == EST_OK) est_scache_put(m, key, hv, r->hotspots, strlen(r->hotspots), now_ms);
+  if (rc == EST_OK && m) {
+    est_scache_put(m, key, hv, r->hotspots, strlen(r->hotspots), now_ms);
+    est_scache_etag(r->hotspots, strlen(r->hotspots), r->hot_etag);
+  }
   r->hot_as_of_ms = now_ms;
   r->hot_stale = false;
+  return rc;
+}
+
+/* The hot spots of r published under pol (*out malloc'd), from the memo
+ * when the same hot spots (r->hot_etag) were published under the same
+ * policy before; else published and stored there. NULL without a memo. */
+static est_result hotspots_published(http_ctx *ctx, const est_situation_query *q, const est_publish_policy *pol,
+                                     const sit_rows *r, char **out) {
+  *out = NULL;
+  est_scache *m = ctx->app->hotspot_cache;
+  if (!m || !r->hot_etag[0]) return EST_OK;
+  char hkey[160], key[200];
+  est_situation_hotspots_key(q, hkey, sizeof hkey);
+  snprintf(key, sizeof key, "pub|k=%d|detail=%d|%s", pol->k, pol->detail ? 1 : 0, hkey);
+  est_scache_body b;
+  int64_t stamp;
+  bool stale;
+  if (est_scache_peek(m, key, r->hot_etag, wall_ms(), -1, &b, &stamp, &stale)) { /* the same hot spots only */
+    *out = malloc(b.len + 1);
+    if (*out) {
+      memcpy(*out, b.body, b.len);
+      (*out)[b.len] = '\0';
+    }
+    free(b.body);
+    return *out ? EST_OK : EST_ENOMEM;
+  }
+  est_result rc = est_situation_hotspots_publish(pol, r->hotspots, out);
+  if (rc == EST_OK) est_scache_put(m, key, r->hot_etag, *out, strlen(*out), wall_ms());
   return rc;
 }
 
@@ -225,11 +258,14 @@ static est_result compute(http_ctx *ctx, est_pool *pool, const est_situation_que
   if (rc != EST_OK) return rc;
   char as_of[32];
   est_rfc3339_from_ms(r.hot_as_of_ms, as_of);
-  est_situation_rows rows = {r.counts, r.hotspots, r.context, r.areas, r.events, as_of, r.hot_stale};
+  est_situation_rows rows = {r.counts, r.hotspots, r.context, r.areas, r.events, as_of, r.hot_stale, NULL};
   if (r.hot_stale) *expires_ms = r.hot_as_of_ms + (long long)ctx->app->cfg->hotspot_max_staleness_s * 1000;
   est_publish_policy policy = {q->k, q->detail_scope, NULL, NULL};
-  json_t *doc;
-  rc = est_situation_document(q, &policy, &rows, &doc);
+  char *hot_pub = NULL; /* GeoJSON draws the hot spots' hulls from the document: not spliced */
+  if (!geo) rc = hotspots_published(ctx, q, &policy, &r, &hot_pub);
+  rows.hotspots_published = hot_pub;
+  json_t *doc = NULL;
+  if (rc == EST_OK) rc = est_situation_document(q, &policy, &rows, &doc);
   if (rc == EST_OK && geo) rc = est_situation_geojson(q, doc, &rows, &doc);
   if (rc == EST_OK && !geo) json_object_set_new(doc, "freshness", json_string("\001estd-freshness"));
   rows_free(&r);
@@ -238,9 +274,15 @@ static est_result compute(http_ctx *ctx, est_pool *pool, const est_situation_que
     json_decref(doc);
     if (!*body) rc = EST_ENOMEM;
   }
-  if (rc == EST_OK) {
-    *len = strlen(*body);
-  } else {
+  if (rc == EST_OK) *len = strlen(*body);
+  if (rc == EST_OK && hot_pub) {
+    char *whole;
+    rc = est_situation_hotspots_splice(*body, *len, hot_pub, &whole, len);
+    free(*body);
+    *body = rc == EST_OK ? whole : NULL;
+  }
+  free(hot_pub);
+  if (rc != EST_OK) {
     free(*version);
     free(*freshness);
     *version = *freshness = NULL;
@@ -248,17 +290,20 @@ static est_result compute(http_ctx *ctx, est_pool *pool, const est_situation_que
   return rc;
 }
 
-/* The body to send: tmpl with its last FRESHNESS_MARK replaced by freshness
- * (malloc'd into *out); tmpl itself when it has none (GeoJSON). */
-static est_result splice(const char *tmpl, size_t len, const char *freshness, char **out, size_t *olen) {
+/* Where tmpl's last FRESHNESS_MARK starts, or NULL (GeoJSON has none). */
+static const char *freshness_mark(const char *tmpl, size_t len) {
   static const char mark[] = FRESHNESS_MARK;
   const size_t ml = sizeof mark - 1;
-  const char *at = NULL;
   for (size_t i = len >= ml ? len - ml + 1 : 0; i-- > 0;)
-    if (tmpl[i] == '"' && memcmp(tmpl + i, mark, ml) == 0) {
-      at = tmpl + i;
-      break;
-    }
+    if (tmpl[i] == '"' && memcmp(tmpl + i, mark, ml) == 0) return tmpl + i;
+  return NULL;
+}
+
+/* The body to send: tmpl with the mark at (from freshness_mark) replaced
+ * by freshness (malloc'd into *out); tmpl itself when at is NULL. */
+static est_result splice(const char *tmpl, size_t len, const char *at, const char *freshness, char **out,
+                         size_t *olen) {
+  const size_t ml = sizeof FRESHNESS_MARK - 1;
   size_t fl = at ? strlen(freshness) : 0;
   size_t n = at ? len - ml + fl : len;
   char *b = malloc(n + 1);
@@ -279,20 +324,28 @@ static est_result splice(const char *tmpl, size_t len, const char *freshness, ch
 
 /* ---- response cache (estd/situation_cache.h) ------------------------------ */
 
-/* Replies with tmpl (a cached or computed body) with freshness spliced in;
- * the ETag is that of the body sent. */
-static est_result reply_body(http_ctx *ctx, bool geo, const char *tmpl, size_t tlen, const char *freshness) {
-  char *body;
-  size_t len;
-  est_result rc = splice(tmpl, tlen, freshness, &body, &len);
-  if (rc != EST_OK) return rc;
+/* Replies with tmpl (a cached or computed body, tagged tmpl_etag) with
+ * freshness spliced in. The ETag is that of tmpl and the freshness
+ * (est_scache_etag_with): a cached body is hashed once, when computed, not
+ * per response; a revalidation that matches sends no body at all. */
+static est_result reply_body(http_ctx *ctx, bool geo, const char *tmpl, size_t tlen, const char *tmpl_etag,
+                             const char *freshness) {
+  const char *at = freshness_mark(tmpl, tlen);
   char etag[24];
-  est_scache_etag(body, len, etag);
+  if (at) est_scache_etag_with(tmpl_etag, freshness, strlen(freshness), etag);
+  else snprintf(etag, sizeof etag, "%s", tmpl_etag);
   /* Always revalidate: the picture changes with every new event. */
   http_set_header(ctx, "Cache-Control", "private, max-age=0");
   http_set_header(ctx, "ETag", etag);
-  if (est_scache_etag_match(http_header(ctx, "If-None-Match"), etag)) http_reply_empty(ctx, 304);
-  else http_reply_raw(ctx, 200, geo ? "application/geo+json" : "application/json", body, len);
+  if (est_scache_etag_match(http_header(ctx, "If-None-Match"), etag)) {
+    http_reply_empty(ctx, 304);
+    return EST_OK;
+  }
+  char *body;
+  size_t len;
+  est_result rc = splice(tmpl, tlen, at, freshness, &body, &len);
+  if (rc != EST_OK) return rc;
+  http_reply_raw(ctx, 200, geo ? "application/geo+json" : "application/json", body, len);
   free(body);
   return EST_OK;
 }
@@ -348,7 +401,7 @@ static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
     est_scache_body hit;
     est_scache_outcome o = est_scache_begin(c, key, ver, ticket, wall_ms(), &hit, &flight);
     if (o == EST_SCACHE_HIT) {
-      rc = reply_body(ctx, geo, hit.body, hit.len, fresh);
+      rc = reply_body(ctx, geo, hit.body, hit.len, hit.etag, fresh);
       free(hit.body);
       free(ver);
       return rc;
@@ -366,7 +419,7 @@ static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
   char etag[24];
   est_scache_etag(body, len, etag);
   est_scache_fill(c, key, flight, version, body, len, etag, expires);
-  rc = reply_body(ctx, geo, body, len, freshness);
+  rc = reply_body(ctx, geo, body, len, etag, freshness);
   free(body);
   free(version);
   free(freshness);
@@ -425,7 +478,7 @@ est_result http_situation_render_period(http_ctx *ctx, long long area_id, const 
   size_t tlen = 0;
   long long expires;
   est_result rc = compute(ctx, ctx->app->pool, &q, false, &tmpl, &tlen, &version, &freshness, &expires);
-  if (rc == EST_OK) rc = splice(tmpl, tlen, freshness, body, len);
+  if (rc == EST_OK) rc = splice(tmpl, tlen, freshness_mark(tmpl, tlen), freshness, body, len);
   free(tmpl);
   free(version);
   free(freshness);

@@ -551,6 +551,107 @@ static est_result conn_flush(est_conn *c, uint64_t deadline) {
   }
 }
 
+/* The commands of one pipeline: a prepare (of item[i]'s statement) or
+ * item[i] itself. */
+typedef struct batch_cmd {
+  size_t item;
+  bool prepare;
+  bool ok;
+} batch_cmd;
+
+est_result est_db_exec_batch(est_conn *c, est_db_item *items, size_t n, char sqlstate[6]) {
+  if (sqlstate) sqlstate[0] = '\0';
+  c->last_constraint[0] = '\0';
+  for (size_t i = 0; i < n; i++) items[i].out = NULL;
+  if (n > EST_DB_BATCH_MAX) return EST_EINVAL;
+  if (!c->pg || c->dead) return EST_EUNAVAILABLE;
+  uint64_t deadline = deadline_after(c->timeout_ms);
+  PGconn *pg = c->pg;
+  if (!PQenterPipelineMode(pg)) {
+    c->broken = true;
+    return EST_EUNAVAILABLE;
+  }
+  batch_cmd cmd[2 * EST_DB_BATCH_MAX];
+  size_t ncmd = 0;
+  bool sent = true;
+  for (size_t i = 0; i < n && sent; i++) {
+    const est_stmt *s = items[i].stmt;
+    bool prepare = s && !conn_has_prepared(c, s);
+    for (size_t k = 0; prepare && k < ncmd; k++) /* prepared earlier in this batch */
+      if (cmd[k].prepare && items[cmd[k].item].stmt == s) prepare = false;
+    if (prepare) {
+      sent = PQsendPrepare(pg, s->name, s->sql, s->nparams, NULL) == 1;
+      cmd[ncmd++] = (batch_cmd){.item = i, .prepare = true, .ok = false};
+    }
+    if (sent)
+      sent = s ? PQsendQueryPrepared(pg, s->name, s->nparams, items[i].params, NULL, NULL, 0) == 1
+               : PQsendQueryParams(pg, items[i].sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
+    cmd[ncmd++] = (batch_cmd){.item = i, .prepare = false, .ok = false};
+  }
+  if (!sent || !PQpipelineSync(pg)) {
+    c->dead = c->broken = true;
+    return EST_EUNAVAILABLE;
+  }
+  est_result rc = conn_flush(c, deadline);
+  /* The results: each command's, then NULL; after an error the later
+   * commands report PGRES_PIPELINE_ABORTED; the sync point ends them. */
+  PGresult *err = NULL;
+  size_t k = 0;
+  while (rc == EST_OK) {
+    while (rc == EST_OK && PQisBusy(pg)) {
+      rc = wait_socket(pg, deadline, false);
+      if (rc == EST_OK && !PQconsumeInput(pg)) rc = EST_EUNAVAILABLE;
+    }
+    if (rc != EST_OK) break;
+    PGresult *r = PQgetResult(pg);
+    if (!r) {
+      k++;
+      continue;
+    }
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    if (k < ncmd && (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && !err) {
+      cmd[k].ok = true;
+      if (cmd[k].prepare) PQclear(r);
+      else items[cmd[k].item].out = r;
+    } else if (st != PGRES_PIPELINE_ABORTED && !err && k < ncmd) {
+      err = r; /* the first failure */
+    } else {
+      PQclear(r);
+    }
+  }
+  if (rc == EST_OK && !PQexitPipelineMode(pg)) c->broken = true; /* results left over: recycle it */
+  /* Statements whose prepare succeeded are prepared on c; one whose prepare
+   * failed is not (it is prepared again next time). */
+  for (size_t j = 0; j < ncmd; j++) {
+    const est_stmt *s = items[cmd[j].item].stmt;
+    if (!cmd[j].prepare || !cmd[j].ok || conn_has_prepared(c, s)) continue;
+    if (c->nprepared < EST_CONN_MAX_PREPARED) c->prepared[c->nprepared++] = s;
+    else c->broken = true; /* as in est_db_exec */
+  }
+  if (rc != EST_OK || err) {
+    for (size_t i = 0; i < n; i++) {
+      PQclear(items[i].out);
+      items[i].out = NULL;
+    }
+    if (rc == EST_ETIMEOUT) {
+      PQclear(err);
+      deadline_expired(c, "batch");
+      return EST_ETIMEOUT;
+    }
+    if (rc != EST_OK) {
+      PQclear(err);
+      c->dead = c->broken = true;
+      return EST_EUNAVAILABLE;
+    }
+    return result_fail(c, err, sqlstate, false);
+  }
+  return EST_OK;
+}
+
 est_result est_db_copy_in(est_conn *c, const char *copy_sql, const void *data, size_t len, char sqlstate[6]) {
   if (sqlstate) sqlstate[0] = '\0';
   c->last_constraint[0] = '\0';

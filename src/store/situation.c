@@ -125,7 +125,10 @@ static const est_stmt counts_all_raw = {
  * current period from the hourly one (27, 29, 30, 28; one UTC hour is one
  * local hour). Sources: the count from the daily rollup, the newest
  * occurred_at by one probe into the raw rows of the party's newest day
- * (LATEST: $1 area, d.party_id, d.last the day). */
+ * (LATEST: $1 area, d.party_id, d.last the day). That day lies in the period:
+ * the period's bounds, repeated, let the executor prune the partitions
+ * outside the period before it starts (the day alone prunes only per probe,
+ * after every partition's scan was set up). */
 #define RSUM "sum(n)::bigint AS n, (sum(rk) % 2147483648)::bigint AS ck"
 #define ROLLUP_AREA "area_id = COALESCE($1::bigint, 0)"
 #define DAYS(f, t) " AND day >= $" #f "::date AND day < $" #t "::date"
@@ -154,7 +157,8 @@ static const est_stmt counts_all_raw = {
       "     LATERAL (SELECT " RSUM " FROM situation_daily WHERE area_id = a.id AND kind = 'incident'" DAYS(2, 3) \
       "     ) s WHERE $1::bigint IS NULL OR a.id = $1)",                                                          \
       "(SELECT d.party_id, d.n, (SELECT max(occurred_at) FROM " LATEST " AND occurred_at >= (d.last::timestamp"   \
-      "   AT TIME ZONE " TZ ") AND occurred_at < ((d.last + 1)::timestamp AT TIME ZONE " TZ ")) AS latest"         \
+      "   AT TIME ZONE " TZ ") AND occurred_at < ((d.last + 1)::timestamp AT TIME ZONE " TZ ")"                   \
+      "   AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) ") AS latest"                                    \
       " FROM (SELECT party_id, sum(n)::bigint AS n, max(day) AS last FROM situation_daily WHERE " ROLLUP_AREA    \
       DAYS(2, 3) " GROUP BY party_id) d)")
 
@@ -367,7 +371,11 @@ static const est_stmt context_stmt = {"situation_context_rollup", CONTEXT_SQL(PR
  * (and the area's newest) and so is not cached but read here at request
  * time. $4 exact times (estd/disclosure.h, SHOWN_TIME), $5 area (or NULL).
  * Third column: the same version of the hot spots' buckets ($6..$8,
- * est_situation_hotspot_buckets), second in the text. */
+ * est_situation_hotspot_buckets), second in the text. The freshness values
+ * come from situation_freshness (migration 0145, kept exact by triggers), so
+ * the statement reads a few primary-key rows and no partitioned table: it
+ * runs on every request, cached or not. Fourth column: whether area $5
+ * exists (true for all areas). */
 /* The version text of the bucket ranges of arrays A (areas), F, T (days [from, to)). */
 #define VERSION_OF(A, F, T)                                                                           \
   "(SELECT version FROM situation_meta WHERE id = 1)::text || ':' || COALESCE((SELECT sum(v.version)" \
@@ -375,14 +383,17 @@ static const est_stmt context_stmt = {"situation_context_rollup", CONTEXT_SQL(PR
   "::date[]) b(a, f, t)"                                                                              \
   "   JOIN situation_versions v ON v.area_id = b.a AND v.day >= b.f AND v.day < b.t), 0)::text"
 static const est_stmt version_stmt = {
-    "situation_data_version3",
+    "situation_data_version4",
     "SELECT " VERSION_OF("$1", "$2", "$3") ", " VERSION_OF("$6", "$7", "$8") ","
     " json_build_object("
-    "   'newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM events)") ","
-    "   'newest_received_at', " SHOWN_TIME("(SELECT received_at FROM events ORDER BY id DESC LIMIT 1)") ","
-    "   'area_newest_occurred_at', " SHOWN_TIME("(SELECT max(occurred_at) FROM event_areas WHERE area_id = $5::bigint)") ","
+    "   'newest_occurred_at', " SHOWN_TIME("f0.newest_occurred_at") ","
+    "   'newest_received_at', " SHOWN_TIME("f0.newest_received_at") ","
+    "   'area_newest_occurred_at', " SHOWN_TIME("(SELECT newest_occurred_at FROM situation_freshness"
+                                                " WHERE area_id = $5::bigint AND $5::bigint <> 0)") ","
     "   'consumer_lag', NULL::bigint,"
-    "   'consumer_lag_note', 'consumer lag per partition is exported as estd_consumer_lag_messages on /metrics')::text",
+    "   'consumer_lag_note', 'consumer lag per partition is exported as estd_consumer_lag_messages on /metrics')::text,"
+    " $5::bigint IS NULL OR EXISTS (SELECT 1 FROM areas WHERE id = $5::bigint)"
+    " FROM (SELECT 1) one LEFT JOIN situation_freshness f0 ON f0.area_id = 0",
     8};
 
 /* ---- GeoJSON parts -------------------------------------------------------- */
@@ -419,14 +430,9 @@ static const est_stmt geo_events_all = {
                    "e.occurred_at, e.id"),
     5};
 
-static const est_stmt area_exists = {"situation_area_exists", "SELECT 1 FROM areas WHERE id = $1", 1};
-
-/* Runs s and takes the single text value of its single row. */
-static est_result exec_text(est_conn *c, const est_stmt *s, const char *const *params, char **out) {
-  PGresult *r;
+/* Takes the single text value of result r's single row (r is cleared). */
+static est_result take_text(PGresult *r, char **out) {
   *out = NULL;
-  est_result rc = est_db_exec(c, s, params, &r, NULL);
-  if (rc != EST_OK) return rc;
   if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
     PQclear(r);
     return EST_EINTERNAL;
@@ -436,15 +442,32 @@ static est_result exec_text(est_conn *c, const est_stmt *s, const char *const *p
   return *out ? EST_OK : EST_ENOMEM;
 }
 
-static est_result check_area(est_conn *c, const char *area) {
-  if (!area) return EST_OK;
+/* Runs s and takes the single text value of its single row. */
+static est_result exec_text(est_conn *c, const est_stmt *s, const char *const *params, char **out) {
   PGresult *r;
-  const char *p[1] = {area};
-  est_result rc = est_db_exec(c, &area_exists, p, &r, NULL);
-  if (rc != EST_OK) return rc;
-  int n = PQntuples(r);
-  PQclear(r);
-  return n == 1 ? EST_OK : EST_ENOTFOUND;
+  *out = NULL;
+  est_result rc = est_db_exec(c, s, params, &r, NULL);
+  return rc == EST_OK ? take_text(r, out) : rc;
+}
+
+/* The all-areas counts (*counts) with the "imprecise" member added (imp,
+ * consumed). */
+static est_result counts_add_imprecise(char **counts, char *imp) {
+  size_t n = strlen(*counts);
+  est_result rc = EST_EINTERNAL;
+  if (n > 2 && (*counts)[n - 1] == '}') {
+    char *both = malloc(n + strlen(imp) + 16);
+    if (both) snprintf(both, n + strlen(imp) + 16, "%.*s, \"imprecise\": %s}", (int)(n - 1), *counts, imp);
+    rc = both ? EST_OK : EST_ENOMEM;
+    free(*counts);
+    *counts = both;
+  }
+  free(imp);
+  if (rc != EST_OK) {
+    free(*counts);
+    *counts = NULL;
+  }
+  return rc;
 }
 
 struct store_situation_snap {
@@ -453,6 +476,8 @@ struct store_situation_snap {
   char area_buf[24];
   const char *area;  /* the area id as text, NULL = all areas */
   char *hot_version; /* the hot spots' data version in this snapshot */
+  char *counts;      /* read by store_situation_open with the version, until taken */
+  char *context;
 };
 
 /* Array literals of the bucket ranges b[0..n): areas, from, to (est_buf, caller frees). */
@@ -472,51 +497,75 @@ static void bucket_arrays(const est_situation_bucket *b, size_t n, est_buf out[3
   for (int k = 0; k < 3; k++) est_buf_puts(&out[k], "}");
 }
 
-/* Reads the data version, freshness and (hot non-NULL) the hot spots'
- * version of q (version_stmt) on c. */
-static est_result read_version(est_conn *c, const est_situation_query *q, char **version, char **freshness,
-                               char **hot) {
+/* The parameters of version_stmt for q (version_params_free). */
+typedef struct version_params {
+  est_buf a[3], h[3];
+  char ab[24];
+  const char *p[8];
+} version_params;
+
+static void version_params_free(version_params *vp) {
+  for (int k = 0; k < 3; k++) {
+    est_buf_free(&vp->a[k]);
+    est_buf_free(&vp->h[k]);
+  }
+}
+
+static est_result version_params_make(const est_situation_query *q, version_params *vp) {
+  est_situation_bucket b[EST_SITUATION_BUCKETS_MAX], hb[EST_SITUATION_BUCKETS_MAX];
+  bucket_arrays(b, est_situation_buckets(q, b), vp->a);
+  bucket_arrays(hb, est_situation_hotspot_buckets(q, hb), vp->h);
+  bool oom = false;
+  for (int k = 0; k < 3; k++) oom = oom || vp->a[k].oom || vp->h[k].oom;
+  if (oom) {
+    version_params_free(vp);
+    return EST_ENOMEM;
+  }
+  const char *p[8] = {vp->a[0].data,
+                      vp->a[1].data,
+                      vp->a[2].data,
+                      q->detail ? "true" : "false",
+                      q->area_id ? store_lld(vp->ab, q->area_id) : NULL,
+                      vp->h[0].data,
+                      vp->h[1].data,
+                      vp->h[2].data};
+  memcpy(vp->p, p, sizeof p);
+  return EST_OK;
+}
+
+/* Takes the version row r (cleared): the data version, freshness and (hot
+ * non-NULL) the hot spots' version; *area_ok (when non-NULL): whether the
+ * query's area exists. */
+static est_result version_take(PGresult *r, char **version, char **freshness, char **hot, bool *area_ok) {
   *version = *freshness = NULL;
   if (hot) *hot = NULL;
-  est_situation_bucket b[EST_SITUATION_BUCKETS_MAX], hb[EST_SITUATION_BUCKETS_MAX];
-  est_buf a[3], h[3];
-  bucket_arrays(b, est_situation_buckets(q, b), a);
-  bucket_arrays(hb, est_situation_hotspot_buckets(q, hb), h);
-  bool oom = false;
-  for (int k = 0; k < 3; k++) oom = oom || a[k].oom || h[k].oom;
-  est_result rc = EST_ENOMEM;
-  char ab[24];
-  if (!oom) {
-    const char *p[8] = {
-        a[0].data, a[1].data, a[2].data, q->detail ? "true" : "false", q->area_id ? store_lld(ab, q->area_id) : NULL,
-        h[0].data, h[1].data, h[2].data};
-    PGresult *r;
-    rc = est_db_exec(c, &version_stmt, p, &r, NULL);
-    if (rc == EST_OK) {
-      if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0) || PQgetisnull(r, 0, 1) || PQgetisnull(r, 0, 2)) {
-        rc = EST_EINTERNAL;
-      } else {
-        *version = strdup(PQgetvalue(r, 0, 0));
-        *freshness = strdup(PQgetvalue(r, 0, 2));
-        if (hot) *hot = strdup(PQgetvalue(r, 0, 1));
-        if (!*version || !*freshness || (hot && !*hot)) {
-          free(*version);
-          free(*freshness);
-          if (hot) free(*hot);
-          *version = *freshness = NULL;
-          if (hot) *hot = NULL;
-          rc = EST_ENOMEM;
-        }
-      }
-      PQclear(r);
+  est_result rc = EST_OK;
+  if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0) || PQgetisnull(r, 0, 1) || PQgetisnull(r, 0, 2) ||
+      PQgetisnull(r, 0, 3)) {
+    rc = EST_EINTERNAL;
+  } else {
+    if (area_ok) *area_ok = PQgetvalue(r, 0, 3)[0] == 't';
+    *version = strdup(PQgetvalue(r, 0, 0));
+    *freshness = strdup(PQgetvalue(r, 0, 2));
+    if (hot) *hot = strdup(PQgetvalue(r, 0, 1));
+    if (!*version || !*freshness || (hot && !*hot)) {
+      free(*version);
+      free(*freshness);
+      if (hot) free(*hot);
+      *version = *freshness = NULL;
+      if (hot) *hot = NULL;
+      rc = EST_ENOMEM;
     }
   }
-  for (int k = 0; k < 3; k++) {
-    est_buf_free(&a[k]);
-    est_buf_free(&h[k]);
-  }
+  PQclear(r);
   return rc;
 }
+
+/* The counts and context statements of q (see store_situation_counts). */
+static const est_stmt *counts_stmt(const store_situation_snap *s, const est_situation_query *q) {
+  return q->from_raw ? (s->area ? &counts_area_raw : &counts_all_raw) : s->area ? &counts_area : &counts_all;
+}
+static const est_stmt *context_of(const est_situation_query *q) { return q->from_raw ? &context_raw : &context_stmt; }
 
 est_result store_situation_open(est_pool *pool, const est_situation_query *q, store_situation_snap **out,
                                 char **version, char **freshness) {
@@ -526,19 +575,55 @@ est_result store_situation_open(est_pool *pool, const est_situation_query *q, st
   if (!s) return EST_ENOMEM;
   s->pool = pool;
   s->area = q->area_id ? store_lld(s->area_buf, q->area_id) : NULL;
-  /* One snapshot: the version, counts, hot spots, context and GeoJSON parts
-   * agree with each other; the version (first statement) names the snapshot. */
-  est_result rc = store_tx_begin_mode(pool, &s->c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  version_params vp;
+  est_result rc = version_params_make(q, &vp);
   if (rc != EST_OK) {
     free(s);
     return rc;
   }
-  /* No parallel workers: on the measured 2-core machine their start-up cost more
-   * than they saved (a few thousand rows per statement), and concurrent requests
-   * already use every core. */
-  if (rc == EST_OK) rc = est_db_command(s->c, "SET LOCAL max_parallel_workers_per_gather = 0");
-  if (rc == EST_OK) rc = read_version(s->c, q, version, freshness, &s->hot_version);
-  if (rc == EST_OK) rc = check_area(s->c, s->area);
+  if ((rc = est_pool_acquire(pool, &s->c)) != EST_OK) {
+    version_params_free(&vp);
+    free(s);
+    return rc;
+  }
+  /* One snapshot: the version, counts, hot spots, context and GeoJSON parts
+   * agree with each other; the version (first statement) names the snapshot.
+   * One round trip (a pipeline) opens it and reads the version, the counts
+   * and the context, which every picture needs: under intake each batch
+   * changes the picture, and on a busy machine every round trip waits to be
+   * scheduled on both sides. With it: no parallel workers (on the measured
+   * 2-core machine their start-up cost more than they saved: a few thousand
+   * rows per statement, and concurrent requests already use every core), and
+   * generic plans: the picture's statements are prepared once per connection,
+   * and a custom plan re-planned them per request (about 1 ms each, most of it
+   * considering every monthly partition before pruning); a generic plan
+   * prunes the partitions of the period's bounds when it starts. */
+  const char *cp[8] = {s->area, q->from, q->to, q->prev_from, q->prev_to, q->ya_from, q->ya_to, q->bucket};
+  const char *xp[3] = {s->area, q->from, q->to};
+  est_db_item it[] = {
+      {.sql = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
+      {.sql = "SET LOCAL max_parallel_workers_per_gather = 0"},
+      {.sql = "SET LOCAL plan_cache_mode = force_generic_plan"},
+      {.stmt = &version_stmt, .params = vp.p},
+      {.stmt = counts_stmt(s, q), .params = cp},
+      {.stmt = context_of(q), .params = xp},
+      {.stmt = &counts_imprecise, .params = cp + 1}, /* all areas only */
+  };
+  size_t n = sizeof it / sizeof *it - (s->area ? 1 : 0);
+  rc = est_db_exec_batch(s->c, it, n, NULL);
+  version_params_free(&vp);
+  for (int i = 0; i < 3; i++) PQclear(it[i].out);
+  bool area_ok = false;
+  if (rc == EST_OK) {
+    rc = version_take(it[3].out, version, freshness, &s->hot_version, &area_ok);
+    est_result rc2 = take_text(it[4].out, &s->counts), rc3 = take_text(it[5].out, &s->context);
+    char *imp = NULL;
+    est_result rc4 = n > 6 ? take_text(it[6].out, &imp) : EST_OK;
+    if (rc == EST_OK) rc = rc2 != EST_OK ? rc2 : rc3 != EST_OK ? rc3 : rc4;
+    if (rc == EST_OK && imp) rc = counts_add_imprecise(&s->counts, imp);
+    else free(imp);
+  }
+  if (rc == EST_OK && !area_ok) rc = EST_ENOTFOUND;
   if (rc != EST_OK) {
     free(*version);
     free(*freshness);
@@ -551,8 +636,10 @@ est_result store_situation_open(est_pool *pool, const est_situation_query *q, st
 
 est_result store_situation_close(store_situation_snap *s, est_result rc) {
   if (!s) return rc;
-  rc = store_tx_end(s->pool, s->c, rc);
+  rc = s->c ? store_tx_end(s->pool, s->c, rc) : rc;
   free(s->hot_version);
+  free(s->counts);
+  free(s->context);
   free(s);
   return rc;
 }
@@ -560,27 +647,18 @@ est_result store_situation_close(store_situation_snap *s, est_result rc) {
 const char *store_situation_hot_version(const store_situation_snap *s) { return s->hot_version; }
 
 est_result store_situation_counts(store_situation_snap *s, const est_situation_query *q, char **out) {
+  if (s->counts) { /* read with the version */
+    *out = s->counts;
+    s->counts = NULL;
+    return EST_OK;
+  }
   const char *p[8] = {s->area, q->from, q->to, q->prev_from, q->prev_to, q->ya_from, q->ya_to, q->bucket};
-  const est_stmt *st = q->from_raw ? (s->area ? &counts_area_raw : &counts_all_raw)
-                       : s->area   ? &counts_area
-                                   : &counts_all;
-  est_result rc = exec_text(s->c, st, p, out);
+  est_result rc = exec_text(s->c, counts_stmt(s, q), p, out);
   if (rc != EST_OK || s->area) return rc;
-  /* the all-areas picture: one more member, "imprecise" */
-  char *imp = NULL;
-  size_t n = strlen(*out);
-  if ((rc = exec_text(s->c, &counts_imprecise, p + 1, &imp)) == EST_OK && n > 2 && (*out)[n - 1] == '}') {
-    char *both = malloc(n + strlen(imp) + 16);
-    if (both) snprintf(both, n + strlen(imp) + 16, "%.*s, \"imprecise\": %s}", (int)(n - 1), *out, imp);
-    free(*out);
-    *out = both;
-    rc = both ? EST_OK : EST_ENOMEM;
-  }
-  free(imp);
-  if (rc != EST_OK) {
-    free(*out);
-    *out = NULL;
-  }
+  char *imp = NULL; /* the all-areas picture: one more member, "imprecise" */
+  if ((rc = exec_text(s->c, &counts_imprecise, p + 1, &imp)) == EST_OK) return counts_add_imprecise(out, imp);
+  free(*out);
+  *out = NULL;
   return rc;
 }
 
@@ -671,8 +749,13 @@ est_result store_situation_hotspots(store_situation_snap *s, const est_situation
 }
 
 est_result store_situation_context(store_situation_snap *s, const est_situation_query *q, char **out) {
+  if (s->context) { /* read with the version */
+    *out = s->context;
+    s->context = NULL;
+    return EST_OK;
+  }
   const char *p[3] = {s->area, q->from, q->to};
-  return exec_text(s->c, q->from_raw ? &context_raw : &context_stmt, p, out);
+  return exec_text(s->c, context_of(q), p, out);
 }
 
 est_result store_situation_geo_areas(store_situation_snap *s, const est_situation_query *q, char **out) {
@@ -693,7 +776,14 @@ est_result store_situation_version(est_pool *pool, const est_situation_query *q,
   est_conn *c;
   est_result rc = est_pool_acquire(pool, &c);
   if (rc == EST_OK) {
-    rc = read_version(c, q, version, freshness, NULL);
+    version_params vp;
+    rc = version_params_make(q, &vp);
+    PGresult *r = NULL;
+    if (rc == EST_OK) {
+      rc = est_db_exec(c, &version_stmt, vp.p, &r, NULL);
+      version_params_free(&vp);
+    }
+    if (rc == EST_OK) rc = version_take(r, version, freshness, NULL, NULL);
     est_pool_release(pool, c);
   }
   return rc;

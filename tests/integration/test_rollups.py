@@ -10,7 +10,8 @@ archive/restore, retention strip (UPDATE) and delete, and a partitioned
 copy of the events table. Hypothesis draws random histories; after each one
 the rollups are compared with a GROUP BY over the raw rows (zero
 differences) and the documents of both estd instances compared byte for
-byte."""
+byte. The freshness values of migration 0145 (situation_freshness) are
+compared with their raw computation the same way."""
 import datetime
 import json
 import random
@@ -49,6 +50,14 @@ UNION ALL
 SELECT area_id, (occurred_at AT TIME ZONE 'Europe/Stockholm')::date, kind, COALESCE(category, ''), party_id,
        count(*), sum(record_key), COALESCE(sum(duration_s), 0)
 FROM event_areas GROUP BY 1, 2, 3, 4, 5"""
+# situation_freshness (0145): the newest occurred_at of all events (with the newest event's id and
+# received_at) and of each area's rows; no row for an area (or all) without rows.
+FRESH_RAW = """
+SELECT 0::bigint, max(occurred_at), (SELECT id FROM events ORDER BY id DESC LIMIT 1),
+       (SELECT received_at FROM events ORDER BY id DESC LIMIT 1) FROM events HAVING count(*) > 0
+UNION ALL
+SELECT area_id, max(occurred_at), NULL::bigint, NULL::timestamptz FROM event_areas GROUP BY 1"""
+FRESH = "SELECT area_id, newest_occurred_at, newest_event_id, newest_received_at FROM situation_freshness"
 # Area rows repeat their event; the stored hot spot points are the ones the raw path computes.
 COPIES = """
 SELECT count(*) FROM event_areas ea JOIN events e ON e.id = ea.event_id
@@ -73,6 +82,9 @@ def rollup_diff(conn):
              EXCEPT ALL ({DAILY_RAW})) a)
           UNION ALL (SELECT 'daily+', * FROM (({DAILY_RAW}) EXCEPT ALL
              SELECT area_id, day, kind, category, party_id, n, rk, dur FROM situation_daily) b)""")
+        d += cur.fetchall()
+        cur.execute(f"""(SELECT 'fresh-' AS side, * FROM ({FRESH} EXCEPT ALL ({FRESH_RAW})) a)
+                         UNION ALL (SELECT 'fresh+', * FROM (({FRESH_RAW}) EXCEPT ALL {FRESH}) b)""")
         d += cur.fetchall()
         cur.execute(COPIES)
         bad = cur.fetchone()[0]
@@ -257,7 +269,23 @@ def op_delete(ctx, rnd):
         ctx["conn"].execute("DELETE FROM events WHERE id = (SELECT id FROM events ORDER BY random() LIMIT 1)")
 
 
-OPS = [op_http, op_sql, op_reassign, op_archive, op_resubmit, op_strip, op_delete]
+def op_newest(ctx, rnd):
+    """Writes that touch the newest values of situation_freshness: the most recently stored event
+    deleted or its received_at changed, or the newest event of all or of an area deleted."""
+    c, x = ctx["conn"], rnd.random()
+    if x < 0.25:
+        c.execute("DELETE FROM events WHERE id = (SELECT max(id) FROM events)")
+    elif x < 0.5:
+        c.execute("UPDATE events SET received_at = received_at + interval '1 minute'"
+                  " WHERE id = (SELECT max(id) FROM events)")
+    elif x < 0.75:
+        c.execute("DELETE FROM events WHERE id = (SELECT id FROM events ORDER BY occurred_at DESC, id LIMIT 1)")
+    else:
+        c.execute("DELETE FROM events WHERE id = (SELECT event_id FROM event_areas WHERE area_id = %s"
+                  " ORDER BY occurred_at DESC LIMIT 1)", (rnd.choice(ctx["areas"]),))
+
+
+OPS = [op_http, op_sql, op_reassign, op_archive, op_resubmit, op_strip, op_delete, op_newest]
 
 
 def reset(conn, geoms):
@@ -310,6 +338,12 @@ def test_rollup_check_detects_a_wrong_row(conn, geoms, pair, source):
     roll, _ = pair
     reset(conn, geoms)
     op_http({"roll": roll, "conn": conn, "source": source, "areas": sorted(geoms), "sent": []}, random.Random(7))
+    assert rollup_diff(conn) == []
+    conn.execute("UPDATE situation_freshness SET newest_occurred_at = newest_occurred_at - interval '1 s'"
+                 " WHERE area_id = (SELECT max(area_id) FROM situation_freshness)")
+    assert rollup_diff(conn) != []
+    conn.execute("UPDATE situation_freshness SET newest_occurred_at = newest_occurred_at + interval '1 s'"
+                 " WHERE area_id = (SELECT max(area_id) FROM situation_freshness)")
     assert rollup_diff(conn) == []
     conn.execute("UPDATE situation_daily SET n = n + 1 WHERE ctid = (SELECT ctid FROM situation_daily LIMIT 1)")
     assert rollup_diff(conn) != []

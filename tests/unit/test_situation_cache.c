@@ -133,6 +133,18 @@ static void test_etag(void **state) {
   snprintf(inm, sizeof inm, "%s, W/%s", b, a);
   assert_true(est_scache_etag_match(inm, a));
   assert_false(est_scache_etag_match(b, a));
+  /* A spliced body's tag: the same form, a function of both parts only. */
+  char s1[24], s2[24], s3[24], s4[24];
+  est_scache_etag_with(a, "{\"f\":1}", 7, s1);
+  est_scache_etag_with(a, "{\"f\":1}", 7, s2);
+  est_scache_etag_with(a, "{\"f\":2}", 7, s3);
+  est_scache_etag_with(b, "{\"f\":1}", 7, s4);
+  assert_int_equal(strlen(s1), 18);
+  assert_true(s1[0] == '"' && s1[17] == '"');
+  assert_string_equal(s1, s2);
+  assert_string_not_equal(s1, s3);
+  assert_string_not_equal(s1, s4);
+  assert_string_not_equal(s1, a);
   assert_false(est_scache_etag_match("\"abc", a));
   assert_false(est_scache_etag_match("garbage", a));
 }

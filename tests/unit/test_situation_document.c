@@ -50,7 +50,7 @@ static const char *const CONTEXT =
     "{\"area\":null,\"presence\":[],\"focuses\":[],\"commitments\":[],\"freshness\":{\"newest_occurred_at\":null}}";
 
 static json_t *build(const est_situation_query *q, const est_publish_policy *pol) {
-  est_situation_rows rows = {COUNTS, HOTSPOTS, CONTEXT, NULL, NULL, "2024-05-15T10:00:00.000Z", true};
+  est_situation_rows rows = {COUNTS, HOTSPOTS, CONTEXT, NULL, NULL, "2024-05-15T10:00:00.000Z", true, NULL};
   json_t *doc = NULL;
   assert_int_equal(est_situation_document(q, pol, &rows, &doc), EST_OK);
   assert_non_null(doc);
@@ -298,7 +298,7 @@ static void test_bad_rows(void **state) {
   est_situation_query q;
   query(&q, 3, false);
   est_publish_policy pol = {3, false, NULL, NULL};
-  est_situation_rows rows = {"not json", HOTSPOTS, CONTEXT, NULL, NULL, NULL, false};
+  est_situation_rows rows = {"not json", HOTSPOTS, CONTEXT, NULL, NULL, NULL, false, NULL};
   json_t *doc = (json_t *)1;
   assert_int_equal(est_situation_document(&q, &pol, &rows, &doc), EST_EINTERNAL);
   assert_null(doc);
@@ -320,7 +320,8 @@ static void test_geojson(void **state) {
     json_array_append_new(events, json_pack("{s:s, s:i}", "type", "Feature", "i", i));
   char *ev = json_dumps(events, JSON_COMPACT);
   json_decref(events);
-  est_situation_rows rows = {COUNTS, HOTSPOTS, CONTEXT, "[{\"type\":\"Feature\",\"id\":\"area-1\"}]", ev, NULL, false};
+  est_situation_rows rows = {COUNTS, HOTSPOTS, CONTEXT, "[{\"type\":\"Feature\",\"id\":\"area-1\"}]",
+                             ev,     NULL,     false,   NULL};
   json_t *fc = NULL;
   assert_int_equal(est_situation_geojson(&q, doc, &rows, &fc), EST_OK);
   free(ev);
@@ -426,7 +427,7 @@ static void test_document_web_parts(void **state) {
   est_situation_query q;
   query(&q, 3, false);
   est_publish_policy pol = {3, false, NULL, NULL};
-  est_situation_rows rows = {COUNTS_WEB, "[]", CONTEXT, NULL, NULL, NULL, false};
+  est_situation_rows rows = {COUNTS_WEB, "[]", CONTEXT, NULL, NULL, NULL, false, NULL};
   json_t *doc = NULL;
   assert_int_equal(est_situation_document(&q, &pol, &rows, &doc), EST_OK);
   /* Weekday x hour and per-area cells go through the policy: each is a
@@ -464,6 +465,54 @@ static void test_document_web_parts(void **state) {
   json_decref(doc);
 }
 
+/* Published hot spots spliced into the document (est_situation_hotspots_publish,
+ * est_situation_hotspots_splice) give the bytes the document gives when it
+ * publishes them itself, under every policy; a name that spells the
+ * placeholder does not take the hot spots' place. */
+static void test_hotspots_spliced(void **state) {
+  (void)state;
+  static const char *const hot =
+      "[{\"rank\":1,\"incident_count\":7,\"ck_incident_count\":91,\"hull\":{\"type\":\"Polygon\",\"coordinates\":[]},"
+      "\"by_category\":[{\"code\":\"a\",\"count\":6,\"ck_count\":40},{\"code\":\"b\",\"count\":1,\"ck_count\":51}],"
+      "\"presence\":{\"patrols\":{\"count\":3,\"ck_count\":17,\"duration_s\":600}}},"
+      "{\"rank\":2,\"incident_count\":2,\"ck_incident_count\":5,\"hull\":null,"
+      "\"by_category\":[{\"code\":\"a\",\"count\":2,\"ck_count\":5}]}]";
+  static const char *const cx =
+      "{\"area\":{\"id\":1,\"name\":\"\\\"hot_spots\\\":\\\"\\u0002estd-hot-spots\\\"\"},\"presence\":[],"
+      "\"focuses\":[],\"commitments\":[],\"freshness\":{\"newest_occurred_at\":null}}";
+  est_situation_query q;
+  query(&q, 1, true);
+  const est_publish_policy pols[] = {{1, true, NULL, NULL}, {5, false, NULL, NULL}, {3, false, NULL, NULL}};
+  for (size_t i = 0; i < sizeof pols / sizeof *pols; i++) {
+    est_situation_rows rows = {COUNTS, hot, cx, NULL, NULL, NULL, false, NULL};
+    json_t *doc = NULL;
+    assert_int_equal(est_situation_document(&q, &pols[i], &rows, &doc), EST_OK);
+    char *want = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    char *pub = NULL;
+    assert_int_equal(est_situation_hotspots_publish(&pols[i], hot, &pub), EST_OK);
+    rows.hotspots_published = pub;
+    assert_int_equal(est_situation_document(&q, &pols[i], &rows, &doc), EST_OK);
+    char *with_mark = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    assert_null(strstr(with_mark, "\"incident_count\""));
+    char *got = NULL;
+    size_t len = 0;
+    assert_int_equal(est_situation_hotspots_splice(with_mark, strlen(with_mark), pub, &got, &len), EST_OK);
+    assert_int_equal(len, strlen(got));
+    assert_string_equal(got, want);
+    free(got);
+    free(with_mark);
+    free(pub);
+    free(want);
+  }
+  char *pub = NULL, *out = NULL;
+  size_t len;
+  assert_int_equal(est_situation_hotspots_publish(&pols[0], "{}", &pub), EST_EINTERNAL);
+  assert_int_equal(est_situation_hotspots_splice("{\"hot_spots\":[]}", 16, "[]", &out, &len), EST_EINTERNAL);
+  assert_null(out);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_query_period_and_threshold),
@@ -476,6 +525,7 @@ int main(void) {
       cmocka_unit_test(test_geojson),
       cmocka_unit_test(test_cache_key),
       cmocka_unit_test(test_hotspots),
+      cmocka_unit_test(test_hotspots_spliced),
       cmocka_unit_test(test_document_web_parts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
