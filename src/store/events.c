@@ -18,63 +18,105 @@
 
 /* Every event write (Kafka batch, HTTP request, resubmission) copies its
  * rows with binary COPY into the session's temporary staging table and
- * then runs one statement: the keys first (event_keys, ON CONFLICT
+ * then runs two statements. The first: the keys (event_keys, ON CONFLICT
  * (source, source_event_id) DO NOTHING), then the events whose key was new
  * with their areas (one spatial join against the GiST index of areas) and
- * their event_areas rows. One statement per batch: the statement triggers
- * on events and event_areas (situation versions, rollups) fire once with
- * the whole batch. estd.intake_statement = 'on' tells the triggers of 0120
- * that this statement writes the keys itself and derives the area rows
- * from the events it inserts (so neither the keys trigger nor the area
- * rows' event check has work to do). The table lives as long
- * as the session; ON COMMIT DELETE ROWS empties it at every commit (and a
- * rollback drops its rows), the DELETE covers the savepoint-per-event
- * retry, where several inserts share one transaction. */
+ * their event_areas rows, and a copy of what the rollups need of them into
+ * a second temporary table. The second (ev_rollup): the rollups and bucket
+ * versions of those rows. estd.intake_statement = 'on' marks the first
+ * statement for the statement triggers: those of 0120 skip what it does
+ * itself (the keys; the area rows' event check, as it derives them from the
+ * events it inserts), those of 0070/0090 (0140) leave the rollups and
+ * versions of its inserts to ev_rollup, which ends the mark. The tables
+ * live as long as the session; ON COMMIT DELETE ROWS empties them at every
+ * commit (and a rollback drops their rows), the DELETEs cover the
+ * savepoint-per-event retry, where several inserts share one transaction. */
 #define STAGE "pg_temp.estd_intake_stage"
+#define NEW_ROWS "pg_temp.estd_intake_new"
 static const char stage_open[] =
     "SET LOCAL estd.intake_statement = 'on'; "
     "CREATE TEMP TABLE IF NOT EXISTS estd_intake_stage (i int4, source text, sid text, party_id int8, kind text, "
     "activity_type text, category text, occurred_at text, duration_s int4, srid int4, px float8, py float8, "
     "track text, place text, description text, attributes text, flags text, prec text, published_at text) "
-    "ON COMMIT DELETE ROWS; DELETE FROM " STAGE;
+    "ON COMMIT DELETE ROWS; CREATE TEMP TABLE IF NOT EXISTS estd_intake_new (area_ids int8[], occurred_at "
+    "timestamptz, kind text, category text, party_id int8, record_key int4, duration_s int4) ON COMMIT DELETE ROWS; "
+    "DELETE FROM " STAGE "; DELETE FROM " NEW_ROWS;
 static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
 #define STAGE_COLS 19
 
 /* s: the staged rows, one per key (the first in batch order); k: the keys
  * that were new; n: their rows with the new event id; ins: the events with
- * their areas (est_event_area_ids, migration 0116: per row one probe of the
- * GiST index of areas, by the position's precision: only districts for
- * district precision, none for a municipality or county centroid); ea:
- * their area rows, with the event's columns they repeat (0090). */
-#define EV_WITH                                                                                                                   \
-  "WITH s AS (SELECT DISTINCT ON (source, sid) i, source, sid, party_id, kind, activity_type, category, "                         \
-  "occurred_at::timestamptz AS occurred_at, duration_s, CASE WHEN px IS NULL THEN NULL WHEN srid = 4326 THEN "                    \
-  "ST_SetSRID(ST_MakePoint(px, py), 4326) ELSE ST_Transform(ST_SetSRID(ST_MakePoint(px, py), srid), 4326) "                       \
-  "END AS g, ST_SetSRID(ST_GeomFromGeoJSON(track), 4326) AS t, place, description, attributes::jsonb AS "                         \
-  "attributes, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}') AS flags, prec, "                                          \
-  "published_at::timestamptz AS published_at FROM " STAGE                                                                         \
-  " ORDER BY source, sid, i), "                                                                                                   \
-  "k AS (INSERT INTO event_keys (source, source_event_id) SELECT source, sid FROM s ORDER BY i "                                  \
-  "ON CONFLICT (source, source_event_id) DO NOTHING RETURNING event_id, source, source_event_id), "                               \
-  "n AS (SELECT k.event_id, s.* FROM k JOIN s ON s.source = k.source AND s.sid = k.source_event_id), "                            \
-  "ins AS (INSERT INTO events (id, source, source_event_id, party_id, kind, activity_type, category, "                            \
-  "occurred_at, duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel, "                         \
-  "location_precision, published_at) SELECT n.event_id, n.source, n.sid, n.party_id, n.kind, "                                    \
-  "n.activity_type, n.category, n.occurred_at, n.duration_s, n.g, n.t, n.place, est_event_area_ids(COALESCE(n.g, n.t), n.prec), " \
-  "n.description, n.attributes, n.flags, $1, n.prec, n.published_at FROM n ORDER BY n.i "                                         \
-  "RETURNING id, area_ids, occurred_at, kind, category, party_id, record_key, duration_s, hs_pt), "                               \
-  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key, "                        \
-  "duration_s, hs_pt) SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, "                                \
-  "ins.record_key, ins.duration_s, ins.hs_pt FROM ins, unnest(ins.area_ids) AS u(a)) "
+ * their areas (est_event_area_set, the rule of migration 0116 as a set the
+ * planner inlines, 0141: per row one probe of the GiST index of areas, by
+ * the position's precision: only districts for district precision, none for
+ * a municipality or county centroid); ea: their area rows, with the event's
+ * columns they repeat (0090); nw: the inserted rows, for ev_rollup. */
+#define EV_WITH                                                                                                                                                                                                               \
+  "WITH s AS (SELECT DISTINCT ON (source COLLATE \"C\", sid COLLATE \"C\") i, source, sid, party_id, kind, activity_type, category, "                                                                                         \
+  "occurred_at::timestamptz AS occurred_at, duration_s, CASE WHEN px IS NULL THEN NULL WHEN srid = 4326 THEN "                                                                                                                \
+  "ST_SetSRID(ST_MakePoint(px, py), 4326) ELSE ST_Transform(ST_SetSRID(ST_MakePoint(px, py), srid), 4326) "                                                                                                                   \
+  "END AS g, ST_SetSRID(ST_GeomFromGeoJSON(track), 4326) AS t, place, description, attributes::jsonb AS "                                                                                                                     \
+  "attributes, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}') AS flags, prec, "                                                                                                                                      \
+  "published_at::timestamptz AS published_at FROM " STAGE                                                                                                                                                                     \
+  " ORDER BY source COLLATE \"C\", sid COLLATE \"C\", i), "                                                                                                                                                                   \
+  "k AS (INSERT INTO event_keys (source, source_event_id) SELECT source, sid FROM s ORDER BY i "                                                                                                                              \
+  "ON CONFLICT (source, source_event_id) DO NOTHING RETURNING event_id, source, source_event_id), "                                                                                                                           \
+  "n AS (SELECT k.event_id, s.* FROM k JOIN s ON s.source = k.source AND s.sid = k.source_event_id), "                                                                                                                        \
+  "ins AS (INSERT INTO events (id, source, source_event_id, party_id, kind, activity_type, category, "                                                                                                                        \
+  "occurred_at, duration_s, geom, track, place_name, area_ids, description, attributes, flags, channel, "                                                                                                                     \
+  "location_precision, published_at) SELECT n.event_id, n.source, n.sid, n.party_id, n.kind, "                                                                                                                                \
+  "n.activity_type, n.category, n.occurred_at, n.duration_s, n.g, n.t, n.place, COALESCE(ai.ids, '{}'::bigint[]), "                                                                                                           \
+  "n.description, n.attributes, n.flags, $1, n.prec, n.published_at FROM n CROSS JOIN LATERAL (SELECT array_agg(x.area_id ORDER BY x.area_id) AS ids FROM est_event_area_set(COALESCE(n.g, n.t), n.prec) x) ai ORDER BY n.i " \
+  "RETURNING id, area_ids, occurred_at, kind, category, party_id, record_key, duration_s, hs_pt), "                                                                                                                           \
+  "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key, "                                                                                                                    \
+  "duration_s, hs_pt) SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, "                                                                                                                            \
+  "ins.record_key, ins.duration_s, ins.hs_pt FROM ins, unnest(ins.area_ids) AS u(a)), "                                                                                                                                       \
+  "nw AS (INSERT INTO " NEW_ROWS                                                                                                                                                                                              \
+  " SELECT area_ids, occurred_at, kind, category, party_id, record_key, duration_s "                                                                                                                                          \
+  "FROM ins) "
+
+/* The second statement of every intake: the rollups and bucket versions of
+ * exactly the rows the first one inserted (NEW_ROWS, its RETURNING: a
+ * duplicate that hit ON CONFLICT is not in it), instead of the statement
+ * triggers of 0070/0090 (which do not fire for the marked first
+ * statement, migration 0140). g groups them at the full grain (area, UTC
+ * hour, kind, category, party), area 0 = every event, the other areas those
+ * of its event_areas rows; rh/rd add g to situation_hourly / situation_daily,
+ * vb bumps every (area, Stockholm day) bucket the events fall in (also 0,
+ * and -1 for presence). Every upsert is sorted by its key, so two intake
+ * writers lock the rollup rows in the same order; and it runs after the
+ * events, their area rows and their foreign-key checks, right before the
+ * commit, so that the rows both writers update stay locked as briefly as
+ * the triggers held them. It also ends the mark of the first statement. */
+static const est_stmt ev_rollup = {
+    "events_rollup1",
+    "WITH g AS (SELECT u.a, date_trunc('hour', e.occurred_at, 'UTC') AS h, e.kind AS k, COALESCE(e.category, '') AS c, "
+    "e.party_id AS p, count(*) AS n, sum(e.record_key) AS rk, COALESCE(sum(e.duration_s), 0) AS dur "
+    "FROM " NEW_ROWS
+    " e, unnest(e.area_ids || 0::bigint) AS u(a) GROUP BY 1, 2, 3, 4, 5), "
+    "rh AS (INSERT INTO situation_hourly AS r (area_id, hour, kind, n, rk, dur) SELECT a, h, k, sum(n)::int8, sum(rk)::int8, "
+    "sum(dur)::int8 FROM g GROUP BY 1, 2, 3 ORDER BY 1, 2, 3 ON CONFLICT (area_id, hour, kind) DO UPDATE "
+    "SET n = r.n + excluded.n, rk = r.rk + excluded.rk, dur = r.dur + excluded.dur), "
+    "rd AS (INSERT INTO situation_daily AS r (area_id, day, kind, category, party_id, n, rk, dur) "
+    "SELECT a, (h AT TIME ZONE 'Europe/Stockholm')::date, k, c, p, sum(n)::int8, sum(rk)::int8, sum(dur)::int8 FROM g GROUP BY 1, 2, 3, 4, 5 "
+    "ORDER BY 1, 2, 3, 4, 5 ON CONFLICT (area_id, day, kind, category, party_id) DO UPDATE "
+    "SET n = r.n + excluded.n, rk = r.rk + excluded.rk, dur = r.dur + excluded.dur), "
+    "vb AS (INSERT INTO situation_versions AS v (area_id, day, version) SELECT DISTINCT x.a, "
+    "(e.occurred_at AT TIME ZONE 'Europe/Stockholm')::date, 1::bigint FROM " NEW_ROWS
+    " e, unnest(e.area_ids || 0::bigint || "
+    "CASE WHEN e.kind <> 'incident' THEN ARRAY[-1::bigint] ELSE '{}'::bigint[] END) AS x(a) ORDER BY 1, 2 "
+    "ON CONFLICT (area_id, day) DO UPDATE SET version = v.version + 1) "
+    "SELECT set_config('estd.intake_statement', 'off', true)",
+    0};
 
 /* Kafka: the batch index of every message whose event was inserted. */
-static const est_stmt ev_insert_k = {"events_insert_k4", EV_WITH "SELECT n.i FROM n", 1};
+static const est_stmt ev_insert_k = {"events_insert_k5", EV_WITH "SELECT n.i FROM n", 1};
 
 /* HTTP and resubmission: per staged row its event id (inserted or already
  * stored; event_keys is read as of before the statement) and whether this
  * row inserted it. */
 static const est_stmt ev_insert_h = {
-    "events_insert_h3",
+    "events_insert_h4",
     EV_WITH "SELECT r.i, COALESCE(n.event_id, ek.event_id), COALESCE(n.i = r.i, false) FROM " STAGE
             " r "
             "LEFT JOIN n ON n.source = r.source AND n.sid = r.sid "
@@ -182,6 +224,15 @@ static est_result stage_insert(est_conn *c, est_event *const *evs, const size_t 
   est_buf_free(&b);
   const char *params[1] = {channel};
   if (rc == EST_OK) rc = est_db_exec(c, stmt, params, out, sqlstate);
+  /* The rollups; this also ends the mark, so that a later statement of the
+   * same transaction (a plain insert, a re-assignment) gets the triggers. */
+  PGresult *rr = NULL;
+  if (rc == EST_OK) rc = est_db_exec(c, &ev_rollup, NULL, &rr, sqlstate);
+  PQclear(rr);
+  if (rc != EST_OK) {
+    PQclear(*out);
+    *out = NULL;
+  }
   return rc;
 }
 
