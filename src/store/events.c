@@ -39,7 +39,8 @@ static const char stage_open[] =
     "activity_type text, category text, occurred_at text, duration_s int4, srid int4, px float8, py float8, "
     "track text, place text, description text, attributes text, flags text, prec text, published_at text) "
     "ON COMMIT DELETE ROWS; CREATE TEMP TABLE IF NOT EXISTS estd_intake_new (area_ids int8[], occurred_at "
-    "timestamptz, kind text, category text, party_id int8, record_key int4, duration_s int4) ON COMMIT DELETE ROWS; "
+    "timestamptz, kind text, category text, party_id int8, record_key int4, duration_s int4, id int8, "
+    "received_at timestamptz) ON COMMIT DELETE ROWS; "
     "DELETE FROM " STAGE "; DELETE FROM " NEW_ROWS;
 static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
 #define STAGE_COLS 19
@@ -67,12 +68,12 @@ static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
   "location_precision, published_at) SELECT n.event_id, n.source, n.sid, n.party_id, n.kind, "                                                                                                                                \
   "n.activity_type, n.category, n.occurred_at, n.duration_s, n.g, n.t, n.place, COALESCE(ai.ids, '{}'::bigint[]), "                                                                                                           \
   "n.description, n.attributes, n.flags, $1, n.prec, n.published_at FROM n CROSS JOIN LATERAL (SELECT array_agg(x.area_id ORDER BY x.area_id) AS ids FROM est_event_area_set(COALESCE(n.g, n.t), n.prec) x) ai ORDER BY n.i " \
-  "RETURNING id, area_ids, occurred_at, kind, category, party_id, record_key, duration_s, hs_pt), "                                                                                                                           \
+  "RETURNING id, area_ids, occurred_at, kind, category, party_id, record_key, duration_s, hs_pt, received_at), "                                                                                                              \
   "ea AS (INSERT INTO event_areas (event_id, area_id, occurred_at, kind, category, party_id, record_key, "                                                                                                                    \
   "duration_s, hs_pt) SELECT ins.id, u.a, ins.occurred_at, ins.kind, ins.category, ins.party_id, "                                                                                                                            \
   "ins.record_key, ins.duration_s, ins.hs_pt FROM ins, unnest(ins.area_ids) AS u(a)), "                                                                                                                                       \
   "nw AS (INSERT INTO " NEW_ROWS                                                                                                                                                                                              \
-  " SELECT area_ids, occurred_at, kind, category, party_id, record_key, duration_s "                                                                                                                                          \
+  " SELECT area_ids, occurred_at, kind, category, party_id, record_key, duration_s, id, received_at "                                                                                                                         \
   "FROM ins) "
 
 /* The second statement of every intake: the rollups and bucket versions of
@@ -83,13 +84,14 @@ static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
  * hour, kind, category, party), area 0 = every event, the other areas those
  * of its event_areas rows; rh/rd add g to situation_hourly / situation_daily,
  * vb bumps every (area, Stockholm day) bucket the events fall in (also 0,
- * and -1 for presence). Every upsert is sorted by its key, so two intake
+ * and -1 for presence), fr raises the newest values of situation_freshness
+ * (0145, 0146: its area rows and area 0 with the newest event). Every upsert is sorted by its key, so two intake
  * writers lock the rollup rows in the same order; and it runs after the
  * events, their area rows and their foreign-key checks, right before the
  * commit, so that the rows both writers update stay locked as briefly as
  * the triggers held them. It also ends the mark of the first statement. */
 static const est_stmt ev_rollup = {
-    "events_rollup1",
+    "events_rollup2",
     "WITH g AS (SELECT u.a, date_trunc('hour', e.occurred_at, 'UTC') AS h, e.kind AS k, COALESCE(e.category, '') AS c, "
     "e.party_id AS p, count(*) AS n, sum(e.record_key) AS rk, COALESCE(sum(e.duration_s), 0) AS dur "
     "FROM " NEW_ROWS
@@ -105,7 +107,16 @@ static const est_stmt ev_rollup = {
     "(e.occurred_at AT TIME ZONE 'Europe/Stockholm')::date, 1::bigint FROM " NEW_ROWS
     " e, unnest(e.area_ids || 0::bigint || "
     "CASE WHEN e.kind <> 'incident' THEN ARRAY[-1::bigint] ELSE '{}'::bigint[] END) AS x(a) ORDER BY 1, 2 "
-    "ON CONFLICT (area_id, day) DO UPDATE SET version = v.version + 1) "
+    "ON CONFLICT (area_id, day) DO UPDATE SET version = v.version + 1), "
+    "fr AS (INSERT INTO situation_freshness AS f (area_id, newest_occurred_at, newest_event_id, newest_received_at) "
+    "SELECT * FROM (SELECT u.a, max(e.occurred_at), NULL::int8, NULL::timestamptz FROM " NEW_ROWS
+    " e, unnest(e.area_ids) AS u(a) GROUP BY 1 UNION ALL SELECT 0, (SELECT max(occurred_at) FROM " NEW_ROWS
+    "), l.id, l.received_at FROM (SELECT id, received_at FROM " NEW_ROWS
+    " ORDER BY id DESC LIMIT 1) l) x ORDER BY 1 "
+    "ON CONFLICT (area_id) DO UPDATE SET newest_occurred_at = GREATEST(f.newest_occurred_at, excluded.newest_occurred_at), "
+    "newest_event_id = CASE WHEN f.area_id = 0 THEN GREATEST(f.newest_event_id, excluded.newest_event_id) END, "
+    "newest_received_at = CASE WHEN f.area_id = 0 AND excluded.newest_event_id > f.newest_event_id "
+    "THEN excluded.newest_received_at ELSE f.newest_received_at END) "
     "SELECT set_config('estd.intake_statement', 'off', true)",
     0};
 
