@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <ulfius.h>
 
 #include "estd/app.h"
@@ -112,9 +113,14 @@ extern const http_route http_routes_focuses[];
 extern const http_route http_routes_events[];    /* events, dead letters */
 extern const http_route http_routes_sources[];   /* the event source registry */
 extern const http_route http_routes_situation[]; /* situation, progress, reports */
-extern const http_route http_routes_security[];  /* audit */
-extern const http_route http_routes_web[];       /* the web app under /app/ */
-extern const http_route http_routes_public[];    /* the public medborgarlöfte page's API */
+/* Waits until no background hot spot refresh runs (routes_situation.c;
+ * before the pools and app->hotspot_cache are destroyed). */
+void http_situation_drain(void);
+/* Background hot spot refreshes started, and those that failed. */
+void http_situation_refresh_counters(uint64_t *started, uint64_t *failed);
+extern const http_route http_routes_security[]; /* audit */
+extern const http_route http_routes_web[];      /* the web app under /app/ */
+extern const http_route http_routes_public[];   /* the public medborgarlöfte page's API */
 
 extern const http_route http_routes_cycle[]; /* parties/agreements writes, meetings, actions, indicators */
 extern const http_route http_routes_ogc[];   /* OGC API - Features under /ogc */

@@ -78,6 +78,7 @@ typedef struct est_metrics_gauges {
   int in_flight;                                         /* HTTP requests currently in a handler */
   bool draining;                                         /* shutting down */
   uint64_t scache_hits, scache_misses, scache_coalesced; /* situation_cache.h */
+  uint64_t hotspot_refreshes, hotspot_refresh_failures;  /* background hot spot refreshes (http.h) */
   bool has_pool;                                         /* the pool members below are set */
   int pool_size, pool_open, pool_in_use;
   uint64_t pool_acquired_total, pool_timeouts_total, pool_wait_us_total, pool_reconnects_total, pool_deadline_total;

@@ -25,6 +25,7 @@
 
 #include "estd/app.h"
 #include "estd/auth.h"
+#include "estd/http.h"
 #include "estd/http_server.h"
 #include "estd/intake.h"
 #include "estd/retention.h"
@@ -35,6 +36,7 @@
 #include "estd/store_doccache.h"
 
 static void caches_destroy(est_app *a) {
+  http_situation_drain(); /* background hot spot refreshes use the memo and the pools */
   est_scache_destroy(a->situation_cache);
   est_scache_destroy(a->hotspot_cache);
 }

@@ -366,6 +366,13 @@ char *est_metrics_render(const est_metrics_gauges *g) {
         "# HELP estd_situation_cache_coalesced_total Requests that waited for an identical computation in progress.\n"
         "# TYPE estd_situation_cache_coalesced_total counter\nestd_situation_cache_coalesced_total %llu\n",
         (unsigned long long)coalesced);
+    est_buf_printf(&s,
+                   "# HELP estd_hotspot_refreshes_total Hot spots recomputed in the background before their staleness "
+                   "bound (started; failed: the refresh's database work failed).\n"
+                   "# TYPE estd_hotspot_refreshes_total counter\n"
+                   "estd_hotspot_refreshes_total{result=\"started\"} %llu\n"
+                   "estd_hotspot_refreshes_total{result=\"failed\"} %llu\n",
+                   (unsigned long long)g->hotspot_refreshes, (unsigned long long)g->hotspot_refresh_failures);
   }
   if (g->has_pool) {
     est_buf_printf(&s,

@@ -160,6 +160,7 @@ static est_result metrics(http_ctx *ctx) {
   est_app *app = ctx->app;
   est_metrics_gauges g = {.in_flight = atomic_load(&app->in_flight), .draining = atomic_load(&app->draining)};
   est_scache_counters(&g.scache_hits, &g.scache_misses, &g.scache_coalesced);
+  http_situation_refresh_counters(&g.hotspot_refreshes, &g.hotspot_refresh_failures);
   if (app->pool) {
     est_pool_stats ps;
     est_pool_stats_get(app->pool, &ps);

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import Estd
+from conftest import Estd, metric_value
 from sit_events import NORRBY, area_ids, ev, insert
 
 WEEK = "2024-W20"  # 2024-05-13 .. 05-19
@@ -20,8 +20,8 @@ def parse(ts):
     return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
-def picture(server, area):
-    r = server.get("/v1/situation", params={"area_id": area, "week": WEEK})
+def picture(server, area, week=WEEK):
+    r = server.get("/v1/situation", params={"area_id": area, "week": week})
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -61,10 +61,12 @@ def test_counts_fresh_hot_spots_within_the_bound(db, stale_server):
         assert doc["incidents"]["total"]["count"] == total + 3 * i  # exact (auth off: exact counts)
         if doc.get("hot_spots_stale"):
             served_stale += 1
-            # from the first computation: older than the newest events, never older than the bound
-            assert doc["hot_spots"] == first["hot_spots"]
+            # from the first computation (or, on a machine slow enough to pass half the bound, from
+            # its background refresh): older than the newest events, never older than the bound
             as_of = parse(doc["hot_spots_as_of"])
-            assert t_before - datetime.timedelta(seconds=1) <= as_of <= t_after
+            if as_of <= t_after:
+                assert doc["hot_spots"] == first["hot_spots"]
+                assert t_before - datetime.timedelta(seconds=1) <= as_of
             assert (now() - as_of).total_seconds() <= 8.0 + 1.0
         else:
             assert "hot_spots_as_of" not in doc
@@ -97,3 +99,38 @@ def test_no_staleness_with_bound_zero(db):
             sum(h["incident_count"] for h in before["hot_spots"]) + 2
     finally:
         assert e.stop() == 0
+
+
+def test_hot_spots_refreshed_ahead_of_the_bound(db):
+    """Past half the bound, a stale memo is recomputed in the background while
+    the pictures keep serving it, so under continuous intake no picture has
+    to wait for the clustering at the bound (docs/BENCHMARKS.md). Without the
+    refresh, every picture in the bound's first 20 s would carry the first
+    computation's hot spots."""
+    week, day = "2024-W22", "2024-05-29"
+    e = Estd(db, env={"ESTD_HOTSPOT_MAX_STALENESS_S": "20"}).start()
+    try:
+        norrby = area_ids(e)["norrby"]
+        insert(db, cluster(12, day=day))
+        t0 = now()
+        first = picture(e, norrby, week)
+        assert "hot_spots_stale" not in first and first["hot_spots"][0]["incident_count"] == 12
+        refreshed, n = None, 12
+        # a trickle, one incident a second, for at most 16 s: well before the bound of 20 s,
+        # when a picture would recompute the hot spots itself
+        while (now() - t0).total_seconds() < 16 and refreshed is None:
+            insert(db, cluster(1, day=day, hour=20))
+            n += 1
+            doc = picture(e, norrby, week)
+            assert doc["incidents"]["total"]["count"] >= n  # counts: fresh, every time
+            if doc.get("hot_spots_stale") and parse(doc["hot_spots_as_of"]) > t0 + datetime.timedelta(seconds=5):
+                refreshed = doc
+            elif not doc.get("hot_spots_stale") and (now() - t0).total_seconds() > 2:
+                refreshed = doc
+            time.sleep(1)
+        assert refreshed is not None, "the hot spots were not refreshed before their bound"
+        assert refreshed["hot_spots"][0]["incident_count"] > 12  # the later incidents are in them
+        assert metric_value(e, "estd_hotspot_refreshes_total", '{result="started"}') >= 1
+        assert metric_value(e, "estd_hotspot_refreshes_total", '{result="failed"}') == 0
+    finally:
+        assert e.stop() == 0, e.read_log()[-3000:]
