@@ -17,6 +17,11 @@
 -- newest value recompute it from the tables, after locking the row first (a
 -- later statement of the trigger, so in READ COMMITTED it sees every insert
 -- that committed while it waited for the lock).
+--
+-- The intake raises the values in its own rollup statement, right before
+-- its commit (src/store/events.c ev_rollup, like the rollups of 0140): the
+-- two INSERT triggers skip its marked first statement, so that the two
+-- intake writers do not hold the area-0 row from their first statement on.
 CREATE TABLE situation_freshness (
   area_id            bigint      PRIMARY KEY,
   newest_occurred_at timestamptz NOT NULL,
@@ -115,7 +120,8 @@ END
 $$;
 
 -- An update of event_areas may move a row to another area (or time): both
--- halves, the new rows raised and the old ones rechecked.
+-- halves, the new rows raised and the old ones rechecked. The INSERT
+-- triggers skip the intake's marked statement (see above; 0140).
 DO $$
 DECLARE r record;
 BEGIN
@@ -131,8 +137,11 @@ BEGIN
       ('event_areas_freshness_del', 'DELETE', 'event_areas', 'OLD TABLE AS old_rows',
        'est_freshness_recheck_event_areas')) t(name, op, tbl, ref, fn)
   LOOP
-    EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I REFERENCING %s FOR EACH STATEMENT EXECUTE FUNCTION %I()',
-                   r.name, r.op, r.tbl, r.ref, r.fn);
+    EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I REFERENCING %s FOR EACH STATEMENT %s EXECUTE FUNCTION %I()',
+                   r.name, r.op, r.tbl, r.ref,
+                   CASE WHEN r.op = 'INSERT'
+                        THEN 'WHEN (current_setting(''estd.intake_statement'', true) IS DISTINCT FROM ''on'')' END,
+                   r.fn);
   END LOOP;
 END
 $$;

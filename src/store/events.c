@@ -85,7 +85,7 @@ static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
  * of its event_areas rows; rh/rd add g to situation_hourly / situation_daily,
  * vb bumps every (area, Stockholm day) bucket the events fall in (also 0,
  * and -1 for presence), fr raises the newest values of situation_freshness
- * (0145, 0146: its area rows and area 0 with the newest event). Every upsert is sorted by its key, so two intake
+ * (0145: its area rows and area 0 with the newest event). Every upsert is sorted by its key, so two intake
  * writers lock the rollup rows in the same order; and it runs after the
  * events, their area rows and their foreign-key checks, right before the
  * commit, so that the rows both writers update stay locked as briefly as
