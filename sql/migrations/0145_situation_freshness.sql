@@ -118,6 +118,8 @@ BEGIN
   RETURN NULL;
 END
 $$;
+COMMENT ON FUNCTION est_freshness_update_events() IS
+  'situation_freshness: an UPDATE of events can change only the received_at of the newest event (0145).';
 
 -- An update of event_areas may move a row to another area (or time): both
 -- halves, the new rows raised and the old ones rechecked. The INSERT
