@@ -22,19 +22,18 @@ typedef struct est_stmt {
  * owned by the caller (PQclear). On failure returns a mapped est_result,
  * and if sqlstate is not NULL copies the 5-char SQLSTATE into it (or ""). */
 est_result est_db_exec(est_conn *c, const est_stmt *stmt, const char *const *params, PGresult **out, char sqlstate[6]);
-/* The same with every result column in PostgreSQL's binary send format
- * (PQgetvalue gives the raw bytes: big-endian integers and float8), for
- * large numeric results whose text form would cost more to print and to
- * parse than to compute; the statement must fix each column's type. */
-est_result est_db_exec_binary(est_conn *c, const est_stmt *stmt, const char *const *params, PGresult **out,
-                              char sqlstate[6]);
 /* One statement of est_db_exec_batch: a prepared statement with its text
  * parameters, or (stmt NULL) a parameterless utility command sql (BEGIN,
- * SET LOCAL ...; one command, no parameters); out is its result. */
+ * SET LOCAL ...; one command, no parameters); out is its result. binary:
+ * every result column in PostgreSQL's binary send format (PQgetvalue gives
+ * the raw bytes: big-endian integers and float8), for large numeric results
+ * whose text form would cost more to print and parse than to compute; the
+ * statement must fix each column's type. */
 typedef struct est_db_item {
   const est_stmt *stmt;
   const char *const *params;
   const char *sql;
+  bool binary;
   PGresult *out;
 } est_db_item;
 #define EST_DB_BATCH_MAX 16

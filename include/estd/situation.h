@@ -79,6 +79,10 @@ typedef struct est_situation_rows {
  * spots again, most of the all-areas document. EST_EINTERNAL when hotspots
  * is not a JSON array. */
 est_result est_situation_hotspots_publish(const est_publish_policy *pol, const char *hotspots, char **out);
+/* doc (len bytes) with the cut bytes at `at` replaced by text, malloc'd into
+ * *out (*olen bytes); a copy of doc when at is NULL. */
+est_result est_situation_splice(const char *doc, size_t len, const char *at, size_t cut, const char *text, char **out,
+                                size_t *olen);
 /* doc (len bytes): a compact document built from rows with hotspots_published;
  * *out (malloc'd, *olen bytes): doc with that text in place of its
  * placeholder. EST_EINTERNAL when doc has no placeholder. */

@@ -21,9 +21,11 @@
 typedef struct store_situation_snap store_situation_snap;
 
 /* Opens the snapshot of q's picture and reads its data version and
- * freshness (as store_situation_version; malloc'd). EST_ENOTFOUND when
- * q->area_id is not 0 and no such area exists. */
-est_result store_situation_open(est_pool *pool, const est_situation_query *q, store_situation_snap **out,
+ * freshness (as store_situation_version; malloc'd), and with rows also its
+ * counts and context (store_situation_counts, store_situation_context), all
+ * in one round trip. EST_ENOTFOUND when q->area_id is not 0 and no such area
+ * exists. */
+est_result store_situation_open(est_pool *pool, const est_situation_query *q, bool rows, store_situation_snap **out,
                                 char **version, char **freshness);
 /* The data version of the buckets q's hot spots read
  * (est_situation_hotspot_buckets) in this snapshot: equal texts mean the
@@ -40,7 +42,8 @@ est_result store_situation_close(store_situation_snap *s, est_result rc);
  * (malloc'd JSON text). Every count X comes with its cell key "ck_X" (estd/disclosure.h:
  * the sum of its events' record keys mod 2^31), as do the hot spots' and the presence's
  * counts; the domain publishes them only through the policy of privacy.h. */
-est_result store_situation_counts(store_situation_snap *s, const est_situation_query *q, char **out);
+/* Read by store_situation_open with rows; taken once (EST_EINTERNAL after that or without rows). */
+est_result store_situation_counts(store_situation_snap *s, char **out);
 
 /* The period's incidents with a location, in SWEREF 99 TM (EPSG:3006)
  * metres, with their category's ordinal as the category slot and their record key: *pts
@@ -62,8 +65,9 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
 est_result store_situation_hotspots(store_situation_snap *s, const est_situation_query *q, const est_hs_cluster *cl,
                                     int ncl, int ncat, char **out);
 
-/* context: {"area", "presence":[per area], "focuses":[..], "commitments":[..], "freshness":{..}}. */
-est_result store_situation_context(store_situation_snap *s, const est_situation_query *q, char **out);
+/* context: {"area", "presence":[per area], "focuses":[..], "commitments":[..], "freshness":{..}};
+ * taken like the counts. */
+est_result store_situation_context(store_situation_snap *s, char **out);
 
 /* GeoJSON parts: the area Features (all areas, or the one), and up to
  * limit event Point Features of the period (ordered by occurred_at, id). */

@@ -1,6 +1,8 @@
 /* situation.c - the situational picture document (see situation.h). */
 #include "estd/situation.h"
 
+#include "estd/buf.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,29 +160,30 @@ est_result est_situation_hotspots_publish(const est_publish_policy *pol, const c
   return *out ? EST_OK : EST_ENOMEM;
 }
 
+est_result est_situation_splice(const char *doc, size_t len, const char *at, size_t cut, const char *text, char **out,
+                                size_t *olen) {
+  est_buf b = EST_BUF_INIT;
+  size_t pre = at ? (size_t)(at - doc) : len;
+  est_buf_reserve(&b, len + (text ? strlen(text) : 0) + 1);
+  est_buf_append(&b, doc, pre);
+  if (at) {
+    est_buf_puts(&b, text);
+    est_buf_append(&b, at + cut, len - pre - cut);
+  }
+  *olen = b.len;
+  *out = est_buf_steal(&b);
+  return *out ? EST_OK : EST_ENOMEM;
+}
+
 est_result est_situation_hotspots_splice(const char *doc, size_t len, const char *published, char **out, size_t *olen) {
   *out = NULL;
   const size_t ml = sizeof HOT_MARK_TEXT - 1, kl = sizeof HOT_KEY_TEXT - 1;
-  const char *at = NULL;
   for (const char *p = doc; p + ml <= doc + len; p++) {
     p = memchr(p, '"', (size_t)(doc + len - p));
     if (!p || p + ml > doc + len) break;
-    if (memcmp(p, HOT_MARK_TEXT, ml) == 0) {
-      at = p;
-      break;
-    }
+    if (memcmp(p, HOT_MARK_TEXT, ml) == 0) return est_situation_splice(doc, len, p + kl, ml - kl, published, out, olen);
   }
-  if (!at) return EST_EINTERNAL;
-  size_t pl = strlen(published), pre = (size_t)(at - doc) + kl, n = len - (ml - kl) + pl;
-  char *b = malloc(n + 1);
-  if (!b) return EST_ENOMEM;
-  memcpy(b, doc, pre);
-  memcpy(b + pre, published, pl);
-  memcpy(b + pre + pl, at + ml, len - (size_t)(at - doc) - ml);
-  b[n] = '\0';
-  *out = b;
-  *olen = n;
-  return EST_OK;
+  return EST_EINTERNAL;
 }
 
 est_result est_situation_document(const est_situation_query *q, const est_publish_policy *pol,

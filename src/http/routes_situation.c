@@ -182,7 +182,7 @@ static void *refresh_main(void *arg) {
   long long began = wall_ms(); /* before the snapshot, as in fetch */
   store_situation_snap *s;
   char *version = NULL, *freshness = NULL, *body = NULL;
-  est_result rc = store_situation_open(j->pool, &j->q, &s, &version, &freshness);
+  est_result rc = store_situation_open(j->pool, &j->q, false, &s, &version, &freshness); /* hot spots only */
   if (rc == EST_OK) {
     rc = fetch_hotspots(s, &j->q, &body);
     if (rc == EST_OK) est_scache_put(j->memo, j->key, store_situation_hot_version(s), body, strlen(body), began);
@@ -317,11 +317,11 @@ static est_result fetch(http_ctx *ctx, est_pool *pool, const est_situation_query
   memset(r, 0, sizeof *r);
   store_situation_snap *s;
   long long now = wall_ms(); /* just before the snapshot: the hot spots are at least this current */
-  est_result rc = store_situation_open(pool, q, &s, version, freshness);
+  est_result rc = store_situation_open(pool, q, true, &s, version, freshness);
   if (rc != EST_OK) return rc;
-  rc = store_situation_counts(s, q, &r->counts);
+  rc = store_situation_counts(s, &r->counts);
   if (rc == EST_OK) rc = hotspots_memo(ctx, pool, s, q, now, r);
-  if (rc == EST_OK) rc = store_situation_context(s, q, &r->context);
+  if (rc == EST_OK) rc = store_situation_context(s, &r->context);
   if (rc == EST_OK && geo) rc = store_situation_geo_areas(s, q, &r->areas);
   if (rc == EST_OK && geo && q->include_events)
     rc = store_situation_geo_events(s, q, EST_SITUATION_GEOJSON_EVENTS_MAX + 1, &r->events);
@@ -399,29 +399,6 @@ static const char *freshness_mark(const char *tmpl, size_t len) {
   return NULL;
 }
 
-/* The body to send: tmpl with the mark at (from freshness_mark) replaced
- * by freshness (malloc'd into *out); tmpl itself when at is NULL. */
-static est_result splice(const char *tmpl, size_t len, const char *at, const char *freshness, char **out,
-                         size_t *olen) {
-  const size_t ml = sizeof FRESHNESS_MARK - 1;
-  size_t fl = at ? strlen(freshness) : 0;
-  size_t n = at ? len - ml + fl : len;
-  char *b = malloc(n + 1);
-  if (!b) return EST_ENOMEM;
-  if (at) {
-    size_t pre = (size_t)(at - tmpl);
-    memcpy(b, tmpl, pre);
-    memcpy(b + pre, freshness, fl);
-    memcpy(b + pre + fl, at + ml, len - pre - ml);
-  } else {
-    memcpy(b, tmpl, len);
-  }
-  b[n] = '\0';
-  *out = b;
-  *olen = n;
-  return EST_OK;
-}
-
 /* ---- response cache (estd/situation_cache.h) ------------------------------ */
 
 /* Replies with tmpl (a cached or computed body, tagged tmpl_etag) with
@@ -443,7 +420,7 @@ static est_result reply_body(http_ctx *ctx, bool geo, const char *tmpl, size_t t
   }
   char *body;
   size_t len;
-  est_result rc = splice(tmpl, tlen, at, freshness, &body, &len);
+  est_result rc = est_situation_splice(tmpl, tlen, at, sizeof FRESHNESS_MARK - 1, freshness, &body, &len);
   if (rc != EST_OK) return rc;
   http_reply_raw(ctx, 200, geo ? "application/geo+json" : "application/json", body, len);
   free(body);
@@ -578,7 +555,8 @@ est_result http_situation_render_period(http_ctx *ctx, long long area_id, const 
   size_t tlen = 0;
   long long expires;
   est_result rc = compute(ctx, ctx->app->pool, &q, false, &tmpl, &tlen, &version, &freshness, &expires);
-  if (rc == EST_OK) rc = splice(tmpl, tlen, freshness_mark(tmpl, tlen), freshness, body, len);
+  if (rc == EST_OK)
+    rc = est_situation_splice(tmpl, tlen, freshness_mark(tmpl, tlen), sizeof FRESHNESS_MARK - 1, freshness, body, len);
   free(tmpl);
   free(version);
   free(freshness);

@@ -508,8 +508,15 @@ static bool conn_has_prepared(est_conn *c, const est_stmt *s) {
   return false;
 }
 
-static est_result db_exec(est_conn *c, const est_stmt *s, const char *const *params, int result_format, PGresult **out,
-                          char sqlstate[6]) {
+/* Records that s is now prepared on c. */
+static void conn_note_prepared(est_conn *c, const est_stmt *s) {
+  if (c->nprepared < EST_CONN_MAX_PREPARED) c->prepared[c->nprepared++] = s;
+  /* else: stays prepared server-side under its name; re-preparing would
+   * fail, so a connection with too many statements is recycled. */
+  else c->broken = true;
+}
+
+est_result est_db_exec(est_conn *c, const est_stmt *s, const char *const *params, PGresult **out, char sqlstate[6]) {
   *out = NULL;
   if (sqlstate) sqlstate[0] = '\0';
   c->last_constraint[0] = '\0';
@@ -522,27 +529,15 @@ static est_result db_exec(est_conn *c, const est_stmt *s, const char *const *par
         PQsendPrepare(c->pg, s->name, s->sql, s->nparams, NULL) ? conn_await(c, deadline, s->name, &to) : NULL;
     if (PQresultStatus(r) != PGRES_COMMAND_OK) return result_fail(c, r, sqlstate, to);
     PQclear(r);
-    if (c->nprepared < EST_CONN_MAX_PREPARED) c->prepared[c->nprepared++] = s;
-    /* else: stays prepared server-side under its name; re-preparing would
-     * fail, so a connection with too many statements is recycled. */
-    else c->broken = true;
+    conn_note_prepared(c, s);
   }
-  PGresult *r = PQsendQueryPrepared(c->pg, s->name, s->nparams, params, NULL, NULL, result_format)
+  PGresult *r = PQsendQueryPrepared(c->pg, s->name, s->nparams, params, NULL, NULL, 0)
                     ? conn_await(c, deadline, s->name, &to)
                     : NULL;
   ExecStatusType st = PQresultStatus(r);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) return result_fail(c, r, sqlstate, to);
   *out = r;
   return EST_OK;
-}
-
-est_result est_db_exec(est_conn *c, const est_stmt *s, const char *const *params, PGresult **out, char sqlstate[6]) {
-  return db_exec(c, s, params, 0, out, sqlstate);
-}
-
-est_result est_db_exec_binary(est_conn *c, const est_stmt *s, const char *const *params, PGresult **out,
-                              char sqlstate[6]) {
-  return db_exec(c, s, params, 1, out, sqlstate);
 }
 
 /* COPY input in chunks of this size: libpq buffers what it cannot send
@@ -594,7 +589,7 @@ est_result est_db_exec_batch(est_conn *c, est_db_item *items, size_t n, char sql
       cmd[ncmd++] = (batch_cmd){.item = i, .prepare = true, .ok = false};
     }
     if (sent)
-      sent = s ? PQsendQueryPrepared(pg, s->name, s->nparams, items[i].params, NULL, NULL, 0) == 1
+      sent = s ? PQsendQueryPrepared(pg, s->name, s->nparams, items[i].params, NULL, NULL, items[i].binary ? 1 : 0) == 1
                : PQsendQueryParams(pg, items[i].sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
     cmd[ncmd++] = (batch_cmd){.item = i, .prepare = false, .ok = false};
   }
@@ -638,9 +633,7 @@ est_result est_db_exec_batch(est_conn *c, est_db_item *items, size_t n, char sql
    * failed is not (it is prepared again next time). */
   for (size_t j = 0; j < ncmd; j++) {
     const est_stmt *s = items[cmd[j].item].stmt;
-    if (!cmd[j].prepare || !cmd[j].ok || conn_has_prepared(c, s)) continue;
-    if (c->nprepared < EST_CONN_MAX_PREPARED) c->prepared[c->nprepared++] = s;
-    else c->broken = true; /* as in est_db_exec */
+    if (cmd[j].prepare && cmd[j].ok && !conn_has_prepared(c, s)) conn_note_prepared(c, s);
   }
   if (rc != EST_OK || err) {
     for (size_t i = 0; i < n; i++) {

@@ -232,7 +232,7 @@ static const est_stmt counts_imprecise = {
   " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS( \
       3) " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
 /* $1 area, $2/$3 period: rows (x, y, category code, record key) as float8, float8, text, int4,
- * fetched in binary (est_db_exec_binary: a week of all areas is ~150,000 rows, whose text form
+ * fetched in binary (est_db_item.binary: a week of all areas is ~150,000 rows, whose text form
  * cost more to print and parse than the scan); the codes become category ordinals in C
  * (hs_categories), which costs less than joining every row to event_categories. */
 #define POINTS_SQL(PTS) \
@@ -580,7 +580,7 @@ static const est_stmt *counts_stmt(const store_situation_snap *s, const est_situ
 }
 static const est_stmt *context_of(const est_situation_query *q) { return q->from_raw ? &context_raw : &context_stmt; }
 
-est_result store_situation_open(est_pool *pool, const est_situation_query *q, store_situation_snap **out,
+est_result store_situation_open(est_pool *pool, const est_situation_query *q, bool rows, store_situation_snap **out,
                                 char **version, char **freshness) {
   *out = NULL;
   *version = *freshness = NULL;
@@ -622,19 +622,21 @@ est_result store_situation_open(est_pool *pool, const est_situation_query *q, st
       {.stmt = context_of(q), .params = xp},
       {.stmt = &counts_imprecise, .params = cp + 1}, /* all areas only */
   };
-  size_t n = sizeof it / sizeof *it - (s->area ? 1 : 0);
+  size_t n = !rows ? 4 : sizeof it / sizeof *it - (s->area ? 1 : 0);
   rc = est_db_exec_batch(s->c, it, n, NULL);
   version_params_free(&vp);
   for (int i = 0; i < 3; i++) PQclear(it[i].out);
   bool area_ok = false;
   if (rc == EST_OK) {
     rc = version_take(it[3].out, version, freshness, &s->hot_version, &area_ok);
-    est_result rc2 = take_text(it[4].out, &s->counts), rc3 = take_text(it[5].out, &s->context);
-    char *imp = NULL;
-    est_result rc4 = n > 6 ? take_text(it[6].out, &imp) : EST_OK;
-    if (rc == EST_OK) rc = rc2 != EST_OK ? rc2 : rc3 != EST_OK ? rc3 : rc4;
-    if (rc == EST_OK && imp) rc = counts_add_imprecise(&s->counts, imp);
-    else free(imp);
+    if (rows) {
+      est_result rc2 = take_text(it[4].out, &s->counts), rc3 = take_text(it[5].out, &s->context);
+      char *imp = NULL;
+      est_result rc4 = n > 6 ? take_text(it[6].out, &imp) : EST_OK;
+      if (rc == EST_OK) rc = rc2 != EST_OK ? rc2 : rc3 != EST_OK ? rc3 : rc4;
+      if (rc == EST_OK && imp) rc = counts_add_imprecise(&s->counts, imp);
+      else free(imp);
+    }
   }
   if (rc == EST_OK && !area_ok) rc = EST_ENOTFOUND;
   if (rc != EST_OK) {
@@ -659,21 +661,14 @@ est_result store_situation_close(store_situation_snap *s, est_result rc) {
 
 const char *store_situation_hot_version(const store_situation_snap *s) { return s->hot_version; }
 
-est_result store_situation_counts(store_situation_snap *s, const est_situation_query *q, char **out) {
-  if (s->counts) { /* read with the version */
-    *out = s->counts;
-    s->counts = NULL;
-    return EST_OK;
-  }
-  const char *p[8] = {s->area, q->from, q->to, q->prev_from, q->prev_to, q->ya_from, q->ya_to, q->bucket};
-  est_result rc = exec_text(s->c, counts_stmt(s, q), p, out);
-  if (rc != EST_OK || s->area) return rc;
-  char *imp = NULL; /* the all-areas picture: one more member, "imprecise" */
-  if ((rc = exec_text(s->c, &counts_imprecise, p + 1, &imp)) == EST_OK) return counts_add_imprecise(out, imp);
-  free(*out);
-  *out = NULL;
-  return rc;
+/* Hands over a text read by store_situation_open. */
+static est_result take_read(char **slot, char **out) {
+  *out = *slot;
+  *slot = NULL;
+  return *out ? EST_OK : EST_EINTERNAL;
 }
+
+est_result store_situation_counts(store_situation_snap *s, char **out) { return take_read(&s->counts, out); }
 
 /* The unsigned big-endian integer of the first bytes (<= 8) of p (binary results). */
 static unsigned long long be_uint(const char *p, int bytes) {
@@ -700,17 +695,14 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
   *pts = NULL;
   *n = 0;
   *ncat = 0;
-  PGresult *cats, *r;
-  est_result rc = est_db_exec(s->c, &hs_categories, NULL, &cats, NULL);
-  if (rc != EST_OK) return rc;
   const char *pp[3] = {s->area, q->from, q->to};
   const est_stmt *st = q->from_raw ? (s->area ? &points_area_raw : &points_all_raw)
                        : s->area   ? &points_area
                                    : &points_all;
-  if ((rc = est_db_exec_binary(s->c, st, pp, &r, NULL)) != EST_OK) {
-    PQclear(cats);
-    return rc;
-  }
+  est_db_item it[] = {{.stmt = &hs_categories}, {.stmt = st, .params = pp, .binary = true}};
+  est_result rc = est_db_exec_batch(s->c, it, 2, NULL); /* one round trip */
+  if (rc != EST_OK) return rc;
+  PGresult *cats = it[0].out, *r = it[1].out;
   int ncats = PQntuples(cats);
   hs_cat *cat = malloc((ncats ? (size_t)ncats : 1) * sizeof *cat);
   for (int i = 0; cat && i < ncats; i++) {
@@ -807,15 +799,7 @@ est_result store_situation_hotspots(store_situation_snap *s, const est_situation
   return rc;
 }
 
-est_result store_situation_context(store_situation_snap *s, const est_situation_query *q, char **out) {
-  if (s->context) { /* read with the version */
-    *out = s->context;
-    s->context = NULL;
-    return EST_OK;
-  }
-  const char *p[3] = {s->area, q->from, q->to};
-  return exec_text(s->c, context_of(q), p, out);
-}
+est_result store_situation_context(store_situation_snap *s, char **out) { return take_read(&s->context, out); }
 
 est_result store_situation_geo_areas(store_situation_snap *s, const est_situation_query *q, char **out) {
   (void)q;
