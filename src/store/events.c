@@ -46,7 +46,9 @@ static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
 #define STAGE_COLS 19
 
 /* s: the staged rows, one per key (the first in batch order); k: the keys
- * that were new; n: their rows with the new event id; ins: the events with
+ * that were new, their ids drawn in batch order but inserted in key order,
+ * so that two writers whose batches share keys wait for each other in one
+ * order and cannot deadlock on event_keys' unique index; n: their rows with the new event id; ins: the events with
  * their areas (est_event_area_set, the rule of migration 0116 as a set the
  * planner inlines, 0141: per row one probe of the GiST index of areas, by
  * the position's precision: only districts for district precision, none for
@@ -60,7 +62,8 @@ static const char stage_copy[] = "COPY " STAGE " FROM STDIN (FORMAT binary)";
   "attributes, COALESCE(string_to_array(NULLIF(flags, ''), ','), '{}') AS flags, prec, "                                                                                                                                      \
   "published_at::timestamptz AS published_at FROM " STAGE                                                                                                                                                                     \
   " ORDER BY source COLLATE \"C\", sid COLLATE \"C\", i), "                                                                                                                                                                   \
-  "k AS (INSERT INTO event_keys (source, source_event_id) SELECT source, sid FROM s ORDER BY i "                                                                                                                              \
+  "k AS (INSERT INTO event_keys (source, source_event_id, event_id) SELECT source, sid, id FROM (SELECT source, sid, "                                                                                                        \
+  "nextval('events_id_seq') AS id FROM s ORDER BY i) o ORDER BY source COLLATE \"C\", sid COLLATE \"C\" "                                                                                                                     \
   "ON CONFLICT (source, source_event_id) DO NOTHING RETURNING event_id, source, source_event_id), "                                                                                                                           \
   "n AS (SELECT k.event_id, s.* FROM k JOIN s ON s.source = k.source AND s.sid = k.source_event_id), "                                                                                                                        \
   "ins AS (INSERT INTO events (id, source, source_event_id, party_id, kind, activity_type, category, "                                                                                                                        \
