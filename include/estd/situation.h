@@ -58,7 +58,8 @@ void est_situation_query_period(est_situation_query *q, const est_period *period
  * texts, see store_situation.h). areas and events only for GeoJSON
  * (events NULL when not asked for). */
 typedef struct est_situation_rows {
-  const char *counts;         /* {"total", "by_category", "by_party", "series", "by_weekday", "by_hour"} */
+  json_t *counts;             /* store_situation_counts (borrowed; the document takes members of it and
+                                 publishes them in place: build one document per counts) */
   const char *hotspots;       /* the hot spots' details, ranked (store_situation_hotspots) */
   const char *context;        /* {"area", "presence", "focuses", "commitments", "freshness"} */
   const char *areas;          /* area Features */

@@ -1,6 +1,7 @@
 /* store_situation.h - the rows of the situational picture (lägesbild)
  * (store/situation.c). The store only fetches: JSON text built by
- * PostgreSQL (malloc'd, caller frees) and the incidents' points; the
+ * PostgreSQL (malloc'd, caller frees), the counts (the document built from
+ * the rollups' cells by situation_counts.h) and the incidents' points; the
  * clustering, privacy, CompStat changes and the document itself are the
  * domain's (situation.h), called by the route. */
 #ifndef ESTD_STORE_SITUATION_H
@@ -38,12 +39,16 @@ est_result store_situation_close(store_situation_snap *s, est_result rc);
 
 /* counts: {"total":{count,previous,year_ago}, "by_category":[{code, label_sv, label_en, count,
  * previous, year_ago}], "by_party":[{party_id, code, name, count, previous, year_ago}],
- * "series":[{start,count}], "by_weekday":[{weekday,name,count}], "by_hour":[{hour,count}]}
- * (malloc'd JSON text). Every count X comes with its cell key "ck_X" (estd/disclosure.h:
- * the sum of its events' record keys mod 2^31), as do the hot spots' and the presence's
- * counts; the domain publishes them only through the policy of privacy.h. */
-/* Read by store_situation_open with rows; taken once (EST_EINTERNAL after that or without rows). */
-est_result store_situation_counts(store_situation_snap *s, char **out);
+ * "series":[{start,count}], "by_weekday":[{weekday,name,count}], "by_hour":[{hour,count}],
+ * "by_weekday_hour":[{weekday,hour,count}], "by_area":[{area_id,code,name,count}],
+ * "sources":[{party_id,code,name,events,latest_occurred_at,latest_date,reported}]} and for
+ * all areas "imprecise" (*out, a new reference). Every count X comes with its cell key "ck_X"
+ * (estd/disclosure.h: the sum of its events' record keys mod 2^31), as do the hot spots' and
+ * the presence's counts; the domain publishes them only through the policy of privacy.h.
+ * From the rollups' cells (est_counts_document), or with q->from_raw the document PostgreSQL
+ * builds from the raw events. Read by store_situation_open with rows; taken once
+ * (EST_EINTERNAL after that or without rows). */
+est_result store_situation_counts(store_situation_snap *s, const est_situation_query *q, json_t **out);
 
 /* The period's incidents with a location, in SWEREF 99 TM (EPSG:3006)
  * metres, with their category's ordinal as the category slot and their record key: *pts

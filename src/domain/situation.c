@@ -189,7 +189,7 @@ est_result est_situation_hotspots_splice(const char *doc, size_t len, const char
 est_result est_situation_document(const est_situation_query *q, const est_publish_policy *pol,
                                   const est_situation_rows *rows, json_t **out) {
   *out = NULL;
-  json_t *counts = load(rows->counts), *cx = load(rows->context);
+  json_t *counts = json_incref(rows->counts), *cx = load(rows->context);
   json_t *hot = rows->hotspots_published ? json_string(HOT_MARK_VALUE) : load(rows->hotspots);
   if (!json_is_object(counts) || !hot || !json_is_object(cx)) {
     json_decref(counts);

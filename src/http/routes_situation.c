@@ -110,10 +110,12 @@ static est_result parse_params(http_ctx *ctx, est_situation_query *q) {
   return EST_OK;
 }
 
-/* The rows of one picture, owned (texts malloc'd); when its hot spots were
- * computed, and whether newer events exist in their buckets. */
+/* The rows of one picture, owned (texts malloc'd, the counts a reference);
+ * when its hot spots were computed, and whether newer events exist in their
+ * buckets. */
 typedef struct sit_rows {
-  char *counts, *hotspots, *context, *areas, *events;
+  json_t *counts;
+  char *hotspots, *context, *areas, *events;
   long long hot_as_of_ms;
   bool hot_stale;
   char hot_etag[24]; /* est_scache_etag of hotspots, when they came from or went into the memo ("" otherwise) */
@@ -126,7 +128,7 @@ static long long wall_ms(void) {
 }
 
 static void rows_free(sit_rows *r) {
-  free(r->counts);
+  json_decref(r->counts);
   free(r->hotspots);
   free(r->context);
   free(r->areas);
@@ -319,7 +321,7 @@ static est_result fetch(http_ctx *ctx, est_pool *pool, const est_situation_query
   long long now = wall_ms(); /* just before the snapshot: the hot spots are at least this current */
   est_result rc = store_situation_open(pool, q, true, &s, version, freshness);
   if (rc != EST_OK) return rc;
-  rc = store_situation_counts(s, &r->counts);
+  rc = store_situation_counts(s, q, &r->counts);
   if (rc == EST_OK) rc = hotspots_memo(ctx, pool, s, q, now, r);
   if (rc == EST_OK) rc = store_situation_context(s, &r->context);
   if (rc == EST_OK && geo) rc = store_situation_geo_areas(s, q, &r->areas);

@@ -26,6 +26,7 @@
 
 #include "estd/buf.h"
 #include "estd/disclosure.h"
+#include "estd/situation_counts.h"
 #include "estd/store_situation.h"
 #include "estd/store_util.h"
 
@@ -119,53 +120,58 @@ static const est_stmt counts_all_raw = {
     "situation_counts_all_raw",
     COUNTS_SQL("events WHERE $1::bigint IS NULL AND kind = 'incident'", "events WHERE $1::bigint IS NULL"), 8};
 
-/* The same document from the rollups. The cells of g keep the GROUPING
- * codes of COUNTS_SQL: period totals, categories and parties from the daily
- * rollup (31, 15, 23), buckets, weekdays, hours and weekday x hour of the
- * current period from the hourly one (27, 29, 30, 28; one UTC hour is one
- * local hour). Sources: the count from the daily rollup, the newest
- * occurred_at by one probe into the raw rows of the party's newest day
- * (LATEST: $1 area, d.party_id, d.last the day). That day lies in the period:
- * the period's bounds, repeated, let the executor prune the partitions
- * outside the period before it starts (the day alone prunes only per probe,
- * after every partition's scan was set up). */
+/* The same document from the rollups, built by the domain (est_counts_document,
+ * domain/situation_counts.c) from these cells, one row each, told apart by t and
+ * ordered by (t, o); columns t, o, per, s1, s2, s3, id, dow, hr, n, ck:
+ *  t 0: incidents per period (per), category (s1) and party (id), from the daily rollup;
+ *  t 1: the current period's incidents per local hour, from the hourly one (one UTC hour
+ *       is one local hour): the bucket as days since 1970-01-01 (o), ISO weekday, hour;
+ *  t 2: the areas (id, code s1, name s2; all, or the one asked for) with their incidents
+ *       in the current period for all areas; n NULL for the one area (its counts are
+ *       the period's total, which t 0 holds already);
+ *  t 3: the parties that reported in the current period (id, n every kind), the newest
+ *       occurred_at as JSON prints it (s1) and its local date (s2): one probe into the
+ *       raw rows of the party's newest day (LATEST: $1 area, d.party_id, d.last the day).
+ *       That day lies in the period: the period's bounds, repeated, let the executor
+ *       prune the partitions outside the period before it starts (the day alone prunes
+ *       only per probe, after every partition's scan was set up);
+ *  t 4: the categories by ordinal (code s1, label_sv s2, label_en s3);
+ *  t 5: the parties by id (code s1, name s2). */
 #define RSUM "sum(n)::bigint AS n, (sum(rk) % 2147483648)::bigint AS ck"
 #define ROLLUP_AREA "area_id = COALESCE($1::bigint, 0)"
 #define DAYS(f, t) " AND day >= $" #f "::date AND day < $" #t "::date"
-#define COUNTS_ROLLUP_SQL(LATEST) \
-  "WITH d AS ("                                                                                                   \
-  " SELECT 0 AS per, category, party_id, n, rk FROM situation_daily WHERE " ROLLUP_AREA                          \
-  "   AND kind = 'incident'" DAYS(2, 3) " UNION ALL"                                                                \
-  " SELECT 1, category, party_id, n, rk FROM situation_daily WHERE " ROLLUP_AREA " AND kind = 'incident'" DAYS(4, \
-  5) " UNION ALL"                                                                                                 \
-  " SELECT 2, category, party_id, n, rk FROM situation_daily WHERE " ROLLUP_AREA " AND kind = 'incident'" DAYS(6, \
-  7) "),"                                                                                                         \
-  " h AS (SELECT n, rk,"                                                                                          \
-  "   CASE WHEN $8::text = 'week' THEN date_trunc('week', lt)::date ELSE lt::date END AS b,"                      \
-  "   extract(isodow FROM lt)::int AS dow, extract(hour FROM lt)::int AS hr"                                      \
-  "   FROM (SELECT n, rk, hour AT TIME ZONE " TZ " AS lt FROM situation_hourly WHERE " ROLLUP_AREA                 \
-  "     AND kind = 'incident' AND hour >= " TS(2) " AND hour < " TS(3) ") y),"                                   \
-  " g AS MATERIALIZED ("                                                                                          \
-  "   SELECT per, NULLIF(category, '') AS category, party_id, NULL::date AS b, NULL::int AS dow, NULL::int AS hr," \
-  "   " RSUM ", GROUPING(category, party_id) * 8 + 7 AS gs FROM d"                                                \
-  "   GROUP BY GROUPING SETS ((per), (per, category), (per, party_id))"                                           \
-  "   UNION ALL SELECT 0, NULL, NULL, b, dow, hr, " RSUM ", 24 + GROUPING(b, dow, hr) FROM h"                     \
-  "   GROUP BY GROUPING SETS ((b), (dow), (hr), (dow, hr)))"                                                      \
-  COUNTS_DOC(                                                                                                     \
-      "(SELECT json_agg(json_build_object('area_id', a.id, 'code', a.code, 'name', a.name,"                       \
-      "     'count', COALESCE(s.n, 0), 'ck_count', COALESCE(s.ck, 0)) ORDER BY a.id) FROM areas a CROSS JOIN"     \
-      "     LATERAL (SELECT " RSUM " FROM situation_daily WHERE area_id = a.id AND kind = 'incident'" DAYS(2, 3) \
-      "     ) s WHERE $1::bigint IS NULL OR a.id = $1)",                                                          \
-      "(SELECT d.party_id, d.n, (SELECT max(occurred_at) FROM " LATEST " AND occurred_at >= (d.last::timestamp"   \
-      "   AT TIME ZONE " TZ ") AND occurred_at < ((d.last + 1)::timestamp AT TIME ZONE " TZ ")"                   \
-      "   AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) ") AS latest"                                    \
-      " FROM (SELECT party_id, sum(n)::bigint AS n, max(day) AS last FROM situation_daily WHERE " ROLLUP_AREA    \
-      DAYS(2, 3) " GROUP BY party_id) d)")
+#define DAILY_PER(per, f, t)                                                                               \
+  " SELECT " #per " AS per, category, party_id, n, rk FROM situation_daily WHERE " ROLLUP_AREA            \
+  " AND kind = 'incident'" DAYS(f, t)
+#define COUNTS_CELLS_SQL(LATEST)                                                                                    \
+  "SELECT 0 AS t, 0::bigint AS o, per, NULLIF(category, '') AS s1, NULL::text AS s2, NULL::text AS s3,"            \
+  "   party_id AS id, NULL::int AS dow, NULL::int AS hr, " RSUM                                                     \
+  " FROM (" DAILY_PER(0, 2, 3) " UNION ALL" DAILY_PER(1, 4, 5) " UNION ALL" DAILY_PER(2, 6, 7) ") d"                \
+  " GROUP BY per, category, party_id"                                                                               \
+  " UNION ALL SELECT 1, (b - DATE '1970-01-01')::bigint, 0, NULL, NULL, NULL, NULL, dow, hr, " RSUM                 \
+  " FROM (SELECT n, rk, CASE WHEN $8::text = 'week' THEN date_trunc('week', lt)::date ELSE lt::date END AS b,"      \
+  "   extract(isodow FROM lt)::int AS dow, extract(hour FROM lt)::int AS hr"                                        \
+  "   FROM (SELECT n, rk, hour AT TIME ZONE " TZ " AS lt FROM situation_hourly WHERE " ROLLUP_AREA                  \
+  "     AND kind = 'incident' AND hour >= " TS(2) " AND hour < " TS(3) ") y) h GROUP BY b, dow, hr"                 \
+  " UNION ALL SELECT 2, a.id, 0, a.code, a.name, NULL, a.id, NULL, NULL,"                                           \
+  "   CASE WHEN $1::bigint IS NULL THEN COALESCE(s.n, 0) END, CASE WHEN $1::bigint IS NULL THEN COALESCE(s.ck, 0) END" \
+  " FROM areas a CROSS JOIN LATERAL (SELECT " RSUM " FROM situation_daily WHERE $1::bigint IS NULL"                 \
+  "   AND area_id = a.id AND kind = 'incident'" DAYS(2, 3) ") s WHERE $1::bigint IS NULL OR a.id = $1"             \
+  " UNION ALL SELECT 3, l.party_id, 0, to_json(l.latest) #>> '{}', (l.latest AT TIME ZONE " TZ ")::date::text,"    \
+  "   NULL, l.party_id, NULL, NULL, l.n, NULL"                                                                      \
+  " FROM (SELECT d.party_id, d.n, (SELECT max(occurred_at) FROM " LATEST " AND occurred_at >= (d.last::timestamp"   \
+  "   AT TIME ZONE " TZ ") AND occurred_at < ((d.last + 1)::timestamp AT TIME ZONE " TZ ")"                         \
+  "   AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) ") AS latest"                                          \
+  "   FROM (SELECT party_id, sum(n)::bigint AS n, max(day) AS last FROM situation_daily WHERE " ROLLUP_AREA         \
+  DAYS(2, 3) " GROUP BY party_id) d) l"                                                                             \
+  " UNION ALL SELECT 4, ordinal, 0, code, label_sv, label_en, NULL, NULL, NULL, NULL, NULL FROM event_categories"   \
+  " UNION ALL SELECT 5, id, 0, code, name, NULL, id, NULL, NULL, NULL, NULL FROM parties"                           \
+  " ORDER BY t, o"
 
-static const est_stmt counts_area = {"situation_counts_area_rollup",
-                                     COUNTS_ROLLUP_SQL("event_areas WHERE area_id = $1 AND party_id = d.party_id"), 8};
-static const est_stmt counts_all = {"situation_counts_all_rollup",
-                                    COUNTS_ROLLUP_SQL("events WHERE $1::bigint IS NULL AND party_id = d.party_id"), 8};
+static const est_stmt counts_area = {"situation_counts_area_cells",
+                                     COUNTS_CELLS_SQL("event_areas WHERE area_id = $1 AND party_id = d.party_id"), 8};
+static const est_stmt counts_all = {"situation_counts_all_cells",
+                                    COUNTS_CELLS_SQL("events WHERE $1::bigint IS NULL AND party_id = d.party_id"), 8};
 
 /* The all-areas picture's incidents whose position is only a municipality
  * or county centroid (the Police feed): in the total, in no area. Per
@@ -463,33 +469,16 @@ static est_result exec_text(est_conn *c, const est_stmt *s, const char *const *p
   return rc == EST_OK ? take_text(r, out) : rc;
 }
 
-/* The all-areas counts (*counts) with the "imprecise" member added (imp,
- * consumed). */
-static est_result counts_add_imprecise(char **counts, char *imp) {
-  size_t n = strlen(*counts);
-  est_result rc = EST_EINTERNAL;
-  if (n > 2 && (*counts)[n - 1] == '}') {
-    char *both = malloc(n + strlen(imp) + 16);
-    if (both) snprintf(both, n + strlen(imp) + 16, "%.*s, \"imprecise\": %s}", (int)(n - 1), *counts, imp);
-    rc = both ? EST_OK : EST_ENOMEM;
-    free(*counts);
-    *counts = both;
-  }
-  free(imp);
-  if (rc != EST_OK) {
-    free(*counts);
-    *counts = NULL;
-  }
-  return rc;
-}
-
 struct store_situation_snap {
   est_pool *pool;
   est_conn *c;
   char area_buf[24];
   const char *area;  /* the area id as text, NULL = all areas */
   char *hot_version; /* the hot spots' data version in this snapshot */
-  char *counts;      /* read by store_situation_open with the version, until taken */
+  /* read by store_situation_open with the version, until taken: */
+  PGresult *cells;   /* the counts' cells (COUNTS_CELLS_SQL) */
+  char *counts;      /* or the counts document (from_raw: COUNTS_SQL) */
+  char *imprecise;   /* all areas: the "imprecise" member */
   char *context;
 };
 
@@ -630,12 +619,12 @@ est_result store_situation_open(est_pool *pool, const est_situation_query *q, bo
   if (rc == EST_OK) {
     rc = version_take(it[3].out, version, freshness, &s->hot_version, &area_ok);
     if (rows) {
-      est_result rc2 = take_text(it[4].out, &s->counts), rc3 = take_text(it[5].out, &s->context);
-      char *imp = NULL;
-      est_result rc4 = n > 6 ? take_text(it[6].out, &imp) : EST_OK;
+      est_result rc2 = EST_OK;
+      if (q->from_raw) rc2 = take_text(it[4].out, &s->counts);
+      else s->cells = it[4].out;
+      est_result rc3 = take_text(it[5].out, &s->context);
+      est_result rc4 = n > 6 ? take_text(it[6].out, &s->imprecise) : EST_OK;
       if (rc == EST_OK) rc = rc2 != EST_OK ? rc2 : rc3 != EST_OK ? rc3 : rc4;
-      if (rc == EST_OK && imp) rc = counts_add_imprecise(&s->counts, imp);
-      else free(imp);
     }
   }
   if (rc == EST_OK && !area_ok) rc = EST_ENOTFOUND;
@@ -653,7 +642,9 @@ est_result store_situation_close(store_situation_snap *s, est_result rc) {
   if (!s) return rc;
   rc = s->c ? store_tx_end(s->pool, s->c, rc) : rc;
   free(s->hot_version);
+  PQclear(s->cells);
   free(s->counts);
+  free(s->imprecise);
   free(s->context);
   free(s);
   return rc;
@@ -668,7 +659,81 @@ static est_result take_read(char **slot, char **out) {
   return *out ? EST_OK : EST_EINTERNAL;
 }
 
-est_result store_situation_counts(store_situation_snap *s, char **out) { return take_read(&s->counts, out); }
+/* A text column of the cells, NULL for SQL NULL. */
+static const char *cell_text(const PGresult *r, int i, int col) {
+  return PQgetisnull(r, i, col) ? NULL : PQgetvalue(r, i, col);
+}
+static long long cell_ll(const PGresult *r, int i, int col) {
+  return PQgetisnull(r, i, col) ? 0 : strtoll(PQgetvalue(r, i, col), NULL, 10);
+}
+
+/* The counts document of the cells r (COUNTS_CELLS_SQL) of query q. */
+static est_result counts_from_cells(const PGresult *r, const est_situation_query *q, json_t **out) {
+  enum { T, O, PER, S1, S2, S3, ID, DOW, HR, N, CK };
+  int rows = PQntuples(r);
+  size_t cap = (size_t)rows + 1;
+  est_counts_cell *cells = calloc(cap, sizeof *cells);
+  est_counts_hour *hours = calloc(cap, sizeof *hours);
+  est_counts_area *areas = calloc(cap, sizeof *areas);
+  est_counts_source *sources = calloc(cap, sizeof *sources);
+  est_counts_category *cats = calloc(cap, sizeof *cats);
+  est_counts_party *parties = calloc(cap, sizeof *parties);
+  est_counts_rows in = {.cells = cells, .hours = hours, .areas = areas, .sources = sources, .categories = cats,
+                        .parties = parties, .by_week = strcmp(q->bucket, "week") == 0,
+                        .from = q->period.from, .to = q->period.to};
+  est_result rc = cells && hours && areas && sources && cats && parties ? EST_OK : EST_ENOMEM;
+  for (int i = 0; rc == EST_OK && i < rows; i++) {
+    long long id = cell_ll(r, i, ID), n = cell_ll(r, i, N), ck = cell_ll(r, i, CK);
+    switch (cell_ll(r, i, T)) {
+    case 0: cells[in.ncells++] = (est_counts_cell){(int)cell_ll(r, i, PER), cell_text(r, i, S1), id, n, ck}; break;
+    case 1:
+      hours[in.nhours++] =
+          (est_counts_hour){est_date_from_days((long)cell_ll(r, i, O)), (int)cell_ll(r, i, DOW), (int)cell_ll(r, i, HR), n, ck};
+      break;
+    case 2:
+      areas[in.nareas++] = (est_counts_area){id, cell_text(r, i, S1), cell_text(r, i, S2), !PQgetisnull(r, i, N), n, ck};
+      break;
+    case 3: sources[in.nsources++] = (est_counts_source){id, n, cell_text(r, i, S1), cell_text(r, i, S2)}; break;
+    case 4: cats[in.ncategories++] = (est_counts_category){cell_text(r, i, S1), cell_text(r, i, S2), cell_text(r, i, S3)}; break;
+    case 5: parties[in.nparties++] = (est_counts_party){id, cell_text(r, i, S1), cell_text(r, i, S2)}; break;
+    default: rc = EST_EINTERNAL;
+    }
+  }
+  if (rc == EST_OK) rc = est_counts_document(&in, out);
+  free(cells);
+  free(hours);
+  free(areas);
+  free(sources);
+  free(cats);
+  free(parties);
+  return rc;
+}
+
+est_result store_situation_counts(store_situation_snap *s, const est_situation_query *q, json_t **out) {
+  *out = NULL;
+  est_result rc = EST_EINTERNAL;
+  if (s->cells) {
+    rc = counts_from_cells(s->cells, q, out);
+    PQclear(s->cells);
+    s->cells = NULL;
+  } else if (s->counts) {
+    *out = json_loads(s->counts, 0, NULL);
+    rc = json_is_object(*out) ? EST_OK : EST_EINTERNAL;
+    free(s->counts);
+    s->counts = NULL;
+  }
+  if (rc == EST_OK && s->imprecise) { /* all areas */
+    json_t *imp = json_loads(s->imprecise, 0, NULL);
+    rc = imp && json_object_set_new(*out, "imprecise", imp) == 0 ? EST_OK : EST_EINTERNAL;
+  }
+  free(s->imprecise);
+  s->imprecise = NULL;
+  if (rc != EST_OK) {
+    json_decref(*out);
+    *out = NULL;
+  }
+  return rc;
+}
 
 /* The unsigned big-endian integer of the first bytes (<= 8) of p (binary results). */
 static unsigned long long be_uint(const char *p, int bytes) {

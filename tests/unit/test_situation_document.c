@@ -49,10 +49,19 @@ static const char *const HOTSPOTS =
 static const char *const CONTEXT =
     "{\"area\":null,\"presence\":[],\"focuses\":[],\"commitments\":[],\"freshness\":{\"newest_occurred_at\":null}}";
 
+/* The counts as store_situation_counts gives them (a new document each: the
+ * document publishes them in place). */
+static json_t *counts_of(const char *text) {
+  json_t *c = json_loads(text, 0, NULL);
+  assert_non_null(c);
+  return c;
+}
+
 static json_t *build(const est_situation_query *q, const est_publish_policy *pol) {
-  est_situation_rows rows = {COUNTS, HOTSPOTS, CONTEXT, NULL, NULL, "2024-05-15T10:00:00.000Z", true, NULL};
+  est_situation_rows rows = {counts_of(COUNTS), HOTSPOTS, CONTEXT, NULL, NULL, "2024-05-15T10:00:00.000Z", true, NULL};
   json_t *doc = NULL;
   assert_int_equal(est_situation_document(q, pol, &rows, &doc), EST_OK);
+  json_decref(rows.counts);
   assert_non_null(doc);
   /* when the hot spots were computed, and that they lag their buckets */
   assert_string_equal(json_string_value(json_object_get(doc, "hot_spots_as_of")), "2024-05-15T10:00:00.000Z");
@@ -298,13 +307,18 @@ static void test_bad_rows(void **state) {
   est_situation_query q;
   query(&q, 3, false);
   est_publish_policy pol = {3, false, NULL, NULL};
-  est_situation_rows rows = {"not json", HOTSPOTS, CONTEXT, NULL, NULL, NULL, false, NULL};
+  json_t *not_object = json_array();
+  est_situation_rows rows = {not_object, HOTSPOTS, CONTEXT, NULL, NULL, NULL, false, NULL};
   json_t *doc = (json_t *)1;
   assert_int_equal(est_situation_document(&q, &pol, &rows, &doc), EST_EINTERNAL);
   assert_null(doc);
-  rows.counts = COUNTS;
+  rows.counts = NULL;
+  assert_int_equal(est_situation_document(&q, &pol, &rows, &doc), EST_EINTERNAL);
+  rows.counts = counts_of(COUNTS);
   rows.context = NULL;
   assert_int_equal(est_situation_document(&q, &pol, &rows, &doc), EST_EINTERNAL);
+  json_decref(rows.counts);
+  json_decref(not_object);
 }
 
 static void test_geojson(void **state) {
@@ -320,8 +334,8 @@ static void test_geojson(void **state) {
     json_array_append_new(events, json_pack("{s:s, s:i}", "type", "Feature", "i", i));
   char *ev = json_dumps(events, JSON_COMPACT);
   json_decref(events);
-  est_situation_rows rows = {COUNTS, HOTSPOTS, CONTEXT, "[{\"type\":\"Feature\",\"id\":\"area-1\"}]",
-                             ev,     NULL,     false,   NULL};
+  est_situation_rows rows = {NULL, HOTSPOTS, CONTEXT, "[{\"type\":\"Feature\",\"id\":\"area-1\"}]",
+                             ev,   NULL,     false,   NULL};
   json_t *fc = NULL;
   assert_int_equal(est_situation_geojson(&q, doc, &rows, &fc), EST_OK);
   free(ev);
@@ -427,9 +441,10 @@ static void test_document_web_parts(void **state) {
   est_situation_query q;
   query(&q, 3, false);
   est_publish_policy pol = {3, false, NULL, NULL};
-  est_situation_rows rows = {COUNTS_WEB, "[]", CONTEXT, NULL, NULL, NULL, false, NULL};
+  est_situation_rows rows = {counts_of(COUNTS_WEB), "[]", CONTEXT, NULL, NULL, NULL, false, NULL};
   json_t *doc = NULL;
   assert_int_equal(est_situation_document(&q, &pol, &rows, &doc), EST_OK);
+  json_decref(rows.counts);
   /* Weekday x hour and per-area cells go through the policy: each is a
    * multiple of k = 3, or null and flagged. */
   const char *const tables[] = {"by_weekday_hour", "by_area"};
@@ -454,7 +469,9 @@ static void test_document_web_parts(void **state) {
   /* With the detail scope the sources keep count and time. */
   query(&q, 0, true);
   est_publish_policy all = {0, true, NULL, NULL};
+  rows.counts = counts_of(COUNTS_WEB);
   assert_int_equal(est_situation_document(&q, &all, &rows, &doc), EST_OK);
+  json_decref(rows.counts);
   assert_count(doc, "sources.0.events", 12);
   assert_non_null(json_object_get(at(doc, "sources.0"), "latest_occurred_at"));
   assert_count(doc, "by_weekday_hour.1.count", 1);
@@ -484,15 +501,18 @@ static void test_hotspots_spliced(void **state) {
   query(&q, 1, true);
   const est_publish_policy pols[] = {{1, true, NULL, NULL}, {5, false, NULL, NULL}, {3, false, NULL, NULL}};
   for (size_t i = 0; i < sizeof pols / sizeof *pols; i++) {
-    est_situation_rows rows = {COUNTS, hot, cx, NULL, NULL, NULL, false, NULL};
+    est_situation_rows rows = {counts_of(COUNTS), hot, cx, NULL, NULL, NULL, false, NULL};
     json_t *doc = NULL;
     assert_int_equal(est_situation_document(&q, &pols[i], &rows, &doc), EST_OK);
+    json_decref(rows.counts);
     char *want = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     char *pub = NULL;
     assert_int_equal(est_situation_hotspots_publish(&pols[i], hot, &pub), EST_OK);
     rows.hotspots_published = pub;
+    rows.counts = counts_of(COUNTS);
     assert_int_equal(est_situation_document(&q, &pols[i], &rows, &doc), EST_OK);
+    json_decref(rows.counts);
     char *with_mark = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     assert_null(strstr(with_mark, "\"incident_count\""));
