@@ -131,7 +131,8 @@ static const est_stmt counts_all_raw = {
  *       the period's total, which t 0 holds already);
  *  t 3: the parties that reported in the current period (id, n every kind), the newest
  *       occurred_at as JSON prints it (s1) and its local date (s2): one probe into the
- *       raw rows of the party's newest day (LATEST: $1 area, d.party_id, d.last the day).
+ *       raw rows of the party's newest day (LATEST: $1 area, d.party_id, d.last the day;
+ *       a lateral aggregate, so one probe for both columns).
  *       That day lies in the period: the period's bounds, repeated, let the executor
  *       prune the partitions outside the period before it starts (the day alone prunes
  *       only per probe, after every partition's scan was set up);
@@ -157,13 +158,13 @@ static const est_stmt counts_all_raw = {
   "   CASE WHEN $1::bigint IS NULL THEN COALESCE(s.n, 0) END, CASE WHEN $1::bigint IS NULL THEN COALESCE(s.ck, 0) END" \
   " FROM areas a CROSS JOIN LATERAL (SELECT " RSUM " FROM situation_daily WHERE $1::bigint IS NULL"                 \
   "   AND area_id = a.id AND kind = 'incident'" DAYS(2, 3) ") s WHERE $1::bigint IS NULL OR a.id = $1"             \
-  " UNION ALL SELECT 3, l.party_id, 0, to_json(l.latest) #>> '{}', (l.latest AT TIME ZONE " TZ ")::date::text,"    \
-  "   NULL, l.party_id, NULL, NULL, l.n, NULL"                                                                      \
-  " FROM (SELECT d.party_id, d.n, (SELECT max(occurred_at) FROM " LATEST " AND occurred_at >= (d.last::timestamp"   \
+  " UNION ALL SELECT 3, d.party_id, 0, to_json(l.latest) #>> '{}', (l.latest AT TIME ZONE " TZ ")::date::text,"    \
+  "   NULL, d.party_id, NULL, NULL, d.n, NULL"                                                                      \
+  " FROM (SELECT party_id, sum(n)::bigint AS n, max(day) AS last FROM situation_daily WHERE " ROLLUP_AREA           \
+  DAYS(2, 3) " GROUP BY party_id) d"                                                                                \
+  " CROSS JOIN LATERAL (SELECT max(occurred_at) AS latest FROM " LATEST " AND occurred_at >= (d.last::timestamp"   \
   "   AT TIME ZONE " TZ ") AND occurred_at < ((d.last + 1)::timestamp AT TIME ZONE " TZ ")"                         \
-  "   AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) ") AS latest"                                          \
-  "   FROM (SELECT party_id, sum(n)::bigint AS n, max(day) AS last FROM situation_daily WHERE " ROLLUP_AREA         \
-  DAYS(2, 3) " GROUP BY party_id) d) l"                                                                             \
+  "   AND occurred_at >= " TS(2) " AND occurred_at < " TS(3) ") l"                                                  \
   " UNION ALL SELECT 4, ordinal, 0, code, label_sv, label_en, NULL, NULL, NULL, NULL, NULL FROM event_categories"   \
   " UNION ALL SELECT 5, id, 0, code, name, NULL, id, NULL, NULL, NULL, NULL FROM parties"                           \
   " ORDER BY t, o"
