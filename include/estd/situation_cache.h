@@ -53,11 +53,13 @@ int est_scache_version(est_scache *c, const char *vkey, uint64_t ticket, est_sca
 
 typedef enum { EST_SCACHE_HIT = 0, EST_SCACHE_MISS = 1 } est_scache_outcome;
 
+#define EST_SCACHE_NOTE_MAX 64
 /* A served body: malloc'd copy (caller frees body). */
 typedef struct est_scache_body {
   char *body;
   size_t len;
-  char etag[24]; /* quoted strong ETag, see est_scache_etag */
+  char etag[24];                  /* quoted strong ETag, see est_scache_etag */
+  char note[EST_SCACHE_NOTE_MAX]; /* est_scache_begin: the note the body was filled with ("" none) */
 } est_scache_body;
 
 /* See the header comment. On HIT fills *out. On MISS *flight identifies the
@@ -69,9 +71,12 @@ est_scache_outcome est_scache_begin(est_scache *c, const char *key, const char *
 /* Stores the body computed by flight (copied) with its data version and
  * ETag, and wakes the waiters. expires_ms (0 = never): the body is not
  * served after that time (on the clock of est_scache_begin's now_ms), e.g.
- * because it contains parts allowed to lag their data only that long. */
+ * because it contains parts allowed to lag their data only that long. note
+ * (NULL or up to EST_SCACHE_NOTE_MAX - 1 bytes, else dropped): handed back
+ * with every hit, e.g. the version of a memo the body was made from, which
+ * each hit then proves current (est_scache_confirm). */
 void est_scache_fill(est_scache *c, const char *key, uint64_t flight, const char *version, const char *body, size_t len,
-                     const char *etag, int64_t expires_ms);
+                     const char *etag, int64_t expires_ms, const char *note);
 
 /* A memo that tolerates bounded staleness (no single flight: the caller's
  * own single flight, e.g. the picture's, coalesces identical work): true
@@ -86,6 +91,11 @@ bool est_scache_peek(est_scache *c, const char *key, const char *version, int64_
  * computation with a later stamp is already stored. */
 void est_scache_put(est_scache *c, const char *key, const char *version, const char *body, size_t len,
                     int64_t stamp_ms);
+/* Records that key's memo, when stored with an equal version, was still
+ * current at stamp_ms (a later time than its computation): its stamp
+ * becomes stamp_ms, so a memo served stale after a quiet period is as old
+ * as the last proof that it was current, not as its computation. */
+void est_scache_confirm(est_scache *c, const char *key, const char *version, int64_t stamp_ms);
 /* Ends a flight without a result (error); wakes the waiters. */
 void est_scache_abandon(est_scache *c, const char *key, uint64_t flight);
 

@@ -22,7 +22,8 @@ typedef struct entry {
   bool computing;
   uint64_t last_use;
   int64_t expires_ms; /* body not served after this time (0: no limit) */
-  int64_t stamp_ms;   /* est_scache_put: when the body was computed */
+  int64_t stamp_ms;   /* est_scache_put: when the body was computed (or last confirmed current) */
+  char note[EST_SCACHE_NOTE_MAX]; /* est_scache_fill's note */
 } entry;
 
 /* Shared version reads of one version key. */
@@ -239,6 +240,7 @@ est_scache_outcome est_scache_begin(est_scache *c, const char *key, const char *
         memcpy(out->body, e->body, e->len);
         out->len = e->len;
         memcpy(out->etag, e->etag, sizeof out->etag);
+        memcpy(out->note, e->note, sizeof out->note);
         e->last_use = ++c->tick;
         pthread_mutex_unlock(&c->mu);
         atomic_fetch_add(&g_hits, 1);
@@ -300,7 +302,7 @@ static entry *flight_entry(est_scache *c, const char *key, uint64_t flight) {
 }
 
 void est_scache_fill(est_scache *c, const char *key, uint64_t flight, const char *version, const char *body, size_t len,
-                     const char *etag, int64_t expires_ms) {
+                     const char *etag, int64_t expires_ms, const char *note) {
   if (!c || flight == 0) return;
   pthread_mutex_lock(&c->mu);
   entry *e = flight_entry(c, key, flight);
@@ -312,6 +314,8 @@ void est_scache_fill(est_scache *c, const char *key, uint64_t flight, const char
       memcpy(b, body, len);
       entry_set(c, e, b, len, v);
       snprintf(e->etag, sizeof e->etag, "%s", etag);
+      e->note[0] = '\0';
+      if (note && strlen(note) < sizeof e->note) memcpy(e->note, note, strlen(note) + 1);
       e->body_ticket = flight;
       e->expires_ms = expires_ms;
       e->last_use = ++c->tick;
@@ -382,6 +386,7 @@ void est_scache_put(est_scache *c, const char *key, const char *version, const c
     e->khash = h;
     entry_set(c, e, b, len, v);
     memcpy(e->etag, etag, sizeof e->etag);
+    e->note[0] = '\0';
     e->stamp_ms = stamp_ms;
     e->last_use = ++c->tick;
     b = v = NULL;
@@ -390,6 +395,15 @@ void est_scache_put(est_scache *c, const char *key, const char *version, const c
   pthread_mutex_unlock(&c->mu);
   free(b);
   free(v);
+}
+
+void est_scache_confirm(est_scache *c, const char *key, const char *version, int64_t stamp_ms) {
+  if (!c || !version) return;
+  uint64_t h = fnv1a(key, strlen(key));
+  pthread_mutex_lock(&c->mu);
+  entry *e = find(c, key, h);
+  if (e && e->body && e->version && strcmp(e->version, version) == 0 && stamp_ms > e->stamp_ms) e->stamp_ms = stamp_ms;
+  pthread_mutex_unlock(&c->mu);
 }
 
 void est_scache_counters(uint64_t *hits, uint64_t *misses, uint64_t *coalesced) {

@@ -119,6 +119,7 @@ typedef struct sit_rows {
   long long hot_as_of_ms;
   bool hot_stale;
   char hot_etag[24]; /* est_scache_etag of hotspots, when they came from or went into the memo ("" otherwise) */
+  char hot_version[EST_SCACHE_NOTE_MAX]; /* the snapshot's hot spot version when the hot spots are of it ("" else) */
 } sit_rows;
 
 static long long wall_ms(void) {
@@ -245,6 +246,11 @@ void http_situation_refresh_counters(uint64_t *started, uint64_t *failed) {
   *failed = atomic_load(&g_refresh_failed);
 }
 
+/* Notes hv as the version of r's hot spots (too long a version: none). */
+static void hot_version_note(sit_rows *r, const char *hv) {
+  if (hv && strlen(hv) < sizeof r->hot_version) memcpy(r->hot_version, hv, strlen(hv) + 1);
+}
+
 /* The hot spots of q: from the memo of their last computation
  * (app->hotspot_cache) when it was made at the snapshot's hot spot version,
  * or (stale) at most ESTD_HOTSPOT_MAX_STALENESS_S before now; else
@@ -270,6 +276,7 @@ static est_result hotspots_memo(http_ctx *ctx, est_pool *pool, store_situation_s
     memcpy(r->hot_etag, b.etag, sizeof r->hot_etag);
     r->hot_as_of_ms = stale ? stamp : now_ms; /* unchanged buckets: as current as the counts */
     r->hot_stale = stale;
+    if (!stale) hot_version_note(r, hv);
     int64_t bound_ms = (int64_t)ctx->app->cfg->hotspot_max_staleness_s * 1000;
     if (stale && now_ms - stamp >= bound_ms / 2) refresh_start(pool, m, q, key);
     return r->hotspots ? EST_OK : EST_ENOMEM;
@@ -281,6 +288,7 @@ static est_result hotspots_memo(http_ctx *ctx, est_pool *pool, store_situation_s
   }
   r->hot_as_of_ms = now_ms;
   r->hot_stale = false;
+  if (m) hot_version_note(r, hv);
   return rc;
 }
 
@@ -346,11 +354,15 @@ static est_result fetch(http_ctx *ctx, est_pool *pool, const est_situation_query
 /* Computes the rendered body (malloc'd, *len bytes; for JSON with
  * FRESHNESS_MARK), the data version it was read at and its freshness
  * (malloc'd); *expires_ms: when the body must no longer be served (its hot
- * spots are stale: their computation time + the staleness bound), else 0. */
+ * spots are stale: their computation time + the staleness bound), else 0;
+ * hot_version: the version of the hot spots memo the body's hot spots are,
+ * when they are of its own snapshot ("" else; the cache's note). */
 static est_result compute(http_ctx *ctx, est_pool *pool, const est_situation_query *q, bool geo, char **body,
-                          size_t *len, char **version, char **freshness, long long *expires_ms) {
+                          size_t *len, char **version, char **freshness, long long *expires_ms,
+                          char hot_version[EST_SCACHE_NOTE_MAX]) {
   *body = *version = *freshness = NULL;
   *expires_ms = 0;
+  hot_version[0] = '\0';
   sit_rows r;
   est_result rc = fetch(ctx, pool, q, geo, &r, version, freshness);
   if (rc == EST_ENOTFOUND) {
@@ -362,6 +374,7 @@ static est_result compute(http_ctx *ctx, est_pool *pool, const est_situation_que
   est_rfc3339_from_ms(r.hot_as_of_ms, as_of);
   est_situation_rows rows = {r.counts, r.hotspots, r.context, r.areas, r.events, as_of, r.hot_stale, NULL};
   if (r.hot_stale) *expires_ms = r.hot_as_of_ms + (long long)ctx->app->cfg->hotspot_max_staleness_s * 1000;
+  memcpy(hot_version, r.hot_version, EST_SCACHE_NOTE_MAX);
   est_publish_policy policy = {q->k, q->detail_scope, NULL, NULL};
   char *hot_pub = NULL; /* GeoJSON draws the hot spots' hulls from the document: not spliced */
   if (!geo) rc = hotspots_published(ctx, q, &policy, &r, &hot_pub);
@@ -470,6 +483,7 @@ static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
   est_scache *c = ctx->app->situation_cache;
   uint64_t flight = 0;
   if (c) {
+    long long arrived_ms = wall_ms();
     uint64_t ticket = est_scache_ticket(c); /* before the version is read */
     char *ver;
     version_arg va = {pool, q};
@@ -480,6 +494,16 @@ static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
     est_scache_body hit;
     est_scache_outcome o = est_scache_begin(c, key, ver, ticket, wall_ms(), &hit, &flight);
     if (o == EST_SCACHE_HIT) {
+      /* The hit proves the picture's buckets unchanged since before this
+       * request arrived, and so the memo its hot spots were (the note):
+       * after a quiet period, the first write's picture may then serve that
+       * memo within the staleness bound and refresh it in the background,
+       * instead of clustering while every waiting request waits. */
+      if (hit.note[0]) {
+        char hkey[160];
+        est_situation_hotspots_key(q, hkey, sizeof hkey);
+        est_scache_confirm(ctx->app->hotspot_cache, hkey, hit.note, arrived_ms);
+      }
       rc = reply_body(ctx, geo, hit.body, hit.len, hit.etag, fresh);
       free(hit.body);
       free(ver);
@@ -490,14 +514,15 @@ static est_result serve(http_ctx *ctx, const est_situation_query *q, bool geo) {
   char *body, *version, *freshness;
   size_t len = 0;
   long long expires;
-  est_result rc = compute(ctx, pool, q, geo, &body, &len, &version, &freshness, &expires);
+  char hot_version[EST_SCACHE_NOTE_MAX];
+  est_result rc = compute(ctx, pool, q, geo, &body, &len, &version, &freshness, &expires, hot_version);
   if (rc != EST_OK) {
     est_scache_abandon(c, key, flight);
     return rc;
   }
   char etag[24];
   est_scache_etag(body, len, etag);
-  est_scache_fill(c, key, flight, version, body, len, etag, expires);
+  est_scache_fill(c, key, flight, version, body, len, etag, expires, hot_version);
   rc = reply_body(ctx, geo, body, len, etag, freshness);
   free(body);
   free(version);
@@ -556,7 +581,9 @@ est_result http_situation_render_period(http_ctx *ctx, long long area_id, const 
   *body = NULL;
   size_t tlen = 0;
   long long expires;
-  est_result rc = compute(ctx, ctx->app->pool, &q, false, &tmpl, &tlen, &version, &freshness, &expires);
+  char hot_version[EST_SCACHE_NOTE_MAX];
+  est_result rc =
+      compute(ctx, ctx->app->pool, &q, false, &tmpl, &tlen, &version, &freshness, &expires, hot_version);
   if (rc == EST_OK)
     rc = est_situation_splice(tmpl, tlen, freshness_mark(tmpl, tlen), sizeof FRESHNESS_MARK - 1, freshness, body, len);
   free(tmpl);

@@ -134,3 +134,38 @@ def test_hot_spots_refreshed_ahead_of_the_bound(db):
         assert metric_value(e, "estd_hotspot_refreshes_total", '{result="failed"}') == 0
     finally:
         assert e.stop() == 0, e.read_log()[-3000:]
+
+
+def test_quiet_period_then_write_serves_the_proven_memo(db):
+    """A cached picture served while nothing changes proves its hot spots
+    current at each request (the cache's note, est_scache_confirm). So after
+    a quiet period longer than the bound, the first write's picture serves
+    them stale, as of the last such proof, and refreshes them in the
+    background: without the proof they would be as old as their
+    computation, past the bound, and that picture, with every request
+    waiting for it, would cluster first."""
+    week, day = "2024-W24", "2024-06-12"
+    e = Estd(db, env={"ESTD_HOTSPOT_MAX_STALENESS_S": "6"}).start()
+    try:
+        norrby = area_ids(e)["norrby"]
+        insert(db, cluster(12, day=day))
+        t0 = now()
+        first = picture(e, norrby, week)
+        assert "hot_spots_stale" not in first and first["hot_spots"][0]["incident_count"] == 12
+        t_hit = t0
+        while (now() - t0).total_seconds() < 8:  # longer than the bound, nothing written
+            t_hit = now()
+            doc = picture(e, norrby, week)
+            assert doc == first  # served from the cache: the same picture
+            time.sleep(0.5)
+        insert(db, cluster(1, day=day, hour=20))
+        doc = picture(e, norrby, week)
+        assert doc["incidents"]["total"]["count"] == first["incidents"]["total"]["count"] + 1  # counts: fresh
+        assert doc.get("hot_spots_stale") is True, "the first write after the quiet period clustered again"
+        as_of = parse(doc["hot_spots_as_of"])
+        assert as_of >= t_hit - datetime.timedelta(seconds=1)  # the last proof, not the computation
+        assert as_of > t0 + datetime.timedelta(seconds=6)
+        assert doc["hot_spots"] == first["hot_spots"]
+        assert (now() - as_of).total_seconds() <= 6.0 + 1.0
+    finally:
+        assert e.stop() == 0, e.read_log()[-3000:]

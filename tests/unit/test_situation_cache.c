@@ -17,7 +17,7 @@
 static void fill(est_scache *c, const char *key, uint64_t flight, const char *ver, const char *body) {
   char etag[24];
   est_scache_etag(body, strlen(body), etag);
-  est_scache_fill(c, key, flight, ver, body, strlen(body), etag, 0);
+  est_scache_fill(c, key, flight, ver, body, strlen(body), etag, 0, NULL);
 }
 
 #define expect_hit(c, k, v, b) expect_hit_at(c, k, v, b, __LINE__)
@@ -49,7 +49,7 @@ static void test_off(void **state) {
   uint64_t f = 99;
   assert_int_equal(est_scache_begin(NULL, "k", "v", 0, 0, &b, &f), EST_SCACHE_MISS);
   assert_int_equal(f, 0);
-  est_scache_fill(NULL, "k", f, "v", "x", 1, "\"0\"", 0);
+  est_scache_fill(NULL, "k", f, "v", "x", 1, "\"0\"", 0, NULL);
   est_scache_abandon(NULL, "k", f);
 }
 
@@ -337,12 +337,51 @@ static void test_expiry(void **state) {
   est_scache_body b;
   uint64_t f;
   assert_int_equal(est_scache_begin(c, "k", "v1", est_scache_ticket(c), 1000, &b, &f), EST_SCACHE_MISS);
-  est_scache_fill(c, "k", f, "v1", "body", 4, "\"1\"", 5000);
+  est_scache_fill(c, "k", f, "v1", "body", 4, "\"1\"", 5000, NULL);
   uint64_t t = est_scache_ticket(c);
   assert_int_equal(est_scache_begin(c, "k", "v1", t, 5000, &b, &f), EST_SCACHE_HIT);
   free(b.body);
   assert_int_equal(est_scache_begin(c, "k", "v1", t, 5001, &b, &f), EST_SCACHE_MISS);
   est_scache_abandon(c, "k", f);
+  est_scache_destroy(c);
+}
+
+/* A fill's note comes back with every hit (and not from another fill);
+ * confirm moves a memo's stamp forward only for an equal version, so a memo
+ * proven current at t is served stale up to max_age after t. */
+static void test_note_and_confirm(void **state) {
+  (void)state;
+  est_scache *c = est_scache_create(8, 1 << 20);
+  est_scache_body b;
+  uint64_t f;
+  assert_int_equal(est_scache_begin(c, "pic", "v1", est_scache_ticket(c), 0, &b, &f), EST_SCACHE_MISS);
+  est_scache_fill(c, "pic", f, "v1", "body", 4, "\"1\"", 0, "hot-7");
+  assert_int_equal(est_scache_begin(c, "pic", "v1", est_scache_ticket(c), 0, &b, &f), EST_SCACHE_HIT);
+  assert_string_equal(b.note, "hot-7");
+  free(b.body);
+  char longnote[EST_SCACHE_NOTE_MAX + 1];
+  memset(longnote, 'x', sizeof longnote - 1);
+  longnote[sizeof longnote - 1] = '\0';
+  assert_int_equal(est_scache_begin(c, "pic", "v2", est_scache_ticket(c), 0, &b, &f), EST_SCACHE_MISS);
+  est_scache_fill(c, "pic", f, "v2", "body2", 5, "\"2\"", 0, longnote); /* too long: no note */
+  assert_int_equal(est_scache_begin(c, "pic", "v2", est_scache_ticket(c), 0, &b, &f), EST_SCACHE_HIT);
+  assert_string_equal(b.note, "");
+  free(b.body);
+
+  est_scache_put(c, "memo", "hot-7", "spots", 5, 1000);
+  int64_t stamp;
+  bool stale;
+  est_scache_confirm(c, "memo", "hot-6", 9000); /* another version: no proof */
+  assert_false(est_scache_peek(c, "memo", "hot-8", 7000, 5000, &b, &stamp, &stale));
+  est_scache_confirm(c, "memo", "hot-7", 4000);
+  est_scache_confirm(c, "memo", "hot-7", 3000); /* never backwards */
+  assert_true(est_scache_peek(c, "memo", "hot-8", 7000, 5000, &b, &stamp, &stale));
+  assert_true(stale);
+  assert_int_equal(stamp, 4000);
+  free(b.body);
+  assert_false(est_scache_peek(c, "memo", "hot-8", 9001, 5000, &b, &stamp, &stale));
+  est_scache_confirm(c, "absent", "hot-7", 4000); /* no entry: nothing */
+  est_scache_confirm(NULL, "memo", "hot-7", 4000);
   est_scache_destroy(c);
 }
 
@@ -389,6 +428,7 @@ int main(void) {
       cmocka_unit_test(test_version_reads_shared),
       cmocka_unit_test(test_expiry),
       cmocka_unit_test(test_peek_put),
+      cmocka_unit_test(test_note_and_confirm),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
