@@ -1,8 +1,9 @@
 /* situation.h - the situational picture (lägesbild) document
  * (domain/situation.c).
  *
- * The store fetches rows (store_situation.h, JSON texts built by
- * PostgreSQL); this module builds the document from them: the JSON picture
+ * The store fetches rows (store_situation.h: JSON texts built by
+ * PostgreSQL, the counts built from the rollups' cells by
+ * situation_counts.h); this module builds the document from them: the JSON picture
  * with privacy applied to every count and CompStat changes, its GeoJSON
  * FeatureCollection, the hot spots (clustering the incidents with
  * hotspot.h) and the cache key. Pure: no I/O, no clock.
@@ -64,7 +65,7 @@ typedef struct est_situation_rows {
   const char *context;        /* {"area", "presence", "focuses", "commitments", "freshness"} */
   const char *areas;          /* area Features */
   const char *events;         /* up to EST_SITUATION_GEOJSON_EVENTS_MAX + 1 event Features */
-  const char *hotspots_as_of; /* when the hot spots were computed (RFC 3339) */
+  const char *hotspots_as_of; /* when the hot spots were last known current (RFC 3339) */
   bool hotspots_stale;        /* newer events exist in their buckets (served within ESTD_HOTSPOT_MAX_STALENESS_S): the
                           document then has "hot_spots_as_of" and "hot_spots_stale": true; without them the hot
                           spots are of the same snapshot as the counts (the document as before) */
