@@ -101,6 +101,17 @@ def test_no_staleness_with_bound_zero(db):
         assert e.stop() == 0
 
 
+def first_picture(db, server, week, day):
+    """A 12-incident hot spot in Norrby on day, and the week's first picture (computed for it):
+    Norrby's id, the time just before the request, the picture."""
+    norrby = area_ids(server)["norrby"]
+    insert(db, cluster(12, day=day))
+    t0 = now()
+    first = picture(server, norrby, week)
+    assert "hot_spots_stale" not in first and first["hot_spots"][0]["incident_count"] == 12
+    return norrby, t0, first
+
+
 def test_hot_spots_refreshed_ahead_of_the_bound(db):
     """Past half the bound, a stale memo is recomputed in the background while
     the pictures keep serving it, so under continuous intake no picture has
@@ -110,11 +121,7 @@ def test_hot_spots_refreshed_ahead_of_the_bound(db):
     week, day = "2024-W22", "2024-05-29"
     e = Estd(db, env={"ESTD_HOTSPOT_MAX_STALENESS_S": "20"}).start()
     try:
-        norrby = area_ids(e)["norrby"]
-        insert(db, cluster(12, day=day))
-        t0 = now()
-        first = picture(e, norrby, week)
-        assert "hot_spots_stale" not in first and first["hot_spots"][0]["incident_count"] == 12
+        norrby, t0, first = first_picture(db, e, week, day)
         refreshed, n = None, 12
         # a trickle, one incident a second, for at most 16 s: well before the bound of 20 s,
         # when a picture would recompute the hot spots itself
@@ -147,11 +154,7 @@ def test_quiet_period_then_write_serves_the_proven_memo(db):
     week, day = "2024-W24", "2024-06-12"
     e = Estd(db, env={"ESTD_HOTSPOT_MAX_STALENESS_S": "6"}).start()
     try:
-        norrby = area_ids(e)["norrby"]
-        insert(db, cluster(12, day=day))
-        t0 = now()
-        first = picture(e, norrby, week)
-        assert "hot_spots_stale" not in first and first["hot_spots"][0]["incident_count"] == 12
+        norrby, t0, first = first_picture(db, e, week, day)
         t_hit = t0
         while (now() - t0).total_seconds() < 8:  # longer than the bound, nothing written
             t_hit = now()
