@@ -58,8 +58,14 @@ est_result est_db_commit(est_conn *c);
  * and sqlstate are those of est_db_exec. The data must already be in the
  * COPY's format (e.g. PostgreSQL's binary COPY format). */
 est_result est_db_copy_in(est_conn *c, const char *copy_sql, const void *data, size_t len, char sqlstate[6]);
-/* Maps a failed result's SQLSTATE to an est_result. */
-est_result est_db_map_error(const PGresult *r);
+/* The est_result of a failed statement's SQLSTATE (NULL: no SQLSTATE, the
+ * connection failed). on_replica: the statement ran on a read replica
+ * (est_pool_attach_replica), where 40001/40P01 mean the standby cancelled it
+ * for a conflict with recovery (replaying a cleanup or a lock the read's
+ * snapshot conflicts with), not that the caller's request conflicts:
+ * EST_EUNAVAILABLE then (503 with Retry-After; the connection is replaced),
+ * on the primary EST_ECONFLICT (a serialization failure or deadlock). */
+est_result est_db_map_sqlstate(const char *sqlstate, bool on_replica);
 PGconn *est_conn_pg(est_conn *c);
 /* Sets the deadline class of c until it is released (see pool.h). */
 void est_conn_set_class(est_conn *c, est_db_class cls);

@@ -469,13 +469,12 @@ PGconn *est_conn_pg(est_conn *c) { return c->pg; }
 const char *est_conn_error(est_conn *c) { return c->pg ? PQerrorMessage(c->pg) : "not connected"; }
 const char *est_conn_last_constraint(est_conn *c) { return c->last_constraint; }
 
-est_result est_db_map_error(const PGresult *r) {
-  const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+est_result est_db_map_sqlstate(const char *st, bool on_replica) {
   if (!st) return EST_EUNAVAILABLE; /* no SQLSTATE: the connection failed */
   if (strcmp(st, "23505") == 0) return EST_ECONFLICT;
   if (strcmp(st, "23503") == 0) return EST_ECONFLICT;
   if (strcmp(st, "23P01") == 0) return EST_ECONFLICT;
-  if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0) return EST_ECONFLICT;
+  if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0) return on_replica ? EST_EUNAVAILABLE : EST_ECONFLICT;
   if (strncmp(st, "23", 2) == 0) return EST_EINVAL;
   if (strncmp(st, "22", 2) == 0) return EST_EINVAL;
   if (strcmp(st, "57014") == 0) return EST_ETIMEOUT;
@@ -485,8 +484,8 @@ est_result est_db_map_error(const PGresult *r) {
 
 static est_result result_fail(est_conn *c, PGresult *r, char sqlstate[6], bool timed_out) {
   if (timed_out) return EST_ETIMEOUT; /* c is dead: cancelled and discarded at release */
-  est_result rc = est_db_map_error(r);
   const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+  est_result rc = est_db_map_sqlstate(st, c->pool->fallback != NULL); /* fallback: c is a replica's */
   if (sqlstate) snprintf(sqlstate, 6, "%s", st ? st : "");
   const char *cn = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
   snprintf(c->last_constraint, sizeof c->last_constraint, "%s", cn ? cn : "");

@@ -445,7 +445,9 @@ def test_container_stage_skips_with_its_reason_where_containers_cannot_run(tmp_p
                 if n != "podman" and not (bindir / n).exists() and os.access(os.path.join(d, n), os.X_OK):
                     os.symlink(os.path.join(d, n), bindir / n)
     cache = tmp_path / "cache"
-    env = dict(os.environ, PATH=str(bindir), ESTD_CONTAINER_CACHE=str(cache))
+    # the caller's own ESTD_SKIP_CONTAINER would skip before the check under test
+    env = {k: v for k, v in os.environ.items() if k != "ESTD_SKIP_CONTAINER"}
+    env.update(PATH=str(bindir), ESTD_CONTAINER_CACHE=str(cache))
     r = subprocess.run([shutil.which("bash"), os.path.join(REPO, "scripts", "container-test.sh")], env=env,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr

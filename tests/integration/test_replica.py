@@ -232,3 +232,63 @@ def test_replica_stops_and_returns(cluster, server):
     assert r.status_code == 200, r.text
     assert reads(server, "replica") == before + 1
     assert text in [c["text"] for c in r.json()["items"]]  # caught up through the slot
+
+
+def test_read_cancelled_by_recovery_answers_503_not_409(cluster):
+    """A read the standby cancels for a conflict with recovery is the
+    replica's transient trouble, not a conflict in the caller's request: 503
+    with Retry-After (RFC 9457 problem), never 409. Made deterministic with
+    two locks taken on the primary and replayed on the replica: the picture's
+    snapshot holds situation_daily (its counts) and waits for actions (its
+    context), which recovery holds; recovery then needs situation_daily, and
+    with max_standby_streaming_delay 200 ms cancels the read."""
+    import threading
+    primary, replica = cluster
+    replica.sql("ALTER SYSTEM SET max_standby_streaming_delay = '200ms'")
+    replica.sql("SELECT pg_reload_conf()")
+    e = start_estd(primary, replica, ESTD_READ_MAX_LAG_MS="600000", ESTD_DB_QUERY_TIMEOUT_MS="20000")
+    a, b = psycopg.connect(primary.url()), psycopg.connect(primary.url())
+
+    def flush():  # a committed write, so the locks' WAL reaches the replica
+        primary_sql(primary, "CREATE TABLE IF NOT EXISTS test_replica_flush (x int)")
+        primary_sql(primary, "INSERT INTO test_replica_flush VALUES (1)")
+
+    def replica_holds(table):
+        return replica.sql("SELECT count(*) FROM pg_locks WHERE relation = %s::regclass"
+                           " AND mode = 'AccessExclusiveLock' AND granted", (table,))[0][0] > 0
+
+    def conflicts():
+        return replica.sql("SELECT confl_lock + confl_deadlock + confl_snapshot FROM pg_stat_database_conflicts"
+                           " WHERE datname = 'estd'")[0][0]
+
+    try:
+        before = conflicts()
+        a.execute("LOCK TABLE actions IN ACCESS EXCLUSIVE MODE")
+        flush()
+        wait_until(lambda: replica_holds("actions"), 20, "recovery holds actions")
+        out = {}
+        t = threading.Thread(target=lambda: out.update(r=e.get("/v1/situation", params={"week": "2023-W07"})))
+        t.start()
+        wait_until(lambda: replica.sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                                       " AND backend_type = 'client backend'")[0][0] > 0, 20, "the read waits")
+        b.execute("LOCK TABLE situation_daily IN ACCESS EXCLUSIVE MODE")
+        flush()
+        t.join(30)
+        assert not t.is_alive(), "the read was not cancelled"
+        r = out["r"]
+        assert r.status_code == 503, (r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.headers.get("retry-after")
+        assert conflicts() > before  # the standby did cancel it
+    finally:
+        a.rollback()
+        b.rollback()
+        a.close()
+        b.close()
+        replica.sql("ALTER SYSTEM RESET max_standby_streaming_delay")
+        replica.sql("SELECT pg_reload_conf()")
+        lsn = primary_sql(primary, "SELECT pg_current_wal_lsn()::text")[0][0]
+        flush()
+        wait_until(lambda: caught_up(replica, lsn) and not replica_holds("situation_daily"), 20, "released")
+    assert e.get("/v1/situation", params={"week": "2023-W07"}).status_code == 200  # the pool recovered
+    assert e.stop() == 0, e.read_log()[-3000:]

@@ -1,5 +1,6 @@
 /* test_pool.c - the pure parts of the pool: LSN text <-> value (the
- * Consistency-Token, pool.h) and the timed-wait deadline helper. */
+ * Consistency-Token, pool.h), the timed-wait deadline helper and the
+ * SQLSTATE mapping (db.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "estd/db.h"
 #include "estd/pool.h"
 #include "estd/util.h"
 
@@ -52,11 +54,29 @@ static void test_realtime_after(void **state) {
   assert_true(t.tv_nsec >= 0 && t.tv_nsec < 1000000000L);
 }
 
+/* A replica read cancelled by a conflict with recovery is the replica's
+ * transient trouble (503), not a conflict of the caller's (409, which the
+ * same SQLSTATE means on the primary); the rest maps the same on both. */
+static void test_sqlstate_mapping(void **state) {
+  (void)state;
+  assert_int_equal(est_db_map_sqlstate("40001", true), EST_EUNAVAILABLE);
+  assert_int_equal(est_db_map_sqlstate("40P01", true), EST_EUNAVAILABLE);
+  assert_int_equal(est_db_map_sqlstate("40001", false), EST_ECONFLICT);
+  assert_int_equal(est_db_map_sqlstate("40P01", false), EST_ECONFLICT);
+  const char *same[] = {"23505", "23503", "22P02", "57014", "08006", "57P01", NULL};
+  for (int i = 0; i < 7; i++) assert_int_equal(est_db_map_sqlstate(same[i], true), est_db_map_sqlstate(same[i], false));
+  assert_int_equal(est_db_map_sqlstate("23505", true), EST_ECONFLICT);
+  assert_int_equal(est_db_map_sqlstate("57014", false), EST_ETIMEOUT);
+  assert_int_equal(est_db_map_sqlstate(NULL, false), EST_EUNAVAILABLE);
+  assert_int_equal(est_db_map_sqlstate("XX000", false), EST_EINTERNAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lsn_round_trip),
       cmocka_unit_test(test_lsn_rejects),
       cmocka_unit_test(test_realtime_after),
+      cmocka_unit_test(test_sqlstate_mapping),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
