@@ -63,7 +63,7 @@ typedef struct est_config {
   int event_max_future_s;         /* ESTD_EVENT_MAX_FUTURE_S: occurred_at at most this far ahead (implausible_time) */
   int privacy_min_count;          /* ESTD_PRIVACY_MIN_COUNT: rounding base k of the disclosure control (2..1000) */
   int situation_cache_entries;    /* ESTD_SITUATION_CACHE_ENTRIES: cached situational pictures (LRU, 16 MiB), 0 = off */
-  int hotspot_max_staleness_s; /* ESTD_HOTSPOT_MAX_STALENESS_S: hot spots may lag their buckets this long (0 = never) */
+  int hotspot_max_staleness_s; /* ESTD_HOTSPOT_MAX_STALENESS_S: hot spots may lag their buckets this long after they were last known current (0 = never) */
   bool situation_from_raw;     /* ESTD_SITUATION_SOURCE: rollup (default) | raw (counts from the raw events: check) */
   /* Security (docs/SECURITY.md). */
   bool auth_required;        /* ESTD_AUTH: required (default) | off */

@@ -21,8 +21,8 @@ typedef struct entry {
   uint64_t flight;      /* the flight in progress, when computing */
   bool computing;
   uint64_t last_use;
-  int64_t expires_ms; /* body not served after this time (0: no limit) */
-  int64_t stamp_ms;   /* est_scache_put: when the body was computed (or last confirmed current) */
+  int64_t expires_ms;             /* body not served after this time (0: no limit) */
+  int64_t stamp_ms;               /* est_scache_put: when the body was computed (or last confirmed current) */
   char note[EST_SCACHE_NOTE_MAX]; /* est_scache_fill's note */
 } entry;
 

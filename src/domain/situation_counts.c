@@ -5,6 +5,7 @@
 #include "estd/situation_counts.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,8 +31,8 @@ static void push(json_t *a, json_t *v, bool *bad) {
 static json_t *str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 /* "<name>": n, "ck_<name>": ck */
 static void put_cnt(json_t *o, const char *name, cnt c, bool *bad) {
-  char ck[32] = "ck_";
-  strncat(ck, name, sizeof ck - 4);
+  char ck[32];
+  snprintf(ck, sizeof ck, "ck_%s", name);
   put(o, name, json_integer(c.n), bad);
   put(o, ck, json_integer(c.ck), bad);
 }

@@ -582,8 +582,7 @@ est_result http_situation_render_period(http_ctx *ctx, long long area_id, const 
   size_t tlen = 0;
   long long expires;
   char hot_version[EST_SCACHE_NOTE_MAX];
-  est_result rc =
-      compute(ctx, ctx->app->pool, &q, false, &tmpl, &tlen, &version, &freshness, &expires, hot_version);
+  est_result rc = compute(ctx, ctx->app->pool, &q, false, &tmpl, &tlen, &version, &freshness, &expires, hot_version);
   if (rc == EST_OK)
     rc = est_situation_splice(tmpl, tlen, freshness_mark(tmpl, tlen), sizeof FRESHNESS_MARK - 1, freshness, body, len);
   free(tmpl);

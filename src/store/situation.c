@@ -141,10 +141,10 @@ static const est_stmt counts_all_raw = {
 #define RSUM "sum(n)::bigint AS n, (sum(rk) % 2147483648)::bigint AS ck"
 #define ROLLUP_AREA "area_id = COALESCE($1::bigint, 0)"
 #define DAYS(f, t) " AND day >= $" #f "::date AND day < $" #t "::date"
-#define DAILY_PER(per, f, t)                                                                               \
-  " SELECT " #per " AS per, category, party_id, n, rk FROM situation_daily WHERE " ROLLUP_AREA            \
+#define DAILY_PER(per, f, t)                                                                   \
+  " SELECT " #per " AS per, category, party_id, n, rk FROM situation_daily WHERE " ROLLUP_AREA \
   " AND kind = 'incident'" DAYS(f, t)
-#define COUNTS_CELLS_SQL(LATEST)                                                                                    \
+#define COUNTS_CELLS_SQL(LATEST) \
   "SELECT 0 AS t, 0::bigint AS o, per, NULLIF(category, '') AS s1, NULL::text AS s2, NULL::text AS s3,"            \
   "   party_id AS id, NULL::int AS dow, NULL::int AS hr, " RSUM                                                     \
   " FROM (" DAILY_PER(0, 2, 3) " UNION ALL" DAILY_PER(1, 4, 5) " UNION ALL" DAILY_PER(2, 6, 7) ") d"                \
@@ -477,9 +477,9 @@ struct store_situation_snap {
   const char *area;  /* the area id as text, NULL = all areas */
   char *hot_version; /* the hot spots' data version in this snapshot */
   /* read by store_situation_open with the version, until taken: */
-  PGresult *cells;   /* the counts' cells (COUNTS_CELLS_SQL) */
-  char *counts;      /* or the counts document (from_raw: COUNTS_SQL) */
-  char *imprecise;   /* all areas: the "imprecise" member */
+  PGresult *cells; /* the counts' cells (COUNTS_CELLS_SQL) */
+  char *counts;    /* or the counts document (from_raw: COUNTS_SQL) */
+  char *imprecise; /* all areas: the "imprecise" member */
   char *context;
 };
 
@@ -679,23 +679,32 @@ static est_result counts_from_cells(const PGresult *r, const est_situation_query
   est_counts_source *sources = calloc(cap, sizeof *sources);
   est_counts_category *cats = calloc(cap, sizeof *cats);
   est_counts_party *parties = calloc(cap, sizeof *parties);
-  est_counts_rows in = {.cells = cells, .hours = hours, .areas = areas, .sources = sources, .categories = cats,
-                        .parties = parties, .by_week = strcmp(q->bucket, "week") == 0,
-                        .from = q->period.from, .to = q->period.to};
+  est_counts_rows in = {.cells = cells,
+                        .hours = hours,
+                        .areas = areas,
+                        .sources = sources,
+                        .categories = cats,
+                        .parties = parties,
+                        .by_week = strcmp(q->bucket, "week") == 0,
+                        .from = q->period.from,
+                        .to = q->period.to};
   est_result rc = cells && hours && areas && sources && cats && parties ? EST_OK : EST_ENOMEM;
   for (int i = 0; rc == EST_OK && i < rows; i++) {
     long long id = cell_ll(r, i, ID), n = cell_ll(r, i, N), ck = cell_ll(r, i, CK);
     switch (cell_ll(r, i, T)) {
     case 0: cells[in.ncells++] = (est_counts_cell){(int)cell_ll(r, i, PER), cell_text(r, i, S1), id, n, ck}; break;
     case 1:
-      hours[in.nhours++] =
-          (est_counts_hour){est_date_from_days((long)cell_ll(r, i, O)), (int)cell_ll(r, i, DOW), (int)cell_ll(r, i, HR), n, ck};
+      hours[in.nhours++] = (est_counts_hour){est_date_from_days((long)cell_ll(r, i, O)), (int)cell_ll(r, i, DOW),
+                                             (int)cell_ll(r, i, HR), n, ck};
       break;
     case 2:
-      areas[in.nareas++] = (est_counts_area){id, cell_text(r, i, S1), cell_text(r, i, S2), !PQgetisnull(r, i, N), n, ck};
+      areas[in.nareas++] =
+          (est_counts_area){id, cell_text(r, i, S1), cell_text(r, i, S2), !PQgetisnull(r, i, N), n, ck};
       break;
     case 3: sources[in.nsources++] = (est_counts_source){id, n, cell_text(r, i, S1), cell_text(r, i, S2)}; break;
-    case 4: cats[in.ncategories++] = (est_counts_category){cell_text(r, i, S1), cell_text(r, i, S2), cell_text(r, i, S3)}; break;
+    case 4:
+      cats[in.ncategories++] = (est_counts_category){cell_text(r, i, S1), cell_text(r, i, S2), cell_text(r, i, S3)};
+      break;
     case 5: parties[in.nparties++] = (est_counts_party){id, cell_text(r, i, S1), cell_text(r, i, S2)}; break;
     default: rc = EST_EINTERNAL;
     }

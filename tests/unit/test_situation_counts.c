@@ -31,15 +31,23 @@ static long long num(json_t *o, const char *k) {
 static void test_sums_and_cell_keys(void **state) {
   (void)state;
   const est_counts_cell cells[] = {
-      {EST_COUNTS_CURRENT, "klotter", 1, 4, 2147483000}, {EST_COUNTS_CURRENT, "klotter", 3, 2, 1000},
-      {EST_COUNTS_CURRENT, "brand", 3, 1, 7},            {EST_COUNTS_CURRENT, NULL, 1, 5, 11}, /* no category */
-      {EST_COUNTS_PREVIOUS, "brand", 1, 9, 90},          {EST_COUNTS_YEAR_AGO, "klotter", 99, 3, 30}, /* unknown party */
-      {EST_COUNTS_CURRENT, "okand", 1, 2, 5}, /* unknown category */
-      {7, "klotter", 1, 100, 100}, /* no period */
+      {EST_COUNTS_CURRENT, "klotter", 1, 4, 2147483000},
+      {EST_COUNTS_CURRENT, "klotter", 3, 2, 1000},
+      {EST_COUNTS_CURRENT, "brand", 3, 1, 7},
+      {EST_COUNTS_CURRENT, NULL, 1, 5, 11}, /* no category */
+      {EST_COUNTS_PREVIOUS, "brand", 1, 9, 90},
+      {EST_COUNTS_YEAR_AGO, "klotter", 99, 3, 30}, /* unknown party */
+      {EST_COUNTS_CURRENT, "okand", 1, 2, 5},      /* unknown category */
+      {7, "klotter", 1, 100, 100},                 /* no period */
   };
-  est_counts_rows r = {.from = {2024, 5, 13}, .to = {2024, 5, 20}, .cells = cells,
-                       .ncells = sizeof cells / sizeof *cells, .categories = CATS, .ncategories = 2,
-                       .parties = PARTIES, .nparties = 2};
+  est_counts_rows r = {.from = {2024, 5, 13},
+                       .to = {2024, 5, 20},
+                       .cells = cells,
+                       .ncells = sizeof cells / sizeof *cells,
+                       .categories = CATS,
+                       .ncategories = 2,
+                       .parties = PARTIES,
+                       .nparties = 2};
   json_t *d = doc_of(&r);
   json_t *t = json_object_get(d, "total");
   assert_int_equal(num(t, "count"), 14);
@@ -64,11 +72,12 @@ static void test_sums_and_cell_keys(void **state) {
   assert_int_equal(num(json_array_get(json_object_get(d, "by_party"), 0), "year_ago"), 0);
   /* members in the reference statement's order */
   char *text = json_dumps(c0, JSON_COMPACT);
-  assert_string_equal(text, "{\"code\":\"klotter\",\"label_sv\":\"Klotter\",\"label_en\":\"Graffiti\",\"count\":6,"
-                            "\"ck_count\":352,\"previous\":0,\"ck_previous\":0,\"year_ago\":3,\"ck_year_ago\":30}");
+  assert_string_equal(text,
+                      "{\"code\":\"klotter\",\"label_sv\":\"Klotter\",\"label_en\":\"Graffiti\",\"count\":6,"
+                      "\"ck_count\":352,\"previous\":0,\"ck_previous\":0,\"year_ago\":3,\"ck_year_ago\":30}");
   free(text);
-  const char *keys[] = {"total", "by_category", "by_party", "series", "by_weekday", "by_hour", "by_weekday_hour",
-                        "by_area", "sources"};
+  const char *keys[] = {"total",   "by_category",     "by_party", "series", "by_weekday",
+                        "by_hour", "by_weekday_hour", "by_area",  "sources"};
   size_t i = 0;
   const char *k;
   json_t *v;
@@ -84,12 +93,16 @@ static void test_hours_series_and_edges(void **state) {
   (void)state;
   const est_counts_hour hours[] = {
       /* by week, the bucket is the Monday of the hour's week */
-      {{2024, 10, 21}, 1, 0, 2, 20},  {{2024, 10, 21}, 7, 2, 1, 3}, {{2024, 10, 21}, 7, 2, 4, 5}, /* the October hour twice */
+      {{2024, 10, 21}, 1, 0, 2, 20},   {{2024, 10, 21}, 7, 2, 1, 3},
+      {{2024, 10, 21}, 7, 2, 4, 5},    /* the October hour twice */
       {{2024, 10, 27}, 7, 3, 1000, 0}, /* not a Monday: in no bucket of the series */
-      {{2024, 10, 28}, 1, 23, 1, 1}, /* the next week */
+      {{2024, 10, 28}, 1, 23, 1, 1},   /* the next week */
       {{2024, 10, 21}, 9, 25, 50, 50}, /* no such weekday, hour: the series only */
   };
-  est_counts_rows r = {.from = {2024, 10, 23}, .to = {2024, 11, 6}, .by_week = 1, .hours = hours,
+  est_counts_rows r = {.from = {2024, 10, 23},
+                       .to = {2024, 11, 6},
+                       .by_week = 1,
+                       .hours = hours,
                        .nhours = sizeof hours / sizeof *hours};
   json_t *d = doc_of(&r);
   json_t *s = json_object_get(d, "series");
@@ -122,7 +135,9 @@ static void test_hours_series_and_edges(void **state) {
   assert_true(json_is_null(json_object_get(d, "sources")));
   json_decref(d);
   /* by day */
-  const est_counts_hour days[] = {{{2024, 10, 23}, 3, 1, 2, 2}, {{2024, 10, 27}, 7, 2, 1, 3}, {{2024, 10, 27}, 7, 2, 4, 5},
+  const est_counts_hour days[] = {{{2024, 10, 23}, 3, 1, 2, 2},
+                                  {{2024, 10, 27}, 7, 2, 1, 3},
+                                  {{2024, 10, 27}, 7, 2, 4, 5},
                                   {{2024, 10, 21}, 1, 0, 9, 9} /* before the period */};
   r.by_week = 0;
   r.hours = days;
@@ -143,8 +158,16 @@ static void test_areas_and_sources(void **state) {
   const est_counts_cell cells[] = {{EST_COUNTS_CURRENT, "klotter", 1, 6, 60}};
   const est_counts_area one[] = {{2, "norrby", "Norrby", 0, 0, 0}};
   const est_counts_source src[] = {{3, 12, "2024-05-19T21:58:00+00:00", "2024-05-19"}};
-  est_counts_rows r = {.from = {2024, 5, 13}, .to = {2024, 5, 20}, .cells = cells, .ncells = 1, .areas = one,
-                       .nareas = 1, .parties = PARTIES, .nparties = 2, .sources = src, .nsources = 1};
+  est_counts_rows r = {.from = {2024, 5, 13},
+                       .to = {2024, 5, 20},
+                       .cells = cells,
+                       .ncells = 1,
+                       .areas = one,
+                       .nareas = 1,
+                       .parties = PARTIES,
+                       .nparties = 2,
+                       .sources = src,
+                       .nsources = 1};
   json_t *d = doc_of(&r);
   json_t *a = json_array_get(json_object_get(d, "by_area"), 0);
   assert_int_equal(num(a, "area_id"), 2);
