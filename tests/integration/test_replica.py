@@ -290,5 +290,7 @@ def test_read_cancelled_by_recovery_answers_503_not_409(cluster):
         lsn = primary_sql(primary, "SELECT pg_current_wal_lsn()::text")[0][0]
         flush()
         wait_until(lambda: caught_up(replica, lsn) and not replica_holds("situation_daily"), 20, "released")
-    assert e.get("/v1/situation", params={"week": "2023-W07"}).status_code == 200  # the pool recovered
-    assert e.stop() == 0, e.read_log()[-3000:]
+        try:
+            assert e.get("/v1/situation", params={"week": "2023-W07"}).status_code == 200  # the pool recovered
+        finally:
+            assert e.stop() == 0, e.read_log()[-3000:]
