@@ -13,72 +13,131 @@
 
 double est_hotspot_cell_size(double eps) { return eps / 4.0; }
 
-typedef struct bucket_ref {
+/* The neighbour search: cells are grouped by buckets of side eps (a
+ * cell's neighbours lie in its own bucket and the 8 around it); buckets[]
+ * lists the distinct buckets in (bx, by) order with their cells in
+ * order[start .. end), and nb[9 * b + k] is the k-th neighbour bucket of
+ * bucket b (dx, dy = -1 .. 1, in that order; -1: empty), found once per
+ * bucket instead of once per cell and pass. */
+typedef struct bucket {
+  long long bx, by;
+  size_t start, end;
+} bucket;
+
+typedef struct cell_at {
   long long bx, by;
   size_t i;
-} bucket_ref;
+} cell_at;
 
-static int cmp_ref(const void *a, const void *b) {
-  const bucket_ref *x = a, *y = b;
+static int cmp_cell_at(const void *a, const void *b) {
+  const cell_at *x = a, *y = b;
   if (x->bx != y->bx) return x->bx < y->bx ? -1 : 1;
   if (x->by != y->by) return x->by < y->by ? -1 : 1;
   return x->i < y->i ? -1 : x->i > y->i;
 }
 
 typedef struct grid {
-  const est_hs_cell *cells;
-  double *px, *py;
-  bucket_ref *refs;
-  size_t n;
-  double eps, eps2;
+  double *px, *py;   /* cell positions (centroids) */
+  size_t *order;     /* cell indices grouped by bucket */
+  size_t *bucket_of; /* cell -> its bucket */
+  bucket *buckets;
+  long *nb; /* 9 per bucket */
+  size_t nbuckets;
+  double eps2;
 } grid;
 
-/* First index in refs with (bx, by) >= the given bucket. */
-static size_t lower(const grid *g, long long bx, long long by) {
-  size_t lo = 0, hi = g->n;
+static long long bucket_coord(double v, double eps) { return (long long)floor(v / eps); }
+
+/* The bucket (bx, by) among g's, or -1. */
+static long find_bucket(const grid *g, long long bx, long long by) {
+  size_t lo = 0, hi = g->nbuckets;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    const bucket_ref *r = &g->refs[mid];
-    if (r->bx < bx || (r->bx == bx && r->by < by)) lo = mid + 1;
+    const bucket *b = &g->buckets[mid];
+    if (b->bx < bx || (b->bx == bx && b->by < by)) lo = mid + 1;
     else hi = mid;
   }
-  return lo;
+  return lo < g->nbuckets && g->buckets[lo].bx == bx && g->buckets[lo].by == by ? (long)lo : -1;
 }
 
-static long long bucket_of(double v, double eps) { return (long long)floor(v / eps); }
+static bool grid_build(grid *g, const est_hs_cell *cells, size_t n, double eps) {
+  *g = (grid){.eps2 = eps * eps};
+  g->px = malloc(n * sizeof *g->px);
+  g->py = malloc(n * sizeof *g->py);
+  g->order = malloc(n * sizeof *g->order);
+  g->bucket_of = malloc(n * sizeof *g->bucket_of);
+  g->buckets = malloc(n * sizeof *g->buckets);
+  cell_at *at = malloc(n * sizeof *at);
+  if (!g->px || !g->py || !g->order || !g->bucket_of || !g->buckets || !at) {
+    free(at);
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    double cnt = cells[i].n > 0 ? (double)cells[i].n : 1.0;
+    g->px[i] = cells[i].sx / cnt;
+    g->py[i] = cells[i].sy / cnt;
+    at[i] = (cell_at){bucket_coord(g->px[i], eps), bucket_coord(g->py[i], eps), i};
+  }
+  qsort(at, n, sizeof *at, cmp_cell_at);
+  for (size_t k = 0; k < n; k++) {
+    if (k == 0 || at[k].bx != at[k - 1].bx || at[k].by != at[k - 1].by)
+      g->buckets[g->nbuckets++] = (bucket){at[k].bx, at[k].by, k, k};
+    g->buckets[g->nbuckets - 1].end = k + 1;
+    g->order[k] = at[k].i;
+    g->bucket_of[at[k].i] = g->nbuckets - 1;
+  }
+  free(at);
+  g->nb = malloc(9 * g->nbuckets * sizeof *g->nb);
+  if (!g->nb) return false;
+  for (size_t b = 0; b < g->nbuckets; b++)
+    for (int dx = -1, k = 0; dx <= 1; dx++)
+      for (int dy = -1; dy <= 1; dy++, k++)
+        g->nb[9 * b + (size_t)k] = find_bucket(g, g->buckets[b].bx + dx, g->buckets[b].by + dy);
+  return true;
+}
 
-/* Calls fn(j, arg) for every neighbour j of cell i (i itself included). */
-typedef void (*visit_fn)(const grid *g, size_t j, void *arg);
-static void neighbours(const grid *g, size_t i, visit_fn fn, void *arg) {
-  long long bx = bucket_of(g->px[i], g->eps), by = bucket_of(g->py[i], g->eps);
-  for (long long dx = -1; dx <= 1; dx++) {
-    for (long long dy = -1; dy <= 1; dy++) {
-      for (size_t k = lower(g, bx + dx, by + dy); k < g->n; k++) {
-        const bucket_ref *r = &g->refs[k];
-        if (r->bx != bx + dx || r->by != by + dy) break;
-        double ex = g->px[r->i] - g->px[i], ey = g->py[r->i] - g->py[i];
-        if (ex * ex + ey * ey <= g->eps2) fn(g, r->i, arg);
-      }
+static void grid_free(grid *g) {
+  free(g->px);
+  free(g->py);
+  free(g->order);
+  free(g->bucket_of);
+  free(g->buckets);
+  free(g->nb);
+}
+
+/* Whether the summed count of cell i's neighbours (itself included)
+ * reaches min_points; stops counting once it does. */
+static bool is_core(const grid *g, const est_hs_cell *cells, size_t i, long long min_points) {
+  long long w = 0;
+  const long *nb = &g->nb[9 * g->bucket_of[i]];
+  for (int k = 0; k < 9; k++) {
+    if (nb[k] < 0) continue;
+    const bucket *b = &g->buckets[nb[k]];
+    for (size_t r = b->start; r < b->end; r++) {
+      size_t j = g->order[r];
+      double ex = g->px[j] - g->px[i], ey = g->py[j] - g->py[i];
+      if (ex * ex + ey * ey <= g->eps2 && (w += cells[j].n) >= min_points) return true;
     }
   }
+  return w >= min_points;
 }
 
-static void add_weight(const grid *g, size_t j, void *arg) { *(long long *)arg += g->cells[j].n; }
-
-typedef struct expand_state {
-  const bool *core;
-  int *label;
-  size_t *queue;
-  size_t *tail;
-  int cid;
-} expand_state;
-
-static void expand(const grid *g, size_t j, void *arg) {
-  (void)g;
-  expand_state *s = arg;
-  if (s->label[j] != -1) return;
-  s->label[j] = s->cid;
-  if (s->core[j]) s->queue[(*s->tail)++] = j; /* border cells join but do not spread */
+/* Labels cid on every unlabelled neighbour of cell i, queueing the core ones
+ * (border cells join but do not spread). */
+static void expand(const grid *g, const bool *core, int *label, size_t i, int cid, size_t *queue, size_t *tail) {
+  const long *nb = &g->nb[9 * g->bucket_of[i]];
+  for (int k = 0; k < 9; k++) {
+    if (nb[k] < 0) continue;
+    const bucket *b = &g->buckets[nb[k]];
+    for (size_t r = b->start; r < b->end; r++) {
+      size_t j = g->order[r];
+      if (label[j] != -1) continue;
+      double ex = g->px[j] - g->px[i], ey = g->py[j] - g->py[i];
+      if (ex * ex + ey * ey > g->eps2) continue;
+      label[j] = cid;
+      if (core[j]) queue[(*tail)++] = j;
+    }
+  }
 }
 
 typedef struct cl_order {
@@ -97,27 +156,16 @@ int est_hotspot_cluster(const est_hs_cell *cells, size_t n, double eps, long lon
   if (weight) *weight = NULL;
   if (!(eps > 0) || (n > 0 && (!cells || !label))) return -1;
   if (n == 0) return 0;
-  grid g = {cells,    malloc(n * sizeof(double)), malloc(n * sizeof(double)), malloc(n * sizeof(bucket_ref)), n, eps,
-            eps * eps};
+  grid g;
+  bool built = grid_build(&g, cells, n, eps);
   bool *core = malloc(n * sizeof(bool));
   size_t *queue = malloc(n * sizeof(size_t));
   int nclusters = -1;
   cl_order *order = NULL;
   int *renum = NULL;
-  if (!g.px || !g.py || !g.refs || !core || !queue) goto done;
+  if (!built || !core || !queue) goto done;
   for (size_t i = 0; i < n; i++) {
-    double cnt = cells[i].n > 0 ? (double)cells[i].n : 1.0;
-    g.px[i] = cells[i].sx / cnt;
-    g.py[i] = cells[i].sy / cnt;
-    g.refs[i].bx = bucket_of(g.px[i], eps);
-    g.refs[i].by = bucket_of(g.py[i], eps);
-    g.refs[i].i = i;
-  }
-  qsort(g.refs, n, sizeof *g.refs, cmp_ref);
-  for (size_t i = 0; i < n; i++) {
-    long long w = 0;
-    neighbours(&g, i, add_weight, &w);
-    core[i] = w >= min_points;
+    core[i] = is_core(&g, cells, i, min_points);
     label[i] = -1;
   }
   int cid = 0;
@@ -126,8 +174,7 @@ int est_hotspot_cluster(const est_hs_cell *cells, size_t n, double eps, long lon
     size_t head = 0, tail = 0;
     label[i] = cid;
     queue[tail++] = i;
-    expand_state s = {core, label, queue, &tail, cid};
-    while (head < tail) neighbours(&g, queue[head++], expand, &s);
+    while (head < tail) expand(&g, core, label, queue[head++], cid, queue, &tail);
     cid++;
   }
   /* Renumber: most incidents first, ties by first cell. */
@@ -155,9 +202,7 @@ int est_hotspot_cluster(const est_hs_cell *cells, size_t n, double eps, long lon
   }
   nclusters = cid;
 done:
-  free(g.px);
-  free(g.py);
-  free(g.refs);
+  grid_free(&g);
   free(core);
   free(queue);
   free(order);
@@ -207,8 +252,49 @@ static double cross(const double *o, const double *a, const double *b) {
   return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
 }
 
+/* Whether p lies inside the triangle-or-quadrilateral q[0..4) (counter-
+ * clockwise) by a margin far above the rounding error of the orientation
+ * test (Shewchuk's bound is ~3.3e-16 of the terms' sum; this asks 1e-9):
+ * such a point is no vertex of the hull, and no orientation test of the
+ * monotone chain with it is close, so leaving it out changes nothing. */
+static bool deep_inside(const double *q, const double *p) {
+  for (int e = 0; e < 4; e++) {
+    const double *a = &q[2 * e], *b = &q[2 * ((e + 1) % 4)];
+    double t1 = (b[0] - a[0]) * (p[1] - a[1]), t2 = (b[1] - a[1]) * (p[0] - a[0]);
+    if (!(t1 - t2 > 1e-9 * (fabs(t1) + fabs(t2)))) return false;
+  }
+  return true;
+}
+
+/* Akl-Toussaint: drops the points deep inside the quadrilateral of the
+ * leftmost, lowest, rightmost and highest points (the first of each in
+ * input order), keeping the others in order; returns how many remain. */
+static size_t drop_interior(double *xy, size_t n) {
+  size_t ext[4] = {0, 0, 0, 0}; /* min x, min y, max x, max y */
+  for (size_t i = 1; i < n; i++) {
+    if (xy[2 * i] < xy[2 * ext[0]]) ext[0] = i;
+    if (xy[2 * i + 1] < xy[2 * ext[1] + 1]) ext[1] = i;
+    if (xy[2 * i] > xy[2 * ext[2]]) ext[2] = i;
+    if (xy[2 * i + 1] > xy[2 * ext[3] + 1]) ext[3] = i;
+  }
+  double q[8];
+  for (int k = 0; k < 4; k++) {
+    q[2 * k] = xy[2 * ext[k]];
+    q[2 * k + 1] = xy[2 * ext[k] + 1];
+  }
+  size_t m = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (deep_inside(q, &xy[2 * i])) continue;
+    xy[2 * m] = xy[2 * i];
+    xy[2 * m + 1] = xy[2 * i + 1];
+    m++;
+  }
+  return m;
+}
+
 size_t est_convex_hull(double *xy, size_t n) {
   if (n == 0) return 0;
+  if (n >= 64) n = drop_interior(xy, n);
   double *tmp = n >= 64 ? malloc(2 * n * sizeof *tmp) : NULL;
   if (tmp) radix_sort_xy(xy, n, tmp);
   else qsort(xy, n, 2 * sizeof(double), cmp_xy); /* few points (or no memory) */

@@ -27,7 +27,7 @@
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static est_web_assets g_assets;
 static const est_config *g_cfg;
-static char g_csp[1024];
+static char g_csp[1280]; /* the policy with two origins of up to 511 bytes each */
 
 static void assets_init(void) {
   est_result rc = est_web_load(g_cfg->web_dir, &g_assets);

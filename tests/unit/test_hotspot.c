@@ -307,14 +307,16 @@ static size_t ref_hull(double *xy, size_t n, double *h) {
 
 /* est_convex_hull sorts many points by radix: the same hull, bit for bit, as sorting them with
  * qsort, for sets with duplicates, negative coordinates, -0.0 and +0.0, a shared high part
- * (SWEREF 99 TM) and collinear points. */
+ * (SWEREF 99 TM), collinear points, points on a circle (every point a vertex) and on a diamond
+ * whose sides bulge out by 1e-4 (vertices 1e-7 of the scale outside the quadrilateral of the
+ * extreme points, which est_convex_hull's interior filter must keep). */
 static void test_convex_hull_many_points(void **state) {
   (void)state;
   enum { N = 3000 };
   double *a = malloc(2 * N * sizeof *a), *b = malloc(2 * N * sizeof *b), *h = malloc(4 * N * sizeof *h);
   assert_non_null(a && b && h);
   unsigned long long seed = 7;
-  for (int set = 0; set < 6; set++) {
+  for (int set = 0; set < 8; set++) {
     size_t n = set == 5 ? 64 : N;
     for (size_t i = 0; i < n; i++) {
       seed = seed * 6364136223846793005ull + 1442695040888963407ull;
@@ -324,6 +326,14 @@ static void test_convex_hull_many_points(void **state) {
       if (set == 3) v = 2 * u;            /* collinear */
       if (set == 4) u *= 1e6, v *= -1e-3; /* wide and flat */
       if (i % 97 == 0) u = -0.0;
+      if (set == 6) u = 380000.0 + 1000.0 * cos(0.002 * (double)i), v = 6400000.0 + 1000.0 * sin(0.002 * (double)i);
+      if (set == 7) { /* side i % 4 of the diamond (1000, 0), (0, 1000), (-1000, 0), (0, -1000) */
+        double t = (double)(i / 4) / (double)(n / 4), cx[] = {1000, 0, -1000, 0, 1000}, cy[] = {0, 1000, 0, -1000, 0};
+        size_t e = i % 4;
+        double bulge = 1e-4 * sin(3.14159265358979 * t) / 1.41421356;
+        u = cx[e] + t * (cx[e + 1] - cx[e]) + bulge * (cx[e] + cx[e + 1]) / 1000.0;
+        v = cy[e] + t * (cy[e + 1] - cy[e]) + bulge * (cy[e] + cy[e + 1]) / 1000.0;
+      }
       a[2 * i] = u, a[2 * i + 1] = v;
     }
     memcpy(b, a, 2 * n * sizeof *a);
@@ -334,6 +344,130 @@ static void test_convex_hull_many_points(void **state) {
   free(a);
   free(b);
   free(h);
+}
+
+/* The reference clustering of hotspot.h's definition, by comparing every pair of cells
+ * (O(n^2)): core when the summed count of the cells whose positions are within eps (itself
+ * included) reaches min_points; clusters grown from the core cells in input order, border
+ * cells joining the first cluster that reaches them; then numbered by incidents, ties by
+ * first cell. Returns the number of clusters; w[c] their incident counts. */
+static int ref_cluster(const est_hs_cell *c, int n, double eps, long long min_points, int *label, long long *w) {
+  double *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n * sizeof *y);
+  int *core = malloc((size_t)n * sizeof *core), *queue = malloc((size_t)n * sizeof *queue);
+  assert_non_null(x);
+  assert_non_null(y);
+  assert_non_null(core);
+  assert_non_null(queue);
+  for (int i = 0; i < n; i++) {
+    x[i] = c[i].sx / (double)c[i].n;
+    y[i] = c[i].sy / (double)c[i].n;
+  }
+#define NEAR(i, j) ((x[j] - x[i]) * (x[j] - x[i]) + (y[j] - y[i]) * (y[j] - y[i]) <= eps * eps)
+  for (int i = 0; i < n; i++) {
+    long long s = 0;
+    for (int j = 0; j < n; j++)
+      if (NEAR(i, j)) s += c[j].n;
+    core[i] = s >= min_points;
+    label[i] = -1;
+  }
+  int k = 0;
+  for (int i = 0; i < n; i++) {
+    if (!core[i] || label[i] != -1) continue;
+    int head = 0, tail = 0;
+    label[i] = k;
+    queue[tail++] = i;
+    while (head < tail) {
+      int q = queue[head++];
+      for (int j = 0; j < n; j++)
+        if (label[j] == -1 && NEAR(q, j)) {
+          label[j] = k;
+          if (core[j]) queue[tail++] = j;
+        }
+    }
+    k++;
+  }
+#undef NEAR
+  /* number by incidents (desc), then first cell: a selection of the order */
+  long long *sum = calloc((size_t)k + 1, sizeof *sum);
+  int *first = malloc(((size_t)k + 1) * sizeof *first), *num = malloc(((size_t)k + 1) * sizeof *num);
+  assert_non_null(sum);
+  assert_non_null(first);
+  assert_non_null(num);
+  for (int q = 0; q < k; q++) first[q] = -1;
+  for (int i = 0; i < n; i++)
+    if (label[i] >= 0) {
+      sum[label[i]] += c[i].n;
+      if (first[label[i]] < 0) first[label[i]] = i;
+    }
+  for (int q = 0; q < k; q++) {
+    int rank = 0;
+    for (int r = 0; r < k; r++)
+      if (sum[r] > sum[q] || (sum[r] == sum[q] && first[r] < first[q])) rank++;
+    num[q] = rank;
+    w[rank] = sum[q];
+  }
+  for (int i = 0; i < n; i++)
+    if (label[i] >= 0) label[i] = num[label[i]];
+  free(x);
+  free(y);
+  free(core);
+  free(queue);
+  free(sum);
+  free(first);
+  free(num);
+  return k;
+}
+
+/* est_hotspot_cluster gives the reference's labels and weights on random cells: dense blobs
+ * (many cells per eps-bucket, chains across buckets, border cells between blobs) and sparse
+ * noise, negative coordinates, several eps and min_points (1: every cell is core). */
+static void test_cluster_same_as_brute_force(void **state) {
+  (void)state;
+  srand(7);
+  const double eps_of[] = {10, 37.5, 150};
+  const long long mp_of[] = {1, 5, 12, 40};
+  for (int round = 0; round < 60; round++) {
+    double eps = eps_of[round % 3];
+    long long mp = mp_of[(round / 3) % 4];
+    int n = 50 + rand() % 700;
+    est_hs_cell *cells = malloc((size_t)n * sizeof *cells);
+    int *got = malloc((size_t)n * sizeof *got), *want = malloc((size_t)n * sizeof *want);
+    long long *ww = malloc(((size_t)n + 1) * sizeof *ww);
+    assert_non_null(cells);
+    assert_non_null(got);
+    assert_non_null(want);
+    assert_non_null(ww);
+    double bx[4], by[4];
+    for (int b = 0; b < 4; b++) {
+      bx[b] = (rand() % 2001 - 1000) * eps / 40.0;
+      by[b] = (rand() % 2001 - 1000) * eps / 40.0;
+    }
+    for (int i = 0; i < n; i++) {
+      double x, y;
+      if (rand() % 3) { /* near a blob centre */
+        int b = rand() % 4;
+        x = bx[b] + (rand() % 2001 - 1000) * eps / 400.0;
+        y = by[b] + (rand() % 2001 - 1000) * eps / 400.0;
+      } else { /* anywhere */
+        x = (rand() % 20001 - 10000) * eps / 200.0;
+        y = (rand() % 20001 - 10000) * eps / 200.0;
+      }
+      long long cnt = 1 + rand() % 6;
+      cells[i] = (est_hs_cell){(long long)floor(x / (eps / 4)), (long long)floor(y / (eps / 4)), cnt, x * (double)cnt,
+                               y * (double)cnt};
+    }
+    long long *w = NULL;
+    int k = est_hotspot_cluster(cells, (size_t)n, eps, mp, got, &w);
+    int kr = ref_cluster(cells, n, eps, mp, want, ww);
+    assert_int_equal(k, kr);
+    assert_memory_equal(got, want, (size_t)n * sizeof *got);
+    if (k > 0) assert_memory_equal(w, ww, (size_t)k * sizeof *w);
+    free(w);
+    free(cells);
+    free(got);
+    free(want);
+    free(ww);
+  }
 }
 
 int main(void) {
@@ -351,6 +485,7 @@ int main(void) {
       cmocka_unit_test(test_points_to_hot_spots),
       cmocka_unit_test(test_points_same_as_sorted_cells),
       cmocka_unit_test(test_convex_hull_many_points),
+      cmocka_unit_test(test_cluster_same_as_brute_force),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
