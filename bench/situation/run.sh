@@ -123,13 +123,6 @@ cmp <(curl -fs "$BASE$Q_ONE") <(curl -fs "$OFF$Q_ONE") && cmp <(curl -fs "$BASE$
 single() { for _ in $(seq 1 "$2"); do curl -s -o /dev/null -w '%{time_total}\n' "$1"; done | sort -n | sed -n "$(( ($2 + 1) / 2 ))p"; }
 SINGLES=$(printf '{"one_uncached": %s, "all_uncached": %s, "one_cached": %s, "all_cached": %s}' \
   "$(single "$OFF$Q_ONE" 21)" "$(single "$OFF$Q_ALL" 5)" "$(single "$BASE$Q_ONE" 21)" "$(single "$BASE$Q_ALL" 21)")
-# The data version statement alone (run by every request on the cached path), for Norrby and
-# 2024-W20 (its buckets: 2023-W20, 2024-W19..W20, presence of W20; est_situation_buckets).
-VERSION_MS=$(psqlq -d $DB -c '\timing on' -c "SELECT (SELECT version FROM situation_meta WHERE id = 1)::text || ':' ||
-  COALESCE((SELECT sum(v.version) FROM unnest('{$NORRBY,$NORRBY,-1}'::bigint[], '{2023-05-15,2024-05-06,2024-05-13}'::date[],
-  '{2023-05-22,2024-05-20,2024-05-20}'::date[]) b(a, f, t) JOIN situation_versions v ON v.area_id = b.a AND v.day >= b.f
-  AND v.day < b.t), 0)::text, (SELECT max(occurred_at) FROM events), (SELECT received_at FROM events ORDER BY id DESC LIMIT 1),
-  (SELECT max(occurred_at) FROM event_areas WHERE area_id = $NORRBY)" | awk '/^Time:/{print $2}' | tail -1)
 wrk -t2 -c32 -d3s "$BASE$Q_ONE" >/dev/null 2>&1 || true  # warm-up
 
 # After wrk stops, estd still finishes the requests it had queued (an uncached all-areas
@@ -149,5 +142,5 @@ idle; wrk_json all_cached "$BASE$Q_ALL" "$DUR" --timeout 60s >>"$RESULTS"
 idle; wrk_json one_uncached "$OFF$Q_ONE" "$DUR" --timeout 60s >>"$RESULTS"
 idle; wrk_json all_uncached "$OFF$Q_ALL" "$DUR" --timeout 60s >>"$RESULTS"
 CACHE=$(curl -fs "$BASE/metrics" | awk '/^estd_situation_cache_(requests|coalesced)_total/{print}' | tr '\n' ';')
-python3 "$REPO/bench/situation/report.py" "$RESULTS" "$STATS" "$SINGLES" "$VERSION_MS" "$CACHE" "$(nproc)" "${GEN_S:-}"
+python3 "$REPO/bench/situation/report.py" "$RESULTS" "$STATS" "$SINGLES" "$CACHE" "$(nproc)" "${GEN_S:-}"
 rm -f "$RESULTS"

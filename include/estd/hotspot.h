@@ -49,8 +49,12 @@ int est_hotspot_cluster(const est_hs_cell *cells, size_t n, double eps, long lon
 
 /* Convex hull (Andrew's monotone chain) of the points xy[0..2n) (x, y
  * pairs), written in place to the start of xy counter-clockwise, without
- * collinear points and not closed. Returns the number of hull vertices: 0
- * for n = 0, 1 when every point is the same, 2 when all are collinear. */
+ * collinear points and not closed. Many points (64 or more) are first
+ * thinned to those not deep inside the quadrilateral of the leftmost,
+ * lowest, rightmost and highest ones (Akl-Toussaint), which gives the same
+ * vertices in the same order; xy's other contents are left unspecified.
+ * Returns the number of hull vertices: 0 for n = 0, 1 when every point is
+ * the same, 2 when all are collinear. */
 size_t est_convex_hull(double *xy, size_t n);
 
 /* ---- from incidents to hot spots ------------------------------------------ */
