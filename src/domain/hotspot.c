@@ -105,38 +105,55 @@ static void grid_free(grid *g) {
   free(g->nb);
 }
 
+/* The candidate neighbours of a cell: the cells of its bucket's nine
+ * neighbour buckets, in order (nb_next gives each; near() tells the
+ * neighbours among them). */
+typedef struct nb_iter {
+  const grid *g;
+  const long *nb;
+  size_t i, r, end;
+  int k;
+} nb_iter;
+
+static nb_iter nb_begin(const grid *g, size_t i) { return (nb_iter){g, &g->nb[9 * g->bucket_of[i]], i, 0, 0, 0}; }
+
+static bool nb_next(nb_iter *it, size_t *j) {
+  while (it->r == it->end) {
+    if (it->k == 9) return false;
+    long b = it->nb[it->k++];
+    if (b >= 0) {
+      it->r = it->g->buckets[b].start;
+      it->end = it->g->buckets[b].end;
+    }
+  }
+  *j = it->g->order[it->r++];
+  return true;
+}
+
+/* Whether cells i and j are neighbours (positions at most eps apart). */
+static bool near(const grid *g, size_t i, size_t j) {
+  double ex = g->px[j] - g->px[i], ey = g->py[j] - g->py[i];
+  return ex * ex + ey * ey <= g->eps2;
+}
+
 /* Whether the summed count of cell i's neighbours (itself included)
  * reaches min_points; stops counting once it does. */
 static bool is_core(const grid *g, const est_hs_cell *cells, size_t i, long long min_points) {
   long long w = 0;
-  const long *nb = &g->nb[9 * g->bucket_of[i]];
-  for (int k = 0; k < 9; k++) {
-    if (nb[k] < 0) continue;
-    const bucket *b = &g->buckets[nb[k]];
-    for (size_t r = b->start; r < b->end; r++) {
-      size_t j = g->order[r];
-      double ex = g->px[j] - g->px[i], ey = g->py[j] - g->py[i];
-      if (ex * ex + ey * ey <= g->eps2 && (w += cells[j].n) >= min_points) return true;
-    }
-  }
+  size_t j;
+  for (nb_iter it = nb_begin(g, i); nb_next(&it, &j);)
+    if (near(g, i, j) && (w += cells[j].n) >= min_points) return true;
   return w >= min_points;
 }
 
 /* Labels cid on every unlabelled neighbour of cell i, queueing the core ones
  * (border cells join but do not spread). */
 static void expand(const grid *g, const bool *core, int *label, size_t i, int cid, size_t *queue, size_t *tail) {
-  const long *nb = &g->nb[9 * g->bucket_of[i]];
-  for (int k = 0; k < 9; k++) {
-    if (nb[k] < 0) continue;
-    const bucket *b = &g->buckets[nb[k]];
-    for (size_t r = b->start; r < b->end; r++) {
-      size_t j = g->order[r];
-      if (label[j] != -1) continue;
-      double ex = g->px[j] - g->px[i], ey = g->py[j] - g->py[i];
-      if (ex * ex + ey * ey > g->eps2) continue;
-      label[j] = cid;
-      if (core[j]) queue[(*tail)++] = j;
-    }
+  size_t j;
+  for (nb_iter it = nb_begin(g, i); nb_next(&it, &j);) {
+    if (label[j] != -1 || !near(g, i, j)) continue;
+    label[j] = cid;
+    if (core[j]) queue[(*tail)++] = j;
   }
 }
 
