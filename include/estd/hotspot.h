@@ -84,4 +84,18 @@ int est_hotspot_points(const est_hs_point *pts, size_t n, double eps, long long 
                        est_hs_cluster **out);
 void est_hotspot_clusters_free(est_hs_cluster *c, int n);
 
+/* One category's incidents as the points statement sends them
+ * (src/store/situation.c): the category's ordinal as a 32-bit integer, then
+ * EST_HS_PACKED bytes per incident: x and y as IEEE 754 binary64 and the
+ * record key as a 32-bit integer; everything big-endian (PostgreSQL's
+ * int4send, then float8send, float8send, int4send per incident). Decodes
+ * buf[0..len) into out[0..(len - 4) / EST_HS_PACKED) with the ordinal as
+ * category slot (-1, not counted by category, unless 0 <= ordinal <
+ * EST_HS_MAX_CATEGORIES) and the record key masked to 31 bits. Returns the
+ * number of points, or -1 when len is under 4 or (len - 4) is not a
+ * multiple of EST_HS_PACKED (out is then untouched). */
+#define EST_HS_PACKED 20
+#define EST_HS_MAX_CATEGORIES 10000
+long long est_hotspot_unpack(const unsigned char *buf, size_t len, est_hs_point *out);
+
 #endif

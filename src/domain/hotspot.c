@@ -517,3 +517,31 @@ done:
   *out = cl;
   return k > 0 ? kept : 0;
 }
+
+/* est_hotspot_unpack copies the big-endian bit patterns into doubles. */
+#if !defined(__STDC_IEC_559__)
+#error "est_hotspot_unpack needs IEEE 754 binary64 doubles"
+#endif
+_Static_assert(sizeof(double) == sizeof(unsigned long long) && sizeof(double) == 8, "binary64 doubles");
+
+static unsigned long long be_bytes(const unsigned char *p, int n) {
+  unsigned long long v = 0;
+  for (int k = 0; k < n; k++) v = v << 8 | p[k];
+  return v;
+}
+
+long long est_hotspot_unpack(const unsigned char *buf, size_t len, est_hs_point *out) {
+  if (len < 4 || (len - 4) % EST_HS_PACKED) return -1;
+  unsigned long long ord = be_bytes(buf, 4);
+  int cat = ord < EST_HS_MAX_CATEGORIES ? (int)ord : -1;
+  size_t n = (len - 4) / EST_HS_PACKED;
+  buf += 4;
+  for (size_t i = 0; i < n; i++, buf += EST_HS_PACKED) {
+    unsigned long long bx = be_bytes(buf, 8), by = be_bytes(buf + 8, 8);
+    memcpy(&out[i].x, &bx, sizeof out[i].x);
+    memcpy(&out[i].y, &by, sizeof out[i].y);
+    out[i].cat = cat;
+    out[i].rk = (unsigned)be_bytes(buf + 16, 4) & 0x7fffffffu;
+  }
+  return (long long)n;
+}

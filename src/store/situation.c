@@ -238,31 +238,35 @@ static const est_stmt counts_imprecise = {
   "SELECT e.category, e.record_key, ST_Transform(e.geom, 3006) AS g FROM events e"                            \
   " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS( \
       3) " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
-/* $1 area, $2/$3 period: rows (x, y, category code, record key) as float8, float8, text, int4,
- * fetched in binary (est_db_item.binary: a week of all areas is ~150,000 rows, whose text form
- * cost more to print and parse than the scan); the codes become category ordinals in C
- * (hs_categories), which costs less than joining every row to event_categories. */
-#define POINTS_SQL(PTS) \
-  "SELECT ST_X(p.g)::float8, ST_Y(p.g)::float8, p.category::text, p.record_key::int4 FROM (" PTS ") p"
-static const est_stmt points_area_raw = {"situation_points_area_raw2", POINTS_SQL(PTS_AREA), 3};
-static const est_stmt points_all_raw = {"situation_points_all_raw2", POINTS_SQL(PTS_ALL), 3};
+/* $1 area, $2/$3 period: one bytea per category, in est_hotspot_unpack's format (the ordinal,
+ * then x, y and the record key of each incident), fetched in binary (est_db_item.binary). A week of all areas is ~66,000
+ * incidents: one row each cost libpq and estd more per row than the scan (BENCHMARKS, "packed
+ * points"), and grouping first joins only one row per category to event_categories (incidents
+ * of no known category are left out). G is the (category, record_key, x, y) source. */
+#define POINTS_SQL(G)                                                                                                 \
+  "SELECT int4send(ec.ordinal::int4) || p.pts FROM (SELECT g.category, string_agg(float8send(g.x) || float8send(g.y)" \
+  " || int4send(g.record_key::int4), ''::bytea) AS pts FROM (" G                                                      \
+  ") g GROUP BY g.category) p"                                                                                        \
+  " JOIN event_categories ec ON ec.code = p.category"
+#define PTS_XY(PTS) "SELECT p.category, p.record_key, ST_X(p.g) AS x, ST_Y(p.g) AS y FROM (" PTS ") p"
+static const est_stmt points_area_raw = {"situation_points_area_raw3", POINTS_SQL(PTS_XY(PTS_AREA)), 3};
+static const est_stmt points_all_raw = {"situation_points_all_raw3", POINTS_SQL(PTS_XY(PTS_ALL)), 3};
 /* The same rows from the coordinates stored at intake (0090: hs_pt is
  * set exactly for the precise incidents with a position, with the same
  * ST_Transform): an index-only range scan of event_areas' primary key, for
  * all areas of events_hotspot_idx. */
 static const est_stmt points_area = {
-    "situation_points_area3",
-    "SELECT ST_X(ea.hs_pt)::float8, ST_Y(ea.hs_pt)::float8, ea.category::text, ea.record_key::int4 FROM event_areas ea"
-    " WHERE ea.area_id = $1 AND ea.kind = 'incident' AND ea.hs_pt IS NOT NULL"
-    " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3),
+    "situation_points_area4",
+    POINTS_SQL("SELECT ea.category, ea.record_key, ST_X(ea.hs_pt) AS x, ST_Y(ea.hs_pt) AS y FROM event_areas ea"
+               " WHERE ea.area_id = $1 AND ea.kind = 'incident' AND ea.hs_pt IS NOT NULL"
+               " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3)),
     3};
 static const est_stmt points_all = {
-    "situation_points_all3",
-    "SELECT ST_X(e.hs_pt)::float8, ST_Y(e.hs_pt)::float8, e.category::text, e.record_key::int4 FROM events e"
-    " WHERE $1::bigint IS NULL AND e.hs_pt IS NOT NULL AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3),
+    "situation_points_all4",
+    POINTS_SQL(
+        "SELECT e.category, e.record_key, ST_X(e.hs_pt) AS x, ST_Y(e.hs_pt) AS y FROM events e"
+        " WHERE $1::bigint IS NULL AND e.hs_pt IS NOT NULL AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3)),
     3};
-/* The categories' codes and ordinals (the points' category slots). */
-static const est_stmt hs_categories = {"situation_hs_categories", "SELECT code, ordinal FROM event_categories", 0};
 
 /* $1/$2 period, $3 eps, $4 exact geometry (estd/disclosure.h); per hot spot: $5 rank, $6 incident
  * count, $7/$8 centroid x/y, $9 hull vertices (MULTIPOINT WKT, EPSG:3006), $13 cell key; per
@@ -746,25 +750,6 @@ est_result store_situation_counts(store_situation_snap *s, const est_situation_q
 }
 
 /* The unsigned big-endian integer of the first bytes (<= 8) of p (binary results). */
-static unsigned long long be_uint(const char *p, int bytes) {
-  unsigned long long v = 0;
-  for (int k = 0; k < bytes; k++) v = v << 8 | (unsigned char)p[k];
-  return v;
-}
-
-/* A category of hs_categories: its code (in the result) and ordinal. */
-typedef struct hs_cat {
-  const char *code;
-  int len, ordinal;
-} hs_cat;
-
-/* The ordinal of the category code p[0..len) among cats[0..n), -2 if no category has it. */
-static int category_ordinal(const hs_cat *cats, int n, const char *p, int len) {
-  for (int i = 0; i < n; i++)
-    if (cats[i].len == len && memcmp(cats[i].code, p, (size_t)len) == 0) return cats[i].ordinal;
-  return -2;
-}
-
 est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts, size_t *n,
                                   int *ncat) {
   *pts = NULL;
@@ -774,44 +759,36 @@ est_result store_situation_points(store_situation_snap *s, const est_situation_q
   const est_stmt *st = q->from_raw ? (s->area ? &points_area_raw : &points_all_raw)
                        : s->area   ? &points_area
                                    : &points_all;
-  est_db_item it[] = {{.stmt = &hs_categories}, {.stmt = st, .params = pp, .binary = true}};
-  est_result rc = est_db_exec_batch(s->c, it, 2, NULL); /* one round trip */
+  est_db_item it = {.stmt = st, .params = pp, .binary = true};
+  est_result rc = est_db_exec_batch(s->c, &it, 1, NULL);
   if (rc != EST_OK) return rc;
-  PGresult *cats = it[0].out, *r = it[1].out;
-  int ncats = PQntuples(cats);
-  hs_cat *cat = malloc((ncats ? (size_t)ncats : 1) * sizeof *cat);
-  for (int i = 0; cat && i < ncats; i++) {
-    long ord = strtol(PQgetvalue(cats, i, 1), NULL, 10);
-    cat[i] = (hs_cat){PQgetvalue(cats, i, 0), PQgetlength(cats, i, 0), ord >= 0 && ord < 10000 ? (int)ord : -1};
+  PGresult *r = it.out;
+  int rows = PQntuples(r);
+  bool shape = PQnfields(r) == 1 && PQfformat(r, 0) == 1;
+  size_t total = 0;
+  for (int i = 0; shape && i < rows; i++) {
+    int len = PQgetlength(r, i, 0);
+    shape = !PQgetisnull(r, i, 0) && len >= 4;
+    total += shape ? (size_t)(len - 4) / EST_HS_PACKED : 0;
   }
-  size_t rows = (size_t)PQntuples(r), kept = 0;
-  bool shape = PQnfields(r) == 4 && PQfsize(r, 0) == 8 && PQfsize(r, 1) == 8 && PQfsize(r, 3) == 4;
-  for (int f = 0; shape && f < 4; f++) shape = PQfformat(r, f) == 1;
-  est_hs_point *v = shape && cat ? malloc((rows ? rows : 1) * sizeof *v) : NULL;
+  est_hs_point *v = shape ? malloc((total ? total : 1) * sizeof *v) : NULL;
+  size_t kept = 0;
   int nc = 0;
-  for (size_t i = 0; v && i < rows; i++) {
-    int row = (int)i;
-    if (PQgetisnull(r, row, 0) || PQgetisnull(r, row, 1) || PQgetisnull(r, row, 3)) {
-      free(v);
-      v = NULL;
+  for (int i = 0; v && i < rows; i++) {
+    long long got =
+        est_hotspot_unpack((const unsigned char *)PQgetvalue(r, i, 0), (size_t)PQgetlength(r, i, 0), v + kept);
+    if (got < 0) {
       shape = false;
       break;
     }
-    /* Rows of no known category are left out, as an inner join with event_categories would. */
-    int ord = PQgetisnull(r, row, 2) ? -2 : category_ordinal(cat, ncats, PQgetvalue(r, row, 2), PQgetlength(r, row, 2));
-    if (ord == -2) continue;
-    est_hs_point *p = &v[kept++];
-    unsigned long long bx = be_uint(PQgetvalue(r, row, 0), 8), by = be_uint(PQgetvalue(r, row, 1), 8);
-    memcpy(&p->x, &bx, sizeof p->x);
-    memcpy(&p->y, &by, sizeof p->y);
-    p->cat = ord;
-    p->rk = (unsigned)be_uint(PQgetvalue(r, row, 3), 4) & 0x7fffffffu;
-    if (p->cat >= nc) nc = p->cat + 1;
+    if (got > 0 && v[kept].cat >= nc) nc = v[kept].cat + 1;
+    kept += (size_t)got;
   }
   PQclear(r);
-  free(cat);
-  PQclear(cats);
-  if (!shape) return EST_EINTERNAL;
+  if (!shape) {
+    free(v);
+    return EST_EINTERNAL;
+  }
   if (!v) return EST_ENOMEM;
   *pts = v;
   *n = kept;

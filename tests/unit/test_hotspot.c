@@ -470,6 +470,60 @@ static void test_cluster_same_as_brute_force(void **state) {
   }
 }
 
+/* est_hotspot_unpack: the bytes PostgreSQL's int4send / float8send write
+ * (big-endian), spelled out: 1.5 = 0x3FF8000000000000, -2.25 =
+ * 0xC002000000000000, 6500000.25 = 0x4158CBA810000000. */
+static void test_unpack_packed_points(void **state) {
+  (void)state;
+  static const unsigned char buf[] = {
+      0x00, 0x00, 0x00, 0x03,                         /* category ordinal 3 */
+      0x3F, 0xF8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* x 1.5 */
+      0xC0, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* y -2.25 */
+      0x80, 0x00, 0x00, 0x05,                         /* record key, bit 31 set */
+      0x41, 0x58, 0xCB, 0xA8, 0x10, 0x00, 0x00, 0x00, /* x 6500000.25 */
+      0x3F, 0xF8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* y 1.5 */
+      0x12, 0x34, 0x56, 0x78,                         /* record key */
+  };
+  est_hs_point out[3];
+  memset(out, 0x5a, sizeof out);
+  assert_int_equal(est_hotspot_unpack(buf, sizeof buf, out), 2);
+  assert_true(out[0].x == 1.5 && out[0].y == -2.25);
+  assert_int_equal(out[0].cat, 3);
+  assert_int_equal(out[0].rk, 5); /* masked to 31 bits */
+  assert_true(out[1].x == 6500000.25 && out[1].y == 1.5);
+  assert_int_equal(out[1].cat, 3);
+  assert_int_equal(out[1].rk, 0x12345678);
+  unsigned char untouched[sizeof out[2]];
+  memset(untouched, 0x5a, sizeof untouched);
+  assert_memory_equal(&out[2], untouched, sizeof untouched); /* nothing past the count */
+}
+
+static void test_unpack_category_and_length(void **state) {
+  (void)state;
+  unsigned char buf[4 + 2 * EST_HS_PACKED] = {0};
+  est_hs_point out[2], before[2];
+  memset(out, 0x5a, sizeof out);
+  memcpy(before, out, sizeof out);
+  assert_int_equal(est_hotspot_unpack(buf, 3, out), -1);                     /* no ordinal */
+  assert_int_equal(est_hotspot_unpack(buf, 4 + EST_HS_PACKED - 1, out), -1); /* a cut record */
+  assert_int_equal(est_hotspot_unpack(buf, 4 + EST_HS_PACKED + 1, out), -1); /* a byte too many */
+  assert_memory_equal(out, before, sizeof out);                              /* untouched on error */
+  assert_int_equal(est_hotspot_unpack(buf, 4, out), 0);                      /* a category with none */
+  assert_memory_equal(out, before, sizeof out);
+  /* Ordinals: the last slot, one past it and a negative int4 are "not counted by category". */
+  buf[0] = 0x00, buf[1] = 0x00, buf[2] = 0x27, buf[3] = 0x0F; /* 9999 */
+  assert_int_equal(est_hotspot_unpack(buf, sizeof buf, out), 2);
+  assert_int_equal(out[0].cat, EST_HS_MAX_CATEGORIES - 1);
+  assert_int_equal(out[1].cat, EST_HS_MAX_CATEGORIES - 1);
+  buf[3] = 0x10; /* 10000 */
+  assert_int_equal(est_hotspot_unpack(buf, sizeof buf, out), 2);
+  assert_int_equal(out[0].cat, -1);
+  buf[0] = buf[1] = buf[2] = buf[3] = 0xFF; /* -1 */
+  assert_int_equal(est_hotspot_unpack(buf, sizeof buf, out), 2);
+  assert_int_equal(out[1].cat, -1);
+  assert_true(out[0].x == 0.0 && out[0].y == 0.0 && out[0].rk == 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_cell_size),
@@ -486,6 +540,8 @@ int main(void) {
       cmocka_unit_test(test_points_same_as_sorted_cells),
       cmocka_unit_test(test_convex_hull_many_points),
       cmocka_unit_test(test_cluster_same_as_brute_force),
+      cmocka_unit_test(test_unpack_packed_points),
+      cmocka_unit_test(test_unpack_category_and_length),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
