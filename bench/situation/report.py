@@ -25,7 +25,7 @@ pipelined round trip that reads the data version, the counts and the context.
 2. **Counts** from the rollups (`situation_hourly`/`situation_daily`, kept in the writing
    transaction), turned into the document in C (`src/domain/situation_counts.c`).
 3. **Hot spots**: the period's precise incidents in SWEREF 99 TM, an index-only scan of the
-   coordinates stored with each event, fetched in binary; in C (`src/domain/hotspot.c`) snapped
+   coordinates stored with each event, sent as one packed binary value per category; in C (`src/domain/hotspot.c`) snapped
    to cells of eps/4, the cells clustered by a weighted DBSCAN, the 50 largest clusters' counts,
    centroids, categories and convex hulls; then one statement renders the hulls and counts the
    patrols and activities in each hot spot's zone (an index-only probe of
