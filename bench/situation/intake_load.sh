@@ -169,9 +169,9 @@ prof rollup.one "SELECT sum(n) FROM situation_daily WHERE area_id = $NORRBY AND 
 prof raw.one "SELECT count(*) FROM event_areas WHERE area_id = $NORRBY AND kind = 'incident' AND occurred_at >= $(TS $MONDAY) AND occurred_at < $(TS 2024-05-20)"
 prof rollup.all "SELECT sum(n) FROM situation_daily WHERE area_id = 0 AND kind = 'incident' AND day >= '$MONDAY' AND day < date '$MONDAY' + 7"
 prof raw.all "SELECT count(*) FROM events WHERE kind = 'incident' AND occurred_at >= $(TS $MONDAY) AND occurred_at < $(TS 2024-05-20)"
-prof points.one "SELECT ST_X(hs_pt), ST_Y(hs_pt), record_key FROM event_areas WHERE area_id = $NORRBY AND kind = 'incident' AND hs_pt IS NOT NULL AND occurred_at >= $(TS $MONDAY) AND occurred_at < $(TS 2024-05-20)"
+prof points.one "SELECT hs_xy, record_key FROM event_areas WHERE area_id = $NORRBY AND kind = 'incident' AND hs_xy IS NOT NULL AND occurred_at >= $(TS $MONDAY) AND occurred_at < $(TS 2024-05-20)"
 prof points_raw.one "SELECT ST_X(ST_Transform(e.geom, 3006)), ST_Y(ST_Transform(e.geom, 3006)), e.record_key FROM event_areas ea JOIN events e ON e.id = ea.event_id WHERE ea.area_id = $NORRBY AND ea.kind = 'incident' AND e.geom IS NOT NULL AND ea.occurred_at >= $(TS $MONDAY) AND ea.occurred_at < $(TS 2024-05-20)"
-prof points.all "SELECT ST_X(hs_pt), ST_Y(hs_pt), record_key FROM events WHERE hs_pt IS NOT NULL AND occurred_at >= $(TS $MONDAY) AND occurred_at < $(TS 2024-05-20)"
+prof points.all "SELECT hs_xy, record_key FROM events WHERE hs_xy IS NOT NULL AND occurred_at >= $(TS $MONDAY) AND occurred_at < $(TS 2024-05-20)"
 if [ "${BENCH_PERF:-1}" = 1 ] && command -v perf >/dev/null && perf record -o /dev/null true >/dev/null 2>&1; then
   perf record -F 499 -g -o /tmp/estd-bench-load.perf -p "$PID_rollupoff" -- sleep 6 >/dev/null 2>&1 &
   pp=$!

@@ -88,7 +88,8 @@ void est_hotspot_clusters_free(est_hs_cluster *c, int n);
  * (src/store/situation.c): the category's ordinal as a 32-bit integer, then
  * EST_HS_PACKED bytes per incident: x and y as IEEE 754 binary64 and the
  * record key as a 32-bit integer; everything big-endian (PostgreSQL's
- * int4send, then float8send, float8send, int4send per incident). Decodes
+ * int4send, then point_send, i.e. float8send x, float8send y, and int4send
+ * per incident). Decodes
  * buf[0..len) into out[0..(len - 4) / EST_HS_PACKED) with the ordinal as
  * category slot (-1, not counted by category, unless 0 <= ordinal <
  * EST_HS_MAX_CATEGORIES) and the record key masked to 31 bits. Returns the

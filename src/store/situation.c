@@ -239,33 +239,35 @@ static const est_stmt counts_imprecise = {
   " WHERE $1::bigint IS NULL AND e.kind = 'incident' AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS( \
       3) " AND e.geom IS NOT NULL" HOTSPOT_PRECISE
 /* $1 area, $2/$3 period: one bytea per category, in est_hotspot_unpack's format (the ordinal,
- * then x, y and the record key of each incident), fetched in binary (est_db_item.binary). A week of all areas is ~66,000
- * incidents: one row each cost libpq and estd more per row than the scan (BENCHMARKS, "packed
- * points"), and grouping first joins only one row per category to event_categories (incidents
- * of no known category are left out). G is the (category, record_key, x, y) source. */
-#define POINTS_SQL(G)                                                                                                 \
-  "SELECT int4send(ec.ordinal::int4) || p.pts FROM (SELECT g.category, string_agg(float8send(g.x) || float8send(g.y)" \
-  " || int4send(g.record_key::int4), ''::bytea) AS pts FROM (" G                                                      \
-  ") g GROUP BY g.category) p"                                                                                        \
+ * then x, y and the record key of each incident: point_send writes x and y as two float8send),
+ * fetched in binary (est_db_item.binary). A week of all areas is ~66,000 incidents: a row each
+ * cost libpq and estd more than the scan (BENCHMARKS, "packed points"), and grouping first joins
+ * only one row per category to event_categories (incidents of no known category are left out).
+ * G is the (category, record_key, p: the SWEREF 99 TM point) source. */
+#define POINTS_SQL(G)                                                                              \
+  "SELECT int4send(ec.ordinal::int4) || p.pts FROM (SELECT g.category, string_agg(point_send(g.p)" \
+  " || int4send(g.record_key::int4), ''::bytea) AS pts FROM (" G                                   \
+  ") g GROUP BY g.category) p"                                                                     \
   " JOIN event_categories ec ON ec.code = p.category"
-#define PTS_XY(PTS) "SELECT p.category, p.record_key, ST_X(p.g) AS x, ST_Y(p.g) AS y FROM (" PTS ") p"
-static const est_stmt points_area_raw = {"situation_points_area_raw3", POINTS_SQL(PTS_XY(PTS_AREA)), 3};
-static const est_stmt points_all_raw = {"situation_points_all_raw3", POINTS_SQL(PTS_XY(PTS_ALL)), 3};
-/* The same rows from the coordinates stored at intake (0090: hs_pt is
- * set exactly for the precise incidents with a position, with the same
- * ST_Transform): an index-only range scan of event_areas' primary key, for
+#define PTS_POINT(PTS) "SELECT p.category, p.record_key, p.g::point AS p FROM (" PTS ") p"
+static const est_stmt points_area_raw = {"situation_points_area_raw4", POINTS_SQL(PTS_POINT(PTS_AREA)), 3};
+static const est_stmt points_all_raw = {"situation_points_all_raw4", POINTS_SQL(PTS_POINT(PTS_ALL)), 3};
+/* The same rows from the points stored at intake (hs_xy, 0160: hs_pt of
+ * 0090 as a native point, set exactly for the precise incidents with a
+ * position, from the same ST_Transform; the scan returns it without a
+ * function call): an index-only range scan of event_areas' primary key, for
  * all areas of events_hotspot_idx. */
 static const est_stmt points_area = {
-    "situation_points_area4",
-    POINTS_SQL("SELECT ea.category, ea.record_key, ST_X(ea.hs_pt) AS x, ST_Y(ea.hs_pt) AS y FROM event_areas ea"
-               " WHERE ea.area_id = $1 AND ea.kind = 'incident' AND ea.hs_pt IS NOT NULL"
+    "situation_points_area5",
+    POINTS_SQL("SELECT ea.category, ea.record_key, ea.hs_xy AS p FROM event_areas ea"
+               " WHERE ea.area_id = $1 AND ea.kind = 'incident' AND ea.hs_xy IS NOT NULL"
                " AND ea.occurred_at >= " TS(2) " AND ea.occurred_at < " TS(3)),
     3};
 static const est_stmt points_all = {
-    "situation_points_all4",
+    "situation_points_all5",
     POINTS_SQL(
-        "SELECT e.category, e.record_key, ST_X(e.hs_pt) AS x, ST_Y(e.hs_pt) AS y FROM events e"
-        " WHERE $1::bigint IS NULL AND e.hs_pt IS NOT NULL AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3)),
+        "SELECT e.category, e.record_key, e.hs_xy AS p FROM events e"
+        " WHERE $1::bigint IS NULL AND e.hs_xy IS NOT NULL AND e.occurred_at >= " TS(2) " AND e.occurred_at < " TS(3)),
     3};
 
 /* $1/$2 period, $3 eps, $4 exact geometry (estd/disclosure.h); per hot spot: $5 rank, $6 incident

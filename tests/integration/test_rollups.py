@@ -58,14 +58,18 @@ SELECT 0::bigint, max(occurred_at), (SELECT id FROM events ORDER BY id DESC LIMI
 UNION ALL
 SELECT area_id, max(occurred_at), NULL::bigint, NULL::timestamptz FROM event_areas GROUP BY 1"""
 FRESH = "SELECT area_id, newest_occurred_at, newest_event_id, newest_received_at FROM situation_freshness"
-# Area rows repeat their event; the stored hot spot points are the ones the raw path computes.
+# Area rows repeat their event; the stored hot spot points are the ones the raw path computes, and
+# hs_xy (0160) is hs_pt as a point (point has no equality operator: its text, the shortest exact
+# form of both float8, is compared).
 COPIES = """
 SELECT count(*) FROM event_areas ea JOIN events e ON e.id = ea.event_id
 WHERE (ea.occurred_at, ea.kind, ea.category, ea.party_id, ea.record_key, ea.duration_s)
       IS DISTINCT FROM (e.occurred_at, e.kind, e.category, e.party_id, e.record_key, e.duration_s)
    OR ea.hs_pt IS DISTINCT FROM e.hs_pt
    OR e.hs_pt IS DISTINCT FROM (CASE WHEN e.kind = 'incident' AND e.geom IS NOT NULL
-        AND COALESCE(e.location_precision, 'point') IN ('point', 'street') THEN ST_Transform(e.geom, 3006) END)"""
+        AND COALESCE(e.location_precision, 'point') IN ('point', 'street') THEN ST_Transform(e.geom, 3006) END)
+   OR ea.hs_xy::text IS DISTINCT FROM e.hs_xy::text
+   OR e.hs_xy::text IS DISTINCT FROM e.hs_pt::point::text"""
 
 
 def rollup_diff(conn):
