@@ -89,10 +89,10 @@ void est_hotspot_clusters_free(est_hs_cluster *c, int n);
  * EST_HS_PACKED bytes per incident: x and y as IEEE 754 binary64 and the
  * record key as a 32-bit integer; everything big-endian (PostgreSQL's
  * int4send, then point_send, i.e. float8send x, float8send y, and int4send
- * per incident). Decodes
- * buf[0..len) into out[0..(len - 4) / EST_HS_PACKED) with the ordinal as
- * category slot (-1, not counted by category, unless 0 <= ordinal <
- * EST_HS_MAX_CATEGORIES) and the record key masked to 31 bits. Returns the
+ * per incident). Decodes buf[0..len) into out[0..(len - 4) / EST_HS_PACKED)
+ * with the ordinal as category slot (-1, not counted by category, unless
+ * 0 <= ordinal < EST_HS_MAX_CATEGORIES) and the record key masked to 31
+ * bits. Returns the
  * number of points, or -1 when len is under 4 or (len - 4) is not a
  * multiple of EST_HS_PACKED (out is then untouched). */
 #define EST_HS_PACKED 20

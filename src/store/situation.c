@@ -751,7 +751,6 @@ est_result store_situation_counts(store_situation_snap *s, const est_situation_q
   return rc;
 }
 
-/* The unsigned big-endian integer of the first bytes (<= 8) of p (binary results). */
 est_result store_situation_points(store_situation_snap *s, const est_situation_query *q, est_hs_point **pts, size_t *n,
                                   int *ncat) {
   *pts = NULL;
